@@ -1,0 +1,11 @@
+//! The observation model (DESIGN section 4): cubes of observations, datasets and their
+//! versions, sharing levels, roles and the one rule deciding who may see what.
+//! Knows nothing of HTTP, SQL or HTML.
+
+pub mod access;
+pub mod cube;
+pub mod query;
+
+pub use access::{dataset_access, Access, Membership, Principal, Role, Sharing};
+pub use cube::{canonical_order, Cube, Diff};
+pub use query::{run as run_query, Query, QueryError, Row, Table};
