@@ -87,9 +87,35 @@ struct ClosedList {
     alias: HashMap<String, String>,
 }
 
-/// Aliases compare without case and with runs of spaces collapsed.
+/// `adm1`, `origin_adm2`, `adm3_pcode`: dimensions holding P-codes.
+fn is_admin_area(dim: &str) -> bool {
+    let d = dim.strip_prefix("origin_").unwrap_or(dim);
+    let d = d.strip_suffix("_pcode").unwrap_or(d);
+    d.len() == 4 && d.starts_with("adm") && d.as_bytes()[3].is_ascii_digit()
+}
+
+/// Aliases compare without case, accents or repeated spaces ("São Tomé" is "sao tome").
 pub fn normalise(label: &str) -> String {
-    label.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    let mut out = String::with_capacity(label.len());
+    for word in label.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars().flat_map(char::to_lowercase) {
+            out.push(match c {
+                'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' => 'a',
+                'ç' => 'c',
+                'è' | 'é' | 'ê' | 'ë' => 'e',
+                'ì' | 'í' | 'î' | 'ï' => 'i',
+                'ñ' => 'n',
+                'ò' | 'ó' | 'ô' | 'õ' | 'ö' => 'o',
+                'ù' | 'ú' | 'û' | 'ü' => 'u',
+                'ý' | 'ÿ' => 'y',
+                other => other,
+            });
+        }
+    }
+    out
 }
 
 fn data_lines(text: &str) -> impl Iterator<Item = Vec<&str>> {
@@ -168,9 +194,7 @@ impl CodeLists {
     pub fn kind_of(&self, dimension: &str) -> DimensionKind {
         match dimension {
             "geo" | "origin" | "transit" | "destination" | "citizen" | "reporter" => DimensionKind::Country,
-            d if d.starts_with("adm") || d.ends_with("_adm1") || d.ends_with("_adm2") || d.ends_with("pcode") => {
-                DimensionKind::AdminArea
-            }
+            d if is_admin_area(d) => DimensionKind::AdminArea,
             d if self.closed.contains_key(d) => DimensionKind::Closed,
             _ => DimensionKind::Open,
         }

@@ -1,0 +1,200 @@
+//! Writing observations: CSV, HXL, SDMX-CSV, JSON and XLSX. Every export reads back into
+//! the same observations, and no cell of it runs as a formula in a spreadsheet.
+
+use nansen_model::Cube;
+use std::io::{self, Write};
+use std::str::FromStr;
+
+/// The mark put before a text cell a spreadsheet would run as a formula.
+pub const NEUTRALISE_MARK: char = '\'';
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExportFormat {
+    Csv,
+    Hxl,
+    SdmxCsv,
+    Json,
+    Xlsx,
+    Parquet,
+}
+
+impl FromStr for ExportFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "csv" => ExportFormat::Csv,
+            "hxl" => ExportFormat::Hxl,
+            "sdmx-csv" => ExportFormat::SdmxCsv,
+            "json" => ExportFormat::Json,
+            "xlsx" => ExportFormat::Xlsx,
+            "parquet" => ExportFormat::Parquet,
+            _ => return Err(format!("unknown export format {s:?}: choose csv, hxl, sdmx-csv, json, xlsx or parquet")),
+        })
+    }
+}
+
+impl ExportFormat {
+    pub fn media_type(self) -> &'static str {
+        match self {
+            ExportFormat::Csv | ExportFormat::Hxl | ExportFormat::SdmxCsv => "text/csv; charset=utf-8",
+            ExportFormat::Json => "application/json",
+            ExportFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ExportFormat::Parquet => "application/vnd.apache.parquet",
+        }
+    }
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Hxl => "hxl.csv",
+            ExportFormat::SdmxCsv => "sdmx.csv",
+            ExportFormat::Json => "json",
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Parquet => "parquet",
+        }
+    }
+}
+
+/// A text cell that a spreadsheet would execute (`=`, `+`, `-`, `@`, tab, carriage return
+/// first) gets the mark in front; so does one that already starts with the mark, so that
+/// reading back always removes exactly one.
+pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') | Some(NEUTRALISE_MARK) => format!("{NEUTRALISE_MARK}{cell}").into(),
+        _ => cell.into(),
+    }
+}
+
+pub fn unneutralise(cell: &str) -> &str {
+    cell.strip_prefix(NEUTRALISE_MARK).unwrap_or(cell)
+}
+
+/// The dimensions other than indicator and period, in the cube's order.
+fn other_dims(cube: &Cube) -> Vec<usize> {
+    (0..cube.dims.len()).filter(|&i| cube.dims[i] != "indicator" && cube.dims[i] != "period").collect()
+}
+
+fn format_value(v: Option<f64>) -> String {
+    match v {
+        None => String::new(),
+        Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
+        Some(v) => v.to_string(),
+    }
+}
+
+fn hxl_tag(dim: &str) -> String {
+    match dim {
+        "geo" => "#country+code".into(),
+        "origin" => "#country+code+origin".into(),
+        d if d.starts_with("adm") => format!("#{d}+code"),
+        d if d.starts_with("origin_adm") => format!("#{}+code+origin", &d[7..]),
+        d => format!("#{}", d.replace('_', "")),
+    }
+}
+
+pub fn export(cube: &Cube, format: ExportFormat, out: &mut dyn Write) -> io::Result<()> {
+    let ind = cube.dim("indicator").unwrap_or(0);
+    let per = cube.dim("period").unwrap_or(0);
+    let others = other_dims(cube);
+    match format {
+        ExportFormat::Csv | ExportFormat::Hxl | ExportFormat::SdmxCsv => {
+            let mut w = csv::WriterBuilder::new().from_writer(out);
+            let names: Vec<String> = others.iter().map(|&i| cube.dims[i].clone()).collect();
+            match format {
+                ExportFormat::Csv => {
+                    let mut h = vec!["indicator".to_string(), "period".to_string()];
+                    h.extend(names.iter().cloned());
+                    h.extend(["value".to_string(), "flags".to_string()]);
+                    w.write_record(&h)?;
+                }
+                ExportFormat::Hxl => {
+                    let mut h = vec!["indicator".to_string(), "period".to_string()];
+                    h.extend(names.iter().cloned());
+                    h.extend(["value".to_string(), "flags".to_string()]);
+                    w.write_record(&h)?;
+                    let mut tags = vec!["#indicator+code".to_string(), "#date".to_string()];
+                    tags.extend(names.iter().map(|d| hxl_tag(d)));
+                    tags.extend(["#value+num".to_string(), super::layouts::FLAGS_TAG.to_string()]);
+                    w.write_record(&tags)?;
+                }
+                _ => {
+                    let mut h = vec!["DATAFLOW".to_string(), "indicator".to_string()];
+                    h.extend(names.iter().cloned());
+                    h.extend(["TIME_PERIOD".to_string(), "OBS_VALUE".to_string(), "OBS_FLAG".to_string()]);
+                    w.write_record(&h)?;
+                }
+            }
+            let mut rec: Vec<String> = Vec::with_capacity(cube.dims.len() + 3);
+            for r in 0..cube.len() {
+                rec.clear();
+                if format == ExportFormat::SdmxCsv {
+                    rec.push("NANSEN:OBSERVATIONS(1.0)".into());
+                    rec.push(neutralise(cube.columns[ind].get(r)).into_owned());
+                    rec.extend(others.iter().map(|&i| neutralise(cube.columns[i].get(r)).into_owned()));
+                    rec.push(cube.columns[per].get(r).to_string());
+                } else {
+                    rec.push(neutralise(cube.columns[ind].get(r)).into_owned());
+                    rec.push(cube.columns[per].get(r).to_string());
+                    rec.extend(others.iter().map(|&i| neutralise(cube.columns[i].get(r)).into_owned()));
+                }
+                rec.push(format_value(cube.value(r)));
+                rec.push(cube.flag(r).to_string());
+                w.write_record(&rec)?;
+            }
+            w.flush()
+        }
+        ExportFormat::Json => {
+            let mut w = io::BufWriter::new(out);
+            w.write_all(b"[")?;
+            for r in 0..cube.len() {
+                let mut obj = serde_json::Map::new();
+                for (i, d) in cube.dims.iter().enumerate() {
+                    obj.insert(d.clone(), cube.columns[i].get(r).into());
+                }
+                obj.insert("value".into(), cube.value(r).map(serde_json::Value::from).unwrap_or(serde_json::Value::Null));
+                obj.insert("flags".into(), cube.flag(r).into());
+                if r > 0 {
+                    w.write_all(b",\n")?;
+                }
+                serde_json::to_writer(&mut w, &obj)?;
+            }
+            w.write_all(b"]\n")?;
+            w.flush()
+        }
+        ExportFormat::Xlsx => {
+            let bytes = xlsx(cube, &others).map_err(|e| io::Error::other(e.to_string()))?;
+            out.write_all(&bytes)
+        }
+        ExportFormat::Parquet => Err(io::Error::new(io::ErrorKind::Unsupported, "Parquet export is not available in this build yet")),
+    }
+}
+
+fn xlsx(cube: &Cube, others: &[usize]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("observations")?;
+    let ind = cube.dim("indicator").unwrap_or(0);
+    let per = cube.dim("period").unwrap_or(0);
+    let mut cols = vec![ind, per];
+    cols.extend_from_slice(others);
+    for (c, &i) in cols.iter().enumerate() {
+        sheet.write_string(0, c as u16, &cube.dims[i])?;
+    }
+    let (vcol, fcol) = (cols.len() as u16, cols.len() as u16 + 1);
+    sheet.write_string(0, vcol, "value")?;
+    sheet.write_string(0, fcol, "flags")?;
+    for r in 0..cube.len() {
+        let row = r as u32 + 1;
+        for (c, &i) in cols.iter().enumerate() {
+            // Written as text so that a period such as 2015 or a code such as 001 stays as written.
+            sheet.write_string(row, c as u16, neutralise(cube.columns[i].get(r)).as_ref())?;
+        }
+        if let Some(v) = cube.value(r) {
+            sheet.write_number(row, vcol, v)?;
+        }
+        let f = cube.flag(r);
+        if !f.is_empty() {
+            sheet.write_string(row, fcol, f)?;
+        }
+    }
+    book.save_to_buffer()
+}

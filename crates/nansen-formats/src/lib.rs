@@ -1,0 +1,152 @@
+//! Every partner format in and out.
+//!
+//! A file is read as rows of text cells (CSV in any of its encodings and delimiters, XLSX,
+//! XLS, JSON records), its layout is recognised (HXL, SDMX-CSV, Eurostat's legacy bulk
+//! layout, UNHCR tables, DTM, Nansen's own export, or a mapping file), and each cell is
+//! harmonised to the code lists into one [`Cube`] of observations. Nothing is kept unless
+//! every row passes: the caller receives either the whole cube or every problem found.
+
+mod export;
+mod harmonise;
+mod layouts;
+mod mapping;
+mod rows;
+mod text;
+
+pub use export::{export, ExportFormat, NEUTRALISE_MARK};
+pub use harmonise::{Imported, ImportOptions};
+pub use mapping::Mapping;
+
+use nansen_model::Cube;
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+/// A file format Nansen reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Auto,
+    Csv,
+    Hxl,
+    SdmxCsv,
+    Eurostat,
+    Unhcr,
+    DtmJson,
+    Xlsx,
+    Xls,
+    Json,
+    Parquet,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "auto" => Format::Auto,
+            "csv" => Format::Csv,
+            "hxl" => Format::Hxl,
+            "sdmx-csv" => Format::SdmxCsv,
+            "eurostat" => Format::Eurostat,
+            "unhcr" => Format::Unhcr,
+            "dtm-json" => Format::DtmJson,
+            "xlsx" => Format::Xlsx,
+            "xls" => Format::Xls,
+            "json" => Format::Json,
+            "parquet" => Format::Parquet,
+            _ => return Err(format!(
+                "unknown format {s:?}: choose auto, csv, hxl, sdmx-csv, eurostat, unhcr, dtm-json, xlsx, xls, json or parquet"
+            )),
+        })
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::Auto => "auto",
+            Format::Csv => "csv",
+            Format::Hxl => "hxl",
+            Format::SdmxCsv => "sdmx-csv",
+            Format::Eurostat => "eurostat",
+            Format::Unhcr => "unhcr",
+            Format::DtmJson => "dtm-json",
+            Format::Xlsx => "xlsx",
+            Format::Xls => "xls",
+            Format::Json => "json",
+            Format::Parquet => "parquet",
+        })
+    }
+}
+
+/// One thing wrong with one cell: where, what, and why, in a data manager's words.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Problem {
+    /// 1-based row of the file (the header is row 1 in a CSV); 0 when about the whole file.
+    pub row: u64,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Problem {
+    pub fn new(row: u64, column: &str, value: &str, reason: impl Into<String>) -> Problem {
+        let mut value = value.to_string();
+        if value.len() > 200 {
+            let mut cut = 200;
+            while !value.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            value.truncate(cut);
+            value.push('…');
+        }
+        Problem { row, column: column.into(), value, reason: reason.into() }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.row > 0 {
+            write!(f, "row {}", self.row)?;
+        } else {
+            f.write_str("file")?;
+        }
+        if !self.column.is_empty() {
+            write!(f, ", column {:?}", self.column)?;
+        }
+        if !self.value.is_empty() {
+            write!(f, ", value {:?}", self.value)?;
+        }
+        write!(f, ": {}", self.reason)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{message}")]
+    Refused { message: String, problems: Vec<Problem> },
+    #[error("cannot read the file: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+impl ImportError {
+    pub fn refused(message: impl Into<String>, problems: Vec<Problem>) -> ImportError {
+        ImportError::Refused { message: message.into(), problems }
+    }
+
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            ImportError::Refused { problems, .. } => problems,
+            ImportError::Io(_) => &[],
+        }
+    }
+}
+
+/// Reads a file into observations, or says why not.
+pub fn read(path: &Path, options: &ImportOptions) -> Result<Imported, ImportError> {
+    harmonise::read(path, options)
+}
+
+/// The cube's observations written in one of the export formats.
+pub fn write(cube: &Cube, format: ExportFormat, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    export(cube, format, out)
+}

@@ -1,0 +1,276 @@
+//! Rows of text cells from any container: CSV (any encoding and delimiter), XLSX, XLS, JSON.
+
+use crate::text::{self, Encoding};
+use crate::{ImportError, Problem};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// What a layout reads cells from.
+pub trait Cells {
+    fn get(&self, i: usize) -> &str;
+}
+
+impl Cells for csv::StringRecord {
+    fn get(&self, i: usize) -> &str {
+        csv::StringRecord::get(self, i).unwrap_or("")
+    }
+}
+
+impl Cells for Vec<String> {
+    fn get(&self, i: usize) -> &str {
+        self.as_slice().get(i).map(String::as_str).unwrap_or("")
+    }
+}
+
+/// A file opened as rows.
+pub enum Rows {
+    Csv { path: PathBuf, encoding: Encoding, delimiter: u8 },
+    /// Spreadsheets and JSON, small enough to hold (their containers are bounded on read).
+    Grid(Vec<Vec<String>>),
+}
+
+/// What the first bytes of a file say it is.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+pub enum Container {
+    Zip,
+    Ole,
+    Parquet,
+    Json,
+    Text,
+}
+
+pub fn container(path: &Path) -> std::io::Result<Container> {
+    let mut head = [0u8; 64];
+    let mut f = std::fs::File::open(path)?;
+    let n = f.read(&mut head)?;
+    let head = &head[..n];
+    Ok(if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        Container::Zip
+    } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        Container::Ole
+    } else if head.starts_with(b"PAR1") {
+        Container::Parquet
+    } else if head.iter().skip_while(|b| b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF).next().is_some_and(|b| *b == b'[' || *b == b'{') {
+        Container::Json
+    } else {
+        Container::Text
+    })
+}
+
+impl Rows {
+    pub fn csv(path: &Path) -> Result<Rows, ImportError> {
+        let encoding = text::prescan(path)?;
+        let head = text::head(path, encoding, 64 * 1024)?;
+        if head.trim().is_empty() {
+            return Err(ImportError::refused("the file is empty", vec![Problem::new(0, "", "", "the file is empty")]));
+        }
+        Ok(Rows::Csv { path: path.to_path_buf(), encoding, delimiter: text::sniff_delimiter(&head) })
+    }
+
+    /// The first `n` rows, for recognising the layout.
+    pub fn head(&self, n: usize) -> Result<Vec<Vec<String>>, ImportError> {
+        match self {
+            Rows::Grid(g) => Ok(g.iter().take(n).cloned().collect()),
+            Rows::Csv { path, encoding, delimiter } => {
+                let text = text::head(path, *encoding, 256 * 1024)?;
+                let mut rdr = csv::ReaderBuilder::new()
+                    .delimiter(*delimiter)
+                    .has_headers(false)
+                    .flexible(true)
+                    .from_reader(text.as_bytes());
+                Ok(rdr.records().take(n).filter_map(Result::ok).map(|r| r.iter().map(String::from).collect()).collect())
+            }
+        }
+    }
+
+    /// Calls `f` with each row after the first `skip` (the header and anything above it),
+    /// with its 1-based row number in the file, after checking its width against `width`.
+    pub fn each(
+        &self,
+        skip: usize,
+        width: usize,
+        f: &mut dyn FnMut(u64, &dyn Cells) -> Result<(), ImportError>,
+    ) -> Result<u64, ImportError> {
+        let mut count = 0u64;
+        let check = |row: u64, len: usize| -> Result<(), ImportError> {
+            if len != width {
+                let reason = if len < width {
+                    format!("{len} cells where the header has {width}: the row is cut short (a truncated file, or an unbalanced quote above it)")
+                } else {
+                    format!("{len} cells where the header has {width}: an unbalanced quote or a stray delimiter")
+                };
+                return Err(ImportError::refused(format!("row {row} does not match the header"), vec![Problem::new(row, "", "", reason)]));
+            }
+            Ok(())
+        };
+        match self {
+            Rows::Grid(g) => {
+                for (i, r) in g.iter().enumerate().skip(skip) {
+                    if r.iter().all(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    let row = i as u64 + 1;
+                    let mut cells = r.clone();
+                    cells.resize(width.max(cells.len()), String::new());
+                    f(row, &cells)?;
+                    count += 1;
+                }
+            }
+            Rows::Csv { path, encoding, delimiter } => {
+                let mut rdr = csv::ReaderBuilder::new()
+                    .delimiter(*delimiter)
+                    .has_headers(false)
+                    .flexible(true)
+                    .buffer_capacity(1 << 20)
+                    .from_reader(text::utf8_reader(path, *encoding)?);
+                let mut rec = csv::StringRecord::new();
+                let mut seen = 0usize;
+                loop {
+                    match rdr.read_record(&mut rec) {
+                        Ok(false) => break,
+                        Ok(true) => {}
+                        Err(e) => {
+                            let row = e.position().map(|p| p.line()).unwrap_or(0);
+                            return Err(ImportError::refused(
+                                format!("row {row} cannot be read"),
+                                vec![Problem::new(row, "", "", format!("not valid CSV: {e}"))],
+                            ));
+                        }
+                    }
+                    seen += 1;
+                    if seen <= skip {
+                        continue;
+                    }
+                    let row = rec.position().map(|p| p.line()).unwrap_or(seen as u64);
+                    if rec.len() == 1 && rec.get(0).is_some_and(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    check(row, rec.len())?;
+                    f(row, &rec)?;
+                    count += 1;
+                }
+            }
+        }
+        Ok(count)
+    }
+}
+
+/// A spreadsheet's sheet as a grid of text cells.
+pub fn spreadsheet(path: &Path, sheet: Option<&str>) -> Result<Rows, ImportError> {
+    use calamine::{open_workbook_auto, Data, Reader};
+    let refuse = |why: String| ImportError::refused(format!("the spreadsheet cannot be read: {why}"), vec![Problem::new(0, "", "", why)]);
+    if container(path)? == Container::Zip {
+        guard_zip(path)?;
+    }
+    let mut wb = open_workbook_auto(path).map_err(|e| refuse(format!("corrupt or not a spreadsheet ({e})")))?;
+    let names = wb.sheet_names().to_vec();
+    let name = match sheet {
+        Some(s) => names.iter().find(|n| *n == s).cloned().ok_or_else(|| refuse(format!("no sheet named {s:?}; the sheets are {}", names.join(", "))))?,
+        None => names.first().cloned().ok_or_else(|| refuse("the workbook has no sheets".into()))?,
+    };
+    let range = wb.worksheet_range(&name).map_err(|e| refuse(format!("sheet {name:?} is corrupt ({e})")))?;
+    let (first_row, _) = range.start().unwrap_or((0, 0));
+    let mut grid: Vec<Vec<String>> = vec![Vec::new(); first_row as usize];
+    for r in range.rows() {
+        grid.push(
+            r.iter()
+                .map(|c| match c {
+                    Data::Empty => String::new(),
+                    Data::String(s) => s.clone(),
+                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+                    Data::Float(f) => f.to_string(),
+                    Data::Int(i) => i.to_string(),
+                    Data::Bool(b) => b.to_string(),
+                    Data::DateTime(d) => excel_date(d.as_f64()),
+                    Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+                    Data::Error(e) => format!("#{e:?}"),
+                })
+                .collect(),
+        );
+    }
+    Ok(Rows::Grid(grid))
+}
+
+/// Refuses a zip whose members would inflate past 1 GiB or 200 times their packed size
+/// before anything is inflated: the shape of a zip bomb.
+fn guard_zip(path: &Path) -> Result<(), ImportError> {
+    let refuse = |why: String| ImportError::refused(format!("the spreadsheet is refused: {why}"), vec![Problem::new(0, "", "", why)]);
+    let file = std::fs::File::open(path)?;
+    let mut zip = zip::ZipArchive::new(file).map_err(|e| refuse(format!("corrupt zip container ({e})")))?;
+    let (mut packed, mut unpacked) = (0u64, 0u64);
+    for i in 0..zip.len() {
+        let entry = zip.by_index_raw(i).map_err(|e| refuse(format!("corrupt zip entry ({e})")))?;
+        packed += entry.compressed_size();
+        unpacked += entry.size();
+    }
+    if unpacked > 1 << 30 || unpacked > packed.max(1 << 16) * 200 {
+        return Err(refuse(format!(
+            "it would inflate from {packed} to {unpacked} bytes, which is the shape of a zip bomb"
+        )));
+    }
+    Ok(())
+}
+
+/// JSON records: an array of objects, or DTM's `{"result": [...]}`. Keys become the header.
+pub fn json_records(value: serde_json::Value) -> Result<Rows, ImportError> {
+    let refuse = |why: &str| ImportError::refused(format!("the JSON cannot be read as records: {why}"), vec![Problem::new(0, "", "", why)]);
+    let records = match value {
+        serde_json::Value::Array(a) => a,
+        serde_json::Value::Array(a) if a.first().is_some_and(|r| r.is_array()) => {
+            let cell = |v: &serde_json::Value| match v {
+                serde_json::Value::Null => String::new(),
+                serde_json::Value::String(s) => s.clone(),
+                v => v.to_string(),
+            };
+            let grid = a.iter().map(|r| r.as_array().map(|cells| cells.iter().map(cell).collect()).unwrap_or_default()).collect();
+            return Ok(Rows::Grid(grid));
+        }
+        serde_json::Value::Object(mut o) => match o.remove("result").or_else(|| o.remove("results")).or_else(|| o.remove("data")) {
+            Some(serde_json::Value::Array(a)) => a,
+            _ => return Err(refuse("an object without a \"result\", \"results\" or \"data\" array of records")),
+        },
+        _ => return Err(refuse("neither an array of records nor an object holding one")),
+    };
+    if records.is_empty() {
+        return Err(refuse("no records"));
+    }
+    let mut header: Vec<String> = Vec::new();
+    for r in &records {
+        let serde_json::Value::Object(o) = r else { return Err(refuse("a record that is not an object")) };
+        for k in o.keys() {
+            if !header.contains(k) {
+                header.push(k.clone());
+            }
+        }
+    }
+    let mut grid = vec![header.clone()];
+    for r in records {
+        let serde_json::Value::Object(o) = r else { continue };
+        grid.push(
+            header
+                .iter()
+                .map(|k| match o.get(k) {
+                    None | Some(serde_json::Value::Null) => String::new(),
+                    Some(serde_json::Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                })
+                .collect(),
+        );
+    }
+    Ok(Rows::Grid(grid))
+}
+
+/// An Excel serial date (days since 1899-12-30) as `YYYY-MM-DD`.
+fn excel_date(serial: f64) -> String {
+    // Howard Hinnant's civil-from-days, from days since 1970-01-01.
+    let z = serial.floor() as i64 - 25569 + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
