@@ -127,6 +127,15 @@ impl Cube {
         self.values.extend_from_slice(&other.values);
     }
 
+    /// Observations `start..end` as a cube of their own (with their own dictionaries).
+    pub fn slice(&self, start: usize, end: usize) -> Cube {
+        let mut out = Cube::new(self.dims.clone());
+        for r in start..end.min(self.len()) {
+            out.push(&self.key(r), self.value(r), self.flag(r));
+        }
+        out
+    }
+
     /// Row index by key, with `other`'s codes translated into this cube's dictionaries.
     fn keyed(&self) -> HashMap<Vec<u32>, usize> {
         (0..self.len()).map(|r| (self.columns.iter().map(|c| c.codes[r]).collect(), r)).collect()

@@ -1,0 +1,716 @@
+//! The one source of truth. SQLite in a data directory by default, PostgreSQL when given a
+//! `postgres://` URL; the same statements on both. Observations are stored per version as
+//! compressed columnar chunks: a version keeps only what it added, changed or removed.
+
+mod db;
+mod schema;
+pub mod testing;
+
+pub use db::{Connection, DbError, Dialect, Row, Value};
+
+use db::{Pool, Pooled};
+use nansen_model::Cube;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+
+/// Observations per stored chunk.
+pub const CHUNK: usize = 65_536;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error("cannot use the data directory {path}: {source}")]
+    DataDir { path: PathBuf, source: std::io::Error },
+    #[error("stored observations are unreadable: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+pub fn now() -> String {
+    let t = time::OffsetDateTime::now_utc();
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+#[derive(Clone, Debug)]
+pub struct OrgRecord {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct UserRecord {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct TokenRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DatasetRecord {
+    pub id: i64,
+    pub org_id: i64,
+    pub org: String,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub source: String,
+    pub methodology: String,
+    pub licence: String,
+    pub update_frequency: String,
+    pub tags: Vec<String>,
+    pub sharing: String,
+    pub sensitive: bool,
+    pub threshold: i64,
+    pub created_at: String,
+    /// Organisations whose access request the owner approved.
+    pub approved: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct VersionRecord {
+    pub id: i64,
+    pub dataset_id: i64,
+    pub number: i64,
+    pub created_by: String,
+    pub created_at: String,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub format: String,
+    pub mode: String,
+    pub rows: i64,
+    pub observations: i64,
+    pub added: i64,
+    pub changed: i64,
+    pub removed: i64,
+    pub warnings: Vec<String>,
+    pub redacted_at: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AccessRequestRecord {
+    pub id: i64,
+    pub dataset_id: i64,
+    pub org: String,
+    pub user_email: String,
+    pub reason: String,
+    pub status: String,
+    pub created_at: String,
+    pub decided_by: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl AuditEntry {
+    /// The hash that chains this entry to the one before it.
+    pub fn compute_hash(&self) -> String {
+        let mut h = Sha256::new();
+        for part in [&self.prev_hash, &self.seq.to_string(), &self.at, &self.actor, &self.action, &self.target, &self.detail] {
+            h.update(part.as_bytes());
+            h.update([0x1f]);
+        }
+        hex::encode(h.finalize())
+    }
+}
+
+pub struct Store {
+    pool: Pool,
+    dialect: Dialect,
+    data_dir: PathBuf,
+}
+
+const DATASET_COLUMNS: &str = "d.id, d.org_id, o.slug, d.slug, d.title, d.description, d.source, d.methodology, d.licence, \
+     d.update_frequency, d.tags, d.sharing, d.sensitive, d.threshold, d.created_at";
+const VERSION_COLUMNS: &str = "id, dataset_id, number, created_by, created_at, file_name, file_sha256, format, mode, rows_read, \
+     observations, added, changed, removed, warnings, redacted_at";
+
+fn dataset_from(r: &Row) -> DatasetRecord {
+    DatasetRecord {
+        id: r.int(0),
+        org_id: r.int(1),
+        org: r.text(2),
+        slug: r.text(3),
+        title: r.text(4),
+        description: r.text(5),
+        source: r.text(6),
+        methodology: r.text(7),
+        licence: r.text(8),
+        update_frequency: r.text(9),
+        tags: r.text(10).split(',').filter(|t| !t.is_empty()).map(String::from).collect(),
+        sharing: r.text(11),
+        sensitive: r.int(12) != 0,
+        threshold: r.int(13),
+        created_at: r.text(14),
+        approved: Vec::new(),
+    }
+}
+
+fn version_from(r: &Row) -> VersionRecord {
+    VersionRecord {
+        id: r.int(0),
+        dataset_id: r.int(1),
+        number: r.int(2),
+        created_by: r.text(3),
+        created_at: r.text(4),
+        file_name: r.text(5),
+        file_sha256: r.text(6),
+        format: r.text(7),
+        mode: r.text(8),
+        rows: r.int(9),
+        observations: r.int(10),
+        added: r.int(11),
+        changed: r.int(12),
+        removed: r.int(13),
+        warnings: serde_json::from_str(&r.text(14)).unwrap_or_default(),
+        redacted_at: r.opt_text(15),
+    }
+}
+
+/// A write in progress: everything it does commits together, audit entries included.
+pub struct Tx<'a> {
+    conn: &'a mut Connection,
+    head: Option<(i64, String)>,
+}
+
+impl Tx<'_> {
+    pub fn conn(&mut self) -> &mut Connection {
+        self.conn
+    }
+
+    /// Appends one entry to the hash chain, inside this transaction.
+    pub fn audit(&mut self, actor: &str, action: &str, target: &str, detail: &str) -> Result<AuditEntry> {
+        let lock = if self.conn.dialect() == Dialect::Postgres { " FOR UPDATE" } else { "" };
+        let head = self.conn.query_one(&format!("SELECT seq, hash FROM audit_head WHERE id = 1{lock}"), &[])?;
+        let (seq, prev) = head.map(|r| (r.int(0), r.text(1))).unwrap_or((0, String::new()));
+        let mut e = AuditEntry {
+            seq: seq + 1,
+            at: now(),
+            actor: actor.into(),
+            action: action.into(),
+            target: target.into(),
+            detail: detail.into(),
+            prev_hash: prev,
+            hash: String::new(),
+        };
+        e.hash = e.compute_hash();
+        self.conn.execute(
+            "INSERT INTO audit (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            &[e.seq.into(), (&e.at).into(), (&e.actor).into(), (&e.action).into(), (&e.target).into(), (&e.detail).into(), (&e.prev_hash).into(), (&e.hash).into()],
+        )?;
+        self.conn.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", &[e.seq.into(), (&e.hash).into()])?;
+        self.head = Some((e.seq, e.hash.clone()));
+        Ok(e)
+    }
+
+    pub fn insert_org(&mut self, slug: &str, name: &str) -> Result<i64> {
+        let r = self.conn.query(
+            "INSERT INTO orgs (slug, name, created_at) VALUES (?, ?, ?) RETURNING id",
+            &[slug.into(), name.into(), now().into()],
+        )?;
+        Ok(r[0].int(0))
+    }
+
+    pub fn insert_user(&mut self, email: &str, password_hash: &str) -> Result<i64> {
+        let r = self.conn.query(
+            "INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?) RETURNING id",
+            &[email.into(), password_hash.into(), now().into()],
+        )?;
+        Ok(r[0].int(0))
+    }
+
+    pub fn set_membership(&mut self, user_id: i64, org_id: i64, role: &str) -> Result<()> {
+        self.conn.execute("DELETE FROM memberships WHERE user_id = ? AND org_id = ?", &[user_id.into(), org_id.into()])?;
+        self.conn.execute("INSERT INTO memberships (user_id, org_id, role) VALUES (?, ?, ?)", &[user_id.into(), org_id.into(), role.into()])?;
+        Ok(())
+    }
+
+    pub fn insert_token(&mut self, user_id: i64, name: &str, token_hash: &str) -> Result<i64> {
+        let r = self.conn.query(
+            "INSERT INTO tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            &[user_id.into(), name.into(), token_hash.into(), now().into()],
+        )?;
+        Ok(r[0].int(0))
+    }
+
+    pub fn revoke_token(&mut self, user_id: i64, token_id: i64) -> Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE tokens SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+            &[now().into(), token_id.into(), user_id.into()],
+        )? == 1)
+    }
+
+    pub fn insert_dataset(&mut self, d: &DatasetRecord) -> Result<i64> {
+        let r = self.conn.query(
+            "INSERT INTO datasets (org_id, slug, title, description, source, methodology, licence, update_frequency, tags, sharing, sensitive, threshold, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &[
+                d.org_id.into(), (&d.slug).into(), (&d.title).into(), (&d.description).into(), (&d.source).into(), (&d.methodology).into(),
+                (&d.licence).into(), (&d.update_frequency).into(), d.tags.join(",").into(), (&d.sharing).into(), d.sensitive.into(),
+                d.threshold.into(), now().into(),
+            ],
+        )?;
+        Ok(r[0].int(0))
+    }
+
+    pub fn update_dataset(&mut self, d: &DatasetRecord) -> Result<()> {
+        self.conn.execute(
+            "UPDATE datasets SET title = ?, description = ?, source = ?, methodology = ?, licence = ?, update_frequency = ?, tags = ?, \
+             sharing = ?, sensitive = ?, threshold = ? WHERE id = ?",
+            &[
+                (&d.title).into(), (&d.description).into(), (&d.source).into(), (&d.methodology).into(), (&d.licence).into(),
+                (&d.update_frequency).into(), d.tags.join(",").into(), (&d.sharing).into(), d.sensitive.into(), d.threshold.into(), d.id.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub fn insert_version(&mut self, v: &VersionRecord) -> Result<i64> {
+        let r = self.conn.query(
+            "INSERT INTO versions (dataset_id, number, created_by, created_at, file_name, file_sha256, format, mode, rows_read, observations, added, changed, removed, warnings) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &[
+                v.dataset_id.into(), v.number.into(), (&v.created_by).into(), now().into(), (&v.file_name).into(), (&v.file_sha256).into(),
+                (&v.format).into(), (&v.mode).into(), v.rows.into(), v.observations.into(), v.added.into(), v.changed.into(), v.removed.into(),
+                serde_json::to_string(&v.warnings).unwrap_or_else(|_| "[]".into()).into(),
+            ],
+        )?;
+        Ok(r[0].int(0))
+    }
+
+    /// Stores a cube as compressed chunks of one kind ("upsert" or "remove").
+    pub fn insert_chunks(&mut self, version_id: i64, kind: &str, cube: &Cube, progress: &mut dyn FnMut(usize)) -> Result<()> {
+        let mut start = 0;
+        let mut seq = 0i64;
+        while start < cube.len() {
+            let end = (start + CHUNK).min(cube.len());
+            let piece = if start == 0 && end == cube.len() { None } else { Some(cube.slice(start, end)) };
+            let bytes = lz4_flex::compress_prepend_size(&piece.as_ref().unwrap_or(cube).encode());
+            self.conn.execute(
+                "INSERT INTO chunks (version_id, kind, seq, observations, data) VALUES (?, ?, ?, ?, ?)",
+                &[version_id.into(), kind.into(), seq.into(), ((end - start) as i64).into(), bytes.into()],
+            )?;
+            seq += 1;
+            start = end;
+            progress(end);
+        }
+        Ok(())
+    }
+
+    pub fn delete_chunks(&mut self, version_id: i64) -> Result<()> {
+        self.conn.execute("DELETE FROM chunks WHERE version_id = ?", &[version_id.into()])?;
+        Ok(())
+    }
+
+    pub fn mark_redacted(&mut self, version_id: i64, by: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE versions SET redacted_at = ?, redacted_by = ?, warnings = '[]' WHERE id = ?",
+            &[now().into(), by.into(), version_id.into()],
+        )?;
+        Ok(())
+    }
+
+    pub fn insert_access_request(&mut self, dataset_id: i64, org_id: i64, user_id: i64, reason: &str) -> Result<i64> {
+        let r = self.conn.query(
+            "INSERT INTO access_requests (dataset_id, org_id, user_id, reason, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
+            &[dataset_id.into(), org_id.into(), user_id.into(), reason.into(), now().into()],
+        )?;
+        Ok(r[0].int(0))
+    }
+
+    pub fn decide_access_request(&mut self, id: i64, status: &str, by: &str, note: &str) -> Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE access_requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = 'pending'",
+            &[status.into(), by.into(), now().into(), note.into(), id.into()],
+        )? == 1)
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database: a `postgres://` URL, or SQLite in `data_dir`.
+    pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Store> {
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::DataDir { path: data_dir.into(), source: e })?;
+        let (pool, dialect) = match database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                let url = url.to_string();
+                let open = move || -> Result<Connection, DbError> {
+                    Ok(Connection::Postgres(Box::new(postgres::Client::connect(&url, postgres::NoTls)?)))
+                };
+                (Pool::new(8, Box::new(open)), Dialect::Postgres)
+            }
+            other => {
+                let path = match other {
+                    Some(p) => PathBuf::from(p.trim_start_matches("sqlite://")),
+                    None => data_dir.join("nansen.sqlite"),
+                };
+                let open = move || -> Result<Connection, DbError> {
+                    let c = rusqlite::Connection::open(&path)?;
+                    c.busy_timeout(std::time::Duration::from_secs(30))?;
+                    // WAL with full sync: a commit is on disk before it is acknowledged.
+                    c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
+                    Ok(Connection::Sqlite(c))
+                };
+                (Pool::new(8, Box::new(open)), Dialect::Sqlite)
+            }
+        };
+        let store = Store { pool, dialect, data_dir: data_dir.to_path_buf() };
+        schema::migrate(&mut *store.conn()?)?;
+        Ok(store)
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    fn conn(&self) -> Result<Pooled<'_>> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` in one transaction; on success, commits and moves the audit head file.
+    pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Tx) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+        let mut conn = self.conn()?;
+        let begin = if self.dialect == Dialect::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        conn.batch(begin).map_err(StoreError::from)?;
+        let mut tx = Tx { conn: &mut conn, head: None };
+        match f(&mut tx) {
+            Ok(v) => {
+                let head = tx.head.take();
+                conn.batch("COMMIT").map_err(StoreError::from)?;
+                if let Some((seq, hash)) = head {
+                    self.write_head_file(seq, &hash)?;
+                }
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = conn.batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    fn head_file(&self) -> PathBuf {
+        self.data_dir.join("audit-head")
+    }
+
+    /// The chain's head, kept outside the database too, so a truncated chain is noticed.
+    fn write_head_file(&self, seq: i64, hash: &str) -> Result<()> {
+        let path = self.head_file();
+        // Several writers may race: only move the head forward.
+        if let Some((old, _)) = self.read_head_file() {
+            if old >= seq {
+                return Ok(());
+            }
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let io = |e| StoreError::DataDir { path: path.clone(), source: e };
+        std::fs::write(&tmp, format!("{seq} {hash}\n")).map_err(io)?;
+        std::fs::rename(&tmp, &path).map_err(io)?;
+        Ok(())
+    }
+
+    pub fn read_head_file(&self) -> Option<(i64, String)> {
+        let text = std::fs::read_to_string(self.head_file()).ok()?;
+        let (seq, hash) = text.trim().split_once(' ')?;
+        Some((seq.parse().ok()?, hash.to_string()))
+    }
+
+    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        Ok(self.conn()?.query(sql, params)?)
+    }
+
+    pub fn org(&self, slug: &str) -> Result<Option<OrgRecord>> {
+        Ok(self
+            .query("SELECT id, slug, name FROM orgs WHERE slug = ?", &[slug.into()])?
+            .first()
+            .map(|r| OrgRecord { id: r.int(0), slug: r.text(1), name: r.text(2) }))
+    }
+
+    pub fn orgs(&self) -> Result<Vec<OrgRecord>> {
+        Ok(self
+            .query("SELECT id, slug, name FROM orgs ORDER BY slug", &[])?
+            .iter()
+            .map(|r| OrgRecord { id: r.int(0), slug: r.text(1), name: r.text(2) })
+            .collect())
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
+        Ok(self
+            .query("SELECT id, email, password_hash FROM users WHERE email = ?", &[email.into()])?
+            .first()
+            .map(|r| UserRecord { id: r.int(0), email: r.text(1), password_hash: r.text(2) }))
+    }
+
+    pub fn user(&self, id: i64) -> Result<Option<UserRecord>> {
+        Ok(self
+            .query("SELECT id, email, password_hash FROM users WHERE id = ?", &[id.into()])?
+            .first()
+            .map(|r| UserRecord { id: r.int(0), email: r.text(1), password_hash: r.text(2) }))
+    }
+
+    /// `(org slug, role)` for each organisation a user belongs to.
+    pub fn memberships(&self, user_id: i64) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .query(
+                "SELECT o.slug, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.slug",
+                &[user_id.into()],
+            )?
+            .iter()
+            .map(|r| (r.text(0), r.text(1)))
+            .collect())
+    }
+
+    /// The live token with this hash, stamping its last use.
+    pub fn use_token(&self, token_hash: &str) -> Result<Option<i64>> {
+        let rows = self.query("SELECT id, user_id FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", &[token_hash.into()])?;
+        let Some(r) = rows.first() else { return Ok(None) };
+        self.conn()?.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", &[now().into(), r.int(0).into()])?;
+        Ok(Some(r.int(1)))
+    }
+
+    pub fn tokens(&self, user_id: i64) -> Result<Vec<TokenRecord>> {
+        Ok(self
+            .query("SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM tokens WHERE user_id = ? ORDER BY id", &[user_id.into()])?
+            .iter()
+            .map(|r| TokenRecord {
+                id: r.int(0),
+                user_id: r.int(1),
+                name: r.text(2),
+                created_at: r.text(3),
+                last_used_at: r.opt_text(4),
+                revoked_at: r.opt_text(5),
+            })
+            .collect())
+    }
+
+    fn with_approvals(&self, mut d: DatasetRecord) -> Result<DatasetRecord> {
+        d.approved = self
+            .query(
+                "SELECT DISTINCT o.slug FROM access_requests a JOIN orgs o ON o.id = a.org_id WHERE a.dataset_id = ? AND a.status = 'approved' ORDER BY o.slug",
+                &[d.id.into()],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect();
+        Ok(d)
+    }
+
+    pub fn dataset(&self, org: &str, slug: &str) -> Result<Option<DatasetRecord>> {
+        let rows = self.query(
+            &format!("SELECT {DATASET_COLUMNS} FROM datasets d JOIN orgs o ON o.id = d.org_id WHERE o.slug = ? AND d.slug = ?"),
+            &[org.into(), slug.into()],
+        )?;
+        rows.first().map(|r| self.with_approvals(dataset_from(r))).transpose()
+    }
+
+    pub fn dataset_by_id(&self, id: i64) -> Result<Option<DatasetRecord>> {
+        let rows = self.query(&format!("SELECT {DATASET_COLUMNS} FROM datasets d JOIN orgs o ON o.id = d.org_id WHERE d.id = ?"), &[id.into()])?;
+        rows.first().map(|r| self.with_approvals(dataset_from(r))).transpose()
+    }
+
+    pub fn datasets(&self) -> Result<Vec<DatasetRecord>> {
+        let rows = self.query(&format!("SELECT {DATASET_COLUMNS} FROM datasets d JOIN orgs o ON o.id = d.org_id ORDER BY o.slug, d.slug"), &[])?;
+        rows.iter().map(|r| self.with_approvals(dataset_from(r))).collect()
+    }
+
+    pub fn versions(&self, dataset_id: i64) -> Result<Vec<VersionRecord>> {
+        Ok(self
+            .query(&format!("SELECT {VERSION_COLUMNS} FROM versions WHERE dataset_id = ? ORDER BY number"), &[dataset_id.into()])?
+            .iter()
+            .map(version_from)
+            .collect())
+    }
+
+    pub fn access_requests(&self, dataset_id: Option<i64>) -> Result<Vec<AccessRequestRecord>> {
+        let (filter, params): (&str, Vec<Value>) = match dataset_id {
+            Some(id) => ("WHERE a.dataset_id = ?", vec![id.into()]),
+            None => ("", vec![]),
+        };
+        Ok(self
+            .query(
+                &format!(
+                    "SELECT a.id, a.dataset_id, o.slug, u.email, a.reason, a.status, a.created_at, a.decided_by \
+                     FROM access_requests a JOIN orgs o ON o.id = a.org_id JOIN users u ON u.id = a.user_id {filter} ORDER BY a.id"
+                ),
+                &params,
+            )?
+            .iter()
+            .map(|r| AccessRequestRecord {
+                id: r.int(0),
+                dataset_id: r.int(1),
+                org: r.text(2),
+                user_email: r.text(3),
+                reason: r.text(4),
+                status: r.text(5),
+                created_at: r.text(6),
+                decided_by: r.opt_text(7),
+            })
+            .collect())
+    }
+
+    /// One version's own chunks of one kind.
+    pub fn chunks(&self, version_id: i64, kind: &str) -> Result<Vec<Cube>> {
+        let rows = self.query("SELECT data FROM chunks WHERE version_id = ? AND kind = ? ORDER BY seq", &[version_id.into(), kind.into()])?;
+        rows.iter()
+            .map(|r| {
+                let raw = lz4_flex::decompress_size_prepended(&r.blob(0)).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Cube::decode(&raw).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
+    /// The whole content of a dataset as of `versions[..=upto]`: each version's changes
+    /// applied over the previous content. Redacted versions hold nothing.
+    pub fn content(&self, versions: &[VersionRecord], upto: usize, dims: Option<Vec<String>>) -> Result<Cube> {
+        let mut content: Option<Cube> = None;
+        for v in versions.iter().take(upto + 1) {
+            if v.redacted_at.is_some() {
+                continue;
+            }
+            let mut upserts: Option<Cube> = None;
+            for c in self.chunks(v.id, "upsert")? {
+                match upserts.as_mut() {
+                    Some(u) => u.extend(&c),
+                    None => upserts = Some(c),
+                }
+            }
+            let mut removals: Option<Cube> = None;
+            for c in self.chunks(v.id, "remove")? {
+                match removals.as_mut() {
+                    Some(u) => u.extend(&c),
+                    None => removals = Some(c),
+                }
+            }
+            content = match (content.take(), upserts, removals) {
+                (None, u, _) => u,
+                (Some(c), u, r) => {
+                    let empty = Cube::new(c.dims.clone());
+                    Some(c.apply(u.as_ref().unwrap_or(&empty), r.as_ref().unwrap_or(&empty)))
+                }
+            };
+        }
+        Ok(content.unwrap_or_else(|| Cube::new(dims.unwrap_or_default())))
+    }
+
+    pub fn audit_entries(&self) -> Result<Vec<AuditEntry>> {
+        Ok(self
+            .query("SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM audit ORDER BY seq", &[])?
+            .iter()
+            .map(|r| AuditEntry {
+                seq: r.int(0),
+                at: r.text(1),
+                actor: r.text(2),
+                action: r.text(3),
+                target: r.text(4),
+                detail: r.text(5),
+                prev_hash: r.text(6),
+                hash: r.text(7),
+            })
+            .collect())
+    }
+
+    /// The database's own record of the chain head.
+    pub fn audit_head(&self) -> Result<(i64, String)> {
+        let rows = self.query("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?;
+        Ok(rows.first().map(|r| (r.int(0), r.text(1))).unwrap_or((0, String::new())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_audit_entry_chains_to_the_one_before_and_moves_the_head_file() {
+        for t in testing::stores() {
+            let s = &t.store;
+            s.write(|tx| -> Result<()> {
+                tx.insert_org("euaa", "EU Asylum Agency")?;
+                tx.audit("operator", "org.add", "euaa", "{}")?;
+                tx.audit("operator", "org.add", "iom", "{}")?;
+                Ok(())
+            })
+            .unwrap();
+            let entries = s.audit_entries().unwrap();
+            assert_eq!(entries.len(), 2, "{}", t.name);
+            assert_eq!(entries[1].prev_hash, entries[0].hash);
+            assert_eq!(entries[1].hash, entries[1].compute_hash());
+            assert_eq!(s.read_head_file(), Some((2, entries[1].hash.clone())), "{}", t.name);
+        }
+    }
+
+    #[test]
+    fn a_failed_write_leaves_nothing_behind() {
+        for t in testing::stores() {
+            let s = &t.store;
+            let r: Result<()> = s.write(|tx| {
+                tx.insert_org("iom", "IOM")?;
+                tx.audit("operator", "org.add", "iom", "{}")?;
+                tx.insert_org("iom", "IOM again")?; // unique slug: fails
+                Ok(())
+            });
+            assert!(matches!(&r, Err(StoreError::Db(e)) if e.is_conflict()), "{}: {r:?}", t.name);
+            assert!(s.orgs().unwrap().is_empty(), "{}", t.name);
+            assert!(s.audit_entries().unwrap().is_empty(), "{}", t.name);
+            assert_eq!(s.audit_head().unwrap().0, 0);
+        }
+    }
+
+    #[test]
+    fn chunks_give_back_the_cube_and_versions_apply_in_order() {
+        for t in testing::stores() {
+            let s = &t.store;
+            let mut v1 = Cube::new(vec!["indicator".into(), "period".into(), "geo".into()]);
+            for i in 0..(CHUNK + 10) {
+                v1.push(&["refugees", &format!("{}", 1900 + i % 120), &format!("G{}", i / 120)], Some(i as f64), "");
+            }
+            let mut v2 = v1.slice(0, 100);
+            v2.values[0] = -1.0;
+            let d = v1.diff(&v2);
+            let (id1, id2) = s
+                .write(|tx| -> Result<(i64, i64)> {
+                    let org = tx.insert_org("euaa", "EUAA")?;
+                    let ds = tx.insert_dataset(&DatasetRecord { org_id: org, slug: "x".into(), title: "X".into(), sharing: "private".into(), threshold: 5, ..Default::default() })?;
+                    let mk = |n| VersionRecord { dataset_id: ds, number: n, created_by: "t".into(), file_name: "f".into(), file_sha256: "0".into(), format: "csv".into(), mode: "replace".into(), ..Default::default() };
+                    let a = tx.insert_version(&mk(1))?;
+                    tx.insert_chunks(a, "upsert", &v1, &mut |_| {})?;
+                    let b = tx.insert_version(&mk(2))?;
+                    tx.insert_chunks(b, "upsert", &d.upserts, &mut |_| {})?;
+                    tx.insert_chunks(b, "remove", &d.removals, &mut |_| {})?;
+                    Ok((a, b))
+                })
+                .unwrap();
+            assert_eq!(s.chunks(id1, "upsert").unwrap().len(), 2, "{}", t.name);
+            assert_eq!(s.chunks(id2, "upsert").unwrap()[0].len(), 1, "{}: only the changed observation is stored", t.name);
+            let versions = s.versions(s.dataset("euaa", "x").unwrap().unwrap().id).unwrap();
+            let c1 = s.content(&versions, 0, None).unwrap();
+            let c2 = s.content(&versions, 1, None).unwrap();
+            assert_eq!(c1.len(), CHUNK + 10);
+            assert_eq!(c2.len(), 100);
+            assert_eq!(c2.values.iter().filter(|v| **v == -1.0).count(), 1);
+        }
+    }
+}

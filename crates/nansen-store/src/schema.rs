@@ -1,0 +1,153 @@
+//! Versioned migrations, written once for both databases: `{id}` is the key column,
+//! `{blob}` the binary type. A migration never changes once released; add the next one.
+
+use crate::db::{Connection, DbError, Dialect};
+
+const MIGRATIONS: &[&str] = &[
+    // 1: identity, datasets, versions, observation chunks, access requests, audit
+    r#"
+CREATE TABLE orgs (
+    id {id},
+    slug TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE users (
+    id {id},
+    email TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE memberships (
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    role TEXT NOT NULL,
+    PRIMARY KEY (user_id, org_id)
+);
+CREATE TABLE tokens (
+    id {id},
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    last_used_at TEXT,
+    revoked_at TEXT
+);
+CREATE TABLE datasets (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    slug TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    methodology TEXT NOT NULL DEFAULT '',
+    licence TEXT NOT NULL DEFAULT '',
+    update_frequency TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '',
+    sharing TEXT NOT NULL DEFAULT 'private',
+    sensitive BIGINT NOT NULL DEFAULT 0,
+    threshold BIGINT NOT NULL DEFAULT 5,
+    created_at TEXT NOT NULL,
+    UNIQUE (org_id, slug)
+);
+CREATE TABLE versions (
+    id {id},
+    dataset_id BIGINT NOT NULL REFERENCES datasets(id),
+    number BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    format TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    rows_read BIGINT NOT NULL,
+    observations BIGINT NOT NULL,
+    added BIGINT NOT NULL,
+    changed BIGINT NOT NULL,
+    removed BIGINT NOT NULL,
+    warnings TEXT NOT NULL DEFAULT '[]',
+    redacted_at TEXT,
+    redacted_by TEXT,
+    UNIQUE (dataset_id, number)
+);
+CREATE TABLE chunks (
+    version_id BIGINT NOT NULL REFERENCES versions(id),
+    kind TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    observations BIGINT NOT NULL,
+    data {blob} NOT NULL,
+    PRIMARY KEY (version_id, kind, seq)
+);
+CREATE TABLE access_requests (
+    id {id},
+    dataset_id BIGINT NOT NULL REFERENCES datasets(id),
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    created_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE audit (
+    seq BIGINT PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE TABLE audit_head (
+    id BIGINT PRIMARY KEY,
+    seq BIGINT NOT NULL,
+    hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
+"#,
+];
+
+fn dialect_sql(sql: &str, d: Dialect) -> String {
+    let (id, blob) = match d {
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"),
+        Dialect::Postgres => ("BIGSERIAL PRIMARY KEY", "BYTEA"),
+    };
+    sql.replace("{id}", id).replace("{blob}", blob)
+}
+
+/// Brings the schema up to date; safe to run on every start, from several nodes at once.
+pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+    let d = conn.dialect();
+    if d == Dialect::Postgres {
+        // One node migrates at a time.
+        conn.batch("SELECT pg_advisory_lock(7263001)")?;
+    }
+    let result = (|| {
+        conn.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")?;
+        let done = conn.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?;
+        let current = done.first().map(|r| r.int(0)).unwrap_or(0) as usize;
+        for (i, m) in MIGRATIONS.iter().enumerate().skip(current) {
+            conn.batch("BEGIN")?;
+            let applied = conn.batch(&dialect_sql(m, d)).and_then(|_| {
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    &[(i as i64 + 1).into(), crate::now().into()],
+                )
+            });
+            match applied {
+                Ok(_) => conn.batch("COMMIT")?,
+                Err(e) => {
+                    let _ = conn.batch("ROLLBACK");
+                    return Err(e);
+                }
+            }
+        }
+        Ok(())
+    })();
+    if d == Dialect::Postgres {
+        let _ = conn.batch("SELECT pg_advisory_unlock(7263001)");
+    }
+    result
+}
