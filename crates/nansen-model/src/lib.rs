@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod cube;
+pub mod disclosure;
 pub mod query;
 
 pub use access::{dataset_access, Access, Membership, Principal, Role, Sharing};
