@@ -37,7 +37,7 @@ pub struct Imported {
     pub warnings: Vec<String>,
 }
 
-pub fn read(path: &Path, options: &ImportOptions) -> Result<Imported, ImportError> {
+pub fn read(path: &Path, options: &ImportOptions, progress: &mut dyn FnMut(u64)) -> Result<Imported, ImportError> {
     if std::fs::metadata(path)?.len() == 0 {
         return Err(ImportError::refused("the file is empty", vec![Problem::new(0, "", "", "the file is empty")]));
     }
@@ -71,7 +71,14 @@ pub fn read(path: &Path, options: &ImportOptions) -> Result<Imported, ImportErro
     }
     let layout = layouts::recognise(&head, wanted, from_json, options)?;
     let mut engine = Engine::new(&layout, options);
-    let count = rows.each(layout.skip, layout.header.len(), &mut |row, cells| engine.row(row, cells))?;
+    let mut seen = 0u64;
+    let count = rows.each(layout.skip, layout.header.len(), &mut |row, cells| {
+        seen += 1;
+        if seen % 100_000 == 0 {
+            progress(seen);
+        }
+        engine.row(row, cells)
+    })?;
     if count == 0 {
         let p = Problem::new(layout.skip as u64, "", "", "the file has a header but no rows of data");
         return Err(ImportError::refused("the file has a header but no rows of data", vec![p]));

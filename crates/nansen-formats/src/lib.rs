@@ -143,7 +143,12 @@ impl ImportError {
 
 /// Reads a file into observations, or says why not.
 pub fn read(path: &Path, options: &ImportOptions) -> Result<Imported, ImportError> {
-    harmonise::read(path, options)
+    harmonise::read(path, options, &mut |_| {})
+}
+
+/// As [`read`], calling `progress` with the rows read so far every 100,000 rows.
+pub fn read_with_progress(path: &Path, options: &ImportOptions, progress: &mut dyn FnMut(u64)) -> Result<Imported, ImportError> {
+    harmonise::read(path, options, progress)
 }
 
 /// The cube's observations written in one of the export formats.

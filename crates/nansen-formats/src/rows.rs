@@ -215,7 +215,6 @@ fn guard_zip(path: &Path) -> Result<(), ImportError> {
 pub fn json_records(value: serde_json::Value) -> Result<Rows, ImportError> {
     let refuse = |why: &str| ImportError::refused(format!("the JSON cannot be read as records: {why}"), vec![Problem::new(0, "", "", why)]);
     let records = match value {
-        serde_json::Value::Array(a) => a,
         serde_json::Value::Array(a) if a.first().is_some_and(|r| r.is_array()) => {
             let cell = |v: &serde_json::Value| match v {
                 serde_json::Value::Null => String::new(),
@@ -225,6 +224,7 @@ pub fn json_records(value: serde_json::Value) -> Result<Rows, ImportError> {
             let grid = a.iter().map(|r| r.as_array().map(|cells| cells.iter().map(cell).collect()).unwrap_or_default()).collect();
             return Ok(Rows::Grid(grid));
         }
+        serde_json::Value::Array(a) => a,
         serde_json::Value::Object(mut o) => match o.remove("result").or_else(|| o.remove("results")).or_else(|| o.remove("data")) {
             Some(serde_json::Value::Array(a)) => a,
             _ => return Err(refuse("an object without a \"result\", \"results\" or \"data\" array of records")),

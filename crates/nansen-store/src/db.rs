@@ -256,7 +256,7 @@ fn pg_row(r: &postgres::Row) -> Row {
             } else if *t == Type::BYTEA {
                 r.get::<_, Option<Vec<u8>>>(i).map(Value::Blob)
             } else {
-                r.get::<_, Option<String>>(i).map(Value::Text)
+                r.try_get::<_, Option<String>>(i).ok().flatten().map(Value::Text)
             };
             v.unwrap_or(Value::Null)
         })

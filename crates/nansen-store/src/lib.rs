@@ -604,6 +604,10 @@ impl Store {
                     None => removals = Some(c),
                 }
             }
+            if v.mode == "base" {
+                // A replacement whose dimensions differ: it stands alone.
+                content = None;
+            }
             content = match (content.take(), upserts, removals) {
                 (None, u, _) => u,
                 (Some(c), u, r) => {

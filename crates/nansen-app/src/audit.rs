@@ -1,0 +1,79 @@
+//! Proving the audit chain unbroken, untruncated and not rewritten.
+
+use crate::{App, AppError, Caller, Result};
+use nansen_model::{Principal, Role};
+use nansen_store::AuditEntry;
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+pub struct AuditReport {
+    pub entries: i64,
+    pub head: String,
+}
+
+/// The first entry at which the chain stops being what was written.
+#[derive(Debug, thiserror::Error, Serialize)]
+#[error("audit chain broken at entry {seq}: {reason}")]
+pub struct AuditBroken {
+    pub seq: i64,
+    pub reason: String,
+}
+
+impl App {
+    /// Recomputes every hash; compares the tail with the head kept in the database and in
+    /// the data directory.
+    pub fn verify_audit(&self) -> Result<Result<AuditReport, AuditBroken>> {
+        let entries = self.store.audit_entries()?;
+        let mut prev = String::new();
+        let mut expected_seq = 1;
+        for e in &entries {
+            if e.seq != expected_seq {
+                return Ok(Err(AuditBroken { seq: expected_seq, reason: format!("entry {expected_seq} is missing (next is {})", e.seq) }));
+            }
+            if e.prev_hash != prev {
+                return Ok(Err(AuditBroken { seq: e.seq, reason: "it does not follow from the entry before it".into() }));
+            }
+            if e.compute_hash() != e.hash {
+                return Ok(Err(AuditBroken { seq: e.seq, reason: "its content was changed after it was written".into() }));
+            }
+            prev = e.hash.clone();
+            expected_seq += 1;
+        }
+        let last = entries.last().map(|e| e.seq).unwrap_or(0);
+        let (db_seq, db_hash) = self.store.audit_head()?;
+        if db_seq != last || db_hash != prev {
+            return Ok(Err(AuditBroken { seq: last + 1, reason: format!("the chain ends at entry {last} but the database's head says {db_seq}: entries were removed from the end") }));
+        }
+        if let Some((file_seq, file_hash)) = self.store.read_head_file() {
+            if file_seq > last {
+                return Ok(Err(AuditBroken { seq: last + 1, reason: format!("the chain ends at entry {last} but the head file in the data directory says {file_seq}: entries were removed from the end") }));
+            }
+            if let Some(e) = entries.iter().find(|e| e.seq == file_seq) {
+                if e.hash != file_hash {
+                    return Ok(Err(AuditBroken { seq: file_seq, reason: "it differs from the head recorded in the data directory".into() }));
+                }
+            }
+        }
+        Ok(Ok(AuditReport { entries: last, head: prev }))
+    }
+
+    /// The audit log as the caller may read it: everything for the operator, entries about
+    /// their organisations' datasets for an organisation's admins.
+    pub fn audit_log(&self, who: &Caller) -> Result<Vec<AuditEntry>> {
+        let entries = self.store.audit_entries()?;
+        match &who.principal {
+            Principal::Operator => Ok(entries),
+            Principal::User { memberships, .. } => {
+                let admin_of: Vec<&str> = memberships.iter().filter(|m| m.role == Role::Admin).map(|m| m.org.as_str()).collect();
+                if admin_of.is_empty() {
+                    return Err(AppError::Forbidden("the audit log is for administrators".into()));
+                }
+                Ok(entries
+                    .into_iter()
+                    .filter(|e| admin_of.iter().any(|o| e.target == *o || e.target.starts_with(&format!("{o}/"))))
+                    .collect())
+            }
+            Principal::Anonymous => Err(AppError::Unauthorized),
+        }
+    }
+}

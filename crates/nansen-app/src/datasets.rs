@@ -1,0 +1,601 @@
+//! Datasets and their versions: import, query, export, sharing, redaction, access requests.
+
+use crate::identity::check_slug;
+use crate::{App, AppError, Caller, Need, Result};
+use nansen_codes::CodeLists;
+use nansen_formats::{ExportFormat, ImportOptions};
+use nansen_model::{disclosure, Access, Cube, Principal, Query, Role, Sharing, Table};
+use nansen_store::{AccessRequestRecord, DatasetRecord, StoreError, VersionRecord};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+/// An import as a data manager asks for it.
+#[derive(Clone, Debug, Default)]
+pub struct ImportRequest {
+    pub org: String,
+    pub slug: String,
+    /// The name the file had where it came from (shown in versions; Eurostat files say there what they are).
+    pub file_name: String,
+    pub options: ImportOptions,
+    pub append: bool,
+    pub dry_run: bool,
+    pub share: Option<Sharing>,
+    pub title: Option<String>,
+    pub sensitive: Option<bool>,
+}
+
+/// Where a long import is, for a progress bar.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Progress {
+    Reading { rows: u64 },
+    Comparing { observations: u64 },
+    Saving { done: u64, total: u64 },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ImportReport {
+    pub dataset: String,
+    /// The new version's number; none on a dry run.
+    pub version: Option<i64>,
+    pub format: String,
+    pub rows: u64,
+    /// Observations in the dataset after this import.
+    pub observations: u64,
+    pub added: u64,
+    pub changed: u64,
+    pub removed: u64,
+    pub warnings: Vec<String>,
+    pub dry_run: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VersionView {
+    pub number: i64,
+    pub created_by: String,
+    pub created_at: String,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub format: String,
+    pub mode: String,
+    pub rows: i64,
+    pub observations: i64,
+    pub added: i64,
+    pub changed: i64,
+    pub removed: i64,
+    pub warnings: Vec<String>,
+    pub redacted: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DatasetView {
+    pub name: String,
+    pub org: String,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub source: String,
+    pub methodology: String,
+    pub licence: String,
+    pub update_frequency: String,
+    pub tags: Vec<String>,
+    /// The sharing level; the partner list only for the owner.
+    pub sharing: String,
+    pub sensitive: bool,
+    /// What the caller may do: "owner", "data" or "metadata".
+    pub access: String,
+    pub versions: Vec<VersionView>,
+}
+
+impl From<&VersionRecord> for VersionView {
+    fn from(v: &VersionRecord) -> VersionView {
+        VersionView {
+            number: v.number,
+            created_by: v.created_by.clone(),
+            created_at: v.created_at.clone(),
+            file_name: v.file_name.clone(),
+            file_sha256: v.file_sha256.clone(),
+            format: v.format.clone(),
+            mode: v.mode.clone(),
+            rows: v.rows,
+            observations: v.observations,
+            added: v.added,
+            changed: v.changed,
+            removed: v.removed,
+            warnings: v.warnings.clone(),
+            redacted: v.redacted_at.is_some(),
+        }
+    }
+}
+
+fn sha256_of(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
+fn is_public(d: &DatasetRecord) -> bool {
+    d.sharing == "public"
+}
+
+impl App {
+    fn view(&self, d: &DatasetRecord, access: Access) -> Result<DatasetView> {
+        let sharing = match (access, d.sharing.parse::<Sharing>()) {
+            (Access::Owner(_), _) => d.sharing.clone(),
+            (_, Ok(Sharing::Partners(_))) => "partners".into(),
+            _ => d.sharing.clone(),
+        };
+        Ok(DatasetView {
+            name: format!("{}/{}", d.org, d.slug),
+            org: d.org.clone(),
+            slug: d.slug.clone(),
+            title: d.title.clone(),
+            description: d.description.clone(),
+            source: d.source.clone(),
+            methodology: d.methodology.clone(),
+            licence: d.licence.clone(),
+            update_frequency: d.update_frequency.clone(),
+            tags: d.tags.clone(),
+            sharing,
+            sensitive: d.sensitive,
+            access: match access {
+                Access::Owner(_) => "owner",
+                Access::Data => "data",
+                _ => "metadata",
+            }
+            .into(),
+            versions: self.store.versions(d.id)?.iter().map(VersionView::from).collect(),
+        })
+    }
+
+    /// Every dataset the caller may know of.
+    pub fn list_datasets(&self, who: &Caller) -> Result<Vec<DatasetView>> {
+        let mut out = Vec::new();
+        for d in self.store.datasets()? {
+            let access = self.access(&who.principal, &d);
+            if access >= Access::Metadata {
+                out.push(self.view(&d, access)?);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn dataset(&self, who: &Caller, org: &str, slug: &str) -> Result<DatasetView> {
+        let (d, access) = self.authorize(who, org, slug, Need::Metadata)?;
+        self.view(&d, access)
+    }
+
+    /// The observations of a version (the latest when `number` is none) as this caller may
+    /// see them: disclosure-controlled outside the owner when the dataset is sensitive.
+    fn cube(&self, d: &DatasetRecord, access: Access, number: Option<i64>) -> Result<Arc<Cube>> {
+        let versions = self.store.versions(d.id)?;
+        let idx = match number {
+            Some(n) => {
+                let i = versions.iter().position(|v| v.number == n).ok_or_else(|| AppError::NotFound(format!("version {n} of {}/{}", d.org, d.slug)))?;
+                if versions[i].redacted_at.is_some() {
+                    return Err(AppError::NotFound(format!("version {n} of {}/{} (it was redacted)", d.org, d.slug)));
+                }
+                Some(i)
+            }
+            None => versions.iter().rposition(|v| v.redacted_at.is_none()),
+        };
+        let Some(idx) = idx else { return Ok(Arc::new(Cube::new(vec!["indicator".into(), "period".into()]))) };
+        let protect = d.sensitive && !matches!(access, Access::Owner(_));
+        let key = (d.id, versions[idx].number, protect);
+        if let Some(c) = self.cubes.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(c);
+        }
+        let raw = self.cached_content(d.id, &versions, idx)?;
+        let cube = if protect { Arc::new(disclosure::protect(&raw, d.threshold as f64, CodeLists::get())) } else { raw };
+        self.remember(key, cube.clone());
+        Ok(cube)
+    }
+
+    fn cached_content(&self, dataset_id: i64, versions: &[VersionRecord], idx: usize) -> Result<Arc<Cube>> {
+        let key = (dataset_id, versions[idx].number, false);
+        if let Some(c) = self.cubes.lock().ok().and_then(|c| c.get(&key).cloned()) {
+            return Ok(c);
+        }
+        let c = Arc::new(self.store.content(versions, idx, None)?);
+        self.remember(key, c.clone());
+        Ok(c)
+    }
+
+    fn remember(&self, key: (i64, i64, bool), cube: Arc<Cube>) {
+        if let Ok(mut cache) = self.cubes.lock() {
+            // Keep the newest version of each dataset; older ones are rebuilt on demand.
+            cache.retain(|k, _| k.0 != key.0 || k.1 >= key.1);
+            cache.insert(key, cube);
+        }
+    }
+
+    fn forget(&self, dataset_id: i64) {
+        if let Ok(mut cache) = self.cubes.lock() {
+            cache.retain(|k, _| k.0 != dataset_id);
+        }
+    }
+
+    fn audit_read(&self, who: &Caller, d: &DatasetRecord, action: &str, detail: serde_json::Value) -> Result<()> {
+        if is_public(d) {
+            return Ok(());
+        }
+        self.store.write(|tx| tx.audit(&who.label, action, &format!("{}/{}", d.org, d.slug), &detail.to_string()).map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Runs a query over one dataset, as the caller may see it.
+    pub fn query(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, q: &Query) -> Result<Table> {
+        let (d, access) = self.authorize(who, org, slug, Need::Data)?;
+        let cube = self.cube(&d, access, version)?;
+        let table = nansen_model::run_query(&cube, q, CodeLists::get())?;
+        self.audit_read(
+            who,
+            &d,
+            "dataset.query",
+            serde_json::json!({ "version": version, "filters": q.filters, "group_by": q.group_by, "rows": table.rows.len() }),
+        )?;
+        Ok(table)
+    }
+
+    /// Writes a version's observations in an export format.
+    pub fn export(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, format: ExportFormat, out: &mut dyn std::io::Write) -> Result<()> {
+        let (d, access) = self.authorize(who, org, slug, Need::Data)?;
+        let cube = self.cube(&d, access, version)?;
+        self.audit_read(who, &d, "dataset.export", serde_json::json!({ "version": version, "format": format.extension() }))?;
+        nansen_formats::write(&cube, format, out).map_err(|e| match e.kind() {
+            std::io::ErrorKind::Unsupported => AppError::BadRequest(e.to_string()),
+            _ => AppError::Store(StoreError::DataDir { path: "export".into(), source: e }),
+        })
+    }
+
+    /// Reads a file into a new version, all or nothing.
+    pub fn import(&self, who: &Caller, req: &ImportRequest, path: &Path, progress: &dyn Fn(Progress)) -> Result<ImportReport> {
+        let existing = self.store.dataset(&req.org, &req.slug)?;
+        let (dataset, access) = match &existing {
+            Some(_) => {
+                let (d, a) = self.authorize(who, &req.org, &req.slug, Need::Write)?;
+                (Some(d), a)
+            }
+            None => {
+                // A new dataset: the caller must be an editor or admin of the organisation.
+                let org = self.store.org(&req.org)?.ok_or_else(|| AppError::NotFound(format!("organisation {}", req.org)))?;
+                check_slug(&req.slug, "dataset slug")?;
+                match who.principal.role_in(&org.slug) {
+                    Some(Role::Editor | Role::Admin) => (None, Access::Owner(Role::Editor)),
+                    Some(_) => return Err(AppError::Forbidden(format!("only editors and admins of {} may create datasets", org.slug))),
+                    None => return Err(AppError::NotFound(format!("organisation {}", req.org))),
+                }
+            }
+        };
+        if req.share.is_some() && dataset.is_some() && !access.is_owner_admin() {
+            return Err(AppError::Forbidden(format!("only admins of {} may change who sees {}/{}", req.org, req.org, req.slug)));
+        }
+        if let Some(Sharing::Partners(orgs)) = &req.share {
+            for o in orgs {
+                if self.store.org(o)?.is_none() {
+                    return Err(AppError::BadRequest(format!("no organisation {o} to share with")));
+                }
+            }
+        }
+
+        let mut options = req.options.clone();
+        if options.file_name.is_empty() {
+            options.file_name = req.file_name.clone();
+        }
+        let hasher = {
+            let p = path.to_path_buf();
+            std::thread::spawn(move || sha256_of(&p))
+        };
+        let imported = nansen_formats::read_with_progress(path, &options, &mut |rows| progress(Progress::Reading { rows }))?;
+        let sha = hasher.join().map_err(|_| AppError::BadRequest("cannot hash the file".into()))?.map_err(nansen_formats::ImportError::from)?;
+
+        let versions = match &dataset {
+            Some(d) => self.store.versions(d.id)?,
+            None => Vec::new(),
+        };
+        let latest = versions.iter().rposition(|v| v.redacted_at.is_none());
+        let previous = match (&dataset, latest) {
+            (Some(d), Some(i)) => Some(self.cached_content(d.id, &versions, i)?),
+            _ => None,
+        };
+        let new = imported.cube;
+        progress(Progress::Comparing { observations: new.len() as u64 });
+        let same_dims = previous.as_ref().is_some_and(|p| p.dims == new.dims);
+        if req.append && previous.as_ref().is_some_and(|p| !p.is_empty()) && !same_dims {
+            return Err(AppError::BadRequest(format!(
+                "--append needs the same dimensions as the dataset ({}); this file has {}. Import it without --append to replace the content",
+                previous.as_ref().map(|p| p.dims.join(", ")).unwrap_or_default(),
+                new.dims.join(", ")
+            )));
+        }
+        // What the version stores: the whole file when there is nothing to compare with.
+        let (mode, added, changed, removed, upserts, removals, content) = match previous.as_ref().filter(|p| !p.is_empty()) {
+            None => {
+                let n = new.len() as u64;
+                let empty = Cube::new(new.dims.clone());
+                let content = Arc::new(new);
+                ("replace", n, 0, 0, None, empty, content)
+            }
+            Some(p) if !same_dims => {
+                let removed = p.len() as u64;
+                let n = new.len() as u64;
+                let empty = Cube::new(new.dims.clone());
+                ("base", n, 0, removed, None, empty, Arc::new(new))
+            }
+            Some(p) => {
+                let diff = if req.append { p.diff_append(&new) } else { p.diff(&new) };
+                let content = if req.append { Arc::new(p.apply(&diff.upserts, &Cube::new(p.dims.clone()))) } else { Arc::new(new) };
+                (if req.append { "append" } else { "replace" }, diff.added, diff.changed, diff.removed, Some(diff.upserts), diff.removals, content)
+            }
+        };
+        let name = format!("{}/{}", req.org, req.slug);
+        let mut report = ImportReport {
+            dataset: name.clone(),
+            version: None,
+            format: imported.format.to_string(),
+            rows: imported.rows,
+            observations: content.len() as u64,
+            added,
+            changed,
+            removed,
+            warnings: imported.warnings.clone(),
+            dry_run: req.dry_run,
+        };
+        if req.dry_run {
+            return Ok(report);
+        }
+        let to_store: &Cube = upserts.as_ref().unwrap_or(&content);
+        let total = (to_store.len() + removals.len()) as u64;
+        let expected_latest = latest.map(|i| versions[i].number);
+        let (dataset_id, number) = self.store.write(|tx| {
+            let dataset_id = match &dataset {
+                Some(d) => {
+                    let mut d = d.clone();
+                    let mut changed_meta = false;
+                    if let Some(s) = &req.share {
+                        d.sharing = s.to_string();
+                        changed_meta = true;
+                    }
+                    if let Some(t) = &req.title {
+                        d.title = t.clone();
+                        changed_meta = true;
+                    }
+                    if let Some(s) = req.sensitive {
+                        d.sensitive = s;
+                        changed_meta = true;
+                    }
+                    if changed_meta {
+                        tx.update_dataset(&d)?;
+                        tx.audit(&who.label, "dataset.update", &name, &serde_json::json!({ "sharing": d.sharing, "title": d.title, "sensitive": d.sensitive }).to_string())?;
+                    }
+                    d.id
+                }
+                None => {
+                    let org = self.store.org(&req.org)?.ok_or_else(|| AppError::NotFound(format!("organisation {}", req.org)))?;
+                    let rec = DatasetRecord {
+                        org_id: org.id,
+                        slug: req.slug.clone(),
+                        title: req.title.clone().unwrap_or_else(|| req.slug.clone()),
+                        sharing: req.share.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "private".into()),
+                        sensitive: req.sensitive.unwrap_or(false),
+                        threshold: 5,
+                        ..Default::default()
+                    };
+                    let id = tx.insert_dataset(&rec)?;
+                    tx.audit(&who.label, "dataset.create", &name, &serde_json::json!({ "sharing": rec.sharing, "sensitive": rec.sensitive }).to_string())?;
+                    id
+                }
+            };
+            // The version compared against must still be the latest.
+            let latest_now = tx
+                .conn()
+                .query("SELECT MAX(number) FROM versions WHERE dataset_id = ? AND redacted_at IS NULL", &[dataset_id.into()])
+                .map_err(StoreError::from)?
+                .first()
+                .and_then(|r| r.opt_int(0));
+            if latest_now != expected_latest {
+                return Err(AppError::Conflict(format!("another version of {name} landed during this import; import again")));
+            }
+            let number = tx
+                .conn()
+                .query("SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE dataset_id = ?", &[dataset_id.into()])
+                .map_err(StoreError::from)?[0]
+                .int(0);
+            let v = VersionRecord {
+                dataset_id,
+                number,
+                created_by: who.label.clone(),
+                file_name: req.file_name.clone(),
+                file_sha256: sha.clone(),
+                format: imported.format.to_string(),
+                mode: mode.into(),
+                rows: imported.rows as i64,
+                observations: content.len() as i64,
+                added: added as i64,
+                changed: changed as i64,
+                removed: removed as i64,
+                warnings: imported.warnings.clone(),
+                ..Default::default()
+            };
+            let vid = tx.insert_version(&v)?;
+            tx.insert_chunks(vid, "upsert", to_store, &mut |done| progress(Progress::Saving { done: done as u64, total }))?;
+            tx.insert_chunks(vid, "remove", &removals, &mut |_| {})?;
+            tx.audit(
+                &who.label,
+                "dataset.import",
+                &name,
+                &serde_json::json!({ "version": number, "file": req.file_name, "sha256": sha, "added": added, "changed": changed, "removed": removed }).to_string(),
+            )?;
+            Ok::<_, AppError>((dataset_id, number))
+        })?;
+        self.remember((dataset_id, number, false), content);
+        report.version = Some(number);
+        Ok(report)
+    }
+
+    /// Changes who sees a dataset, and its disclosure control.
+    pub fn share(&self, who: &Caller, org: &str, slug: &str, sharing: Sharing, sensitive: Option<bool>, threshold: Option<i64>) -> Result<()> {
+        let (mut d, _) = self.authorize(who, org, slug, Need::Admin)?;
+        if let Sharing::Partners(orgs) = &sharing {
+            for o in orgs {
+                if self.store.org(o)?.is_none() {
+                    return Err(AppError::BadRequest(format!("no organisation {o} to share with")));
+                }
+            }
+        }
+        d.sharing = sharing.to_string();
+        if let Some(s) = sensitive {
+            d.sensitive = s;
+        }
+        if let Some(t) = threshold {
+            if !(1..=1000).contains(&t) {
+                return Err(AppError::BadRequest("the disclosure threshold is a count from 1 to 1000".into()));
+            }
+            d.threshold = t;
+        }
+        self.store.write(|tx| {
+            tx.update_dataset(&d)?;
+            tx.audit(&who.label, "dataset.share", &format!("{org}/{slug}"), &serde_json::json!({ "sharing": d.sharing, "sensitive": d.sensitive, "threshold": d.threshold }).to_string())?;
+            Ok::<_, StoreError>(())
+        })?;
+        self.forget(d.id);
+        Ok(())
+    }
+
+    /// Updates descriptive metadata (title, description, source, methodology, licence, frequency, tags).
+    pub fn describe(&self, who: &Caller, org: &str, slug: &str, update: &dyn Fn(&mut DatasetRecord)) -> Result<()> {
+        let (mut d, _) = self.authorize(who, org, slug, Need::Write)?;
+        let (sharing, sensitive, threshold) = (d.sharing.clone(), d.sensitive, d.threshold);
+        update(&mut d);
+        // Sharing is changed only through `share`, by an admin.
+        d.sharing = sharing;
+        d.sensitive = sensitive;
+        d.threshold = threshold;
+        self.store.write(|tx| {
+            tx.update_dataset(&d)?;
+            tx.audit(&who.label, "dataset.describe", &format!("{org}/{slug}"), &serde_json::json!({ "title": d.title }).to_string())?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(())
+    }
+
+    /// Destroys one version's data (personal data uploaded by mistake); its metadata and
+    /// audit entries stay, and later versions keep exactly the content they had.
+    pub fn redact(&self, who: &Caller, org: &str, slug: &str, number: i64) -> Result<()> {
+        let (d, _) = self.authorize(who, org, slug, Need::Admin)?;
+        let versions = self.store.versions(d.id)?;
+        let k = versions.iter().position(|v| v.number == number).ok_or_else(|| AppError::NotFound(format!("version {number} of {org}/{slug}")))?;
+        if versions[k].redacted_at.is_some() {
+            return Err(AppError::Conflict(format!("version {number} of {org}/{slug} is already redacted")));
+        }
+        // The next live version stored only its changes against this one: restate them
+        // against the version before, so its content survives.
+        let next = versions.iter().enumerate().skip(k + 1).find(|(_, v)| v.redacted_at.is_none()).map(|(i, _)| i);
+        let rewrite = match next {
+            Some(j) if versions[j].mode != "base" => {
+                let after = self.store.content(&versions, j, None)?;
+                let before_idx = versions[..k].iter().rposition(|v| v.redacted_at.is_none());
+                let before = match before_idx {
+                    Some(i) => self.store.content(&versions, i, None)?,
+                    None => Cube::new(after.dims.clone()),
+                };
+                if before.dims == after.dims || before.is_empty() {
+                    let diff = if before.is_empty() { None } else { Some(before.diff(&after)) };
+                    Some((versions[j].id, diff, after))
+                } else {
+                    Some((versions[j].id, None, after))
+                }
+            }
+            _ => None,
+        };
+        self.store.write(|tx| {
+            if let Some((vid, diff, after)) = &rewrite {
+                tx.delete_chunks(*vid)?;
+                match diff {
+                    Some(d) => {
+                        tx.insert_chunks(*vid, "upsert", &d.upserts, &mut |_| {})?;
+                        tx.insert_chunks(*vid, "remove", &d.removals, &mut |_| {})?;
+                    }
+                    None => {
+                        tx.insert_chunks(*vid, "upsert", after, &mut |_| {})?;
+                        tx.conn().execute("UPDATE versions SET mode = 'base' WHERE id = ?", &[(*vid).into()]).map_err(StoreError::from)?;
+                    }
+                }
+            }
+            tx.delete_chunks(versions[k].id)?;
+            tx.mark_redacted(versions[k].id, &who.label)?;
+            tx.audit(&who.label, "version.redact", &format!("{org}/{slug}"), &serde_json::json!({ "version": number }).to_string())?;
+            Ok::<_, StoreError>(())
+        })?;
+        self.forget(d.id);
+        Ok(())
+    }
+
+    /// A signed-in user asks the owner of a `listed` dataset for its data.
+    pub fn request_access(&self, who: &Caller, org: &str, slug: &str, reason: &str) -> Result<i64> {
+        let (d, access) = self.authorize(who, org, slug, Need::Metadata)?;
+        let Principal::User { id, memberships, .. } = &who.principal else {
+            return Err(AppError::Unauthorized);
+        };
+        if access != Access::Metadata {
+            return Err(AppError::Conflict(format!("you can already read {org}/{slug}")));
+        }
+        if reason.trim().len() < 10 {
+            return Err(AppError::BadRequest("say why you need the data (at least 10 characters)".into()));
+        }
+        let my_org = memberships.first().map(|m| m.org.clone()).ok_or_else(|| AppError::Forbidden("you belong to no organisation".into()))?;
+        let org_id = self.store.org(&my_org)?.map(|o| o.id).ok_or_else(|| AppError::NotFound(format!("organisation {my_org}")))?;
+        let rid = self.store.write(|tx| {
+            let rid = tx.insert_access_request(d.id, org_id, *id, reason.trim())?;
+            tx.audit(&who.label, "access.request", &format!("{org}/{slug}"), &serde_json::json!({ "request": rid, "for": my_org, "reason": reason.trim() }).to_string())?;
+            Ok::<_, StoreError>(rid)
+        })?;
+        Ok(rid)
+    }
+
+    /// Access requests an admin may decide: those on datasets of organisations they administer.
+    pub fn access_requests(&self, who: &Caller) -> Result<Vec<(String, AccessRequestRecord)>> {
+        let mut out = Vec::new();
+        for r in self.store.access_requests(None)? {
+            if let Some(d) = self.store.dataset_by_id(r.dataset_id)? {
+                let mine = matches!(who.principal, Principal::Operator) || who.principal.role_in(&d.org) == Some(Role::Admin) || r.user_email == who.label;
+                if mine {
+                    out.push((format!("{}/{}", d.org, d.slug), r));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn decide_access(&self, who: &Caller, request_id: i64, approve: bool, note: &str) -> Result<()> {
+        let r = self.store.access_requests(None)?.into_iter().find(|r| r.id == request_id).ok_or_else(|| AppError::NotFound(format!("access request {request_id}")))?;
+        let d = self.store.dataset_by_id(r.dataset_id)?.ok_or_else(|| AppError::NotFound(format!("access request {request_id}")))?;
+        match self.authorize(who, &d.org, &d.slug, Need::Admin) {
+            Ok(_) => {}
+            Err(AppError::Forbidden(_)) | Err(AppError::NotFound(_)) => return Err(AppError::NotFound(format!("access request {request_id}"))),
+            Err(e) => return Err(e),
+        }
+        let status = if approve { "approved" } else { "refused" };
+        let done = self.store.write(|tx| {
+            let done = tx.decide_access_request(request_id, status, &who.label, note)?;
+            if done {
+                tx.audit(&who.label, &format!("access.{}", if approve { "approve" } else { "refuse" }), &format!("{}/{}", d.org, d.slug), &serde_json::json!({ "request": request_id, "org": r.org }).to_string())?;
+            }
+            Ok::<_, StoreError>(done)
+        })?;
+        if !done {
+            return Err(AppError::Conflict(format!("access request {request_id} was already decided")));
+        }
+        Ok(())
+    }
+}

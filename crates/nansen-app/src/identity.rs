@@ -1,0 +1,247 @@
+//! Organisations, users, memberships, passwords and API tokens.
+
+use crate::{App, AppError, Result};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use nansen_model::{Membership, Principal, Role};
+use nansen_store::{OrgRecord, StoreError, TokenRecord};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// Who is asking, and how they appear in the audit log.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub principal: Principal,
+    pub label: String,
+}
+
+impl Caller {
+    pub fn operator() -> Caller {
+        Caller { principal: Principal::Operator, label: "operator".into() }
+    }
+    pub fn anonymous() -> Caller {
+        Caller { principal: Principal::Anonymous, label: "anonymous".into() }
+    }
+    pub fn user_id(&self) -> Option<i64> {
+        match &self.principal {
+            Principal::User { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+}
+
+fn slug_ok(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+}
+
+pub fn check_slug(s: &str, what: &str) -> Result<()> {
+    if slug_ok(s) {
+        Ok(())
+    } else {
+        Err(AppError::BadRequest(format!("{what} {s:?} must be 1 to 64 lower-case letters, digits, - or _")))
+    }
+}
+
+fn hash_password(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::BadRequest(format!("cannot hash the password: {e}")))
+}
+
+fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+fn conflict(e: StoreError, what: String) -> AppError {
+    match &e {
+        StoreError::Db(db) if db.is_conflict() => AppError::Conflict(what),
+        _ => AppError::Store(e),
+    }
+}
+
+/// A readable random password for a new account.
+pub fn generate_password() -> String {
+    let mut b = [0u8; 15];
+    rand::thread_rng().fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+impl App {
+    fn require_operator(&self, who: &Caller) -> Result<()> {
+        match who.principal {
+            Principal::Operator => Ok(()),
+            _ => Err(AppError::Forbidden("only the operator may do this".into())),
+        }
+    }
+
+    pub fn add_org(&self, who: &Caller, slug: &str, name: &str) -> Result<OrgRecord> {
+        self.require_operator(who)?;
+        check_slug(slug, "organisation slug")?;
+        if name.trim().is_empty() {
+            return Err(AppError::BadRequest("an organisation needs a name".into()));
+        }
+        let id = self
+            .store
+            .write(|tx| {
+                let id = tx.insert_org(slug, name.trim())?;
+                tx.audit(&who.label, "org.add", slug, &serde_json::json!({ "name": name.trim() }).to_string())?;
+                Ok::<_, StoreError>(id)
+            })
+            .map_err(|e| conflict(e, format!("organisation {slug} exists already")))?;
+        Ok(OrgRecord { id, slug: slug.into(), name: name.trim().into() })
+    }
+
+    /// Creates the user if new (with `password`), and gives them `role` in `org`.
+    pub fn add_user(&self, who: &Caller, email: &str, org: &str, role: Role, password: &str) -> Result<()> {
+        self.require_operator(who)?;
+        let email = email.trim().to_lowercase();
+        if !email.contains('@') || email.len() > 254 {
+            return Err(AppError::BadRequest(format!("{email:?} is not an e-mail address")));
+        }
+        let org_rec = self.store.org(org)?.ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
+        let existing = self.store.user_by_email(&email)?;
+        if existing.is_none() && password.chars().count() < 10 {
+            return Err(AppError::BadRequest("a password needs at least 10 characters".into()));
+        }
+        let hash = if existing.is_none() { Some(hash_password(password)?) } else { None };
+        self.store.write(|tx| {
+            let id = match (&existing, &hash) {
+                (Some(u), _) => u.id,
+                (None, Some(h)) => {
+                    let id = tx.insert_user(&email, h)?;
+                    tx.audit(&who.label, "user.add", &email, "{}")?;
+                    id
+                }
+                (None, None) => unreachable!("a new user always has a hash"),
+            };
+            tx.set_membership(id, org_rec.id, &role.to_string())?;
+            tx.audit(&who.label, "membership.set", &email, &serde_json::json!({ "org": org, "role": role }).to_string())?;
+            Ok::<_, AppError>(())
+        })
+    }
+
+    fn principal_of(&self, user_id: i64, email: &str) -> Result<Principal> {
+        let memberships = self
+            .store
+            .memberships(user_id)?
+            .into_iter()
+            .filter_map(|(org, role)| role.parse::<Role>().ok().map(|role| Membership { org, role }))
+            .collect();
+        Ok(Principal::User { id: user_id, email: email.to_string(), memberships })
+    }
+
+    /// The operator acting as a user (`--as EMAIL`): that user's permissions, audited as both.
+    pub fn act_as(&self, email: &str) -> Result<Caller> {
+        let u = self.store.user_by_email(&email.trim().to_lowercase())?.ok_or_else(|| AppError::NotFound(format!("user {email}")))?;
+        Ok(Caller { principal: self.principal_of(u.id, &u.email)?, label: format!("operator as {}", u.email) })
+    }
+
+    pub fn sign_in(&self, email: &str, password: &str) -> Result<Caller> {
+        let email = email.trim().to_lowercase();
+        let user = self.store.user_by_email(&email)?;
+        // Verify against a dummy hash when the user is unknown, so timing does not tell.
+        let stored = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| {
+            "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$PQvXpYc5dE2KOlvg6WlHL8Zu8H2BgLMUnyJtOGGJ1r8".into()
+        });
+        let ok = PasswordHash::new(&stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok());
+        match (user, ok) {
+            (Some(u), true) => Ok(Caller { principal: self.principal_of(u.id, &u.email)?, label: u.email }),
+            _ => Err(AppError::Unauthorized),
+        }
+    }
+
+    /// A new API token for a user: returned once, stored only as its hash.
+    pub fn create_token(&self, who: &Caller, email: &str, name: &str) -> Result<String> {
+        let email = email.trim().to_lowercase();
+        let u = self.store.user_by_email(&email)?.ok_or_else(|| AppError::NotFound(format!("user {email}")))?;
+        match &who.principal {
+            Principal::Operator => {}
+            Principal::User { id, .. } if *id == u.id => {}
+            _ => return Err(AppError::Forbidden("a token can only be made by its owner or the operator".into())),
+        }
+        let mut raw = [0u8; 32];
+        rand::thread_rng().fill_bytes(&mut raw);
+        let token = format!("nansen_{}", hex::encode(raw));
+        let name = if name.trim().is_empty() { "token" } else { name.trim() };
+        self.store.write(|tx| {
+            let id = tx.insert_token(u.id, name, &token_hash(&token))?;
+            tx.audit(&who.label, "token.create", &email, &serde_json::json!({ "token": id, "name": name }).to_string())?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(token)
+    }
+
+    pub fn tokens(&self, who: &Caller) -> Result<Vec<TokenRecord>> {
+        let id = who.user_id().ok_or(AppError::Unauthorized)?;
+        Ok(self.store.tokens(id)?)
+    }
+
+    pub fn revoke_token(&self, who: &Caller, token_id: i64) -> Result<()> {
+        let id = who.user_id().ok_or(AppError::Unauthorized)?;
+        let done = self.store.write(|tx| {
+            let done = tx.revoke_token(id, token_id)?;
+            if done {
+                tx.audit(&who.label, "token.revoke", &who.label, &serde_json::json!({ "token": token_id }).to_string())?;
+            }
+            Ok::<_, StoreError>(done)
+        })?;
+        if done {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(format!("token {token_id}")))
+        }
+    }
+
+    /// The caller a bearer token stands for, stamping the token's last use.
+    pub fn authenticate_token(&self, token: &str) -> Result<Caller> {
+        let user_id = self.store.use_token(&token_hash(token.trim()))?.ok_or(AppError::Unauthorized)?;
+        let u = self.store.user(user_id)?.ok_or(AppError::Unauthorized)?;
+        Ok(Caller { principal: self.principal_of(u.id, &u.email)?, label: u.email })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::apps;
+    use crate::*;
+
+    #[test]
+    fn tokens_are_shown_once_stored_as_hashes_and_revocable() {
+        for (t, app) in apps() {
+            let op = Caller::operator();
+            app.add_org(&op, "euaa", "EU Asylum Agency").unwrap();
+            app.add_user(&op, "Ana@Example.org", "euaa", nansen_model::Role::Analyst, "correct horse battery").unwrap();
+            let token = app.create_token(&op, "ana@example.org", "laptop").unwrap();
+            let who = app.authenticate_token(&token).unwrap();
+            assert_eq!(who.label, "ana@example.org", "{}", t.name);
+            let stored = app.store().query("SELECT token_hash FROM tokens", &[]).unwrap();
+            assert_ne!(stored[0].text(0), token, "the token itself is never stored");
+            let list = app.tokens(&who).unwrap();
+            assert!(list[0].last_used_at.is_some(), "last use is stamped");
+            app.revoke_token(&who, list[0].id).unwrap();
+            assert!(matches!(app.authenticate_token(&token), Err(AppError::Unauthorized)), "{}", t.name);
+            assert!(app.sign_in("ana@example.org", "correct horse battery").is_ok());
+            assert!(matches!(app.sign_in("ana@example.org", "wrong"), Err(AppError::Unauthorized)));
+            let hash = app.store().query("SELECT password_hash FROM users", &[]).unwrap()[0].text(0);
+            assert!(hash.starts_with("$argon2id$"), "{hash}");
+        }
+    }
+
+    #[test]
+    fn a_user_may_belong_to_several_organisations_with_a_role_in_each() {
+        for (_t, app) in apps() {
+            let op = Caller::operator();
+            app.add_org(&op, "euaa", "EUAA").unwrap();
+            app.add_org(&op, "iom", "IOM").unwrap();
+            app.add_user(&op, "li@example.org", "euaa", nansen_model::Role::Editor, "0123456789ab").unwrap();
+            app.add_user(&op, "li@example.org", "iom", nansen_model::Role::Viewer, "").unwrap();
+            let who = app.act_as("li@example.org").unwrap();
+            assert_eq!(who.principal.role_in("euaa"), Some(nansen_model::Role::Editor));
+            assert_eq!(who.principal.role_in("iom"), Some(nansen_model::Role::Viewer));
+            assert!(matches!(app.add_org(&who, "x", "X"), Err(AppError::Forbidden(_))));
+            assert!(matches!(app.add_org(&op, "euaa", "again"), Err(AppError::Conflict(_))));
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! What Nansen does, for whoever asks.
+//!
+//! Every operation takes the [`Caller`] and goes through [`App::authorize`], the one place
+//! that decides what a caller may see or change. A dataset the caller may not see is
+//! [`AppError::NotFound`], exactly as one that does not exist. The CLI and the HTTP server
+//! are thin shells over this crate.
+
+mod audit;
+mod datasets;
+mod identity;
+
+pub use audit::{AuditBroken, AuditReport};
+pub use datasets::{DatasetView, ImportReport, ImportRequest, Progress, VersionView};
+pub use identity::{generate_password, Caller};
+
+use nansen_model::{dataset_access, Access, Principal, Sharing};
+use nansen_store::{DatasetRecord, Store, StoreError};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("sign in first")]
+    Unauthorized,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Import(#[from] nansen_formats::ImportError),
+    #[error(transparent)]
+    Query(#[from] nansen_model::QueryError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl AppError {
+    /// A short stable code for API errors.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound(_) => "not_found",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::Unauthorized => "unauthorized",
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Conflict(_) => "conflict",
+            AppError::Import(_) => "import_refused",
+            AppError::Query(_) => "bad_query",
+            AppError::Store(_) => "internal",
+        }
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// What an operation needs of a dataset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// To know it exists and read its metadata.
+    Metadata,
+    /// To read its observations.
+    Data,
+    /// To import new versions and change its metadata.
+    Write,
+    /// To share it, redact versions and answer access requests.
+    Admin,
+}
+
+/// Cubes of dataset versions, as the query engine reads them; rebuilt from the database.
+type CubeCache = Mutex<HashMap<(i64, i64, bool), Arc<nansen_model::Cube>>>;
+
+pub struct App {
+    store: Store,
+    cubes: CubeCache,
+}
+
+impl App {
+    pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<App> {
+        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()) })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The one rule, applied under every handler: may `who` have `need` of `ORG/SLUG`?
+    /// Answers NotFound for anything the caller may not know exists.
+    pub fn authorize(&self, who: &Caller, org: &str, slug: &str, need: Need) -> Result<(DatasetRecord, Access)> {
+        let not_found = || AppError::NotFound(format!("dataset {org}/{slug}"));
+        let d = self.store.dataset(org, slug)?.ok_or_else(not_found)?;
+        let access = self.access(&who.principal, &d);
+        let ok = match need {
+            Need::Metadata => access >= Access::Metadata,
+            Need::Data => access.sees_data(),
+            Need::Write => access.may_import(),
+            Need::Admin => access.is_owner_admin(),
+        };
+        if ok {
+            return Ok((d, access));
+        }
+        if access == Access::None {
+            return Err(not_found());
+        }
+        Err(AppError::Forbidden(match need {
+            Need::Data => format!("{org}/{slug} is listed: its data is shared on request; ask the owner for access"),
+            Need::Write => format!("only editors and admins of {org} may change {org}/{slug}"),
+            _ => format!("only admins of {org} may do this to {org}/{slug}"),
+        }))
+    }
+
+    fn access(&self, who: &Principal, d: &DatasetRecord) -> Access {
+        let sharing = d.sharing.parse::<Sharing>().unwrap_or(Sharing::Private);
+        dataset_access(who, &d.org, &sharing, &d.approved)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_support {
+    use super::*;
+    use nansen_store::testing;
+
+    /// One app per database this machine can run, with the store kept alive beside it.
+    pub fn apps() -> Vec<(testing::TestStore, App)> {
+        testing::stores()
+            .into_iter()
+            .map(|t| {
+                let app = App::open(t.dir.path(), t.database_url.as_deref()).expect("open app");
+                (t, app)
+            })
+            .collect()
+    }
+}
