@@ -16,22 +16,25 @@ trans = [gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=[l]) 
 EUROSTAT_CODE = {"GRC": "EL", "GBR": "UK"}
 # Labels printed by Eurostat and UNHCR that are neither ISO names nor their translations.
 EXTRA = {
-    "BOL": ["Bolivia"], "CPV": ["Cape Verde"], "CHN": ["China (including Hong Kong)", "CN_X_HK"],
+    "CPV": ["Cape Verde"], "CHN": ["China (including Hong Kong)", "CN_X_HK"],
     "COK": ["Cook Islands (NZ)"], "CZE": ["Czech Republic"], "CIV": ["Cote d'Ivoire", "Ivory Coast"],
     "COD": ["Democratic Republic of the Congo", "DR Congo", "Congo, Democratic Republic of the"],
     "COG": ["Congo", "Congo, Republic of"], "FSM": ["Federated States of Micronesia", "Micronesia"],
     "MKD": ["Former Yugoslav Republic of Macedonia, the", "North Macedonia", "FYR Macedonia", "Macedonia"],
-    "GMB": ["Gambia, The", "Gambia"], "DEU": ["Germany (until 1990 former territory of the FRG)"], "IRN": ["Iran"], "LAO": ["Laos"],
+    "GMB": ["Gambia, The", "Gambia"], "DEU": ["Germany (until 1990 former territory of the FRG)"], 
     "MDA": ["Moldova"], "MMR": ["Myanmar/Burma", "Burma"], "NCL": ["New Caledonia (FR)"],
     "PRK": ["North Korea"], "KOR": ["South Korea"], "PSE": ["Palestine", "State of Palestine"],
     "RUS": ["Russia"], "STP": ["Sao Tome and Principe", "São Tomé and Príncipe"], "SWZ": ["Swaziland", "Eswatini"],
     "SYR": ["Syria"], "TWN": ["Taiwan"], "TZA": ["Tanzania"], "TUR": ["Turkey", "Türkiye"],
     "USA": ["United States", "USA"], "VAT": ["Vatican City State", "Vatican", "Holy See"],
-    "VEN": ["Venezuela"], "VNM": ["Vietnam", "Viet Nam"], "GBR": ["United Kingdom", "UK"],
+    "VNM": ["Vietnam", "Viet Nam"], "GBR": ["United Kingdom", "UK"],
     "BRN": ["Brunei"], "SRB": ["Serbia", "Serbia and Kosovo (S/RES/1244 (1999))"],
     "ESH": ["Western Sahara"], "KGZ": ["Kyrgyzstan"], "SVK": ["Slovakia"], "LBY": ["Libya"],
     "CAF": ["Central African Republic"], "TLS": ["Timor-Leste", "East Timor"], "BIH": ["Bosnia and Herzegovina"],
-    "HKG": ["Hong Kong"], "MAC": ["Macao", "Macau"],
+    "HKG": ["Hong Kong", "China, Hong Kong Special Administrative Region", "China, Hong Kong SAR"],
+    "MAC": ["Macao", "Macau", "China, Macao Special Administrative Region", "China, Macao SAR"],
+    "BOL": ["Bolivia", "Bolivia (Plurinational State of)"], "IRN": ["Iran", "Iran (Islamic Republic of)"],
+    "VEN": ["Venezuela", "Venezuela (Bolivarian Republic of)"], "LAO": ["Laos", "Lao People's Democratic Republic"],
 }
 # Codes outside ISO 3166-1 that the publishers use for people, not places (user-assigned X codes).
 SPECIAL = [

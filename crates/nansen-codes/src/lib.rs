@@ -96,6 +96,14 @@ fn is_admin_area(dim: &str) -> bool {
 
 /// Aliases compare without case, accents or repeated spaces ("São Tomé" is "sao tome").
 pub fn normalise(label: &str) -> String {
+    // Some publishers' exports carry HTML entities ("Côte d&#039;Ivoire").
+    let decoded;
+    let label = if label.contains('&') {
+        decoded = label.replace("&#039;", "'").replace("&#39;", "'").replace("&apos;", "'").replace("&quot;", "\"").replace("&amp;", "&");
+        decoded.as_str()
+    } else {
+        label
+    };
     let mut out = String::with_capacity(label.len());
     for word in label.split_whitespace() {
         if !out.is_empty() {

@@ -198,3 +198,36 @@ fn xlsx(cube: &Cube, others: &[usize]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
     }
     book.save_to_buffer()
 }
+
+/// A query's answer as CSV: the group-by dimensions in the order asked, then `value`; one
+/// row per group; plain numbers; a suppressed value is empty.
+pub fn table_csv(table: &nansen_model::Table, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let mut header = table.columns.clone();
+    header.push("value".into());
+    w.write_record(&header)?;
+    for r in &table.rows {
+        let mut rec: Vec<String> = r.key.iter().map(|k| neutralise(k).into_owned()).collect();
+        rec.push(format_value(r.value));
+        w.write_record(&rec)?;
+    }
+    w.flush()
+}
+
+/// A query's answer as JSON: `{"columns": [...], "rows": [{dim: code, ..., "value": n, "flags": "p"}]}`.
+pub fn table_json(table: &nansen_model::Table) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = table
+        .rows
+        .iter()
+        .map(|r| {
+            let mut o = serde_json::Map::new();
+            for (c, k) in table.columns.iter().zip(&r.key) {
+                o.insert(c.clone(), k.clone().into());
+            }
+            o.insert("value".into(), r.value.map(serde_json::Value::from).unwrap_or(serde_json::Value::Null));
+            o.insert("flags".into(), r.flags.clone().into());
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    serde_json::json!({ "columns": table.columns, "rows": rows })
+}

@@ -13,7 +13,7 @@ mod mapping;
 mod rows;
 mod text;
 
-pub use export::{export, ExportFormat, NEUTRALISE_MARK};
+pub use export::{export, table_csv, table_json, ExportFormat, NEUTRALISE_MARK};
 pub use harmonise::{Imported, ImportOptions};
 pub use mapping::Mapping;
 

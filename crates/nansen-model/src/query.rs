@@ -17,6 +17,34 @@ pub struct Query {
     pub group_by: Vec<String>,
 }
 
+impl Query {
+    /// A query as the CLI and the API write it: `DIM=V[,V]` (or `DIM:V[,V]`) filters, a
+    /// `FROM..TO` period range and a comma-separated group-by.
+    pub fn parse(wheres: &[String], period: Option<&str>, group_by: Option<&str>) -> Result<Query, QueryError> {
+        let mut q = Query::default();
+        for w in wheres {
+            let (dim, values) = w
+                .split_once('=')
+                .or_else(|| w.split_once(':'))
+                .ok_or_else(|| QueryError::BadFilter(w.clone()))?;
+            let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
+            if dim.trim().is_empty() || values.is_empty() {
+                return Err(QueryError::BadFilter(w.clone()));
+            }
+            q.filters.push((dim.trim().to_string(), values));
+        }
+        if let Some(p) = period.filter(|p| !p.trim().is_empty()) {
+            let (from, to) = nansen_codes::parse_range(p).ok_or_else(|| QueryError::BadPeriod(p.to_string()))?;
+            q.from = from;
+            q.to = to;
+        }
+        if let Some(g) = group_by {
+            q.group_by = g.split(',').map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect();
+        }
+        Ok(q)
+    }
+}
+
 /// One answer row: the group-by codes in the order asked, the value (absent when no
 /// observation in the group had one, or when suppressed) and the union of flags.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,8 +68,10 @@ pub enum QueryError {
     UnknownCode(#[from] CodeError),
     #[error("the dataset holds several indicators ({}); filter on one with indicator=CODE or group by indicator", .0.join(", "))]
     SeveralIndicators(Vec<String>),
-    #[error("{0:?} is not a period (write 2015, 2015-Q3, 2015-09, 2015-W38 or 2015-09-14)")]
+    #[error("{0:?} is not a period (write 2015, 2015-Q3, 2015-09, 2015-W38 or 2015-09-14, or a range FROM..TO)")]
     BadPeriod(String),
+    #[error("{0:?} is not a filter: write DIM=VALUE[,VALUE]")]
+    BadFilter(String),
 }
 
 /// Dimension names partners write for the model's own (`citizen` is Eurostat's `origin`).

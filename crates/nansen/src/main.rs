@@ -1,1 +1,469 @@
-fn main() {}
+//! `nansen`: the server, the CLI and the jobs, in one thin binary over `nansen-app`.
+
+mod demo;
+
+use anyhow::{anyhow, bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+use nansen_app::{App, AppError, Caller, ImportRequest, Progress};
+use nansen_formats::{ExportFormat, Format, ImportOptions, Mapping};
+use nansen_model::{Query, Role, Sharing};
+use std::io::{IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "nansen", version, about = "Data exchange and analysis for the EU asylum agency, IOM and their partners")]
+struct Cli {
+    /// The data directory (SQLite database, audit head, uploads).
+    #[arg(long, global = true, default_value = "./nansen-data", env = "NANSEN_DATA_DIR")]
+    data_dir: PathBuf,
+    /// A postgres:// URL; without it the embedded SQLite database in the data directory is used.
+    #[arg(long, global = true, env = "NANSEN_DATABASE_URL")]
+    database_url: Option<String>,
+    /// Run with exactly this user's permissions (audited as the operator acting as them).
+    #[arg(long = "as", global = true, value_name = "EMAIL")]
+    as_user: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// A fresh data directory with the bundled real data and demo accounts, then serve.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Build the data directory and stop, without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Serve the web and the API.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+    },
+    #[command(subcommand)]
+    Org(OrgCommand),
+    #[command(subcommand)]
+    User(UserCommand),
+    #[command(subcommand)]
+    Token(TokenCommand),
+    #[command(subcommand)]
+    Dataset(DatasetCommand),
+    /// Ask a dataset a question.
+    Query(QueryArgs),
+    #[command(subcommand)]
+    Access(AccessCommand),
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user (or a membership of an existing user). The password is the first line of
+    /// stdin when stdin is not a terminal; otherwise one is generated and printed.
+    Add {
+        email: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long, value_parser = ["admin", "editor", "analyst", "viewer"])]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token; prints only the token.
+    Create {
+        email: String,
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DatasetCommand {
+    /// Import a file as a new version of ORG/SLUG (all or nothing).
+    Import(ImportArgs),
+    /// Write a version's observations.
+    Export {
+        dataset: String,
+        #[arg(long)]
+        version: Option<i64>,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+    /// List the datasets the caller may see.
+    List {
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
+    },
+    /// Change who sees a dataset.
+    Share {
+        dataset: String,
+        #[arg(long)]
+        share: String,
+        #[arg(long)]
+        sensitive: Option<bool>,
+        #[arg(long)]
+        threshold: Option<i64>,
+    },
+    /// Destroy one version's data; its metadata and audit entries stay.
+    Redact {
+        dataset: String,
+        #[arg(long)]
+        version: i64,
+    },
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    file: PathBuf,
+    #[arg(long)]
+    dataset: String,
+    #[arg(long)]
+    org: String,
+    #[arg(long, default_value = "auto")]
+    format: String,
+    #[arg(long)]
+    mapping: Option<PathBuf>,
+    #[arg(long)]
+    indicator: Option<String>,
+    #[arg(long)]
+    sheet: Option<String>,
+    #[arg(long)]
+    append: bool,
+    #[arg(long)]
+    dry_run: bool,
+    #[arg(long)]
+    share: Option<String>,
+    #[arg(long)]
+    title: Option<String>,
+    #[arg(long)]
+    sensitive: bool,
+    /// Map a source value to a code for this import: DIM:VALUE=CODE.
+    #[arg(long, value_name = "DIM:VALUE=CODE")]
+    recode: Vec<String>,
+    /// Keep an unknown code as it is for this import: DIM:VALUE.
+    #[arg(long, value_name = "DIM:VALUE")]
+    accept: Vec<String>,
+    /// How to print the report and any refusal.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    report: String,
+}
+
+#[derive(Args)]
+struct QueryArgs {
+    dataset: String,
+    #[arg(long = "where", value_name = "DIM=V[,V]")]
+    wheres: Vec<String>,
+    #[arg(long, value_name = "FROM..TO")]
+    period: Option<String>,
+    #[arg(long, value_name = "DIM[,DIM]")]
+    group_by: Option<String>,
+    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+    format: String,
+    #[arg(long)]
+    version: Option<i64>,
+}
+
+#[derive(Subcommand)]
+enum AccessCommand {
+    /// Ask for the data of a listed dataset (with --as).
+    Request {
+        dataset: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Requests the caller made or may decide.
+    List,
+    /// Approve a request.
+    Approve { id: i64 },
+    /// Refuse a request.
+    Refuse {
+        id: i64,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Prove the audit chain unbroken, untruncated and not rewritten.
+    Verify,
+    /// Print the audit log.
+    Log,
+}
+
+fn split_name(name: &str) -> Result<(String, String)> {
+    let (org, slug) = name.split_once('/').ok_or_else(|| anyhow!("name a dataset as ORG/SLUG, not {name:?}"))?;
+    Ok((org.to_string(), slug.to_string()))
+}
+
+/// How an error reaches a person: "not found" for anything they may not see.
+fn describe(e: &AppError) -> String {
+    match e {
+        AppError::Import(ie) => {
+            let mut s = e.to_string();
+            for p in ie.problems().iter().take(20) {
+                s.push_str(&format!("\n  {p}"));
+            }
+            if ie.problems().len() > 20 {
+                s.push_str(&format!("\n  ... and {} more", ie.problems().len() - 20));
+            }
+            s.push_str("\nNothing was saved.");
+            s
+        }
+        _ => e.to_string(),
+    }
+}
+
+fn json_error(e: &AppError) -> String {
+    let mut body = serde_json::json!({ "error": { "code": e.code(), "message": e.to_string() } });
+    if let AppError::Import(ie) = e {
+        body["error"]["details"] = serde_json::to_value(ie.problems()).unwrap_or_default();
+    }
+    body.to_string()
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        match e.downcast_ref::<Exit>() {
+            Some(Exit(msg)) => eprintln!("{msg}"),
+            None => eprintln!("error: {e:#}"),
+        }
+        std::process::exit(1);
+    }
+}
+
+/// An error already worded for the person (and printed as such).
+#[derive(Debug)]
+struct Exit(String);
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for Exit {}
+
+fn fail(e: AppError, json: bool) -> anyhow::Error {
+    anyhow::Error::new(Exit(if json { json_error(&e) } else { format!("error: {}", describe(&e)) }))
+}
+
+fn run(cli: Cli) -> Result<()> {
+    if let Command::Demo { bind, no_serve } = &cli.command {
+        eprintln!("building the demo in {}", cli.data_dir.display());
+        let (app, sign_ins) = demo::build(&cli.data_dir, cli.database_url.as_deref())?;
+        eprintln!("Demo sign-ins (also in {}):\n{sign_ins}", cli.data_dir.join("demo-sign-ins.txt").display());
+        if *no_serve {
+            return Ok(());
+        }
+        return serve(app, bind);
+    }
+    let app = App::open(&cli.data_dir, cli.database_url.as_deref()).with_context(|| format!("cannot open the data in {}", cli.data_dir.display()))?;
+    let who = match &cli.as_user {
+        Some(email) => app.act_as(email).map_err(|e| fail(e, false))?,
+        None => Caller::operator(),
+    };
+    let out = &mut std::io::stdout().lock();
+    match cli.command {
+        Command::Demo { .. } => unreachable!("handled above"),
+        Command::Serve { bind } => serve(Arc::new(app), &bind)?,
+        Command::Org(OrgCommand::Add { slug, name }) => {
+            app.add_org(&who, &slug, &name).map_err(|e| fail(e, false))?;
+            eprintln!("added organisation {slug}");
+        }
+        Command::User(UserCommand::Add { email, org, role }) => {
+            let role: Role = role.parse().map_err(|e: String| anyhow!(e))?;
+            let stdin = std::io::stdin();
+            let (password, generated) = if stdin.is_terminal() {
+                (nansen_app::generate_password(), true)
+            } else {
+                let mut line = String::new();
+                stdin.lock().read_to_string(&mut line)?;
+                let first = line.lines().next().unwrap_or("").trim_end_matches('\r').to_string();
+                (first, false)
+            };
+            app.add_user(&who, &email, &org, role, &password).map_err(|e| fail(e, false))?;
+            if generated {
+                writeln!(out, "{password}")?;
+            }
+            eprintln!("{email} is {role} of {org}");
+        }
+        Command::Token(TokenCommand::Create { email, name }) => {
+            let token = app.create_token(&who, &email, &name).map_err(|e| fail(e, false))?;
+            writeln!(out, "{token}")?;
+        }
+        Command::Dataset(DatasetCommand::Import(a)) => import(&app, &who, a, out)?,
+        Command::Dataset(DatasetCommand::Export { dataset, version, format, output }) => {
+            let (org, slug) = split_name(&dataset)?;
+            let format: ExportFormat = format.parse().map_err(|e: String| anyhow!(e))?;
+            match output {
+                Some(path) => {
+                    let mut buf = Vec::new();
+                    app.export(&who, &org, &slug, version, format, &mut buf).map_err(|e| fail(e, false))?;
+                    std::fs::write(&path, buf).with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("wrote {}", path.display());
+                }
+                None => app.export(&who, &org, &slug, version, format, out).map_err(|e| fail(e, false))?,
+            }
+        }
+        Command::Dataset(DatasetCommand::List { format }) => {
+            let list = app.list_datasets(&who).map_err(|e| fail(e, format == "json"))?;
+            if format == "json" {
+                writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+            } else {
+                for d in list {
+                    let latest = d.versions.iter().rev().find(|v| !v.redacted);
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}\t{}",
+                        d.name,
+                        d.sharing,
+                        latest.map(|v| format!("v{}", v.number)).unwrap_or_else(|| "-".into()),
+                        latest.map(|v| v.observations).unwrap_or(0),
+                        d.title
+                    )?;
+                }
+            }
+        }
+        Command::Dataset(DatasetCommand::Share { dataset, share, sensitive, threshold }) => {
+            let (org, slug) = split_name(&dataset)?;
+            let sharing: Sharing = share.parse().map_err(|e: String| anyhow!(e))?;
+            app.share(&who, &org, &slug, sharing, sensitive, threshold).map_err(|e| fail(e, false))?;
+            eprintln!("{dataset} is now {share}");
+        }
+        Command::Dataset(DatasetCommand::Redact { dataset, version }) => {
+            let (org, slug) = split_name(&dataset)?;
+            app.redact(&who, &org, &slug, version).map_err(|e| fail(e, false))?;
+            eprintln!("version {version} of {dataset} was redacted");
+        }
+        Command::Query(q) => {
+            let json = q.format == "json";
+            let (org, slug) = split_name(&q.dataset)?;
+            let query = Query::parse(&q.wheres, q.period.as_deref(), q.group_by.as_deref()).map_err(|e| fail(e.into(), json))?;
+            let table = app.query(&who, &org, &slug, q.version, &query).map_err(|e| fail(e, json))?;
+            if json {
+                writeln!(out, "{}", nansen_formats::table_json(&table))?;
+            } else {
+                nansen_formats::table_csv(&table, out)?;
+            }
+        }
+        Command::Access(a) => match a {
+            AccessCommand::Request { dataset, reason } => {
+                let (org, slug) = split_name(&dataset)?;
+                let id = app.request_access(&who, &org, &slug, &reason).map_err(|e| fail(e, false))?;
+                writeln!(out, "{id}")?;
+            }
+            AccessCommand::List => {
+                for (dataset, r) in app.access_requests(&who).map_err(|e| fail(e, false))? {
+                    writeln!(out, "{}\t{}\t{}\t{}\t{}\t{}", r.id, dataset, r.org, r.user_email, r.status, r.reason)?;
+                }
+            }
+            AccessCommand::Approve { id } => app.decide_access(&who, id, true, "").map_err(|e| fail(e, false))?,
+            AccessCommand::Refuse { id, note } => app.decide_access(&who, id, false, &note).map_err(|e| fail(e, false))?,
+        },
+        Command::Audit(AuditCommand::Verify) => match app.verify_audit().map_err(|e| fail(e, false))? {
+            Ok(r) => writeln!(out, "audit chain intact: {} entries, head {}", r.entries, r.head)?,
+            Err(broken) => bail!(Exit(format!("error: {broken}"))),
+        },
+        Command::Audit(AuditCommand::Log) => {
+            for e in app.audit_log(&who).map_err(|e| fail(e, false))? {
+                writeln!(out, "{}\t{}\t{}\t{}\t{}\t{}", e.seq, e.at, e.actor, e.action, e.target, e.detail)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn parse_pairs(items: &[String], sep: char) -> Result<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|s| s.split_once(sep).map(|(a, b)| (a.trim().to_string(), b.trim().to_string())).ok_or_else(|| anyhow!("{s:?}: expected DIM{sep}VALUE")))
+        .collect()
+}
+
+fn import(app: &App, who: &Caller, a: ImportArgs, out: &mut dyn Write) -> Result<()> {
+    let json = a.report == "json";
+    let mut options = ImportOptions::default();
+    if a.format != "auto" {
+        options.format = Some(a.format.parse::<Format>().map_err(|e| anyhow!(e))?);
+    }
+    if let Some(m) = &a.mapping {
+        let text = std::fs::read_to_string(m).with_context(|| format!("cannot read the mapping {}", m.display()))?;
+        options.mapping = Some(Mapping::parse(&text).map_err(|e| fail(e.into(), json))?);
+    }
+    options.indicator = a.indicator.clone();
+    options.sheet = a.sheet.clone();
+    options.accept = parse_pairs(&a.accept, ':')?;
+    options.recode = parse_pairs(&a.recode, ':')?
+        .into_iter()
+        .map(|(dim, rest)| rest.split_once('=').map(|(from, to)| (dim.clone(), from.to_string(), to.to_string())).ok_or_else(|| anyhow!("--recode {dim}:{rest}: expected DIM:VALUE=CODE")))
+        .collect::<Result<_>>()?;
+    let req = ImportRequest {
+        org: a.org.clone(),
+        slug: a.dataset.clone(),
+        file_name: a.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        options,
+        append: a.append,
+        dry_run: a.dry_run,
+        share: a.share.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow!(e))?,
+        title: a.title.clone(),
+        sensitive: a.sensitive.then_some(true),
+    };
+    if !a.file.exists() {
+        bail!(Exit(format!("error: no file {}", a.file.display())));
+    }
+    let tty = std::io::stderr().is_terminal();
+    let progress = |p: Progress| {
+        let line = match p {
+            Progress::Reading { rows } => format!("reading: {rows} rows"),
+            Progress::Comparing { observations } => format!("comparing {observations} observations with the previous version"),
+            Progress::Saving { done, total } => format!("saving: {done} of {total} observations"),
+        };
+        if tty {
+            eprint!("\r\x1b[2K{line}");
+        } else if !matches!(p, Progress::Reading { rows } if rows % 1_000_000 != 0) {
+            eprintln!("{line}");
+        }
+    };
+    let result = app.import(who, &req, &a.file, &progress);
+    if tty {
+        eprint!("\r\x1b[2K");
+    }
+    let r = result.map_err(|e| fail(e, json))?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&r)?)?;
+    } else {
+        let what = if r.dry_run { "would add".to_string() } else { format!("version {} of {}: added", r.version.unwrap_or(0), r.dataset) };
+        writeln!(out, "{what} {}, changed {}, removed {} observations ({} rows read as {}; {} observations in all)", r.added, r.changed, r.removed, r.rows, r.format, r.observations)?;
+        if r.dry_run {
+            writeln!(out, "dry run: nothing was saved")?;
+        }
+    }
+    for w in &r.warnings {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}
+
+fn serve(app: Arc<App>, bind: &str) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    rt.block_on(nansen_server::serve(app, bind, |addr| {
+        eprintln!("Nansen is serving on http://{addr}/ (API under /api/v1, OpenAPI at /api/v1/openapi.json)");
+    }))?;
+    Ok(())
+}

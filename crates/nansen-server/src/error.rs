@@ -1,0 +1,45 @@
+//! Every failure answers JSON: `{"error": {"code", "message", "details"?}}`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use nansen_app::AppError;
+
+pub struct ApiError(pub AppError);
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> ApiError {
+        ApiError(e)
+    }
+}
+
+pub fn bad_request(message: impl Into<String>) -> ApiError {
+    ApiError(AppError::BadRequest(message.into()))
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        let status = match &e {
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::BadRequest(_) | AppError::Query(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Import(nansen_formats::ImportError::Io(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Import(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+            eprintln!("internal error: {e}");
+            "something went wrong on the server; it has been logged".to_string()
+        } else {
+            e.to_string()
+        };
+        let mut body = serde_json::json!({ "error": { "code": e.code(), "message": message } });
+        if let AppError::Import(ie) = &e {
+            body["error"]["details"] = serde_json::to_value(ie.problems()).unwrap_or_default();
+        }
+        (status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,28 @@
+//! The HTTP API under `/api/v1`. Handlers are thin: they read the request, call the
+//! application layer (where every permission is decided) and write JSON or files.
+
+mod error;
+mod openapi;
+mod routes;
+
+pub use openapi::document as openapi_document;
+
+use axum::Router;
+use nansen_app::App;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+/// The whole HTTP surface over one application.
+pub fn router(app: Arc<App>) -> Router {
+    routes::router(app)
+}
+
+/// Serves until the process is stopped; `ready` is told the bound address.
+pub async fn serve(app: Arc<App>, bind: &str, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    ready(listener.local_addr()?);
+    axum::serve(listener, router(app)).with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}

@@ -1,0 +1,157 @@
+//! The OpenAPI 3.1 document served at `/api/v1/openapi.json`: every route, with examples.
+
+use serde_json::{json, Value};
+
+fn dataset_params() -> Value {
+    json!([
+        { "name": "org", "in": "path", "required": true, "schema": { "type": "string" }, "example": "euaa" },
+        { "name": "slug", "in": "path", "required": true, "schema": { "type": "string" }, "example": "asylum-monthly" }
+    ])
+}
+
+fn errors(codes: &[&str]) -> Value {
+    let mut m = serde_json::Map::new();
+    for c in codes {
+        let (desc, code) = match *c {
+            "400" => ("The request is malformed", "bad_request"),
+            "401" => ("Sign in first: no valid bearer token", "unauthorized"),
+            "403" => ("Visible, but not for this", "forbidden"),
+            "404" => ("Not found, or not visible to the caller (the two are indistinguishable)", "not_found"),
+            "409" => ("In conflict with the current state", "conflict"),
+            "422" => ("The file is refused; details name row, column, value and reason", "import_refused"),
+            _ => ("Error", "internal"),
+        };
+        m.insert(
+            c.to_string(),
+            json!({ "description": desc, "content": { "application/json": {
+                "schema": { "$ref": "#/components/schemas/Error" },
+                "example": { "error": { "code": code, "message": "dataset euaa/asylum-monthly not found" } } } } }),
+        );
+    }
+    Value::Object(m)
+}
+
+fn merge(mut a: Value, b: Value) -> Value {
+    if let (Some(a), Value::Object(b)) = (a.as_object_mut(), b) {
+        a.extend(b);
+    }
+    a
+}
+
+pub fn document() -> Value {
+    let dataset_example = json!({
+        "name": "euaa/asylum-monthly", "org": "euaa", "slug": "asylum-monthly", "title": "Asylum applicants by citizenship, monthly (Eurostat)",
+        "description": "", "source": "Eurostat migr_asyappctzm", "methodology": "", "licence": "Eurostat reuse with attribution",
+        "update_frequency": "monthly", "tags": ["asylum"], "sharing": "public", "sensitive": false, "access": "owner",
+        "versions": [{ "number": 1, "created_by": "editor@euaa.demo", "created_at": "2026-11-27T10:00:00Z", "file_name": "migr_asyappctzm.csv",
+            "file_sha256": "9f2c…", "format": "eurostat", "mode": "replace", "rows": 3026, "observations": 2913, "added": 2913,
+            "changed": 0, "removed": 0, "warnings": [], "redacted": false }]
+    });
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Nansen API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Exchange of data between the EU asylum agency, IOM and their partners. Authenticate with `Authorization: Bearer TOKEN` (create one with `nansen token create EMAIL`). A dataset the caller may not see answers 404, exactly as one that does not exist."
+        },
+        "servers": [{ "url": "/" }],
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": {
+                "Error": { "type": "object", "required": ["error"], "properties": { "error": { "type": "object", "required": ["code", "message"], "properties": {
+                    "code": { "type": "string" }, "message": { "type": "string" },
+                    "details": { "type": "array", "items": { "type": "object", "properties": {
+                        "row": { "type": "integer" }, "column": { "type": "string" }, "value": { "type": "string" }, "reason": { "type": "string" } } } } } } } },
+                "Dataset": { "type": "object", "example": dataset_example },
+                "ImportReport": { "type": "object", "example": { "dataset": "euaa/asylum-monthly", "version": 2, "format": "sdmx-csv", "rows": 3026,
+                    "observations": 2913, "added": 12, "changed": 3, "removed": 0, "warnings": [], "dry_run": false } }
+            }
+        },
+        "security": [{ "bearer": [] }, {}],
+        "paths": {
+            "/api/v1/health": { "get": { "summary": "Is the server up?", "operationId": "health", "security": [],
+                "responses": { "200": { "description": "Up", "content": { "application/json": { "example": { "status": "ok", "version": "0.1.0" } } } } } } },
+            "/api/v1/openapi.json": { "get": { "summary": "This document", "operationId": "openapi", "security": [],
+                "responses": { "200": { "description": "The OpenAPI document" } } } },
+            "/api/v1/datasets": { "get": { "summary": "Every dataset the caller may know of", "operationId": "listDatasets",
+                "responses": merge(json!({ "200": { "description": "Datasets", "content": { "application/json": { "example": [dataset_example] } } } }), errors(&["401"])) } },
+            "/api/v1/datasets/{org}/{slug}": { "get": { "summary": "A dataset's metadata and versions", "operationId": "getDataset", "parameters": dataset_params(),
+                "responses": merge(json!({ "200": { "description": "The dataset", "content": { "application/json": { "example": dataset_example } } } }), errors(&["401", "404"])) } },
+            "/api/v1/datasets/{org}/{slug}/versions": { "post": {
+                "summary": "Import a file as a new version (all or nothing); creates the dataset on first import",
+                "operationId": "importVersion",
+                "parameters": merge_params(dataset_params(), json!([
+                    { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["auto", "csv", "hxl", "sdmx-csv", "eurostat", "unhcr", "dtm-json", "xlsx", "xls", "json", "parquet"] }, "example": "auto" },
+                    { "name": "file_name", "in": "query", "schema": { "type": "string" }, "example": "migr_asyappctzm.csv" },
+                    { "name": "append", "in": "query", "schema": { "type": "boolean" }, "example": false },
+                    { "name": "dry_run", "in": "query", "schema": { "type": "boolean" }, "example": true },
+                    { "name": "indicator", "in": "query", "schema": { "type": "string" }, "example": "asylum_applications" },
+                    { "name": "sheet", "in": "query", "schema": { "type": "string" } },
+                    { "name": "share", "in": "query", "schema": { "type": "string" }, "example": "partners:iom" },
+                    { "name": "title", "in": "query", "schema": { "type": "string" } },
+                    { "name": "sensitive", "in": "query", "schema": { "type": "boolean" } },
+                    { "name": "mapping", "in": "query", "description": "A mapping file (TOML) for files that do not carry their own meaning", "schema": { "type": "string" } }
+                ])),
+                "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" },
+                    "example": "indicator,period,geo,origin,value,flags\nasylum_applications,2015-09,DEU,SYR,12345,\n" } } },
+                "responses": merge(json!({
+                    "201": { "description": "The new version", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ImportReport" } } } },
+                    "200": { "description": "A dry run: what the import would add, change and remove" } }), errors(&["400", "401", "403", "404", "409", "422"])) } },
+            "/api/v1/datasets/{org}/{slug}/versions/{number}/redact": { "post": { "summary": "Destroy one version's data (admins of the owner)", "operationId": "redactVersion",
+                "parameters": merge_params(dataset_params(), json!([{ "name": "number", "in": "path", "required": true, "schema": { "type": "integer" }, "example": 2 }])),
+                "responses": merge(json!({ "200": { "description": "The dataset after redaction" } }), errors(&["401", "403", "404", "409"])) } },
+            "/api/v1/datasets/{org}/{slug}/observations": { "get": {
+                "summary": "Query: filters, a period range and a group-by; dimensions not named are held at their total or summed",
+                "operationId": "queryObservations",
+                "parameters": merge_params(dataset_params(), json!([
+                    { "name": "where", "in": "query", "description": "dim:v1,v2 (repeat, one dimension each; aliases accepted)", "schema": { "type": "array", "items": { "type": "string" } }, "style": "form", "explode": true, "example": ["origin:SY", "geo:Germany,FR"] },
+                    { "name": "period", "in": "query", "schema": { "type": "string" }, "example": "2015..2015" },
+                    { "name": "group_by", "in": "query", "schema": { "type": "string" }, "example": "geo,period" },
+                    { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["json", "csv"] }, "example": "json" },
+                    { "name": "version", "in": "query", "schema": { "type": "integer" } }
+                ])),
+                "responses": merge(json!({ "200": { "description": "One row per group", "content": {
+                    "application/json": { "example": { "columns": ["geo"], "rows": [{ "geo": "DEU", "value": 476510, "flags": "" }] } },
+                    "text/csv": { "example": "geo,value\nDEU,476510\n" } } } }), errors(&["400", "401", "403", "404"])) } },
+            "/api/v1/datasets/{org}/{slug}/export": { "get": { "summary": "Download a version in an export format", "operationId": "exportDataset",
+                "parameters": merge_params(dataset_params(), json!([
+                    { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["csv", "hxl", "sdmx-csv", "json", "xlsx", "parquet"] }, "example": "csv" },
+                    { "name": "version", "in": "query", "schema": { "type": "integer" } }
+                ])),
+                "responses": merge(json!({ "200": { "description": "The file", "content": { "text/csv": { "example": "indicator,period,geo,origin,value,flags\nasylum_applications,2015-09,DEU,SYR,12345,\n" } } } }), errors(&["400", "401", "403", "404"])) } },
+            "/api/v1/datasets/{org}/{slug}/sharing": { "post": { "summary": "Change who sees a dataset (admins of the owner)", "operationId": "shareDataset",
+                "parameters": dataset_params(),
+                "requestBody": { "required": true, "content": { "application/json": { "example": { "sharing": "partners:iom,bamf", "sensitive": true, "threshold": 5 } } } },
+                "responses": merge(json!({ "200": { "description": "The dataset" } }), errors(&["400", "401", "403", "404"])) } },
+            "/api/v1/datasets/{org}/{slug}/access-requests": { "post": { "summary": "Ask for the data of a listed dataset", "operationId": "requestAccess",
+                "parameters": dataset_params(),
+                "requestBody": { "required": true, "content": { "application/json": { "example": { "reason": "Contingency planning for reception capacity in 2016" } } } },
+                "responses": merge(json!({ "201": { "description": "The request, pending", "content": { "application/json": { "example": { "id": 3, "status": "pending" } } } } }), errors(&["400", "401", "404", "409"])) } },
+            "/api/v1/access-requests": { "get": { "summary": "Access requests the caller made or may decide", "operationId": "listAccessRequests",
+                "responses": merge(json!({ "200": { "description": "Requests", "content": { "application/json": { "example": [{ "id": 3, "dataset": "euaa/unhcr-applications", "org": "bamf", "user": "officer@bamf.demo", "reason": "Planning", "status": "pending" }] } } } }), errors(&["401"])) } },
+            "/api/v1/access-requests/{id}/decision": { "post": { "summary": "Approve or refuse a request (admins of the owner)", "operationId": "decideAccessRequest",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" }, "example": 3 }],
+                "requestBody": { "required": true, "content": { "application/json": { "example": { "approve": true, "note": "Granted for 2016 planning" } } } },
+                "responses": merge(json!({ "200": { "description": "Decided" } }), errors(&["401", "404", "409"])) } },
+            "/api/v1/audit": { "get": { "summary": "The audit log (the operator: all; an organisation's admins: their datasets)", "operationId": "auditLog",
+                "responses": merge(json!({ "200": { "description": "Entries, oldest first", "content": { "application/json": { "example": [{ "seq": 1, "at": "2026-11-27T10:00:00Z", "actor": "operator", "action": "org.add", "target": "euaa", "detail": { "name": "EU Asylum Agency" }, "hash": "5d1e…" }] } } } }), errors(&["401", "403"])) } },
+            "/api/v1/audit/verify": { "get": { "summary": "Is the audit chain unbroken, untruncated and not rewritten?", "operationId": "verifyAudit", "security": [],
+                "responses": { "200": { "description": "The result", "content": { "application/json": { "example": { "intact": true, "entries": 42, "head": "5d1e…" } } } } } } },
+            "/api/v1/tokens": {
+                "get": { "summary": "The caller's API tokens (never their values)", "operationId": "listTokens",
+                    "responses": merge(json!({ "200": { "description": "Tokens", "content": { "application/json": { "example": [{ "id": 1, "name": "laptop", "created_at": "2026-11-27T10:00:00Z", "last_used_at": null, "revoked_at": null }] } } } }), errors(&["401"])) },
+                "post": { "summary": "A new token for the caller, shown once", "operationId": "createToken",
+                    "requestBody": { "required": true, "content": { "application/json": { "example": { "name": "laptop" } } } },
+                    "responses": merge(json!({ "201": { "description": "The token", "content": { "application/json": { "example": { "token": "nansen_4f…" } } } } }), errors(&["401"])) } },
+            "/api/v1/tokens/{id}/revoke": { "post": { "summary": "Revoke one of the caller's tokens", "operationId": "revokeToken",
+                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" }, "example": 1 }],
+                "responses": merge(json!({ "200": { "description": "Revoked" } }), errors(&["401", "404"])) } }
+        }
+    })
+}
+
+fn merge_params(a: Value, b: Value) -> Value {
+    let mut v = a.as_array().cloned().unwrap_or_default();
+    v.extend(b.as_array().cloned().unwrap_or_default());
+    Value::Array(v)
+}

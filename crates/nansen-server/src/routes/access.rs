@@ -1,0 +1,47 @@
+use super::{blocking, AppState, Who};
+use crate::error::ApiError;
+use axum::extract::Path;
+use axum::Json;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct RequestBody {
+    reason: String,
+}
+
+pub async fn request(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, Json(b): Json<RequestBody>) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
+    let app = state.0.clone();
+    let id = blocking(move || app.request_access(&who, &org, &slug, &b.reason)).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(serde_json::json!({ "id": id, "status": "pending" }))))
+}
+
+pub async fn list(state: AppState, Who(who): Who) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    let app = state.0.clone();
+    if who.user_id().is_none() && !matches!(who.principal, nansen_model::Principal::Operator) {
+        return Err(ApiError(nansen_app::AppError::Unauthorized));
+    }
+    let rows = blocking(move || app.access_requests(&who)).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(dataset, r)| {
+                serde_json::json!({
+                    "id": r.id, "dataset": dataset, "org": r.org, "user": r.user_email, "reason": r.reason,
+                    "status": r.status, "created_at": r.created_at, "decided_by": r.decided_by,
+                })
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct Decision {
+    approve: bool,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn decide(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(d): Json<Decision>) -> Result<Json<serde_json::Value>, ApiError> {
+    let app = state.0.clone();
+    blocking(move || app.decide_access(&who, id, d.approve, &d.note)).await?;
+    Ok(Json(serde_json::json!({ "id": id, "status": if d.approve { "approved" } else { "refused" } })))
+}

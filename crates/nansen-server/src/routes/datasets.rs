@@ -1,0 +1,205 @@
+use super::{blocking, AppState, Who};
+use crate::error::{bad_request, ApiError};
+use axum::body::Body;
+use axum::extract::{Path, Query as QueryString, RawQuery};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use nansen_app::{DatasetView, ImportReport, ImportRequest};
+use nansen_formats::{ExportFormat, Format, Mapping};
+use nansen_model::{Query, Sharing};
+use serde::Deserialize;
+use futures_util::StreamExt;
+use std::io::Write;
+
+pub async fn list(state: AppState, Who(who): Who) -> Result<Json<Vec<DatasetView>>, ApiError> {
+    let app = state.0.clone();
+    Ok(Json(blocking(move || app.list_datasets(&who)).await?))
+}
+
+pub async fn show(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>) -> Result<Json<DatasetView>, ApiError> {
+    let app = state.0.clone();
+    Ok(Json(blocking(move || app.dataset(&who, &org, &slug)).await?))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ImportParams {
+    format: Option<String>,
+    file_name: Option<String>,
+    indicator: Option<String>,
+    sheet: Option<String>,
+    append: Option<bool>,
+    dry_run: Option<bool>,
+    share: Option<String>,
+    title: Option<String>,
+    sensitive: Option<bool>,
+    /// A mapping file's text (TOML), for files that do not carry their own meaning.
+    mapping: Option<String>,
+}
+
+/// The request body is the file, streamed to disk before it is read.
+pub async fn import(
+    state: AppState,
+    Who(who): Who,
+    Path((org, slug)): Path<(String, String)>,
+    QueryString(p): QueryString<ImportParams>,
+    body: Body,
+) -> Result<(axum::http::StatusCode, Json<ImportReport>), ApiError> {
+    let app = state.0.clone();
+    let tmp_dir = app.store().data_dir().join("uploads");
+    std::fs::create_dir_all(&tmp_dir).map_err(|e| bad_request(format!("cannot store the upload: {e}")))?;
+    let mut file = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| bad_request(format!("cannot store the upload: {e}")))?;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| bad_request(format!("the upload was interrupted: {e}")))?;
+        file.write_all(&chunk).map_err(|e| bad_request(format!("cannot store the upload: {e}")))?;
+    }
+    let mut req = ImportRequest {
+        org,
+        slug,
+        file_name: p.file_name.unwrap_or_else(|| "upload".into()),
+        append: p.append.unwrap_or(false),
+        dry_run: p.dry_run.unwrap_or(false),
+        title: p.title,
+        sensitive: p.sensitive,
+        ..Default::default()
+    };
+    if let Some(f) = p.format.filter(|f| f != "auto") {
+        req.options.format = Some(f.parse::<Format>().map_err(bad_request)?);
+    }
+    if let Some(s) = p.share {
+        req.share = Some(s.parse::<Sharing>().map_err(bad_request)?);
+    }
+    if let Some(m) = p.mapping {
+        req.options.mapping = Some(Mapping::parse(&m).map_err(|e| ApiError(e.into()))?);
+    }
+    req.options.indicator = p.indicator;
+    req.options.sheet = p.sheet;
+    let report = blocking(move || {
+        let r = app.import(&who, &req, file.path(), &|_| {});
+        drop(file);
+        r
+    })
+    .await?;
+    let status = if report.dry_run { axum::http::StatusCode::OK } else { axum::http::StatusCode::CREATED };
+    Ok((status, Json(report)))
+}
+
+/// Reads repeated `where=dim:v1,v2` and the other query parameters.
+fn parse_query(raw: &str) -> Result<(Query, Option<String>, Option<i64>), ApiError> {
+    let mut wheres = Vec::new();
+    let (mut period, mut group_by, mut format, mut version) = (None, None, None, None);
+    for (k, v) in form_pairs(raw) {
+        match k.as_str() {
+            "where" => wheres.push(v),
+            "period" => period = Some(v),
+            "group_by" => group_by = Some(v),
+            "format" => format = Some(v),
+            "version" => version = Some(v.parse::<i64>().map_err(|_| bad_request(format!("version {v:?} is not a number")))?),
+            other => return Err(bad_request(format!("unknown parameter {other:?}: use where, period, group_by, format, version"))),
+        }
+    }
+    let q = Query::parse(&wheres, period.as_deref(), group_by.as_deref()).map_err(|e| ApiError(e.into()))?;
+    Ok((q, format, version))
+}
+
+fn form_pairs(raw: &str) -> Vec<(String, String)> {
+    raw.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+pub async fn observations(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+    let (q, format, version) = parse_query(raw.as_deref().unwrap_or(""))?;
+    let app = state.0.clone();
+    let table = blocking(move || app.query(&who, &org, &slug, version, &q)).await?;
+    match format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(nansen_formats::table_json(&table)).into_response()),
+        "csv" => {
+            let mut out = Vec::new();
+            nansen_formats::table_csv(&table, &mut out).map_err(|e| bad_request(e.to_string()))?;
+            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
+        }
+        other => Err(bad_request(format!("unknown format {other:?}: choose csv or json"))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ExportParams {
+    format: Option<String>,
+    version: Option<i64>,
+}
+
+pub async fn export(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, QueryString(p): QueryString<ExportParams>) -> Result<Response, ApiError> {
+    let format: ExportFormat = p.format.as_deref().unwrap_or("csv").parse().map_err(bad_request)?;
+    let app = state.0.clone();
+    let name = format!("{org}-{slug}.{}", format.extension());
+    let bytes = blocking(move || {
+        let mut out = Vec::new();
+        app.export(&who, &org, &slug, p.version, format, &mut out)?;
+        Ok(out)
+    })
+    .await?;
+    Ok((
+        [(header::CONTENT_TYPE, format.media_type().to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))],
+        bytes,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct ShareBody {
+    sharing: String,
+    sensitive: Option<bool>,
+    threshold: Option<i64>,
+}
+
+pub async fn share(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, Json(b): Json<ShareBody>) -> Result<Json<DatasetView>, ApiError> {
+    let sharing: Sharing = b.sharing.parse().map_err(bad_request)?;
+    let app = state.0.clone();
+    Ok(Json(
+        blocking(move || {
+            app.share(&who, &org, &slug, sharing, b.sensitive, b.threshold)?;
+            app.dataset(&who, &org, &slug)
+        })
+        .await?,
+    ))
+}
+
+pub async fn redact(state: AppState, Who(who): Who, Path((org, slug, number)): Path<(String, String, i64)>) -> Result<Json<DatasetView>, ApiError> {
+    let app = state.0.clone();
+    Ok(Json(
+        blocking(move || {
+            app.redact(&who, &org, &slug, number)?;
+            app.dataset(&who, &org, &slug)
+        })
+        .await?,
+    ))
+}

@@ -1,0 +1,73 @@
+//! Routes, one file per resource, and the one extractor that says who is asking.
+
+mod access;
+mod audit;
+mod datasets;
+mod health;
+mod tokens;
+
+use crate::error::ApiError;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::routing::{get, post};
+use axum::Router;
+use nansen_app::{App, AppError, Caller};
+use std::sync::Arc;
+
+pub type AppState = State<Arc<App>>;
+
+/// Runs blocking application work off the async threads.
+pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, AppError> + Send + 'static) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError(AppError::BadRequest(format!("the request could not finish: {e}"))))?
+        .map_err(ApiError)
+}
+
+/// The caller: a bearer token's user, or anonymous with no token. A token that is wrong,
+/// revoked or malformed is refused rather than treated as anonymous.
+pub struct Who(pub Caller);
+
+#[axum::async_trait]
+impl FromRequestParts<Arc<App>> for Who {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Who, ApiError> {
+        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            return Ok(Who(Caller::anonymous()));
+        };
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .map(|t| t.trim().to_string())
+            .ok_or(ApiError(AppError::Unauthorized))?;
+        let app = app.clone();
+        Ok(Who(blocking(move || app.authenticate_token(&token)).await?))
+    }
+}
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/api/v1/health", get(health::health))
+        .route("/api/v1/openapi.json", get(health::openapi))
+        .route("/api/v1/datasets", get(datasets::list))
+        .route("/api/v1/datasets/:org/:slug", get(datasets::show))
+        .route(
+            "/api/v1/datasets/:org/:slug/versions",
+            post(datasets::import).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/datasets/:org/:slug/versions/:number/redact", post(datasets::redact))
+        .route("/api/v1/datasets/:org/:slug/observations", get(datasets::observations))
+        .route("/api/v1/datasets/:org/:slug/export", get(datasets::export))
+        .route("/api/v1/datasets/:org/:slug/sharing", post(datasets::share))
+        .route("/api/v1/datasets/:org/:slug/access-requests", post(access::request))
+        .route("/api/v1/access-requests", get(access::list))
+        .route("/api/v1/access-requests/:id/decision", post(access::decide))
+        .route("/api/v1/audit", get(audit::log))
+        .route("/api/v1/audit/verify", get(audit::verify))
+        .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/v1/tokens/:id/revoke", post(tokens::revoke))
+        .fallback(|| async { ApiError(AppError::NotFound("this address".into())) })
+        .with_state(app)
+}

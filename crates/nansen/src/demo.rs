@@ -1,0 +1,203 @@
+//! `nansen demo`: a fresh data directory with a small, attributed subset of real published
+//! data (see demo/README.md), three organisations and datasets at every sharing level.
+
+use anyhow::{bail, Context, Result};
+use nansen_app::{App, Caller, ImportRequest};
+use nansen_formats::{ImportOptions, Mapping};
+use nansen_model::{Role, Sharing};
+use std::path::Path;
+use std::sync::Arc;
+
+const MARKER: &str = ".nansen-demo";
+
+struct DemoDataset {
+    org: &'static str,
+    slug: &'static str,
+    file: &'static str,
+    bytes: &'static [u8],
+    sharing: &'static str,
+    sensitive: bool,
+    title: &'static str,
+    source: &'static str,
+    licence: &'static str,
+    frequency: &'static str,
+    tags: &'static [&'static str],
+    description: &'static str,
+    mapping: Option<&'static str>,
+}
+
+const EUROSTAT: &str = "Eurostat, reuse with attribution (extract published by journalists, MIT)";
+
+const DATASETS: &[DemoDataset] = &[
+    DemoDataset {
+        org: "euaa",
+        slug: "asylum-applicants-monthly",
+        file: "migr_asyappctzm_2008-2015_monthly_by_destination.csv",
+        bytes: include_bytes!("../../../demo/migr_asyappctzm_2008-2015_monthly_by_destination.csv"),
+        sharing: "public",
+        sensitive: false,
+        title: "Asylum applicants by destination, monthly, 2008-2015 (Eurostat)",
+        source: "Eurostat migr_asyappctzm, legacy bulk download",
+        licence: EUROSTAT,
+        frequency: "monthly",
+        tags: &["asylum", "applications", "eurostat"],
+        description: "Monthly asylum applicants (all and first-time) in the EU-28 and 33 destination countries. Counts are rounded to the nearest 5; the last month (2015-05) is incomplete.",
+        mapping: None,
+    },
+    DemoDataset {
+        org: "euaa",
+        slug: "first-instance-decisions",
+        file: "migr_asydcfsta_2017-04-26.csv",
+        bytes: include_bytes!("../../../demo/migr_asydcfsta_2017-04-26.csv"),
+        sharing: "partners:iom",
+        sensitive: false,
+        title: "First-instance asylum decisions, annual (Eurostat)",
+        source: "Eurostat migr_asydcfsta, extracted 2017-04-26",
+        licence: EUROSTAT,
+        frequency: "annual",
+        tags: &["asylum", "decisions", "recognition", "eurostat"],
+        description: "Total, positive and rejected first-instance decisions by destination and citizenship group.",
+        mapping: None,
+    },
+    DemoDataset {
+        org: "euaa",
+        slug: "population",
+        file: "demo_pjan_1_Data.csv",
+        bytes: include_bytes!("../../../demo/demo_pjan_1_Data.csv"),
+        sharing: "public",
+        sensitive: false,
+        title: "Population on 1 January (Eurostat)",
+        source: "Eurostat demo_pjan",
+        licence: EUROSTAT,
+        frequency: "annual",
+        tags: &["population", "eurostat"],
+        description: "Resident population on 1 January, for rates per 100,000 inhabitants.",
+        mapping: None,
+    },
+    DemoDataset {
+        org: "euaa",
+        slug: "unhcr-asylum-applications",
+        file: "unhcr-asylum-applications-2008-2016.csv",
+        bytes: include_bytes!("../../../demo/unhcr-asylum-applications-2008-2016.csv"),
+        sharing: "listed",
+        sensitive: false,
+        title: "Asylum applications in Europe, annual, 2008-2016 (UNHCR)",
+        source: "UNHCR Refugee Population Statistics, asylum applications (refugees R package)",
+        licence: "CC BY 4.0, UNHCR",
+        frequency: "annual",
+        tags: &["asylum", "applications", "unhcr"],
+        description: "Applications by country of origin and of asylum, procedure type, application type and decision level, for EU+ countries of asylum.",
+        mapping: None,
+    },
+    DemoDataset {
+        org: "bamf",
+        slug: "refugee-population",
+        file: "unhcr-population-2010-2024.csv",
+        bytes: include_bytes!("../../../demo/unhcr-population-2010-2024.csv"),
+        sharing: "private",
+        sensitive: false,
+        title: "Refugees, asylum seekers and others of concern in Europe, 2010-2024 (UNHCR)",
+        source: "UNHCR Refugee Population Statistics, population (refugees R package)",
+        licence: "CC BY 4.0, UNHCR",
+        frequency: "annual",
+        tags: &["refugees", "stocks", "unhcr"],
+        description: "End-year stocks by country of origin and of asylum. Kept private by the Member State in this demo.",
+        mapping: None,
+    },
+    DemoDataset {
+        org: "iom",
+        slug: "dtm-afghanistan-idps",
+        file: "dtm-afghanistan-admin1.json",
+        bytes: include_bytes!("../../../demo/dtm-afghanistan-admin1.json"),
+        sharing: "partners:euaa",
+        sensitive: true,
+        title: "Internally displaced persons in Afghanistan by province (IOM DTM)",
+        source: "IOM Displacement Tracking Matrix API v3, admin 1 (via HDX, MIT fixtures)",
+        licence: "IOM DTM terms of use, via HDX",
+        frequency: "quarterly",
+        tags: &["idps", "afghanistan", "dtm"],
+        description: "IDPs present by province, reporting round and reason for displacement. Sensitive: small counts are suppressed for readers outside IOM.",
+        mapping: None,
+    },
+    DemoDataset {
+        org: "iom",
+        slug: "missing-migrants-2017",
+        file: "missing-migrants-2017.json",
+        bytes: include_bytes!("../../../demo/missing-migrants-2017.json"),
+        sharing: "public",
+        sensitive: false,
+        title: "Dead and missing migrants, 2017 (IOM Missing Migrants Project)",
+        source: "IOM Missing Migrants Project incidents (via HDX, MIT fixtures)",
+        licence: "IOM Missing Migrants Project, via HDX",
+        frequency: "monthly",
+        tags: &["dead and missing", "routes", "mmp"],
+        description: "Incidents summed by month, country of incident, route and cause.",
+        mapping: Some(include_str!("../../../demo/missing-migrants.toml")),
+    },
+];
+
+const USERS: &[(&str, &str, Role)] = &[
+    ("admin@euaa.demo", "euaa", Role::Admin),
+    ("analyst@euaa.demo", "euaa", Role::Analyst),
+    ("admin@iom.demo", "iom", Role::Admin),
+    ("officer@bamf.demo", "bamf", Role::Admin),
+];
+
+/// Builds the demo data directory, replacing an earlier demo but nothing else.
+pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, String)> {
+    if database_url.is_some() {
+        bail!("nansen demo builds an embedded SQLite data directory; run it without --database-url");
+    }
+    if data_dir.exists() && std::fs::read_dir(data_dir)?.next().is_some() {
+        if !data_dir.join(MARKER).exists() {
+            bail!("{} is not empty and was not made by nansen demo; choose another --data-dir", data_dir.display());
+        }
+        std::fs::remove_dir_all(data_dir).with_context(|| format!("cannot clear {}", data_dir.display()))?;
+    }
+    std::fs::create_dir_all(data_dir)?;
+    std::fs::write(data_dir.join(MARKER), "made by nansen demo; `nansen demo` may replace this directory\n")?;
+    let app = App::open(data_dir, None)?;
+    let op = Caller::operator();
+    for (slug, name) in [
+        ("euaa", "European Union Agency for Asylum"),
+        ("iom", "International Organization for Migration"),
+        ("bamf", "Federal Office for Migration and Refugees (Germany)"),
+    ] {
+        app.add_org(&op, slug, name)?;
+    }
+    let password = nansen_app::generate_password();
+    for (email, org, role) in USERS {
+        app.add_user(&op, email, org, *role, &password)?;
+    }
+    let files = data_dir.join("demo-files");
+    std::fs::create_dir_all(&files)?;
+    for d in DATASETS {
+        let path = files.join(d.file);
+        std::fs::write(&path, d.bytes)?;
+        let options = ImportOptions { mapping: d.mapping.map(Mapping::parse).transpose()?, ..Default::default() };
+        let req = ImportRequest {
+            org: d.org.into(),
+            slug: d.slug.into(),
+            file_name: d.file.into(),
+            options,
+            share: Some(d.sharing.parse::<Sharing>().map_err(anyhow::Error::msg)?),
+            title: Some(d.title.into()),
+            sensitive: Some(d.sensitive),
+            ..Default::default()
+        };
+        let admin = app.act_as(USERS.iter().find(|u| u.1 == d.org).map(|u| u.0).unwrap_or("admin@euaa.demo"))?;
+        let r = app.import(&admin, &req, &path, &|_| {}).with_context(|| format!("importing the demo file {}", d.file))?;
+        app.describe(&admin, d.org, d.slug, &|rec| {
+            rec.source = d.source.into();
+            rec.licence = d.licence.into();
+            rec.update_frequency = d.frequency.into();
+            rec.tags = d.tags.iter().map(|t| t.to_string()).collect();
+            rec.description = d.description.into();
+        })?;
+        eprintln!("  {}/{}: {} observations, {}", d.org, d.slug, r.observations, d.sharing);
+    }
+    std::fs::remove_dir_all(&files)?;
+    let sign_ins: String = USERS.iter().map(|(e, o, r)| format!("  {e:<20} password {password}   ({r} of {o})\n")).collect();
+    std::fs::write(data_dir.join("demo-sign-ins.txt"), &sign_ins)?;
+    Ok((Arc::new(app), sign_ins))
+}
