@@ -31,6 +31,7 @@ EXTRA = {
     "BRN": ["Brunei"], "SRB": ["Serbia", "Serbia and Kosovo (S/RES/1244 (1999))"],
     "ESH": ["Western Sahara"], "KGZ": ["Kyrgyzstan"], "SVK": ["Slovakia"], "LBY": ["Libya"],
     "CAF": ["Central African Republic"], "TLS": ["Timor-Leste", "East Timor"], "BIH": ["Bosnia and Herzegovina"],
+    "VIR": ["United States Virgin Islands", "US Virgin Islands"], "VGB": ["British Virgin Islands"],
     "HKG": ["Hong Kong", "China, Hong Kong Special Administrative Region", "China, Hong Kong SAR"],
     "MAC": ["Macao", "Macau", "China, Macao Special Administrative Region", "China, Macao SAR"],
     "BOL": ["Bolivia", "Bolivia (Plurinational State of)"], "IRN": ["Iran", "Iran (Islamic Republic of)"],

@@ -69,10 +69,14 @@ pub fn read(path: &Path, options: &ImportOptions, progress: &mut dyn FnMut(u64))
     if head.is_empty() {
         return Err(ImportError::refused("the file is empty", vec![Problem::new(0, "", "", "the file is empty")]));
     }
+    if matches!(rows, Rows::Csv { .. }) && head.iter().all(|r| r.len() <= 1 && !r.first().is_some_and(|c| c.starts_with('#'))) {
+        let reason = "every row is a single column: the file's delimiter is not a comma, semicolon, tab or pipe";
+        return Err(ImportError::refused(format!("the file is refused: {reason}"), vec![Problem::new(1, head[0].first().map(String::as_str).unwrap_or(""), "", reason)]));
+    }
     let layout = layouts::recognise(&head, wanted, from_json, options)?;
     let mut engine = Engine::new(&layout, options);
     let mut seen = 0u64;
-    let count = rows.each(layout.skip, layout.header.len(), &mut |row, cells| {
+    let count = rows.each(layout.skip, &layout.header, &mut |row, cells| {
         seen += 1;
         if seen % 100_000 == 0 {
             progress(seen);

@@ -88,18 +88,20 @@ impl Rows {
     pub fn each(
         &self,
         skip: usize,
-        width: usize,
+        header: &[String],
         f: &mut dyn FnMut(u64, &dyn Cells) -> Result<(), ImportError>,
     ) -> Result<u64, ImportError> {
+        let width = header.len();
         let mut count = 0u64;
         let check = |row: u64, len: usize| -> Result<(), ImportError> {
             if len != width {
-                let reason = if len < width {
-                    format!("{len} cells where the header has {width}: the row is cut short (a truncated file, or an unbalanced quote above it)")
+                let (column, reason) = if len < width {
+                    (header[len].clone(), format!("missing: the row has {len} cells where the header has {width}, so it is cut short (a truncated file, or an unbalanced quote)"))
                 } else {
-                    format!("{len} cells where the header has {width}: an unbalanced quote or a stray delimiter")
+                    (format!("cell {}", width + 1), format!("the row has {len} cells where the header has {width}: an unbalanced quote or a stray delimiter"))
                 };
-                return Err(ImportError::refused(format!("row {row} does not match the header"), vec![Problem::new(row, "", "", reason)]));
+                let p = Problem::new(row, &column, "", reason);
+                return Err(ImportError::refused(format!("the file is refused: {p}"), vec![p]));
             }
             Ok(())
         };
