@@ -261,23 +261,20 @@ impl App {
     /// Reads a file into a new version, all or nothing.
     pub fn import(&self, who: &Caller, req: &ImportRequest, path: &Path, progress: &dyn Fn(Progress)) -> Result<ImportReport> {
         let existing = self.store.dataset(&req.org, &req.slug)?;
-        let (dataset, access) = match &existing {
-            Some(_) => {
-                let (d, a) = self.authorize(who, &req.org, &req.slug, Need::Write)?;
-                (Some(d), a)
-            }
+        let dataset = match &existing {
+            Some(_) => Some(self.authorize(who, &req.org, &req.slug, Need::Write)?.0),
             None => {
                 // A new dataset: the caller must be an editor or admin of the organisation.
                 let org = self.store.org(&req.org)?.ok_or_else(|| AppError::NotFound(format!("organisation {}", req.org)))?;
                 check_slug(&req.slug, "dataset slug")?;
                 match who.principal.role_in(&org.slug) {
-                    Some(Role::Editor | Role::Admin) => (None, Access::Owner(Role::Editor)),
+                    Some(Role::Editor | Role::Admin) => None,
                     Some(_) => return Err(AppError::Forbidden(format!("only editors and admins of {} may create datasets", org.slug))),
                     None => return Err(AppError::NotFound(format!("organisation {}", req.org))),
                 }
             }
         };
-        if req.share.is_some() && dataset.is_some() && !access.is_owner_admin() {
+        if req.share.is_some() && who.principal.role_in(&req.org) != Some(Role::Admin) {
             return Err(AppError::Forbidden(format!("only admins of {} may change who sees {}/{}", req.org, req.org, req.slug)));
         }
         if let Some(Sharing::Partners(orgs)) = &req.share {

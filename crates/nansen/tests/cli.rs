@@ -1,0 +1,194 @@
+//! The `nansen` binary as a person runs it, on SQLite and on PostgreSQL.
+
+use nansen_store::testing::fresh_postgres;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+struct Env {
+    name: &'static str,
+    dir: tempfile::TempDir,
+    url: Option<String>,
+}
+
+fn envs() -> Vec<Env> {
+    let mut v = vec![Env { name: "sqlite", dir: tempfile::tempdir().unwrap(), url: None }];
+    if let Some((url, _db)) = fresh_postgres() {
+        v.push(Env { name: "postgres", dir: tempfile::tempdir().unwrap(), url: Some(url) });
+    }
+    v
+}
+
+impl Env {
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_nansen"));
+        c.arg("--data-dir").arg(self.dir.path().join("data"));
+        if let Some(u) = &self.url {
+            c.arg("--database-url").arg(u);
+        }
+        c.args(args).stdin(Stdio::null());
+        c
+    }
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().unwrap()
+    }
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args);
+        assert!(o.status.success(), "{}: nansen {args:?} failed: {}", self.name, String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    }
+    fn with_stdin(&self, args: &[&str], input: &str) -> Output {
+        let mut child = self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
+    }
+    fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = self.dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+    fn setup(&self) {
+        self.ok(&["org", "add", "euaa", "--name", "EU Asylum Agency"]);
+        self.ok(&["org", "add", "iom", "--name", "IOM"]);
+        self.ok(&["org", "add", "bmi", "--name", "Ministry"]);
+        for (email, org, role) in [("ed@euaa.eu", "euaa", "editor"), ("v@iom.int", "iom", "viewer"), ("a@bmi.de", "bmi", "admin")] {
+            let o = self.with_stdin(&["user", "add", email, "--org", org, "--role", role], "a long enough password\n");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            assert!(o.stdout.is_empty(), "a password from stdin is not printed");
+        }
+    }
+}
+
+const GOOD: &str = "indicator,period,geo,origin,value,flags\nasylum_applications,2015,DEU,SYR,100,\nasylum_applications,2015,FRA,SYR,20,\n";
+
+#[test]
+fn tokens_print_only_the_token_and_results_go_to_stdout() {
+    for e in envs() {
+        e.setup();
+        let out = e.ok(&["token", "create", "ed@euaa.eu", "--name", "laptop"]);
+        assert!(out.trim().starts_with("nansen_") && out.lines().count() == 1, "{out}");
+        let good = e.file("good.csv", GOOD.as_bytes());
+        let o = e.run(&["--as", "ed@euaa.eu", "dataset", "import", good.to_str().unwrap(), "--org", "euaa", "--dataset", "apps", "--share", "partners:iom"]);
+        assert!(!o.status.success(), "an editor may not choose sharing on creation? {}", e.name);
+        e.ok(&["--as", "ed@euaa.eu", "dataset", "import", good.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
+        e.ok(&["dataset", "share", "euaa/apps", "--share", "partners:iom"]);
+        let csv = e.ok(&["--as", "v@iom.int", "query", "euaa/apps", "--where", "origin=Syria", "--group-by", "geo"]);
+        assert_eq!(csv, "geo,value\nDEU,100\nFRA,20\n", "{}", e.name);
+        let o = e.run(&["--as", "a@bmi.de", "query", "euaa/apps"]);
+        assert!(!o.status.success());
+        assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "error: dataset euaa/apps not found");
+        assert!(o.stdout.is_empty());
+        let o = e.run(&["--as", "a@bmi.de", "query", "euaa/nothing-here"]);
+        assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "error: dataset euaa/nothing-here not found", "same words as a dataset that does not exist");
+        let list = e.ok(&["--as", "a@bmi.de", "dataset", "list"]);
+        assert!(!list.contains("apps"), "{list}");
+        assert!(e.ok(&["audit", "verify"]).starts_with("audit chain intact"));
+    }
+}
+
+fn versions(e: &Env) -> usize {
+    let out = e.ok(&["dataset", "list", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v.as_array().unwrap().iter().find(|d| d["name"] == "euaa/apps").map(|d| d["versions"].as_array().unwrap().len()).unwrap_or(0)
+}
+
+fn zip_with(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut buf = std::io::Cursor::new(Vec::new());
+    {
+        let mut z = zip::ZipWriter::new(&mut buf);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in entries {
+            z.start_file(*name, opts).unwrap();
+            z.write_all(data).unwrap();
+        }
+        z.finish().unwrap();
+    }
+    buf.into_inner()
+}
+
+#[test]
+fn every_bad_file_is_refused_with_row_column_and_reason_and_changes_nothing() {
+    for e in envs() {
+        e.setup();
+        let good = e.file("good.csv", GOOD.as_bytes());
+        e.ok(&["dataset", "import", good.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
+        let before = e.ok(&["query", "euaa/apps", "--group-by", "geo"]);
+        let big = e.dir.path().join("one-gigabyte-line.csv");
+        std::fs::File::create(&big).unwrap().set_len(1 << 30).unwrap();
+        let bomb = zip_with(&[("[Content_Types].xml", b"<Types/>".to_vec()), ("xl/worksheets/sheet1.xml", vec![b' '; 64 << 20])]);
+        let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+            ("empty.csv", b"".to_vec(), "the file is empty"),
+            ("header-only.csv", b"indicator,period,geo,origin,value,flags\n".to_vec(), "header but no rows"),
+            ("carets.csv", b"indicator^period^geo^value\nasylum_applications^2015^DEU^5\n".to_vec(), "row 1, column \"indicator^period^geo^value\": every row is a single column"),
+            ("cut.csv", b"indicator,period,geo,origin,value,flags\nasylum_applications,2015,DEU,SYR,100,\nasylum_applications,2015,FR".to_vec(), "row 3, column \"origin\": missing"),
+            ("quote.csv", b"indicator,period,geo,origin,value,flags\nasylum_applications,2015,\"DEU,SYR,100,\nasylum_applications,2015,FRA,SYR,20,\n".to_vec(), "row 2, column"),
+            ("text-count.csv", b"indicator,period,geo,origin,value,flags\nasylum_applications,2015,DEU,SYR,many,\n".to_vec(), "row 2, column \"value\", value \"many\": not a number"),
+            ("negative.csv", b"indicator,period,geo,origin,value,flags\nasylum_applications,2015,DEU,SYR,-4,\n".to_vec(), "row 2, column \"value\", value \"-4\": a count cannot be negative"),
+            ("twice.csv", b"indicator,period,geo,origin,value,flags\nasylum_applications,2015,DEU,SYR,1,\nasylum_applications,2015,Germany,SY,2,\n".to_vec(), "row 3: the same observation as row 2"),
+            ("country.csv", b"indicator,period,geo,origin,value,flags\nasylum_applications,2015,DEU,Syrie arabe,1,\n".to_vec(), "row 2, column \"origin\", value \"Syrie arabe\": unknown code"),
+            ("period.csv", b"indicator,period,geo,origin,value,flags\nasylum_applications,2015-13,DEU,SYR,1,\n".to_vec(), "row 2, column \"period\", value \"2015-13\": not a period"),
+            ("corrupt.xlsx", b"PK\x03\x04this is not really a spreadsheet".to_vec(), "corrupt"),
+            ("bomb.xlsx", bomb, "zip bomb"),
+        ];
+        for (name, bytes, expected) in cases {
+            let path = e.file(name, &bytes);
+            let o = e.run(&["dataset", "import", path.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert!(!o.status.success(), "{}: {name} was accepted", e.name);
+            assert!(err.contains(expected), "{}: {name}: expected {expected:?} in: {err}", e.name);
+            assert!(err.contains("Nothing was saved"), "{name}: {err}");
+        }
+        let o = e.run(&["dataset", "import", big.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
+        assert!(String::from_utf8_lossy(&o.stderr).contains("row 1: line longer than 16 MiB"), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(versions(&e), 1, "{}: no new version", e.name);
+        assert_eq!(e.ok(&["query", "euaa/apps", "--group-by", "geo"]), before, "no changed observation");
+        // The same refusal as JSON.
+        let path = e.file("country.csv", b"indicator,period,geo,origin,value,flags\nasylum_applications,2015,DEU,Syrie arabe,1,\n");
+        let o = e.run(&["dataset", "import", path.to_str().unwrap(), "--org", "euaa", "--dataset", "apps", "--report", "json"]);
+        let v: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
+        assert_eq!(v["error"]["details"][0], serde_json::json!({ "row": 2, "column": "origin", "value": "Syrie arabe", "reason": v["error"]["details"][0]["reason"] }));
+    }
+}
+
+#[test]
+fn dry_run_shows_the_difference_and_saves_nothing() {
+    for e in envs() {
+        e.setup();
+        let good = e.file("good.csv", GOOD.as_bytes());
+        e.ok(&["dataset", "import", good.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
+        let next = e.file("next.csv", b"indicator,period,geo,origin,value,flags\nasylum_applications,2015,DEU,SYR,100,\nasylum_applications,2016,FRA,SYR,20,\n");
+        let out = e.ok(&["dataset", "import", next.to_str().unwrap(), "--org", "euaa", "--dataset", "apps", "--dry-run"]);
+        assert!(out.contains("would add 1, changed 0, removed 1"), "{out}");
+        assert_eq!(versions(&e), 1);
+    }
+}
+
+#[test]
+fn the_demo_builds_with_every_sharing_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("demo");
+    let o = Command::new(env!("CARGO_BIN_EXE_nansen")).arg("--data-dir").arg(&data).args(["demo", "--no-serve"]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("admin@euaa.demo") && err.contains("password"), "{err}");
+    let list = |who: Option<&str>| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_nansen"));
+        c.arg("--data-dir").arg(&data);
+        if let Some(w) = who {
+            c.args(["--as", w]);
+        }
+        String::from_utf8(c.args(["dataset", "list"]).output().unwrap().stdout).unwrap()
+    };
+    let all = list(None);
+    for level in ["\tpublic\t", "\tlisted\t", "\tpartners:", "\tprivate\t"] {
+        assert!(all.contains(level), "{level} missing from {all}");
+    }
+    assert!(!list(Some("admin@iom.demo")).contains("bamf/refugee-population"), "private stays private");
+    // Running the demo again replaces the earlier demo; it refuses a directory it did not make.
+    assert!(Command::new(env!("CARGO_BIN_EXE_nansen")).arg("--data-dir").arg(&data).args(["demo", "--no-serve"]).output().unwrap().status.success());
+    let other = dir.path().join("mine");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("precious.txt"), "x").unwrap();
+    assert!(!Command::new(env!("CARGO_BIN_EXE_nansen")).arg("--data-dir").arg(&other).args(["demo", "--no-serve"]).output().unwrap().status.success());
+    assert!(Path::new(&other.join("precious.txt")).exists());
+}
