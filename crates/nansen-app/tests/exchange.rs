@@ -133,7 +133,7 @@ fn each_sharing_level_shows_exactly_what_it_says_and_hides_the_rest_as_not_found
 #[test]
 fn an_access_request_once_approved_grants_the_organisation_the_data() {
     for w in worlds() {
-        w.import("editor@euaa.eu", "listed-one", V1, |r| r.share = Some(Sharing::Listed)).unwrap();
+        w.import("admin@euaa.eu", "listed-one", V1, |r| r.share = Some(Sharing::Listed)).unwrap();
         let bmi = w.as_("admin@bmi.de");
         assert!(w.app.request_access(&bmi, "euaa", "listed-one", "too short").is_err());
         let id = w.app.request_access(&bmi, "euaa", "listed-one", "We plan reception capacity for 2016.").unwrap();
@@ -152,7 +152,8 @@ fn an_access_request_once_approved_grants_the_organisation_the_data() {
 fn sensitive_data_is_suppressed_for_readers_outside_the_owner() {
     for w in worlds() {
         let small = V1.replace(",ITA,SYR,7,", ",ITA,SYR,3,");
-        w.import("editor@euaa.eu", "cases", &small, |r| {
+        assert!(matches!(w.import("editor@euaa.eu", "cases", &small, |r| r.share = Some(Sharing::Public)), Err(AppError::Forbidden(_))), "sharing is an admin's choice");
+        w.import("admin@euaa.eu", "cases", &small, |r| {
             r.share = Some("partners:iom".parse().unwrap());
             r.sensitive = Some(true);
         })
