@@ -265,13 +265,15 @@ impl App {
             Some(_) => Some(self.authorize(who, &req.org, &req.slug, Need::Write)?.0),
             None => {
                 // A new dataset: the caller must be an editor or admin of the organisation.
-                let org = self.store.org(&req.org)?.ok_or_else(|| AppError::NotFound(format!("organisation {}", req.org)))?;
-                check_slug(&req.slug, "dataset slug")?;
+                // To anyone else the answer is the one a hidden dataset gets.
+                let hidden = || AppError::NotFound(format!("dataset {}/{}", req.org, req.slug));
+                let org = self.store.org(&req.org)?.ok_or_else(hidden)?;
                 match who.principal.role_in(&org.slug) {
-                    Some(Role::Editor | Role::Admin) => None,
+                    Some(Role::Editor | Role::Admin) => check_slug(&req.slug, "dataset slug")?,
                     Some(_) => return Err(AppError::Forbidden(format!("only editors and admins of {} may create datasets", org.slug))),
-                    None => return Err(AppError::NotFound(format!("organisation {}", req.org))),
+                    None => return Err(hidden()),
                 }
+                None
             }
         };
         if req.share.is_some() && who.principal.role_in(&req.org) != Some(Role::Admin) {

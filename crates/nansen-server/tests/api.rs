@@ -1,0 +1,161 @@
+//! The HTTP API over real HTTP, on SQLite and on PostgreSQL: imports, queries, exports, and a
+//! sweep of every route of the OpenAPI document with another organisation's token and with none.
+
+use nansen_app::{App, Caller};
+use nansen_model::Role;
+use nansen_store::testing::{stores, TestStore};
+use std::sync::Arc;
+
+struct Server {
+    t: TestStore,
+    base: String,
+    euaa_editor: String,
+    euaa_admin: String,
+    bmi: String,
+}
+
+fn servers() -> Vec<Server> {
+    stores()
+        .into_iter()
+        .map(|t| {
+            let app = App::open(t.dir.path(), t.database_url.as_deref()).unwrap();
+            let op = Caller::operator();
+            for org in ["euaa", "iom", "bmi"] {
+                app.add_org(&op, org, org).unwrap();
+            }
+            for (email, org, role) in [("ed@euaa.eu", "euaa", Role::Editor), ("admin@euaa.eu", "euaa", Role::Admin), ("a@bmi.de", "bmi", Role::Admin)] {
+                app.add_user(&op, email, org, role, "a long enough password").unwrap();
+            }
+            let euaa_editor = app.create_token(&op, "ed@euaa.eu", "t").unwrap();
+            let euaa_admin = app.create_token(&op, "admin@euaa.eu", "t").unwrap();
+            let bmi = app.create_token(&op, "a@bmi.de", "t").unwrap();
+            let app = Arc::new(app);
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+                rt.block_on(nansen_server::serve(app, "127.0.0.1:0", |addr| tx.send(addr).unwrap())).unwrap();
+            });
+            let addr = rx.recv().unwrap();
+            Server { t, base: format!("http://{addr}"), euaa_editor, euaa_admin, bmi }
+        })
+        .collect()
+}
+
+/// Status and body, whatever the status.
+fn call(method: &str, url: &str, token: Option<&str>, body: Option<&[u8]>) -> (u16, String) {
+    let agent = ureq::AgentBuilder::new().build();
+    let mut req = agent.request(method, url);
+    if let Some(t) = token {
+        req = req.set("Authorization", &format!("Bearer {t}"));
+    }
+    let res = match body {
+        Some(b) => req.set("Content-Type", "application/octet-stream").send_bytes(b),
+        None if method == "POST" => req.set("Content-Type", "application/json").send_string("{\"reason\":\"we need it for planning\",\"approve\":true,\"sharing\":\"public\",\"name\":\"x\"}"),
+        None => req.call(),
+    };
+    match res {
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("{method} {url}: {e}"),
+    }
+}
+
+const GOOD: &[u8] = b"indicator,period,geo,origin,value,flags\nasylum_applications,2015-01,DEU,SYR,100,\nasylum_applications,2015-02,DEU,SYR,120,\nasylum_applications,2015-01,FRA,SYR,20,\n";
+
+#[test]
+fn import_query_and_export_over_http() {
+    for s in servers() {
+        let url = format!("{}/api/v1/datasets/euaa/apps/versions?file_name=apps.csv", s.base);
+        let (code, body) = call("POST", &url, Some(&s.euaa_editor), Some(b"indicator,period,geo,origin,value,flags\nasylum_applications,2015-01,Atlantis,SYR,100,\n"));
+        assert_eq!(code, 422, "{}: {body}", s.t.name);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["error"]["code"], "import_refused");
+        assert_eq!(v["error"]["details"][0]["row"], 2);
+        assert_eq!(v["error"]["details"][0]["column"], "geo");
+        assert_eq!(v["error"]["details"][0]["value"], "Atlantis");
+        assert_eq!(call("GET", &format!("{}/api/v1/datasets/euaa/apps", s.base), Some(&s.euaa_editor), None).0, 404, "nothing was created");
+
+        let (code, body) = call("POST", &format!("{url}&dry_run=true"), Some(&s.euaa_editor), Some(GOOD));
+        assert_eq!(code, 200, "{body}");
+        let (code, body) = call("POST", &url, Some(&s.euaa_editor), Some(GOOD));
+        assert_eq!(code, 201, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((v["version"].as_i64(), v["added"].as_i64()), (Some(1), Some(3)));
+
+        let q = format!("{}/api/v1/datasets/euaa/apps/observations?where=origin:Syria&where=geo:DE,FR&period=2015..2015&group_by=geo&format=csv", s.base);
+        let (code, body) = call("GET", &q, Some(&s.euaa_editor), None);
+        assert_eq!((code, body.as_str()), (200, "geo,value\nDEU,220\nFRA,20\n"), "{}", s.t.name);
+        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/apps/observations?group_by=period", s.base), Some(&s.euaa_editor), None);
+        assert_eq!(code, 200);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["rows"][0], serde_json::json!({ "period": "2015-01", "value": 120.0, "flags": "" }));
+        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/apps/export?format=hxl", s.base), Some(&s.euaa_editor), None);
+        assert_eq!(code, 200);
+        assert!(body.lines().nth(1).unwrap().starts_with("#indicator+code,#date,"), "{body}");
+        let (code, _) = call("GET", &format!("{}/api/v1/datasets/euaa/apps/observations?where=colour:red", s.base), Some(&s.euaa_editor), None);
+        assert_eq!(code, 400);
+    }
+}
+
+#[test]
+fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisation_or_to_no_one() {
+    for s in servers() {
+        let (code, _) = call("POST", &format!("{}/api/v1/datasets/euaa/secret/versions", s.base), Some(&s.euaa_editor), Some(GOOD));
+        assert_eq!(code, 201);
+        let (code, doc) = call("GET", &format!("{}/api/v1/openapi.json", s.base), None, None);
+        assert_eq!(code, 200);
+        let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        assert!(paths.len() >= 14, "every route is documented");
+        let mut checked = 0;
+        for (path, ops) in paths {
+            for method in ops.as_object().unwrap().keys() {
+                let concrete = path.replace("{org}", "euaa").replace("{slug}", "secret").replace("{number}", "1").replace("{id}", "1");
+                let url = format!("{}{concrete}", s.base);
+                let missing = format!("{}{}", s.base, path.replace("{org}", "euaa").replace("{slug}", "no-such-dataset").replace("{number}", "1").replace("{id}", "999"));
+                for token in [Some(s.bmi.as_str()), None] {
+                    let body = (method == "post" && path.ends_with("/versions")).then_some(GOOD);
+                    let (code, text) = call(&method.to_uppercase(), &url, token, body);
+                    let who = if token.is_some() { "bmi" } else { "no token" };
+                    if path.contains("{slug}") {
+                        assert_eq!(code, 404, "{} {method} {path} as {who}: {text}", s.t.name);
+                        let (code2, text2) = call(&method.to_uppercase(), &missing, token, body);
+                        assert_eq!(code2, 404);
+                        assert_eq!(text.replace("secret", "X"), text2.replace("no-such-dataset", "X"), "{method} {path}: the same answer as for a dataset that does not exist");
+                    } else {
+                        assert!(!text.contains("secret"), "{method} {path} as {who} leaks the private dataset: {text}");
+                        if path.contains("{id}") {
+                            assert!(code == 404 || code == 401, "{method} {path} as {who}: {code} {text}");
+                        }
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 34, "{checked}");
+        // The owner still sees it, and the sweep changed nothing.
+        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/secret", s.base), Some(&s.euaa_admin), None);
+        assert_eq!(code, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((v["sharing"].as_str(), v["versions"].as_array().map(Vec::len)), (Some("private"), Some(1)));
+        let (_, verify) = call("GET", &format!("{}/api/v1/audit/verify", s.base), None, None);
+        assert!(verify.contains("\"intact\":true"), "{verify}");
+    }
+}
+
+#[test]
+fn a_bad_token_is_refused_not_treated_as_anonymous() {
+    for s in servers() {
+        let (code, body) = call("GET", &format!("{}/api/v1/datasets", s.base), Some("nansen_forged"), None);
+        assert_eq!(code, 401, "{body}");
+        let (code, body) = call("POST", &format!("{}/api/v1/tokens", s.base), Some(&s.bmi), None);
+        assert_eq!(code, 201, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let fresh = v["token"].as_str().unwrap().to_string();
+        let (_, list) = call("GET", &format!("{}/api/v1/tokens", s.base), Some(&fresh), None);
+        let id = serde_json::from_str::<serde_json::Value>(&list).unwrap().as_array().unwrap().last().unwrap()["id"].as_i64().unwrap();
+        assert!(!list.contains(&fresh), "token values are never listed");
+        assert_eq!(call("POST", &format!("{}/api/v1/tokens/{id}/revoke", s.base), Some(&fresh), None).0, 200);
+        assert_eq!(call("GET", &format!("{}/api/v1/datasets", s.base), Some(&fresh), None).0, 401);
+    }
+}
