@@ -5,7 +5,8 @@ use crate::rows::{self, Cells, Container, Rows};
 use crate::{Format, ImportError, Mapping, Problem};
 use nansen_codes::{AdminArea, CodeLists, DimensionKind, Frequency, Period};
 use nansen_model::{canonical_order, Cube};
-use std::collections::{HashMap, HashSet};
+use rustc_hash::FxHashMap;
+use std::collections::HashSet;
 use std::path::Path;
 
 /// How many problems are gathered before reading stops.
@@ -91,11 +92,18 @@ pub fn read(path: &Path, options: &ImportOptions, progress: &mut dyn FnMut(u64))
 }
 
 /// A value as partners write it: `18,420`, `:`, `1 022`, `12 p`; `None` when not available.
-pub fn parse_value(text: &str) -> Result<(Option<f64>, String), String> {
+/// The flags written after the number come back as a slice of the cell.
+pub fn parse_value(text: &str) -> Result<(Option<f64>, &str), String> {
+    let b = text.as_bytes();
+    // The common case, a plain count, without allocating.
+    if !b.is_empty() && b.len() <= 15 && b.iter().all(u8::is_ascii_digit) {
+        let v = b.iter().fold(0u64, |acc, d| acc * 10 + (d - b'0') as u64);
+        return Ok((Some(v as f64), ""));
+    }
     let t = text.trim();
     let (num, flags) = match t.rsplit_once(' ') {
-        Some((n, f)) if !f.is_empty() && f.chars().all(|c| "pebcudsn".contains(c)) => (n.trim(), f.to_string()),
-        _ => (t, String::new()),
+        Some((n, f)) if !f.is_empty() && f.chars().all(|c| "pebcudsn".contains(c)) => (n.trim(), f),
+        _ => (t, ""),
     };
     if matches!(num, "" | ":" | ".." | "-" | "NA" | "N/A" | "n/a" | "null" | "None" | "nan" | "NaN") {
         return Ok((None, flags));
@@ -118,12 +126,20 @@ pub fn parse_value(text: &str) -> Result<(Option<f64>, String), String> {
 /// `18,420`, `1 022 000`: digits grouped by three.
 fn looks_grouped(s: &str) -> bool {
     let int = s.split('.').next().unwrap_or(s);
-    let groups: Vec<&str> = int.split([',', ' ', '\u{a0}', '\u{202f}']).collect();
-    groups.len() > 1
-        && groups[0].len() <= 3
-        && !groups[0].is_empty()
-        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()))
-        && groups[1..].iter().all(|g| g.len() == 3)
+    let mut groups = int.split([',', ' ', '\u{a0}', '\u{202f}']);
+    let first = groups.next().unwrap_or("");
+    let mut rest = 0;
+    let digits = |g: &str| g.bytes().all(|b| b.is_ascii_digit());
+    if first.is_empty() || first.len() > 3 || !digits(first) {
+        return false;
+    }
+    for g in groups {
+        if g.len() != 3 || !digits(g) {
+            return false;
+        }
+        rest += 1;
+    }
+    rest > 0
 }
 
 /// Eurostat-style flags: the letters we know, each once, in order.
@@ -134,33 +150,32 @@ fn clean_flags(text: &str) -> String {
     out.into_iter().collect()
 }
 
-type Cached = Result<String, String>;
+/// A cell's meaning, decided once per distinct cell of a column: the code's index in the
+/// cube's dictionary, or why it is refused.
+type Cached = Result<u32, String>;
 
 struct Engine<'a> {
     layout: &'a Layout,
     codes: &'static CodeLists,
     options: &'a ImportOptions,
     cube: Cube,
-    /// For each cube dimension, where its code comes from.
-    slots: Vec<Slot>,
-    caches: Vec<HashMap<String, Cached>>,
-    period_cache: HashMap<String, Cached>,
-    indicator_cache: HashMap<String, Cached>,
+    /// For each layout column feeding a dimension (or the period, or the indicator): the
+    /// cube dimension it feeds.
+    target: Vec<Option<usize>>,
+    caches: Vec<FxHashMap<Box<str>, Cached>>,
+    /// For each cube dimension not fed by a column: its code for the whole file (a
+    /// constant, or the total), interned on first use.
+    defaults: Vec<Option<String>>,
+    default_codes: Vec<Option<u32>>,
+    /// For each value column: the (dimension, code) it implies, interned on first use.
+    implied: Vec<Vec<(usize, String, Option<u32>)>>,
+    indicator_dim: usize,
+    flag_cache: FxHashMap<Box<str>, u32>,
     problems: Vec<Problem>,
     unlisted: HashSet<String>,
-    key: Vec<String>,
+    key: Vec<u32>,
     /// Source row of each observation, for naming both rows of a duplicate.
-    source_rows: Vec<u64>,
-}
-
-#[derive(Clone, Debug)]
-enum Slot {
-    Column(usize),
-    Constant(String),
-    Indicator,
-    Period,
-    /// Given by the value column (`f_0_4` is sex F); otherwise the total.
-    FromValue(String),
+    source_rows: Vec<u32>,
 }
 
 impl<'a> Engine<'a> {
@@ -182,36 +197,61 @@ impl<'a> Engine<'a> {
             add(d);
         }
         canonical_order(&mut dims);
-        let slots = dims
+        let pos = |name: &str| dims.iter().position(|d| d == name).unwrap_or(0);
+        let target: Vec<Option<usize>> = layout
+            .roles
             .iter()
-            .map(|d| match d.as_str() {
-                "indicator" => Slot::Indicator,
-                "period" if !layout.roles.contains(&Role::Period) => match layout.constants.iter().find(|(x, _)| x == "period") {
-                    Some((_, v)) => Slot::Constant(v.clone()),
-                    None => Slot::Period,
-                },
-                "period" => Slot::Period,
-                _ => {
-                    if let Some(i) = layout.roles.iter().position(|r| matches!(r, Role::Dim(x) if x == d)) {
-                        Slot::Column(i)
-                    } else if let Some((_, v)) = layout.constants.iter().find(|(x, _)| x == d) {
-                        Slot::Constant(v.clone())
-                    } else {
-                        Slot::FromValue(d.clone())
-                    }
+            .map(|r| match r {
+                Role::Dim(d) => Some(pos(d)),
+                Role::Period => Some(pos("period")),
+                Role::Indicator => Some(pos("indicator")),
+                _ => None,
+            })
+            .collect();
+        let defaults: Vec<Option<String>> = dims
+            .iter()
+            .enumerate()
+            .map(|(k, d)| {
+                if target.contains(&Some(k)) {
+                    None
+                } else if let Some((_, v)) = layout.constants.iter().find(|(x, _)| x == d) {
+                    Some(v.clone())
+                } else if d == "indicator" {
+                    layout.indicator.clone()
+                } else if d == "period" {
+                    None
+                } else {
+                    Some(CodeLists::total_code(d).to_string())
                 }
+            })
+            .collect();
+        let implied = layout
+            .roles
+            .iter()
+            .map(|r| match r {
+                Role::Value { indicator, extra } => {
+                    let mut v: Vec<(usize, String, Option<u32>)> = extra.iter().map(|(d, c)| (pos(d), c.clone(), None)).collect();
+                    if let Some(i) = indicator {
+                        v.push((pos("indicator"), i.clone(), None));
+                    }
+                    v
+                }
+                _ => Vec::new(),
             })
             .collect();
         Engine {
             layout,
             codes: CodeLists::get(),
             options,
-            caches: vec![HashMap::new(); layout.roles.len()],
-            cube: Cube::new(dims.clone()),
-            key: vec![String::new(); dims.len()],
-            slots,
-            period_cache: HashMap::new(),
-            indicator_cache: HashMap::new(),
+            caches: vec![FxHashMap::default(); layout.roles.len()],
+            key: vec![u32::MAX; dims.len()],
+            default_codes: vec![None; dims.len()],
+            indicator_dim: pos("indicator"),
+            cube: Cube::new(dims),
+            target,
+            defaults,
+            implied,
+            flag_cache: FxHashMap::default(),
             problems: Vec::new(),
             unlisted: HashSet::new(),
             source_rows: Vec::new(),
@@ -234,17 +274,24 @@ impl<'a> Engine<'a> {
         ImportError::refused(format!("the file is refused: {} problem(s){more}; first: {first}", problems.len()), problems)
     }
 
-    /// The canonical code of a dimension's cell, cached per column.
-    fn code(&mut self, column: usize, dim: &str, raw: &str) -> Cached {
-        if let Some(c) = self.caches[column].get(raw) {
+    /// What a cell of layout column `i` means, decided once per distinct cell.
+    fn cell_code(&mut self, i: usize, raw: &str) -> Cached {
+        if let Some(c) = self.caches[i].get(raw) {
             return c.clone();
         }
-        let result = self.resolve(dim, raw);
-        self.caches[column].insert(raw.to_string(), result.clone());
+        let text = match &self.layout.roles[i] {
+            Role::Dim(d) => self.resolve(&d.clone(), raw),
+            Role::Period => self.period(raw),
+            Role::Indicator => self.indicator(raw),
+            _ => Err(String::new()),
+        };
+        let k = self.target[i].unwrap_or(0);
+        let result = text.map(|t| self.cube.intern(k, &t));
+        self.caches[i].insert(raw.into(), result.clone());
         result
     }
 
-    fn resolve(&mut self, dim: &str, raw: &str) -> Cached {
+    fn resolve(&mut self, dim: &str, raw: &str) -> Result<String, String> {
         let value = raw.trim();
         if let Some((_, _, to)) = self.options.recode.iter().find(|(d, from, _)| d == dim && from == value) {
             return Ok(to.clone());
@@ -270,117 +317,127 @@ impl<'a> Engine<'a> {
                 }
             }
             DimensionKind::Open if value.is_empty() => Ok("UNK".into()),
-            _ => self.codes.canonical(dim, value).map_err(|e| e.to_string() + mend_hint(dim, value)),
+            _ => self.codes.canonical(dim, value).map_err(|e| e.to_string() + MEND_HINT),
         }
     }
 
-    fn period(&mut self, raw: &str) -> Cached {
-        if let Some(c) = self.period_cache.get(raw) {
-            return c.clone();
-        }
-        let result = match Period::parse(raw) {
+    fn period(&self, raw: &str) -> Result<String, String> {
+        match Period::parse(raw) {
             Some(p) => Ok(coarsen(p, self.layout.frequency).to_string()),
             None if raw.trim().is_empty() => Err("no period: this row has values but its date is empty".to_string()),
             None => Err("not a period: write 2015, 2015-Q3, 2015-09, 2015-W38 or 2015-09-14".to_string()),
-        };
-        self.period_cache.insert(raw.to_string(), result.clone());
-        result
+        }
     }
 
-    fn indicator(&mut self, raw: &str) -> Cached {
-        if let Some(c) = self.indicator_cache.get(raw) {
-            return c.clone();
+    fn indicator(&self, raw: &str) -> Result<String, String> {
+        if let Some((_, to)) = self.layout.indicator_map.iter().find(|(from, _)| from.eq_ignore_ascii_case(raw.trim())) {
+            return Ok(to.clone());
         }
-        let mapped = self.layout.indicator_map.iter().find(|(from, _)| from.eq_ignore_ascii_case(raw.trim())).map(|(_, to)| to.clone());
-        let result = match mapped {
-            Some(code) => Ok(code),
-            None => match self.codes.indicator_code(raw) {
-                Ok(i) => Ok(i.code.clone()),
-                Err(e) if self.options.accept.iter().any(|(d, v)| d == "indicator" && v == raw) => {
-                    let _ = e;
-                    Ok(raw.to_string())
-                }
-                Err(e) => Err(e.to_string() + mend_hint("indicator", raw)),
-            },
-        };
-        self.indicator_cache.insert(raw.to_string(), result.clone());
-        result
+        match self.codes.indicator_code(raw) {
+            Ok(i) => Ok(i.code.clone()),
+            Err(_) if self.options.accept.iter().any(|(d, v)| d == "indicator" && v == raw) => Ok(raw.to_string()),
+            Err(e) => Err(e.to_string() + MEND_HINT),
+        }
+    }
+
+    fn flag_code(&mut self, raw: &str) -> u32 {
+        if let Some(&c) = self.flag_cache.get(raw) {
+            return c;
+        }
+        let c = self.cube.intern_flag(&clean_flags(raw));
+        self.flag_cache.insert(raw.into(), c);
+        c
+    }
+
+    fn default_code(&mut self, k: usize) -> Option<u32> {
+        if self.default_codes[k].is_none() {
+            let text = self.defaults[k].clone()?;
+            self.default_codes[k] = Some(self.cube.intern(k, &text));
+        }
+        self.default_codes[k]
     }
 
     fn row(&mut self, row: u64, cells: &dyn Cells) -> Result<(), ImportError> {
         let layout = self.layout;
         let cell = |i: usize| if layout.unneutralise { crate::export::unneutralise(cells.get(i)) } else { cells.get(i) };
-        let flags = layout.roles.iter().position(|r| *r == Role::Flags).map(|i| clean_flags(cell(i))).unwrap_or_default();
+        let row_flags = layout.roles.iter().position(|r| *r == Role::Flags).map(|i| cell(i)).unwrap_or("");
         // Values first: a row with nothing to count is not an observation, whatever else it holds.
         let before = self.problems.len();
-        let mut values: Vec<(usize, Option<f64>, String)> = Vec::new();
+        let mut values: [(usize, Option<f64>, u32); 32] = [(0, None, 0); 32];
+        let mut n_values = 0;
+        let mut overflow: Vec<(usize, Option<f64>, u32)> = Vec::new();
         for (i, role) in layout.roles.iter().enumerate() {
             if !matches!(role, Role::Value { .. }) {
                 continue;
             }
             match parse_value(cell(i)) {
                 Ok((value, cell_flags)) => {
-                    let all = if cell_flags.is_empty() { flags.clone() } else { clean_flags(&(flags.clone() + &cell_flags)) };
-                    if value.is_some() || !all.is_empty() {
-                        values.push((i, value, all));
+                    let flag = match (row_flags.is_empty(), cell_flags.is_empty()) {
+                        (true, true) => self.flag_code(""),
+                        (false, true) => self.flag_code(row_flags),
+                        (true, false) => self.flag_code(cell_flags),
+                        (false, false) => self.flag_code(&format!("{row_flags}{cell_flags}")),
+                    };
+                    if value.is_some() || !self.cube.flags.dict[flag as usize].is_empty() {
+                        if n_values < values.len() {
+                            values[n_values] = (i, value, flag);
+                            n_values += 1;
+                        } else {
+                            overflow.push((i, value, flag));
+                        }
                     }
                 }
                 Err(reason) => self.problem(row, i, cell(i), reason)?,
             }
         }
-        if values.is_empty() {
+        if n_values == 0 {
             return Ok(());
         }
-        let mut period = String::new();
-        let mut row_indicator: Option<String> = None;
-        let mut dims: Vec<Option<String>> = vec![None; layout.roles.len()];
-        for (i, role) in layout.roles.iter().enumerate() {
+        for k in 0..self.key.len() {
+            self.key[k] = self.default_code(k).unwrap_or(u32::MAX);
+        }
+        for i in 0..layout.roles.len() {
+            let Some(k) = self.target[i] else { continue };
             let c = cell(i);
-            match role {
-                Role::Dim(d) => match self.code(i, d, c) {
-                    Ok(code) => dims[i] = Some(code),
-                    Err(reason) => self.problem(row, i, c, reason)?,
-                },
-                Role::Period => match self.period(c) {
-                    Ok(p) => period = p,
-                    Err(reason) => self.problem(row, i, c, reason)?,
-                },
-                Role::Indicator => match self.indicator(c) {
-                    Ok(code) => row_indicator = Some(code),
-                    Err(reason) => self.problem(row, i, c, reason)?,
-                },
-                _ => {}
+            match self.cell_code(i, c) {
+                Ok(code) => self.key[k] = code,
+                Err(reason) => self.problem(row, i, c, reason)?,
             }
         }
         if self.problems.len() > before {
             return Ok(());
         }
-        for (i, value, flags) in values {
-            let Role::Value { indicator, extra } = &layout.roles[i] else { continue };
-            let ind = match indicator.as_ref().or(row_indicator.as_ref()).or(layout.indicator.as_ref()) {
-                Some(ind) => ind.clone(),
-                None => {
-                    let reason = "no indicator: the file does not say what it counts; name it with --indicator CODE or in the mapping".to_string();
-                    return Err(ImportError::refused(reason.clone(), vec![Problem::new(row, &layout.header[i], "", reason)]));
-                }
-            };
-            for (k, slot) in self.slots.iter().enumerate() {
-                self.key[k] = match slot {
-                    Slot::Column(c) => dims[*c].clone().unwrap_or_default(),
-                    Slot::Constant(v) => v.clone(),
-                    Slot::Indicator => ind.clone(),
-                    Slot::Period => period.clone(),
-                    Slot::FromValue(d) => extra
-                        .iter()
-                        .find(|(x, _)| x == d)
-                        .map(|(_, v)| v.clone())
-                        .unwrap_or_else(|| CodeLists::total_code(d).to_string()),
-                };
+        let row32 = u32::try_from(row).unwrap_or(u32::MAX);
+        let mut key = std::mem::take(&mut self.key);
+        for &(i, value, flag) in values[..n_values].iter().chain(overflow.iter()) {
+            if self.implied[i].is_empty() && key[self.indicator_dim] != u32::MAX {
+                self.cube.push_codes(&key, value, flag);
+                self.source_rows.push(row32);
+                continue;
             }
-            let key: Vec<&str> = self.key.iter().map(String::as_str).collect();
-            self.cube.push(&key, value, &flags);
-            self.source_rows.push(row);
+            let base = key.clone();
+            for j in 0..self.implied[i].len() {
+                let (k, ref text, code) = self.implied[i][j];
+                let code = match code {
+                    Some(c) => c,
+                    None => {
+                        let c = self.cube.intern(k, &text.clone());
+                        self.implied[i][j].2 = Some(c);
+                        c
+                    }
+                };
+                key[k] = code;
+            }
+            if key[self.indicator_dim] == u32::MAX {
+                self.key = key;
+                let reason = "no indicator: the file does not say what it counts; name it with --indicator CODE or in the mapping".to_string();
+                return Err(ImportError::refused(reason.clone(), vec![Problem::new(row, &layout.header[i], "", reason)]));
+            }
+            self.cube.push_codes(&key, value, flag);
+            self.source_rows.push(row32);
+            key.copy_from_slice(&base);
         }
+        self.key = key;
         Ok(())
     }
 
@@ -408,20 +465,52 @@ impl<'a> Engine<'a> {
         Ok(Imported { cube, format, rows, warnings })
     }
 
+    /// Bits per dimension to pack a key into one integer.
+    fn widths(cube: &Cube) -> Vec<u32> {
+        cube.columns.iter().map(|c| (usize::BITS - c.dict.len().saturating_sub(1).leading_zeros()).max(1)).collect()
+    }
+
+    fn packed(cube: &Cube, widths: &[u32], r: usize) -> u128 {
+        let mut k: u128 = 0;
+        for (c, w) in cube.columns.iter().zip(widths) {
+            k = (k << w) | c.codes[r] as u128;
+        }
+        k
+    }
+
     /// Two rows with the same key: an error in a statistics table, summed in an incident list.
     fn dedupe(&mut self) -> Result<Cube, ImportError> {
         let cube = std::mem::take(&mut self.cube);
         let n = cube.len();
-        let widths: Vec<u32> = cube.columns.iter().map(|c| (c.dict.len().max(1) as f64).log2().ceil().max(1.0) as u32).collect();
-        let mut order: Vec<(u128, u32)> = Vec::with_capacity(n);
-        if widths.iter().sum::<u32>() <= 128 {
+        let widths = Self::widths(&cube);
+        let bits: u32 = widths.iter().sum();
+        if self.layout.duplicates == Duplicates::Error && bits <= 32 {
+            // Statistics tables: one bit per possible key finds repeats in one pass.
+            let mut seen = vec![0u64; ((1u64 << bits) as usize).div_ceil(64)];
+            let mut repeated: FxHashMap<u128, Vec<u32>> = FxHashMap::default();
             for r in 0..n {
-                let mut k: u128 = 0;
-                for (c, w) in cube.columns.iter().zip(&widths) {
-                    k = (k << w) | c.codes[r] as u128;
+                let k = Self::packed(&cube, &widths, r);
+                let (w, b) = ((k >> 6) as usize, 1u64 << (k & 63));
+                if seen[w] & b != 0 {
+                    repeated.entry(k).or_default();
                 }
-                order.push((k, r as u32));
+                seen[w] |= b;
             }
+            if repeated.is_empty() {
+                return Ok(cube);
+            }
+            for r in 0..n {
+                if let Some(rows) = repeated.get_mut(&Self::packed(&cube, &widths, r)) {
+                    rows.push(r as u32);
+                }
+            }
+            let mut pairs: Vec<(u32, u32)> = repeated.values().map(|rows| (rows[0], rows[1])).collect();
+            pairs.sort_unstable_by_key(|&(a, _)| self.source_rows[a as usize]);
+            return Err(self.duplicates_error(&cube, &pairs, repeated.values().map(|r| r.len() - 1).sum()));
+        }
+        let mut order: Vec<(u128, u32)> = Vec::with_capacity(n);
+        if bits <= 128 {
+            order.extend((0..n).map(|r| (Self::packed(&cube, &widths, r), r as u32)));
         } else {
             // Too many distinct codes to pack a key: rank rows by their full key instead.
             let mut idx: Vec<u32> = (0..n as u32).collect();
@@ -441,17 +530,8 @@ impl<'a> Engine<'a> {
         }
         match self.layout.duplicates {
             Duplicates::Error => {
-                let problems: Vec<Problem> = dup_pairs
-                    .iter()
-                    .take(MAX_PROBLEMS)
-                    .map(|&(a, b)| {
-                        let (ra, rb) = (self.source_rows[a as usize].min(self.source_rows[b as usize]), self.source_rows[a as usize].max(self.source_rows[b as usize]));
-                        let key: Vec<String> = cube.dims.iter().zip(cube.key(b as usize)).map(|(d, v)| format!("{d}={v}")).collect();
-                        Problem::new(rb, "", "", format!("the same observation as row {ra} ({}); a statistics table holds each observation once (an incident list sums them: say so in a mapping with duplicates = \"sum\")", key.join(", ")))
-                    })
-                    .collect();
-                let first = problems[0].to_string();
-                Err(ImportError::refused(format!("the file holds {} duplicate observation(s); first: {first}", dup_pairs.len()), problems))
+                let total = dup_pairs.len();
+                Err(self.duplicates_error(&cube, &dup_pairs, total))
             }
             Duplicates::Sum => {
                 let mut out = Cube::new(cube.dims.clone());
@@ -476,12 +556,24 @@ impl<'a> Engine<'a> {
             }
         }
     }
+
+    fn duplicates_error(&self, cube: &Cube, pairs: &[(u32, u32)], total: usize) -> ImportError {
+        let problems: Vec<Problem> = pairs
+            .iter()
+            .take(MAX_PROBLEMS)
+            .map(|&(a, b)| {
+                let (ra, rb) = (self.source_rows[a as usize], self.source_rows[b as usize]);
+                let (ra, rb) = (ra.min(rb), ra.max(rb));
+                let key: Vec<String> = cube.dims.iter().zip(cube.key(b as usize)).map(|(d, v)| format!("{d}={v}")).collect();
+                Problem::new(rb as u64, "", "", format!("the same observation as row {ra} ({}); a statistics table holds each observation once (an incident list sums them: say so in a mapping with duplicates = \"sum\")", key.join(", ")))
+            })
+            .collect();
+        let first = problems[0].to_string();
+        ImportError::refused(format!("the file holds {total} duplicate observation(s); first: {first}"), problems)
+    }
 }
 
-fn mend_hint(dim: &str, value: &str) -> &'static str {
-    let _ = (dim, value);
-    " (map it with --recode DIM:VALUE=CODE, or accept it with --accept DIM:VALUE)"
-}
+const MEND_HINT: &str = " (map it with --recode DIM:VALUE=CODE, or accept it with --accept DIM:VALUE)";
 
 fn coarsen(p: Period, to: Option<Frequency>) -> Period {
     let Some(to) = to else { return p };
@@ -503,12 +595,13 @@ mod tests {
 
     #[test]
     fn values_are_read_as_partners_write_them() {
-        assert_eq!(parse_value("18,420").unwrap(), (Some(18420.0), String::new()));
-        assert_eq!(parse_value("1 022").unwrap(), (Some(1022.0), String::new()));
-        assert_eq!(parse_value(":").unwrap(), (None, String::new()));
-        assert_eq!(parse_value("12 p").unwrap(), (Some(12.0), "p".into()));
-        assert_eq!(parse_value(": c").unwrap(), (None, "c".into()));
-        assert_eq!(parse_value("2.5").unwrap(), (Some(2.5), String::new()));
+        assert_eq!(parse_value("18,420").unwrap(), (Some(18420.0), ""));
+        assert_eq!(parse_value("1 022").unwrap(), (Some(1022.0), ""));
+        assert_eq!(parse_value("120").unwrap(), (Some(120.0), ""));
+        assert_eq!(parse_value(":").unwrap(), (None, ""));
+        assert_eq!(parse_value("12 p").unwrap(), (Some(12.0), "p"));
+        assert_eq!(parse_value(": c").unwrap(), (None, "c"));
+        assert_eq!(parse_value("2.5").unwrap(), (Some(2.5), ""));
         assert!(parse_value("-3").unwrap_err().contains("negative"));
         assert!(parse_value("many").is_err());
         assert!(parse_value("1,02").is_err());

@@ -32,19 +32,24 @@ pub fn prescan(path: &Path) -> Result<Encoding, ImportError> {
             bom = block.starts_with(&[0xEF, 0xBB, 0xBF]);
             first = false;
         }
-        for &b in block {
-            if b == b'\n' {
-                line_len = 0;
-                line_no += 1;
-            } else {
-                line_len += 1;
-                if line_len > MAX_LINE {
-                    return Err(ImportError::refused(
-                        "the file has a line longer than 16 MiB with no line end",
-                        vec![Problem::new(line_no, "", "", "line longer than 16 MiB: this is not a table of records")],
-                    ));
-                }
+        let mut last = 0usize;
+        let too_long = |line_no| {
+            ImportError::refused(
+                "the file has a line longer than 16 MiB with no line end",
+                vec![Problem::new(line_no, "", "", "line longer than 16 MiB: this is not a table of records")],
+            )
+        };
+        for nl in memchr::memchr_iter(b'\n', block) {
+            if line_len + (nl - last) > MAX_LINE {
+                return Err(too_long(line_no));
             }
+            line_len = 0;
+            line_no += 1;
+            last = nl + 1;
+        }
+        line_len += block.len() - last;
+        if line_len > MAX_LINE {
+            return Err(too_long(line_no));
         }
         if utf8 {
             carry.extend_from_slice(block);

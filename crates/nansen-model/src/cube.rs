@@ -99,6 +99,24 @@ impl Cube {
         self.flags.codes.push(f);
     }
 
+    /// The code index of `value` in dimension `dim`'s dictionary, adding it if new.
+    pub fn intern(&mut self, dim: usize, value: &str) -> u32 {
+        self.columns[dim].intern(value)
+    }
+
+    pub fn intern_flag(&mut self, flags: &str) -> u32 {
+        self.flags.intern(flags)
+    }
+
+    /// Appends one observation given as dictionary indices (from [`Cube::intern`]).
+    pub fn push_codes(&mut self, codes: &[u32], value: Option<f64>, flag: u32) {
+        for (col, &c) in self.columns.iter_mut().zip(codes) {
+            col.codes.push(c);
+        }
+        self.values.push(value.unwrap_or(f64::NAN));
+        self.flags.codes.push(flag);
+    }
+
     pub fn key(&self, row: usize) -> Vec<&str> {
         self.columns.iter().map(|c| c.get(row)).collect()
     }
@@ -127,13 +145,29 @@ impl Cube {
         self.values.extend_from_slice(&other.values);
     }
 
-    /// Observations `start..end` as a cube of their own (with their own dictionaries).
+    /// Observations `start..end` as a cube of their own, whose dictionaries hold only the
+    /// codes those observations use.
     pub fn slice(&self, start: usize, end: usize) -> Cube {
-        let mut out = Cube::new(self.dims.clone());
-        for r in start..end.min(self.len()) {
-            out.push(&self.key(r), self.value(r), self.flag(r));
+        let end = end.min(self.len());
+        let narrow = |col: &Column| {
+            let mut map = vec![u32::MAX; col.dict.len()];
+            let mut out = Column::default();
+            out.codes.reserve(end - start);
+            for &c in &col.codes[start..end] {
+                let m = &mut map[c as usize];
+                if *m == u32::MAX {
+                    *m = out.intern(&col.dict[c as usize]);
+                }
+                out.codes.push(*m);
+            }
+            out
+        };
+        Cube {
+            dims: self.dims.clone(),
+            columns: self.columns.iter().map(narrow).collect(),
+            values: self.values[start..end].to_vec(),
+            flags: narrow(&self.flags),
         }
-        out
     }
 
     /// Row index by key, with `other`'s codes translated into this cube's dictionaries.
