@@ -81,13 +81,18 @@ fn format_value(v: Option<f64>) -> String {
     }
 }
 
+fn is_adm(d: &str) -> bool {
+    d.len() == 4 && d.starts_with("adm") && d.as_bytes()[3].is_ascii_digit()
+}
+
+/// The hashtag Nansen's HXL reader maps back onto the same dimension.
 fn hxl_tag(dim: &str) -> String {
     match dim {
         "geo" => "#country+code".into(),
         "origin" => "#country+code+origin".into(),
-        d if d.starts_with("adm") => format!("#{d}+code"),
-        d if d.starts_with("origin_adm") => format!("#{}+code+origin", &d[7..]),
-        d => format!("#{}", d.replace('_', "")),
+        d if is_adm(d) => format!("#{d}+code"),
+        d if d.strip_prefix("origin_").is_some_and(is_adm) => format!("#{}+code+origin", &d[7..]),
+        d => format!("#{}", d.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>()),
     }
 }
 
@@ -164,7 +169,11 @@ pub fn export(cube: &Cube, format: ExportFormat, out: &mut dyn Write) -> io::Res
             let bytes = xlsx(cube, &others).map_err(|e| io::Error::other(e.to_string()))?;
             out.write_all(&bytes)
         }
-        ExportFormat::Parquet => Err(io::Error::new(io::ErrorKind::Unsupported, "Parquet export is not available in this build yet")),
+        ExportFormat::Parquet => {
+            let mut cols = vec![ind, per];
+            cols.extend_from_slice(&others);
+            crate::parquet_io::write(cube, &cols, out).map_err(|e| io::Error::other(e.to_string()))
+        }
     }
 }
 

@@ -45,12 +45,7 @@ pub fn read(path: &Path, options: &ImportOptions, progress: &mut dyn FnMut(u64))
     let wanted = options.format.unwrap_or(Format::Auto);
     let container = rows::container(path)?;
     let (rows, from_json) = match (wanted, container) {
-        (Format::Parquet, _) | (Format::Auto, Container::Parquet) => {
-            return Err(ImportError::refused(
-                "Parquet import is not available in this build yet",
-                vec![Problem::new(0, "", "", "Parquet import is not available in this build yet")],
-            ))
-        }
+        (Format::Parquet, _) | (Format::Auto, Container::Parquet) => (Rows::Parquet(path.to_path_buf()), false),
         (Format::Xlsx | Format::Xls, _) | (Format::Auto, Container::Zip | Container::Ole) => {
             (rows::spreadsheet(path, options.sheet.as_deref())?, false)
         }
@@ -74,7 +69,11 @@ pub fn read(path: &Path, options: &ImportOptions, progress: &mut dyn FnMut(u64))
         let reason = "every row is a single column: the file's delimiter is not a comma, semicolon, tab or pipe";
         return Err(ImportError::refused(format!("the file is refused: {reason}"), vec![Problem::new(1, head[0].first().map(String::as_str).unwrap_or(""), "", reason)]));
     }
-    let layout = layouts::recognise(&head, wanted, from_json, options)?;
+    let mut layout = layouts::recognise(&head, wanted, from_json, options)?;
+    if from_json || matches!(rows, Rows::Parquet(_)) {
+        // Only text and spreadsheet exports carry the formula-neutralising mark.
+        layout.unneutralise = false;
+    }
     let mut engine = Engine::new(&layout, options);
     let mut seen = 0u64;
     let count = rows.each(layout.skip, &layout.header, &mut |row, cells| {
@@ -301,7 +300,7 @@ impl<'a> Engine<'a> {
         }
         match self.codes.kind_of(dim) {
             DimensionKind::AdminArea => {
-                if value.is_empty() {
+                if value.is_empty() || value.eq_ignore_ascii_case("TOTAL") {
                     return Ok("TOTAL".into());
                 }
                 if self.codes.country(value) == Some("XXX") {

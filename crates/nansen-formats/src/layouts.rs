@@ -133,7 +133,7 @@ pub fn recognise(head: &[Vec<String>], wanted: Format, from_json: bool, options:
         return dtm_json(header, options);
     }
     let hxl_row = head.iter().position(|r| is_hashtag_row(r));
-    let guess = if let Some(h) = hxl_row.filter(|_| matches!(wanted, Format::Auto | Format::Hxl | Format::Csv | Format::Xlsx | Format::Xls | Format::Json)) {
+    let guess = if let Some(h) = hxl_row.filter(|_| matches!(wanted, Format::Auto | Format::Hxl | Format::Csv | Format::Xlsx | Format::Xls | Format::Json | Format::Parquet)) {
         return hxl(head, h, options);
     } else if has("DATAFLOW") && has("OBS_VALUE") {
         Format::SdmxCsv
@@ -150,7 +150,7 @@ pub fn recognise(head: &[Vec<String>], wanted: Format, from_json: bool, options:
             header.iter().take(12).map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ")
         )));
     };
-    if !matches!(wanted, Format::Auto | Format::Xlsx | Format::Xls | Format::Json) && wanted != guess {
+    if !matches!(wanted, Format::Auto | Format::Xlsx | Format::Xls | Format::Json | Format::Parquet) && wanted != guess {
         return Err(refuse(format!("the file was named {wanted} but it reads as {guess}")));
     }
     match guess {

@@ -10,6 +10,7 @@ mod export;
 mod harmonise;
 mod layouts;
 mod mapping;
+mod parquet_io;
 mod rows;
 mod text;
 

@@ -27,6 +27,8 @@ pub enum Rows {
     Csv { path: PathBuf, encoding: Encoding, delimiter: u8 },
     /// Spreadsheets and JSON, small enough to hold (their containers are bounded on read).
     Grid(Vec<Vec<String>>),
+    /// Read row by row from the file.
+    Parquet(PathBuf),
 }
 
 /// What the first bytes of a file say it is.
@@ -71,6 +73,14 @@ impl Rows {
     pub fn head(&self, n: usize) -> Result<Vec<Vec<String>>, ImportError> {
         match self {
             Rows::Grid(g) => Ok(g.iter().take(n).cloned().collect()),
+            Rows::Parquet(path) => {
+                let mut out = Vec::new();
+                crate::parquet_io::each_row(path, &mut |r| {
+                    out.push(r);
+                    Ok(out.len() < n)
+                })?;
+                Ok(out)
+            }
             Rows::Csv { path, encoding, delimiter } => {
                 let text = text::head(path, *encoding, 256 * 1024)?;
                 let mut rdr = csv::ReaderBuilder::new()
@@ -117,6 +127,17 @@ impl Rows {
                     f(row, &cells)?;
                     count += 1;
                 }
+            }
+            Rows::Parquet(path) => {
+                let mut i = 0usize;
+                crate::parquet_io::each_row(path, &mut |cells| {
+                    i += 1;
+                    if i > skip {
+                        f(i as u64, &cells)?;
+                        count += 1;
+                    }
+                    Ok(true)
+                })?;
             }
             Rows::Csv { path, encoding, delimiter } => {
                 let mut rdr = csv::ReaderBuilder::new()
@@ -264,8 +285,12 @@ pub fn json_records(value: serde_json::Value) -> Result<Rows, ImportError> {
 
 /// An Excel serial date (days since 1899-12-30) as `YYYY-MM-DD`.
 fn excel_date(serial: f64) -> String {
-    // Howard Hinnant's civil-from-days, from days since 1970-01-01.
-    let z = serial.floor() as i64 - 25569 + 719468;
+    civil_date(serial.floor() as i64 - 25569)
+}
+
+/// Days since 1970-01-01 as `YYYY-MM-DD` (Howard Hinnant's civil-from-days).
+pub fn civil_date(days: i64) -> String {
+    let z = days + 719468;
     let era = z.div_euclid(146097);
     let doe = z - era * 146097;
     let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
