@@ -192,3 +192,59 @@ fn the_demo_builds_with_every_sharing_level() {
     assert!(!Command::new(env!("CARGO_BIN_EXE_nansen")).arg("--data-dir").arg(&other).args(["demo", "--no-serve"]).output().unwrap().status.success());
     assert!(Path::new(&other.join("precious.txt")).exists());
 }
+
+/// A large file of valid observations: every month of 2000-2019 for 32 destinations and 120 origins.
+fn big_file(path: &Path, value: u32) {
+    let geos = "AUT BEL BGR CYP CZE DEU DNK EST GRC ESP FIN FRA HRV HUN IRL ITA LTU LUX LVA MLT NLD POL PRT ROU SWE SVN SVK GBR NOR CHE ISL LIE";
+    let origins = "AFG SYR IRQ IRN PAK NGA ERI SOM VEN COL GEO ALB TUR BGD MAR DZA TUN EGY LBY SDN SSD ETH GMB GIN MLI SEN CIV CMR COD UKR RUS BLR ARM AZE KAZ UZB TJK KGZ IND LKA NPL CHN VNM PSE LBN JOR YEM HTI CUB NIC HND SLV GTM PER BRA ECU BOL AGO COG CAF TCD NER BFA GHA TGO BEN LBR SLE MRT ZWE MOZ MWI ZMB KEN UGA TZA RWA BDI SRB BIH MKD MNE MDA ARG AUS BHR BRB BLZ BTN BWA BRN KHM CPV COM CRI DJI DMA DOM GNQ SWZ FJI GAB GRD GUY IDN JAM JPN KIR PRK KOR KWT LAO LSO MDG MYS MDV MHL MNG MMR NAM";
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(out, "indicator,period,geo,origin,value,flags").unwrap();
+    for year in 2000..2020 {
+        for month in 1..=12 {
+            for g in geos.split(' ') {
+                for o in origins.split(' ').take(120) {
+                    writeln!(out, "asylum_applications,{year}-{month:02},{g},{o},{value},").unwrap();
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn kill_9_during_an_import_loses_nothing_committed_and_leaves_no_half_version() {
+    use std::io::BufRead;
+    for e in envs() {
+        e.setup();
+        let good = e.file("good.csv", GOOD.as_bytes());
+        e.ok(&["dataset", "import", good.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
+        let before = e.ok(&["query", "euaa/apps", "--group-by", "geo"]);
+        let big = e.dir.path().join("big.csv");
+        big_file(&big, 7);
+        let mut child = e
+            .cmd(&["dataset", "import", big.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut saw = String::new();
+        for line in stderr.lines() {
+            let line = line.unwrap();
+            if line.starts_with("saving: ") {
+                saw = line;
+                break;
+            }
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        assert!(!saw.is_empty(), "{}: the import was killed while saving", e.name);
+        assert_eq!(versions(&e), 1, "{}: no half version after kill -9 at {saw:?}", e.name);
+        assert_eq!(e.ok(&["query", "euaa/apps", "--group-by", "geo"]), before, "{}: what was committed is intact", e.name);
+        assert!(e.ok(&["audit", "verify"]).starts_with("audit chain intact"));
+        // And the next import goes through.
+        let out = e.ok(&["dataset", "import", big.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
+        assert!(out.contains("version 2"), "{out}");
+        let total = e.ok(&["query", "euaa/apps", "--where", "origin=AFG", "--where", "geo=DEU"]);
+        assert_eq!(total, "value\n1680\n", "{}", e.name);
+    }
+}
