@@ -27,6 +27,18 @@ pub struct ImportRequest {
     pub sensitive: Option<bool>,
 }
 
+/// Descriptive metadata to change; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct Metadata {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub source: Option<String>,
+    pub methodology: Option<String>,
+    pub licence: Option<String>,
+    pub update_frequency: Option<String>,
+    pub tags: Option<Vec<String>>,
+}
+
 /// Where a long import is, for a progress bar.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Progress {
@@ -471,15 +483,33 @@ impl App {
         Ok(())
     }
 
-    /// Updates descriptive metadata (title, description, source, methodology, licence, frequency, tags).
-    pub fn describe(&self, who: &Caller, org: &str, slug: &str, update: &dyn Fn(&mut DatasetRecord)) -> Result<()> {
+    /// Updates what a dataset says about itself; fields left `None` stay as they are.
+    /// Sharing is changed only through [`App::share`], by an admin.
+    pub fn set_metadata(&self, who: &Caller, org: &str, slug: &str, m: &Metadata) -> Result<()> {
+        const FREQUENCIES: [&str; 7] = ["daily", "weekly", "monthly", "quarterly", "annual", "irregular", ""];
         let (mut d, _) = self.authorize(who, org, slug, Need::Write)?;
-        let (sharing, sensitive, threshold) = (d.sharing.clone(), d.sensitive, d.threshold);
-        update(&mut d);
-        // Sharing is changed only through `share`, by an admin.
-        d.sharing = sharing;
-        d.sensitive = sensitive;
-        d.threshold = threshold;
+        if let Some(f) = &m.update_frequency {
+            if !FREQUENCIES.contains(&f.as_str()) {
+                return Err(AppError::BadRequest(format!("update frequency {f:?}: choose daily, weekly, monthly, quarterly, annual or irregular")));
+            }
+        }
+        if m.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            return Err(AppError::BadRequest("a dataset needs a title".into()));
+        }
+        let set = |field: &mut String, v: &Option<String>| {
+            if let Some(v) = v {
+                *field = v.trim().to_string();
+            }
+        };
+        set(&mut d.title, &m.title);
+        set(&mut d.description, &m.description);
+        set(&mut d.source, &m.source);
+        set(&mut d.methodology, &m.methodology);
+        set(&mut d.licence, &m.licence);
+        set(&mut d.update_frequency, &m.update_frequency);
+        if let Some(t) = &m.tags {
+            d.tags = t.clone();
+        }
         self.store.write(|tx| {
             tx.update_dataset(&d)?;
             tx.audit(&who.label, "dataset.describe", &format!("{org}/{slug}"), &serde_json::json!({ "title": d.title }).to_string())?;

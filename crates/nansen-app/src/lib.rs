@@ -10,7 +10,7 @@ mod datasets;
 mod identity;
 
 pub use audit::{AuditBroken, AuditReport};
-pub use datasets::{DatasetView, ImportReport, ImportRequest, Progress, VersionView};
+pub use datasets::{DatasetView, ImportReport, ImportRequest, Metadata, Progress, VersionView};
 pub use identity::{generate_password, Caller};
 
 use nansen_model::{dataset_access, Access, Principal, Sharing};

@@ -187,13 +187,15 @@ pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, S
         };
         let admin = app.act_as(USERS.iter().find(|u| u.1 == d.org).map(|u| u.0).unwrap_or("admin@euaa.demo"))?;
         let r = app.import(&admin, &req, &path, &|_| {}).with_context(|| format!("importing the demo file {}", d.file))?;
-        app.describe(&admin, d.org, d.slug, &|rec| {
-            rec.source = d.source.into();
-            rec.licence = d.licence.into();
-            rec.update_frequency = d.frequency.into();
-            rec.tags = d.tags.iter().map(|t| t.to_string()).collect();
-            rec.description = d.description.into();
-        })?;
+        let meta = nansen_app::Metadata {
+            source: Some(d.source.into()),
+            licence: Some(d.licence.into()),
+            update_frequency: Some(d.frequency.into()),
+            tags: Some(d.tags.iter().map(|t| t.to_string()).collect()),
+            description: Some(d.description.into()),
+            ..Default::default()
+        };
+        app.set_metadata(&admin, d.org, d.slug, &meta)?;
         eprintln!("  {}/{}: {} observations, {}", d.org, d.slug, r.observations, d.sharing);
     }
     std::fs::remove_dir_all(&files)?;

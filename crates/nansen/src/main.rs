@@ -120,6 +120,26 @@ enum DatasetCommand {
         #[arg(long)]
         threshold: Option<i64>,
     },
+    /// Change what a dataset says about itself (editors and admins of the owner).
+    Describe {
+        dataset: String,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long)]
+        description: Option<String>,
+        #[arg(long)]
+        source: Option<String>,
+        #[arg(long)]
+        methodology: Option<String>,
+        #[arg(long)]
+        licence: Option<String>,
+        /// How often it is updated: daily, weekly, monthly, quarterly, annual, irregular.
+        #[arg(long)]
+        frequency: Option<String>,
+        /// Comma-separated tags.
+        #[arg(long)]
+        tags: Option<String>,
+    },
     /// Destroy one version's data; its metadata and audit entries stay.
     Redact {
         dataset: String,
@@ -345,6 +365,12 @@ fn run(cli: Cli) -> Result<()> {
             let sharing: Sharing = share.parse().map_err(|e: String| anyhow!(e))?;
             app.share(&who, &org, &slug, sharing, sensitive, threshold).map_err(|e| fail(e, false))?;
             eprintln!("{dataset} is now {share}");
+        }
+        Command::Dataset(DatasetCommand::Describe { dataset, title, description, source, methodology, licence, frequency, tags }) => {
+            let (org, slug) = split_name(&dataset)?;
+            let meta = nansen_app::Metadata { title, description, source, methodology, licence, update_frequency: frequency, tags: tags.map(|t| t.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()) };
+            app.set_metadata(&who, &org, &slug, &meta).map_err(|e| fail(e, false))?;
+            eprintln!("{dataset} described");
         }
         Command::Dataset(DatasetCommand::Redact { dataset, version }) => {
             let (org, slug) = split_name(&dataset)?;

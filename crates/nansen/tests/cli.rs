@@ -248,3 +248,35 @@ fn kill_9_during_an_import_loses_nothing_committed_and_leaves_no_half_version() 
         assert_eq!(total, "value\n1680\n", "{}", e.name);
     }
 }
+
+#[test]
+fn a_data_manager_maps_or_accepts_an_unknown_code_for_one_import_and_describes_the_dataset() {
+    for e in envs() {
+        e.setup();
+        let f = e.file("odd.csv", b"indicator,period,geo,origin,route,value,flags\nasylum_applications,2015,DEU,Syrie arabe,,4,\n");
+        let path = f.to_str().unwrap();
+        assert!(!e.run(&["dataset", "import", path, "--org", "euaa", "--dataset", "apps"]).status.success());
+        let out = e.ok(&["dataset", "import", path, "--org", "euaa", "--dataset", "apps", "--recode", "origin:Syrie arabe=SYR"]);
+        assert!(out.contains("added 1"), "{out}");
+        assert_eq!(e.ok(&["query", "euaa/apps", "--group-by", "origin,route"]), "origin,route,value\nSYR,UNK,4\n", "{}", e.name);
+        e.ok(&["dataset", "describe", "euaa/apps", "--description", "Monthly applicants", "--frequency", "monthly", "--tags", "asylum,monthly", "--licence", "CC BY 4.0"]);
+        assert!(!e.run(&["dataset", "describe", "euaa/apps", "--frequency", "sometimes"]).status.success());
+        assert!(!e.run(&["--as", "v@iom.int", "dataset", "describe", "euaa/apps", "--title", "mine"]).status.success());
+        let list: serde_json::Value = serde_json::from_str(&e.ok(&["dataset", "list", "--format", "json"])).unwrap();
+        assert_eq!(list[0]["update_frequency"], "monthly");
+        assert_eq!(list[0]["tags"], serde_json::json!(["asylum", "monthly"]));
+    }
+}
+
+#[test]
+fn audit_verify_exits_non_zero_naming_the_first_bad_entry() {
+    for e in envs() {
+        e.setup();
+        assert!(e.run(&["audit", "verify"]).status.success());
+        let store = nansen_store::Store::open(&e.dir.path().join("data"), e.url.as_deref()).unwrap();
+        store.query("UPDATE audit SET actor = 'someone else' WHERE seq = 4", &[]).unwrap();
+        let o = e.run(&["audit", "verify"]);
+        assert!(!o.status.success(), "{}", e.name);
+        assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "error: audit chain broken at entry 4: its content was changed after it was written");
+    }
+}

@@ -203,3 +203,14 @@ pub async fn redact(state: AppState, Who(who): Who, Path((org, slug, number)): P
         .await?,
     ))
 }
+
+pub async fn describe(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, Json(m): Json<nansen_app::Metadata>) -> Result<Json<DatasetView>, ApiError> {
+    let app = state.0.clone();
+    Ok(Json(
+        blocking(move || {
+            app.set_metadata(&who, &org, &slug, &m)?;
+            app.dataset(&who, &org, &slug)
+        })
+        .await?,
+    ))
+}

@@ -61,6 +61,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/datasets/:org/:slug/observations", get(datasets::observations))
         .route("/api/v1/datasets/:org/:slug/export", get(datasets::export))
         .route("/api/v1/datasets/:org/:slug/sharing", post(datasets::share))
+        .route("/api/v1/datasets/:org/:slug/metadata", post(datasets::describe))
         .route("/api/v1/datasets/:org/:slug/access-requests", post(access::request))
         .route("/api/v1/access-requests", get(access::list))
         .route("/api/v1/access-requests/:id/decision", post(access::decide))
