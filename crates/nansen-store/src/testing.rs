@@ -13,15 +13,19 @@ pub struct TestStore {
     pub store: Store,
     pub database_url: Option<String>,
     pub dir: tempfile::TempDir,
-    drop_db: Option<(String, String)>,
+    _db: Option<PgDatabase>,
 }
 
-impl Drop for TestStore {
+/// A PostgreSQL database of a test's own, dropped with this value.
+pub struct PgDatabase {
+    pub url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
     fn drop(&mut self) {
-        if let Some((admin, db)) = self.drop_db.take() {
-            if let Ok(mut c) = postgres::Client::connect(&admin, postgres::NoTls) {
-                let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
-            }
+        if let Ok(mut c) = postgres::Client::connect(&admin_url(), postgres::NoTls) {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
         }
     }
 }
@@ -31,7 +35,7 @@ pub fn admin_url() -> String {
 }
 
 /// A fresh, empty PostgreSQL database; `None` (with a note on stderr) when no server answers locally.
-pub fn fresh_postgres() -> Option<(String, String)> {
+pub fn fresh_postgres() -> Option<PgDatabase> {
     static N: AtomicU64 = AtomicU64::new(0);
     let admin = admin_url();
     let mut c = match postgres::Client::connect(&admin, postgres::NoTls) {
@@ -48,7 +52,7 @@ pub fn fresh_postgres() -> Option<(String, String)> {
         Some(i) => format!("{}/{db}", &admin[..i]),
         None => format!("{admin}/{db}"),
     };
-    Some((url, db))
+    Some(PgDatabase { url, name: db })
 }
 
 fn nanos() -> u32 {
@@ -60,11 +64,11 @@ pub fn stores() -> Vec<TestStore> {
     let mut out = Vec::new();
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path(), None).expect("open SQLite store");
-    out.push(TestStore { name: "sqlite", store, database_url: None, dir, drop_db: None });
-    if let Some((url, db)) = fresh_postgres() {
+    out.push(TestStore { name: "sqlite", store, database_url: None, dir, _db: None });
+    if let Some(db) = fresh_postgres() {
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(dir.path(), Some(&url)).expect("open PostgreSQL store");
-        out.push(TestStore { name: "postgres", store, database_url: Some(url), dir, drop_db: Some((admin_url(), db)) });
+        let store = Store::open(dir.path(), Some(&db.url)).expect("open PostgreSQL store");
+        out.push(TestStore { name: "postgres", store, database_url: Some(db.url.clone()), dir, _db: Some(db) });
     }
     out
 }

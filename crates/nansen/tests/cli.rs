@@ -1,6 +1,6 @@
 //! The `nansen` binary as a person runs it, on SQLite and on PostgreSQL.
 
-use nansen_store::testing::fresh_postgres;
+use nansen_store::testing::{fresh_postgres, PgDatabase};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -9,12 +9,13 @@ struct Env {
     name: &'static str,
     dir: tempfile::TempDir,
     url: Option<String>,
+    _db: Option<PgDatabase>,
 }
 
 fn envs() -> Vec<Env> {
-    let mut v = vec![Env { name: "sqlite", dir: tempfile::tempdir().unwrap(), url: None }];
-    if let Some((url, _db)) = fresh_postgres() {
-        v.push(Env { name: "postgres", dir: tempfile::tempdir().unwrap(), url: Some(url) });
+    let mut v = vec![Env { name: "sqlite", dir: tempfile::tempdir().unwrap(), url: None, _db: None }];
+    if let Some(db) = fresh_postgres() {
+        v.push(Env { name: "postgres", dir: tempfile::tempdir().unwrap(), url: Some(db.url.clone()), _db: Some(db) });
     }
     v
 }

@@ -37,6 +37,9 @@ pub struct ImportParams {
     mapping: Option<String>,
 }
 
+/// The largest upload the API takes; larger files go through the CLI on the server.
+const MAX_UPLOAD: u64 = 4 << 30;
+
 /// The request body is the file, streamed to disk before it is read.
 pub async fn import(
     state: AppState,
@@ -50,8 +53,13 @@ pub async fn import(
     std::fs::create_dir_all(&tmp_dir).map_err(|e| bad_request(format!("cannot store the upload: {e}")))?;
     let mut file = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| bad_request(format!("cannot store the upload: {e}")))?;
     let mut stream = body.into_data_stream();
+    let mut size = 0u64;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| bad_request(format!("the upload was interrupted: {e}")))?;
+        size += chunk.len() as u64;
+        if size > MAX_UPLOAD {
+            return Err(bad_request(format!("the file is larger than {} GiB; import it with the CLI on the server", MAX_UPLOAD >> 30)));
+        }
         file.write_all(&chunk).map_err(|e| bad_request(format!("cannot store the upload: {e}")))?;
     }
     let mut req = ImportRequest {

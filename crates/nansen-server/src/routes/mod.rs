@@ -49,6 +49,7 @@ impl FromRequestParts<Arc<App>> for Who {
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
+        .route("/", get(health::home))
         .route("/api/v1/health", get(health::health))
         .route("/api/v1/openapi.json", get(health::openapi))
         .route("/api/v1/datasets", get(datasets::list))
