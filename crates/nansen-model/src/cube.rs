@@ -2,6 +2,7 @@
 //! one of values, one of flags. The same form is stored in the database (as chunks) and
 //! queried in memory.
 
+use rustc_hash::FxHashMap;
 use std::collections::HashMap;
 
 /// One dimension's values: a dictionary of distinct codes and one index per observation.
@@ -57,6 +58,67 @@ pub fn canonical_order(dims: &mut [String]) {
 #[derive(Debug, thiserror::Error)]
 #[error("stored observation chunk is corrupt: {0}")]
 pub struct ChunkError(&'static str);
+
+/// The rows of a cube by key, each key packed into one integer (bits per dimension from its
+/// dictionary's size), so that joining two cubes of millions of rows needs no allocation per row.
+struct KeyIndex {
+    widths: Vec<u32>,
+    /// Keys of up to 64 bits (the usual case: half the memory of wider ones).
+    narrow: FxHashMap<u64, u32>,
+    packed: FxHashMap<u128, u32>,
+    /// Keys too wide to pack (more than 128 bits of codes): the codes themselves.
+    wide: FxHashMap<Vec<u32>, u32>,
+}
+
+impl KeyIndex {
+    fn of(cube: &Cube) -> KeyIndex {
+        let widths: Vec<u32> = cube.columns.iter().map(|c| (usize::BITS - c.dict.len().leading_zeros()).max(1)).collect();
+        let mut ix = KeyIndex { widths, narrow: FxHashMap::default(), packed: FxHashMap::default(), wide: FxHashMap::default() };
+        if ix.bits() <= 64 {
+            ix.narrow.reserve(cube.len());
+            for r in 0..cube.len() {
+                ix.narrow.insert(Self::pack(&ix.widths, cube.columns.iter().map(|c| c.codes[r])) as u64, r as u32);
+            }
+        } else if ix.bits() <= 128 {
+            ix.packed.reserve(cube.len());
+            for r in 0..cube.len() {
+                ix.packed.insert(Self::pack(&ix.widths, cube.columns.iter().map(|c| c.codes[r])), r as u32);
+            }
+        } else {
+            for r in 0..cube.len() {
+                ix.wide.insert(cube.columns.iter().map(|c| c.codes[r]).collect(), r as u32);
+            }
+        }
+        ix
+    }
+
+    fn bits(&self) -> u32 {
+        self.widths.iter().sum()
+    }
+
+    fn pack(widths: &[u32], codes: impl Iterator<Item = u32>) -> u128 {
+        codes.zip(widths).fold(0u128, |k, (c, w)| (k << w) | c as u128)
+    }
+
+    /// The row of `other`'s row `r` here, its codes translated by `map`.
+    fn find(&self, other: &Cube, map: &[Vec<Option<u32>>], r: usize) -> Option<usize> {
+        let mut codes = other.columns.iter().zip(map).map(|(col, m)| m[col.codes[r] as usize]);
+        let found = if self.bits() <= 128 {
+            let mut k = 0u128;
+            for w in &self.widths {
+                k = (k << w) | codes.next()?? as u128;
+            }
+            if self.bits() <= 64 {
+                self.narrow.get(&(k as u64))
+            } else {
+                self.packed.get(&k)
+            }
+        } else {
+            self.wide.get(&codes.collect::<Option<Vec<u32>>>()?)
+        };
+        found.map(|&o| o as usize)
+    }
+}
 
 /// What a new version changes against the previous one.
 #[derive(Debug, Default)]
@@ -170,17 +232,23 @@ impl Cube {
         }
     }
 
-    /// Row index by key, with `other`'s codes translated into this cube's dictionaries.
-    fn keyed(&self) -> HashMap<Vec<u32>, usize> {
-        (0..self.len()).map(|r| (self.columns.iter().map(|c| c.codes[r]).collect(), r)).collect()
+    /// A cube with the same dimensions and dictionaries, and no observations.
+    fn empty_like(&self) -> Cube {
+        let strip = |c: &Column| Column { dict: c.dict.clone(), index: c.index.clone(), codes: Vec::new() };
+        Cube { dims: self.dims.clone(), columns: self.columns.iter().map(strip).collect(), values: Vec::new(), flags: strip(&self.flags) }
     }
 
+    fn push_row_of(&mut self, other: &Cube, r: usize) {
+        for (mine, theirs) in self.columns.iter_mut().zip(&other.columns) {
+            mine.codes.push(theirs.codes[r]);
+        }
+        self.values.push(other.values[r]);
+        self.flags.codes.push(other.flags.codes[r]);
+    }
+
+    /// For each column, `other`'s codes as this cube's codes (`None`: a code this cube lacks).
     fn translate(&self, other: &Cube) -> Vec<Vec<Option<u32>>> {
         self.columns.iter().zip(&other.columns).map(|(m, t)| t.dict.iter().map(|d| m.lookup(d)).collect()).collect()
-    }
-
-    fn key_in(&self, other: &Cube, map: &[Vec<Option<u32>>], row: usize) -> Option<Vec<u32>> {
-        other.columns.iter().zip(map).map(|(c, m)| m[c.codes[row] as usize]).collect()
     }
 
     fn same_obs(&self, r: usize, other: &Cube, o: usize) -> bool {
@@ -190,29 +258,29 @@ impl Cube {
 
     /// What replacing this content with `new` adds, changes and removes.
     pub fn diff(&self, new: &Cube) -> Diff {
-        let mut d = Diff { upserts: Cube::new(new.dims.clone()), removals: Cube::new(self.dims.clone()), ..Diff::default() };
-        let index = self.keyed();
+        let mut d = Diff { upserts: new.empty_like(), removals: self.empty_like(), ..Diff::default() };
+        let index = KeyIndex::of(self);
         let map = self.translate(new);
         let mut seen = vec![false; self.len()];
         for r in 0..new.len() {
-            match self.key_in(new, &map, r).and_then(|k| index.get(&k).copied()) {
+            match index.find(new, &map, r) {
                 Some(o) => {
                     seen[o] = true;
                     if !self.same_obs(o, new, r) {
                         d.changed += 1;
-                        d.upserts.push(&new.key(r), new.value(r), new.flag(r));
+                        d.upserts.push_row_of(new, r);
                     }
                 }
                 None => {
                     d.added += 1;
-                    d.upserts.push(&new.key(r), new.value(r), new.flag(r));
+                    d.upserts.push_row_of(new, r);
                 }
             }
         }
         for (o, s) in seen.iter().enumerate() {
             if !s {
                 d.removed += 1;
-                d.removals.push(&self.key(o), None, "");
+                d.removals.push_row_of(self, o);
             }
         }
         d
@@ -228,14 +296,14 @@ impl Cube {
 
     /// This content with `upserts` written over it and `removals` taken out.
     pub fn apply(&self, upserts: &Cube, removals: &Cube) -> Cube {
-        let mut out = Cube::new(self.dims.clone());
+        let mut out = self.empty_like();
         let mut drop = vec![false; self.len()];
         if !removals.is_empty() || !upserts.is_empty() {
-            let index = self.keyed();
+            let index = KeyIndex::of(self);
             for other in [removals, upserts] {
                 let map = self.translate(other);
                 for r in 0..other.len() {
-                    if let Some(o) = self.key_in(other, &map, r).and_then(|k| index.get(&k).copied()) {
+                    if let Some(o) = index.find(other, &map, r) {
                         drop[o] = true;
                     }
                 }
@@ -243,7 +311,7 @@ impl Cube {
         }
         for (r, d) in drop.iter().enumerate() {
             if !d {
-                out.push(&self.key(r), self.value(r), self.flag(r));
+                out.push_row_of(self, r);
             }
         }
         out.extend(upserts);
