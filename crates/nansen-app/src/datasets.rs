@@ -63,23 +63,8 @@ pub struct ImportReport {
     pub dry_run: bool,
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct VersionView {
-    pub number: i64,
-    pub created_by: String,
-    pub created_at: String,
-    pub file_name: String,
-    pub file_sha256: String,
-    pub format: String,
-    pub mode: String,
-    pub rows: i64,
-    pub observations: i64,
-    pub added: i64,
-    pub changed: i64,
-    pub removed: i64,
-    pub warnings: Vec<String>,
-    pub redacted: bool,
-}
+/// A version as callers see it.
+pub type VersionView = VersionRecord;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct DatasetView {
@@ -99,27 +84,6 @@ pub struct DatasetView {
     /// What the caller may do: "owner", "data" or "metadata".
     pub access: String,
     pub versions: Vec<VersionView>,
-}
-
-impl From<&VersionRecord> for VersionView {
-    fn from(v: &VersionRecord) -> VersionView {
-        VersionView {
-            number: v.number,
-            created_by: v.created_by.clone(),
-            created_at: v.created_at.clone(),
-            file_name: v.file_name.clone(),
-            file_sha256: v.file_sha256.clone(),
-            format: v.format.clone(),
-            mode: v.mode.clone(),
-            rows: v.rows,
-            observations: v.observations,
-            added: v.added,
-            changed: v.changed,
-            removed: v.removed,
-            warnings: v.warnings.clone(),
-            redacted: v.redacted_at.is_some(),
-        }
-    }
 }
 
 fn sha256_of(path: &Path) -> std::io::Result<String> {
@@ -166,7 +130,7 @@ impl App {
                 _ => "metadata",
             }
             .into(),
-            versions: self.store.versions(d.id)?.iter().map(VersionView::from).collect(),
+            versions: self.store.versions(d.id)?,
         })
     }
 

@@ -183,7 +183,7 @@ fn a_redacted_version_is_destroyed_and_later_versions_keep_their_content() {
         let left = w.app.store().query("SELECT COUNT(*) FROM chunks c JOIN versions v ON v.id = c.version_id WHERE v.number = 2", &[]).unwrap();
         assert_eq!(left[0].int(0), 0, "its data is destroyed");
         let d = w.app.dataset(&op, "euaa", "apps").unwrap();
-        assert!(d.versions[1].redacted && d.versions[1].file_sha256.len() == 64, "its metadata stays");
+        assert!(d.versions[1].redacted_at.is_some() && d.versions[1].file_sha256.len() == 64, "its metadata stays");
     }
 }
 

@@ -45,7 +45,7 @@ pub fn document() -> Value {
         "update_frequency": "monthly", "tags": ["asylum"], "sharing": "public", "sensitive": false, "access": "owner",
         "versions": [{ "number": 1, "created_by": "editor@euaa.demo", "created_at": "2026-11-27T10:00:00Z", "file_name": "migr_asyappctzm.csv",
             "file_sha256": "9f2c…", "format": "eurostat", "mode": "replace", "rows": 3026, "observations": 2913, "added": 2913,
-            "changed": 0, "removed": 0, "warnings": [], "redacted": false }]
+            "changed": 0, "removed": 0, "warnings": [], "redacted_at": null }]
     });
     json!({
         "openapi": "3.1.0",

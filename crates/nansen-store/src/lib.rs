@@ -78,9 +78,12 @@ pub struct DatasetRecord {
     pub approved: Vec<String>,
 }
 
-#[derive(Clone, Debug, Default)]
+/// One immutable version of a dataset, as the API shows it too (without internal ids).
+#[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct VersionRecord {
+    #[serde(skip)]
     pub id: i64,
+    #[serde(skip)]
     pub dataset_id: i64,
     pub number: i64,
     pub created_by: String,

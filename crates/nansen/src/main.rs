@@ -347,7 +347,7 @@ fn run(cli: Cli) -> Result<()> {
                 writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
             } else {
                 for d in list {
-                    let latest = d.versions.iter().rev().find(|v| !v.redacted);
+                    let latest = d.versions.iter().rev().find(|v| v.redacted_at.is_none());
                     writeln!(
                         out,
                         "{}\t{}\t{}\t{}\t{}",
