@@ -21,6 +21,20 @@ pub enum Frequency {
     Year,
 }
 
+impl std::str::FromStr for Frequency {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Frequency, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "day" | "daily" | "d" => Ok(Frequency::Day),
+            "week" | "weekly" | "w" => Ok(Frequency::Week),
+            "month" | "monthly" | "m" => Ok(Frequency::Month),
+            "quarter" | "quarterly" | "q" => Ok(Frequency::Quarter),
+            "year" | "annual" | "yearly" | "a" | "y" => Ok(Frequency::Year),
+            _ => Err(format!("unknown frequency {s:?}: choose month, quarter or year")),
+        }
+    }
+}
+
 const MONTHS: [&str; 12] = [
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december",
@@ -120,6 +134,57 @@ impl Period {
         }
     }
 
+    /// The period at a coarser frequency that holds this one (a week belongs where its
+    /// Thursday falls); `None` when `to` is finer than this period.
+    pub fn to_frequency(&self, to: Frequency) -> Option<Period> {
+        if to < self.frequency() {
+            return None;
+        }
+        let (y, m) = match *self {
+            Period::Year(y) => return Some(Period::Year(y)),
+            Period::Quarter(y, q) => (y, (q - 1) * 3 + 1),
+            Period::Month(y, m) | Period::Day(y, m, _) => (y, m),
+            Period::Week(..) => {
+                let (y, m, d) = civil(self.start() + 3);
+                return Period::Day(y, m, d).to_frequency(to);
+            }
+        };
+        Some(match to {
+            Frequency::Year => Period::Year(y),
+            Frequency::Quarter => Period::Quarter(y, (m - 1) / 3 + 1),
+            Frequency::Month => Period::Month(y, m),
+            _ => *self,
+        })
+    }
+
+    /// The same period a year earlier.
+    pub fn year_earlier(&self) -> Period {
+        match *self {
+            Period::Year(y) => Period::Year(y - 1),
+            Period::Quarter(y, q) => Period::Quarter(y - 1, q),
+            Period::Month(y, m) => Period::Month(y - 1, m),
+            Period::Week(y, w) => Period::Week(y - 1, w.min(weeks_in_year(y - 1))),
+            Period::Day(y, m, d) => Period::Day(y - 1, m, d.min(days_in_month(y - 1, m))),
+        }
+    }
+
+    /// The period just before this one, at the same frequency.
+    pub fn previous(&self) -> Period {
+        match *self {
+            Period::Year(y) => Period::Year(y - 1),
+            Period::Quarter(y, 1) => Period::Quarter(y - 1, 4),
+            Period::Quarter(y, q) => Period::Quarter(y, q - 1),
+            Period::Month(y, 1) => Period::Month(y - 1, 12),
+            Period::Month(y, m) => Period::Month(y, m - 1),
+            Period::Week(y, 1) => Period::Week(y - 1, weeks_in_year(y - 1)),
+            Period::Week(y, w) => Period::Week(y, w - 1),
+            Period::Day(..) => {
+                let (y, m, d) = civil(self.start() - 1);
+                Period::Day(y, m, d)
+            }
+        }
+    }
+
     /// True when this period lies inside `[from, to]`, either bound open. An ISO week belongs
     /// to the year of its Thursday, so `2010..2010` holds 2010-W52 though it ends in 2011.
     pub fn within(&self, from: Option<&Period>, to: Option<&Period>) -> bool {
@@ -174,6 +239,20 @@ fn days_from_civil(y: i32, m: u8, d: u8) -> i64 {
     era * 146097 + doe - 719468
 }
 
+/// Days since 1970-01-01 as a civil date (Howard Hinnant's civil-from-days).
+fn civil(days: i64) -> (i32, u8, u8) {
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
+    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
+    (y, m, d)
+}
+
 /// Monday of ISO week 1: the week holding 4 January.
 fn week1_monday(y: i32) -> i64 {
     let jan4 = days_from_civil(y, 1, 4);
@@ -205,6 +284,19 @@ mod tests {
         ] {
             assert_eq!(Period::parse(input).map(|p| p.to_string()).as_deref(), Some(iso), "{input}");
         }
+    }
+
+    #[test]
+    fn periods_move_to_coarser_frequencies_and_step_back() {
+        let p = |s: &str| Period::parse(s).unwrap();
+        assert_eq!(p("2015-11").to_frequency(Frequency::Quarter), Some(p("2015-Q4")));
+        assert_eq!(p("2015-11-30").to_frequency(Frequency::Year), Some(p("2015")));
+        assert_eq!(p("2015-W53").to_frequency(Frequency::Month), Some(p("2015-12")), "its Thursday is 31 December");
+        assert_eq!(p("2015").to_frequency(Frequency::Month), None);
+        assert_eq!(p("2015-01").previous(), p("2014-12"));
+        assert_eq!(p("2016-03-01").previous(), p("2016-02-29"));
+        assert_eq!(p("2016-W01").previous(), p("2015-W53"));
+        assert_eq!(p("2016-Q1").year_earlier(), p("2015-Q1"));
     }
 
     #[test]

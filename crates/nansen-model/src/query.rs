@@ -5,8 +5,7 @@
 //! summed over periods; a stock takes its value at the latest period in the range.
 
 use crate::cube::Cube;
-use nansen_codes::{CodeError, CodeLists, IndicatorKind, Period};
-use std::collections::HashMap;
+use nansen_codes::{CodeError, CodeLists, Frequency, IndicatorKind, Period};
 
 #[derive(Clone, Debug, Default)]
 pub struct Query {
@@ -15,6 +14,35 @@ pub struct Query {
     pub from: Option<Period>,
     pub to: Option<Period>,
     pub group_by: Vec<String>,
+    pub measure: Measure,
+    /// Periods grouped at this coarser frequency (months to quarters or years).
+    pub frequency: Option<Frequency>,
+    /// Only the largest N groups, and one `OTHERS` row for the rest.
+    pub top: Option<usize>,
+}
+
+/// What a group's number is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Measure {
+    #[default]
+    Sum,
+    /// Observations with a value.
+    Count,
+    Min,
+    Max,
+}
+
+impl std::str::FromStr for Measure {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "sum" => Ok(Measure::Sum),
+            "count" => Ok(Measure::Count),
+            "min" => Ok(Measure::Min),
+            "max" => Ok(Measure::Max),
+            _ => Err(format!("unknown measure {s:?}: choose sum, count, min or max")),
+        }
+    }
 }
 
 impl Query {
@@ -42,6 +70,21 @@ impl Query {
             q.group_by = g.split(',').map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect();
         }
         Ok(q)
+    }
+
+    /// Sets the measure, the frequency and the top N as the CLI and the API write them.
+    pub fn with_options(mut self, measure: Option<&str>, frequency: Option<&str>, top: Option<usize>) -> Result<Query, QueryError> {
+        if let Some(m) = measure {
+            self.measure = m.parse().map_err(QueryError::BadOption)?;
+        }
+        if let Some(f) = frequency {
+            self.frequency = Some(f.parse().map_err(QueryError::BadOption)?);
+        }
+        if top == Some(0) {
+            return Err(QueryError::BadOption("top must be at least 1".into()));
+        }
+        self.top = top;
+        Ok(self)
     }
 }
 
@@ -72,6 +115,10 @@ pub enum QueryError {
     BadPeriod(String),
     #[error("{0:?} is not a filter: write DIM=VALUE[,VALUE]")]
     BadFilter(String),
+    #[error("too many groups: group by fewer dimensions")]
+    TooManyGroups,
+    #[error("{0}")]
+    BadOption(String),
 }
 
 /// Dimension names partners write for the model's own (`citizen` is Eurostat's `origin`).
@@ -139,12 +186,120 @@ fn col_index(cube: &Cube, dim: &str) -> Result<usize, QueryError> {
     cube.dim(&name).ok_or_else(|| QueryError::UnknownDimension { dimension: dim.to_string(), known: cube.dims.clone() })
 }
 
-fn merge_flags(into: &mut String, flags: &str) {
-    for ch in flags.chars() {
-        if !into.contains(ch) {
-            into.push(ch);
+
+/// One group's running totals.
+#[derive(Clone, Copy, Debug)]
+struct Acc {
+    sum: f64,
+    min: f64,
+    max: f64,
+    /// Observations with a value.
+    count: u32,
+    /// Eurostat flags seen, one bit each.
+    flags: u8,
+}
+
+impl Acc {
+    const EMPTY: Acc = Acc { sum: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY, count: 0, flags: 0 };
+
+    #[inline]
+    fn add(&mut self, v: f64, flags: u8) {
+        self.flags |= flags;
+        if !v.is_nan() {
+            self.sum += v;
+            self.min = self.min.min(v);
+            self.max = self.max.max(v);
+            self.count += 1;
         }
     }
+
+    fn merge(&mut self, o: &Acc) {
+        self.sum += o.sum;
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+        self.count += o.count;
+        self.flags |= o.flags;
+    }
+
+    fn seen(&self) -> bool {
+        self.count > 0 || self.flags != 0
+    }
+
+    fn value(&self, m: Measure) -> Option<f64> {
+        match m {
+            Measure::Count => Some(self.count as f64),
+            _ if self.count == 0 => None,
+            Measure::Sum => Some(self.sum),
+            Measure::Min => Some(self.min),
+            Measure::Max => Some(self.max),
+        }
+    }
+}
+
+const FLAG_LETTERS: &str = "bcdepu";
+
+fn flag_bits(flags: &str) -> u8 {
+    flags.chars().filter_map(|c| FLAG_LETTERS.find(c)).fold(0, |b, i| b | (1 << i))
+}
+
+fn flag_text(bits: u8) -> String {
+    FLAG_LETTERS.chars().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, c)| c).collect()
+}
+
+/// Groups as dense arrays when the key space is small, a hash map otherwise.
+enum Groups {
+    Dense(Vec<Acc>),
+    Sparse(rustc_hash::FxHashMap<u64, Acc>),
+}
+
+impl Groups {
+    fn new(space: u64) -> Groups {
+        if space <= 1 << 20 {
+            Groups::Dense(vec![Acc::EMPTY; space as usize])
+        } else {
+            Groups::Sparse(Default::default())
+        }
+    }
+
+    #[inline]
+    fn at(&mut self, k: u64) -> &mut Acc {
+        match self {
+            Groups::Dense(v) => &mut v[k as usize],
+            Groups::Sparse(m) => m.entry(k).or_insert(Acc::EMPTY),
+        }
+    }
+
+    fn merge(&mut self, other: Groups) {
+        match other {
+            Groups::Dense(v) => {
+                for (k, a) in v.into_iter().enumerate() {
+                    if a.seen() {
+                        self.at(k as u64).merge(&a);
+                    }
+                }
+            }
+            Groups::Sparse(m) => {
+                for (k, a) in m {
+                    self.at(k).merge(&a);
+                }
+            }
+        }
+    }
+
+    fn into_seen(self) -> Vec<(u64, Acc)> {
+        match self {
+            Groups::Dense(v) => v.into_iter().enumerate().filter(|(_, a)| a.seen()).map(|(k, a)| (k as u64, a)).collect(),
+            Groups::Sparse(m) => m.into_iter().filter(|(_, a)| a.seen()).collect(),
+        }
+    }
+}
+
+/// How a column's codes enter the group key: through a map to a smaller set of buckets.
+struct KeyPart {
+    col: usize,
+    /// Dictionary code to bucket.
+    bucket: Vec<u32>,
+    radix: u64,
 }
 
 /// Runs a query over one cube.
@@ -162,89 +317,179 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
     if indicators_left.len() > 1 && !group.iter().any(|&g| Some(g) == ind) {
         return Err(QueryError::SeveralIndicators(indicators_left));
     }
-    // A stock's value over a range is its latest, so group by period too and pick later.
     let period = cube.dim("period");
-    let is_stock: Vec<bool> = match ind {
-        Some(i) => cube.columns[i]
+    let stock_of = |code: &str| codes.indicator(code).is_some_and(|x| x.kind == IndicatorKind::Stock);
+    let is_stock: Vec<bool> = ind.map(|i| cube.columns[i].dict.iter().map(|d| stock_of(d)).collect()).unwrap_or_default();
+    // Periods as grouped: each fine period's bucket (itself, or its quarter or year).
+    let coarse: Vec<String> = match period {
+        Some(p) => cube.columns[p]
             .dict
             .iter()
-            .map(|d| codes.indicator(d).is_some_and(|x| x.kind == IndicatorKind::Stock))
+            .map(|d| match (q.frequency, Period::parse(d)) {
+                (Some(f), Some(per)) => per.to_frequency(f).map(|c| c.to_string()).unwrap_or_else(|| d.clone()),
+                _ => d.clone(),
+            })
             .collect(),
         None => Vec::new(),
     };
-    let latest_only = period.filter(|p| !group.contains(p) && is_stock.iter().any(|s| *s));
-    let mut key_cols = group.clone();
-    key_cols.extend(latest_only);
-
-    let checks: Vec<(usize, &Vec<bool>)> =
-        allowed.iter().enumerate().filter_map(|(i, m)| m.as_ref().map(|m| (i, m))).collect();
-    let mut groups: HashMap<Vec<u32>, (f64, bool, String)> = HashMap::new();
-    let mut key = Vec::with_capacity(key_cols.len());
-    'rows: for r in 0..cube.len() {
-        for (i, mask) in &checks {
-            if !mask[cube.columns[*i].codes[r] as usize] {
-                continue 'rows;
-            }
+    let mut bucket_names: Vec<Vec<String>> = Vec::new();
+    let mut parts: Vec<KeyPart> = Vec::new();
+    for &g in &group {
+        if Some(g) == period {
+            let mut names: Vec<String> = Vec::new();
+            let bucket = coarse
+                .iter()
+                .map(|c| match names.iter().position(|n| n == c) {
+                    Some(i) => i as u32,
+                    None => {
+                        names.push(c.clone());
+                        names.len() as u32 - 1
+                    }
+                })
+                .collect();
+            parts.push(KeyPart { col: g, bucket, radix: names.len().max(1) as u64 });
+            bucket_names.push(names);
+        } else {
+            let n = cube.columns[g].dict.len();
+            parts.push(KeyPart { col: g, bucket: (0..n as u32).collect(), radix: n.max(1) as u64 });
+            bucket_names.push(cube.columns[g].dict.clone());
         }
-        key.clear();
-        key.extend(key_cols.iter().map(|&c| cube.columns[c].codes[r]));
-        let entry = groups.entry(key.clone()).or_insert((0.0, false, String::new()));
-        let v = cube.values[r];
-        if !v.is_nan() {
-            entry.0 += v;
-            entry.1 = true;
-        }
-        merge_flags(&mut entry.2, cube.flag(r));
     }
+    // A stock takes its value at the latest period within each group (or bucket): keep the
+    // fine period in the key, choose afterwards.
+    let stocks_involved = is_stock.iter().any(|s| *s);
+    let fine_period = period.filter(|_| stocks_involved);
+    if let Some(p) = fine_period {
+        let n = cube.columns[p].dict.len();
+        parts.push(KeyPart { col: p, bucket: (0..n as u32).collect(), radix: n.max(1) as u64 });
+    }
+    let space = parts.iter().try_fold(1u64, |acc, p| acc.checked_mul(p.radix));
+    let Some(space) = space.filter(|s| *s < u64::MAX / 2) else {
+        return Err(QueryError::TooManyGroups);
+    };
 
-    let mut out: HashMap<Vec<u32>, (f64, bool, String)> = HashMap::new();
-    if let Some(p) = latest_only {
-        // Keep, per group, only the entries at the latest period for stocks.
-        let pdict = &cube.columns[p].dict;
-        let order = |c: u32| Period::parse(&pdict[c as usize]).map(|x| x.end()).unwrap_or(i64::MIN);
-        let mut latest: HashMap<Vec<u32>, i64> = HashMap::new();
-        for k in groups.keys() {
-            let (g, pc) = k.split_at(group.len());
-            let e = latest.entry(g.to_vec()).or_insert(i64::MIN);
-            *e = (*e).max(order(pc[0]));
-        }
-        for (k, (v, has, flags)) in groups {
-            let (g, pc) = k.split_at(group.len());
-            let stock = match ind.and_then(|i| group.iter().position(|&c| c == i)) {
-                Some(pos) => is_stock[g[pos] as usize],
-                None => indicators_left.first().and_then(|c| codes.indicator(c)).is_some_and(|x| x.kind == IndicatorKind::Stock),
-            };
-            if stock && order(pc[0]) != latest[g] {
-                continue;
+    let flag_bits_of: Vec<u8> = cube.flags.dict.iter().map(|f| flag_bits(f)).collect();
+    let checks: Vec<(&[u32], &[bool])> =
+        allowed.iter().enumerate().filter_map(|(i, m)| m.as_ref().map(|m| (cube.columns[i].codes.as_slice(), m.as_slice()))).collect();
+    let scan = |from: usize, to: usize| -> Groups {
+        let mut groups = Groups::new(space);
+        'rows: for r in from..to {
+            for (codes, mask) in &checks {
+                if !mask[codes[r] as usize] {
+                    continue 'rows;
+                }
             }
-            let e = out.entry(g.to_vec()).or_insert((0.0, false, String::new()));
-            e.0 += v;
-            e.1 |= has;
-            merge_flags(&mut e.2, &flags);
+            let mut k = 0u64;
+            for p in &parts {
+                k = k * p.radix + p.bucket[cube.columns[p.col].codes[r] as usize] as u64;
+            }
+            groups.at(k).add(cube.values[r], flag_bits_of[cube.flags.codes[r] as usize]);
+        }
+        groups
+    };
+    let n = cube.len();
+    let threads = if n > 1 << 18 { std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1).min(8) } else { 1 };
+    let mut groups = if threads > 1 {
+        let step = n.div_ceil(threads);
+        let partials: Vec<Groups> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads).map(|t| s.spawn(move || scan(t * step, ((t + 1) * step).min(n)))).collect();
+            handles.into_iter().map(|h| h.join().expect("query thread")).collect()
+        });
+        let mut it = partials.into_iter();
+        let mut first = it.next().unwrap_or_else(|| Groups::new(space));
+        for g in it {
+            first.merge(g);
+        }
+        first
+    } else {
+        scan(0, n)
+    };
+
+    // Decode keys; for stocks keep only the latest fine period of each group.
+    let radices: Vec<u64> = parts.iter().map(|p| p.radix).collect();
+    let decode = |mut k: u64| -> Vec<u32> {
+        let mut out = vec![0u32; radices.len()];
+        for i in (0..radices.len()).rev() {
+            out[i] = (k % radices[i]) as u32;
+            k /= radices[i];
+        }
+        out
+    };
+    let mut results: Vec<(Vec<u32>, Acc)> = Vec::new();
+    let seen = std::mem::replace(&mut groups, Groups::Dense(Vec::new())).into_seen();
+    if let Some(p) = fine_period {
+        let order: Vec<i64> = cube.columns[p].dict.iter().map(|d| Period::parse(d).map(|x| x.end()).unwrap_or(i64::MIN)).collect();
+        let ind_pos = ind.and_then(|i| group.iter().position(|&c| c == i));
+        let single_stock = indicators_left.first().is_some_and(|c| stock_of(c));
+        let mut by_group: rustc_hash::FxHashMap<Vec<u32>, (i64, Acc, Acc)> = Default::default();
+        for (k, acc) in seen {
+            let key = decode(k);
+            let (g, fine) = key.split_at(group.len());
+            let e = by_group.entry(g.to_vec()).or_insert((i64::MIN, Acc::EMPTY, Acc::EMPTY));
+            e.2.merge(&acc); // everything, for flows
+            let o = order[fine[0] as usize];
+            if o > e.0 {
+                e.0 = o;
+                e.1 = acc;
+            } else if o == e.0 {
+                e.1.merge(&acc);
+            }
+        }
+        for (g, (_, latest, all)) in by_group {
+            let stock = match ind_pos {
+                Some(pos) => is_stock[cube.columns[group[pos]].dict.iter().position(|d| *d == bucket_names[pos][g[pos] as usize]).unwrap_or(0)],
+                None => single_stock,
+            };
+            results.push((g, if stock { latest } else { all }));
         }
     } else {
-        out = groups;
+        results = seen.into_iter().map(|(k, a)| (decode(k), a)).collect();
     }
 
-    let mut rows: Vec<Row> = out
+    let mut rows: Vec<Row> = results
         .into_iter()
-        .map(|(k, (v, has, mut flags))| {
-            let mut f: Vec<char> = flags.chars().collect();
-            f.sort_unstable();
-            flags = f.into_iter().collect();
-            Row {
-                key: k.iter().zip(&group).map(|(c, &col)| cube.columns[col].dict[*c as usize].clone()).collect(),
-                value: has.then_some(v),
-                flags,
-            }
+        .map(|(k, a)| Row {
+            key: k.iter().enumerate().map(|(i, c)| bucket_names[i][*c as usize].clone()).collect(),
+            value: a.value(q.measure),
+            flags: flag_text(a.flags),
         })
         .collect();
     rows.sort_by(|a, b| a.key.cmp(&b.key));
     if group.is_empty() && rows.is_empty() {
-        rows.push(Row { key: Vec::new(), value: None, flags: String::new() });
+        rows.push(Row { key: Vec::new(), value: if q.measure == Measure::Count { Some(0.0) } else { None }, flags: String::new() });
     }
-    Ok(Table { columns: group.iter().map(|&g| cube.dims[g].clone()).collect(), rows })
+    let mut table = Table { columns: group.iter().map(|&g| cube.dims[g].clone()).collect(), rows };
+    if let Some(n) = q.top {
+        table = top(table, n, q.measure);
+    }
+    Ok(table)
 }
+
+/// The `n` largest rows, then one row `OTHERS` holding all the rest.
+fn top(mut table: Table, n: usize, measure: Measure) -> Table {
+    table.rows.sort_by(|a, b| b.value.unwrap_or(f64::NEG_INFINITY).total_cmp(&a.value.unwrap_or(f64::NEG_INFINITY)).then_with(|| a.key.cmp(&b.key)));
+    if table.rows.len() > n {
+        let rest = table.rows.split_off(n);
+        let mut acc: Option<f64> = None;
+        let mut flags = String::new();
+        for r in &rest {
+            if let Some(v) = r.value {
+                acc = Some(match (acc, measure) {
+                    (None, _) => v,
+                    (Some(a), Measure::Min) => a.min(v),
+                    (Some(a), Measure::Max) => a.max(v),
+                    (Some(a), _) => a + v,
+                });
+            }
+            flags.push_str(&r.flags);
+        }
+        table.rows.push(Row { key: vec![OTHERS.to_string(); table.columns.len()], value: acc, flags: flag_text(flag_bits(&flags)) });
+    }
+    table
+}
+
+/// The key of the row that gathers everything outside a top N.
+pub const OTHERS: &str = "OTHERS";
 
 #[cfg(test)]
 mod tests {
@@ -273,6 +518,7 @@ mod tests {
             from,
             to,
             group_by: group.iter().map(|s| s.to_string()).collect(),
+            ..Query::default()
         }
     }
 
@@ -315,5 +561,36 @@ mod tests {
         assert!(matches!(run(&c, &Query::default(), CodeLists::get()), Err(QueryError::SeveralIndicators(_))));
         assert!(run(&c, &q(&[], "", &["indicator"]), CodeLists::get()).is_ok());
         assert!(matches!(run(&c, &q(&[], "", &["colour"]), CodeLists::get()), Err(QueryError::UnknownDimension { .. })));
+    }
+
+    #[test]
+    fn count_min_max_and_top_n_with_all_others() {
+        let codes = CodeLists::get();
+        let mut by = q(&[], "", &["geo"]);
+        by.measure = Measure::Count;
+        assert_eq!(values(&run(&cube(), &by, codes).unwrap()), vec![("DEU".into(), Some(3.0)), ("FRA".into(), Some(2.0))]);
+        by.measure = Measure::Max;
+        assert_eq!(values(&run(&cube(), &by, codes).unwrap()), vec![("DEU".into(), Some(20.0)), ("FRA".into(), Some(7.0))]);
+        let mut top = q(&[], "", &["period"]);
+        top.top = Some(1);
+        assert_eq!(values(&run(&cube(), &top, codes).unwrap()), vec![("2015-02".into(), Some(28.0)), ("OTHERS".into(), Some(17.0))]);
+    }
+
+    #[test]
+    fn coarser_frequencies_sum_flows_and_take_the_last_value_of_stocks() {
+        let codes = CodeLists::get();
+        let mut yearly = q(&[], "", &["period"]);
+        yearly.frequency = Some(Frequency::Year);
+        assert_eq!(values(&run(&cube(), &yearly, codes).unwrap()), vec![("2015".into(), Some(38.0)), ("2016".into(), Some(7.0))]);
+        let mut c = Cube::new(["indicator", "period", "geo"].map(String::from).to_vec());
+        for (p, g, v) in [("2015-01", "DEU", 10.0), ("2015-02", "DEU", 12.0), ("2015-03", "DEU", 11.0), ("2015-04", "DEU", 30.0), ("2015-02", "FRA", 5.0)] {
+            c.push(&["refugees", p, g], Some(v), "");
+        }
+        let mut quarterly = q(&[], "", &["period", "geo"]);
+        quarterly.frequency = Some(Frequency::Quarter);
+        assert_eq!(
+            values(&run(&c, &quarterly, codes).unwrap()),
+            vec![("2015-Q1/DEU".into(), Some(11.0)), ("2015-Q1/FRA".into(), Some(5.0)), ("2015-Q2/DEU".into(), Some(30.0))]
+        );
     }
 }

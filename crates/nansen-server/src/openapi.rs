@@ -107,6 +107,9 @@ pub fn document() -> Value {
                     { "name": "where", "in": "query", "description": "dim:v1,v2 (repeat, one dimension each; aliases accepted)", "schema": { "type": "array", "items": { "type": "string" } }, "style": "form", "explode": true, "example": ["origin:SY", "geo:Germany,FR"] },
                     { "name": "period", "in": "query", "schema": { "type": "string" }, "example": "2015..2015" },
                     { "name": "group_by", "in": "query", "schema": { "type": "string" }, "example": "geo,period" },
+                    { "name": "measure", "in": "query", "schema": { "type": "string", "enum": ["sum", "count", "min", "max"] }, "example": "sum" },
+                    { "name": "frequency", "in": "query", "description": "Group periods at a coarser frequency: flows are summed, stocks take the period's last value", "schema": { "type": "string", "enum": ["month", "quarter", "year"] }, "example": "year" },
+                    { "name": "top", "in": "query", "description": "Only the N largest groups, then one OTHERS row", "schema": { "type": "integer", "minimum": 1 }, "example": 10 },
                     { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["json", "csv"] }, "example": "json" },
                     { "name": "version", "in": "query", "schema": { "type": "integer" } }
                 ])),

@@ -197,6 +197,15 @@ struct QueryArgs {
     format: String,
     #[arg(long)]
     version: Option<i64>,
+    /// sum (default), count, min or max.
+    #[arg(long)]
+    measure: Option<String>,
+    /// Group periods at a coarser frequency: month, quarter or year.
+    #[arg(long)]
+    frequency: Option<String>,
+    /// Only the N largest groups, then one OTHERS row.
+    #[arg(long)]
+    top: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -380,7 +389,9 @@ fn run(cli: Cli) -> Result<()> {
         Command::Query(q) => {
             let json = q.format == "json";
             let (org, slug) = split_name(&q.dataset)?;
-            let query = Query::parse(&q.wheres, q.period.as_deref(), q.group_by.as_deref()).map_err(|e| fail(e.into(), json))?;
+            let query = Query::parse(&q.wheres, q.period.as_deref(), q.group_by.as_deref())
+                .and_then(|query| query.with_options(q.measure.as_deref(), q.frequency.as_deref(), q.top))
+                .map_err(|e| fail(e.into(), json))?;
             let table = app.query(&who, &org, &slug, q.version, &query).map_err(|e| fail(e, json))?;
             if json {
                 writeln!(out, "{}", nansen_formats::table_json(&table))?;

@@ -97,17 +97,24 @@ pub async fn import(
 fn parse_query(raw: &str) -> Result<(Query, Option<String>, Option<i64>), ApiError> {
     let mut wheres = Vec::new();
     let (mut period, mut group_by, mut format, mut version) = (None, None, None, None);
+    let (mut measure, mut frequency, mut top) = (None, None, None);
+    let number = |k: &str, v: &str| v.parse::<i64>().map_err(|_| bad_request(format!("{k} {v:?} is not a number")));
     for (k, v) in form_pairs(raw) {
         match k.as_str() {
             "where" => wheres.push(v),
             "period" => period = Some(v),
             "group_by" => group_by = Some(v),
             "format" => format = Some(v),
-            "version" => version = Some(v.parse::<i64>().map_err(|_| bad_request(format!("version {v:?} is not a number")))?),
-            other => return Err(bad_request(format!("unknown parameter {other:?}: use where, period, group_by, format, version"))),
+            "version" => version = Some(number("version", &v)?),
+            "measure" => measure = Some(v),
+            "frequency" => frequency = Some(v),
+            "top" => top = Some(number("top", &v)?.max(0) as usize),
+            other => return Err(bad_request(format!("unknown parameter {other:?}: use where, period, group_by, measure, frequency, top, format, version"))),
         }
     }
-    let q = Query::parse(&wheres, period.as_deref(), group_by.as_deref()).map_err(|e| ApiError(e.into()))?;
+    let q = Query::parse(&wheres, period.as_deref(), group_by.as_deref())
+        .and_then(|q| q.with_options(measure.as_deref(), frequency.as_deref(), top))
+        .map_err(|e| ApiError(e.into()))?;
     Ok((q, format, version))
 }
 
