@@ -153,7 +153,7 @@ impl App {
 
     /// The observations of a version (the latest when `number` is none) as this caller may
     /// see them: disclosure-controlled outside the owner when the dataset is sensitive.
-    fn cube(&self, d: &DatasetRecord, access: Access, number: Option<i64>) -> Result<Arc<Cube>> {
+    pub(crate) fn cube_of(&self, d: &DatasetRecord, access: Access, number: Option<i64>) -> Result<Arc<Cube>> {
         let versions = self.store.versions(d.id)?;
         let idx = match number {
             Some(n) => {
@@ -212,7 +212,7 @@ impl App {
     /// Runs a query over one dataset, as the caller may see it.
     pub fn query(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, q: &Query) -> Result<Table> {
         let (d, access) = self.authorize(who, org, slug, Need::Data)?;
-        let cube = self.cube(&d, access, version)?;
+        let cube = self.cube_of(&d, access, version)?;
         let table = nansen_model::run_query(&cube, q, CodeLists::get())?;
         self.audit_read(
             who,
@@ -226,7 +226,7 @@ impl App {
     /// Writes a version's observations in an export format.
     pub fn export(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, format: ExportFormat, out: &mut dyn std::io::Write) -> Result<()> {
         let (d, access) = self.authorize(who, org, slug, Need::Data)?;
-        let cube = self.cube(&d, access, version)?;
+        let cube = self.cube_of(&d, access, version)?;
         self.audit_read(who, &d, "dataset.export", serde_json::json!({ "version": version, "format": format.extension() }))?;
         nansen_formats::write(&cube, format, out).map_err(|e| match e.kind() {
             std::io::ErrorKind::Unsupported => AppError::BadRequest(e.to_string()),

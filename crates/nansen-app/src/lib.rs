@@ -5,10 +5,12 @@
 //! [`AppError::NotFound`], exactly as one that does not exist. The CLI and the HTTP server
 //! are thin shells over this crate.
 
+mod analysis;
 mod audit;
 mod datasets;
 mod identity;
 
+pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
 pub use datasets::{DatasetView, ImportReport, ImportRequest, Metadata, Progress, VersionView};
 pub use identity::{generate_password, Caller};

@@ -26,6 +26,58 @@ pub struct Indicator {
     pub label: String,
 }
 
+/// How a derived indicator is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DerivedKind {
+    Ratio,
+    Share,
+    PerCapita,
+}
+
+/// An indicator computed from others, as the vocabulary file `derived.tsv` defines it.
+#[derive(Clone, Debug)]
+pub struct Derived {
+    pub code: String,
+    pub kind: DerivedKind,
+    pub unit: String,
+    pub label: String,
+    pub formula: String,
+    pub factor: f64,
+    /// Alternatives, each a sum of indicators.
+    pub numerator: Vec<Vec<String>>,
+    pub denominator: Vec<Vec<String>>,
+}
+
+fn parse_derived(r: &[&str]) -> Option<Derived> {
+    let kind = match r[1] {
+        "ratio" => DerivedKind::Ratio,
+        "share" => DerivedKind::Share,
+        "per_capita" => DerivedKind::PerCapita,
+        _ => return None,
+    };
+    let formula = r[4].trim();
+    let (factor, rest) = formula.split_once('*')?;
+    let (num, den) = rest.split_once('/')?;
+    let part = |p: &str| -> Vec<Vec<String>> {
+        p.trim()
+            .trim_start_matches('(')
+            .trim_end_matches(')')
+            .split('|')
+            .map(|alt| alt.split('+').map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect())
+            .collect()
+    };
+    Some(Derived {
+        code: r[0].into(),
+        kind,
+        unit: r[2].into(),
+        label: r[3].into(),
+        formula: formula.into(),
+        factor: factor.trim().parse().ok()?,
+        numerator: part(num),
+        denominator: part(den),
+    })
+}
+
 /// What a dimension's values are checked against.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DimensionKind {
@@ -74,6 +126,7 @@ pub struct CodeLists {
     pcodes: HashMap<String, String>,
     indicators: Vec<Indicator>,
     indicator_alias: HashMap<String, usize>,
+    derived: Vec<Derived>,
 }
 
 struct CountryEntry {
@@ -146,6 +199,7 @@ impl CodeLists {
             pcodes: HashMap::new(),
             indicators: Vec::new(),
             indicator_alias: HashMap::new(),
+            derived: data_lines(include_str!("../data/derived.tsv")).filter_map(|r| parse_derived(&r)).collect(),
         };
         let rows: Vec<Vec<&str>> = data_lines(include_str!("../data/countries.tsv")).skip(1).collect();
         // Codes first, so that a name never shadows a code; UNHCR's own codes only where they
@@ -297,12 +351,23 @@ impl CodeLists {
         &self.indicators
     }
 
-    /// The code meaning "total" for a dimension, if it has one.
+    /// A derived indicator by its code.
+    pub fn derived(&self, code: &str) -> Option<&Derived> {
+        self.derived.iter().find(|d| d.code == code)
+    }
+
+    pub fn derived_indicators(&self) -> &[Derived] {
+        &self.derived
+    }
+
+    /// The code meaning "total" for a dimension. Eurostat's applicant type `ASY_APP` (every
+    /// applicant) holds its part `NASY_APP` (first-time applicants), so it is that
+    /// dimension's total.
     pub fn total_code(dimension: &str) -> &'static str {
-        if dimension == "sex" {
-            "T"
-        } else {
-            "TOTAL"
+        match dimension {
+            "sex" => "T",
+            "applicant" => "ASY_APP",
+            _ => "TOTAL",
         }
     }
 }
@@ -381,6 +446,17 @@ mod tests {
         assert_eq!(c.admin_area("AF99").unwrap(), AdminArea::Unlisted("AF99".into()));
         assert!(c.admin_area("Not available").is_err());
         assert!(c.admin_area("QQ12").is_err());
+    }
+
+    #[test]
+    fn derived_indicators_are_read_with_their_formulas() {
+        let c = CodeLists::get();
+        let r = c.derived("recognition_rate").unwrap();
+        assert_eq!((r.kind, r.factor), (DerivedKind::Ratio, 100.0));
+        assert_eq!(r.numerator, vec![vec!["asylum_decisions_positive".to_string()], vec!["asylum_decisions_recognized".into(), "asylum_decisions_other".into()]]);
+        assert_eq!(r.denominator, vec![vec!["asylum_decisions_total".to_string()]]);
+        assert_eq!(c.derived("rate_per_100k").unwrap().factor, 100000.0);
+        assert_eq!(c.derived_indicators().len(), 4);
     }
 
     #[test]

@@ -77,7 +77,8 @@ fn format_value(v: Option<f64>) -> String {
     match v {
         None => String::new(),
         Some(v) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
-        Some(v) => v.to_string(),
+        // Rates and shares: enough digits for any use, none of float noise.
+        Some(v) => format!("{}", (v * 1e6).round() / 1e6),
     }
 }
 
@@ -214,10 +215,12 @@ pub fn table_csv(table: &nansen_model::Table, out: &mut dyn Write) -> io::Result
     let mut w = csv::Writer::from_writer(out);
     let mut header = table.columns.clone();
     header.push("value".into());
+    header.extend(table.extra.iter().cloned());
     w.write_record(&header)?;
     for r in &table.rows {
         let mut rec: Vec<String> = r.key.iter().map(|k| neutralise(k).into_owned()).collect();
         rec.push(format_value(r.value));
+        rec.extend(r.extra.iter().map(|v| format_value(*v)));
         w.write_record(&rec)?;
     }
     w.flush()
@@ -234,9 +237,12 @@ pub fn table_json(table: &nansen_model::Table) -> serde_json::Value {
                 o.insert(c.clone(), k.clone().into());
             }
             o.insert("value".into(), r.value.map(serde_json::Value::from).unwrap_or(serde_json::Value::Null));
+            for (name, v) in table.extra.iter().zip(&r.extra) {
+                o.insert(name.clone(), v.map(serde_json::Value::from).unwrap_or(serde_json::Value::Null));
+            }
             o.insert("flags".into(), r.flags.clone().into());
             serde_json::Value::Object(o)
         })
         .collect();
-    serde_json::json!({ "columns": table.columns, "rows": rows })
+    serde_json::json!({ "columns": table.columns, "extra": table.extra, "rows": rows })
 }

@@ -95,12 +95,17 @@ pub struct Row {
     pub key: Vec<String>,
     pub value: Option<f64>,
     pub flags: String,
+    /// Values of the table's extra columns (changes, comparisons), in their order.
+    pub extra: Vec<Option<f64>>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
+    /// The group-by dimensions, in the order asked.
     pub columns: Vec<String>,
     pub rows: Vec<Row>,
+    /// Names of columns after `value` (empty for a plain query).
+    pub extra: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -452,13 +457,14 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
             key: k.iter().enumerate().map(|(i, c)| bucket_names[i][*c as usize].clone()).collect(),
             value: a.value(q.measure),
             flags: flag_text(a.flags),
+            extra: Vec::new(),
         })
         .collect();
     rows.sort_by(|a, b| a.key.cmp(&b.key));
     if group.is_empty() && rows.is_empty() {
-        rows.push(Row { key: Vec::new(), value: if q.measure == Measure::Count { Some(0.0) } else { None }, flags: String::new() });
+        rows.push(Row { key: Vec::new(), value: if q.measure == Measure::Count { Some(0.0) } else { None }, flags: String::new(), extra: Vec::new() });
     }
-    let mut table = Table { columns: group.iter().map(|&g| cube.dims[g].clone()).collect(), rows };
+    let mut table = Table { columns: group.iter().map(|&g| cube.dims[g].clone()).collect(), rows, extra: Vec::new() };
     if let Some(n) = q.top {
         table = top(table, n, q.measure);
     }
@@ -483,7 +489,7 @@ fn top(mut table: Table, n: usize, measure: Measure) -> Table {
             }
             flags.push_str(&r.flags);
         }
-        table.rows.push(Row { key: vec![OTHERS.to_string(); table.columns.len()], value: acc, flags: flag_text(flag_bits(&flags)) });
+        table.rows.push(Row { key: vec![OTHERS.to_string(); table.columns.len()], value: acc, flags: flag_text(flag_bits(&flags)), extra: Vec::new() });
     }
     table
 }
@@ -551,7 +557,7 @@ mod tests {
         c.push(&["refugees", "2014", "DEU"], Some(100.0), "");
         c.push(&["refugees", "2015", "DEU"], Some(150.0), "p");
         let t = run(&c, &q(&[], "", &["geo"]), CodeLists::get()).unwrap();
-        assert_eq!(t.rows, vec![Row { key: vec!["DEU".into()], value: Some(150.0), flags: "p".into() }]);
+        assert_eq!(t.rows, vec![Row { key: vec!["DEU".into()], value: Some(150.0), flags: "p".into(), extra: vec![] }]);
     }
 
     #[test]

@@ -110,12 +110,41 @@ pub fn document() -> Value {
                     { "name": "measure", "in": "query", "schema": { "type": "string", "enum": ["sum", "count", "min", "max"] }, "example": "sum" },
                     { "name": "frequency", "in": "query", "description": "Group periods at a coarser frequency: flows are summed, stocks take the period's last value", "schema": { "type": "string", "enum": ["month", "quarter", "year"] }, "example": "year" },
                     { "name": "top", "in": "query", "description": "Only the N largest groups, then one OTHERS row", "schema": { "type": "integer", "minimum": 1 }, "example": 10 },
+                    { "name": "rolling", "in": "query", "description": "Each value becomes the sum of its last N periods (needs period in group_by; no value where the window is incomplete)", "schema": { "type": "integer", "minimum": 1 }, "example": 12 },
+                    { "name": "change", "in": "query", "description": "Adds the earlier value, the change and the change in per cent (needs period in group_by)", "schema": { "type": "string", "enum": ["previous", "year"] }, "example": "year" },
+                    { "name": "derived", "in": "query", "description": "A derived indicator from the vocabulary (derived.tsv), with its formula", "schema": { "type": "string", "enum": ["recognition_rate", "rejection_rate", "share_of_total", "rate_per_100k"] }, "example": "recognition_rate" },
+                    { "name": "per_capita", "in": "query", "description": "The population dataset for rate_per_100k, as ORG/SLUG", "schema": { "type": "string" }, "example": "euaa/population" },
                     { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["json", "csv"] }, "example": "json" },
                     { "name": "version", "in": "query", "schema": { "type": "integer" } }
                 ])),
                 "responses": merge(json!({ "200": { "description": "One row per group", "content": {
                     "application/json": { "example": { "columns": ["geo"], "rows": [{ "geo": "DEU", "value": 476510, "flags": "" }] } },
                     "text/csv": { "example": "geo,value\nDEU,476510\n" } } } }), errors(&["400", "401", "403", "404"])) } },
+            "/api/v1/datasets/{org}/{slug}/flows": { "get": {
+                "summary": "Flows from origin (through a transit or route dimension) to destination, as nodes and links for a Sankey diagram",
+                "operationId": "flows",
+                "parameters": merge_params(dataset_params(), json!([
+                    { "name": "where", "in": "query", "schema": { "type": "array", "items": { "type": "string" } }, "style": "form", "explode": true, "example": ["applicant:ASY_APP"] },
+                    { "name": "period", "in": "query", "schema": { "type": "string" }, "example": "2015..2015" },
+                    { "name": "via", "in": "query", "description": "A transit or route dimension", "schema": { "type": "string" }, "example": "route" },
+                    { "name": "version", "in": "query", "schema": { "type": "integer" } }
+                ])),
+                "responses": merge(json!({ "200": { "description": "Nodes and links", "content": { "application/json": { "example": {
+                    "nodes": [{ "id": "origin:SYR", "label": "Syria", "column": 0 }, { "id": "geo:DEU", "label": "Germany", "column": 1 }],
+                    "links": [{ "source": "origin:SYR", "target": "geo:DEU", "value": 158655 }] } } } } }), errors(&["400", "401", "403", "404"])) } },
+            "/api/v1/compare": { "get": {
+                "summary": "The same indicator for the same places and periods from several datasets side by side, with the differences",
+                "operationId": "compareSources",
+                "parameters": [
+                    { "name": "dataset", "in": "query", "required": true, "description": "ORG/SLUG, two or more; the first is the reference", "schema": { "type": "array", "items": { "type": "string" } }, "style": "form", "explode": true, "example": ["euaa/asylum-applicants-monthly", "euaa/unhcr-asylum-applications"] },
+                    { "name": "where", "in": "query", "description": "dim:v1,v2; each dataset keeps the filters on dimensions it has", "schema": { "type": "array", "items": { "type": "string" } }, "style": "form", "explode": true, "example": ["indicator:asylum_applications", "origin:SYR"] },
+                    { "name": "period", "in": "query", "schema": { "type": "string" }, "example": "2010..2015" },
+                    { "name": "group_by", "in": "query", "schema": { "type": "string" }, "example": "geo,period" },
+                    { "name": "frequency", "in": "query", "schema": { "type": "string", "enum": ["month", "quarter", "year"] }, "example": "year" },
+                    { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["json", "csv"] }, "example": "csv" }
+                ],
+                "responses": merge(json!({ "200": { "description": "The first dataset's value, then each other's value, difference and difference in per cent", "content": {
+                    "text/csv": { "example": "geo,period,value,euaa/unhcr-asylum-applications,difference euaa/unhcr-asylum-applications,difference_pct euaa/unhcr-asylum-applications\nDEU,2015,476510,441900,-34610,-7.263226\n" } } } }), errors(&["400", "401", "403", "404"])) } },
             "/api/v1/datasets/{org}/{slug}/export": { "get": { "summary": "Download a version in an export format", "operationId": "exportDataset",
                 "parameters": merge_params(dataset_params(), json!([
                     { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["csv", "hxl", "sdmx-csv", "json", "xlsx", "parquet"] }, "example": "csv" },

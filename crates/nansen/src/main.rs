@@ -52,6 +52,10 @@ enum Command {
     Dataset(DatasetCommand),
     /// Ask a dataset a question.
     Query(QueryArgs),
+    /// Flows from origin (through a transit or route) to destination, for a Sankey diagram.
+    Flows(FlowArgs),
+    /// The same indicator from several datasets side by side, with the differences.
+    Compare(CompareArgs),
     #[command(subcommand)]
     Access(AccessCommand),
     #[command(subcommand)]
@@ -206,6 +210,49 @@ struct QueryArgs {
     /// Only the N largest groups, then one OTHERS row.
     #[arg(long)]
     top: Option<usize>,
+    /// Each value becomes the sum of its last N periods (12 for a rolling year of months).
+    #[arg(long, value_name = "N")]
+    rolling: Option<usize>,
+    /// Add the change on the previous period or on the same period a year earlier.
+    #[arg(long, value_parser = ["previous", "year"])]
+    change: Option<String>,
+    /// A derived indicator: recognition_rate, rejection_rate, share_of_total, rate_per_100k.
+    #[arg(long, value_name = "CODE")]
+    derived: Option<String>,
+    /// The population dataset for rate_per_100k.
+    #[arg(long, value_name = "ORG/SLUG")]
+    per_capita: Option<String>,
+}
+
+#[derive(Args)]
+struct FlowArgs {
+    dataset: String,
+    #[arg(long = "where", value_name = "DIM=V[,V]")]
+    wheres: Vec<String>,
+    #[arg(long, value_name = "FROM..TO")]
+    period: Option<String>,
+    /// A transit or route dimension between origin and destination.
+    #[arg(long, value_name = "DIM")]
+    via: Option<String>,
+    #[arg(long, default_value = "json", value_parser = ["csv", "json"])]
+    format: String,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Two or more datasets holding the same indicator.
+    #[arg(required = true, num_args = 2..)]
+    datasets: Vec<String>,
+    #[arg(long = "where", value_name = "DIM=V[,V]")]
+    wheres: Vec<String>,
+    #[arg(long, value_name = "FROM..TO")]
+    period: Option<String>,
+    #[arg(long, value_name = "DIM[,DIM]")]
+    group_by: Option<String>,
+    #[arg(long)]
+    frequency: Option<String>,
+    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+    format: String,
 }
 
 #[derive(Subcommand)]
@@ -392,7 +439,40 @@ fn run(cli: Cli) -> Result<()> {
             let query = Query::parse(&q.wheres, q.period.as_deref(), q.group_by.as_deref())
                 .and_then(|query| query.with_options(q.measure.as_deref(), q.frequency.as_deref(), q.top))
                 .map_err(|e| fail(e.into(), json))?;
-            let table = app.query(&who, &org, &slug, q.version, &query).map_err(|e| fail(e, json))?;
+            let question = nansen_app::Question {
+                query,
+                rolling: q.rolling,
+                change: q.change.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow!(e))?,
+                derived: q.derived.clone(),
+                per_capita: q.per_capita.clone(),
+            };
+            let table = app.ask(&who, &org, &slug, q.version, &question).map_err(|e| fail(e, json))?;
+            if json {
+                writeln!(out, "{}", nansen_formats::table_json(&table))?;
+            } else {
+                nansen_formats::table_csv(&table, out)?;
+            }
+        }
+        Command::Flows(f) => {
+            let json = f.format == "json";
+            let (org, slug) = split_name(&f.dataset)?;
+            let query = Query::parse(&f.wheres, f.period.as_deref(), None).map_err(|e| fail(e.into(), json))?;
+            let flows = app.flows(&who, &org, &slug, None, &query, f.via.as_deref()).map_err(|e| fail(e, json))?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&flows)?)?;
+            } else {
+                writeln!(out, "source,target,value")?;
+                for l in flows.links {
+                    writeln!(out, "{},{},{}", l.source, l.target, l.value)?;
+                }
+            }
+        }
+        Command::Compare(c) => {
+            let json = c.format == "json";
+            let query = Query::parse(&c.wheres, c.period.as_deref(), c.group_by.as_deref())
+                .and_then(|q| q.with_options(None, c.frequency.as_deref(), None))
+                .map_err(|e| fail(e.into(), json))?;
+            let table = app.compare(&who, &c.datasets, &query).map_err(|e| fail(e, json))?;
             if json {
                 writeln!(out, "{}", nansen_formats::table_json(&table))?;
             } else {

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query as QueryString, RawQuery};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use nansen_app::{DatasetView, ImportReport, ImportRequest};
+use nansen_app::{DatasetView, ImportReport, ImportRequest, Question};
 use nansen_formats::{ExportFormat, Format, Mapping};
 use nansen_model::{Query, Sharing};
 use serde::Deserialize;
@@ -93,29 +93,61 @@ pub async fn import(
     Ok((status, Json(report)))
 }
 
-/// Reads repeated `where=dim:v1,v2` and the other query parameters.
-fn parse_query(raw: &str) -> Result<(Query, Option<String>, Option<i64>), ApiError> {
+/// A query as the API's parameters write it (`where` repeats, one dimension each).
+pub(crate) struct Asked {
+    pub question: Question,
+    pub format: Option<String>,
+    pub version: Option<i64>,
+    pub via: Option<String>,
+    pub datasets: Vec<String>,
+}
+
+/// Reads repeated `where=dim:v1,v2` and the other query parameters; `allowed` names the
+/// parameters beyond the query's own that this route takes.
+pub(crate) fn parse_query(raw: &str, allowed: &[&str]) -> Result<Asked, ApiError> {
     let mut wheres = Vec::new();
-    let (mut period, mut group_by, mut format, mut version) = (None, None, None, None);
-    let (mut measure, mut frequency, mut top) = (None, None, None);
+    let (mut period, mut group_by, mut measure, mut frequency, mut top) = (None, None, None, None, None);
+    let mut asked = Asked { question: Question::default(), format: None, version: None, via: None, datasets: Vec::new() };
     let number = |k: &str, v: &str| v.parse::<i64>().map_err(|_| bad_request(format!("{k} {v:?} is not a number")));
     for (k, v) in form_pairs(raw) {
+        if !["where", "period", "group_by", "format", "frequency"].contains(&k.as_str()) && !allowed.contains(&k.as_str()) {
+            let mut all = vec!["where", "period", "group_by", "frequency", "format"];
+            all.extend_from_slice(allowed);
+            return Err(bad_request(format!("unknown parameter {k:?}: use {}", all.join(", "))));
+        }
         match k.as_str() {
             "where" => wheres.push(v),
             "period" => period = Some(v),
             "group_by" => group_by = Some(v),
-            "format" => format = Some(v),
-            "version" => version = Some(number("version", &v)?),
+            "format" => asked.format = Some(v),
+            "version" => asked.version = Some(number("version", &v)?),
             "measure" => measure = Some(v),
             "frequency" => frequency = Some(v),
             "top" => top = Some(number("top", &v)?.max(0) as usize),
-            other => return Err(bad_request(format!("unknown parameter {other:?}: use where, period, group_by, measure, frequency, top, format, version"))),
+            "rolling" => asked.question.rolling = Some(number("rolling", &v)?.clamp(1, 1000) as usize),
+            "change" => asked.question.change = Some(v.parse().map_err(bad_request)?),
+            "derived" => asked.question.derived = Some(v),
+            "per_capita" => asked.question.per_capita = Some(v),
+            "via" => asked.via = Some(v),
+            _ => asked.datasets.push(v),
         }
     }
-    let q = Query::parse(&wheres, period.as_deref(), group_by.as_deref())
+    asked.question.query = Query::parse(&wheres, period.as_deref(), group_by.as_deref())
         .and_then(|q| q.with_options(measure.as_deref(), frequency.as_deref(), top))
         .map_err(|e| ApiError(e.into()))?;
-    Ok((q, format, version))
+    Ok(asked)
+}
+
+pub(crate) fn table_response(table: &nansen_model::Table, format: Option<&str>) -> Result<Response, ApiError> {
+    match format.unwrap_or("json") {
+        "json" => Ok(Json(nansen_formats::table_json(table)).into_response()),
+        "csv" => {
+            let mut out = Vec::new();
+            nansen_formats::table_csv(table, &mut out).map_err(|e| bad_request(e.to_string()))?;
+            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
+        }
+        other => Err(bad_request(format!("unknown format {other:?}: choose csv or json"))),
+    }
 }
 
 fn form_pairs(raw: &str) -> Vec<(String, String)> {
@@ -152,18 +184,26 @@ fn decode(s: &str) -> String {
 }
 
 pub async fn observations(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
-    let (q, format, version) = parse_query(raw.as_deref().unwrap_or(""))?;
+    let asked = parse_query(raw.as_deref().unwrap_or(""), &["version", "measure", "top", "rolling", "change", "derived", "per_capita"])?;
     let app = state.0.clone();
-    let table = blocking(move || app.query(&who, &org, &slug, version, &q)).await?;
-    match format.as_deref().unwrap_or("json") {
-        "json" => Ok(Json(nansen_formats::table_json(&table)).into_response()),
-        "csv" => {
-            let mut out = Vec::new();
-            nansen_formats::table_csv(&table, &mut out).map_err(|e| bad_request(e.to_string()))?;
-            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
-        }
-        other => Err(bad_request(format!("unknown format {other:?}: choose csv or json"))),
-    }
+    let (question, version) = (asked.question, asked.version);
+    let table = blocking(move || app.ask(&who, &org, &slug, version, &question)).await?;
+    table_response(&table, asked.format.as_deref())
+}
+
+pub async fn flows(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Json<nansen_app::Flows>, ApiError> {
+    let asked = parse_query(raw.as_deref().unwrap_or(""), &["version", "via"])?;
+    let app = state.0.clone();
+    Ok(Json(blocking(move || app.flows(&who, &org, &slug, asked.version, &asked.question.query, asked.via.as_deref())).await?))
+}
+
+/// `GET /api/v1/compare?dataset=ORG/SLUG&dataset=ORG/SLUG&...`
+pub async fn compare(state: AppState, Who(who): Who, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+    let asked = parse_query(raw.as_deref().unwrap_or(""), &["dataset"])?;
+    let app = state.0.clone();
+    let (datasets, query) = (asked.datasets, asked.question.query);
+    let table = blocking(move || app.compare(&who, &datasets, &query)).await?;
+    table_response(&table, asked.format.as_deref())
 }
 
 #[derive(Deserialize)]

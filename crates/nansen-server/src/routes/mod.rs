@@ -60,6 +60,8 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/api/v1/datasets/:org/:slug/versions/:number/redact", post(datasets::redact))
         .route("/api/v1/datasets/:org/:slug/observations", get(datasets::observations))
+        .route("/api/v1/datasets/:org/:slug/flows", get(datasets::flows))
+        .route("/api/v1/compare", get(datasets::compare))
         .route("/api/v1/datasets/:org/:slug/export", get(datasets::export))
         .route("/api/v1/datasets/:org/:slug/sharing", post(datasets::share))
         .route("/api/v1/datasets/:org/:slug/metadata", post(datasets::describe))

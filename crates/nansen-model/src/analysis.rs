@@ -1,0 +1,178 @@
+//! Operations on a query's answer: rolling sums and changes over periods, shares of a total,
+//! ratios of two answers. Each works on a table grouped by `period` (and anything else).
+
+use crate::query::{Row, Table};
+use nansen_codes::Period;
+use std::collections::HashMap;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum AnalysisError {
+    #[error("{0} needs the answer grouped by period: add period to --group-by")]
+    NeedsPeriod(&'static str),
+}
+
+/// The period column's position, and each row's key without it (the series it belongs to).
+fn series(table: &Table, what: &'static str) -> Result<(usize, Vec<Vec<String>>), AnalysisError> {
+    let p = table.columns.iter().position(|c| c == "period").ok_or(AnalysisError::NeedsPeriod(what))?;
+    let keys = table
+        .rows
+        .iter()
+        .map(|r| r.key.iter().enumerate().filter(|(i, _)| *i != p).map(|(_, k)| k.clone()).collect())
+        .collect();
+    Ok((p, keys))
+}
+
+/// Each value replaced by the sum of the last `n` periods of its series (this one included);
+/// no value where any of those periods is missing, so a partial window never passes for a full one.
+pub fn rolling_sum(mut table: Table, n: usize) -> Result<Table, AnalysisError> {
+    let (p, keys) = series(&table, "a rolling sum")?;
+    let index: HashMap<(Vec<String>, String), Option<f64>> =
+        table.rows.iter().zip(&keys).map(|(r, k)| ((k.clone(), r.key[p].clone()), r.value)).collect();
+    for (r, k) in table.rows.iter_mut().zip(&keys) {
+        let mut period = Period::parse(&r.key[p]);
+        let mut sum = Some(0.0);
+        for _ in 0..n {
+            let v = period.and_then(|per| index.get(&(k.clone(), per.to_string())).copied().flatten());
+            sum = match (sum, v) {
+                (Some(s), Some(v)) => Some(s + v),
+                _ => None,
+            };
+            period = period.map(|per| per.previous());
+        }
+        r.value = sum;
+    }
+    Ok(table)
+}
+
+/// Which earlier period a change is measured against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Against {
+    PreviousPeriod,
+    YearEarlier,
+}
+
+impl std::str::FromStr for Against {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "previous" => Ok(Against::PreviousPeriod),
+            "year" => Ok(Against::YearEarlier),
+            _ => Err(format!("unknown change {s:?}: choose previous (the period before) or year (a year earlier)")),
+        }
+    }
+}
+
+/// Adds three columns: the earlier value, the change in numbers and the change in per cent.
+pub fn change(mut table: Table, against: Against) -> Result<Table, AnalysisError> {
+    let (p, keys) = series(&table, "a change")?;
+    let index: HashMap<(Vec<String>, String), Option<f64>> =
+        table.rows.iter().zip(&keys).map(|(r, k)| ((k.clone(), r.key[p].clone()), r.value)).collect();
+    let label = match against {
+        Against::PreviousPeriod => "previous",
+        Against::YearEarlier => "year_earlier",
+    };
+    table.extra.extend([label.to_string(), "change".into(), "change_pct".into()]);
+    for (r, k) in table.rows.iter_mut().zip(&keys) {
+        let earlier = Period::parse(&r.key[p]).map(|per| match against {
+            Against::PreviousPeriod => per.previous(),
+            Against::YearEarlier => per.year_earlier(),
+        });
+        let base = earlier.and_then(|e| index.get(&(k.clone(), e.to_string())).copied().flatten());
+        let diff = r.value.zip(base).map(|(v, b)| v - b);
+        let pct = diff.zip(base).and_then(|(d, b)| (b != 0.0).then_some(d / b * 100.0));
+        r.extra.extend([base, diff, pct]);
+    }
+    Ok(table)
+}
+
+/// Adds a column: each row's share, in per cent, of the total of the rows that share its
+/// values of every group-by dimension except `over` (all rows when `over` is the only one).
+pub fn share(mut table: Table, over: &str) -> Table {
+    let pos = table.columns.iter().position(|c| c == over);
+    let rest = |r: &Row| -> Vec<String> { r.key.iter().enumerate().filter(|(i, _)| Some(*i) != pos).map(|(_, k)| k.clone()).collect() };
+    let mut totals: HashMap<Vec<String>, f64> = HashMap::new();
+    for r in &table.rows {
+        if let Some(v) = r.value {
+            *totals.entry(rest(r)).or_default() += v;
+        }
+    }
+    table.extra.push("share_pct".into());
+    for r in table.rows.iter_mut() {
+        let t = totals.get(&rest(r)).copied().unwrap_or(0.0);
+        let s = r.value.and_then(|v| (t != 0.0).then_some(v / t * 100.0));
+        r.extra.push(s);
+    }
+    table
+}
+
+/// `numerator / denominator * factor`, matching rows on their group-by keys; a row whose
+/// denominator is missing or zero has no value.
+pub fn ratio(numerator: &Table, denominator: &Table, factor: f64) -> Table {
+    let den: HashMap<&Vec<String>, Option<f64>> = denominator.rows.iter().map(|r| (&r.key, r.value)).collect();
+    let rows = numerator
+        .rows
+        .iter()
+        .map(|r| {
+            let d = den.get(&r.key).copied().flatten();
+            let value = r.value.zip(d).and_then(|(n, d)| (d != 0.0).then_some(n / d * factor));
+            let mut flags: Vec<char> = r.flags.chars().chain(denominator.rows.iter().find(|x| x.key == r.key).map(|x| x.flags.clone()).unwrap_or_default().chars()).collect();
+            flags.sort_unstable();
+            flags.dedup();
+            Row { key: r.key.clone(), value, flags: flags.into_iter().collect(), extra: Vec::new() }
+        })
+        .collect();
+    Table { columns: numerator.columns.clone(), rows, extra: Vec::new() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn monthly(values: &[(&str, f64)]) -> Table {
+        Table {
+            columns: vec!["geo".into(), "period".into()],
+            rows: values.iter().map(|(p, v)| Row { key: vec!["DEU".into(), p.to_string()], value: Some(*v), flags: String::new(), extra: vec![] }).collect(),
+            extra: vec![],
+        }
+    }
+
+    #[test]
+    fn a_rolling_sum_needs_its_whole_window() {
+        let months: Vec<(String, f64)> = (1..=14).map(|m| (if m <= 12 { format!("2015-{m:02}") } else { format!("2016-{:02}", m - 12) }, m as f64)).collect();
+        let t = monthly(&months.iter().map(|(p, v)| (p.as_str(), *v)).collect::<Vec<_>>());
+        let r = rolling_sum(t, 12).unwrap();
+        assert_eq!(r.rows[10].value, None, "2015-11 has only 11 months behind it");
+        assert_eq!(r.rows[11].value, Some(78.0));
+        assert_eq!(r.rows[13].value, Some(78.0 - 1.0 - 2.0 + 13.0 + 14.0));
+    }
+
+    #[test]
+    fn changes_on_the_previous_period_and_a_year_earlier_in_numbers_and_per_cent() {
+        let t = monthly(&[("2014-03", 50.0), ("2015-02", 80.0), ("2015-03", 100.0)]);
+        let c = change(t.clone(), Against::PreviousPeriod).unwrap();
+        assert_eq!(c.extra, vec!["previous", "change", "change_pct"]);
+        assert_eq!(c.rows[2].extra, vec![Some(80.0), Some(20.0), Some(25.0)]);
+        assert_eq!(c.rows[0].extra, vec![None, None, None]);
+        let y = change(t, Against::YearEarlier).unwrap();
+        assert_eq!(y.rows[2].extra, vec![Some(50.0), Some(50.0), Some(100.0)]);
+        let no_period = Table { columns: vec!["geo".into()], rows: vec![], extra: vec![] };
+        assert!(change(no_period, Against::YearEarlier).is_err());
+    }
+
+    #[test]
+    fn shares_and_ratios() {
+        let t = Table {
+            columns: vec!["geo".into()],
+            rows: vec![
+                Row { key: vec!["DEU".into()], value: Some(75.0), flags: String::new(), extra: vec![] },
+                Row { key: vec!["FRA".into()], value: Some(25.0), flags: String::new(), extra: vec![] },
+            ],
+            extra: vec![],
+        };
+        assert_eq!(share(t.clone(), "geo").rows[0].extra, vec![Some(75.0)]);
+        let mut den = t.clone();
+        den.rows[1].value = Some(0.0);
+        let r = ratio(&t, &den, 100.0);
+        assert_eq!((r.rows[0].value, r.rows[1].value), (Some(100.0), None));
+    }
+}
