@@ -315,7 +315,26 @@ impl Cube {
             }
         }
         out.extend(upserts);
+        out.compact();
         out
+    }
+
+    /// Drops dictionary entries no observation uses any more, so that a code in a
+    /// dictionary always means the dataset carries it (a total, say).
+    pub fn compact(&mut self) {
+        for col in self.columns.iter_mut().chain(std::iter::once(&mut self.flags)) {
+            let mut used = vec![false; col.dict.len()];
+            for &c in &col.codes {
+                used[c as usize] = true;
+            }
+            if used.iter().all(|u| *u) {
+                continue;
+            }
+            let mut fresh = Column::default();
+            let map: Vec<u32> = col.dict.iter().zip(&used).map(|(d, u)| if *u { fresh.intern(d) } else { u32::MAX }).collect();
+            fresh.codes = col.codes.iter().map(|&c| map[c as usize]).collect();
+            *col = fresh;
+        }
     }
 
     /// A compact byte form: dictionaries, then codes, values and flags, little-endian.
