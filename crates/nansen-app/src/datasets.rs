@@ -167,7 +167,8 @@ impl App {
         };
         let Some(idx) = idx else { return Ok(Arc::new(Cube::new(vec!["indicator".into(), "period".into()]))) };
         let protect = d.sensitive && !matches!(access, Access::Owner(_));
-        let key = (d.id, versions[idx].number, protect);
+        // The threshold is part of the key: another node may change it at any time.
+        let key = (d.id, versions[idx].number, if protect { d.threshold } else { 0 });
         if let Some(c) = self.cubes.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return Ok(c);
         }
@@ -178,7 +179,7 @@ impl App {
     }
 
     fn cached_content(&self, dataset_id: i64, versions: &[VersionRecord], idx: usize) -> Result<Arc<Cube>> {
-        let key = (dataset_id, versions[idx].number, false);
+        let key = (dataset_id, versions[idx].number, 0);
         if let Some(c) = self.cubes.lock().ok().and_then(|c| c.get(&key).cloned()) {
             return Ok(c);
         }
@@ -187,7 +188,7 @@ impl App {
         Ok(c)
     }
 
-    fn remember(&self, key: (i64, i64, bool), cube: Arc<Cube>) {
+    fn remember(&self, key: (i64, i64, i64), cube: Arc<Cube>) {
         if let Ok(mut cache) = self.cubes.lock() {
             // Keep the newest version of each dataset; older ones are rebuilt on demand.
             cache.retain(|k, _| k.0 != key.0 || k.1 >= key.1);
@@ -413,7 +414,7 @@ impl App {
             )?;
             Ok::<_, AppError>((dataset_id, number))
         })?;
-        self.remember((dataset_id, number, false), content);
+        self.remember((dataset_id, number, 0), content);
         report.version = Some(number);
         Ok(report)
     }

@@ -72,8 +72,9 @@ pub enum Need {
     Admin,
 }
 
-/// Cubes of dataset versions, as the query engine reads them; rebuilt from the database.
-type CubeCache = Mutex<HashMap<(i64, i64, bool), Arc<nansen_model::Cube>>>;
+/// Cubes of dataset versions, as the query engine reads them, by dataset id, version number
+/// and disclosure threshold (0: unsuppressed); rebuilt from the database.
+type CubeCache = Mutex<HashMap<(i64, i64, i64), Arc<nansen_model::Cube>>>;
 
 pub struct App {
     store: Store,

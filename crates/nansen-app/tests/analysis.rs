@@ -260,3 +260,25 @@ impl Range for Query {
         self
     }
 }
+
+#[test]
+fn two_nodes_on_one_database_give_the_same_answers() {
+    for t in stores() {
+        let a = setup(&t);
+        let b = App::open(t.dir.path(), t.database_url.as_deref()).unwrap();
+        let total = |app: &App, who: &Caller| app.query(who, "euaa", "decisions", None, &Query { filters: vec![("indicator".into(), vec!["asylum_decisions_total".into()])], ..Query::default() }).map(|t| t.rows[0].value);
+        import(&a, "decisions", DECISIONS, |r| r.share = Some("partners:iom".parse().unwrap()));
+        let op = Caller::operator();
+        assert_eq!(total(&b, &op).unwrap(), Some(1600.0), "{}", t.name);
+        import(&a, "decisions", &DECISIONS.replace("asylum_decisions_total,2015,FRA,SYR,200,", "asylum_decisions_total,2015,FRA,SYR,3,"), |_| {});
+        assert_eq!(total(&b, &op).unwrap(), Some(1403.0), "node b sees the new version");
+        let iom = b.act_as("v@iom.int").unwrap();
+        assert_eq!(total(&b, &iom).unwrap(), Some(1403.0));
+        a.share(&a.act_as("ed@euaa.eu").unwrap(), "euaa", "decisions", "partners:iom".parse().unwrap(), Some(true), Some(5)).unwrap();
+        assert_eq!(total(&b, &iom).unwrap(), Some(1400.0), "{}: node b suppresses the small cell", t.name);
+        a.share(&a.act_as("ed@euaa.eu").unwrap(), "euaa", "decisions", "partners:iom".parse().unwrap(), Some(true), Some(2)).unwrap();
+        assert_eq!(total(&b, &iom).unwrap(), Some(1403.0), "and follows a new threshold");
+        a.share(&a.act_as("ed@euaa.eu").unwrap(), "euaa", "decisions", nansen_model::Sharing::Private, None, None).unwrap();
+        assert!(matches!(total(&b, &iom), Err(AppError::NotFound(_))), "and stops sharing at once");
+    }
+}

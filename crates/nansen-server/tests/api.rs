@@ -159,3 +159,29 @@ fn a_bad_token_is_refused_not_treated_as_anonymous() {
         assert_eq!(call("GET", &format!("{}/api/v1/datasets", s.base), Some(&fresh), None).0, 401);
     }
 }
+
+#[test]
+fn analysis_over_http_changes_flows_and_comparisons() {
+    for s in servers() {
+        let post = |slug: &str, body: &[u8]| call("POST", &format!("{}/api/v1/datasets/euaa/{slug}/versions", s.base), Some(&s.euaa_editor), Some(body));
+        assert_eq!(post("apps", GOOD).0, 201);
+        assert_eq!(post("other", b"indicator,period,geo,origin,value,flags\nasylum_applications,2015-01,DEU,SYR,90,\n").0, 201);
+        let get = |path: &str| call("GET", &format!("{}{path}", s.base), Some(&s.euaa_editor), None);
+        let (code, body) = get("/api/v1/datasets/euaa/apps/observations?where=geo:DEU&group_by=period&change=previous&format=csv");
+        assert_eq!((code, body.as_str()), (200, "period,value,previous,change,change_pct\n2015-01,100,,,\n2015-02,120,100,20,20\n"), "{}", s.t.name);
+        let (code, body) = get("/api/v1/datasets/euaa/apps/observations?group_by=period&frequency=quarter&format=csv");
+        assert_eq!((code, body.as_str()), (200, "period,value\n2015-Q1,240\n"));
+        let (code, body) = get("/api/v1/datasets/euaa/apps/observations?group_by=geo&derived=share_of_total&format=csv");
+        assert_eq!((code, body.as_str()), (200, "geo,value\nDEU,91.666667\nFRA,8.333333\n"));
+        let (code, body) = get("/api/v1/datasets/euaa/apps/flows");
+        assert_eq!(code, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["links"][0], serde_json::json!({ "source": "origin:SYR", "target": "geo:DEU", "value": 220.0 }));
+        assert_eq!(v["nodes"][0]["label"], "Syria");
+        let (code, body) = get("/api/v1/compare?dataset=euaa/apps&dataset=euaa/other&group_by=geo,period&format=csv");
+        assert_eq!(code, 200, "{body}");
+        assert!(body.contains("DEU,2015-01,100,90,-10,-10\n"), "{body}");
+        let (code, _) = call("GET", &format!("{}/api/v1/compare?dataset=euaa/apps&dataset=euaa/other", s.base), Some(&s.bmi), None);
+        assert_eq!(code, 404, "another organisation's comparison finds nothing");
+    }
+}
