@@ -14,7 +14,7 @@ mod parquet_io;
 mod rows;
 mod text;
 
-pub use export::{export, table_csv, table_json, ExportFormat, NEUTRALISE_MARK};
+pub use export::{table_csv, table_json, ExportFormat, NEUTRALISE_MARK};
 pub use harmonise::{Imported, ImportOptions};
 pub use mapping::Mapping;
 
@@ -154,5 +154,5 @@ pub fn read_with_progress(path: &Path, options: &ImportOptions, progress: &mut d
 
 /// The cube's observations written in one of the export formats.
 pub fn write(cube: &Cube, format: ExportFormat, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    export(cube, format, out)
+    export::export(cube, format, out)
 }
