@@ -104,9 +104,11 @@ fn reference(obs: &[Obs], q: &Query) -> Result<Vec<(Vec<String>, Option<f64>)>, 
     let mut out = Vec::new();
     for (k, members) in groups {
         let stock = members[0].key["indicator"] == "refugees";
+        // A stock: each series (all dimensions but the period) at its own latest period.
+        let series_of = |o: &Obs| -> Vec<String> { o.key.iter().filter(|(d, _)| *d != "period").map(|(_, v)| v.clone()).collect() };
+        let end = |o: &Obs| nansen_codes::Period::parse(&o.key["period"]).unwrap().end();
         let chosen: Vec<&&Obs> = if stock && !q.group_by.iter().any(|g| g == "period") {
-            let latest = members.iter().map(|o| nansen_codes::Period::parse(&o.key["period"]).unwrap().end()).max().unwrap();
-            members.iter().filter(|o| nansen_codes::Period::parse(&o.key["period"]).unwrap().end() == latest).collect()
+            members.iter().filter(|o| members.iter().filter(|m| series_of(m) == series_of(o)).all(|m| end(m) <= end(o))).collect()
         } else {
             members.iter().collect()
         };

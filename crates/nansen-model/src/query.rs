@@ -360,14 +360,42 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
             bucket_names.push(cube.columns[g].dict.clone());
         }
     }
-    // A stock takes its value at the latest period within each group (or bucket): keep the
-    // fine period in the key, choose afterwards.
+    // A stock takes, in each series (every dimension but the period), its value at the
+    // series' latest period within the group (or bucket); the group adds up its series. Keep
+    // the series and the fine period in the key, choose afterwards.
     let stocks_involved = is_stock.iter().any(|s| *s);
     let fine_period = period.filter(|_| stocks_involved);
+    let group_parts = parts.len();
     if let Some(p) = fine_period {
+        let with_series = |parts: &mut Vec<KeyPart>| {
+            for (i, col) in cube.columns.iter().enumerate() {
+                if group.contains(&i) || Some(i) == period {
+                    continue;
+                }
+                // Only the codes the filters let through take room in the key.
+                let mut next = 0u32;
+                let bucket: Vec<u32> = (0..col.dict.len())
+                    .map(|c| match &allowed[i] {
+                        Some(mask) if !mask[c] => 0,
+                        _ => {
+                            next += 1;
+                            next - 1
+                        }
+                    })
+                    .collect();
+                parts.push(KeyPart { col: i, bucket, radix: next.max(1) as u64 });
+            }
+        };
+        with_series(&mut parts);
         let n = cube.columns[p].dict.len();
         parts.push(KeyPart { col: p, bucket: (0..n as u32).collect(), radix: n.max(1) as u64 });
+        if parts.iter().try_fold(1u64, |acc, p| acc.checked_mul(p.radix)).is_none_or(|s| s >= u64::MAX / 2) {
+            // Too many series to keep apart: the latest period of the whole group instead.
+            parts.truncate(group_parts);
+            parts.push(KeyPart { col: p, bucket: (0..n as u32).collect(), radix: n.max(1) as u64 });
+        }
     }
+    let series_parts = parts.len().saturating_sub(group_parts + 1);
     let space = parts.iter().try_fold(1u64, |acc, p| acc.checked_mul(p.radix));
     let Some(space) = space.filter(|s| *s < u64::MAX / 2) else {
         return Err(QueryError::TooManyGroups);
@@ -420,18 +448,19 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
         }
         out
     };
-    let mut results: Vec<(Vec<u32>, Acc)> = Vec::new();
+    let results: Vec<(Vec<u32>, Acc)>;
     let seen = std::mem::replace(&mut groups, Groups::Dense(Vec::new())).into_seen();
     if let Some(p) = fine_period {
         let order: Vec<i64> = cube.columns[p].dict.iter().map(|d| Period::parse(d).map(|x| x.end()).unwrap_or(i64::MIN)).collect();
         let ind_pos = ind.and_then(|i| group.iter().position(|&c| c == i));
         let single_stock = indicators_left.first().is_some_and(|c| stock_of(c));
-        let mut by_group: rustc_hash::FxHashMap<Vec<u32>, (i64, Acc, Acc)> = Default::default();
+        // Per group and series: (latest period, its values, everything).
+        let mut by_series: rustc_hash::FxHashMap<Vec<u32>, (i64, Acc, Acc)> = Default::default();
         for (k, acc) in seen {
             let key = decode(k);
-            let (g, fine) = key.split_at(group.len());
-            let e = by_group.entry(g.to_vec()).or_insert((i64::MIN, Acc::EMPTY, Acc::EMPTY));
-            e.2.merge(&acc); // everything, for flows
+            let (gs, fine) = key.split_at(group.len() + series_parts);
+            let e = by_series.entry(gs.to_vec()).or_insert((i64::MIN, Acc::EMPTY, Acc::EMPTY));
+            e.2.merge(&acc);
             let o = order[fine[0] as usize];
             if o > e.0 {
                 e.0 = o;
@@ -440,13 +469,16 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
                 e.1.merge(&acc);
             }
         }
-        for (g, (_, latest, all)) in by_group {
+        let mut by_group: rustc_hash::FxHashMap<Vec<u32>, Acc> = Default::default();
+        for (gs, (_, latest, all)) in by_series {
+            let g = &gs[..group.len()];
             let stock = match ind_pos {
                 Some(pos) => is_stock[cube.columns[group[pos]].dict.iter().position(|d| *d == bucket_names[pos][g[pos] as usize]).unwrap_or(0)],
                 None => single_stock,
             };
-            results.push((g, if stock { latest } else { all }));
+            by_group.entry(g.to_vec()).or_insert(Acc::EMPTY).merge(if stock { &latest } else { &all });
         }
+        results = by_group.into_iter().collect();
     } else {
         results = seen.into_iter().map(|(k, a)| (decode(k), a)).collect();
     }
@@ -593,6 +625,10 @@ mod tests {
             c.push(&["refugees", p, g], Some(v), "");
         }
         let mut quarterly = q(&[], "", &["period", "geo"]);
+        // Per series: FRA's stock in Q1 is its February value, although DEU reported in March.
+        let mut all = q(&[], "", &["period"]);
+        all.frequency = Some(Frequency::Quarter);
+        assert_eq!(values(&run(&c, &all, codes).unwrap()), vec![("2015-Q1".into(), Some(16.0)), ("2015-Q2".into(), Some(30.0))]);
         quarterly.frequency = Some(Frequency::Quarter);
         assert_eq!(
             values(&run(&c, &quarterly, codes).unwrap()),
