@@ -2,7 +2,8 @@
 //!
 //! Every dimension a query neither filters nor groups by is held at its total when the
 //! dataset carries one (`TOTAL`, `T` for sex) and summed over when it does not. Flows are
-//! summed over periods; a stock takes its value at the latest period in the range.
+//! summed over periods; a stock takes, in each series, its value at that series' latest period
+//! in the range (or in each quarter or year at a coarser frequency), and the series are added.
 
 use crate::cube::Cube;
 use nansen_codes::{CodeError, CodeLists, Frequency, IndicatorKind, Period};
