@@ -57,6 +57,11 @@ impl App {
         Ok(Ok(AuditReport { entries: last, head: prev }))
     }
 
+    /// The chain's head now: the last entry's number and hash, for export manifests.
+    pub fn audit_head(&self) -> Result<(i64, String)> {
+        Ok(self.store.audit_head()?)
+    }
+
     /// The audit log as the caller may read it: everything for the operator, entries about
     /// their organisations' datasets for an organisation's admins.
     pub fn audit_log(&self, who: &Caller) -> Result<Vec<AuditEntry>> {

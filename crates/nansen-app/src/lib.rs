@@ -12,7 +12,7 @@ mod identity;
 
 pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
-pub use datasets::{DatasetView, ImportReport, ImportRequest, Metadata, Progress, VersionView};
+pub use datasets::{sha256_hex, DatasetView, ImportReport, ImportRequest, Metadata, Progress, VersionView};
 pub use identity::{generate_password, Caller};
 
 use nansen_model::{dataset_access, Access, Principal, Sharing};

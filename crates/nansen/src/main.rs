@@ -391,8 +391,19 @@ fn run(cli: Cli) -> Result<()> {
                 Some(path) => {
                     let mut buf = Vec::new();
                     app.export(&who, &org, &slug, version, format, &mut buf).map_err(|e| fail(e, false))?;
-                    std::fs::write(&path, buf).with_context(|| format!("cannot write {}", path.display()))?;
-                    eprintln!("wrote {}", path.display());
+                    std::fs::write(&path, &buf).with_context(|| format!("cannot write {}", path.display()))?;
+                    // A manifest beside the file: what it is, its hash, and the audit chain's
+                    // head after this export, kept outside the database.
+                    let (seq, hash) = app.audit_head().map_err(|e| fail(e, false))?;
+                    let manifest = serde_json::json!({
+                        "dataset": dataset, "version": version, "format": format.extension(),
+                        "file": path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                        "sha256": nansen_app::sha256_hex(&buf),
+                        "audit_head": { "entry": seq, "hash": hash },
+                    });
+                    let mpath = PathBuf::from(format!("{}.manifest.json", path.display()));
+                    std::fs::write(&mpath, serde_json::to_string_pretty(&manifest)? + "\n")?;
+                    eprintln!("wrote {} and {}", path.display(), mpath.display());
                 }
                 None => app.export(&who, &org, &slug, version, format, out).map_err(|e| fail(e, false))?,
             }

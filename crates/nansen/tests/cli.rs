@@ -81,6 +81,11 @@ fn tokens_print_only_the_token_and_results_go_to_stdout() {
         assert!(o.stdout.is_empty());
         let o = e.run(&["--as", "a@bmi.de", "query", "euaa/nothing-here"]);
         assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "error: dataset euaa/nothing-here not found", "same words as a dataset that does not exist");
+        let exported = e.dir.path().join("apps.xlsx");
+        e.ok(&["--as", "v@iom.int", "dataset", "export", "euaa/apps", "--format", "xlsx", "-o", exported.to_str().unwrap()]);
+        let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{}.manifest.json", exported.display())).unwrap()).unwrap();
+        assert_eq!(manifest["sha256"].as_str().map(str::len), Some(64));
+        assert!(manifest["audit_head"]["entry"].as_i64().unwrap() > 5, "the manifest carries the audit head: {manifest}");
         let list = e.ok(&["--as", "a@bmi.de", "dataset", "list"]);
         assert!(!list.contains("apps"), "{list}");
         assert!(e.ok(&["audit", "verify"]).starts_with("audit chain intact"));
