@@ -6,7 +6,7 @@
 
 mod period;
 
-pub use period::{parse_range, Frequency, Period};
+pub use period::{civil, parse_range, Frequency, Period};
 
 use std::collections::HashMap;
 use std::sync::OnceLock;

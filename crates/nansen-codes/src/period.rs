@@ -240,7 +240,7 @@ fn days_from_civil(y: i32, m: u8, d: u8) -> i64 {
 }
 
 /// Days since 1970-01-01 as a civil date (Howard Hinnant's civil-from-days).
-fn civil(days: i64) -> (i32, u8, u8) {
+pub fn civil(days: i64) -> (i32, u8, u8) {
     let z = days + 719468;
     let era = z.div_euclid(146097);
     let doe = z - era * 146097;

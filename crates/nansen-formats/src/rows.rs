@@ -288,16 +288,19 @@ fn excel_date(serial: f64) -> String {
     civil_date(serial.floor() as i64 - 25569)
 }
 
-/// Days since 1970-01-01 as `YYYY-MM-DD` (Howard Hinnant's civil-from-days).
+/// Days since 1970-01-01 as `YYYY-MM-DD`.
 pub fn civil_date(days: i64) -> String {
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
+    let (y, m, d) = nansen_codes::civil(days);
     format!("{y:04}-{m:02}-{d:02}")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn spreadsheet_serial_dates_and_days_read_as_iso_dates() {
+        assert_eq!(super::excel_date(42064.0), "2015-03-01");
+        assert_eq!(super::excel_date(42064.75), "2015-03-01", "the time of day is dropped");
+        assert_eq!(super::civil_date(0), "1970-01-01");
+        assert_eq!(super::civil_date(-1), "1969-12-31");
+    }
 }
