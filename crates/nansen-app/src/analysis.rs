@@ -122,7 +122,7 @@ impl App {
                         t.extra.clear();
                         t
                     }
-                    DerivedKind::PerCapita => self.per_capita(who, org, slug, version, q, question.per_capita.as_deref(), d.factor)?,
+                    DerivedKind::PerCapita => self.per_capita(who, (org, slug, version), q, question.per_capita.as_deref(), d.factor)?,
                 }
             }
         };
@@ -138,7 +138,7 @@ impl App {
         Ok(table)
     }
 
-    fn per_capita(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, q: &Query, population: Option<&str>, factor: f64) -> Result<Table> {
+    fn per_capita(&self, who: &Caller, (org, slug, version): (&str, &str, Option<i64>), q: &Query, population: Option<&str>, factor: f64) -> Result<Table> {
         let population = population.ok_or_else(|| AppError::BadRequest("a rate per inhabitant needs the population dataset: --per-capita ORG/SLUG".into()))?;
         let geo = q.group_by.iter().position(|g| g == "geo").ok_or_else(|| AppError::BadRequest("a rate per inhabitant needs the answer grouped by geo".into()))?;
         let period = q.group_by.iter().position(|g| g == "period");

@@ -25,8 +25,8 @@ impl App {
     pub fn verify_audit(&self) -> Result<Result<AuditReport, AuditBroken>> {
         let entries = self.store.audit_entries()?;
         let mut prev = String::new();
-        let mut expected_seq = 1;
-        for e in &entries {
+        for (i, e) in entries.iter().enumerate() {
+            let expected_seq = i as i64 + 1;
             if e.seq != expected_seq {
                 return Ok(Err(AuditBroken { seq: expected_seq, reason: format!("entry {expected_seq} is missing (next is {})", e.seq) }));
             }
@@ -37,7 +37,6 @@ impl App {
                 return Ok(Err(AuditBroken { seq: e.seq, reason: "its content was changed after it was written".into() }));
             }
             prev = e.hash.clone();
-            expected_seq += 1;
         }
         let last = entries.last().map(|e| e.seq).unwrap_or(0);
         let (db_seq, db_hash) = self.store.audit_head()?;

@@ -76,8 +76,12 @@ fn csv_of(obs: &[Obs]) -> String {
     s
 }
 
-/// The meaning of a number (DESIGN section 4), computed the plain way.
-fn reference(obs: &[Obs], q: &Query) -> Result<Vec<(Vec<String>, Option<f64>)>, ()> {
+/// Group keys and values, as a query answers them.
+type Answer = Vec<(Vec<String>, Option<f64>)>;
+
+/// The meaning of a number (DESIGN section 4), computed the plain way; `Err` where several
+/// indicators would be added together.
+fn reference(obs: &[Obs], q: &Query) -> Result<Answer, ()> {
     let total = |d: &str| if d == "sex" { "T" } else { "TOTAL" };
     let dims: Vec<String> = obs.first().map(|o| o.key.keys().cloned().collect()).unwrap_or_default();
     let carries = |d: &str| obs.iter().any(|o| o.key[d] == total(d));
@@ -193,7 +197,7 @@ fn random_queries_over_random_datasets_agree_with_the_plain_computation() {
                 let ours = app.query(&Caller::operator(), "euaa", &slug, None, &q);
                 match (reference(&obs, &q), ours) {
                     (Ok(want), Ok(got)) => {
-                        let got: Vec<(Vec<String>, Option<f64>)> = got.rows.into_iter().map(|r| (r.key, r.value)).collect();
+                        let got: Answer = got.rows.into_iter().map(|r| (r.key, r.value)).collect();
                         assert_eq!(got, want, "{}: case {case}, query {q:?}", t.name);
                         answered += usize::from(got.iter().any(|(_, v)| v.is_some()));
                     }

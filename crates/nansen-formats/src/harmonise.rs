@@ -78,7 +78,7 @@ pub fn read(path: &Path, options: &ImportOptions, progress: &mut dyn FnMut(u64))
     let mut seen = 0u64;
     let count = rows.each(layout.skip, &layout.header, &mut |row, cells| {
         seen += 1;
-        if seen % 100_000 == 0 {
+        if seen.is_multiple_of(100_000) {
             progress(seen);
         }
         engine.row(row, cells)
@@ -258,7 +258,7 @@ impl<'a> Engine<'a> {
     }
 
     fn problem(&mut self, row: u64, column: usize, value: &str, reason: String) -> Result<(), ImportError> {
-        let col = self.layout.header.iter().nth(column).cloned().unwrap_or_default();
+        let col = <[String]>::get(&self.layout.header, column).cloned().unwrap_or_default();
         self.problems.push(Problem::new(row, &col, value, reason));
         if self.problems.len() >= MAX_PROBLEMS {
             return Err(self.refusal());
@@ -359,7 +359,7 @@ impl<'a> Engine<'a> {
     fn row(&mut self, row: u64, cells: &dyn Cells) -> Result<(), ImportError> {
         let layout = self.layout;
         let cell = |i: usize| if layout.unneutralise { crate::export::unneutralise(cells.get(i)) } else { cells.get(i) };
-        let row_flags = layout.roles.iter().position(|r| *r == Role::Flags).map(|i| cell(i)).unwrap_or("");
+        let row_flags = layout.roles.iter().position(|r| *r == Role::Flags).map(cell).unwrap_or("");
         // Values first: a row with nothing to count is not an observation, whatever else it holds.
         let before = self.problems.len();
         let mut values: [(usize, Option<f64>, u32); 32] = [(0, None, 0); 32];

@@ -52,7 +52,7 @@ pub fn container(path: &Path) -> std::io::Result<Container> {
         Container::Ole
     } else if head.starts_with(b"PAR1") {
         Container::Parquet
-    } else if head.iter().skip_while(|b| b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF).next().is_some_and(|b| *b == b'[' || *b == b'{') {
+    } else if head.iter().find(|b| !(b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF)).is_some_and(|b| *b == b'[' || *b == b'{') {
         Container::Json
     } else {
         Container::Text
