@@ -108,14 +108,14 @@ pub fn share(mut table: Table, over: &str) -> Table {
 /// `numerator / denominator * factor`, matching rows on their group-by keys; a row whose
 /// denominator is missing or zero has no value.
 pub fn ratio(numerator: &Table, denominator: &Table, factor: f64) -> Table {
-    let den: HashMap<&Vec<String>, Option<f64>> = denominator.rows.iter().map(|r| (&r.key, r.value)).collect();
+    let den: HashMap<&Vec<String>, &Row> = denominator.rows.iter().map(|r| (&r.key, r)).collect();
     let rows = numerator
         .rows
         .iter()
         .map(|r| {
-            let d = den.get(&r.key).copied().flatten();
-            let value = r.value.zip(d).and_then(|(n, d)| (d != 0.0).then_some(n / d * factor));
-            let mut flags: Vec<char> = r.flags.chars().chain(denominator.rows.iter().find(|x| x.key == r.key).map(|x| x.flags.clone()).unwrap_or_default().chars()).collect();
+            let d = den.get(&r.key);
+            let value = r.value.zip(d.and_then(|d| d.value)).and_then(|(n, d)| (d != 0.0).then_some(n / d * factor));
+            let mut flags: Vec<char> = r.flags.chars().chain(d.map(|d| d.flags.as_str()).unwrap_or("").chars()).collect();
             flags.sort_unstable();
             flags.dedup();
             Row { key: r.key.clone(), value, flags: flags.into_iter().collect(), extra: Vec::new() }
