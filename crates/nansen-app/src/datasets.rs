@@ -1,5 +1,6 @@
 //! Datasets and their versions: import, query, export, sharing, redaction, access requests.
 
+use crate::catalogue::{days_since, Freshness};
 use crate::identity::check_slug;
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_codes::CodeLists;
@@ -61,6 +62,49 @@ pub struct ImportReport {
     pub removed: u64,
     pub warnings: Vec<String>,
     pub dry_run: bool,
+    /// On a dry run, the dimensions and a few of the observations it would add, change and
+    /// remove, to look at before confirming.
+    pub dims: Vec<String>,
+    pub sample: Vec<Change>,
+}
+
+/// One observation an import would add, change or remove.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Change {
+    /// `added`, `changed` or `removed`.
+    pub kind: &'static str,
+    pub key: Vec<String>,
+    pub old: Option<f64>,
+    pub new: Option<f64>,
+}
+
+/// How many of each kind of change a dry run shows.
+const SAMPLE: usize = 10;
+
+/// A few of the changes from `previous` to the new content, of each kind.
+fn sample_changes(previous: Option<&Cube>, upserts: &Cube, removals: &Cube) -> Vec<Change> {
+    let owned = |k: Vec<&str>| k.into_iter().map(String::from).collect::<Vec<_>>();
+    let mut out = Vec::new();
+    let first = (0..upserts.len().min(SAMPLE * 4)).collect::<Vec<_>>();
+    let keys: Vec<Vec<&str>> = first.iter().map(|&r| upserts.key(r)).collect();
+    let old_rows = match previous {
+        Some(p) if p.dims == upserts.dims => p.find(&keys),
+        _ => vec![None; keys.len()],
+    };
+    let (mut added, mut changed) = (0, 0);
+    for (&r, old) in first.iter().zip(old_rows) {
+        let (kind, n) = if old.is_some() { ("changed", &mut changed) } else { ("added", &mut added) };
+        if *n < SAMPLE {
+            *n += 1;
+            out.push(Change { kind, key: owned(upserts.key(r)), old: old.and_then(|o| previous.and_then(|p| p.value(o))), new: upserts.value(r) });
+        }
+    }
+    let gone: Vec<Vec<&str>> = (0..removals.len().min(SAMPLE)).map(|r| removals.key(r)).collect();
+    let old_rows = previous.map(|p| p.find(&gone)).unwrap_or_else(|| vec![None; gone.len()]);
+    for (k, old) in gone.into_iter().zip(old_rows) {
+        out.push(Change { kind: "removed", key: owned(k), old: old.and_then(|o| previous.and_then(|p| p.value(o))), new: None });
+    }
+    out
 }
 
 /// A version as callers see it.
@@ -83,6 +127,9 @@ pub struct DatasetView {
     pub sensitive: bool,
     /// What the caller may do: "owner", "data" or "metadata".
     pub access: String,
+    /// When the latest version landed, and whether that is as often as promised.
+    pub updated_at: Option<String>,
+    pub freshness: Freshness,
     pub versions: Vec<VersionView>,
 }
 
@@ -116,7 +163,11 @@ impl App {
             (_, Ok(Sharing::Partners(_))) => "partners".into(),
             _ => d.sharing.clone(),
         };
+        let versions = self.store.versions(d.id)?;
+        let updated_at = versions.iter().rev().find(|v| v.redacted_at.is_none()).map(|v| v.created_at.clone());
         Ok(DatasetView {
+            freshness: Freshness::of(&d.update_frequency, updated_at.as_deref().and_then(days_since)),
+            updated_at,
             name: format!("{}/{}", d.org, d.slug),
             org: d.org.clone(),
             slug: d.slug.clone(),
@@ -135,7 +186,7 @@ impl App {
                 _ => "metadata",
             }
             .into(),
-            versions: self.store.versions(d.id)?,
+            versions,
         })
     }
 
@@ -240,8 +291,8 @@ impl App {
         })
     }
 
-    /// Reads a file into a new version, all or nothing.
-    pub fn import(&self, who: &Caller, req: &ImportRequest, path: &Path, progress: &dyn Fn(Progress)) -> Result<ImportReport> {
+    /// The dataset an import goes into (none when it creates one), once the caller may.
+    pub(crate) fn import_target(&self, who: &Caller, req: &ImportRequest) -> Result<Option<DatasetRecord>> {
         let existing = self.store.dataset(&req.org, &req.slug)?;
         let dataset = match &existing {
             Some(_) => Some(self.authorize(who, &req.org, &req.slug, Need::Write)?.0),
@@ -269,6 +320,12 @@ impl App {
             }
         }
 
+        Ok(dataset)
+    }
+
+    /// Reads a file into a new version, all or nothing.
+    pub fn import(&self, who: &Caller, req: &ImportRequest, path: &Path, progress: &dyn Fn(Progress)) -> Result<ImportReport> {
+        let dataset = self.import_target(who, req)?;
         let mut options = req.options.clone();
         if options.file_name.is_empty() {
             options.file_name = req.file_name.clone();
@@ -331,8 +388,16 @@ impl App {
             removed,
             warnings: imported.warnings.clone(),
             dry_run: req.dry_run,
+            dims: Vec::new(),
+            sample: Vec::new(),
         };
         if req.dry_run {
+            report.dims = content.dims.clone();
+            report.sample = match &upserts {
+                Some(u) => sample_changes(previous.as_deref(), u, &removals),
+                // Everything is new (or replaces content of other dimensions, which is all removed).
+                None => sample_changes(None, &content, &Cube::new(content.dims.clone())),
+            };
             return Ok(report);
         }
         let to_store: &Cube = upserts.as_ref().unwrap_or(&content);

@@ -4,7 +4,7 @@ use crate::{App, AppError, Result};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use nansen_model::{Membership, Principal, Role};
-use nansen_store::{OrgRecord, StoreError, TokenRecord};
+use nansen_store::{MemberRecord, OrgRecord, StoreError, TokenRecord};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -61,19 +61,145 @@ fn conflict(e: StoreError, what: String) -> AppError {
     }
 }
 
-/// A readable random password for a new account.
-pub fn generate_password() -> String {
-    let mut b = [0u8; 15];
+/// A web session lasts a working day; then the person signs in again.
+pub const SESSION_SECONDS: i64 = 12 * 3600;
+
+fn random_hex(bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
     rand::thread_rng().fill_bytes(&mut b);
     hex::encode(b)
 }
 
+/// A readable random password for a new account.
+pub fn generate_password() -> String {
+    random_hex(15)
+}
+
 impl App {
     fn require_operator(&self, who: &Caller) -> Result<()> {
-        match who.principal {
-            Principal::Operator => Ok(()),
-            _ => Err(AppError::Forbidden("only the operator may do this".into())),
+        if self.is_operator(who)? {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("only a platform operator may do this".into()))
         }
+    }
+
+    /// The command line's operator, or a user the operator made a platform operator.
+    pub fn is_operator(&self, who: &Caller) -> Result<bool> {
+        Ok(match who.principal {
+            Principal::Operator => true,
+            Principal::User { id, .. } => self.store.user(id)?.is_some_and(|u| u.operator),
+            Principal::Anonymous => false,
+        })
+    }
+
+    /// Organisations whose members `who` may manage: all for an operator, else those they administer.
+    pub fn administered_orgs(&self, who: &Caller) -> Result<Vec<OrgRecord>> {
+        let all = self.store.orgs()?;
+        if self.is_operator(who)? {
+            return Ok(all);
+        }
+        Ok(all.into_iter().filter(|o| who.principal.role_in(&o.slug) == Some(Role::Admin)).collect())
+    }
+
+    /// Every organisation, for choosing partners; only to someone signed in.
+    pub fn organisations(&self, who: &Caller) -> Result<Vec<OrgRecord>> {
+        match who.principal {
+            Principal::Anonymous => Err(AppError::Unauthorized),
+            _ => Ok(self.store.orgs()?),
+        }
+    }
+
+    /// Members of the organisations `who` administers.
+    pub fn members(&self, who: &Caller) -> Result<Vec<MemberRecord>> {
+        let orgs: Vec<String> = self.administered_orgs(who)?.into_iter().map(|o| o.slug).collect();
+        if orgs.is_empty() {
+            return Err(AppError::Forbidden("managing members is for administrators".into()));
+        }
+        Ok(self.store.members(Some(&orgs))?)
+    }
+
+    /// Gives `email` a role in `org`, creating the account when it is new. An organisation's
+    /// admins may do this for their organisation. Returns the new account's password, made
+    /// here and shown once.
+    pub fn set_member(&self, who: &Caller, email: &str, org: &str, role: Role) -> Result<Option<String>> {
+        if !self.administered_orgs(who)?.iter().any(|o| o.slug == org) {
+            return Err(AppError::Forbidden(format!("only admins of {org} may change its members")));
+        }
+        let email = email.trim().to_lowercase();
+        let new = self.store.user_by_email(&email)?.is_none();
+        let password = new.then(generate_password);
+        self.add_member(who, &email, org, role, password.as_deref().unwrap_or(""))?;
+        Ok(password)
+    }
+
+    /// Ends `email`'s membership of `org`. An admin may not remove their own admin role, so
+    /// an organisation is never left without one by accident.
+    pub fn remove_member(&self, who: &Caller, email: &str, org: &str) -> Result<()> {
+        let org_rec = self.administered_orgs(who)?.into_iter().find(|o| o.slug == org).ok_or_else(|| AppError::Forbidden(format!("only admins of {org} may change its members")))?;
+        let email = email.trim().to_lowercase();
+        if email == who.label {
+            return Err(AppError::BadRequest("you cannot remove yourself; ask another admin".into()));
+        }
+        let u = self.store.user_by_email(&email)?.ok_or_else(|| AppError::NotFound(format!("member {email} of {org}")))?;
+        let done = self.store.write(|tx| {
+            let done = tx.remove_membership(u.id, org_rec.id)?;
+            if done {
+                tx.audit(&who.label, "membership.remove", &email, &serde_json::json!({ "org": org }).to_string())?;
+            }
+            Ok::<_, StoreError>(done)
+        })?;
+        if done {
+            Ok(())
+        } else {
+            Err(AppError::NotFound(format!("member {email} of {org}")))
+        }
+    }
+
+    /// Makes a user a platform operator (or not); only an operator may.
+    pub fn set_operator(&self, who: &Caller, email: &str, operator: bool) -> Result<()> {
+        self.require_operator(who)?;
+        let email = email.trim().to_lowercase();
+        let u = self.store.user_by_email(&email)?.ok_or_else(|| AppError::NotFound(format!("user {email}")))?;
+        self.store.write(|tx| {
+            tx.set_operator(u.id, operator)?;
+            tx.audit(&who.label, "user.operator", &email, &serde_json::json!({ "operator": operator }).to_string())?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(())
+    }
+
+    /// Signs in and starts a web session. Returns the session's secret (for a cookie, stored
+    /// only as its hash), its form token against cross-site requests, and the caller.
+    pub fn start_session(&self, email: &str, password: &str) -> Result<(String, String, Caller)> {
+        let who = self.sign_in(email, password)?;
+        let id = who.user_id().ok_or(AppError::Unauthorized)?;
+        let secret = random_hex(32);
+        let csrf = random_hex(32);
+        self.store.write(|tx| {
+            tx.insert_session(&token_hash(&secret), id, &csrf, &nansen_store::now_plus(SESSION_SECONDS))?;
+            tx.audit(&who.label, "session.start", &who.label, "{}")?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok((secret, csrf, who))
+    }
+
+    /// The caller of a live session, with its form token.
+    pub fn session(&self, secret: &str) -> Result<(Caller, String)> {
+        let s = self.store.session(&token_hash(secret))?.ok_or(AppError::Unauthorized)?;
+        let u = self.store.user(s.user_id)?.ok_or(AppError::Unauthorized)?;
+        Ok((Caller { principal: self.principal_of(u.id, &u.email)?, label: u.email }, s.csrf))
+    }
+
+    pub fn end_session(&self, secret: &str) -> Result<()> {
+        let label = self.session(secret).map(|(c, _)| c.label).unwrap_or_default();
+        self.store.write(|tx| {
+            if tx.delete_session(&token_hash(secret))? {
+                tx.audit(&label, "session.end", &label, "{}")?;
+            }
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(())
     }
 
     pub fn add_org(&self, who: &Caller, slug: &str, name: &str) -> Result<OrgRecord> {
@@ -96,6 +222,10 @@ impl App {
     /// Creates the user if new (with `password`), and gives them `role` in `org`.
     pub fn add_user(&self, who: &Caller, email: &str, org: &str, role: Role, password: &str) -> Result<()> {
         self.require_operator(who)?;
+        self.add_member(who, email, org, role, password)
+    }
+
+    fn add_member(&self, who: &Caller, email: &str, org: &str, role: Role, password: &str) -> Result<()> {
         let email = email.trim().to_lowercase();
         if !email.contains('@') || email.len() > 254 {
             return Err(AppError::BadRequest(format!("{email:?} is not an e-mail address")));

@@ -7,13 +7,18 @@
 
 mod analysis;
 mod audit;
+mod catalogue;
 mod datasets;
 mod identity;
+mod uploads;
 
 pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
-pub use datasets::{sha256_hex, DatasetView, ImportReport, ImportRequest, Metadata, Progress, VersionView};
-pub use identity::{generate_password, Caller};
+pub use catalogue::{Coverage, Freshness};
+pub use datasets::{sha256_hex, Change, DatasetView, ImportReport, ImportRequest, Metadata, Progress, VersionView};
+pub use uploads::{Upload, UploadState};
+pub use identity::{generate_password, Caller, SESSION_SECONDS};
+pub use nansen_store::{AuditEntry, MemberRecord, OrgRecord, TokenRecord};
 
 use nansen_model::{dataset_access, Access, Principal, Sharing};
 use nansen_store::{DatasetRecord, Store, StoreError};
@@ -79,11 +84,12 @@ type CubeCache = Mutex<HashMap<(i64, i64, i64), Arc<nansen_model::Cube>>>;
 pub struct App {
     store: Store,
     cubes: CubeCache,
+    uploads: uploads::Uploads,
 }
 
 impl App {
     pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<App> {
-        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()) })
+        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()), uploads: Default::default() })
     }
 
     pub fn store(&self) -> &Store {

@@ -35,6 +35,18 @@ impl std::str::FromStr for Frequency {
     }
 }
 
+impl fmt::Display for Frequency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Frequency::Day => "day",
+            Frequency::Week => "week",
+            Frequency::Month => "month",
+            Frequency::Quarter => "quarter",
+            Frequency::Year => "year",
+        })
+    }
+}
+
 const MONTHS: [&str; 12] = [
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december",

@@ -179,6 +179,29 @@ impl Cube {
         self.flags.codes.push(flag);
     }
 
+    /// The rows holding each of these keys (in `dims` order), found in one pass; for a few
+    /// keys, such as the sample of a difference shown before an import is confirmed.
+    pub fn find(&self, keys: &[Vec<&str>]) -> Vec<Option<usize>> {
+        let wanted: Vec<Option<Vec<u32>>> = keys
+            .iter()
+            .map(|k| k.iter().zip(&self.columns).map(|(v, c)| c.lookup(v)).collect::<Option<Vec<u32>>>())
+            .collect();
+        let mut found = vec![None; keys.len()];
+        if wanted.iter().all(Option::is_none) {
+            return found;
+        }
+        for row in 0..self.len() {
+            for (i, w) in wanted.iter().enumerate() {
+                if let Some(codes) = w {
+                    if found[i].is_none() && codes.iter().zip(&self.columns).all(|(&c, col)| col.codes[row] == c) {
+                        found[i] = Some(row);
+                    }
+                }
+            }
+        }
+        found
+    }
+
     pub fn key(&self, row: usize) -> Vec<&str> {
         self.columns.iter().map(|c| c.get(row)).collect()
     }

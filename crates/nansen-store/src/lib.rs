@@ -28,6 +28,16 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+fn user_from(r: &Row) -> UserRecord {
+    UserRecord { id: r.int(0), email: r.text(1), password_hash: r.text(2), operator: r.int(3) != 0 }
+}
+
+/// The time `seconds` from now, in the same form as [`now`] (so the two compare as text).
+pub fn now_plus(seconds: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds);
+    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
 pub fn now() -> String {
     let t = time::OffsetDateTime::now_utc();
     t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
@@ -45,6 +55,24 @@ pub struct UserRecord {
     pub id: i64,
     pub email: String,
     pub password_hash: String,
+    /// A platform operator: may add organisations and users of any organisation.
+    pub operator: bool,
+}
+
+/// A member of an organisation, as its administrators see them.
+#[derive(Clone, Debug)]
+pub struct MemberRecord {
+    pub user_id: i64,
+    pub email: String,
+    pub org: String,
+    pub role: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct SessionRecord {
+    pub user_id: i64,
+    pub csrf: String,
+    pub expires_at: String,
 }
 
 #[derive(Clone, Debug)]
@@ -240,6 +268,29 @@ impl Tx<'_> {
             &[email.into(), password_hash.into(), now().into()],
         )?;
         Ok(r[0].int(0))
+    }
+
+    pub fn insert_session(&mut self, id_hash: &str, user_id: i64, csrf: &str, expires_at: &str) -> Result<()> {
+        // Expired sessions go whenever a new one starts.
+        self.conn.execute("DELETE FROM sessions WHERE expires_at <= ?", &[now().into()])?;
+        self.conn.execute(
+            "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            &[id_hash.into(), user_id.into(), csrf.into(), now().into(), expires_at.into()],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_session(&mut self, id_hash: &str) -> Result<bool> {
+        Ok(self.conn.execute("DELETE FROM sessions WHERE id_hash = ?", &[id_hash.into()])? == 1)
+    }
+
+    pub fn set_operator(&mut self, user_id: i64, operator: bool) -> Result<()> {
+        self.conn.execute("UPDATE users SET operator = ? WHERE id = ?", &[(operator as i64).into(), user_id.into()])?;
+        Ok(())
+    }
+
+    pub fn remove_membership(&mut self, user_id: i64, org_id: i64) -> Result<bool> {
+        Ok(self.conn.execute("DELETE FROM memberships WHERE user_id = ? AND org_id = ?", &[user_id.into(), org_id.into()])? == 1)
     }
 
     pub fn set_membership(&mut self, user_id: i64, org_id: i64, role: &str) -> Result<()> {
@@ -462,16 +513,37 @@ impl Store {
 
     pub fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
         Ok(self
-            .query("SELECT id, email, password_hash FROM users WHERE email = ?", &[email.into()])?
+            .query("SELECT id, email, password_hash, operator FROM users WHERE email = ?", &[email.into()])?
             .first()
-            .map(|r| UserRecord { id: r.int(0), email: r.text(1), password_hash: r.text(2) }))
+            .map(user_from))
     }
 
     pub fn user(&self, id: i64) -> Result<Option<UserRecord>> {
         Ok(self
-            .query("SELECT id, email, password_hash FROM users WHERE id = ?", &[id.into()])?
+            .query("SELECT id, email, password_hash, operator FROM users WHERE id = ?", &[id.into()])?
             .first()
-            .map(|r| UserRecord { id: r.int(0), email: r.text(1), password_hash: r.text(2) }))
+            .map(user_from))
+    }
+
+    /// Members of the given organisations (all when `orgs` is none), by organisation and e-mail.
+    pub fn members(&self, orgs: Option<&[String]>) -> Result<Vec<MemberRecord>> {
+        let rows = self.query(
+            "SELECT u.id, u.email, o.slug, m.role FROM memberships m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = m.org_id ORDER BY o.slug, u.email",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| MemberRecord { user_id: r.int(0), email: r.text(1), org: r.text(2), role: r.text(3) })
+            .filter(|m| orgs.is_none_or(|o| o.contains(&m.org)))
+            .collect())
+    }
+
+    /// The live session with this hash.
+    pub fn session(&self, id_hash: &str) -> Result<Option<SessionRecord>> {
+        Ok(self
+            .query("SELECT user_id, csrf, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?", &[id_hash.into(), now().into()])?
+            .first()
+            .map(|r| SessionRecord { user_id: r.int(0), csrf: r.text(1), expires_at: r.text(2) }))
     }
 
     /// `(org slug, role)` for each organisation a user belongs to.

@@ -107,6 +107,18 @@ CREATE TABLE audit_head (
 );
 INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '');
 "#,
+    // 2: web sessions (stored, so every node knows them and a restart keeps them) and the
+    // platform operators who may add organisations from the web.
+    r#"
+CREATE TABLE sessions (
+    id_hash TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    csrf TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+ALTER TABLE users ADD COLUMN operator BIGINT NOT NULL DEFAULT 0;
+"#,
 ];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {
