@@ -32,6 +32,5 @@ const round = (c) => (typeof c[0] === "number" ? [Math.round(c[0] * 100) / 100, 
 for (const f of world.features) f.geometry.coordinates = round(f.geometry.coordinates);
 writeFileSync(new URL("world.json", dist), JSON.stringify(world));
 
-copyFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), new URL("axe.min.js", dist));
 copyFileSync(new URL("./node_modules/world-atlas/LICENSE", import.meta.url), new URL("world-atlas.LICENSE.txt", dist));
-console.log("web/dist: app.js, world.json, axe.min.js");
+console.log("web/dist: app.js, world.json");

@@ -67,7 +67,7 @@ impl Freshness {
 }
 
 /// Whole days from an RFC 3339 time to now; none if it does not read.
-pub(crate) fn days_since(rfc3339: &str) -> Option<i64> {
+pub fn days_since(rfc3339: &str) -> Option<i64> {
     let t = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).ok()?;
     Some((time::OffsetDateTime::now_utc() - t).whole_days())
 }

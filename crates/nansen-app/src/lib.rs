@@ -14,11 +14,14 @@ mod uploads;
 
 pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
-pub use catalogue::{Coverage, Freshness};
+pub use catalogue::{days_since, Coverage, Freshness};
 pub use datasets::{sha256_hex, Change, DatasetView, ImportReport, ImportRequest, Metadata, Progress, VersionView};
 pub use uploads::{Upload, UploadState};
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
-pub use nansen_store::{AuditEntry, MemberRecord, OrgRecord, TokenRecord};
+pub use nansen_store::{AccessRequestRecord, AuditEntry, MemberRecord, OrgRecord, TokenRecord};
+
+/// An access request and the dataset (`ORG/SLUG`) it asks for.
+pub type AccessRequestView = (String, AccessRequestRecord);
 
 use nansen_model::{dataset_access, Access, Principal, Sharing};
 use nansen_store::{DatasetRecord, Store, StoreError};

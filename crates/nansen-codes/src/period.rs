@@ -180,6 +180,23 @@ impl Period {
         }
     }
 
+    /// The period just after this one, at the same frequency.
+    pub fn next(&self) -> Period {
+        match *self {
+            Period::Year(y) => Period::Year(y + 1),
+            Period::Quarter(y, 4) => Period::Quarter(y + 1, 1),
+            Period::Quarter(y, q) => Period::Quarter(y, q + 1),
+            Period::Month(y, 12) => Period::Month(y + 1, 1),
+            Period::Month(y, m) => Period::Month(y, m + 1),
+            Period::Week(y, w) if w >= weeks_in_year(y) => Period::Week(y + 1, 1),
+            Period::Week(y, w) => Period::Week(y, w + 1),
+            Period::Day(..) => {
+                let (y, m, d) = civil(self.end() + 1);
+                Period::Day(y, m, d)
+            }
+        }
+    }
+
     /// The period just before this one, at the same frequency.
     pub fn previous(&self) -> Period {
         match *self {
@@ -308,6 +325,10 @@ mod tests {
         assert_eq!(p("2015-01").previous(), p("2014-12"));
         assert_eq!(p("2016-03-01").previous(), p("2016-02-29"));
         assert_eq!(p("2016-W01").previous(), p("2015-W53"));
+        for s in ["2015", "2015-Q4", "2014-12", "2016-02-29", "2015-W53", "2015-06-30"] {
+            assert_eq!(p(s).next().previous(), p(s), "next then previous of {s}");
+        }
+        assert_eq!(p("2015-W53").next(), p("2016-W01"));
         assert_eq!(p("2016-Q1").year_earlier(), p("2015-Q1"));
     }
 

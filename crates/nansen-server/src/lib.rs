@@ -24,7 +24,7 @@ pub fn router(app: Arc<App>) -> Router {
 pub async fn serve(app: Arc<App>, bind: &str, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     ready(listener.local_addr()?);
-    axum::serve(listener, router(app)).with_graceful_shutdown(async {
+    axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await

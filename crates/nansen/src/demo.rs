@@ -136,6 +136,9 @@ const DATASETS: &[DemoDataset] = &[
     },
 ];
 
+/// The demo's platform operator (EUAA hosts the platform in the demo).
+const OPERATOR: &str = "admin@euaa.demo";
+
 const USERS: &[(&str, &str, Role)] = &[
     ("admin@euaa.demo", "euaa", Role::Admin),
     ("analyst@euaa.demo", "euaa", Role::Analyst),
@@ -168,6 +171,9 @@ pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, S
     let password = nansen_app::generate_password();
     for (email, org, role) in USERS {
         app.add_user(&op, email, org, *role, &password)?;
+        if *email == OPERATOR {
+            app.set_operator(&op, email, true)?;
+        }
     }
     let files = data_dir.join("demo-files");
     std::fs::create_dir_all(&files)?;

@@ -82,6 +82,9 @@ enum UserCommand {
         org: String,
         #[arg(long, value_parser = ["admin", "editor", "analyst", "viewer"])]
         role: String,
+        /// Also make the user a platform operator (adds organisations and members of any).
+        #[arg(long)]
+        operator: bool,
     },
 }
 
@@ -362,7 +365,7 @@ fn run(cli: Cli) -> Result<()> {
             app.add_org(&who, &slug, &name).map_err(|e| fail(e, false))?;
             eprintln!("added organisation {slug}");
         }
-        Command::User(UserCommand::Add { email, org, role }) => {
+        Command::User(UserCommand::Add { email, org, role, operator }) => {
             let role: Role = role.parse().map_err(|e: String| anyhow!(e))?;
             let stdin = std::io::stdin();
             let (password, generated) = if stdin.is_terminal() {
@@ -374,6 +377,9 @@ fn run(cli: Cli) -> Result<()> {
                 (first, false)
             };
             app.add_user(&who, &email, &org, role, &password).map_err(|e| fail(e, false))?;
+            if operator {
+                app.set_operator(&who, &email, true).map_err(|e| fail(e, false))?;
+            }
             if generated {
                 writeln!(out, "{password}")?;
             }

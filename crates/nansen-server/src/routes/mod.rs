@@ -49,7 +49,6 @@ impl FromRequestParts<Arc<App>> for Who {
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
-        .route("/", get(health::home))
         .route("/api/v1/health", get(health::health))
         .route("/api/v1/openapi.json", get(health::openapi))
         .route("/api/v1/datasets", get(datasets::list))
@@ -72,6 +71,18 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/audit/verify", get(audit::verify))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/:id/revoke", post(tokens::revoke))
-        .fallback(|| async { ApiError(AppError::NotFound("this address".into())) })
-        .with_state(app)
+        .with_state(app.clone())
+        .merge(nansen_web::router(app))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn(nansen_web::security_headers))
+}
+
+/// An unknown address: JSON under the API, a page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        ApiError(AppError::NotFound("this address".into())).into_response()
+    } else {
+        nansen_web::not_found_page().await
+    }
 }

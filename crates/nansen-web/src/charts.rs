@@ -1,0 +1,106 @@
+//! Charts as data for the page script, each in a figure with a caption and a text
+//! alternative; the table behind every chart is on the page as well.
+
+use crate::layout::{json_data, number};
+use maud::{html, Markup};
+use serde_json::{json, Value};
+
+pub struct Series {
+    pub name: String,
+    pub values: Vec<Option<f64>>,
+}
+
+/// A figure the page script draws into; without the script, the caption and the text
+/// alternative are what shows.
+pub fn figure(id: &str, caption: &str, spec: Value, summary: &str) -> Markup {
+    html! {
+        figure.chart #(id) data-chart=(format!("{id}-data")) {
+            div.canvas role="img" aria-label=(summary) {}
+            figcaption {
+                (caption)
+                @if !crate::assets::charts_built() { " (this build has no chart bundle: run npm run build in web/, then build again)" }
+            }
+            (json_data(&format!("{id}-data"), &spec))
+        }
+    }
+}
+
+fn describe_max(kind: &str, categories: &[String], series: &[Series]) -> String {
+    let best = series
+        .iter()
+        .flat_map(|s| s.values.iter().enumerate().filter_map(move |(i, v)| v.map(|v| (v, &s.name, i))))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).take(6).collect();
+    let mut text = format!("{kind} of {}", names.join(", "));
+    if series.len() > 6 {
+        text.push_str(&format!(" and {} more", series.len() - 6));
+    }
+    if let (Some(first), Some(last)) = (categories.first(), categories.last()) {
+        text.push_str(&format!(", {first} to {last}"));
+    }
+    if let Some((v, name, i)) = best {
+        text.push_str(&format!("; highest: {} for {name} in {}", number(Some(v)), categories.get(i).map(String::as_str).unwrap_or("")));
+    }
+    text.push_str(". The table below holds every value.");
+    text
+}
+
+pub fn line(id: &str, caption: &str, periods: &[String], series: &[Series]) -> Markup {
+    let spec = json!({
+        "kind": "line",
+        "x": periods,
+        "series": series.iter().map(|s| json!({ "name": s.name, "data": s.values })).collect::<Vec<_>>(),
+    });
+    figure(id, caption, spec, &describe_max("Line chart", periods, series))
+}
+
+pub fn bar(id: &str, caption: &str, categories: &[String], series: &[Series]) -> Markup {
+    let spec = json!({
+        "kind": "bar",
+        "x": categories,
+        "series": series.iter().map(|s| json!({ "name": s.name, "data": s.values })).collect::<Vec<_>>(),
+    });
+    figure(id, caption, spec, &describe_max("Bar chart", categories, series))
+}
+
+/// A choropleth of values by ISO alpha-3 code, on the world or zoomed to Europe.
+pub fn map(id: &str, caption: &str, region: &str, values: &[(String, String, f64)]) -> Markup {
+    let spec = json!({
+        "kind": "map",
+        "region": region,
+        "data": values.iter().map(|(code, name, v)| json!({ "name": code, "label": name, "value": v })).collect::<Vec<_>>(),
+    });
+    let top: Vec<String> = {
+        let mut v: Vec<&(String, String, f64)> = values.iter().collect();
+        v.sort_by(|a, b| b.2.total_cmp(&a.2));
+        v.iter().take(5).map(|(_, n, x)| format!("{n} {}", number(Some(*x)))).collect()
+    };
+    let summary = format!(
+        "Map of {} places coloured by value{}. The table below holds every value.",
+        values.len(),
+        if top.is_empty() { String::new() } else { format!("; highest: {}", top.join(", ")) }
+    );
+    figure(id, caption, spec, &summary)
+}
+
+pub struct FlowNode {
+    pub id: String,
+    pub label: String,
+}
+
+pub fn sankey(id: &str, caption: &str, nodes: &[FlowNode], links: &[(String, String, f64)]) -> Markup {
+    let spec = json!({
+        "kind": "sankey",
+        "nodes": nodes.iter().map(|n| json!({ "name": n.id, "label": n.label })).collect::<Vec<_>>(),
+        "links": links.iter().map(|(s, t, v)| json!({ "source": s, "target": t, "value": v })).collect::<Vec<_>>(),
+    });
+    let label = |id: &str| nodes.iter().find(|n| n.id == id).map(|n| n.label.clone()).unwrap_or_else(|| id.to_string());
+    let mut biggest: Vec<&(String, String, f64)> = links.iter().collect();
+    biggest.sort_by(|a, b| b.2.total_cmp(&a.2));
+    let summary = format!(
+        "Flow diagram from origins to destinations, {} links; largest: {}. The table below holds every flow.",
+        links.len(),
+        biggest.iter().take(3).map(|(s, t, v)| format!("{} to {} {}", label(s), label(t), number(Some(*v)))).collect::<Vec<_>>().join("; ")
+    );
+    figure(id, caption, spec, &summary)
+}

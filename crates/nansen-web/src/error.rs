@@ -1,0 +1,70 @@
+//! What a page says when something is wrong: the same words the API uses, as a page.
+
+use crate::layout;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use maud::html;
+use nansen_app::AppError;
+
+#[derive(Debug)]
+pub enum WebError {
+    App(AppError),
+    /// Not signed in: go to the sign-in page, then back to this address.
+    SignIn(String),
+    /// A form that cannot be taken (bad or missing fields, an expired form token).
+    Form(String),
+    /// Too many failed sign-ins; minutes to wait.
+    TooMany(u64),
+}
+
+impl From<AppError> for WebError {
+    fn from(e: AppError) -> WebError {
+        WebError::App(e)
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match self {
+            WebError::SignIn(back) => {
+                let to = format!("/sign-in?{}", serde_urlencoded::to_string([("next", back.as_str())]).unwrap_or_default());
+                return (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response();
+            }
+            WebError::Form(m) => (StatusCode::BAD_REQUEST, "This form cannot be taken", m),
+            WebError::TooMany(min) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "Too many attempts",
+                format!("Too many failed sign-ins. Try again in {min} minute{}.", if min == 1 { "" } else { "s" }),
+            ),
+            WebError::App(e) => {
+                let status = match &e {
+                    AppError::NotFound(_) => StatusCode::NOT_FOUND,
+                    AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+                    AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+                    AppError::Conflict(_) => StatusCode::CONFLICT,
+                    AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                let title = match status {
+                    StatusCode::NOT_FOUND => "Not found",
+                    StatusCode::FORBIDDEN => "Not allowed",
+                    StatusCode::UNAUTHORIZED => "Sign in first",
+                    StatusCode::INTERNAL_SERVER_ERROR => "Something went wrong",
+                    _ => "This cannot be done",
+                };
+                (status, title, e.to_string())
+            }
+        };
+        let body = html! {
+            h1 { (title) }
+            p.error role="alert" { (message) }
+            p { a href="/" { "Back to the catalogue" } }
+        };
+        (status, layout::bare(title, body)).into_response()
+    }
+}
+
+/// The page for an address that is not there.
+pub async fn not_found_page() -> Response {
+    WebError::App(AppError::NotFound("this address".into())).into_response()
+}

@@ -1,0 +1,78 @@
+//! The web interface. Pages are rendered on the server and read without JavaScript; the
+//! bundled script only draws charts and maps from data already in the page, and shows
+//! upload progress. Every page asks the application layer, which alone decides who may see
+//! what: a page knows nothing a handler of the API would not.
+
+mod assets;
+mod charts;
+mod error;
+mod layout;
+mod pages;
+mod session;
+
+use axum::extract::Request;
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::Router;
+use nansen_app::App;
+use std::sync::Arc;
+
+pub use error::not_found_page;
+
+/// What every page handler shares.
+pub struct Web {
+    pub app: Arc<App>,
+    pub limiter: session::SignInLimiter,
+}
+
+pub type WebState = axum::extract::State<Arc<Web>>;
+
+/// The pages and their assets, over one application.
+pub fn router(app: Arc<App>) -> Router {
+    let web = Arc::new(Web { app, limiter: Default::default() });
+    Router::new()
+        .route("/", get(pages::catalogue::page))
+        .route("/sign-in", get(pages::account::sign_in_page).post(pages::account::sign_in))
+        .route("/sign-out", post(pages::account::sign_out))
+        .route("/account", get(pages::account::page))
+        .route("/account/tokens", post(pages::account::create_token))
+        .route("/account/tokens/:id/revoke", post(pages::account::revoke_token))
+        .route("/datasets/:org/:slug", get(pages::dataset::page))
+        .route("/datasets/:org/:slug/download", get(pages::dataset::download))
+        .route("/datasets/:org/:slug/sharing", post(pages::dataset::share))
+        .route("/datasets/:org/:slug/access-request", post(pages::dataset::request_access))
+        .route("/upload", get(pages::upload::form).post(pages::upload::stage).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/uploads/:id", get(pages::upload::show))
+        .route("/uploads/:id/confirm", post(pages::upload::confirm))
+        .route("/uploads/:id/discard", post(pages::upload::discard))
+        .route("/explore", get(pages::explore::page))
+        .route("/explore/download", get(pages::explore::download))
+        .route("/admin", get(pages::admin::page))
+        .route("/admin/organisations", post(pages::admin::add_org))
+        .route("/admin/members", post(pages::admin::set_member))
+        .route("/admin/members/remove", post(pages::admin::remove_member))
+        .route("/admin/access-requests/:id", post(pages::admin::decide))
+        .route("/admin/audit", get(pages::admin::audit))
+        .route("/assets/:name", get(assets::serve))
+        .with_state(web)
+}
+
+/// Headers every response carries: nothing runs or loads from anywhere but this server,
+/// nothing frames it, and no page tells another site where the person came from.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+             form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    res
+}

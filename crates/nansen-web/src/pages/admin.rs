@@ -1,0 +1,283 @@
+//! Administration: organisations, members and their roles, access requests waiting for a
+//! decision, and the audit log with the result of verifying its chain.
+
+use super::{blocking, see_other};
+use crate::error::WebError;
+use crate::layout::{self, csrf, when, Section};
+use crate::session::Viewer;
+use crate::WebState;
+use axum::extract::{Path, Query};
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use maud::{html, Markup};
+use nansen_app::{AccessRequestView, AuditEntry, MemberRecord, OrgRecord};
+use nansen_model::Role;
+use serde::Deserialize;
+
+struct Overview {
+    orgs: Vec<OrgRecord>,
+    administered: Vec<OrgRecord>,
+    members: Vec<MemberRecord>,
+    requests: Vec<AccessRequestView>,
+}
+
+const ROLES: [&str; 4] = ["viewer", "analyst", "editor", "admin"];
+
+async fn overview(web: &WebState, viewer: &Viewer, notice: Option<Markup>) -> Result<Response, WebError> {
+    viewer.require("/admin")?;
+    let who = viewer.who.clone();
+    let o = blocking(&web.app, move |app| {
+        let administered = app.administered_orgs(&who)?;
+        if administered.is_empty() {
+            return Err(nansen_app::AppError::Forbidden("administration is for administrators of an organisation".into()));
+        }
+        Ok(Overview { orgs: app.organisations(&who)?, members: app.members(&who)?, requests: app.access_requests(&who)?, administered })
+    })
+    .await?;
+    let me = viewer.email().to_string();
+    let pending: Vec<&AccessRequestView> = o.requests.iter().filter(|(_, r)| r.status == "pending" && r.user_email != me).collect();
+    let decided: Vec<&AccessRequestView> = o.requests.iter().filter(|(_, r)| r.status != "pending").collect();
+    let body = html! {
+        h1 { "Administration" }
+        @if let Some(n) = notice { (n) }
+        nav aria-label="Administration" { ul.inline {
+            li { a href="#requests" { "Access requests (" (pending.len()) ")" } }
+            li { a href="#members" { "Members" } }
+            li { a href="#organisations" { "Organisations" } }
+            li { a href="/admin/audit" { "Audit log" } }
+        } }
+        section aria-labelledby="requests" {
+            h2 #requests { "Access requests waiting for a decision" }
+            @if pending.is_empty() { p { "None waiting." } } @else {
+                @for (name, r) in &pending {
+                    article.request {
+                        h3 { (r.org) " asks for " a href=(format!("/datasets/{name}")) { (name) } }
+                        p { "By " (r.user_email) ", " (when(&r.created_at)) ": “" (r.reason) "”" }
+                        form.row method="post" action=(format!("/admin/access-requests/{}", r.id)) {
+                            (csrf(viewer))
+                            label for=(format!("note-{}", r.id)) { "Note to the requester" }
+                            input id=(format!("note-{}", r.id)) type="text" name="note";
+                            button type="submit" name="decision" value="approve" { "Approve" }
+                            button.secondary type="submit" name="decision" value="refuse" { "Refuse" }
+                        }
+                    }
+                }
+            }
+            @if !decided.is_empty() {
+                details {
+                    summary { "Decided requests (" (decided.len()) ")" }
+                    table {
+                        caption { "Decided access requests" }
+                        thead { tr { th scope="col" { "Dataset" } th scope="col" { "Organisation" } th scope="col" { "Asked by" } th scope="col" { "Decision" } th scope="col" { "By" } } }
+                        tbody { @for (name, r) in &decided { tr { td { (name) } td { (r.org) } td { (r.user_email) } td { (r.status) } td { (r.decided_by.as_deref().unwrap_or("")) } } } }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="members" {
+            h2 #members { "Members and roles" }
+            div.table-wrap tabindex="0" role="region" aria-label="Members" {
+                table {
+                    caption { "Members of the organisations you administer" }
+                    thead { tr { th scope="col" { "E-mail" } th scope="col" { "Organisation" } th scope="col" { "Role" } th scope="col" { "Remove" } } }
+                    tbody {
+                        @for (i, m) in o.members.iter().enumerate() {
+                            tr {
+                                td { (m.email) }
+                                td { (m.org) }
+                                td {
+                                    form.inline method="post" action="/admin/members" {
+                                        (csrf(viewer))
+                                        input type="hidden" name="email" value=(m.email);
+                                        input type="hidden" name="org" value=(m.org);
+                                        label.visually-hidden for=(format!("role-{i}")) { "Role of " (m.email) " in " (m.org) }
+                                        select id=(format!("role-{i}")) name="role" {
+                                            @for r in ROLES { option value=(r) selected[m.role == r] { (r) } }
+                                        }
+                                        button type="submit" aria-label=(format!("Save the role of {} in {}", m.email, m.org)) { "Save" }
+                                    }
+                                }
+                                td {
+                                    @if m.email != me {
+                                        form.inline method="post" action="/admin/members/remove" {
+                                            (csrf(viewer))
+                                            input type="hidden" name="email" value=(m.email);
+                                            input type="hidden" name="org" value=(m.org);
+                                            button.secondary type="submit" aria-label=(format!("Remove {} from {}", m.email, m.org)) { "Remove" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 { "Add a member" }
+            form.row method="post" action="/admin/members" {
+                (csrf(viewer))
+                label for="m-email" { "E-mail" }
+                input #m-email type="email" name="email" required;
+                label for="m-org" { "Organisation" }
+                select #m-org name="org" { @for org in &o.administered { option value=(org.slug) { (org.slug) } } }
+                label for="m-role" { "Role" }
+                select #m-role name="role" { @for r in ROLES { option value=(r) selected[r == "analyst"] { (r) } } }
+                button type="submit" { "Add" }
+            }
+        }
+        section aria-labelledby="organisations" {
+            h2 #organisations { "Organisations" }
+            table {
+                caption { "Organisations on this platform" }
+                thead { tr { th scope="col" { "Short name" } th scope="col" { "Name" } } }
+                tbody { @for org in &o.orgs { tr { td { (org.slug) } td { (org.name) } } } }
+            }
+            @if viewer.operator {
+                h3 { "Add an organisation" }
+                form.row method="post" action="/admin/organisations" {
+                    (csrf(viewer))
+                    label for="o-slug" { "Short name" }
+                    input #o-slug type="text" name="slug" required pattern="[a-z0-9_-]{1,64}";
+                    label for="o-name" { "Name" }
+                    input #o-name type="text" name="name" required;
+                    button type="submit" { "Add" }
+                }
+            } @else {
+                p.hint { "Organisations are added by a platform operator." }
+            }
+        }
+    };
+    Ok(layout::page(viewer, "Administration", Section::Admin, body).into_response())
+}
+
+pub async fn page(web: WebState, viewer: Viewer) -> Result<Response, WebError> {
+    overview(&web, &viewer, None).await
+}
+
+#[derive(Deserialize)]
+pub struct NewOrg {
+    csrf: String,
+    slug: String,
+    name: String,
+}
+
+pub async fn add_org(web: WebState, viewer: Viewer, Form(f): Form<NewOrg>) -> Result<Response, WebError> {
+    viewer.require("/admin")?;
+    viewer.check(&f.csrf)?;
+    let who = viewer.who.clone();
+    blocking(&web.app, move |app| app.add_org(&who, f.slug.trim(), &f.name)).await?;
+    Ok(see_other("/admin#organisations"))
+}
+
+#[derive(Deserialize)]
+pub struct Member {
+    csrf: String,
+    email: String,
+    org: String,
+    #[serde(default)]
+    role: String,
+}
+
+pub async fn set_member(web: WebState, viewer: Viewer, Form(f): Form<Member>) -> Result<Response, WebError> {
+    viewer.require("/admin")?;
+    viewer.check(&f.csrf)?;
+    let role: Role = f.role.parse().map_err(WebError::Form)?;
+    let who = viewer.who.clone();
+    let (email, org) = (f.email.trim().to_lowercase(), f.org.clone());
+    let password = blocking(&web.app, move |app| app.set_member(&who, &email, &org, role)).await?;
+    match password {
+        // A new account: its first password is shown here, once, to hand over.
+        Some(p) => {
+            let notice = html! {
+                div.notice role="status" {
+                    p { "Account " strong { (f.email.trim().to_lowercase()) } " made, " (role) " of " (f.org) ". Its password, shown only now:" }
+                    label for="new-password" { "Password" }
+                    input #new-password type="text" readonly value=(p);
+                }
+            };
+            overview(&web, &viewer, Some(notice)).await
+        }
+        None => Ok(see_other("/admin#members")),
+    }
+}
+
+pub async fn remove_member(web: WebState, viewer: Viewer, Form(f): Form<Member>) -> Result<Response, WebError> {
+    viewer.require("/admin")?;
+    viewer.check(&f.csrf)?;
+    let who = viewer.who.clone();
+    blocking(&web.app, move |app| app.remove_member(&who, &f.email, &f.org)).await?;
+    Ok(see_other("/admin#members"))
+}
+
+#[derive(Deserialize)]
+pub struct Decision {
+    csrf: String,
+    decision: String,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn decide(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f): Form<Decision>) -> Result<Response, WebError> {
+    viewer.require("/admin")?;
+    viewer.check(&f.csrf)?;
+    let approve = match f.decision.as_str() {
+        "approve" => true,
+        "refuse" => false,
+        d => return Err(WebError::Form(format!("decide approve or refuse, not {d:?}"))),
+    };
+    let who = viewer.who.clone();
+    blocking(&web.app, move |app| app.decide_access(&who, id, approve, &f.note)).await?;
+    Ok(see_other("/admin#requests"))
+}
+
+#[derive(Deserialize, Default)]
+pub struct AuditFilters {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    page: usize,
+}
+
+const PAGE: usize = 100;
+
+pub async fn audit(web: WebState, viewer: Viewer, Query(f): Query<AuditFilters>) -> Result<Markup, WebError> {
+    viewer.require("/admin/audit")?;
+    let who = viewer.who.clone();
+    let (entries, verified): (Vec<AuditEntry>, Result<nansen_app::AuditReport, nansen_app::AuditBroken>) =
+        blocking(&web.app, move |app| Ok((app.audit_log(&who)?, app.verify_audit()?))).await?;
+    let has = |field: &str, want: &str| want.is_empty() || field.to_lowercase().contains(&want.trim().to_lowercase());
+    let shown: Vec<&AuditEntry> = entries.iter().rev().filter(|e| has(&e.actor, &f.actor) && has(&e.action, &f.action) && has(&e.target, &f.target)).collect();
+    let pages = shown.len().div_ceil(PAGE).max(1);
+    let page = f.page.min(pages - 1);
+    let link = |p: usize| format!("/admin/audit?{}", serde_urlencoded::to_string([("actor", f.actor.as_str()), ("action", &f.action), ("target", &f.target), ("page", &p.to_string())]).unwrap_or_default());
+    let body = html! {
+        p.crumbs { a href="/admin" { "Administration" } " › Audit log" }
+        h1 { "Audit log" }
+        @match &verified {
+            Ok(r) => { p.ok role="status" #verify { "The chain is intact: " (r.entries) " entries, head " code { (r.head.get(..16).unwrap_or(&r.head)) } "…" } }
+            Err(b) => { p.error role="alert" #verify { "The chain is broken at entry " (b.seq) ": " (b.reason) } }
+        }
+        form.filters method="get" action="/admin/audit" aria-label="Filter the audit log" {
+            div.field { label for="a-actor" { "Who" } input #a-actor type="text" name="actor" value=(f.actor); }
+            div.field { label for="a-action" { "Action" } input #a-action type="text" name="action" value=(f.action) placeholder="dataset.export"; }
+            div.field { label for="a-target" { "About" } input #a-target type="text" name="target" value=(f.target) placeholder="euaa/"; }
+            div.field { button type="submit" { "Filter" } }
+        }
+        p role="status" { (shown.len()) " entries" @if pages > 1 { ", page " (page + 1) " of " (pages) } }
+        div.table-wrap tabindex="0" role="region" aria-label="Audit entries" {
+            table.data {
+                caption { "Newest first" }
+                thead { tr { th scope="col" class="num" { "#" } th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "Action" } th scope="col" { "About" } th scope="col" { "Detail" } } }
+                tbody { @for e in shown.iter().skip(page * PAGE).take(PAGE) { tr { td.num { (e.seq) } td { (when(&e.at)) } td { (e.actor) } td { (e.action) } td { (e.target) } td { code.detail { (e.detail) } } } } }
+            }
+        }
+        nav aria-label="Pages" { ul.inline {
+            @if page > 0 { li { a href=(link(page - 1)) { "Newer" } } }
+            @if page + 1 < pages { li { a href=(link(page + 1)) { "Older" } } }
+        } }
+    };
+    Ok(layout::page(&viewer, "Audit log", Section::Admin, body))
+}

@@ -1,0 +1,313 @@
+//! A dataset's page: metadata, a quick chart of its main series, versions and what changed,
+//! a preview, downloads, and (for its owner) sharing; for a `listed` one, asking for access.
+
+use super::{blocking, see_other};
+use crate::charts::{self, Series};
+use crate::error::WebError;
+use crate::layout::{self, csrf, indicator_label, number, place, when, Section};
+use crate::pages::catalogue::sharing_label;
+use crate::session::Viewer;
+use crate::WebState;
+use axum::extract::{Path, Query as QueryString};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use maud::{html, Markup};
+use nansen_app::{Coverage, DatasetView, OrgRecord};
+use nansen_formats::ExportFormat;
+use nansen_model::{Query, Role, Sharing, Table};
+use serde::Deserialize;
+
+pub const FORMATS: [(&str, &str); 6] = [
+    ("csv", "CSV"),
+    ("xlsx", "Excel (XLSX)"),
+    ("json", "JSON"),
+    ("hxl", "HXL-tagged CSV"),
+    ("sdmx-csv", "SDMX-CSV"),
+    ("parquet", "Parquet"),
+];
+
+/// The indicator a dataset is mostly about: applications when it has them, else its first.
+pub fn main_indicator(cov: &Coverage) -> Option<String> {
+    cov.indicators.iter().find(|i| i.as_str() == "asylum_applications").or(cov.indicators.first()).cloned()
+}
+
+struct Page {
+    d: DatasetView,
+    cov: Coverage,
+    main: Option<(String, Table)>,
+    preview: Option<Table>,
+    orgs: Vec<OrgRecord>,
+    threshold: Option<i64>,
+}
+
+pub async fn page(web: WebState, viewer: Viewer, Path((org, slug)): Path<(String, String)>) -> Result<Markup, WebError> {
+    let who = viewer.who.clone();
+    let p = blocking(&web.app, move |app| {
+        let d = app.dataset(&who, &org, &slug)?;
+        let cov = app.coverage(&who, &org, &slug)?;
+        let sees_data = d.access != "metadata";
+        let main = match main_indicator(&cov).filter(|_| sees_data) {
+            Some(ind) => {
+                let q = Query { filters: vec![("indicator".into(), vec![ind.clone()])], group_by: vec!["period".into()], ..Query::default() };
+                Some((ind, app.query(&who, &org, &slug, None, &q)?))
+            }
+            None => None,
+        };
+        let preview = if sees_data { Some(app.preview(&who, &org, &slug, 20)?) } else { None };
+        let admin = d.access == "owner" && (who.principal.role_in(&org) == Some(Role::Admin) || app.is_operator(&who)?);
+        let orgs = if admin { app.organisations(&who)? } else { Vec::new() };
+        let threshold = if admin { app.store().dataset(&org, &slug)?.map(|r| r.threshold) } else { None };
+        Ok(Page { d, cov, main, preview, orgs, threshold })
+    })
+    .await?;
+    let d = &p.d;
+    let name = &d.name;
+    let body = html! {
+        p.crumbs { a href="/" { "Datasets" } " › " (d.org) }
+        h1 { (d.title) }
+        p.meta {
+            span.badge.org { (d.org) }
+            span class=(format!("badge sharing-{}", d.sharing.split(':').next().unwrap_or(""))) { (sharing_label(&d.sharing)) }
+            @if d.sensitive { span.badge.sensitive { "sensitive: small counts suppressed outside " (d.org) } }
+            span class=(format!("badge fresh-{}", d.freshness.as_str())) { (d.freshness.as_str()) }
+        }
+        @if !d.description.is_empty() { p.lead { (d.description) } }
+        dl.facts {
+            dt { "Source" } dd { (if d.source.is_empty() { "–" } else { &d.source }) }
+            dt { "Licence" } dd { (if d.licence.is_empty() { "–" } else { &d.licence }) }
+            dt { "Updated" } dd { (d.updated_at.as_deref().map(when).unwrap_or_else(|| "never".into())) @if !d.update_frequency.is_empty() { " (expected " (d.update_frequency) ")" } }
+            dt { "Periods" } dd { @if let (Some(a), Some(b)) = (&p.cov.first_period, &p.cov.last_period) { (a) " to " (b) } @else { "–" } @if let Some(f) = &p.cov.frequency { " (by " (f) ")" } }
+            dt { "Indicators" } dd { (p.cov.indicators.iter().map(|i| indicator_label(i)).collect::<Vec<_>>().join("; ")) }
+            dt { "Dimensions" } dd { (p.cov.dims.join(", ")) }
+            dt { "Places" } dd { (p.cov.places.len()) @if !p.cov.places.is_empty() { ": " (p.cov.places.iter().take(12).map(|c| place(c)).collect::<Vec<_>>().join(", ")) @if p.cov.places.len() > 12 { ", …" } } }
+            @if !d.tags.is_empty() { dt { "Themes" } dd { (d.tags.join(", ")) } }
+        }
+        @if !d.methodology.is_empty() { h2 { "Methodology" } p { (d.methodology) } }
+
+        @if let Some((ind, t)) = &p.main {
+            h2 { "Main series" }
+            @let periods: Vec<String> = t.rows.iter().map(|r| r.key[0].clone()).collect();
+            @let values: Vec<Option<f64>> = t.rows.iter().map(|r| r.value).collect();
+            (charts::line("quick-chart", &format!("{}, all places, by {}", indicator_label(ind), p.cov.frequency.as_deref().unwrap_or("period")), &periods, &[Series { name: indicator_label(ind), values }]))
+            p { a.button href=(format!("/explore?{}", serde_urlencoded::to_string([("dataset", name.as_str()), ("indicator", ind.as_str())]).unwrap_or_default())) { "Open in Explore" } }
+        }
+        @if d.access == "metadata" {
+            (request_form(&viewer, d))
+        }
+        @if let Some(t) = &p.preview {
+            h2 { "Preview" }
+            (table_of(t, &format!("The first {} of {} observations", t.rows.len(), number(Some(p.cov.observations as f64)))))
+            h2 { "Download" }
+            ul.downloads {
+                @for (f, label) in FORMATS {
+                    li { a href=(format!("/datasets/{name}/download?format={f}")) download { (label) } }
+                }
+            }
+        }
+        h2 { "Versions" }
+        (versions(d))
+        @if !p.orgs.is_empty() { (sharing_form(&viewer, d, &p.orgs, p.threshold.unwrap_or(5))) }
+    };
+    Ok(layout::page(&viewer, &d.title, Section::Catalogue, body))
+}
+
+/// A table of observations or query results, with a caption.
+pub fn table_of(t: &Table, caption: &str) -> Markup {
+    html! {
+        div.table-wrap tabindex="0" role="region" aria-label=(caption) {
+            table.data {
+                caption { (caption) }
+                thead { tr {
+                    @for c in &t.columns { th scope="col" { (c) } }
+                    th scope="col" class="num" { "value" }
+                    @if t.rows.iter().any(|r| !r.flags.is_empty()) { th scope="col" { "flags" } }
+                    @for e in &t.extra { th scope="col" class="num" { (e) } }
+                } }
+                tbody {
+                    @let with_flags = t.rows.iter().any(|r| !r.flags.is_empty());
+                    @for r in &t.rows {
+                        tr {
+                            @for k in &r.key { td { (k) } }
+                            td.num { (number(r.value)) }
+                            @if with_flags { td { (r.flags) } }
+                            @for e in &r.extra { td.num { (number(*e)) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn versions(d: &DatasetView) -> Markup {
+    html! {
+        @if d.versions.is_empty() { p { "No versions yet." } } @else {
+            div.table-wrap tabindex="0" role="region" aria-label="Versions" {
+                table {
+                    caption { "Each version and what it changed" }
+                    thead { tr {
+                        th scope="col" { "Version" } th scope="col" { "Landed" } th scope="col" { "By" } th scope="col" { "File" }
+                        th scope="col" class="num" { "Added" } th scope="col" class="num" { "Changed" } th scope="col" class="num" { "Removed" } th scope="col" class="num" { "Observations" }
+                    } }
+                    tbody {
+                        @for v in d.versions.iter().rev() {
+                            tr {
+                                td { (v.number) @if v.redacted_at.is_some() { " (redacted)" } }
+                                td { (when(&v.created_at)) }
+                                td { (v.created_by) }
+                                td { (v.file_name) }
+                                td.num { (number(Some(v.added as f64))) }
+                                td.num { (number(Some(v.changed as f64))) }
+                                td.num { (number(Some(v.removed as f64))) }
+                                td.num { (number(Some(v.observations as f64))) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn request_form(viewer: &Viewer, d: &DatasetView) -> Markup {
+    html! {
+        section.notice aria-labelledby="ask" {
+            h2 #ask { "Ask for access" }
+            p { "This dataset is listed: its description is public to signed-in users, its data is shared when " (d.org) " approves a request." }
+            @if viewer.signed_in() {
+                form.stack method="post" action=(format!("/datasets/{}/access-request", d.name)) {
+                    (csrf(viewer))
+                    label for="reason" { "Why your organisation needs it" }
+                    textarea #reason name="reason" rows="3" required minlength="10" {}
+                    button type="submit" { "Request access" }
+                }
+            } @else {
+                p { a href=(format!("/sign-in?next=/datasets/{}", d.name)) { "Sign in" } " to ask for access." }
+            }
+        }
+    }
+}
+
+fn sharing_form(viewer: &Viewer, d: &DatasetView, orgs: &[OrgRecord], threshold: i64) -> Markup {
+    let current: Sharing = d.sharing.parse().unwrap_or(Sharing::Private);
+    let partners: Vec<String> = match &current {
+        Sharing::Partners(p) => p.clone(),
+        _ => Vec::new(),
+    };
+    let level = |s: &Sharing| match s {
+        Sharing::Private => "private",
+        Sharing::Listed => "listed",
+        Sharing::Partners(_) => "partners",
+        Sharing::Public => "public",
+    };
+    let now = level(&current);
+    html! {
+        section aria-labelledby="sharing" {
+            h2 #sharing { "Sharing" }
+            form.stack method="post" action=(format!("/datasets/{}/sharing", d.name)) {
+                (csrf(viewer))
+                fieldset {
+                    legend { "Who sees this dataset" }
+                    @for (v, text) in [("private", "Private: only your organisation"), ("listed", "Listed: others see that it exists and may ask for access"), ("partners", "Partners: the organisations chosen below"), ("public", "Public: everyone, signed in or not")] {
+                        div.choice {
+                            input type="radio" name="level" value=(v) id=(format!("level-{v}")) checked[now == v];
+                            label for=(format!("level-{v}")) { (text) }
+                        }
+                    }
+                }
+                fieldset {
+                    legend { "Partner organisations" }
+                    @for o in orgs.iter().filter(|o| o.slug != d.org) {
+                        div.choice {
+                            input type="checkbox" name="partner" value=(o.slug) id=(format!("partner-{}", o.slug)) checked[partners.contains(&o.slug)];
+                            label for=(format!("partner-{}", o.slug)) { (o.name) " (" (o.slug) ")" }
+                        }
+                    }
+                }
+                div.choice {
+                    input #sensitive type="checkbox" name="sensitive" value="on" checked[d.sensitive];
+                    label for="sensitive" { "Sensitive: suppress small counts for readers outside " (d.org) }
+                }
+                label for="threshold" { "Smallest count shown to outside readers" }
+                input #threshold type="number" name="threshold" min="1" max="1000" value=(threshold);
+                button type="submit" { "Save sharing" }
+            }
+        }
+    }
+}
+
+/// Form fields arrive as a list so that every checked partner is kept.
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+pub async fn share(web: WebState, viewer: Viewer, Path((org, slug)): Path<(String, String)>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+    viewer.require(&format!("/datasets/{org}/{slug}"))?;
+    viewer.check(field(&fields, "csrf").unwrap_or(""))?;
+    let partners: Vec<String> = fields.iter().filter(|(k, _)| k == "partner").map(|(_, v)| v.clone()).collect();
+    let sharing = match field(&fields, "level").unwrap_or("") {
+        "private" => Sharing::Private,
+        "listed" => Sharing::Listed,
+        "public" => Sharing::Public,
+        "partners" if partners.is_empty() => return Err(WebError::Form("choose at least one partner organisation for partner sharing".into())),
+        "partners" => Sharing::Partners(partners),
+        other => return Err(WebError::Form(format!("unknown sharing level {other:?}"))),
+    };
+    let sensitive = field(&fields, "sensitive") == Some("on");
+    let threshold = match field(&fields, "threshold").map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Some(t.parse::<i64>().map_err(|_| WebError::Form(format!("the threshold must be a whole number, not {t:?}")))?),
+        None => None,
+    };
+    let who = viewer.who.clone();
+    let (o, s) = (org.clone(), slug.clone());
+    blocking(&web.app, move |app| app.share(&who, &o, &s, sharing, Some(sensitive), threshold)).await?;
+    Ok(see_other(&format!("/datasets/{org}/{slug}#sharing")))
+}
+
+#[derive(Deserialize)]
+pub struct AccessForm {
+    csrf: String,
+    reason: String,
+}
+
+pub async fn request_access(web: WebState, viewer: Viewer, Path((org, slug)): Path<(String, String)>, Form(f): Form<AccessForm>) -> Result<Markup, WebError> {
+    viewer.require(&format!("/datasets/{org}/{slug}"))?;
+    viewer.check(&f.csrf)?;
+    let who = viewer.who.clone();
+    let (o, s) = (org.clone(), slug.clone());
+    blocking(&web.app, move |app| app.request_access(&who, &o, &s, &f.reason)).await?;
+    let body = html! {
+        h1 { "Access requested" }
+        p role="status" { "Your request for " (org) "/" (slug) " was sent to its administrators. You can follow it on " a href="/account" { "your account page" } "." }
+        p { a href=(format!("/datasets/{org}/{slug}")) { "Back to the dataset" } }
+    };
+    Ok(layout::page(&viewer, "Access requested", Section::Catalogue, body))
+}
+
+#[derive(Deserialize)]
+pub struct DownloadParams {
+    format: Option<String>,
+    version: Option<i64>,
+}
+
+pub async fn download(web: WebState, viewer: Viewer, Path((org, slug)): Path<(String, String)>, QueryString(p): QueryString<DownloadParams>) -> Result<Response, WebError> {
+    let format: ExportFormat = p.format.as_deref().unwrap_or("csv").parse().map_err(WebError::Form)?;
+    let who = viewer.who.clone();
+    let name = format!("{org}-{slug}.{}", format.extension());
+    let (bytes, (seq, hash)) = blocking(&web.app, move |app| {
+        let mut out = Vec::new();
+        app.export(&who, &org, &slug, p.version, format, &mut out)?;
+        Ok((out, app.audit_head()?))
+    })
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.media_type().to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (header::HeaderName::from_static("x-nansen-audit-head"), format!("{seq} {hash}")),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,390 @@
+//! Explore: an indicator, places, origins and a period; then a line chart, a bar chart, a
+//! map, the flows from origin to destination, and the table behind them, with a second
+//! source beside the first when asked. The address is the view: it reproduces it, and the
+//! download gives exactly the table on screen.
+
+use super::{blocking, split_name};
+use crate::charts::{self, FlowNode, Series};
+use crate::error::WebError;
+use crate::layout::{self, indicator_label, place, Section};
+use crate::pages::dataset::{main_indicator, table_of};
+use crate::session::Viewer;
+use crate::WebState;
+use axum::extract::RawQuery;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use maud::{html, Markup};
+use nansen_app::{App, AppError, Caller, Coverage, DatasetView};
+use nansen_codes::{CodeLists, Frequency, Period};
+use nansen_model::{Query, Table};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The view as the address gives it.
+#[derive(Clone, Debug, Default)]
+pub struct View {
+    pub dataset: String,
+    pub indicator: String,
+    pub places: Vec<String>,
+    pub origins: Vec<String>,
+    pub from: String,
+    pub to: String,
+    /// `month`, `quarter`, `year` or empty (as the data comes).
+    pub frequency: String,
+    pub compare: String,
+    /// `europe` or `world`.
+    pub map: String,
+}
+
+impl View {
+    fn parse(raw: Option<&str>) -> Result<View, WebError> {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| WebError::Form(e.to_string()))?;
+        let mut v = View::default();
+        for (k, val) in pairs {
+            let val = val.trim().to_string();
+            if val.is_empty() {
+                continue;
+            }
+            let list = |val: &str| val.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>();
+            match k.as_str() {
+                "dataset" => v.dataset = val,
+                "indicator" => v.indicator = val,
+                "geo" => v.places.extend(list(&val)),
+                "origin" => v.origins.extend(list(&val)),
+                "from" => v.from = val,
+                "to" => v.to = val,
+                "frequency" => v.frequency = val,
+                "compare" => v.compare = val,
+                "map" => v.map = val,
+                _ => {}
+            }
+        }
+        Ok(v)
+    }
+
+    /// The address of this view (for the link that reproduces it, and the download).
+    pub fn query_string(&self) -> String {
+        let mut p: Vec<(&str, String)> = vec![("dataset", self.dataset.clone()), ("indicator", self.indicator.clone())];
+        if !self.places.is_empty() {
+            p.push(("geo", self.places.join(",")));
+        }
+        if !self.origins.is_empty() {
+            p.push(("origin", self.origins.join(",")));
+        }
+        for (k, v) in [("from", &self.from), ("to", &self.to), ("frequency", &self.frequency), ("compare", &self.compare), ("map", &self.map)] {
+            if !v.is_empty() {
+                p.push((k, v.clone()));
+            }
+        }
+        serde_urlencoded::to_string(p).unwrap_or_default()
+    }
+
+    fn query(&self, cov: &Coverage, group_by: &[&str]) -> Result<Query, WebError> {
+        let mut filters = vec![("indicator".to_string(), vec![self.indicator.clone()])];
+        if !self.places.is_empty() && cov.dims.iter().any(|d| d == "geo") {
+            filters.push(("geo".into(), self.places.clone()));
+        }
+        if !self.origins.is_empty() && cov.dims.iter().any(|d| d == "origin") {
+            filters.push(("origin".into(), self.origins.clone()));
+        }
+        let period = |s: &str, what: &str| -> Result<Option<Period>, WebError> {
+            if s.is_empty() {
+                return Ok(None);
+            }
+            Period::parse(s).map(Some).ok_or_else(|| WebError::Form(format!("the {what} period {s:?} is not a period such as 2015, 2015-Q3 or 2015-09")))
+        };
+        let frequency = if self.frequency.is_empty() { None } else { Some(self.frequency.parse::<Frequency>().map_err(WebError::Form)?) };
+        Ok(Query {
+            filters,
+            from: period(&self.from, "first")?,
+            to: period(&self.to, "last")?,
+            group_by: group_by.iter().filter(|g| cov.dims.iter().any(|d| d == *g)).map(|g| g.to_string()).collect(),
+            frequency,
+            ..Query::default()
+        })
+    }
+}
+
+/// Everything the page shows, computed once.
+struct Explored {
+    choices: Vec<DatasetView>,
+    cov: Coverage,
+    compare_cov: Option<Coverage>,
+    view: View,
+    /// The places drawn when none were chosen.
+    chosen_for_you: bool,
+    table: Table,
+    by_place: Vec<(String, Vec<Option<f64>>)>,
+    map: Vec<(String, String, f64)>,
+    flows: Option<nansen_app::Flows>,
+}
+
+fn coarsest(a: Option<&str>, b: Option<&str>) -> Option<String> {
+    let fa = a.and_then(|f| f.parse::<Frequency>().ok());
+    let fb = b.and_then(|f| f.parse::<Frequency>().ok());
+    fa.max(fb).map(|f| f.to_string())
+}
+
+/// Answers the view. Fills in what the address leaves out: the first dataset the person may
+/// read, its main indicator, and its five largest places.
+fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError> {
+    let choices: Vec<DatasetView> = app.list_datasets(who)?.into_iter().filter(|d| d.access != "metadata" && !d.versions.is_empty()).collect();
+    if view.dataset.is_empty() {
+        view.dataset = choices.iter().find(|d| d.slug.contains("applicants")).or(choices.first()).map(|d| d.name.clone()).unwrap_or_default();
+    }
+    let (org, slug) = view.dataset.split_once('/').ok_or_else(|| AppError::NotFound("a dataset to explore".into()))?;
+    let cov = app.coverage(who, org, slug)?;
+    if view.indicator.is_empty() || !cov.indicators.contains(&view.indicator) {
+        view.indicator = main_indicator(&cov).unwrap_or_default();
+    }
+    let compare_cov = if view.compare.is_empty() || view.compare == view.dataset {
+        view.compare.clear();
+        None
+    } else {
+        let (o, s) = view.compare.split_once('/').ok_or_else(|| AppError::BadRequest(format!("compare with ORG/SLUG, not {:?}", view.compare)))?;
+        Some(app.coverage(who, o, s)?)
+    };
+    // Two sources are compared at the coarser of their frequencies.
+    if let Some(c) = &compare_cov {
+        if view.frequency.is_empty() {
+            if let Some(f) = coarsest(cov.frequency.as_deref(), c.frequency.as_deref()).filter(|f| Some(f) != cov.frequency.as_ref()) {
+                view.frequency = f;
+            }
+        }
+    }
+    let q = |v: &View, g: &[&str]| v.query(&cov, g).map_err(|e| AppError::BadRequest(format!("{e:?}")));
+    let codes = CodeLists::get();
+    // Totals by place over the period (bars and map): the map shows every place.
+    let mut all_places = view.clone();
+    all_places.places.clear();
+    let totals = app.query(who, org, slug, None, &q(&all_places, &["geo"])?)?;
+    let mut chosen_for_you = false;
+    if view.places.is_empty() && cov.dims.iter().any(|d| d == "geo") {
+        let mut ranked: Vec<(&String, f64)> = totals.rows.iter().filter(|r| !codes.is_aggregate(&r.key[0])).filter_map(|r| r.value.map(|v| (&r.key[0], v))).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        view.places = ranked.iter().take(5).map(|(k, _)| (*k).clone()).collect();
+        chosen_for_you = !view.places.is_empty();
+    }
+    let map = totals
+        .rows
+        .iter()
+        .filter(|r| !codes.is_aggregate(&r.key[0]))
+        .filter_map(|r| r.value.map(|v| (r.key[0].clone(), place(&r.key[0]), v)))
+        .collect();
+    let main = q(&view, &["geo", "period"])?;
+    let table = match &compare_cov {
+        Some(_) => app.compare(who, &[view.dataset.clone(), view.compare.clone()], &main)?,
+        None => app.query(who, org, slug, None, &main)?,
+    };
+    let mut bars = vec![];
+    let place_q = q(&view, &["geo"])?;
+    let first = app.query(who, org, slug, None, &place_q)?;
+    bars.push((view.dataset.clone(), first));
+    if let Some((o, s)) = view.compare.split_once('/') {
+        let mut cq = place_q.clone();
+        let cc = compare_cov.as_ref().expect("compare coverage");
+        cq.filters.retain(|(d, _)| cc.dims.contains(d));
+        bars.push((view.compare.clone(), app.query(who, o, s, None, &cq)?));
+    }
+    let by_place = bars
+        .into_iter()
+        .map(|(name, t)| (name, view.places.iter().map(|p| t.rows.iter().find(|r| r.key.first() == Some(p)).and_then(|r| r.value)).collect()))
+        .collect();
+    let flows = if cov.dims.iter().any(|d| d == "origin") && cov.dims.iter().any(|d| d == "geo") {
+        Some(app.flows(who, org, slug, None, &q(&view, &[])?, None)?)
+    } else {
+        None
+    };
+    Ok(Explored { choices, cov, compare_cov, view, chosen_for_you, table, by_place, map, flows })
+}
+
+/// The largest origins and destinations of a flow diagram, the rest in "other" nodes.
+fn top_flows(f: &nansen_app::Flows, n: usize) -> (Vec<FlowNode>, Vec<(String, String, f64)>) {
+    let mut weight: HashMap<&str, f64> = HashMap::new();
+    for l in &f.links {
+        *weight.entry(&l.source).or_default() += l.value;
+        *weight.entry(&l.target).or_default() += l.value;
+    }
+    let mut kept: BTreeSet<&str> = BTreeSet::new();
+    for column in ["origin:", "geo:"] {
+        let mut ids: Vec<(&str, f64)> = weight.iter().filter(|(k, _)| k.starts_with(column)).map(|(k, v)| (*k, *v)).collect();
+        ids.sort_by(|a, b| b.1.total_cmp(&a.1));
+        kept.extend(ids.iter().take(n).map(|(k, _)| *k));
+    }
+    let other = |id: &str| -> String {
+        if kept.contains(id) {
+            id.to_string()
+        } else if id.starts_with("origin:") {
+            "origin:OTHER".into()
+        } else {
+            "geo:OTHER".into()
+        }
+    };
+    let mut links: BTreeMap<(String, String), f64> = BTreeMap::new();
+    for l in &f.links {
+        *links.entry((other(&l.source), other(&l.target))).or_default() += l.value;
+    }
+    let mut ids: BTreeSet<String> = BTreeSet::new();
+    for (s, t) in links.keys() {
+        ids.insert(s.clone());
+        ids.insert(t.clone());
+    }
+    let nodes = ids
+        .into_iter()
+        .map(|id| {
+            let label = match id.as_str() {
+                "origin:OTHER" => "Other origins".to_string(),
+                "geo:OTHER" => "Other destinations".to_string(),
+                _ => f.nodes.iter().find(|n| n.id == id).map(|n| n.label.clone()).unwrap_or_else(|| id.clone()),
+            };
+            FlowNode { id, label }
+        })
+        .collect();
+    (nodes, links.into_iter().map(|((s, t), v)| (s, t, v)).collect())
+}
+
+fn multi(id: &str, label: &str, name: &str, options: &[String], chosen: &[String], hint: &str) -> Markup {
+    html! {
+        div.field {
+            label for=(id) { (label) }
+            select #(id) name=(name) multiple size="6" aria-describedby=(format!("{id}-hint")) {
+                @for o in options { option value=(o) selected[chosen.contains(o)] { (place(o)) } }
+            }
+            span.hint id=(format!("{id}-hint")) { (hint) }
+        }
+    }
+}
+
+fn periods_of(cov: &Coverage) -> Vec<String> {
+    let (Some(a), Some(b)) = (cov.first_period.as_deref().and_then(Period::parse), cov.last_period.as_deref().and_then(Period::parse)) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut p = a;
+    while p <= b && out.len() < 2000 {
+        out.push(p.to_string());
+        p = p.next();
+    }
+    out
+}
+
+pub async fn page(web: WebState, viewer: Viewer, RawQuery(raw): RawQuery) -> Result<Markup, WebError> {
+    let view = View::parse(raw.as_deref())?;
+    let who = viewer.who.clone();
+    let e = blocking(&web.app, move |app| explore(app, &who, view)).await?;
+    let v = &e.view;
+    let link = format!("/explore?{}", v.query_string());
+    let ind = indicator_label(&v.indicator);
+    let periods: Vec<String> = {
+        let set: BTreeSet<&String> = e.table.rows.iter().filter_map(|r| r.key.get(1)).collect();
+        set.into_iter().cloned().collect()
+    };
+    let mut lines = Vec::new();
+    let sources: Vec<(String, usize)> = std::iter::once((v.dataset.clone(), usize::MAX)).chain((!v.compare.is_empty()).then(|| (v.compare.clone(), 0))).collect();
+    for p in &v.places {
+        for (source, col) in &sources {
+            let values = periods
+                .iter()
+                .map(|per| {
+                    e.table.rows.iter().find(|r| r.key.first() == Some(p) && r.key.get(1) == Some(per)).and_then(|r| if *col == usize::MAX { r.value } else { r.extra.get(*col).copied().flatten() })
+                })
+                .collect();
+            let name = if sources.len() > 1 { format!("{} · {source}", place(p)) } else { place(p) };
+            lines.push(Series { name, values });
+        }
+    }
+    let bar_series: Vec<Series> = e.by_place.iter().map(|(name, values)| Series { name: name.clone(), values: values.clone() }).collect();
+    let place_names: Vec<String> = v.places.iter().map(|p| place(p)).collect();
+    let region = if v.map == "world" { "world" } else { "europe" };
+    let all_periods = periods_of(&e.cov);
+    let compare_choices: Vec<&DatasetView> = e.choices.iter().filter(|d| d.name != v.dataset).collect();
+    let range = match (v.from.as_str(), v.to.as_str()) {
+        ("", "") => "all periods".to_string(),
+        (a, b) => format!("{} to {}", if a.is_empty() { "the start" } else { a }, if b.is_empty() { "the end" } else { b }),
+    };
+    let body = html! {
+        h1 { "Explore" }
+        form.explore method="get" action="/explore" aria-label="What to show" {
+            div.field {
+                label for="x-dataset" { "Dataset" }
+                select #x-dataset name="dataset" {
+                    @for d in &e.choices { option value=(d.name) selected[d.name == v.dataset] { (d.title) } }
+                }
+            }
+            div.field {
+                label for="x-indicator" { "Indicator" }
+                select #x-indicator name="indicator" {
+                    @for i in &e.cov.indicators { option value=(i) selected[*i == v.indicator] { (indicator_label(i)) } }
+                }
+            }
+            @if !e.cov.places.is_empty() { (multi("x-geo", "Places", "geo", &e.cov.places, &v.places, "Several with Ctrl or Shift")) }
+            @if !e.cov.origins.is_empty() { (multi("x-origin", "Origins", "origin", &e.cov.origins, &v.origins, "None chosen: all origins")) }
+            div.field {
+                label for="x-from" { "From" }
+                select #x-from name="from" { option value="" { "the start" } @for p in &all_periods { option value=(p) selected[*p == v.from] { (p) } } }
+            }
+            div.field {
+                label for="x-to" { "To" }
+                select #x-to name="to" { option value="" { "the end" } @for p in &all_periods { option value=(p) selected[*p == v.to] { (p) } } }
+            }
+            div.field {
+                label for="x-frequency" { "By" }
+                select #x-frequency name="frequency" {
+                    option value="" { "as published" }
+                    @for f in ["month", "quarter", "year"] { option value=(f) selected[v.frequency == f] { (f) } }
+                }
+            }
+            div.field {
+                label for="x-compare" { "Compare with" }
+                select #x-compare name="compare" {
+                    option value="" { "no other source" }
+                    @for d in &compare_choices { option value=(d.name) selected[d.name == v.compare] { (d.title) } }
+                }
+            }
+            div.field {
+                label for="x-map" { "Map" }
+                select #x-map name="map" {
+                    option value="europe" selected[region == "europe"] { "Europe" }
+                    option value="world" selected[region == "world"] { "World" }
+                }
+            }
+            div.field { button type="submit" { "Show" } }
+        }
+        p role="status" #summary {
+            (ind) ", " (range) @if !v.frequency.is_empty() { ", by " (v.frequency) } ", from " (v.dataset)
+            @if let Some(c) = &e.compare_cov { " compared with " (v.compare) " (" (c.frequency.as_deref().unwrap_or("")) ")" } "."
+            @if e.chosen_for_you { " Showing the five largest places; choose places to change them." }
+        }
+        div.links {
+            label for="view-link" { "Link to this view" }
+            input #view-link type="text" readonly value=(link);
+            a.button href=(format!("/explore/download?{}&format=csv", v.query_string())) download #download-csv { "Download the table (CSV)" }
+            a href=(format!("/explore/download?{}&format=json", v.query_string())) download { "JSON" }
+        }
+        div.charts {
+            (charts::line("line-chart", &format!("{ind} over time, by place"), &periods, &lines))
+            (charts::bar("bar-chart", &format!("{ind}, {range}, by place"), &place_names, &bar_series))
+            (charts::map("map-chart", &format!("{ind}, {range}, every place of {}", v.dataset), region, &e.map))
+            @if let Some(f) = &e.flows {
+                @let (nodes, links) = top_flows(f, 8);
+                @if !links.is_empty() { (charts::sankey("flow-chart", &format!("{ind}, {range}: from origin to destination"), &nodes, &links)) }
+            }
+        }
+        h2 { "The table behind the charts" }
+        (table_of(&e.table, &format!("{ind} by place and period")))
+    };
+    Ok(layout::page(&viewer, "Explore", Section::Explore, body))
+}
+
+pub async fn download(web: WebState, viewer: Viewer, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+    let view = View::parse(raw.as_deref())?;
+    split_name(&view.dataset)?;
+    let json = raw.as_deref().unwrap_or("").split('&').any(|kv| kv == "format=json");
+    let who = viewer.who.clone();
+    let e = blocking(&web.app, move |app| explore(app, &who, view)).await?;
+    let name = format!("{}-{}", e.view.dataset.replace('/', "-"), e.view.indicator);
+    if json {
+        let body = nansen_formats::table_json(&e.table).to_string();
+        return Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.json\""))], body).into_response());
+    }
+    let mut out = Vec::new();
+    nansen_formats::table_csv(&e.table, &mut out).map_err(|e| WebError::Form(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\""))], out).into_response())
+}

@@ -1,0 +1,147 @@
+// Nansen's page script. Pages work without it: it draws the charts and maps from the data
+// each figure carries, shows upload progress, and reloads pages that wait on the server.
+import * as echarts from "echarts/core";
+import { LineChart, BarChart, MapChart, SankeyChart } from "echarts/charts";
+import { GridComponent, TooltipComponent, LegendComponent, VisualMapComponent, AriaComponent, GeoComponent } from "echarts/components";
+import { SVGRenderer } from "echarts/renderers";
+
+echarts.use([LineChart, BarChart, MapChart, SankeyChart, GridComponent, TooltipComponent, LegendComponent, VisualMapComponent, AriaComponent, GeoComponent, SVGRenderer]);
+
+// Colour-blind-safe categorical palette (Okabe and Ito), dark enough on white.
+const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C6D1F"];
+const fmt = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 2 });
+const number = (v) => (v === null || v === undefined || Number.isNaN(v) ? "–" : fmt.format(v));
+
+let worldPromise = null;
+function world() {
+  if (!worldPromise) {
+    worldPromise = fetch("/assets/world.json").then((r) => {
+      if (!r.ok) throw new Error("no map geometry");
+      return r.json();
+    }).then((geo) => {
+      echarts.registerMap("world", geo);
+      return geo;
+    });
+  }
+  return worldPromise;
+}
+
+function base() {
+  return { color: PALETTE, aria: { enabled: true }, animation: false, textStyle: { fontFamily: "system-ui, sans-serif", color: "#1b1f24" } };
+}
+
+function lineOrBar(spec) {
+  return {
+    ...base(),
+    tooltip: { trigger: "axis", valueFormatter: number },
+    legend: { type: "scroll", top: 0 },
+    grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+    xAxis: { type: "category", data: spec.x, axisLabel: { color: "#1b1f24" } },
+    yAxis: { type: "value", axisLabel: { color: "#1b1f24", formatter: (v) => fmt.format(v) } },
+    series: spec.series.map((s) => ({ name: s.name, type: spec.kind, data: s.data, connectNulls: false, showSymbol: spec.x.length < 40 })),
+  };
+}
+
+function map(spec) {
+  const values = spec.data.map((d) => d.value);
+  const max = values.length ? Math.max(...values) : 1;
+  const europe = spec.region !== "world";
+  return {
+    ...base(),
+    tooltip: { trigger: "item", formatter: (p) => `${(p.data && p.data.label) || p.name}: ${number(p.value)}` },
+    visualMap: { min: 0, max: max || 1, calculable: false, left: 8, bottom: 8, inRange: { color: ["#deebf7", "#6baed6", "#08306b"] }, text: [number(max), "0"] },
+    series: [{
+      type: "map", map: "world", roam: true, data: spec.data,
+      nameProperty: "name",
+      ...(europe ? { center: [15, 52], zoom: 4.2 } : {}),
+      itemStyle: { areaColor: "#f3f5f7", borderColor: "#8a949e", borderWidth: 0.5 },
+      emphasis: { label: { show: false }, itemStyle: { areaColor: "#f2a900" } },
+    }],
+  };
+}
+
+function sankey(spec) {
+  return {
+    ...base(),
+    tooltip: { trigger: "item", valueFormatter: number },
+    series: [{
+      type: "sankey", data: spec.nodes.map((n) => ({ name: n.name, label: { formatter: n.label } })),
+      links: spec.links, nodeAlign: "justify", emphasis: { focus: "adjacency" },
+      label: { color: "#1b1f24", formatter: (p) => (spec.nodes.find((n) => n.name === p.name) || {}).label || p.name },
+      lineStyle: { color: "gradient", opacity: 0.4 },
+    }],
+  };
+}
+
+async function draw(figure) {
+  const data = document.getElementById(figure.dataset.chart);
+  const canvas = figure.querySelector(".canvas");
+  if (!data || !canvas) return;
+  const spec = JSON.parse(data.textContent);
+  let option;
+  if (spec.kind === "map") {
+    await world();
+    option = map(spec);
+  } else if (spec.kind === "sankey") {
+    option = sankey(spec);
+  } else {
+    option = lineOrBar(spec);
+  }
+  const chart = echarts.init(canvas, null, { renderer: "svg" });
+  chart.setOption(option);
+  // The drawn series, for whoever checks what is on screen (the browser tests do).
+  figure.dataset.drawn = "true";
+  figure.dataset.series = (option.series || []).map((s) => s.name || s.type).join("|");
+  // The SVG is one picture: its text alternative is the figure's label and the table.
+  const svg = canvas.querySelector("svg");
+  if (svg) svg.setAttribute("aria-hidden", "true");
+  new ResizeObserver(() => chart.resize()).observe(canvas);
+}
+
+function uploadProgress(form) {
+  const bar = document.getElementById(form.dataset.progress);
+  const status = document.getElementById("upload-status");
+  form.addEventListener("submit", (event) => {
+    const file = form.querySelector('input[type="file"]');
+    if (!file || !file.files.length || !window.XMLHttpRequest) return;
+    event.preventDefault();
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", form.action);
+    bar.hidden = false;
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) {
+        bar.value = Math.round((e.loaded / e.total) * 100);
+        status.textContent = `Sending: ${bar.value}%`;
+      }
+    });
+    xhr.addEventListener("load", () => {
+      // The server answers with the staged upload's page (after a redirect) or an error page.
+      if (xhr.responseURL && xhr.status < 400) {
+        window.location.assign(xhr.responseURL);
+      } else {
+        document.open();
+        document.write(xhr.responseText);
+        document.close();
+      }
+    });
+    xhr.addEventListener("error", () => { status.textContent = "The upload failed: the connection was lost. Try again."; });
+    xhr.send(new FormData(form));
+  });
+}
+
+function start() {
+  document.querySelectorAll("figure[data-chart]").forEach((f) => {
+    draw(f).catch((e) => {
+      f.dataset.drawn = "error";
+      const c = f.querySelector("figcaption");
+      if (c) c.append(` (the chart could not be drawn: ${e.message})`);
+    });
+  });
+  document.querySelectorAll("form[data-progress]").forEach(uploadProgress);
+  const reload = document.querySelector("[data-reload]");
+  if (reload) setTimeout(() => window.location.reload(), Number(reload.dataset.reload) || 1000);
+  document.querySelectorAll("input[readonly]").forEach((i) => i.addEventListener("focus", () => i.select()));
+}
+
+if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+else start();
