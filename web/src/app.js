@@ -99,7 +99,8 @@ async function draw(figure) {
 }
 
 function uploadProgress(form) {
-  const bar = document.getElementById(form.dataset.progress);
+  // Not form.dataset: a form's fields are its properties, and this one has a field "dataset".
+  const bar = document.getElementById(form.getAttribute("data-progress"));
   const status = document.getElementById("upload-status");
   form.addEventListener("submit", (event) => {
     const file = form.querySelector('input[type="file"]');

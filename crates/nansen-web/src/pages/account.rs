@@ -60,6 +60,7 @@ pub async fn sign_in_page(viewer: Viewer, headers: HeaderMap, Query(n): Query<Ne
 pub struct SignIn {
     email: String,
     password: String,
+    #[serde(default)]
     csrf: String,
     #[serde(default)]
     next: String,
@@ -103,6 +104,7 @@ pub async fn sign_in(
 
 #[derive(Deserialize)]
 pub struct CsrfOnly {
+    #[serde(default)]
     csrf: String,
 }
 
@@ -185,6 +187,7 @@ pub async fn page(web: WebState, viewer: Viewer) -> Result<Response, WebError> {
 
 #[derive(Deserialize)]
 pub struct NewToken {
+    #[serde(default)]
     csrf: String,
     name: String,
 }

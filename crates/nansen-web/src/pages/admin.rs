@@ -155,6 +155,7 @@ pub async fn page(web: WebState, viewer: Viewer) -> Result<Response, WebError> {
 
 #[derive(Deserialize)]
 pub struct NewOrg {
+    #[serde(default)]
     csrf: String,
     slug: String,
     name: String,
@@ -170,6 +171,7 @@ pub async fn add_org(web: WebState, viewer: Viewer, Form(f): Form<NewOrg>) -> Re
 
 #[derive(Deserialize)]
 pub struct Member {
+    #[serde(default)]
     csrf: String,
     email: String,
     org: String,
@@ -210,6 +212,7 @@ pub async fn remove_member(web: WebState, viewer: Viewer, Form(f): Form<Member>)
 
 #[derive(Deserialize)]
 pub struct Decision {
+    #[serde(default)]
     csrf: String,
     decision: String,
     #[serde(default)]

@@ -267,6 +267,7 @@ pub async fn share(web: WebState, viewer: Viewer, Path((org, slug)): Path<(Strin
 
 #[derive(Deserialize)]
 pub struct AccessForm {
+    #[serde(default)]
     csrf: String,
     reason: String,
 }

@@ -252,6 +252,7 @@ fn reload_hint() -> Markup {
 
 #[derive(Deserialize)]
 pub struct CsrfOnly {
+    #[serde(default)]
     csrf: String,
 }
 

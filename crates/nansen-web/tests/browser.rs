@@ -1,0 +1,593 @@
+//! The web interface in a real browser: Debian's Chromium, headless, driven through
+//! chromedriver, against the real server on SQLite and on PostgreSQL. Screenshots of the main
+//! pages go to `target/screenshots/`; axe-core checks every page for accessibility.
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use nansen_app::{App, Caller, ImportRequest, Metadata};
+use nansen_model::{Role, Sharing};
+use nansen_store::testing::{stores, TestStore};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+const PASSWORD: &str = "a long enough password";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Whether the browser and the bundle are here; under CI they must be.
+fn ready() -> bool {
+    let missing: Vec<String> = [CHROMIUM, CHROMEDRIVER]
+        .iter()
+        .map(PathBuf::from)
+        .chain([repo().join("web/dist/app.js"), repo().join("web/node_modules/axe-core/axe.min.js")])
+        .filter(|p| !p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var_os("CI").is_some() {
+        panic!("browser tests need {} (install chromium and chromium-driver; run npm ci && npm run build in web/)", missing.join(", "));
+    }
+    eprintln!("skipping browser test: missing {}", missing.join(", "));
+    false
+}
+
+struct Site {
+    t: TestStore,
+    base: String,
+    app: Arc<App>,
+}
+
+fn import(app: &App, who: &Caller, org: &str, slug: &str, file: &str, share: &str, title: &str, frequency: &str) {
+    let req = ImportRequest {
+        org: org.into(),
+        slug: slug.into(),
+        file_name: file.into(),
+        share: Some(share.parse::<Sharing>().unwrap()),
+        title: Some(title.into()),
+        ..Default::default()
+    };
+    app.import(who, &req, &repo().join("demo").join(file), &|_| {}).unwrap();
+    let meta = Metadata { update_frequency: Some(frequency.into()), description: Some(format!("{title}, from the demo files.")), ..Default::default() };
+    app.set_metadata(who, org, slug, &meta).unwrap();
+}
+
+/// Three organisations, their people, and datasets at three sharing levels; served over HTTP.
+fn sites() -> Vec<Site> {
+    stores()
+        .into_iter()
+        .map(|t| {
+            let app = App::open(t.dir.path(), t.database_url.as_deref()).unwrap();
+            let op = Caller::operator();
+            for (org, name) in [("euaa", "European Union Agency for Asylum"), ("iom", "International Organization for Migration"), ("bamf", "Federal Office for Migration and Refugees")] {
+                app.add_org(&op, org, name).unwrap();
+            }
+            for (email, org, role) in [
+                ("admin@euaa.test", "euaa", Role::Admin),
+                ("analyst@euaa.test", "euaa", Role::Analyst),
+                ("admin@iom.test", "iom", Role::Admin),
+                ("officer@bamf.test", "bamf", Role::Admin),
+                ("guest@bamf.test", "bamf", Role::Viewer),
+            ] {
+                app.add_user(&op, email, org, role, PASSWORD).unwrap();
+            }
+            app.set_operator(&op, "admin@euaa.test", true).unwrap();
+            let euaa = app.act_as("admin@euaa.test").unwrap();
+            import(&app, &euaa, "euaa", "asylum-applicants-monthly", "migr_asyappctzm_2008-2015_monthly_by_destination.csv", "public", "Asylum applicants by destination, monthly (Eurostat)", "monthly");
+            import(&app, &euaa, "euaa", "unhcr-asylum-applications", "unhcr-asylum-applications-2008-2016.csv", "listed", "Asylum applications in Europe, annual (UNHCR)", "annual");
+            import(&app, &euaa, "euaa", "first-instance-decisions", "migr_asydcfsta_2017-04-26.csv", "private", "First-instance asylum decisions (Eurostat)", "annual");
+            let app = Arc::new(app);
+            let served = app.clone();
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+                rt.block_on(nansen_server::serve(served, "127.0.0.1:0", |addr| tx.send(addr).unwrap())).unwrap();
+            });
+            let addr = rx.recv().unwrap();
+            Site { t, base: format!("http://{addr}"), app }
+        })
+        .collect()
+}
+
+struct Browser {
+    c: Client,
+    driver: Child,
+    base: String,
+    db: &'static str,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn browser(site: &Site) -> Browser {
+    let port = free_port();
+    let driver = Command::new(CHROMEDRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromedriver");
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--no-first-run", "--window-size=1280,1000", "--disable-dev-shm-usage"],
+        }
+    });
+    let caps = caps.as_object().unwrap().clone();
+    let mut last = None;
+    for _ in 0..50 {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(c) => return Browser { c, driver, base: site.base.clone(), db: site.t.name },
+            Err(e) => {
+                last = Some(e);
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    }
+    panic!("chromedriver did not answer: {last:?}");
+}
+
+impl Browser {
+    async fn go(&self, path: &str) {
+        self.c.goto(&format!("{}{path}", self.base)).await.unwrap();
+    }
+
+    async fn find(&self, css: &str) -> fantoccini::elements::Element {
+        match self.c.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css(css)).await {
+            Ok(e) => e,
+            Err(e) => {
+                let body = self.c.source().await.unwrap_or_default();
+                panic!("{}: no {css} on {}: {e}\n{}", self.db, self.url().await, body.chars().take(3000).collect::<String>())
+            }
+        }
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.find(css).await.text().await.unwrap()
+    }
+
+    async fn url(&self) -> String {
+        self.c.current_url().await.map(|u| u.to_string()).unwrap_or_default()
+    }
+
+    async fn body(&self) -> String {
+        self.text("body").await
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let e = self.find(css).await;
+        e.clear().await.unwrap();
+        e.send_keys(value).await.unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.find(css).await.click().await.unwrap();
+    }
+
+    /// Clicks what leads to another page, and waits until that page has loaded.
+    async fn submit(&self, css: &str) {
+        self.c.execute("window.__before = true", vec![]).await.unwrap();
+        self.click(css).await;
+        for _ in 0..300 {
+            let done = self.c.execute("return window.__before === undefined && document.readyState === 'complete'", vec![]).await;
+            if matches!(done, Ok(Value::Bool(true))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{}: clicking {css} on {} led nowhere", self.db, self.url().await);
+    }
+
+    async fn sign_in(&self, email: &str) {
+        self.go("/sign-in").await;
+        self.fill("#email", email).await;
+        self.fill("#password", PASSWORD).await;
+        self.submit("form[action='/sign-in'] button[type=submit]").await;
+        let who = self.text("header .who").await;
+        assert!(who.contains(email), "{}: signed in as {email}, header says {who:?}", self.db);
+    }
+
+    async fn sign_out(&self) {
+        self.submit("form[action='/sign-out'] button").await;
+        self.find("header .who a[href='/sign-in']").await;
+    }
+
+    /// A full-page screenshot for CI artifacts (SQLite run only: the pages are the same).
+    async fn shot(&self, name: &str) {
+        if self.db != "sqlite" {
+            return;
+        }
+        let dir = repo().join("target/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = self.c.screenshot().await.unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Runs axe-core on the page and fails on any serious or critical violation.
+    async fn accessible(&self, page: &str) {
+        let axe = std::fs::read_to_string(repo().join("web/node_modules/axe-core/axe.min.js")).unwrap();
+        self.c.execute(&axe, vec![]).await.unwrap();
+        let result = self
+            .c
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] }).then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ')) })))).catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let bad: Vec<&Value> = result.as_array().unwrap().iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).collect();
+        assert!(bad.is_empty(), "{}: {page} has serious or critical accessibility violations: {bad:#?}", self.db);
+    }
+
+    /// What a same-origin request from the page gets (with the page's cookies).
+    async fn fetch(&self, path: &str) -> (u16, String) {
+        let r = self
+            .c
+            .execute_async("const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(async r => done([r.status, await r.text()]));", vec![json!(path)])
+            .await
+            .unwrap();
+        (r[0].as_u64().unwrap() as u16, r[1].as_str().unwrap().to_string())
+    }
+
+    /// Waits until the figure's chart is drawn; returns its series names.
+    async fn drawn(&self, figure: &str) -> Vec<String> {
+        let css = format!("{figure}[data-drawn='true']");
+        let f = self.find(&css).await;
+        let svg = self.c.find(Locator::Css(&format!("{figure} svg path"))).await;
+        assert!(svg.is_ok(), "{}: {figure} has no drawn SVG", self.db);
+        f.attr("data-series").await.unwrap().unwrap_or_default().split('|').map(String::from).collect()
+    }
+
+    /// The cells of the data table on the page (numbers without separators).
+    async fn table_rows(&self, css: &str) -> Vec<Vec<String>> {
+        let v = self
+            .c
+            .execute(
+                "return [...document.querySelectorAll(arguments[0] + ' tbody tr')].map(tr => [...tr.cells].map(td => td.textContent.trim().replace(/,/g, '').replace('–', '')));",
+                vec![json!(css)],
+            )
+            .await
+            .unwrap();
+        serde_json::from_value(v).unwrap()
+    }
+}
+
+/// Runs application calls on a thread of their own: the PostgreSQL client blocks, which an
+/// async test must not do on its own thread.
+fn off<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().unwrap())
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+#[test]
+fn signing_in_is_checked_rate_limited_and_the_session_cookie_is_out_of_scripts_reach() {
+    if !ready() {
+        return;
+    }
+    for site in sites() {
+        rt().block_on(async {
+            let b = browser(&site).await;
+            b.go("/sign-in").await;
+            b.shot("sign-in").await;
+            b.accessible("the sign-in page").await;
+            b.fill("#email", "admin@euaa.test").await;
+            b.fill("#password", "not the password").await;
+            b.submit("form[action='/sign-in'] button[type=submit]").await;
+            assert!(b.text("#sign-in-error").await.contains("wrong"), "{}", b.db);
+            b.sign_in("admin@euaa.test").await;
+            let cookies: String = b.c.execute("return document.cookie", vec![]).await.unwrap().as_str().unwrap_or("").into();
+            assert!(!cookies.contains("nansen_session"), "{}: the session cookie is HttpOnly, yet a script reads {cookies:?}", b.db);
+            // A form posted without the session's token changes nothing.
+            let r = b
+                .c
+                .execute_async(
+                    "const done = arguments[arguments.length - 1]; fetch('/account/tokens', { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: 'name=forged' }).then(r => done(r.status));",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(r.as_u64(), Some(400), "{}: a form without its token is refused", b.db);
+            let who = off(|| site.app.act_as("admin@euaa.test").unwrap());
+            assert!(off(|| site.app.tokens(&who).unwrap().is_empty()), "{}: nothing was made", b.db);
+            // Tokens: made on the account page, shown once, revocable.
+            b.go("/account").await;
+            b.fill("#token-name", "laptop").await;
+            b.submit("form[action='/account/tokens'] button").await;
+            let token = b.find("#new-token").await.prop("value").await.unwrap().unwrap();
+            assert!(off(|| site.app.authenticate_token(&token).is_ok()), "{}", b.db);
+            b.shot("account").await;
+            b.accessible("the account page").await;
+            b.submit("button[aria-label='Revoke token laptop']").await;
+            b.find("#tokens").await;
+            assert!(off(|| site.app.authenticate_token(&token).is_err()), "{}: the revoked token no longer works", b.db);
+            b.sign_out().await;
+            assert_eq!(b.fetch("/account").await.0, 200, "{}: signed out, the account page sends to sign-in", b.db);
+            assert!(b.fetch("/account").await.1.contains("Sign in"));
+            // Five wrong passwords lock the account for a while, even with the right one.
+            for _ in 0..5 {
+                b.go("/sign-in").await;
+                b.fill("#email", "guest@bamf.test").await;
+                b.fill("#password", "wrong").await;
+                b.submit("form[action='/sign-in'] button[type=submit]").await;
+                b.find("#sign-in-error").await;
+            }
+            b.go("/sign-in").await;
+            b.fill("#email", "guest@bamf.test").await;
+            b.fill("#password", PASSWORD).await;
+            b.submit("form[action='/sign-in'] button[type=submit]").await;
+            assert!(b.body().await.contains("Too many failed sign-ins"), "{}", b.db);
+        });
+    }
+}
+
+#[test]
+fn a_refused_upload_shows_its_problems_and_saves_nothing_then_the_fixed_file_lands() {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("arrivals.csv");
+    std::fs::write(&bad, "indicator,geo,period,value\nasylum_applications,DEU,2015-01,100\nasylum_applications,FRA,2015-13,120\nasylum_applications,ITA,2015-02,many\n").unwrap();
+    let good = dir.path().join("arrivals-fixed.csv");
+    std::fs::write(&good, "indicator,geo,period,value\nasylum_applications,DEU,2015-01,100\nasylum_applications,FRA,2015-12,120\nasylum_applications,ITA,2015-02,90\n").unwrap();
+    for site in sites() {
+        rt().block_on(async {
+            let b = browser(&site).await;
+            b.sign_in("admin@euaa.test").await;
+            b.go("/upload").await;
+            b.accessible("the upload page").await;
+            b.find("#dataset").await.select_by_value("new").await.unwrap();
+            b.find("#new-org").await.select_by_value("euaa").await.unwrap();
+            b.fill("#new-slug", "arrivals").await;
+            b.fill("#title", "Arrivals, test upload").await;
+            b.find("#file").await.send_keys(bad.to_str().unwrap()).await.unwrap();
+            b.shot("upload").await;
+            b.submit("#upload-form button[type=submit]").await;
+            let refused = b.text("#refused").await;
+            assert!(refused.contains("nothing was saved"), "{}: {refused}", b.db);
+            let problems = b.table_rows("#problems").await;
+            assert!(problems.iter().any(|r| r[0] == "3" && r[1] == "period" && r[2] == "2015-13"), "{}: {problems:?}", b.db);
+            assert!(problems.iter().any(|r| r[0] == "4" && r[1] == "value" && r[2] == "many"), "{}: {problems:?}", b.db);
+            b.shot("upload-refused").await;
+            b.accessible("a refused upload").await;
+            let op = Caller::operator();
+            assert!(off(|| site.app.dataset(&op, "euaa", "arrivals").is_err()), "{}: a refused upload creates nothing", b.db);
+            // The page offers the form again: the corrected file.
+            b.find("#dataset").await.select_by_value("new").await.unwrap();
+            b.fill("#new-slug", "arrivals").await;
+            b.find("#file").await.send_keys(good.to_str().unwrap()).await.unwrap();
+            b.submit("#upload-form button[type=submit]").await;
+            b.find("#ready").await;
+            assert_eq!(b.text("#added").await, "3", "{}", b.db);
+            assert_eq!(b.table_rows("#changes").await.len(), 3, "{}: each observation to add is shown", b.db);
+            assert!(off(|| site.app.dataset(&op, "euaa", "arrivals").is_err()), "{}: nothing is saved before confirming", b.db);
+            b.shot("upload-ready").await;
+            b.accessible("an upload ready to confirm").await;
+            b.submit("#confirm").await;
+            assert!(b.text("#landed").await.contains("version 1"), "{}", b.db);
+            let d = off(|| site.app.dataset(&op, "euaa", "arrivals").unwrap());
+            assert_eq!(d.versions.len(), 1);
+            assert_eq!(d.versions[0].observations, 3, "{}", b.db);
+        });
+    }
+}
+
+#[test]
+fn a_dataset_shared_with_a_partner_is_seen_by_it_and_by_no_third_organisation() {
+    if !ready() {
+        return;
+    }
+    for site in sites() {
+        rt().block_on(async {
+            let b = browser(&site).await;
+            b.sign_in("admin@euaa.test").await;
+            b.go("/datasets/euaa/first-instance-decisions").await;
+            b.drawn("#quick-chart").await;
+            b.click("#level-partners").await;
+            b.click("#partner-iom").await;
+            b.submit("form[action$='/sharing'] button[type=submit]").await;
+            b.find("#sharing").await;
+            assert!(b.find("#level-partners").await.is_selected().await.unwrap(), "{}", b.db);
+            b.shot("dataset-owner").await;
+            b.accessible("a dataset page with its sharing controls").await;
+            b.sign_out().await;
+
+            b.sign_in("admin@iom.test").await;
+            b.go("/").await;
+            assert!(b.body().await.contains("First-instance asylum decisions"), "{}: the partner sees it in the catalogue", b.db);
+            b.go("/datasets/euaa/first-instance-decisions").await;
+            assert!(b.text("h1").await.contains("First-instance asylum decisions"), "{}", b.db);
+            assert_eq!(b.fetch("/datasets/euaa/first-instance-decisions/download?format=csv").await.0, 200, "{}", b.db);
+            b.sign_out().await;
+
+            b.sign_in("officer@bamf.test").await;
+            b.go("/").await;
+            assert!(!b.body().await.contains("First-instance asylum decisions"), "{}: a third organisation does not see it listed", b.db);
+            b.go("/datasets/euaa/first-instance-decisions").await;
+            assert_eq!(b.text("h1").await, "Not found", "{}: nor by its address", b.db);
+            let (status, body) = b.fetch("/datasets/euaa/first-instance-decisions/download?format=csv").await;
+            assert_eq!(status, 404, "{}: nor its download: {body}", b.db);
+            let (status, _) = b.fetch("/explore?dataset=euaa/first-instance-decisions").await;
+            assert_eq!(status, 404, "{}: nor through Explore", b.db);
+            let (_, missing) = b.fetch("/datasets/euaa/no-such-dataset").await;
+            let hidden = b.fetch("/datasets/euaa/first-instance-decisions").await.1.replace("first-instance-decisions", "no-such-dataset");
+            assert_eq!(hidden, missing, "{}: hidden reads exactly as missing", b.db);
+        });
+    }
+}
+
+#[test]
+fn a_listed_dataset_is_requested_approved_and_then_readable() {
+    if !ready() {
+        return;
+    }
+    for site in sites() {
+        rt().block_on(async {
+            let b = browser(&site).await;
+            b.sign_in("officer@bamf.test").await;
+            b.go("/").await;
+            assert!(b.body().await.contains("listed: data on request"), "{}", b.db);
+            b.go("/datasets/euaa/unhcr-asylum-applications").await;
+            assert!(b.c.find(Locator::Css("#quick-chart")).await.is_err(), "{}: no numbers before approval", b.db);
+            b.accessible("a listed dataset's page").await;
+            b.fill("#reason", "Planning reception capacity for 2017").await;
+            b.submit("form[action$='/access-request'] button").await;
+            assert!(b.body().await.contains("was sent to its administrators"), "{}", b.db);
+            b.sign_out().await;
+
+            b.sign_in("admin@euaa.test").await;
+            b.go("/admin").await;
+            assert!(b.body().await.contains("Planning reception capacity for 2017"), "{}", b.db);
+            b.shot("admin").await;
+            b.accessible("the administration page").await;
+            b.submit("article.request button[value=approve]").await;
+            b.find("#requests").await;
+            assert!(b.body().await.contains("None waiting."), "{}", b.db);
+            b.go("/admin/audit?action=access").await;
+            assert!(b.text("#verify").await.contains("intact"), "{}", b.db);
+            assert!(b.body().await.contains("access.approve"), "{}", b.db);
+            b.shot("audit").await;
+            b.accessible("the audit log").await;
+            b.sign_out().await;
+
+            b.sign_in("officer@bamf.test").await;
+            b.go("/datasets/euaa/unhcr-asylum-applications").await;
+            b.drawn("#quick-chart").await;
+            assert_eq!(b.fetch("/datasets/euaa/unhcr-asylum-applications/download?format=csv").await.0, 200, "{}", b.db);
+        });
+    }
+}
+
+#[test]
+fn explore_draws_the_chosen_series_and_the_download_is_the_table_on_screen() {
+    if !ready() {
+        return;
+    }
+    for site in sites() {
+        rt().block_on(async {
+            let b = browser(&site).await;
+            b.go("/explore?dataset=euaa/asylum-applicants-monthly&indicator=asylum_applications&geo=DEU,FRA&from=2015-01&to=2015-03").await;
+            let series = b.drawn("#line-chart").await;
+            assert_eq!(series, ["Germany (DEU)", "France (FRA)"], "{}", b.db);
+            b.drawn("#bar-chart").await;
+            b.drawn("#map-chart").await;
+            let table = b.table_rows("table.data").await;
+            assert_eq!(table.len(), 6, "{}: two places by three months: {table:?}", b.db);
+            assert!(table.contains(&vec!["DEU".to_string(), "2015-01".into(), "25020".into()]), "{}: {table:?}", b.db);
+            let href = b.find("#download-csv").await.attr("href").await.unwrap().unwrap();
+            let (status, csv) = b.fetch(&href).await;
+            assert_eq!(status, 200);
+            let lines: Vec<Vec<String>> = csv.lines().skip(1).map(|l| l.split(',').map(String::from).collect()).collect();
+            assert_eq!(lines, table, "{}: the download is exactly the table", b.db);
+            // The link reproduces the view.
+            let link = b.find("#view-link").await.prop("value").await.unwrap().unwrap();
+            b.go(&link).await;
+            assert_eq!(b.drawn("#line-chart").await, ["Germany (DEU)", "France (FRA)"], "{}", b.db);
+            assert_eq!(b.table_rows("table.data").await, table);
+        });
+    }
+}
+
+/// The issue's "done means": a new user signs in, finds Eurostat's monthly applications for
+/// Germany, charts them against UNHCR's annual figures, maps them and downloads them.
+#[test]
+fn a_new_analyst_finds_charts_compares_maps_and_downloads_germanys_applications() {
+    if !ready() {
+        return;
+    }
+    for site in sites() {
+        rt().block_on(async {
+            let b = browser(&site).await;
+            b.go("/").await;
+            b.shot("catalogue-anonymous").await;
+            b.sign_in("analyst@euaa.test").await;
+            b.go("/").await;
+            b.fill("#q", "asylum monthly Germany").await;
+            b.submit("form.filters button[type=submit]").await;
+            b.shot("catalogue").await;
+            b.accessible("the catalogue").await;
+            b.submit("ol.catalogue li:first-child h2 a").await;
+            assert!(b.text("h1").await.contains("monthly (Eurostat)"), "{}", b.db);
+            b.drawn("#quick-chart").await;
+            b.shot("dataset").await;
+            b.accessible("a dataset page full of data").await;
+            b.submit("a.button[href^='/explore']").await;
+            b.drawn("#line-chart").await;
+            // Germany only, against UNHCR's annual figures.
+            // A plain click on one place, as a person makes it, leaves only that place chosen.
+            b.c.execute("document.querySelectorAll('#x-geo option').forEach(o => o.selected = false)", vec![]).await.unwrap();
+            b.find("#x-geo").await.select_by_value("DEU").await.unwrap();
+            b.find("#x-compare").await.select_by_value("euaa/unhcr-asylum-applications").await.unwrap();
+            b.submit("form.explore button[type=submit]").await;
+            let series = b.drawn("#line-chart").await;
+            assert_eq!(series, ["Germany (DEU) · euaa/asylum-applicants-monthly", "Germany (DEU) · euaa/unhcr-asylum-applications"], "{}", b.db);
+            assert!(b.text("#summary").await.contains("by year"), "{}: compared at the coarser frequency", b.db);
+            assert!(b.drawn("#map-chart").await.contains(&"map".to_string()) || !b.drawn("#map-chart").await.is_empty());
+            let table = b.table_rows("table.data").await;
+            let y2014 = table.iter().find(|r| r[0] == "DEU" && r[1] == "2014").unwrap_or_else(|| panic!("{}: {table:?}", b.db));
+            let months = off(|| {
+                let q = nansen_model::Query::parse(&["geo=DEU".to_string(), "indicator=asylum_applications".to_string()], Some("2014-01..2014-12"), Some("period")).unwrap();
+                site.app.query(&Caller::operator(), "euaa", "asylum-applicants-monthly", None, &q).unwrap()
+            });
+            assert_eq!(months.rows.len(), 12);
+            let total: f64 = months.rows.iter().filter_map(|r| r.value).sum();
+            assert_eq!(y2014[2], total.to_string(), "{}: 2014 is the sum of its months", b.db);
+            assert!(!y2014[3].is_empty(), "{}: UNHCR's figure beside it", b.db);
+            b.shot("explore-compare").await;
+            b.accessible("Explore with two sources, charts and a map").await;
+            let href = b.find("#download-csv").await.attr("href").await.unwrap().unwrap();
+            let (status, csv) = b.fetch(&href).await;
+            assert_eq!(status, 200);
+            assert!(csv.lines().any(|l| l.starts_with(&format!("DEU,2014,{total},"))), "{}: {csv}", b.db);
+            // The map of Europe, and the flows of a dataset with origins.
+            b.go("/explore?dataset=euaa/unhcr-asylum-applications&from=2015&to=2015&map=europe").await;
+            b.drawn("#map-chart").await;
+            b.drawn("#flow-chart").await;
+            b.shot("explore-map-flows").await;
+            b.accessible("Explore with a map and a flow diagram").await;
+        });
+    }
+}
+
+#[test]
+fn pages_without_data_pass_the_accessibility_check_too() {
+    if !ready() {
+        return;
+    }
+    let site = sites().into_iter().next().unwrap();
+    rt().block_on(async {
+        let b = browser(&site).await;
+        b.go("/no-such-page").await;
+        assert_eq!(b.text("h1").await, "Not found");
+        b.accessible("the not-found page").await;
+        b.go("/").await;
+        b.accessible("the catalogue, signed out").await;
+        b.go("/explore").await;
+        b.drawn("#line-chart").await;
+        b.accessible("Explore, signed out").await;
+        // Every control is reachable by keyboard: tabbing from the top reaches the main links.
+        b.go("/").await;
+        let mut reached = Vec::new();
+        for _ in 0..6 {
+            b.c.active_element().await.unwrap().send_keys("\u{E004}").await.unwrap();
+            reached.push(b.c.execute("return document.activeElement.textContent.trim() || document.activeElement.id", vec![]).await.unwrap().as_str().unwrap_or("").to_string());
+        }
+        assert!(reached.iter().any(|r| r == "Skip to content"), "{reached:?}");
+        assert!(reached.iter().any(|r| r == "Explore"), "{reached:?}");
+    });
+}
