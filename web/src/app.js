@@ -36,7 +36,7 @@ function lineOrBar(spec) {
     tooltip: { trigger: "axis", valueFormatter: number },
     legend: { type: "scroll", top: 0 },
     grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
-    xAxis: { type: "category", data: spec.x, axisLabel: { color: "#1b1f24" } },
+    xAxis: { type: "category", data: spec.x, axisLabel: { color: "#1b1f24", ...(spec.kind === "bar" ? { interval: 0, rotate: spec.x.length > 4 ? 30 : 0 } : {}) } },
     yAxis: { type: "value", axisLabel: { color: "#1b1f24", formatter: (v) => fmt.format(v) } },
     series: spec.series.map((s) => ({ name: s.name, type: spec.kind, data: s.data, connectNulls: false, showSymbol: spec.x.length < 40 })),
   };

@@ -12,6 +12,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// Where a staged upload is.
 #[derive(Clone, Debug, Serialize)]
@@ -43,7 +44,12 @@ pub struct Upload {
     request: ImportRequest,
     #[serde(skip)]
     path: PathBuf,
+    #[serde(skip)]
+    staged_at: Instant,
 }
+
+/// A staged upload nobody confirmed is forgotten, with its file, after a day.
+const KEEP: Duration = Duration::from_secs(24 * 3600);
 
 #[derive(Default)]
 pub(crate) struct Uploads(Mutex<HashMap<String, Upload>>);
@@ -82,8 +88,17 @@ impl App {
             state: UploadState::Validating { rows: 0 },
             request,
             path,
+            staged_at: Instant::now(),
         };
-        self.uploads.0.lock().expect("uploads lock").insert(upload.id.clone(), upload.clone());
+        let mut all = self.uploads.0.lock().expect("uploads lock");
+        all.retain(|_, u| {
+            let keep = u.staged_at.elapsed() < KEEP;
+            if !keep {
+                let _ = std::fs::remove_file(&u.path);
+            }
+            keep
+        });
+        all.insert(upload.id.clone(), upload.clone());
         Ok(upload)
     }
 

@@ -64,7 +64,12 @@ pub fn document() -> Value {
                         "row": { "type": "integer" }, "column": { "type": "string" }, "value": { "type": "string" }, "reason": { "type": "string" } } } } } } } },
                 "Dataset": { "type": "object", "example": dataset_example },
                 "ImportReport": { "type": "object", "example": { "dataset": "euaa/asylum-monthly", "version": 2, "format": "sdmx-csv", "rows": 3026,
-                    "observations": 2913, "added": 12, "changed": 3, "removed": 0, "warnings": [], "dry_run": false } }
+                    "observations": 2913, "added": 12, "changed": 3, "removed": 0, "warnings": [], "dry_run": false } },
+                "Upload": { "type": "object", "description": "A staged upload; status is validating, refused, ready, saving, landed or failed",
+                    "example": { "id": "8a434ffd3d7f7d9e09bb129729e1fcdc", "dataset": "euaa/arrivals", "file_name": "arrivals.csv", "owner": "ana@euaa.europa.eu",
+                        "status": "ready", "report": { "dataset": "euaa/arrivals", "version": null, "format": "csv", "rows": 3, "observations": 3, "added": 1, "changed": 1,
+                        "removed": 0, "warnings": [], "dry_run": true, "dims": ["indicator", "period", "geo"],
+                        "sample": [{ "kind": "changed", "key": ["asylum_applications", "2015-01", "DEU"], "old": 100, "new": 110 }] } } }
             }
         },
         "security": [{ "bearer": [] }, {}],
@@ -80,23 +85,29 @@ pub fn document() -> Value {
             "/api/v1/datasets/{org}/{slug}/versions": { "post": {
                 "summary": "Import a file as a new version (all or nothing); creates the dataset on first import",
                 "operationId": "importVersion",
-                "parameters": merge_params(dataset_params(), json!([
-                    { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["auto", "csv", "hxl", "sdmx-csv", "eurostat", "unhcr", "dtm-json", "xlsx", "xls", "json", "parquet"] }, "example": "auto" },
-                    { "name": "file_name", "in": "query", "schema": { "type": "string" }, "example": "migr_asyappctzm.csv" },
-                    { "name": "append", "in": "query", "schema": { "type": "boolean" }, "example": false },
-                    { "name": "dry_run", "in": "query", "schema": { "type": "boolean" }, "example": true },
-                    { "name": "indicator", "in": "query", "schema": { "type": "string" }, "example": "asylum_applications" },
-                    { "name": "sheet", "in": "query", "schema": { "type": "string" } },
-                    { "name": "share", "in": "query", "schema": { "type": "string" }, "example": "partners:iom" },
-                    { "name": "title", "in": "query", "schema": { "type": "string" } },
-                    { "name": "sensitive", "in": "query", "schema": { "type": "boolean" } },
-                    { "name": "mapping", "in": "query", "description": "A mapping file (TOML) for files that do not carry their own meaning", "schema": { "type": "string" } }
-                ])),
+                "parameters": merge_params(dataset_params(), import_params()),
                 "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" },
                     "example": "indicator,period,geo,origin,value,flags\nasylum_applications,2015-09,DEU,SYR,12345,\n" } } },
                 "responses": merge(json!({
                     "201": { "description": "The new version", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ImportReport" } } } },
                     "200": { "description": "A dry run: what the import would add, change and remove" } }), errors(&["400", "401", "403", "404", "409", "422"])) } },
+            "/api/v1/datasets/{org}/{slug}/uploads": { "post": {
+                "summary": "Stage a file: validate it and show what it would add, change and remove, saving nothing until confirmed",
+                "operationId": "stageUpload",
+                "parameters": merge_params(dataset_params(), import_params()),
+                "requestBody": { "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" },
+                    "example": "indicator,period,geo,origin,value,flags\nasylum_applications,2015-09,DEU,SYR,12345,\n" } } },
+                "responses": merge(json!({
+                    "201": { "description": "Valid: the staged upload with its counts and a sample of the changes (status ready)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Upload" } } } },
+                    "422": { "description": "Refused: the staged upload with the problems by row and column (status refused); nothing is kept", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Upload" } } } } }),
+                    errors(&["400", "401", "403", "404"])) } },
+            "/api/v1/uploads/{id}": {
+                "get": { "summary": "A staged upload (only to the person who staged it)", "operationId": "showUpload", "parameters": [upload_param()],
+                    "responses": merge(json!({ "200": { "description": "The staged upload", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Upload" } } } } }), errors(&["401", "404"])) },
+                "delete": { "summary": "Discard a staged upload and its file", "operationId": "discardUpload", "parameters": [upload_param()],
+                    "responses": merge(json!({ "204": { "description": "Discarded" } }), errors(&["401", "404"])) } },
+            "/api/v1/uploads/{id}/confirm": { "post": { "summary": "Save a staged, valid upload as a new version", "operationId": "confirmUpload", "parameters": [upload_param()],
+                "responses": merge(json!({ "201": { "description": "The new version", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/ImportReport" } } } } }), errors(&["401", "404", "409", "422"])) } },
             "/api/v1/datasets/{org}/{slug}/versions/{number}/redact": { "post": { "summary": "Destroy one version's data (admins of the owner)", "operationId": "redactVersion",
                 "parameters": merge_params(dataset_params(), json!([{ "name": "number", "in": "path", "required": true, "schema": { "type": "integer" }, "example": 2 }])),
                 "responses": merge(json!({ "200": { "description": "The dataset after redaction" } }), errors(&["401", "403", "404", "409"])) } },
@@ -190,4 +201,25 @@ fn merge_params(a: Value, b: Value) -> Value {
     let mut v = a.as_array().cloned().unwrap_or_default();
     v.extend(b.as_array().cloned().unwrap_or_default());
     Value::Array(v)
+}
+
+/// The query parameters of an import, staged or not.
+fn import_params() -> Value {
+    json!([
+
+                    { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["auto", "csv", "hxl", "sdmx-csv", "eurostat", "unhcr", "dtm-json", "xlsx", "xls", "json", "parquet"] }, "example": "auto" },
+                    { "name": "file_name", "in": "query", "schema": { "type": "string" }, "example": "migr_asyappctzm.csv" },
+                    { "name": "append", "in": "query", "schema": { "type": "boolean" }, "example": false },
+                    { "name": "dry_run", "in": "query", "schema": { "type": "boolean" }, "example": true },
+                    { "name": "indicator", "in": "query", "schema": { "type": "string" }, "example": "asylum_applications" },
+                    { "name": "sheet", "in": "query", "schema": { "type": "string" } },
+                    { "name": "share", "in": "query", "schema": { "type": "string" }, "example": "partners:iom" },
+                    { "name": "title", "in": "query", "schema": { "type": "string" } },
+                    { "name": "sensitive", "in": "query", "schema": { "type": "boolean" } },
+                    { "name": "mapping", "in": "query", "description": "A mapping file (TOML) for files that do not carry their own meaning", "schema": { "type": "string" } }
+    ])
+}
+
+fn upload_param() -> Value {
+    json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string" }, "example": "8a434ffd3d7f7d9e09bb129729e1fcdc" })
 }

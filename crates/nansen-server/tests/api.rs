@@ -98,6 +98,49 @@ fn import_query_and_export_over_http() {
 }
 
 #[test]
+fn a_staged_upload_shows_its_difference_and_saves_only_when_confirmed_by_its_owner() {
+    for s in servers() {
+        let stage = format!("{}/api/v1/datasets/euaa/staged/uploads?file_name=apps.csv", s.base);
+        let (code, body) = call("POST", &stage, Some(&s.euaa_editor), Some(b"indicator,period,geo,origin,value,flags\nasylum_applications,2015-13,DEU,SYR,100,\n"));
+        assert_eq!(code, 422, "{}: {body}", s.t.name);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((v["status"].as_str(), v["problems"][0]["row"].as_i64(), v["problems"][0]["column"].as_str()), (Some("refused"), Some(2), Some("period")), "{body}");
+        assert_eq!(call("GET", &format!("{}/api/v1/datasets/euaa/staged", s.base), Some(&s.euaa_editor), None).0, 404, "nothing was created");
+
+        let (code, body) = call("POST", &stage, Some(&s.euaa_editor), Some(GOOD));
+        assert_eq!(code, 201, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((v["status"].as_str(), v["report"]["added"].as_i64(), v["report"]["sample"].as_array().map(Vec::len)), (Some("ready"), Some(3), Some(3)), "{body}");
+        let id = v["id"].as_str().unwrap().to_string();
+        assert_eq!(call("GET", &format!("{}/api/v1/datasets/euaa/staged", s.base), Some(&s.euaa_editor), None).0, 404, "nothing is saved before confirming");
+        // Another person, even of the same organisation, neither sees nor confirms it.
+        for other in [&s.euaa_admin, &s.bmi] {
+            assert_eq!(call("GET", &format!("{}/api/v1/uploads/{id}", s.base), Some(other), None).0, 404);
+            assert_eq!(call("POST", &format!("{}/api/v1/uploads/{id}/confirm", s.base), Some(other), None).0, 404);
+        }
+        let (code, body) = call("POST", &format!("{}/api/v1/uploads/{id}/confirm", s.base), Some(&s.euaa_editor), None);
+        assert_eq!(code, 201, "{body}");
+        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/staged", s.base), Some(&s.euaa_editor), None);
+        assert_eq!(code, 200, "{body}");
+        assert!(body.contains("\"observations\":3"), "{body}");
+        assert_eq!(call("POST", &format!("{}/api/v1/uploads/{id}/confirm", s.base), Some(&s.euaa_editor), None).0, 409, "confirmed once only");
+
+        // A second file: the sample shows what changes, and discarding keeps nothing.
+        let changed = b"indicator,period,geo,origin,value,flags\nasylum_applications,2015-01,DEU,SYR,150,\nasylum_applications,2015-02,DEU,SYR,120,\n";
+        let (code, body) = call("POST", &stage, Some(&s.euaa_editor), Some(changed));
+        assert_eq!(code, 201, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let kinds: Vec<(&str, Option<f64>, Option<f64>)> = v["report"]["sample"].as_array().unwrap().iter().map(|c| (c["kind"].as_str().unwrap(), c["old"].as_f64(), c["new"].as_f64())).collect();
+        assert_eq!(kinds, [("changed", Some(100.0), Some(150.0)), ("removed", Some(20.0), None)], "{body}");
+        let id = v["id"].as_str().unwrap();
+        assert_eq!(call("DELETE", &format!("{}/api/v1/uploads/{id}", s.base), Some(&s.euaa_editor), None).0, 204);
+        assert_eq!(call("GET", &format!("{}/api/v1/uploads/{id}", s.base), Some(&s.euaa_editor), None).0, 404);
+        let left: Vec<_> = std::fs::read_dir(s.t.dir.path().join("uploads")).unwrap().collect();
+        assert!(left.is_empty(), "{}: no staged file is left behind: {left:?}", s.t.name);
+    }
+}
+
+#[test]
 fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisation_or_to_no_one() {
     for s in servers() {
         let (code, _) = call("POST", &format!("{}/api/v1/datasets/euaa/secret/versions", s.base), Some(&s.euaa_editor), Some(GOOD));
@@ -114,7 +157,7 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
                 let url = format!("{}{concrete}", s.base);
                 let missing = format!("{}{}", s.base, path.replace("{org}", "euaa").replace("{slug}", "no-such-dataset").replace("{number}", "1").replace("{id}", "999"));
                 for token in [Some(s.bmi.as_str()), None] {
-                    let body = (method == "post" && path.ends_with("/versions")).then_some(GOOD);
+                    let body = (method == "post" && (path.ends_with("/versions") || path.ends_with("/uploads"))).then_some(GOOD);
                     let (code, text) = call(&method.to_uppercase(), &url, token, body);
                     let who = if token.is_some() { "bmi" } else { "no token" };
                     if path.contains("{slug}") {

@@ -210,7 +210,12 @@ impl Browser {
         }
         let dir = repo().join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
+        // The whole page: the window as tall as the document, then back.
+        let height = self.c.execute("return document.documentElement.scrollHeight", vec![]).await.unwrap().as_u64().unwrap_or(1000);
+        self.c.set_window_size(1280, (height as u32 + 120).clamp(1000, 8000)).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let png = self.c.screenshot().await.unwrap();
+        self.c.set_window_size(1280, 1000).await.unwrap();
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 

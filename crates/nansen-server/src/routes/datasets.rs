@@ -5,7 +5,7 @@ use axum::extract::{Path, Query as QueryString, RawQuery};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use nansen_app::{DatasetView, ImportReport, ImportRequest, Question};
+use nansen_app::{DatasetView, ImportReport, ImportRequest, Question, Upload, UploadState};
 use nansen_formats::{ExportFormat, Format, Mapping};
 use nansen_model::{Query, Sharing};
 use serde::Deserialize;
@@ -40,15 +40,9 @@ pub struct ImportParams {
 /// The largest upload the API takes; larger files go through the CLI on the server.
 const MAX_UPLOAD: u64 = 4 << 30;
 
-/// The request body is the file, streamed to disk before it is read.
-pub async fn import(
-    state: AppState,
-    Who(who): Who,
-    Path((org, slug)): Path<(String, String)>,
-    QueryString(p): QueryString<ImportParams>,
-    body: Body,
-) -> Result<(axum::http::StatusCode, Json<ImportReport>), ApiError> {
-    let app = state.0.clone();
+/// Streams the request body (the file) to disk under the data directory, and reads the
+/// import's parameters.
+async fn receive(app: &nansen_app::App, org: String, slug: String, p: ImportParams, body: Body) -> Result<(tempfile::NamedTempFile, ImportRequest), ApiError> {
     let tmp_dir = app.store().data_dir().join("uploads");
     std::fs::create_dir_all(&tmp_dir).map_err(|e| bad_request(format!("cannot store the upload: {e}")))?;
     let mut file = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| bad_request(format!("cannot store the upload: {e}")))?;
@@ -83,6 +77,19 @@ pub async fn import(
     }
     req.options.indicator = p.indicator;
     req.options.sheet = p.sheet;
+    Ok((file, req))
+}
+
+/// The request body is the file, streamed to disk before it is read.
+pub async fn import(
+    state: AppState,
+    Who(who): Who,
+    Path((org, slug)): Path<(String, String)>,
+    QueryString(p): QueryString<ImportParams>,
+    body: Body,
+) -> Result<(axum::http::StatusCode, Json<ImportReport>), ApiError> {
+    let app = state.0.clone();
+    let (file, req) = receive(&app, org, slug, p, body).await?;
     let report = blocking(move || {
         let r = app.import(&who, &req, file.path(), &|_| {});
         drop(file);
@@ -91,6 +98,46 @@ pub async fn import(
     .await?;
     let status = if report.dry_run { axum::http::StatusCode::OK } else { axum::http::StatusCode::CREATED };
     Ok((status, Json(report)))
+}
+
+/// Stages a file: validated and compared with the dataset, nothing saved. The answer says
+/// what confirming would add, change and remove (201), or why the file is refused (422).
+pub async fn stage(
+    state: AppState,
+    Who(who): Who,
+    Path((org, slug)): Path<(String, String)>,
+    QueryString(p): QueryString<ImportParams>,
+    body: Body,
+) -> Result<(axum::http::StatusCode, Json<Upload>), ApiError> {
+    let app = state.0.clone();
+    let (file, req) = receive(&app, org, slug, p, body).await?;
+    let path = file.into_temp_path().keep().map_err(|e| bad_request(format!("cannot keep the upload: {e}")))?;
+    let upload = blocking(move || {
+        let staged = app.stage_upload(&who, req, path)?;
+        app.validate_upload(&who, &staged.id)
+    })
+    .await?;
+    let status = match upload.state {
+        UploadState::Refused { .. } => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        _ => axum::http::StatusCode::CREATED,
+    };
+    Ok((status, Json(upload)))
+}
+
+pub async fn upload(state: AppState, Who(who): Who, Path(id): Path<String>) -> Result<Json<Upload>, ApiError> {
+    let app = state.0.clone();
+    Ok(Json(blocking(move || app.upload(&who, &id)).await?))
+}
+
+pub async fn confirm(state: AppState, Who(who): Who, Path(id): Path<String>) -> Result<(axum::http::StatusCode, Json<ImportReport>), ApiError> {
+    let app = state.0.clone();
+    Ok((axum::http::StatusCode::CREATED, Json(blocking(move || app.confirm_upload(&who, &id)).await?)))
+}
+
+pub async fn discard(state: AppState, Who(who): Who, Path(id): Path<String>) -> Result<axum::http::StatusCode, ApiError> {
+    let app = state.0.clone();
+    blocking(move || app.discard_upload(&who, &id)).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
 /// A query as the API's parameters write it (`where` repeats, one dimension each).

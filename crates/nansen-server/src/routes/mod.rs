@@ -57,6 +57,12 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/v1/datasets/:org/:slug/versions",
             post(datasets::import).layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        .route(
+            "/api/v1/datasets/:org/:slug/uploads",
+            post(datasets::stage).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/uploads/:id", get(datasets::upload).delete(datasets::discard))
+        .route("/api/v1/uploads/:id/confirm", post(datasets::confirm))
         .route("/api/v1/datasets/:org/:slug/versions/:number/redact", post(datasets::redact))
         .route("/api/v1/datasets/:org/:slug/observations", get(datasets::observations))
         .route("/api/v1/datasets/:org/:slug/flows", get(datasets::flows))

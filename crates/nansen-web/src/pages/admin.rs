@@ -136,7 +136,7 @@ async fn overview(web: &WebState, viewer: &Viewer, notice: Option<Markup>) -> Re
                 form.row method="post" action="/admin/organisations" {
                     (csrf(viewer))
                     label for="o-slug" { "Short name" }
-                    input #o-slug type="text" name="slug" required pattern="[a-z0-9_-]{1,64}";
+                    input #o-slug type="text" name="slug" required pattern="[a-z0-9_\\-]{1,64}";
                     label for="o-name" { "Name" }
                     input #o-name type="text" name="name" required;
                     button type="submit" { "Add" }

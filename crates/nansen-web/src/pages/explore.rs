@@ -244,14 +244,22 @@ fn top_flows(f: &nansen_app::Flows, n: usize) -> (Vec<FlowNode>, Vec<(String, St
 
 fn multi(id: &str, label: &str, name: &str, options: &[String], chosen: &[String], hint: &str) -> Markup {
     html! {
-        div.field {
+        div.field.span2 {
             label for=(id) { (label) }
             select #(id) name=(name) multiple size="6" aria-describedby=(format!("{id}-hint")) {
-                @for o in options { option value=(o) selected[chosen.contains(o)] { (place(o)) } }
+                @for (o, text) in by_name(options) { option value=(o) selected[chosen.contains(&o)] { (text) } }
             }
             span.hint id=(format!("{id}-hint")) { (hint) }
         }
     }
+}
+
+/// Places as people look for them: by name, aggregates (EU, world) after the countries.
+fn by_name(codes: &[String]) -> Vec<(String, String)> {
+    let lists = CodeLists::get();
+    let mut v: Vec<(String, String)> = codes.iter().map(|c| (c.clone(), place(c))).collect();
+    v.sort_by(|a, b| (lists.is_aggregate(&a.0), &a.1).cmp(&(lists.is_aggregate(&b.0), &b.1)));
+    v
 }
 
 fn periods_of(cov: &Coverage) -> Vec<String> {
@@ -302,7 +310,7 @@ pub async fn page(web: WebState, viewer: Viewer, RawQuery(raw): RawQuery) -> Res
     let body = html! {
         h1 { "Explore" }
         form.explore method="get" action="/explore" aria-label="What to show" {
-            div.field {
+            div.field.span2 {
                 label for="x-dataset" { "Dataset" }
                 select #x-dataset name="dataset" {
                     @for d in &e.choices { option value=(d.name) selected[d.name == v.dataset] { (d.title) } }
@@ -315,7 +323,7 @@ pub async fn page(web: WebState, viewer: Viewer, RawQuery(raw): RawQuery) -> Res
                 }
             }
             @if !e.cov.places.is_empty() { (multi("x-geo", "Places", "geo", &e.cov.places, &v.places, "Several with Ctrl or Shift")) }
-            @if !e.cov.origins.is_empty() { (multi("x-origin", "Origins", "origin", &e.cov.origins, &v.origins, "None chosen: all origins")) }
+            @if e.cov.origins.iter().any(|o| !CodeLists::get().is_aggregate(o)) { (multi("x-origin", "Origins", "origin", &e.cov.origins, &v.origins, "None chosen: all origins")) }
             div.field {
                 label for="x-from" { "From" }
                 select #x-from name="from" { option value="" { "the start" } @for p in &all_periods { option value=(p) selected[*p == v.from] { (p) } } }
@@ -331,7 +339,7 @@ pub async fn page(web: WebState, viewer: Viewer, RawQuery(raw): RawQuery) -> Res
                     @for f in ["month", "quarter", "year"] { option value=(f) selected[v.frequency == f] { (f) } }
                 }
             }
-            div.field {
+            div.field.span2 {
                 label for="x-compare" { "Compare with" }
                 select #x-compare name="compare" {
                     option value="" { "no other source" }
@@ -345,7 +353,7 @@ pub async fn page(web: WebState, viewer: Viewer, RawQuery(raw): RawQuery) -> Res
                     option value="world" selected[region == "world"] { "World" }
                 }
             }
-            div.field { button type="submit" { "Show" } }
+            div.field.go { button type="submit" { "Show" } }
         }
         p role="status" #summary {
             (ind) ", " (range) @if !v.frequency.is_empty() { ", by " (v.frequency) } ", from " (v.dataset)

@@ -42,6 +42,10 @@ async fn targets(web: &WebState, viewer: &Viewer) -> Result<Targets, WebError> {
 }
 
 fn upload_form(viewer: &Viewer, t: &Targets, chosen: &str) -> Markup {
+    // A dataset not in the list is a new one being made: keep what was typed.
+    let known = t.datasets.iter().any(|(n, _)| n == chosen);
+    let (new_org, new_slug) = if known { ("", "") } else { chosen.split_once('/').unwrap_or(("", "")) };
+    let chosen = if known || new_slug.is_empty() { chosen } else { "new" };
     html! {
         form.stack #upload-form method="post" action="/upload" enctype="multipart/form-data" data-progress="upload-progress" {
             (csrf(viewer))
@@ -53,9 +57,9 @@ fn upload_form(viewer: &Viewer, t: &Targets, chosen: &str) -> Markup {
             fieldset {
                 legend { "For a new dataset" }
                 label for="new-org" { "Organisation" }
-                select #new-org name="new_org" { @for o in &t.orgs { option value=(o) { (o) } } }
+                select #new-org name="new_org" { @for o in &t.orgs { option value=(o) selected[o == new_org] { (o) } } }
                 label for="new-slug" { "Short name (letters, digits, -)" }
-                input #new-slug type="text" name="new_slug" pattern="[a-z0-9_-]{1,64}" placeholder="arrivals-by-sea";
+                input #new-slug type="text" name="new_slug" pattern="[a-z0-9_\\-]{1,64}" placeholder="arrivals-by-sea" value=(new_slug);
                 label for="title" { "Title" }
                 input #title type="text" name="title" maxlength="200";
             }
