@@ -45,7 +45,11 @@ struct Site {
     app: Arc<App>,
 }
 
-fn import(app: &App, who: &Caller, org: &str, slug: &str, file: &str, share: &str, title: &str, frequency: &str) {
+/// `(slug, demo file, sharing, title, update frequency)`, all of euaa.
+type Demo<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
+
+fn import(app: &App, who: &Caller, (slug, file, share, title, frequency): Demo) {
+    let org = "euaa";
     let req = ImportRequest {
         org: org.into(),
         slug: slug.into(),
@@ -80,9 +84,13 @@ fn sites() -> Vec<Site> {
             }
             app.set_operator(&op, "admin@euaa.test", true).unwrap();
             let euaa = app.act_as("admin@euaa.test").unwrap();
-            import(&app, &euaa, "euaa", "asylum-applicants-monthly", "migr_asyappctzm_2008-2015_monthly_by_destination.csv", "public", "Asylum applicants by destination, monthly (Eurostat)", "monthly");
-            import(&app, &euaa, "euaa", "unhcr-asylum-applications", "unhcr-asylum-applications-2008-2016.csv", "listed", "Asylum applications in Europe, annual (UNHCR)", "annual");
-            import(&app, &euaa, "euaa", "first-instance-decisions", "migr_asydcfsta_2017-04-26.csv", "private", "First-instance asylum decisions (Eurostat)", "annual");
+            for demo in [
+                ("asylum-applicants-monthly", "migr_asyappctzm_2008-2015_monthly_by_destination.csv", "public", "Asylum applicants by destination, monthly (Eurostat)", "monthly"),
+                ("unhcr-asylum-applications", "unhcr-asylum-applications-2008-2016.csv", "listed", "Asylum applications in Europe, annual (UNHCR)", "annual"),
+                ("first-instance-decisions", "migr_asydcfsta_2017-04-26.csv", "private", "First-instance asylum decisions (Eurostat)", "annual"),
+            ] {
+                import(&app, &euaa, demo);
+            }
             let app = Arc::new(app);
             let served = app.clone();
             let (tx, rx) = std::sync::mpsc::channel();
@@ -453,6 +461,7 @@ fn a_listed_dataset_is_requested_approved_and_then_readable() {
             b.fill("#reason", "Planning reception capacity for 2017").await;
             b.submit("form[action$='/access-request'] button").await;
             assert!(b.body().await.contains("was sent to its administrators"), "{}", b.db);
+            b.accessible("the access-requested page").await;
             b.sign_out().await;
 
             b.sign_in("admin@euaa.test").await;
