@@ -27,6 +27,19 @@ const world = feature(topo, topo.objects.countries);
 world.features = world.features
   .map((f) => ({ type: "Feature", geometry: f.geometry, properties: { name: iso3.get(f.id) || (f.properties.name === "Kosovo" ? "XKX" : f.properties.name) } }))
   .filter((f) => f.geometry);
+// The geometry is spherical: a ring crossing the antimeridian (Russia, Fiji) would be drawn
+// as a stripe across a flat map, so such rings continue past 180 degrees east instead.
+// Antarctica holds no one's data here and only takes room.
+world.features = world.features.filter((f) => f.properties.name !== "ATA");
+const unwrap = (ring) => {
+  const lons = ring.map((p) => p[0]);
+  return Math.max(...lons) - Math.min(...lons) > 180 ? ring.map(([x, y]) => [x < 0 ? x + 360 : x, y]) : ring;
+};
+for (const f of world.features) {
+  const g = f.geometry;
+  if (g.type === "Polygon") g.coordinates = g.coordinates.map(unwrap);
+  if (g.type === "MultiPolygon") g.coordinates = g.coordinates.map((poly) => poly.map(unwrap));
+}
 // Two decimals (about a kilometre) are plenty for a choropleth and halve the file.
 const round = (c) => (typeof c[0] === "number" ? [Math.round(c[0] * 100) / 100, Math.round(c[1] * 100) / 100] : c.map(round));
 for (const f of world.features) f.geometry.coordinates = round(f.geometry.coordinates);

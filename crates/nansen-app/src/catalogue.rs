@@ -6,6 +6,7 @@ use nansen_codes::{Frequency, Period};
 use nansen_model::{Cube, Table};
 use serde::Serialize;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// The indicators, places, origins and periods a dataset's latest version holds. This is
 /// descriptive metadata: a `listed` dataset shows it too, never its numbers.
@@ -104,7 +105,14 @@ impl App {
         let (d, access) = self.authorize(who, org, slug, Need::Metadata)?;
         // The protected cube for outside readers of a sensitive dataset: its codes are the same.
         let cube = self.cube_of(&d, access, None)?;
-        Ok(coverage_of(&cube))
+        if let Some((weak, cov)) = self.coverages.lock().expect("coverage cache").get(&d.id) {
+            if weak.upgrade().is_some_and(|c| Arc::ptr_eq(&c, &cube)) {
+                return Ok(cov.clone());
+            }
+        }
+        let cov = coverage_of(&cube);
+        self.coverages.lock().expect("coverage cache").insert(d.id, (Arc::downgrade(&cube), cov.clone()));
+        Ok(cov)
     }
 
     /// The first `n` observations of the latest version, as the caller may see them.

@@ -87,12 +87,14 @@ type CubeCache = Mutex<HashMap<(i64, i64, i64), Arc<nansen_model::Cube>>>;
 pub struct App {
     store: Store,
     cubes: CubeCache,
+    /// What each dataset's cube covers, kept while that very cube is the one in use.
+    coverages: Mutex<HashMap<i64, (std::sync::Weak<nansen_model::Cube>, Coverage)>>,
     uploads: uploads::Uploads,
 }
 
 impl App {
     pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<App> {
-        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()), uploads: Default::default() })
+        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()), coverages: Default::default(), uploads: Default::default() })
     }
 
     pub fn store(&self) -> &Store {

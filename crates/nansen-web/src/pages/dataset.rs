@@ -149,6 +149,7 @@ fn versions(d: &DatasetView) -> Markup {
                     thead { tr {
                         th scope="col" { "Version" } th scope="col" { "Landed" } th scope="col" { "By" } th scope="col" { "File" }
                         th scope="col" class="num" { "Added" } th scope="col" class="num" { "Changed" } th scope="col" class="num" { "Removed" } th scope="col" class="num" { "Observations" }
+                        @if d.access != "metadata" { th scope="col" { "Download" } }
                     } }
                     tbody {
                         @for v in d.versions.iter().rev() {
@@ -161,6 +162,11 @@ fn versions(d: &DatasetView) -> Markup {
                                 td.num { (number(Some(v.changed as f64))) }
                                 td.num { (number(Some(v.removed as f64))) }
                                 td.num { (number(Some(v.observations as f64))) }
+                                @if d.access != "metadata" {
+                                    td { @if v.redacted_at.is_none() {
+                                        a href=(format!("/datasets/{}/download?format=csv&version={}", d.name, v.number)) download aria-label=(format!("Version {} as CSV", v.number)) { "CSV" }
+                                    } }
+                                }
                             }
                         }
                     }
