@@ -138,10 +138,10 @@ impl App {
     pub fn remove_member(&self, who: &Caller, email: &str, org: &str) -> Result<()> {
         let org_rec = self.administered_orgs(who)?.into_iter().find(|o| o.slug == org).ok_or_else(|| AppError::Forbidden(format!("only admins of {org} may change its members")))?;
         let email = email.trim().to_lowercase();
-        if email == who.label {
+        let u = self.store.user_by_email(&email)?.ok_or_else(|| AppError::NotFound(format!("member {email} of {org}")))?;
+        if who.user_id() == Some(u.id) {
             return Err(AppError::BadRequest("you cannot remove yourself; ask another admin".into()));
         }
-        let u = self.store.user_by_email(&email)?.ok_or_else(|| AppError::NotFound(format!("member {email} of {org}")))?;
         let done = self.store.write(|tx| {
             let done = tx.remove_membership(u.id, org_rec.id)?;
             if done {
@@ -372,6 +372,60 @@ mod tests {
             assert_eq!(who.principal.role_in("iom"), Some(nansen_model::Role::Viewer));
             assert!(matches!(app.add_org(&who, "x", "X"), Err(AppError::Forbidden(_))));
             assert!(matches!(app.add_org(&op, "euaa", "again"), Err(AppError::Conflict(_))));
+        }
+    }
+
+    #[test]
+    fn web_sessions_are_stored_as_hashes_expire_and_end() {
+        for (t, app) in apps() {
+            let op = Caller::operator();
+            app.add_org(&op, "euaa", "EUAA").unwrap();
+            app.add_user(&op, "ana@euaa.eu", "euaa", nansen_model::Role::Analyst, "correct horse battery").unwrap();
+            assert!(matches!(app.start_session("ana@euaa.eu", "wrong"), Err(AppError::Unauthorized)));
+            let (secret, csrf, who) = app.start_session("ANA@euaa.eu", "correct horse battery").unwrap();
+            assert_eq!(who.label, "ana@euaa.eu");
+            let (again, form_token) = app.session(&secret).unwrap();
+            assert_eq!((again.label.as_str(), form_token.as_str()), ("ana@euaa.eu", csrf.as_str()), "{}", t.name);
+            let stored = app.store().query("SELECT id_hash FROM sessions", &[]).unwrap();
+            assert_ne!(stored[0].text(0), secret, "{}: the secret itself is never stored", t.name);
+            app.end_session(&secret).unwrap();
+            assert!(matches!(app.session(&secret), Err(AppError::Unauthorized)), "{}: an ended session is gone", t.name);
+            let (secret, _, _) = app.start_session("ana@euaa.eu", "correct horse battery").unwrap();
+            app.store().query("UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z'", &[]).unwrap();
+            assert!(matches!(app.session(&secret), Err(AppError::Unauthorized)), "{}: an expired session is gone", t.name);
+            assert!(matches!(app.session("not a session"), Err(AppError::Unauthorized)));
+        }
+    }
+
+    #[test]
+    fn an_organisations_admin_manages_its_own_members_and_no_one_elses() {
+        for (t, app) in apps() {
+            let op = Caller::operator();
+            app.add_org(&op, "euaa", "EUAA").unwrap();
+            app.add_org(&op, "iom", "IOM").unwrap();
+            app.add_user(&op, "boss@euaa.eu", "euaa", nansen_model::Role::Admin, "correct horse battery").unwrap();
+            app.add_user(&op, "boss@iom.int", "iom", nansen_model::Role::Admin, "correct horse battery").unwrap();
+            let boss = app.act_as("boss@euaa.eu").unwrap();
+            let password = app.set_member(&boss, "New@euaa.eu", "euaa", nansen_model::Role::Editor).unwrap();
+            let password = password.expect("a new account gets a password, shown once");
+            assert!(app.sign_in("new@euaa.eu", &password).is_ok(), "{}", t.name);
+            assert_eq!(app.set_member(&boss, "new@euaa.eu", "euaa", nansen_model::Role::Viewer).unwrap(), None, "an existing account keeps its password");
+            let members: Vec<(String, String)> = app.members(&boss).unwrap().into_iter().map(|m| (m.email, m.role)).collect();
+            assert_eq!(members, [("boss@euaa.eu".into(), "admin".into()), ("new@euaa.eu".into(), "viewer".into())], "{}: only euaa's members", t.name);
+            assert!(matches!(app.set_member(&boss, "x@iom.int", "iom", nansen_model::Role::Admin), Err(AppError::Forbidden(_))), "{}", t.name);
+            assert!(matches!(app.remove_member(&boss, "boss@iom.int", "iom"), Err(AppError::Forbidden(_))));
+            assert!(matches!(app.remove_member(&boss, "boss@euaa.eu", "euaa"), Err(AppError::BadRequest(_))), "an admin does not remove themself");
+            let analyst = app.act_as("new@euaa.eu").unwrap();
+            assert!(matches!(app.members(&analyst), Err(AppError::Forbidden(_))));
+            assert!(matches!(app.add_org(&boss, "bamf", "BAMF"), Err(AppError::Forbidden(_))), "organisations are for operators");
+            app.set_operator(&op, "boss@euaa.eu", true).unwrap();
+            let boss = app.act_as("boss@euaa.eu").unwrap();
+            app.add_org(&boss, "bamf", "BAMF").unwrap();
+            assert_eq!(app.members(&boss).unwrap().len(), 3, "an operator sees every organisation's members");
+            app.remove_member(&boss, "new@euaa.eu", "euaa").unwrap();
+            assert!(app.act_as("new@euaa.eu").unwrap().principal.role_in("euaa").is_none(), "{}", t.name);
+            let actions: Vec<String> = app.audit_log(&op).unwrap().into_iter().map(|e| e.action).collect();
+            assert!(actions.contains(&"membership.remove".to_string()) && actions.contains(&"user.operator".to_string()), "{actions:?}");
         }
     }
 }
