@@ -123,6 +123,10 @@ fn free_port() -> u16 {
 }
 
 async fn browser(site: &Site) -> Browser {
+    browser_with(site, &[]).await
+}
+
+async fn browser_with(site: &Site, extra: &[&str]) -> Browser {
     let port = free_port();
     let driver = Command::new(CHROMEDRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromedriver");
     let caps = json!({
@@ -132,7 +136,8 @@ async fn browser(site: &Site) -> Browser {
                      "--disable-sync", "--no-first-run", "--window-size=1280,1000", "--disable-dev-shm-usage"],
         }
     });
-    let caps = caps.as_object().unwrap().clone();
+    let mut caps = caps.as_object().unwrap().clone();
+    caps["goog:chromeOptions"]["args"].as_array_mut().unwrap().extend(extra.iter().map(|a| json!(a)));
     let mut last = None;
     for _ in 0..50 {
         match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
@@ -298,6 +303,13 @@ fn signing_in_is_checked_rate_limited_and_the_session_cookie_is_out_of_scripts_r
             b.go("/sign-in").await;
             b.shot("sign-in").await;
             b.accessible("the sign-in page").await;
+            // By keyboard alone: type, Tab to the next field, Enter to send.
+            b.find("#email").await.send_keys("analyst@euaa.test\u{E004}").await.unwrap();
+            b.c.active_element().await.unwrap().send_keys(&format!("{PASSWORD}\u{E007}")).await.unwrap();
+            b.find("header .who a[href='/account']").await;
+            assert!(b.text("header .who").await.contains("analyst@euaa.test"), "{}: signed in by keyboard", b.db);
+            b.sign_out().await;
+            b.go("/sign-in").await;
             b.fill("#email", "admin@euaa.test").await;
             b.fill("#password", "not the password").await;
             b.submit("form[action='/sign-in'] button[type=submit]").await;
@@ -603,5 +615,42 @@ fn pages_without_data_pass_the_accessibility_check_too() {
         }
         assert!(reached.iter().any(|r| r == "Skip to content"), "{reached:?}");
         assert!(reached.iter().any(|r| r == "Explore"), "{reached:?}");
+    });
+}
+
+#[test]
+fn pages_read_without_javascript() {
+    if !ready() {
+        return;
+    }
+    let site = sites().into_iter().next().unwrap();
+    rt().block_on(async {
+        let b = browser_with(&site, &["--blink-settings=scriptEnabled=false"]).await;
+        b.sign_in("analyst@euaa.test").await;
+        b.go("/explore?dataset=euaa/asylum-applicants-monthly&geo=DEU&from=2015-01&to=2015-02").await;
+        assert!(b.c.find(Locator::Css("figure[data-drawn]")).await.is_err(), "no script ran");
+        let alt = b.find("#line-chart .canvas").await.attr("aria-label").await.unwrap().unwrap_or_default();
+        assert!(alt.contains("Germany (DEU)") && alt.contains("2015-01 to 2015-02"), "the chart's text alternative: {alt}");
+        assert_eq!(b.table_rows("table.data").await, [["DEU", "2015-01", "25020"], ["DEU", "2015-02", "26075"]]);
+        b.go("/datasets/euaa/asylum-applicants-monthly").await;
+        assert!(b.body().await.contains("The first 20 of 2,913 observations"));
+        b.shot("dataset-without-javascript").await;
+        // An upload works without the script too: the form posts, the page says where it is.
+        b.sign_out().await;
+        b.sign_in("admin@euaa.test").await;
+        b.go("/upload?dataset=euaa/asylum-applicants-monthly").await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("one.csv");
+        std::fs::write(&file, "indicator,geo,period,value\nasylum_applications,DEU,2015-13,1\n").unwrap();
+        b.find("#file").await.send_keys(file.to_str().unwrap()).await.unwrap();
+        b.submit("#upload-form button[type=submit]").await;
+        for _ in 0..50 {
+            if b.c.find(Locator::Css("#refused")).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            b.go(&b.url().await.replace(&b.base, "")).await;
+        }
+        assert!(b.text("#refused").await.contains("nothing was saved"));
     });
 }
