@@ -68,6 +68,15 @@ pub struct ImportReport {
     pub sample: Vec<Change>,
 }
 
+/// An export, ready to send.
+pub struct ExportFile {
+    pub bytes: Vec<u8>,
+    pub file_name: String,
+    pub media_type: &'static str,
+    /// `SEQ HASH` of the audit chain just after the export was recorded.
+    pub audit_head: String,
+}
+
 /// One observation an import would add, change or remove.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 pub struct Change {
@@ -278,6 +287,15 @@ impl App {
             serde_json::json!({ "version": version, "filters": q.filters, "group_by": q.group_by, "rows": table.rows.len() }),
         )?;
         Ok(table)
+    }
+
+    /// A version as a file to hand over: its bytes, a name, its media type, and the audit
+    /// chain's head after this export (for the recipient's manifest).
+    pub fn export_file(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, format: ExportFormat) -> Result<ExportFile> {
+        let mut bytes = Vec::new();
+        self.export(who, org, slug, version, format, &mut bytes)?;
+        let (seq, hash) = self.audit_head()?;
+        Ok(ExportFile { bytes, file_name: format!("{org}-{slug}.{}", format.extension()), media_type: format.media_type(), audit_head: format!("{seq} {hash}") })
     }
 
     /// Writes a version's observations in an export format.

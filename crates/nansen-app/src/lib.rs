@@ -15,7 +15,7 @@ mod uploads;
 pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
 pub use catalogue::{days_since, Coverage, Freshness};
-pub use datasets::{sha256_hex, Change, DatasetView, ImportReport, ImportRequest, Metadata, Progress, VersionView};
+pub use datasets::{sha256_hex, Change, DatasetView, ExportFile, ImportReport, ImportRequest, Metadata, Progress, VersionView};
 pub use uploads::{Upload, UploadState};
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
 pub use nansen_store::{AccessRequestRecord, AuditEntry, MemberRecord, OrgRecord, TokenRecord};

@@ -1,6 +1,6 @@
 //! What a page says when something is wrong: the same words the API uses, as a page.
 
-use crate::layout;
+use crate::layout::{self, Section};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::html;
@@ -60,7 +60,8 @@ impl IntoResponse for WebError {
             p.error role="alert" { (message) }
             p { a href="/" { "Back to the catalogue" } }
         };
-        (status, layout::bare(title, body)).into_response()
+        // Error pages are drawn without the session: they say nothing about who is asking.
+        (status, layout::frame(None, title, Section::None, body)).into_response()
     }
 }
 

@@ -28,6 +28,14 @@ fn head(title: &str) -> Markup {
 }
 
 pub fn page(viewer: &Viewer, title: &str, section: Section, body: Markup) -> Markup {
+    frame(Some(viewer), title, section, body)
+}
+
+/// The frame; without a viewer (error pages) it shows no one's name and no sign-in link.
+pub fn frame(viewer: Option<&Viewer>, title: &str, section: Section, body: Markup) -> Markup {
+    let anonymous = Viewer::anonymous();
+    let known = viewer.is_some();
+    let viewer = viewer.unwrap_or(&anonymous);
     let item = |s: Section, href: &str, label: &str| {
         html! { li { a href=(href) aria-current=[(s == section).then_some("page")] { (label) } } }
     };
@@ -47,7 +55,7 @@ pub fn page(viewer: &Viewer, title: &str, section: Section, body: Markup) -> Mar
                             @if viewer.admin { (item(Section::Admin, "/admin", "Administration")) }
                         }
                     }
-                    div.who {
+                    @if known { div.who {
                         @if viewer.signed_in() {
                             a href="/account" aria-current=[(section == Section::Account).then_some("page")] { (viewer.email()) }
                             form method="post" action="/sign-out" {
@@ -57,28 +65,13 @@ pub fn page(viewer: &Viewer, title: &str, section: Section, body: Markup) -> Mar
                         } @else {
                             a href="/sign-in" { "Sign in" }
                         }
-                    }
+                    } }
                 }
                 main #main tabindex="-1" { (body) }
                 footer.site {
                     p { "Nansen: the joint data and operations platform of EUAA, IOM and their partners. "
                         a href="/api/v1/openapi.json" { "API" } }
                 }
-            }
-        }
-    }
-}
-
-/// A page without a session to show (errors).
-pub fn bare(title: &str, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            (head(title))
-            body {
-                a.skip href="#main" { "Skip to content" }
-                header.site { a.brand href="/" { "Nansen" } }
-                main #main tabindex="-1" { (body) }
             }
         }
     }

@@ -20,6 +20,7 @@ use nansen_app::App;
 use std::sync::Arc;
 
 pub use error::not_found_page;
+pub use pages::dataset::attachment;
 
 /// What every page handler shares.
 pub struct Web {

@@ -30,6 +30,10 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    pub fn anonymous() -> Viewer {
+        Viewer { who: Caller::anonymous(), csrf: String::new(), operator: false, admin: false, secret: None }
+    }
+
     pub fn signed_in(&self) -> bool {
         self.secret.is_some()
     }
@@ -92,8 +96,7 @@ impl FromRequestParts<Arc<Web>> for Viewer {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, web: &Arc<Web>) -> Result<Viewer, WebError> {
-        let anonymous = Viewer { who: Caller::anonymous(), csrf: String::new(), operator: false, admin: false, secret: None };
-        let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty()) else { return Ok(anonymous) };
+        let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty()) else { return Ok(Viewer::anonymous()) };
         let app = web.app.clone();
         let found = tokio::task::spawn_blocking(move || {
             let (who, csrf) = app.session(&secret)?;
@@ -106,7 +109,7 @@ impl FromRequestParts<Arc<Web>> for Viewer {
         match found {
             Ok(v) => Ok(v),
             // An expired or unknown session is simply nobody: the page says "sign in".
-            Err(AppError::Unauthorized) => Ok(anonymous),
+            Err(AppError::Unauthorized) => Ok(Viewer::anonymous()),
             Err(e) => Err(WebError::App(e)),
         }
     }

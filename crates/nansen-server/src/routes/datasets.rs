@@ -262,23 +262,7 @@ pub struct ExportParams {
 pub async fn export(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, QueryString(p): QueryString<ExportParams>) -> Result<Response, ApiError> {
     let format: ExportFormat = p.format.as_deref().unwrap_or("csv").parse().map_err(bad_request)?;
     let app = state.0.clone();
-    let name = format!("{org}-{slug}.{}", format.extension());
-    let (bytes, (seq, hash)) = blocking(move || {
-        let mut out = Vec::new();
-        app.export(&who, &org, &slug, p.version, format, &mut out)?;
-        Ok((out, app.audit_head()?))
-    })
-    .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.media_type().to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-            // The audit chain's head after this export, for the recipient's manifest.
-            (header::HeaderName::from_static("x-nansen-audit-head"), format!("{seq} {hash}")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(nansen_web::attachment(blocking(move || app.export_file(&who, &org, &slug, p.version, format)).await?))
 }
 
 #[derive(Deserialize)]

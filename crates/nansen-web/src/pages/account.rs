@@ -1,6 +1,6 @@
 //! Signing in and out, and one's own account: memberships, API tokens, access requests.
 
-use super::{blocking, see_other};
+use super::{blocking, see_other, CsrfOnly};
 use crate::error::WebError;
 use crate::layout::{self, csrf, when, Section};
 use crate::session::{constant_time_eq, cookie, random_token, set_cookie, Viewer, SESSION_COOKIE, SIGN_IN_COOKIE};
@@ -100,12 +100,6 @@ pub async fn sign_in(
         }
         Err(e) => Err(e),
     }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn sign_out(web: WebState, viewer: Viewer, headers: HeaderMap, Form(f): Form<CsrfOnly>) -> Result<Response, WebError> {

@@ -13,7 +13,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use maud::{html, Markup};
-use nansen_app::{Coverage, DatasetView, OrgRecord};
+use nansen_app::{Coverage, DatasetView, ExportFile, OrgRecord};
 use nansen_formats::ExportFormat;
 use nansen_model::{Query, Role, Sharing, Table};
 use serde::Deserialize;
@@ -301,20 +301,18 @@ pub struct DownloadParams {
 pub async fn download(web: WebState, viewer: Viewer, Path((org, slug)): Path<(String, String)>, QueryString(p): QueryString<DownloadParams>) -> Result<Response, WebError> {
     let format: ExportFormat = p.format.as_deref().unwrap_or("csv").parse().map_err(WebError::Form)?;
     let who = viewer.who.clone();
-    let name = format!("{org}-{slug}.{}", format.extension());
-    let (bytes, (seq, hash)) = blocking(&web.app, move |app| {
-        let mut out = Vec::new();
-        app.export(&who, &org, &slug, p.version, format, &mut out)?;
-        Ok((out, app.audit_head()?))
-    })
-    .await?;
-    Ok((
+    Ok(attachment(blocking(&web.app, move |app| app.export_file(&who, &org, &slug, p.version, format)).await?))
+}
+
+/// An export as a download, with the audit chain's head for the recipient's manifest.
+pub fn attachment(f: ExportFile) -> Response {
+    (
         [
-            (header::CONTENT_TYPE, format.media_type().to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-            (header::HeaderName::from_static("x-nansen-audit-head"), format!("{seq} {hash}")),
+            (header::CONTENT_TYPE, f.media_type.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", f.file_name)),
+            (header::HeaderName::from_static("x-nansen-audit-head"), f.audit_head),
         ],
-        bytes,
+        f.bytes,
     )
-        .into_response())
+        .into_response()
 }

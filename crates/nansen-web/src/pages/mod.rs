@@ -11,6 +11,13 @@ use crate::error::WebError;
 use nansen_app::{App, AppError};
 use std::sync::Arc;
 
+/// A form that carries nothing but the session's token (a button that acts).
+#[derive(serde::Deserialize)]
+pub struct CsrfOnly {
+    #[serde(default)]
+    pub csrf: String,
+}
+
 /// Runs application work off the async threads.
 pub async fn blocking<T: Send + 'static>(app: &Arc<App>, f: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static) -> Result<T, WebError> {
     let app = app.clone();

@@ -1,7 +1,7 @@
 //! Upload: choose a file, see it validated; when refused, the rows, columns and reasons with
 //! nothing saved; when valid, what it would add, change and remove, then confirm.
 
-use super::{blocking, see_other, split_name};
+use super::{blocking, see_other, CsrfOnly, split_name};
 use crate::error::WebError;
 use crate::layout::{self, csrf, number, Section};
 use crate::session::Viewer;
@@ -252,12 +252,6 @@ pub async fn show(web: WebState, viewer: Viewer, Path(id): Path<String>) -> Resu
 /// While the server works the page script reloads the page each second; without it, a link.
 fn reload_hint() -> Markup {
     html! { p data-reload="1000" { a href="" { "Reload" } " to see how far it is." } }
-}
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(default)]
-    csrf: String,
 }
 
 pub async fn confirm(web: WebState, viewer: Viewer, Path(id): Path<String>, Form(f): Form<CsrfOnly>) -> Result<Response, WebError> {
