@@ -56,7 +56,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/admin/members/remove", post(pages::admin::remove_member))
         .route("/admin/access-requests/:id", post(pages::admin::decide))
         .route("/admin/audit", get(pages::admin::audit))
-        .route("/assets/:name", get(assets::serve))
+        // The chart bundle and the map are large: gzip halves them to a third for browsers that take it.
+        .route("/assets/:name", get(assets::serve).layer(tower_http::compression::CompressionLayer::new()))
         .with_state(web)
 }
 
