@@ -9,6 +9,7 @@ mod analysis;
 mod audit;
 mod catalogue;
 mod datasets;
+mod forecasting;
 mod identity;
 mod uploads;
 
@@ -17,6 +18,7 @@ pub use audit::{AuditBroken, AuditReport};
 pub use catalogue::{days_since, Coverage, Freshness};
 pub use datasets::{sha256_hex, Change, DatasetView, ExportFile, ImportReport, ImportRequest, Metadata, Progress, VersionView};
 pub use uploads::{Upload, UploadState};
+pub use forecasting::{Panel, KEY_SEPARATOR};
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
 pub use nansen_store::{AccessRequestRecord, AuditEntry, MemberRecord, OrgRecord, TokenRecord};
 
@@ -46,6 +48,8 @@ pub enum AppError {
     #[error(transparent)]
     Query(#[from] nansen_model::QueryError),
     #[error(transparent)]
+    Forecast(#[from] nansen_forecast::ForecastError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -60,6 +64,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Import(_) => "import_refused",
             AppError::Query(_) => "bad_query",
+            AppError::Forecast(_) => "bad_request",
             AppError::Store(_) => "internal",
         }
     }

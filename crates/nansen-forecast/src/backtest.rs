@@ -53,6 +53,8 @@ pub struct BacktestReport {
     /// One per model over every series (series empty).
     pub overall: Vec<ModelScore>,
     pub details: Vec<Detail>,
+    /// Series left out: too short for the windows and horizon asked.
+    pub skipped: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -251,15 +253,16 @@ fn panel_end(series: &[Series]) -> Result<usize, ForecastError> {
 /// `label` names a period by its index in the series.
 pub fn backtest(series: &[Series], models: &[Model], windows: usize, opts: Options, label: &dyn Fn(usize) -> String) -> Result<BacktestReport, ForecastError> {
     check_level(opts.level)?;
-    let end = panel_end(series)?;
     let h = opts.horizon.max(1);
     let need = windows + h + 3;
-    for s in series {
-        let have = s.values.iter().filter(|v| v.is_some()).count();
-        if have < need {
-            return Err(ForecastError::TooShort { series: s.name.clone(), have, windows, horizon: h, need });
-        }
+    let have = |s: &Series| s.values.iter().filter(|v| v.is_some()).count();
+    let (kept, short): (Vec<Series>, Vec<Series>) = series.iter().cloned().partition(|s| have(s) >= need);
+    if kept.is_empty() {
+        let s = series.first().ok_or(ForecastError::Empty)?;
+        return Err(ForecastError::TooShort { series: s.name.clone(), have: have(s), windows, horizon: h, need });
     }
+    let series = &kept[..];
+    let end = panel_end(series)?;
     let last = end - h;
     let first_outer = last + 1 - windows;
     let warm = first_outer.saturating_sub(CALIBRATION + h);
@@ -290,7 +293,7 @@ pub fn backtest(series: &[Series], models: &[Model], windows: usize, opts: Optio
         }
         overall.push(all.score("", model));
     }
-    Ok(BacktestReport { scores, overall, details })
+    Ok(BacktestReport { scores, overall, details, skipped: short.into_iter().map(|s| s.name).collect() })
 }
 
 /// Forecasts `horizon` periods after each series' last reported one, with intervals at
@@ -398,9 +401,13 @@ mod tests {
     }
 
     #[test]
-    fn a_series_too_short_for_the_backtest_is_refused_by_name() {
+    fn a_series_too_short_for_the_backtest_is_left_out_by_name_and_alone_refused() {
         let s = Series { name: "tiny".into(), values: vec![Some(1.0); 10] };
-        let e = backtest(&[s], &[Model::Naive], 24, Options { season: 12, horizon: 3, level: 80.0 }, &|i| i.to_string()).unwrap_err();
+        let opts = Options { season: 12, horizon: 3, level: 80.0 };
+        let e = backtest(&[s.clone()], &[Model::Naive], 24, opts, &|i| i.to_string()).unwrap_err();
         assert!(matches!(e, ForecastError::TooShort { ref series, .. } if series == "tiny"), "{e}");
+        let r = backtest(&[s, seasonal_series("long", 60, 1)], &[Model::Naive], 24, opts, &|i| i.to_string()).unwrap();
+        assert_eq!(r.skipped, ["tiny"]);
+        assert_eq!(r.scores.len(), 1);
     }
 }

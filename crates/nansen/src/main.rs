@@ -56,6 +56,10 @@ enum Command {
     Flows(FlowArgs),
     /// The same indicator from several datasets side by side, with the differences.
     Compare(CompareArgs),
+    /// Forecast each series of a dataset, with prediction intervals.
+    Forecast(ForecastArgs),
+    /// Rolling-origin backtest of the forecasting models on each series.
+    Backtest(BacktestArgs),
     #[command(subcommand)]
     Access(AccessCommand),
     #[command(subcommand)]
@@ -256,6 +260,59 @@ struct CompareArgs {
     frequency: Option<String>,
     #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
     format: String,
+}
+
+#[derive(Args)]
+struct ForecastArgs {
+    dataset: String,
+    #[arg(long = "where", value_name = "DIM=V[,V]")]
+    wheres: Vec<String>,
+    #[arg(long, value_name = "FROM..TO")]
+    period: Option<String>,
+    /// One series per combination of these dimensions' values (none: one series).
+    #[arg(long, value_name = "DIM[,DIM]")]
+    series_by: Option<String>,
+    #[arg(long)]
+    horizon: usize,
+    /// Of the prediction interval, in per cent.
+    #[arg(long, default_value_t = 80.0)]
+    level: f64,
+    /// auto, naive, snaive, ets, theta or pooled.
+    #[arg(long, default_value = "auto")]
+    model: String,
+    #[arg(long)]
+    frequency: Option<String>,
+    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+    format: String,
+}
+
+#[derive(Args)]
+struct BacktestArgs {
+    dataset: String,
+    #[arg(long = "where", value_name = "DIM=V[,V]")]
+    wheres: Vec<String>,
+    #[arg(long, value_name = "FROM..TO")]
+    period: Option<String>,
+    #[arg(long, value_name = "DIM[,DIM]")]
+    series_by: String,
+    #[arg(long)]
+    horizon: usize,
+    #[arg(long)]
+    windows: usize,
+    /// auto, all, or one of naive, snaive, ets, theta, pooled.
+    #[arg(long, default_value = "auto")]
+    model: String,
+    #[arg(long)]
+    frequency: Option<String>,
+    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+    format: String,
+    /// Also write every forecast beside its actual value to this CSV file.
+    #[arg(long, value_name = "FILE")]
+    details: Option<PathBuf>,
+}
+
+fn dims(list: Option<&str>) -> Vec<String> {
+    list.map(|l| l.split(',').map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect()).unwrap_or_default()
 }
 
 #[derive(Subcommand)]
@@ -496,6 +553,71 @@ fn run(cli: Cli) -> Result<()> {
                 nansen_formats::table_csv(&table, out)?;
             }
         }
+        Command::Forecast(f) => {
+            let json = f.format == "json";
+            let (org, slug) = split_name(&f.dataset)?;
+            let query = Query::parse(&f.wheres, f.period.as_deref(), None)
+                .and_then(|q| q.with_options(None, f.frequency.as_deref(), None))
+                .map_err(|e| fail(e.into(), json))?;
+            let model: nansen_forecast::Model = f.model.parse().map_err(|e: nansen_forecast::ForecastError| fail(e.into(), json))?;
+            let series_by = dims(f.series_by.as_deref());
+            let (_, rows) = app.forecast(&who, &org, &slug, &query, &series_by, f.horizon, f.level, model).map_err(|e| fail(e, json))?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&rows)?)?;
+            } else {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(series_by.iter().map(String::as_str).chain(["period", "model", "mean", "lo", "hi"]))?;
+                for r in rows {
+                    let mut rec = nansen_app::Panel::key(&r.series);
+                    rec.extend([r.period, r.model.to_string(), num(r.mean), num(r.lo), num(r.hi)]);
+                    w.write_record(&rec)?;
+                }
+                w.flush()?;
+            }
+        }
+        Command::Backtest(b) => {
+            let json = b.format == "json";
+            let (org, slug) = split_name(&b.dataset)?;
+            let query = Query::parse(&b.wheres, b.period.as_deref(), None)
+                .and_then(|q| q.with_options(None, b.frequency.as_deref(), None))
+                .map_err(|e| fail(e.into(), json))?;
+            let models: Vec<nansen_forecast::Model> = match b.model.as_str() {
+                "all" => nansen_forecast::MODELS.to_vec(),
+                m => vec![m.parse().map_err(|e: nansen_forecast::ForecastError| fail(e.into(), json))?],
+            };
+            let series_by = dims(Some(&b.series_by));
+            let started = std::time::Instant::now();
+            let (_, report) = app.backtest(&who, &org, &slug, &query, &series_by, b.horizon, b.windows, &models).map_err(|e| fail(e, json))?;
+            eprintln!("backtest: {} series, {} models, {} forecasts in {:.2} s", report.scores.len() / models.len().max(1), models.len(), report.details.len(), started.elapsed().as_secs_f64());
+            if !report.skipped.is_empty() {
+                eprintln!("  left out, too short for {} windows of {}: {}", b.windows, b.horizon, report.skipped.iter().map(|s| s.replace(nansen_app::KEY_SEPARATOR, "/")).collect::<Vec<_>>().join(", "));
+            }
+            for o in &report.overall {
+                eprintln!("  {:<7} MASE {:.3}  sMAPE {:.2}  coverage80 {:.3}  MSIS {:.2}", o.model, o.mase, o.smape, o.coverage80, o.msis);
+            }
+            if let Some(path) = &b.details {
+                let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
+                w.write_record(series_by.iter().map(String::as_str).chain(["model", "origin", "horizon", "period", "actual", "mean", "lo80", "hi80"]))?;
+                for d in &report.details {
+                    let mut rec = nansen_app::Panel::key(&d.series);
+                    rec.extend([d.model.to_string(), d.origin.clone(), d.horizon.to_string(), d.period.clone(), num(d.actual), num(d.mean), num(d.lo80), num(d.hi80)]);
+                    w.write_record(&rec)?;
+                }
+                w.flush()?;
+            }
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&serde_json::json!({ "scores": report.scores, "overall": report.overall }))?)?;
+            } else {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(series_by.iter().map(String::as_str).chain(["model", "mase", "smape", "coverage80", "msis", "forecasts"]))?;
+                for s in &report.scores {
+                    let mut rec = nansen_app::Panel::key(&s.series);
+                    rec.extend([s.model.to_string(), num(s.mase), num(s.smape), num(s.coverage80), num(s.msis), s.forecasts.to_string()]);
+                    w.write_record(&rec)?;
+                }
+                w.flush()?;
+            }
+        }
         Command::Access(a) => match a {
             AccessCommand::Request { dataset, reason } => {
                 let (org, slug) = split_name(&dataset)?;
@@ -600,4 +722,11 @@ fn serve(app: Arc<App>, bind: &str) -> Result<()> {
         eprintln!("Nansen is serving on http://{addr}/ (API under /api/v1, OpenAPI at /api/v1/openapi.json)");
     }))?;
     Ok(())
+}
+
+/// A number for CSV: at most four decimals, no trailing zeros.
+fn num(v: f64) -> String {
+    let s = format!("{v:.4}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" { "0".into() } else { s.to_string() }
 }

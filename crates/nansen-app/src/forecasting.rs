@@ -1,0 +1,103 @@
+//! Forecasts and backtests of a dataset's series, as the caller may see them: the series
+//! come from [`App::query`], so permissions, disclosure control and audit apply.
+
+use crate::{App, AppError, Caller, Result};
+use nansen_codes::{Frequency, Period};
+use nansen_forecast::{BacktestReport, Forecast, Model, Options, Series};
+use nansen_model::Query;
+use std::collections::BTreeMap;
+
+/// The series of a dataset, split by some dimensions, on one regular calendar.
+pub struct Panel {
+    /// The dimensions that name each series.
+    pub series_by: Vec<String>,
+    pub series: Vec<Series>,
+    /// The first period; index `i` of every series is `i` periods after it.
+    pub start: Period,
+    pub season: usize,
+}
+
+/// What names a series in [`Series::name`]: its dimension values, joined by this.
+pub const KEY_SEPARATOR: char = '\u{1f}';
+
+impl Panel {
+    /// The period at index `i` (past the data too, for forecasts).
+    pub fn period(&self, i: usize) -> String {
+        let mut p = self.start;
+        for _ in 0..i {
+            p = p.next();
+        }
+        p.to_string()
+    }
+
+    /// A series' dimension values.
+    pub fn key(name: &str) -> Vec<String> {
+        if name.is_empty() {
+            return Vec::new();
+        }
+        name.split(KEY_SEPARATOR).map(String::from).collect()
+    }
+}
+
+fn season_of(f: Frequency) -> usize {
+    match f {
+        Frequency::Year => 1,
+        Frequency::Quarter => 4,
+        Frequency::Month => 12,
+        Frequency::Week => 52,
+        Frequency::Day => 7,
+    }
+}
+
+impl App {
+    /// Splits the answer of `q` (its filters, period range and frequency) into series by
+    /// `series_by`, one value per period, `None` where a period has none.
+    pub fn panel(&self, who: &Caller, org: &str, slug: &str, q: &Query, series_by: &[String]) -> Result<Panel> {
+        let mut q = q.clone();
+        q.group_by = series_by.iter().cloned().chain(std::iter::once("period".to_string())).collect();
+        q.top = None;
+        let table = self.query(who, org, slug, None, &q)?;
+        let n = series_by.len();
+        let mut by_key: BTreeMap<Vec<String>, BTreeMap<Period, f64>> = BTreeMap::new();
+        for r in &table.rows {
+            let Some(p) = Period::parse(&r.key[n]) else { continue };
+            let entry = by_key.entry(r.key[..n].to_vec()).or_default();
+            if let Some(v) = r.value {
+                entry.insert(p, v);
+            }
+        }
+        let periods: Vec<Period> = by_key.values().flat_map(|m| m.keys().copied()).collect();
+        let (Some(&start), Some(&end)) = (periods.iter().min(), periods.iter().max()) else {
+            return Err(AppError::BadRequest(format!("{org}/{slug} has no values for these filters to forecast")));
+        };
+        if periods.iter().any(|p| p.frequency() != start.frequency()) {
+            return Err(AppError::BadRequest("the series mix frequencies; choose one with --frequency".into()));
+        }
+        let mut calendar = vec![start];
+        while *calendar.last().expect("one") < end {
+            let next = calendar.last().expect("one").next();
+            calendar.push(next);
+        }
+        let series = by_key
+            .into_iter()
+            .map(|(key, values)| Series { name: key.join(&KEY_SEPARATOR.to_string()), values: calendar.iter().map(|p| values.get(p).copied()).collect() })
+            .collect();
+        Ok(Panel { series_by: series_by.to_vec(), series, start, season: season_of(start.frequency()) })
+    }
+
+    /// Forecasts each series `horizon` periods ahead, with intervals at `level` per cent.
+    pub fn forecast(&self, who: &Caller, org: &str, slug: &str, q: &Query, series_by: &[String], horizon: usize, level: f64, model: Model) -> Result<(Panel, Forecast)> {
+        let panel = self.panel(who, org, slug, q, series_by)?;
+        let opts = Options { season: panel.season, horizon, level };
+        let rows = nansen_forecast::forecast(&panel.series, model, opts, &|i| panel.period(i))?;
+        Ok((panel, rows))
+    }
+
+    /// Backtests models on each series over the last `windows` origins.
+    pub fn backtest(&self, who: &Caller, org: &str, slug: &str, q: &Query, series_by: &[String], horizon: usize, windows: usize, models: &[Model]) -> Result<(Panel, BacktestReport)> {
+        let panel = self.panel(who, org, slug, q, series_by)?;
+        let opts = Options { season: panel.season, horizon, level: 80.0 };
+        let report = nansen_forecast::backtest(&panel.series, models, windows, opts, &|i| panel.period(i))?;
+        Ok((panel, report))
+    }
+}
