@@ -17,6 +17,7 @@ mod pooled;
 mod theta;
 
 pub mod backtest;
+pub mod detect;
 
 pub use backtest::{backtest, forecast, BacktestReport, Forecast, ForecastRow, ModelScore, Options};
 pub use models::{Model, MODELS};

@@ -1,0 +1,187 @@
+//! Detection of unusual rises: the CDC's EARS C1, C2 and C3 (Hutwagner et al. 2003), and
+//! CUSUM on standardised forecast residuals. Each rule gives, for every period it can judge,
+//! the statistic, the expected value, the upper limit and whether it alarms. A minimum count
+//! keeps tiny numbers from alarming.
+//!
+//! Farrington flexible (Noufaily et al. 2013) is not here yet.
+
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub enum Ears {
+    /// Baseline: the 7 periods just before.
+    C1,
+    /// Baseline: 7 periods ending 3 before (a guard band of 2).
+    C2,
+    /// The sum of the last three C2 excesses over one standard deviation.
+    C3,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct EarsParams {
+    pub baseline: usize,
+    /// The statistic above which a period alarms: 3 for C1 and C2, 2 for C3 (the CDC's).
+    pub threshold: f64,
+    /// No alarm below this count.
+    pub min_count: f64,
+}
+
+impl Ears {
+    pub fn defaults(self) -> EarsParams {
+        EarsParams { baseline: 7, threshold: if self == Ears::C3 { 2.0 } else { 3.0 }, min_count: 5.0 }
+    }
+}
+
+/// What a rule says of one period.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Judgement {
+    pub index: usize,
+    pub observed: f64,
+    pub statistic: f64,
+    /// The expected value and the value above which the period alarms.
+    pub expected: f64,
+    pub upper: f64,
+    pub alarm: bool,
+}
+
+fn mean_sd(x: &[f64]) -> (f64, f64) {
+    let n = x.len() as f64;
+    let mean = x.iter().sum::<f64>() / n;
+    let var = x.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    // A flat baseline has no spread; a floor keeps one extra case from being infinitely unusual.
+    (mean, var.sqrt().max(0.5))
+}
+
+/// C1 or C2 statistics with their baselines' mean and spread, for each period that has a baseline.
+fn c_stats(y: &[f64], baseline: usize, lag: usize) -> Vec<(usize, f64, f64, f64)> {
+    (baseline + lag..y.len())
+        .map(|t| {
+            let (mean, sd) = mean_sd(&y[t - lag - baseline..t - lag]);
+            (t, (y[t] - mean) / sd, mean, sd)
+        })
+        .collect()
+}
+
+pub fn ears(y: &[f64], method: Ears, p: EarsParams) -> Vec<Judgement> {
+    let judge = |t: usize, statistic: f64, expected: f64, upper: f64| Judgement {
+        index: t,
+        observed: y[t],
+        statistic,
+        expected,
+        upper,
+        alarm: statistic > p.threshold && y[t] >= p.min_count,
+    };
+    match method {
+        Ears::C1 => c_stats(y, p.baseline, 0).into_iter().map(|(t, s, m, sd)| judge(t, s, m, m + p.threshold * sd)).collect(),
+        Ears::C2 => c_stats(y, p.baseline, 2).into_iter().map(|(t, s, m, sd)| judge(t, s, m, m + p.threshold * sd)).collect(),
+        Ears::C3 => {
+            let c2 = c_stats(y, p.baseline, 2);
+            (2..c2.len())
+                .map(|i| {
+                    let (t, _, mean, sd) = c2[i];
+                    let earlier: f64 = c2[i - 2..i].iter().map(|c| (c.1 - 1.0).max(0.0)).sum();
+                    let statistic = earlier + (c2[i].1 - 1.0).max(0.0);
+                    // The count at which C3 would reach its threshold, the earlier excesses given.
+                    let upper = mean + sd * (1.0 + (p.threshold - earlier).max(0.0));
+                    judge(t, statistic, mean, upper)
+                })
+                .collect()
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct CusumParams {
+    /// The allowance, in standard deviations (half the shift to detect).
+    pub k: f64,
+    /// The decision limit.
+    pub h: f64,
+    pub min_count: f64,
+}
+
+impl Default for CusumParams {
+    fn default() -> Self {
+        CusumParams { k: 0.5, h: 4.0, min_count: 5.0 }
+    }
+}
+
+/// An upper CUSUM of `(observed - expected) / scale`; it starts again from zero after an alarm.
+pub fn cusum(observed: &[f64], expected: &[f64], scale: &[f64], p: CusumParams) -> Vec<Judgement> {
+    let mut s = 0.0;
+    observed
+        .iter()
+        .zip(expected)
+        .zip(scale)
+        .enumerate()
+        .map(|(t, ((&y, &f), &sc))| {
+            let z = (y - f) / sc.max(1e-9);
+            s = (s + z - p.k).max(0.0);
+            let alarm = s > p.h && y >= p.min_count;
+            let j = Judgement { index: t, observed: y, statistic: s, expected: f, upper: f + (p.h + p.k - (s - z + p.k).max(0.0)).max(0.0) * sc, alarm };
+            if alarm {
+                s = 0.0;
+            }
+            j
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Worked by hand: baseline 10, 12, 11, 13, 9, 10, 12 has mean 11 and standard deviation
+    /// sqrt(12 / 6) = 1.41421; 16 is (16 - 11) / 1.41421 = 3.5355 standard deviations above.
+    #[test]
+    fn c1_is_the_distance_from_the_last_seven_periods_in_standard_deviations() {
+        let y = [10.0, 12.0, 11.0, 13.0, 9.0, 10.0, 12.0, 16.0];
+        let j = ears(&y, Ears::C1, Ears::C1.defaults());
+        assert_eq!(j.len(), 1);
+        assert!((j[0].statistic - 3.5355).abs() < 1e-4, "{:?}", j[0]);
+        assert!(j[0].alarm);
+        assert!((j[0].upper - (11.0 + 3.0 * 2f64.sqrt())).abs() < 1e-9);
+    }
+
+    /// C2 skips the two periods before: with 20 and 30 just before 16, C1 sees nothing
+    /// unusual in 16 while C2, on the same baseline as above, does.
+    #[test]
+    fn c2_leaves_a_guard_band_of_two_periods() {
+        let y = [10.0, 12.0, 11.0, 13.0, 9.0, 10.0, 12.0, 20.0, 30.0, 16.0];
+        let c2 = ears(&y, Ears::C2, Ears::C2.defaults());
+        let last = c2.last().unwrap();
+        assert_eq!(last.index, 9);
+        assert!((last.statistic - 3.5355).abs() < 1e-4);
+        let c1 = ears(&y, Ears::C1, Ears::C1.defaults());
+        assert!(!c1.last().unwrap().alarm);
+    }
+
+    /// C3 adds the excesses over 1 of the last three C2 values: here 0, 0 and 2.5355.
+    #[test]
+    fn c3_sums_three_periods_of_excess() {
+        let y = [10.0, 12.0, 11.0, 13.0, 9.0, 10.0, 12.0, 11.0, 11.0, 12.0, 11.0, 16.0];
+        let c3 = ears(&y, Ears::C3, Ears::C3.defaults());
+        let last = c3.last().unwrap();
+        let c2 = ears(&y, Ears::C2, Ears::C2.defaults());
+        let expect: f64 = c2[c2.len() - 3..].iter().map(|j| (j.statistic - 1.0).max(0.0)).sum();
+        assert!((last.statistic - expect).abs() < 1e-12);
+        assert!(last.alarm, "{last:?}");
+    }
+
+    #[test]
+    fn small_counts_never_alarm() {
+        let y = [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 4.0];
+        assert!(!ears(&y, Ears::C1, Ears::C1.defaults())[0].alarm, "4 is below the minimum of 5");
+    }
+
+    #[test]
+    fn cusum_accumulates_a_lasting_shift_and_restarts_after_an_alarm() {
+        let expected = [100.0; 10];
+        let scale = [10.0; 10];
+        let observed = [100.0, 105.0, 115.0, 120.0, 120.0, 125.0, 100.0, 100.0, 100.0, 100.0];
+        let j = cusum(&observed, &expected, &scale, CusumParams::default());
+        let alarms: Vec<usize> = j.iter().filter(|j| j.alarm).map(|j| j.index).collect();
+        // z: 0, .5, 1.5, 2, 2, 2.5; S: 0, 0, 1, 2.5, 4, 6 > 4 at index 5.
+        assert_eq!(alarms, [5]);
+        assert_eq!(j[6].statistic, 0.0, "restarted");
+    }
+}
