@@ -286,3 +286,40 @@ fn audit_verify_exits_non_zero_naming_the_first_bad_entry() {
         assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "error: audit chain broken at entry 4: its content was changed after it was written");
     }
 }
+
+#[test]
+fn forecast_and_backtest_write_the_documented_columns_and_respect_permissions() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/migr_asyappctzm_2008-2015_monthly_by_destination.csv");
+    for e in envs() {
+        e.setup();
+        e.ok(&["--as", "ed@euaa.eu", "dataset", "import", demo.to_str().unwrap(), "--org", "euaa", "--dataset", "monthly"]);
+        let csv = e.ok(&["forecast", "euaa/monthly", "--where", "geo=DEU,SWE", "--period", "..2015-04", "--series-by", "geo", "--horizon", "3", "--level", "90"]);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "geo,period,model,mean,lo,hi", "{}", e.name);
+        assert_eq!(lines.len(), 7, "two series by three months: {csv}");
+        assert!(lines[1].starts_with("DEU,2015-05,auto,"), "{csv}");
+        for l in &lines[1..] {
+            let v: Vec<f64> = l.split(',').skip(3).map(|x| x.parse().unwrap()).collect();
+            assert!(v[1] <= v[0] && v[0] <= v[2], "lo <= mean <= hi: {l}");
+        }
+        let details = e.dir.path().join("details.csv");
+        let scores = e.ok(&[
+            "backtest", "euaa/monthly", "--where", "geo=DEU,SWE,FRA", "--period", "..2015-04", "--series-by", "geo", "--horizon", "3", "--windows", "6",
+            "--model", "all", "--details", details.to_str().unwrap(),
+        ]);
+        let rows: Vec<&str> = scores.lines().collect();
+        assert_eq!(rows[0], "geo,model,mase,smape,coverage80,msis,forecasts");
+        assert_eq!(rows.len(), 1 + 3 * 6, "one row per series and model, no summary row: {scores}");
+        assert!(rows.iter().any(|r| r.starts_with("DEU,auto,") && r.ends_with(",18")), "6 origins by 3 horizons: {scores}");
+        let d = std::fs::read_to_string(&details).unwrap();
+        assert_eq!(d.lines().next().unwrap(), "geo,model,origin,horizon,period,actual,mean,lo80,hi80");
+        let counted: usize = rows[1..].iter().map(|r| r.rsplit(',').next().unwrap().parse::<usize>().unwrap()).sum();
+        assert_eq!(d.lines().count(), 1 + counted, "one detail row per forecast scored (a month Eurostat left out has no actual)");
+        assert!(d.lines().any(|l| l.starts_with("DEU,naive,2015-01,3,2015-04,")), "the last origin forecasts the last month");
+        // Another organisation sees nothing to forecast; a bad model is named.
+        let o = e.run(&["--as", "a@bmi.de", "forecast", "euaa/monthly", "--horizon", "3"]);
+        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("not found"), "{}", e.name);
+        let o = e.run(&["forecast", "euaa/monthly", "--horizon", "3", "--model", "crystal-ball"]);
+        assert!(String::from_utf8_lossy(&o.stderr).contains("unknown model \"crystal-ball\""), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
