@@ -7,8 +7,11 @@ use crate::models::{point_forecasts, Model, COMBINED};
 use crate::{mase_scale, prepare, ForecastError, Series};
 use serde::Serialize;
 
-/// How many earlier origins calibrate intervals and weigh `auto`'s models.
-pub const CALIBRATION: usize = 24;
+/// How many earlier origins calibrate intervals: a year, so that they follow a change of regime.
+pub const CALIBRATION: usize = 12;
+
+/// How many earlier origins weigh `auto`'s models: two years, so one bad season does not decide.
+pub const WEIGHING: usize = 24;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Options {
@@ -92,7 +95,18 @@ struct Made {
     /// The global index of the history's last period.
     base: usize,
     scale: f64,
+    /// Recent volatility: the mean absolute change of the log series over the last year.
+    vol: f64,
     mean: Vec<f64>,
+}
+
+fn volatility(history: &[f64]) -> f64 {
+    let tail = &history[history.len().saturating_sub(13)..];
+    if tail.len() < 2 {
+        return 0.2;
+    }
+    let v = tail.windows(2).map(|w| (w[1].ln_1p() - w[0].ln_1p()).abs()).sum::<f64>() / (tail.len() - 1) as f64;
+    v.max(0.02)
 }
 
 struct Engine<'a> {
@@ -141,13 +155,17 @@ impl<'a> Engine<'a> {
     /// Scaled errors at horizon `k` of forecasts whose outcome was known by `origin`, from
     /// the last CALIBRATION origins that had one.
     fn errors(&self, mi: usize, origin: usize, k: usize) -> Vec<f64> {
+        self.errors_within(mi, origin, k, CALIBRATION)
+    }
+
+    fn errors_within(&self, mi: usize, origin: usize, k: usize, window: usize) -> Vec<f64> {
         let mut out = Vec::new();
         for (si, s) in self.series.iter().enumerate() {
             for made in self.made[mi][si].iter().flatten() {
                 let target = made.base + k;
-                if target <= origin && target + CALIBRATION >= origin {
+                if target <= origin && target + window >= origin {
                     if let Some(a) = s.actual(target) {
-                        out.push((a - made.mean[k - 1]) / made.scale);
+                        out.push((a.ln_1p() - made.mean[k - 1].ln_1p()) / made.vol);
                     }
                 }
             }
@@ -162,12 +180,14 @@ impl<'a> Engine<'a> {
         let (lo, hi) = if e.len() >= 8 {
             (quantile(&e, a), quantile(&e, 1.0 - a))
         } else {
-            // Too few errors yet: a normal interval on the scale, widening with the horizon.
+            // Too few errors yet: a normal interval of one volatility a period, widening with the horizon.
             let z = 1.2816 * (level / 80.0);
             (-z * (k as f64).sqrt(), z * (k as f64).sqrt())
         };
-        let f = made.mean[k - 1];
-        ((f + lo * made.scale).max(0.0), (f + hi * made.scale).max(0.0))
+        // Errors are relative (on the log scale) and in units of each series' recent
+        // volatility, so one pool of errors serves calm and restless series alike.
+        let f = made.mean[k - 1].ln_1p();
+        ((f + lo * made.vol).exp_m1().max(0.0), (f + hi * made.vol).exp_m1().max(0.0))
     }
 
     fn run(&mut self, last_origin: usize) {
@@ -194,7 +214,7 @@ impl<'a> Engine<'a> {
                     point_forecasts(model, &histories, &gaps, m, h)
                 };
                 for (((si, end), mean), hist) in members.iter().zip(means).zip(&histories) {
-                    let made = Made { base: *end, scale: mase_scale(hist, m), mean };
+                    let made = Made { base: *end, scale: mase_scale(hist, m), vol: volatility(hist), mean };
                     let list = &mut self.made[mi][*si];
                     list.resize(origin - self.first_origin, None);
                     list.push(Some(made));
@@ -203,29 +223,29 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// `auto` at one origin: the combined models' forecasts, each weighted by the inverse
-    /// square of its mean scaled error over the origins known by then.
+    /// `auto` at one origin: a weighted geometric mean of the combined models' forecasts,
+    /// each weighted by its accuracy on the origins whose outcome is known by then.
     fn combine(&self, origin: usize, members: &[(usize, usize)], h: usize) -> Vec<Vec<f64>> {
         let idx: Vec<usize> = COMBINED.iter().map(|c| self.models.iter().position(|m| m == c).expect("combined models are made")).collect();
-        let weights: Vec<f64> = idx
+        let errors: Vec<Option<f64>> = idx
             .iter()
             .map(|&mi| {
-                let errs: Vec<f64> = (1..=h).flat_map(|k| self.errors(mi, origin, k)).map(f64::abs).collect();
-                if errs.len() < 8 {
-                    1.0
-                } else {
-                    let mase = errs.iter().sum::<f64>() / errs.len() as f64;
-                    1.0 / (mase * mase).max(1e-6)
-                }
+                let errs: Vec<f64> = (1..=h).flat_map(|k| self.errors_within(mi, origin, k, WEIGHING)).map(f64::abs).collect();
+                // Relative accuracy: the mean absolute log error, in volatilities.
+                (errs.len() >= 8).then(|| errs.iter().sum::<f64>() / errs.len() as f64)
             })
             .collect();
+        // Each weighted by the inverse fourth power of that error (sharp: the best leads, the
+        // rest still temper it); all alike before any is known.
+        let weights: Vec<f64> = errors.iter().map(|e| e.map(|e| 1.0 / e.powi(4).max(1e-6)).unwrap_or(1.0)).collect();
         let total: f64 = weights.iter().sum();
         let slot = origin - self.first_origin;
         members
             .iter()
             .map(|&(si, _)| {
                 (0..h)
-                    .map(|k| idx.iter().zip(&weights).map(|(&mi, w)| w * self.made[mi][si][slot].as_ref().map(|m| m.mean[k]).unwrap_or(0.0)).sum::<f64>() / total)
+                    // A weighted geometric mean: combined on the log scale, as the models work.
+                    .map(|k| (idx.iter().zip(&weights).map(|(&mi, w)| w * self.made[mi][si][slot].as_ref().map(|m| m.mean[k].ln_1p()).unwrap_or(0.0)).sum::<f64>() / total).exp_m1())
                     .collect()
             })
             .collect()
@@ -265,7 +285,7 @@ pub fn backtest(series: &[Series], models: &[Model], windows: usize, opts: Optio
     let end = panel_end(series)?;
     let last = end - h;
     let first_outer = last + 1 - windows;
-    let warm = first_outer.saturating_sub(CALIBRATION + h);
+    let warm = first_outer.saturating_sub(WEIGHING + h);
     let mut engine = Engine::new(series, models.to_vec(), Options { horizon: h, ..opts }, warm);
     engine.run(last);
 
@@ -302,7 +322,7 @@ pub fn forecast(series: &[Series], model: Model, opts: Options, label: &dyn Fn(u
     check_level(opts.level)?;
     let end = panel_end(series)?;
     let h = opts.horizon.max(1);
-    let warm = end.saturating_sub(CALIBRATION + h);
+    let warm = end.saturating_sub(WEIGHING + h);
     let mut engine = Engine::new(series, vec![model], Options { horizon: h, ..opts }, warm);
     engine.run(end);
     let mi = engine.models.iter().position(|m| *m == model).expect("made");

@@ -19,7 +19,7 @@ pub enum Model {
 pub const MODELS: [Model; 6] = [Model::Naive, Model::SeasonalNaive, Model::Ets, Model::Theta, Model::Pooled, Model::Auto];
 
 /// The models `auto` combines.
-pub const COMBINED: [Model; 4] = [Model::SeasonalNaive, Model::Ets, Model::Theta, Model::Pooled];
+pub const COMBINED: [Model; 5] = [Model::Naive, Model::SeasonalNaive, Model::Ets, Model::Theta, Model::Pooled];
 
 impl Model {
     pub fn name(self) -> &'static str {
