@@ -17,6 +17,16 @@ pub struct Panel {
     pub season: usize,
 }
 
+/// Which series of a dataset, and how far ahead.
+#[derive(Clone, Debug, Default)]
+pub struct SeriesRequest {
+    /// Its filters, period range and frequency.
+    pub query: Query,
+    /// One series per combination of these dimensions' values.
+    pub series_by: Vec<String>,
+    pub horizon: usize,
+}
+
 /// What names a series in [`Series::name`]: its dimension values, joined by this.
 pub const KEY_SEPARATOR: char = '\u{1f}';
 
@@ -86,17 +96,17 @@ impl App {
     }
 
     /// Forecasts each series `horizon` periods ahead, with intervals at `level` per cent.
-    pub fn forecast(&self, who: &Caller, org: &str, slug: &str, q: &Query, series_by: &[String], horizon: usize, level: f64, model: Model) -> Result<(Panel, Forecast)> {
-        let panel = self.panel(who, org, slug, q, series_by)?;
-        let opts = Options { season: panel.season, horizon, level };
+    pub fn forecast(&self, who: &Caller, org: &str, slug: &str, r: &SeriesRequest, level: f64, model: Model) -> Result<(Panel, Forecast)> {
+        let panel = self.panel(who, org, slug, &r.query, &r.series_by)?;
+        let opts = Options { season: panel.season, horizon: r.horizon, level };
         let rows = nansen_forecast::forecast(&panel.series, model, opts, &|i| panel.period(i))?;
         Ok((panel, rows))
     }
 
     /// Backtests models on each series over the last `windows` origins.
-    pub fn backtest(&self, who: &Caller, org: &str, slug: &str, q: &Query, series_by: &[String], horizon: usize, windows: usize, models: &[Model]) -> Result<(Panel, BacktestReport)> {
-        let panel = self.panel(who, org, slug, q, series_by)?;
-        let opts = Options { season: panel.season, horizon, level: 80.0 };
+    pub fn backtest(&self, who: &Caller, org: &str, slug: &str, r: &SeriesRequest, windows: usize, models: &[Model]) -> Result<(Panel, BacktestReport)> {
+        let panel = self.panel(who, org, slug, &r.query, &r.series_by)?;
+        let opts = Options { season: panel.season, horizon: r.horizon, level: 80.0 };
         let report = nansen_forecast::backtest(&panel.series, models, windows, opts, &|i| panel.period(i))?;
         Ok((panel, report))
     }

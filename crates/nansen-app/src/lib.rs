@@ -18,7 +18,7 @@ pub use audit::{AuditBroken, AuditReport};
 pub use catalogue::{days_since, Coverage, Freshness};
 pub use datasets::{sha256_hex, Change, DatasetView, ExportFile, ImportReport, ImportRequest, Metadata, Progress, VersionView};
 pub use uploads::{Upload, UploadState};
-pub use forecasting::{Panel, KEY_SEPARATOR};
+pub use forecasting::{Panel, SeriesRequest, KEY_SEPARATOR};
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
 pub use nansen_store::{AccessRequestRecord, AuditEntry, MemberRecord, OrgRecord, TokenRecord};
 

@@ -424,7 +424,7 @@ mod tests {
     fn a_series_too_short_for_the_backtest_is_left_out_by_name_and_alone_refused() {
         let s = Series { name: "tiny".into(), values: vec![Some(1.0); 10] };
         let opts = Options { season: 12, horizon: 3, level: 80.0 };
-        let e = backtest(&[s.clone()], &[Model::Naive], 24, opts, &|i| i.to_string()).unwrap_err();
+        let e = backtest(std::slice::from_ref(&s), &[Model::Naive], 24, opts, &|i| i.to_string()).unwrap_err();
         assert!(matches!(e, ForecastError::TooShort { ref series, .. } if series == "tiny"), "{e}");
         let r = backtest(&[s, seasonal_series("long", 60, 1)], &[Model::Naive], 24, opts, &|i| i.to_string()).unwrap();
         assert_eq!(r.skipped, ["tiny"]);

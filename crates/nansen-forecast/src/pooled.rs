@@ -30,10 +30,11 @@ fn solve(mut a: [[f64; FEATURES]; FEATURES], mut b: [f64; FEATURES]) -> [f64; FE
         if a[col][col].abs() < 1e-12 {
             continue;
         }
+        let pivot_row = a[col];
         for row in col + 1..FEATURES {
-            let f = a[row][col] / a[col][col];
-            for c in col..FEATURES {
-                a[row][c] -= f * a[col][c];
+            let f = a[row][col] / pivot_row[col];
+            for (x, p) in a[row][col..].iter_mut().zip(&pivot_row[col..]) {
+                *x -= f * p;
             }
             b[row] -= f * b[col];
         }

@@ -31,7 +31,7 @@ fn indices(z: &[f64], m: usize) -> Vec<f64> {
     for t in half..n.saturating_sub(half) {
         let window = &z[t - half..=t + half];
         // A 2xm moving average for even m: the two ends count half.
-        let cma = if m % 2 == 0 {
+        let cma = if m.is_multiple_of(2) {
             (window[1..m].iter().sum::<f64>() + 0.5 * (window[0] + window[m])) / m as f64
         } else {
             window.iter().sum::<f64>() / m as f64

@@ -561,7 +561,8 @@ fn run(cli: Cli) -> Result<()> {
                 .map_err(|e| fail(e.into(), json))?;
             let model: nansen_forecast::Model = f.model.parse().map_err(|e: nansen_forecast::ForecastError| fail(e.into(), json))?;
             let series_by = dims(f.series_by.as_deref());
-            let (_, rows) = app.forecast(&who, &org, &slug, &query, &series_by, f.horizon, f.level, model).map_err(|e| fail(e, json))?;
+            let request = nansen_app::SeriesRequest { query, series_by: series_by.clone(), horizon: f.horizon };
+            let (_, rows) = app.forecast(&who, &org, &slug, &request, f.level, model).map_err(|e| fail(e, json))?;
             if json {
                 writeln!(out, "{}", serde_json::to_string(&rows)?)?;
             } else {
@@ -587,7 +588,8 @@ fn run(cli: Cli) -> Result<()> {
             };
             let series_by = dims(Some(&b.series_by));
             let started = std::time::Instant::now();
-            let (_, report) = app.backtest(&who, &org, &slug, &query, &series_by, b.horizon, b.windows, &models).map_err(|e| fail(e, json))?;
+            let request = nansen_app::SeriesRequest { query, series_by: series_by.clone(), horizon: b.horizon };
+            let (_, report) = app.backtest(&who, &org, &slug, &request, b.windows, &models).map_err(|e| fail(e, json))?;
             eprintln!("backtest: {} series, {} models, {} forecasts in {:.2} s", report.scores.len() / models.len().max(1), models.len(), report.details.len(), started.elapsed().as_secs_f64());
             if !report.skipped.is_empty() {
                 eprintln!("  left out, too short for {} windows of {}: {}", b.windows, b.horizon, report.skipped.iter().map(|s| s.replace(nansen_app::KEY_SEPARATOR, "/")).collect::<Vec<_>>().join(", "));
