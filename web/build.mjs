@@ -1,7 +1,7 @@
 // Bundles the page script (charts and maps) and the map geometry into web/dist, which the
 // nansen-web crate embeds in the binary. Reads only node_modules and the repository.
 import { build } from "esbuild";
-import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdirSync, copyFileSync } from "node:fs";
 import { feature } from "topojson-client";
 
 const dist = new URL("./dist/", import.meta.url);
@@ -13,8 +13,7 @@ await build({
   minify: true,
   format: "iife",
   target: "es2020",
-  // The libraries' licence notices travel inside the bundle the binary serves.
-  legalComments: "eof",
+  legalComments: "linked",
   outfile: new URL("app.js", dist).pathname,
 });
 
@@ -44,7 +43,7 @@ for (const f of world.features) {
 // Two decimals (about a kilometre) are plenty for a choropleth and halve the file.
 const round = (c) => (typeof c[0] === "number" ? [Math.round(c[0] * 100) / 100, Math.round(c[1] * 100) / 100] : c.map(round));
 for (const f of world.features) f.geometry.coordinates = round(f.geometry.coordinates);
-world.attribution = "Made with Natural Earth (public domain), via world-atlas 2 (ISC licence, Michael Bostock)";
 writeFileSync(new URL("world.json", dist), JSON.stringify(world));
 
+copyFileSync(new URL("./node_modules/world-atlas/LICENSE", import.meta.url), new URL("world-atlas.LICENSE.txt", dist));
 console.log("web/dist: app.js, world.json");
