@@ -262,50 +262,63 @@ struct CompareArgs {
     format: String,
 }
 
+/// What forecasting and backtesting share: which series of which dataset, how far ahead.
 #[derive(Args)]
-struct ForecastArgs {
+struct SeriesArgs {
     dataset: String,
     #[arg(long = "where", value_name = "DIM=V[,V]")]
     wheres: Vec<String>,
     #[arg(long, value_name = "FROM..TO")]
     period: Option<String>,
-    /// One series per combination of these dimensions' values (none: one series).
-    #[arg(long, value_name = "DIM[,DIM]")]
-    series_by: Option<String>,
     #[arg(long)]
     horizon: usize,
-    /// Of the prediction interval, in per cent.
-    #[arg(long, default_value_t = 80.0)]
-    level: f64,
-    /// auto, naive, snaive, ets, theta or pooled.
-    #[arg(long, default_value = "auto")]
-    model: String,
     #[arg(long)]
     frequency: Option<String>,
     #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
     format: String,
 }
 
+impl SeriesArgs {
+    fn json(&self) -> bool {
+        self.format == "json"
+    }
+
+    /// The dataset's owner and slug, and the series asked for.
+    fn request(&self, series_by: Vec<String>) -> Result<(String, String, nansen_app::SeriesRequest)> {
+        let (org, slug) = split_name(&self.dataset)?;
+        let query = Query::parse(&self.wheres, self.period.as_deref(), None)
+            .and_then(|q| q.with_options(None, self.frequency.as_deref(), None))
+            .map_err(|e| fail(e.into(), self.json()))?;
+        Ok((org, slug, nansen_app::SeriesRequest { query, series_by, horizon: self.horizon }))
+    }
+}
+
+#[derive(Args)]
+struct ForecastArgs {
+    #[command(flatten)]
+    series: SeriesArgs,
+    /// One series per combination of these dimensions' values (none: one series).
+    #[arg(long, value_name = "DIM[,DIM]")]
+    series_by: Option<String>,
+    /// Of the prediction interval, in per cent.
+    #[arg(long, default_value_t = 80.0)]
+    level: f64,
+    /// auto, naive, snaive, ets, theta or pooled.
+    #[arg(long, default_value = "auto")]
+    model: String,
+}
+
 #[derive(Args)]
 struct BacktestArgs {
-    dataset: String,
-    #[arg(long = "where", value_name = "DIM=V[,V]")]
-    wheres: Vec<String>,
-    #[arg(long, value_name = "FROM..TO")]
-    period: Option<String>,
+    #[command(flatten)]
+    series: SeriesArgs,
     #[arg(long, value_name = "DIM[,DIM]")]
     series_by: String,
-    #[arg(long)]
-    horizon: usize,
     #[arg(long)]
     windows: usize,
     /// auto, all, or one of naive, snaive, ets, theta, pooled.
     #[arg(long, default_value = "auto")]
     model: String,
-    #[arg(long)]
-    frequency: Option<String>,
-    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
-    format: String,
     /// Also write every forecast beside its actual value to this CSV file.
     #[arg(long, value_name = "FILE")]
     details: Option<PathBuf>,
@@ -554,14 +567,10 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Forecast(f) => {
-            let json = f.format == "json";
-            let (org, slug) = split_name(&f.dataset)?;
-            let query = Query::parse(&f.wheres, f.period.as_deref(), None)
-                .and_then(|q| q.with_options(None, f.frequency.as_deref(), None))
-                .map_err(|e| fail(e.into(), json))?;
+            let json = f.series.json();
             let model: nansen_forecast::Model = f.model.parse().map_err(|e: nansen_forecast::ForecastError| fail(e.into(), json))?;
             let series_by = dims(f.series_by.as_deref());
-            let request = nansen_app::SeriesRequest { query, series_by: series_by.clone(), horizon: f.horizon };
+            let (org, slug, request) = f.series.request(series_by.clone())?;
             let (_, rows) = app.forecast(&who, &org, &slug, &request, f.level, model).map_err(|e| fail(e, json))?;
             if json {
                 writeln!(out, "{}", serde_json::to_string(&rows)?)?;
@@ -577,22 +586,18 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Backtest(b) => {
-            let json = b.format == "json";
-            let (org, slug) = split_name(&b.dataset)?;
-            let query = Query::parse(&b.wheres, b.period.as_deref(), None)
-                .and_then(|q| q.with_options(None, b.frequency.as_deref(), None))
-                .map_err(|e| fail(e.into(), json))?;
+            let json = b.series.json();
             let models: Vec<nansen_forecast::Model> = match b.model.as_str() {
                 "all" => nansen_forecast::MODELS.to_vec(),
                 m => vec![m.parse().map_err(|e: nansen_forecast::ForecastError| fail(e.into(), json))?],
             };
             let series_by = dims(Some(&b.series_by));
+            let (org, slug, request) = b.series.request(series_by.clone())?;
             let started = std::time::Instant::now();
-            let request = nansen_app::SeriesRequest { query, series_by: series_by.clone(), horizon: b.horizon };
             let (_, report) = app.backtest(&who, &org, &slug, &request, b.windows, &models).map_err(|e| fail(e, json))?;
             eprintln!("backtest: {} series, {} models, {} forecasts in {:.2} s", report.scores.len() / models.len().max(1), models.len(), report.details.len(), started.elapsed().as_secs_f64());
             if !report.skipped.is_empty() {
-                eprintln!("  left out, too short for {} windows of {}: {}", b.windows, b.horizon, report.skipped.iter().map(|s| s.replace(nansen_app::KEY_SEPARATOR, "/")).collect::<Vec<_>>().join(", "));
+                eprintln!("  left out, too short for {} windows of {}: {}", b.windows, b.series.horizon, report.skipped.iter().map(|s| s.replace(nansen_app::KEY_SEPARATOR, "/")).collect::<Vec<_>>().join(", "));
             }
             for o in &report.overall {
                 eprintln!("  {:<7} MASE {:.3}  sMAPE {:.2}  coverage80 {:.3}  MSIS {:.2}", o.model, o.mase, o.smape, o.coverage80, o.msis);
