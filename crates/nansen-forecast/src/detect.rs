@@ -3,7 +3,7 @@
 //! the statistic, the expected value, the upper limit and whether it alarms. A minimum count
 //! keeps tiny numbers from alarming.
 //!
-//! Farrington flexible (Noufaily et al. 2013) is not here yet.
+//! The Farrington flexible method is in [`crate::farrington`].
 
 use serde::Serialize;
 

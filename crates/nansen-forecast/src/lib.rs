@@ -18,6 +18,7 @@ mod theta;
 
 pub mod backtest;
 pub mod detect;
+pub mod farrington;
 
 pub use backtest::{backtest, forecast, BacktestReport, Forecast, ForecastRow, ModelScore, Options};
 pub use models::{Model, MODELS};
