@@ -500,6 +500,9 @@ impl App {
                 &name,
                 &serde_json::json!({ "version": number, "file": req.file_name, "sha256": sha, "added": added, "changed": changed, "removed": removed }).to_string(),
             )?;
+            // Subscribers hear of it through the outbox, written with the version itself.
+            let event = serde_json::json!({ "event": "version.created", "dataset": name, "version": number, "added": added, "changed": changed, "removed": removed, "created_by": who.label });
+            tx.queue_deliveries(None, Some(dataset_id), "version.created", &event.to_string())?;
             Ok::<_, AppError>((dataset_id, number))
         })?;
         self.remember((dataset_id, number, 0), content);

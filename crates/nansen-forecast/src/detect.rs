@@ -5,7 +5,10 @@
 //!
 //! The Farrington flexible method is in [`crate::farrington`].
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::farrington::{judge_at, FarringtonParams};
 
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub enum Ears {
@@ -126,6 +129,150 @@ pub fn cusum(observed: &[f64], expected: &[f64], scale: &[f64], p: CusumParams) 
         .collect()
 }
 
+/// A rule as a watch keeps it: its name and any parameters that differ from its defaults.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub name: String,
+    #[serde(default)]
+    pub params: BTreeMap<String, f64>,
+}
+
+/// The rules, by name, and the parameters each takes.
+pub const RULES: &[(&str, &[&str])] = &[
+    ("c1", &["baseline", "threshold", "min_count"]),
+    ("c2", &["baseline", "threshold", "min_count"]),
+    ("c3", &["baseline", "threshold", "min_count"]),
+    ("farrington", &["years", "half_window", "periods", "weights_threshold", "left_out", "trend_p", "alpha", "min_count", "count_periods"]),
+    ("cusum", &["k", "h", "min_count"]),
+];
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RuleError {
+    #[error("unknown rule {0:?}: choose c1, c2, c3, farrington or cusum")]
+    Unknown(String),
+    #[error("rule {rule} has no parameter {param:?}; it takes {takes}")]
+    UnknownParam { rule: String, param: String, takes: String },
+    #[error("rule {rule}: {param} = {value} is out of range")]
+    OutOfRange { rule: String, param: String, value: f64 },
+    #[error("cannot read rule {0:?}: write NAME or NAME:PARAM=VALUE,PARAM=VALUE")]
+    Syntax(String),
+}
+
+impl Rule {
+    /// `farrington` or `farrington:alpha=0.01,years=3`.
+    pub fn parse(text: &str) -> Result<Rule, RuleError> {
+        let (name, rest) = text.trim().split_once(':').unwrap_or((text.trim(), ""));
+        let mut params = BTreeMap::new();
+        for pair in rest.split(',').filter(|p| !p.trim().is_empty()) {
+            let (k, v) = pair.split_once('=').ok_or_else(|| RuleError::Syntax(text.into()))?;
+            let v: f64 = v.trim().parse().map_err(|_| RuleError::Syntax(text.into()))?;
+            params.insert(k.trim().to_string(), v);
+        }
+        let rule = Rule { name: name.to_lowercase(), params };
+        rule.check()?;
+        Ok(rule)
+    }
+
+    pub fn check(&self) -> Result<(), RuleError> {
+        let (_, takes) = RULES.iter().find(|(n, _)| *n == self.name).ok_or_else(|| RuleError::Unknown(self.name.clone()))?;
+        for (k, &v) in &self.params {
+            if !takes.contains(&k.as_str()) {
+                return Err(RuleError::UnknownParam { rule: self.name.clone(), param: k.clone(), takes: takes.join(", ") });
+            }
+            let ok = match k.as_str() {
+                "alpha" | "trend_p" => v > 0.0 && v < 1.0 || (k == "trend_p" && v == 1.0),
+                "baseline" | "years" | "periods" | "count_periods" => v >= 1.0 && v <= 520.0 && v.fract() == 0.0,
+                "half_window" | "left_out" => v >= 0.0 && v <= 520.0 && v.fract() == 0.0,
+                _ => v.is_finite() && v >= 0.0,
+            };
+            if !ok {
+                return Err(RuleError::OutOfRange { rule: self.name.clone(), param: k.clone(), value: v });
+            }
+        }
+        Ok(())
+    }
+
+    fn get(&self, k: &str, default: f64) -> f64 {
+        self.params.get(k).copied().unwrap_or(default)
+    }
+
+    fn ears(&self) -> Option<(Ears, EarsParams)> {
+        let method = match self.name.as_str() {
+            "c1" => Ears::C1,
+            "c2" => Ears::C2,
+            "c3" => Ears::C3,
+            _ => return None,
+        };
+        let d = method.defaults();
+        Some((method, EarsParams { baseline: self.get("baseline", d.baseline as f64) as usize, threshold: self.get("threshold", d.threshold), min_count: self.get("min_count", d.min_count) }))
+    }
+
+    pub fn farrington_params(&self, season: usize) -> FarringtonParams {
+        let d = FarringtonParams::noufaily(season);
+        FarringtonParams {
+            years: self.get("years", d.years as f64) as usize,
+            half_window: self.get("half_window", d.half_window as f64) as usize,
+            periods: self.get("periods", d.periods as f64) as usize,
+            weights_threshold: self.get("weights_threshold", d.weights_threshold),
+            left_out: self.get("left_out", d.left_out as f64) as usize,
+            trend_p: self.get("trend_p", d.trend_p),
+            alpha: self.get("alpha", d.alpha),
+            min_count: self.get("min_count", d.min_count),
+            count_periods: self.get("count_periods", d.count_periods as f64) as usize,
+        }
+    }
+
+    fn cusum(&self) -> CusumParams {
+        let d = CusumParams::default();
+        CusumParams { k: self.get("k", d.k), h: self.get("h", d.h), min_count: self.get("min_count", d.min_count) }
+    }
+
+    /// Whether the rule judges forecast residuals, and so needs [`OneStep`] forecasts.
+    pub fn needs_forecasts(&self) -> bool {
+        self.name == "cusum"
+    }
+
+    /// Judges the periods of `y` (gaps filled as for forecasting; see [`crate::prepare`])
+    /// from index `from` on. `one_step` gives, for CUSUM, the forecast of each period made
+    /// the period before.
+    pub fn run(&self, y: &[f64], season: usize, from: usize, one_step: &[Option<OneStep>]) -> Vec<Judgement> {
+        let mut out = if let Some((method, p)) = self.ears() {
+            ears(y, method, p)
+        } else if self.name == "farrington" {
+            let p = self.farrington_params(season);
+            // Only the periods asked for: each is a model fit of its own.
+            (from.max(p.first_judged(season))..y.len()).filter_map(|t| judge_at(y, t, season, &p)).collect()
+        } else {
+            let known: Vec<usize> = (0..y.len()).filter(|&t| one_step.get(t).is_some_and(Option::is_some)).collect();
+            let Some(&first) = known.first() else { return Vec::new() };
+            let at = |t: usize| one_step.get(t).copied().flatten();
+            // A period without a forecast counts as unremarkable.
+            let expected: Vec<f64> = (first..y.len()).map(|t| at(t).map_or(y[t], |f| f.mean)).collect();
+            let scale: Vec<f64> = (first..y.len()).map(|t| at(t).map_or(1.0, |f| f.scale())).collect();
+            let mut j = cusum(&y[first..], &expected, &scale, self.cusum());
+            j.iter_mut().for_each(|j| j.index += first);
+            j
+        };
+        out.retain(|j| j.index >= from);
+        out
+    }
+}
+
+/// A forecast of one period made the period before, with its 80% interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct OneStep {
+    pub mean: f64,
+    pub lo80: f64,
+    pub hi80: f64,
+}
+
+impl OneStep {
+    /// The spread the interval implies, in standard deviations of a normal (z(0.9) = 1.2816).
+    pub fn scale(&self) -> f64 {
+        ((self.hi80 - self.lo80) / (2.0 * 1.281_551_565_5)).max(1e-9)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +312,29 @@ mod tests {
         let expect: f64 = c2[c2.len() - 3..].iter().map(|j| (j.statistic - 1.0).max(0.0)).sum();
         assert!((last.statistic - expect).abs() < 1e-12);
         assert!(last.alarm, "{last:?}");
+    }
+
+    #[test]
+    fn rules_parse_with_their_own_parameters_and_refuse_others() {
+        let r = Rule::parse("farrington:alpha=0.01,years=3").unwrap();
+        assert_eq!(r.farrington_params(12).alpha, 0.01);
+        assert_eq!(r.farrington_params(12).years, 3);
+        assert_eq!(r.farrington_params(12).half_window, 1, "the rest stays as Noufaily's");
+        assert!(matches!(Rule::parse("c1:k=2"), Err(RuleError::UnknownParam { .. })));
+        assert!(matches!(Rule::parse("farrington:alpha=2"), Err(RuleError::OutOfRange { .. })));
+        assert!(matches!(Rule::parse("spike"), Err(RuleError::Unknown(_))));
+        assert!(matches!(Rule::parse("c2:threshold"), Err(RuleError::Syntax(_))));
+    }
+
+    #[test]
+    fn cusum_rule_judges_residuals_of_the_one_step_forecasts() {
+        let y = [100.0, 100.0, 100.0, 130.0, 130.0, 130.0];
+        let f = OneStep { mean: 100.0, lo80: 100.0 - 12.815515655, hi80: 100.0 + 12.815515655 };
+        let one_step = vec![None, Some(f), Some(f), Some(f), Some(f), Some(f)];
+        let j = Rule::parse("cusum").unwrap().run(&y, 12, 0, &one_step);
+        // z = 3 from index 3 on: S = 2.5, 5 > 4 alarms at index 4.
+        assert_eq!(j.first().unwrap().index, 1);
+        assert_eq!(j.iter().filter(|j| j.alarm).map(|j| j.index).collect::<Vec<_>>(), [4]);
     }
 
     #[test]

@@ -278,9 +278,8 @@ fn invert(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
             if r != c {
                 let f = a[r][c];
                 if f != 0.0 {
-                    for j in 0..2 * k {
-                        a[r][j] -= f * a[c][j];
-                    }
+                    let pivot_row = a[c].clone();
+                    a[r].iter_mut().zip(&pivot_row).for_each(|(v, p)| *v -= f * p);
                 }
             }
         }

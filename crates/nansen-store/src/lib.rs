@@ -4,9 +4,11 @@
 
 mod db;
 mod schema;
+mod warning;
 pub mod testing;
 
 pub use db::{Connection, DbError, Dialect, Row, Value};
+pub use warning::{AlertRecord, CommentRecord, DeliveryRecord, PlanRecord, WatchRecord, WebhookRecord};
 
 use db::{Pool, Pooled};
 use nansen_model::Cube;

@@ -119,6 +119,81 @@ CREATE TABLE sessions (
 );
 ALTER TABLE users ADD COLUMN operator BIGINT NOT NULL DEFAULT 0;
 "#,
+    // 3: early warning. Watches and what they found, webhook subscriptions and their outbox
+    // (written in the transaction of the change it reports, so a crash loses none), and
+    // contingency plans. Rule settings, forecasts, triggers and actions are JSON documents.
+    r#"
+CREATE TABLE watches (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    dataset_id BIGINT NOT NULL REFERENCES datasets(id),
+    name TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    partners TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    checked_version BIGINT NOT NULL DEFAULT 0,
+    checked_at TEXT,
+    outlook TEXT NOT NULL DEFAULT '',
+    problem TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE alerts (
+    id {id},
+    watch_id BIGINT NOT NULL REFERENCES watches(id),
+    series TEXT NOT NULL,
+    period TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'new',
+    assignee TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (watch_id, series, period, rule)
+);
+CREATE TABLE alert_comments (
+    id {id},
+    alert_id BIGINT NOT NULL REFERENCES alerts(id),
+    author TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE webhooks (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    watch_id BIGINT REFERENCES watches(id),
+    dataset_id BIGINT REFERENCES datasets(id),
+    url TEXT NOT NULL,
+    secret TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    removed_at TEXT
+);
+CREATE TABLE deliveries (
+    id {id},
+    webhook_id BIGINT NOT NULL REFERENCES webhooks(id),
+    event TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts BIGINT NOT NULL DEFAULT 0,
+    next_at TEXT NOT NULL,
+    last_error TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    delivered_at TEXT
+);
+CREATE TABLE plans (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    title TEXT NOT NULL,
+    scenario TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    triggered_since TEXT,
+    reason TEXT NOT NULL DEFAULT '',
+    checked_at TEXT
+);
+"#,
 ];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {

@@ -1,0 +1,364 @@
+//! Rows of early warning: watches, alerts and their comments, webhook subscriptions and the
+//! deliveries waiting to go out, contingency plans. What they mean is the app's business.
+
+use crate::db::Row;
+use crate::{now, Result, Store, Tx};
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct WatchRecord {
+    pub id: i64,
+    pub org_id: i64,
+    pub org: String,
+    pub user_id: i64,
+    pub created_by: String,
+    pub dataset_id: i64,
+    pub name: String,
+    /// The series and rules, as JSON.
+    pub spec: String,
+    /// Organisations that may follow it, besides its own.
+    pub partners: Vec<String>,
+    pub created_at: String,
+    /// The dataset version last checked, 0 before the first check.
+    pub checked_version: i64,
+    pub checked_at: Option<String>,
+    /// The latest forecast, as JSON.
+    pub outlook: String,
+    /// Why the last check could not run, if it could not.
+    pub problem: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertRecord {
+    pub id: i64,
+    pub watch_id: i64,
+    pub series: String,
+    pub period: String,
+    pub rule: String,
+    /// Observed, expected, limits and the chart, as JSON.
+    pub detail: String,
+    pub version: i64,
+    pub status: String,
+    pub assignee: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommentRecord {
+    pub id: i64,
+    pub alert_id: i64,
+    pub author: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct WebhookRecord {
+    pub id: i64,
+    pub org_id: i64,
+    pub org: String,
+    pub watch_id: Option<i64>,
+    pub dataset_id: Option<i64>,
+    pub url: String,
+    pub secret: String,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeliveryRecord {
+    pub id: i64,
+    pub webhook_id: i64,
+    pub event: String,
+    pub payload: String,
+    /// pending, delivered or failed.
+    pub status: String,
+    pub attempts: i64,
+    pub next_at: String,
+    pub last_error: String,
+    pub created_at: String,
+    pub delivered_at: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanRecord {
+    pub id: i64,
+    pub org_id: i64,
+    pub org: String,
+    pub title: String,
+    pub scenario: String,
+    /// Triggers and actions, as JSON.
+    pub spec: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub triggered_since: Option<String>,
+    pub reason: String,
+    pub checked_at: Option<String>,
+}
+
+const WATCH: &str = "SELECT w.id, w.org_id, o.slug, w.user_id, u.email, w.dataset_id, w.name, w.spec, w.partners, w.created_at, \
+     w.checked_version, w.checked_at, w.outlook, w.problem FROM watches w JOIN orgs o ON o.id = w.org_id JOIN users u ON u.id = w.user_id";
+const ALERT: &str = "SELECT id, watch_id, series, period, rule, detail, version, status, assignee, created_at, updated_at FROM alerts";
+const WEBHOOK: &str = "SELECT h.id, h.org_id, o.slug, h.watch_id, h.dataset_id, h.url, h.secret, h.created_by, h.created_at \
+     FROM webhooks h JOIN orgs o ON o.id = h.org_id WHERE h.removed_at IS NULL";
+const DELIVERY: &str = "SELECT id, webhook_id, event, payload, status, attempts, next_at, last_error, created_at, delivered_at FROM deliveries";
+const PLAN: &str = "SELECT p.id, p.org_id, o.slug, p.title, p.scenario, p.spec, p.created_by, p.created_at, p.triggered_since, p.reason, p.checked_at \
+     FROM plans p JOIN orgs o ON o.id = p.org_id";
+
+fn list(s: &str) -> Vec<String> {
+    s.split(',').filter(|t| !t.is_empty()).map(String::from).collect()
+}
+
+fn watch_from(r: &Row) -> WatchRecord {
+    WatchRecord {
+        id: r.int(0),
+        org_id: r.int(1),
+        org: r.text(2),
+        user_id: r.int(3),
+        created_by: r.text(4),
+        dataset_id: r.int(5),
+        name: r.text(6),
+        spec: r.text(7),
+        partners: list(&r.text(8)),
+        created_at: r.text(9),
+        checked_version: r.int(10),
+        checked_at: r.opt_text(11),
+        outlook: r.text(12),
+        problem: r.text(13),
+    }
+}
+
+fn alert_from(r: &Row) -> AlertRecord {
+    AlertRecord {
+        id: r.int(0),
+        watch_id: r.int(1),
+        series: r.text(2),
+        period: r.text(3),
+        rule: r.text(4),
+        detail: r.text(5),
+        version: r.int(6),
+        status: r.text(7),
+        assignee: r.opt_text(8),
+        created_at: r.text(9),
+        updated_at: r.text(10),
+    }
+}
+
+fn webhook_from(r: &Row) -> WebhookRecord {
+    WebhookRecord {
+        id: r.int(0),
+        org_id: r.int(1),
+        org: r.text(2),
+        watch_id: r.opt_int(3),
+        dataset_id: r.opt_int(4),
+        url: r.text(5),
+        secret: r.text(6),
+        created_by: r.text(7),
+        created_at: r.text(8),
+    }
+}
+
+fn delivery_from(r: &Row) -> DeliveryRecord {
+    DeliveryRecord {
+        id: r.int(0),
+        webhook_id: r.int(1),
+        event: r.text(2),
+        payload: r.text(3),
+        status: r.text(4),
+        attempts: r.int(5),
+        next_at: r.text(6),
+        last_error: r.text(7),
+        created_at: r.text(8),
+        delivered_at: r.opt_text(9),
+    }
+}
+
+fn plan_from(r: &Row) -> PlanRecord {
+    PlanRecord {
+        id: r.int(0),
+        org_id: r.int(1),
+        org: r.text(2),
+        title: r.text(3),
+        scenario: r.text(4),
+        spec: r.text(5),
+        created_by: r.text(6),
+        created_at: r.text(7),
+        triggered_since: r.opt_text(8),
+        reason: r.text(9),
+        checked_at: r.opt_text(10),
+    }
+}
+
+impl Tx<'_> {
+    pub fn insert_watch(&mut self, org_id: i64, user_id: i64, dataset_id: i64, name: &str, spec: &str, partners: &[String]) -> Result<i64> {
+        let r = self.conn.query(
+            "INSERT INTO watches (org_id, user_id, dataset_id, name, spec, partners, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &[org_id.into(), user_id.into(), dataset_id.into(), name.into(), spec.into(), partners.join(",").into(), now().into()],
+        )?;
+        Ok(r[0].int(0))
+    }
+
+    pub fn update_watch(&mut self, id: i64, name: &str, spec: &str, partners: &[String]) -> Result<()> {
+        // A changed watch is checked again from scratch.
+        self.conn.execute(
+            "UPDATE watches SET name = ?, spec = ?, partners = ?, checked_version = 0 WHERE id = ?",
+            &[name.into(), spec.into(), partners.join(",").into(), id.into()],
+        )?;
+        Ok(())
+    }
+
+    pub fn mark_watch_checked(&mut self, id: i64, version: i64, outlook: &str, problem: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE watches SET checked_version = ?, checked_at = ?, outlook = ?, problem = ? WHERE id = ?",
+            &[version.into(), now().into(), outlook.into(), problem.into(), id.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Raises an alert unless the same rule already flagged that period of that series;
+    /// returns the new alert's id.
+    pub fn insert_alert(&mut self, watch_id: i64, series: &str, period: &str, rule: &str, detail: &str, version: i64) -> Result<Option<i64>> {
+        let exists = self.conn.query_one(
+            "SELECT id FROM alerts WHERE watch_id = ? AND series = ? AND period = ? AND rule = ?",
+            &[watch_id.into(), series.into(), period.into(), rule.into()],
+        )?;
+        if exists.is_some() {
+            return Ok(None);
+        }
+        let at = now();
+        let r = self.conn.query(
+            "INSERT INTO alerts (watch_id, series, period, rule, detail, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &[watch_id.into(), series.into(), period.into(), rule.into(), detail.into(), version.into(), (&at).into(), at.into()],
+        )?;
+        Ok(Some(r[0].int(0)))
+    }
+
+    pub fn update_alert(&mut self, id: i64, status: &str, assignee: Option<&str>) -> Result<()> {
+        self.conn.execute("UPDATE alerts SET status = ?, assignee = ?, updated_at = ? WHERE id = ?", &[status.into(), assignee.into(), now().into(), id.into()])?;
+        Ok(())
+    }
+
+    pub fn insert_comment(&mut self, alert_id: i64, author: &str, body: &str) -> Result<i64> {
+        let r = self.conn.query(
+            "INSERT INTO alert_comments (alert_id, author, body, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            &[alert_id.into(), author.into(), body.into(), now().into()],
+        )?;
+        Ok(r[0].int(0))
+    }
+
+    pub fn insert_webhook(&mut self, org_id: i64, watch_id: Option<i64>, dataset_id: Option<i64>, url: &str, secret: &str, by: &str) -> Result<i64> {
+        let r = self.conn.query(
+            "INSERT INTO webhooks (org_id, watch_id, dataset_id, url, secret, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &[org_id.into(), watch_id.into(), dataset_id.into(), url.into(), secret.into(), by.into(), now().into()],
+        )?;
+        Ok(r[0].int(0))
+    }
+
+    pub fn remove_webhook(&mut self, id: i64) -> Result<bool> {
+        Ok(self.conn.execute("UPDATE webhooks SET removed_at = ? WHERE id = ? AND removed_at IS NULL", &[now().into(), id.into()])? == 1)
+    }
+
+    /// Queues one event for every live subscription to a watch or a dataset.
+    pub fn queue_deliveries(&mut self, watch_id: Option<i64>, dataset_id: Option<i64>, event: &str, payload: &str) -> Result<usize> {
+        let (column, id) = match (watch_id, dataset_id) {
+            (Some(w), _) => ("watch_id", w),
+            (None, Some(d)) => ("dataset_id", d),
+            (None, None) => return Ok(0),
+        };
+        let hooks = self.conn.query(&format!("SELECT id FROM webhooks WHERE {column} = ? AND removed_at IS NULL"), &[id.into()])?;
+        let at = now();
+        for h in &hooks {
+            self.conn.execute(
+                "INSERT INTO deliveries (webhook_id, event, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?)",
+                &[h.int(0).into(), event.into(), payload.into(), (&at).into(), (&at).into()],
+            )?;
+        }
+        Ok(hooks.len())
+    }
+
+    pub fn update_delivery(&mut self, id: i64, status: &str, attempts: i64, next_at: &str, error: &str) -> Result<()> {
+        let delivered = (status == "delivered").then(now);
+        self.conn.execute(
+            "UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_error = ?, delivered_at = ? WHERE id = ?",
+            &[status.into(), attempts.into(), next_at.into(), error.into(), delivered.into(), id.into()],
+        )?;
+        Ok(())
+    }
+
+    pub fn insert_plan(&mut self, org_id: i64, title: &str, scenario: &str, spec: &str, by: &str) -> Result<i64> {
+        let r = self.conn.query(
+            "INSERT INTO plans (org_id, title, scenario, spec, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+            &[org_id.into(), title.into(), scenario.into(), spec.into(), by.into(), now().into()],
+        )?;
+        Ok(r[0].int(0))
+    }
+
+    pub fn update_plan_spec(&mut self, id: i64, spec: &str) -> Result<()> {
+        self.conn.execute("UPDATE plans SET spec = ? WHERE id = ?", &[spec.into(), id.into()])?;
+        Ok(())
+    }
+
+    pub fn mark_plan_checked(&mut self, id: i64, triggered_since: Option<&str>, reason: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE plans SET triggered_since = ?, reason = ?, checked_at = ? WHERE id = ?",
+            &[triggered_since.into(), reason.into(), now().into(), id.into()],
+        )?;
+        Ok(())
+    }
+}
+
+impl Store {
+    pub fn watches(&self) -> Result<Vec<WatchRecord>> {
+        Ok(self.query(&format!("{WATCH} ORDER BY w.id"), &[])?.iter().map(watch_from).collect())
+    }
+
+    pub fn watch(&self, id: i64) -> Result<Option<WatchRecord>> {
+        Ok(self.query(&format!("{WATCH} WHERE w.id = ?"), &[id.into()])?.first().map(watch_from))
+    }
+
+    /// Alerts of some watches, newest first.
+    pub fn alerts(&self, watch_ids: &[i64]) -> Result<Vec<AlertRecord>> {
+        if watch_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = watch_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        Ok(self.query(&format!("{ALERT} WHERE watch_id IN ({ids}) ORDER BY id DESC"), &[])?.iter().map(alert_from).collect())
+    }
+
+    pub fn alert(&self, id: i64) -> Result<Option<AlertRecord>> {
+        Ok(self.query(&format!("{ALERT} WHERE id = ?"), &[id.into()])?.first().map(alert_from))
+    }
+
+    pub fn comments(&self, alert_id: i64) -> Result<Vec<CommentRecord>> {
+        Ok(self
+            .query("SELECT id, alert_id, author, body, created_at FROM alert_comments WHERE alert_id = ? ORDER BY id", &[alert_id.into()])?
+            .iter()
+            .map(|r| CommentRecord { id: r.int(0), alert_id: r.int(1), author: r.text(2), body: r.text(3), created_at: r.text(4) })
+            .collect())
+    }
+
+    pub fn webhooks(&self) -> Result<Vec<WebhookRecord>> {
+        Ok(self.query(&format!("{WEBHOOK} ORDER BY h.id"), &[])?.iter().map(webhook_from).collect())
+    }
+
+    pub fn webhook(&self, id: i64) -> Result<Option<WebhookRecord>> {
+        Ok(self.query(&format!("{WEBHOOK} AND h.id = ?"), &[id.into()])?.first().map(webhook_from))
+    }
+
+    /// Pending deliveries due by `at`, oldest first.
+    pub fn due_deliveries(&self, at: &str) -> Result<Vec<DeliveryRecord>> {
+        Ok(self.query(&format!("{DELIVERY} WHERE status = 'pending' AND next_at <= ? ORDER BY id"), &[at.into()])?.iter().map(delivery_from).collect())
+    }
+
+    pub fn deliveries(&self, webhook_id: i64) -> Result<Vec<DeliveryRecord>> {
+        Ok(self.query(&format!("{DELIVERY} WHERE webhook_id = ? ORDER BY id"), &[webhook_id.into()])?.iter().map(delivery_from).collect())
+    }
+
+    pub fn plans(&self) -> Result<Vec<PlanRecord>> {
+        Ok(self.query(&format!("{PLAN} ORDER BY p.id"), &[])?.iter().map(plan_from).collect())
+    }
+
+    pub fn plan(&self, id: i64) -> Result<Option<PlanRecord>> {
+        Ok(self.query(&format!("{PLAN} WHERE p.id = ?"), &[id.into()])?.first().map(plan_from))
+    }
+}
