@@ -28,6 +28,13 @@ impl Caller {
             _ => None,
         }
     }
+    /// The person's e-mail address; none for the operator and the anonymous.
+    pub fn email(&self) -> Option<&str> {
+        match &self.principal {
+            Principal::User { email, .. } => Some(email),
+            _ => None,
+        }
+    }
 }
 
 fn slug_ok(s: &str) -> bool {
@@ -64,7 +71,7 @@ fn conflict(e: StoreError, what: String) -> AppError {
 /// A web session lasts a working day; then the person signs in again.
 pub const SESSION_SECONDS: i64 = 12 * 3600;
 
-fn random_hex(bytes: usize) -> String {
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::thread_rng().fill_bytes(&mut b);
     hex::encode(b)
@@ -252,7 +259,7 @@ impl App {
         })
     }
 
-    fn principal_of(&self, user_id: i64, email: &str) -> Result<Principal> {
+    pub(crate) fn principal_of(&self, user_id: i64, email: &str) -> Result<Principal> {
         let memberships = self
             .store
             .memberships(user_id)?

@@ -11,16 +11,22 @@ mod catalogue;
 mod datasets;
 mod forecasting;
 mod identity;
+mod plans;
 mod uploads;
+mod warning;
+mod webhooks;
 
 pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
 pub use catalogue::{days_since, Coverage, Freshness};
 pub use datasets::{sha256_hex, Change, DatasetView, ExportFile, ImportReport, ImportRequest, Metadata, Progress, VersionView};
 pub use uploads::{Upload, UploadState};
+pub use plans::{Action, Capacity, PlanSpec, PlanView, Trigger, TriggerState};
+pub use warning::{AlertChange, AlertDetail, AlertView, CheckReport, Outlook, Point, SeriesOutlook, WatchSpec, WatchView, ALERT_STATUSES};
+pub use webhooks::{DeliveryReport, DeliveryView, HookTarget, WebhookPolicy, WebhookView};
 pub use forecasting::{Panel, SeriesRequest, KEY_SEPARATOR};
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
-pub use nansen_store::{AccessRequestRecord, AuditEntry, MemberRecord, OrgRecord, TokenRecord};
+pub use nansen_store::{AccessRequestRecord, AuditEntry, CommentRecord, MemberRecord, OrgRecord, TokenRecord};
 
 /// An access request and the dataset (`ORG/SLUG`) it asks for.
 pub type AccessRequestView = (String, AccessRequestRecord);
@@ -95,15 +101,35 @@ pub struct App {
     /// What each dataset's cube covers, kept while that very cube is the one in use.
     coverages: Mutex<HashMap<i64, (std::sync::Weak<nansen_model::Cube>, Coverage)>>,
     uploads: uploads::Uploads,
+    webhook_policy: std::sync::RwLock<WebhookPolicy>,
+}
+
+/// What one round of early-warning work did.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct WarningRound {
+    pub checks: Vec<CheckReport>,
+    /// Plans that became triggered or stopped being so.
+    pub plans_changed: Vec<i64>,
+    pub deliveries: DeliveryReport,
 }
 
 impl App {
     pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<App> {
-        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()), coverages: Default::default(), uploads: Default::default() })
+        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()), coverages: Default::default(), uploads: Default::default(), webhook_policy: Default::default() })
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The job run after a new version lands, and periodically by the server: checks the
+    /// watches that have not seen their dataset's latest version, evaluates the plans, and
+    /// sends the webhooks that are due. Work left by a crash is simply done next round.
+    pub fn run_early_warning(&self) -> Result<WarningRound> {
+        let checks = self.run_watches()?;
+        let plans_changed = self.evaluate_plans()?;
+        let deliveries = self.deliver_webhooks()?;
+        Ok(WarningRound { checks, plans_changed, deliveries })
     }
 
     /// The one rule, applied under every handler: may `who` have `need` of `ORG/SLUG`?

@@ -1,0 +1,509 @@
+//! Early warning: watched series, the alerts their rules raise, and the check that runs when
+//! a new version of a watched dataset lands.
+//!
+//! A watch belongs to an organisation; its editors and admins change it and its alerts, its
+//! other members and the partner organisations it names read them. Anyone reading a watch
+//! must also be able to read the dataset's data, checked each time. A watch is checked as the
+//! person who set it up, with the permissions they have at that moment.
+
+use crate::{App, AppError, Caller, Need, Result};
+use nansen_forecast::detect::{Judgement, OneStep, Rule};
+use nansen_forecast::{Model, Options};
+use nansen_model::{Query, Role};
+use nansen_store::{AlertRecord, CommentRecord, StoreError, WatchRecord};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+
+/// The periods of history kept with a forecast or an alert, for its chart.
+const HISTORY: usize = 36;
+
+/// What a watch follows and how it judges it.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct WatchSpec {
+    /// `ORG/SLUG`.
+    pub dataset: String,
+    /// Filters, as `DIM=V[,V]`.
+    #[serde(default)]
+    pub wheres: Vec<String>,
+    #[serde(default)]
+    pub frequency: Option<String>,
+    /// One series per combination of these dimensions' values (none: one series).
+    #[serde(default)]
+    pub series_by: Vec<String>,
+    pub rules: Vec<Rule>,
+    /// Periods forecast ahead.
+    #[serde(default = "three")]
+    pub horizon: usize,
+    /// How many of the latest periods the rules judge at each check.
+    #[serde(default = "three")]
+    pub lookback: usize,
+    /// The forecast interval's level, in per cent.
+    #[serde(default = "eighty")]
+    pub level: f64,
+}
+
+fn three() -> usize {
+    3
+}
+fn eighty() -> f64 {
+    80.0
+}
+
+/// The latest forecast of each series of a watch, with its recent history.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+pub struct Outlook {
+    pub level: f64,
+    pub version: i64,
+    pub series: Vec<SeriesOutlook>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SeriesOutlook {
+    pub key: Vec<String>,
+    pub history: Vec<(String, Option<f64>)>,
+    pub forecast: Vec<Point>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Point {
+    pub period: String,
+    pub mean: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+/// What an alert says: the series, what was seen against what was expected, the rule and
+/// its parameters, and the history around it for the chart.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct AlertDetail {
+    pub key: Vec<String>,
+    pub observed: f64,
+    pub expected: f64,
+    /// The value above which the rule alarms.
+    pub upper: f64,
+    pub statistic: f64,
+    pub params: BTreeMap<String, f64>,
+    pub history: Vec<(String, Option<f64>)>,
+    /// In words, for the inbox and webhooks.
+    pub why: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WatchView {
+    pub id: i64,
+    pub org: String,
+    pub name: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub spec: WatchSpec,
+    pub partners: Vec<String>,
+    pub checked_version: i64,
+    pub checked_at: Option<String>,
+    pub outlook: Option<Outlook>,
+    pub problem: String,
+    pub open_alerts: usize,
+    /// Whether the caller may change it and its alerts.
+    pub may_change: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct AlertView {
+    pub id: i64,
+    pub watch_id: i64,
+    pub watch: String,
+    pub org: String,
+    pub dataset: String,
+    pub series: String,
+    pub period: String,
+    pub rule: String,
+    pub status: String,
+    pub assignee: Option<String>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub detail: AlertDetail,
+    pub may_change: bool,
+}
+
+/// The states an alert moves through.
+pub const ALERT_STATUSES: &[&str] = &["new", "acknowledged", "resolved", "false_alarm"];
+
+/// A change to an alert: its status, its assignee (`Some(None)` unassigns), or both.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct AlertChange {
+    pub status: Option<String>,
+    #[serde(default, with = "double_option")]
+    pub assignee: Option<Option<String>>,
+}
+
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+        Option::<String>::deserialize(d).map(|v| Some(v.filter(|s| !s.is_empty())))
+    }
+}
+
+/// What one check of one watch did.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CheckReport {
+    pub watch: i64,
+    pub version: i64,
+    pub alerts: Vec<i64>,
+    pub problem: String,
+}
+
+#[derive(Clone, Copy, PartialEq, PartialOrd)]
+enum WatchAccess {
+    None,
+    Read,
+    Change,
+}
+
+pub(crate) fn split_dataset(name: &str) -> Result<(String, String)> {
+    name.split_once('/')
+        .filter(|(o, s)| !o.is_empty() && !s.is_empty())
+        .map(|(o, s)| (o.to_string(), s.to_string()))
+        .ok_or_else(|| AppError::BadRequest(format!("{name:?} is not a dataset: write ORG/SLUG")))
+}
+
+impl WatchSpec {
+    fn check(&self) -> Result<()> {
+        split_dataset(&self.dataset)?;
+        if self.rules.is_empty() {
+            return Err(AppError::BadRequest("a watch needs at least one rule: c1, c2, c3, farrington or cusum".into()));
+        }
+        for r in &self.rules {
+            r.check().map_err(|e| AppError::BadRequest(e.to_string()))?;
+        }
+        if !(1..=24).contains(&self.horizon) || !(1..=60).contains(&self.lookback) {
+            return Err(AppError::BadRequest("horizon must be 1 to 24 periods and lookback 1 to 60".into()));
+        }
+        if !(1.0..=99.0).contains(&self.level) {
+            return Err(AppError::BadRequest(format!("the interval level must be between 1 and 99, not {}", self.level)));
+        }
+        self.query()?;
+        Ok(())
+    }
+
+    pub(crate) fn query(&self) -> Result<Query> {
+        Ok(Query::parse(&self.wheres, None, None).and_then(|q| q.with_options(None, self.frequency.as_deref(), None))?)
+    }
+}
+
+fn why(rule: &Rule, j: &Judgement) -> String {
+    let name = match rule.name.as_str() {
+        "c1" => "EARS C1",
+        "c2" => "EARS C2",
+        "c3" => "EARS C3",
+        "farrington" => "Farrington flexible",
+        _ => "CUSUM of forecast residuals",
+    };
+    format!("{name}: observed {:.0}, expected {:.0}, alarm above {:.0}", j.observed, j.expected, j.upper)
+}
+
+impl App {
+    /// The person a watch or plan acts as: its creator, with their permissions now.
+    pub(crate) fn caller_for(&self, user_id: i64) -> Result<Caller> {
+        let u = self.store.user(user_id)?.ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;
+        Ok(Caller { principal: self.principal_of(u.id, &u.email)?, label: u.email })
+    }
+
+    fn watch_access(&self, who: &Caller, w: &WatchRecord, spec: &WatchSpec) -> WatchAccess {
+        let own = match who.principal.role_in(&w.org) {
+            Some(r) if r >= Role::Editor => WatchAccess::Change,
+            Some(_) => WatchAccess::Read,
+            None if who.principal.orgs().iter().any(|o| w.partners.iter().any(|p| p == o)) => WatchAccess::Read,
+            None => WatchAccess::None,
+        };
+        if own == WatchAccess::None {
+            return own;
+        }
+        // Alerts carry values: whoever reads them must be able to read the data now.
+        let readable = split_dataset(&spec.dataset).is_ok_and(|(o, s)| self.authorize(who, &o, &s, Need::Data).is_ok());
+        if readable {
+            own
+        } else {
+            WatchAccess::None
+        }
+    }
+
+    /// A watch the caller may read (and how), or NotFound.
+    fn visible_watch(&self, who: &Caller, id: i64) -> Result<(WatchRecord, WatchSpec, WatchAccess)> {
+        let not_found = || AppError::NotFound(format!("watch {id}"));
+        let w = self.store.watch(id)?.ok_or_else(not_found)?;
+        let spec: WatchSpec = serde_json::from_str(&w.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        match self.watch_access(who, &w, &spec) {
+            WatchAccess::None => Err(not_found()),
+            a => Ok((w, spec, a)),
+        }
+    }
+
+    fn watch_view(&self, w: WatchRecord, spec: WatchSpec, access: WatchAccess, open: usize) -> WatchView {
+        WatchView {
+            id: w.id,
+            org: w.org,
+            name: w.name,
+            created_by: w.created_by,
+            created_at: w.created_at,
+            spec,
+            partners: w.partners,
+            checked_version: w.checked_version,
+            checked_at: w.checked_at,
+            outlook: serde_json::from_str(&w.outlook).ok(),
+            problem: w.problem,
+            open_alerts: open,
+            may_change: access == WatchAccess::Change,
+        }
+    }
+
+    /// Starts watching a series for organisation `org`, and checks it at once.
+    pub fn create_watch(&self, who: &Caller, org: &str, name: &str, spec: WatchSpec, partners: &[String]) -> Result<WatchView> {
+        let org_rec = self.store.org(org)?.ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
+        if who.principal.role_in(org).is_none_or(|r| r < Role::Editor) {
+            return Err(AppError::Forbidden(format!("only editors and admins of {org} may watch series for it")));
+        }
+        let user_id = who.user_id().ok_or_else(|| AppError::Forbidden("a watch is set up by a person: use --as EMAIL".into()))?;
+        if name.trim().is_empty() {
+            return Err(AppError::BadRequest("a watch needs a name".into()));
+        }
+        spec.check()?;
+        for p in partners {
+            if self.store.org(p)?.is_none() {
+                return Err(AppError::BadRequest(format!("unknown partner organisation {p:?}")));
+            }
+        }
+        let (dorg, dslug) = split_dataset(&spec.dataset)?;
+        let (d, _) = self.authorize(who, &dorg, &dslug, Need::Data)?;
+        // The series must exist before anyone relies on the watch.
+        let panel = self.panel(who, &dorg, &dslug, &spec.query()?, &spec.series_by)?;
+        if panel.series.is_empty() {
+            return Err(AppError::BadRequest(format!("{} has no series for these filters", spec.dataset)));
+        }
+        let json = serde_json::to_string(&spec).expect("serialisable");
+        let id = self.store.write(|tx| {
+            let id = tx.insert_watch(org_rec.id, user_id, d.id, name.trim(), &json, partners)?;
+            tx.audit(&who.label, "watch.create", &format!("watch:{id}"), &serde_json::json!({ "org": org, "name": name.trim(), "spec": spec, "partners": partners }).to_string())?;
+            Ok::<_, AppError>(id)
+        })?;
+        let w = self.store.watch(id)?.ok_or_else(|| AppError::NotFound(format!("watch {id}")))?;
+        self.check_watch(&w)?;
+        self.watch(who, id)
+    }
+
+    /// The watches the caller may read.
+    pub fn watches(&self, who: &Caller) -> Result<Vec<WatchView>> {
+        let mut out = Vec::new();
+        for w in self.store.watches()? {
+            let Ok(spec) = serde_json::from_str::<WatchSpec>(&w.spec) else { continue };
+            let access = self.watch_access(who, &w, &spec);
+            if access != WatchAccess::None {
+                let open = self.store.alerts(&[w.id])?.iter().filter(|a| a.status == "new" || a.status == "acknowledged").count();
+                out.push(self.watch_view(w, spec, access, open));
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn watch(&self, who: &Caller, id: i64) -> Result<WatchView> {
+        let (w, spec, access) = self.visible_watch(who, id)?;
+        let open = self.store.alerts(&[w.id])?.iter().filter(|a| a.status == "new" || a.status == "acknowledged").count();
+        Ok(self.watch_view(w, spec, access, open))
+    }
+
+    /// Checks every watch whose dataset has a version it has not seen; returns what each did.
+    pub fn run_watches(&self) -> Result<Vec<CheckReport>> {
+        let mut out = Vec::new();
+        for w in self.store.watches()? {
+            let latest = self.store.versions(w.dataset_id)?.last().map(|v| v.number).unwrap_or(0);
+            if latest > w.checked_version {
+                out.push(self.check_watch(&w)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Recomputes a watch's forecast and runs its rules over its latest periods, raising an
+    /// alert (and queueing its webhooks) for each alarm not raised before.
+    fn check_watch(&self, w: &WatchRecord) -> Result<CheckReport> {
+        let version = self.store.versions(w.dataset_id)?.last().map(|v| v.number).unwrap_or(0);
+        let mut report = CheckReport { watch: w.id, version, alerts: Vec::new(), problem: String::new() };
+        let found = (|| -> Result<(Outlook, Vec<(Rule, AlertDetail, String, String)>)> {
+            let spec: WatchSpec = serde_json::from_str(&w.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let who = self.caller_for(w.user_id)?;
+            let (org, slug) = split_dataset(&spec.dataset)?;
+            let panel = self.panel(&who, &org, &slug, &spec.query()?, &spec.series_by)?;
+            let opts = Options { season: panel.season, horizon: spec.horizon, level: spec.level };
+            let label = |i: usize| panel.period(i);
+            let forecast = nansen_forecast::forecast(&panel.series, Model::Auto, opts, &label).unwrap_or_default();
+            let mut one_step: HashMap<(String, String), OneStep> = HashMap::new();
+            if spec.rules.iter().any(Rule::needs_forecasts) {
+                let windows = spec.lookback + 12;
+                let o = Options { horizon: 1, level: 80.0, ..opts };
+                if let Ok(r) = nansen_forecast::backtest(&panel.series, &[Model::Auto], windows, o, &label) {
+                    for d in r.details {
+                        one_step.insert((d.series, d.period), OneStep { mean: d.mean, lo80: d.lo80, hi80: d.hi80 });
+                    }
+                }
+            }
+            let mut outlook = Outlook { level: spec.level, version, series: Vec::new() };
+            let mut alarms = Vec::new();
+            for s in &panel.series {
+                let key = crate::Panel::key(&s.name);
+                let (y, first) = nansen_forecast::prepare(&s.values);
+                let history: Vec<(String, Option<f64>)> = (0..s.values.len()).map(|i| (panel.period(i), s.values[i])).collect();
+                let recent = history[history.len().saturating_sub(HISTORY)..].to_vec();
+                let points = forecast.iter().filter(|f| f.series == s.name).map(|f| Point { period: f.period.clone(), mean: f.mean, lo: f.lo, hi: f.hi }).collect();
+                outlook.series.push(SeriesOutlook { key: key.clone(), history: recent.clone(), forecast: points });
+                if y.is_empty() {
+                    continue;
+                }
+                let steps: Vec<Option<OneStep>> = (0..y.len()).map(|i| one_step.get(&(s.name.clone(), panel.period(first + i))).copied()).collect();
+                let from = y.len().saturating_sub(spec.lookback);
+                for rule in &spec.rules {
+                    for j in rule.run(&y, panel.season, from, &steps).into_iter().filter(|j| j.alarm) {
+                        // Only periods actually reported, never a filled gap.
+                        if s.values[first + j.index].is_none() {
+                            continue;
+                        }
+                        let period = panel.period(first + j.index);
+                        let detail = AlertDetail {
+                            key: key.clone(),
+                            observed: j.observed,
+                            expected: j.expected,
+                            upper: j.upper,
+                            statistic: j.statistic,
+                            params: rule.params.clone(),
+                            history: recent.clone(),
+                            why: why(rule, &j),
+                        };
+                        alarms.push((rule.clone(), detail, s.name.clone(), period));
+                    }
+                }
+            }
+            Ok((outlook, alarms))
+        })();
+        let (outlook, alarms) = match found {
+            Ok(v) => v,
+            Err(e) => {
+                report.problem = e.to_string();
+                (Outlook::default(), Vec::new())
+            }
+        };
+        let actor = format!("nansen (watch {})", w.id);
+        report.alerts = self.store.write(|tx| {
+            let mut raised = Vec::new();
+            for (rule, detail, series, period) in &alarms {
+                let json = serde_json::to_string(detail).expect("serialisable");
+                if let Some(id) = tx.insert_alert(w.id, series, period, &rule.name, &json, version)? {
+                    let key = detail.key.join(" · ");
+                    tx.audit(&actor, "alert.raise", &format!("alert:{id}"), &serde_json::json!({ "watch": w.id, "series": key, "period": period, "rule": rule.name, "why": detail.why }).to_string())?;
+                    let event = serde_json::json!({
+                        "event": "alert.raised", "alert": id, "watch": w.id, "watch_name": w.name, "series": detail.key, "period": period,
+                        "rule": rule.name, "observed": detail.observed, "expected": detail.expected, "upper": detail.upper, "why": detail.why,
+                    });
+                    tx.queue_deliveries(Some(w.id), None, "alert.raised", &event.to_string())?;
+                    raised.push(id);
+                }
+            }
+            let outlook = if outlook.series.is_empty() { String::new() } else { serde_json::to_string(&outlook).expect("serialisable") };
+            tx.mark_watch_checked(w.id, version, &outlook, &report.problem)?;
+            Ok::<_, AppError>(raised)
+        })?;
+        Ok(report)
+    }
+
+    fn alert_view(&self, a: AlertRecord, w: &WatchRecord, spec: &WatchSpec, access: WatchAccess) -> Result<AlertView> {
+        let detail: AlertDetail = serde_json::from_str(&a.detail).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        Ok(AlertView {
+            id: a.id,
+            watch_id: w.id,
+            watch: w.name.clone(),
+            org: w.org.clone(),
+            dataset: spec.dataset.clone(),
+            series: detail.key.join(" · "),
+            period: a.period,
+            rule: a.rule,
+            status: a.status,
+            assignee: a.assignee,
+            version: a.version,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+            detail,
+            may_change: access == WatchAccess::Change,
+        })
+    }
+
+    /// The alerts of every watch the caller may read, newest first; `status` narrows them.
+    pub fn alerts(&self, who: &Caller, status: Option<&str>) -> Result<Vec<AlertView>> {
+        let mut out = Vec::new();
+        for w in self.store.watches()? {
+            let Ok(spec) = serde_json::from_str::<WatchSpec>(&w.spec) else { continue };
+            let access = self.watch_access(who, &w, &spec);
+            if access == WatchAccess::None {
+                continue;
+            }
+            for a in self.store.alerts(&[w.id])? {
+                if status.is_none_or(|s| s == a.status) {
+                    out.push(self.alert_view(a, &w, &spec, access)?);
+                }
+            }
+        }
+        out.sort_by(|a, b| b.id.cmp(&a.id));
+        Ok(out)
+    }
+
+    /// One alert and its comments.
+    pub fn alert(&self, who: &Caller, id: i64) -> Result<(AlertView, Vec<CommentRecord>)> {
+        let not_found = || AppError::NotFound(format!("alert {id}"));
+        let a = self.store.alert(id)?.ok_or_else(not_found)?;
+        let (w, spec, access) = self.visible_watch(who, a.watch_id).map_err(|_| not_found())?;
+        let comments = self.store.comments(id)?;
+        Ok((self.alert_view(a, &w, &spec, access)?, comments))
+    }
+
+    /// Moves an alert on or assigns it; audited.
+    pub fn update_alert(&self, who: &Caller, id: i64, change: &AlertChange) -> Result<AlertView> {
+        let (view, _) = self.alert(who, id)?;
+        if !view.may_change {
+            return Err(AppError::Forbidden(format!("only editors and admins of {} may change its alerts", view.org)));
+        }
+        let status = change.status.clone().unwrap_or_else(|| view.status.clone());
+        if !ALERT_STATUSES.contains(&status.as_str()) || (status == "new" && view.status != "new") {
+            return Err(AppError::BadRequest(format!("an alert moves to acknowledged, resolved or false_alarm, not {status:?}")));
+        }
+        let assignee = match &change.assignee {
+            None => view.assignee.clone(),
+            Some(None) => None,
+            Some(Some(email)) => {
+                let email = email.trim().to_lowercase();
+                let members = self.store.members(Some(std::slice::from_ref(&view.org)))?;
+                if !members.iter().any(|m| m.email == email) {
+                    return Err(AppError::BadRequest(format!("{email} is not a member of {}; alerts are assigned within the watching organisation", view.org)));
+                }
+                Some(email)
+            }
+        };
+        self.store.write(|tx| {
+            tx.update_alert(id, &status, assignee.as_deref())?;
+            let detail = serde_json::json!({ "from": view.status, "to": status, "assignee": assignee });
+            tx.audit(&who.label, "alert.update", &format!("alert:{id}"), &detail.to_string())?;
+            Ok::<_, AppError>(())
+        })?;
+        Ok(self.alert(who, id)?.0)
+    }
+
+    /// Adds a comment to an alert; anyone who may read it may comment.
+    pub fn comment_alert(&self, who: &Caller, id: i64, body: &str) -> Result<CommentRecord> {
+        self.alert(who, id)?;
+        let body = body.trim();
+        if body.is_empty() || body.len() > 10_000 {
+            return Err(AppError::BadRequest("a comment has 1 to 10,000 characters".into()));
+        }
+        let cid = self.store.write(|tx| {
+            let cid = tx.insert_comment(id, &who.label, body)?;
+            tx.audit(&who.label, "alert.comment", &format!("alert:{id}"), &serde_json::json!({ "comment": cid }).to_string())?;
+            Ok::<_, AppError>(cid)
+        })?;
+        Ok(self.store.comments(id)?.into_iter().find(|c| c.id == cid).expect("just written"))
+    }
+}

@@ -1,0 +1,210 @@
+//! Webhook subscriptions and their delivery. An organisation's admins subscribe it to a watch
+//! it may read (alerts) or to a dataset it may see (new versions). Events wait in the
+//! `deliveries` outbox, written in the transaction of the change; [`App::deliver_webhooks`]
+//! sends what is due, retrying failures with exponential back-off until the attempts run out.
+//! Whether the subscriber may still see what it subscribed to is checked again before each
+//! send.
+
+use crate::warning::split_dataset;
+use crate::{App, AppError, Caller, Need, Result};
+use nansen_model::Role;
+use nansen_store::{DeliveryRecord, StoreError, WebhookRecord};
+use serde::Serialize;
+use std::time::Duration;
+
+/// How webhooks go out; the operator's to set.
+#[derive(Clone, Debug)]
+pub struct WebhookPolicy {
+    /// Allow targets on loopback and private addresses (a test or an internal deployment).
+    pub allow_private: bool,
+    /// The wait after the first failure; it doubles after each.
+    pub backoff: Duration,
+    pub max_attempts: i64,
+    pub timeout: Duration,
+}
+
+impl Default for WebhookPolicy {
+    fn default() -> Self {
+        WebhookPolicy { allow_private: false, backoff: Duration::from_secs(30), max_attempts: 8, timeout: Duration::from_secs(10) }
+    }
+}
+
+/// What a subscription follows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HookTarget {
+    Watch(i64),
+    /// `ORG/SLUG`.
+    Dataset(String),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct WebhookView {
+    pub id: i64,
+    pub org: String,
+    pub watch: Option<i64>,
+    pub dataset: Option<String>,
+    pub url: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub deliveries: Vec<DeliveryView>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DeliveryView {
+    pub id: i64,
+    pub event: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_at: String,
+    pub last_error: String,
+    pub delivered_at: Option<String>,
+}
+
+impl From<DeliveryRecord> for DeliveryView {
+    fn from(d: DeliveryRecord) -> Self {
+        DeliveryView { id: d.id, event: d.event, status: d.status, attempts: d.attempts, next_at: d.next_at, last_error: d.last_error, delivered_at: d.delivered_at }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct DeliveryReport {
+    pub delivered: usize,
+    pub retrying: usize,
+    pub failed: usize,
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+impl App {
+    pub fn set_webhook_policy(&self, policy: WebhookPolicy) {
+        *self.webhook_policy.write().expect("not poisoned") = policy;
+    }
+
+    fn policy(&self) -> WebhookPolicy {
+        self.webhook_policy.read().expect("not poisoned").clone()
+    }
+
+    fn require_org_admin(who: &Caller, org: &str) -> Result<()> {
+        if who.principal.role_in(org) != Some(Role::Admin) {
+            return Err(AppError::Forbidden(format!("only admins of {org} may manage its webhooks")));
+        }
+        Ok(())
+    }
+
+    /// Subscribes organisation `org` to a watch or a dataset. Returns the subscription and its
+    /// signing secret, shown this once.
+    pub fn subscribe(&self, who: &Caller, org: &str, target: &HookTarget, url: &str) -> Result<(WebhookView, String)> {
+        Self::require_org_admin(who, org)?;
+        let by = who.email().ok_or_else(|| AppError::Forbidden("a webhook is set up by a person: use --as EMAIL".into()))?;
+        let org_rec = self.store.org(org)?.ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
+        let url = url.trim();
+        nansen_webhooks::check_target(url, self.policy().allow_private).map_err(|e| AppError::BadRequest(format!("webhook target refused: {e}")))?;
+        let (watch_id, dataset_id, subject) = match target {
+            HookTarget::Watch(id) => {
+                self.watch(who, *id)?;
+                (Some(*id), None, format!("watch:{id}"))
+            }
+            HookTarget::Dataset(name) => {
+                let (o, s) = split_dataset(name)?;
+                let (d, _) = self.authorize(who, &o, &s, Need::Metadata)?;
+                (None, Some(d.id), name.clone())
+            }
+        };
+        let secret = crate::identity::random_hex(32);
+        let id = self.store.write(|tx| {
+            let id = tx.insert_webhook(org_rec.id, watch_id, dataset_id, url, &secret, by)?;
+            tx.audit(&who.label, "webhook.subscribe", &subject, &serde_json::json!({ "webhook": id, "org": org, "url": url }).to_string())?;
+            Ok::<_, AppError>(id)
+        })?;
+        let view = self.webhooks(who)?.into_iter().find(|h| h.id == id).ok_or_else(|| AppError::NotFound(format!("webhook {id}")))?;
+        Ok((view, secret))
+    }
+
+    /// The subscriptions of the organisations the caller administers, with their deliveries.
+    pub fn webhooks(&self, who: &Caller) -> Result<Vec<WebhookView>> {
+        let mut out = Vec::new();
+        for h in self.store.webhooks()? {
+            if who.principal.role_in(&h.org) != Some(Role::Admin) {
+                continue;
+            }
+            let dataset = match h.dataset_id {
+                Some(id) => self.store.dataset_by_id(id)?.map(|d| format!("{}/{}", d.org, d.slug)),
+                None => None,
+            };
+            let deliveries = self.store.deliveries(h.id)?.into_iter().map(DeliveryView::from).collect();
+            out.push(WebhookView { id: h.id, org: h.org, watch: h.watch_id, dataset, url: h.url, created_by: h.created_by, created_at: h.created_at, deliveries });
+        }
+        Ok(out)
+    }
+
+    pub fn unsubscribe(&self, who: &Caller, id: i64) -> Result<()> {
+        let h = self.store.webhook(id)?.ok_or_else(|| AppError::NotFound(format!("webhook {id}")))?;
+        if who.principal.role_in(&h.org) != Some(Role::Admin) {
+            return Err(AppError::NotFound(format!("webhook {id}")));
+        }
+        self.store.write(|tx| {
+            tx.remove_webhook(id)?;
+            tx.audit(&who.label, "webhook.remove", &format!("webhook:{id}"), "{}")?;
+            Ok::<_, AppError>(())
+        })
+    }
+
+    /// Whether the subscriber may still see what it subscribed to, as the admin who set it up.
+    fn still_allowed(&self, h: &WebhookRecord) -> Result<bool> {
+        let Some(u) = self.store.user_by_email(&h.created_by)? else { return Ok(false) };
+        let who = self.caller_for(u.id)?;
+        if who.principal.role_in(&h.org) != Some(Role::Admin) {
+            return Ok(false);
+        }
+        Ok(match (h.watch_id, h.dataset_id) {
+            (Some(w), _) => self.watch(&who, w).is_ok(),
+            (None, Some(d)) => match self.store.dataset_by_id(d)? {
+                Some(d) => self.authorize(&who, &d.org, &d.slug, Need::Metadata).is_ok(),
+                None => false,
+            },
+            _ => false,
+        })
+    }
+
+    /// Sends every delivery that is due; a failure waits `backoff * 2^(attempts - 1)` before
+    /// the next try, and after `max_attempts` the delivery is marked failed and audited.
+    pub fn deliver_webhooks(&self) -> Result<DeliveryReport> {
+        let policy = self.policy();
+        let mut report = DeliveryReport::default();
+        for d in self.store.due_deliveries(&nansen_store::now())? {
+            let hook = self.store.webhook(d.webhook_id)?;
+            let attempts = d.attempts + 1;
+            let outcome = match &hook {
+                None => Err("the subscription was removed".to_string()),
+                Some(h) if !self.still_allowed(h)? => Err(format!("{} may no longer see what it subscribed to", h.org)),
+                Some(h) => {
+                    let send = nansen_webhooks::Delivery { url: &h.url, secret: &h.secret, event: &d.event, id: d.id, body: &d.payload, timestamp: unix_now() };
+                    nansen_webhooks::send(&send, policy.allow_private, policy.timeout).map(|_| ()).map_err(|e| e.to_string())
+                }
+            };
+            let final_failure = |e: &str| hook.is_none() || attempts >= policy.max_attempts || e.contains("may no longer see");
+            self.store.write(|tx| {
+                match &outcome {
+                    Ok(()) => {
+                        tx.update_delivery(d.id, "delivered", attempts, &d.next_at, "")?;
+                        report.delivered += 1;
+                    }
+                    Err(e) if final_failure(e) => {
+                        tx.update_delivery(d.id, "failed", attempts, &d.next_at, e)?;
+                        tx.audit("nansen (webhooks)", "webhook.failed", &format!("webhook:{}", d.webhook_id), &serde_json::json!({ "delivery": d.id, "attempts": attempts, "error": e }).to_string())?;
+                        report.failed += 1;
+                    }
+                    Err(e) => {
+                        let wait = policy.backoff.as_secs_f64() * 2f64.powi(attempts as i32 - 1);
+                        tx.update_delivery(d.id, "pending", attempts, &nansen_store::now_plus(wait.ceil() as i64), e)?;
+                        report.retrying += 1;
+                    }
+                }
+                Ok::<_, StoreError>(())
+            })?;
+        }
+        Ok(report)
+    }
+}
