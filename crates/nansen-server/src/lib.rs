@@ -20,8 +20,33 @@ pub fn router(app: Arc<App>) -> Router {
     routes::router(app)
 }
 
+/// How often the server checks watches, evaluates plans and sends due webhooks.
+pub const EARLY_WARNING_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Runs the early-warning round in a thread of its own, every `every`, for the life of the
+/// process. A round that fails is reported and tried again next time; nothing is lost, as
+/// the work is found from the database each round.
+pub fn spawn_early_warning(app: Arc<App>, every: std::time::Duration) {
+    std::thread::spawn(move || loop {
+        match app.run_early_warning() {
+            Ok(r) => {
+                let raised: usize = r.checks.iter().map(|c| c.alerts.len()).sum();
+                if !r.checks.is_empty() || r.deliveries != Default::default() || !r.plans_changed.is_empty() {
+                    eprintln!(
+                        "early warning: {} watches checked, {raised} alerts raised, {} plans changed, webhooks {} delivered, {} retrying, {} failed",
+                        r.checks.len(), r.plans_changed.len(), r.deliveries.delivered, r.deliveries.retrying, r.deliveries.failed
+                    );
+                }
+            }
+            Err(e) => eprintln!("early warning: {e}"),
+        }
+        std::thread::sleep(every);
+    });
+}
+
 /// Serves until the process is stopped; `ready` is told the bound address.
 pub async fn serve(app: Arc<App>, bind: &str, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+    spawn_early_warning(app.clone(), EARLY_WARNING_EVERY);
     let listener = tokio::net::TcpListener::bind(bind).await?;
     ready(listener.local_addr()?);
     axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async {

@@ -47,7 +47,7 @@ pub fn document() -> Value {
             "file_sha256": "9f2c…", "format": "eurostat", "mode": "replace", "rows": 3026, "observations": 2913, "added": 2913,
             "changed": 0, "removed": 0, "warnings": [], "redacted_at": null }]
     });
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Nansen API",
@@ -191,9 +191,102 @@ pub fn document() -> Value {
                     "requestBody": { "required": true, "content": { "application/json": { "example": { "name": "laptop" } } } },
                     "responses": merge(json!({ "201": { "description": "The token", "content": { "application/json": { "example": { "token": "nansen_4f…" } } } } }), errors(&["401"])) } },
             "/api/v1/tokens/{id}/revoke": { "post": { "summary": "Revoke one of the caller's tokens", "operationId": "revokeToken",
-                "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" }, "example": 1 }],
+                "parameters": [id_param()],
                 "responses": merge(json!({ "200": { "description": "Revoked" } }), errors(&["401", "404"])) } }
         }
+    });
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), early_warning_paths()) {
+        paths.extend(more);
+    }
+    doc
+}
+
+fn id_param() -> Value {
+    json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "integer" }, "example": 1 })
+}
+
+/// Forecasts, backtests, watches, alerts, webhooks and plans.
+fn early_warning_paths() -> Value {
+    let series = json!([
+        { "name": "where", "in": "query", "description": "dim:v1,v2 (repeat)", "schema": { "type": "array", "items": { "type": "string" } }, "style": "form", "explode": true, "example": ["citizen:SYR"] },
+        { "name": "period", "in": "query", "description": "The history to use", "schema": { "type": "string" }, "example": "2008-01..2015-04" },
+        { "name": "frequency", "in": "query", "schema": { "type": "string", "enum": ["month", "quarter", "year"] } },
+        { "name": "horizon", "in": "query", "required": true, "description": "Periods ahead", "schema": { "type": "integer", "minimum": 1 }, "example": 3 }
+    ]);
+    let alert_example = json!({ "id": 7, "watch_id": 1, "watch": "Syrian applications", "org": "euaa", "dataset": "euaa/asylum-monthly", "series": "DEU",
+        "period": "2015-08", "rule": "farrington", "status": "new", "assignee": null, "version": 3, "created_at": "2026-11-27T10:00:00Z", "updated_at": "2026-11-27T10:00:00Z",
+        "detail": { "key": ["DEU"], "observed": 36505.0, "expected": 18120.4, "upper": 22733.0, "statistic": 3.98, "params": {}, "history": [["2015-07", 37531.0]],
+            "why": "Farrington flexible: observed 36505, expected 18120, alarm above 22733" }, "may_change": true });
+    let watch_body = json!({ "org": "euaa", "name": "Syrian applications", "dataset": "euaa/asylum-monthly", "wheres": ["citizen=SYR"], "series_by": ["geo"],
+        "rules": [{ "name": "farrington" }, { "name": "c2", "params": { "threshold": 3.5 } }, { "name": "cusum" }], "horizon": 3, "lookback": 3, "level": 80, "partners": ["iom"] });
+    let plan_body = json!({ "org": "euaa", "title": "Arrivals by sea to Italy", "scenario": "Summer crossings exceed reception",
+        "triggers": [
+            { "kind": "forecast", "watch": 2, "periods": 2, "bound": "hi", "above": { "dataset": "euaa/reception", "wheres": ["geo=ITA"] } },
+            { "kind": "alerts", "watch": 1, "rule": "farrington", "series": 3 }],
+        "actions": [{ "what": "Open the overflow centre", "owner": "ops@euaa.europa.eu", "done": false }] });
+    json!({
+        "/api/v1/datasets/{org}/{slug}/forecast": { "get": {
+            "summary": "Forecast each series with intervals calibrated on the model's own out-of-sample errors", "operationId": "forecast",
+            "parameters": merge_params(merge_params(dataset_params(), series.clone()), json!([
+                { "name": "series_by", "in": "query", "description": "Dimensions naming each series, comma-separated", "schema": { "type": "string" }, "example": "geo" },
+                { "name": "level", "in": "query", "schema": { "type": "number" }, "example": 80 },
+                { "name": "model", "in": "query", "schema": { "type": "string", "enum": ["auto", "naive", "snaive", "ets", "theta", "pooled"] }, "example": "auto" },
+                { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["json", "csv"] } }])),
+            "responses": merge(json!({ "200": { "description": "One row per series and period", "content": {
+                "application/json": { "example": { "series_by": ["geo"], "level": 80, "rows": [{ "series": ["DEU"], "period": "2015-05", "model": "auto", "mean": 25370.2, "lo": 21108.9, "hi": 30050.7 }] } },
+                "text/csv": { "example": "geo,period,model,mean,lo,hi\nDEU,2015-05,auto,25370.2,21108.9,30050.7\n" } } } }), errors(&["400", "401", "403", "404"])) } },
+        "/api/v1/datasets/{org}/{slug}/backtest": { "get": {
+            "summary": "Rolling-origin backtest: MASE, sMAPE, 80% coverage and MSIS per series and model", "operationId": "backtest",
+            "parameters": merge_params(merge_params(dataset_params(), series), json!([
+                { "name": "series_by", "in": "query", "required": true, "schema": { "type": "string" }, "example": "geo" },
+                { "name": "windows", "in": "query", "required": true, "schema": { "type": "integer", "minimum": 1 }, "example": 24 },
+                { "name": "model", "in": "query", "schema": { "type": "string", "enum": ["auto", "all", "naive", "snaive", "ets", "theta", "pooled"] }, "example": "all" },
+                { "name": "details", "in": "query", "description": "Include every forecast made", "schema": { "type": "boolean" } },
+                { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["json", "csv"] } }])),
+            "responses": merge(json!({ "200": { "description": "Scores", "content": {
+                "text/csv": { "example": "geo,model,mase,smape,coverage80,msis,forecasts\nDEU,auto,0.91,12.4,0.81,5.2,72\n" } } } }), errors(&["400", "401", "403", "404"])) } },
+        "/api/v1/watches": {
+            "get": { "summary": "The watches the caller may read, with their latest forecast", "operationId": "listWatches",
+                "responses": merge(json!({ "200": { "description": "Watches" } }), errors(&["401"])) },
+            "post": { "summary": "Watch a series (editors and admins of the watching organisation, who must read the data); checked at once and on every new version", "operationId": "createWatch",
+                "requestBody": { "required": true, "content": { "application/json": { "example": watch_body } } },
+                "responses": merge(json!({ "201": { "description": "The watch, checked" } }), errors(&["400", "401", "403", "404"])) } },
+        "/api/v1/watches/{id}": { "get": { "summary": "A watch: its series, rules, forecast and open alerts", "operationId": "getWatch", "parameters": [id_param()],
+            "responses": merge(json!({ "200": { "description": "The watch" } }), errors(&["401", "404"])) } },
+        "/api/v1/alerts": { "get": { "summary": "Alerts of every watch the caller may read, newest first", "operationId": "listAlerts",
+            "parameters": [{ "name": "status", "in": "query", "schema": { "type": "string", "enum": ["new", "acknowledged", "resolved", "false_alarm"] } }],
+            "responses": merge(json!({ "200": { "description": "Alerts", "content": { "application/json": { "example": [alert_example.clone()] } } } }), errors(&["401"])) } },
+        "/api/v1/alerts/{id}": {
+            "get": { "summary": "An alert, why it fired, and its comments", "operationId": "getAlert", "parameters": [id_param()],
+                "responses": merge(json!({ "200": { "description": "The alert", "content": { "application/json": { "example": { "alert": alert_example, "comments": [] } } } } }), errors(&["401", "404"])) },
+            "post": { "summary": "Move an alert to acknowledged, resolved or false_alarm, or assign it (null unassigns); audited", "operationId": "updateAlert", "parameters": [id_param()],
+                "requestBody": { "required": true, "content": { "application/json": { "example": { "status": "acknowledged", "assignee": "officer@euaa.europa.eu" } } } },
+                "responses": merge(json!({ "200": { "description": "The alert" } }), errors(&["400", "401", "403", "404"])) } },
+        "/api/v1/alerts/{id}/comments": { "post": { "summary": "Comment on an alert; audited", "operationId": "commentAlert", "parameters": [id_param()],
+            "requestBody": { "required": true, "content": { "application/json": { "example": { "body": "Confirmed by the Budapest office." } } } },
+            "responses": merge(json!({ "201": { "description": "The comment" } }), errors(&["400", "401", "404"])) } },
+        "/api/v1/webhooks": {
+            "get": { "summary": "Webhook subscriptions of the organisations the caller administers, with their deliveries", "operationId": "listWebhooks",
+                "responses": merge(json!({ "200": { "description": "Subscriptions" } }), errors(&["401"])) },
+            "post": { "summary": "Subscribe an organisation to a watch's alerts or a dataset's new versions; the signing secret is shown once. Loopback and private targets are refused unless the operator allows them", "operationId": "subscribeWebhook",
+                "requestBody": { "required": true, "content": { "application/json": { "example": { "org": "iom", "watch": 1, "url": "https://hooks.iom.int/nansen" } } } },
+                "responses": merge(json!({ "201": { "description": "The subscription and its secret", "content": { "application/json": { "example": { "webhook": { "id": 1, "org": "iom", "watch": 1, "url": "https://hooks.iom.int/nansen" }, "secret": "5f0c…" } } } } }), errors(&["400", "401", "403", "404"])) } },
+        "/api/v1/webhooks/{id}": { "delete": { "summary": "Remove a subscription", "operationId": "removeWebhook", "parameters": [id_param()],
+            "responses": merge(json!({ "204": { "description": "Removed" } }), errors(&["401", "404"])) } },
+        "/api/v1/plans": {
+            "get": { "summary": "Contingency plans of the caller's organisations, each with whether it is triggered and why", "operationId": "listPlans",
+                "responses": merge(json!({ "200": { "description": "Plans" } }), errors(&["401"])) },
+            "post": { "summary": "Write a plan: triggers on watches' forecasts and alerts, and actions with owners", "operationId": "createPlan",
+                "requestBody": { "required": true, "content": { "application/json": { "example": plan_body } } },
+                "responses": merge(json!({ "201": { "description": "The plan, evaluated" } }), errors(&["400", "401", "403", "404"])) } },
+        "/api/v1/plans/{id}": { "get": { "summary": "A plan, its triggers' state, and since when it is triggered", "operationId": "getPlan", "parameters": [id_param()],
+            "responses": merge(json!({ "200": { "description": "The plan", "content": { "application/json": { "example": {
+                "id": 1, "org": "euaa", "title": "Syrian arrivals", "triggered_since": "2026-11-27T10:05:00Z",
+                "triggers": [{ "fired": true, "why": "open farrington alerts of Syrian applications on 3 series (trigger at 3): DEU, HUN, SWE" }] } } } } }), errors(&["401", "404"])) } },
+        "/api/v1/plans/{id}/actions/{n}": { "post": { "summary": "Tick or untick action n (from 1) of a plan's checklist; audited", "operationId": "tickAction",
+            "parameters": [id_param(), { "name": "n", "in": "path", "required": true, "schema": { "type": "integer", "minimum": 1 }, "example": 1 }],
+            "requestBody": { "required": true, "content": { "application/json": { "example": { "done": true } } } },
+            "responses": merge(json!({ "200": { "description": "The plan" } }), errors(&["400", "401", "403", "404"])) } }
     })
 }
 

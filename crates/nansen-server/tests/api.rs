@@ -50,7 +50,7 @@ fn call(method: &str, url: &str, token: Option<&str>, body: Option<&[u8]>) -> (u
     }
     let res = match body {
         Some(b) => req.set("Content-Type", "application/octet-stream").send_bytes(b),
-        None if method == "POST" => req.set("Content-Type", "application/json").send_string("{\"reason\":\"we need it for planning\",\"approve\":true,\"sharing\":\"public\",\"name\":\"x\"}"),
+        None if method == "POST" => req.set("Content-Type", "application/json").send_string("{\"reason\":\"we need it for planning\",\"approve\":true,\"sharing\":\"public\",\"name\":\"x\",\"done\":true,\"body\":\"x\"}"),
         None => req.call(),
     };
     match res {
@@ -143,7 +143,7 @@ fn a_staged_upload_shows_its_difference_and_saves_only_when_confirmed_by_its_own
 #[test]
 fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisation_or_to_no_one() {
     for s in servers() {
-        let (code, _) = call("POST", &format!("{}/api/v1/datasets/euaa/secret/versions", s.base), Some(&s.euaa_editor), Some(GOOD));
+        let (code, _) = call("POST", &format!("{}/api/v1/datasets/euaa/classified/versions", s.base), Some(&s.euaa_editor), Some(GOOD));
         assert_eq!(code, 201);
         let (code, doc) = call("GET", &format!("{}/api/v1/openapi.json", s.base), None, None);
         assert_eq!(code, 200);
@@ -153,9 +153,18 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
         let mut checked = 0;
         for (path, ops) in paths {
             for method in ops.as_object().unwrap().keys() {
-                let concrete = path.replace("{org}", "euaa").replace("{slug}", "secret").replace("{number}", "1").replace("{id}", "1");
-                let url = format!("{}{concrete}", s.base);
-                let missing = format!("{}{}", s.base, path.replace("{org}", "euaa").replace("{slug}", "no-such-dataset").replace("{number}", "1").replace("{id}", "999"));
+                // The documented required query parameters, with their examples.
+                let required: Vec<String> = ops[method]["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| p["in"] == "query" && p["required"] == true)
+                    .map(|p| format!("{}={}", p["name"].as_str().unwrap(), p["example"].to_string().trim_matches('"')))
+                    .collect();
+                let query = if required.is_empty() { String::new() } else { format!("?{}", required.join("&")) };
+                let concrete = path.replace("{org}", "euaa").replace("{slug}", "classified").replace("{number}", "1").replace("{id}", "1").replace("{n}", "1");
+                let url = format!("{}{concrete}{query}", s.base);
+                let missing = format!("{}{}{query}", s.base, path.replace("{org}", "euaa").replace("{slug}", "no-such-dataset").replace("{number}", "1").replace("{id}", "999").replace("{n}", "1"));
                 for token in [Some(s.bmi.as_str()), None] {
                     let body = (method == "post" && (path.ends_with("/versions") || path.ends_with("/uploads"))).then_some(GOOD);
                     let (code, text) = call(&method.to_uppercase(), &url, token, body);
@@ -164,9 +173,9 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
                         assert_eq!(code, 404, "{} {method} {path} as {who}: {text}", s.t.name);
                         let (code2, text2) = call(&method.to_uppercase(), &missing, token, body);
                         assert_eq!(code2, 404);
-                        assert_eq!(text.replace("secret", "X"), text2.replace("no-such-dataset", "X"), "{method} {path}: the same answer as for a dataset that does not exist");
+                        assert_eq!(text.replace("classified", "X"), text2.replace("no-such-dataset", "X"), "{method} {path}: the same answer as for a dataset that does not exist");
                     } else {
-                        assert!(!text.contains("secret"), "{method} {path} as {who} leaks the private dataset: {text}");
+                        assert!(!text.contains("classified"), "{method} {path} as {who} leaks the private dataset: {text}");
                         if path.contains("{id}") {
                             assert!(code == 404 || code == 401, "{method} {path} as {who}: {code} {text}");
                         }
@@ -177,7 +186,7 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
         }
         assert!(checked >= 34, "{checked}");
         // The owner still sees it, and the sweep changed nothing.
-        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/secret", s.base), Some(&s.euaa_admin), None);
+        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/classified", s.base), Some(&s.euaa_admin), None);
         assert_eq!(code, 200, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!((v["sharing"].as_str(), v["versions"].as_array().map(Vec::len)), (Some("private"), Some(1)));
@@ -226,5 +235,61 @@ fn analysis_over_http_changes_flows_and_comparisons() {
         assert!(body.contains("DEU,2015-01,100,90,-10,-10\n"), "{body}");
         let (code, _) = call("GET", &format!("{}/api/v1/compare?dataset=euaa/apps&dataset=euaa/other", s.base), Some(&s.bmi), None);
         assert_eq!(code, 404, "another organisation's comparison finds nothing");
+    }
+}
+
+/// `call` with a JSON body.
+fn send_json(method: &str, url: &str, token: &str, body: serde_json::Value) -> (u16, String) {
+    let res = ureq::request(method, url).set("Authorization", &format!("Bearer {token}")).set("Content-Type", "application/json").send_string(&body.to_string());
+    match res {
+        Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+        Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+        Err(e) => panic!("{method} {url}: {e}"),
+    }
+}
+
+#[test]
+fn forecasts_backtests_watches_and_alerts_over_http() {
+    for s in servers() {
+        // Four years of a monthly series in two countries, then a tripling in Germany.
+        let mut csv = String::from("indicator,period,geo,origin,value\n");
+        for m in 0..48 {
+            for (geo, base) in [("DEU", 1000.0), ("FRA", 400.0)] {
+                let v = base * (1.0 + 0.2 * ((m % 12) as f64 / 2.0).sin()) * if geo == "DEU" && m == 47 { 3.0 } else { 1.0 };
+                csv.push_str(&format!("asylum_applications,{}-{:02},{geo},SYR,{}\n", 2011 + m / 12, m % 12 + 1, v.round()));
+            }
+        }
+        let (code, body) = call("POST", &format!("{}/api/v1/datasets/euaa/monthly/versions", s.base), Some(&s.euaa_editor), Some(csv.as_bytes()));
+        assert_eq!(code, 201, "{body}");
+        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/monthly/forecast?series_by=geo&horizon=2&format=csv&period=..2014-11", s.base), Some(&s.euaa_editor), None);
+        assert_eq!(code, 200, "{}: {body}", s.t.name);
+        let lines: Vec<&str> = body.lines().collect();
+        assert_eq!(lines[0], "geo,period,model,mean,lo,hi");
+        assert_eq!(lines.len(), 5, "two series, two months: {body}");
+        assert!(lines[1].starts_with("DEU,2014-12,auto,"), "{}", lines[1]);
+        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/monthly/backtest?series_by=geo&horizon=1&windows=6&model=all", s.base), Some(&s.euaa_editor), None);
+        assert_eq!(code, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["scores"].as_array().unwrap().len(), 2 * 6, "two series, six models");
+        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/monthly/backtest?series_by=geo&horizon=1", s.base), Some(&s.euaa_editor), None);
+        assert_eq!(code, 400, "windows is required: {body}");
+        assert_eq!(call("GET", &format!("{}/api/v1/datasets/euaa/monthly/forecast?horizon=2", s.base), Some(&s.bmi), None).0, 404, "BMI may not see it");
+
+        let watch = serde_json::json!({ "org": "euaa", "name": "Syrians", "dataset": "euaa/monthly", "wheres": ["origin=SYR"], "series_by": ["geo"],
+            "rules": [{ "name": "c1" }], "lookback": 1 });
+        let (code, body) = send_json("POST", &format!("{}/api/v1/watches", s.base), &s.bmi, watch.clone());
+        assert_eq!(code, 403, "BMI may not watch for EUAA: {body}");
+        let (code, body) = send_json("POST", &format!("{}/api/v1/watches", s.base), &s.euaa_editor, watch);
+        assert_eq!(code, 201, "{body}");
+        let (_, body) = call("GET", &format!("{}/api/v1/alerts", s.base), Some(&s.euaa_editor), None);
+        let alerts: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
+        assert_eq!(alerts.len(), 1, "{body}");
+        assert_eq!((alerts[0]["series"].as_str(), alerts[0]["period"].as_str(), alerts[0]["rule"].as_str()), (Some("DEU"), Some("2014-12"), Some("c1")));
+        let id = alerts[0]["id"].as_i64().unwrap();
+        let (code, body) = send_json("POST", &format!("{}/api/v1/alerts/{id}", s.base), &s.euaa_editor, serde_json::json!({ "status": "acknowledged" }));
+        assert_eq!(code, 200, "{body}");
+        assert_eq!(call("GET", &format!("{}/api/v1/alerts/{id}", s.base), Some(&s.bmi), None).0, 404);
+        assert_eq!(call("GET", &format!("{}/api/v1/alerts", s.base), Some(&s.bmi), None).1, "[]");
+        assert_eq!(call("GET", &format!("{}/api/v1/alerts", s.base), None, None).0, 401);
     }
 }

@@ -147,6 +147,8 @@ pub(crate) struct Asked {
     pub version: Option<i64>,
     pub via: Option<String>,
     pub datasets: Vec<String>,
+    /// The route's own parameters beyond the query's.
+    pub extra: std::collections::BTreeMap<String, String>,
 }
 
 /// Reads repeated `where=dim:v1,v2` and the other query parameters; `allowed` names the
@@ -154,7 +156,7 @@ pub(crate) struct Asked {
 pub(crate) fn parse_query(raw: &str, allowed: &[&str]) -> Result<Asked, ApiError> {
     let mut wheres = Vec::new();
     let (mut period, mut group_by, mut measure, mut frequency, mut top) = (None, None, None, None, None);
-    let mut asked = Asked { question: Question::default(), format: None, version: None, via: None, datasets: Vec::new() };
+    let mut asked = Asked { question: Question::default(), format: None, version: None, via: None, datasets: Vec::new(), extra: Default::default() };
     let number = |k: &str, v: &str| v.parse::<i64>().map_err(|_| bad_request(format!("{k} {v:?} is not a number")));
     for (k, v) in form_pairs(raw) {
         if !["where", "period", "group_by", "format", "frequency"].contains(&k.as_str()) && !allowed.contains(&k.as_str()) {
@@ -176,7 +178,10 @@ pub(crate) fn parse_query(raw: &str, allowed: &[&str]) -> Result<Asked, ApiError
             "derived" => asked.question.derived = Some(v),
             "per_capita" => asked.question.per_capita = Some(v),
             "via" => asked.via = Some(v),
-            _ => asked.datasets.push(v),
+            "dataset" => asked.datasets.push(v),
+            _ => {
+                asked.extra.insert(k, v);
+            }
         }
     }
     asked.question.query = Query::parse(&wheres, period.as_deref(), group_by.as_deref())

@@ -5,6 +5,7 @@ mod audit;
 mod datasets;
 mod health;
 mod tokens;
+mod warning;
 
 use crate::error::ApiError;
 use axum::extract::{FromRequestParts, State};
@@ -77,6 +78,18 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/audit/verify", get(audit::verify))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/:id/revoke", post(tokens::revoke))
+        .route("/api/v1/datasets/:org/:slug/forecast", get(warning::forecast))
+        .route("/api/v1/datasets/:org/:slug/backtest", get(warning::backtest))
+        .route("/api/v1/watches", get(warning::watches).post(warning::create_watch))
+        .route("/api/v1/watches/:id", get(warning::watch))
+        .route("/api/v1/alerts", get(warning::alerts))
+        .route("/api/v1/alerts/:id", get(warning::alert).post(warning::update_alert))
+        .route("/api/v1/alerts/:id/comments", post(warning::comment))
+        .route("/api/v1/webhooks", get(warning::webhooks).post(warning::subscribe))
+        .route("/api/v1/webhooks/:id", axum::routing::delete(warning::unsubscribe))
+        .route("/api/v1/plans", get(warning::plans).post(warning::create_plan))
+        .route("/api/v1/plans/:id", get(warning::plan))
+        .route("/api/v1/plans/:id/actions/:n", post(warning::tick))
         .with_state(app.clone())
         .merge(nansen_web::router(app))
         .fallback(not_found)
