@@ -4,6 +4,7 @@
 # H=3 and W=24 on the series ../shared/tools/statsforecast_baseline.py selects; that script
 # run with --warmup in the same run. Prints each model's MASE, sMAPE, 80% coverage, MSIS and
 # wall time, and auto's MASE against the best of statsforecast's four.
+# Then the months of 2014 and 2015 each detection rule flags for Germany, Hungary and Sweden.
 #
 # Usage: bench/forecast.sh        (needs python3 with pandas and statsforecast)
 set -euo pipefail
@@ -58,4 +59,17 @@ mase, cov = float(auto.group(1)), float(auto.group(3))
 print(f"\nauto MASE {mase:.3f} against the best of statsforecast ({best_name}) {best:.3f}: {100 * (mase / best - 1):+.1f}%  (bar: lower; goal: -10%)")
 print(f"auto 80% coverage {cov:.3f}  (bar: 0.78 to 0.85)")
 print(f"time: nansen backtest of all six models {secs:.2f} s ({wall:.2f} s with process start and loading); statsforecast warm {ref_secs:.1f} s: {ref_secs / wall:.1f}x faster (bar: 10x)")
+PY
+
+echo
+echo "== Detection: the months of 2014 and 2015 each rule flags (the file ends at $LAST)"
+$NANSEN detect bench/monthly --where geo=DEU,HUN,SWE --period "..$LAST" --series-by geo --from 2014-01 --alarms > "$WORK/detect.csv"
+python3 - "$WORK/detect.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+for rule in ("c1", "c2", "c3", "farrington", "cusum"):
+    print(rule)
+    for geo in ("DEU", "HUN", "SWE"):
+        months = [r["period"] for r in rows if r["rule"] == rule and r["geo"] == geo]
+        print(f"  {geo}: {', '.join(months) if months else 'none'}")
 PY

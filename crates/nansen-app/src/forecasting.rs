@@ -40,6 +40,18 @@ impl Panel {
         p.to_string()
     }
 
+    /// The index of a period, by its name.
+    pub fn index_of(&self, period: &str) -> Option<usize> {
+        let target = Period::parse(period).filter(|t| t.frequency() == self.start.frequency())?;
+        let mut p = self.start;
+        let mut i = 0;
+        while p < target {
+            p = p.next();
+            i += 1;
+        }
+        (p == target).then_some(i)
+    }
+
     /// A series' dimension values.
     pub fn key(name: &str) -> Vec<String> {
         if name.is_empty() {

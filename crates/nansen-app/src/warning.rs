@@ -190,6 +190,53 @@ impl WatchSpec {
     }
 }
 
+/// What a rule said of one period of one series.
+#[derive(Clone, Debug, Serialize)]
+pub struct Detection {
+    pub key: Vec<String>,
+    pub period: String,
+    pub rule: Rule,
+    pub judgement: Judgement,
+}
+
+/// Runs `rules` over the last `lookback` periods of every series of a panel. Gaps are filled
+/// for the baselines (see `nansen_forecast::prepare`), but a period that was not reported is
+/// never judged. CUSUM judges the residuals of one-step `auto` forecasts, each made from the
+/// history before its period only.
+pub(crate) fn judge_panel(panel: &crate::Panel, rules: &[Rule], lookback: usize) -> Vec<Detection> {
+    let mut one_step: HashMap<(String, String), OneStep> = HashMap::new();
+    if rules.iter().any(Rule::needs_forecasts) {
+        let longest = panel.series.iter().map(|s| s.values.iter().filter(|v| v.is_some()).count()).max().unwrap_or(0);
+        // Twelve periods more than judged, so the sum has a run-up; never more than the history allows.
+        let windows = (lookback + 12).min(longest.saturating_sub(5)).max(1);
+        let o = Options { season: panel.season, horizon: 1, level: 80.0 };
+        if let Ok(r) = nansen_forecast::backtest(&panel.series, &[Model::Auto], windows, o, &|i| panel.period(i)) {
+            for d in r.details {
+                one_step.insert((d.series, d.period), OneStep { mean: d.mean, lo80: d.lo80, hi80: d.hi80 });
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for s in &panel.series {
+        let key = crate::Panel::key(&s.name);
+        let (y, first) = nansen_forecast::prepare(&s.values);
+        if y.is_empty() {
+            continue;
+        }
+        let steps: Vec<Option<OneStep>> = (0..y.len()).map(|i| one_step.get(&(s.name.clone(), panel.period(first + i))).copied()).collect();
+        let from = y.len().saturating_sub(lookback);
+        for rule in rules {
+            for j in rule.run(&y, panel.season, from, &steps) {
+                if s.values[first + j.index].is_none() {
+                    continue;
+                }
+                out.push(Detection { key: key.clone(), period: panel.period(first + j.index), rule: rule.clone(), judgement: j });
+            }
+        }
+    }
+    out
+}
+
 fn why(rule: &Rule, j: &Judgement) -> String {
     let name = match rule.name.as_str() {
         "c1" => "EARS C1",
@@ -290,6 +337,22 @@ impl App {
         self.watch(who, id)
     }
 
+    /// Runs detection rules over a dataset's series as the caller may see them, judging every
+    /// period from `from` on (default: the last one).
+    pub fn detect(&self, who: &Caller, org: &str, slug: &str, query: &Query, series_by: &[String], rules: &[Rule], from: Option<&str>) -> Result<(crate::Panel, Vec<Detection>)> {
+        for r in rules {
+            r.check().map_err(|e| AppError::BadRequest(e.to_string()))?;
+        }
+        let panel = self.panel(who, org, slug, query, series_by)?;
+        let len = panel.series.first().map_or(0, |s| s.values.len());
+        let lookback = match from {
+            Some(p) => len - panel.index_of(p).ok_or_else(|| AppError::BadRequest(format!("{p} is not a period of these series")))?,
+            None => 1,
+        };
+        let found = judge_panel(&panel, rules, lookback);
+        Ok((panel, found))
+    }
+
     /// The watches the caller may read.
     pub fn watches(&self, who: &Caller) -> Result<Vec<WatchView>> {
         let mut out = Vec::new();
@@ -335,51 +398,33 @@ impl App {
             let opts = Options { season: panel.season, horizon: spec.horizon, level: spec.level };
             let label = |i: usize| panel.period(i);
             let forecast = nansen_forecast::forecast(&panel.series, Model::Auto, opts, &label).unwrap_or_default();
-            let mut one_step: HashMap<(String, String), OneStep> = HashMap::new();
-            if spec.rules.iter().any(Rule::needs_forecasts) {
-                let windows = spec.lookback + 12;
-                let o = Options { horizon: 1, level: 80.0, ..opts };
-                if let Ok(r) = nansen_forecast::backtest(&panel.series, &[Model::Auto], windows, o, &label) {
-                    for d in r.details {
-                        one_step.insert((d.series, d.period), OneStep { mean: d.mean, lo80: d.lo80, hi80: d.hi80 });
-                    }
-                }
-            }
             let mut outlook = Outlook { level: spec.level, version, series: Vec::new() };
-            let mut alarms = Vec::new();
             for s in &panel.series {
-                let key = crate::Panel::key(&s.name);
-                let (y, first) = nansen_forecast::prepare(&s.values);
                 let history: Vec<(String, Option<f64>)> = (0..s.values.len()).map(|i| (panel.period(i), s.values[i])).collect();
                 let recent = history[history.len().saturating_sub(HISTORY)..].to_vec();
                 let points = forecast.iter().filter(|f| f.series == s.name).map(|f| Point { period: f.period.clone(), mean: f.mean, lo: f.lo, hi: f.hi }).collect();
-                outlook.series.push(SeriesOutlook { key: key.clone(), history: recent.clone(), forecast: points });
-                if y.is_empty() {
-                    continue;
-                }
-                let steps: Vec<Option<OneStep>> = (0..y.len()).map(|i| one_step.get(&(s.name.clone(), panel.period(first + i))).copied()).collect();
-                let from = y.len().saturating_sub(spec.lookback);
-                for rule in &spec.rules {
-                    for j in rule.run(&y, panel.season, from, &steps).into_iter().filter(|j| j.alarm) {
-                        // Only periods actually reported, never a filled gap.
-                        if s.values[first + j.index].is_none() {
-                            continue;
-                        }
-                        let period = panel.period(first + j.index);
-                        let detail = AlertDetail {
-                            key: key.clone(),
-                            observed: j.observed,
-                            expected: j.expected,
-                            upper: j.upper,
-                            statistic: j.statistic,
-                            params: rule.params.clone(),
-                            history: recent.clone(),
-                            why: why(rule, &j),
-                        };
-                        alarms.push((rule.clone(), detail, s.name.clone(), period));
-                    }
-                }
+                outlook.series.push(SeriesOutlook { key: crate::Panel::key(&s.name), history: recent, forecast: points });
             }
+            let alarms = judge_panel(&panel, &spec.rules, spec.lookback)
+                .into_iter()
+                .filter(|d| d.judgement.alarm)
+                .map(|d| {
+                    let series = panel.series.iter().find(|s| crate::Panel::key(&s.name) == d.key).expect("judged");
+                    let end = panel.index_of(&d.period).map_or(series.values.len(), |i| i + 1);
+                    let history = (end.saturating_sub(HISTORY)..series.values.len()).map(|i| (panel.period(i), series.values[i])).collect();
+                    let detail = AlertDetail {
+                        key: d.key.clone(),
+                        observed: d.judgement.observed,
+                        expected: d.judgement.expected,
+                        upper: d.judgement.upper,
+                        statistic: d.judgement.statistic,
+                        params: d.rule.params.clone(),
+                        history,
+                        why: why(&d.rule, &d.judgement),
+                    };
+                    (d.rule, detail, series.name.clone(), d.period)
+                })
+                .collect();
             Ok((outlook, alarms))
         })();
         let (outlook, alarms) = match found {

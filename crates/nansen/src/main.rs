@@ -41,6 +41,9 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: String,
+        /// Let webhooks reach loopback and private addresses (an internal deployment).
+        #[arg(long)]
+        allow_private_webhooks: bool,
     },
     #[command(subcommand)]
     Org(OrgCommand),
@@ -60,6 +63,16 @@ enum Command {
     Forecast(ForecastArgs),
     /// Rolling-origin backtest of the forecasting models on each series.
     Backtest(BacktestArgs),
+    /// Run detection rules (c1, c2, c3, farrington, cusum) over each series.
+    Detect(DetectArgs),
+    #[command(subcommand)]
+    Watch(WatchCommand),
+    #[command(subcommand)]
+    Alert(AlertCommand),
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
+    #[command(subcommand)]
+    Plan(PlanCommand),
     #[command(subcommand)]
     Access(AccessCommand),
     #[command(subcommand)]
@@ -324,6 +337,131 @@ struct BacktestArgs {
     details: Option<PathBuf>,
 }
 
+#[derive(Args)]
+struct DetectArgs {
+    dataset: String,
+    #[arg(long = "where", value_name = "DIM=V[,V]")]
+    wheres: Vec<String>,
+    /// The history to use.
+    #[arg(long, value_name = "FROM..TO")]
+    period: Option<String>,
+    #[arg(long)]
+    frequency: Option<String>,
+    #[arg(long, value_name = "DIM[,DIM]")]
+    series_by: Option<String>,
+    /// NAME or NAME:PARAM=V,PARAM=V; repeat for several (default: all five with their defaults).
+    #[arg(long = "rule", value_name = "RULE")]
+    rules: Vec<String>,
+    /// Judge every period from this one on (default: the last period only).
+    #[arg(long, value_name = "PERIOD")]
+    from: Option<String>,
+    /// Only the periods that alarm.
+    #[arg(long)]
+    alarms: bool,
+    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+    format: String,
+}
+
+#[derive(Subcommand)]
+enum WatchCommand {
+    /// Watch a series for an organisation (with --as); it is checked at once and on each new version.
+    Add {
+        dataset: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long = "where", value_name = "DIM=V[,V]")]
+        wheres: Vec<String>,
+        #[arg(long, value_name = "DIM[,DIM]")]
+        series_by: Option<String>,
+        /// NAME or NAME:PARAM=V,...; repeat for several.
+        #[arg(long = "rule", value_name = "RULE", required = true)]
+        rules: Vec<String>,
+        #[arg(long, default_value_t = 3)]
+        horizon: usize,
+        /// How many of the latest periods each check judges.
+        #[arg(long, default_value_t = 3)]
+        lookback: usize,
+        #[arg(long, default_value_t = 80.0)]
+        level: f64,
+        /// Partner organisations that may follow the watch.
+        #[arg(long = "partner")]
+        partners: Vec<String>,
+    },
+    /// The watches you may read.
+    List,
+    /// Check the watches that have not seen their dataset's latest version, evaluate the
+    /// plans and send the webhooks that are due (the server does this every few seconds).
+    Run,
+}
+
+#[derive(Subcommand)]
+enum AlertCommand {
+    /// Alerts of the watches you may read, newest first.
+    List {
+        #[arg(long)]
+        status: Option<String>,
+    },
+    /// Move an alert on, assign it, or comment on it.
+    Update {
+        id: i64,
+        #[arg(long, value_parser = ["acknowledged", "resolved", "false_alarm"])]
+        status: Option<String>,
+        /// An e-mail of the watching organisation; "" unassigns.
+        #[arg(long)]
+        assign: Option<String>,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Subscribe an organisation to a watch's alerts or a dataset's new versions; prints the signing secret.
+    Add {
+        url: String,
+        #[arg(long)]
+        org: String,
+        #[arg(long, conflicts_with = "dataset", required_unless_present = "dataset")]
+        watch: Option<i64>,
+        #[arg(long, value_name = "ORG/SLUG")]
+        dataset: Option<String>,
+    },
+    /// Subscriptions of the organisations you administer, with their deliveries.
+    List,
+}
+
+#[derive(Subcommand)]
+enum PlanCommand {
+    /// Write a contingency plan from a JSON file of triggers and actions.
+    Add {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        scenario: String,
+        /// {"triggers": [...], "actions": [...]}, as in the API.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// Plans of your organisations: whether each is triggered, why, and since when.
+    List,
+    /// Tick (or with --undo untick) action N, from 1, of a plan's checklist.
+    Tick {
+        plan: i64,
+        action: usize,
+        #[arg(long)]
+        undo: bool,
+    },
+}
+
+fn rules(list: &[String]) -> Result<Vec<nansen_forecast::detect::Rule>> {
+    let names: Vec<String> = if list.is_empty() { nansen_forecast::detect::RULES.iter().map(|(n, _)| n.to_string()).collect() } else { list.to_vec() };
+    names.iter().map(|r| nansen_forecast::detect::Rule::parse(r).map_err(|e| anyhow!("{e}"))).collect()
+}
+
 fn dims(list: Option<&str>) -> Vec<String> {
     list.map(|l| l.split(',').map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect()).unwrap_or_default()
 }
@@ -430,7 +568,10 @@ fn run(cli: Cli) -> Result<()> {
     let out = &mut std::io::stdout().lock();
     match cli.command {
         Command::Demo { .. } => unreachable!("handled above"),
-        Command::Serve { bind } => serve(Arc::new(app), &bind)?,
+        Command::Serve { bind, allow_private_webhooks } => {
+            app.set_webhook_policy(nansen_app::WebhookPolicy { allow_private: allow_private_webhooks, ..Default::default() });
+            serve(Arc::new(app), &bind)?
+        }
         Command::Org(OrgCommand::Add { slug, name }) => {
             app.add_org(&who, &slug, &name).map_err(|e| fail(e, false))?;
             eprintln!("added organisation {slug}");
@@ -625,6 +766,91 @@ fn run(cli: Cli) -> Result<()> {
                 w.flush()?;
             }
         }
+        Command::Detect(d) => {
+            let json = d.format == "json";
+            let (org, slug) = split_name(&d.dataset)?;
+            let query = Query::parse(&d.wheres, d.period.as_deref(), None)
+                .and_then(|q| q.with_options(None, d.frequency.as_deref(), None))
+                .map_err(|e| fail(e.into(), json))?;
+            let series_by = dims(d.series_by.as_deref());
+            let (_, found) = app.detect(&who, &org, &slug, &query, &series_by, &rules(&d.rules)?, d.from.as_deref()).map_err(|e| fail(e, json))?;
+            let found: Vec<_> = found.into_iter().filter(|f| !d.alarms || f.judgement.alarm).collect();
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&found)?)?;
+            } else {
+                let mut w = csv::Writer::from_writer(out);
+                w.write_record(series_by.iter().map(String::as_str).chain(["period", "rule", "observed", "expected", "upper", "statistic", "alarm"]))?;
+                for f in found {
+                    let mut rec = f.key.clone();
+                    let j = &f.judgement;
+                    rec.extend([f.period, f.rule.name.clone(), num(j.observed), num(j.expected), num(j.upper), num(j.statistic), j.alarm.to_string()]);
+                    w.write_record(&rec)?;
+                }
+                w.flush()?;
+            }
+        }
+        Command::Watch(WatchCommand::Add { dataset, org, name, wheres, series_by, rules: r, horizon, lookback, level, partners }) => {
+            let spec = nansen_app::WatchSpec { dataset, wheres, frequency: None, series_by: dims(series_by.as_deref()), rules: rules(&r)?, horizon, lookback, level };
+            let w = app.create_watch(&who, &org, &name, spec, &partners).map_err(|e| fail(e, false))?;
+            writeln!(out, "{}", w.id)?;
+            eprintln!("watch {} checked at version {}: {} open alerts{}", w.id, w.checked_version, w.open_alerts, if w.problem.is_empty() { String::new() } else { format!("; {}", w.problem) });
+        }
+        Command::Watch(WatchCommand::List) => {
+            writeln!(out, "{}", serde_json::to_string_pretty(&app.watches(&who).map_err(|e| fail(e, false))?)?)?;
+        }
+        Command::Watch(WatchCommand::Run) => {
+            let r = app.run_early_warning().map_err(|e| fail(e, false))?;
+            print_round(&r);
+        }
+        Command::Alert(AlertCommand::List { status }) => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["id", "status", "watch", "series", "period", "rule", "observed", "expected", "upper", "assignee"])?;
+            for a in app.alerts(&who, status.as_deref()).map_err(|e| fail(e, false))? {
+                let d = &a.detail;
+                w.write_record([a.id.to_string(), a.status, a.watch, a.series, a.period, a.rule, num(d.observed), num(d.expected), num(d.upper), a.assignee.unwrap_or_default()])?;
+            }
+            w.flush()?;
+        }
+        Command::Alert(AlertCommand::Update { id, status, assign, comment }) => {
+            if status.is_some() || assign.is_some() {
+                let change = nansen_app::AlertChange { status, assignee: assign.map(|a| Some(a).filter(|a| !a.is_empty())) };
+                let a = app.update_alert(&who, id, &change).map_err(|e| fail(e, false))?;
+                eprintln!("alert {id} is {}{}", a.status, a.assignee.map(|a| format!(", assigned to {a}")).unwrap_or_default());
+            }
+            if let Some(c) = comment {
+                app.comment_alert(&who, id, &c).map_err(|e| fail(e, false))?;
+                eprintln!("comment added to alert {id}");
+            }
+        }
+        Command::Webhook(WebhookCommand::Add { url, org, watch, dataset }) => {
+            let target = match (watch, dataset) {
+                (Some(w), _) => nansen_app::HookTarget::Watch(w),
+                (None, Some(d)) => nansen_app::HookTarget::Dataset(d),
+                (None, None) => unreachable!("clap requires one"),
+            };
+            let (h, secret) = app.subscribe(&who, &org, &target, &url).map_err(|e| fail(e, false))?;
+            writeln!(out, "{secret}")?;
+            eprintln!("webhook {} for {org}: keep the secret above to check the X-Nansen-Signature of each delivery", h.id);
+        }
+        Command::Webhook(WebhookCommand::List) => {
+            writeln!(out, "{}", serde_json::to_string_pretty(&app.webhooks(&who).map_err(|e| fail(e, false))?)?)?;
+        }
+        Command::Plan(PlanCommand::Add { org, title, scenario, file }) => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let spec: nansen_app::PlanSpec = serde_json::from_str(&text).with_context(|| format!("{} is not a plan: {{\"triggers\": [...], \"actions\": [...]}}", file.display()))?;
+            let p = app.create_plan(&who, &org, &title, &scenario, spec).map_err(|e| fail(e, false))?;
+            writeln!(out, "{}", p.id)?;
+            eprintln!("plan {}: {}", p.id, if p.triggered_since.is_some() { format!("TRIGGERED: {}", p.reason) } else { "not triggered".into() });
+        }
+        Command::Plan(PlanCommand::List) => {
+            writeln!(out, "{}", serde_json::to_string_pretty(&app.plans(&who).map_err(|e| fail(e, false))?)?)?;
+        }
+        Command::Plan(PlanCommand::Tick { plan, action, undo }) => {
+            if action == 0 {
+                bail!("actions are numbered from 1");
+            }
+            app.set_action_done(&who, plan, action - 1, !undo).map_err(|e| fail(e, false))?;
+        }
         Command::Access(a) => match a {
             AccessCommand::Request { dataset, reason } => {
                 let (org, slug) = split_name(&dataset)?;
@@ -720,7 +946,26 @@ fn import(app: &App, who: &Caller, a: ImportArgs, out: &mut dyn Write) -> Result
     for w in &r.warnings {
         eprintln!("warning: {w}");
     }
+    if !r.dry_run {
+        // Watches of this dataset are checked, and subscribers told, before the command ends.
+        match app.run_early_warning() {
+            Ok(round) if !round.checks.is_empty() || round.deliveries != Default::default() => print_round(&round),
+            Ok(_) => {}
+            Err(e) => eprintln!("warning: the early-warning round did not finish: {}", describe(&e)),
+        }
+    }
     Ok(())
+}
+
+fn print_round(r: &nansen_app::WarningRound) {
+    let raised: usize = r.checks.iter().map(|c| c.alerts.len()).sum();
+    eprintln!(
+        "early warning: {} watches checked, {raised} alerts raised, {} plans changed; webhooks {} delivered, {} to retry, {} failed",
+        r.checks.len(), r.plans_changed.len(), r.deliveries.delivered, r.deliveries.retrying, r.deliveries.failed
+    );
+    for c in r.checks.iter().filter(|c| !c.problem.is_empty()) {
+        eprintln!("  watch {}: {}", c.watch, c.problem);
+    }
 }
 
 fn serve(app: Arc<App>, bind: &str) -> Result<()> {
