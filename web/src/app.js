@@ -42,6 +42,34 @@ function lineOrBar(spec) {
   };
 }
 
+// History, forecast with its interval as a shaded band, and marked periods (alerts, the
+// expected value and the alarm threshold). Series styles: line, dashed, points, band-base
+// (the interval's lower bound, invisible) and band (its width, shaded, labelled lo – hi).
+function fan(spec) {
+  const style = {
+    line: {},
+    dashed: { lineStyle: { type: "dashed" } },
+    points: { lineStyle: { opacity: 0 }, showSymbol: true, symbolSize: 11, symbol: "diamond", z: 5 },
+    "band-base": { stack: "band", lineStyle: { opacity: 0 }, showSymbol: false, silent: true },
+    band: { stack: "band", lineStyle: { opacity: 0 }, showSymbol: false, areaStyle: { opacity: 0.25 } },
+  };
+  const row = (p) => {
+    const s = spec.series[p.seriesIndex];
+    if (s.style === "band-base" || p.value === null || p.value === undefined) return "";
+    const text = s.labels ? s.labels[p.dataIndex] : number(p.value);
+    return `${p.marker}${p.seriesName}: ${text}<br>`;
+  };
+  return {
+    ...base(),
+    tooltip: { trigger: "axis", formatter: (ps) => `${ps.length ? ps[0].axisValue : ""}<br>${ps.map(row).join("")}` },
+    legend: { type: "scroll", top: 0, data: spec.series.filter((s) => s.style !== "band-base").map((s) => s.name) },
+    grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
+    xAxis: { type: "category", data: spec.x, axisLabel: { color: "#1b1f24" } },
+    yAxis: { type: "value", axisLabel: { color: "#1b1f24", formatter: (v) => fmt.format(v) } },
+    series: spec.series.map((s) => ({ name: s.name, type: "line", data: s.data, connectNulls: false, showSymbol: false, ...(style[s.style] || {}) })),
+  };
+}
+
 function map(spec) {
   const values = spec.data.map((d) => d.value);
   const max = values.length ? Math.max(...values) : 1;
@@ -84,6 +112,8 @@ async function draw(figure) {
     option = map(spec);
   } else if (spec.kind === "sankey") {
     option = sankey(spec);
+  } else if (spec.kind === "fan") {
+    option = fan(spec);
   } else {
     option = lineOrBar(spec);
   }

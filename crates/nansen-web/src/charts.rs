@@ -104,3 +104,23 @@ pub fn sankey(id: &str, caption: &str, nodes: &[FlowNode], links: &[(String, Str
     );
     figure(id, caption, spec, &summary)
 }
+
+/// One line of a fan chart: `style` is line, dashed, points, band-base or band (see app.js).
+pub struct FanSeries {
+    pub name: String,
+    pub style: &'static str,
+    pub values: Vec<Option<f64>>,
+}
+
+/// History, a forecast with its interval shaded, and marked points; `summary` is the text
+/// alternative, which the caller words for what the chart shows.
+pub fn fan(id: &str, caption: &str, periods: &[String], lines: &[FanSeries], interval: Option<(&[Option<f64>], &[Option<f64>], &str)>, summary: &str) -> Markup {
+    let mut series: Vec<Value> = lines.iter().map(|s| json!({ "name": s.name, "style": s.style, "data": s.values })).collect();
+    if let Some((lo, hi, name)) = interval {
+        let width: Vec<Option<f64>> = lo.iter().zip(hi).map(|(l, h)| Some(h.as_ref()? - l.as_ref()?)).collect();
+        let labels: Vec<String> = lo.iter().zip(hi).map(|(l, h)| match (l, h) { (Some(l), Some(h)) => format!("{} – {}", number(Some(*l)), number(Some(*h))), _ => String::new() }).collect();
+        series.push(json!({ "name": format!("{name} lower bound"), "style": "band-base", "data": lo }));
+        series.push(json!({ "name": name, "style": "band", "data": width, "labels": labels }));
+    }
+    figure(id, caption, json!({ "kind": "fan", "x": periods, "series": series }), summary)
+}

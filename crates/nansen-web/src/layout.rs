@@ -10,6 +10,7 @@ pub enum Section {
     Catalogue,
     Explore,
     Upload,
+    Warning,
     Admin,
     Account,
     None,
@@ -52,6 +53,7 @@ pub fn frame(viewer: Option<&Viewer>, title: &str, section: Section, body: Marku
                             (item(Section::Catalogue, "/", "Catalogue"))
                             (item(Section::Explore, "/explore", "Explore"))
                             @if viewer.signed_in() { (item(Section::Upload, "/upload", "Upload")) }
+                            @if viewer.signed_in() { (item(Section::Warning, "/alerts", "Early warning")) }
                             @if viewer.admin { (item(Section::Admin, "/admin", "Administration")) }
                         }
                     }

@@ -107,15 +107,64 @@ fn sites() -> Vec<Site> {
 struct Browser {
     c: Client,
     driver: Child,
+    /// This browser's own profile directory, which names its processes.
+    profile: PathBuf,
     base: String,
     db: &'static str,
 }
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // Chromium outlives chromedriver (Debian's wrapper detaches it): find its main process
+        // by this browser's profile directory and stop it with everything below it.
+        let profile = self.profile.display().to_string();
+        let mains = processes().into_iter().filter(|(pid, _)| cmdline(*pid).contains(&profile)).map(|(pid, _)| pid).collect::<Vec<_>>();
+        for main in mains {
+            for pid in descendants(main).into_iter().chain([main]) {
+                let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
+            }
+        }
         let _ = self.driver.kill();
         let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
+}
+
+fn cmdline(pid: u32) -> String {
+    std::fs::read(format!("/proc/{pid}/cmdline")).map(|b| String::from_utf8_lossy(&b).replace('\0', " ")).unwrap_or_default()
+}
+
+/// Every process with its parent, from /proc.
+fn processes() -> Vec<(u32, u32)> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let child: u32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
+            // The parent is the second field after the command, which is in parentheses.
+            let parent = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            Some((child, parent))
+        })
+        .collect()
+}
+
+/// Every process below `pid`, deepest first.
+fn descendants(pid: u32) -> Vec<u32> {
+    let parents = processes();
+    let mut out = Vec::new();
+    let mut stack = vec![pid];
+    while let Some(p) = stack.pop() {
+        for &(c, parent) in &parents {
+            if parent == p {
+                out.push(c);
+                stack.push(c);
+            }
+        }
+    }
+    out.reverse();
+    out
 }
 
 fn free_port() -> u16 {
@@ -128,12 +177,14 @@ async fn browser(site: &Site) -> Browser {
 
 async fn browser_with(site: &Site, extra: &[&str]) -> Browser {
     let port = free_port();
+    let profile = std::env::temp_dir().join(format!("nansen-browser-test-{}-{port}", std::process::id()));
     let driver = Command::new(CHROMEDRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromedriver");
     let caps = json!({
         "goog:chromeOptions": {
             "binary": CHROMIUM,
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                     "--disable-sync", "--no-first-run", "--window-size=1280,1000", "--disable-dev-shm-usage"],
+                     "--disable-sync", "--no-first-run", "--window-size=1280,1000", "--disable-dev-shm-usage", "--disable-breakpad",
+                     format!("--user-data-dir={}", profile.display())],
         }
     });
     let mut caps = caps.as_object().unwrap().clone();
@@ -141,7 +192,7 @@ async fn browser_with(site: &Site, extra: &[&str]) -> Browser {
     let mut last = None;
     for _ in 0..50 {
         match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
-            Ok(c) => return Browser { c, driver, base: site.base.clone(), db: site.t.name },
+            Ok(c) => return Browser { c, driver, profile, base: site.base.clone(), db: site.t.name },
             Err(e) => {
                 last = Some(e);
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -653,4 +704,113 @@ fn pages_read_without_javascript() {
         }
         assert!(b.text("#refused").await.contains("nothing was saved"));
     });
+}
+
+#[test]
+fn a_new_user_sees_on_the_web_why_an_alert_fired_and_the_team_handles_it() {
+    if !ready() {
+        return;
+    }
+    for site in sites() {
+        // EUAA watches monthly applications in three destinations over the rise of 2014-15,
+        // with a plan that fires on Farrington alerts in all three.
+        let (watch, plan, alert) = off(|| {
+            let admin = site.app.act_as("admin@euaa.test").unwrap();
+            let spec = nansen_app::WatchSpec {
+                dataset: "euaa/asylum-applicants-monthly".into(),
+                wheres: vec!["geo=DEU,HUN,SWE".into()],
+                frequency: None,
+                series_by: vec!["geo".into()],
+                rules: vec![nansen_forecast::detect::Rule::parse("farrington").unwrap()],
+                horizon: 3,
+                lookback: 12,
+                level: 80.0,
+            };
+            let w = site.app.create_watch(&admin, "euaa", "Applications in three destinations", spec, &[]).unwrap();
+            let trigger = nansen_app::Trigger::Alerts { watch: w.id, rule: Some("farrington".into()), series: 3 };
+            let actions = vec![nansen_app::Action { what: "Convene the contingency cell".into(), owner: "admin@euaa.test".into(), done: false }];
+            let p = site.app.create_plan(&admin, "euaa", "Rise across destinations", "", nansen_app::PlanSpec { triggers: vec![trigger], actions }).unwrap();
+            let alerts = site.app.alerts(&admin, None).unwrap();
+            let a = alerts.iter().find(|a| a.series == "HUN" && a.period == "2015-02").cloned().unwrap_or_else(|| panic!("{:?}", alerts.iter().map(|a| (&a.series, &a.period)).collect::<Vec<_>>()));
+            (w, p, a)
+        });
+        rt().block_on(async {
+            let b = browser(&site).await;
+            // An analyst, new here, follows the navigation to the inbox and opens the alert.
+            b.sign_in("analyst@euaa.test").await;
+            b.submit("header nav a[href='/alerts']").await;
+            assert_eq!(b.text("h1").await, "Alerts");
+            b.shot("alerts-inbox").await;
+            b.accessible("the alert inbox").await;
+            b.submit(&format!("a[href='/alerts/{}']", alert.id)).await;
+            let why = b.text("section.why").await;
+            assert!(why.contains("Hungary") || why.contains("HUN"), "{}: {why}", b.db);
+            assert!(why.contains(&format!("had {} in 2015-02", layout_number(alert.detail.observed))), "{}: {why}", b.db);
+            assert!(why.contains(&format!("expected {}", layout_number(alert.detail.expected))), "{}: {why}", b.db);
+            assert!(why.contains(&format!("alarms above {}", layout_number(alert.detail.upper))), "{}: {why}", b.db);
+            assert!(why.contains("Farrington flexible method (Noufaily et al. 2013)"), "{}: the rule in words: {why}", b.db);
+            let series = b.drawn("#alert-chart").await;
+            assert!(series.contains(&"Expected".to_string()) && series.contains(&"Alarm threshold".to_string()), "{}: {series:?}", b.db);
+            assert!(b.c.find(Locator::Css("#alert-status")).await.is_err(), "{}: an analyst reads but does not handle", b.db);
+            b.shot("alert").await;
+            b.accessible("an alert and why it fired").await;
+            // The analyst comments; the admin acknowledges and assigns.
+            b.fill("#comment-body", "The rise matches the Western Balkans route reports.").await;
+            b.submit("form[action$='/comments'] button").await;
+            assert!(b.body().await.contains("The rise matches the Western Balkans route reports."));
+            b.sign_out().await;
+            b.sign_in("admin@euaa.test").await;
+            b.go(&format!("/alerts/{}", alert.id)).await;
+            b.find("#alert-status").await.select_by_value("acknowledged").await.unwrap();
+            b.find("#alert-assignee").await.select_by_value("analyst@euaa.test").await.unwrap();
+            b.submit(&format!("form[action='/alerts/{}'] button", alert.id)).await;
+            let handling = b.text("section[aria-labelledby=handling]").await;
+            assert!(handling.contains("Assigned to: analyst@euaa.test"), "{}: {handling}", b.db);
+            assert_eq!(b.text(".status").await, "Acknowledged");
+            // The watched series: history, forecast fan and its alerts.
+            b.go(&format!("/watches/{}?series=HUN", watch.id)).await;
+            let series = b.drawn("#watch-chart").await;
+            assert!(series.contains(&"Forecast".to_string()) && series.contains(&"80% interval".to_string()), "{}: {series:?}", b.db);
+            assert_eq!(b.table_rows("div[aria-label=Forecast] table").await.len(), 3, "{}: three months ahead", b.db);
+            b.shot("watch").await;
+            b.accessible("a watched series with its forecast").await;
+            // The plan says it is triggered, why, and since when; the checklist ticks.
+            b.go(&format!("/plans/{}", plan.id)).await;
+            assert!(b.text(".status").await.starts_with("Triggered since"), "{}", b.db);
+            assert!(b.text("section[aria-labelledby=triggers]").await.contains("open farrington alerts of Applications in three destinations on 3 series"), "{}", b.db);
+            b.submit("form[action$='/actions/1'] button").await;
+            assert!(b.text("ul.checklist").await.contains("Done: Convene the contingency cell"), "{}", b.db);
+            b.shot("plan").await;
+            b.accessible("a contingency plan").await;
+            // The backtest table of the dataset.
+            b.go("/datasets/euaa/asylum-applicants-monthly/backtest?wheres=geo%3DDEU%2CSWE&series_by=geo&horizon=3&windows=6&model=all").await;
+            let rows = b.table_rows("div[aria-label='Scores over all series'] table").await;
+            assert_eq!(rows.iter().map(|r| r[0].as_str()).collect::<Vec<_>>(), ["naive", "snaive", "ets", "theta", "pooled", "auto"], "{}", b.db);
+            b.shot("backtest").await;
+            b.accessible("the backtest table").await;
+            b.sign_out().await;
+            // A third organisation finds nothing of it, not even that it exists.
+            b.sign_in("officer@bamf.test").await;
+            b.go("/alerts").await;
+            assert!(b.body().await.contains("No alerts here"), "{}", b.db);
+            for path in [format!("/alerts/{}", alert.id), format!("/watches/{}", watch.id), format!("/plans/{}", plan.id)] {
+                let (status, _) = b.fetch(&path).await;
+                assert_eq!(status, 404, "{}: {path}", b.db);
+            }
+        });
+    }
+}
+
+/// A number as the pages write it.
+fn layout_number(v: f64) -> String {
+    let whole = v.round() as i64;
+    let digits = whole.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -205,7 +205,48 @@ pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, S
         eprintln!("  {}/{}: {} observations, {}", d.org, d.slug, r.observations, d.sharing);
     }
     std::fs::remove_dir_all(&files)?;
+    early_warning(&app)?;
     let sign_ins: String = USERS.iter().map(|(e, o, r)| format!("  {e:<20} password {password}   ({r} of {o})\n")).collect();
     std::fs::write(data_dir.join("demo-sign-ins.txt"), &sign_ins)?;
     Ok((Arc::new(app), sign_ins))
+}
+
+/// A watch on monthly applications in five destinations, judged over its last six months
+/// so the inbox has alerts from the rise of late 2014 and 2015, and a contingency plan tied to it.
+fn early_warning(app: &App) -> Result<()> {
+    use nansen_app::{Action, Capacity, PlanSpec, Trigger, WatchSpec};
+    use nansen_forecast::detect::Rule;
+    let admin = app.act_as(OPERATOR)?;
+    let spec = WatchSpec {
+        dataset: "euaa/asylum-applicants-monthly".into(),
+        wheres: vec!["geo=DEU,HUN,SWE,AUT,ITA".into()],
+        frequency: None,
+        series_by: vec!["geo".into()],
+        rules: ["farrington", "c2", "cusum"].iter().map(|r| Rule::parse(r)).collect::<Result<_, _>>()?,
+        horizon: 3,
+        lookback: 6,
+        level: 80.0,
+    };
+    let w = app.create_watch(&admin, "euaa", "Asylum applications in five destinations", spec, &["iom".into()])?;
+    let plan = PlanSpec {
+        triggers: vec![
+            Trigger::Alerts { watch: w.id, rule: Some("farrington".into()), series: 3 },
+            Trigger::Forecast { watch: w.id, series: vec!["DEU".into()], periods: 2, bound: "hi".into(), above: Capacity::Number(35_000.0) },
+        ],
+        actions: vec![
+            Action { what: "Convene the contingency cell with IOM and the national authorities".into(), owner: "admin@euaa.demo".into(), done: false },
+            Action { what: "Request reception places from the asylum reserve pool".into(), owner: "analyst@euaa.demo".into(), done: false },
+            Action { what: "Deploy registration support teams to the most affected Member States".into(), owner: "admin@iom.demo".into(), done: false },
+        ],
+    };
+    let p = app.create_plan(
+        &admin,
+        "euaa",
+        "Rise in applications across main destinations",
+        "Applications rise beyond seasonal levels in several destinations at once; German reception (illustrative capacity 35,000 a month) is the first to be stretched.",
+        plan,
+    )?;
+    let alerts = app.alerts(&admin, None)?.len();
+    eprintln!("  early warning: watch {} with {alerts} alerts; plan {} {}", w.id, p.id, if p.triggered_since.is_some() { "triggered" } else { "not triggered" });
+    Ok(())
 }

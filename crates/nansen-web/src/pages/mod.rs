@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod dataset;
 pub mod explore;
 pub mod upload;
+pub mod warning;
 
 use crate::error::WebError;
 use nansen_app::{App, AppError};
