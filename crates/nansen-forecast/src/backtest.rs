@@ -223,31 +223,52 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// `auto` at one origin: a weighted geometric mean of the combined models' forecasts,
-    /// each weighted by its accuracy on the origins whose outcome is known by then.
+    /// `auto` at one origin: for each series and horizon, a weighted geometric mean of the
+    /// combined models' forecasts. A model's weight is the inverse fourth power of its error
+    /// at that horizon on the origins whose outcome is known by then: half the panel's record,
+    /// half the series' own (sharp: the best leads, the rest still temper it).
     fn combine(&self, origin: usize, members: &[(usize, usize)], h: usize) -> Vec<Vec<f64>> {
         let idx: Vec<usize> = COMBINED.iter().map(|c| self.models.iter().position(|m| m == c).expect("combined models are made")).collect();
-        let errors: Vec<Option<f64>> = idx
-            .iter()
-            .map(|&mi| {
-                let errs: Vec<f64> = (1..=h).flat_map(|k| self.errors_within(mi, origin, k, WEIGHING)).map(f64::abs).collect();
-                // Relative accuracy: the mean absolute log error, in volatilities.
-                (errs.len() >= 8).then(|| errs.iter().sum::<f64>() / errs.len() as f64)
-            })
-            .collect();
-        // Each weighted by the inverse fourth power of that error (sharp: the best leads, the
-        // rest still temper it); all alike before any is known.
-        let weights: Vec<f64> = errors.iter().map(|e| e.map(|e| 1.0 / e.powi(4).max(1e-6)).unwrap_or(1.0)).collect();
-        let total: f64 = weights.iter().sum();
+        // Relative accuracy: the mean absolute log error, in volatilities.
+        let mean_abs = |errs: Vec<f64>, least: usize| (errs.len() >= least).then(|| errs.iter().map(|e| e.abs()).sum::<f64>() / errs.len() as f64);
+        let panel: Vec<Vec<Option<f64>>> = idx.iter().map(|&mi| (1..=h).map(|k| mean_abs(self.errors_within(mi, origin, k, WEIGHING), 8)).collect()).collect();
         let slot = origin - self.first_origin;
         members
             .iter()
             .map(|&(si, _)| {
-                (0..h)
-                    // A weighted geometric mean: combined on the log scale, as the models work.
-                    .map(|k| (idx.iter().zip(&weights).map(|(&mi, w)| w * self.made[mi][si][slot].as_ref().map(|m| m.mean[k].ln_1p()).unwrap_or(0.0)).sum::<f64>() / total).exp_m1())
+                (1..=h)
+                    .map(|k| {
+                        let weights: Vec<f64> = idx
+                            .iter()
+                            .zip(&panel)
+                            .map(|(&mi, p)| {
+                                let own = mean_abs(self.series_errors(mi, si, origin, k, WEIGHING), 6);
+                                let e = match (p[k - 1], own) {
+                                    (Some(p), Some(o)) => Some((p + o) / 2.0),
+                                    (p, _) => p,
+                                };
+                                // All alike before any error is known.
+                                e.map(|e| 1.0 / e.powi(4).max(1e-6)).unwrap_or(1.0)
+                            })
+                            .collect();
+                        let total: f64 = weights.iter().sum();
+                        // Combined on the log scale, as a geometric mean.
+                        let log_mean = idx.iter().zip(&weights).map(|(&mi, w)| w * self.made[mi][si][slot].as_ref().map(|m| m.mean[k - 1].ln_1p()).unwrap_or(0.0)).sum::<f64>() / total;
+                        log_mean.exp_m1()
+                    })
                     .collect()
             })
+            .collect()
+    }
+
+    /// One series' scaled log errors at horizon `k` known by `origin`, within `window`.
+    fn series_errors(&self, mi: usize, si: usize, origin: usize, k: usize, window: usize) -> Vec<f64> {
+        let s = &self.series[si];
+        self.made[mi][si]
+            .iter()
+            .flatten()
+            .filter(|made| made.base + k <= origin && made.base + k + window >= origin)
+            .filter_map(|made| s.actual(made.base + k).map(|a| (a.ln_1p() - made.mean[k - 1].ln_1p()) / made.vol))
             .collect()
     }
 

@@ -7,7 +7,8 @@
 //!   missing month is not a zero); leading and trailing gaps are dropped, so a forecast
 //!   starts after the last reported period.
 //! - **Zeros and counts**: models work on `ln(1 + y)`, so growth is proportional and
-//!   forecasts never go below zero; means are taken back with `exp(z) - 1`.
+//!   forecasts never go below zero; means are taken back with `exp(z) - 1`. Theta works on
+//!   the counts with a multiplicative season and is floored at zero.
 //! - **Short histories**: with fewer than two seasons, seasonal models drop their season;
 //!   with fewer than four periods every model falls back to the last value.
 

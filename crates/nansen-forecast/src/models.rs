@@ -74,7 +74,7 @@ pub fn point_forecasts(model: Model, histories: &[&[f64]], gaps: &[usize], m: us
                     Model::Naive => naive(y, h),
                     Model::SeasonalNaive => seasonal_naive(y, m, h),
                     Model::Ets => ets::auto(&to_log(y), m).forecast(h).into_iter().map(from_log).collect(),
-                    Model::Theta => theta::forecast(&to_log(y), m, h).into_iter().map(from_log).collect(),
+                    Model::Theta => theta::forecast(y, m, h),
                     Model::Pooled | Model::Auto => unreachable!("handled above"),
                 }
             })

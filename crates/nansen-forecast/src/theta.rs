@@ -1,7 +1,10 @@
 //! The Theta method (Assimakopoulos and Nikolopoulos 2000, as Hyndman and Billah 2003 write
 //! it): simple exponential smoothing with a drift of half the linear trend, on the
-//! seasonally adjusted log series; the season comes back afterwards. The season is removed
-//! only when the autocorrelation at the seasonal lag is significant (90%).
+//! seasonally adjusted counts; the season comes back afterwards, multiplicatively. The season
+//! is removed only when the autocorrelation at the seasonal lag is significant (90%), as
+//! statsforecast's standard Theta does. Unlike the other models it works on the counts, not
+//! their logarithm: on these series it forecasts better so (MASE 1.520 against 1.542 in
+//! `bench/forecast.sh`).
 
 fn acf(z: &[f64], lag: usize) -> f64 {
     let n = z.len();
@@ -22,29 +25,6 @@ fn seasonal(z: &[f64], m: usize) -> bool {
     r[m - 1].abs() > limit
 }
 
-/// Additive seasonal indices from a centred moving average, summing to zero.
-fn indices(z: &[f64], m: usize) -> Vec<f64> {
-    let n = z.len();
-    let mut sum = vec![0.0; m];
-    let mut count = vec![0usize; m];
-    let half = m / 2;
-    for t in half..n.saturating_sub(half) {
-        let window = &z[t - half..=t + half];
-        // A 2xm moving average for even m: the two ends count half.
-        let cma = if m.is_multiple_of(2) {
-            (window[1..m].iter().sum::<f64>() + 0.5 * (window[0] + window[m])) / m as f64
-        } else {
-            window.iter().sum::<f64>() / m as f64
-        };
-        sum[t % m] += z[t] - cma;
-        count[t % m] += 1;
-    }
-    let mut idx: Vec<f64> = sum.iter().zip(&count).map(|(s, &c)| if c > 0 { s / c as f64 } else { 0.0 }).collect();
-    let mean = idx.iter().sum::<f64>() / m as f64;
-    idx.iter_mut().for_each(|v| *v -= mean);
-    idx
-}
-
 fn ses(d: &[f64], alpha: f64) -> (f64, f64) {
     let mut level = d[0];
     let mut sse = 0.0;
@@ -56,33 +36,65 @@ fn ses(d: &[f64], alpha: f64) -> (f64, f64) {
     (sse, level)
 }
 
-/// Forecasts `h` periods of a log-scale history `z` with season length `m`.
-pub fn forecast(z: &[f64], m: usize, h: usize) -> Vec<f64> {
-    let n = z.len();
-    let season = if seasonal(z, m) { indices(z, m) } else { Vec::new() };
-    let at = |t: usize| if season.is_empty() { 0.0 } else { season[t % m] };
-    let d: Vec<f64> = z.iter().enumerate().map(|(t, v)| v - at(t)).collect();
+/// Multiplicative seasonal indices from a centred moving average, averaging 1.
+fn ratios(y: &[f64], m: usize) -> Vec<f64> {
+    let n = y.len();
+    let mut sum = vec![0.0; m];
+    let mut count = vec![0usize; m];
+    let half = m / 2;
+    for t in half..n.saturating_sub(half) {
+        let window = &y[t - half..=t + half];
+        let cma = if m.is_multiple_of(2) {
+            (window[1..m].iter().sum::<f64>() + 0.5 * (window[0] + window[m])) / m as f64
+        } else {
+            window.iter().sum::<f64>() / m as f64
+        };
+        if cma > 0.0 {
+            sum[t % m] += y[t] / cma;
+            count[t % m] += 1;
+        }
+    }
+    let mut idx: Vec<f64> = sum.iter().zip(&count).map(|(s, &c)| if c > 0 { s / c as f64 } else { 1.0 }).collect();
+    let mean = idx.iter().sum::<f64>() / m as f64;
+    idx.iter_mut().for_each(|v| *v = if mean > 0.0 && *v > 0.0 { *v / mean } else { 1.0 });
+    idx
+}
+
+/// Forecasts `h` periods of raw counts `y` as statsforecast's standard Theta does: the
+/// season, when significant, taken out and put back multiplicatively, the theta lines on
+/// the counts themselves.
+pub fn forecast(y: &[f64], m: usize, h: usize) -> Vec<f64> {
+    let n = y.len();
+    let season = if seasonal(y, m) { ratios(y, m) } else { Vec::new() };
+    let at = |t: usize| if season.is_empty() { 1.0 } else { season[t % m] };
+    let d: Vec<f64> = y.iter().enumerate().map(|(t, v)| v / at(t)).collect();
+    theta_lines(&d, h).into_iter().enumerate().map(|(k, f)| (f * at(n + k)).max(0.0)).collect()
+}
+
+/// SES with drift of half the least-squares slope, on a series without season.
+fn theta_lines(d: &[f64], h: usize) -> Vec<f64> {
+    let n = d.len();
     // Golden-section search for the smoothing parameter.
     let (mut a, mut b) = (0.01f64, 0.99f64);
     let g = (5f64.sqrt() - 1.0) / 2.0;
     for _ in 0..40 {
         let c = b - g * (b - a);
         let e = a + g * (b - a);
-        if ses(&d, c).0 < ses(&d, e).0 {
+        if ses(d, c).0 < ses(d, e).0 {
             b = e;
         } else {
             a = c;
         }
     }
     let alpha = (a + b) / 2.0;
-    let level = ses(&d, alpha).1;
+    let level = ses(d, alpha).1;
     // The slope of the least-squares line through the adjusted history.
     let tm = (n as f64 - 1.0) / 2.0;
     let dm = d.iter().sum::<f64>() / n as f64;
     let sxx: f64 = (0..n).map(|t| (t as f64 - tm).powi(2)).sum();
     let slope = if sxx > 0.0 { (0..n).map(|t| (t as f64 - tm) * (d[t] - dm)).sum::<f64>() / sxx } else { 0.0 };
     let tail = (1.0 - alpha).powi(n as i32) / alpha;
-    (1..=h).map(|k| level + slope / 2.0 * ((k - 1) as f64 + 1.0 / alpha - tail) + at(n + k - 1)).collect()
+    (1..=h).map(|k| level + slope / 2.0 * ((k - 1) as f64 + 1.0 / alpha - tail)).collect()
 }
 
 #[cfg(test)]
