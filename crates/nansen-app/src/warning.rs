@@ -190,6 +190,19 @@ impl WatchSpec {
     }
 }
 
+/// Which series to judge, by which rules, from which period on.
+#[derive(Clone, Debug, Default)]
+pub struct DetectRequest {
+    pub query: Query,
+    pub series_by: Vec<String>,
+    pub rules: Vec<Rule>,
+    /// The first period judged; none: the last period only.
+    pub from: Option<String>,
+}
+
+/// An alarm found by a check: the rule, what it says, the series' name and the period.
+type Alarm = (Rule, AlertDetail, String, String);
+
 /// What a rule said of one period of one series.
 #[derive(Clone, Debug, Serialize)]
 pub struct Detection {
@@ -338,18 +351,18 @@ impl App {
     }
 
     /// Runs detection rules over a dataset's series as the caller may see them, judging every
-    /// period from `from` on (default: the last one).
-    pub fn detect(&self, who: &Caller, org: &str, slug: &str, query: &Query, series_by: &[String], rules: &[Rule], from: Option<&str>) -> Result<(crate::Panel, Vec<Detection>)> {
-        for r in rules {
-            r.check().map_err(|e| AppError::BadRequest(e.to_string()))?;
+    /// period from `r.from` on (default: the last one).
+    pub fn detect(&self, who: &Caller, org: &str, slug: &str, r: &DetectRequest) -> Result<(crate::Panel, Vec<Detection>)> {
+        for rule in &r.rules {
+            rule.check().map_err(|e| AppError::BadRequest(e.to_string()))?;
         }
-        let panel = self.panel(who, org, slug, query, series_by)?;
+        let panel = self.panel(who, org, slug, &r.query, &r.series_by)?;
         let len = panel.series.first().map_or(0, |s| s.values.len());
-        let lookback = match from {
+        let lookback = match r.from.as_deref() {
             Some(p) => len - panel.index_of(p).ok_or_else(|| AppError::BadRequest(format!("{p} is not a period of these series")))?,
             None => 1,
         };
-        let found = judge_panel(&panel, rules, lookback);
+        let found = judge_panel(&panel, &r.rules, lookback);
         Ok((panel, found))
     }
 
@@ -390,7 +403,7 @@ impl App {
     fn check_watch(&self, w: &WatchRecord) -> Result<CheckReport> {
         let version = self.store.versions(w.dataset_id)?.last().map(|v| v.number).unwrap_or(0);
         let mut report = CheckReport { watch: w.id, version, alerts: Vec::new(), problem: String::new() };
-        let found = (|| -> Result<(Outlook, Vec<(Rule, AlertDetail, String, String)>)> {
+        let found = (|| -> Result<(Outlook, Vec<Alarm>)> {
             let spec: WatchSpec = serde_json::from_str(&w.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let who = self.caller_for(w.user_id)?;
             let (org, slug) = split_dataset(&spec.dataset)?;
@@ -493,7 +506,7 @@ impl App {
                 }
             }
         }
-        out.sort_by(|a, b| b.id.cmp(&a.id));
+        out.sort_by_key(|a| std::cmp::Reverse(a.id));
         Ok(out)
     }
 

@@ -72,13 +72,16 @@ fn watch_spec() -> WatchSpec {
 /// 204, and keeps each request's headers and body.
 struct Receiver {
     url: String,
-    seen: Arc<Mutex<Vec<(Vec<(String, String)>, String)>>>,
+    seen: Arc<Mutex<Vec<Request>>>,
 }
+
+/// A request's headers (names in lower case) and body.
+type Request = (Vec<(String, String)>, String);
 
 fn receiver(fail: usize) -> Receiver {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hooks/nansen", listener.local_addr().unwrap());
-    let seen: Arc<Mutex<Vec<(Vec<(String, String)>, String)>>> = Arc::default();
+    let seen: Arc<Mutex<Vec<Request>>> = Arc::default();
     let keep = seen.clone();
     std::thread::spawn(move || {
         for (n, stream) in listener.incoming().enumerate() {

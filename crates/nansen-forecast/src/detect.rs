@@ -181,8 +181,8 @@ impl Rule {
             }
             let ok = match k.as_str() {
                 "alpha" | "trend_p" => v > 0.0 && v < 1.0 || (k == "trend_p" && v == 1.0),
-                "baseline" | "years" | "periods" | "count_periods" => v >= 1.0 && v <= 520.0 && v.fract() == 0.0,
-                "half_window" | "left_out" => v >= 0.0 && v <= 520.0 && v.fract() == 0.0,
+                "baseline" | "years" | "periods" | "count_periods" => (1.0..=520.0).contains(&v) && v.fract() == 0.0,
+                "half_window" | "left_out" => (0.0..=520.0).contains(&v) && v.fract() == 0.0,
                 _ => v.is_finite() && v >= 0.0,
             };
             if !ok {

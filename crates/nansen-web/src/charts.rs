@@ -112,11 +112,18 @@ pub struct FanSeries {
     pub values: Vec<Option<f64>>,
 }
 
+/// A forecast interval, shaded between its bounds.
+pub struct Band<'a> {
+    pub lo: &'a [Option<f64>],
+    pub hi: &'a [Option<f64>],
+    pub name: &'a str,
+}
+
 /// History, a forecast with its interval shaded, and marked points; `summary` is the text
 /// alternative, which the caller words for what the chart shows.
-pub fn fan(id: &str, caption: &str, periods: &[String], lines: &[FanSeries], interval: Option<(&[Option<f64>], &[Option<f64>], &str)>, summary: &str) -> Markup {
+pub fn fan(id: &str, caption: &str, periods: &[String], lines: &[FanSeries], interval: Option<Band>, summary: &str) -> Markup {
     let mut series: Vec<Value> = lines.iter().map(|s| json!({ "name": s.name, "style": s.style, "data": s.values })).collect();
-    if let Some((lo, hi, name)) = interval {
+    if let Some(Band { lo, hi, name }) = interval {
         let width: Vec<Option<f64>> = lo.iter().zip(hi).map(|(l, h)| Some(h.as_ref()? - l.as_ref()?)).collect();
         let labels: Vec<String> = lo.iter().zip(hi).map(|(l, h)| match (l, h) { (Some(l), Some(h)) => format!("{} – {}", number(Some(*l)), number(Some(*h))), _ => String::new() }).collect();
         series.push(json!({ "name": format!("{name} lower bound"), "style": "band-base", "data": lo }));

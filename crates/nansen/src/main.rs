@@ -275,33 +275,52 @@ struct CompareArgs {
     format: String,
 }
 
-/// What forecasting and backtesting share: which series of which dataset, how far ahead.
+/// Which series of which dataset: what forecasting, backtesting and detection share.
 #[derive(Args)]
-struct SeriesArgs {
+struct Selection {
     dataset: String,
     #[arg(long = "where", value_name = "DIM=V[,V]")]
     wheres: Vec<String>,
+    /// The history to use.
     #[arg(long, value_name = "FROM..TO")]
     period: Option<String>,
-    #[arg(long)]
-    horizon: usize,
     #[arg(long)]
     frequency: Option<String>,
     #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
     format: String,
 }
 
-impl SeriesArgs {
+impl Selection {
     fn json(&self) -> bool {
         self.format == "json"
     }
 
-    /// The dataset's owner and slug, and the series asked for.
-    fn request(&self, series_by: Vec<String>) -> Result<(String, String, nansen_app::SeriesRequest)> {
+    /// The dataset's owner and slug, and the query that selects the series.
+    fn query(&self) -> Result<(String, String, Query)> {
         let (org, slug) = split_name(&self.dataset)?;
         let query = Query::parse(&self.wheres, self.period.as_deref(), None)
             .and_then(|q| q.with_options(None, self.frequency.as_deref(), None))
             .map_err(|e| fail(e.into(), self.json()))?;
+        Ok((org, slug, query))
+    }
+}
+
+/// What forecasting and backtesting share: which series, and how far ahead.
+#[derive(Args)]
+struct SeriesArgs {
+    #[command(flatten)]
+    selection: Selection,
+    #[arg(long)]
+    horizon: usize,
+}
+
+impl SeriesArgs {
+    fn json(&self) -> bool {
+        self.selection.json()
+    }
+
+    fn request(&self, series_by: Vec<String>) -> Result<(String, String, nansen_app::SeriesRequest)> {
+        let (org, slug, query) = self.selection.query()?;
         Ok((org, slug, nansen_app::SeriesRequest { query, series_by, horizon: self.horizon }))
     }
 }
@@ -339,14 +358,8 @@ struct BacktestArgs {
 
 #[derive(Args)]
 struct DetectArgs {
-    dataset: String,
-    #[arg(long = "where", value_name = "DIM=V[,V]")]
-    wheres: Vec<String>,
-    /// The history to use.
-    #[arg(long, value_name = "FROM..TO")]
-    period: Option<String>,
-    #[arg(long)]
-    frequency: Option<String>,
+    #[command(flatten)]
+    selection: Selection,
     #[arg(long, value_name = "DIM[,DIM]")]
     series_by: Option<String>,
     /// NAME or NAME:PARAM=V,PARAM=V; repeat for several (default: all five with their defaults).
@@ -358,8 +371,6 @@ struct DetectArgs {
     /// Only the periods that alarm.
     #[arg(long)]
     alarms: bool,
-    #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
-    format: String,
 }
 
 #[derive(Subcommand)]
@@ -767,13 +778,11 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Detect(d) => {
-            let json = d.format == "json";
-            let (org, slug) = split_name(&d.dataset)?;
-            let query = Query::parse(&d.wheres, d.period.as_deref(), None)
-                .and_then(|q| q.with_options(None, d.frequency.as_deref(), None))
-                .map_err(|e| fail(e.into(), json))?;
+            let json = d.selection.json();
+            let (org, slug, query) = d.selection.query()?;
             let series_by = dims(d.series_by.as_deref());
-            let (_, found) = app.detect(&who, &org, &slug, &query, &series_by, &rules(&d.rules)?, d.from.as_deref()).map_err(|e| fail(e, json))?;
+            let request = nansen_app::DetectRequest { query, series_by: series_by.clone(), rules: rules(&d.rules)?, from: d.from.clone() };
+            let (_, found) = app.detect(&who, &org, &slug, &request).map_err(|e| fail(e, json))?;
             let found: Vec<_> = found.into_iter().filter(|f| !d.alarms || f.judgement.alarm).collect();
             if json {
                 writeln!(out, "{}", serde_json::to_string(&found)?)?;

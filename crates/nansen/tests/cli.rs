@@ -323,3 +323,34 @@ fn forecast_and_backtest_write_the_documented_columns_and_respect_permissions() 
         assert!(String::from_utf8_lossy(&o.stderr).contains("unknown model \"crystal-ball\""), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+#[test]
+fn detect_flags_the_2015_rise_and_watches_alerts_and_plans_work_from_the_command_line() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/migr_asyappctzm_2008-2015_monthly_by_destination.csv");
+    for e in envs() {
+        e.setup();
+        e.ok(&["--as", "ed@euaa.eu", "dataset", "import", demo.to_str().unwrap(), "--org", "euaa", "--dataset", "monthly"]);
+        let csv = e.ok(&["detect", "euaa/monthly", "--where", "geo=HUN", "--period", "..2015-04", "--series-by", "geo", "--from", "2014-01", "--rule", "farrington", "--alarms"]);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "geo,period,rule,observed,expected,upper,statistic,alarm", "{}", e.name);
+        let months: Vec<&str> = lines[1..].iter().map(|l| l.split(',').nth(1).unwrap()).collect();
+        // As R's surveillance::farringtonFlexible finds on the same file (tests/fixtures of nansen-forecast).
+        assert_eq!(months, ["2014-09", "2014-10", "2014-11", "2014-12", "2015-01", "2015-02", "2015-03", "2015-04"], "{}: {csv}", e.name);
+        let o = e.run(&["detect", "euaa/monthly", "--rule", "farrington:alpha=7"]);
+        assert!(String::from_utf8_lossy(&o.stderr).contains("alpha = 7 is out of range"), "{}", String::from_utf8_lossy(&o.stderr));
+
+        let id = e.ok(&["--as", "ed@euaa.eu", "watch", "add", "euaa/monthly", "--org", "euaa", "--name", "Hungary", "--where", "geo=HUN", "--rule", "c2", "--lookback", "12"]);
+        let id = id.trim();
+        let alerts = e.ok(&["--as", "ed@euaa.eu", "alert", "list"]);
+        assert!(alerts.lines().count() > 1, "{}: the watch found the rise at once: {alerts}", e.name);
+        let first = alerts.lines().nth(1).unwrap().split(',').next().unwrap().to_string();
+        e.ok(&["--as", "ed@euaa.eu", "alert", "update", &first, "--status", "acknowledged", "--comment", "Seen"]);
+        assert!(e.ok(&["--as", "ed@euaa.eu", "alert", "list", "--status", "acknowledged"]).lines().any(|l| l.starts_with(&format!("{first},acknowledged,"))));
+        assert_eq!(e.ok(&["--as", "a@bmi.de", "alert", "list"]).lines().count(), 1, "{}: BMI sees only the header", e.name);
+        let plan = e.file("plan.json", format!(r#"{{"triggers": [{{"kind": "alerts", "watch": {id}, "series": 1}}], "actions": [{{"what": "Call the cell", "owner": "ed@euaa.eu"}}]}}"#).as_bytes());
+        let o = e.with_stdin(&["--as", "ed@euaa.eu", "plan", "add", "--org", "euaa", "--title", "Hungary", "--file", plan.to_str().unwrap()], "");
+        assert!(o.status.success() && String::from_utf8_lossy(&o.stderr).contains("TRIGGERED"), "{}: {}", e.name, String::from_utf8_lossy(&o.stderr));
+        let o = e.run(&["--as", "a@bmi.de", "webhook", "add", "https://8.8.8.8/hook", "--org", "bmi", "--watch", id]);
+        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("not found"), "{}: {}", e.name, String::from_utf8_lossy(&o.stderr));
+    }
+}

@@ -278,10 +278,7 @@ pub async fn watches(web: WebState, viewer: Viewer) -> Result<Markup, WebError> 
     viewer.require("/watches")?;
     let who = viewer.who.clone();
     let (watches, datasets) = blocking(&web.app, move |app| Ok((app.watches(&who)?, app.list_datasets(&who)?))).await?;
-    let orgs: Vec<String> = match &viewer.who.principal {
-        nansen_model::Principal::User { memberships, .. } => memberships.iter().filter(|m| m.role >= nansen_model::Role::Editor).map(|m| m.org.clone()).collect(),
-        _ => Vec::new(),
-    };
+    let orgs = editable_orgs(&viewer);
     let readable: Vec<_> = datasets.iter().filter(|d| d.access != "metadata").collect();
     let body = html! {
         h1 { "Watched series" }
@@ -334,6 +331,14 @@ pub async fn watches(web: WebState, viewer: Viewer) -> Result<Markup, WebError> 
         }
     };
     Ok(layout::page(&viewer, "Watched series", Section::Warning, body))
+}
+
+/// The organisations for which the viewer may watch series and write plans.
+fn editable_orgs(viewer: &Viewer) -> Vec<String> {
+    match &viewer.who.principal {
+        nansen_model::Principal::User { memberships, .. } => memberships.iter().filter(|m| m.role >= nansen_model::Role::Editor).map(|m| m.org.clone()).collect(),
+        _ => Vec::new(),
+    }
 }
 
 fn describe_series(spec: &WatchSpec) -> String {
@@ -473,7 +478,7 @@ fn series_chart(w: &WatchView, s: &nansen_app::SeriesOutlook, alerts: &[AlertVie
         alerts.iter().filter(|a| a.series == key).count()
     );
     let band = format!("{level}% interval");
-    charts::fan("watch-chart", &format!("{name}: history, forecast and its {level}% interval, and alerts"), &periods, &lines, Some((&lo, &hi, &band)), &summary)
+    charts::fan("watch-chart", &format!("{name}: history, forecast and its {level}% interval, and alerts"), &periods, &lines, Some(charts::Band { lo: &lo, hi: &hi, name: &band }), &summary)
 }
 
 #[derive(Deserialize, Default)]
@@ -564,10 +569,7 @@ pub async fn plans(web: WebState, viewer: Viewer) -> Result<Markup, WebError> {
     viewer.require("/plans")?;
     let who = viewer.who.clone();
     let (plans, watches) = blocking(&web.app, move |app| Ok((app.plans(&who)?, app.watches(&who)?))).await?;
-    let orgs: Vec<String> = match &viewer.who.principal {
-        nansen_model::Principal::User { memberships, .. } => memberships.iter().filter(|m| m.role >= nansen_model::Role::Editor).map(|m| m.org.clone()).collect(),
-        _ => Vec::new(),
-    };
+    let orgs = editable_orgs(&viewer);
     let body = html! {
         h1 { "Contingency plans" }
         (subnav("/plans"))
