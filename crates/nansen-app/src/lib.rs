@@ -102,6 +102,8 @@ pub struct App {
     coverages: Mutex<HashMap<i64, (std::sync::Weak<nansen_model::Cube>, Coverage)>>,
     uploads: uploads::Uploads,
     webhook_policy: std::sync::RwLock<WebhookPolicy>,
+    /// What the plans were last evaluated against (see `Store::early_warning_state`).
+    plans_seen: Mutex<Option<String>>,
 }
 
 /// What one round of early-warning work did.
@@ -115,7 +117,7 @@ pub struct WarningRound {
 
 impl App {
     pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<App> {
-        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()), coverages: Default::default(), uploads: Default::default(), webhook_policy: Default::default() })
+        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()), coverages: Default::default(), uploads: Default::default(), webhook_policy: Default::default(), plans_seen: Default::default() })
     }
 
     pub fn store(&self) -> &Store {

@@ -73,7 +73,7 @@ pub struct Action {
     pub done: bool,
 }
 
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TriggerState {
     pub fired: bool,
     pub why: String,
@@ -121,16 +121,12 @@ impl App {
         Ok((p, spec, role >= Role::Editor))
     }
 
-    fn plan_view(&self, p: PlanRecord, spec: PlanSpec, may_change: bool) -> Result<PlanView> {
-        let author = self.store.user_by_email(&p.created_by)?;
-        let triggers = match author {
-            Some(u) => {
-                let as_author = self.caller_for(u.id)?;
-                spec.triggers.iter().map(|t| self.evaluate(&as_author, t)).collect()
-            }
-            None => spec.triggers.iter().map(|_| TriggerState { fired: false, why: "the plan's author no longer exists".into() }).collect(),
-        };
-        Ok(PlanView {
+    /// A plan as last evaluated (the evaluation reads data as its author: it is the job's to
+    /// do, audited as such, not every reader's).
+    fn plan_view(&self, p: PlanRecord, spec: PlanSpec, may_change: bool) -> PlanView {
+        let triggers: Vec<TriggerState> = serde_json::from_str(&p.reason).unwrap_or_default();
+        let reason = triggers.iter().filter(|t| t.fired).map(|t| t.why.as_str()).collect::<Vec<_>>().join("; ");
+        PlanView {
             id: p.id,
             org: p.org,
             title: p.title,
@@ -139,11 +135,11 @@ impl App {
             created_by: p.created_by,
             created_at: p.created_at,
             triggered_since: p.triggered_since,
-            reason: p.reason,
+            reason,
             checked_at: p.checked_at,
             triggers,
             may_change,
-        })
+        }
     }
 
     /// Writes a plan for organisation `org`; it is evaluated at once.
@@ -192,7 +188,7 @@ impl App {
             tx.audit(&who.label, "plan.create", &format!("plan:{id}"), &serde_json::json!({ "org": org, "title": title.trim() }).to_string())?;
             Ok::<_, AppError>(id)
         })?;
-        self.evaluate_plans()?;
+        self.evaluate_plan(id)?;
         self.plan(who, id)
     }
 
@@ -200,7 +196,7 @@ impl App {
         let mut out = Vec::new();
         for p in self.store.plans()? {
             if let Ok((p, spec, may_change)) = self.plan_record(who, p.id) {
-                out.push(self.plan_view(p, spec, may_change)?);
+                out.push(self.plan_view(p, spec, may_change));
             }
         }
         Ok(out)
@@ -208,7 +204,7 @@ impl App {
 
     pub fn plan(&self, who: &Caller, id: i64) -> Result<PlanView> {
         let (p, spec, may_change) = self.plan_record(who, id)?;
-        self.plan_view(p, spec, may_change)
+        Ok(self.plan_view(p, spec, may_change))
     }
 
     /// Ticks an action of a plan's checklist, or unticks it; audited.
@@ -229,47 +225,62 @@ impl App {
         self.plan(who, id)
     }
 
-    /// Evaluates every plan; records and audits those that became triggered or stopped being so.
-    /// Returns the plans whose state changed.
+    /// Evaluates every plan when anything a trigger reads has changed since the last time
+    /// (a version, an alert, a plan, a watch's forecast); records and audits the plans that
+    /// became triggered or stopped being so, and returns them.
     pub fn evaluate_plans(&self) -> Result<Vec<i64>> {
+        let now = self.store.early_warning_state()?;
+        let mut last = self.plans_seen.lock().expect("not poisoned");
+        if last.as_deref() == Some(now.as_str()) {
+            return Ok(Vec::new());
+        }
         let mut changed = Vec::new();
         for p in self.store.plans()? {
-            let spec: PlanSpec = serde_json::from_str(&p.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let states: Vec<TriggerState> = match self.store.user_by_email(&p.created_by)? {
-                Some(u) => {
-                    let as_author = self.caller_for(u.id)?;
-                    spec.triggers.iter().map(|t| self.evaluate(&as_author, t)).collect()
-                }
-                None => Vec::new(),
-            };
-            let fired: Vec<&str> = states.iter().filter(|s| s.fired).map(|s| s.why.as_str()).collect();
-            let reason = fired.join("; ");
-            let actor = format!("nansen (plan {})", p.id);
-            let since = match (&p.triggered_since, fired.is_empty()) {
-                (None, false) => {
-                    changed.push(p.id);
-                    Some(nansen_store::now())
-                }
-                (Some(_), true) => {
-                    changed.push(p.id);
-                    None
-                }
-                (s, _) => s.clone(),
-            };
-            let became = since.is_some() && p.triggered_since.is_none();
-            let cleared = since.is_none() && p.triggered_since.is_some();
-            self.store.write(|tx| {
-                tx.mark_plan_checked(p.id, since.as_deref(), &reason)?;
-                if became {
-                    tx.audit(&actor, "plan.triggered", &format!("plan:{}", p.id), &serde_json::json!({ "why": reason }).to_string())?;
-                }
-                if cleared {
-                    tx.audit(&actor, "plan.cleared", &format!("plan:{}", p.id), "{}")?;
-                }
-                Ok::<_, AppError>(())
-            })?;
+            if self.evaluate_plan(p.id)? {
+                changed.push(p.id);
+            }
         }
+        *last = Some(now);
         Ok(changed)
+    }
+
+    /// Evaluates one plan as its author; writes its state only when it changed. Returns
+    /// whether it became triggered or stopped being so.
+    fn evaluate_plan(&self, id: i64) -> Result<bool> {
+        let Some(p) = self.store.plan(id)? else { return Ok(false) };
+        let spec: PlanSpec = serde_json::from_str(&p.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let states: Vec<TriggerState> = match self.store.user_by_email(&p.created_by)? {
+            Some(u) => {
+                let as_author = self.caller_for(u.id, &format!("plan {id}"))?;
+                spec.triggers.iter().map(|t| self.evaluate(&as_author, t)).collect()
+            }
+            None => spec.triggers.iter().map(|_| TriggerState { fired: false, why: "the plan's author no longer has an account".into() }).collect(),
+        };
+        let reason: Vec<&str> = states.iter().filter(|s| s.fired).map(|s| s.why.as_str()).collect();
+        let fired = !reason.is_empty();
+        let since = match (&p.triggered_since, fired) {
+            (None, true) => Some(nansen_store::now()),
+            (Some(_), false) => None,
+            (s, _) => s.clone(),
+        };
+        let became = since.is_some() && p.triggered_since.is_none();
+        let cleared = since.is_none() && p.triggered_since.is_some();
+        let json = serde_json::to_string(&states).expect("serialisable");
+        if json == p.reason && !became && !cleared {
+            return Ok(false);
+        }
+        let actor = format!("nansen (plan {id})");
+        self.store.write(|tx| {
+            tx.mark_plan_checked(id, since.as_deref(), &json)?;
+            if became {
+                tx.audit(&actor, "plan.triggered", &format!("plan:{id}"), &serde_json::json!({ "why": reason.join("; ") }).to_string())?;
+            }
+            if cleared {
+                tx.audit(&actor, "plan.cleared", &format!("plan:{id}"), "{}")?;
+            }
+            Ok::<_, AppError>(())
+        })?;
+        Ok(became || cleared)
     }
 
     /// Whether one trigger fires now, and why in words.

@@ -262,10 +262,11 @@ fn why(rule: &Rule, j: &Judgement) -> String {
 }
 
 impl App {
-    /// The person a watch or plan acts as: its creator, with their permissions now.
-    pub(crate) fn caller_for(&self, user_id: i64) -> Result<Caller> {
+    /// The person a watch, plan or webhook acts as: its creator, with their permissions now.
+    /// `what` names the job in the audit log, as "nansen (watch 3) as ana@euaa.europa.eu".
+    pub(crate) fn caller_for(&self, user_id: i64, what: &str) -> Result<Caller> {
         let u = self.store.user(user_id)?.ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;
-        Ok(Caller { principal: self.principal_of(u.id, &u.email)?, label: u.email })
+        Ok(Caller { principal: self.principal_of(u.id, &u.email)?, label: format!("nansen ({what}) as {}", u.email) })
     }
 
     fn watch_access(&self, who: &Caller, w: &WatchRecord, spec: &WatchSpec) -> WatchAccess {
@@ -405,7 +406,7 @@ impl App {
         let mut report = CheckReport { watch: w.id, version, alerts: Vec::new(), problem: String::new() };
         let found = (|| -> Result<(Outlook, Vec<Alarm>)> {
             let spec: WatchSpec = serde_json::from_str(&w.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let who = self.caller_for(w.user_id)?;
+            let who = self.caller_for(w.user_id, &format!("watch {}", w.id))?;
             let (org, slug) = split_dataset(&spec.dataset)?;
             let panel = self.panel(&who, &org, &slug, &spec.query()?, &spec.series_by)?;
             let opts = Options { season: panel.season, horizon: spec.horizon, level: spec.level };

@@ -154,7 +154,7 @@ impl App {
     /// Whether the subscriber may still see what it subscribed to, as the admin who set it up.
     fn still_allowed(&self, h: &WebhookRecord) -> Result<bool> {
         let Some(u) = self.store.user_by_email(&h.created_by)? else { return Ok(false) };
-        let who = self.caller_for(u.id)?;
+        let who = self.caller_for(u.id, &format!("webhook {}", h.id))?;
         if who.principal.role_in(&h.org) != Some(Role::Admin) {
             return Ok(false);
         }

@@ -240,11 +240,21 @@ fn a_surge_in_a_new_version_raises_alerts_triggers_the_plan_and_reaches_the_part
         let plan = app.set_action_done(&ed, plan.id, 0, true).unwrap();
         assert!(plan.spec.actions[0].done);
         assert!(matches!(app.set_action_done(&viewer, plan.id, 0, false), Err(AppError::Forbidden(_))));
+
+        // Resolving Hungary's alerts leaves two destinations: the plan clears, audited.
+        for a in app.alerts(&ed, Some("new")).unwrap().into_iter().filter(|a| a.series == "HUN") {
+            app.update_alert(&ed, a.id, &AlertChange { status: Some("resolved".into()), assignee: None }).unwrap();
+        }
+        assert_eq!(app.run_early_warning().unwrap().plans_changed, [plan.id], "{}", t.name);
+        let plan = app.plan(&ed, plan.id).unwrap();
+        assert_eq!(plan.triggered_since, None);
+        assert!(plan.triggers[0].why.contains("on 2 series"), "{}", plan.triggers[0].why);
+        assert!(app.audit_log(&Caller::operator()).unwrap().iter().any(|e| e.action == "plan.cleared" && e.target == format!("plan:{}", plan.id)));
     }
 }
 
 #[test]
-fn a_forecast_above_a_fixed_capacity_triggers_and_clears() {
+fn a_forecast_above_a_fixed_capacity_triggers_the_plan_and_idle_rounds_write_nothing() {
     for t in stores() {
         let app = setup(&t);
         let ed = app.act_as("ed@euaa.eu").unwrap();
@@ -260,6 +270,12 @@ fn a_forecast_above_a_fixed_capacity_triggers_and_clears() {
         assert!(plan.reason.contains("upper 80% bound of Germany in 2014-11"), "{}", plan.reason);
         let high = app.create_plan(&ed, "euaa", "High", "", PlanSpec { triggers: vec![trigger(hi + 1.0)], actions: vec![] }).unwrap();
         assert!(high.triggered_since.is_none());
+        // Rounds with nothing new evaluate nothing and write nothing.
+        let before = app.audit_log(&Caller::operator()).unwrap().len();
+        for _ in 0..3 {
+            assert!(app.run_early_warning().unwrap().plans_changed.is_empty());
+        }
+        assert_eq!(app.audit_log(&Caller::operator()).unwrap().len(), before, "{}", t.name);
         let actions: Vec<_> = app.audit_log(&Caller::operator()).unwrap().into_iter().filter(|e| e.action.starts_with("plan.")).map(|e| (e.action, e.target)).collect();
         assert!(actions.contains(&("plan.triggered".to_string(), format!("plan:{}", plan.id))));
         assert!(!actions.iter().any(|(a, t)| a == "plan.triggered" && *t == format!("plan:{}", high.id)));

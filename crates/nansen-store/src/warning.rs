@@ -92,6 +92,7 @@ pub struct PlanRecord {
     pub created_by: String,
     pub created_at: String,
     pub triggered_since: Option<String>,
+    /// Each trigger's state at the last evaluation, as JSON.
     pub reason: String,
     pub checked_at: Option<String>,
 }
@@ -352,6 +353,18 @@ impl Store {
 
     pub fn deliveries(&self, webhook_id: i64) -> Result<Vec<DeliveryRecord>> {
         Ok(self.query(&format!("{DELIVERY} WHERE webhook_id = ? ORDER BY id"), &[webhook_id.into()])?.iter().map(delivery_from).collect())
+    }
+
+    /// Changes whenever anything a plan's trigger reads may have changed: a new version, an
+    /// alert raised or moved on, a watch checked, a plan written or ticked.
+    pub fn early_warning_state(&self) -> Result<String> {
+        let r = self.query(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM versions), (SELECT COALESCE(MAX(updated_at), '') FROM alerts), \
+             (SELECT COALESCE(MAX(checked_at), '') FROM watches), (SELECT COUNT(*) FROM plans), (SELECT COALESCE(MAX(id), 0) FROM plans)",
+            &[],
+        )?;
+        let r = &r[0];
+        Ok(format!("{} {} {} {} {}", r.int(0), r.text(1), r.text(2), r.int(3), r.int(4)))
     }
 
     pub fn plans(&self) -> Result<Vec<PlanRecord>> {
