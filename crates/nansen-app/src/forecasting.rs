@@ -61,7 +61,8 @@ impl Panel {
     }
 }
 
-fn season_of(f: Frequency) -> usize {
+/// The season length of a frequency, in periods.
+pub fn season_of(f: Frequency) -> usize {
     match f {
         Frequency::Year => 1,
         Frequency::Quarter => 4,

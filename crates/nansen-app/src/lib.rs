@@ -22,9 +22,9 @@ pub use catalogue::{days_since, Coverage, Freshness};
 pub use datasets::{sha256_hex, Change, DatasetView, ExportFile, ImportReport, ImportRequest, Metadata, Progress, VersionView};
 pub use uploads::{Upload, UploadState};
 pub use plans::{Action, Capacity, PlanSpec, PlanView, Trigger, TriggerState};
-pub use warning::{AlertChange, AlertDetail, DetectRequest, Detection, AlertView, CheckReport, Outlook, Point, SeriesOutlook, WatchSpec, WatchView, ALERT_STATUSES};
+pub use warning::{AlertChange, AlertDetail, DetectRequest, Detection, AlertView, CheckReport, Outlook, Point, SeriesOutlook, WatchSpec, WatchView, ALERT_STATUSES, is_open};
 pub use webhooks::{DeliveryReport, DeliveryView, HookTarget, WebhookPolicy, WebhookView};
-pub use forecasting::{Panel, SeriesRequest, KEY_SEPARATOR};
+pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR};
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
 pub use nansen_store::{AccessRequestRecord, AuditEntry, CommentRecord, MemberRecord, OrgRecord, TokenRecord};
 

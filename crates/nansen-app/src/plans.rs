@@ -3,7 +3,7 @@
 //! the time it became so and why, and both changes are audited. Plans are evaluated as the
 //! person who wrote them, with the permissions they have at that moment.
 
-use crate::warning::split_dataset;
+use crate::warning::{is_open, split_dataset};
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_model::{Query, Role};
 use nansen_store::{PlanRecord, StoreError};
@@ -325,13 +325,14 @@ impl App {
                     Ok(TriggerState { fired, why: format!("{label} of {name} in {period} is {}, which {verb} capacity {} ({from})", fmt(v), fmt(capacity)) })
                 }
                 Trigger::Alerts { watch, rule, series } => {
+                    // Readable as a whole or not at all: its alerts need no check of their own.
                     let w = self.watch(who, *watch)?;
                     let mut keys: Vec<String> = self
-                        .alerts(who, None)?
+                        .store
+                        .alerts(&[*watch])?
                         .into_iter()
-                        .filter(|a| a.watch_id == *watch && (a.status == "new" || a.status == "acknowledged"))
-                        .filter(|a| rule.as_ref().is_none_or(|r| r == &a.rule))
-                        .map(|a| a.series)
+                        .filter(|a| is_open(&a.status) && rule.as_ref().is_none_or(|r| r == &a.rule))
+                        .map(|a| crate::Panel::key(&a.series).join(" · "))
                         .collect();
                     keys.sort();
                     keys.dedup();

@@ -128,6 +128,11 @@ pub struct AlertView {
 /// The states an alert moves through.
 pub const ALERT_STATUSES: &[&str] = &["new", "acknowledged", "resolved", "false_alarm"];
 
+/// Whether an alert in this state still wants handling.
+pub fn is_open(status: &str) -> bool {
+    status == "new" || status == "acknowledged"
+}
+
 /// A change to an alert: its status, its assignee (`Some(None)` unassigns), or both.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct AlertChange {
@@ -347,7 +352,7 @@ impl App {
             Ok::<_, AppError>(id)
         })?;
         let w = self.store.watch(id)?.ok_or_else(|| AppError::NotFound(format!("watch {id}")))?;
-        self.check_watch(&w)?;
+        self.check_watch(&w, self.latest_version(d.id)?)?;
         self.watch(who, id)
     }
 
@@ -374,7 +379,7 @@ impl App {
             let Ok(spec) = serde_json::from_str::<WatchSpec>(&w.spec) else { continue };
             let access = self.watch_access(who, &w, &spec);
             if access != WatchAccess::None {
-                let open = self.store.alerts(&[w.id])?.iter().filter(|a| a.status == "new" || a.status == "acknowledged").count();
+                let open = self.store.alerts(&[w.id])?.iter().filter(|a| is_open(&a.status)).count();
                 out.push(self.watch_view(w, spec, access, open));
             }
         }
@@ -383,7 +388,7 @@ impl App {
 
     pub fn watch(&self, who: &Caller, id: i64) -> Result<WatchView> {
         let (w, spec, access) = self.visible_watch(who, id)?;
-        let open = self.store.alerts(&[w.id])?.iter().filter(|a| a.status == "new" || a.status == "acknowledged").count();
+        let open = self.store.alerts(&[w.id])?.iter().filter(|a| is_open(&a.status)).count();
         Ok(self.watch_view(w, spec, access, open))
     }
 
@@ -391,18 +396,21 @@ impl App {
     pub fn run_watches(&self) -> Result<Vec<CheckReport>> {
         let mut out = Vec::new();
         for w in self.store.watches()? {
-            let latest = self.store.versions(w.dataset_id)?.last().map(|v| v.number).unwrap_or(0);
+            let latest = self.latest_version(w.dataset_id)?;
             if latest > w.checked_version {
-                out.push(self.check_watch(&w)?);
+                out.push(self.check_watch(&w, latest)?);
             }
         }
         Ok(out)
     }
 
-    /// Recomputes a watch's forecast and runs its rules over its latest periods, raising an
-    /// alert (and queueing its webhooks) for each alarm not raised before.
-    fn check_watch(&self, w: &WatchRecord) -> Result<CheckReport> {
-        let version = self.store.versions(w.dataset_id)?.last().map(|v| v.number).unwrap_or(0);
+    fn latest_version(&self, dataset_id: i64) -> Result<i64> {
+        Ok(self.store.versions(dataset_id)?.last().map_or(0, |v| v.number))
+    }
+
+    /// Recomputes a watch's forecast on `version` and runs its rules over its latest periods,
+    /// raising an alert (and queueing its webhooks) for each alarm not raised before.
+    fn check_watch(&self, w: &WatchRecord, version: i64) -> Result<CheckReport> {
         let mut report = CheckReport { watch: w.id, version, alerts: Vec::new(), problem: String::new() };
         let found = (|| -> Result<(Outlook, Vec<Alarm>)> {
             let spec: WatchSpec = serde_json::from_str(&w.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;

@@ -176,27 +176,27 @@ impl App {
         for d in self.store.due_deliveries(&nansen_store::now())? {
             let hook = self.store.webhook(d.webhook_id)?;
             let attempts = d.attempts + 1;
-            let outcome = match &hook {
-                None => Err("the subscription was removed".to_string()),
-                Some(h) if !self.still_allowed(h)? => Err(format!("{} may no longer see what it subscribed to", h.org)),
+            // The error, and whether trying again could help.
+            let outcome: Result<(), (String, bool)> = match &hook {
+                None => Err(("the subscription was removed".to_string(), false)),
+                Some(h) if !self.still_allowed(h)? => Err((format!("{} may no longer see what it subscribed to", h.org), false)),
                 Some(h) => {
                     let send = nansen_webhooks::Delivery { url: &h.url, secret: &h.secret, event: &d.event, id: d.id, body: &d.payload, timestamp: unix_now() };
-                    nansen_webhooks::send(&send, policy.allow_private, policy.timeout).map(|_| ()).map_err(|e| e.to_string())
+                    nansen_webhooks::send(&send, policy.allow_private, policy.timeout).map(|_| ()).map_err(|e| (e.to_string(), true))
                 }
             };
-            let final_failure = |e: &str| hook.is_none() || attempts >= policy.max_attempts || e.contains("may no longer see");
             self.store.write(|tx| {
                 match &outcome {
                     Ok(()) => {
                         tx.update_delivery(d.id, "delivered", attempts, &d.next_at, "")?;
                         report.delivered += 1;
                     }
-                    Err(e) if final_failure(e) => {
+                    Err((e, retry)) if !retry || attempts >= policy.max_attempts => {
                         tx.update_delivery(d.id, "failed", attempts, &d.next_at, e)?;
                         tx.audit("nansen (webhooks)", "webhook.failed", &format!("webhook:{}", d.webhook_id), &serde_json::json!({ "delivery": d.id, "attempts": attempts, "error": e }).to_string())?;
                         report.failed += 1;
                     }
-                    Err(e) => {
+                    Err((e, _)) => {
                         let wait = policy.backoff.as_secs_f64() * 2f64.powi(attempts as i32 - 1);
                         tx.update_delivery(d.id, "pending", attempts, &nansen_store::now_plus(wait.ceil() as i64), e)?;
                         report.retrying += 1;

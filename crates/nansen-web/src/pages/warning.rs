@@ -12,7 +12,7 @@ use axum::extract::{Path, Query};
 use axum::response::Response;
 use axum::Form;
 use maud::{html, Markup};
-use nansen_app::{AlertChange, AlertView, Capacity, CommentRecord, PlanSpec, PlanView, Trigger, WatchSpec, WatchView, ALERT_STATUSES};
+use nansen_app::{is_open, AlertChange, AlertView, Capacity, CommentRecord, PlanSpec, PlanView, Trigger, WatchSpec, WatchView, ALERT_STATUSES};
 use nansen_forecast::detect::Rule;
 use serde::Deserialize;
 
@@ -120,7 +120,7 @@ pub async fn inbox(web: WebState, viewer: Viewer, Query(f): Query<InboxFilter>) 
     let status = f.status.clone();
     let alerts = blocking(&web.app, move |app| app.alerts(&who, (!status.is_empty() && status != "open").then_some(status.as_str()))).await?;
     let open = f.status.is_empty() || f.status == "open";
-    let alerts: Vec<AlertView> = alerts.into_iter().filter(|a| !open || a.status == "new" || a.status == "acknowledged").collect();
+    let alerts: Vec<AlertView> = alerts.into_iter().filter(|a| !open || is_open(&a.status)).collect();
     let body = html! {
         h1 { "Alerts" }
         (subnav("/alerts"))
@@ -142,13 +142,9 @@ pub async fn inbox(web: WebState, viewer: Viewer, Query(f): Query<InboxFilter>) 
     Ok(layout::page(&viewer, "Alerts", Section::Warning, body))
 }
 
+/// The season of a history, as the check that raised the alert took it.
 fn season_of(periods: &[(String, Option<f64>)]) -> usize {
-    match periods.first().map(|(p, _)| p.as_str()) {
-        Some(p) if p.contains("-W") => 52,
-        Some(p) if p.contains("-Q") => 4,
-        Some(p) if p.len() == 7 => 12,
-        _ => 1,
-    }
+    periods.first().and_then(|(p, _)| nansen_codes::Period::parse(p)).map_or(1, |p| nansen_app::season_of(p.frequency()))
 }
 
 /// One alert: why it fired, in numbers, words and a chart; its lifecycle and comments.
@@ -400,7 +396,7 @@ fn watch_body(w: &WatchView, alerts: &[AlertView], chosen: &str) -> Markup {
     let outlook = w.outlook.clone().unwrap_or_default();
     let keys: Vec<String> = outlook.series.iter().map(|s| s.key.join(" · ")).collect();
     // The chosen series, else the one with the most open alerts, else the first.
-    let open = |k: &str| alerts.iter().filter(|a| a.series == k && (a.status == "new" || a.status == "acknowledged")).count();
+    let open = |k: &str| alerts.iter().filter(|a| a.series == k && is_open(&a.status)).count();
     let pick = keys.iter().position(|k| k == chosen).or_else(|| (0..keys.len()).max_by_key(|&i| (open(&keys[i]), std::cmp::Reverse(i))));
     html! {
         p { a href="/watches" { "← Watched series" } }
