@@ -652,7 +652,7 @@ impl App {
     pub fn access_requests(&self, who: &Caller) -> Result<Vec<(String, AccessRequestRecord)>> {
         let mut out = Vec::new();
         for r in self.store.access_requests(None)? {
-            if let Some(d) = self.store.dataset_by_id(r.dataset_id)? {
+            if let Some(d) = self.store.dataset_by_id(r.subject_id)? {
                 let mine = matches!(who.principal, Principal::Operator) || who.principal.role_in(&d.org) == Some(Role::Admin) || r.user_email == who.label;
                 if mine {
                     out.push((format!("{}/{}", d.org, d.slug), r));
@@ -664,7 +664,7 @@ impl App {
 
     pub fn decide_access(&self, who: &Caller, request_id: i64, approve: bool, note: &str) -> Result<()> {
         let r = self.store.access_requests(None)?.into_iter().find(|r| r.id == request_id).ok_or_else(|| AppError::NotFound(format!("access request {request_id}")))?;
-        let d = self.store.dataset_by_id(r.dataset_id)?.ok_or_else(|| AppError::NotFound(format!("access request {request_id}")))?;
+        let d = self.store.dataset_by_id(r.subject_id)?.ok_or_else(|| AppError::NotFound(format!("access request {request_id}")))?;
         match self.authorize(who, &d.org, &d.slug, Need::Admin) {
             Ok(_) => {}
             Err(AppError::Forbidden(_)) | Err(AppError::NotFound(_)) => return Err(AppError::NotFound(format!("access request {request_id}"))),

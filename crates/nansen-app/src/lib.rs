@@ -9,9 +9,11 @@ mod analysis;
 mod audit;
 mod catalogue;
 mod datasets;
+mod documents;
 mod forecasting;
 mod identity;
 mod plans;
+mod search;
 mod uploads;
 mod warning;
 mod webhooks;
@@ -19,6 +21,8 @@ mod webhooks;
 pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
 pub use catalogue::{days_since, Coverage, Freshness};
+pub use documents::{document_type_label, DocumentFile, DocumentText, DocumentView, NewDocument, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES};
+pub use nansen_search::{FacetCount, Hit, Kind as HitKind, Request as SearchRequest, Results as SearchResults, Sort as SearchSort, FACETS};
 pub use datasets::{sha256_hex, Change, DatasetView, ExportFile, ImportReport, ImportRequest, Metadata, Progress, VersionView};
 pub use uploads::{Upload, UploadState};
 pub use plans::{Action, Capacity, PlanSpec, PlanView, Trigger, TriggerState};
@@ -26,7 +30,7 @@ pub use warning::{AlertChange, AlertDetail, DetectRequest, Detection, AlertView,
 pub use webhooks::{DeliveryReport, DeliveryView, HookTarget, WebhookPolicy, WebhookView};
 pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR};
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
-pub use nansen_store::{AccessRequestRecord, AuditEntry, CommentRecord, MemberRecord, OrgRecord, TokenRecord};
+pub use nansen_store::{DocumentRecord, DocumentVersionRecord, AccessRequestRecord, AuditEntry, CommentRecord, MemberRecord, OrgRecord, TokenRecord};
 
 /// An access request and the dataset (`ORG/SLUG`) it asks for.
 pub type AccessRequestView = (String, AccessRequestRecord);
@@ -57,6 +61,8 @@ pub enum AppError {
     Forecast(#[from] nansen_forecast::ForecastError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Search(#[from] nansen_search::SearchError),
 }
 
 impl AppError {
@@ -71,7 +77,7 @@ impl AppError {
             AppError::Import(_) => "import_refused",
             AppError::Query(_) => "bad_query",
             AppError::Forecast(_) => "bad_request",
-            AppError::Store(_) => "internal",
+            AppError::Store(_) | AppError::Search(_) => "internal",
         }
     }
 }
@@ -104,6 +110,8 @@ pub struct App {
     webhook_policy: std::sync::RwLock<WebhookPolicy>,
     /// What the plans were last evaluated against (see `Store::early_warning_state`).
     plans_seen: Mutex<Option<String>>,
+    /// This node's search index, opened on first use.
+    search: std::sync::OnceLock<nansen_search::SearchIndex>,
 }
 
 /// What one round of early-warning work did.
@@ -117,7 +125,7 @@ pub struct WarningRound {
 
 impl App {
     pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<App> {
-        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()), coverages: Default::default(), uploads: Default::default(), webhook_policy: Default::default(), plans_seen: Default::default() })
+        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()), coverages: Default::default(), uploads: Default::default(), webhook_policy: Default::default(), plans_seen: Default::default(), search: Default::default() })
     }
 
     pub fn store(&self) -> &Store {

@@ -9,13 +9,14 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError>
     let mut file = tempfile::Builder::new().suffix(".pdf").tempfile().map_err(io)?;
     file.write_all(bytes).map_err(io)?;
     file.flush().map_err(io)?;
-    // Reading order (not -layout), so the columns of a page come one after the other.
+    // Reading order (not -layout), so the columns of a page come one after the other; with
+    // the document's title and metadata ahead of the text.
     let mut cmd = Command::new("prlimit");
     cmd.arg(format!("--as={}", limits.memory))
         .arg(format!("--cpu={}", limits.seconds))
         .arg("--")
         .arg("pdftotext")
-        .args(["-enc", "UTF-8", "-eol", "unix"])
+        .args(["-htmlmeta", "-enc", "UTF-8", "-eol", "unix"])
         .arg(file.path())
         .arg("-")
         .stdin(Stdio::null())
@@ -64,7 +65,7 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError>
         )));
     };
     if status.success() {
-        return Ok(Extracted { text: String::from_utf8_lossy(&out).into_owned(), ..Default::default() });
+        return Ok(from_html_meta(&String::from_utf8_lossy(&out)));
     }
     let first = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
     if err.contains("Incorrect password") || status.code() == Some(3) {
@@ -78,6 +79,20 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError>
         )));
     }
     Err(ExtractError::Refused(format!("the PDF cannot be read: {}", if first.is_empty() { "the reader gave up" } else { first.as_str() })))
+}
+
+/// The text and title out of `pdftotext -htmlmeta`: a head with the title, the text in `<pre>`.
+fn from_html_meta(out: &str) -> Extracted {
+    let between = |from: &str, to: &str, last: bool| -> Option<&str> {
+        let start = out.find(from)? + from.len();
+        let end = if last { out.rfind(to)? } else { start + out[start..].find(to)? };
+        out.get(start..end)
+    };
+    let unescape = |s: &str| quick_xml::escape::unescape(s).map(|c| c.into_owned()).unwrap_or_else(|_| s.to_string());
+    let head_end = out.find("</head>").unwrap_or(0);
+    let title = between("<title>", "</title>", false).filter(|_| out.find("<title>").is_some_and(|i| i < head_end)).map(unescape);
+    let text = between("<pre>", "</pre>", true).map(unescape).unwrap_or_default();
+    Extracted { text, title, ..Default::default() }
 }
 
 fn io(e: std::io::Error) -> ExtractError {

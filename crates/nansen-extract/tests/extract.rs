@@ -71,6 +71,7 @@ fn a_pdf_report_gives_its_pages_columns_and_tables_in_reading_order() {
     assert!(left_end < right, "{:?}", pages[1]);
     assert!(pages[1].contains("Pozzallo") && pages[1].contains("612"), "{:?}", pages[1]);
     assert_eq!(out.language.as_deref(), Some("en"));
+    assert_eq!(out.title.as_deref(), Some("Reception conditions at Mediterranean arrival points"));
     assert_eq!(out.no_text, None);
 }
 

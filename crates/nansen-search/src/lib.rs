@@ -346,12 +346,20 @@ impl SearchIndex {
     }
 
     /// Replaces everything with `entries`, recording outbox position `upto`; `progress` is
-    /// told how many entries are in.
-    pub fn rebuild(&self, upto: i64, entries: impl Iterator<Item = Entry>, progress: &mut dyn FnMut(usize)) -> Result<usize> {
+    /// told how many entries are in. If an entry cannot be made, nothing is committed and its
+    /// error comes back.
+    pub fn rebuild<E>(&self, upto: i64, entries: impl Iterator<Item = std::result::Result<Entry, E>>, progress: &mut dyn FnMut(usize)) -> Result<std::result::Result<usize, E>> {
         self.with_writer(200_000_000, |w| {
             w.delete_all_documents()?;
             let mut n = 0;
             for e in entries {
+                let e = match e {
+                    Ok(e) => e,
+                    Err(failed) => {
+                        w.rollback()?;
+                        return Ok(Err(failed));
+                    }
+                };
                 w.add_document(self.document(&e))?;
                 n += 1;
                 if n % 1000 == 0 {
@@ -360,7 +368,7 @@ impl SearchIndex {
             }
             commit(w, upto)?;
             progress(n);
-            Ok(n)
+            Ok(Ok(n))
         })
     }
 

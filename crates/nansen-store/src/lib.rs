@@ -3,11 +3,13 @@
 //! compressed columnar chunks: a version keeps only what it added, changed or removed.
 
 mod db;
+mod documents;
 mod schema;
 mod warning;
 pub mod testing;
 
 pub use db::{Connection, DbError, Dialect, Row, Value};
+pub use documents::{DocumentRecord, DocumentVersionRecord, OutboxEntry, SEARCH_DATASET, SEARCH_DOCUMENT};
 pub use warning::{AlertRecord, CommentRecord, DeliveryRecord, PlanRecord, WatchRecord, WebhookRecord};
 
 use db::{Pool, Pooled};
@@ -134,7 +136,8 @@ pub struct VersionRecord {
 #[derive(Clone, Debug)]
 pub struct AccessRequestRecord {
     pub id: i64,
-    pub dataset_id: i64,
+    /// The dataset's id, or the document's for a document request.
+    pub subject_id: i64,
     pub org: String,
     pub user_email: String,
     pub reason: String,
@@ -326,7 +329,9 @@ impl Tx<'_> {
                 d.threshold.into(), now().into(),
             ],
         )?;
-        Ok(r[0].int(0))
+        let id = r[0].int(0);
+        self.search_outbox(SEARCH_DATASET, id)?;
+        Ok(id)
     }
 
     pub fn update_dataset(&mut self, d: &DatasetRecord) -> Result<()> {
@@ -338,6 +343,7 @@ impl Tx<'_> {
                 (&d.update_frequency).into(), d.tags.join(",").into(), (&d.sharing).into(), d.sensitive.into(), d.threshold.into(), d.id.into(),
             ],
         )?;
+        self.search_outbox(SEARCH_DATASET, d.id)?;
         Ok(())
     }
 
@@ -351,6 +357,7 @@ impl Tx<'_> {
                 serde_json::to_string(&v.warnings).unwrap_or_else(|_| "[]".into()).into(),
             ],
         )?;
+        self.search_outbox(SEARCH_DATASET, v.dataset_id)?;
         Ok(r[0].int(0))
     }
 
@@ -383,6 +390,9 @@ impl Tx<'_> {
             "UPDATE versions SET redacted_at = ?, redacted_by = ?, warnings = '[]' WHERE id = ?",
             &[now().into(), by.into(), version_id.into()],
         )?;
+        if let Some(r) = self.conn.query_one("SELECT dataset_id FROM versions WHERE id = ?", &[version_id.into()])? {
+            self.search_outbox(SEARCH_DATASET, r.int(0))?;
+        }
         Ok(())
     }
 
@@ -395,10 +405,17 @@ impl Tx<'_> {
     }
 
     pub fn decide_access_request(&mut self, id: i64, status: &str, by: &str, note: &str) -> Result<bool> {
-        Ok(self.conn.execute(
+        let done = self.conn.execute(
             "UPDATE access_requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = 'pending'",
             &[status.into(), by.into(), now().into(), note.into(), id.into()],
-        )? == 1)
+        )? == 1;
+        // An approval lets another organisation read the data: the index must know.
+        if done {
+            if let Some(r) = self.conn.query_one("SELECT dataset_id FROM access_requests WHERE id = ?", &[id.into()])? {
+                self.search_outbox(SEARCH_DATASET, r.int(0))?;
+            }
+        }
+        Ok(done)
     }
 }
 
@@ -637,7 +654,7 @@ impl Store {
             .iter()
             .map(|r| AccessRequestRecord {
                 id: r.int(0),
-                dataset_id: r.int(1),
+                subject_id: r.int(1),
                 org: r.text(2),
                 user_email: r.text(3),
                 reason: r.text(4),

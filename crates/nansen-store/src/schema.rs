@@ -194,6 +194,65 @@ CREATE TABLE plans (
     checked_at TEXT
 );
 "#,
+    // 4: documents and search. Files are kept once per content (SHA-256); a document's
+    // versions never change, and keep the text read out of them, so the index can be rebuilt
+    // without reading the files again. The search outbox is a log: each node's index follows
+    // it by sequence number, and a change writes its entry in its own transaction.
+    r#"
+CREATE TABLE files (
+    sha256 TEXT PRIMARY KEY,
+    size BIGINT NOT NULL,
+    data {blob} NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE documents (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    title TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    countries TEXT NOT NULL DEFAULT '',
+    themes TEXT NOT NULL DEFAULT '',
+    doc_date TEXT,
+    language TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL DEFAULT '',
+    sharing TEXT NOT NULL DEFAULT 'private',
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE document_versions (
+    id {id},
+    document_id BIGINT NOT NULL REFERENCES documents(id),
+    number BIGINT NOT NULL,
+    file_name TEXT NOT NULL,
+    format TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    file_sha256 TEXT NOT NULL REFERENCES files(sha256),
+    text TEXT NOT NULL,
+    pages BIGINT NOT NULL,
+    no_text TEXT,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (document_id, number)
+);
+CREATE TABLE document_requests (
+    id {id},
+    document_id BIGINT NOT NULL REFERENCES documents(id),
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    created_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE search_outbox (
+    seq BIGINT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    ref BIGINT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"#,
 ];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {

@@ -1,0 +1,164 @@
+//! One search over documents and datasets, kept up to date from the outbox.
+//!
+//! A search first reads the last committed outbox position and brings this node's index up
+//! to it, so it sees every change committed before it began; the server also does so in the
+//! background, so that wait is usually nothing.
+
+use crate::catalogue::coverage_of;
+use crate::documents::document_type_label;
+use crate::{App, Caller, Result};
+use nansen_codes::CodeLists;
+use nansen_model::{Access, Principal, Role, Sharing};
+use nansen_search::{Change, Entry, Kind, Request, Results, SearchIndex, Searcher, Visibility};
+use nansen_store::{DatasetRecord, DocumentRecord, SEARCH_DATASET, SEARCH_DOCUMENT};
+use std::collections::BTreeSet;
+
+/// How many outbox entries are applied in one commit while catching up.
+const BATCH: usize = 2000;
+
+fn visibility(sharing: &str, approved: &[String]) -> Visibility {
+    match sharing.parse::<Sharing>().unwrap_or(Sharing::Private) {
+        Sharing::Public => Visibility { public: true, ..Default::default() },
+        Sharing::Listed => Visibility { listed: true, readers: approved.to_vec(), ..Default::default() },
+        Sharing::Partners(orgs) => Visibility { readers: orgs.into_iter().chain(approved.iter().cloned()).collect(), ..Default::default() },
+        Sharing::Private => Visibility::default(),
+    }
+}
+
+fn country_names(codes: &[String]) -> String {
+    let lists = CodeLists::get();
+    codes.iter().map(|c| lists.country_name(c).unwrap_or(c)).collect::<Vec<_>>().join(", ")
+}
+
+impl App {
+    pub(crate) fn search_index(&self) -> Result<&SearchIndex> {
+        if let Some(i) = self.search.get() {
+            return Ok(i);
+        }
+        let index = SearchIndex::open(&self.store.data_dir().join("search"))?;
+        Ok(self.search.get_or_init(|| index))
+    }
+
+    /// Brings this node's index up to the last committed outbox position; how many changes
+    /// that took.
+    pub fn catch_up_search(&self) -> Result<usize> {
+        let index = self.search_index()?;
+        let head = self.store.search_outbox_head()?;
+        if index.caught_up(head)? {
+            return Ok(0);
+        }
+        let entries = self.store.search_outbox_between(index.applied()?, head)?;
+        let mut applied = 0;
+        for batch in entries.chunks(BATCH) {
+            let upto = batch.last().map(|e| e.seq).unwrap_or(head);
+            let mut seen = BTreeSet::new();
+            let mut changes = Vec::new();
+            for e in batch {
+                if seen.insert((e.kind.clone(), e.id)) {
+                    changes.push(self.search_change(&e.kind, e.id)?);
+                }
+            }
+            applied += changes.len();
+            index.apply(upto, changes)?;
+        }
+        Ok(applied)
+    }
+
+    /// What the index should now hold for one outbox entry.
+    fn search_change(&self, kind: &str, id: i64) -> Result<Change> {
+        Ok(match kind {
+            SEARCH_DOCUMENT => match self.store.document(id)? {
+                Some(d) => Change::Put(self.document_entry(&d)?),
+                None => Change::Remove { kind: Kind::Document, id: id.to_string() },
+            },
+            SEARCH_DATASET => match self.store.dataset_by_id(id)? {
+                Some(d) => Change::Put(self.dataset_entry(&d)?),
+                None => Change::Remove { kind: Kind::Dataset, id: id.to_string() },
+            },
+            other => return Err(crate::AppError::Store(nansen_store::StoreError::Corrupt(format!("search outbox entry of unknown kind {other:?}")))),
+        })
+    }
+
+    fn document_entry(&self, d: &DocumentRecord) -> Result<Entry> {
+        let body = self.store.document_version(d.id, None)?.map(|v| v.text).unwrap_or_default();
+        let about = [d.summary.as_str(), document_type_label(&d.doc_type), &country_names(&d.countries), &d.themes.join(", ")]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(". ");
+        Ok(Entry {
+            kind: Some(Kind::Document),
+            id: d.id.to_string(),
+            title: d.title.clone(),
+            about,
+            body,
+            language: d.language.clone(),
+            doc_type: d.doc_type.clone(),
+            org: d.org.clone(),
+            countries: d.countries.clone(),
+            date: d.date.clone().map(|x| full_date(&x)),
+            visibility: visibility(&d.sharing, &d.approved),
+        })
+    }
+
+    fn dataset_entry(&self, d: &DatasetRecord) -> Result<Entry> {
+        // The whole cube's codes: what it covers is metadata, which every reader may see.
+        let cube = self.cube_of(d, Access::Owner(Role::Admin), None)?;
+        let cov = coverage_of(&cube);
+        let lists = CodeLists::get();
+        let indicators: Vec<String> = cov.indicators.iter().map(|i| lists.indicator(i).map(|x| x.label.clone()).unwrap_or_else(|| i.clone())).collect();
+        let countries: Vec<String> = cov.places.iter().chain(&cov.origins).filter(|c| lists.country_name(c).is_some()).cloned().collect::<BTreeSet<_>>().into_iter().collect();
+        let about = [d.description.as_str(), &d.methodology, &d.source, &d.tags.join(", "), &indicators.join(", "), &country_names(&countries)]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(". ");
+        let updated = self.store.versions(d.id)?.iter().rev().find(|v| v.redacted_at.is_none()).map(|v| v.created_at[..10].to_string());
+        Ok(Entry {
+            kind: Some(Kind::Dataset),
+            id: format!("{}/{}", d.org, d.slug),
+            title: d.title.clone(),
+            about,
+            body: String::new(),
+            language: "en".into(),
+            doc_type: "dataset".into(),
+            org: d.org.clone(),
+            countries,
+            date: updated.or_else(|| d.created_at.get(..10).map(String::from)),
+            visibility: visibility(&d.sharing, &d.approved),
+        })
+    }
+
+    /// Searches documents and datasets as the caller may see them.
+    pub fn search(&self, who: &Caller, request: &Request) -> Result<Results> {
+        self.catch_up_search()?;
+        let searcher = match &who.principal {
+            Principal::Operator => Searcher::Everything,
+            Principal::Anonymous => Searcher::Anonymous,
+            Principal::User { memberships, .. } => Searcher::Member(memberships.iter().map(|m| m.org.clone()).collect()),
+        };
+        Ok(self.search_index()?.search(&searcher, request)?)
+    }
+
+    /// Rebuilds the index from the database; `progress` is told how many entries are in.
+    pub fn reindex(&self, progress: &mut dyn FnMut(usize)) -> Result<usize> {
+        let index = self.search_index()?;
+        // Changes committed after this point are applied by the next catch-up.
+        let head = self.store.search_outbox_head()?;
+        let documents = self.store.documents()?;
+        let datasets = self.store.datasets()?;
+        let entries = documents.iter().map(|d| self.document_entry(d)).chain(datasets.iter().map(|d| self.dataset_entry(d)));
+        index.rebuild(head, entries, progress)?
+    }
+}
+
+/// A date of a year or a month as its first day, so everything sorts by one key.
+fn full_date(d: &str) -> String {
+    match d.len() {
+        4 => format!("{d}-01-01"),
+        7 => format!("{d}-01"),
+        _ => d.to_string(),
+    }
+}
