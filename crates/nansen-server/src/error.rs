@@ -28,7 +28,7 @@ impl IntoResponse for ApiError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Import(nansen_formats::ImportError::Io(_)) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Import(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Store(_) | AppError::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             eprintln!("internal error: {e}");

@@ -42,7 +42,7 @@ impl IntoResponse for WebError {
                     AppError::Forbidden(_) => StatusCode::FORBIDDEN,
                     AppError::Unauthorized => StatusCode::UNAUTHORIZED,
                     AppError::Conflict(_) => StatusCode::CONFLICT,
-                    AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                    AppError::Store(_) | AppError::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
                     _ => StatusCode::UNPROCESSABLE_ENTITY,
                 };
                 let title = match status {
