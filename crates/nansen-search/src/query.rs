@@ -263,6 +263,7 @@ fn any_of(field: Field, tokens: &[String]) -> Box<dyn Query> {
     Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(terms)), 0.0))
 }
 
+/// Escaped for HTML, with line and page breaks as single spaces: a snippet is one line.
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
@@ -271,7 +272,11 @@ fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
-            '\x0c' => out.push(' '),
+            c if c.is_whitespace() => {
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
             c => out.push(c),
         }
     }
@@ -309,6 +314,6 @@ mod tests {
 
     #[test]
     fn snippets_escape_the_text_and_mark_the_words() {
-        assert_eq!(marked("a <b> Lampedusa & c", &[6..15]), "a &lt;b&gt; <mark>Lampedusa</mark> &amp; c");
+        assert_eq!(marked("a <b>\n\n Lampedusa & c", &[8..17]), "a &lt;b&gt; <mark>Lampedusa</mark> &amp; c");
     }
 }

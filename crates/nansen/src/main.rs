@@ -73,6 +73,13 @@ enum Command {
     Webhook(WebhookCommand),
     #[command(subcommand)]
     Plan(PlanCommand),
+    /// Documents: reports, methodologies, country-of-origin information, minutes, training.
+    #[command(subcommand)]
+    Doc(DocCommand),
+    /// Search documents and datasets (as the --as user sees them).
+    Search(SearchArgs),
+    /// Rebuild this node's search index from the database.
+    Reindex,
     #[command(subcommand)]
     Access(AccessCommand),
     #[command(subcommand)]
@@ -498,6 +505,108 @@ enum AccessCommand {
 }
 
 #[derive(Subcommand)]
+enum DocCommand {
+    /// Add a document (PDF, DOCX, ODT, HTML, Markdown or text) with its first version.
+    Add {
+        file: PathBuf,
+        #[arg(long)]
+        org: String,
+        /// Without it, the title the file gives itself, or its name.
+        #[arg(long)]
+        title: Option<String>,
+        /// report, methodology, coi, minutes, training, agreement, guidance or other.
+        #[arg(long = "type", default_value = "report")]
+        doc_type: String,
+        /// ISO 3166 alpha-3 (repeat for several).
+        #[arg(long = "country", value_name = "ISO3")]
+        countries: Vec<String>,
+        #[arg(long = "theme")]
+        themes: Vec<String>,
+        /// YYYY, YYYY-MM or YYYY-MM-DD; today without it.
+        #[arg(long)]
+        date: Option<String>,
+        /// ISO 639-1; without it, read from the text.
+        #[arg(long)]
+        language: Option<String>,
+        #[arg(long, default_value = "")]
+        summary: String,
+        /// private, listed, public or partners:SLUG[,SLUG].
+        #[arg(long)]
+        share: Option<String>,
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// A new version of a document's file.
+    Version { id: i64, file: PathBuf },
+    /// Documents the caller may know of.
+    List {
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// A document's metadata and versions, as JSON.
+    Show { id: i64 },
+    /// The text read out of a version, page by page.
+    Text {
+        id: i64,
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// Write a version's file.
+    Get {
+        id: i64,
+        #[arg(long)]
+        version: Option<i64>,
+        /// Without it, the file's own name in the current directory.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Change who sees a document.
+    Share { id: i64, share: String },
+    /// Ask for the text of a listed document (with --as).
+    Request {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Document access requests the caller made or may decide.
+    Requests,
+    /// Approve a document access request.
+    Approve { request: i64 },
+    /// Refuse a document access request.
+    Refuse {
+        request: i64,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    /// Words, "quoted phrases", -excluded words; empty for everything.
+    #[arg(default_value = "")]
+    query: String,
+    #[arg(long = "type")]
+    doc_type: Option<String>,
+    #[arg(long, value_name = "ISO3")]
+    country: Option<String>,
+    #[arg(long)]
+    org: Option<String>,
+    #[arg(long)]
+    year: Option<String>,
+    #[arg(long)]
+    language: Option<String>,
+    /// relevance or newest.
+    #[arg(long, default_value = "relevance")]
+    sort: String,
+    #[arg(long, default_value_t = 20)]
+    limit: usize,
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    #[arg(long, default_value = "text")]
+    format: String,
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Prove the audit chain unbroken, untruncated and not rewritten.
     Verify,
@@ -860,6 +969,22 @@ fn run(cli: Cli) -> Result<()> {
             }
             app.set_action_done(&who, plan, action - 1, !undo).map_err(|e| fail(e, false))?;
         }
+        Command::Doc(d) => document_command(&app, &who, d, out)?,
+        Command::Search(a) => search(&app, &who, a, out)?,
+        Command::Reindex => {
+            let tty = std::io::stderr().is_terminal();
+            let n = app
+                .reindex(&mut |n| {
+                    if tty {
+                        eprint!("\r\x1b[2Kindexed {n} entries");
+                    }
+                })
+                .map_err(|e| fail(e, false))?;
+            if tty {
+                eprint!("\r\x1b[2K");
+            }
+            eprintln!("search index rebuilt: {n} documents and datasets");
+        }
         Command::Access(a) => match a {
             AccessCommand::Request { dataset, reason } => {
                 let (org, slug) = split_name(&dataset)?;
@@ -883,6 +1008,124 @@ fn run(cli: Cli) -> Result<()> {
                 writeln!(out, "{}\t{}\t{}\t{}\t{}\t{}", e.seq, e.at, e.actor, e.action, e.target, e.detail)?;
             }
         }
+    }
+    Ok(())
+}
+
+fn document_command(app: &App, who: &Caller, d: DocCommand, out: &mut dyn Write) -> Result<()> {
+    let read = |file: &PathBuf| std::fs::read(file).map_err(|e| anyhow!(Exit(format!("error: cannot read {}: {e}", file.display()))));
+    let name = |file: &PathBuf| file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    match d {
+        DocCommand::Add { file, org, title, doc_type, countries, themes, date, language, summary, share, format } => {
+            let json = format == "json";
+            let new = nansen_app::NewDocument {
+                org,
+                title,
+                doc_type: Some(doc_type),
+                countries,
+                themes,
+                date,
+                language,
+                summary,
+                share: share.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow!(Exit(format!("error: {e}"))))?,
+            };
+            let bytes = read(&file)?;
+            eprintln!("reading the text of {} ({} KB)", file.display(), bytes.len() >> 10);
+            let doc = app.add_document(who, &new, &name(&file), &bytes).map_err(|e| fail(e, json))?;
+            if json {
+                writeln!(out, "{}", serde_json::to_string(&doc)?)?;
+            } else {
+                let v = &doc.versions[0];
+                writeln!(out, "document {}: {} ({}, {} pages, language {})", doc.id, doc.title, v.format, v.pages, if doc.language.is_empty() { "unknown" } else { &doc.language })?;
+            }
+            if let Some(why) = &doc.versions[0].no_text {
+                eprintln!("warning: {why}");
+            }
+        }
+        DocCommand::Version { id, file } => {
+            let v = app.add_document_version(who, id, &name(&file), &read(&file)?).map_err(|e| fail(e, false))?;
+            writeln!(out, "version {} of document {id}: {} ({} pages)", v.number, v.file_name, v.pages)?;
+            if let Some(why) = &v.no_text {
+                eprintln!("warning: {why}");
+            }
+        }
+        DocCommand::List { format } => {
+            let list = app.documents(who).map_err(|e| fail(e, format == "json"))?;
+            if format == "json" {
+                writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
+            } else {
+                for d in list {
+                    writeln!(out, "{}\t{}\t{}\t{}\t{}\t{}", d.id, d.org, d.doc_type, d.date.as_deref().unwrap_or("-"), d.sharing, d.title)?;
+                }
+            }
+        }
+        DocCommand::Show { id } => writeln!(out, "{}", serde_json::to_string_pretty(&app.document(who, id).map_err(|e| fail(e, false))?)?)?,
+        DocCommand::Text { id, version } => {
+            let text = app.document_text(who, id, version).map_err(|e| fail(e, false))?;
+            if let Some(why) = &text.no_text {
+                eprintln!("{why}");
+            }
+            for (i, page) in text.pages.iter().enumerate() {
+                if text.pages.len() > 1 {
+                    writeln!(out, "--- page {} ---", i + 1)?;
+                }
+                writeln!(out, "{page}")?;
+            }
+        }
+        DocCommand::Get { id, version, output } => {
+            let f = app.document_file(who, id, version).map_err(|e| fail(e, false))?;
+            let path = output.unwrap_or_else(|| PathBuf::from(&f.file_name));
+            std::fs::write(&path, &f.bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("wrote {} ({} KB)", path.display(), f.bytes.len() >> 10);
+        }
+        DocCommand::Share { id, share } => {
+            let sharing: Sharing = share.parse().map_err(|e: String| anyhow!(Exit(format!("error: {e}"))))?;
+            app.share_document(who, id, sharing).map_err(|e| fail(e, false))?;
+            eprintln!("document {id} is now {share}");
+        }
+        DocCommand::Request { id, reason } => writeln!(out, "{}", app.request_document_access(who, id, &reason).map_err(|e| fail(e, false))?)?,
+        DocCommand::Requests => {
+            for (d, r) in app.document_requests(who).map_err(|e| fail(e, false))? {
+                writeln!(out, "{}\t{}\t{}\t{}\t{}\t{}", r.id, d.id, r.org, r.user_email, r.status, r.reason)?;
+            }
+        }
+        DocCommand::Approve { request } => app.decide_document_access(who, request, true, "").map_err(|e| fail(e, false))?,
+        DocCommand::Refuse { request, note } => app.decide_document_access(who, request, false, &note).map_err(|e| fail(e, false))?,
+    }
+    Ok(())
+}
+
+fn search(app: &App, who: &Caller, a: SearchArgs, out: &mut dyn Write) -> Result<()> {
+    let json = a.format == "json";
+    let sort = match a.sort.as_str() {
+        "relevance" => nansen_app::SearchSort::Relevance,
+        "newest" | "date" => nansen_app::SearchSort::Newest,
+        other => bail!(Exit(format!("error: --sort {other:?}: choose relevance or newest"))),
+    };
+    let request = nansen_app::SearchRequest {
+        text: a.query,
+        doc_type: a.doc_type,
+        org: a.org,
+        country: a.country.map(|c| c.to_uppercase()),
+        year: a.year,
+        language: a.language,
+        kind: None,
+        sort,
+        offset: a.offset,
+        limit: a.limit,
+    };
+    let r = app.search(who, &request).map_err(|e| fail(e, json))?;
+    if json {
+        writeln!(out, "{}", serde_json::to_string(&r)?)?;
+        return Ok(());
+    }
+    let tty = std::io::stdout().is_terminal();
+    let (on, off) = if tty { ("\x1b[1m", "\x1b[0m") } else { ("«", "»") };
+    writeln!(out, "{} result{}", r.total, if r.total == 1 { "" } else { "s" })?;
+    for h in &r.hits {
+        let snippet = h.snippet.replace("<mark>", on).replace("</mark>", off).replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
+        writeln!(out, "{} {}\t{}\t({}, {}, {})", h.kind.as_str(), h.id, h.title, h.doc_type, h.org, h.date.as_deref().unwrap_or("-"))?;
+        writeln!(out, "    {}", snippet.replace('\n', " "))?;
     }
     Ok(())
 }

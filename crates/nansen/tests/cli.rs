@@ -354,3 +354,37 @@ fn detect_flags_the_2015_rise_and_watches_alerts_and_plans_work_from_the_command
         assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("not found"), "{}: {}", e.name, String::from_utf8_lossy(&o.stderr));
     }
 }
+
+#[test]
+fn a_pdf_added_from_the_command_line_is_found_by_a_partner_and_by_nobody_else() {
+    let report = Path::new(env!("CARGO_MANIFEST_DIR")).join("../nansen-extract/tests/fixtures/report.pdf");
+    for e in envs() {
+        e.setup();
+        let report = report.to_str().unwrap();
+        let o = e.run(&["--as", "ed@euaa.eu", "doc", "add", report, "--org", "euaa", "--share", "partners:iom"]);
+        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("only admins of euaa"), "{}: {}", e.name, String::from_utf8_lossy(&o.stderr));
+        let added = e.ok(&["doc", "add", report, "--org", "euaa", "--type", "report", "--country", "ITA", "--date", "2025-06", "--share", "partners:iom"]);
+        assert_eq!(added.trim(), "document 1: Reception conditions at Mediterranean arrival points (pdf, 3 pages, language en)", "{}", e.name);
+        let json: serde_json::Value = serde_json::from_str(&e.ok(&["--as", "v@iom.int", "search", "Lampedusa", "--format", "json"])).unwrap();
+        assert_eq!(json["total"], 1, "{}: {json}", e.name);
+        assert_eq!((json["hits"][0]["kind"].as_str(), json["hits"][0]["id"].as_str()), (Some("document"), Some("1")));
+        assert!(json["hits"][0]["snippet"].as_str().unwrap().contains("The <mark>Lampedusa</mark> hotspot"), "{json}");
+        assert_eq!(json["facets"]["country"][0]["value"], "ITA");
+        let none: serde_json::Value = serde_json::from_str(&e.ok(&["--as", "a@bmi.de", "search", "Lampedusa", "--format", "json"])).unwrap();
+        assert_eq!(none["total"], 0, "{}: {none}", e.name);
+        assert!(none["facets"].as_object().unwrap().values().all(|v| v.as_array().unwrap().is_empty()), "{none}");
+        let o = e.run(&["--as", "a@bmi.de", "doc", "text", "1"]);
+        assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "error: document 1 not found");
+        let text = e.ok(&["--as", "v@iom.int", "doc", "text", "1"]);
+        assert!(text.contains("--- page 3 ---\nRecommendations"), "{text}");
+        assert!(e.ok(&["--as", "v@iom.int", "search", "hotspot", "--country", "ita", "--type", "report"]).starts_with("1 result\n"));
+        assert!(e.ok(&["--as", "v@iom.int", "search", "hotspot", "--type", "minutes"]).starts_with("0 results\n"));
+        // The index is this node's copy: rebuilt from the database, it answers the same.
+        std::fs::remove_dir_all(e.dir.path().join("data/search")).unwrap();
+        let o = e.run(&["reindex"]);
+        assert!(o.status.success() && String::from_utf8_lossy(&o.stderr).contains("search index rebuilt: 1 documents and datasets"), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(e.ok(&["--as", "v@iom.int", "search", "lampedusa"]).starts_with("1 result\n"));
+        let o = e.run(&["doc", "add", e.file("bomb.pdf", b"not a pdf").to_str().unwrap(), "--org", "euaa"]);
+        assert!(String::from_utf8_lossy(&o.stderr).contains("bomb.pdf is named .pdf but is not a PDF"), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
