@@ -81,12 +81,7 @@ impl App {
 
     fn document_entry(&self, d: &DocumentRecord) -> Result<Entry> {
         let body = self.store.document_version(d.id, None)?.map(|v| v.text).unwrap_or_default();
-        let about = [d.summary.as_str(), document_type_label(&d.doc_type), &country_names(&d.countries), &d.themes.join(", ")]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(". ");
+        let about = sentences(&[&d.summary, document_type_label(&d.doc_type), &country_names(&d.countries), &d.themes.join(", ")]);
         Ok(Entry {
             kind: Some(Kind::Document),
             id: d.id.to_string(),
@@ -109,12 +104,7 @@ impl App {
         let lists = CodeLists::get();
         let indicators: Vec<String> = cov.indicators.iter().map(|i| lists.indicator(i).map(|x| x.label.clone()).unwrap_or_else(|| i.clone())).collect();
         let countries: Vec<String> = cov.places.iter().chain(&cov.origins).filter(|c| lists.country_name(c).is_some()).cloned().collect::<BTreeSet<_>>().into_iter().collect();
-        let about = [d.description.as_str(), &d.methodology, &d.source, &d.tags.join(", "), &indicators.join(", "), &country_names(&countries)]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(". ");
+        let about = sentences(&[&d.description, &d.methodology, &d.source, &d.tags.join(", "), &indicators.join(", "), &country_names(&countries)]);
         let updated = self.store.versions(d.id)?.iter().rev().find(|v| v.redacted_at.is_none()).map(|v| v.created_at[..10].to_string());
         Ok(Entry {
             kind: Some(Kind::Dataset),
@@ -152,6 +142,11 @@ impl App {
         let entries = documents.iter().map(|d| self.document_entry(d)).chain(datasets.iter().map(|d| self.dataset_entry(d)));
         index.rebuild(head, entries, progress)?
     }
+}
+
+/// Pieces of metadata as one text, each ending in one full stop.
+fn sentences(parts: &[&str]) -> String {
+    parts.iter().map(|p| p.trim().trim_end_matches('.')).filter(|p| !p.is_empty()).map(|p| format!("{p}.")).collect::<Vec<_>>().join(" ")
 }
 
 /// A date of a year or a month as its first day, so everything sorts by one key.

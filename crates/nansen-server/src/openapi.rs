@@ -195,10 +195,86 @@ pub fn document() -> Value {
                 "responses": merge(json!({ "200": { "description": "Revoked" } }), errors(&["401", "404"])) } }
         }
     });
-    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), early_warning_paths()) {
-        paths.extend(more);
+    for more in [early_warning_paths(), document_paths()] {
+        if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more) {
+            paths.extend(more);
+        }
     }
     doc
+}
+
+/// Documents, their versions and access requests, and the one search over documents and datasets.
+fn document_paths() -> Value {
+    let document = json!({ "id": 12, "org": "euaa", "title": "Reception conditions at Mediterranean arrival points", "type": "report",
+        "countries": ["ITA"], "themes": ["reception"], "date": "2025-06", "language": "en", "summary": "", "sharing": "partners", "access": "text",
+        "created_by": "editor@euaa.demo", "created_at": "2026-11-27T10:00:00Z",
+        "versions": [{ "number": 1, "file_name": "reception.pdf", "format": "pdf", "size": 29891, "file_sha256": "51c0…", "pages": 3, "no_text": null,
+            "created_by": "editor@euaa.demo", "created_at": "2026-11-27T10:00:00Z" }] });
+    let version = json!({ "name": "version", "in": "query", "description": "A version number; the latest without it", "schema": { "type": "integer" } });
+    let file_body = json!({ "required": true, "content": { "application/octet-stream": { "schema": { "type": "string", "format": "binary" } } } });
+    json!({
+        "/api/v1/documents": {
+            "get": { "summary": "The documents the caller may know of, newest first", "operationId": "listDocuments",
+                "responses": { "200": { "description": "Documents", "content": { "application/json": { "example": [document.clone()] } } } } },
+            "post": { "summary": "Add a document: the file is the body (PDF, DOCX, ODT, HTML, Markdown or text, up to 100 MB); its text is read at once. A hostile or malformed file is refused with the reason; a file without text is kept and marked",
+                "operationId": "addDocument",
+                "parameters": [
+                    { "name": "org", "in": "query", "required": true, "schema": { "type": "string" }, "example": "euaa" },
+                    { "name": "file_name", "in": "query", "required": true, "schema": { "type": "string" }, "example": "reception.pdf" },
+                    { "name": "title", "in": "query", "description": "Without it, the file's own title or its name", "schema": { "type": "string" } },
+                    { "name": "type", "in": "query", "schema": { "type": "string", "enum": ["report", "methodology", "coi", "minutes", "training", "agreement", "guidance", "other"] } },
+                    { "name": "countries", "in": "query", "description": "ISO 3166 alpha-3, comma-separated", "schema": { "type": "string" }, "example": "ITA,GRC" },
+                    { "name": "themes", "in": "query", "description": "Comma-separated", "schema": { "type": "string" } },
+                    { "name": "date", "in": "query", "description": "YYYY, YYYY-MM or YYYY-MM-DD", "schema": { "type": "string" } },
+                    { "name": "language", "in": "query", "description": "ISO 639-1; read from the text without it", "schema": { "type": "string" } },
+                    { "name": "summary", "in": "query", "schema": { "type": "string" } },
+                    { "name": "share", "in": "query", "description": "private, listed, public or partners:SLUG[,SLUG] (admins)", "schema": { "type": "string" } }],
+                "requestBody": file_body.clone(),
+                "responses": merge(json!({ "201": { "description": "The document", "content": { "application/json": { "example": document.clone() } } } }), errors(&["400", "401", "403", "404"])) } },
+        "/api/v1/documents/{id}": { "get": { "summary": "A document's metadata and versions", "operationId": "document", "parameters": [id_param()],
+            "responses": merge(json!({ "200": { "description": "The document", "content": { "application/json": { "example": document } } } }), errors(&["404"])) } },
+        "/api/v1/documents/{id}/versions": { "post": { "summary": "A new version of the document's file; versions never change", "operationId": "addDocumentVersion",
+            "parameters": [id_param(), { "name": "file_name", "in": "query", "required": true, "schema": { "type": "string" }, "example": "reception-v2.pdf" }],
+            "requestBody": file_body,
+            "responses": merge(json!({ "201": { "description": "The version" } }), errors(&["400", "403", "404"])) } },
+        "/api/v1/documents/{id}/file": { "get": { "summary": "Download a version's file", "operationId": "documentFile", "parameters": [id_param(), version.clone()],
+            "responses": merge(json!({ "200": { "description": "The file, as uploaded" } }), errors(&["403", "404"])) } },
+        "/api/v1/documents/{id}/text": { "get": { "summary": "The text read out of a version, page by page", "operationId": "documentText", "parameters": [id_param(), version],
+            "responses": merge(json!({ "200": { "description": "Pages", "content": { "application/json": { "example": { "version": 1, "pages": ["Reception conditions…", "…", "The Lampedusa hotspot needs…"], "no_text": null } } } } }), errors(&["403", "404"])) } },
+        "/api/v1/documents/{id}/sharing": { "post": { "summary": "Change who sees the document (admins of its organisation)", "operationId": "shareDocument", "parameters": [id_param()],
+            "requestBody": { "required": true, "content": { "application/json": { "example": { "sharing": "partners:iom" } } } },
+            "responses": merge(json!({ "200": { "description": "The document" } }), errors(&["400", "403", "404"])) } },
+        "/api/v1/documents/{id}/access-requests": { "post": { "summary": "Ask for the text of a listed document", "operationId": "requestDocumentAccess", "parameters": [id_param()],
+            "requestBody": { "required": true, "content": { "application/json": { "example": { "reason": "We monitor reception in Sicily" } } } },
+            "responses": merge(json!({ "201": { "description": "Pending", "content": { "application/json": { "example": { "id": 3, "status": "pending" } } } } }), errors(&["400", "401", "404", "409"])) } },
+        "/api/v1/document-requests": { "get": { "summary": "Document access requests the caller made or may decide", "operationId": "documentRequests",
+            "responses": merge(json!({ "200": { "description": "Requests", "content": { "application/json": { "example": [{ "id": 3, "document": 12, "title": "Reception conditions", "org": "iom", "user": "officer@iom.int", "reason": "We monitor reception in Sicily", "status": "pending", "created_at": "2026-11-27T10:00:00Z", "decided_by": null }] } } } }), errors(&["401"])) } },
+        "/api/v1/document-requests/{id}/decision": { "post": { "summary": "Approve or refuse a document access request (admins of the owner)", "operationId": "decideDocumentRequest", "parameters": [id_param()],
+            "requestBody": { "required": true, "content": { "application/json": { "example": { "approve": true, "note": "" } } } },
+            "responses": merge(json!({ "200": { "description": "Decided" } }), errors(&["404", "409"])) } },
+        "/api/v1/search": { "get": {
+            "summary": "One search over documents and datasets, as the caller may see them: ranked hits with highlighted snippets, and facet counts. Words may have typos; \"quoted phrases\" match in order; -word excludes. Answers only once this node's index holds every change committed before the search began",
+            "operationId": "search",
+            "parameters": [
+                { "name": "q", "in": "query", "description": "Empty for everything the caller may see", "schema": { "type": "string" }, "example": "Lampedusa reception" },
+                { "name": "type", "in": "query", "description": "report, methodology, coi, minutes, training, agreement, guidance, other or dataset", "schema": { "type": "string" } },
+                { "name": "org", "in": "query", "schema": { "type": "string" } },
+                { "name": "country", "in": "query", "schema": { "type": "string" }, "example": "ITA" },
+                { "name": "year", "in": "query", "schema": { "type": "string" } },
+                { "name": "language", "in": "query", "schema": { "type": "string" } },
+                { "name": "kind", "in": "query", "schema": { "type": "string", "enum": ["document", "dataset"] } },
+                { "name": "sort", "in": "query", "schema": { "type": "string", "enum": ["relevance", "newest"] } },
+                { "name": "offset", "in": "query", "schema": { "type": "integer" } },
+                { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 200 } }],
+            "responses": merge(json!({ "200": { "description": "Results", "content": { "application/json": { "example": {
+                "total": 1,
+                "hits": [{ "kind": "document", "id": "12", "title": "Reception conditions at Mediterranean arrival points", "snippet": "The <mark>Lampedusa</mark> hotspot needs a second medical team",
+                    "type": "report", "org": "euaa", "countries": ["ITA"], "language": "en", "date": "2025-06-01", "score": 2.1 }],
+                "facets": { "type": [{ "value": "report", "count": 1 }], "org": [{ "value": "euaa", "count": 1 }], "country": [{ "value": "ITA", "count": 1 }],
+                    "year": [{ "value": "2025", "count": 1 }], "language": [{ "value": "en", "count": 1 }] } } } } } }), errors(&["400"])) } },
+        "/api/v1/search/reindex": { "post": { "summary": "Rebuild this node's search index from the database (platform operators)", "operationId": "reindex",
+            "responses": merge(json!({ "200": { "description": "Rebuilt", "content": { "application/json": { "example": { "entries": 1234 } } } } }), errors(&["404"])) } }
+    })
 }
 
 fn id_param() -> Value {

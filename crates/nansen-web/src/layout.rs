@@ -8,6 +8,7 @@ use nansen_codes::CodeLists;
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Section {
     Catalogue,
+    Search,
     Explore,
     Upload,
     Warning,
@@ -51,6 +52,7 @@ pub fn frame(viewer: Option<&Viewer>, title: &str, section: Section, body: Marku
                     nav aria-label="Main" {
                         ul {
                             (item(Section::Catalogue, "/", "Catalogue"))
+                            (item(Section::Search, "/search", "Search"))
                             (item(Section::Explore, "/explore", "Explore"))
                             @if viewer.signed_in() { (item(Section::Upload, "/upload", "Upload")) }
                             @if viewer.signed_in() { (item(Section::Warning, "/alerts", "Early warning")) }

@@ -21,6 +21,7 @@ use std::sync::Arc;
 
 pub use error::not_found_page;
 pub use pages::dataset::attachment;
+pub use pages::documents::document_attachment;
 
 /// What every page handler shares.
 pub struct Web {
@@ -65,9 +66,20 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/plans", get(pages::warning::plans).post(pages::warning::create_plan))
         .route("/plans/:id", get(pages::warning::plan))
         .route("/plans/:id/actions/:n", post(pages::warning::tick))
+        .route("/search", get(pages::documents::search))
+        .route("/documents/new", get(pages::documents::new_form).post(pages::documents::add).layer(document_body_limit()))
+        .route("/documents/:id", get(pages::documents::page))
+        .route("/documents/:id/file", get(pages::documents::download))
+        .route("/documents/:id/sharing", post(pages::documents::share))
+        .route("/documents/:id/access-request", post(pages::documents::request_access))
+        .route("/documents/:id/versions", post(pages::documents::add_version).layer(document_body_limit()))
         // The chart bundle and the map are large: gzip halves them to a third for browsers that take it.
         .route("/assets/:name", get(assets::serve).layer(tower_http::compression::CompressionLayer::new()))
         .with_state(web)
+}
+
+fn document_body_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(nansen_app::MAX_DOCUMENT_BYTES + (1 << 20))
 }
 
 /// Headers every response carries: nothing runs or loads from anywhere but this server,

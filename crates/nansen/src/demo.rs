@@ -205,10 +205,37 @@ pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, S
         eprintln!("  {}/{}: {} observations, {}", d.org, d.slug, r.observations, d.sharing);
     }
     std::fs::remove_dir_all(&files)?;
+    documents(&app)?;
     early_warning(&app)?;
     let sign_ins: String = USERS.iter().map(|(e, o, r)| format!("  {e:<20} password {password}   ({r} of {o})\n")).collect();
     std::fs::write(data_dir.join("demo-sign-ins.txt"), &sign_ins)?;
     Ok((Arc::new(app), sign_ins))
+}
+
+/// Documents written for the demo (see demo/README.md): what they are, who shares them how.
+const DOCUMENTS: &[(&str, &[u8], &str, &str, &str, &str, &str)] = &[
+    ("reception-conditions.pdf", include_bytes!("../../../demo/documents/reception-conditions.pdf"), "euaa", "report", "ITA", "2025-06", "partners:iom"),
+    ("joint-consultation-minutes.md", include_bytes!("../../../demo/documents/joint-consultation-minutes.md"), "euaa", "minutes", "", "2025-11-20", "public"),
+    ("coi-note-afghanistan.html", include_bytes!("../../../demo/documents/coi-note-afghanistan.html"), "euaa", "coi", "AFG", "2025-09", "listed"),
+    ("retour-volontaire-aide.md", include_bytes!("../../../demo/documents/retour-volontaire-aide.md"), "iom", "guidance", "", "2024-03", "public"),
+    ("asylum-applications-ar.pdf", include_bytes!("../../../demo/documents/asylum-applications-ar.pdf"), "iom", "report", "SYR,AFG", "2024", "public"),
+];
+
+fn documents(app: &App) -> Result<()> {
+    for (file, bytes, org, doc_type, countries, date, share) in DOCUMENTS {
+        let admin = app.act_as(USERS.iter().find(|u| u.1 == *org && u.2 == Role::Admin).map(|u| u.0).unwrap_or("admin@euaa.demo"))?;
+        let new = nansen_app::NewDocument {
+            org: org.to_string(),
+            doc_type: Some(doc_type.to_string()),
+            countries: vec![countries.to_string()],
+            date: Some(date.to_string()),
+            share: Some(share.parse::<Sharing>().map_err(anyhow::Error::msg)?),
+            ..Default::default()
+        };
+        let d = app.add_document(&admin, &new, file, bytes).with_context(|| format!("adding the demo document {file}"))?;
+        eprintln!("  document {}: {} ({}, {share})", d.id, d.title, d.language);
+    }
+    Ok(())
 }
 
 /// A watch on monthly applications in five destinations, judged over its last six months

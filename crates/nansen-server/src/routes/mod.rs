@@ -3,6 +3,7 @@
 mod access;
 mod audit;
 mod datasets;
+mod documents;
 mod health;
 mod tokens;
 mod warning;
@@ -90,10 +91,26 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/plans", get(warning::plans).post(warning::create_plan))
         .route("/api/v1/plans/:id", get(warning::plan))
         .route("/api/v1/plans/:id/actions/:n", post(warning::tick))
+        .route("/api/v1/documents", get(documents::list).post(documents::add).layer(document_body_limit()))
+        .route("/api/v1/documents/:id", get(documents::show))
+        .route("/api/v1/documents/:id/versions", post(documents::add_version).layer(document_body_limit()))
+        .route("/api/v1/documents/:id/file", get(documents::file))
+        .route("/api/v1/documents/:id/text", get(documents::text))
+        .route("/api/v1/documents/:id/sharing", post(documents::share))
+        .route("/api/v1/documents/:id/access-requests", post(documents::request))
+        .route("/api/v1/document-requests", get(documents::requests))
+        .route("/api/v1/document-requests/:id/decision", post(documents::decide))
+        .route("/api/v1/search", get(documents::search))
+        .route("/api/v1/search/reindex", post(documents::reindex))
         .with_state(app.clone())
         .merge(nansen_web::router(app))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(nansen_web::security_headers))
+}
+
+/// A document's file is the request body: up to the largest document taken, and a little.
+fn document_body_limit() -> axum::extract::DefaultBodyLimit {
+    axum::extract::DefaultBodyLimit::max(nansen_app::MAX_DOCUMENT_BYTES + (1 << 20))
 }
 
 /// An unknown address: JSON under the API, a page elsewhere.

@@ -197,42 +197,61 @@ fn request_form(viewer: &Viewer, d: &DatasetView) -> Markup {
     }
 }
 
-fn sharing_form(viewer: &Viewer, d: &DatasetView, orgs: &[OrgRecord], threshold: i64) -> Markup {
-    let current: Sharing = d.sharing.parse().unwrap_or(Sharing::Private);
+/// The sharing levels and partner organisations, as form fields; datasets and documents share them.
+pub fn sharing_fields(what: &str, sharing: &str, owner: &str, orgs: &[OrgRecord]) -> Markup {
+    let current: Sharing = sharing.parse().unwrap_or(Sharing::Private);
     let partners: Vec<String> = match &current {
         Sharing::Partners(p) => p.clone(),
         _ => Vec::new(),
     };
-    let level = |s: &Sharing| match s {
+    let now = match &current {
         Sharing::Private => "private",
         Sharing::Listed => "listed",
         Sharing::Partners(_) => "partners",
         Sharing::Public => "public",
     };
-    let now = level(&current);
+    html! {
+        fieldset {
+            legend { "Who sees this " (what) }
+            @for (v, text) in [("private", "Private: only your organisation"), ("listed", "Listed: others see that it exists and may ask for access"), ("partners", "Partners: the organisations chosen below"), ("public", "Public: everyone, signed in or not")] {
+                div.choice {
+                    input type="radio" name="level" value=(v) id=(format!("level-{v}")) checked[now == v];
+                    label for=(format!("level-{v}")) { (text) }
+                }
+            }
+        }
+        fieldset {
+            legend { "Partner organisations" }
+            @for o in orgs.iter().filter(|o| o.slug != owner) {
+                div.choice {
+                    input type="checkbox" name="partner" value=(o.slug) id=(format!("partner-{}", o.slug)) checked[partners.contains(&o.slug)];
+                    label for=(format!("partner-{}", o.slug)) { (o.name) " (" (o.slug) ")" }
+                }
+            }
+        }
+    }
+}
+
+/// The sharing a form chose, or why it cannot be.
+pub fn chosen_sharing(fields: &[(String, String)]) -> Result<Sharing, WebError> {
+    let partners: Vec<String> = fields.iter().filter(|(k, _)| k == "partner").map(|(_, v)| v.clone()).collect();
+    Ok(match field(fields, "level").unwrap_or("") {
+        "private" => Sharing::Private,
+        "listed" => Sharing::Listed,
+        "public" => Sharing::Public,
+        "partners" if partners.is_empty() => return Err(WebError::Form("choose at least one partner organisation for partner sharing".into())),
+        "partners" => Sharing::Partners(partners),
+        other => return Err(WebError::Form(format!("unknown sharing level {other:?}"))),
+    })
+}
+
+fn sharing_form(viewer: &Viewer, d: &DatasetView, orgs: &[OrgRecord], threshold: i64) -> Markup {
     html! {
         section aria-labelledby="sharing" {
             h2 #sharing { "Sharing" }
             form.stack method="post" action=(format!("/datasets/{}/sharing", d.name)) {
                 (csrf(viewer))
-                fieldset {
-                    legend { "Who sees this dataset" }
-                    @for (v, text) in [("private", "Private: only your organisation"), ("listed", "Listed: others see that it exists and may ask for access"), ("partners", "Partners: the organisations chosen below"), ("public", "Public: everyone, signed in or not")] {
-                        div.choice {
-                            input type="radio" name="level" value=(v) id=(format!("level-{v}")) checked[now == v];
-                            label for=(format!("level-{v}")) { (text) }
-                        }
-                    }
-                }
-                fieldset {
-                    legend { "Partner organisations" }
-                    @for o in orgs.iter().filter(|o| o.slug != d.org) {
-                        div.choice {
-                            input type="checkbox" name="partner" value=(o.slug) id=(format!("partner-{}", o.slug)) checked[partners.contains(&o.slug)];
-                            label for=(format!("partner-{}", o.slug)) { (o.name) " (" (o.slug) ")" }
-                        }
-                    }
-                }
+                (sharing_fields("dataset", &d.sharing, &d.org, orgs))
                 div.choice {
                     input #sensitive type="checkbox" name="sensitive" value="on" checked[d.sensitive];
                     label for="sensitive" { "Sensitive: suppress small counts for readers outside " (d.org) }
@@ -246,22 +265,14 @@ fn sharing_form(viewer: &Viewer, d: &DatasetView, orgs: &[OrgRecord], threshold:
 }
 
 /// Form fields arrive as a list so that every checked partner is kept.
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
 pub async fn share(web: WebState, viewer: Viewer, Path((org, slug)): Path<(String, String)>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
     viewer.require(&format!("/datasets/{org}/{slug}"))?;
     viewer.check(field(&fields, "csrf").unwrap_or(""))?;
-    let partners: Vec<String> = fields.iter().filter(|(k, _)| k == "partner").map(|(_, v)| v.clone()).collect();
-    let sharing = match field(&fields, "level").unwrap_or("") {
-        "private" => Sharing::Private,
-        "listed" => Sharing::Listed,
-        "public" => Sharing::Public,
-        "partners" if partners.is_empty() => return Err(WebError::Form("choose at least one partner organisation for partner sharing".into())),
-        "partners" => Sharing::Partners(partners),
-        other => return Err(WebError::Form(format!("unknown sharing level {other:?}"))),
-    };
+    let sharing = chosen_sharing(&fields)?;
     let sensitive = field(&fields, "sensitive") == Some("on");
     let threshold = match field(&fields, "threshold").map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => Some(t.parse::<i64>().map_err(|_| WebError::Form(format!("the threshold must be a whole number, not {t:?}")))?),

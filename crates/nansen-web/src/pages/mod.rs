@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod catalogue;
 pub mod dataset;
+pub mod documents;
 pub mod explore;
 pub mod upload;
 pub mod warning;

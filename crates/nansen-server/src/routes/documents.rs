@@ -1,0 +1,202 @@
+use super::{blocking, AppState, Who};
+use crate::error::{bad_request, ApiError};
+use axum::body::Bytes;
+use axum::extract::{Path, Query};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use nansen_app::{AppError, DocumentText, DocumentVersionRecord, DocumentView, NewDocument, SearchRequest, SearchResults, SearchSort};
+use nansen_model::Sharing;
+use serde::Deserialize;
+
+fn list_of(s: Option<String>) -> Vec<String> {
+    s.map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()).unwrap_or_default()
+}
+
+pub async fn list(state: AppState, Who(who): Who) -> Result<Json<Vec<DocumentView>>, ApiError> {
+    let app = state.0.clone();
+    Ok(Json(blocking(move || app.documents(&who)).await?))
+}
+
+#[derive(Deserialize)]
+pub struct AddParams {
+    org: String,
+    file_name: String,
+    title: Option<String>,
+    #[serde(rename = "type")]
+    doc_type: Option<String>,
+    /// Comma-separated ISO 3166 alpha-3 codes.
+    countries: Option<String>,
+    themes: Option<String>,
+    date: Option<String>,
+    language: Option<String>,
+    summary: Option<String>,
+    share: Option<String>,
+}
+
+/// The file is the request body; what is said about it, the query string.
+pub async fn add(state: AppState, Who(who): Who, Query(p): Query<AddParams>, body: Bytes) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
+    let new = NewDocument {
+        org: p.org,
+        title: p.title,
+        doc_type: p.doc_type,
+        countries: list_of(p.countries),
+        themes: list_of(p.themes),
+        date: p.date,
+        language: p.language,
+        summary: p.summary.unwrap_or_default(),
+        share: p.share.as_deref().map(str::parse::<Sharing>).transpose().map_err(bad_request)?,
+    };
+    let app = state.0.clone();
+    let doc = blocking(move || app.add_document(&who, &new, &p.file_name, &body)).await?;
+    Ok((StatusCode::CREATED, Json(doc)))
+}
+
+pub async fn show(state: AppState, Who(who): Who, Path(id): Path<i64>) -> Result<Json<DocumentView>, ApiError> {
+    let app = state.0.clone();
+    Ok(Json(blocking(move || app.document(&who, id)).await?))
+}
+
+#[derive(Deserialize)]
+pub struct VersionParams {
+    file_name: String,
+}
+
+pub async fn add_version(state: AppState, Who(who): Who, Path(id): Path<i64>, Query(p): Query<VersionParams>, body: Bytes) -> Result<(StatusCode, Json<DocumentVersionRecord>), ApiError> {
+    let app = state.0.clone();
+    Ok((StatusCode::CREATED, Json(blocking(move || app.add_document_version(&who, id, &p.file_name, &body)).await?)))
+}
+
+#[derive(Deserialize)]
+pub struct VersionChoice {
+    version: Option<i64>,
+}
+
+pub async fn file(state: AppState, Who(who): Who, Path(id): Path<i64>, Query(p): Query<VersionChoice>) -> Result<Response, ApiError> {
+    let app = state.0.clone();
+    Ok(nansen_web::document_attachment(blocking(move || app.document_file(&who, id, p.version)).await?))
+}
+
+pub async fn text(state: AppState, Who(who): Who, Path(id): Path<i64>, Query(p): Query<VersionChoice>) -> Result<Json<DocumentText>, ApiError> {
+    let app = state.0.clone();
+    Ok(Json(blocking(move || app.document_text(&who, id, p.version)).await?))
+}
+
+#[derive(Deserialize)]
+pub struct ShareBody {
+    sharing: String,
+}
+
+pub async fn share(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(b): Json<ShareBody>) -> Result<Json<DocumentView>, ApiError> {
+    let sharing: Sharing = b.sharing.parse().map_err(bad_request)?;
+    let app = state.0.clone();
+    Ok(Json(
+        blocking(move || {
+            app.share_document(&who, id, sharing)?;
+            app.document(&who, id)
+        })
+        .await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct RequestBody {
+    reason: String,
+}
+
+pub async fn request(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(b): Json<RequestBody>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let app = state.0.clone();
+    let rid = blocking(move || app.request_document_access(&who, id, &b.reason)).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": rid, "status": "pending" }))))
+}
+
+pub async fn requests(state: AppState, Who(who): Who) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    if who.user_id().is_none() && !matches!(who.principal, nansen_model::Principal::Operator) {
+        return Err(ApiError(AppError::Unauthorized));
+    }
+    let app = state.0.clone();
+    let rows = blocking(move || app.document_requests(&who)).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|(d, r)| {
+                serde_json::json!({
+                    "id": r.id, "document": d.id, "title": d.title, "org": r.org, "user": r.user_email, "reason": r.reason,
+                    "status": r.status, "created_at": r.created_at, "decided_by": r.decided_by,
+                })
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct Decision {
+    approve: bool,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn decide(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(d): Json<Decision>) -> Result<Json<serde_json::Value>, ApiError> {
+    let app = state.0.clone();
+    blocking(move || app.decide_document_access(&who, id, d.approve, &d.note)).await?;
+    Ok(Json(serde_json::json!({ "id": id, "status": if d.approve { "approved" } else { "refused" } })))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchParams {
+    q: Option<String>,
+    #[serde(rename = "type")]
+    doc_type: Option<String>,
+    org: Option<String>,
+    country: Option<String>,
+    year: Option<String>,
+    language: Option<String>,
+    kind: Option<String>,
+    sort: Option<String>,
+    offset: Option<usize>,
+    limit: Option<usize>,
+}
+
+impl SearchParams {
+    pub fn request(self) -> Result<SearchRequest, ApiError> {
+        Ok(SearchRequest {
+            text: self.q.unwrap_or_default(),
+            doc_type: self.doc_type.filter(|s| !s.is_empty()),
+            org: self.org.filter(|s| !s.is_empty()),
+            country: self.country.filter(|s| !s.is_empty()).map(|c| c.to_uppercase()),
+            year: self.year.filter(|s| !s.is_empty()),
+            language: self.language.filter(|s| !s.is_empty()),
+            kind: match self.kind.as_deref() {
+                None | Some("") => None,
+                Some("document") => Some(nansen_app::HitKind::Document),
+                Some("dataset") => Some(nansen_app::HitKind::Dataset),
+                Some(other) => return Err(bad_request(format!("kind {other:?}: choose document or dataset"))),
+            },
+            sort: match self.sort.as_deref() {
+                None | Some("") | Some("relevance") => SearchSort::Relevance,
+                Some("newest") => SearchSort::Newest,
+                Some(other) => return Err(bad_request(format!("sort {other:?}: choose relevance or newest"))),
+            },
+            offset: self.offset.unwrap_or(0),
+            limit: self.limit.unwrap_or(20),
+        })
+    }
+}
+
+pub async fn search(state: AppState, Who(who): Who, Query(p): Query<SearchParams>) -> Result<Json<SearchResults>, ApiError> {
+    let request = p.request()?;
+    let app = state.0.clone();
+    Ok(Json(blocking(move || app.search(&who, &request)).await?))
+}
+
+/// Rebuilds this node's index; platform operators only.
+pub async fn reindex(state: AppState, Who(who): Who) -> Result<Json<serde_json::Value>, ApiError> {
+    let app = state.0.clone();
+    let n = blocking(move || {
+        if !app.is_operator(&who)? {
+            return Err(AppError::NotFound("this address".into()));
+        }
+        app.reindex(&mut |_| {})
+    })
+    .await?;
+    Ok(Json(serde_json::json!({ "entries": n })))
+}
