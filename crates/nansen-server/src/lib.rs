@@ -44,9 +44,24 @@ pub fn spawn_early_warning(app: Arc<App>, every: std::time::Duration) {
     });
 }
 
+/// How often this node's search index follows the outbox between searches.
+pub const SEARCH_FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Keeps this node's search index close behind the outbox, so a search rarely has to wait
+/// for it; a search still catches up itself before it answers.
+pub fn spawn_search_follower(app: Arc<App>, every: std::time::Duration) {
+    std::thread::spawn(move || loop {
+        if let Err(e) = app.catch_up_search() {
+            eprintln!("search index: {e}");
+        }
+        std::thread::sleep(every);
+    });
+}
+
 /// Serves until the process is stopped; `ready` is told the bound address.
 pub async fn serve(app: Arc<App>, bind: &str, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
     spawn_early_warning(app.clone(), EARLY_WARNING_EVERY);
+    spawn_search_follower(app.clone(), SEARCH_FOLLOW_EVERY);
     let listener = tokio::net::TcpListener::bind(bind).await?;
     ready(listener.local_addr()?);
     axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async {

@@ -11,6 +11,7 @@ struct Server {
     base: String,
     euaa_editor: String,
     euaa_admin: String,
+    iom: String,
     bmi: String,
 }
 
@@ -23,11 +24,12 @@ fn servers() -> Vec<Server> {
             for org in ["euaa", "iom", "bmi"] {
                 app.add_org(&op, org, org).unwrap();
             }
-            for (email, org, role) in [("ed@euaa.eu", "euaa", Role::Editor), ("admin@euaa.eu", "euaa", Role::Admin), ("a@bmi.de", "bmi", Role::Admin)] {
+            for (email, org, role) in [("ed@euaa.eu", "euaa", Role::Editor), ("admin@euaa.eu", "euaa", Role::Admin), ("v@iom.int", "iom", Role::Viewer), ("a@bmi.de", "bmi", Role::Admin)] {
                 app.add_user(&op, email, org, role, "a long enough password").unwrap();
             }
             let euaa_editor = app.create_token(&op, "ed@euaa.eu", "t").unwrap();
             let euaa_admin = app.create_token(&op, "admin@euaa.eu", "t").unwrap();
+            let iom = app.create_token(&op, "v@iom.int", "t").unwrap();
             let bmi = app.create_token(&op, "a@bmi.de", "t").unwrap();
             let app = Arc::new(app);
             let (tx, rx) = std::sync::mpsc::channel();
@@ -36,7 +38,7 @@ fn servers() -> Vec<Server> {
                 rt.block_on(nansen_server::serve(app, "127.0.0.1:0", |addr| tx.send(addr).unwrap())).unwrap();
             });
             let addr = rx.recv().unwrap();
-            Server { t, base: format!("http://{addr}"), euaa_editor, euaa_admin, bmi }
+            Server { t, base: format!("http://{addr}"), euaa_editor, euaa_admin, iom, bmi }
         })
         .collect()
 }
@@ -145,6 +147,9 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
     for s in servers() {
         let (code, _) = call("POST", &format!("{}/api/v1/datasets/euaa/classified/versions", s.base), Some(&s.euaa_editor), Some(GOOD));
         assert_eq!(code, 201);
+        // A private document too, document 1, whose title and text say "classified".
+        let (code, body) = call("POST", &format!("{}/api/v1/documents?org=euaa&file_name=memo.txt&title=classified", s.base), Some(&s.euaa_editor), Some(b"A classified memo."));
+        assert_eq!(code, 201, "{body}");
         let (code, doc) = call("GET", &format!("{}/api/v1/openapi.json", s.base), None, None);
         assert_eq!(code, 200);
         let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
@@ -184,7 +189,7 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
                 }
             }
         }
-        assert!(checked >= 34, "{checked}");
+        assert!(checked >= 56, "{checked}");
         // The owner still sees it, and the sweep changed nothing.
         let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/classified", s.base), Some(&s.euaa_admin), None);
         assert_eq!(code, 200, "{body}");
@@ -291,5 +296,42 @@ fn forecasts_backtests_watches_and_alerts_over_http() {
         assert_eq!(call("GET", &format!("{}/api/v1/alerts/{id}", s.base), Some(&s.bmi), None).0, 404);
         assert_eq!(call("GET", &format!("{}/api/v1/alerts", s.base), Some(&s.bmi), None).1, "[]");
         assert_eq!(call("GET", &format!("{}/api/v1/alerts", s.base), None, None).0, 401);
+    }
+}
+
+#[test]
+fn a_pdf_posted_over_http_is_found_by_a_partner_with_the_word_highlighted_and_by_no_one_else() {
+    let report = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nansen-extract/tests/fixtures/report.pdf")).unwrap();
+    for s in servers() {
+        let add = format!("{}/api/v1/documents?org=euaa&file_name=reception.pdf&type=report&countries=ITA&date=2025-06", s.base);
+        let (code, body) = call("POST", &format!("{add}&share=partners:iom"), Some(&s.euaa_editor), Some(&report));
+        assert_eq!(code, 403, "{}: editors do not choose sharing: {body}", s.t.name);
+        let (code, body) = call("POST", &format!("{add}&share=partners:iom"), Some(&s.euaa_admin), Some(&report));
+        assert_eq!(code, 201, "{body}");
+        let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!((doc["versions"][0]["pages"].as_i64(), doc["language"].as_str()), (Some(3), Some("en")), "{body}");
+        let id = doc["id"].as_i64().unwrap();
+        let (code, body) = call("GET", &format!("{}/api/v1/search?q=lampedusa", s.base), Some(&s.iom), None);
+        assert_eq!(code, 200, "{body}");
+        let r: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(r["total"], 1, "{}: {body}", s.t.name);
+        assert_eq!(r["hits"][0]["id"], id.to_string());
+        assert!(r["hits"][0]["snippet"].as_str().unwrap().contains("<mark>Lampedusa</mark>"), "{body}");
+        for who in [Some(s.bmi.as_str()), None] {
+            let (code, body) = call("GET", &format!("{}/api/v1/search?q=lampedusa", s.base), who, None);
+            assert_eq!(code, 200);
+            let r: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(r["total"], 0, "{body}");
+            assert!(!body.contains("Lampedusa") && !body.contains("Reception"), "{body}");
+            assert_eq!(call("GET", &format!("{}/api/v1/documents/{id}/file", s.base), who, None).0, 404);
+        }
+        let (code, body) = call("GET", &format!("{}/api/v1/documents/{id}/file", s.base), Some(&s.iom), None);
+        assert_eq!((code, body.len() > 1000), (200, true));
+        let (code, body) = call("GET", &format!("{}/api/v1/documents/{id}/text", s.base), Some(&s.iom), None);
+        assert_eq!(code, 200);
+        assert!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["pages"][2].as_str().unwrap().contains("Lampedusa"));
+        let (code, body) = call("POST", &format!("{}/api/v1/documents?org=euaa&file_name=report.pdf", s.base), Some(&s.euaa_editor), Some(b"%PDF-1.4 broken"));
+        assert_eq!(code, 400, "{body}");
+        assert!(body.contains("the PDF cannot be read"), "{body}");
     }
 }
