@@ -814,3 +814,56 @@ fn layout_number(v: f64) -> String {
     }
     out
 }
+
+#[test]
+fn a_pdf_uploaded_on_the_web_is_found_by_a_partner_by_a_word_of_its_third_page_and_by_no_third_organisation() {
+    if !ready() {
+        return;
+    }
+    let report = repo().join("crates/nansen-extract/tests/fixtures/report.pdf").canonicalize().unwrap();
+    for site in sites() {
+        rt().block_on(async {
+            let b = browser(&site).await;
+            b.sign_in("admin@euaa.test").await;
+            b.go("/documents/new").await;
+            b.accessible("the page to add a document").await;
+            b.find("#org").await.select_by_value("euaa").await.unwrap();
+            b.find("#type").await.select_by_value("report").await.unwrap();
+            b.fill("#countries", "Italy").await;
+            b.fill("#date", "2025-06").await;
+            b.click("#level-partners").await;
+            b.click("#partner-iom").await;
+            b.find("#file").await.send_keys(report.to_str().unwrap()).await.unwrap();
+            b.submit("form[action='/documents/new'] button[type=submit]").await;
+            assert_eq!(b.text("h1").await, "Reception conditions at Mediterranean arrival points", "{}: the title is read from the PDF", b.db);
+            assert!(b.text("#text").await.contains("Text of version 1"), "{}", b.db);
+            assert!(b.body().await.contains("The Lampedusa hotspot needs a second medical team"), "{}: the text of page 3 reads on the page", b.db);
+            b.shot("document").await;
+            b.accessible("a document page").await;
+            let path = b.url().await.split_once(&b.base).map(|(_, p)| p.to_string()).unwrap();
+            b.sign_out().await;
+
+            b.sign_in("admin@iom.test").await;
+            b.go("/search").await;
+            b.fill("#q", "lampedusa").await;
+            b.submit("form.search button[type=submit]").await;
+            assert_eq!(b.text("#found").await, "1 result", "{}", b.db);
+            assert_eq!(b.text(".hit .snippet mark").await, "Lampedusa", "{}: the word is highlighted", b.db);
+            assert!(b.text(".facet").await.contains("Report (1)"), "{}", b.db);
+            b.shot("search").await;
+            b.accessible("search results with facets").await;
+            b.submit(".hit h3 a").await;
+            assert!(b.url().await.ends_with(&path), "{}", b.db);
+            assert_eq!(b.fetch(&format!("{path}/file")).await.0, 200, "{}: the partner downloads the file", b.db);
+            b.sign_out().await;
+
+            b.sign_in("officer@bamf.test").await;
+            b.go("/search?q=lampedusa").await;
+            assert_eq!(b.text("#found").await, "0 results", "{}: a third organisation finds nothing", b.db);
+            assert!(!b.body().await.contains("Reception conditions"), "{}", b.db);
+            b.go(&path).await;
+            assert_eq!(b.text("h1").await, "Not found", "{}: nor by its address", b.db);
+            assert_eq!(b.fetch(&format!("{path}/file")).await.0, 404, "{}: nor its file", b.db);
+        });
+    }
+}

@@ -246,7 +246,7 @@ fn document_body(viewer: &Viewer, p: &DocumentPage, all: bool) -> Markup {
     html! {
         p.crumbs { a href="/search" { "Search" } " › " (document_type_label(&d.doc_type)) }
         h1 lang=[(!d.language.is_empty()).then_some(d.language.as_str())] { (d.title) }
-        dl.meta {
+        dl.facts {
             dt { "Type" } dd { (document_type_label(&d.doc_type)) }
             dt { "Organisation" } dd { (d.org) }
             @if let Some(date) = &d.date { dt { "Date" } dd { (date) } }
