@@ -50,8 +50,11 @@ const TWO_TYPOS: usize = 8;
 /// How many spellings a mistyped word may stand for.
 const SPELLINGS: usize = 8;
 
-const TITLE_BOOST: f32 = 3.0;
+const TITLE_BOOST: f32 = 2.0;
 const ABOUT_BOOST: f32 = 1.5;
+/// Words of a query found within this many positions of each other count as together.
+const PROXIMITY_SLOP: u32 = 3;
+const PROXIMITY_BOOST: f32 = 2.0;
 
 impl SearchIndex {
     pub fn search(&self, who: &Searcher, req: &Request) -> Result<Results> {
@@ -105,6 +108,39 @@ impl SearchIndex {
             metadata.push((Occur::Should, in_text));
             let occur = if clause.exclude { Occur::MustNot } else { Occur::Must };
             musts.push((occur, Box::new(BooleanQuery::new(metadata))));
+        }
+        // Proximity: of the entries with every word, those where the words stand together
+        // come first, in the title or in a text the searcher may read.
+        let loose: Vec<&Clause> = clauses.iter().filter(|c| !c.exclude && c.words.len() == 1).collect();
+        if loose.len() >= 2 {
+            let together = Clause { words: loose.iter().map(|c| c.words[0].clone()).collect(), exclude: false };
+            let mut near: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for lang in LANGUAGES {
+                let (title, _, body) = f.text[lang];
+                for (field, is_text) in [(title, false), (body, true)] {
+                    // A word the index lacks (a typo) keeps its place, so the others stay apart by as much.
+                    let mut terms: Vec<(usize, Term)> = Vec::new();
+                    for (at, word) in terms_of(&together, lang, field).into_iter().enumerate() {
+                        if let [t] = word.as_slice() {
+                            if searcher.doc_freq(t)? > 0 {
+                                terms.push((at, t.clone()));
+                            }
+                        }
+                    }
+                    if terms.len() < 2 {
+                        continue;
+                    }
+                    let phrase = PhraseQuery::new_with_offset_and_slop(terms, PROXIMITY_SLOP);
+                    let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(phrase), PROXIMITY_BOOST));
+                    near.push((Occur::Should, match (&text_filter, is_text) {
+                        (Some(filter), true) => Box::new(BooleanQuery::new(vec![(Occur::Must, q), (Occur::Must, filter.box_clone())])),
+                        _ => q,
+                    }));
+                }
+            }
+            if !near.is_empty() {
+                musts.push((Occur::Should, Box::new(BooleanQuery::new(near))));
+            }
         }
         if !musts.iter().any(|(o, _)| *o == Occur::Must) {
             musts.push((Occur::Must, Box::new(AllQuery)));
