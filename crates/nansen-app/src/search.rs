@@ -71,9 +71,10 @@ impl App {
                 Some(d) => Change::Put(self.document_entry(&d)?),
                 None => Change::Remove { kind: Kind::Document, id: id.to_string() },
             },
+            // Datasets are never deleted (versions are redacted instead).
             SEARCH_DATASET => match self.store.dataset_by_id(id)? {
                 Some(d) => Change::Put(self.dataset_entry(&d)?),
-                None => Change::Remove { kind: Kind::Dataset, id: id.to_string() },
+                None => return Err(crate::AppError::Store(nansen_store::StoreError::Corrupt(format!("the search outbox names dataset {id}, which is not there")))),
             },
             other => return Err(crate::AppError::Store(nansen_store::StoreError::Corrupt(format!("search outbox entry of unknown kind {other:?}")))),
         })
@@ -83,7 +84,7 @@ impl App {
         let body = self.store.document_version(d.id, None)?.map(|v| v.text).unwrap_or_default();
         let about = sentences(&[&d.summary, document_type_label(&d.doc_type), &country_names(&d.countries), &d.themes.join(", ")]);
         Ok(Entry {
-            kind: Some(Kind::Document),
+            kind: Kind::Document,
             id: d.id.to_string(),
             title: d.title.clone(),
             about,
@@ -107,7 +108,7 @@ impl App {
         let about = sentences(&[&d.description, &d.methodology, &d.source, &d.tags.join(", "), &indicators.join(", "), &country_names(&countries)]);
         let updated = self.store.versions(d.id)?.iter().rev().find(|v| v.redacted_at.is_none()).map(|v| v.created_at[..10].to_string());
         Ok(Entry {
-            kind: Some(Kind::Dataset),
+            kind: Kind::Dataset,
             id: format!("{}/{}", d.org, d.slug),
             title: d.title.clone(),
             about,

@@ -37,9 +37,10 @@ pub enum SearchError {
 pub type Result<T, E = SearchError> = std::result::Result<T, E>;
 
 /// What an entry is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
+    #[default]
     Document,
     Dataset,
 }
@@ -67,7 +68,7 @@ pub struct Visibility {
 /// One thing to find, as the index holds it.
 #[derive(Clone, Debug, Default)]
 pub struct Entry {
-    pub kind: Option<Kind>,
+    pub kind: Kind,
     /// The document's number, or a dataset's `ORG/SLUG`.
     pub id: String,
     pub title: String,
@@ -305,11 +306,11 @@ impl SearchIndex {
     }
 
     /// Holds the writer for `f`, waiting for another process that holds it, up to a minute.
-    fn with_writer<T>(&self, memory: usize, f: impl FnOnce(&mut IndexWriter) -> Result<T>) -> Result<T> {
+    fn with_writer<T>(&self, threads: usize, memory: usize, f: impl FnOnce(&mut IndexWriter) -> Result<T>) -> Result<T> {
         let _one = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         let started = Instant::now();
         let mut writer: IndexWriter = loop {
-            match self.index.writer_with_num_threads(1, memory) {
+            match self.index.writer_with_num_threads(threads, memory) {
                 Ok(w) => break w,
                 Err(tantivy::TantivyError::LockFailure(..)) if started.elapsed() < Duration::from_secs(60) => std::thread::sleep(Duration::from_millis(50)),
                 Err(e) => return Err(e.into()),
@@ -325,15 +326,14 @@ impl SearchIndex {
     /// Changes at or below what the index already holds are applied again harmlessly: each
     /// is the entry as it is now.
     pub fn apply(&self, upto: i64, changes: Vec<Change>) -> Result<()> {
-        self.with_writer(30_000_000, |w| {
+        self.with_writer(1, 30_000_000, |w| {
             if self.applied()? >= upto {
                 return Ok(());
             }
             for c in changes {
                 match c {
                     Change::Put(e) => {
-                        let kind = e.kind.unwrap_or(Kind::Document);
-                        w.delete_term(Term::from_field_text(self.fields.key, &Entry::key(kind, &e.id)));
+                        w.delete_term(Term::from_field_text(self.fields.key, &Entry::key(e.kind, &e.id)));
                         w.add_document(self.document(&e))?;
                     }
                     Change::Remove { kind, id } => {
@@ -349,7 +349,9 @@ impl SearchIndex {
     /// told how many entries are in. If an entry cannot be made, nothing is committed and its
     /// error comes back.
     pub fn rebuild<E>(&self, upto: i64, entries: impl Iterator<Item = std::result::Result<Entry, E>>, progress: &mut dyn FnMut(usize)) -> Result<std::result::Result<usize, E>> {
-        self.with_writer(200_000_000, |w| {
+        // Every core for a rebuild: nothing else waits on this node's index meanwhile.
+        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
+        self.with_writer(threads, 100_000_000 * threads, |w| {
             w.delete_all_documents()?;
             let mut n = 0;
             for e in entries {
@@ -374,10 +376,9 @@ impl SearchIndex {
 
     fn document(&self, e: &Entry) -> TantivyDocument {
         let f = &self.fields;
-        let kind = e.kind.unwrap_or(Kind::Document);
         let mut d = TantivyDocument::default();
-        d.add_text(f.key, Entry::key(kind, &e.id));
-        d.add_text(f.kind, kind.as_str());
+        d.add_text(f.key, Entry::key(e.kind, &e.id));
+        d.add_text(f.kind, e.kind.as_str());
         d.add_text(f.id, &e.id);
         d.add_text(f.title, &e.title);
         d.add_text(f.about, &e.about);

@@ -5,7 +5,7 @@ use nansen_search::{Change, Entry, Kind, Request, SearchIndex, Searcher, Sort, V
 
 fn doc(id: &str, org: &str, title: &str, body: &str, language: &str, date: &str, visibility: Visibility) -> Entry {
     Entry {
-        kind: Some(Kind::Document),
+        kind: Kind::Document,
         id: id.into(),
         title: title.into(),
         about: String::new(),
@@ -33,7 +33,7 @@ fn corpus() -> (tempfile::TempDir, SearchIndex) {
         doc("4", "iom", "تقرير اللجوء", "ارتفع عدد طلبات اللجوء المقدمة من سوريا وأفغانستان", "ar", "2023-05-05", Visibility { public: true, ..Default::default() }),
         doc("5", "bamf", "Solicitudes de asilo", "Las solicitudes de protección internacional aumentaron.", "es", "2022-01-01", Visibility { listed: true, ..Default::default() }),
         Entry {
-            kind: Some(Kind::Dataset),
+            kind: Kind::Dataset,
             id: "euaa/asylum".into(),
             title: "Asylum applications".into(),
             about: "Monthly first-time asylum applicants by citizenship. Countries: Syria, Afghanistan.".into(),

@@ -388,3 +388,28 @@ fn a_pdf_added_from_the_command_line_is_found_by_a_partner_and_by_nobody_else() 
         assert!(String::from_utf8_lossy(&o.stderr).contains("bomb.pdf is named .pdf but is not a PDF"), "{}", String::from_utf8_lossy(&o.stderr));
     }
 }
+
+#[test]
+fn kill_9_while_the_index_catches_up_loses_nothing_and_the_next_search_finds_every_committed_document() {
+    let filler = "Resettlement pledges, departures and exit permits were reviewed by the committee. ".repeat(4000);
+    for e in envs() {
+        e.setup();
+        let mut added = 0;
+        for (round, wait_ms) in [20u64, 80, 200].into_iter().enumerate() {
+            // Committed documents whose outbox entries no index has applied yet.
+            for i in 0..12 {
+                let f = e.file(&format!("note-{round}-{i}.txt"), format!("Note {round}.{i} on the Kakuma camp.\n{filler}").as_bytes());
+                e.ok(&["doc", "add", f.to_str().unwrap(), "--org", "euaa", "--share", "public"]);
+                added += 1;
+            }
+            // A search applies them before it answers; kill it while it may be doing so.
+            let mut child = e.cmd(&["search", "kakuma"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(wait_ms));
+            child.kill().unwrap(); // SIGKILL
+            let _ = child.wait();
+        }
+        let json: serde_json::Value = serde_json::from_str(&e.ok(&["--as", "v@iom.int", "search", "kakuma", "--format", "json", "--limit", "50"])).unwrap();
+        assert_eq!(json["total"], added, "{}: every committed document is found after the kills", e.name);
+        assert_eq!(json["facets"]["org"][0]["count"], added);
+    }
+}

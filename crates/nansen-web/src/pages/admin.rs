@@ -19,6 +19,7 @@ struct Overview {
     administered: Vec<OrgRecord>,
     members: Vec<MemberRecord>,
     requests: Vec<AccessRequestView>,
+    document_requests: Vec<(nansen_app::DocumentRecord, nansen_app::AccessRequestRecord)>,
 }
 
 const ROLES: [&str; 4] = ["viewer", "analyst", "editor", "admin"];
@@ -31,24 +32,44 @@ async fn overview(web: &WebState, viewer: &Viewer, notice: Option<Markup>) -> Re
         if administered.is_empty() {
             return Err(nansen_app::AppError::Forbidden("administration is for administrators of an organisation".into()));
         }
-        Ok(Overview { orgs: app.organisations(&who)?, members: app.members(&who)?, requests: app.access_requests(&who)?, administered })
+        Ok(Overview {
+            orgs: app.organisations(&who)?,
+            members: app.members(&who)?,
+            requests: app.access_requests(&who)?,
+            document_requests: app.document_requests(&who)?,
+            administered,
+        })
     })
     .await?;
     let me = viewer.email().to_string();
     let pending: Vec<&AccessRequestView> = o.requests.iter().filter(|(_, r)| r.status == "pending" && r.user_email != me).collect();
     let decided: Vec<&AccessRequestView> = o.requests.iter().filter(|(_, r)| r.status != "pending").collect();
+    let pending_documents: Vec<_> = o.document_requests.iter().filter(|(_, r)| r.status == "pending" && r.user_email != me).collect();
     let body = html! {
         h1 { "Administration" }
         @if let Some(n) = notice { (n) }
         nav aria-label="Administration" { ul.inline {
-            li { a href="#requests" { "Access requests (" (pending.len()) ")" } }
+            li { a href="#requests" { "Access requests (" (pending.len() + pending_documents.len()) ")" } }
             li { a href="#members" { "Members" } }
             li { a href="#organisations" { "Organisations" } }
             li { a href="/admin/audit" { "Audit log" } }
         } }
         section aria-labelledby="requests" {
             h2 #requests { "Access requests waiting for a decision" }
-            @if pending.is_empty() { p { "None waiting." } } @else {
+            @for (d, r) in &pending_documents {
+                article.request {
+                    h3 { (r.org) " asks for the document " a href=(format!("/documents/{}", d.id)) { (d.title) } }
+                    p { "By " (r.user_email) ", " (when(&r.created_at)) ": “" (r.reason) "”" }
+                    form.row method="post" action=(format!("/admin/document-requests/{}", r.id)) {
+                        (csrf(viewer))
+                        label for=(format!("document-note-{}", r.id)) { "Note to the requester" }
+                        input id=(format!("document-note-{}", r.id)) type="text" name="note";
+                        button type="submit" name="decision" value="approve" { "Approve" }
+                        button.secondary type="submit" name="decision" value="refuse" { "Refuse" }
+                    }
+                }
+            }
+            @if pending.is_empty() && pending_documents.is_empty() { p { "None waiting." } } @else {
                 @for (name, r) in &pending {
                     article.request {
                         h3 { (r.org) " asks for " a href=(format!("/datasets/{name}")) { (name) } }
@@ -219,16 +240,31 @@ pub struct Decision {
     note: String,
 }
 
+impl Decision {
+    fn approve(&self) -> Result<bool, WebError> {
+        match self.decision.as_str() {
+            "approve" => Ok(true),
+            "refuse" => Ok(false),
+            d => Err(WebError::Form(format!("decide approve or refuse, not {d:?}"))),
+        }
+    }
+}
+
 pub async fn decide(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f): Form<Decision>) -> Result<Response, WebError> {
     viewer.require("/admin")?;
     viewer.check(&f.csrf)?;
-    let approve = match f.decision.as_str() {
-        "approve" => true,
-        "refuse" => false,
-        d => return Err(WebError::Form(format!("decide approve or refuse, not {d:?}"))),
-    };
+    let approve = f.approve()?;
     let who = viewer.who.clone();
     blocking(&web.app, move |app| app.decide_access(&who, id, approve, &f.note)).await?;
+    Ok(see_other("/admin#requests"))
+}
+
+pub async fn decide_document(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f): Form<Decision>) -> Result<Response, WebError> {
+    viewer.require("/admin")?;
+    viewer.check(&f.csrf)?;
+    let approve = f.approve()?;
+    let who = viewer.who.clone();
+    blocking(&web.app, move |app| app.decide_document_access(&who, id, approve, &f.note)).await?;
     Ok(see_other("/admin#requests"))
 }
 
