@@ -142,13 +142,7 @@ impl App {
         let not_found = || AppError::NotFound(format!("document {id}"));
         let d = self.store.document(id)?.ok_or_else(not_found)?;
         let access = self.document_access(&who.principal, &d);
-        let ok = match need {
-            Need::Metadata => access >= Access::Metadata,
-            Need::Data => access.sees_data(),
-            Need::Write => access.may_import(),
-            Need::Admin => access.is_owner_admin(),
-        };
-        if ok {
+        if need.met_by(access) {
             return Ok((d, access));
         }
         if access == Access::None {

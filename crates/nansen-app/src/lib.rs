@@ -97,6 +97,18 @@ pub enum Need {
     Admin,
 }
 
+impl Need {
+    /// Whether this access is enough; the same for datasets and documents.
+    pub fn met_by(self, access: Access) -> bool {
+        match self {
+            Need::Metadata => access >= Access::Metadata,
+            Need::Data => access.sees_data(),
+            Need::Write => access.may_import(),
+            Need::Admin => access.is_owner_admin(),
+        }
+    }
+}
+
 /// Cubes of dataset versions, as the query engine reads them, by dataset id, version number
 /// and disclosure threshold (0: unsuppressed); rebuilt from the database.
 type CubeCache = Mutex<HashMap<(i64, i64, i64), Arc<nansen_model::Cube>>>;
@@ -148,13 +160,7 @@ impl App {
         let not_found = || AppError::NotFound(format!("dataset {org}/{slug}"));
         let d = self.store.dataset(org, slug)?.ok_or_else(not_found)?;
         let access = self.access(&who.principal, &d);
-        let ok = match need {
-            Need::Metadata => access >= Access::Metadata,
-            Need::Data => access.sees_data(),
-            Need::Write => access.may_import(),
-            Need::Admin => access.is_owner_admin(),
-        };
-        if ok {
+        if need.met_by(access) {
             return Ok((d, access));
         }
         if access == Access::None {

@@ -68,12 +68,12 @@ impl App {
     fn search_change(&self, kind: &str, id: i64) -> Result<Change> {
         Ok(match kind {
             SEARCH_DOCUMENT => match self.store.document(id)? {
-                Some(d) => Change::Put(self.document_entry(&d)?),
+                Some(d) => Change::Put(Box::new(self.document_entry(&d)?)),
                 None => Change::Remove { kind: Kind::Document, id: id.to_string() },
             },
             // Datasets are never deleted (versions are redacted instead).
             SEARCH_DATASET => match self.store.dataset_by_id(id)? {
-                Some(d) => Change::Put(self.dataset_entry(&d)?),
+                Some(d) => Change::Put(Box::new(self.dataset_entry(&d)?)),
                 None => return Err(crate::AppError::Store(nansen_store::StoreError::Corrupt(format!("the search outbox names dataset {id}, which is not there")))),
             },
             other => return Err(crate::AppError::Store(nansen_store::StoreError::Corrupt(format!("search outbox entry of unknown kind {other:?}")))),

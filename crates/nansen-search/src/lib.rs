@@ -99,7 +99,7 @@ impl Entry {
 /// A change the outbox brings: the entry as it now is, or gone.
 #[derive(Clone, Debug)]
 pub enum Change {
-    Put(Entry),
+    Put(Box<Entry>),
     Remove { kind: Kind, id: String },
 }
 

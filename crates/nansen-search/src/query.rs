@@ -43,6 +43,9 @@ pub fn parse(text: &str) -> Vec<Clause> {
     out
 }
 
+/// The terms each word of a clause stands for in a field, analysed in a language.
+type TermsOf<'a> = dyn Fn(&Clause, &str, Field) -> Vec<Vec<Term>> + 'a;
+
 /// Words shorter than this must be spelt right; longer ones may have one typo, and from
 /// `TWO_TYPOS` on, two.
 const ONE_TYPO: usize = 4;
@@ -184,12 +187,15 @@ impl SearchIndex {
         }
         let mut generators: HashMap<Field, SnippetGenerator> = HashMap::new();
         let mut snippet = |field: Field, text: &str| -> Result<Option<String>> {
-            if !generators.contains_key(&field) {
-                let mut g = SnippetGenerator::create(&searcher, &query, field)?;
-                g.set_max_num_chars(240);
-                generators.insert(field, g);
-            }
-            let s = generators[&field].snippet(text);
+            let g = match generators.entry(field) {
+                std::collections::hash_map::Entry::Occupied(g) => g.into_mut(),
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    let mut g = SnippetGenerator::create(&searcher, &query, field)?;
+                    g.set_max_num_chars(240);
+                    slot.insert(g)
+                }
+            };
+            let s = g.snippet(text);
             if s.highlighted().is_empty() {
                 return Ok(None);
             }
@@ -236,7 +242,7 @@ impl SearchIndex {
     }
 
     /// Whether any word of the clause is in the index as written (stemmed), in any field.
-    fn known(&self, searcher: &tantivy::Searcher, clause: &Clause, terms_of: &dyn Fn(&Clause, &str, Field) -> Vec<Vec<Term>>) -> Result<bool> {
+    fn known(&self, searcher: &tantivy::Searcher, clause: &Clause, terms_of: &TermsOf) -> Result<bool> {
         for lang in LANGUAGES {
             let (title, about, body) = self.fields.text[lang];
             for field in [title, about, body] {
@@ -264,7 +270,7 @@ impl SearchIndex {
             }
         }
         let mut found: Vec<(Vec<u8>, u64)> = found.into_iter().collect();
-        found.sort_by(|a, b| b.1.cmp(&a.1));
+        found.sort_by_key(|f| std::cmp::Reverse(f.1));
         let queries: Vec<(Occur, Box<dyn Query>)> = found
             .into_iter()
             .take(SPELLINGS)
@@ -349,6 +355,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::single_range_in_vec_init)]
     fn snippets_escape_the_text_and_mark_the_words() {
         assert_eq!(marked("a <b>\n\n Lampedusa & c", &[8..17]), "a &lt;b&gt; <mark>Lampedusa</mark> &amp; c");
     }

@@ -46,7 +46,7 @@ fn corpus() -> (tempfile::TempDir, SearchIndex) {
             ..Default::default()
         },
     ];
-    index.apply(6, entries.into_iter().map(Change::Put).collect()).unwrap();
+    index.apply(6, entries.into_iter().map(|e| Change::Put(Box::new(e))).collect()).unwrap();
     (dir, index)
 }
 

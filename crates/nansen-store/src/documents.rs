@@ -255,29 +255,6 @@ impl Store {
     }
 
     pub fn document_requests(&self, document_id: Option<i64>) -> Result<Vec<AccessRequestRecord>> {
-        let (filter, params): (&str, Vec<Value>) = match document_id {
-            Some(id) => ("WHERE a.document_id = ?", vec![id.into()]),
-            None => ("", vec![]),
-        };
-        Ok(self
-            .query(
-                &format!(
-                    "SELECT a.id, a.document_id, o.slug, u.email, a.reason, a.status, a.created_at, a.decided_by \
-                     FROM document_requests a JOIN orgs o ON o.id = a.org_id JOIN users u ON u.id = a.user_id {filter} ORDER BY a.id"
-                ),
-                &params,
-            )?
-            .iter()
-            .map(|r| AccessRequestRecord {
-                id: r.int(0),
-                subject_id: r.int(1),
-                org: r.text(2),
-                user_email: r.text(3),
-                reason: r.text(4),
-                status: r.text(5),
-                created_at: r.text(6),
-                decided_by: r.opt_text(7),
-            })
-            .collect())
+        self.requests("document_requests", "document_id", document_id)
     }
 }

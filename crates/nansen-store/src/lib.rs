@@ -639,15 +639,20 @@ impl Store {
     }
 
     pub fn access_requests(&self, dataset_id: Option<i64>) -> Result<Vec<AccessRequestRecord>> {
-        let (filter, params): (&str, Vec<Value>) = match dataset_id {
-            Some(id) => ("WHERE a.dataset_id = ?", vec![id.into()]),
-            None => ("", vec![]),
+        self.requests("access_requests", "dataset_id", dataset_id)
+    }
+
+    /// The requests of one table (datasets' or documents'), of one subject or all.
+    pub(crate) fn requests(&self, table: &str, subject: &str, id: Option<i64>) -> Result<Vec<AccessRequestRecord>> {
+        let (filter, params): (String, Vec<Value>) = match id {
+            Some(id) => (format!("WHERE a.{subject} = ?"), vec![id.into()]),
+            None => (String::new(), vec![]),
         };
         Ok(self
             .query(
                 &format!(
-                    "SELECT a.id, a.dataset_id, o.slug, u.email, a.reason, a.status, a.created_at, a.decided_by \
-                     FROM access_requests a JOIN orgs o ON o.id = a.org_id JOIN users u ON u.id = a.user_id {filter} ORDER BY a.id"
+                    "SELECT a.id, a.{subject}, o.slug, u.email, a.reason, a.status, a.created_at, a.decided_by \
+                     FROM {table} a JOIN orgs o ON o.id = a.org_id JOIN users u ON u.id = a.user_id {filter} ORDER BY a.id"
                 ),
                 &params,
             )?

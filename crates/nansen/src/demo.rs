@@ -212,8 +212,11 @@ pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, S
     Ok((Arc::new(app), sign_ins))
 }
 
-/// Documents written for the demo (see demo/README.md): what they are, who shares them how.
-const DOCUMENTS: &[(&str, &[u8], &str, &str, &str, &str, &str)] = &[
+/// A document written for the demo (see demo/README.md): its file, owner, type, countries,
+/// date and sharing.
+type DemoDocument<'a> = (&'a str, &'a [u8], &'a str, &'a str, &'a str, &'a str, &'a str);
+
+const DOCUMENTS: &[DemoDocument] = &[
     ("reception-conditions.pdf", include_bytes!("../../../demo/documents/reception-conditions.pdf"), "euaa", "report", "ITA", "2025-06", "partners:iom"),
     ("joint-consultation-minutes.md", include_bytes!("../../../demo/documents/joint-consultation-minutes.md"), "euaa", "minutes", "", "2025-11-20", "public"),
     ("coi-note-afghanistan.html", include_bytes!("../../../demo/documents/coi-note-afghanistan.html"), "euaa", "coi", "AFG", "2025-09", "listed"),

@@ -504,6 +504,8 @@ enum AccessCommand {
     },
 }
 
+// Parsed once per process: the size of its largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum DocCommand {
     /// Add a document (PDF, DOCX, ODT, HTML, Markdown or text) with its first version.
