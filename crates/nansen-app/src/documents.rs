@@ -65,6 +65,19 @@ pub struct DocumentView {
     pub versions: Vec<DocumentVersionRecord>,
 }
 
+/// A change to what is said about a document; what is none stays as it is.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct DocumentMetadata {
+    pub title: Option<String>,
+    #[serde(rename = "type")]
+    pub doc_type: Option<String>,
+    pub countries: Option<Vec<String>>,
+    pub themes: Option<Vec<String>>,
+    pub date: Option<String>,
+    pub language: Option<String>,
+    pub summary: Option<String>,
+}
+
 /// The text of one version, page by page, for reading in place of the file.
 #[derive(Clone, Debug, Serialize)]
 pub struct DocumentText {
@@ -261,6 +274,50 @@ impl App {
             Ok::<_, StoreError>(())
         })?;
         Ok(())
+    }
+
+    /// Changes what is said about a document; editors and admins of its organisation may.
+    pub fn describe_document(&self, who: &Caller, id: i64, m: &DocumentMetadata) -> Result<DocumentView> {
+        let (mut d, _) = self.authorize_document(who, id, Need::Write)?;
+        let before = (d.title.clone(), d.doc_type.clone(), d.countries.clone(), d.themes.clone(), d.date.clone(), d.language.clone(), d.summary.clone());
+        if let Some(t) = &m.title {
+            if t.trim().is_empty() {
+                return Err(AppError::BadRequest("a document needs a title".into()));
+            }
+            d.title = t.trim().to_string();
+        }
+        if let Some(t) = &m.doc_type {
+            d.doc_type = check_type(t)?;
+        }
+        if let Some(c) = &m.countries {
+            d.countries = check_countries(c)?;
+        }
+        if let Some(t) = &m.themes {
+            d.themes = t.iter().flat_map(|t| t.split(',')).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+        }
+        if let Some(date) = &m.date {
+            d.date = Some(check_date(date)?);
+        }
+        if let Some(l) = &m.language {
+            d.language = check_language(l)?;
+        }
+        if let Some(s) = &m.summary {
+            d.summary = s.trim().to_string();
+        }
+        let after = (d.title.clone(), d.doc_type.clone(), d.countries.clone(), d.themes.clone(), d.date.clone(), d.language.clone(), d.summary.clone());
+        if after != before {
+            self.store.write(|tx| {
+                tx.update_document(&d)?;
+                tx.audit(
+                    &who.label,
+                    "document.describe",
+                    &format!("document {id}"),
+                    &serde_json::json!({ "title": d.title, "type": d.doc_type, "countries": d.countries, "themes": d.themes, "date": d.date, "language": d.language }).to_string(),
+                )?;
+                Ok::<_, StoreError>(())
+            })?;
+        }
+        self.document(who, id)
     }
 
     fn document_view(&self, d: &DocumentRecord, access: Access) -> Result<DocumentView> {

@@ -21,7 +21,7 @@ mod webhooks;
 pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
 pub use catalogue::{days_since, Coverage, Freshness};
-pub use documents::{document_type_label, DocumentFile, DocumentText, DocumentView, NewDocument, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES};
+pub use documents::{document_type_label, DocumentFile, DocumentMetadata, DocumentText, DocumentView, NewDocument, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES};
 pub use nansen_search::{FacetCount, Hit, Kind as HitKind, Request as SearchRequest, Results as SearchResults, Sort as SearchSort, FACETS};
 pub use datasets::{sha256_hex, Change, DatasetView, ExportFile, ImportReport, ImportRequest, Metadata, Progress, VersionView};
 pub use uploads::{Upload, UploadState};

@@ -187,3 +187,22 @@ fn another_node_sees_every_committed_change_and_reindex_rebuilds_from_the_databa
         assert_eq!(w.search(&w.as_("editor@euaa.eu"), "eritrea").total, 1);
     }
 }
+
+#[test]
+fn an_editor_describes_a_document_again_and_search_follows() {
+    for w in worlds() {
+        let doc = w.add("editor@euaa.eu", "note.md", b"# Draft\n\nReception in Sicily.", None).unwrap();
+        let ed = w.as_("editor@euaa.eu");
+        let change = nansen_app::DocumentMetadata { title: Some("Reception in Sicily, June".into()), countries: Some(vec!["Greece, ITA".into()]), date: Some("2025-06".into()), ..Default::default() };
+        let d = w.app.describe_document(&ed, doc.id, &change).unwrap();
+        assert_eq!((d.title.as_str(), d.countries.clone(), d.date.as_deref()), ("Reception in Sicily, June", vec!["GRC".to_string(), "ITA".into()], Some("2025-06")), "{}", w.t.name);
+        assert_eq!(d.doc_type, "report", "what is not given stays");
+        let r = w.search(&ed, "june");
+        assert_eq!(r.total, 1, "{}: the new title is searched", w.t.name);
+        assert_eq!(w.app.search(&ed, &SearchRequest { country: Some("GRC".into()), limit: 5, ..Default::default() }).unwrap().total, 1);
+        let bad = nansen_app::DocumentMetadata { countries: Some(vec!["Atlantis".into()]), ..Default::default() };
+        assert!(w.app.describe_document(&ed, doc.id, &bad).unwrap_err().to_string().contains("\"Atlantis\""));
+        assert!(matches!(w.app.describe_document(&w.as_("admin@bamf.de"), doc.id, &change), Err(AppError::NotFound(_))));
+        assert!(w.app.audit_log(&Caller::operator()).unwrap().iter().any(|e| e.action == "document.describe"));
+    }
+}

@@ -72,6 +72,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/documents/:id", get(pages::documents::page))
         .route("/documents/:id/file", get(pages::documents::download))
         .route("/documents/:id/sharing", post(pages::documents::share))
+        .route("/documents/:id/metadata", post(pages::documents::describe))
         .route("/documents/:id/access-request", post(pages::documents::request_access))
         .route("/documents/:id/versions", post(pages::documents::add_version).layer(document_body_limit()))
         // The chart bundle and the map are large: gzip halves them to a third for browsers that take it.

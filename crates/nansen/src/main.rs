@@ -540,6 +540,26 @@ enum DocCommand {
     },
     /// A new version of a document's file.
     Version { id: i64, file: PathBuf },
+    /// Change what is said about a document; what is not given stays.
+    Describe {
+        id: i64,
+        #[arg(long)]
+        title: Option<String>,
+        #[arg(long = "type")]
+        doc_type: Option<String>,
+        /// Replaces the countries (repeat for several).
+        #[arg(long = "country", value_name = "ISO3")]
+        countries: Vec<String>,
+        /// Replaces the themes (repeat for several).
+        #[arg(long = "theme")]
+        themes: Vec<String>,
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        language: Option<String>,
+        #[arg(long)]
+        summary: Option<String>,
+    },
     /// Documents the caller may know of.
     List {
         #[arg(long, default_value = "text")]
@@ -1050,6 +1070,19 @@ fn document_command(app: &App, who: &Caller, d: DocCommand, out: &mut dyn Write)
             if let Some(why) = &v.no_text {
                 eprintln!("warning: {why}");
             }
+        }
+        DocCommand::Describe { id, title, doc_type, countries, themes, date, language, summary } => {
+            let m = nansen_app::DocumentMetadata {
+                title,
+                doc_type,
+                countries: (!countries.is_empty()).then_some(countries),
+                themes: (!themes.is_empty()).then_some(themes),
+                date,
+                language,
+                summary,
+            };
+            let d = app.describe_document(who, id, &m).map_err(|e| fail(e, false))?;
+            eprintln!("document {id} described: {}", d.title);
         }
         DocCommand::List { format } => {
             let list = app.documents(who).map_err(|e| fail(e, format == "json"))?;

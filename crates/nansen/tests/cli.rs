@@ -384,6 +384,10 @@ fn a_pdf_added_from_the_command_line_is_found_by_a_partner_and_by_nobody_else() 
         let o = e.run(&["reindex"]);
         assert!(o.status.success() && String::from_utf8_lossy(&o.stderr).contains("search index rebuilt: 1 documents and datasets"), "{}", String::from_utf8_lossy(&o.stderr));
         assert!(e.ok(&["--as", "v@iom.int", "search", "lampedusa"]).starts_with("1 result\n"));
+        let o = e.run(&["--as", "v@iom.int", "doc", "describe", "1", "--title", "Renamed"]);
+        assert!(!o.status.success(), "{}: a partner reads but does not describe", e.name);
+        e.ok(&["doc", "describe", "1", "--title", "Reception at arrival points, summer review", "--country", "ITA", "--country", "GRC"]);
+        assert!(e.ok(&["--as", "v@iom.int", "search", "summer review", "--country", "GRC"]).starts_with("1 result\n"), "{}", e.name);
         let o = e.run(&["doc", "add", e.file("bomb.pdf", b"not a pdf").to_str().unwrap(), "--org", "euaa"]);
         assert!(String::from_utf8_lossy(&o.stderr).contains("bomb.pdf is named .pdf but is not a PDF"), "{}", String::from_utf8_lossy(&o.stderr));
     }

@@ -82,6 +82,11 @@ pub async fn text(state: AppState, Who(who): Who, Path(id): Path<i64>, Query(p):
     Ok(Json(blocking(move || app.document_text(&who, id, p.version)).await?))
 }
 
+pub async fn describe(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(m): Json<nansen_app::DocumentMetadata>) -> Result<Json<DocumentView>, ApiError> {
+    let app = state.0.clone();
+    Ok(Json(blocking(move || app.describe_document(&who, id, &m)).await?))
+}
+
 #[derive(Deserialize)]
 pub struct ShareBody {
     sharing: String,

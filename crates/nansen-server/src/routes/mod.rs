@@ -97,6 +97,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/documents/:id/file", get(documents::file))
         .route("/api/v1/documents/:id/text", get(documents::text))
         .route("/api/v1/documents/:id/sharing", post(documents::share))
+        .route("/api/v1/documents/:id/metadata", post(documents::describe))
         .route("/api/v1/documents/:id/access-requests", post(documents::request))
         .route("/api/v1/document-requests", get(documents::requests))
         .route("/api/v1/document-requests/:id/decision", post(documents::decide))

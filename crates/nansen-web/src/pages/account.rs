@@ -115,12 +115,13 @@ pub async fn sign_out(web: WebState, viewer: Viewer, headers: HeaderMap, Form(f)
 async fn account_page(web: &WebState, viewer: &Viewer, new_token: Option<String>) -> Result<Response, WebError> {
     viewer.require("/account")?;
     let who = viewer.who.clone();
-    let (tokens, requests) = blocking(&web.app, move |app| Ok((app.tokens(&who)?, app.access_requests(&who)?))).await?;
+    let (tokens, requests, document_requests) = blocking(&web.app, move |app| Ok((app.tokens(&who)?, app.access_requests(&who)?, app.document_requests(&who)?))).await?;
     let memberships = match &viewer.who.principal {
         nansen_model::Principal::User { memberships, .. } => memberships.clone(),
         _ => Vec::new(),
     };
     let mine: Vec<_> = requests.iter().filter(|(_, r)| r.user_email == viewer.who.label).collect();
+    let mine_documents: Vec<_> = document_requests.iter().filter(|(_, r)| r.user_email == viewer.who.label).collect();
     let body = html! {
         h1 { "Your account" }
         p { "Signed in as " strong { (viewer.email()) } @if viewer.operator { " (platform operator)" } "." }
@@ -164,11 +165,14 @@ async fn account_page(web: &WebState, viewer: &Viewer, new_token: Option<String>
             button type="submit" { "Create token" }
         }
         h2 { "Your access requests" }
-        @if mine.is_empty() { p { "None." } } @else {
+        @if mine.is_empty() && mine_documents.is_empty() { p { "None." } } @else {
             table {
                 caption { "Access you asked for" }
-                thead { tr { th scope="col" { "Dataset" } th scope="col" { "Asked" } th scope="col" { "Reason" } th scope="col" { "Status" } } }
-                tbody { @for (name, r) in &mine { tr { td { a href=(format!("/datasets/{name}")) { (name) } } td { (when(&r.created_at)) } td { (r.reason) } td { (r.status) } } } }
+                thead { tr { th scope="col" { "Dataset or document" } th scope="col" { "Asked" } th scope="col" { "Reason" } th scope="col" { "Status" } } }
+                tbody {
+                    @for (name, r) in &mine { tr { td { a href=(format!("/datasets/{name}")) { (name) } } td { (when(&r.created_at)) } td { (r.reason) } td { (r.status) } } }
+                    @for (d, r) in &mine_documents { tr { td { a href=(format!("/documents/{}", d.id)) { (d.title) } } td { (when(&r.created_at)) } td { (r.reason) } td { (r.status) } } }
+                }
             }
         }
     };

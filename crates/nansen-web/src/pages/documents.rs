@@ -298,6 +298,27 @@ fn document_body(viewer: &Viewer, p: &DocumentPage, all: bool) -> Markup {
             }
         }
         @if p.editor {
+            section aria-labelledby="describe" {
+                h2 #describe { "Describe" }
+                form.stack method="post" action=(format!("/documents/{}/metadata", d.id)) {
+                    (csrf(viewer))
+                    label for="meta-title" { "Title" }
+                    input #meta-title type="text" name="title" value=(d.title) required;
+                    label for="meta-type" { "Type" }
+                    select #meta-type name="type" { @for (c, l) in DOCUMENT_TYPES { option value=(c) selected[d.doc_type == c] { (l) } } }
+                    label for="meta-countries" { "Countries " span.hint { "(ISO codes or names, comma-separated)" } }
+                    input #meta-countries type="text" name="countries" value=(d.countries.join(", "));
+                    label for="meta-themes" { "Themes " span.hint { "(comma-separated)" } }
+                    input #meta-themes type="text" name="themes" value=(d.themes.join(", "));
+                    label for="meta-date" { "Date " span.hint { "(YYYY, YYYY-MM or YYYY-MM-DD)" } }
+                    input #meta-date type="text" name="date" value=(d.date.as_deref().unwrap_or(""));
+                    label for="meta-language" { "Language " span.hint { "(ISO 639-1)" } }
+                    input #meta-language type="text" name="language" size="3" value=(d.language);
+                    label for="meta-summary" { "Summary" }
+                    textarea #meta-summary name="summary" rows="3" { (d.summary) }
+                    button type="submit" { "Save description" }
+                }
+            }
             section aria-labelledby="new-version" {
                 h2 #new-version { "Add a version" }
                 form.stack method="post" action=(format!("/documents/{}/versions", d.id)) enctype="multipart/form-data" {
@@ -356,6 +377,44 @@ pub async fn share(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(fiel
     let who = viewer.who.clone();
     blocking(&web.app, move |app| app.share_document(&who, id, sharing)).await?;
     Ok(see_other(&format!("/documents/{id}#sharing")))
+}
+
+#[derive(Deserialize)]
+pub struct DescribeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default, rename = "type")]
+    doc_type: String,
+    #[serde(default)]
+    countries: String,
+    #[serde(default)]
+    themes: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    language: String,
+    #[serde(default)]
+    summary: String,
+}
+
+pub async fn describe(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f): Form<DescribeForm>) -> Result<Response, WebError> {
+    viewer.require(&format!("/documents/{id}"))?;
+    viewer.check(&f.csrf)?;
+    let given = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
+    let m = nansen_app::DocumentMetadata {
+        title: Some(f.title.clone()),
+        doc_type: given(&f.doc_type),
+        countries: Some(vec![f.countries.clone()]),
+        themes: Some(vec![f.themes.clone()]),
+        date: given(&f.date),
+        language: given(&f.language),
+        summary: Some(f.summary.clone()),
+    };
+    let who = viewer.who.clone();
+    blocking(&web.app, move |app| app.describe_document(&who, id, &m)).await?;
+    Ok(see_other(&format!("/documents/{id}")))
 }
 
 #[derive(Deserialize)]
