@@ -142,7 +142,7 @@ function uploadProgress(form) {
     xhr.upload.addEventListener("progress", (e) => {
       if (e.lengthComputable) {
         bar.value = Math.round((e.loaded / e.total) * 100);
-        status.textContent = `Sending: ${bar.value}%`;
+        status.textContent = e.loaded < e.total ? `Sending: ${bar.value}%` : "Sent; the server is reading the file…";
       }
     });
     xhr.addEventListener("load", () => {

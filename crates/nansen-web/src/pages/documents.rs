@@ -486,7 +486,7 @@ pub async fn new_form(web: WebState, viewer: Viewer) -> Result<Markup, WebError>
             p { "Only editors and admins of an organisation may add its documents." }
         } @else {
             p { "PDF, Word (DOCX), OpenDocument (ODT), HTML, Markdown or plain text, up to " (nansen_app::MAX_DOCUMENT_BYTES >> 20) " MB. Its text is read at once, so it can be searched; a file whose text cannot be read is kept and marked." }
-            form.stack method="post" action="/documents/new" enctype="multipart/form-data" {
+            form.stack method="post" action="/documents/new" enctype="multipart/form-data" data-progress="upload-progress" {
                 (csrf(&viewer))
                 label for="org" { "Organisation" }
                 select #org name="org" { @for (o, _) in &mine { option value=(o) { (o) } } }
@@ -508,6 +508,8 @@ pub async fn new_form(web: WebState, viewer: Viewer) -> Result<Markup, WebError>
                 label for="file" { "File" }
                 input #file type="file" name="file" required accept=".pdf,.docx,.odt,.html,.htm,.md,.txt";
                 button type="submit" { "Add document" }
+                progress #upload-progress max="100" value="0" hidden aria-label="Upload progress" {}
+                p #upload-status role="status" {}
             }
         }
     };
