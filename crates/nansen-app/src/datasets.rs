@@ -161,17 +161,18 @@ fn sha256_of(path: &Path) -> std::io::Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
-fn is_public(d: &DatasetRecord) -> bool {
-    d.sharing == "public"
+/// The sharing level as a caller may see it: outside the owner, partners without the list.
+pub(crate) fn shown_sharing(access: Access, sharing: &str) -> String {
+    match (access, sharing.parse::<Sharing>()) {
+        (Access::Owner(_), _) => sharing.to_string(),
+        (_, Ok(Sharing::Partners(_))) => "partners".into(),
+        _ => sharing.to_string(),
+    }
 }
 
 impl App {
     fn view(&self, d: &DatasetRecord, access: Access) -> Result<DatasetView> {
-        let sharing = match (access, d.sharing.parse::<Sharing>()) {
-            (Access::Owner(_), _) => d.sharing.clone(),
-            (_, Ok(Sharing::Partners(_))) => "partners".into(),
-            _ => d.sharing.clone(),
-        };
+        let sharing = shown_sharing(access, &d.sharing);
         let versions = self.store.versions(d.id)?;
         let updated_at = versions.iter().rev().find(|v| v.redacted_at.is_none()).map(|v| v.created_at.clone());
         Ok(DatasetView {
@@ -268,10 +269,15 @@ impl App {
     }
 
     fn audit_read(&self, who: &Caller, d: &DatasetRecord, action: &str, detail: serde_json::Value) -> Result<()> {
-        if is_public(d) {
+        self.audit_read_of(who, &d.sharing, action, &format!("{}/{}", d.org, d.slug), detail)
+    }
+
+    /// Audits a read of a dataset or document; reads of public ones are not audited.
+    pub(crate) fn audit_read_of(&self, who: &Caller, sharing: &str, action: &str, target: &str, detail: serde_json::Value) -> Result<()> {
+        if sharing == "public" {
             return Ok(());
         }
-        self.store.write(|tx| tx.audit(&who.label, action, &format!("{}/{}", d.org, d.slug), &detail.to_string()).map(|_| ()))?;
+        self.store.write(|tx| tx.audit(&who.label, action, target, &detail.to_string()).map(|_| ()))?;
         Ok(())
     }
 
@@ -330,14 +336,7 @@ impl App {
         if req.share.is_some() && who.principal.role_in(&req.org) != Some(Role::Admin) {
             return Err(AppError::Forbidden(format!("only admins of {} may change who sees {}/{}", req.org, req.org, req.slug)));
         }
-        if let Some(Sharing::Partners(orgs)) = &req.share {
-            for o in orgs {
-                if self.store.org(o)?.is_none() {
-                    return Err(AppError::BadRequest(format!("no organisation {o} to share with")));
-                }
-            }
-        }
-
+        self.check_partners(req.share.as_ref())?;
         Ok(dataset)
     }
 
@@ -513,13 +512,7 @@ impl App {
     /// Changes who sees a dataset, and its disclosure control.
     pub fn share(&self, who: &Caller, org: &str, slug: &str, sharing: Sharing, sensitive: Option<bool>, threshold: Option<i64>) -> Result<()> {
         let (mut d, _) = self.authorize(who, org, slug, Need::Admin)?;
-        if let Sharing::Partners(orgs) = &sharing {
-            for o in orgs {
-                if self.store.org(o)?.is_none() {
-                    return Err(AppError::BadRequest(format!("no organisation {o} to share with")));
-                }
-            }
-        }
+        self.check_partners(Some(&sharing))?;
         d.sharing = sharing.to_string();
         if let Some(s) = sensitive {
             d.sensitive = s;

@@ -252,17 +252,6 @@ impl App {
         self.store.document_version(id, Some(number))?.ok_or_else(|| AppError::NotFound(format!("version {number} of document {id}")))
     }
 
-    fn check_partners(&self, share: Option<&Sharing>) -> Result<()> {
-        if let Some(Sharing::Partners(orgs)) = share {
-            for o in orgs {
-                if self.store.org(o)?.is_none() {
-                    return Err(AppError::BadRequest(format!("no organisation {o} to share with")));
-                }
-            }
-        }
-        Ok(())
-    }
-
     /// Changes who sees a document; admins of its organisation may.
     pub fn share_document(&self, who: &Caller, id: i64, sharing: Sharing) -> Result<()> {
         let (mut d, _) = self.authorize_document(who, id, Need::Admin)?;
@@ -321,11 +310,7 @@ impl App {
     }
 
     fn document_view(&self, d: &DocumentRecord, access: Access) -> Result<DocumentView> {
-        let sharing = match (access, d.sharing.parse::<Sharing>()) {
-            (Access::Owner(_), _) => d.sharing.clone(),
-            (_, Ok(Sharing::Partners(_))) => "partners".into(),
-            _ => d.sharing.clone(),
-        };
+        let sharing = crate::datasets::shown_sharing(access, &d.sharing);
         Ok(DocumentView {
             id: d.id,
             org: d.org.clone(),
@@ -367,11 +352,7 @@ impl App {
     }
 
     fn audit_document_read(&self, who: &Caller, d: &DocumentRecord, action: &str, version: i64) -> Result<()> {
-        if d.sharing == "public" {
-            return Ok(());
-        }
-        self.store.write(|tx| tx.audit(&who.label, action, &format!("document {}", d.id), &serde_json::json!({ "version": version }).to_string()).map(|_| ()))?;
-        Ok(())
+        self.audit_read_of(who, &d.sharing, action, &format!("document {}", d.id), serde_json::json!({ "version": version }))
     }
 
     fn version_of(&self, d: &DocumentRecord, number: Option<i64>) -> Result<DocumentVersionRecord> {

@@ -173,6 +173,18 @@ impl App {
         }))
     }
 
+    /// Refuses partner sharing with an organisation that does not exist (datasets and documents).
+    pub(crate) fn check_partners(&self, share: Option<&Sharing>) -> Result<()> {
+        if let Some(Sharing::Partners(orgs)) = share {
+            for o in orgs {
+                if self.store.org(o)?.is_none() {
+                    return Err(AppError::BadRequest(format!("no organisation {o} to share with")));
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn access(&self, who: &Principal, d: &DatasetRecord) -> Access {
         let sharing = d.sharing.parse::<Sharing>().unwrap_or(Sharing::Private);
         dataset_access(who, &d.org, &sharing, &d.approved)

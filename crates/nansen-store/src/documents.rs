@@ -221,14 +221,7 @@ impl Store {
     }
 
     fn with_document_approvals(&self, mut d: DocumentRecord) -> Result<DocumentRecord> {
-        d.approved = self
-            .query(
-                "SELECT DISTINCT o.slug FROM document_requests a JOIN orgs o ON o.id = a.org_id WHERE a.document_id = ? AND a.status = 'approved' ORDER BY o.slug",
-                &[d.id.into()],
-            )?
-            .iter()
-            .map(|r| r.text(0))
-            .collect();
+        d.approved = self.approved("document_requests", "document_id", d.id)?;
         Ok(d)
     }
 

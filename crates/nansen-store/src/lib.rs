@@ -601,15 +601,20 @@ impl Store {
     }
 
     fn with_approvals(&self, mut d: DatasetRecord) -> Result<DatasetRecord> {
-        d.approved = self
+        d.approved = self.approved("access_requests", "dataset_id", d.id)?;
+        Ok(d)
+    }
+
+    /// Organisations whose request for one subject (a dataset or a document) was approved.
+    pub(crate) fn approved(&self, table: &str, subject: &str, id: i64) -> Result<Vec<String>> {
+        Ok(self
             .query(
-                "SELECT DISTINCT o.slug FROM access_requests a JOIN orgs o ON o.id = a.org_id WHERE a.dataset_id = ? AND a.status = 'approved' ORDER BY o.slug",
-                &[d.id.into()],
+                &format!("SELECT DISTINCT o.slug FROM {table} a JOIN orgs o ON o.id = a.org_id WHERE a.{subject} = ? AND a.status = 'approved' ORDER BY o.slug"),
+                &[id.into()],
             )?
             .iter()
             .map(|r| r.text(0))
-            .collect();
-        Ok(d)
+            .collect())
     }
 
     pub fn dataset(&self, org: &str, slug: &str) -> Result<Option<DatasetRecord>> {

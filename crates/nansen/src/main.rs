@@ -513,25 +513,8 @@ enum DocCommand {
         file: PathBuf,
         #[arg(long)]
         org: String,
-        /// Without it, the title the file gives itself, or its name.
-        #[arg(long)]
-        title: Option<String>,
-        /// report, methodology, coi, minutes, training, agreement, guidance or other.
-        #[arg(long = "type", default_value = "report")]
-        doc_type: String,
-        /// ISO 3166 alpha-3 (repeat for several).
-        #[arg(long = "country", value_name = "ISO3")]
-        countries: Vec<String>,
-        #[arg(long = "theme")]
-        themes: Vec<String>,
-        /// YYYY, YYYY-MM or YYYY-MM-DD; today without it.
-        #[arg(long)]
-        date: Option<String>,
-        /// ISO 639-1; without it, read from the text.
-        #[arg(long)]
-        language: Option<String>,
-        #[arg(long, default_value = "")]
-        summary: String,
+        #[command(flatten)]
+        fields: DocumentFields,
         /// private, listed, public or partners:SLUG[,SLUG].
         #[arg(long)]
         share: Option<String>,
@@ -543,22 +526,8 @@ enum DocCommand {
     /// Change what is said about a document; what is not given stays.
     Describe {
         id: i64,
-        #[arg(long)]
-        title: Option<String>,
-        #[arg(long = "type")]
-        doc_type: Option<String>,
-        /// Replaces the countries (repeat for several).
-        #[arg(long = "country", value_name = "ISO3")]
-        countries: Vec<String>,
-        /// Replaces the themes (repeat for several).
-        #[arg(long = "theme")]
-        themes: Vec<String>,
-        #[arg(long)]
-        date: Option<String>,
-        #[arg(long)]
-        language: Option<String>,
-        #[arg(long)]
-        summary: Option<String>,
+        #[command(flatten)]
+        fields: DocumentFields,
     },
     /// Documents the caller may know of.
     List {
@@ -600,6 +569,31 @@ enum DocCommand {
         #[arg(long, default_value = "")]
         note: String,
     },
+}
+
+/// What is said about a document, on adding it or describing it again.
+#[derive(Args)]
+struct DocumentFields {
+    /// On adding, without it: the title the file gives itself, or its name.
+    #[arg(long)]
+    title: Option<String>,
+    /// report (on adding, without it), methodology, coi, minutes, training, agreement, guidance or other.
+    #[arg(long = "type")]
+    doc_type: Option<String>,
+    /// ISO 3166 alpha-3 (repeat for several); on describing, replaces the countries.
+    #[arg(long = "country", value_name = "ISO3")]
+    countries: Vec<String>,
+    /// Repeat for several; on describing, replaces the themes.
+    #[arg(long = "theme")]
+    themes: Vec<String>,
+    /// YYYY, YYYY-MM or YYYY-MM-DD; on adding, today without it.
+    #[arg(long)]
+    date: Option<String>,
+    /// ISO 639-1; on adding, read from the text without it.
+    #[arg(long)]
+    language: Option<String>,
+    #[arg(long)]
+    summary: Option<String>,
 }
 
 #[derive(Args)]
@@ -1038,17 +1032,17 @@ fn document_command(app: &App, who: &Caller, d: DocCommand, out: &mut dyn Write)
     let read = |file: &PathBuf| std::fs::read(file).map_err(|e| anyhow!(Exit(format!("error: cannot read {}: {e}", file.display()))));
     let name = |file: &PathBuf| file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     match d {
-        DocCommand::Add { file, org, title, doc_type, countries, themes, date, language, summary, share, format } => {
+        DocCommand::Add { file, org, fields: f, share, format } => {
             let json = format == "json";
             let new = nansen_app::NewDocument {
                 org,
-                title,
-                doc_type: Some(doc_type),
-                countries,
-                themes,
-                date,
-                language,
-                summary,
+                title: f.title,
+                doc_type: f.doc_type,
+                countries: f.countries,
+                themes: f.themes,
+                date: f.date,
+                language: f.language,
+                summary: f.summary.unwrap_or_default(),
                 share: share.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow!(Exit(format!("error: {e}"))))?,
             };
             let bytes = read(&file)?;
@@ -1071,15 +1065,15 @@ fn document_command(app: &App, who: &Caller, d: DocCommand, out: &mut dyn Write)
                 eprintln!("warning: {why}");
             }
         }
-        DocCommand::Describe { id, title, doc_type, countries, themes, date, language, summary } => {
+        DocCommand::Describe { id, fields: f } => {
             let m = nansen_app::DocumentMetadata {
-                title,
-                doc_type,
-                countries: (!countries.is_empty()).then_some(countries),
-                themes: (!themes.is_empty()).then_some(themes),
-                date,
-                language,
-                summary,
+                title: f.title,
+                doc_type: f.doc_type,
+                countries: (!f.countries.is_empty()).then_some(f.countries),
+                themes: (!f.themes.is_empty()).then_some(f.themes),
+                date: f.date,
+                language: f.language,
+                summary: f.summary,
             };
             let d = app.describe_document(who, id, &m).map_err(|e| fail(e, false))?;
             eprintln!("document {id} described: {}", d.title);

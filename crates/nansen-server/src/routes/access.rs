@@ -16,10 +16,8 @@ pub async fn request(state: AppState, Who(who): Who, Path((org, slug)): Path<(St
 }
 
 pub async fn list(state: AppState, Who(who): Who) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+    super::signed_in(&who)?;
     let app = state.0.clone();
-    if who.user_id().is_none() && !matches!(who.principal, nansen_model::Principal::Operator) {
-        return Err(ApiError(nansen_app::AppError::Unauthorized));
-    }
     let rows = blocking(move || app.access_requests(&who)).await?;
     Ok(Json(
         rows.into_iter()

@@ -116,9 +116,7 @@ pub async fn request(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(b
 }
 
 pub async fn requests(state: AppState, Who(who): Who) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
-    if who.user_id().is_none() && !matches!(who.principal, nansen_model::Principal::Operator) {
-        return Err(ApiError(AppError::Unauthorized));
-    }
+    super::signed_in(&who)?;
     let app = state.0.clone();
     let rows = blocking(move || app.document_requests(&who)).await?;
     Ok(Json(

@@ -26,6 +26,14 @@ pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, AppError>
         .map_err(ApiError)
 }
 
+/// Refuses the anonymous: lists of one's own requests need someone to be one's own.
+pub fn signed_in(who: &Caller) -> Result<(), ApiError> {
+    if who.user_id().is_none() && !matches!(who.principal, nansen_model::Principal::Operator) {
+        return Err(ApiError(AppError::Unauthorized));
+    }
+    Ok(())
+}
+
 /// The caller: a bearer token's user, or anonymous with no token. A token that is wrong,
 /// revoked or malformed is refused rather than treated as anonymous.
 pub struct Who(pub Caller);

@@ -57,31 +57,11 @@ async fn overview(web: &WebState, viewer: &Viewer, notice: Option<Markup>) -> Re
         section aria-labelledby="requests" {
             h2 #requests { "Access requests waiting for a decision" }
             @for (d, r) in &pending_documents {
-                article.request {
-                    h3 { (r.org) " asks for the document " a href=(format!("/documents/{}", d.id)) { (d.title) } }
-                    p { "By " (r.user_email) ", " (when(&r.created_at)) ": “" (r.reason) "”" }
-                    form.row method="post" action=(format!("/admin/document-requests/{}", r.id)) {
-                        (csrf(viewer))
-                        label for=(format!("document-note-{}", r.id)) { "Note to the requester" }
-                        input id=(format!("document-note-{}", r.id)) type="text" name="note";
-                        button type="submit" name="decision" value="approve" { "Approve" }
-                        button.secondary type="submit" name="decision" value="refuse" { "Refuse" }
-                    }
-                }
+                (request_article(viewer, r, html! { "the document " a href=(format!("/documents/{}", d.id)) { (d.title) } }, "document-requests", "document-note"))
             }
             @if pending.is_empty() && pending_documents.is_empty() { p { "None waiting." } } @else {
                 @for (name, r) in &pending {
-                    article.request {
-                        h3 { (r.org) " asks for " a href=(format!("/datasets/{name}")) { (name) } }
-                        p { "By " (r.user_email) ", " (when(&r.created_at)) ": “" (r.reason) "”" }
-                        form.row method="post" action=(format!("/admin/access-requests/{}", r.id)) {
-                            (csrf(viewer))
-                            label for=(format!("note-{}", r.id)) { "Note to the requester" }
-                            input id=(format!("note-{}", r.id)) type="text" name="note";
-                            button type="submit" name="decision" value="approve" { "Approve" }
-                            button.secondary type="submit" name="decision" value="refuse" { "Refuse" }
-                        }
-                    }
+                    (request_article(viewer, r, html! { a href=(format!("/datasets/{name}")) { (name) } }, "access-requests", "note"))
                 }
             }
             @if !decided.is_empty() {
@@ -238,6 +218,23 @@ pub struct Decision {
     decision: String,
     #[serde(default)]
     note: String,
+}
+
+/// A request waiting for a decision, with the form that decides it at `/admin/{path}/ID`.
+fn request_article(viewer: &Viewer, r: &nansen_app::AccessRequestRecord, what: Markup, path: &str, note_id: &str) -> Markup {
+    html! {
+        article.request {
+            h3 { (r.org) " asks for " (what) }
+            p { "By " (r.user_email) ", " (when(&r.created_at)) ": “" (r.reason) "”" }
+            form.row method="post" action=(format!("/admin/{path}/{}", r.id)) {
+                (csrf(viewer))
+                label for=(format!("{note_id}-{}", r.id)) { "Note to the requester" }
+                input id=(format!("{note_id}-{}", r.id)) type="text" name="note";
+                button type="submit" name="decision" value="approve" { "Approve" }
+                button.secondary type="submit" name="decision" value="refuse" { "Refuse" }
+            }
+        }
+    }
 }
 
 impl Decision {

@@ -179,19 +179,24 @@ fn versions(d: &DatasetView) -> Markup {
 }
 
 fn request_form(viewer: &Viewer, d: &DatasetView) -> Markup {
+    access_request_form(viewer, "dataset", "data", &d.org, &format!("/datasets/{}", d.name))
+}
+
+/// Asking for a `listed` dataset's data or document's text, posted to `PAGE/access-request`.
+pub fn access_request_form(viewer: &Viewer, what: &str, content: &str, owner: &str, page: &str) -> Markup {
     html! {
         section.notice aria-labelledby="ask" {
             h2 #ask { "Ask for access" }
-            p { "This dataset is listed: its description is public to signed-in users, its data is shared when " (d.org) " approves a request." }
+            p { "This " (what) " is listed: its description is public to signed-in users, its " (content) " is shared when " (owner) " approves a request." }
             @if viewer.signed_in() {
-                form.stack method="post" action=(format!("/datasets/{}/access-request", d.name)) {
+                form.stack method="post" action=(format!("{page}/access-request")) {
                     (csrf(viewer))
                     label for="reason" { "Why your organisation needs it" }
                     textarea #reason name="reason" rows="3" required minlength="10" {}
                     button type="submit" { "Request access" }
                 }
             } @else {
-                p { a href=(format!("/sign-in?next=/datasets/{}", d.name)) { "Sign in" } " to ask for access." }
+                p { a href=(format!("/sign-in?next={page}")) { "Sign in" } " to ask for access." }
             }
         }
     }

@@ -1,6 +1,6 @@
 //! Search over documents and datasets, a document's page, and adding a document.
 
-use super::dataset::{chosen_sharing, field, sharing_fields};
+use super::dataset::{access_request_form, chosen_sharing, field, sharing_fields};
 use super::{blocking, see_other};
 use crate::error::WebError;
 use crate::layout::{self, csrf, place, when, Section};
@@ -18,7 +18,7 @@ use serde::Deserialize;
 /// A document's file as a download; the name is kept safe for the header.
 pub fn document_attachment(f: DocumentFile) -> Response {
     let ascii: String = f.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
-    let encoded: String = f.file_name.bytes().map(|b| if b.is_ascii_alphanumeric() || b".-_".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect();
+    let encoded = encode(&f.file_name);
     (
         [
             (header::CONTENT_TYPE, f.media_type.to_string()),
@@ -76,6 +76,7 @@ impl SearchForm {
     }
 }
 
+/// Percent-encoded for a URL or a header, all but letters, digits and `-_.`.
 fn encode(s: &str) -> String {
     s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }
@@ -256,7 +257,7 @@ fn document_body(viewer: &Viewer, p: &DocumentPage, all: bool) -> Markup {
             dt { "Sharing" } dd { (crate::pages::catalogue::sharing_label(&d.sharing)) }
         }
         @if !d.summary.is_empty() { p.summary { (d.summary) } }
-        @if d.access == "metadata" { (request_form(viewer, d)) }
+        @if d.access == "metadata" { (access_request_form(viewer, "document", "text", &d.org, &format!("/documents/{}", d.id))) }
         section aria-labelledby="versions" {
             h2 #versions { "Versions" }
             table {
@@ -347,21 +348,6 @@ fn kilobytes(size: i64) -> String {
         format!("{:.1} MB", size as f64 / (1 << 20) as f64)
     } else {
         format!("{} KB", (size + 1023) / 1024)
-    }
-}
-
-fn request_form(viewer: &Viewer, d: &DocumentView) -> Markup {
-    html! {
-        section.notice aria-labelledby="ask" {
-            h2 #ask { "Ask for access" }
-            p { "This document is listed: its description is open to signed-in users, its text is shared when " (d.org) " approves a request." }
-            form.stack method="post" action=(format!("/documents/{}/access-request", d.id)) {
-                (csrf(viewer))
-                label for="reason" { "Why your organisation needs it" }
-                textarea #reason name="reason" rows="3" required minlength="10" {}
-                button type="submit" { "Request access" }
-            }
-        }
     }
 }
 
