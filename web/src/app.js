@@ -11,6 +11,9 @@ echarts.use([LineChart, BarChart, MapChart, SankeyChart, GridComponent, TooltipC
 const PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C6D1F"];
 const fmt = new Intl.NumberFormat("en-GB", { maximumFractionDigits: 2 });
 const number = (v) => (v === null || v === undefined || Number.isNaN(v) ? "–" : fmt.format(v));
+// Tooltips are HTML: every name and label in them comes from data somebody uploaded.
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const escapeHtml = (s) => String(s ?? "").replace(/[&<>"']/g, (c) => ESCAPES[c]);
 
 let worldPromise = null;
 function world() {
@@ -57,11 +60,11 @@ function fan(spec) {
     const s = spec.series[p.seriesIndex];
     if (s.style === "band-base" || p.value === null || p.value === undefined) return "";
     const text = s.labels ? s.labels[p.dataIndex] : number(p.value);
-    return `${p.marker}${p.seriesName}: ${text}<br>`;
+    return `${p.marker}${escapeHtml(p.seriesName)}: ${escapeHtml(text)}<br>`;
   };
   return {
     ...base(),
-    tooltip: { trigger: "axis", formatter: (ps) => `${ps.length ? ps[0].axisValue : ""}<br>${ps.map(row).join("")}` },
+    tooltip: { trigger: "axis", formatter: (ps) => `${ps.length ? escapeHtml(ps[0].axisValue) : ""}<br>${ps.map(row).join("")}` },
     legend: { type: "scroll", top: 0, data: spec.series.filter((s) => s.style !== "band-base").map((s) => s.name) },
     grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
     xAxis: { type: "category", data: spec.x, axisLabel: { color: "#1b1f24" } },
@@ -76,7 +79,7 @@ function map(spec) {
   const europe = spec.region !== "world";
   return {
     ...base(),
-    tooltip: { trigger: "item", formatter: (p) => `${(p.data && p.data.label) || p.name}: ${number(p.value)}` },
+    tooltip: { trigger: "item", formatter: (p) => `${escapeHtml((p.data && p.data.label) || p.name)}: ${number(p.value)}` },
     visualMap: { min: 0, max: max || 1, calculable: false, left: 8, bottom: 8, inRange: { color: ["#deebf7", "#6baed6", "#08306b"] }, text: [number(max), "0"] },
     series: [{
       type: "map", map: "world", roam: true, data: spec.data,

@@ -235,23 +235,52 @@ impl App {
         let protect = d.sensitive && !matches!(access, Access::Owner(_));
         // The threshold is part of the key: another node may change it at any time.
         let key = (d.id, versions[idx].number, if protect { d.threshold } else { 0 });
-        if let Some(c) = self.cubes.lock().ok().and_then(|c| c.get(&key).cloned()) {
-            return Ok(c);
+        // While the latest version is built, others read the one before it (each answer is
+        // one version or the other); a version asked for by number is waited for.
+        if !protect {
+            return self.cube_once(key, number.is_none(), || Ok(Arc::new(self.store.content(&versions, idx, None)?)));
         }
-        let raw = self.cached_content(d.id, &versions, idx)?;
-        let cube = if protect { Arc::new(disclosure::protect(&raw, d.threshold as f64, CodeLists::get())) } else { raw };
-        self.remember(key, cube.clone());
-        Ok(cube)
+        self.cube_once(key, number.is_none(), || {
+            let raw = self.cached_content(d.id, &versions, idx)?;
+            Ok(Arc::new(disclosure::protect(&raw, d.threshold as f64, CodeLists::get())))
+        })
     }
 
     fn cached_content(&self, dataset_id: i64, versions: &[VersionRecord], idx: usize) -> Result<Arc<Cube>> {
-        let key = (dataset_id, versions[idx].number, 0);
-        if let Some(c) = self.cubes.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        self.cube_once((dataset_id, versions[idx].number, 0), false, || Ok(Arc::new(self.store.content(versions, idx, None)?)))
+    }
+
+    /// The cube under `key`, built once however many ask at the same moment: one builds, the
+    /// others wait for it, or with `earlier_ok` read the newest earlier version in memory.
+    /// `build` must not ask for the same key (it would wait for itself).
+    fn cube_once(&self, key: (i64, i64, i64), earlier_ok: bool, build: impl FnOnce() -> Result<Arc<Cube>>) -> Result<Arc<Cube>> {
+        let cached = |k: &(i64, i64, i64)| self.cubes.lock().ok().and_then(|c| c.get(k).cloned());
+        if let Some(c) = cached(&key) {
             return Ok(c);
         }
-        let c = Arc::new(self.store.content(versions, idx, None)?);
-        self.remember(key, c.clone());
-        Ok(c)
+        let slot = self.building.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default().clone();
+        let _builder = match slot.try_lock() {
+            Ok(g) => g,
+            Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) => {
+                let earlier = self.cubes.lock().ok().and_then(|c| {
+                    c.iter().filter(|(k, _)| k.0 == key.0 && k.2 == key.2 && k.1 < key.1).max_by_key(|(k, _)| k.1).map(|(_, c)| c.clone())
+                });
+                match earlier.filter(|_| earlier_ok) {
+                    Some(c) => return Ok(c),
+                    None => slot.lock().unwrap_or_else(|p| p.into_inner()),
+                }
+            }
+        };
+        if let Some(c) = cached(&key) {
+            return Ok(c);
+        }
+        let built = build();
+        if let Ok(c) = &built {
+            self.remember(key, c.clone());
+        }
+        self.building.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+        built
     }
 
     fn remember(&self, key: (i64, i64, i64), cube: Arc<Cube>) {
@@ -283,7 +312,13 @@ impl App {
 
     /// Runs a query over one dataset, as the caller may see it.
     pub fn query(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, q: &Query) -> Result<Table> {
+        self.query_view(who, org, slug, version, q, false)
+    }
+
+    /// As [`App::query`]; `protected` asks for the disclosure-controlled view whoever asks.
+    pub(crate) fn query_view(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, q: &Query, protected: bool) -> Result<Table> {
         let (d, access) = self.authorize(who, org, slug, Need::Data)?;
+        let access = if protected { Access::Data } else { access };
         let cube = self.cube_of(&d, access, version)?;
         let table = nansen_model::run_query(&cube, q, CodeLists::get())?;
         self.audit_read(
@@ -315,6 +350,11 @@ impl App {
         })
     }
 
+    /// Whether the caller may make this import at all: asked before its file is received.
+    pub fn may_import(&self, who: &Caller, req: &ImportRequest) -> Result<()> {
+        self.import_target(who, req).map(|_| ())
+    }
+
     /// The dataset an import goes into (none when it creates one), once the caller may.
     pub(crate) fn import_target(&self, who: &Caller, req: &ImportRequest) -> Result<Option<DatasetRecord>> {
         let existing = self.store.dataset(&req.org, &req.slug)?;
@@ -333,8 +373,14 @@ impl App {
                 None
             }
         };
-        if req.share.is_some() && who.principal.role_in(&req.org) != Some(Role::Admin) {
+        let admin = who.principal.role_in(&req.org) == Some(Role::Admin);
+        if req.share.is_some() && !admin {
             return Err(AppError::Forbidden(format!("only admins of {} may change who sees {}/{}", req.org, req.org, req.slug)));
+        }
+        // Disclosure control protects people: an editor may turn it on, only an admin off
+        // (as through sharing).
+        if req.sensitive == Some(false) && !admin && dataset.as_ref().is_some_and(|d| d.sensitive) {
+            return Err(AppError::Forbidden(format!("only admins of {} may turn disclosure control off for {}/{}", req.org, req.org, req.slug)));
         }
         self.check_partners(req.share.as_ref())?;
         Ok(dataset)
@@ -420,25 +466,24 @@ impl App {
         let to_store: &Cube = upserts.as_ref().unwrap_or(&content);
         let total = (to_store.len() + removals.len()) as u64;
         let expected_latest = latest.map(|i| versions[i].number);
+        let may_unprotect = who.principal.role_in(&req.org) == Some(Role::Admin);
         let (dataset_id, number) = self.store.write(|tx| {
             let dataset_id = match &dataset {
                 Some(d) => {
-                    let mut d = d.clone();
-                    let mut changed_meta = false;
-                    if let Some(s) = &req.share {
-                        d.sharing = s.to_string();
-                        changed_meta = true;
-                    }
-                    if let Some(t) = &req.title {
-                        d.title = t.clone();
-                        changed_meta = true;
-                    }
-                    if let Some(s) = req.sensitive {
-                        d.sensitive = s;
-                        changed_meta = true;
-                    }
-                    if changed_meta {
-                        tx.update_dataset(&d)?;
+                    if req.share.is_some() || req.title.is_some() || req.sensitive.is_some() {
+                        // Only what this import names changes; the rest stays as it is now.
+                        let d = tx.update_dataset(d.id, |d| {
+                            if let Some(s) = &req.share {
+                                d.sharing = s.to_string();
+                            }
+                            if let Some(t) = &req.title {
+                                d.title = t.clone();
+                            }
+                            if let Some(s) = req.sensitive {
+                                // Even if an admin turned it on during this import.
+                                d.sensitive = s || (d.sensitive && !may_unprotect);
+                            }
+                        })?;
                         tx.audit(&who.label, "dataset.update", &name, &serde_json::json!({ "sharing": d.sharing, "title": d.title, "sensitive": d.sensitive }).to_string())?;
                     }
                     d.id
@@ -511,20 +556,21 @@ impl App {
 
     /// Changes who sees a dataset, and its disclosure control.
     pub fn share(&self, who: &Caller, org: &str, slug: &str, sharing: Sharing, sensitive: Option<bool>, threshold: Option<i64>) -> Result<()> {
-        let (mut d, _) = self.authorize(who, org, slug, Need::Admin)?;
+        let (d, _) = self.authorize(who, org, slug, Need::Admin)?;
         self.check_partners(Some(&sharing))?;
-        d.sharing = sharing.to_string();
-        if let Some(s) = sensitive {
-            d.sensitive = s;
-        }
-        if let Some(t) = threshold {
-            if !(1..=1000).contains(&t) {
-                return Err(AppError::BadRequest("the disclosure threshold is a count from 1 to 1000".into()));
-            }
-            d.threshold = t;
+        if threshold.is_some_and(|t| !(1..=1000).contains(&t)) {
+            return Err(AppError::BadRequest("the disclosure threshold is a count from 1 to 1000".into()));
         }
         self.store.write(|tx| {
-            tx.update_dataset(&d)?;
+            let d = tx.update_dataset(d.id, |d| {
+                d.sharing = sharing.to_string();
+                if let Some(s) = sensitive {
+                    d.sensitive = s;
+                }
+                if let Some(t) = threshold {
+                    d.threshold = t;
+                }
+            })?;
             tx.audit(&who.label, "dataset.share", &format!("{org}/{slug}"), &serde_json::json!({ "sharing": d.sharing, "sensitive": d.sensitive, "threshold": d.threshold }).to_string())?;
             Ok::<_, StoreError>(())
         })?;
@@ -536,7 +582,7 @@ impl App {
     /// Sharing is changed only through [`App::share`], by an admin.
     pub fn set_metadata(&self, who: &Caller, org: &str, slug: &str, m: &Metadata) -> Result<()> {
         const FREQUENCIES: [&str; 7] = ["daily", "weekly", "monthly", "quarterly", "annual", "irregular", ""];
-        let (mut d, _) = self.authorize(who, org, slug, Need::Write)?;
+        let (d, _) = self.authorize(who, org, slug, Need::Write)?;
         if let Some(f) = &m.update_frequency {
             if !FREQUENCIES.contains(&f.as_str()) {
                 return Err(AppError::BadRequest(format!("update frequency {f:?}: choose daily, weekly, monthly, quarterly, annual or irregular")));
@@ -550,17 +596,18 @@ impl App {
                 *field = v.trim().to_string();
             }
         };
-        set(&mut d.title, &m.title);
-        set(&mut d.description, &m.description);
-        set(&mut d.source, &m.source);
-        set(&mut d.methodology, &m.methodology);
-        set(&mut d.licence, &m.licence);
-        set(&mut d.update_frequency, &m.update_frequency);
-        if let Some(t) = &m.tags {
-            d.tags = t.clone();
-        }
         self.store.write(|tx| {
-            tx.update_dataset(&d)?;
+            let d = tx.update_dataset(d.id, |d| {
+                set(&mut d.title, &m.title);
+                set(&mut d.description, &m.description);
+                set(&mut d.source, &m.source);
+                set(&mut d.methodology, &m.methodology);
+                set(&mut d.licence, &m.licence);
+                set(&mut d.update_frequency, &m.update_frequency);
+                if let Some(t) = &m.tags {
+                    d.tags = t.clone();
+                }
+            })?;
             tx.audit(&who.label, "dataset.describe", &format!("{org}/{slug}"), &serde_json::json!({ "title": d.title }).to_string())?;
             Ok::<_, StoreError>(())
         })?;
@@ -656,6 +703,16 @@ impl App {
     }
 
     pub fn decide_access(&self, who: &Caller, request_id: i64, approve: bool, note: &str) -> Result<()> {
+        let decision = if approve { Decision::Approve } else { Decision::Refuse };
+        self.move_access_request(who, request_id, decision, note)
+    }
+
+    /// Takes back an approved request: the organisation reads no more (the owner's admins).
+    pub fn revoke_access(&self, who: &Caller, request_id: i64, note: &str) -> Result<()> {
+        self.move_access_request(who, request_id, Decision::Revoke, note)
+    }
+
+    fn move_access_request(&self, who: &Caller, request_id: i64, decision: Decision, note: &str) -> Result<()> {
         let r = self.store.access_requests(None)?.into_iter().find(|r| r.id == request_id).ok_or_else(|| AppError::NotFound(format!("access request {request_id}")))?;
         let d = self.store.dataset_by_id(r.subject_id)?.ok_or_else(|| AppError::NotFound(format!("access request {request_id}")))?;
         match self.authorize(who, &d.org, &d.slug, Need::Admin) {
@@ -663,17 +720,54 @@ impl App {
             Err(AppError::Forbidden(_)) | Err(AppError::NotFound(_)) => return Err(AppError::NotFound(format!("access request {request_id}"))),
             Err(e) => return Err(e),
         }
-        let status = if approve { "approved" } else { "refused" };
         let done = self.store.write(|tx| {
-            let done = tx.decide_access_request(request_id, status, &who.label, note)?;
+            let done = tx.decide_access_request(request_id, decision.from(), decision.status(), &who.label, note)?;
             if done {
-                tx.audit(&who.label, &format!("access.{}", if approve { "approve" } else { "refuse" }), &format!("{}/{}", d.org, d.slug), &serde_json::json!({ "request": request_id, "org": r.org }).to_string())?;
+                tx.audit(&who.label, &format!("access.{}", decision.verb()), &format!("{}/{}", d.org, d.slug), &serde_json::json!({ "request": request_id, "org": r.org }).to_string())?;
             }
             Ok::<_, StoreError>(done)
         })?;
         if !done {
-            return Err(AppError::Conflict(format!("access request {request_id} was already decided")));
+            return Err(AppError::Conflict(decision.not_possible(&format!("access request {request_id}"))));
         }
         Ok(())
+    }
+}
+
+/// What an owner's admin does with an access request (datasets and documents alike).
+#[derive(Clone, Copy)]
+pub(crate) enum Decision {
+    Approve,
+    Refuse,
+    Revoke,
+}
+
+impl Decision {
+    /// The status a request must have for this decision.
+    pub(crate) fn from(self) -> &'static str {
+        match self {
+            Decision::Approve | Decision::Refuse => "pending",
+            Decision::Revoke => "approved",
+        }
+    }
+    pub(crate) fn status(self) -> &'static str {
+        match self {
+            Decision::Approve => "approved",
+            Decision::Refuse => "refused",
+            Decision::Revoke => "revoked",
+        }
+    }
+    pub(crate) fn verb(self) -> &'static str {
+        match self {
+            Decision::Approve => "approve",
+            Decision::Refuse => "refuse",
+            Decision::Revoke => "revoke",
+        }
+    }
+    pub(crate) fn not_possible(self, what: &str) -> String {
+        match self {
+            Decision::Revoke => format!("{what} is not approved: only an approved request can be revoked"),
+            _ => format!("{what} was already decided"),
+        }
     }
 }

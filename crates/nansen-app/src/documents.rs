@@ -2,12 +2,12 @@
 //! material and agreements, under the same sharing levels, access requests, audit and
 //! not-found rules as datasets. Each version keeps its file and the text read out of it.
 
-use crate::datasets::sha256_hex;
+use crate::datasets::{sha256_hex, Decision};
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_codes::CodeLists;
 use nansen_extract::{ExtractError, Format, Limits};
 use nansen_model::{dataset_access, Access, Principal, Role, Sharing};
-use nansen_store::{AccessRequestRecord, DocumentRecord, DocumentVersionRecord, StoreError};
+use nansen_store::{AccessRequestRecord, DocumentRecord, DocumentVersionRecord, OrgRecord, StoreError};
 use serde::Serialize;
 
 /// The kinds of document, as stored and as people read them.
@@ -181,8 +181,8 @@ impl App {
         Ok((format, extracted))
     }
 
-    /// Adds a document with its first version; editors and admins of the organisation may.
-    pub fn add_document(&self, who: &Caller, new: &NewDocument, file_name: &str, bytes: &[u8]) -> Result<DocumentView> {
+    /// Whether the caller may add this document: asked before its file is received.
+    pub fn may_add_document(&self, who: &Caller, new: &NewDocument) -> Result<OrgRecord> {
         let hidden = || AppError::NotFound(format!("organisation {}", new.org));
         let org = self.store.org(&new.org)?.ok_or_else(hidden)?;
         match who.principal.role_in(&org.slug) {
@@ -194,6 +194,18 @@ impl App {
             return Err(AppError::Forbidden(format!("only admins of {} may choose who sees its documents", org.slug)));
         }
         self.check_partners(new.share.as_ref())?;
+        Ok(org)
+    }
+
+    /// Whether the caller may add a version to a document: asked before its file is received.
+    pub fn may_add_document_version(&self, who: &Caller, id: i64) -> Result<()> {
+        self.authorize_document(who, id, Need::Write).map(|_| ())
+    }
+
+    /// Adds a document with its first version; editors and admins of the organisation may.
+    pub fn add_document(&self, who: &Caller, new: &NewDocument, file_name: &str, bytes: &[u8]) -> Result<DocumentView> {
+        let file_name = &plain_file_name(file_name)?;
+        let org = self.may_add_document(who, new)?;
         let doc_type = check_type(new.doc_type.as_deref().unwrap_or("report"))?;
         let countries = check_countries(&new.countries)?;
         let date = match &new.date {
@@ -241,6 +253,7 @@ impl App {
     /// A new version of a document's file; its metadata stays.
     pub fn add_document_version(&self, who: &Caller, id: i64, file_name: &str, bytes: &[u8]) -> Result<DocumentVersionRecord> {
         self.authorize_document(who, id, Need::Write)?;
+        let file_name = &plain_file_name(file_name)?;
         let (format, extracted) = self.read_document_file(file_name, bytes)?;
         let sha = sha256_hex(bytes);
         let number = self.store.write(|tx| {
@@ -417,6 +430,16 @@ impl App {
     }
 
     pub fn decide_document_access(&self, who: &Caller, request_id: i64, approve: bool, note: &str) -> Result<()> {
+        let decision = if approve { Decision::Approve } else { Decision::Refuse };
+        self.move_document_request(who, request_id, decision, note)
+    }
+
+    /// Takes back an approved request: the organisation reads the text no more.
+    pub fn revoke_document_access(&self, who: &Caller, request_id: i64, note: &str) -> Result<()> {
+        self.move_document_request(who, request_id, Decision::Revoke, note)
+    }
+
+    fn move_document_request(&self, who: &Caller, request_id: i64, decision: Decision, note: &str) -> Result<()> {
         let not_found = || AppError::NotFound(format!("document access request {request_id}"));
         let r = self.store.document_requests(None)?.into_iter().find(|r| r.id == request_id).ok_or_else(not_found)?;
         match self.authorize_document(who, r.subject_id, Need::Admin) {
@@ -424,24 +447,32 @@ impl App {
             Err(AppError::Forbidden(_)) | Err(AppError::NotFound(_)) => return Err(not_found()),
             Err(e) => return Err(e),
         }
-        let status = if approve { "approved" } else { "refused" };
         let done = self.store.write(|tx| {
-            let done = tx.decide_document_request(request_id, status, &who.label, note)?;
+            let done = tx.decide_document_request(request_id, decision.from(), decision.status(), &who.label, note)?;
             if done {
-                tx.audit(
-                    &who.label,
-                    &format!("document.{}", if approve { "approve" } else { "refuse" }),
-                    &format!("document {}", r.subject_id),
-                    &serde_json::json!({ "request": request_id, "org": r.org }).to_string(),
-                )?;
+                tx.audit(&who.label, &format!("document.{}", decision.verb()), &format!("document {}", r.subject_id), &serde_json::json!({ "request": request_id, "org": r.org }).to_string())?;
             }
             Ok::<_, StoreError>(done)
         })?;
         if !done {
-            return Err(AppError::Conflict(format!("document access request {request_id} was already decided")));
+            return Err(AppError::Conflict(decision.not_possible(&format!("document access request {request_id}"))));
         }
         Ok(())
     }
+}
+
+/// A document's file name as kept: its last part only, never a path, since readers save the
+/// file under it (`nansen doc get`, a browser's download).
+pub fn plain_file_name(given: &str) -> Result<String> {
+    let last = given.rsplit(['/', '\\']).next().unwrap_or_default();
+    let name: String = last.chars().filter(|c| !c.is_control()).collect::<String>().trim().trim_start_matches('.').to_string();
+    if name.is_empty() {
+        return Err(AppError::BadRequest(format!("file name {given:?}: give the file's own name, such as report.pdf")));
+    }
+    if name.len() > 255 {
+        return Err(AppError::BadRequest(format!("file name {:?}…: at most 255 bytes", name.chars().take(40).collect::<String>())));
+    }
+    Ok(name)
 }
 
 fn version_record(document_id: i64, file_name: &str, format: Format, size: usize, sha: &str, e: &nansen_extract::Extracted, by: &str) -> DocumentVersionRecord {

@@ -3,7 +3,7 @@
 
 use crate::{App, AppError, Caller, Result};
 use nansen_codes::{Frequency, Period};
-use nansen_forecast::{BacktestReport, Forecast, Model, Options, Series};
+use nansen_forecast::{BacktestReport, Budget, Forecast, Model, Options, Series};
 use nansen_model::Query;
 use std::collections::BTreeMap;
 
@@ -76,10 +76,16 @@ impl App {
     /// Splits the answer of `q` (its filters, period range and frequency) into series by
     /// `series_by`, one value per period, `None` where a period has none.
     pub fn panel(&self, who: &Caller, org: &str, slug: &str, q: &Query, series_by: &[String]) -> Result<Panel> {
+        self.panel_as(who, org, slug, q, series_by, false)
+    }
+
+    /// As [`App::panel`]; `protected` reads the disclosure-controlled view even when the
+    /// caller owns the dataset, for work shown to readers outside it (watches).
+    pub(crate) fn panel_as(&self, who: &Caller, org: &str, slug: &str, q: &Query, series_by: &[String], protected: bool) -> Result<Panel> {
         let mut q = q.clone();
         q.group_by = series_by.iter().cloned().chain(std::iter::once("period".to_string())).collect();
         q.top = None;
-        let table = self.query(who, org, slug, None, &q)?;
+        let table = self.query_view(who, org, slug, None, &q, protected)?;
         let n = series_by.len();
         let mut by_key: BTreeMap<Vec<String>, BTreeMap<Period, f64>> = BTreeMap::new();
         for r in &table.rows {
@@ -109,18 +115,19 @@ impl App {
     }
 
     /// Forecasts each series `horizon` periods ahead, with intervals at `level` per cent.
-    pub fn forecast(&self, who: &Caller, org: &str, slug: &str, r: &SeriesRequest, level: f64, model: Model) -> Result<(Panel, Forecast)> {
+    /// `budget` bounds it: the caller's deadline, and whether they still wait for it.
+    pub fn forecast(&self, who: &Caller, org: &str, slug: &str, r: &SeriesRequest, level: f64, model: Model, budget: &Budget) -> Result<(Panel, Forecast)> {
         let panel = self.panel(who, org, slug, &r.query, &r.series_by)?;
         let opts = Options { season: panel.season, horizon: r.horizon, level };
-        let rows = nansen_forecast::forecast(&panel.series, model, opts, &|i| panel.period(i))?;
+        let rows = nansen_forecast::forecast(&panel.series, model, opts, &|i| panel.period(i), budget)?;
         Ok((panel, rows))
     }
 
     /// Backtests models on each series over the last `windows` origins.
-    pub fn backtest(&self, who: &Caller, org: &str, slug: &str, r: &SeriesRequest, windows: usize, models: &[Model]) -> Result<(Panel, BacktestReport)> {
+    pub fn backtest(&self, who: &Caller, org: &str, slug: &str, r: &SeriesRequest, windows: usize, models: &[Model], budget: &Budget) -> Result<(Panel, BacktestReport)> {
         let panel = self.panel(who, org, slug, &r.query, &r.series_by)?;
         let opts = Options { season: panel.season, horizon: r.horizon, level: 80.0 };
-        let report = nansen_forecast::backtest(&panel.series, models, windows, opts, &|i| panel.period(i))?;
+        let report = nansen_forecast::backtest(&panel.series, models, windows, opts, &|i| panel.period(i), budget)?;
         Ok((panel, report))
     }
 }

@@ -12,6 +12,7 @@ mod datasets;
 mod documents;
 mod forecasting;
 mod identity;
+mod limits;
 mod plans;
 mod search;
 mod uploads;
@@ -21,7 +22,8 @@ mod webhooks;
 pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
 pub use catalogue::{days_since, Coverage, Freshness};
-pub use documents::{document_type_label, DocumentFile, DocumentMetadata, DocumentText, DocumentView, NewDocument, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES};
+pub use documents::{document_type_label, plain_file_name, DocumentFile, DocumentMetadata, DocumentText, DocumentView, NewDocument, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES};
+pub use search::{MAX_SEARCH_PAGE, MAX_SEARCH_WINDOW};
 pub use nansen_search::{FacetCount, Hit, Kind as HitKind, Request as SearchRequest, Results as SearchResults, Sort as SearchSort, FACETS};
 pub use datasets::{sha256_hex, Change, DatasetView, ExportFile, ImportReport, ImportRequest, Metadata, Progress, VersionView};
 pub use uploads::{Upload, UploadState};
@@ -29,14 +31,16 @@ pub use plans::{Action, Capacity, PlanSpec, PlanView, Trigger, TriggerState};
 pub use warning::{AlertChange, AlertDetail, DetectRequest, Detection, AlertView, CheckReport, Outlook, Point, SeriesOutlook, WatchSpec, WatchView, ALERT_STATUSES, is_open};
 pub use webhooks::{DeliveryReport, DeliveryView, HookTarget, WebhookPolicy, WebhookView};
 pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR};
+pub use limits::{Limits, Permit, Work, WorkLimit};
+pub use nansen_forecast::{Budget, Stopped};
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
-pub use nansen_store::{DocumentRecord, DocumentVersionRecord, AccessRequestRecord, AuditEntry, CommentRecord, MemberRecord, OrgRecord, TokenRecord};
+pub use nansen_store::{StoreError, DocumentRecord, DocumentVersionRecord, AccessRequestRecord, AuditEntry, CommentRecord, MemberRecord, OrgRecord, TokenRecord};
 
 /// An access request and the dataset (`ORG/SLUG`) it asks for.
 pub type AccessRequestView = (String, AccessRequestRecord);
 
 use nansen_model::{dataset_access, Access, Principal, Sharing};
-use nansen_store::{DatasetRecord, Store, StoreError};
+use nansen_store::{DatasetRecord, Store};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -63,6 +67,12 @@ pub enum AppError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Search(#[from] nansen_search::SearchError),
+    /// A request body larger than the route takes.
+    #[error("{0}")]
+    TooLarge(String),
+    /// Over a limit on work at once or on time: try again after `retry_after` seconds.
+    #[error("{message}")]
+    Limit { message: String, retry_after: u64 },
 }
 
 impl AppError {
@@ -76,8 +86,20 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Import(_) => "import_refused",
             AppError::Query(_) => "bad_query",
+            AppError::Forecast(nansen_forecast::ForecastError::Stopped(_)) => "limit",
             AppError::Forecast(_) => "bad_request",
             AppError::Store(_) | AppError::Search(_) => "internal",
+            AppError::Limit { .. } => "limit",
+            AppError::TooLarge(_) => "too_large",
+        }
+    }
+
+    /// For an answer that a limit stopped: how many seconds to wait before trying again.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::Limit { retry_after, .. } => Some(*retry_after),
+            AppError::Forecast(nansen_forecast::ForecastError::Stopped(_)) => Some(60),
+            _ => None,
         }
     }
 }
@@ -116,6 +138,8 @@ type CubeCache = Mutex<HashMap<(i64, i64, i64), Arc<nansen_model::Cube>>>;
 pub struct App {
     store: Store,
     cubes: CubeCache,
+    /// Cubes being built now, one lock each, so a landing version is built once.
+    building: Mutex<HashMap<(i64, i64, i64), Arc<Mutex<()>>>>,
     /// What each dataset's cube covers, kept while that very cube is the one in use.
     coverages: Mutex<HashMap<i64, (std::sync::Weak<nansen_model::Cube>, Coverage)>>,
     uploads: uploads::Uploads,
@@ -124,6 +148,9 @@ pub struct App {
     plans_seen: Mutex<Option<String>>,
     /// This node's search index, opened on first use.
     search: std::sync::OnceLock<nansen_search::SearchIndex>,
+    limits: std::sync::RwLock<Limits>,
+    running: Arc<Mutex<limits::Running>>,
+    trusted_proxies: std::sync::RwLock<Vec<std::net::IpAddr>>,
 }
 
 /// What one round of early-warning work did.
@@ -137,11 +164,39 @@ pub struct WarningRound {
 
 impl App {
     pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<App> {
-        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()), coverages: Default::default(), uploads: Default::default(), webhook_policy: Default::default(), plans_seen: Default::default(), search: Default::default() })
+        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()), building: Default::default(), coverages: Default::default(), uploads: Default::default(), webhook_policy: Default::default(), plans_seen: Default::default(), search: Default::default(), limits: Default::default(), running: Default::default(), trusted_proxies: Default::default() })
     }
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// Where request bodies wait while they are received and read: `DATA_DIR/uploads`, which
+    /// only this account may enter.
+    pub fn uploads_dir(&self) -> Result<std::path::PathBuf> {
+        Ok(self.store.private_dir("uploads")?)
+    }
+
+    /// Forgets what earlier runs left in `DATA_DIR/uploads`: staged uploads live in one
+    /// process's memory, so after a crash or a restart their files belong to nobody.
+    pub fn clear_uploads(&self) -> Result<usize> {
+        let dir = self.uploads_dir()?;
+        let mut n = 0;
+        for entry in std::fs::read_dir(&dir).map_err(|e| StoreError::DataDir { path: dir.clone(), source: e })?.flatten() {
+            if std::fs::remove_file(entry.path()).is_ok() {
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    pub fn set_trusted_proxies(&self, proxies: Vec<std::net::IpAddr>) {
+        *self.trusted_proxies.write().unwrap_or_else(|p| p.into_inner()) = proxies;
+    }
+
+    pub fn trusts_proxy(&self, peer: std::net::IpAddr) -> bool {
+        self.trusted_proxies.read().unwrap_or_else(|p| p.into_inner()).contains(&peer)
     }
 
     /// The job run after a new version lands, and periodically by the server: checks the

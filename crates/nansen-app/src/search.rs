@@ -124,6 +124,13 @@ impl App {
 
     /// Searches documents and datasets as the caller may see them.
     pub fn search(&self, who: &Caller, request: &Request) -> Result<Results> {
+        // The index gathers offset + limit hits before it skips any: bound that first.
+        if request.offset.saturating_add(request.limit.min(MAX_SEARCH_PAGE)) > MAX_SEARCH_WINDOW {
+            return Err(crate::AppError::BadRequest(format!(
+                "a search pages through its first {MAX_SEARCH_WINDOW} hits only (offset {} asked); narrow it with more words or a facet",
+                request.offset
+            )));
+        }
         self.catch_up_search()?;
         let searcher = match &who.principal {
             Principal::Operator => Searcher::Everything,
@@ -144,6 +151,11 @@ impl App {
         index.rebuild(head, entries, progress)?
     }
 }
+
+/// How deep a search may page: the first this many hits (as Elasticsearch's result window).
+pub const MAX_SEARCH_WINDOW: usize = 10_000;
+/// The most hits one page holds.
+pub const MAX_SEARCH_PAGE: usize = 200;
 
 /// Pieces of metadata as one text, each ending in one full stop.
 fn sentences(parts: &[&str]) -> String {

@@ -50,6 +50,8 @@ pub struct Upload {
 
 /// A staged upload nobody confirmed is forgotten, with its file, after a day.
 const KEEP: Duration = Duration::from_secs(24 * 3600);
+/// Staged uploads one person may keep waiting for a decision: each holds a file on disk.
+pub const MAX_STAGED_PER_PERSON: usize = 5;
 
 #[derive(Default)]
 pub(crate) struct Uploads(Mutex<HashMap<String, Upload>>);
@@ -98,6 +100,14 @@ impl App {
             }
             keep
         });
+        let waiting = all.values().filter(|u| u.owner == upload.owner && matches!(u.state, UploadState::Validating { .. } | UploadState::Ready { .. })).count();
+        if waiting >= MAX_STAGED_PER_PERSON {
+            let _ = std::fs::remove_file(&upload.path);
+            return Err(AppError::Limit {
+                message: format!("at most {MAX_STAGED_PER_PERSON} staged uploads wait for confirmation per person; confirm or discard one first"),
+                retry_after: self.limits().retry_after,
+            });
+        }
         all.insert(upload.id.clone(), upload.clone());
         Ok(upload)
     }

@@ -8,8 +8,8 @@
 
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_forecast::detect::{Judgement, OneStep, Rule};
-use nansen_forecast::{Model, Options};
-use nansen_model::{Query, Role};
+use nansen_forecast::{Budget, Model, Options};
+use nansen_model::{Access, Query, Role};
 use nansen_store::{AlertRecord, CommentRecord, StoreError, WatchRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -54,6 +54,9 @@ fn eighty() -> f64 {
 pub struct Outlook {
     pub level: f64,
     pub version: i64,
+    /// Computed on the disclosure-controlled view (see `App::watch_view_protected`).
+    #[serde(default)]
+    pub protected: bool,
     pub series: Vec<SeriesOutlook>,
 }
 
@@ -86,6 +89,9 @@ pub struct AlertDetail {
     pub history: Vec<(String, Option<f64>)>,
     /// In words, for the inbox and webhooks.
     pub why: String,
+    /// Computed on the disclosure-controlled view.
+    #[serde(default)]
+    pub protected: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -221,17 +227,22 @@ pub struct Detection {
 /// for the baselines (see `nansen_forecast::prepare`), but a period that was not reported is
 /// never judged. CUSUM judges the residuals of one-step `auto` forecasts, each made from the
 /// history before its period only.
-pub(crate) fn judge_panel(panel: &crate::Panel, rules: &[Rule], lookback: usize) -> Vec<Detection> {
+pub(crate) fn judge_panel(panel: &crate::Panel, rules: &[Rule], lookback: usize, budget: &Budget) -> Result<Vec<Detection>> {
     let mut one_step: HashMap<(String, String), OneStep> = HashMap::new();
     if rules.iter().any(Rule::needs_forecasts) {
         let longest = panel.series.iter().map(|s| s.values.iter().filter(|v| v.is_some()).count()).max().unwrap_or(0);
         // Twelve periods more than judged, so the sum has a run-up; never more than the history allows.
         let windows = (lookback + 12).min(longest.saturating_sub(5)).max(1);
         let o = Options { season: panel.season, horizon: 1, level: 80.0 };
-        if let Ok(r) = nansen_forecast::backtest(&panel.series, &[Model::Auto], windows, o, &|i| panel.period(i)) {
-            for d in r.details {
-                one_step.insert((d.series, d.period), OneStep { mean: d.mean, lo80: d.lo80, hi80: d.hi80 });
+        match nansen_forecast::backtest(&panel.series, &[Model::Auto], windows, o, &|i| panel.period(i), budget) {
+            Ok(r) => {
+                for d in r.details {
+                    one_step.insert((d.series, d.period), OneStep { mean: d.mean, lo80: d.lo80, hi80: d.hi80 });
+                }
             }
+            Err(e @ nansen_forecast::ForecastError::Stopped(_)) => return Err(e.into()),
+            // Series too short for one-step forecasts: CUSUM has nothing to judge.
+            Err(_) => {}
         }
     }
     let mut out = Vec::new();
@@ -252,8 +263,11 @@ pub(crate) fn judge_panel(panel: &crate::Panel, rules: &[Rule], lookback: usize)
             }
         }
     }
-    out
+    Ok(out)
 }
+
+/// How long one watch's check may compute, so one watch cannot hold up the round.
+const WATCH_CHECK_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 fn why(rule: &Rule, j: &Judgement) -> String {
     let name = match rule.name.as_str() {
@@ -274,7 +288,8 @@ impl App {
         Ok(Caller { principal: self.principal_of(u.id, &u.email)?, label: format!("nansen ({what}) as {}", u.email) })
     }
 
-    fn watch_access(&self, who: &Caller, w: &WatchRecord, spec: &WatchSpec) -> WatchAccess {
+    /// How the caller may use a watch, and whether they read its dataset disclosure-controlled.
+    fn watch_access(&self, who: &Caller, w: &WatchRecord, spec: &WatchSpec) -> (WatchAccess, bool) {
         let own = match who.principal.role_in(&w.org) {
             Some(r) if r >= Role::Editor => WatchAccess::Change,
             Some(_) => WatchAccess::Read,
@@ -282,29 +297,38 @@ impl App {
             None => WatchAccess::None,
         };
         if own == WatchAccess::None {
-            return own;
+            return (own, true);
         }
         // Alerts carry values: whoever reads them must be able to read the data now.
-        let readable = split_dataset(&spec.dataset).is_ok_and(|(o, s)| self.authorize(who, &o, &s, Need::Data).is_ok());
-        if readable {
-            own
-        } else {
-            WatchAccess::None
+        match split_dataset(&spec.dataset).and_then(|(o, s)| self.authorize(who, &o, &s, Need::Data)) {
+            Ok((d, access)) => (own, d.sensitive && !matches!(access, Access::Owner(_))),
+            Err(_) => (WatchAccess::None, true),
         }
     }
 
+    /// Whether a watch is computed on the disclosure-controlled view: when its dataset is
+    /// sensitive and anyone who reads the watch (its organisation, its partners) is outside
+    /// the dataset's owner, since alerts and forecasts are shown to all of them alike.
+    fn watch_view_protected(&self, w: &WatchRecord) -> Result<bool> {
+        let d = self.store.dataset_by_id(w.dataset_id)?.ok_or_else(|| AppError::NotFound(format!("dataset of watch {}", w.id)))?;
+        Ok(d.sensitive && (w.org != d.org || w.partners.iter().any(|p| *p != d.org)))
+    }
+
     /// A watch the caller may read (and how), or NotFound.
-    fn visible_watch(&self, who: &Caller, id: i64) -> Result<(WatchRecord, WatchSpec, WatchAccess)> {
+    fn visible_watch(&self, who: &Caller, id: i64) -> Result<(WatchRecord, WatchSpec, WatchAccess, bool)> {
         let not_found = || AppError::NotFound(format!("watch {id}"));
         let w = self.store.watch(id)?.ok_or_else(not_found)?;
         let spec: WatchSpec = serde_json::from_str(&w.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         match self.watch_access(who, &w, &spec) {
-            WatchAccess::None => Err(not_found()),
-            a => Ok((w, spec, a)),
+            (WatchAccess::None, _) => Err(not_found()),
+            (a, protect) => Ok((w, spec, a, protect)),
         }
     }
 
-    fn watch_view(&self, w: WatchRecord, spec: WatchSpec, access: WatchAccess, open: usize) -> WatchView {
+    /// `protect`: the reader sees the dataset disclosure-controlled, so an outlook computed on
+    /// the unsuppressed view (before the dataset became sensitive) is withheld.
+    fn watch_view(&self, w: WatchRecord, spec: WatchSpec, access: WatchAccess, protect: bool, open: usize) -> WatchView {
+        let outlook = serde_json::from_str::<Outlook>(&w.outlook).ok().filter(|o| o.protected || !protect);
         WatchView {
             id: w.id,
             org: w.org,
@@ -315,7 +339,7 @@ impl App {
             partners: w.partners,
             checked_version: w.checked_version,
             checked_at: w.checked_at,
-            outlook: serde_json::from_str(&w.outlook).ok(),
+            outlook,
             problem: w.problem,
             open_alerts: open,
             may_change: access == WatchAccess::Change,
@@ -358,7 +382,7 @@ impl App {
 
     /// Runs detection rules over a dataset's series as the caller may see them, judging every
     /// period from `r.from` on (default: the last one).
-    pub fn detect(&self, who: &Caller, org: &str, slug: &str, r: &DetectRequest) -> Result<(crate::Panel, Vec<Detection>)> {
+    pub fn detect(&self, who: &Caller, org: &str, slug: &str, r: &DetectRequest, budget: &Budget) -> Result<(crate::Panel, Vec<Detection>)> {
         for rule in &r.rules {
             rule.check().map_err(|e| AppError::BadRequest(e.to_string()))?;
         }
@@ -368,7 +392,7 @@ impl App {
             Some(p) => len - panel.index_of(p).ok_or_else(|| AppError::BadRequest(format!("{p} is not a period of these series")))?,
             None => 1,
         };
-        let found = judge_panel(&panel, &r.rules, lookback);
+        let found = judge_panel(&panel, &r.rules, lookback, budget)?;
         Ok((panel, found))
     }
 
@@ -377,19 +401,19 @@ impl App {
         let mut out = Vec::new();
         for w in self.store.watches()? {
             let Ok(spec) = serde_json::from_str::<WatchSpec>(&w.spec) else { continue };
-            let access = self.watch_access(who, &w, &spec);
+            let (access, protect) = self.watch_access(who, &w, &spec);
             if access != WatchAccess::None {
                 let open = self.store.alerts(&[w.id])?.iter().filter(|a| is_open(&a.status)).count();
-                out.push(self.watch_view(w, spec, access, open));
+                out.push(self.watch_view(w, spec, access, protect, open));
             }
         }
         Ok(out)
     }
 
     pub fn watch(&self, who: &Caller, id: i64) -> Result<WatchView> {
-        let (w, spec, access) = self.visible_watch(who, id)?;
+        let (w, spec, access, protect) = self.visible_watch(who, id)?;
         let open = self.store.alerts(&[w.id])?.iter().filter(|a| is_open(&a.status)).count();
-        Ok(self.watch_view(w, spec, access, open))
+        Ok(self.watch_view(w, spec, access, protect, open))
     }
 
     /// Checks every watch whose dataset has a version it has not seen; returns what each did.
@@ -416,18 +440,23 @@ impl App {
             let spec: WatchSpec = serde_json::from_str(&w.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let who = self.caller_for(w.user_id, &format!("watch {}", w.id))?;
             let (org, slug) = split_dataset(&spec.dataset)?;
-            let panel = self.panel(&who, &org, &slug, &spec.query()?, &spec.series_by)?;
+            let protected = self.watch_view_protected(w)?;
+            let panel = self.panel_as(&who, &org, &slug, &spec.query()?, &spec.series_by, protected)?;
             let opts = Options { season: panel.season, horizon: spec.horizon, level: spec.level };
             let label = |i: usize| panel.period(i);
-            let forecast = nansen_forecast::forecast(&panel.series, Model::Auto, opts, &label).unwrap_or_default();
-            let mut outlook = Outlook { level: spec.level, version, series: Vec::new() };
+            let budget = Budget::lasting(WATCH_CHECK_LIMIT);
+            let forecast = match nansen_forecast::forecast(&panel.series, Model::Auto, opts, &label, &budget) {
+                Err(e @ nansen_forecast::ForecastError::Stopped(_)) => return Err(e.into()),
+                other => other.unwrap_or_default(),
+            };
+            let mut outlook = Outlook { level: spec.level, version, protected, series: Vec::new() };
             for s in &panel.series {
                 let history: Vec<(String, Option<f64>)> = (0..s.values.len()).map(|i| (panel.period(i), s.values[i])).collect();
                 let recent = history[history.len().saturating_sub(HISTORY)..].to_vec();
                 let points = forecast.iter().filter(|f| f.series == s.name).map(|f| Point { period: f.period.clone(), mean: f.mean, lo: f.lo, hi: f.hi }).collect();
                 outlook.series.push(SeriesOutlook { key: crate::Panel::key(&s.name), history: recent, forecast: points });
             }
-            let alarms = judge_panel(&panel, &spec.rules, spec.lookback)
+            let alarms = judge_panel(&panel, &spec.rules, spec.lookback, &budget)?
                 .into_iter()
                 .filter(|d| d.judgement.alarm)
                 .map(|d| {
@@ -443,6 +472,7 @@ impl App {
                         params: d.rule.params.clone(),
                         history,
                         why: why(&d.rule, &d.judgement),
+                        protected,
                     };
                     (d.rule, detail, series.name.clone(), d.period)
                 })
@@ -479,8 +509,23 @@ impl App {
         Ok(report)
     }
 
-    fn alert_view(&self, a: AlertRecord, w: &WatchRecord, spec: &WatchSpec, access: WatchAccess) -> Result<AlertView> {
-        let detail: AlertDetail = serde_json::from_str(&a.detail).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    /// `protect` as for [`App::watch_view`]: an alert raised on unsuppressed values is shown
+    /// to a reader of the disclosure-controlled view without its numbers.
+    fn alert_view(&self, a: AlertRecord, w: &WatchRecord, spec: &WatchSpec, access: WatchAccess, protect: bool) -> Result<AlertView> {
+        let mut detail: AlertDetail = serde_json::from_str(&a.detail).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if protect && !detail.protected {
+            detail = AlertDetail {
+                key: detail.key,
+                params: detail.params,
+                why: "the values are withheld: this alert was raised before the dataset was disclosure-controlled".into(),
+                protected: true,
+                observed: f64::NAN,
+                expected: f64::NAN,
+                upper: f64::NAN,
+                statistic: f64::NAN,
+                history: Vec::new(),
+            };
+        }
         Ok(AlertView {
             id: a.id,
             watch_id: w.id,
@@ -505,13 +550,13 @@ impl App {
         let mut out = Vec::new();
         for w in self.store.watches()? {
             let Ok(spec) = serde_json::from_str::<WatchSpec>(&w.spec) else { continue };
-            let access = self.watch_access(who, &w, &spec);
+            let (access, protect) = self.watch_access(who, &w, &spec);
             if access == WatchAccess::None {
                 continue;
             }
             for a in self.store.alerts(&[w.id])? {
                 if status.is_none_or(|s| s == a.status) {
-                    out.push(self.alert_view(a, &w, &spec, access)?);
+                    out.push(self.alert_view(a, &w, &spec, access, protect)?);
                 }
             }
         }
@@ -523,9 +568,9 @@ impl App {
     pub fn alert(&self, who: &Caller, id: i64) -> Result<(AlertView, Vec<CommentRecord>)> {
         let not_found = || AppError::NotFound(format!("alert {id}"));
         let a = self.store.alert(id)?.ok_or_else(not_found)?;
-        let (w, spec, access) = self.visible_watch(who, a.watch_id).map_err(|_| not_found())?;
+        let (w, spec, access, protect) = self.visible_watch(who, a.watch_id).map_err(|_| not_found())?;
         let comments = self.store.comments(id)?;
-        Ok((self.alert_view(a, &w, &spec, access)?, comments))
+        Ok((self.alert_view(a, &w, &spec, access, protect)?, comments))
     }
 
     /// Moves an alert on or assigns it; audited.

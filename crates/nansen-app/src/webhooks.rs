@@ -10,6 +10,8 @@ use crate::{App, AppError, Caller, Need, Result};
 use nansen_model::Role;
 use nansen_store::{DeliveryRecord, StoreError, WebhookRecord};
 use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// How webhooks go out; the operator's to set.
@@ -73,6 +75,15 @@ pub struct DeliveryReport {
     pub failed: usize,
 }
 
+/// A URL without its user part, query and fragment, which may carry credentials.
+fn url_without_secrets(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = rest.split(['?', '#']).next().unwrap_or_default();
+    let (authority, path) = rest.split_once('/').map_or((rest, ""), |(a, p)| (a, p));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    format!("{scheme}://{host}/{path}")
+}
+
 fn unix_now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
@@ -115,7 +126,9 @@ impl App {
         let secret = crate::identity::random_hex(32);
         let id = self.store.write(|tx| {
             let id = tx.insert_webhook(org_rec.id, watch_id, dataset_id, url, &secret, by)?;
-            tx.audit(&who.label, "webhook.subscribe", &subject, &serde_json::json!({ "webhook": id, "org": org, "url": url }).to_string())?;
+            // Under the subscribing organisation, not the dataset's owner, and without what a URL
+            // may carry in its user part or query (tokens): the owner's admins read their log.
+            tx.audit(&who.label, "webhook.subscribe", org, &serde_json::json!({ "webhook": id, "to": subject, "url": url_without_secrets(url) }).to_string())?;
             Ok::<_, AppError>(id)
         })?;
         let view = self.webhooks(who)?.into_iter().find(|h| h.id == id).ok_or_else(|| AppError::NotFound(format!("webhook {id}")))?;
@@ -170,41 +183,80 @@ impl App {
 
     /// Sends every delivery that is due; a failure waits `backoff * 2^(attempts - 1)` before
     /// the next try, and after `max_attempts` the delivery is marked failed and audited.
+    /// Each subscription's deliveries go in order, subscriptions side by side (at most
+    /// [`SENDERS`] at once), so a slow target delays only its own subscriber.
     pub fn deliver_webhooks(&self) -> Result<DeliveryReport> {
         let policy = self.policy();
-        let mut report = DeliveryReport::default();
+        let mut by_hook: BTreeMap<i64, Vec<DeliveryRecord>> = BTreeMap::new();
         for d in self.store.due_deliveries(&nansen_store::now())? {
-            let hook = self.store.webhook(d.webhook_id)?;
-            let attempts = d.attempts + 1;
-            // The error, and whether trying again could help.
-            let outcome: Result<(), (String, bool)> = match &hook {
-                None => Err(("the subscription was removed".to_string(), false)),
-                Some(h) if !self.still_allowed(h)? => Err((format!("{} may no longer see what it subscribed to", h.org), false)),
-                Some(h) => {
-                    let send = nansen_webhooks::Delivery { url: &h.url, secret: &h.secret, event: &d.event, id: d.id, body: &d.payload, timestamp: unix_now() };
-                    nansen_webhooks::send(&send, policy.allow_private, policy.timeout).map(|_| ()).map_err(|e| (e.to_string(), true))
-                }
-            };
-            self.store.write(|tx| {
-                match &outcome {
-                    Ok(()) => {
-                        tx.update_delivery(d.id, "delivered", attempts, &d.next_at, "")?;
-                        report.delivered += 1;
-                    }
-                    Err((e, retry)) if !retry || attempts >= policy.max_attempts => {
-                        tx.update_delivery(d.id, "failed", attempts, &d.next_at, e)?;
-                        tx.audit("nansen (webhooks)", "webhook.failed", &format!("webhook:{}", d.webhook_id), &serde_json::json!({ "delivery": d.id, "attempts": attempts, "error": e }).to_string())?;
-                        report.failed += 1;
-                    }
-                    Err((e, _)) => {
-                        let wait = policy.backoff.as_secs_f64() * 2f64.powi(attempts as i32 - 1);
-                        tx.update_delivery(d.id, "pending", attempts, &nansen_store::now_plus(wait.ceil() as i64), e)?;
-                        report.retrying += 1;
-                    }
-                }
-                Ok::<_, StoreError>(())
-            })?;
+            by_hook.entry(d.webhook_id).or_default().push(d);
         }
-        Ok(report)
+        let queue = Mutex::new(by_hook.into_values().collect::<Vec<_>>());
+        let report = Mutex::new(DeliveryReport::default());
+        let first_error = Mutex::new(None);
+        std::thread::scope(|scope| {
+            for _ in 0..SENDERS {
+                scope.spawn(|| loop {
+                    let Some(group) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop() else { return };
+                    for d in group {
+                        if let Err(e) = self.deliver_one(&d, &policy, &report) {
+                            first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        if let Some(e) = first_error.into_inner().unwrap_or_else(|p| p.into_inner()) {
+            return Err(e);
+        }
+        Ok(report.into_inner().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn deliver_one(&self, d: &DeliveryRecord, policy: &WebhookPolicy, report: &Mutex<DeliveryReport>) -> Result<()> {
+        let hook = self.store.webhook(d.webhook_id)?;
+        let attempts = d.attempts + 1;
+        // The error, and whether trying again could help.
+        let outcome: Result<(), (String, bool)> = match &hook {
+            None => Err(("the subscription was removed".to_string(), false)),
+            Some(h) if !self.still_allowed(h)? => Err((format!("{} may no longer see what it subscribed to", h.org), false)),
+            Some(h) => {
+                let send = nansen_webhooks::Delivery { url: &h.url, secret: &h.secret, event: &d.event, id: d.id, body: &d.payload, timestamp: unix_now() };
+                nansen_webhooks::send(&send, policy.allow_private, policy.timeout).map(|_| ()).map_err(|e| (e.to_string(), true))
+            }
+        };
+        self.store.write(|tx| {
+            let mut report = report.lock().unwrap_or_else(|p| p.into_inner());
+            match &outcome {
+                Ok(()) => {
+                    tx.update_delivery(d.id, "delivered", attempts, &d.next_at, "")?;
+                    report.delivered += 1;
+                }
+                Err((e, retry)) if !retry || attempts >= policy.max_attempts => {
+                    tx.update_delivery(d.id, "failed", attempts, &d.next_at, e)?;
+                    tx.audit("nansen (webhooks)", "webhook.failed", &format!("webhook:{}", d.webhook_id), &serde_json::json!({ "delivery": d.id, "attempts": attempts, "error": e }).to_string())?;
+                    report.failed += 1;
+                }
+                Err((e, _)) => {
+                    let wait = policy.backoff.as_secs_f64() * 2f64.powi(attempts as i32 - 1);
+                    tx.update_delivery(d.id, "pending", attempts, &nansen_store::now_plus(wait.ceil() as i64), e)?;
+                    report.retrying += 1;
+                }
+            }
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(())
+    }
+}
+
+/// Subscriptions served at once by one delivery round.
+pub const SENDERS: usize = 8;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_webhook_url_is_audited_without_credentials() {
+        assert_eq!(super::url_without_secrets("https://user:pw@hooks.iom.int/nansen?token=s3cret#x"), "https://hooks.iom.int/nansen");
+        assert_eq!(super::url_without_secrets("https://hooks.iom.int"), "https://hooks.iom.int/");
     }
 }

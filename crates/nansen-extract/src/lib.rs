@@ -139,13 +139,13 @@ pub fn extract(format: Format, bytes: &[u8], limits: &Limits) -> Result<Extracte
             let mut zip = Archive::open(bytes, "DOCX", limits)?;
             let body = zip.part("word/document.xml")?.ok_or_else(|| ExtractError::Refused("the DOCX has no word/document.xml: it is not a Word document".into()))?;
             let title = zip.part("docProps/core.xml")?.and_then(|x| markup::xml_element_text(&x, b"dc:title"));
-            Extracted { text: markup::xml_text(&body, &markup::DOCX)?, title, ..Default::default() }
+            Extracted { text: markup::xml_text(&body, &markup::DOCX, limits.text * 2)?, title, ..Default::default() }
         }
         Format::Odt => {
             let mut zip = Archive::open(bytes, "ODT", limits)?;
             let body = zip.part("content.xml")?.ok_or_else(|| ExtractError::Refused("the ODT has no content.xml: it is not an OpenDocument text".into()))?;
             let title = zip.part("meta.xml")?.and_then(|x| markup::xml_element_text(&x, b"dc:title"));
-            Extracted { text: markup::xml_text(&body, &markup::ODT)?, title, ..Default::default() }
+            Extracted { text: markup::xml_text(&body, &markup::ODT, limits.text * 2)?, title, ..Default::default() }
         }
         Format::Html => markup::html(&decode(bytes)),
         Format::Markdown => markup::markdown(&decode(bytes)),

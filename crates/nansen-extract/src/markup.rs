@@ -38,13 +38,15 @@ pub const ODT: XmlDialect = XmlDialect {
 };
 
 /// The text of a DOCX `word/document.xml` or an ODT `content.xml`.
-pub fn xml_text(xml: &[u8], d: &XmlDialect) -> Result<String, ExtractError> {
+/// Stops once the text passes `max` bytes: a few bytes of XML can stand for many characters
+/// (`<text:s text:c="100"/>`), so the text is bounded, not only the XML.
+pub fn xml_text(xml: &[u8], d: &XmlDialect, max: usize) -> Result<String, ExtractError> {
     let mut reader = quick_xml::Reader::from_reader(xml);
     let mut out = String::new();
     // Depth inside text-bearing elements; ODT text is any character data inside a paragraph.
     let mut inside = 0usize;
     let bad = |e: quick_xml::Error, at: u64| ExtractError::Refused(format!("the {}'s XML is malformed at byte {at}: {e}", d.name));
-    loop {
+    while out.len() <= max {
         let at = reader.buffer_position();
         match reader.read_event().map_err(|e| bad(e, at))? {
             Event::Start(e) => {
@@ -225,21 +227,28 @@ mod tests {
             <w:tbl><w:tr><w:tc><w:p><w:r><w:t>Syria</w:t></w:r></w:p></w:tc><w:tc><w:p><w:r><w:t>1200</w:t></w:r></w:p></w:tc></w:tr></w:tbl>
             <w:p><w:r><w:instrText>PAGE</w:instrText><w:t>End</w:t></w:r></w:p>
         </w:body></w:document>"#;
-        let text = xml_text(xml, &DOCX).unwrap();
+        let text = xml_text(xml, &DOCX, usize::MAX).unwrap();
         assert!(text.starts_with("Resettlement needs & \t2025\n"), "{text:?}");
         assert!(text.contains("Syria\t1200\t"), "{text:?}");
         assert!(text.contains("End") && !text.contains("PAGE"), "{text:?}");
     }
 
     #[test]
+    fn a_few_bytes_of_xml_cannot_become_gigabytes_of_text() {
+        let xml = format!("<office:text><text:p>{}</text:p></office:text>", r#"<text:s text:c="100"/>"#.repeat(100_000));
+        let text = xml_text(xml.as_bytes(), &ODT, 1 << 20).unwrap();
+        assert!(text.len() <= (1 << 20) + 100, "{} bytes", text.len());
+    }
+
+    #[test]
     fn odt_text_expands_spaces_and_reads_spans() {
         let xml = br#"<office:text><text:h>Minutes</text:h><text:p>Two<text:s text:c="2"/>spaces, <text:span>a span</text:span>.</text:p></office:text>"#;
-        assert_eq!(xml_text(xml, &ODT).unwrap(), "Minutes\nTwo  spaces, a span.\n");
+        assert_eq!(xml_text(xml, &ODT, usize::MAX).unwrap(), "Minutes\nTwo  spaces, a span.\n");
     }
 
     #[test]
     fn malformed_xml_is_refused_with_the_place() {
-        let err = xml_text(b"<w:p><w:t>a</w:x></w:p>", &DOCX).unwrap_err().to_string();
+        let err = xml_text(b"<w:p><w:t>a</w:x></w:p>", &DOCX, usize::MAX).unwrap_err().to_string();
         assert!(err.contains("malformed at byte"), "{err}");
     }
 

@@ -4,7 +4,7 @@
 //! nothing is ever chosen with data from after the origin.
 
 use crate::models::{point_forecasts, Model, COMBINED};
-use crate::{mase_scale, prepare, ForecastError, Series};
+use crate::{mase_scale, prepare, Budget, ForecastError, Series, Stopped};
 use serde::Serialize;
 
 /// How many earlier origins calibrate intervals: a year, so that they follow a change of regime.
@@ -140,6 +140,8 @@ impl<'a> Engine<'a> {
             models.retain(|m| *m != Model::Auto);
             models.push(Model::Auto);
         }
+        // A series with no value at all (every cell suppressed, say) has nothing to forecast.
+        let input: Vec<&'a Series> = input.iter().filter(|s| s.values.iter().any(Option::is_some)).collect();
         let series = input
             .iter()
             .map(|s| {
@@ -190,10 +192,11 @@ impl<'a> Engine<'a> {
         ((f + lo * made.vol).exp_m1().max(0.0), (f + hi * made.vol).exp_m1().max(0.0))
     }
 
-    fn run(&mut self, last_origin: usize) {
+    fn run(&mut self, last_origin: usize, budget: &Budget) -> Result<(), Stopped> {
         let h = self.opts.horizon;
         let m = self.opts.season;
         for origin in self.first_origin..=last_origin {
+            budget.check()?;
             let mut members = Vec::new();
             let mut histories: Vec<&[f64]> = Vec::new();
             let mut gaps = Vec::new();
@@ -221,6 +224,7 @@ impl<'a> Engine<'a> {
                 }
             }
         }
+        Ok(())
     }
 
     /// `auto` at one origin: for each series and horizon, a weighted geometric mean of the
@@ -292,7 +296,7 @@ fn panel_end(series: &[Series]) -> Result<usize, ForecastError> {
 
 /// Backtests `models` over the last `windows` origins, each forecasting `horizon` periods.
 /// `label` names a period by its index in the series.
-pub fn backtest(series: &[Series], models: &[Model], windows: usize, opts: Options, label: &dyn Fn(usize) -> String) -> Result<BacktestReport, ForecastError> {
+pub fn backtest(series: &[Series], models: &[Model], windows: usize, opts: Options, label: &dyn Fn(usize) -> String, budget: &Budget) -> Result<BacktestReport, ForecastError> {
     check_level(opts.level)?;
     let h = opts.horizon.max(1);
     let need = windows + h + 3;
@@ -308,7 +312,7 @@ pub fn backtest(series: &[Series], models: &[Model], windows: usize, opts: Optio
     let first_outer = last + 1 - windows;
     let warm = first_outer.saturating_sub(WEIGHING + h);
     let mut engine = Engine::new(series, models.to_vec(), Options { horizon: h, ..opts }, warm);
-    engine.run(last);
+    engine.run(last, budget)?;
 
     let mut scores = Vec::new();
     let mut details = Vec::new();
@@ -339,13 +343,13 @@ pub fn backtest(series: &[Series], models: &[Model], windows: usize, opts: Optio
 
 /// Forecasts `horizon` periods after each series' last reported one, with intervals at
 /// `opts.level` calibrated on the origins before.
-pub fn forecast(series: &[Series], model: Model, opts: Options, label: &dyn Fn(usize) -> String) -> Result<Forecast, ForecastError> {
+pub fn forecast(series: &[Series], model: Model, opts: Options, label: &dyn Fn(usize) -> String, budget: &Budget) -> Result<Forecast, ForecastError> {
     check_level(opts.level)?;
     let end = panel_end(series)?;
     let h = opts.horizon.max(1);
     let warm = end.saturating_sub(WEIGHING + h);
     let mut engine = Engine::new(series, vec![model], Options { horizon: h, ..opts }, warm);
-    engine.run(end);
+    engine.run(end, budget)?;
     let mi = engine.models.iter().position(|m| *m == model).expect("made");
     let mut rows = Vec::new();
     for si in 0..engine.series.len() {
@@ -419,7 +423,7 @@ mod tests {
     fn a_backtest_scores_each_model_and_auto_beats_the_naive_forecast_on_seasonal_data() {
         let series: Vec<Series> = (0..4).map(|i| seasonal_series(&format!("s{i}"), 90, 7 + i)).collect();
         let opts = Options { season: 12, horizon: 3, level: 80.0 };
-        let r = backtest(&series, &[Model::Naive, Model::SeasonalNaive, Model::Auto], 12, opts, &|i| i.to_string()).unwrap();
+        let r = backtest(&series, &[Model::Naive, Model::SeasonalNaive, Model::Auto], 12, opts, &|i| i.to_string(), &Budget::unlimited()).unwrap();
         assert_eq!(r.scores.len(), 12, "one row per series and model");
         assert!(r.scores.iter().all(|s| s.forecasts == 36), "12 origins by 3 horizons");
         let get = |m: &str| r.overall.iter().find(|s| s.model == m).unwrap().clone();
@@ -433,10 +437,17 @@ mod tests {
     }
 
     #[test]
+    fn a_series_with_no_value_at_all_is_left_out_not_a_panic() {
+        let empty = Series { name: "suppressed".into(), values: vec![None; 60] };
+        let rows = forecast(&[seasonal_series("x", 60, 3), empty], Model::Auto, Options { season: 12, horizon: 2, level: 80.0 }, &|i| format!("p{i}"), &Budget::unlimited()).unwrap();
+        assert!(rows.iter().all(|r| r.series == "x") && rows.len() == 2, "{rows:?}");
+    }
+
+    #[test]
     fn a_forecast_starts_after_the_last_reported_period_with_an_interval_around_it() {
         let mut s = seasonal_series("x", 60, 3);
         s.values.push(None);
-        let rows = forecast(&[s], Model::Auto, Options { season: 12, horizon: 2, level: 90.0 }, &|i| format!("p{i}")).unwrap();
+        let rows = forecast(&[s], Model::Auto, Options { season: 12, horizon: 2, level: 90.0 }, &|i| format!("p{i}"), &Budget::unlimited()).unwrap();
         assert_eq!(rows.iter().map(|r| r.period.as_str()).collect::<Vec<_>>(), ["p60", "p61"]);
         assert!(rows.iter().all(|r| r.lo <= r.mean && r.mean <= r.hi && r.lo >= 0.0), "{rows:?}");
     }
@@ -445,9 +456,9 @@ mod tests {
     fn a_series_too_short_for_the_backtest_is_left_out_by_name_and_alone_refused() {
         let s = Series { name: "tiny".into(), values: vec![Some(1.0); 10] };
         let opts = Options { season: 12, horizon: 3, level: 80.0 };
-        let e = backtest(std::slice::from_ref(&s), &[Model::Naive], 24, opts, &|i| i.to_string()).unwrap_err();
+        let e = backtest(std::slice::from_ref(&s), &[Model::Naive], 24, opts, &|i| i.to_string(), &Budget::unlimited()).unwrap_err();
         assert!(matches!(e, ForecastError::TooShort { ref series, .. } if series == "tiny"), "{e}");
-        let r = backtest(&[s, seasonal_series("long", 60, 1)], &[Model::Naive], 24, opts, &|i| i.to_string()).unwrap();
+        let r = backtest(&[s, seasonal_series("long", 60, 1)], &[Model::Naive], 24, opts, &|i| i.to_string(), &Budget::unlimited()).unwrap();
         assert_eq!(r.skipped, ["tiny"]);
         assert_eq!(r.scores.len(), 1);
     }

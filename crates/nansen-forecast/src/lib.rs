@@ -18,10 +18,12 @@ mod pooled;
 mod theta;
 
 pub mod backtest;
+mod budget;
 pub mod detect;
 pub mod farrington;
 
 pub use backtest::{backtest, forecast, BacktestReport, Forecast, ForecastRow, ModelScore, Options};
+pub use budget::{Budget, CancelOnDrop, Stopped};
 pub use models::{Model, MODELS};
 
 /// A regular series, oldest first; `None` where a period was not reported.
@@ -41,6 +43,8 @@ pub enum ForecastError {
     TooShort { series: String, have: usize, windows: usize, horizon: usize, need: usize },
     #[error("no series to forecast")]
     Empty,
+    #[error("the computation was stopped: {0}")]
+    Stopped(#[from] Stopped),
 }
 
 /// The history as the models see it: gaps filled, leading and trailing gaps dropped.

@@ -162,7 +162,9 @@ pub fn dataset_access(who: &Principal, owner: &str, sharing: &Sharing, approved:
     match (sharing, who) {
         (Sharing::Public, _) => Access::Data,
         (_, Principal::Anonymous) => Access::None,
-        (Sharing::Partners(list), _) if granted(list) || granted(approved) => Access::Data,
+        // An approval answers a request made of a listed dataset, and holds while it stays
+        // listed: a change to partners or private ends it (until it is listed again).
+        (Sharing::Partners(list), _) if granted(list) => Access::Data,
         (Sharing::Listed, _) if granted(approved) => Access::Data,
         (Sharing::Listed, _) => Access::Metadata,
         _ => Access::None,
@@ -187,6 +189,8 @@ mod tests {
         assert_eq!(dataset_access(&iom, "euaa", &Sharing::Listed, &[]), Access::Metadata);
         assert_eq!(dataset_access(&iom, "euaa", &Sharing::Listed, &["iom".into()]), Access::Data);
         assert_eq!(dataset_access(&iom, "euaa", &partners, &[]), Access::Data);
+        let bamf = member("bamf", Role::Viewer);
+        assert_eq!(dataset_access(&bamf, "euaa", &partners, &["bamf".into()]), Access::None, "an approval given while listed ends with partner sharing");
         assert_eq!(dataset_access(&member("bmi", Role::Admin), "euaa", &partners, &[]), Access::None);
         assert_eq!(dataset_access(&Principal::Anonymous, "euaa", &Sharing::Listed, &[]), Access::None);
         assert_eq!(dataset_access(&Principal::Anonymous, "euaa", &Sharing::Public, &[]), Access::Data);

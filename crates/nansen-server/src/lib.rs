@@ -24,18 +24,25 @@ pub fn router(app: Arc<App>) -> Router {
 pub const EARLY_WARNING_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Runs the early-warning round in a thread of its own, every `every`, for the life of the
-/// process. A round that fails is reported and tried again next time; nothing is lost, as
-/// the work is found from the database each round.
+/// process: watches and plans in one thread, webhook deliveries in another, so a slow
+/// subscriber never holds up the checks. A round that fails is reported and tried again next
+/// time; nothing is lost, as the work is found from the database each round.
 pub fn spawn_early_warning(app: Arc<App>, every: std::time::Duration) {
+    let hooks = app.clone();
     std::thread::spawn(move || loop {
-        match app.run_early_warning() {
-            Ok(r) => {
-                let raised: usize = r.checks.iter().map(|c| c.alerts.len()).sum();
-                if !r.checks.is_empty() || r.deliveries != Default::default() || !r.plans_changed.is_empty() {
-                    eprintln!(
-                        "early warning: {} watches checked, {raised} alerts raised, {} plans changed, webhooks {} delivered, {} retrying, {} failed",
-                        r.checks.len(), r.plans_changed.len(), r.deliveries.delivered, r.deliveries.retrying, r.deliveries.failed
-                    );
+        match hooks.deliver_webhooks() {
+            Ok(d) if d != Default::default() => eprintln!("webhooks: {} delivered, {} retrying, {} failed", d.delivered, d.retrying, d.failed),
+            Ok(_) => {}
+            Err(e) => eprintln!("webhooks: {e}"),
+        }
+        std::thread::sleep(every);
+    });
+    std::thread::spawn(move || loop {
+        match app.run_watches().and_then(|checks| Ok((checks, app.evaluate_plans()?))) {
+            Ok((checks, plans_changed)) => {
+                let raised: usize = checks.iter().map(|c| c.alerts.len()).sum();
+                if !checks.is_empty() || !plans_changed.is_empty() {
+                    eprintln!("early warning: {} watches checked, {raised} alerts raised, {} plans changed", checks.len(), plans_changed.len());
                 }
             }
             Err(e) => eprintln!("early warning: {e}"),

@@ -176,11 +176,11 @@ impl Tx<'_> {
         Ok(r[0].int(0))
     }
 
-    /// Decides a pending request; false if it was already decided.
-    pub fn decide_document_request(&mut self, id: i64, status: &str, by: &str, note: &str) -> Result<bool> {
+    /// Moves a request from status `from` to `status`, as for datasets; false if it was not in `from`.
+    pub fn decide_document_request(&mut self, id: i64, from: &str, status: &str, by: &str, note: &str) -> Result<bool> {
         let done = self.conn.execute(
-            "UPDATE document_requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = 'pending'",
-            &[status.into(), by.into(), now().into(), note.into(), id.into()],
+            "UPDATE document_requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = ?",
+            &[status.into(), by.into(), now().into(), note.into(), id.into(), from.into()],
         )? == 1;
         if done {
             if let Some(r) = self.conn.query_one("SELECT document_id FROM document_requests WHERE id = ?", &[id.into()])? {

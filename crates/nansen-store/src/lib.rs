@@ -174,6 +174,9 @@ pub struct Store {
     pool: Pool,
     dialect: Dialect,
     data_dir: PathBuf,
+    /// One writer of the head file at a time in this process; the rename makes it atomic
+    /// for readers and other processes.
+    head_file_lock: std::sync::Mutex<()>,
 }
 
 const DATASET_COLUMNS: &str = "d.id, d.org_id, o.slug, d.slug, d.title, d.description, d.source, d.methodology, d.licence, \
@@ -200,6 +203,10 @@ fn dataset_from(r: &Row) -> DatasetRecord {
         created_at: r.text(14),
         approved: Vec::new(),
     }
+}
+
+fn audit_entry_from(r: &Row) -> AuditEntry {
+    AuditEntry { seq: r.int(0), at: r.text(1), actor: r.text(2), action: r.text(3), target: r.text(4), detail: r.text(5), prev_hash: r.text(6), hash: r.text(7) }
 }
 
 fn version_from(r: &Row) -> VersionRecord {
@@ -334,7 +341,17 @@ impl Tx<'_> {
         Ok(id)
     }
 
-    pub fn update_dataset(&mut self, d: &DatasetRecord) -> Result<()> {
+    /// Changes a dataset's record as it is now, inside this transaction, so a change made by
+    /// someone else meanwhile (sharing during a long import) is kept; `change` sees the
+    /// current record and edits it. Returns the record as written.
+    pub fn update_dataset(&mut self, id: i64, change: impl FnOnce(&mut DatasetRecord)) -> Result<DatasetRecord> {
+        let lock = if self.conn.dialect() == Dialect::Postgres { " FOR UPDATE OF d" } else { "" };
+        let row = self
+            .conn
+            .query_one(&format!("SELECT {DATASET_COLUMNS} FROM datasets d JOIN orgs o ON o.id = d.org_id WHERE d.id = ?{lock}"), &[id.into()])?
+            .ok_or_else(|| StoreError::Corrupt(format!("dataset {id} is not there")))?;
+        let mut d = dataset_from(&row);
+        change(&mut d);
         self.conn.execute(
             "UPDATE datasets SET title = ?, description = ?, source = ?, methodology = ?, licence = ?, update_frequency = ?, tags = ?, \
              sharing = ?, sensitive = ?, threshold = ? WHERE id = ?",
@@ -344,7 +361,7 @@ impl Tx<'_> {
             ],
         )?;
         self.search_outbox(SEARCH_DATASET, d.id)?;
-        Ok(())
+        Ok(d)
     }
 
     pub fn insert_version(&mut self, v: &VersionRecord) -> Result<i64> {
@@ -404,12 +421,14 @@ impl Tx<'_> {
         Ok(r[0].int(0))
     }
 
-    pub fn decide_access_request(&mut self, id: i64, status: &str, by: &str, note: &str) -> Result<bool> {
+    /// Moves a request from status `from` to `status` (approve or refuse a pending one, revoke
+    /// an approved one); false if it was not in `from`.
+    pub fn decide_access_request(&mut self, id: i64, from: &str, status: &str, by: &str, note: &str) -> Result<bool> {
         let done = self.conn.execute(
-            "UPDATE access_requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = 'pending'",
-            &[status.into(), by.into(), now().into(), note.into(), id.into()],
+            "UPDATE access_requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = ?",
+            &[status.into(), by.into(), now().into(), note.into(), id.into(), from.into()],
         )? == 1;
-        // An approval lets another organisation read the data: the index must know.
+        // An approval or revocation changes who reads the data: the index must know.
         if done {
             if let Some(r) = self.conn.query_one("SELECT dataset_id FROM access_requests WHERE id = ?", &[id.into()])? {
                 self.search_outbox(SEARCH_DATASET, r.int(0))?;
@@ -419,10 +438,24 @@ impl Tx<'_> {
     }
 }
 
+/// Makes a file or folder of the data directory readable by its owner only: the data
+/// directory holds personal data and keys.
+pub fn owner_only(path: &Path, folder: bool) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(if folder { 0o700 } else { 0o600 }))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, folder);
+    Ok(())
+}
+
 impl Store {
     /// Opens (creating if needed) the database: a `postgres://` URL, or SQLite in `data_dir`.
     pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::DataDir { path: data_dir.into(), source: e })?;
+        owner_only(data_dir, true).map_err(|e| StoreError::DataDir { path: data_dir.into(), source: e })?;
         let (pool, dialect) = match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let url = url.to_string();
@@ -446,8 +479,14 @@ impl Store {
                 (Pool::new(8, Box::new(open)), Dialect::Sqlite)
             }
         };
-        let store = Store { pool, dialect, data_dir: data_dir.to_path_buf() };
+        let store = Store { pool, dialect, data_dir: data_dir.to_path_buf(), head_file_lock: Default::default() };
         schema::migrate(&mut *store.conn()?)?;
+        for suffix in ["", "-wal", "-shm"] {
+            let f = store.data_dir.join(format!("nansen.sqlite{suffix}"));
+            if f.exists() {
+                owner_only(&f, false).map_err(|e| StoreError::DataDir { path: f.clone(), source: e })?;
+            }
+        }
         Ok(store)
     }
 
@@ -457,6 +496,15 @@ impl Store {
 
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// A folder of the data directory (made if needed) that only this account may enter.
+    pub fn private_dir(&self, name: &str) -> Result<PathBuf> {
+        let dir = self.data_dir.join(name);
+        let io = |e| StoreError::DataDir { path: dir.clone(), source: e };
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        owner_only(&dir, true).map_err(io)?;
+        Ok(dir)
     }
 
     fn conn(&self) -> Result<Pooled<'_>> {
@@ -473,8 +521,12 @@ impl Store {
             Ok(v) => {
                 let head = tx.head.take();
                 conn.batch("COMMIT").map_err(StoreError::from)?;
+                // The write has committed: it must not be reported as failed. A head file left
+                // behind is still a prefix of the chain, which `audit verify` accepts.
                 if let Some((seq, hash)) = head {
-                    self.write_head_file(seq, &hash)?;
+                    if let Err(e) = self.write_head_file(seq, &hash) {
+                        eprintln!("audit head file: {e}");
+                    }
                 }
                 Ok(v)
             }
@@ -492,6 +544,7 @@ impl Store {
     /// The chain's head, kept outside the database too, so a truncated chain is noticed.
     fn write_head_file(&self, seq: i64, hash: &str) -> Result<()> {
         let path = self.head_file();
+        let _one_writer = self.head_file_lock.lock().unwrap_or_else(|p| p.into_inner());
         // Several writers may race: only move the head forward.
         if let Some((old, _)) = self.read_head_file() {
             if old >= seq {
@@ -501,6 +554,7 @@ impl Store {
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         let io = |e| StoreError::DataDir { path: path.clone(), source: e };
         std::fs::write(&tmp, format!("{seq} {hash}\n")).map_err(io)?;
+        owner_only(&tmp, false).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)?;
         Ok(())
     }
@@ -718,19 +772,36 @@ impl Store {
     }
 
     pub fn audit_entries(&self) -> Result<Vec<AuditEntry>> {
+        self.audit_page(0, i64::MAX)
+    }
+
+    /// As [`Store::audit_page`], only entries about these organisations (the organisation
+    /// itself, or anything under `ORG/`).
+    pub fn audit_page_about(&self, orgs: &[String], after: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+        if orgs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let about = vec!["(target = ? OR substr(target, 1, ?) = ?)"; orgs.len()].join(" OR ");
+        let mut params: Vec<Value> = vec![after.into()];
+        for o in orgs {
+            let prefix = format!("{o}/");
+            params.extend([o.into(), (prefix.len() as i64).into(), prefix.into()]);
+        }
+        params.push(limit.into());
         Ok(self
-            .query("SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM audit ORDER BY seq", &[])?
+            .query(&format!("SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM audit WHERE seq > ? AND ({about}) ORDER BY seq LIMIT ?"), &params)?
             .iter()
-            .map(|r| AuditEntry {
-                seq: r.int(0),
-                at: r.text(1),
-                actor: r.text(2),
-                action: r.text(3),
-                target: r.text(4),
-                detail: r.text(5),
-                prev_hash: r.text(6),
-                hash: r.text(7),
-            })
+            .map(audit_entry_from)
+            .collect())
+    }
+
+    /// Up to `limit` entries after entry `after`, oldest first: the chain read a page at a
+    /// time, in constant memory.
+    pub fn audit_page(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+        Ok(self
+            .query("SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", &[after.into(), limit.into()])?
+            .iter()
+            .map(audit_entry_from)
             .collect())
     }
 

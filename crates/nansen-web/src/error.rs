@@ -36,12 +36,22 @@ impl IntoResponse for WebError {
                 "Too many attempts",
                 format!("Too many failed sign-ins. Try again in {min} minute{}.", if min == 1 { "" } else { "s" }),
             ),
+            WebError::App(e) if e.retry_after().is_some() => {
+                let seconds = e.retry_after().unwrap_or(5);
+                let body = html! {
+                    h1 { "Busy" }
+                    p.error role="alert" { (e.to_string()) ". Try again in " (seconds) " seconds." }
+                    p { a href="/" { "Back to the catalogue" } }
+                };
+                return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, seconds.to_string())], layout::frame(None, "Busy", Section::None, body)).into_response();
+            }
             WebError::App(e) => {
                 let status = match &e {
                     AppError::NotFound(_) => StatusCode::NOT_FOUND,
                     AppError::Forbidden(_) => StatusCode::FORBIDDEN,
                     AppError::Unauthorized => StatusCode::UNAUTHORIZED,
                     AppError::Conflict(_) => StatusCode::CONFLICT,
+                    AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
                     AppError::Store(_) | AppError::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
                     _ => StatusCode::UNPROCESSABLE_ENTITY,
                 };
@@ -52,7 +62,14 @@ impl IntoResponse for WebError {
                     StatusCode::INTERNAL_SERVER_ERROR => "Something went wrong",
                     _ => "This cannot be done",
                 };
-                (status, title, e.to_string())
+                // What went wrong inside is for the server's log, not for the page.
+                let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+                    eprintln!("internal error: {e}");
+                    "Something went wrong on the server; it has been logged.".to_string()
+                } else {
+                    e.to_string()
+                };
+                (status, title, message)
             }
         };
         let body = html! {

@@ -133,13 +133,23 @@ pub fn when(rfc3339: &str) -> String {
 
 /// Data for the page script, in a block no browser runs.
 pub fn json_data(id: &str, value: &serde_json::Value) -> Markup {
-    // `</` inside a script element would end it; JSON allows escaping the slash.
-    let text = value.to_string().replace("</", "<\\/");
+    // `</script`, `<!--` and the like change how a script element is read: every `<`, `>`
+    // and `&` is written as a JSON escape instead, so no uploaded text can.
+    let text = value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
     html! { script type="application/json" id=(id) { (PreEscaped(text)) } }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn page_data_cannot_close_or_open_markup() {
+        let v = serde_json::json!({ "name": "</script><script>alert(1)</script><!-- & " });
+        let html = super::json_data("d", &v).into_string();
+        let inner = html.trim_start_matches("<script type=\"application/json\" id=\"d\">").trim_end_matches("</script>");
+        assert!(!inner.contains('<') && !inner.contains('>') && !inner.contains('&'), "{html}");
+        assert_eq!(serde_json::from_str::<serde_json::Value>(inner).unwrap(), v);
+    }
+
     #[test]
     fn numbers_read_with_thousands_separators() {
         assert_eq!(super::number(Some(1234567.0)), "1,234,567");

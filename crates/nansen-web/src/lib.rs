@@ -20,6 +20,7 @@ use nansen_app::App;
 use std::sync::Arc;
 
 pub use error::not_found_page;
+pub use session::client_address;
 pub use pages::dataset::attachment;
 pub use pages::documents::document_attachment;
 
@@ -99,5 +100,7 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    // Browsers heed this only over HTTPS, where a deployment serves it.
+    h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
     res
 }

@@ -77,12 +77,25 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// A cookie only this site's pages send and no script reads. `Secure` unless the server is
-/// reached on a loopback address (a developer's machine, the tests).
+/// reached directly on a loopback address (a developer's machine, the tests): a proxy in
+/// front often calls it by a loopback name, and says so in its forwarding headers.
 pub fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age: i64) -> String {
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
     let host = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
-    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]");
+    let proxied = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded"].iter().any(|h| headers.contains_key(*h));
+    let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]") && !proxied;
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}", if local { "" } else { "; Secure" })
+}
+
+/// The address a request came from: the peer's, or, when the peer is a proxy the operator
+/// trusts, the last address its `X-Forwarded-For` names (the one it saw connect).
+pub fn client_address(headers: &HeaderMap, peer: Option<std::net::SocketAddr>, app: &nansen_app::App) -> Option<std::net::IpAddr> {
+    let peer = peer?.ip();
+    if !app.trusts_proxy(peer) {
+        return Some(peer);
+    }
+    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).last();
+    Some(forwarded.and_then(|a| a.trim().parse().ok()).unwrap_or(peer))
 }
 
 pub fn random_token() -> String {

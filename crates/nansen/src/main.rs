@@ -502,6 +502,12 @@ enum AccessCommand {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Take back an approved request: the organisation reads the data no more.
+    Revoke {
+        id: i64,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
 }
 
 // Parsed once per process: the size of its largest variant costs nothing.
@@ -565,6 +571,12 @@ enum DocCommand {
     Approve { request: i64 },
     /// Refuse a document access request.
     Refuse {
+        request: i64,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Take back an approved document access request.
+    Revoke {
         request: i64,
         #[arg(long, default_value = "")]
         note: String,
@@ -848,7 +860,7 @@ fn run(cli: Cli) -> Result<()> {
             let model: nansen_forecast::Model = f.model.parse().map_err(|e: nansen_forecast::ForecastError| fail(e.into(), json))?;
             let series_by = dims(f.series_by.as_deref());
             let (org, slug, request) = f.series.request(series_by.clone())?;
-            let (_, rows) = app.forecast(&who, &org, &slug, &request, f.level, model).map_err(|e| fail(e, json))?;
+            let (_, rows) = app.forecast(&who, &org, &slug, &request, f.level, model, &nansen_app::Budget::unlimited()).map_err(|e| fail(e, json))?;
             if json {
                 writeln!(out, "{}", serde_json::to_string(&rows)?)?;
             } else {
@@ -871,7 +883,7 @@ fn run(cli: Cli) -> Result<()> {
             let series_by = dims(Some(&b.series_by));
             let (org, slug, request) = b.series.request(series_by.clone())?;
             let started = std::time::Instant::now();
-            let (_, report) = app.backtest(&who, &org, &slug, &request, b.windows, &models).map_err(|e| fail(e, json))?;
+            let (_, report) = app.backtest(&who, &org, &slug, &request, b.windows, &models, &nansen_app::Budget::unlimited()).map_err(|e| fail(e, json))?;
             eprintln!("backtest: {} series, {} models, {} forecasts in {:.2} s", report.scores.len() / models.len().max(1), models.len(), report.details.len(), started.elapsed().as_secs_f64());
             if !report.skipped.is_empty() {
                 eprintln!("  left out, too short for {} windows of {}: {}", b.windows, b.series.horizon, report.skipped.iter().map(|s| s.replace(nansen_app::KEY_SEPARATOR, "/")).collect::<Vec<_>>().join(", "));
@@ -907,7 +919,7 @@ fn run(cli: Cli) -> Result<()> {
             let (org, slug, query) = d.selection.query()?;
             let series_by = dims(d.series_by.as_deref());
             let request = nansen_app::DetectRequest { query, series_by: series_by.clone(), rules: rules(&d.rules)?, from: d.from.clone() };
-            let (_, found) = app.detect(&who, &org, &slug, &request).map_err(|e| fail(e, json))?;
+            let (_, found) = app.detect(&who, &org, &slug, &request, &nansen_app::Budget::unlimited()).map_err(|e| fail(e, json))?;
             let found: Vec<_> = found.into_iter().filter(|f| !d.alarms || f.judgement.alarm).collect();
             if json {
                 writeln!(out, "{}", serde_json::to_string(&found)?)?;
@@ -1014,6 +1026,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             AccessCommand::Approve { id } => app.decide_access(&who, id, true, "").map_err(|e| fail(e, false))?,
             AccessCommand::Refuse { id, note } => app.decide_access(&who, id, false, &note).map_err(|e| fail(e, false))?,
+            AccessCommand::Revoke { id, note } => app.revoke_access(&who, id, &note).map_err(|e| fail(e, false))?,
         },
         Command::Audit(AuditCommand::Verify) => match app.verify_audit().map_err(|e| fail(e, false))? {
             Ok(r) => writeln!(out, "audit chain intact: {} entries, head {}", r.entries, r.head)?,
@@ -1103,7 +1116,11 @@ fn document_command(app: &App, who: &Caller, d: DocCommand, out: &mut dyn Write)
         }
         DocCommand::Get { id, version, output } => {
             let f = app.document_file(who, id, version).map_err(|e| fail(e, false))?;
-            let path = output.unwrap_or_else(|| PathBuf::from(&f.file_name));
+            // A stored name is never a path (see plain_file_name); its last part only, all the same.
+            let path = match output {
+                Some(p) => p,
+                None => PathBuf::from(nansen_app::plain_file_name(&f.file_name).map_err(|e| fail(e, false))?),
+            };
             std::fs::write(&path, &f.bytes).with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("wrote {} ({} KB)", path.display(), f.bytes.len() >> 10);
         }
@@ -1120,6 +1137,7 @@ fn document_command(app: &App, who: &Caller, d: DocCommand, out: &mut dyn Write)
         }
         DocCommand::Approve { request } => app.decide_document_access(who, request, true, "").map_err(|e| fail(e, false))?,
         DocCommand::Refuse { request, note } => app.decide_document_access(who, request, false, &note).map_err(|e| fail(e, false))?,
+        DocCommand::Revoke { request, note } => app.revoke_document_access(who, request, &note).map_err(|e| fail(e, false))?,
     }
     Ok(())
 }

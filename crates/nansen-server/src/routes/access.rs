@@ -43,3 +43,17 @@ pub async fn decide(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(d)
     blocking(move || app.decide_access(&who, id, d.approve, &d.note)).await?;
     Ok(Json(serde_json::json!({ "id": id, "status": if d.approve { "approved" } else { "refused" } })))
 }
+
+#[derive(Deserialize, Default)]
+pub struct Revocation {
+    #[serde(default)]
+    pub note: String,
+}
+
+/// Takes back an approved request; the body (a note) may be left out.
+pub async fn revoke(state: AppState, Who(who): Who, Path(id): Path<i64>, body: Option<Json<Revocation>>) -> Result<Json<serde_json::Value>, ApiError> {
+    let note = body.map(|b| b.0.note).unwrap_or_default();
+    let app = state.0.clone();
+    blocking(move || app.revoke_access(&who, id, &note)).await?;
+    Ok(Json(serde_json::json!({ "id": id, "status": "revoked" })))
+}

@@ -1,10 +1,23 @@
-use super::{blocking, AppState, Who};
+use super::{admitted, blocking, Address, AppState, Who};
 use crate::error::ApiError;
+use axum::extract::Query;
 use axum::Json;
+use nansen_app::Work;
+use serde::Deserialize;
 
-pub async fn log(state: AppState, Who(who): Who) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+#[derive(Deserialize)]
+pub struct Page {
+    /// Entries after this one (0: from the start).
+    #[serde(default)]
+    after: i64,
+    limit: Option<i64>,
+}
+
+/// A page of the log, oldest first: `after` the last entry of the page before.
+pub async fn log(state: AppState, Who(who): Who, Query(p): Query<Page>) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     let app = state.0.clone();
-    let entries = blocking(move || app.audit_log(&who)).await?;
+    let limit = p.limit.unwrap_or(1000).clamp(1, 10_000);
+    let entries = blocking(move || app.audit_log_page(&who, p.after.max(0), limit)).await?;
     Ok(Json(
         entries
             .into_iter()
@@ -19,10 +32,13 @@ pub async fn log(state: AppState, Who(who): Who) -> Result<Json<Vec<serde_json::
     ))
 }
 
-/// Anyone may check that the chain is intact; it reveals no entry.
-pub async fn verify(state: AppState) -> Result<Json<serde_json::Value>, ApiError> {
+/// Any signed-in person may check that the chain is intact; it reveals no entry. It reads the
+/// whole chain, so it counts as an export against the caller's limits.
+pub async fn verify(state: AppState, Who(who): Who, Address(address): Address) -> Result<Json<serde_json::Value>, ApiError> {
+    super::signed_in(&who)?;
     let app = state.0.clone();
-    let result = blocking(move || app.verify_audit()).await?;
+    let permit = app.admit(&who, address, Work::Export)?;
+    let result = admitted(permit, move |_| app.verify_audit()).await?;
     Ok(Json(match result {
         Ok(r) => serde_json::json!({ "intact": true, "entries": r.entries, "head": r.head }),
         Err(b) => serde_json::json!({ "intact": false, "first_bad_entry": b.seq, "reason": b.reason }),

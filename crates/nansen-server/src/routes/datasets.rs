@@ -1,16 +1,15 @@
-use super::{blocking, AppState, Who};
+use super::{admitted, blocking, Address, AppState, Who};
 use crate::error::{bad_request, ApiError};
 use axum::body::Body;
 use axum::extract::{Path, Query as QueryString, RawQuery};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use nansen_app::{DatasetView, ImportReport, ImportRequest, Question, Upload, UploadState};
+use nansen_app::{App, Caller, DatasetView, ImportReport, ImportRequest, Permit, Question, Upload, UploadState, Work};
+use std::sync::Arc;
 use nansen_formats::{ExportFormat, Format, Mapping};
 use nansen_model::{Query, Sharing};
 use serde::Deserialize;
-use futures_util::StreamExt;
-use std::io::Write;
 
 pub async fn list(state: AppState, Who(who): Who) -> Result<Json<Vec<DatasetView>>, ApiError> {
     let app = state.0.clone();
@@ -40,22 +39,18 @@ pub struct ImportParams {
 /// The largest upload the API takes; larger files go through the CLI on the server.
 const MAX_UPLOAD: u64 = 4 << 30;
 
-/// Streams the request body (the file) to disk under the data directory, and reads the
-/// import's parameters.
-async fn receive(app: &nansen_app::App, org: String, slug: String, p: ImportParams, body: Body) -> Result<(tempfile::NamedTempFile, ImportRequest), ApiError> {
-    let tmp_dir = app.store().data_dir().join("uploads");
-    std::fs::create_dir_all(&tmp_dir).map_err(|e| bad_request(format!("cannot store the upload: {e}")))?;
-    let mut file = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(|e| bad_request(format!("cannot store the upload: {e}")))?;
-    let mut stream = body.into_data_stream();
-    let mut size = 0u64;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| bad_request(format!("the upload was interrupted: {e}")))?;
-        size += chunk.len() as u64;
-        if size > MAX_UPLOAD {
-            return Err(bad_request(format!("the file is larger than {} GiB; import it with the CLI on the server", MAX_UPLOAD >> 30)));
-        }
-        file.write_all(&chunk).map_err(|e| bad_request(format!("cannot store the upload: {e}")))?;
-    }
+/// Reads the import's parameters, checks that the caller may make it and has a place to
+/// upload, and only then streams the request body (the file) to disk.
+async fn receive(app: &Arc<App>, who: &Caller, address: Option<std::net::IpAddr>, org: String, slug: String, p: ImportParams, body: Body) -> Result<(tempfile::NamedTempFile, ImportRequest, Permit), ApiError> {
+    let req = import_request(org, slug, p)?;
+    let (check, asker, asked) = (app.clone(), who.clone(), req.clone());
+    blocking(move || check.may_import(&asker, &asked)).await?;
+    let permit = app.admit(who, address, Work::Upload)?;
+    let file = super::receive_file(app, body, MAX_UPLOAD, |max| format!("the file is larger than {} GiB; import it with the CLI on the server", max >> 30)).await?;
+    Ok((file, req, permit))
+}
+
+fn import_request(org: String, slug: String, p: ImportParams) -> Result<ImportRequest, ApiError> {
     let mut req = ImportRequest {
         org,
         slug,
@@ -77,22 +72,24 @@ async fn receive(app: &nansen_app::App, org: String, slug: String, p: ImportPara
     }
     req.options.indicator = p.indicator;
     req.options.sheet = p.sheet;
-    Ok((file, req))
+    Ok(req)
 }
 
 /// The request body is the file, streamed to disk before it is read.
 pub async fn import(
     state: AppState,
     Who(who): Who,
+    Address(address): Address,
     Path((org, slug)): Path<(String, String)>,
     QueryString(p): QueryString<ImportParams>,
     body: Body,
 ) -> Result<(axum::http::StatusCode, Json<ImportReport>), ApiError> {
     let app = state.0.clone();
-    let (file, req) = receive(&app, org, slug, p, body).await?;
+    let (file, req, permit) = receive(&app, &who, address, org, slug, p, body).await?;
+    // An import runs to its end once received: a client that leaves does not half-land it.
     let report = blocking(move || {
         let r = app.import(&who, &req, file.path(), &|_| {});
-        drop(file);
+        drop((file, permit));
         r
     })
     .await?;
@@ -105,14 +102,16 @@ pub async fn import(
 pub async fn stage(
     state: AppState,
     Who(who): Who,
+    Address(address): Address,
     Path((org, slug)): Path<(String, String)>,
     QueryString(p): QueryString<ImportParams>,
     body: Body,
 ) -> Result<(axum::http::StatusCode, Json<Upload>), ApiError> {
     let app = state.0.clone();
-    let (file, req) = receive(&app, org, slug, p, body).await?;
+    let (file, req, permit) = receive(&app, &who, address, org, slug, p, body).await?;
     let path = file.into_temp_path().keep().map_err(|e| bad_request(format!("cannot keep the upload: {e}")))?;
     let upload = blocking(move || {
+        let _permit = permit;
         let staged = app.stage_upload(&who, req, path)?;
         app.validate_upload(&who, &staged.id)
     })
@@ -264,10 +263,11 @@ pub struct ExportParams {
     version: Option<i64>,
 }
 
-pub async fn export(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, QueryString(p): QueryString<ExportParams>) -> Result<Response, ApiError> {
+pub async fn export(state: AppState, Who(who): Who, Address(address): Address, Path((org, slug)): Path<(String, String)>, QueryString(p): QueryString<ExportParams>) -> Result<Response, ApiError> {
     let format: ExportFormat = p.format.as_deref().unwrap_or("csv").parse().map_err(bad_request)?;
     let app = state.0.clone();
-    Ok(nansen_web::attachment(blocking(move || app.export_file(&who, &org, &slug, p.version, format)).await?))
+    let permit = app.admit(&who, address, Work::Export)?;
+    Ok(nansen_web::attachment(admitted(permit, move |_| app.export_file(&who, &org, &slug, p.version, format)).await?))
 }
 
 #[derive(Deserialize)]

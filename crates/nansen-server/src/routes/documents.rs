@@ -1,13 +1,14 @@
-use super::{blocking, AppState, Who};
+use super::{admitted, blocking, Address, AppState, Who};
 use crate::error::{bad_request, ApiError};
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use nansen_app::{AppError, DocumentText, DocumentVersionRecord, DocumentView, NewDocument, SearchRequest, SearchResults, SearchSort};
+use nansen_app::{App, AppError, Caller, Permit, Work, MAX_DOCUMENT_BYTES, DocumentText, DocumentVersionRecord, DocumentView, NewDocument, SearchRequest, SearchResults, SearchSort};
 use nansen_model::Sharing;
 use serde::Deserialize;
+use std::sync::Arc;
 
 fn list_of(s: Option<String>) -> Vec<String> {
     s.map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()).unwrap_or_default()
@@ -34,8 +35,19 @@ pub struct AddParams {
     share: Option<String>,
 }
 
+/// Checks the caller may send a document and has a place to, then receives it to disk.
+async fn receive_document(app: &Arc<App>, who: &Caller, address: Option<std::net::IpAddr>, body: Body) -> Result<(tempfile::NamedTempFile, Permit), ApiError> {
+    let permit = app.admit(who, address, Work::Upload)?;
+    let file = super::receive_file(app, body, MAX_DOCUMENT_BYTES as u64, |max| format!("the file is larger than {} MB, the most a document may be", max >> 20)).await?;
+    Ok((file, permit))
+}
+
+fn read_received(file: tempfile::NamedTempFile) -> Result<Vec<u8>, AppError> {
+    std::fs::read(file.path()).map_err(|e| AppError::Store(nansen_app::StoreError::DataDir { path: file.path().into(), source: e }))
+}
+
 /// The file is the request body; what is said about it, the query string.
-pub async fn add(state: AppState, Who(who): Who, Query(p): Query<AddParams>, body: Bytes) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
+pub async fn add(state: AppState, Who(who): Who, Address(address): Address, Query(p): Query<AddParams>, body: Body) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
     let new = NewDocument {
         org: p.org,
         title: p.title,
@@ -48,7 +60,14 @@ pub async fn add(state: AppState, Who(who): Who, Query(p): Query<AddParams>, bod
         share: p.share.as_deref().map(str::parse::<Sharing>).transpose().map_err(bad_request)?,
     };
     let app = state.0.clone();
-    let doc = blocking(move || app.add_document(&who, &new, &p.file_name, &body)).await?;
+    let (check, asker, asked) = (app.clone(), who.clone(), new.clone());
+    blocking(move || check.may_add_document(&asker, &asked).map(|_| ())).await?;
+    let (file, permit) = receive_document(&app, &who, address, body).await?;
+    let doc = blocking(move || {
+        let _permit = permit;
+        app.add_document(&who, &new, &p.file_name, &read_received(file)?)
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(doc)))
 }
 
@@ -62,9 +81,17 @@ pub struct VersionParams {
     file_name: String,
 }
 
-pub async fn add_version(state: AppState, Who(who): Who, Path(id): Path<i64>, Query(p): Query<VersionParams>, body: Bytes) -> Result<(StatusCode, Json<DocumentVersionRecord>), ApiError> {
+pub async fn add_version(state: AppState, Who(who): Who, Address(address): Address, Path(id): Path<i64>, Query(p): Query<VersionParams>, body: Body) -> Result<(StatusCode, Json<DocumentVersionRecord>), ApiError> {
     let app = state.0.clone();
-    Ok((StatusCode::CREATED, Json(blocking(move || app.add_document_version(&who, id, &p.file_name, &body)).await?)))
+    let (check, asker) = (app.clone(), who.clone());
+    blocking(move || check.may_add_document_version(&asker, id)).await?;
+    let (file, permit) = receive_document(&app, &who, address, body).await?;
+    let version = blocking(move || {
+        let _permit = permit;
+        app.add_document_version(&who, id, &p.file_name, &read_received(file)?)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(version)))
 }
 
 #[derive(Deserialize)]
@@ -144,6 +171,13 @@ pub async fn decide(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(d)
     Ok(Json(serde_json::json!({ "id": id, "status": if d.approve { "approved" } else { "refused" } })))
 }
 
+pub async fn revoke(state: AppState, Who(who): Who, Path(id): Path<i64>, body: Option<Json<super::access::Revocation>>) -> Result<Json<serde_json::Value>, ApiError> {
+    let note = body.map(|b| b.0.note).unwrap_or_default();
+    let app = state.0.clone();
+    blocking(move || app.revoke_document_access(&who, id, &note)).await?;
+    Ok(Json(serde_json::json!({ "id": id, "status": "revoked" })))
+}
+
 #[derive(Deserialize, Default)]
 pub struct SearchParams {
     q: Option<String>,
@@ -185,10 +219,11 @@ impl SearchParams {
     }
 }
 
-pub async fn search(state: AppState, Who(who): Who, Query(p): Query<SearchParams>) -> Result<Json<SearchResults>, ApiError> {
+pub async fn search(state: AppState, Who(who): Who, Address(address): Address, Query(p): Query<SearchParams>) -> Result<Json<SearchResults>, ApiError> {
     let request = p.request()?;
     let app = state.0.clone();
-    Ok(Json(blocking(move || app.search(&who, &request)).await?))
+    let permit = app.admit(&who, address, Work::Search)?;
+    Ok(Json(admitted(permit, move |_| app.search(&who, &request)).await?))
 }
 
 /// Rebuilds this node's index; platform operators only.

@@ -34,6 +34,54 @@ pub fn signed_in(who: &Caller) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Runs admitted work off the async threads: the permit is held until the work really ends,
+/// and the work is cancelled if the client goes away first (this future is then dropped).
+pub async fn admitted<T: Send + 'static>(permit: nansen_app::Permit, f: impl FnOnce(&nansen_app::Budget) -> Result<T, AppError> + Send + 'static) -> Result<T, ApiError> {
+    let guard = permit.budget().cancel_on_drop();
+    let out = blocking(move || {
+        let permit = permit;
+        f(permit.budget())
+    })
+    .await;
+    guard.disarm();
+    out
+}
+
+/// The network address a request came from: the peer, or the address a trusted proxy
+/// says it forwarded for. Limits for callers who are not signed in are kept per address.
+pub struct Address(pub Option<std::net::IpAddr>);
+
+#[axum::async_trait]
+impl FromRequestParts<Arc<App>> for Address {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Address, ApiError> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+        Ok(Address(nansen_web::client_address(&parts.headers, peer, app)))
+    }
+}
+
+/// Streams a request body to a temporary file under the data directory, refusing it past
+/// `max` bytes; called only once the caller is known to be allowed to send it.
+pub async fn receive_file(app: &App, body: axum::body::Body, max: u64, too_large: impl Fn(u64) -> String) -> Result<tempfile::NamedTempFile, ApiError> {
+    use futures_util::StreamExt;
+    use std::io::Write;
+    let cannot = |e: std::io::Error| ApiError(AppError::Store(nansen_app::StoreError::DataDir { path: "uploads".into(), source: e }));
+    let tmp_dir = app.uploads_dir().map_err(ApiError)?;
+    let mut file = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(cannot)?;
+    let mut stream = body.into_data_stream();
+    let mut size = 0u64;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| crate::error::bad_request(format!("the upload was interrupted: {e}")))?;
+        size += chunk.len() as u64;
+        if size > max {
+            return Err(ApiError(AppError::TooLarge(too_large(max))));
+        }
+        file.write_all(&chunk).map_err(cannot)?;
+    }
+    Ok(file)
+}
+
 /// The caller: a bearer token's user, or anonymous with no token. A token that is wrong,
 /// revoked or malformed is refused rather than treated as anonymous.
 pub struct Who(pub Caller);
@@ -83,6 +131,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/datasets/:org/:slug/access-requests", post(access::request))
         .route("/api/v1/access-requests", get(access::list))
         .route("/api/v1/access-requests/:id/decision", post(access::decide))
+        .route("/api/v1/access-requests/:id/revoke", post(access::revoke))
         .route("/api/v1/audit", get(audit::log))
         .route("/api/v1/audit/verify", get(audit::verify))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
@@ -99,9 +148,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/plans", get(warning::plans).post(warning::create_plan))
         .route("/api/v1/plans/:id", get(warning::plan))
         .route("/api/v1/plans/:id/actions/:n", post(warning::tick))
-        .route("/api/v1/documents", get(documents::list).post(documents::add).layer(document_body_limit()))
+        .route("/api/v1/documents", get(documents::list).post(documents::add).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/api/v1/documents/:id", get(documents::show))
-        .route("/api/v1/documents/:id/versions", post(documents::add_version).layer(document_body_limit()))
+        .route("/api/v1/documents/:id/versions", post(documents::add_version).layer(axum::extract::DefaultBodyLimit::disable()))
         .route("/api/v1/documents/:id/file", get(documents::file))
         .route("/api/v1/documents/:id/text", get(documents::text))
         .route("/api/v1/documents/:id/sharing", post(documents::share))
@@ -109,17 +158,13 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/documents/:id/access-requests", post(documents::request))
         .route("/api/v1/document-requests", get(documents::requests))
         .route("/api/v1/document-requests/:id/decision", post(documents::decide))
+        .route("/api/v1/document-requests/:id/revoke", post(documents::revoke))
         .route("/api/v1/search", get(documents::search))
         .route("/api/v1/search/reindex", post(documents::reindex))
         .with_state(app.clone())
         .merge(nansen_web::router(app))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(nansen_web::security_headers))
-}
-
-/// A document's file is the request body: up to the largest document taken, and a little.
-fn document_body_limit() -> axum::extract::DefaultBodyLimit {
-    axum::extract::DefaultBodyLimit::max(nansen_app::MAX_DOCUMENT_BYTES + (1 << 20))
 }
 
 /// An unknown address: JSON under the API, a page elsewhere.

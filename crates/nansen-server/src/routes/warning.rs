@@ -1,13 +1,13 @@
 //! Forecasts, backtests, watches, alerts, webhooks and contingency plans.
 
 use super::datasets::{parse_query, Asked};
-use super::{blocking, AppState, Who};
+use super::{admitted, blocking, Address, AppState, Who};
 use crate::error::{bad_request, ApiError};
 use axum::extract::{Path, Query, RawQuery};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use nansen_app::{AlertChange, AppError, Caller, HookTarget, PlanSpec, SeriesRequest, WatchSpec};
+use nansen_app::{AlertChange, AppError, Caller, HookTarget, PlanSpec, SeriesRequest, WatchSpec, Work};
 use nansen_forecast::Model;
 use serde::Deserialize;
 
@@ -52,14 +52,15 @@ fn num(v: f64) -> String {
 }
 
 /// `GET /api/v1/datasets/{org}/{slug}/forecast`
-pub async fn forecast(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub async fn forecast(state: AppState, Who(who): Who, Address(address): Address, Path((org, slug)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     let asked = parse_query(raw.as_deref().unwrap_or(""), &["series_by", "horizon", "level", "model"])?;
     let request = series_request(&asked, false)?;
     let level: f64 = asked.extra.get("level").map(|v| v.parse().map_err(|_| bad_request(format!("level {v:?} is not a number")))).transpose()?.unwrap_or(80.0);
     let model: Model = asked.extra.get("model").map(String::as_str).unwrap_or("auto").parse().map_err(|e: nansen_forecast::ForecastError| bad_request(e.to_string()))?;
     let app = state.0.clone();
     let series_by = request.series_by.clone();
-    let (_, rows) = blocking(move || app.forecast(&who, &org, &slug, &request, level, model)).await?;
+    let permit = app.admit(&who, address, Work::Forecast)?;
+    let (_, rows) = admitted(permit, move |budget| app.forecast(&who, &org, &slug, &request, level, model, budget)).await?;
     if asked.format.as_deref() == Some("csv") {
         let mut out = vec![series_by.iter().cloned().chain(["period", "model", "mean", "lo", "hi"].map(String::from)).collect()];
         for r in rows {
@@ -77,7 +78,7 @@ pub async fn forecast(state: AppState, Who(who): Who, Path((org, slug)): Path<(S
 }
 
 /// `GET /api/v1/datasets/{org}/{slug}/backtest`
-pub async fn backtest(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub async fn backtest(state: AppState, Who(who): Who, Address(address): Address, Path((org, slug)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
     let asked = parse_query(raw.as_deref().unwrap_or(""), &["series_by", "horizon", "windows", "model", "details"])?;
     let request = series_request(&asked, true)?;
     let windows = number(&asked, "windows")?.ok_or_else(|| bad_request("windows is required: how many origins to test"))?;
@@ -91,7 +92,8 @@ pub async fn backtest(state: AppState, Who(who): Who, Path((org, slug)): Path<(S
     let details = asked.extra.get("details").is_some_and(|v| v == "true");
     let app = state.0.clone();
     let series_by = request.series_by.clone();
-    let (_, report) = blocking(move || app.backtest(&who, &org, &slug, &request, windows, &models)).await?;
+    let permit = app.admit(&who, address, Work::Forecast)?;
+    let (_, report) = admitted(permit, move |budget| app.backtest(&who, &org, &slug, &request, windows, &models, budget)).await?;
     if asked.format.as_deref() == Some("csv") {
         let mut out = vec![series_by.iter().cloned().chain(["model", "mase", "smape", "coverage80", "msis", "forecasts"].map(String::from)).collect()];
         for s in &report.scores {

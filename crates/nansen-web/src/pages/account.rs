@@ -20,9 +20,11 @@ pub struct Next {
     next: String,
 }
 
-/// Only addresses on this site: never a redirect elsewhere.
+/// Only addresses on this site: never a redirect elsewhere. Browsers drop tabs and line
+/// breaks from a URL and read `\` as `/`, so `/\t/evil.example` would leave the site: only
+/// visible ASCII is taken (anything else arrives percent-encoded).
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && next.bytes().all(|b| b.is_ascii_graphic()) {
         next
     } else {
         "/"
@@ -77,10 +79,13 @@ pub async fn sign_in(
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), f.csrf.as_bytes()) {
         return Err(WebError::Form("this sign-in form has expired; open the sign-in page again".into()));
     }
-    let mut keys = vec![format!("email:{}", f.email.trim().to_lowercase())];
-    if let Some(ConnectInfo(a)) = addr {
-        keys.push(format!("ip:{}", a.ip()));
-    }
+    // Failures count per address, and per account from that address: a stranger elsewhere
+    // cannot lock a person out of their own account by guessing at it.
+    let email = f.email.trim().to_lowercase();
+    let keys = match crate::session::client_address(&headers, addr.map(|ConnectInfo(a)| a), &web.app) {
+        Some(a) => vec![format!("email:{email} ip:{a}"), format!("ip:{a}")],
+        None => vec![format!("email:{email}")],
+    };
     if let Some(minutes) = web.limiter.wait(&keys) {
         return Err(WebError::TooMany(minutes));
     }
@@ -205,4 +210,17 @@ pub async fn revoke_token(web: WebState, viewer: Viewer, Path(id): Path<i64>, Fo
     let who = viewer.who.clone();
     blocking(&web.app, move |app| app.revoke_token(&who, id)).await?;
     Ok(see_other("/account#tokens"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn sign_in_returns_only_to_this_site() {
+        for evil in ["/\t/evil.example", "/\n/evil.example", "//evil.example", "/\\evil.example", "https://evil.example", "/ /evil.example", "\t//evil.example"] {
+            assert_eq!(safe_next(evil), "/", "{evil:?}");
+        }
+        assert_eq!(safe_next("/datasets/euaa/asylum?x=%20y"), "/datasets/euaa/asylum?x=%20y");
+    }
 }

@@ -44,6 +44,7 @@ async fn overview(web: &WebState, viewer: &Viewer, notice: Option<Markup>) -> Re
     let me = viewer.email().to_string();
     let pending: Vec<&AccessRequestView> = o.requests.iter().filter(|(_, r)| r.status == "pending" && r.user_email != me).collect();
     let decided: Vec<&AccessRequestView> = o.requests.iter().filter(|(_, r)| r.status != "pending").collect();
+    let decided_documents: Vec<_> = o.document_requests.iter().filter(|(_, r)| r.status != "pending").collect();
     let pending_documents: Vec<_> = o.document_requests.iter().filter(|(_, r)| r.status == "pending" && r.user_email != me).collect();
     let body = html! {
         h1 { "Administration" }
@@ -64,13 +65,16 @@ async fn overview(web: &WebState, viewer: &Viewer, notice: Option<Markup>) -> Re
                     (request_article(viewer, r, html! { a href=(format!("/datasets/{name}")) { (name) } }, "access-requests", "note"))
                 }
             }
-            @if !decided.is_empty() {
+            @if !decided.is_empty() || !decided_documents.is_empty() {
                 details {
-                    summary { "Decided requests (" (decided.len()) ")" }
+                    summary { "Decided requests (" (decided.len() + decided_documents.len()) ")" }
                     table {
-                        caption { "Decided access requests" }
-                        thead { tr { th scope="col" { "Dataset" } th scope="col" { "Organisation" } th scope="col" { "Asked by" } th scope="col" { "Decision" } th scope="col" { "By" } } }
-                        tbody { @for (name, r) in &decided { tr { td { (name) } td { (r.org) } td { (r.user_email) } td { (r.status) } td { (r.decided_by.as_deref().unwrap_or("")) } } } }
+                        caption { "Decided access requests; an approval can be revoked" }
+                        thead { tr { th scope="col" { "Dataset or document" } th scope="col" { "Organisation" } th scope="col" { "Asked by" } th scope="col" { "Decision" } th scope="col" { "By" } th scope="col" { "Revoke" } } }
+                        tbody {
+                            @for (name, r) in &decided { (decided_row(viewer, html! { (name) }, r, "access-requests")) }
+                            @for (d, r) in &decided_documents { (decided_row(viewer, html! { (d.title) }, r, "document-requests")) }
+                        }
                     }
                 }
             }
@@ -237,12 +241,31 @@ fn request_article(viewer: &Viewer, r: &nansen_app::AccessRequestRecord, what: M
     }
 }
 
+/// A decided request; an approved one has the form that revokes it.
+fn decided_row(viewer: &Viewer, what: Markup, r: &nansen_app::AccessRequestRecord, path: &str) -> Markup {
+    html! {
+        tr {
+            td { (what) } td { (r.org) } td { (r.user_email) } td { (r.status) } td { (r.decided_by.as_deref().unwrap_or("")) }
+            td {
+                @if r.status == "approved" {
+                    form.inline method="post" action=(format!("/admin/{path}/{}", r.id)) {
+                        (csrf(viewer))
+                        button.secondary type="submit" name="decision" value="revoke" aria-label=(format!("Revoke the access of {}", r.org)) { "Revoke" }
+                    }
+                }
+            }
+        }
+    }
+}
+
 impl Decision {
-    fn approve(&self) -> Result<bool, WebError> {
+    /// Some(approve) for a decision on a pending request, None to revoke an approved one.
+    fn choice(&self) -> Result<Option<bool>, WebError> {
         match self.decision.as_str() {
-            "approve" => Ok(true),
-            "refuse" => Ok(false),
-            d => Err(WebError::Form(format!("decide approve or refuse, not {d:?}"))),
+            "approve" => Ok(Some(true)),
+            "refuse" => Ok(Some(false)),
+            "revoke" => Ok(None),
+            d => Err(WebError::Form(format!("decide approve, refuse or revoke, not {d:?}"))),
         }
     }
 }
@@ -250,18 +273,26 @@ impl Decision {
 pub async fn decide(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f): Form<Decision>) -> Result<Response, WebError> {
     viewer.require("/admin")?;
     viewer.check(&f.csrf)?;
-    let approve = f.approve()?;
+    let choice = f.choice()?;
     let who = viewer.who.clone();
-    blocking(&web.app, move |app| app.decide_access(&who, id, approve, &f.note)).await?;
+    blocking(&web.app, move |app| match choice {
+        Some(approve) => app.decide_access(&who, id, approve, &f.note),
+        None => app.revoke_access(&who, id, &f.note),
+    })
+    .await?;
     Ok(see_other("/admin#requests"))
 }
 
 pub async fn decide_document(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f): Form<Decision>) -> Result<Response, WebError> {
     viewer.require("/admin")?;
     viewer.check(&f.csrf)?;
-    let approve = f.approve()?;
+    let choice = f.choice()?;
     let who = viewer.who.clone();
-    blocking(&web.app, move |app| app.decide_document_access(&who, id, approve, &f.note)).await?;
+    blocking(&web.app, move |app| match choice {
+        Some(approve) => app.decide_document_access(&who, id, approve, &f.note),
+        None => app.revoke_document_access(&who, id, &f.note),
+    })
+    .await?;
     Ok(see_other("/admin#requests"))
 }
 

@@ -1,7 +1,7 @@
 //! A dataset's page: metadata, a quick chart of its main series, versions and what changed,
 //! a preview, downloads, and (for its owner) sharing; for a `listed` one, asking for access.
 
-use super::{blocking, see_other};
+use super::{admitted, blocking, see_other, Address};
 use crate::charts::{self, Series};
 use crate::error::WebError;
 use crate::layout::{self, csrf, indicator_label, number, place, when, Section};
@@ -316,10 +316,11 @@ pub struct DownloadParams {
     version: Option<i64>,
 }
 
-pub async fn download(web: WebState, viewer: Viewer, Path((org, slug)): Path<(String, String)>, QueryString(p): QueryString<DownloadParams>) -> Result<Response, WebError> {
+pub async fn download(web: WebState, viewer: Viewer, Address(address): Address, Path((org, slug)): Path<(String, String)>, QueryString(p): QueryString<DownloadParams>) -> Result<Response, WebError> {
     let format: ExportFormat = p.format.as_deref().unwrap_or("csv").parse().map_err(WebError::Form)?;
     let who = viewer.who.clone();
-    Ok(attachment(blocking(&web.app, move |app| app.export_file(&who, &org, &slug, p.version, format)).await?))
+    let permit = web.app.admit(&who, address, nansen_app::Work::Export)?;
+    Ok(attachment(admitted(&web.app, permit, move |app, _| app.export_file(&who, &org, &slug, p.version, format)).await?))
 }
 
 /// An export as a download, with the audit chain's head for the recipient's manifest.

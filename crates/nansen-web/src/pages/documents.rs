@@ -1,7 +1,7 @@
 //! Search over documents and datasets, a document's page, and adding a document.
 
 use super::dataset::{access_request_form, chosen_sharing, field, sharing_fields};
-use super::{blocking, see_other};
+use super::{admitted, blocking, see_other, Address};
 use crate::error::WebError;
 use crate::layout::{self, csrf, place, when, Section};
 use crate::session::Viewer;
@@ -118,7 +118,7 @@ fn language_name(code: &str) -> &str {
     }
 }
 
-pub async fn search(web: WebState, viewer: Viewer, QueryString(form): QueryString<SearchForm>) -> Result<Markup, WebError> {
+pub async fn search(web: WebState, viewer: Viewer, Address(address): Address, QueryString(form): QueryString<SearchForm>) -> Result<Markup, WebError> {
     let who = viewer.who.clone();
     let request = SearchRequest {
         text: form.q.clone(),
@@ -129,10 +129,11 @@ pub async fn search(web: WebState, viewer: Viewer, QueryString(form): QueryStrin
         language: Some(form.language.clone()).filter(|s| !s.is_empty()),
         kind: None,
         sort: if form.sort == "newest" { SearchSort::Newest } else { SearchSort::Relevance },
-        offset: form.page * PAGE,
+        offset: form.page.saturating_mul(PAGE),
         limit: PAGE,
     };
-    let results = blocking(&web.app, move |app| app.search(&who, &request)).await?;
+    let permit = web.app.admit(&who, address, nansen_app::Work::Search)?;
+    let results = admitted(&web.app, permit, move |app, _| app.search(&who, &request)).await?;
     let title = if form.q.trim().is_empty() { "Search".to_string() } else { format!("{} – search", form.q.trim()) };
     Ok(layout::page(&viewer, &title, Section::Search, search_body(&viewer, &form, &results)))
 }
@@ -200,7 +201,7 @@ fn search_body(viewer: &Viewer, form: &SearchForm, r: &SearchResults) -> Markup 
                 }
                 nav.pages aria-label="Result pages" {
                     @if form.page > 0 { a href=(format!("{}&page={}", form.with("", ""), form.page - 1)) { "Previous" } " " }
-                    @if (form.page + 1) * PAGE < r.total { a href=(format!("{}&page={}", form.with("", ""), form.page + 1)) { "Next" } }
+                    @if (form.page + 1) * PAGE < r.total.min(nansen_app::MAX_SEARCH_WINDOW) { a href=(format!("{}&page={}", form.with("", ""), form.page + 1)) { "Next" } }
                 }
             }
         }
@@ -423,40 +424,82 @@ pub async fn request_access(web: WebState, viewer: Viewer, Path(id): Path<i64>, 
     Ok(layout::page(&viewer, "Access requested", Section::Search, body))
 }
 
-/// The parts of a document form: its fields, and the file's name and bytes.
-async fn read_form(viewer: &Viewer, mut parts: Multipart) -> Result<(Vec<(String, String)>, String, Vec<u8>), WebError> {
+/// What a document form's file is for: checked before a byte of the file is taken.
+enum Sending {
+    NewDocument,
+    Version(i64),
+}
+
+/// The parts of a document form: its fields, and the file's name and bytes, with the place
+/// the upload holds until it is read.
+async fn read_form(web: &WebState, viewer: &Viewer, address: Option<std::net::IpAddr>, sending: Sending, mut parts: Multipart) -> Result<(Vec<(String, String)>, String, Vec<u8>, nansen_app::Permit), WebError> {
     let mut fields: Vec<(String, String)> = Vec::new();
-    let mut file_name = String::new();
-    let mut bytes = Vec::new();
+    let mut file: Option<(String, Vec<u8>, nansen_app::Permit)> = None;
     let bad = |e: String| WebError::Form(format!("the upload did not arrive whole: {e}"));
     while let Some(mut part) = parts.next_field().await.map_err(|e| bad(e.to_string()))? {
         let name = part.name().unwrap_or("").to_string();
-        if name == "file" {
-            // The form token comes before the file; refuse early without it.
+        if name == "file" && file.is_none() {
+            // The form token and what is said of the document come before the file.
             viewer.check(field(&fields, "csrf").unwrap_or(""))?;
-            file_name = part.file_name().unwrap_or("document").to_string();
+            let who = viewer.who.clone();
+            match sending {
+                Sending::NewDocument => {
+                    let new = new_document(&fields)?;
+                    blocking(&web.app, move |app| app.may_add_document(&who, &new).map(|_| ())).await?
+                }
+                Sending::Version(id) => blocking(&web.app, move |app| app.may_add_document_version(&who, id)).await?,
+            }
+            let permit = web.app.admit(&viewer.who, address, nansen_app::Work::Upload)?;
+            let file_name = part.file_name().unwrap_or("document").to_string();
+            let mut bytes = Vec::new();
             while let Some(chunk) = part.chunk().await.map_err(|e| bad(e.to_string()))? {
                 if bytes.len() + chunk.len() > nansen_app::MAX_DOCUMENT_BYTES {
-                    return Err(WebError::Form(format!("documents may be up to {} MB", nansen_app::MAX_DOCUMENT_BYTES >> 20)));
+                    return Err(WebError::App(nansen_app::AppError::TooLarge(format!("documents may be up to {} MB", nansen_app::MAX_DOCUMENT_BYTES >> 20))));
                 }
                 bytes.extend_from_slice(&chunk);
             }
+            file = Some((file_name, bytes, permit));
         } else {
-            fields.push((name, part.text().await.map_err(|e| bad(e.to_string()))?));
+            fields.push((name, super::text_field(part).await?));
+        }
+        if fields.len() > super::MAX_FIELDS {
+            return Err(WebError::Form("the form has more fields than this page sends".into()));
         }
     }
     viewer.check(field(&fields, "csrf").unwrap_or(""))?;
-    if file_name.is_empty() || bytes.is_empty() {
-        return Err(WebError::Form("choose a file to upload; the one sent was empty".into()));
+    match file {
+        Some((file_name, bytes, permit)) if !file_name.is_empty() && !bytes.is_empty() => Ok((fields, file_name, bytes, permit)),
+        _ => Err(WebError::Form("choose a file to upload; the one sent was empty".into())),
     }
-    Ok((fields, file_name, bytes))
 }
 
-pub async fn add_version(web: WebState, viewer: Viewer, Path(id): Path<i64>, parts: Multipart) -> Result<Response, WebError> {
+/// What the form says of a new document.
+fn new_document(fields: &[(String, String)]) -> Result<nansen_app::NewDocument, WebError> {
+    let get = |k: &str| field(fields, k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let share = if field(fields, "level").is_some() { Some(chosen_sharing(fields)?) } else { None };
+    Ok(nansen_app::NewDocument {
+        org: get("org").unwrap_or_default(),
+        title: get("title"),
+        doc_type: get("type"),
+        countries: get("countries").into_iter().collect(),
+        themes: get("themes").into_iter().collect(),
+        date: get("date"),
+        language: get("language"),
+        summary: get("summary").unwrap_or_default(),
+        // Private is what an editor's document is anyway; only a different choice needs an admin.
+        share: share.filter(|s| *s != nansen_model::Sharing::Private),
+    })
+}
+
+pub async fn add_version(web: WebState, viewer: Viewer, Address(address): Address, Path(id): Path<i64>, parts: Multipart) -> Result<Response, WebError> {
     viewer.require(&format!("/documents/{id}"))?;
-    let (_, file_name, bytes) = read_form(&viewer, parts).await?;
+    let (_, file_name, bytes, permit) = read_form(&web, &viewer, address, Sending::Version(id), parts).await?;
     let who = viewer.who.clone();
-    blocking(&web.app, move |app| app.add_document_version(&who, id, &file_name, &bytes)).await?;
+    blocking(&web.app, move |app| {
+        let _permit = permit;
+        app.add_document_version(&who, id, &file_name, &bytes)
+    })
+    .await?;
     Ok(see_other(&format!("/documents/{id}#versions")))
 }
 
@@ -502,24 +545,15 @@ pub async fn new_form(web: WebState, viewer: Viewer) -> Result<Markup, WebError>
     Ok(layout::page(&viewer, "Add a document", Section::Upload, body))
 }
 
-pub async fn add(web: WebState, viewer: Viewer, parts: Multipart) -> Result<Response, WebError> {
+pub async fn add(web: WebState, viewer: Viewer, Address(address): Address, parts: Multipart) -> Result<Response, WebError> {
     viewer.require("/documents/new")?;
-    let (fields, file_name, bytes) = read_form(&viewer, parts).await?;
-    let get = |k: &str| field(&fields, k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    let share = if field(&fields, "level").is_some() { Some(chosen_sharing(&fields)?) } else { None };
-    let new = nansen_app::NewDocument {
-        org: get("org").unwrap_or_default(),
-        title: get("title"),
-        doc_type: get("type"),
-        countries: get("countries").into_iter().collect(),
-        themes: get("themes").into_iter().collect(),
-        date: get("date"),
-        language: get("language"),
-        summary: get("summary").unwrap_or_default(),
-        // Private is what an editor's document is anyway; only a different choice needs an admin.
-        share: share.filter(|s| *s != nansen_model::Sharing::Private),
-    };
+    let (fields, file_name, bytes, permit) = read_form(&web, &viewer, address, Sending::NewDocument, parts).await?;
+    let new = new_document(&fields)?;
     let who = viewer.who.clone();
-    let d = blocking(&web.app, move |app| app.add_document(&who, &new, &file_name, &bytes)).await?;
+    let d = blocking(&web.app, move |app| {
+        let _permit = permit;
+        app.add_document(&who, &new, &file_name, &bytes)
+    })
+    .await?;
     Ok(see_other(&format!("/documents/{}", d.id)))
 }

@@ -29,6 +29,48 @@ pub async fn blocking<T: Send + 'static>(app: &Arc<App>, f: impl FnOnce(&App) ->
         .map_err(WebError::App)
 }
 
+/// Runs admitted work off the async threads, holding the permit until the work ends and
+/// cancelling it if the browser goes away first (as the API does).
+pub async fn admitted<T: Send + 'static>(app: &Arc<App>, permit: nansen_app::Permit, f: impl FnOnce(&App, &nansen_app::Budget) -> Result<T, AppError> + Send + 'static) -> Result<T, WebError> {
+    let guard = permit.budget().cancel_on_drop();
+    let out = blocking(app, move |app| {
+        let permit = permit;
+        f(app, permit.budget())
+    })
+    .await;
+    guard.disarm();
+    out
+}
+
+/// The address a request came from, for the limits of those not signed in.
+pub struct Address(pub Option<std::net::IpAddr>);
+
+#[axum::async_trait]
+impl axum::extract::FromRequestParts<Arc<crate::Web>> for Address {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, web: &Arc<crate::Web>) -> Result<Address, WebError> {
+        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
+        Ok(Address(crate::session::client_address(&parts.headers, peer, &web.app)))
+    }
+}
+
+/// The most fields a form of ours sends, and the longest text in one.
+pub const MAX_FIELDS: usize = 64;
+pub const MAX_FIELD_BYTES: usize = 64 << 10;
+
+/// A text field of a multipart form, refused past [`MAX_FIELD_BYTES`] instead of held whole.
+pub async fn text_field(mut part: axum::extract::multipart::Field<'_>) -> Result<String, WebError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = part.chunk().await.map_err(|e| WebError::Form(format!("the form did not arrive whole: {e}")))? {
+        if bytes.len() + chunk.len() > MAX_FIELD_BYTES {
+            return Err(WebError::Form(format!("the field {:?} is longer than this form takes ({} KB)", part.name().unwrap_or(""), MAX_FIELD_BYTES >> 10)));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes).map_err(|_| WebError::Form("a field of the form is not UTF-8 text".into()))
+}
+
 /// A redirect after a form, so that reloading the next page does not send it again.
 pub fn see_other(to: &str) -> axum::response::Response {
     use axum::response::IntoResponse;

@@ -1,7 +1,7 @@
 //! Upload: choose a file, see it validated; when refused, the rows, columns and reasons with
 //! nothing saved; when valid, what it would add, change and remove, then confirm.
 
-use super::{blocking, see_other, CsrfOnly, split_name};
+use super::{blocking, see_other, split_name, Address, CsrfOnly};
 use crate::error::WebError;
 use crate::layout::{self, csrf, number, Section};
 use crate::session::Viewer;
@@ -91,64 +91,75 @@ pub async fn form(web: WebState, viewer: Viewer, Query(c): Query<Choose>) -> Res
     Ok(layout::page(&viewer, "Upload", Section::Upload, body))
 }
 
-fn new_file_path(web: &WebState) -> Result<std::path::PathBuf, WebError> {
-    let dir = web.app.store().data_dir().join("uploads");
-    std::fs::create_dir_all(&dir).map_err(|e| WebError::Form(format!("cannot keep the upload: {e}")))?;
-    Ok(dir.join(format!("staged-{}", crate::session::random_token())))
-}
-
-pub async fn stage(web: WebState, viewer: Viewer, mut parts: Multipart) -> Result<Response, WebError> {
+pub async fn stage(web: WebState, viewer: Viewer, Address(address): Address, mut parts: Multipart) -> Result<Response, WebError> {
     viewer.require("/upload")?;
-    let path = new_file_path(&web)?;
     let mut fields: Vec<(String, String)> = Vec::new();
-    let mut file_name = String::new();
-    let mut size = 0u64;
+    let mut file: Option<(tempfile::NamedTempFile, String, u64, nansen_app::Permit)> = None;
     let bad = |e: String| WebError::Form(format!("the upload did not arrive whole: {e}"));
+    let target = |fields: &[(String, String)]| -> Result<(String, String, Option<String>), WebError> {
+        let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+        Ok(match get("dataset").as_str() {
+            "new" => (get("new_org"), get("new_slug"), Some(get("title")).filter(|t| !t.is_empty())),
+            name => {
+                let (o, s) = split_name(name)?;
+                (o, s, None)
+            }
+        })
+    };
     while let Some(mut part) = parts.next_field().await.map_err(|e| bad(e.to_string()))? {
         let name = part.name().unwrap_or("").to_string();
-        if name == "file" {
-            // The form token comes before the file in the form; refuse early without it.
+        if name == "file" && file.is_none() {
+            // The form token and the dataset come before the file in the form: the caller must
+            // be allowed to import there before a byte of the file is taken.
             viewer.check(fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or(""))?;
-            file_name = part.file_name().unwrap_or("upload").to_string();
-            let mut out = std::fs::File::create(&path).map_err(|e| bad(e.to_string()))?;
+            let (org, slug, title) = target(&fields)?;
+            let asked = ImportRequest { org, slug, title, ..Default::default() };
+            let who = viewer.who.clone();
+            blocking(&web.app, move |app| app.may_import(&who, &asked)).await?;
+            let permit = web.app.admit(&viewer.who, address, nansen_app::Work::Upload)?;
+            let file_name = part.file_name().unwrap_or("upload").to_string();
+            let dir = web.app.uploads_dir()?;
+            // Removed when dropped: an upload cut short leaves nothing behind.
+            let mut out = tempfile::Builder::new().prefix("staged-").tempfile_in(&dir).map_err(|e| bad(e.to_string()))?;
+            let mut size = 0u64;
             while let Some(chunk) = part.next().await {
                 let chunk = chunk.map_err(|e| bad(e.to_string()))?;
                 size += chunk.len() as u64;
                 if size > MAX_UPLOAD {
-                    drop(out);
-                    let _ = std::fs::remove_file(&path);
-                    return Err(WebError::Form("the file is larger than 4 GiB; use the command line or the API".into()));
+                    return Err(WebError::App(AppError::TooLarge("the file is larger than 4 GiB; use the command line or the API".into())));
                 }
                 out.write_all(&chunk).map_err(|e| bad(e.to_string()))?;
             }
+            file = Some((out, file_name, size, permit));
         } else {
-            fields.push((name, part.text().await.map_err(|e| bad(e.to_string()))?));
+            fields.push((name, super::text_field(part).await?));
+        }
+        if fields.len() > super::MAX_FIELDS {
+            return Err(WebError::Form("the form has more fields than this page sends".into()));
         }
     }
     let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
     viewer.check(&get("csrf"))?;
-    if file_name.is_empty() || size == 0 {
-        let _ = std::fs::remove_file(&path);
+    let Some((out, file_name, size, permit)) = file.filter(|(_, _, size, _)| *size > 0) else {
         return Err(WebError::Form("choose a file to upload; the one sent was empty".into()));
-    }
-    let (org, slug, title) = match get("dataset").as_str() {
-        "new" => (get("new_org"), get("new_slug"), Some(get("title")).filter(|t| !t.is_empty())),
-        name => {
-            let (o, s) = split_name(name)?;
-            (o, s, None)
-        }
     };
+    let _ = size;
+    let (org, slug, title) = target(&fields)?;
     let mut options = nansen_formats::ImportOptions { file_name: file_name.clone(), ..Default::default() };
     let sheet = get("sheet");
     if !sheet.is_empty() {
         options.sheet = Some(sheet);
     }
+    let path = out.into_temp_path().keep().map_err(|e| bad(e.to_string()))?;
     let request = ImportRequest { org, slug, file_name, options, append: get("append") == "on", title, ..Default::default() };
     let who = viewer.who.clone();
     let upload = blocking(&web.app, move |app| app.stage_upload(&who, request, path)).await?;
-    // Validation runs on its own; the page shows where it is.
+    // Validation runs on its own, holding the upload's place; the page shows where it is.
     let (app, who, id) = (web.app.clone(), viewer.who.clone(), upload.id.clone());
-    tokio::task::spawn_blocking(move || app.validate_upload(&who, &id));
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        app.validate_upload(&who, &id)
+    });
     Ok(see_other(&format!("/uploads/{}", upload.id)))
 }
 

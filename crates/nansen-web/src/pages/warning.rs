@@ -2,7 +2,7 @@
 //! series with their history, forecast fan and alerts, backtests of a dataset, and
 //! contingency plans with their triggers and checklists.
 
-use super::{blocking, see_other, split_name};
+use super::{admitted, blocking, see_other, split_name, Address};
 use crate::charts::{self, FanSeries};
 use crate::error::WebError;
 use crate::layout::{self, csrf, number, when, Section};
@@ -492,7 +492,7 @@ pub struct BacktestForm {
 }
 
 /// Backtests of a dataset's series: how each model would have done over the last origins.
-pub async fn backtest(web: WebState, viewer: Viewer, Path((org, slug)): Path<(String, String)>, Query(f): Query<BacktestForm>) -> Result<Markup, WebError> {
+pub async fn backtest(web: WebState, viewer: Viewer, Address(address): Address, Path((org, slug)): Path<(String, String)>, Query(f): Query<BacktestForm>) -> Result<Markup, WebError> {
     let name = format!("{org}/{slug}");
     let wheres: Vec<String> = f.wheres.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
     let series_by: Vec<String> = f.series_by.split(',').map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect();
@@ -502,7 +502,8 @@ pub async fn backtest(web: WebState, viewer: Viewer, Path((org, slug)): Path<(St
     let who = viewer.who.clone();
     let (o, s) = (org.clone(), slug.clone());
     let (wh, sb, m) = (wheres.clone(), series_by.clone(), model.clone());
-    let report = blocking(&web.app, move |app| {
+    let permit = web.app.admit(&who, address, nansen_app::Work::Forecast)?;
+    let report = admitted(&web.app, permit, move |app, budget| {
         app.dataset(&who, &o, &s)?;
         if !run {
             return Ok(None);
@@ -513,7 +514,7 @@ pub async fn backtest(web: WebState, viewer: Viewer, Path((org, slug)): Path<(St
             one => vec![one.parse()?],
         };
         let request = nansen_app::SeriesRequest { query, series_by: sb, horizon };
-        Ok(Some(app.backtest(&who, &o, &s, &request, windows, &models)?.1))
+        Ok(Some(app.backtest(&who, &o, &s, &request, windows, &models, budget)?.1))
     })
     .await?;
     let body = html! {
