@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 struct Server {
     t: TestStore,
+    app: Arc<App>,
     base: String,
     euaa_editor: String,
     euaa_admin: String,
@@ -33,12 +34,13 @@ fn servers() -> Vec<Server> {
             let bmi = app.create_token(&op, "a@bmi.de", "t").unwrap();
             let app = Arc::new(app);
             let (tx, rx) = std::sync::mpsc::channel();
+            let served = app.clone();
             std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-                rt.block_on(nansen_server::serve(app, "127.0.0.1:0", |addr| tx.send(addr).unwrap())).unwrap();
+                rt.block_on(nansen_server::serve(served, "127.0.0.1:0", |addr| tx.send(addr).unwrap())).unwrap();
             });
             let addr = rx.recv().unwrap();
-            Server { t, base: format!("http://{addr}"), euaa_editor, euaa_admin, iom, bmi }
+            Server { t, app, base: format!("http://{addr}"), euaa_editor, euaa_admin, iom, bmi }
         })
         .collect()
 }
@@ -195,7 +197,9 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
         assert_eq!(code, 200, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!((v["sharing"].as_str(), v["versions"].as_array().map(Vec::len)), (Some("private"), Some(1)));
-        let (_, verify) = call("GET", &format!("{}/api/v1/audit/verify", s.base), None, None);
+        let (code, _) = call("GET", &format!("{}/api/v1/audit/verify", s.base), None, None);
+        assert_eq!(code, 401, "verifying reads the whole chain: signed-in callers only");
+        let (_, verify) = call("GET", &format!("{}/api/v1/audit/verify", s.base), Some(&s.iom), None);
         assert!(verify.contains("\"intact\":true"), "{verify}");
     }
 }
@@ -333,5 +337,81 @@ fn a_pdf_posted_over_http_is_found_by_a_partner_with_the_word_highlighted_and_by
         let (code, body) = call("POST", &format!("{}/api/v1/documents?org=euaa&file_name=report.pdf", s.base), Some(&s.euaa_editor), Some(b"%PDF-1.4 broken"));
         assert_eq!(code, 400, "{body}");
         assert!(body.contains("the PDF cannot be read"), "{body}");
+    }
+}
+
+/// Sends a request's head and the first `send` bytes of a body said to be `length` long,
+/// then reads whatever the server answers: it must answer without the rest.
+fn answer_before_the_body(base: &str, path: &str, token: Option<&str>, length: u64, send: usize) -> String {
+    use std::io::{Read, Write};
+    let addr = base.trim_start_matches("http://");
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    write!(conn, "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n").unwrap();
+    let _ = conn.write_all(&vec![b'x'; send]);
+    let mut answer = vec![0u8; 4096];
+    let n = conn.read(&mut answer).unwrap_or(0);
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
+#[test]
+fn uploads_are_refused_before_their_body_is_read_when_the_caller_may_not_send_them() {
+    for s in servers() {
+        // 100 MB announced, 64 KB sent: the answer comes without the rest.
+        for (path, token, status) in [
+            ("/api/v1/documents?org=euaa&file_name=x.pdf", None, "404"),
+            ("/api/v1/documents?org=euaa&file_name=x.pdf", Some(s.iom.as_str()), "404"),
+            ("/api/v1/datasets/euaa/apps/versions?file_name=x.csv", None, "404"),
+            ("/api/v1/datasets/euaa/apps/uploads?file_name=x.csv", Some(s.bmi.as_str()), "404"),
+        ] {
+            let answer = answer_before_the_body(&s.base, path, token, 100 << 20, 64 << 10);
+            assert!(answer.starts_with(&format!("HTTP/1.1 {status}")), "{} {path}: {answer}", s.t.name);
+        }
+        let uploads = s.t.dir.path().join("uploads");
+        let left = std::fs::read_dir(&uploads).map(|d| d.count()).unwrap_or(0);
+        assert_eq!(left, 0, "{}: nothing was written for refused callers", s.t.name);
+        // An editor's document past the limit is refused with 413, and leaves nothing.
+        let answer = answer_before_the_body(&s.base, "/api/v1/documents?org=euaa&file_name=x.txt", Some(&s.euaa_editor), (nansen_app::MAX_DOCUMENT_BYTES + 1) as u64, nansen_app::MAX_DOCUMENT_BYTES + 1);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{}: {answer}", s.t.name);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        assert_eq!(std::fs::read_dir(&uploads).map(|d| d.count()).unwrap_or(0), 0, "the refused body's file is gone");
+    }
+}
+
+#[test]
+fn expensive_work_over_a_limit_answers_429_with_retry_after_and_never_5xx() {
+    for s in servers() {
+        let (code, _) = call("POST", &format!("{}/api/v1/datasets/euaa/apps/versions?file_name=apps.csv&share=public", s.base), Some(&s.euaa_admin), Some(GOOD));
+        assert_eq!(code, 201);
+        let backtest = format!("{}/api/v1/datasets/euaa/apps/backtest?series_by=geo&horizon=1&windows=1", s.base);
+        // This address already runs a backtest (held here): a second is refused at once.
+        let held = s.app.admit(&Caller::anonymous(), Some("127.0.0.1".parse().unwrap()), nansen_app::Work::Forecast).unwrap();
+        let res = ureq::get(&backtest).call();
+        let Err(ureq::Error::Status(429, r)) = res else { panic!("{}: expected 429, got {res:?}", s.t.name) };
+        assert_eq!(r.header("Retry-After"), Some("5"));
+        let body = r.into_string().unwrap();
+        assert!(body.contains("at most 1 forecasts and backtests at once per address"), "{body}");
+        // A signed-in person has an allowance of their own.
+        let (code, body) = call("GET", &backtest, Some(&s.iom), None);
+        assert_ne!(code, 429, "{body}");
+        drop(held);
+        // Past its deadline, work stops and says which limit.
+        let mut limits = s.app.limits();
+        limits.forecast.anonymous_seconds = 0;
+        s.app.set_limits(limits);
+        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/apps/forecast?series_by=geo&horizon=1", s.base), None, None);
+        assert_eq!(code, 429, "{body}");
+        assert!(body.contains("ran past its limit of 0 s"), "{body}");
+        // Searching far past the first hits is refused before the index gathers them.
+        let (code, body) = call("GET", &format!("{}/api/v1/search?q=asylum&offset=10000000000", s.base), None, None);
+        assert_eq!(code, 400, "{body}");
+        let (code, _) = call("GET", &format!("{}/search?q=asylum&page=1000000000", s.base), None, None);
+        assert_eq!(code, 422);
+        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/apps/observations?where=geo:%E9%", s.base), None, None);
+        assert_eq!(code, 400, "{body}");
+        assert!(body.contains("percent-encoding"), "{body}");
+        let (code, _) = call("GET", &format!("{}/api/v1/health", s.base), None, None);
+        assert_eq!(code, 200, "{}: the server lives", s.t.name);
     }
 }

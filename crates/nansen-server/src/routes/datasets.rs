@@ -157,7 +157,7 @@ pub(crate) fn parse_query(raw: &str, allowed: &[&str]) -> Result<Asked, ApiError
     let (mut period, mut group_by, mut measure, mut frequency, mut top) = (None, None, None, None, None);
     let mut asked = Asked { question: Question::default(), format: None, version: None, via: None, datasets: Vec::new(), extra: Default::default() };
     let number = |k: &str, v: &str| v.parse::<i64>().map_err(|_| bad_request(format!("{k} {v:?} is not a number")));
-    for (k, v) in form_pairs(raw) {
+    for (k, v) in form_pairs(raw)? {
         if !["where", "period", "group_by", "format", "frequency"].contains(&k.as_str()) && !allowed.contains(&k.as_str()) {
             let mut all = vec!["where", "period", "group_by", "frequency", "format"];
             all.extend_from_slice(allowed);
@@ -201,37 +201,49 @@ pub(crate) fn table_response(table: &nansen_model::Table, format: Option<&str>) 
     }
 }
 
-fn form_pairs(raw: &str) -> Vec<(String, String)> {
+fn form_pairs(raw: &str) -> Result<Vec<(String, String)>, ApiError> {
     raw.split('&')
         .filter(|p| !p.is_empty())
         .map(|p| {
             let (k, v) = p.split_once('=').unwrap_or((p, ""));
-            (decode(k), decode(v))
+            Ok((decode(k)?, decode(v)?))
         })
         .collect()
 }
 
-fn decode(s: &str) -> String {
+/// Percent-decoding of one parameter: a `%` not followed by two hex digits, or bytes that
+/// are not UTF-8, answer 400 rather than being guessed at.
+fn decode(s: &str) -> Result<String, ApiError> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
+    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
+            b'%' => match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    i += 2;
                 }
-            }
+                _ => return Err(bad_request(format!("the query string has a malformed percent-encoding at {:?}", String::from_utf8_lossy(&bytes[i..bytes.len().min(i + 3)])))),
+            },
             b => out.push(b),
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).map_err(|_| bad_request("the query string decodes to bytes that are not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn malformed_percent_encoding_is_refused_not_a_panic() {
+        assert_eq!(super::decode("syr%C3%A9+x").ok().as_deref(), Some("syré x"));
+        for bad in ["%é", "%", "%4", "%zz", "%C3", "a%\u{1F600}"] {
+            assert!(super::decode(bad).is_err(), "{bad:?}");
+        }
+    }
 }
 
 pub async fn observations(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
