@@ -46,7 +46,7 @@ impl App {
                 if e.prev_hash != prev {
                     return Ok(Err(AuditBroken { seq: e.seq, reason: "it does not follow from the entry before it".into() }));
                 }
-                if e.compute_hash() != e.hash {
+                if self.store.audit_hash(e) != e.hash {
                     return Ok(Err(AuditBroken { seq: e.seq, reason: "its content was changed after it was written".into() }));
                 }
                 if file_head.as_ref().is_some_and(|(s, _)| *s == e.seq) {
@@ -58,6 +58,9 @@ impl App {
         }
         if db_seq != last || db_hash != prev {
             return Ok(Err(AuditBroken { seq: last + 1, reason: format!("the chain ends at entry {last} but the database's head says {db_seq}: entries were removed from the end") }));
+        }
+        if !self.store.head_file_is_genuine() {
+            return Ok(Err(AuditBroken { seq: last, reason: "the head file in the data directory is not signed with this installation's key: it was written by someone else".into() }));
         }
         if let Some((file_seq, file_hash)) = file_head {
             if file_seq > last {

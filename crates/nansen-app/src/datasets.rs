@@ -548,6 +548,11 @@ impl App {
             let event = serde_json::json!({ "event": "version.created", "dataset": name, "version": number, "added": added, "changed": changed, "removed": removed, "created_by": who.label });
             tx.queue_deliveries(None, Some(dataset_id), "version.created", &event.to_string())?;
             Ok::<_, AppError>((dataset_id, number))
+        })
+        .map_err(|e| match e {
+            // Two first imports of one dataset at once: the other one made it.
+            AppError::Store(StoreError::Db(db)) if db.is_conflict() => AppError::Conflict(format!("another import created or changed {name} at the same moment; import again")),
+            e => e,
         })?;
         self.remember((dataset_id, number, 0), content);
         report.version = Some(number);

@@ -202,3 +202,37 @@ fn concurrent_writes_all_answer_success_and_the_chain_verifies() {
         assert_eq!(app.store().read_head_file().map(|h| h.0), Some(app.audit_head().unwrap().0), "{}: the head file caught up", w.t.name);
     }
 }
+
+#[test]
+fn a_copy_of_the_database_alone_can_neither_forge_the_chain_nor_read_webhook_secrets() {
+    for w in worlds() {
+        w.import("ed@euaa.eu", "apps", &monthly(), |_| {}).unwrap();
+        w.app.share(&w.as_("adm@euaa.eu"), "euaa", "apps", Sharing::Partners(vec!["iom".into()]), None, None).unwrap();
+        w.app.set_webhook_policy(WebhookPolicy { allow_private: true, ..Default::default() });
+        let (_, secret) = w.app.subscribe(&w.as_("adm@iom.int"), "iom", &HookTarget::Dataset("euaa/apps".into()), "http://127.0.0.1:9/hook").unwrap();
+        let stored = w.app.store().query("SELECT secret FROM webhooks", &[]).unwrap()[0].text(0);
+        assert!(!stored.contains(&secret), "{}: the signing secret is sealed in the database", w.t.name);
+        assert_eq!(w.app.store().webhooks().unwrap()[0].secret, secret, "and opens with the installation's key");
+
+        // Someone who can write the database rewrites entry 3 and recomputes every hash after
+        // it as a bare SHA-256 chain, the database's head with it, and removes the head file.
+        let s = w.app.store();
+        s.query("UPDATE audit SET detail = '{\"forged\":1}' WHERE seq = 3 RETURNING seq", &[]).unwrap();
+        let mut prev = s.audit_page(1, 1).unwrap()[0].hash.clone();
+        for mut e in s.audit_page(2, i64::MAX).unwrap() {
+            e.prev_hash = prev.clone();
+            e.hash = e.compute_hash();
+            s.query("UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ? RETURNING seq", &[(&e.prev_hash).into(), (&e.hash).into(), e.seq.into()]).unwrap();
+            prev = e.hash.clone();
+        }
+        let last = s.audit_head().unwrap().0;
+        s.query("UPDATE audit_head SET hash = ? WHERE id = 1 RETURNING id", &[(&prev).into()]).unwrap();
+        std::fs::remove_file(w.t.dir.path().join("audit-head")).unwrap();
+        let broken = w.app.verify_audit().unwrap().unwrap_err();
+        assert_eq!(broken.seq, 3, "{}: without the key the rewrite shows ({} entries)", w.t.name, last);
+
+        // A head file not written by this installation is noticed too.
+        std::fs::write(w.t.dir.path().join("audit-head"), format!("{last} {prev} 00\n")).unwrap();
+        assert!(!w.app.store().head_file_is_genuine());
+    }
+}

@@ -4,11 +4,13 @@
 
 mod db;
 mod documents;
+mod keys;
 mod schema;
 mod warning;
 pub mod testing;
 
 pub use db::{Connection, DbError, Dialect, Row, Value};
+pub use keys::{key_file, Keys};
 pub use documents::{DocumentRecord, DocumentVersionRecord, OutboxEntry, SEARCH_DATASET, SEARCH_DOCUMENT};
 pub use warning::{AlertRecord, CommentRecord, DeliveryRecord, PlanRecord, WatchRecord, WebhookRecord};
 
@@ -159,7 +161,21 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    /// The hash that chains this entry to the one before it.
+    fn parts(&self) -> [String; 7] {
+        [self.prev_hash.clone(), self.seq.to_string(), self.at.clone(), self.actor.clone(), self.action.clone(), self.target.clone(), self.detail.clone()]
+    }
+
+    /// The hash that chains this entry to the one before it: an HMAC under the installation's
+    /// audit key, or, for entries written before the installation had keys, a bare SHA-256.
+    pub fn compute_hash_with(&self, keys: &Keys) -> String {
+        if self.seq < keys.keyed_from {
+            return self.compute_hash();
+        }
+        let parts = self.parts();
+        keys.audit_mac(&parts.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// The bare SHA-256 chain of entries written before keys.
     pub fn compute_hash(&self) -> String {
         let mut h = Sha256::new();
         for part in [&self.prev_hash, &self.seq.to_string(), &self.at, &self.actor, &self.action, &self.target, &self.detail] {
@@ -177,6 +193,7 @@ pub struct Store {
     /// One writer of the head file at a time in this process; the rename makes it atomic
     /// for readers and other processes.
     head_file_lock: std::sync::Mutex<()>,
+    keys: Keys,
 }
 
 const DATASET_COLUMNS: &str = "d.id, d.org_id, o.slug, d.slug, d.title, d.description, d.source, d.methodology, d.licence, \
@@ -234,6 +251,7 @@ fn version_from(r: &Row) -> VersionRecord {
 pub struct Tx<'a> {
     conn: &'a mut Connection,
     head: Option<(i64, String)>,
+    keys: &'a Keys,
 }
 
 impl Tx<'_> {
@@ -256,7 +274,7 @@ impl Tx<'_> {
             prev_hash: prev,
             hash: String::new(),
         };
-        e.hash = e.compute_hash();
+        e.hash = e.compute_hash_with(self.keys);
         self.conn.execute(
             "INSERT INTO audit (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             &[e.seq.into(), (&e.at).into(), (&e.actor).into(), (&e.action).into(), (&e.target).into(), (&e.detail).into(), (&e.prev_hash).into(), (&e.hash).into()],
@@ -479,8 +497,13 @@ impl Store {
                 (Pool::new(8, Box::new(open)), Dialect::Sqlite)
             }
         };
-        let store = Store { pool, dialect, data_dir: data_dir.to_path_buf(), head_file_lock: Default::default() };
-        schema::migrate(&mut *store.conn()?)?;
+        let mut conn = pool.get()?;
+        schema::migrate(&mut *conn)?;
+        let next_entry = conn.query_one("SELECT seq FROM audit_head WHERE id = 1", &[])?.map_or(0, |r| r.int(0)) + 1;
+        drop(conn);
+        let keys = Keys::load_or_make(&key_file(data_dir), next_entry)?;
+        let store = Store { pool, dialect, data_dir: data_dir.to_path_buf(), head_file_lock: Default::default(), keys };
+        store.seal_clear_secrets()?;
         for suffix in ["", "-wal", "-shm"] {
             let f = store.data_dir.join(format!("nansen.sqlite{suffix}"));
             if f.exists() {
@@ -516,7 +539,7 @@ impl Store {
         let mut conn = self.conn()?;
         let begin = if self.dialect == Dialect::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
         conn.batch(begin).map_err(StoreError::from)?;
-        let mut tx = Tx { conn: &mut conn, head: None };
+        let mut tx = Tx { conn: &mut conn, head: None, keys: &self.keys };
         match f(&mut tx) {
             Ok(v) => {
                 let head = tx.head.take();
@@ -553,7 +576,8 @@ impl Store {
         }
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         let io = |e| StoreError::DataDir { path: path.clone(), source: e };
-        std::fs::write(&tmp, format!("{seq} {hash}\n")).map_err(io)?;
+        let signature = self.keys.audit_mac(&["head", &seq.to_string(), hash]);
+        std::fs::write(&tmp, format!("{seq} {hash} {signature}\n")).map_err(io)?;
         owner_only(&tmp, false).map_err(io)?;
         std::fs::rename(&tmp, &path).map_err(io)?;
         Ok(())
@@ -561,8 +585,29 @@ impl Store {
 
     pub fn read_head_file(&self) -> Option<(i64, String)> {
         let text = std::fs::read_to_string(self.head_file()).ok()?;
-        let (seq, hash) = text.trim().split_once(' ')?;
-        Some((seq.parse().ok()?, hash.to_string()))
+        let mut parts = text.split_whitespace();
+        Some((parts.next()?.parse().ok()?, parts.next()?.to_string()))
+    }
+
+    /// Whether the head file was written by this installation: signed with its audit key (a
+    /// head from before the installation had keys is unsigned, and taken as it is).
+    pub fn head_file_is_genuine(&self) -> bool {
+        let Ok(text) = std::fs::read_to_string(self.head_file()) else { return true };
+        let parts: Vec<&str> = text.split_whitespace().collect();
+        match parts[..] {
+            [seq, hash, signature] => self.keys.audit_mac(&["head", seq, hash]) == signature,
+            [seq, _] => seq.parse::<i64>().is_ok_and(|s| s < self.keys.keyed_from),
+            _ => false,
+        }
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// The hash an entry must have, as this installation computes it.
+    pub fn audit_hash(&self, e: &AuditEntry) -> String {
+        e.compute_hash_with(&self.keys)
     }
 
     pub fn query(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
@@ -830,7 +875,7 @@ mod tests {
             let entries = s.audit_entries().unwrap();
             assert_eq!(entries.len(), 2, "{}", t.name);
             assert_eq!(entries[1].prev_hash, entries[0].hash);
-            assert_eq!(entries[1].hash, entries[1].compute_hash());
+            assert_eq!(entries[1].hash, s.audit_hash(&entries[1]));
             assert_eq!(s.read_head_file(), Some((2, entries[1].hash.clone())), "{}", t.name);
         }
     }

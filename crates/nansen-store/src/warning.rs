@@ -2,7 +2,7 @@
 //! deliveries waiting to go out, contingency plans. What they mean is the app's business.
 
 use crate::db::Row;
-use crate::{now, Result, Store, Tx};
+use crate::{now, Keys, Result, Store, Tx};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct WatchRecord {
@@ -250,7 +250,7 @@ impl Tx<'_> {
     pub fn insert_webhook(&mut self, org_id: i64, watch_id: Option<i64>, dataset_id: Option<i64>, url: &str, secret: &str, by: &str) -> Result<i64> {
         let r = self.conn.query(
             "INSERT INTO webhooks (org_id, watch_id, dataset_id, url, secret, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            &[org_id.into(), watch_id.into(), dataset_id.into(), url.into(), secret.into(), by.into(), now().into()],
+            &[org_id.into(), watch_id.into(), dataset_id.into(), url.into(), self.keys.seal(secret).into(), by.into(), now().into()],
         )?;
         Ok(r[0].int(0))
     }
@@ -338,12 +338,29 @@ impl Store {
             .collect())
     }
 
+    /// A subscription with its signing secret unsealed.
+    fn opened(&self, mut h: WebhookRecord) -> Result<WebhookRecord> {
+        h.secret = self.keys.unseal(&h.secret)?;
+        Ok(h)
+    }
+
+    /// Seals the webhook secrets stored in clear before the installation had keys.
+    pub(crate) fn seal_clear_secrets(&self) -> Result<()> {
+        for r in self.query("SELECT id, secret FROM webhooks", &[])? {
+            let (id, secret) = (r.int(0), r.text(1));
+            if !Keys::is_sealed(&secret) {
+                self.query("UPDATE webhooks SET secret = ? WHERE id = ? RETURNING id", &[self.keys.seal(&secret).into(), id.into()])?;
+            }
+        }
+        Ok(())
+    }
+
     pub fn webhooks(&self) -> Result<Vec<WebhookRecord>> {
-        Ok(self.query(&format!("{WEBHOOK} ORDER BY h.id"), &[])?.iter().map(webhook_from).collect())
+        self.query(&format!("{WEBHOOK} ORDER BY h.id"), &[])?.iter().map(|r| self.opened(webhook_from(r))).collect()
     }
 
     pub fn webhook(&self, id: i64) -> Result<Option<WebhookRecord>> {
-        Ok(self.query(&format!("{WEBHOOK} AND h.id = ?"), &[id.into()])?.first().map(webhook_from))
+        self.query(&format!("{WEBHOOK} AND h.id = ?"), &[id.into()])?.first().map(|r| self.opened(webhook_from(r))).transpose()
     }
 
     /// Pending deliveries due by `at`, oldest first.

@@ -62,16 +62,26 @@ fn host_port(url: &str) -> Result<(String, u16), WebhookError> {
 pub fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             v4.is_loopback() || v4.is_private() || v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast() || v4.is_multicast()
                 || v4.is_documentation() || (a == 100 && (64..128).contains(&b)) || a == 0 || a >= 240
+                // Benchmarking (198.18.0.0/15) and IETF protocol assignments (192.0.0.0/24).
+                || (a == 198 && (b == 18 || b == 19)) || (a == 192 && b == 0 && c == 0)
         }
         IpAddr::V6(v6) => {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_private(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
-            v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+            let s = v6.segments();
+            // IPv4-compatible (::a.b.c.d), an old way to write an IPv4 address.
+            if s[..6] == [0; 6] {
+                return true;
+            }
+            // Addresses that translate to IPv4 somewhere else (NAT64 64:ff9b::/96 and
+            // 64:ff9b:1::/48, 6to4 2002::/16, Teredo 2001::/32) and documentation
+            // (2001:db8::/32): a webhook has no business there.
+            let translated = (s[0] == 0x64 && s[1] == 0xff9b) || s[0] == 0x2002 || (s[0] == 0x2001 && (s[1] == 0 || s[1] == 0xdb8));
+            translated || v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfe80
         }
     }
 }
@@ -142,7 +152,11 @@ mod tests {
 
     #[test]
     fn loopback_private_and_link_local_targets_are_refused_unless_allowed() {
-        for url in ["http://127.0.0.1/hook", "http://10.1.2.3/x", "https://192.168.0.5", "http://169.254.169.254/latest/meta-data", "http://[::1]:8080/", "http://100.64.0.1/", "http://[fd00::1]/", "http://localhost:9/"] {
+        for url in [
+            "http://127.0.0.1/hook", "http://10.1.2.3/x", "https://192.168.0.5", "http://169.254.169.254/latest/meta-data", "http://[::1]:8080/", "http://100.64.0.1/",
+            "http://[fd00::1]/", "http://localhost:9/", "http://[::127.0.0.1]/", "http://[::a9fe:a9fe]/", "http://[64:ff9b::7f00:1]/", "http://[2002:7f00:1::]/",
+            "http://198.18.0.1/", "http://198.19.255.1/", "http://192.0.0.8/", "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+        ] {
             assert!(matches!(check_target(url, false), Err(WebhookError::Private { .. })), "{url}");
         }
         assert!(check_target("http://127.0.0.1:9/hook", true).is_ok());

@@ -44,6 +44,10 @@ enum Command {
         /// Let webhooks reach loopback and private addresses (an internal deployment).
         #[arg(long)]
         allow_private_webhooks: bool,
+        /// A reverse proxy in front whose X-Forwarded-For is believed (for per-address limits);
+        /// repeat for several.
+        #[arg(long = "trusted-proxy", value_name = "ADDR")]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     #[command(subcommand)]
     Org(OrgCommand),
@@ -716,8 +720,9 @@ fn run(cli: Cli) -> Result<()> {
     let out = &mut std::io::stdout().lock();
     match cli.command {
         Command::Demo { .. } => unreachable!("handled above"),
-        Command::Serve { bind, allow_private_webhooks } => {
+        Command::Serve { bind, allow_private_webhooks, trusted_proxies } => {
             app.set_webhook_policy(nansen_app::WebhookPolicy { allow_private: allow_private_webhooks, ..Default::default() });
+            app.set_trusted_proxies(trusted_proxies);
             serve(Arc::new(app), &bind)?
         }
         Command::Org(OrgCommand::Add { slug, name }) => {
@@ -1268,6 +1273,11 @@ fn print_round(r: &nansen_app::WarningRound) {
 }
 
 fn serve(app: Arc<App>, bind: &str) -> Result<()> {
+    // Staged uploads live in one process's memory: what an earlier run left is nobody's.
+    let cleared = app.clear_uploads()?;
+    if cleared > 0 {
+        eprintln!("removed {cleared} upload files left by an earlier run");
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     rt.block_on(nansen_server::serve(app, bind, |addr| {
         eprintln!("Nansen is serving on http://{addr}/ (API under /api/v1, OpenAPI at /api/v1/openapi.json)");
