@@ -7,6 +7,7 @@
 
 mod analysis;
 mod audit;
+mod backup;
 mod catalogue;
 mod datasets;
 mod documents;
@@ -21,6 +22,8 @@ mod webhooks;
 
 pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
+pub use backup::Restored;
+pub use nansen_store::BackupManifest;
 pub use catalogue::{days_since, Coverage, Freshness};
 pub use documents::{document_type_label, plain_file_name, DocumentFile, DocumentMetadata, DocumentText, DocumentView, NewDocument, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES};
 pub use search::{MAX_SEARCH_PAGE, MAX_SEARCH_WINDOW};

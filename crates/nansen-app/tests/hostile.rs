@@ -236,3 +236,44 @@ fn a_copy_of_the_database_alone_can_neither_forge_the_chain_nor_read_webhook_sec
         assert!(!w.app.store().head_file_is_genuine());
     }
 }
+
+#[test]
+fn a_backup_taken_during_imports_restores_every_committed_version_and_an_intact_chain() {
+    for w in worlds() {
+        w.import("ed@euaa.eu", "apps", &monthly(), |_| {}).unwrap();
+        let backups = tempfile::tempdir().unwrap();
+        let folder = backups.path().join("b1");
+        let landed_before = std::thread::scope(|s| {
+            let importing = s.spawn(|| {
+                for i in 0..6 {
+                    let origin = if i % 2 == 0 { "AFG" } else { "SYR" };
+                    w.import("ed@euaa.eu", "apps", &monthly().replace(",SYR,", &format!(",{origin},")), |_| {}).unwrap();
+                }
+            });
+            std::thread::sleep(std::time::Duration::from_millis(50));
+            let versions_before = w.app.dataset(&Caller::operator(), "euaa", "apps").unwrap().versions.len();
+            let m = w.app.backup(&Caller::operator(), &folder).unwrap();
+            importing.join().unwrap();
+            (versions_before, m)
+        });
+        let (versions_before, manifest) = landed_before;
+        assert!(matches!(w.app.backup(&w.as_("adm@euaa.eu"), &backups.path().join("b2")), Err(AppError::Forbidden(_))), "the operator's alone");
+
+        let target = tempfile::tempdir().unwrap();
+        let fresh = nansen_store::testing::fresh_postgres();
+        let url = if w.t.database_url.is_some() { fresh.as_ref().map(|d| d.url.clone()) } else { None };
+        if w.t.database_url.is_some() && url.is_none() {
+            continue;
+        }
+        let restored = App::restore(&folder, target.path(), url.as_deref(), &mut |_| {}).unwrap();
+        assert!(restored.audit.entries >= manifest.audit_entry, "{}", w.t.name);
+        let app = App::open(target.path(), url.as_deref()).unwrap();
+        let versions = app.dataset(&Caller::operator(), "euaa", "apps").unwrap().versions;
+        assert!(versions.len() >= versions_before, "{}: every version committed before the backup began ({versions_before}) is there: {}", w.t.name, versions.len());
+        for v in &versions {
+            app.query(&Caller::operator(), "euaa", "apps", Some(v.number), &Query::default()).unwrap();
+        }
+        assert!(app.verify_audit().unwrap().is_ok());
+        assert!(matches!(App::restore(&folder, target.path(), url.as_deref(), &mut |_| {}), Err(AppError::Store(_))), "{}: never over an existing installation", w.t.name);
+    }
+}

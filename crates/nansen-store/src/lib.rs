@@ -3,6 +3,7 @@
 //! compressed columnar chunks: a version keeps only what it added, changed or removed.
 
 mod db;
+mod backup;
 mod documents;
 mod keys;
 mod schema;
@@ -10,6 +11,7 @@ mod warning;
 pub mod testing;
 
 pub use db::{Connection, DbError, Dialect, Row, Value};
+pub use backup::{restore, BackupManifest};
 pub use keys::{key_file, Keys};
 pub use documents::{DocumentRecord, DocumentVersionRecord, OutboxEntry, SEARCH_DATASET, SEARCH_DOCUMENT};
 pub use warning::{AlertRecord, CommentRecord, DeliveryRecord, PlanRecord, WatchRecord, WebhookRecord};
@@ -194,6 +196,14 @@ pub struct Store {
     /// for readers and other processes.
     head_file_lock: std::sync::Mutex<()>,
     keys: Keys,
+    location: Location,
+}
+
+/// Where the database is.
+#[derive(Clone, Debug)]
+pub enum Location {
+    Sqlite(PathBuf),
+    Postgres(String),
 }
 
 const DATASET_COLUMNS: &str = "d.id, d.org_id, o.slug, d.slug, d.title, d.description, d.source, d.methodology, d.licence, \
@@ -474,19 +484,21 @@ impl Store {
     pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Store> {
         std::fs::create_dir_all(data_dir).map_err(|e| StoreError::DataDir { path: data_dir.into(), source: e })?;
         owner_only(data_dir, true).map_err(|e| StoreError::DataDir { path: data_dir.into(), source: e })?;
-        let (pool, dialect) = match database_url {
+        let (pool, dialect, location) = match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                let location = Location::Postgres(url.to_string());
                 let url = url.to_string();
                 let open = move || -> Result<Connection, DbError> {
                     Ok(Connection::Postgres(Box::new(postgres::Client::connect(&url, postgres::NoTls)?)))
                 };
-                (Pool::new(8, Box::new(open)), Dialect::Postgres)
+                (Pool::new(8, Box::new(open)), Dialect::Postgres, location)
             }
             other => {
                 let path = match other {
                     Some(p) => PathBuf::from(p.trim_start_matches("sqlite://")),
                     None => data_dir.join("nansen.sqlite"),
                 };
+                let location = Location::Sqlite(path.clone());
                 let open = move || -> Result<Connection, DbError> {
                     let c = rusqlite::Connection::open(&path)?;
                     c.busy_timeout(std::time::Duration::from_secs(30))?;
@@ -494,7 +506,7 @@ impl Store {
                     c.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
                     Ok(Connection::Sqlite(c))
                 };
-                (Pool::new(8, Box::new(open)), Dialect::Sqlite)
+                (Pool::new(8, Box::new(open)), Dialect::Sqlite, location)
             }
         };
         let mut conn = pool.get()?;
@@ -502,7 +514,7 @@ impl Store {
         let next_entry = conn.query_one("SELECT seq FROM audit_head WHERE id = 1", &[])?.map_or(0, |r| r.int(0)) + 1;
         drop(conn);
         let keys = Keys::load_or_make(&key_file(data_dir), next_entry)?;
-        let store = Store { pool, dialect, data_dir: data_dir.to_path_buf(), head_file_lock: Default::default(), keys };
+        let store = Store { pool, dialect, data_dir: data_dir.to_path_buf(), head_file_lock: Default::default(), keys, location };
         store.seal_clear_secrets()?;
         for suffix in ["", "-wal", "-shm"] {
             let f = store.data_dir.join(format!("nansen.sqlite{suffix}"));
@@ -558,6 +570,10 @@ impl Store {
                 Err(e)
             }
         }
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.location
     }
 
     fn head_file(&self) -> PathBuf {

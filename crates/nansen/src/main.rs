@@ -84,6 +84,12 @@ enum Command {
     Search(SearchArgs),
     /// Rebuild this node's search index from the database.
     Reindex,
+    /// Copy the database, the keys and the audit head into DIR while the system runs
+    /// (SQLite's online backup; for PostgreSQL, pg_dump). Keep DIR as secret as the data.
+    Backup { dir: PathBuf },
+    /// Restore a backup into a fresh --data-dir (and, for a PostgreSQL backup, the empty
+    /// database of --database-url); verifies the audit chain and rebuilds the search index.
+    Restore { dir: PathBuf },
     #[command(subcommand)]
     Access(AccessCommand),
     #[command(subcommand)]
@@ -712,6 +718,24 @@ fn run(cli: Cli) -> Result<()> {
         }
         return serve(app, bind);
     }
+    if let Command::Restore { dir } = &cli.command {
+        let tty = std::io::stderr().is_terminal();
+        let r = App::restore(dir, &cli.data_dir, cli.database_url.as_deref(), &mut |n| {
+            if tty {
+                eprint!("\r\x1b[2Kindexed {n} entries");
+            }
+        })
+        .map_err(|e| fail(e, false))?;
+        eprintln!(
+            "{}restored the backup of {} into {}: audit chain intact ({} entries), {} search entries rebuilt",
+            if tty { "\r\x1b[2K" } else { "" },
+            r.manifest.taken_at,
+            cli.data_dir.display(),
+            r.audit.entries,
+            r.indexed
+        );
+        return Ok(());
+    }
     let app = App::open(&cli.data_dir, cli.database_url.as_deref()).with_context(|| format!("cannot open the data in {}", cli.data_dir.display()))?;
     let who = match &cli.as_user {
         Some(email) => app.act_as(email).map_err(|e| fail(e, false))?,
@@ -1004,6 +1028,11 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Doc(d) => document_command(&app, &who, d, out)?,
         Command::Search(a) => search(&app, &who, a, out)?,
+        Command::Backup { dir } => {
+            let m = app.backup(&who, &dir).map_err(|e| fail(e, false))?;
+            eprintln!("backed up the {} database to {} at audit entry {}; the folder holds the keys: keep it as secret as the data", m.database, dir.display(), m.audit_entry);
+        }
+        Command::Restore { .. } => unreachable!("restored above, before any data is opened"),
         Command::Reindex => {
             let tty = std::io::stderr().is_terminal();
             let n = app
