@@ -74,9 +74,11 @@ impl Period {
         if let Some(y) = year(s) {
             return Some(Period::Year(y));
         }
-        let s = s.split(['T', ' ']).next().filter(|d| d.len() >= 6 && year(&d[..4]).is_some()).unwrap_or(s);
-        if s.len() >= 6 && year(&s[..4]).is_some() {
-            let y = year(&s[..4])?;
+        // `get`, not slicing: the text may be anything, a multibyte character at byte 3 too.
+        let starts_with_year = |d: &str| d.len() >= 6 && d.get(..4).and_then(year).is_some();
+        let s = s.split(['T', ' ']).next().filter(|d| starts_with_year(d)).unwrap_or(s);
+        if starts_with_year(s) {
+            let y = year(s.get(..4)?)?;
             let rest = s[4..].strip_prefix('-').unwrap_or(&s[4..]);
             let p = if let Some(q) = rest.strip_prefix('Q').or_else(|| rest.strip_prefix('q')) {
                 Period::Quarter(y, num::<u8>(q).filter(|q| (1..=4).contains(q))?)
@@ -296,6 +298,14 @@ fn weeks_in_year(y: i32) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_text_is_read_or_refused_never_a_panic() {
+        for text in ["00\u{10000}", "%\u{5cb70}\u{e6647}é{", "2015\u{e9}01", "201\u{e9}-01-01", "2015-\u{e9}1", "20150-01"] {
+            let _ = Period::parse(text);
+        }
+        assert_eq!(Period::parse("2015-Q3"), Some(Period::Quarter(2015, 3)));
+    }
 
     #[test]
     fn reads_every_publisher_spelling_and_writes_iso() {

@@ -19,6 +19,8 @@ fn errors(codes: &[&str]) -> Value {
             "404" => ("Not found, or not visible to the caller (the two are indistinguishable)", "not_found"),
             "409" => ("In conflict with the current state", "conflict"),
             "422" => ("The file is refused; details name row, column, value and reason", "import_refused"),
+            "413" => ("The body is larger than this route takes", "too_large"),
+            "429" => ("Over a limit on work at once or on time, named in the message; try again after Retry-After seconds", "limit"),
             _ => ("Error", "internal"),
         };
         m.insert(
@@ -155,13 +157,18 @@ pub fn document() -> Value {
                     { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["json", "csv"] }, "example": "csv" }
                 ],
                 "responses": merge(json!({ "200": { "description": "The first dataset's value, then each other's value, difference and difference in per cent", "content": {
+                    "application/json": { "schema": { "type": "object" } },
                     "text/csv": { "example": "geo,period,value,euaa/unhcr-asylum-applications,difference euaa/unhcr-asylum-applications,difference_pct euaa/unhcr-asylum-applications\nDEU,2015,476510,441900,-34610,-7.263226\n" } } } }), errors(&["400", "401", "403", "404"])) } },
             "/api/v1/datasets/{org}/{slug}/export": { "get": { "summary": "Download a version in an export format", "operationId": "exportDataset",
                 "parameters": merge_params(dataset_params(), json!([
                     { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["csv", "hxl", "sdmx-csv", "json", "xlsx", "parquet"] }, "example": "csv" },
                     { "name": "version", "in": "query", "schema": { "type": "integer" } }
                 ])),
-                "responses": merge(json!({ "200": { "description": "The file", "content": { "text/csv": { "example": "indicator,period,geo,origin,value,flags\nasylum_applications,2015-09,DEU,SYR,12345,\n" } } } }), errors(&["400", "401", "403", "404"])) } },
+                "responses": merge(json!({ "200": { "description": "The file, in the format asked for", "content": {
+                    "application/json": { "schema": { "type": "array" } },
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { "schema": { "type": "string", "format": "binary" } },
+                    "application/vnd.apache.parquet": { "schema": { "type": "string", "format": "binary" } },
+                    "text/csv": { "example": "indicator,period,geo,origin,value,flags\nasylum_applications,2015-09,DEU,SYR,12345,\n" } } } }), errors(&["400", "401", "403", "404"])) } },
             "/api/v1/datasets/{org}/{slug}/sharing": { "post": { "summary": "Change who sees a dataset (admins of the owner)", "operationId": "shareDataset",
                 "parameters": dataset_params(),
                 "requestBody": { "required": true, "content": { "application/json": { "example": { "sharing": "partners:iom,bamf", "sensitive": true, "threshold": 5 } } } },
@@ -202,6 +209,16 @@ pub fn document() -> Value {
     for more in [early_warning_paths(), document_paths()] {
         if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), more) {
             paths.extend(more);
+        }
+    }
+    // Any other failure (a malformed parameter or body, a limit) is the same JSON error.
+    let default = json!({ "description": "An error, in words that name the parameter, field or limit; a 429 carries Retry-After",
+        "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+    for ops in doc["paths"].as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
+        for op in ops.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+            if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
+                responses.entry("default").or_insert_with(|| default.clone());
+            }
         }
     }
     doc
@@ -330,6 +347,7 @@ fn early_warning_paths() -> Value {
                 { "name": "details", "in": "query", "description": "Include every forecast made", "schema": { "type": "boolean" } },
                 { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["json", "csv"] } }])),
             "responses": merge(json!({ "200": { "description": "Scores", "content": {
+                "application/json": { "schema": { "type": "object" } },
                 "text/csv": { "example": "geo,model,mase,smape,coverage80,msis,forecasts\nDEU,auto,0.91,12.4,0.81,5.2,72\n" } } } }), errors(&["400", "401", "403", "404"])) } },
         "/api/v1/watches": {
             "get": { "summary": "The watches the caller may read, with their latest forecast", "operationId": "listWatches",

@@ -162,9 +162,46 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/search", get(documents::search))
         .route("/api/v1/search/reindex", post(documents::reindex))
         .with_state(app.clone())
+        .layer(axum::middleware::from_fn(errors_as_json))
         .merge(nansen_web::router(app))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(nansen_web::security_headers))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+}
+
+/// The framework's own refusals (a body that is not JSON, a query string that does not
+/// parse, a wrong content type) answer in plain text; under the API every error is the
+/// documented JSON, so they are rewritten here, in one place.
+async fn errors_as_json(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let res = next.run(req).await;
+    let json = res.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+    if res.status().as_u16() < 400 || json {
+        return res;
+    }
+    let status = res.status();
+    let text = match axum::body::to_bytes(res.into_body(), 64 << 10).await {
+        Ok(b) => String::from_utf8_lossy(&b).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let code = match status.as_u16() {
+        413 => "too_large",
+        415 | 422 | 400 => "bad_request",
+        405 => "method_not_allowed",
+        _ => "error",
+    };
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
+    (status, axum::Json(serde_json::json!({ "error": { "code": code, "message": message } }))).into_response()
+}
+
+/// A bug that panicked while answering: logged, and answered like any internal error rather
+/// than with a closed connection. (Every panic found this way is a bug to fix.)
+fn panicked(e: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let what = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+    eprintln!("internal error: a request panicked: {what}");
+    let body = serde_json::json!({ "error": { "code": "internal", "message": "something went wrong on the server; it has been logged" } });
+    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
 }
 
 /// An unknown address: JSON under the API, a page elsewhere.
