@@ -75,21 +75,42 @@ pub fn season_of(f: Frequency) -> usize {
 impl App {
     /// Splits the answer of `q` (its filters, period range and frequency) into series by
     /// `series_by`, one value per period, `None` where a period has none.
-    pub fn panel(&self, who: &Caller, org: &str, slug: &str, q: &Query, series_by: &[String]) -> Result<Panel> {
+    pub fn panel(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        q: &Query,
+        series_by: &[String],
+    ) -> Result<Panel> {
         self.panel_as(who, org, slug, q, series_by, false)
     }
 
     /// As [`App::panel`]; `protected` reads the disclosure-controlled view even when the
     /// caller owns the dataset, for work shown to readers outside it (watches).
-    pub(crate) fn panel_as(&self, who: &Caller, org: &str, slug: &str, q: &Query, series_by: &[String], protected: bool) -> Result<Panel> {
+    pub(crate) fn panel_as(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        q: &Query,
+        series_by: &[String],
+        protected: bool,
+    ) -> Result<Panel> {
         let mut q = q.clone();
-        q.group_by = series_by.iter().cloned().chain(std::iter::once("period".to_string())).collect();
+        q.group_by = series_by
+            .iter()
+            .cloned()
+            .chain(std::iter::once("period".to_string()))
+            .collect();
         q.top = None;
         let table = self.query_view(who, org, slug, None, &q, protected)?;
         let n = series_by.len();
         let mut by_key: BTreeMap<Vec<String>, BTreeMap<Period, f64>> = BTreeMap::new();
         for r in &table.rows {
-            let Some(p) = Period::parse(&r.key[n]) else { continue };
+            let Some(p) = Period::parse(&r.key[n]) else {
+                continue;
+            };
             let entry = by_key.entry(r.key[..n].to_vec()).or_default();
             if let Some(v) = r.value {
                 entry.insert(p, v);
@@ -97,10 +118,14 @@ impl App {
         }
         let periods: Vec<Period> = by_key.values().flat_map(|m| m.keys().copied()).collect();
         let (Some(&start), Some(&end)) = (periods.iter().min(), periods.iter().max()) else {
-            return Err(AppError::BadRequest(format!("{org}/{slug} has no values for these filters to forecast")));
+            return Err(AppError::BadRequest(format!(
+                "{org}/{slug} has no values for these filters to forecast"
+            )));
         };
         if periods.iter().any(|p| p.frequency() != start.frequency()) {
-            return Err(AppError::BadRequest("the series mix frequencies; choose one with --frequency".into()));
+            return Err(AppError::BadRequest(
+                "the series mix frequencies; choose one with --frequency".into(),
+            ));
         }
         let mut calendar = vec![start];
         while *calendar.last().expect("one") < end {
@@ -109,25 +134,70 @@ impl App {
         }
         let series = by_key
             .into_iter()
-            .map(|(key, values)| Series { name: key.join(&KEY_SEPARATOR.to_string()), values: calendar.iter().map(|p| values.get(p).copied()).collect() })
+            .map(|(key, values)| Series {
+                name: key.join(&KEY_SEPARATOR.to_string()),
+                values: calendar.iter().map(|p| values.get(p).copied()).collect(),
+            })
             .collect();
-        Ok(Panel { series_by: series_by.to_vec(), series, start, season: season_of(start.frequency()) })
+        Ok(Panel {
+            series_by: series_by.to_vec(),
+            series,
+            start,
+            season: season_of(start.frequency()),
+        })
     }
 
     /// Forecasts each series `horizon` periods ahead, with intervals at `level` per cent.
     /// `budget` bounds it: the caller's deadline, and whether they still wait for it.
-    pub fn forecast(&self, who: &Caller, org: &str, slug: &str, r: &SeriesRequest, level: f64, model: Model, budget: &Budget) -> Result<(Panel, Forecast)> {
+    // Each argument is one thing the caller chose; a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
+    pub fn forecast(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        r: &SeriesRequest,
+        level: f64,
+        model: Model,
+        budget: &Budget,
+    ) -> Result<(Panel, Forecast)> {
         let panel = self.panel(who, org, slug, &r.query, &r.series_by)?;
-        let opts = Options { season: panel.season, horizon: r.horizon, level };
-        let rows = nansen_forecast::forecast(&panel.series, model, opts, &|i| panel.period(i), budget)?;
+        let opts = Options {
+            season: panel.season,
+            horizon: r.horizon,
+            level,
+        };
+        let rows =
+            nansen_forecast::forecast(&panel.series, model, opts, &|i| panel.period(i), budget)?;
         Ok((panel, rows))
     }
 
     /// Backtests models on each series over the last `windows` origins.
-    pub fn backtest(&self, who: &Caller, org: &str, slug: &str, r: &SeriesRequest, windows: usize, models: &[Model], budget: &Budget) -> Result<(Panel, BacktestReport)> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn backtest(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        r: &SeriesRequest,
+        windows: usize,
+        models: &[Model],
+        budget: &Budget,
+    ) -> Result<(Panel, BacktestReport)> {
         let panel = self.panel(who, org, slug, &r.query, &r.series_by)?;
-        let opts = Options { season: panel.season, horizon: r.horizon, level: 80.0 };
-        let report = nansen_forecast::backtest(&panel.series, models, windows, opts, &|i| panel.period(i), budget)?;
+        let opts = Options {
+            season: panel.season,
+            horizon: r.horizon,
+            level: 80.0,
+        };
+        let report = nansen_forecast::backtest(
+            &panel.series,
+            models,
+            windows,
+            opts,
+            &|i| panel.period(i),
+            budget,
+        )?;
         Ok((panel, report))
     }
 }

@@ -23,21 +23,36 @@ mod webhooks;
 pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
 pub use backup::Restored;
-pub use nansen_store::BackupManifest;
 pub use catalogue::{days_since, Coverage, Freshness};
-pub use documents::{document_type_label, plain_file_name, DocumentFile, DocumentMetadata, DocumentText, DocumentView, NewDocument, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES};
-pub use search::{MAX_SEARCH_PAGE, MAX_SEARCH_WINDOW};
-pub use nansen_search::{FacetCount, Hit, Kind as HitKind, Request as SearchRequest, Results as SearchResults, Sort as SearchSort, FACETS};
-pub use datasets::{sha256_hex, Change, DatasetView, ExportFile, ImportReport, ImportRequest, Metadata, Progress, VersionView};
-pub use uploads::{Upload, UploadState};
-pub use plans::{Action, Capacity, PlanSpec, PlanView, Trigger, TriggerState};
-pub use warning::{AlertChange, AlertDetail, DetectRequest, Detection, AlertView, CheckReport, Outlook, Point, SeriesOutlook, WatchSpec, WatchView, ALERT_STATUSES, is_open};
-pub use webhooks::{DeliveryReport, DeliveryView, HookTarget, WebhookPolicy, WebhookView};
+pub use datasets::{
+    sha256_hex, Change, DatasetView, ExportFile, ImportReport, ImportRequest, Metadata, Progress,
+    VersionView,
+};
+pub use documents::{
+    document_type_label, plain_file_name, DocumentFile, DocumentMetadata, DocumentText,
+    DocumentView, NewDocument, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES,
+};
 pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR};
+pub use identity::{generate_password, Caller, SESSION_SECONDS};
 pub use limits::{Limits, Permit, Work, WorkLimit};
 pub use nansen_forecast::{Budget, Stopped};
-pub use identity::{generate_password, Caller, SESSION_SECONDS};
-pub use nansen_store::{StoreError, DocumentRecord, DocumentVersionRecord, AccessRequestRecord, AuditEntry, CommentRecord, MemberRecord, OrgRecord, TokenRecord};
+pub use nansen_search::{
+    FacetCount, Hit, Kind as HitKind, Request as SearchRequest, Results as SearchResults,
+    Sort as SearchSort, FACETS,
+};
+pub use nansen_store::BackupManifest;
+pub use nansen_store::{
+    AccessRequestRecord, AuditEntry, CommentRecord, DocumentRecord, DocumentVersionRecord,
+    MemberRecord, OrgRecord, StoreError, TokenRecord,
+};
+pub use plans::{Action, Capacity, PlanSpec, PlanView, Trigger, TriggerState};
+pub use search::{MAX_SEARCH_PAGE, MAX_SEARCH_WINDOW};
+pub use uploads::{Upload, UploadState};
+pub use warning::{
+    is_open, AlertChange, AlertDetail, AlertView, CheckReport, DetectRequest, Detection, Outlook,
+    Point, SeriesOutlook, WatchSpec, WatchView, ALERT_STATUSES,
+};
+pub use webhooks::{DeliveryReport, DeliveryView, HookTarget, WebhookPolicy, WebhookView};
 
 /// An access request and the dataset (`ORG/SLUG`) it asks for.
 pub type AccessRequestView = (String, AccessRequestRecord);
@@ -136,13 +151,17 @@ impl Need {
 
 /// Cubes of dataset versions, as the query engine reads them, by dataset id, version number
 /// and disclosure threshold (0: unsuppressed); rebuilt from the database.
-type CubeCache = Mutex<HashMap<(i64, i64, i64), Arc<nansen_model::Cube>>>;
+type CubeCache = Mutex<HashMap<CubeKey, Arc<nansen_model::Cube>>>;
+/// A cube's dataset id, version number and disclosure threshold.
+type CubeKey = (i64, i64, i64);
+/// One lock per cube being built.
+type BuildLocks = Mutex<HashMap<CubeKey, Arc<Mutex<()>>>>;
 
 pub struct App {
     store: Store,
     cubes: CubeCache,
     /// Cubes being built now, one lock each, so a landing version is built once.
-    building: Mutex<HashMap<(i64, i64, i64), Arc<Mutex<()>>>>,
+    building: BuildLocks,
     /// What each dataset's cube covers, kept while that very cube is the one in use.
     coverages: Mutex<HashMap<i64, (std::sync::Weak<nansen_model::Cube>, Coverage)>>,
     uploads: uploads::Uploads,
@@ -167,7 +186,19 @@ pub struct WarningRound {
 
 impl App {
     pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<App> {
-        Ok(App { store: Store::open(data_dir, database_url)?, cubes: Mutex::new(HashMap::new()), building: Default::default(), coverages: Default::default(), uploads: Default::default(), webhook_policy: Default::default(), plans_seen: Default::default(), search: Default::default(), limits: Default::default(), running: Default::default(), trusted_proxies: Default::default() })
+        Ok(App {
+            store: Store::open(data_dir, database_url)?,
+            cubes: Mutex::new(HashMap::new()),
+            building: Default::default(),
+            coverages: Default::default(),
+            uploads: Default::default(),
+            webhook_policy: Default::default(),
+            plans_seen: Default::default(),
+            search: Default::default(),
+            limits: Default::default(),
+            running: Default::default(),
+            trusted_proxies: Default::default(),
+        })
     }
 
     pub fn store(&self) -> &Store {
@@ -185,7 +216,13 @@ impl App {
     pub fn clear_uploads(&self) -> Result<usize> {
         let dir = self.uploads_dir()?;
         let mut n = 0;
-        for entry in std::fs::read_dir(&dir).map_err(|e| StoreError::DataDir { path: dir.clone(), source: e })?.flatten() {
+        for entry in std::fs::read_dir(&dir)
+            .map_err(|e| StoreError::DataDir {
+                path: dir.clone(),
+                source: e,
+            })?
+            .flatten()
+        {
             if std::fs::remove_file(entry.path()).is_ok() {
                 n += 1;
             }
@@ -195,11 +232,17 @@ impl App {
 
     /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
     pub fn set_trusted_proxies(&self, proxies: Vec<std::net::IpAddr>) {
-        *self.trusted_proxies.write().unwrap_or_else(|p| p.into_inner()) = proxies;
+        *self
+            .trusted_proxies
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = proxies;
     }
 
     pub fn trusts_proxy(&self, peer: std::net::IpAddr) -> bool {
-        self.trusted_proxies.read().unwrap_or_else(|p| p.into_inner()).contains(&peer)
+        self.trusted_proxies
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&peer)
     }
 
     /// The job run after a new version lands, and periodically by the server: checks the
@@ -209,12 +252,22 @@ impl App {
         let checks = self.run_watches()?;
         let plans_changed = self.evaluate_plans()?;
         let deliveries = self.deliver_webhooks()?;
-        Ok(WarningRound { checks, plans_changed, deliveries })
+        Ok(WarningRound {
+            checks,
+            plans_changed,
+            deliveries,
+        })
     }
 
     /// The one rule, applied under every handler: may `who` have `need` of `ORG/SLUG`?
     /// Answers NotFound for anything the caller may not know exists.
-    pub fn authorize(&self, who: &Caller, org: &str, slug: &str, need: Need) -> Result<(DatasetRecord, Access)> {
+    pub fn authorize(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        need: Need,
+    ) -> Result<(DatasetRecord, Access)> {
         let not_found = || AppError::NotFound(format!("dataset {org}/{slug}"));
         let d = self.store.dataset(org, slug)?.ok_or_else(not_found)?;
         let access = self.access(&who.principal, &d);
@@ -225,7 +278,9 @@ impl App {
             return Err(not_found());
         }
         Err(AppError::Forbidden(match need {
-            Need::Data => format!("{org}/{slug} is listed: its data is shared on request; ask the owner for access"),
+            Need::Data => format!(
+                "{org}/{slug} is listed: its data is shared on request; ask the owner for access"
+            ),
             Need::Write => format!("only editors and admins of {org} may change {org}/{slug}"),
             _ => format!("only admins of {org} may do this to {org}/{slug}"),
         }))
@@ -236,7 +291,9 @@ impl App {
         if let Some(Sharing::Partners(orgs)) = share {
             for o in orgs {
                 if self.store.org(o)?.is_none() {
-                    return Err(AppError::BadRequest(format!("no organisation {o} to share with")));
+                    return Err(AppError::BadRequest(format!(
+                        "no organisation {o} to share with"
+                    )));
                 }
             }
         }

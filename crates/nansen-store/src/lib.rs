@@ -2,19 +2,23 @@
 //! `postgres://` URL; the same statements on both. Observations are stored per version as
 //! compressed columnar chunks: a version keeps only what it added, changed or removed.
 
-mod db;
 mod backup;
+mod db;
 mod documents;
 mod keys;
 mod schema;
-mod warning;
 pub mod testing;
+mod warning;
 
-pub use db::{Connection, DbError, Dialect, Row, Value};
 pub use backup::{restore, BackupManifest};
+pub use db::{Connection, DbError, Dialect, Row, Value};
+pub use documents::{
+    DocumentRecord, DocumentVersionRecord, OutboxEntry, SEARCH_DATASET, SEARCH_DOCUMENT,
+};
 pub use keys::{key_file, Keys};
-pub use documents::{DocumentRecord, DocumentVersionRecord, OutboxEntry, SEARCH_DATASET, SEARCH_DOCUMENT};
-pub use warning::{AlertRecord, CommentRecord, DeliveryRecord, PlanRecord, WatchRecord, WebhookRecord};
+pub use warning::{
+    AlertRecord, CommentRecord, DeliveryRecord, PlanRecord, WatchRecord, WebhookRecord,
+};
 
 use db::{Pool, Pooled};
 use nansen_model::Cube;
@@ -29,7 +33,10 @@ pub enum StoreError {
     #[error(transparent)]
     Db(#[from] DbError),
     #[error("cannot use the data directory {path}: {source}")]
-    DataDir { path: PathBuf, source: std::io::Error },
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("stored observations are unreadable: {0}")]
     Corrupt(String),
 }
@@ -37,18 +44,25 @@ pub enum StoreError {
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 fn user_from(r: &Row) -> UserRecord {
-    UserRecord { id: r.int(0), email: r.text(1), password_hash: r.text(2), operator: r.int(3) != 0 }
+    UserRecord {
+        id: r.int(0),
+        email: r.text(1),
+        password_hash: r.text(2),
+        operator: r.int(3) != 0,
+    }
 }
 
 /// The time `seconds` from now, in the same form as [`now`] (so the two compare as text).
 pub fn now_plus(seconds: i64) -> String {
     let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds);
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
 pub fn now() -> String {
     let t = time::OffsetDateTime::now_utc();
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_else(|_| t.unix_timestamp().to_string())
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
 }
 
 #[derive(Clone, Debug)]
@@ -164,7 +178,15 @@ pub struct AuditEntry {
 
 impl AuditEntry {
     fn parts(&self) -> [String; 7] {
-        [self.prev_hash.clone(), self.seq.to_string(), self.at.clone(), self.actor.clone(), self.action.clone(), self.target.clone(), self.detail.clone()]
+        [
+            self.prev_hash.clone(),
+            self.seq.to_string(),
+            self.at.clone(),
+            self.actor.clone(),
+            self.action.clone(),
+            self.target.clone(),
+            self.detail.clone(),
+        ]
     }
 
     /// The hash that chains this entry to the one before it: an HMAC under the installation's
@@ -180,7 +202,15 @@ impl AuditEntry {
     /// The bare SHA-256 chain of entries written before keys.
     pub fn compute_hash(&self) -> String {
         let mut h = Sha256::new();
-        for part in [&self.prev_hash, &self.seq.to_string(), &self.at, &self.actor, &self.action, &self.target, &self.detail] {
+        for part in [
+            &self.prev_hash,
+            &self.seq.to_string(),
+            &self.at,
+            &self.actor,
+            &self.action,
+            &self.target,
+            &self.detail,
+        ] {
             h.update(part.as_bytes());
             h.update([0x1f]);
         }
@@ -206,7 +236,8 @@ pub enum Location {
     Postgres(String),
 }
 
-const DATASET_COLUMNS: &str = "d.id, d.org_id, o.slug, d.slug, d.title, d.description, d.source, d.methodology, d.licence, \
+const DATASET_COLUMNS: &str =
+    "d.id, d.org_id, o.slug, d.slug, d.title, d.description, d.source, d.methodology, d.licence, \
      d.update_frequency, d.tags, d.sharing, d.sensitive, d.threshold, d.created_at";
 const VERSION_COLUMNS: &str = "id, dataset_id, number, created_by, created_at, file_name, file_sha256, format, mode, rows_read, \
      observations, added, changed, removed, warnings, redacted_at";
@@ -223,7 +254,12 @@ fn dataset_from(r: &Row) -> DatasetRecord {
         methodology: r.text(7),
         licence: r.text(8),
         update_frequency: r.text(9),
-        tags: r.text(10).split(',').filter(|t| !t.is_empty()).map(String::from).collect(),
+        tags: r
+            .text(10)
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect(),
         sharing: r.text(11),
         sensitive: r.int(12) != 0,
         threshold: r.int(13),
@@ -233,7 +269,16 @@ fn dataset_from(r: &Row) -> DatasetRecord {
 }
 
 fn audit_entry_from(r: &Row) -> AuditEntry {
-    AuditEntry { seq: r.int(0), at: r.text(1), actor: r.text(2), action: r.text(3), target: r.text(4), detail: r.text(5), prev_hash: r.text(6), hash: r.text(7) }
+    AuditEntry {
+        seq: r.int(0),
+        at: r.text(1),
+        actor: r.text(2),
+        action: r.text(3),
+        target: r.text(4),
+        detail: r.text(5),
+        prev_hash: r.text(6),
+        hash: r.text(7),
+    }
 }
 
 fn version_from(r: &Row) -> VersionRecord {
@@ -270,10 +315,25 @@ impl Tx<'_> {
     }
 
     /// Appends one entry to the hash chain, inside this transaction.
-    pub fn audit(&mut self, actor: &str, action: &str, target: &str, detail: &str) -> Result<AuditEntry> {
-        let lock = if self.conn.dialect() == Dialect::Postgres { " FOR UPDATE" } else { "" };
-        let head = self.conn.query_one(&format!("SELECT seq, hash FROM audit_head WHERE id = 1{lock}"), &[])?;
-        let (seq, prev) = head.map(|r| (r.int(0), r.text(1))).unwrap_or((0, String::new()));
+    pub fn audit(
+        &mut self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) -> Result<AuditEntry> {
+        let lock = if self.conn.dialect() == Dialect::Postgres {
+            " FOR UPDATE"
+        } else {
+            ""
+        };
+        let head = self.conn.query_one(
+            &format!("SELECT seq, hash FROM audit_head WHERE id = 1{lock}"),
+            &[],
+        )?;
+        let (seq, prev) = head
+            .map(|r| (r.int(0), r.text(1)))
+            .unwrap_or((0, String::new()));
         let mut e = AuditEntry {
             seq: seq + 1,
             at: now(),
@@ -289,7 +349,10 @@ impl Tx<'_> {
             "INSERT INTO audit (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             &[e.seq.into(), (&e.at).into(), (&e.actor).into(), (&e.action).into(), (&e.target).into(), (&e.detail).into(), (&e.prev_hash).into(), (&e.hash).into()],
         )?;
-        self.conn.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", &[e.seq.into(), (&e.hash).into()])?;
+        self.conn.execute(
+            "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1",
+            &[e.seq.into(), (&e.hash).into()],
+        )?;
         self.head = Some((e.seq, e.hash.clone()));
         Ok(e)
     }
@@ -310,9 +373,18 @@ impl Tx<'_> {
         Ok(r[0].int(0))
     }
 
-    pub fn insert_session(&mut self, id_hash: &str, user_id: i64, csrf: &str, expires_at: &str) -> Result<()> {
+    pub fn insert_session(
+        &mut self,
+        id_hash: &str,
+        user_id: i64,
+        csrf: &str,
+        expires_at: &str,
+    ) -> Result<()> {
         // Expired sessions go whenever a new one starts.
-        self.conn.execute("DELETE FROM sessions WHERE expires_at <= ?", &[now().into()])?;
+        self.conn.execute(
+            "DELETE FROM sessions WHERE expires_at <= ?",
+            &[now().into()],
+        )?;
         self.conn.execute(
             "INSERT INTO sessions (id_hash, user_id, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
             &[id_hash.into(), user_id.into(), csrf.into(), now().into(), expires_at.into()],
@@ -321,21 +393,36 @@ impl Tx<'_> {
     }
 
     pub fn delete_session(&mut self, id_hash: &str) -> Result<bool> {
-        Ok(self.conn.execute("DELETE FROM sessions WHERE id_hash = ?", &[id_hash.into()])? == 1)
+        Ok(self
+            .conn
+            .execute("DELETE FROM sessions WHERE id_hash = ?", &[id_hash.into()])?
+            == 1)
     }
 
     pub fn set_operator(&mut self, user_id: i64, operator: bool) -> Result<()> {
-        self.conn.execute("UPDATE users SET operator = ? WHERE id = ?", &[(operator as i64).into(), user_id.into()])?;
+        self.conn.execute(
+            "UPDATE users SET operator = ? WHERE id = ?",
+            &[(operator as i64).into(), user_id.into()],
+        )?;
         Ok(())
     }
 
     pub fn remove_membership(&mut self, user_id: i64, org_id: i64) -> Result<bool> {
-        Ok(self.conn.execute("DELETE FROM memberships WHERE user_id = ? AND org_id = ?", &[user_id.into(), org_id.into()])? == 1)
+        Ok(self.conn.execute(
+            "DELETE FROM memberships WHERE user_id = ? AND org_id = ?",
+            &[user_id.into(), org_id.into()],
+        )? == 1)
     }
 
     pub fn set_membership(&mut self, user_id: i64, org_id: i64, role: &str) -> Result<()> {
-        self.conn.execute("DELETE FROM memberships WHERE user_id = ? AND org_id = ?", &[user_id.into(), org_id.into()])?;
-        self.conn.execute("INSERT INTO memberships (user_id, org_id, role) VALUES (?, ?, ?)", &[user_id.into(), org_id.into(), role.into()])?;
+        self.conn.execute(
+            "DELETE FROM memberships WHERE user_id = ? AND org_id = ?",
+            &[user_id.into(), org_id.into()],
+        )?;
+        self.conn.execute(
+            "INSERT INTO memberships (user_id, org_id, role) VALUES (?, ?, ?)",
+            &[user_id.into(), org_id.into(), role.into()],
+        )?;
         Ok(())
     }
 
@@ -372,8 +459,16 @@ impl Tx<'_> {
     /// Changes a dataset's record as it is now, inside this transaction, so a change made by
     /// someone else meanwhile (sharing during a long import) is kept; `change` sees the
     /// current record and edits it. Returns the record as written.
-    pub fn update_dataset(&mut self, id: i64, change: impl FnOnce(&mut DatasetRecord)) -> Result<DatasetRecord> {
-        let lock = if self.conn.dialect() == Dialect::Postgres { " FOR UPDATE OF d" } else { "" };
+    pub fn update_dataset(
+        &mut self,
+        id: i64,
+        change: impl FnOnce(&mut DatasetRecord),
+    ) -> Result<DatasetRecord> {
+        let lock = if self.conn.dialect() == Dialect::Postgres {
+            " FOR UPDATE OF d"
+        } else {
+            ""
+        };
         let row = self
             .conn
             .query_one(&format!("SELECT {DATASET_COLUMNS} FROM datasets d JOIN orgs o ON o.id = d.org_id WHERE d.id = ?{lock}"), &[id.into()])?
@@ -407,12 +502,22 @@ impl Tx<'_> {
     }
 
     /// Stores a cube as compressed chunks of one kind ("upsert" or "remove").
-    pub fn insert_chunks(&mut self, version_id: i64, kind: &str, cube: &Cube, progress: &mut dyn FnMut(usize)) -> Result<()> {
+    pub fn insert_chunks(
+        &mut self,
+        version_id: i64,
+        kind: &str,
+        cube: &Cube,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<()> {
         let mut start = 0;
         let mut seq = 0i64;
         while start < cube.len() {
             let end = (start + CHUNK).min(cube.len());
-            let piece = if start == 0 && end == cube.len() { None } else { Some(cube.slice(start, end)) };
+            let piece = if start == 0 && end == cube.len() {
+                None
+            } else {
+                Some(cube.slice(start, end))
+            };
             let bytes = lz4_flex::compress_prepend_size(&piece.as_ref().unwrap_or(cube).encode());
             self.conn.execute(
                 "INSERT INTO chunks (version_id, kind, seq, observations, data) VALUES (?, ?, ?, ?, ?)",
@@ -426,7 +531,10 @@ impl Tx<'_> {
     }
 
     pub fn delete_chunks(&mut self, version_id: i64) -> Result<()> {
-        self.conn.execute("DELETE FROM chunks WHERE version_id = ?", &[version_id.into()])?;
+        self.conn.execute(
+            "DELETE FROM chunks WHERE version_id = ?",
+            &[version_id.into()],
+        )?;
         Ok(())
     }
 
@@ -435,13 +543,22 @@ impl Tx<'_> {
             "UPDATE versions SET redacted_at = ?, redacted_by = ?, warnings = '[]' WHERE id = ?",
             &[now().into(), by.into(), version_id.into()],
         )?;
-        if let Some(r) = self.conn.query_one("SELECT dataset_id FROM versions WHERE id = ?", &[version_id.into()])? {
+        if let Some(r) = self.conn.query_one(
+            "SELECT dataset_id FROM versions WHERE id = ?",
+            &[version_id.into()],
+        )? {
             self.search_outbox(SEARCH_DATASET, r.int(0))?;
         }
         Ok(())
     }
 
-    pub fn insert_access_request(&mut self, dataset_id: i64, org_id: i64, user_id: i64, reason: &str) -> Result<i64> {
+    pub fn insert_access_request(
+        &mut self,
+        dataset_id: i64,
+        org_id: i64,
+        user_id: i64,
+        reason: &str,
+    ) -> Result<i64> {
         let r = self.conn.query(
             "INSERT INTO access_requests (dataset_id, org_id, user_id, reason, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
             &[dataset_id.into(), org_id.into(), user_id.into(), reason.into(), now().into()],
@@ -451,14 +568,24 @@ impl Tx<'_> {
 
     /// Moves a request from status `from` to `status` (approve or refuse a pending one, revoke
     /// an approved one); false if it was not in `from`.
-    pub fn decide_access_request(&mut self, id: i64, from: &str, status: &str, by: &str, note: &str) -> Result<bool> {
+    pub fn decide_access_request(
+        &mut self,
+        id: i64,
+        from: &str,
+        status: &str,
+        by: &str,
+        note: &str,
+    ) -> Result<bool> {
         let done = self.conn.execute(
             "UPDATE access_requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = ?",
             &[status.into(), by.into(), now().into(), note.into(), id.into(), from.into()],
         )? == 1;
         // An approval or revocation changes who reads the data: the index must know.
         if done {
-            if let Some(r) = self.conn.query_one("SELECT dataset_id FROM access_requests WHERE id = ?", &[id.into()])? {
+            if let Some(r) = self.conn.query_one(
+                "SELECT dataset_id FROM access_requests WHERE id = ?",
+                &[id.into()],
+            )? {
                 self.search_outbox(SEARCH_DATASET, r.int(0))?;
             }
         }
@@ -472,7 +599,10 @@ pub fn owner_only(path: &Path, folder: bool) -> std::io::Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(if folder { 0o700 } else { 0o600 }))?;
+        std::fs::set_permissions(
+            path,
+            std::fs::Permissions::from_mode(if folder { 0o700 } else { 0o600 }),
+        )?;
     }
     #[cfg(not(unix))]
     let _ = (path, folder);
@@ -482,14 +612,23 @@ pub fn owner_only(path: &Path, folder: bool) -> std::io::Result<()> {
 impl Store {
     /// Opens (creating if needed) the database: a `postgres://` URL, or SQLite in `data_dir`.
     pub fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Store> {
-        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::DataDir { path: data_dir.into(), source: e })?;
-        owner_only(data_dir, true).map_err(|e| StoreError::DataDir { path: data_dir.into(), source: e })?;
+        std::fs::create_dir_all(data_dir).map_err(|e| StoreError::DataDir {
+            path: data_dir.into(),
+            source: e,
+        })?;
+        owner_only(data_dir, true).map_err(|e| StoreError::DataDir {
+            path: data_dir.into(),
+            source: e,
+        })?;
         let (pool, dialect, location) = match database_url {
             Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
                 let location = Location::Postgres(url.to_string());
                 let url = url.to_string();
                 let open = move || -> Result<Connection, DbError> {
-                    Ok(Connection::Postgres(Box::new(postgres::Client::connect(&url, postgres::NoTls)?)))
+                    Ok(Connection::Postgres(Box::new(postgres::Client::connect(
+                        &url,
+                        postgres::NoTls,
+                    )?)))
                 };
                 (Pool::new(8, Box::new(open)), Dialect::Postgres, location)
             }
@@ -510,16 +649,29 @@ impl Store {
             }
         };
         let mut conn = pool.get()?;
-        schema::migrate(&mut *conn)?;
-        let next_entry = conn.query_one("SELECT seq FROM audit_head WHERE id = 1", &[])?.map_or(0, |r| r.int(0)) + 1;
+        schema::migrate(&mut conn)?;
+        let next_entry = conn
+            .query_one("SELECT seq FROM audit_head WHERE id = 1", &[])?
+            .map_or(0, |r| r.int(0))
+            + 1;
         drop(conn);
         let keys = Keys::load_or_make(&key_file(data_dir), next_entry)?;
-        let store = Store { pool, dialect, data_dir: data_dir.to_path_buf(), head_file_lock: Default::default(), keys, location };
+        let store = Store {
+            pool,
+            dialect,
+            data_dir: data_dir.to_path_buf(),
+            head_file_lock: Default::default(),
+            keys,
+            location,
+        };
         store.seal_clear_secrets()?;
         for suffix in ["", "-wal", "-shm"] {
             let f = store.data_dir.join(format!("nansen.sqlite{suffix}"));
             if f.exists() {
-                owner_only(&f, false).map_err(|e| StoreError::DataDir { path: f.clone(), source: e })?;
+                owner_only(&f, false).map_err(|e| StoreError::DataDir {
+                    path: f.clone(),
+                    source: e,
+                })?;
             }
         }
         Ok(store)
@@ -536,7 +688,10 @@ impl Store {
     /// A folder of the data directory (made if needed) that only this account may enter.
     pub fn private_dir(&self, name: &str) -> Result<PathBuf> {
         let dir = self.data_dir.join(name);
-        let io = |e| StoreError::DataDir { path: dir.clone(), source: e };
+        let io = |e| StoreError::DataDir {
+            path: dir.clone(),
+            source: e,
+        };
         std::fs::create_dir_all(&dir).map_err(io)?;
         owner_only(&dir, true).map_err(io)?;
         Ok(dir)
@@ -547,11 +702,22 @@ impl Store {
     }
 
     /// Runs `f` in one transaction; on success, commits and moves the audit head file.
-    pub fn write<T, E: From<StoreError>>(&self, f: impl FnOnce(&mut Tx) -> std::result::Result<T, E>) -> std::result::Result<T, E> {
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&mut Tx) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
         let mut conn = self.conn()?;
-        let begin = if self.dialect == Dialect::Sqlite { "BEGIN IMMEDIATE" } else { "BEGIN" };
+        let begin = if self.dialect == Dialect::Sqlite {
+            "BEGIN IMMEDIATE"
+        } else {
+            "BEGIN"
+        };
         conn.batch(begin).map_err(StoreError::from)?;
-        let mut tx = Tx { conn: &mut conn, head: None, keys: &self.keys };
+        let mut tx = Tx {
+            conn: &mut conn,
+            head: None,
+            keys: &self.keys,
+        };
         match f(&mut tx) {
             Ok(v) => {
                 let head = tx.head.take();
@@ -583,7 +749,10 @@ impl Store {
     /// The chain's head, kept outside the database too, so a truncated chain is noticed.
     fn write_head_file(&self, seq: i64, hash: &str) -> Result<()> {
         let path = self.head_file();
-        let _one_writer = self.head_file_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let _one_writer = self
+            .head_file_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         // Several writers may race: only move the head forward.
         if let Some((old, _)) = self.read_head_file() {
             if old >= seq {
@@ -591,7 +760,10 @@ impl Store {
             }
         }
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let io = |e| StoreError::DataDir { path: path.clone(), source: e };
+        let io = |e| StoreError::DataDir {
+            path: path.clone(),
+            source: e,
+        };
         let signature = self.keys.audit_mac(&["head", &seq.to_string(), hash]);
         std::fs::write(&tmp, format!("{seq} {hash} {signature}\n")).map_err(io)?;
         owner_only(&tmp, false).map_err(io)?;
@@ -608,7 +780,9 @@ impl Store {
     /// Whether the head file was written by this installation: signed with its audit key (a
     /// head from before the installation had keys is unsigned, and taken as it is).
     pub fn head_file_is_genuine(&self) -> bool {
-        let Ok(text) = std::fs::read_to_string(self.head_file()) else { return true };
+        let Ok(text) = std::fs::read_to_string(self.head_file()) else {
+            return true;
+        };
         let parts: Vec<&str> = text.split_whitespace().collect();
         match parts[..] {
             [seq, hash, signature] => self.keys.audit_mac(&["head", seq, hash]) == signature,
@@ -632,29 +806,46 @@ impl Store {
 
     pub fn org(&self, slug: &str) -> Result<Option<OrgRecord>> {
         Ok(self
-            .query("SELECT id, slug, name FROM orgs WHERE slug = ?", &[slug.into()])?
+            .query(
+                "SELECT id, slug, name FROM orgs WHERE slug = ?",
+                &[slug.into()],
+            )?
             .first()
-            .map(|r| OrgRecord { id: r.int(0), slug: r.text(1), name: r.text(2) }))
+            .map(|r| OrgRecord {
+                id: r.int(0),
+                slug: r.text(1),
+                name: r.text(2),
+            }))
     }
 
     pub fn orgs(&self) -> Result<Vec<OrgRecord>> {
         Ok(self
             .query("SELECT id, slug, name FROM orgs ORDER BY slug", &[])?
             .iter()
-            .map(|r| OrgRecord { id: r.int(0), slug: r.text(1), name: r.text(2) })
+            .map(|r| OrgRecord {
+                id: r.int(0),
+                slug: r.text(1),
+                name: r.text(2),
+            })
             .collect())
     }
 
     pub fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
         Ok(self
-            .query("SELECT id, email, password_hash, operator FROM users WHERE email = ?", &[email.into()])?
+            .query(
+                "SELECT id, email, password_hash, operator FROM users WHERE email = ?",
+                &[email.into()],
+            )?
             .first()
             .map(user_from))
     }
 
     pub fn user(&self, id: i64) -> Result<Option<UserRecord>> {
         Ok(self
-            .query("SELECT id, email, password_hash, operator FROM users WHERE id = ?", &[id.into()])?
+            .query(
+                "SELECT id, email, password_hash, operator FROM users WHERE id = ?",
+                &[id.into()],
+            )?
             .first()
             .map(user_from))
     }
@@ -667,7 +858,12 @@ impl Store {
         )?;
         Ok(rows
             .iter()
-            .map(|r| MemberRecord { user_id: r.int(0), email: r.text(1), org: r.text(2), role: r.text(3) })
+            .map(|r| MemberRecord {
+                user_id: r.int(0),
+                email: r.text(1),
+                org: r.text(2),
+                role: r.text(3),
+            })
             .filter(|m| orgs.is_none_or(|o| o.contains(&m.org)))
             .collect())
     }
@@ -694,9 +890,17 @@ impl Store {
 
     /// The live token with this hash, stamping its last use.
     pub fn use_token(&self, token_hash: &str) -> Result<Option<i64>> {
-        let rows = self.query("SELECT id, user_id FROM tokens WHERE token_hash = ? AND revoked_at IS NULL", &[token_hash.into()])?;
-        let Some(r) = rows.first() else { return Ok(None) };
-        self.conn()?.execute("UPDATE tokens SET last_used_at = ? WHERE id = ?", &[now().into(), r.int(0).into()])?;
+        let rows = self.query(
+            "SELECT id, user_id FROM tokens WHERE token_hash = ? AND revoked_at IS NULL",
+            &[token_hash.into()],
+        )?;
+        let Some(r) = rows.first() else {
+            return Ok(None);
+        };
+        self.conn()?.execute(
+            "UPDATE tokens SET last_used_at = ? WHERE id = ?",
+            &[now().into(), r.int(0).into()],
+        )?;
         Ok(Some(r.int(1)))
     }
 
@@ -737,22 +941,33 @@ impl Store {
             &format!("SELECT {DATASET_COLUMNS} FROM datasets d JOIN orgs o ON o.id = d.org_id WHERE o.slug = ? AND d.slug = ?"),
             &[org.into(), slug.into()],
         )?;
-        rows.first().map(|r| self.with_approvals(dataset_from(r))).transpose()
+        rows.first()
+            .map(|r| self.with_approvals(dataset_from(r)))
+            .transpose()
     }
 
     pub fn dataset_by_id(&self, id: i64) -> Result<Option<DatasetRecord>> {
         let rows = self.query(&format!("SELECT {DATASET_COLUMNS} FROM datasets d JOIN orgs o ON o.id = d.org_id WHERE d.id = ?"), &[id.into()])?;
-        rows.first().map(|r| self.with_approvals(dataset_from(r))).transpose()
+        rows.first()
+            .map(|r| self.with_approvals(dataset_from(r)))
+            .transpose()
     }
 
     pub fn datasets(&self) -> Result<Vec<DatasetRecord>> {
         let rows = self.query(&format!("SELECT {DATASET_COLUMNS} FROM datasets d JOIN orgs o ON o.id = d.org_id ORDER BY o.slug, d.slug"), &[])?;
-        rows.iter().map(|r| self.with_approvals(dataset_from(r))).collect()
+        rows.iter()
+            .map(|r| self.with_approvals(dataset_from(r)))
+            .collect()
     }
 
     pub fn versions(&self, dataset_id: i64) -> Result<Vec<VersionRecord>> {
         Ok(self
-            .query(&format!("SELECT {VERSION_COLUMNS} FROM versions WHERE dataset_id = ? ORDER BY number"), &[dataset_id.into()])?
+            .query(
+                &format!(
+                    "SELECT {VERSION_COLUMNS} FROM versions WHERE dataset_id = ? ORDER BY number"
+                ),
+                &[dataset_id.into()],
+            )?
             .iter()
             .map(version_from)
             .collect())
@@ -763,7 +978,12 @@ impl Store {
     }
 
     /// The requests of one table (datasets' or documents'), of one subject or all.
-    pub(crate) fn requests(&self, table: &str, subject: &str, id: Option<i64>) -> Result<Vec<AccessRequestRecord>> {
+    pub(crate) fn requests(
+        &self,
+        table: &str,
+        subject: &str,
+        id: Option<i64>,
+    ) -> Result<Vec<AccessRequestRecord>> {
         let (filter, params): (String, Vec<Value>) = match id {
             Some(id) => (format!("WHERE a.{subject} = ?"), vec![id.into()]),
             None => (String::new(), vec![]),
@@ -793,11 +1013,17 @@ impl Store {
     /// One version's own chunks of one kind, gathered into one cube (or none if it has none),
     /// decoding one chunk at a time.
     pub fn chunks(&self, version_id: i64, kind: &str) -> Result<Option<Cube>> {
-        let rows = self.query("SELECT data FROM chunks WHERE version_id = ? AND kind = ? ORDER BY seq", &[version_id.into(), kind.into()])?;
+        let rows = self.query(
+            "SELECT data FROM chunks WHERE version_id = ? AND kind = ? ORDER BY seq",
+            &[version_id.into(), kind.into()],
+        )?;
         let mut out: Option<Cube> = None;
         for r in rows {
-            let Value::Blob(b) = &r.0[0] else { return Err(StoreError::Corrupt("a chunk is not binary".into())) };
-            let raw = lz4_flex::decompress_size_prepended(b).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let Value::Blob(b) = &r.0[0] else {
+                return Err(StoreError::Corrupt("a chunk is not binary".into()));
+            };
+            let raw = lz4_flex::decompress_size_prepended(b)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let c = Cube::decode(&raw).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             match out.as_mut() {
                 Some(o) => o.extend(&c),
@@ -809,7 +1035,12 @@ impl Store {
 
     /// The whole content of a dataset as of `versions[..=upto]`: each version's changes
     /// applied over the previous content. Redacted versions hold nothing.
-    pub fn content(&self, versions: &[VersionRecord], upto: usize, dims: Option<Vec<String>>) -> Result<Cube> {
+    pub fn content(
+        &self,
+        versions: &[VersionRecord],
+        upto: usize,
+        dims: Option<Vec<String>>,
+    ) -> Result<Cube> {
         let mut content: Option<Cube> = None;
         for v in versions.iter().take(upto + 1) {
             if v.redacted_at.is_some() {
@@ -838,7 +1069,12 @@ impl Store {
 
     /// As [`Store::audit_page`], only entries about these organisations (the organisation
     /// itself, or anything under `ORG/`).
-    pub fn audit_page_about(&self, orgs: &[String], after: i64, limit: i64) -> Result<Vec<AuditEntry>> {
+    pub fn audit_page_about(
+        &self,
+        orgs: &[String],
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>> {
         if orgs.is_empty() {
             return Ok(Vec::new());
         }
@@ -869,7 +1105,10 @@ impl Store {
     /// The database's own record of the chain head.
     pub fn audit_head(&self) -> Result<(i64, String)> {
         let rows = self.query("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?;
-        Ok(rows.first().map(|r| (r.int(0), r.text(1))).unwrap_or((0, String::new())))
+        Ok(rows
+            .first()
+            .map(|r| (r.int(0), r.text(1)))
+            .unwrap_or((0, String::new())))
     }
 }
 
@@ -892,7 +1131,12 @@ mod tests {
             assert_eq!(entries.len(), 2, "{}", t.name);
             assert_eq!(entries[1].prev_hash, entries[0].hash);
             assert_eq!(entries[1].hash, s.audit_hash(&entries[1]));
-            assert_eq!(s.read_head_file(), Some((2, entries[1].hash.clone())), "{}", t.name);
+            assert_eq!(
+                s.read_head_file(),
+                Some((2, entries[1].hash.clone())),
+                "{}",
+                t.name
+            );
         }
     }
 
@@ -906,7 +1150,11 @@ mod tests {
                 tx.insert_org("iom", "IOM again")?; // unique slug: fails
                 Ok(())
             });
-            assert!(matches!(&r, Err(StoreError::Db(e)) if e.is_conflict()), "{}: {r:?}", t.name);
+            assert!(
+                matches!(&r, Err(StoreError::Db(e)) if e.is_conflict()),
+                "{}: {r:?}",
+                t.name
+            );
             assert!(s.orgs().unwrap().is_empty(), "{}", t.name);
             assert!(s.audit_entries().unwrap().is_empty(), "{}", t.name);
             assert_eq!(s.audit_head().unwrap().0, 0);
@@ -919,7 +1167,15 @@ mod tests {
             let s = &t.store;
             let mut v1 = Cube::new(vec!["indicator".into(), "period".into(), "geo".into()]);
             for i in 0..(CHUNK + 10) {
-                v1.push(&["refugees", &format!("{}", 1900 + i % 120), &format!("G{}", i / 120)], Some(i as f64), "");
+                v1.push(
+                    &[
+                        "refugees",
+                        &format!("{}", 1900 + i % 120),
+                        &format!("G{}", i / 120),
+                    ],
+                    Some(i as f64),
+                    "",
+                );
             }
             let mut v2 = v1.slice(0, 100);
             v2.values[0] = -1.0;
@@ -927,8 +1183,24 @@ mod tests {
             let (id1, id2) = s
                 .write(|tx| -> Result<(i64, i64)> {
                     let org = tx.insert_org("euaa", "EUAA")?;
-                    let ds = tx.insert_dataset(&DatasetRecord { org_id: org, slug: "x".into(), title: "X".into(), sharing: "private".into(), threshold: 5, ..Default::default() })?;
-                    let mk = |n| VersionRecord { dataset_id: ds, number: n, created_by: "t".into(), file_name: "f".into(), file_sha256: "0".into(), format: "csv".into(), mode: "replace".into(), ..Default::default() };
+                    let ds = tx.insert_dataset(&DatasetRecord {
+                        org_id: org,
+                        slug: "x".into(),
+                        title: "X".into(),
+                        sharing: "private".into(),
+                        threshold: 5,
+                        ..Default::default()
+                    })?;
+                    let mk = |n| VersionRecord {
+                        dataset_id: ds,
+                        number: n,
+                        created_by: "t".into(),
+                        file_name: "f".into(),
+                        file_sha256: "0".into(),
+                        format: "csv".into(),
+                        mode: "replace".into(),
+                        ..Default::default()
+                    };
                     let a = tx.insert_version(&mk(1))?;
                     tx.insert_chunks(a, "upsert", &v1, &mut |_| {})?;
                     let b = tx.insert_version(&mk(2))?;
@@ -937,11 +1209,28 @@ mod tests {
                     Ok((a, b))
                 })
                 .unwrap();
-            let stored = s.query("SELECT COUNT(*) FROM chunks WHERE version_id = ? AND kind = 'upsert'", &[id1.into()]).unwrap();
+            let stored = s
+                .query(
+                    "SELECT COUNT(*) FROM chunks WHERE version_id = ? AND kind = 'upsert'",
+                    &[id1.into()],
+                )
+                .unwrap();
             assert_eq!(stored[0].int(0), 2, "{}: two chunks", t.name);
-            assert_eq!(s.chunks(id1, "upsert").unwrap().unwrap().len(), CHUNK + 10, "{}", t.name);
-            assert_eq!(s.chunks(id2, "upsert").unwrap().unwrap().len(), 1, "{}: only the changed observation is stored", t.name);
-            let versions = s.versions(s.dataset("euaa", "x").unwrap().unwrap().id).unwrap();
+            assert_eq!(
+                s.chunks(id1, "upsert").unwrap().unwrap().len(),
+                CHUNK + 10,
+                "{}",
+                t.name
+            );
+            assert_eq!(
+                s.chunks(id2, "upsert").unwrap().unwrap().len(),
+                1,
+                "{}: only the changed observation is stored",
+                t.name
+            );
+            let versions = s
+                .versions(s.dataset("euaa", "x").unwrap().unwrap().id)
+                .unwrap();
             let c1 = s.content(&versions, 0, None).unwrap();
             let c2 = s.content(&versions, 1, None).unwrap();
             assert_eq!(c1.len(), CHUNK + 10);

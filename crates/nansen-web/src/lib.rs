@@ -20,9 +20,10 @@ use nansen_app::App;
 use std::sync::Arc;
 
 pub use error::not_found_page;
-pub use session::client_address;
 pub use pages::dataset::attachment;
 pub use pages::documents::document_attachment;
+pub use pages::run_admitted;
+pub use session::client_address;
 
 /// What every page handler shares.
 pub struct Web {
@@ -34,19 +35,39 @@ pub type WebState = axum::extract::State<Arc<Web>>;
 
 /// The pages and their assets, over one application.
 pub fn router(app: Arc<App>) -> Router {
-    let web = Arc::new(Web { app, limiter: Default::default() });
+    let web = Arc::new(Web {
+        app,
+        limiter: Default::default(),
+    });
     Router::new()
         .route("/", get(pages::catalogue::page))
-        .route("/sign-in", get(pages::account::sign_in_page).post(pages::account::sign_in))
+        .route(
+            "/sign-in",
+            get(pages::account::sign_in_page).post(pages::account::sign_in),
+        )
         .route("/sign-out", post(pages::account::sign_out))
         .route("/account", get(pages::account::page))
         .route("/account/tokens", post(pages::account::create_token))
-        .route("/account/tokens/:id/revoke", post(pages::account::revoke_token))
+        .route(
+            "/account/tokens/:id/revoke",
+            post(pages::account::revoke_token),
+        )
         .route("/datasets/:org/:slug", get(pages::dataset::page))
-        .route("/datasets/:org/:slug/download", get(pages::dataset::download))
+        .route(
+            "/datasets/:org/:slug/download",
+            get(pages::dataset::download),
+        )
         .route("/datasets/:org/:slug/sharing", post(pages::dataset::share))
-        .route("/datasets/:org/:slug/access-request", post(pages::dataset::request_access))
-        .route("/upload", get(pages::upload::form).post(pages::upload::stage).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route(
+            "/datasets/:org/:slug/access-request",
+            post(pages::dataset::request_access),
+        )
+        .route(
+            "/upload",
+            get(pages::upload::form)
+                .post(pages::upload::stage)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/uploads/:id", get(pages::upload::show))
         .route("/uploads/:id/confirm", post(pages::upload::confirm))
         .route("/uploads/:id/discard", post(pages::upload::discard))
@@ -57,27 +78,56 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/admin/members", post(pages::admin::set_member))
         .route("/admin/members/remove", post(pages::admin::remove_member))
         .route("/admin/access-requests/:id", post(pages::admin::decide))
-        .route("/admin/document-requests/:id", post(pages::admin::decide_document))
+        .route(
+            "/admin/document-requests/:id",
+            post(pages::admin::decide_document),
+        )
         .route("/admin/audit", get(pages::admin::audit))
         .route("/alerts", get(pages::warning::inbox))
-        .route("/alerts/:id", get(pages::warning::alert).post(pages::warning::update_alert))
+        .route(
+            "/alerts/:id",
+            get(pages::warning::alert).post(pages::warning::update_alert),
+        )
         .route("/alerts/:id/comments", post(pages::warning::comment))
-        .route("/watches", get(pages::warning::watches).post(pages::warning::create_watch))
+        .route(
+            "/watches",
+            get(pages::warning::watches).post(pages::warning::create_watch),
+        )
         .route("/watches/:id", get(pages::warning::watch))
-        .route("/datasets/:org/:slug/backtest", get(pages::warning::backtest))
-        .route("/plans", get(pages::warning::plans).post(pages::warning::create_plan))
+        .route(
+            "/datasets/:org/:slug/backtest",
+            get(pages::warning::backtest),
+        )
+        .route(
+            "/plans",
+            get(pages::warning::plans).post(pages::warning::create_plan),
+        )
         .route("/plans/:id", get(pages::warning::plan))
         .route("/plans/:id/actions/:n", post(pages::warning::tick))
         .route("/search", get(pages::documents::search))
-        .route("/documents/new", get(pages::documents::new_form).post(pages::documents::add).layer(document_body_limit()))
+        .route(
+            "/documents/new",
+            get(pages::documents::new_form)
+                .post(pages::documents::add)
+                .layer(document_body_limit()),
+        )
         .route("/documents/:id", get(pages::documents::page))
         .route("/documents/:id/file", get(pages::documents::download))
         .route("/documents/:id/sharing", post(pages::documents::share))
         .route("/documents/:id/metadata", post(pages::documents::describe))
-        .route("/documents/:id/access-request", post(pages::documents::request_access))
-        .route("/documents/:id/versions", post(pages::documents::add_version).layer(document_body_limit()))
+        .route(
+            "/documents/:id/access-request",
+            post(pages::documents::request_access),
+        )
+        .route(
+            "/documents/:id/versions",
+            post(pages::documents::add_version).layer(document_body_limit()),
+        )
         // The chart bundle and the map are large: gzip halves them to a third for browsers that take it.
-        .route("/assets/:name", get(assets::serve).layer(tower_http::compression::CompressionLayer::new()))
+        .route(
+            "/assets/:name",
+            get(assets::serve).layer(tower_http::compression::CompressionLayer::new()),
+        )
         .with_state(web)
 }
 
@@ -97,10 +147,19 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
              form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
     // Browsers heed this only over HTTPS, where a deployment serves it.
-    h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000"));
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
     res
 }

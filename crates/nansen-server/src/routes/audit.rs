@@ -14,7 +14,11 @@ pub struct Page {
 }
 
 /// A page of the log, oldest first: `after` the last entry of the page before.
-pub async fn log(state: AppState, Who(who): Who, Query(p): Query<Page>) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+pub async fn log(
+    state: AppState,
+    Who(who): Who,
+    Query(p): Query<Page>,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     let app = state.0.clone();
     let limit = p.limit.unwrap_or(1000).clamp(1, 10_000);
     let entries = blocking(move || app.audit_log_page(&who, p.after.max(0), limit)).await?;
@@ -34,13 +38,19 @@ pub async fn log(state: AppState, Who(who): Who, Query(p): Query<Page>) -> Resul
 
 /// Any signed-in person may check that the chain is intact; it reveals no entry. It reads the
 /// whole chain, so it counts as an export against the caller's limits.
-pub async fn verify(state: AppState, Who(who): Who, Address(address): Address) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn verify(
+    state: AppState,
+    Who(who): Who,
+    Address(address): Address,
+) -> Result<Json<serde_json::Value>, ApiError> {
     super::signed_in(&who)?;
     let app = state.0.clone();
     let permit = app.admit(&who, address, Work::Export)?;
-    let result = admitted(permit, move |_| app.verify_audit()).await?;
+    let result = admitted(&state.0, permit, move |app, _| app.verify_audit()).await?;
     Ok(Json(match result {
         Ok(r) => serde_json::json!({ "intact": true, "entries": r.entries, "head": r.head }),
-        Err(b) => serde_json::json!({ "intact": false, "first_bad_entry": b.seq, "reason": b.reason }),
+        Err(b) => {
+            serde_json::json!({ "intact": false, "first_bad_entry": b.seq, "reason": b.reason })
+        }
     }))
 }

@@ -5,20 +5,29 @@ use axum::extract::{Path, Query as QueryString, RawQuery};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use nansen_app::{App, Caller, DatasetView, ImportReport, ImportRequest, Permit, Question, Upload, UploadState, Work};
-use std::sync::Arc;
+use nansen_app::{
+    App, Caller, DatasetView, ImportReport, ImportRequest, Permit, Question, Upload, UploadState,
+    Work,
+};
 use nansen_formats::{ExportFormat, Format, Mapping};
 use nansen_model::{Query, Sharing};
 use serde::Deserialize;
+use std::sync::Arc;
 
 pub async fn list(state: AppState, Who(who): Who) -> Result<Json<Vec<DatasetView>>, ApiError> {
     let app = state.0.clone();
     Ok(Json(blocking(move || app.list_datasets(&who)).await?))
 }
 
-pub async fn show(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>) -> Result<Json<DatasetView>, ApiError> {
+pub async fn show(
+    state: AppState,
+    Who(who): Who,
+    Path((org, slug)): Path<(String, String)>,
+) -> Result<Json<DatasetView>, ApiError> {
     let app = state.0.clone();
-    Ok(Json(blocking(move || app.dataset(&who, &org, &slug)).await?))
+    Ok(Json(
+        blocking(move || app.dataset(&who, &org, &slug)).await?,
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -41,12 +50,26 @@ const MAX_UPLOAD: u64 = 4 << 30;
 
 /// Reads the import's parameters, checks that the caller may make it and has a place to
 /// upload, and only then streams the request body (the file) to disk.
-async fn receive(app: &Arc<App>, who: &Caller, address: Option<std::net::IpAddr>, org: String, slug: String, p: ImportParams, body: Body) -> Result<(tempfile::NamedTempFile, ImportRequest, Permit), ApiError> {
+async fn receive(
+    app: &Arc<App>,
+    who: &Caller,
+    address: Option<std::net::IpAddr>,
+    org: String,
+    slug: String,
+    p: ImportParams,
+    body: Body,
+) -> Result<(tempfile::NamedTempFile, ImportRequest, Permit), ApiError> {
     let req = import_request(org, slug, p)?;
     let (check, asker, asked) = (app.clone(), who.clone(), req.clone());
     blocking(move || check.may_import(&asker, &asked)).await?;
     let permit = app.admit(who, address, Work::Upload)?;
-    let file = super::receive_file(app, body, MAX_UPLOAD, |max| format!("the file is larger than {} GiB; import it with the CLI on the server", max >> 30)).await?;
+    let file = super::receive_file(app, body, MAX_UPLOAD, |max| {
+        format!(
+            "the file is larger than {} GiB; import it with the CLI on the server",
+            max >> 30
+        )
+    })
+    .await?;
     Ok((file, req, permit))
 }
 
@@ -93,7 +116,11 @@ pub async fn import(
         r
     })
     .await?;
-    let status = if report.dry_run { axum::http::StatusCode::OK } else { axum::http::StatusCode::CREATED };
+    let status = if report.dry_run {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::CREATED
+    };
     Ok((status, Json(report)))
 }
 
@@ -109,7 +136,10 @@ pub async fn stage(
 ) -> Result<(axum::http::StatusCode, Json<Upload>), ApiError> {
     let app = state.0.clone();
     let (file, req, permit) = receive(&app, &who, address, org, slug, p, body).await?;
-    let path = file.into_temp_path().keep().map_err(|e| bad_request(format!("cannot keep the upload: {e}")))?;
+    let path = file
+        .into_temp_path()
+        .keep()
+        .map_err(|e| bad_request(format!("cannot keep the upload: {e}")))?;
     let upload = blocking(move || {
         let _permit = permit;
         let staged = app.stage_upload(&who, req, path)?;
@@ -123,17 +153,32 @@ pub async fn stage(
     Ok((status, Json(upload)))
 }
 
-pub async fn upload(state: AppState, Who(who): Who, Path(id): Path<String>) -> Result<Json<Upload>, ApiError> {
+pub async fn upload(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<String>,
+) -> Result<Json<Upload>, ApiError> {
     let app = state.0.clone();
     Ok(Json(blocking(move || app.upload(&who, &id)).await?))
 }
 
-pub async fn confirm(state: AppState, Who(who): Who, Path(id): Path<String>) -> Result<(axum::http::StatusCode, Json<ImportReport>), ApiError> {
+pub async fn confirm(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<String>,
+) -> Result<(axum::http::StatusCode, Json<ImportReport>), ApiError> {
     let app = state.0.clone();
-    Ok((axum::http::StatusCode::CREATED, Json(blocking(move || app.confirm_upload(&who, &id)).await?)))
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(blocking(move || app.confirm_upload(&who, &id)).await?),
+    ))
 }
 
-pub async fn discard(state: AppState, Who(who): Who, Path(id): Path<String>) -> Result<axum::http::StatusCode, ApiError> {
+pub async fn discard(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<String>,
+) -> Result<axum::http::StatusCode, ApiError> {
     let app = state.0.clone();
     blocking(move || app.discard_upload(&who, &id)).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
@@ -154,14 +199,30 @@ pub(crate) struct Asked {
 /// parameters beyond the query's own that this route takes.
 pub(crate) fn parse_query(raw: &str, allowed: &[&str]) -> Result<Asked, ApiError> {
     let mut wheres = Vec::new();
-    let (mut period, mut group_by, mut measure, mut frequency, mut top) = (None, None, None, None, None);
-    let mut asked = Asked { question: Question::default(), format: None, version: None, via: None, datasets: Vec::new(), extra: Default::default() };
-    let number = |k: &str, v: &str| v.parse::<i64>().map_err(|_| bad_request(format!("{k} {v:?} is not a number")));
+    let (mut period, mut group_by, mut measure, mut frequency, mut top) =
+        (None, None, None, None, None);
+    let mut asked = Asked {
+        question: Question::default(),
+        format: None,
+        version: None,
+        via: None,
+        datasets: Vec::new(),
+        extra: Default::default(),
+    };
+    let number = |k: &str, v: &str| {
+        v.parse::<i64>()
+            .map_err(|_| bad_request(format!("{k} {v:?} is not a number")))
+    };
     for (k, v) in form_pairs(raw)? {
-        if !["where", "period", "group_by", "format", "frequency"].contains(&k.as_str()) && !allowed.contains(&k.as_str()) {
+        if !["where", "period", "group_by", "format", "frequency"].contains(&k.as_str())
+            && !allowed.contains(&k.as_str())
+        {
             let mut all = vec!["where", "period", "group_by", "frequency", "format"];
             all.extend_from_slice(allowed);
-            return Err(bad_request(format!("unknown parameter {k:?}: use {}", all.join(", "))));
+            return Err(bad_request(format!(
+                "unknown parameter {k:?}: use {}",
+                all.join(", ")
+            )));
         }
         match k.as_str() {
             "where" => wheres.push(v),
@@ -172,7 +233,9 @@ pub(crate) fn parse_query(raw: &str, allowed: &[&str]) -> Result<Asked, ApiError
             "measure" => measure = Some(v),
             "frequency" => frequency = Some(v),
             "top" => top = Some(number("top", &v)?.max(0) as usize),
-            "rolling" => asked.question.rolling = Some(number("rolling", &v)?.clamp(1, 1000) as usize),
+            "rolling" => {
+                asked.question.rolling = Some(number("rolling", &v)?.clamp(1, 1000) as usize)
+            }
             "change" => asked.question.change = Some(v.parse().map_err(bad_request)?),
             "derived" => asked.question.derived = Some(v),
             "per_capita" => asked.question.per_capita = Some(v),
@@ -189,7 +252,10 @@ pub(crate) fn parse_query(raw: &str, allowed: &[&str]) -> Result<Asked, ApiError
     Ok(asked)
 }
 
-pub(crate) fn table_response(table: &nansen_model::Table, format: Option<&str>) -> Result<Response, ApiError> {
+pub(crate) fn table_response(
+    table: &nansen_model::Table,
+    format: Option<&str>,
+) -> Result<Response, ApiError> {
     match format.unwrap_or("json") {
         "json" => Ok(Json(nansen_formats::table_json(table)).into_response()),
         "csv" => {
@@ -197,7 +263,9 @@ pub(crate) fn table_response(table: &nansen_model::Table, format: Option<&str>) 
             nansen_formats::table_csv(table, &mut out).map_err(|e| bad_request(e.to_string()))?;
             Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
         }
-        other => Err(bad_request(format!("unknown format {other:?}: choose csv or json"))),
+        other => Err(bad_request(format!(
+            "unknown format {other:?}: choose csv or json"
+        ))),
     }
 }
 
@@ -221,18 +289,27 @@ fn decode(s: &str) -> Result<String, ApiError> {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' => match (bytes.get(i + 1).copied().and_then(hex), bytes.get(i + 2).copied().and_then(hex)) {
+            b'%' => match (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) {
                 (Some(hi), Some(lo)) => {
                     out.push(hi << 4 | lo);
                     i += 2;
                 }
-                _ => return Err(bad_request(format!("the query string has a malformed percent-encoding at {:?}", String::from_utf8_lossy(&bytes[i..bytes.len().min(i + 3)])))),
+                _ => {
+                    return Err(bad_request(format!(
+                        "the query string has a malformed percent-encoding at {:?}",
+                        String::from_utf8_lossy(&bytes[i..bytes.len().min(i + 3)])
+                    )))
+                }
             },
             b => out.push(b),
         }
         i += 1;
     }
-    String::from_utf8(out).map_err(|_| bad_request("the query string decodes to bytes that are not UTF-8"))
+    String::from_utf8(out)
+        .map_err(|_| bad_request("the query string decodes to bytes that are not UTF-8"))
 }
 
 #[cfg(test)]
@@ -246,22 +323,59 @@ mod tests {
     }
 }
 
-pub async fn observations(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
-    let asked = parse_query(raw.as_deref().unwrap_or(""), &["version", "measure", "top", "rolling", "change", "derived", "per_capita"])?;
+pub async fn observations(
+    state: AppState,
+    Who(who): Who,
+    Path((org, slug)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let asked = parse_query(
+        raw.as_deref().unwrap_or(""),
+        &[
+            "version",
+            "measure",
+            "top",
+            "rolling",
+            "change",
+            "derived",
+            "per_capita",
+        ],
+    )?;
     let app = state.0.clone();
     let (question, version) = (asked.question, asked.version);
     let table = blocking(move || app.ask(&who, &org, &slug, version, &question)).await?;
     table_response(&table, asked.format.as_deref())
 }
 
-pub async fn flows(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Json<nansen_app::Flows>, ApiError> {
+pub async fn flows(
+    state: AppState,
+    Who(who): Who,
+    Path((org, slug)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<nansen_app::Flows>, ApiError> {
     let asked = parse_query(raw.as_deref().unwrap_or(""), &["version", "via"])?;
     let app = state.0.clone();
-    Ok(Json(blocking(move || app.flows(&who, &org, &slug, asked.version, &asked.question.query, asked.via.as_deref())).await?))
+    Ok(Json(
+        blocking(move || {
+            app.flows(
+                &who,
+                &org,
+                &slug,
+                asked.version,
+                &asked.question.query,
+                asked.via.as_deref(),
+            )
+        })
+        .await?,
+    ))
 }
 
 /// `GET /api/v1/compare?dataset=ORG/SLUG&dataset=ORG/SLUG&...`
-pub async fn compare(state: AppState, Who(who): Who, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
+pub async fn compare(
+    state: AppState,
+    Who(who): Who,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
     let asked = parse_query(raw.as_deref().unwrap_or(""), &["dataset"])?;
     let app = state.0.clone();
     let (datasets, query) = (asked.datasets, asked.question.query);
@@ -275,11 +389,27 @@ pub struct ExportParams {
     version: Option<i64>,
 }
 
-pub async fn export(state: AppState, Who(who): Who, Address(address): Address, Path((org, slug)): Path<(String, String)>, QueryString(p): QueryString<ExportParams>) -> Result<Response, ApiError> {
-    let format: ExportFormat = p.format.as_deref().unwrap_or("csv").parse().map_err(bad_request)?;
+pub async fn export(
+    state: AppState,
+    Who(who): Who,
+    Address(address): Address,
+    Path((org, slug)): Path<(String, String)>,
+    QueryString(p): QueryString<ExportParams>,
+) -> Result<Response, ApiError> {
+    let format: ExportFormat = p
+        .format
+        .as_deref()
+        .unwrap_or("csv")
+        .parse()
+        .map_err(bad_request)?;
     let app = state.0.clone();
     let permit = app.admit(&who, address, Work::Export)?;
-    Ok(nansen_web::attachment(admitted(permit, move |_| app.export_file(&who, &org, &slug, p.version, format)).await?))
+    Ok(nansen_web::attachment(
+        admitted(&state.0, permit, move |app, _| {
+            app.export_file(&who, &org, &slug, p.version, format)
+        })
+        .await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -289,7 +419,12 @@ pub struct ShareBody {
     threshold: Option<i64>,
 }
 
-pub async fn share(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, Json(b): Json<ShareBody>) -> Result<Json<DatasetView>, ApiError> {
+pub async fn share(
+    state: AppState,
+    Who(who): Who,
+    Path((org, slug)): Path<(String, String)>,
+    Json(b): Json<ShareBody>,
+) -> Result<Json<DatasetView>, ApiError> {
     let sharing: Sharing = b.sharing.parse().map_err(bad_request)?;
     let app = state.0.clone();
     Ok(Json(
@@ -301,7 +436,11 @@ pub async fn share(state: AppState, Who(who): Who, Path((org, slug)): Path<(Stri
     ))
 }
 
-pub async fn redact(state: AppState, Who(who): Who, Path((org, slug, number)): Path<(String, String, i64)>) -> Result<Json<DatasetView>, ApiError> {
+pub async fn redact(
+    state: AppState,
+    Who(who): Who,
+    Path((org, slug, number)): Path<(String, String, i64)>,
+) -> Result<Json<DatasetView>, ApiError> {
     let app = state.0.clone();
     Ok(Json(
         blocking(move || {
@@ -312,7 +451,12 @@ pub async fn redact(state: AppState, Who(who): Who, Path((org, slug, number)): P
     ))
 }
 
-pub async fn describe(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, Json(m): Json<nansen_app::Metadata>) -> Result<Json<DatasetView>, ApiError> {
+pub async fn describe(
+    state: AppState,
+    Who(who): Who,
+    Path((org, slug)): Path<(String, String)>,
+    Json(m): Json<nansen_app::Metadata>,
+) -> Result<Json<DatasetView>, ApiError> {
     let app = state.0.clone();
     Ok(Json(
         blocking(move || {

@@ -5,13 +5,22 @@ use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use nansen_app::{App, AppError, Caller, Permit, Work, MAX_DOCUMENT_BYTES, DocumentText, DocumentVersionRecord, DocumentView, NewDocument, SearchRequest, SearchResults, SearchSort};
+use nansen_app::{
+    App, AppError, Caller, DocumentText, DocumentVersionRecord, DocumentView, NewDocument, Permit,
+    SearchRequest, SearchResults, SearchSort, Work, MAX_DOCUMENT_BYTES,
+};
 use nansen_model::Sharing;
 use serde::Deserialize;
 use std::sync::Arc;
 
 fn list_of(s: Option<String>) -> Vec<String> {
-    s.map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()).unwrap_or_default()
+    s.map(|s| {
+        s.split(',')
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 pub async fn list(state: AppState, Who(who): Who) -> Result<Json<Vec<DocumentView>>, ApiError> {
@@ -36,18 +45,40 @@ pub struct AddParams {
 }
 
 /// Checks the caller may send a document and has a place to, then receives it to disk.
-async fn receive_document(app: &Arc<App>, who: &Caller, address: Option<std::net::IpAddr>, body: Body) -> Result<(tempfile::NamedTempFile, Permit), ApiError> {
+async fn receive_document(
+    app: &Arc<App>,
+    who: &Caller,
+    address: Option<std::net::IpAddr>,
+    body: Body,
+) -> Result<(tempfile::NamedTempFile, Permit), ApiError> {
     let permit = app.admit(who, address, Work::Upload)?;
-    let file = super::receive_file(app, body, MAX_DOCUMENT_BYTES as u64, |max| format!("the file is larger than {} MB, the most a document may be", max >> 20)).await?;
+    let file = super::receive_file(app, body, MAX_DOCUMENT_BYTES as u64, |max| {
+        format!(
+            "the file is larger than {} MB, the most a document may be",
+            max >> 20
+        )
+    })
+    .await?;
     Ok((file, permit))
 }
 
 fn read_received(file: tempfile::NamedTempFile) -> Result<Vec<u8>, AppError> {
-    std::fs::read(file.path()).map_err(|e| AppError::Store(nansen_app::StoreError::DataDir { path: file.path().into(), source: e }))
+    std::fs::read(file.path()).map_err(|e| {
+        AppError::Store(nansen_app::StoreError::DataDir {
+            path: file.path().into(),
+            source: e,
+        })
+    })
 }
 
 /// The file is the request body; what is said about it, the query string.
-pub async fn add(state: AppState, Who(who): Who, Address(address): Address, Query(p): Query<AddParams>, body: Body) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
+pub async fn add(
+    state: AppState,
+    Who(who): Who,
+    Address(address): Address,
+    Query(p): Query<AddParams>,
+    body: Body,
+) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
     let new = NewDocument {
         org: p.org,
         title: p.title,
@@ -57,7 +88,12 @@ pub async fn add(state: AppState, Who(who): Who, Address(address): Address, Quer
         date: p.date,
         language: p.language,
         summary: p.summary.unwrap_or_default(),
-        share: p.share.as_deref().map(str::parse::<Sharing>).transpose().map_err(bad_request)?,
+        share: p
+            .share
+            .as_deref()
+            .map(str::parse::<Sharing>)
+            .transpose()
+            .map_err(bad_request)?,
     };
     let app = state.0.clone();
     let (check, asker, asked) = (app.clone(), who.clone(), new.clone());
@@ -71,7 +107,11 @@ pub async fn add(state: AppState, Who(who): Who, Address(address): Address, Quer
     Ok((StatusCode::CREATED, Json(doc)))
 }
 
-pub async fn show(state: AppState, Who(who): Who, Path(id): Path<i64>) -> Result<Json<DocumentView>, ApiError> {
+pub async fn show(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+) -> Result<Json<DocumentView>, ApiError> {
     let app = state.0.clone();
     Ok(Json(blocking(move || app.document(&who, id)).await?))
 }
@@ -81,7 +121,14 @@ pub struct VersionParams {
     file_name: String,
 }
 
-pub async fn add_version(state: AppState, Who(who): Who, Address(address): Address, Path(id): Path<i64>, Query(p): Query<VersionParams>, body: Body) -> Result<(StatusCode, Json<DocumentVersionRecord>), ApiError> {
+pub async fn add_version(
+    state: AppState,
+    Who(who): Who,
+    Address(address): Address,
+    Path(id): Path<i64>,
+    Query(p): Query<VersionParams>,
+    body: Body,
+) -> Result<(StatusCode, Json<DocumentVersionRecord>), ApiError> {
     let app = state.0.clone();
     let (check, asker) = (app.clone(), who.clone());
     blocking(move || check.may_add_document_version(&asker, id)).await?;
@@ -99,19 +146,40 @@ pub struct VersionChoice {
     version: Option<i64>,
 }
 
-pub async fn file(state: AppState, Who(who): Who, Path(id): Path<i64>, Query(p): Query<VersionChoice>) -> Result<Response, ApiError> {
+pub async fn file(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+    Query(p): Query<VersionChoice>,
+) -> Result<Response, ApiError> {
     let app = state.0.clone();
-    Ok(nansen_web::document_attachment(blocking(move || app.document_file(&who, id, p.version)).await?))
+    Ok(nansen_web::document_attachment(
+        blocking(move || app.document_file(&who, id, p.version)).await?,
+    ))
 }
 
-pub async fn text(state: AppState, Who(who): Who, Path(id): Path<i64>, Query(p): Query<VersionChoice>) -> Result<Json<DocumentText>, ApiError> {
+pub async fn text(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+    Query(p): Query<VersionChoice>,
+) -> Result<Json<DocumentText>, ApiError> {
     let app = state.0.clone();
-    Ok(Json(blocking(move || app.document_text(&who, id, p.version)).await?))
+    Ok(Json(
+        blocking(move || app.document_text(&who, id, p.version)).await?,
+    ))
 }
 
-pub async fn describe(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(m): Json<nansen_app::DocumentMetadata>) -> Result<Json<DocumentView>, ApiError> {
+pub async fn describe(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+    Json(m): Json<nansen_app::DocumentMetadata>,
+) -> Result<Json<DocumentView>, ApiError> {
     let app = state.0.clone();
-    Ok(Json(blocking(move || app.describe_document(&who, id, &m)).await?))
+    Ok(Json(
+        blocking(move || app.describe_document(&who, id, &m)).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -119,7 +187,12 @@ pub struct ShareBody {
     sharing: String,
 }
 
-pub async fn share(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(b): Json<ShareBody>) -> Result<Json<DocumentView>, ApiError> {
+pub async fn share(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+    Json(b): Json<ShareBody>,
+) -> Result<Json<DocumentView>, ApiError> {
     let sharing: Sharing = b.sharing.parse().map_err(bad_request)?;
     let app = state.0.clone();
     Ok(Json(
@@ -136,13 +209,24 @@ pub struct RequestBody {
     reason: String,
 }
 
-pub async fn request(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(b): Json<RequestBody>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+pub async fn request(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+    Json(b): Json<RequestBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let app = state.0.clone();
     let rid = blocking(move || app.request_document_access(&who, id, &b.reason)).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": rid, "status": "pending" }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "id": rid, "status": "pending" })),
+    ))
 }
 
-pub async fn requests(state: AppState, Who(who): Who) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+pub async fn requests(
+    state: AppState,
+    Who(who): Who,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     super::signed_in(&who)?;
     let app = state.0.clone();
     let rows = blocking(move || app.document_requests(&who)).await?;
@@ -165,13 +249,25 @@ pub struct Decision {
     note: String,
 }
 
-pub async fn decide(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(d): Json<Decision>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn decide(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+    Json(d): Json<Decision>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let app = state.0.clone();
     blocking(move || app.decide_document_access(&who, id, d.approve, &d.note)).await?;
-    Ok(Json(serde_json::json!({ "id": id, "status": if d.approve { "approved" } else { "refused" } })))
+    Ok(Json(
+        serde_json::json!({ "id": id, "status": if d.approve { "approved" } else { "refused" } }),
+    ))
 }
 
-pub async fn revoke(state: AppState, Who(who): Who, Path(id): Path<i64>, body: Option<Json<super::access::Revocation>>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn revoke(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+    body: Option<Json<super::access::Revocation>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let note = body.map(|b| b.0.note).unwrap_or_default();
     let app = state.0.clone();
     blocking(move || app.revoke_document_access(&who, id, &note)).await?;
@@ -199,19 +295,30 @@ impl SearchParams {
             text: self.q.unwrap_or_default(),
             doc_type: self.doc_type.filter(|s| !s.is_empty()),
             org: self.org.filter(|s| !s.is_empty()),
-            country: self.country.filter(|s| !s.is_empty()).map(|c| c.to_uppercase()),
+            country: self
+                .country
+                .filter(|s| !s.is_empty())
+                .map(|c| c.to_uppercase()),
             year: self.year.filter(|s| !s.is_empty()),
             language: self.language.filter(|s| !s.is_empty()),
             kind: match self.kind.as_deref() {
                 None | Some("") => None,
                 Some("document") => Some(nansen_app::HitKind::Document),
                 Some("dataset") => Some(nansen_app::HitKind::Dataset),
-                Some(other) => return Err(bad_request(format!("kind {other:?}: choose document or dataset"))),
+                Some(other) => {
+                    return Err(bad_request(format!(
+                        "kind {other:?}: choose document or dataset"
+                    )))
+                }
             },
             sort: match self.sort.as_deref() {
                 None | Some("") | Some("relevance") => SearchSort::Relevance,
                 Some("newest") => SearchSort::Newest,
-                Some(other) => return Err(bad_request(format!("sort {other:?}: choose relevance or newest"))),
+                Some(other) => {
+                    return Err(bad_request(format!(
+                        "sort {other:?}: choose relevance or newest"
+                    )))
+                }
             },
             offset: self.offset.unwrap_or(0),
             limit: self.limit.unwrap_or(20),
@@ -219,11 +326,18 @@ impl SearchParams {
     }
 }
 
-pub async fn search(state: AppState, Who(who): Who, Address(address): Address, Query(p): Query<SearchParams>) -> Result<Json<SearchResults>, ApiError> {
+pub async fn search(
+    state: AppState,
+    Who(who): Who,
+    Address(address): Address,
+    Query(p): Query<SearchParams>,
+) -> Result<Json<SearchResults>, ApiError> {
     let request = p.request()?;
     let app = state.0.clone();
     let permit = app.admit(&who, address, Work::Search)?;
-    Ok(Json(admitted(permit, move |_| app.search(&who, &request)).await?))
+    Ok(Json(
+        admitted(&state.0, permit, move |app, _| app.search(&who, &request)).await?,
+    ))
 }
 
 /// Rebuilds this node's index; platform operators only.

@@ -19,10 +19,16 @@ use std::sync::Arc;
 pub type AppState = State<Arc<App>>;
 
 /// Runs blocking application work off the async threads.
-pub async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, AppError> + Send + 'static) -> Result<T, ApiError> {
+pub async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(f)
         .await
-        .map_err(|e| ApiError(AppError::BadRequest(format!("the request could not finish: {e}"))))?
+        .map_err(|e| {
+            ApiError(AppError::BadRequest(format!(
+                "the request could not finish: {e}"
+            )))
+        })?
         .map_err(ApiError)
 }
 
@@ -34,17 +40,15 @@ pub fn signed_in(who: &Caller) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Runs admitted work off the async threads: the permit is held until the work really ends,
-/// and the work is cancelled if the client goes away first (this future is then dropped).
-pub async fn admitted<T: Send + 'static>(permit: nansen_app::Permit, f: impl FnOnce(&nansen_app::Budget) -> Result<T, AppError> + Send + 'static) -> Result<T, ApiError> {
-    let guard = permit.budget().cancel_on_drop();
-    let out = blocking(move || {
-        let permit = permit;
-        f(permit.budget())
-    })
-    .await;
-    guard.disarm();
-    out
+/// Runs work under a permit from [`App::admit`] (see `nansen_web::run_admitted`).
+pub async fn admitted<T: Send + 'static>(
+    app: &Arc<App>,
+    permit: nansen_app::Permit,
+    f: impl FnOnce(&App, &nansen_app::Budget) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, ApiError> {
+    nansen_web::run_admitted(app, permit, f)
+        .await
+        .map_err(ApiError)
 }
 
 /// The network address a request came from: the peer, or the address a trusted proxy
@@ -56,23 +60,41 @@ impl FromRequestParts<Arc<App>> for Address {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Address, ApiError> {
-        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
-        Ok(Address(nansen_web::client_address(&parts.headers, peer, app)))
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        Ok(Address(nansen_web::client_address(
+            &parts.headers,
+            peer,
+            app,
+        )))
     }
 }
 
 /// Streams a request body to a temporary file under the data directory, refusing it past
 /// `max` bytes; called only once the caller is known to be allowed to send it.
-pub async fn receive_file(app: &App, body: axum::body::Body, max: u64, too_large: impl Fn(u64) -> String) -> Result<tempfile::NamedTempFile, ApiError> {
+pub async fn receive_file(
+    app: &App,
+    body: axum::body::Body,
+    max: u64,
+    too_large: impl Fn(u64) -> String,
+) -> Result<tempfile::NamedTempFile, ApiError> {
     use futures_util::StreamExt;
     use std::io::Write;
-    let cannot = |e: std::io::Error| ApiError(AppError::Store(nansen_app::StoreError::DataDir { path: "uploads".into(), source: e }));
+    let cannot = |e: std::io::Error| {
+        ApiError(AppError::Store(nansen_app::StoreError::DataDir {
+            path: "uploads".into(),
+            source: e,
+        }))
+    };
     let tmp_dir = app.uploads_dir().map_err(ApiError)?;
     let mut file = tempfile::NamedTempFile::new_in(&tmp_dir).map_err(cannot)?;
     let mut stream = body.into_data_stream();
     let mut size = 0u64;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| crate::error::bad_request(format!("the upload was interrupted: {e}")))?;
+        let chunk = chunk
+            .map_err(|e| crate::error::bad_request(format!("the upload was interrupted: {e}")))?;
         size += chunk.len() as u64;
         if size > max {
             return Err(ApiError(AppError::TooLarge(too_large(max))));
@@ -97,7 +119,10 @@ impl FromRequestParts<Arc<App>> for Who {
         let token = header
             .to_str()
             .ok()
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .map(|t| t.trim().to_string())
             .ok_or(ApiError(AppError::Unauthorized))?;
         let app = app.clone();
@@ -119,16 +144,31 @@ pub fn router(app: Arc<App>) -> Router {
             "/api/v1/datasets/:org/:slug/uploads",
             post(datasets::stage).layer(axum::extract::DefaultBodyLimit::disable()),
         )
-        .route("/api/v1/uploads/:id", get(datasets::upload).delete(datasets::discard))
+        .route(
+            "/api/v1/uploads/:id",
+            get(datasets::upload).delete(datasets::discard),
+        )
         .route("/api/v1/uploads/:id/confirm", post(datasets::confirm))
-        .route("/api/v1/datasets/:org/:slug/versions/:number/redact", post(datasets::redact))
-        .route("/api/v1/datasets/:org/:slug/observations", get(datasets::observations))
+        .route(
+            "/api/v1/datasets/:org/:slug/versions/:number/redact",
+            post(datasets::redact),
+        )
+        .route(
+            "/api/v1/datasets/:org/:slug/observations",
+            get(datasets::observations),
+        )
         .route("/api/v1/datasets/:org/:slug/flows", get(datasets::flows))
         .route("/api/v1/compare", get(datasets::compare))
         .route("/api/v1/datasets/:org/:slug/export", get(datasets::export))
         .route("/api/v1/datasets/:org/:slug/sharing", post(datasets::share))
-        .route("/api/v1/datasets/:org/:slug/metadata", post(datasets::describe))
-        .route("/api/v1/datasets/:org/:slug/access-requests", post(access::request))
+        .route(
+            "/api/v1/datasets/:org/:slug/metadata",
+            post(datasets::describe),
+        )
+        .route(
+            "/api/v1/datasets/:org/:slug/access-requests",
+            post(access::request),
+        )
         .route("/api/v1/access-requests", get(access::list))
         .route("/api/v1/access-requests/:id/decision", post(access::decide))
         .route("/api/v1/access-requests/:id/revoke", post(access::revoke))
@@ -136,29 +176,67 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/audit/verify", get(audit::verify))
         .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
         .route("/api/v1/tokens/:id/revoke", post(tokens::revoke))
-        .route("/api/v1/datasets/:org/:slug/forecast", get(warning::forecast))
-        .route("/api/v1/datasets/:org/:slug/backtest", get(warning::backtest))
-        .route("/api/v1/watches", get(warning::watches).post(warning::create_watch))
+        .route(
+            "/api/v1/datasets/:org/:slug/forecast",
+            get(warning::forecast),
+        )
+        .route(
+            "/api/v1/datasets/:org/:slug/backtest",
+            get(warning::backtest),
+        )
+        .route(
+            "/api/v1/watches",
+            get(warning::watches).post(warning::create_watch),
+        )
         .route("/api/v1/watches/:id", get(warning::watch))
         .route("/api/v1/alerts", get(warning::alerts))
-        .route("/api/v1/alerts/:id", get(warning::alert).post(warning::update_alert))
+        .route(
+            "/api/v1/alerts/:id",
+            get(warning::alert).post(warning::update_alert),
+        )
         .route("/api/v1/alerts/:id/comments", post(warning::comment))
-        .route("/api/v1/webhooks", get(warning::webhooks).post(warning::subscribe))
-        .route("/api/v1/webhooks/:id", axum::routing::delete(warning::unsubscribe))
-        .route("/api/v1/plans", get(warning::plans).post(warning::create_plan))
+        .route(
+            "/api/v1/webhooks",
+            get(warning::webhooks).post(warning::subscribe),
+        )
+        .route(
+            "/api/v1/webhooks/:id",
+            axum::routing::delete(warning::unsubscribe),
+        )
+        .route(
+            "/api/v1/plans",
+            get(warning::plans).post(warning::create_plan),
+        )
         .route("/api/v1/plans/:id", get(warning::plan))
         .route("/api/v1/plans/:id/actions/:n", post(warning::tick))
-        .route("/api/v1/documents", get(documents::list).post(documents::add).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route(
+            "/api/v1/documents",
+            get(documents::list)
+                .post(documents::add)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/api/v1/documents/:id", get(documents::show))
-        .route("/api/v1/documents/:id/versions", post(documents::add_version).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route(
+            "/api/v1/documents/:id/versions",
+            post(documents::add_version).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .route("/api/v1/documents/:id/file", get(documents::file))
         .route("/api/v1/documents/:id/text", get(documents::text))
         .route("/api/v1/documents/:id/sharing", post(documents::share))
         .route("/api/v1/documents/:id/metadata", post(documents::describe))
-        .route("/api/v1/documents/:id/access-requests", post(documents::request))
+        .route(
+            "/api/v1/documents/:id/access-requests",
+            post(documents::request),
+        )
         .route("/api/v1/document-requests", get(documents::requests))
-        .route("/api/v1/document-requests/:id/decision", post(documents::decide))
-        .route("/api/v1/document-requests/:id/revoke", post(documents::revoke))
+        .route(
+            "/api/v1/document-requests/:id/decision",
+            post(documents::decide),
+        )
+        .route(
+            "/api/v1/document-requests/:id/revoke",
+            post(documents::revoke),
+        )
         .route("/api/v1/search", get(documents::search))
         .route("/api/v1/search/reindex", post(documents::reindex))
         .with_state(app.clone())
@@ -172,10 +250,17 @@ pub fn router(app: Arc<App>) -> Router {
 /// The framework's own refusals (a body that is not JSON, a query string that does not
 /// parse, a wrong content type) answer in plain text; under the API every error is the
 /// documented JSON, so they are rewritten here, in one place.
-async fn errors_as_json(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn errors_as_json(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let res = next.run(req).await;
-    let json = res.headers().get(axum::http::header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("application/json"));
+    let json = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
     if res.status().as_u16() < 400 || json {
         return res;
     }
@@ -190,18 +275,34 @@ async fn errors_as_json(req: axum::extract::Request, next: axum::middleware::Nex
         405 => "method_not_allowed",
         _ => "error",
     };
-    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_string() } else { text };
-    (status, axum::Json(serde_json::json!({ "error": { "code": code, "message": message } }))).into_response()
+    let message = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_string()
+    } else {
+        text
+    };
+    (
+        status,
+        axum::Json(serde_json::json!({ "error": { "code": code, "message": message } })),
+    )
+        .into_response()
 }
 
 /// A bug that panicked while answering: logged, and answered like any internal error rather
 /// than with a closed connection. (Every panic found this way is a bug to fix.)
 fn panicked(e: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let what = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+    let what = e
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default();
     eprintln!("internal error: a request panicked: {what}");
     let body = serde_json::json!({ "error": { "code": "internal", "message": "something went wrong on the server; it has been logged" } });
-    (axum::http::StatusCode::INTERNAL_SERVER_ERROR, axum::Json(body)).into_response()
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        axum::Json(body),
+    )
+        .into_response()
 }
 
 /// An unknown address: JSON under the API, a page elsewhere.

@@ -7,7 +7,9 @@ use axum::extract::{Path, Query, RawQuery};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use nansen_app::{AlertChange, AppError, Caller, HookTarget, PlanSpec, SeriesRequest, WatchSpec, Work};
+use nansen_app::{
+    AlertChange, AppError, Caller, HookTarget, PlanSpec, SeriesRequest, WatchSpec, Work,
+};
 use nansen_forecast::Model;
 use serde::Deserialize;
 
@@ -19,19 +21,42 @@ fn signed_in(who: &Caller) -> Result<(), ApiError> {
 }
 
 fn series_request(asked: &Asked, need_series_by: bool) -> Result<SeriesRequest, ApiError> {
-    let series_by: Vec<String> = asked.extra.get("series_by").map(|s| s.split(',').map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect()).unwrap_or_default();
+    let series_by: Vec<String> = asked
+        .extra
+        .get("series_by")
+        .map(|s| {
+            s.split(',')
+                .map(|d| d.trim().to_string())
+                .filter(|d| !d.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
     if need_series_by && series_by.is_empty() {
-        return Err(bad_request("series_by is required: the dimensions that name each series, such as geo"));
+        return Err(bad_request(
+            "series_by is required: the dimensions that name each series, such as geo",
+        ));
     }
-    let horizon = number(asked, "horizon")?.ok_or_else(|| bad_request("horizon is required: how many periods ahead"))?;
+    let horizon = number(asked, "horizon")?
+        .ok_or_else(|| bad_request("horizon is required: how many periods ahead"))?;
     if !(1..=60).contains(&horizon) {
         return Err(bad_request("horizon must be 1 to 60 periods"));
     }
-    Ok(SeriesRequest { query: asked.question.query.clone(), series_by, horizon })
+    Ok(SeriesRequest {
+        query: asked.question.query.clone(),
+        series_by,
+        horizon,
+    })
 }
 
 fn number(asked: &Asked, k: &str) -> Result<Option<usize>, ApiError> {
-    asked.extra.get(k).map(|v| v.parse::<usize>().map_err(|_| bad_request(format!("{k} {v:?} is not a whole number")))).transpose()
+    asked
+        .extra
+        .get(k)
+        .map(|v| {
+            v.parse::<usize>()
+                .map_err(|_| bad_request(format!("{k} {v:?} is not a whole number")))
+        })
+        .transpose()
 }
 
 fn csv_response(rows: Vec<Vec<String>>) -> Result<Response, ApiError> {
@@ -52,20 +77,56 @@ fn num(v: f64) -> String {
 }
 
 /// `GET /api/v1/datasets/{org}/{slug}/forecast`
-pub async fn forecast(state: AppState, Who(who): Who, Address(address): Address, Path((org, slug)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
-    let asked = parse_query(raw.as_deref().unwrap_or(""), &["series_by", "horizon", "level", "model"])?;
+pub async fn forecast(
+    state: AppState,
+    Who(who): Who,
+    Address(address): Address,
+    Path((org, slug)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let asked = parse_query(
+        raw.as_deref().unwrap_or(""),
+        &["series_by", "horizon", "level", "model"],
+    )?;
     let request = series_request(&asked, false)?;
-    let level: f64 = asked.extra.get("level").map(|v| v.parse().map_err(|_| bad_request(format!("level {v:?} is not a number")))).transpose()?.unwrap_or(80.0);
-    let model: Model = asked.extra.get("model").map(String::as_str).unwrap_or("auto").parse().map_err(|e: nansen_forecast::ForecastError| bad_request(e.to_string()))?;
+    let level: f64 = asked
+        .extra
+        .get("level")
+        .map(|v| {
+            v.parse()
+                .map_err(|_| bad_request(format!("level {v:?} is not a number")))
+        })
+        .transpose()?
+        .unwrap_or(80.0);
+    let model: Model = asked
+        .extra
+        .get("model")
+        .map(String::as_str)
+        .unwrap_or("auto")
+        .parse()
+        .map_err(|e: nansen_forecast::ForecastError| bad_request(e.to_string()))?;
     let app = state.0.clone();
     let series_by = request.series_by.clone();
     let permit = app.admit(&who, address, Work::Forecast)?;
-    let (_, rows) = admitted(permit, move |budget| app.forecast(&who, &org, &slug, &request, level, model, budget)).await?;
+    let (_, rows) = admitted(&state.0, permit, move |app, budget| {
+        app.forecast(&who, &org, &slug, &request, level, model, budget)
+    })
+    .await?;
     if asked.format.as_deref() == Some("csv") {
-        let mut out = vec![series_by.iter().cloned().chain(["period", "model", "mean", "lo", "hi"].map(String::from)).collect()];
+        let mut out = vec![series_by
+            .iter()
+            .cloned()
+            .chain(["period", "model", "mean", "lo", "hi"].map(String::from))
+            .collect()];
         for r in rows {
             let mut rec = nansen_app::Panel::key(&r.series);
-            rec.extend([r.period, r.model.to_string(), num(r.mean), num(r.lo), num(r.hi)]);
+            rec.extend([
+                r.period,
+                r.model.to_string(),
+                num(r.mean),
+                num(r.lo),
+                num(r.hi),
+            ]);
             out.push(rec);
         }
         return csv_response(out);
@@ -74,31 +135,65 @@ pub async fn forecast(state: AppState, Who(who): Who, Address(address): Address,
         .into_iter()
         .map(|r| serde_json::json!({ "series": nansen_app::Panel::key(&r.series), "period": r.period, "model": r.model, "mean": r.mean, "lo": r.lo, "hi": r.hi }))
         .collect();
-    Ok(Json(serde_json::json!({ "series_by": series_by, "level": level, "rows": rows })).into_response())
+    Ok(
+        Json(serde_json::json!({ "series_by": series_by, "level": level, "rows": rows }))
+            .into_response(),
+    )
 }
 
 /// `GET /api/v1/datasets/{org}/{slug}/backtest`
-pub async fn backtest(state: AppState, Who(who): Who, Address(address): Address, Path((org, slug)): Path<(String, String)>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
-    let asked = parse_query(raw.as_deref().unwrap_or(""), &["series_by", "horizon", "windows", "model", "details"])?;
+pub async fn backtest(
+    state: AppState,
+    Who(who): Who,
+    Address(address): Address,
+    Path((org, slug)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let asked = parse_query(
+        raw.as_deref().unwrap_or(""),
+        &["series_by", "horizon", "windows", "model", "details"],
+    )?;
     let request = series_request(&asked, true)?;
-    let windows = number(&asked, "windows")?.ok_or_else(|| bad_request("windows is required: how many origins to test"))?;
+    let windows = number(&asked, "windows")?
+        .ok_or_else(|| bad_request("windows is required: how many origins to test"))?;
     if !(1..=120).contains(&windows) {
         return Err(bad_request("windows must be 1 to 120"));
     }
-    let models: Vec<Model> = match asked.extra.get("model").map(String::as_str).unwrap_or("auto") {
+    let models: Vec<Model> = match asked
+        .extra
+        .get("model")
+        .map(String::as_str)
+        .unwrap_or("auto")
+    {
         "all" => nansen_forecast::MODELS.to_vec(),
-        m => vec![m.parse().map_err(|e: nansen_forecast::ForecastError| bad_request(e.to_string()))?],
+        m => vec![m
+            .parse()
+            .map_err(|e: nansen_forecast::ForecastError| bad_request(e.to_string()))?],
     };
     let details = asked.extra.get("details").is_some_and(|v| v == "true");
     let app = state.0.clone();
     let series_by = request.series_by.clone();
     let permit = app.admit(&who, address, Work::Forecast)?;
-    let (_, report) = admitted(permit, move |budget| app.backtest(&who, &org, &slug, &request, windows, &models, budget)).await?;
+    let (_, report) = admitted(&state.0, permit, move |app, budget| {
+        app.backtest(&who, &org, &slug, &request, windows, &models, budget)
+    })
+    .await?;
     if asked.format.as_deref() == Some("csv") {
-        let mut out = vec![series_by.iter().cloned().chain(["model", "mase", "smape", "coverage80", "msis", "forecasts"].map(String::from)).collect()];
+        let mut out = vec![series_by
+            .iter()
+            .cloned()
+            .chain(["model", "mase", "smape", "coverage80", "msis", "forecasts"].map(String::from))
+            .collect()];
         for s in &report.scores {
             let mut rec = nansen_app::Panel::key(&s.series);
-            rec.extend([s.model.to_string(), num(s.mase), num(s.smape), num(s.coverage80), num(s.msis), s.forecasts.to_string()]);
+            rec.extend([
+                s.model.to_string(),
+                num(s.mase),
+                num(s.smape),
+                num(s.coverage80),
+                num(s.msis),
+                s.forecasts.to_string(),
+            ]);
             out.push(rec);
         }
         return csv_response(out);
@@ -122,19 +217,33 @@ pub struct NewWatch {
     partners: Vec<String>,
 }
 
-pub async fn watches(state: AppState, Who(who): Who) -> Result<Json<Vec<nansen_app::WatchView>>, ApiError> {
+pub async fn watches(
+    state: AppState,
+    Who(who): Who,
+) -> Result<Json<Vec<nansen_app::WatchView>>, ApiError> {
     signed_in(&who)?;
     let app = state.0.clone();
     Ok(Json(blocking(move || app.watches(&who)).await?))
 }
 
-pub async fn create_watch(state: AppState, Who(who): Who, Json(b): Json<NewWatch>) -> Result<(StatusCode, Json<nansen_app::WatchView>), ApiError> {
+pub async fn create_watch(
+    state: AppState,
+    Who(who): Who,
+    Json(b): Json<NewWatch>,
+) -> Result<(StatusCode, Json<nansen_app::WatchView>), ApiError> {
     signed_in(&who)?;
     let app = state.0.clone();
-    Ok((StatusCode::CREATED, Json(blocking(move || app.create_watch(&who, &b.org, &b.name, b.spec, &b.partners)).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(blocking(move || app.create_watch(&who, &b.org, &b.name, b.spec, &b.partners)).await?),
+    ))
 }
 
-pub async fn watch(state: AppState, Who(who): Who, Path(id): Path<i64>) -> Result<Json<nansen_app::WatchView>, ApiError> {
+pub async fn watch(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+) -> Result<Json<nansen_app::WatchView>, ApiError> {
     signed_in(&who)?;
     let app = state.0.clone();
     Ok(Json(blocking(move || app.watch(&who, id)).await?))
@@ -145,24 +254,43 @@ pub struct AlertFilter {
     status: Option<String>,
 }
 
-pub async fn alerts(state: AppState, Who(who): Who, Query(f): Query<AlertFilter>) -> Result<Json<Vec<nansen_app::AlertView>>, ApiError> {
+pub async fn alerts(
+    state: AppState,
+    Who(who): Who,
+    Query(f): Query<AlertFilter>,
+) -> Result<Json<Vec<nansen_app::AlertView>>, ApiError> {
     signed_in(&who)?;
     let app = state.0.clone();
-    Ok(Json(blocking(move || app.alerts(&who, f.status.as_deref())).await?))
+    Ok(Json(
+        blocking(move || app.alerts(&who, f.status.as_deref())).await?,
+    ))
 }
 
-pub async fn alert(state: AppState, Who(who): Who, Path(id): Path<i64>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn alert(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     signed_in(&who)?;
     let app = state.0.clone();
     let (alert, comments) = blocking(move || app.alert(&who, id)).await?;
     let comments: Vec<_> = comments.into_iter().map(|c| serde_json::json!({ "id": c.id, "author": c.author, "body": c.body, "created_at": c.created_at })).collect();
-    Ok(Json(serde_json::json!({ "alert": alert, "comments": comments })))
+    Ok(Json(
+        serde_json::json!({ "alert": alert, "comments": comments }),
+    ))
 }
 
-pub async fn update_alert(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(change): Json<AlertChange>) -> Result<Json<nansen_app::AlertView>, ApiError> {
+pub async fn update_alert(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+    Json(change): Json<AlertChange>,
+) -> Result<Json<nansen_app::AlertView>, ApiError> {
     signed_in(&who)?;
     let app = state.0.clone();
-    Ok(Json(blocking(move || app.update_alert(&who, id, &change)).await?))
+    Ok(Json(
+        blocking(move || app.update_alert(&who, id, &change)).await?,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -170,11 +298,21 @@ pub struct NewComment {
     body: String,
 }
 
-pub async fn comment(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(b): Json<NewComment>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+pub async fn comment(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+    Json(b): Json<NewComment>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     signed_in(&who)?;
     let app = state.0.clone();
     let c = blocking(move || app.comment_alert(&who, id, &b.body)).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "id": c.id, "author": c.author, "body": c.body, "created_at": c.created_at }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            serde_json::json!({ "id": c.id, "author": c.author, "body": c.body, "created_at": c.created_at }),
+        ),
+    ))
 }
 
 #[derive(Deserialize)]
@@ -185,25 +323,43 @@ pub struct NewWebhook {
     dataset: Option<String>,
 }
 
-pub async fn webhooks(state: AppState, Who(who): Who) -> Result<Json<Vec<nansen_app::WebhookView>>, ApiError> {
+pub async fn webhooks(
+    state: AppState,
+    Who(who): Who,
+) -> Result<Json<Vec<nansen_app::WebhookView>>, ApiError> {
     signed_in(&who)?;
     let app = state.0.clone();
     Ok(Json(blocking(move || app.webhooks(&who)).await?))
 }
 
-pub async fn subscribe(state: AppState, Who(who): Who, Json(b): Json<NewWebhook>) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+pub async fn subscribe(
+    state: AppState,
+    Who(who): Who,
+    Json(b): Json<NewWebhook>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     signed_in(&who)?;
     let target = match (b.watch, b.dataset) {
         (Some(w), None) => HookTarget::Watch(w),
         (None, Some(d)) => HookTarget::Dataset(d),
-        _ => return Err(bad_request("give either watch (an id) or dataset (ORG/SLUG)")),
+        _ => {
+            return Err(bad_request(
+                "give either watch (an id) or dataset (ORG/SLUG)",
+            ))
+        }
     };
     let app = state.0.clone();
     let (hook, secret) = blocking(move || app.subscribe(&who, &b.org, &target, &b.url)).await?;
-    Ok((StatusCode::CREATED, Json(serde_json::json!({ "webhook": hook, "secret": secret }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "webhook": hook, "secret": secret })),
+    ))
 }
 
-pub async fn unsubscribe(state: AppState, Who(who): Who, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+pub async fn unsubscribe(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     signed_in(&who)?;
     let app = state.0.clone();
     blocking(move || app.unsubscribe(&who, id)).await?;
@@ -220,19 +376,33 @@ pub struct NewPlan {
     spec: PlanSpec,
 }
 
-pub async fn plans(state: AppState, Who(who): Who) -> Result<Json<Vec<nansen_app::PlanView>>, ApiError> {
+pub async fn plans(
+    state: AppState,
+    Who(who): Who,
+) -> Result<Json<Vec<nansen_app::PlanView>>, ApiError> {
     signed_in(&who)?;
     let app = state.0.clone();
     Ok(Json(blocking(move || app.plans(&who)).await?))
 }
 
-pub async fn create_plan(state: AppState, Who(who): Who, Json(b): Json<NewPlan>) -> Result<(StatusCode, Json<nansen_app::PlanView>), ApiError> {
+pub async fn create_plan(
+    state: AppState,
+    Who(who): Who,
+    Json(b): Json<NewPlan>,
+) -> Result<(StatusCode, Json<nansen_app::PlanView>), ApiError> {
     signed_in(&who)?;
     let app = state.0.clone();
-    Ok((StatusCode::CREATED, Json(blocking(move || app.create_plan(&who, &b.org, &b.title, &b.scenario, b.spec)).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(blocking(move || app.create_plan(&who, &b.org, &b.title, &b.scenario, b.spec)).await?),
+    ))
 }
 
-pub async fn plan(state: AppState, Who(who): Who, Path(id): Path<i64>) -> Result<Json<nansen_app::PlanView>, ApiError> {
+pub async fn plan(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+) -> Result<Json<nansen_app::PlanView>, ApiError> {
     signed_in(&who)?;
     let app = state.0.clone();
     Ok(Json(blocking(move || app.plan(&who, id)).await?))
@@ -243,11 +413,18 @@ pub struct Done {
     done: bool,
 }
 
-pub async fn tick(state: AppState, Who(who): Who, Path((id, n)): Path<(i64, usize)>, Json(b): Json<Done>) -> Result<Json<nansen_app::PlanView>, ApiError> {
+pub async fn tick(
+    state: AppState,
+    Who(who): Who,
+    Path((id, n)): Path<(i64, usize)>,
+    Json(b): Json<Done>,
+) -> Result<Json<nansen_app::PlanView>, ApiError> {
     signed_in(&who)?;
     if n == 0 {
         return Err(bad_request("actions are numbered from 1"));
     }
     let app = state.0.clone();
-    Ok(Json(blocking(move || app.set_action_done(&who, id, n - 1, b.done)).await?))
+    Ok(Json(
+        blocking(move || app.set_action_done(&who, id, n - 1, b.done)).await?,
+    ))
 }

@@ -21,25 +21,48 @@ pub struct CsrfOnly {
 }
 
 /// Runs application work off the async threads.
-pub async fn blocking<T: Send + 'static>(app: &Arc<App>, f: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static) -> Result<T, WebError> {
+pub async fn blocking<T: Send + 'static>(
+    app: &Arc<App>,
+    f: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, WebError> {
     let app = app.clone();
     tokio::task::spawn_blocking(move || f(&app))
         .await
-        .map_err(|e| WebError::App(AppError::BadRequest(format!("the request could not finish: {e}"))))?
+        .map_err(|e| {
+            WebError::App(AppError::BadRequest(format!(
+                "the request could not finish: {e}"
+            )))
+        })?
         .map_err(WebError::App)
 }
 
 /// Runs admitted work off the async threads, holding the permit until the work ends and
-/// cancelling it if the browser goes away first (as the API does).
-pub async fn admitted<T: Send + 'static>(app: &Arc<App>, permit: nansen_app::Permit, f: impl FnOnce(&App, &nansen_app::Budget) -> Result<T, AppError> + Send + 'static) -> Result<T, WebError> {
+/// cancelling it if the client goes away first (this future is then dropped). The API's
+/// routes run their work through it too.
+pub async fn run_admitted<T: Send + 'static>(
+    app: &Arc<App>,
+    permit: nansen_app::Permit,
+    f: impl FnOnce(&App, &nansen_app::Budget) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, AppError> {
     let guard = permit.budget().cancel_on_drop();
-    let out = blocking(app, move |app| {
+    let app = app.clone();
+    let out = tokio::task::spawn_blocking(move || {
         let permit = permit;
-        f(app, permit.budget())
+        f(&app, permit.budget())
     })
-    .await;
+    .await
+    .map_err(|e| AppError::BadRequest(format!("the request could not finish: {e}")))
+    .and_then(|r| r);
     guard.disarm();
     out
+}
+
+pub async fn admitted<T: Send + 'static>(
+    app: &Arc<App>,
+    permit: nansen_app::Permit,
+    f: impl FnOnce(&App, &nansen_app::Budget) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, WebError> {
+    run_admitted(app, permit, f).await.map_err(WebError::App)
 }
 
 /// The address a request came from, for the limits of those not signed in.
@@ -49,9 +72,19 @@ pub struct Address(pub Option<std::net::IpAddr>);
 impl axum::extract::FromRequestParts<Arc<crate::Web>> for Address {
     type Rejection = WebError;
 
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, web: &Arc<crate::Web>) -> Result<Address, WebError> {
-        let peer = parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0);
-        Ok(Address(crate::session::client_address(&parts.headers, peer, &web.app)))
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        web: &Arc<crate::Web>,
+    ) -> Result<Address, WebError> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        Ok(Address(crate::session::client_address(
+            &parts.headers,
+            peer,
+            &web.app,
+        )))
     }
 }
 
@@ -62,19 +95,32 @@ pub const MAX_FIELD_BYTES: usize = 64 << 10;
 /// A text field of a multipart form, refused past [`MAX_FIELD_BYTES`] instead of held whole.
 pub async fn text_field(mut part: axum::extract::multipart::Field<'_>) -> Result<String, WebError> {
     let mut bytes = Vec::new();
-    while let Some(chunk) = part.chunk().await.map_err(|e| WebError::Form(format!("the form did not arrive whole: {e}")))? {
+    while let Some(chunk) = part
+        .chunk()
+        .await
+        .map_err(|e| WebError::Form(format!("the form did not arrive whole: {e}")))?
+    {
         if bytes.len() + chunk.len() > MAX_FIELD_BYTES {
-            return Err(WebError::Form(format!("the field {:?} is longer than this form takes ({} KB)", part.name().unwrap_or(""), MAX_FIELD_BYTES >> 10)));
+            return Err(WebError::Form(format!(
+                "the field {:?} is longer than this form takes ({} KB)",
+                part.name().unwrap_or(""),
+                MAX_FIELD_BYTES >> 10
+            )));
         }
         bytes.extend_from_slice(&chunk);
     }
-    String::from_utf8(bytes).map_err(|_| WebError::Form("a field of the form is not UTF-8 text".into()))
+    String::from_utf8(bytes)
+        .map_err(|_| WebError::Form("a field of the form is not UTF-8 text".into()))
 }
 
 /// A redirect after a form, so that reloading the next page does not send it again.
 pub fn see_other(to: &str) -> axum::response::Response {
     use axum::response::IntoResponse;
-    (axum::http::StatusCode::SEE_OTHER, [(axum::http::header::LOCATION, to.to_string())]).into_response()
+    (
+        axum::http::StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, to.to_string())],
+    )
+        .into_response()
 }
 
 /// `ORG/SLUG` split, or a clear refusal.

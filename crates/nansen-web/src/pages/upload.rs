@@ -33,9 +33,20 @@ struct Targets {
 async fn targets(web: &WebState, viewer: &Viewer) -> Result<Targets, WebError> {
     let who = viewer.who.clone();
     blocking(&web.app, move |app| {
-        let may = |org: &str| matches!(who.principal.role_in(org), Some(Role::Editor | Role::Admin));
-        let datasets = app.list_datasets(&who)?.into_iter().filter(|d| d.access == "owner" && may(&d.org)).map(|d| (d.name, d.title)).collect();
-        let orgs = app.organisations(&who)?.into_iter().map(|o| o.slug).filter(|o| may(o)).collect();
+        let may =
+            |org: &str| matches!(who.principal.role_in(org), Some(Role::Editor | Role::Admin));
+        let datasets = app
+            .list_datasets(&who)?
+            .into_iter()
+            .filter(|d| d.access == "owner" && may(&d.org))
+            .map(|d| (d.name, d.title))
+            .collect();
+        let orgs = app
+            .organisations(&who)?
+            .into_iter()
+            .map(|o| o.slug)
+            .filter(|o| may(o))
+            .collect();
         Ok(Targets { datasets, orgs })
     })
     .await
@@ -44,8 +55,16 @@ async fn targets(web: &WebState, viewer: &Viewer) -> Result<Targets, WebError> {
 fn upload_form(viewer: &Viewer, t: &Targets, chosen: &str) -> Markup {
     // A dataset not in the list is a new one being made: keep what was typed.
     let known = t.datasets.iter().any(|(n, _)| n == chosen);
-    let (new_org, new_slug) = if known { ("", "") } else { chosen.split_once('/').unwrap_or(("", "")) };
-    let chosen = if known || new_slug.is_empty() { chosen } else { "new" };
+    let (new_org, new_slug) = if known {
+        ("", "")
+    } else {
+        chosen.split_once('/').unwrap_or(("", ""))
+    };
+    let chosen = if known || new_slug.is_empty() {
+        chosen
+    } else {
+        "new"
+    };
     html! {
         form.stack #upload-form method="post" action="/upload" enctype="multipart/form-data" data-progress="upload-progress" {
             (csrf(viewer))
@@ -78,7 +97,11 @@ fn upload_form(viewer: &Viewer, t: &Targets, chosen: &str) -> Markup {
     }
 }
 
-pub async fn form(web: WebState, viewer: Viewer, Query(c): Query<Choose>) -> Result<Markup, WebError> {
+pub async fn form(
+    web: WebState,
+    viewer: Viewer,
+    Query(c): Query<Choose>,
+) -> Result<Markup, WebError> {
     viewer.require("/upload")?;
     let t = targets(&web, &viewer).await?;
     let body = html! {
@@ -91,42 +114,76 @@ pub async fn form(web: WebState, viewer: Viewer, Query(c): Query<Choose>) -> Res
     Ok(layout::page(&viewer, "Upload", Section::Upload, body))
 }
 
-pub async fn stage(web: WebState, viewer: Viewer, Address(address): Address, mut parts: Multipart) -> Result<Response, WebError> {
+pub async fn stage(
+    web: WebState,
+    viewer: Viewer,
+    Address(address): Address,
+    mut parts: Multipart,
+) -> Result<Response, WebError> {
     viewer.require("/upload")?;
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut file: Option<(tempfile::NamedTempFile, String, u64, nansen_app::Permit)> = None;
     let bad = |e: String| WebError::Form(format!("the upload did not arrive whole: {e}"));
-    let target = |fields: &[(String, String)]| -> Result<(String, String, Option<String>), WebError> {
-        let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
-        Ok(match get("dataset").as_str() {
-            "new" => (get("new_org"), get("new_slug"), Some(get("title")).filter(|t| !t.is_empty())),
-            name => {
-                let (o, s) = split_name(name)?;
-                (o, s, None)
-            }
-        })
-    };
+    let target =
+        |fields: &[(String, String)]| -> Result<(String, String, Option<String>), WebError> {
+            let get = |k: &str| {
+                fields
+                    .iter()
+                    .find(|(f, _)| f == k)
+                    .map(|(_, v)| v.trim().to_string())
+                    .unwrap_or_default()
+            };
+            Ok(match get("dataset").as_str() {
+                "new" => (
+                    get("new_org"),
+                    get("new_slug"),
+                    Some(get("title")).filter(|t| !t.is_empty()),
+                ),
+                name => {
+                    let (o, s) = split_name(name)?;
+                    (o, s, None)
+                }
+            })
+        };
     while let Some(mut part) = parts.next_field().await.map_err(|e| bad(e.to_string()))? {
         let name = part.name().unwrap_or("").to_string();
         if name == "file" && file.is_none() {
             // The form token and the dataset come before the file in the form: the caller must
             // be allowed to import there before a byte of the file is taken.
-            viewer.check(fields.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or(""))?;
+            viewer.check(
+                fields
+                    .iter()
+                    .find(|(k, _)| k == "csrf")
+                    .map(|(_, v)| v.as_str())
+                    .unwrap_or(""),
+            )?;
             let (org, slug, title) = target(&fields)?;
-            let asked = ImportRequest { org, slug, title, ..Default::default() };
+            let asked = ImportRequest {
+                org,
+                slug,
+                title,
+                ..Default::default()
+            };
             let who = viewer.who.clone();
             blocking(&web.app, move |app| app.may_import(&who, &asked)).await?;
-            let permit = web.app.admit(&viewer.who, address, nansen_app::Work::Upload)?;
+            let permit = web
+                .app
+                .admit(&viewer.who, address, nansen_app::Work::Upload)?;
             let file_name = part.file_name().unwrap_or("upload").to_string();
             let dir = web.app.uploads_dir()?;
             // Removed when dropped: an upload cut short leaves nothing behind.
-            let mut out = tempfile::Builder::new().prefix("staged-").tempfile_in(&dir).map_err(|e| bad(e.to_string()))?;
+            let mut out = tempfile::Builder::new()
+                .prefix("staged-")
+                .tempfile_in(&dir)
+                .map_err(|e| bad(e.to_string()))?;
             let mut size = 0u64;
             while let Some(chunk) = part.next().await {
                 let chunk = chunk.map_err(|e| bad(e.to_string()))?;
                 size += chunk.len() as u64;
                 if size > MAX_UPLOAD {
-                    return Err(WebError::App(AppError::TooLarge("the file is larger than 4 GiB; use the command line or the API".into())));
+                    return Err(WebError::App(AppError::TooLarge(
+                        "the file is larger than 4 GiB; use the command line or the API".into(),
+                    )));
                 }
                 out.write_all(&chunk).map_err(|e| bad(e.to_string()))?;
             }
@@ -135,23 +192,46 @@ pub async fn stage(web: WebState, viewer: Viewer, Address(address): Address, mut
             fields.push((name, super::text_field(part).await?));
         }
         if fields.len() > super::MAX_FIELDS {
-            return Err(WebError::Form("the form has more fields than this page sends".into()));
+            return Err(WebError::Form(
+                "the form has more fields than this page sends".into(),
+            ));
         }
     }
-    let get = |k: &str| fields.iter().find(|(f, _)| f == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
-    viewer.check(&get("csrf"))?;
-    let Some((out, file_name, size, permit)) = file.filter(|(_, _, size, _)| *size > 0) else {
-        return Err(WebError::Form("choose a file to upload; the one sent was empty".into()));
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(f, _)| f == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
     };
-    let _ = size;
+    viewer.check(&get("csrf"))?;
+    let Some((out, file_name, _, permit)) = file.filter(|(_, _, size, _)| *size > 0) else {
+        return Err(WebError::Form(
+            "choose a file to upload; the one sent was empty".into(),
+        ));
+    };
     let (org, slug, title) = target(&fields)?;
-    let mut options = nansen_formats::ImportOptions { file_name: file_name.clone(), ..Default::default() };
+    let mut options = nansen_formats::ImportOptions {
+        file_name: file_name.clone(),
+        ..Default::default()
+    };
     let sheet = get("sheet");
     if !sheet.is_empty() {
         options.sheet = Some(sheet);
     }
-    let path = out.into_temp_path().keep().map_err(|e| bad(e.to_string()))?;
-    let request = ImportRequest { org, slug, file_name, options, append: get("append") == "on", title, ..Default::default() };
+    let path = out
+        .into_temp_path()
+        .keep()
+        .map_err(|e| bad(e.to_string()))?;
+    let request = ImportRequest {
+        org,
+        slug,
+        file_name,
+        options,
+        append: get("append") == "on",
+        title,
+        ..Default::default()
+    };
     let who = viewer.who.clone();
     let upload = blocking(&web.app, move |app| app.stage_upload(&who, request, path)).await?;
     // Validation runs on its own, holding the upload's place; the page shows where it is.
@@ -178,7 +258,11 @@ fn report_counts(r: &ImportReport) -> Markup {
     }
 }
 
-pub async fn show(web: WebState, viewer: Viewer, Path(id): Path<String>) -> Result<Markup, WebError> {
+pub async fn show(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> Result<Markup, WebError> {
     viewer.require(&format!("/uploads/{id}"))?;
     let who = viewer.who.clone();
     let u: Upload = blocking(&web.app, move |app| app.upload(&who, &id)).await?;
@@ -265,14 +349,26 @@ fn reload_hint() -> Markup {
     html! { p data-reload="1000" { a href="" { "Reload" } " to see how far it is." } }
 }
 
-pub async fn confirm(web: WebState, viewer: Viewer, Path(id): Path<String>, Form(f): Form<CsrfOnly>) -> Result<Response, WebError> {
+pub async fn confirm(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
     viewer.require(&format!("/uploads/{id}"))?;
     viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     // Make sure it is theirs and ready before saving in the background.
-    let u = blocking(&web.app, { let who = who.clone(); let id = id.clone(); move |app| app.upload(&who, &id) }).await?;
+    let u = blocking(&web.app, {
+        let who = who.clone();
+        let id = id.clone();
+        move |app| app.upload(&who, &id)
+    })
+    .await?;
     if !matches!(u.state, UploadState::Ready { .. }) {
-        return Err(WebError::App(AppError::Conflict("this upload is not ready to confirm".into())));
+        return Err(WebError::App(AppError::Conflict(
+            "this upload is not ready to confirm".into(),
+        )));
     }
     let (app, i) = (web.app.clone(), id.clone());
     tokio::task::spawn_blocking(move || app.confirm_upload(&who, &i));
@@ -281,7 +377,12 @@ pub async fn confirm(web: WebState, viewer: Viewer, Path(id): Path<String>, Form
     Ok(see_other(&format!("/uploads/{id}")))
 }
 
-pub async fn discard(web: WebState, viewer: Viewer, Path(id): Path<String>, Form(f): Form<CsrfOnly>) -> Result<Response, WebError> {
+pub async fn discard(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
     viewer.require("/upload")?;
     viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
