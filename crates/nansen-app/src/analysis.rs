@@ -46,7 +46,9 @@ pub struct FlowLink {
 }
 
 fn split(name: &str) -> Result<(String, String)> {
-    name.split_once('/').map(|(o, s)| (o.to_string(), s.to_string())).ok_or_else(|| AppError::BadRequest(format!("name a dataset as ORG/SLUG, not {name:?}")))
+    name.split_once('/')
+        .map(|(o, s)| (o.to_string(), s.to_string()))
+        .ok_or_else(|| AppError::BadRequest(format!("name a dataset as ORG/SLUG, not {name:?}")))
 }
 
 fn without_indicator(q: &Query) -> Query {
@@ -60,9 +62,13 @@ fn add(tables: Vec<Table>) -> Option<Table> {
     let mut it = tables.into_iter();
     let mut first = it.next()?;
     for t in it {
-        let index: HashMap<Vec<String>, Option<f64>> = t.rows.iter().map(|r| (r.key.clone(), r.value)).collect();
+        let index: HashMap<Vec<String>, Option<f64>> =
+            t.rows.iter().map(|r| (r.key.clone(), r.value)).collect();
         for r in first.rows.iter_mut() {
-            r.value = r.value.zip(index.get(&r.key).copied().flatten()).map(|(a, b)| a + b);
+            r.value = r
+                .value
+                .zip(index.get(&r.key).copied().flatten())
+                .map(|(a, b)| a + b);
         }
     }
     Some(first)
@@ -70,13 +76,35 @@ fn add(tables: Vec<Table>) -> Option<Table> {
 
 impl App {
     /// The indicators a dataset holds, as the caller may see it.
-    pub fn indicators_in(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>) -> Result<Vec<String>> {
-        let q = Query { group_by: vec!["indicator".into()], measure: nansen_model::query::Measure::Count, ..Query::default() };
-        Ok(self.query(who, org, slug, version, &q)?.rows.into_iter().map(|r| r.key[0].clone()).collect())
+    pub fn indicators_in(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        version: Option<i64>,
+    ) -> Result<Vec<String>> {
+        let q = Query {
+            group_by: vec!["indicator".into()],
+            measure: nansen_model::query::Measure::Count,
+            ..Query::default()
+        };
+        Ok(self
+            .query(who, org, slug, version, &q)?
+            .rows
+            .into_iter()
+            .map(|r| r.key[0].clone())
+            .collect())
     }
 
     /// Answers a question over one dataset.
-    pub fn ask(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, question: &Question) -> Result<Table> {
+    pub fn ask(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        version: Option<i64>,
+        question: &Question,
+    ) -> Result<Table> {
         // Rolling sums and changes look back before the range asked for: ask without its
         // start, trim after.
         let asked_from = question.query.from;
@@ -89,15 +117,30 @@ impl App {
             None => self.query(who, org, slug, version, q)?,
             Some(code) => {
                 let d = CodeLists::get().derived(code).ok_or_else(|| {
-                    let known: Vec<&str> = CodeLists::get().derived_indicators().iter().map(|d| d.code.as_str()).collect();
-                    AppError::BadRequest(format!("no derived indicator {code:?}; the vocabulary has {}", known.join(", ")))
+                    let known: Vec<&str> = CodeLists::get()
+                        .derived_indicators()
+                        .iter()
+                        .map(|d| d.code.as_str())
+                        .collect();
+                    AppError::BadRequest(format!(
+                        "no derived indicator {code:?}; the vocabulary has {}",
+                        known.join(", ")
+                    ))
                 })?;
                 match d.kind {
                     DerivedKind::Ratio => {
                         let present = self.indicators_in(who, org, slug, version)?;
-                        let pick = |alts: &[Vec<String>]| alts.iter().find(|alt| alt.iter().all(|i| present.contains(i))).cloned();
-                        let (Some(num), Some(den)) = (pick(&d.numerator), pick(&d.denominator)) else {
-                            return Err(AppError::BadRequest(format!("{org}/{slug} lacks the indicators {} needs ({})", d.code, d.formula)));
+                        let pick = |alts: &[Vec<String>]| {
+                            alts.iter()
+                                .find(|alt| alt.iter().all(|i| present.contains(i)))
+                                .cloned()
+                        };
+                        let (Some(num), Some(den)) = (pick(&d.numerator), pick(&d.denominator))
+                        else {
+                            return Err(AppError::BadRequest(format!(
+                                "{org}/{slug} lacks the indicators {} needs ({})",
+                                d.code, d.formula
+                            )));
                         };
                         let part = |inds: &[String]| -> Result<Table> {
                             let tables = inds
@@ -108,13 +151,21 @@ impl App {
                                     self.query(who, org, slug, version, &q)
                                 })
                                 .collect::<Result<Vec<_>>>()?;
-                            Ok(add(tables).unwrap_or(Table { columns: q.group_by.clone(), rows: vec![], extra: vec![] }))
+                            Ok(add(tables).unwrap_or(Table {
+                                columns: q.group_by.clone(),
+                                rows: vec![],
+                                extra: vec![],
+                            }))
                         };
                         analysis::ratio(&part(&num)?, &part(&den)?, d.factor)
                     }
                     DerivedKind::Share => {
                         let t = self.query(who, org, slug, version, q)?;
-                        let over = q.group_by.first().cloned().ok_or_else(|| AppError::BadRequest("a share needs a group-by: the share of each what?".into()))?;
+                        let over = q.group_by.first().cloned().ok_or_else(|| {
+                            AppError::BadRequest(
+                                "a share needs a group-by: the share of each what?".into(),
+                            )
+                        })?;
                         let mut t = analysis::share(t, &over);
                         for r in t.rows.iter_mut() {
                             r.value = r.extra.pop().flatten();
@@ -122,25 +173,50 @@ impl App {
                         t.extra.clear();
                         t
                     }
-                    DerivedKind::PerCapita => self.per_capita(who, (org, slug, version), q, question.per_capita.as_deref(), d.factor)?,
+                    DerivedKind::PerCapita => self.per_capita(
+                        who,
+                        (org, slug, version),
+                        q,
+                        question.per_capita.as_deref(),
+                        d.factor,
+                    )?,
                 }
             }
         };
         if let Some(n) = question.rolling {
-            table = analysis::rolling_sum(table, n).map_err(|e| AppError::BadRequest(e.to_string()))?;
+            table =
+                analysis::rolling_sum(table, n).map_err(|e| AppError::BadRequest(e.to_string()))?;
         }
         if let Some(a) = question.change {
             table = analysis::change(table, a).map_err(|e| AppError::BadRequest(e.to_string()))?;
         }
-        if let (Some(from), Some(p)) = (asked_from.filter(|_| widened.from != asked_from), table.columns.iter().position(|c| c == "period")) {
-            table.rows.retain(|r| Period::parse(&r.key[p]).is_none_or(|per| per.within(Some(&from), None)));
+        if let (Some(from), Some(p)) = (
+            asked_from.filter(|_| widened.from != asked_from),
+            table.columns.iter().position(|c| c == "period"),
+        ) {
+            table.rows.retain(|r| {
+                Period::parse(&r.key[p]).is_none_or(|per| per.within(Some(&from), None))
+            });
         }
         Ok(table)
     }
 
-    fn per_capita(&self, who: &Caller, (org, slug, version): (&str, &str, Option<i64>), q: &Query, population: Option<&str>, factor: f64) -> Result<Table> {
-        let population = population.ok_or_else(|| AppError::BadRequest("a rate per inhabitant needs the population dataset: --per-capita ORG/SLUG".into()))?;
-        let geo = q.group_by.iter().position(|g| g == "geo").ok_or_else(|| AppError::BadRequest("a rate per inhabitant needs the answer grouped by geo".into()))?;
+    fn per_capita(
+        &self,
+        who: &Caller,
+        (org, slug, version): (&str, &str, Option<i64>),
+        q: &Query,
+        population: Option<&str>,
+        factor: f64,
+    ) -> Result<Table> {
+        let population = population.ok_or_else(|| {
+            AppError::BadRequest(
+                "a rate per inhabitant needs the population dataset: --per-capita ORG/SLUG".into(),
+            )
+        })?;
+        let geo = q.group_by.iter().position(|g| g == "geo").ok_or_else(|| {
+            AppError::BadRequest("a rate per inhabitant needs the answer grouped by geo".into())
+        })?;
         let period = q.group_by.iter().position(|g| g == "period");
         let counts = self.query(who, org, slug, version, q)?;
         let (porg, pslug) = split(population)?;
@@ -154,7 +230,10 @@ impl App {
         let mut by_geo: HashMap<String, BTreeMap<String, f64>> = HashMap::new();
         for r in &pop.rows {
             if let Some(v) = r.value {
-                by_geo.entry(r.key[0].clone()).or_default().insert(r.key[1].clone(), v);
+                by_geo
+                    .entry(r.key[0].clone())
+                    .or_default()
+                    .insert(r.key[1].clone(), v);
             }
         }
         let rows = counts
@@ -164,29 +243,62 @@ impl App {
                 let years = by_geo.get(&r.key[geo]);
                 // The population of the period's year; without a period, the latest year.
                 let inhabitants = years.and_then(|y| match period {
-                    Some(p) => Period::parse(&r.key[p]).and_then(|per| per.to_frequency(Frequency::Year)).and_then(|yr| y.get(&yr.to_string()).copied()),
+                    Some(p) => Period::parse(&r.key[p])
+                        .and_then(|per| per.to_frequency(Frequency::Year))
+                        .and_then(|yr| y.get(&yr.to_string()).copied()),
                     None => y.values().next_back().copied(),
                 });
-                let value = r.value.zip(inhabitants).and_then(|(v, p)| (p > 0.0).then_some(v / p * factor));
-                Row { key: r.key.clone(), value, flags: r.flags.clone(), extra: vec![] }
+                let value = r
+                    .value
+                    .zip(inhabitants)
+                    .and_then(|(v, p)| (p > 0.0).then_some(v / p * factor));
+                Row {
+                    key: r.key.clone(),
+                    value,
+                    flags: r.flags.clone(),
+                    extra: vec![],
+                }
             })
             .collect();
-        Ok(Table { columns: counts.columns, rows, extra: vec![] })
+        Ok(Table {
+            columns: counts.columns,
+            rows,
+            extra: vec![],
+        })
     }
 
     /// Flows from origin to destination (through a transit or route dimension when named),
     /// for a Sankey diagram.
-    pub fn flows(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, q: &Query, via: Option<&str>) -> Result<Flows> {
+    pub fn flows(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        version: Option<i64>,
+        q: &Query,
+        via: Option<&str>,
+    ) -> Result<Flows> {
         let mut q = q.clone();
-        q.group_by = std::iter::once("origin").chain(via).chain(std::iter::once("geo")).map(String::from).collect();
+        q.group_by = std::iter::once("origin")
+            .chain(via)
+            .chain(std::iter::once("geo"))
+            .map(String::from)
+            .collect();
         q.top = None;
         let t = self.query(who, org, slug, version, &q)?;
         let mut nodes: Vec<FlowNode> = Vec::new();
         let mut links: BTreeMap<(String, String), f64> = BTreeMap::new();
         let names = CodeLists::get();
         for r in &t.rows {
-            let Some(v) = r.value.filter(|v| *v > 0.0) else { continue };
-            let ids: Vec<String> = t.columns.iter().zip(&r.key).map(|(c, k)| format!("{c}:{k}")).collect();
+            let Some(v) = r.value.filter(|v| *v > 0.0) else {
+                continue;
+            };
+            let ids: Vec<String> = t
+                .columns
+                .iter()
+                .zip(&r.key)
+                .map(|(c, k)| format!("{c}:{k}"))
+                .collect();
             for (col, (c, k)) in t.columns.iter().zip(&r.key).enumerate() {
                 let id = format!("{c}:{k}");
                 if !nodes.iter().any(|n| n.id == id) {
@@ -194,7 +306,11 @@ impl App {
                         "origin" | "geo" => names.country_name(k).unwrap_or(k).to_string(),
                         _ => k.clone(),
                     };
-                    nodes.push(FlowNode { id, label, column: col });
+                    nodes.push(FlowNode {
+                        id,
+                        label,
+                        column: col,
+                    });
                 }
             }
             for pair in ids.windows(2) {
@@ -202,7 +318,17 @@ impl App {
             }
         }
         nodes.sort_by(|a, b| (a.column, &a.id).cmp(&(b.column, &b.id)));
-        Ok(Flows { nodes, links: links.into_iter().map(|((source, target), value)| FlowLink { source, target, value }).collect() })
+        Ok(Flows {
+            nodes,
+            links: links
+                .into_iter()
+                .map(|((source, target), value)| FlowLink {
+                    source,
+                    target,
+                    value,
+                })
+                .collect(),
+        })
     }
 
     /// The same question put to several datasets: the first dataset's value, then each
@@ -218,17 +344,28 @@ impl App {
                 // Each source keeps the filters on dimensions it has.
                 let mut q = q.clone();
                 let dims = self.dimensions_of(who, &o, &s)?;
-                q.filters.retain(|(d, _)| dims.contains(&nansen_model::query::dimension_alias(d)));
+                q.filters
+                    .retain(|(d, _)| dims.contains(&nansen_model::query::dimension_alias(d)));
                 self.query(who, &o, &s, None, &q)
             })
             .collect::<Result<Vec<Table>>>()?;
-        let mut keys: Vec<Vec<String>> = tables.iter().flat_map(|t| t.rows.iter().map(|r| r.key.clone())).collect();
+        let mut keys: Vec<Vec<String>> = tables
+            .iter()
+            .flat_map(|t| t.rows.iter().map(|r| r.key.clone()))
+            .collect();
         keys.sort();
         keys.dedup();
-        let index: Vec<HashMap<&Vec<String>, Option<f64>>> = tables.iter().map(|t| t.rows.iter().map(|r| (&r.key, r.value)).collect()).collect();
+        let index: Vec<HashMap<&Vec<String>, Option<f64>>> = tables
+            .iter()
+            .map(|t| t.rows.iter().map(|r| (&r.key, r.value)).collect())
+            .collect();
         let mut extra = Vec::new();
         for name in &datasets[1..] {
-            extra.extend([name.clone(), format!("difference {name}"), format!("difference_pct {name}")]);
+            extra.extend([
+                name.clone(),
+                format!("difference {name}"),
+                format!("difference_pct {name}"),
+            ]);
         }
         let rows = keys
             .iter()
@@ -238,12 +375,26 @@ impl App {
                 for ix in &index[1..] {
                     let v = ix.get(k).copied().flatten();
                     let d = v.zip(first).map(|(v, f)| v - f);
-                    ex.extend([v, d, d.zip(first).and_then(|(d, f)| (f != 0.0).then_some(d / f * 100.0))]);
+                    ex.extend([
+                        v,
+                        d,
+                        d.zip(first)
+                            .and_then(|(d, f)| (f != 0.0).then_some(d / f * 100.0)),
+                    ]);
                 }
-                Row { key: k.clone(), value: first, flags: String::new(), extra: ex }
+                Row {
+                    key: k.clone(),
+                    value: first,
+                    flags: String::new(),
+                    extra: ex,
+                }
             })
             .collect();
-        Ok(Table { columns: tables[0].columns.clone(), rows, extra })
+        Ok(Table {
+            columns: tables[0].columns.clone(),
+            rows,
+            extra,
+        })
     }
 
     fn dimensions_of(&self, who: &Caller, org: &str, slug: &str) -> Result<Vec<String>> {

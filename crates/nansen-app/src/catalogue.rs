@@ -69,23 +69,35 @@ impl Freshness {
 
 /// Whole days from an RFC 3339 time to now; none if it does not read.
 pub fn days_since(rfc3339: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339).ok()?;
+    let t = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+        .ok()?;
     Some((time::OffsetDateTime::now_utc() - t).whole_days())
 }
 
 fn distinct(cube: &Cube, dim: &str) -> Vec<String> {
-    let Some(d) = cube.dim(dim) else { return Vec::new() };
+    let Some(d) = cube.dim(dim) else {
+        return Vec::new();
+    };
     let col = &cube.columns[d];
     let mut used = vec![false; col.dict.len()];
     for &c in &col.codes {
         used[c as usize] = true;
     }
-    let set: BTreeSet<&str> = col.dict.iter().zip(used).filter(|(_, u)| *u).map(|(v, _)| v.as_str()).collect();
+    let set: BTreeSet<&str> = col
+        .dict
+        .iter()
+        .zip(used)
+        .filter(|(_, u)| *u)
+        .map(|(v, _)| v.as_str())
+        .collect();
     set.into_iter().map(String::from).collect()
 }
 
 pub(crate) fn coverage_of(cube: &Cube) -> Coverage {
-    let mut periods: Vec<Period> = distinct(cube, "period").iter().filter_map(|p| Period::parse(p)).collect();
+    let mut periods: Vec<Period> = distinct(cube, "period")
+        .iter()
+        .filter_map(|p| Period::parse(p))
+        .collect();
     periods.sort();
     Coverage {
         dims: cube.dims.clone(),
@@ -94,7 +106,11 @@ pub(crate) fn coverage_of(cube: &Cube) -> Coverage {
         origins: distinct(cube, "origin"),
         first_period: periods.first().map(|p| p.to_string()),
         last_period: periods.last().map(|p| p.to_string()),
-        frequency: periods.iter().map(|p| p.frequency()).min().map(|f| f.to_string()),
+        frequency: periods
+            .iter()
+            .map(|p| p.frequency())
+            .min()
+            .map(|f| f.to_string()),
         observations: cube.len() as u64,
     }
 }
@@ -111,7 +127,10 @@ impl App {
             }
         }
         let cov = coverage_of(&cube);
-        self.coverages.lock().expect("coverage cache").insert(d.id, (Arc::downgrade(&cube), cov.clone()));
+        self.coverages
+            .lock()
+            .expect("coverage cache")
+            .insert(d.id, (Arc::downgrade(&cube), cov.clone()));
         Ok(cov)
     }
 
@@ -127,7 +146,11 @@ impl App {
                 extra: Vec::new(),
             })
             .collect();
-        Ok(Table { columns: cube.dims.clone(), rows, extra: Vec::new() })
+        Ok(Table {
+            columns: cube.dims.clone(),
+            rows,
+            extra: Vec::new(),
+        })
     }
 }
 
@@ -148,9 +171,22 @@ mod tests {
 
     #[test]
     fn coverage_lists_places_origins_and_the_period_range() {
-        let mut c = Cube::new(vec!["indicator".into(), "period".into(), "geo".into(), "origin".into()]);
-        c.push(&["asylum_applications", "2015-02", "DEU", "SYR"], Some(1.0), "");
-        c.push(&["asylum_applications", "2014-11", "SWE", "SYR"], Some(2.0), "");
+        let mut c = Cube::new(vec![
+            "indicator".into(),
+            "period".into(),
+            "geo".into(),
+            "origin".into(),
+        ]);
+        c.push(
+            &["asylum_applications", "2015-02", "DEU", "SYR"],
+            Some(1.0),
+            "",
+        );
+        c.push(
+            &["asylum_applications", "2014-11", "SWE", "SYR"],
+            Some(2.0),
+            "",
+        );
         c.push(&["asylum_applications", "2015-01", "DEU", "AFG"], None, "c");
         let cov = coverage_of(&c);
         assert_eq!(cov.places, ["DEU", "SWE"]);

@@ -102,16 +102,34 @@ fn sample_changes(previous: Option<&Cube>, upserts: &Cube, removals: &Cube) -> V
     };
     let (mut added, mut changed) = (0, 0);
     for (&r, old) in first.iter().zip(old_rows) {
-        let (kind, n) = if old.is_some() { ("changed", &mut changed) } else { ("added", &mut added) };
+        let (kind, n) = if old.is_some() {
+            ("changed", &mut changed)
+        } else {
+            ("added", &mut added)
+        };
         if *n < SAMPLE {
             *n += 1;
-            out.push(Change { kind, key: owned(upserts.key(r)), old: old.and_then(|o| previous.and_then(|p| p.value(o))), new: upserts.value(r) });
+            out.push(Change {
+                kind,
+                key: owned(upserts.key(r)),
+                old: old.and_then(|o| previous.and_then(|p| p.value(o))),
+                new: upserts.value(r),
+            });
         }
     }
-    let gone: Vec<Vec<&str>> = (0..removals.len().min(SAMPLE)).map(|r| removals.key(r)).collect();
-    let old_rows = previous.map(|p| p.find(&gone)).unwrap_or_else(|| vec![None; gone.len()]);
+    let gone: Vec<Vec<&str>> = (0..removals.len().min(SAMPLE))
+        .map(|r| removals.key(r))
+        .collect();
+    let old_rows = previous
+        .map(|p| p.find(&gone))
+        .unwrap_or_else(|| vec![None; gone.len()]);
     for (k, old) in gone.into_iter().zip(old_rows) {
-        out.push(Change { kind: "removed", key: owned(k), old: old.and_then(|o| previous.and_then(|p| p.value(o))), new: None });
+        out.push(Change {
+            kind: "removed",
+            key: owned(k),
+            old: old.and_then(|o| previous.and_then(|p| p.value(o))),
+            new: None,
+        });
     }
     out
 }
@@ -174,9 +192,16 @@ impl App {
     fn view(&self, d: &DatasetRecord, access: Access) -> Result<DatasetView> {
         let sharing = shown_sharing(access, &d.sharing);
         let versions = self.store.versions(d.id)?;
-        let updated_at = versions.iter().rev().find(|v| v.redacted_at.is_none()).map(|v| v.created_at.clone());
+        let updated_at = versions
+            .iter()
+            .rev()
+            .find(|v| v.redacted_at.is_none())
+            .map(|v| v.created_at.clone());
         Ok(DatasetView {
-            freshness: Freshness::of(&d.update_frequency, updated_at.as_deref().and_then(days_since)),
+            freshness: Freshness::of(
+                &d.update_frequency,
+                updated_at.as_deref().and_then(days_since),
+            ),
             updated_at,
             name: format!("{}/{}", d.org, d.slug),
             org: d.org.clone(),
@@ -219,52 +244,98 @@ impl App {
 
     /// The observations of a version (the latest when `number` is none) as this caller may
     /// see them: disclosure-controlled outside the owner when the dataset is sensitive.
-    pub(crate) fn cube_of(&self, d: &DatasetRecord, access: Access, number: Option<i64>) -> Result<Arc<Cube>> {
+    pub(crate) fn cube_of(
+        &self,
+        d: &DatasetRecord,
+        access: Access,
+        number: Option<i64>,
+    ) -> Result<Arc<Cube>> {
         let versions = self.store.versions(d.id)?;
         let idx = match number {
             Some(n) => {
-                let i = versions.iter().position(|v| v.number == n).ok_or_else(|| AppError::NotFound(format!("version {n} of {}/{}", d.org, d.slug)))?;
+                let i = versions.iter().position(|v| v.number == n).ok_or_else(|| {
+                    AppError::NotFound(format!("version {n} of {}/{}", d.org, d.slug))
+                })?;
                 if versions[i].redacted_at.is_some() {
-                    return Err(AppError::NotFound(format!("version {n} of {}/{} (it was redacted)", d.org, d.slug)));
+                    return Err(AppError::NotFound(format!(
+                        "version {n} of {}/{} (it was redacted)",
+                        d.org, d.slug
+                    )));
                 }
                 Some(i)
             }
             None => versions.iter().rposition(|v| v.redacted_at.is_none()),
         };
-        let Some(idx) = idx else { return Ok(Arc::new(Cube::new(vec!["indicator".into(), "period".into()]))) };
+        let Some(idx) = idx else {
+            return Ok(Arc::new(Cube::new(vec![
+                "indicator".into(),
+                "period".into(),
+            ])));
+        };
         let protect = d.sensitive && !matches!(access, Access::Owner(_));
         // The threshold is part of the key: another node may change it at any time.
-        let key = (d.id, versions[idx].number, if protect { d.threshold } else { 0 });
+        let key = (
+            d.id,
+            versions[idx].number,
+            if protect { d.threshold } else { 0 },
+        );
         // While the latest version is built, others read the one before it (each answer is
         // one version or the other); a version asked for by number is waited for.
         if !protect {
-            return self.cube_once(key, number.is_none(), || Ok(Arc::new(self.store.content(&versions, idx, None)?)));
+            return self.cube_once(key, number.is_none(), || {
+                Ok(Arc::new(self.store.content(&versions, idx, None)?))
+            });
         }
         self.cube_once(key, number.is_none(), || {
             let raw = self.cached_content(d.id, &versions, idx)?;
-            Ok(Arc::new(disclosure::protect(&raw, d.threshold as f64, CodeLists::get())))
+            Ok(Arc::new(disclosure::protect(
+                &raw,
+                d.threshold as f64,
+                CodeLists::get(),
+            )))
         })
     }
 
-    fn cached_content(&self, dataset_id: i64, versions: &[VersionRecord], idx: usize) -> Result<Arc<Cube>> {
-        self.cube_once((dataset_id, versions[idx].number, 0), false, || Ok(Arc::new(self.store.content(versions, idx, None)?)))
+    fn cached_content(
+        &self,
+        dataset_id: i64,
+        versions: &[VersionRecord],
+        idx: usize,
+    ) -> Result<Arc<Cube>> {
+        self.cube_once((dataset_id, versions[idx].number, 0), false, || {
+            Ok(Arc::new(self.store.content(versions, idx, None)?))
+        })
     }
 
     /// The cube under `key`, built once however many ask at the same moment: one builds, the
     /// others wait for it, or with `earlier_ok` read the newest earlier version in memory.
     /// `build` must not ask for the same key (it would wait for itself).
-    fn cube_once(&self, key: (i64, i64, i64), earlier_ok: bool, build: impl FnOnce() -> Result<Arc<Cube>>) -> Result<Arc<Cube>> {
+    fn cube_once(
+        &self,
+        key: (i64, i64, i64),
+        earlier_ok: bool,
+        build: impl FnOnce() -> Result<Arc<Cube>>,
+    ) -> Result<Arc<Cube>> {
         let cached = |k: &(i64, i64, i64)| self.cubes.lock().ok().and_then(|c| c.get(k).cloned());
         if let Some(c) = cached(&key) {
             return Ok(c);
         }
-        let slot = self.building.lock().unwrap_or_else(|p| p.into_inner()).entry(key).or_default().clone();
+        let slot = self
+            .building
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_default()
+            .clone();
         let _builder = match slot.try_lock() {
             Ok(g) => g,
             Err(std::sync::TryLockError::Poisoned(p)) => p.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => {
                 let earlier = self.cubes.lock().ok().and_then(|c| {
-                    c.iter().filter(|(k, _)| k.0 == key.0 && k.2 == key.2 && k.1 < key.1).max_by_key(|(k, _)| k.1).map(|(_, c)| c.clone())
+                    c.iter()
+                        .filter(|(k, _)| k.0 == key.0 && k.2 == key.2 && k.1 < key.1)
+                        .max_by_key(|(k, _)| k.1)
+                        .map(|(_, c)| c.clone())
                 });
                 match earlier.filter(|_| earlier_ok) {
                     Some(c) => return Ok(c),
@@ -279,7 +350,10 @@ impl App {
         if let Ok(c) = &built {
             self.remember(key, c.clone());
         }
-        self.building.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+        self.building
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&key);
         built
     }
 
@@ -297,26 +371,63 @@ impl App {
         }
     }
 
-    fn audit_read(&self, who: &Caller, d: &DatasetRecord, action: &str, detail: serde_json::Value) -> Result<()> {
-        self.audit_read_of(who, &d.sharing, action, &format!("{}/{}", d.org, d.slug), detail)
+    fn audit_read(
+        &self,
+        who: &Caller,
+        d: &DatasetRecord,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        self.audit_read_of(
+            who,
+            &d.sharing,
+            action,
+            &format!("{}/{}", d.org, d.slug),
+            detail,
+        )
     }
 
     /// Audits a read of a dataset or document; reads of public ones are not audited.
-    pub(crate) fn audit_read_of(&self, who: &Caller, sharing: &str, action: &str, target: &str, detail: serde_json::Value) -> Result<()> {
+    pub(crate) fn audit_read_of(
+        &self,
+        who: &Caller,
+        sharing: &str,
+        action: &str,
+        target: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
         if sharing == "public" {
             return Ok(());
         }
-        self.store.write(|tx| tx.audit(&who.label, action, target, &detail.to_string()).map(|_| ()))?;
+        self.store.write(|tx| {
+            tx.audit(&who.label, action, target, &detail.to_string())
+                .map(|_| ())
+        })?;
         Ok(())
     }
 
     /// Runs a query over one dataset, as the caller may see it.
-    pub fn query(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, q: &Query) -> Result<Table> {
+    pub fn query(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        version: Option<i64>,
+        q: &Query,
+    ) -> Result<Table> {
         self.query_view(who, org, slug, version, q, false)
     }
 
     /// As [`App::query`]; `protected` asks for the disclosure-controlled view whoever asks.
-    pub(crate) fn query_view(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, q: &Query, protected: bool) -> Result<Table> {
+    pub(crate) fn query_view(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        version: Option<i64>,
+        q: &Query,
+        protected: bool,
+    ) -> Result<Table> {
         let (d, access) = self.authorize(who, org, slug, Need::Data)?;
         let access = if protected { Access::Data } else { access };
         let cube = self.cube_of(&d, access, version)?;
@@ -332,21 +443,49 @@ impl App {
 
     /// A version as a file to hand over: its bytes, a name, its media type, and the audit
     /// chain's head after this export (for the recipient's manifest).
-    pub fn export_file(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, format: ExportFormat) -> Result<ExportFile> {
+    pub fn export_file(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        version: Option<i64>,
+        format: ExportFormat,
+    ) -> Result<ExportFile> {
         let mut bytes = Vec::new();
         self.export(who, org, slug, version, format, &mut bytes)?;
         let (seq, hash) = self.audit_head()?;
-        Ok(ExportFile { bytes, file_name: format!("{org}-{slug}.{}", format.extension()), media_type: format.media_type(), audit_head: format!("{seq} {hash}") })
+        Ok(ExportFile {
+            bytes,
+            file_name: format!("{org}-{slug}.{}", format.extension()),
+            media_type: format.media_type(),
+            audit_head: format!("{seq} {hash}"),
+        })
     }
 
     /// Writes a version's observations in an export format.
-    pub fn export(&self, who: &Caller, org: &str, slug: &str, version: Option<i64>, format: ExportFormat, out: &mut dyn std::io::Write) -> Result<()> {
+    pub fn export(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        version: Option<i64>,
+        format: ExportFormat,
+        out: &mut dyn std::io::Write,
+    ) -> Result<()> {
         let (d, access) = self.authorize(who, org, slug, Need::Data)?;
         let cube = self.cube_of(&d, access, version)?;
-        self.audit_read(who, &d, "dataset.export", serde_json::json!({ "version": version, "format": format.extension() }))?;
+        self.audit_read(
+            who,
+            &d,
+            "dataset.export",
+            serde_json::json!({ "version": version, "format": format.extension() }),
+        )?;
         nansen_formats::write(&cube, format, out).map_err(|e| match e.kind() {
             std::io::ErrorKind::Unsupported => AppError::BadRequest(e.to_string()),
-            _ => AppError::Store(StoreError::DataDir { path: "export".into(), source: e }),
+            _ => AppError::Store(StoreError::DataDir {
+                path: "export".into(),
+                source: e,
+            }),
         })
     }
 
@@ -356,7 +495,11 @@ impl App {
     }
 
     /// The dataset an import goes into (none when it creates one), once the caller may.
-    pub(crate) fn import_target(&self, who: &Caller, req: &ImportRequest) -> Result<Option<DatasetRecord>> {
+    pub(crate) fn import_target(
+        &self,
+        who: &Caller,
+        req: &ImportRequest,
+    ) -> Result<Option<DatasetRecord>> {
         let existing = self.store.dataset(&req.org, &req.slug)?;
         let dataset = match &existing {
             Some(_) => Some(self.authorize(who, &req.org, &req.slug, Need::Write)?.0),
@@ -367,7 +510,12 @@ impl App {
                 let org = self.store.org(&req.org)?.ok_or_else(hidden)?;
                 match who.principal.role_in(&org.slug) {
                     Some(Role::Editor | Role::Admin) => check_slug(&req.slug, "dataset slug")?,
-                    Some(_) => return Err(AppError::Forbidden(format!("only editors and admins of {} may create datasets", org.slug))),
+                    Some(_) => {
+                        return Err(AppError::Forbidden(format!(
+                            "only editors and admins of {} may create datasets",
+                            org.slug
+                        )))
+                    }
                     None => return Err(hidden()),
                 }
                 None
@@ -375,19 +523,31 @@ impl App {
         };
         let admin = who.principal.role_in(&req.org) == Some(Role::Admin);
         if req.share.is_some() && !admin {
-            return Err(AppError::Forbidden(format!("only admins of {} may change who sees {}/{}", req.org, req.org, req.slug)));
+            return Err(AppError::Forbidden(format!(
+                "only admins of {} may change who sees {}/{}",
+                req.org, req.org, req.slug
+            )));
         }
         // Disclosure control protects people: an editor may turn it on, only an admin off
         // (as through sharing).
         if req.sensitive == Some(false) && !admin && dataset.as_ref().is_some_and(|d| d.sensitive) {
-            return Err(AppError::Forbidden(format!("only admins of {} may turn disclosure control off for {}/{}", req.org, req.org, req.slug)));
+            return Err(AppError::Forbidden(format!(
+                "only admins of {} may turn disclosure control off for {}/{}",
+                req.org, req.org, req.slug
+            )));
         }
         self.check_partners(req.share.as_ref())?;
         Ok(dataset)
     }
 
     /// Reads a file into a new version, all or nothing.
-    pub fn import(&self, who: &Caller, req: &ImportRequest, path: &Path, progress: &dyn Fn(Progress)) -> Result<ImportReport> {
+    pub fn import(
+        &self,
+        who: &Caller,
+        req: &ImportRequest,
+        path: &Path,
+        progress: &dyn Fn(Progress),
+    ) -> Result<ImportReport> {
         let dataset = self.import_target(who, req)?;
         let mut options = req.options.clone();
         if options.file_name.is_empty() {
@@ -397,8 +557,13 @@ impl App {
             let p = path.to_path_buf();
             std::thread::spawn(move || sha256_of(&p))
         };
-        let imported = nansen_formats::read_with_progress(path, &options, &mut |rows| progress(Progress::Reading { rows }))?;
-        let sha = hasher.join().map_err(|_| AppError::BadRequest("cannot hash the file".into()))?.map_err(nansen_formats::ImportError::from)?;
+        let imported = nansen_formats::read_with_progress(path, &options, &mut |rows| {
+            progress(Progress::Reading { rows })
+        })?;
+        let sha = hasher
+            .join()
+            .map_err(|_| AppError::BadRequest("cannot hash the file".into()))?
+            .map_err(nansen_formats::ImportError::from)?;
 
         let versions = match &dataset {
             Some(d) => self.store.versions(d.id)?,
@@ -410,7 +575,9 @@ impl App {
             _ => None,
         };
         let new = imported.cube;
-        progress(Progress::Comparing { observations: new.len() as u64 });
+        progress(Progress::Comparing {
+            observations: new.len() as u64,
+        });
         let same_dims = previous.as_ref().is_some_and(|p| p.dims == new.dims);
         if req.append && previous.as_ref().is_some_and(|p| !p.is_empty()) && !same_dims {
             return Err(AppError::BadRequest(format!(
@@ -420,25 +587,42 @@ impl App {
             )));
         }
         // What the version stores: the whole file when there is nothing to compare with.
-        let (mode, added, changed, removed, upserts, removals, content) = match previous.as_ref().filter(|p| !p.is_empty()) {
-            None => {
-                let n = new.len() as u64;
-                let empty = Cube::new(new.dims.clone());
-                let content = Arc::new(new);
-                ("replace", n, 0, 0, None, empty, content)
-            }
-            Some(p) if !same_dims => {
-                let removed = p.len() as u64;
-                let n = new.len() as u64;
-                let empty = Cube::new(new.dims.clone());
-                ("base", n, 0, removed, None, empty, Arc::new(new))
-            }
-            Some(p) => {
-                let diff = if req.append { p.diff_append(&new) } else { p.diff(&new) };
-                let content = if req.append { Arc::new(p.apply(&diff.upserts, &Cube::new(p.dims.clone()))) } else { Arc::new(new) };
-                (if req.append { "append" } else { "replace" }, diff.added, diff.changed, diff.removed, Some(diff.upserts), diff.removals, content)
-            }
-        };
+        let (mode, added, changed, removed, upserts, removals, content) =
+            match previous.as_ref().filter(|p| !p.is_empty()) {
+                None => {
+                    let n = new.len() as u64;
+                    let empty = Cube::new(new.dims.clone());
+                    let content = Arc::new(new);
+                    ("replace", n, 0, 0, None, empty, content)
+                }
+                Some(p) if !same_dims => {
+                    let removed = p.len() as u64;
+                    let n = new.len() as u64;
+                    let empty = Cube::new(new.dims.clone());
+                    ("base", n, 0, removed, None, empty, Arc::new(new))
+                }
+                Some(p) => {
+                    let diff = if req.append {
+                        p.diff_append(&new)
+                    } else {
+                        p.diff(&new)
+                    };
+                    let content = if req.append {
+                        Arc::new(p.apply(&diff.upserts, &Cube::new(p.dims.clone())))
+                    } else {
+                        Arc::new(new)
+                    };
+                    (
+                        if req.append { "append" } else { "replace" },
+                        diff.added,
+                        diff.changed,
+                        diff.removed,
+                        Some(diff.upserts),
+                        diff.removals,
+                        content,
+                    )
+                }
+            };
         let name = format!("{}/{}", req.org, req.slug);
         let mut report = ImportReport {
             dataset: name.clone(),
@@ -560,11 +744,21 @@ impl App {
     }
 
     /// Changes who sees a dataset, and its disclosure control.
-    pub fn share(&self, who: &Caller, org: &str, slug: &str, sharing: Sharing, sensitive: Option<bool>, threshold: Option<i64>) -> Result<()> {
+    pub fn share(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        sharing: Sharing,
+        sensitive: Option<bool>,
+        threshold: Option<i64>,
+    ) -> Result<()> {
         let (d, _) = self.authorize(who, org, slug, Need::Admin)?;
         self.check_partners(Some(&sharing))?;
         if threshold.is_some_and(|t| !(1..=1000).contains(&t)) {
-            return Err(AppError::BadRequest("the disclosure threshold is a count from 1 to 1000".into()));
+            return Err(AppError::BadRequest(
+                "the disclosure threshold is a count from 1 to 1000".into(),
+            ));
         }
         self.store.write(|tx| {
             let d = tx.update_dataset(d.id, |d| {
@@ -586,7 +780,15 @@ impl App {
     /// Updates what a dataset says about itself; fields left `None` stay as they are.
     /// Sharing is changed only through [`App::share`], by an admin.
     pub fn set_metadata(&self, who: &Caller, org: &str, slug: &str, m: &Metadata) -> Result<()> {
-        const FREQUENCIES: [&str; 7] = ["daily", "weekly", "monthly", "quarterly", "annual", "irregular", ""];
+        const FREQUENCIES: [&str; 7] = [
+            "daily",
+            "weekly",
+            "monthly",
+            "quarterly",
+            "annual",
+            "irregular",
+            "",
+        ];
         let (d, _) = self.authorize(who, org, slug, Need::Write)?;
         if let Some(f) = &m.update_frequency {
             if !FREQUENCIES.contains(&f.as_str()) {
@@ -613,7 +815,12 @@ impl App {
                     d.tags = t.clone();
                 }
             })?;
-            tx.audit(&who.label, "dataset.describe", &format!("{org}/{slug}"), &serde_json::json!({ "title": d.title }).to_string())?;
+            tx.audit(
+                &who.label,
+                "dataset.describe",
+                &format!("{org}/{slug}"),
+                &serde_json::json!({ "title": d.title }).to_string(),
+            )?;
             Ok::<_, StoreError>(())
         })?;
         Ok(())
@@ -624,13 +831,23 @@ impl App {
     pub fn redact(&self, who: &Caller, org: &str, slug: &str, number: i64) -> Result<()> {
         let (d, _) = self.authorize(who, org, slug, Need::Admin)?;
         let versions = self.store.versions(d.id)?;
-        let k = versions.iter().position(|v| v.number == number).ok_or_else(|| AppError::NotFound(format!("version {number} of {org}/{slug}")))?;
+        let k = versions
+            .iter()
+            .position(|v| v.number == number)
+            .ok_or_else(|| AppError::NotFound(format!("version {number} of {org}/{slug}")))?;
         if versions[k].redacted_at.is_some() {
-            return Err(AppError::Conflict(format!("version {number} of {org}/{slug} is already redacted")));
+            return Err(AppError::Conflict(format!(
+                "version {number} of {org}/{slug} is already redacted"
+            )));
         }
         // The next live version stored only its changes against this one: restate them
         // against the version before, so its content survives.
-        let next = versions.iter().enumerate().skip(k + 1).find(|(_, v)| v.redacted_at.is_none()).map(|(i, _)| i);
+        let next = versions
+            .iter()
+            .enumerate()
+            .skip(k + 1)
+            .find(|(_, v)| v.redacted_at.is_none())
+            .map(|(i, _)| i);
         let rewrite = match next {
             Some(j) if versions[j].mode != "base" => {
                 let after = self.store.content(&versions, j, None)?;
@@ -640,7 +857,11 @@ impl App {
                     None => Cube::new(after.dims.clone()),
                 };
                 if before.dims == after.dims || before.is_empty() {
-                    let diff = if before.is_empty() { None } else { Some(before.diff(&after)) };
+                    let diff = if before.is_empty() {
+                        None
+                    } else {
+                        Some(before.diff(&after))
+                    };
                     Some((versions[j].id, diff, after))
                 } else {
                     Some((versions[j].id, None, after))
@@ -658,13 +879,23 @@ impl App {
                     }
                     None => {
                         tx.insert_chunks(*vid, "upsert", after, &mut |_| {})?;
-                        tx.conn().execute("UPDATE versions SET mode = 'base' WHERE id = ?", &[(*vid).into()]).map_err(StoreError::from)?;
+                        tx.conn()
+                            .execute(
+                                "UPDATE versions SET mode = 'base' WHERE id = ?",
+                                &[(*vid).into()],
+                            )
+                            .map_err(StoreError::from)?;
                     }
                 }
             }
             tx.delete_chunks(versions[k].id)?;
             tx.mark_redacted(versions[k].id, &who.label)?;
-            tx.audit(&who.label, "version.redact", &format!("{org}/{slug}"), &serde_json::json!({ "version": number }).to_string())?;
+            tx.audit(
+                &who.label,
+                "version.redact",
+                &format!("{org}/{slug}"),
+                &serde_json::json!({ "version": number }).to_string(),
+            )?;
             Ok::<_, StoreError>(())
         })?;
         self.forget(d.id);
@@ -674,20 +905,40 @@ impl App {
     /// A signed-in user asks the owner of a `listed` dataset for its data.
     pub fn request_access(&self, who: &Caller, org: &str, slug: &str, reason: &str) -> Result<i64> {
         let (d, access) = self.authorize(who, org, slug, Need::Metadata)?;
-        let Principal::User { id, memberships, .. } = &who.principal else {
+        let Principal::User {
+            id, memberships, ..
+        } = &who.principal
+        else {
             return Err(AppError::Unauthorized);
         };
         if access != Access::Metadata {
-            return Err(AppError::Conflict(format!("you can already read {org}/{slug}")));
+            return Err(AppError::Conflict(format!(
+                "you can already read {org}/{slug}"
+            )));
         }
         if reason.trim().len() < 10 {
-            return Err(AppError::BadRequest("say why you need the data (at least 10 characters)".into()));
+            return Err(AppError::BadRequest(
+                "say why you need the data (at least 10 characters)".into(),
+            ));
         }
-        let my_org = memberships.first().map(|m| m.org.clone()).ok_or_else(|| AppError::Forbidden("you belong to no organisation".into()))?;
-        let org_id = self.store.org(&my_org)?.map(|o| o.id).ok_or_else(|| AppError::NotFound(format!("organisation {my_org}")))?;
+        let my_org = memberships
+            .first()
+            .map(|m| m.org.clone())
+            .ok_or_else(|| AppError::Forbidden("you belong to no organisation".into()))?;
+        let org_id = self
+            .store
+            .org(&my_org)?
+            .map(|o| o.id)
+            .ok_or_else(|| AppError::NotFound(format!("organisation {my_org}")))?;
         let rid = self.store.write(|tx| {
             let rid = tx.insert_access_request(d.id, org_id, *id, reason.trim())?;
-            tx.audit(&who.label, "access.request", &format!("{org}/{slug}"), &serde_json::json!({ "request": rid, "for": my_org, "reason": reason.trim() }).to_string())?;
+            tx.audit(
+                &who.label,
+                "access.request",
+                &format!("{org}/{slug}"),
+                &serde_json::json!({ "request": rid, "for": my_org, "reason": reason.trim() })
+                    .to_string(),
+            )?;
             Ok::<_, StoreError>(rid)
         })?;
         Ok(rid)
@@ -698,7 +949,9 @@ impl App {
         let mut out = Vec::new();
         for r in self.store.access_requests(None)? {
             if let Some(d) = self.store.dataset_by_id(r.subject_id)? {
-                let mine = matches!(who.principal, Principal::Operator) || who.principal.role_in(&d.org) == Some(Role::Admin) || r.user_email == who.label;
+                let mine = matches!(who.principal, Principal::Operator)
+                    || who.principal.role_in(&d.org) == Some(Role::Admin)
+                    || r.user_email == who.label;
                 if mine {
                     out.push((format!("{}/{}", d.org, d.slug), r));
                 }
@@ -707,8 +960,18 @@ impl App {
         Ok(out)
     }
 
-    pub fn decide_access(&self, who: &Caller, request_id: i64, approve: bool, note: &str) -> Result<()> {
-        let decision = if approve { Decision::Approve } else { Decision::Refuse };
+    pub fn decide_access(
+        &self,
+        who: &Caller,
+        request_id: i64,
+        approve: bool,
+        note: &str,
+    ) -> Result<()> {
+        let decision = if approve {
+            Decision::Approve
+        } else {
+            Decision::Refuse
+        };
         self.move_access_request(who, request_id, decision, note)
     }
 
@@ -717,23 +980,52 @@ impl App {
         self.move_access_request(who, request_id, Decision::Revoke, note)
     }
 
-    fn move_access_request(&self, who: &Caller, request_id: i64, decision: Decision, note: &str) -> Result<()> {
-        let r = self.store.access_requests(None)?.into_iter().find(|r| r.id == request_id).ok_or_else(|| AppError::NotFound(format!("access request {request_id}")))?;
-        let d = self.store.dataset_by_id(r.subject_id)?.ok_or_else(|| AppError::NotFound(format!("access request {request_id}")))?;
+    fn move_access_request(
+        &self,
+        who: &Caller,
+        request_id: i64,
+        decision: Decision,
+        note: &str,
+    ) -> Result<()> {
+        let r = self
+            .store
+            .access_requests(None)?
+            .into_iter()
+            .find(|r| r.id == request_id)
+            .ok_or_else(|| AppError::NotFound(format!("access request {request_id}")))?;
+        let d = self
+            .store
+            .dataset_by_id(r.subject_id)?
+            .ok_or_else(|| AppError::NotFound(format!("access request {request_id}")))?;
         match self.authorize(who, &d.org, &d.slug, Need::Admin) {
             Ok(_) => {}
-            Err(AppError::Forbidden(_)) | Err(AppError::NotFound(_)) => return Err(AppError::NotFound(format!("access request {request_id}"))),
+            Err(AppError::Forbidden(_)) | Err(AppError::NotFound(_)) => {
+                return Err(AppError::NotFound(format!("access request {request_id}")))
+            }
             Err(e) => return Err(e),
         }
         let done = self.store.write(|tx| {
-            let done = tx.decide_access_request(request_id, decision.from(), decision.status(), &who.label, note)?;
+            let done = tx.decide_access_request(
+                request_id,
+                decision.from(),
+                decision.status(),
+                &who.label,
+                note,
+            )?;
             if done {
-                tx.audit(&who.label, &format!("access.{}", decision.verb()), &format!("{}/{}", d.org, d.slug), &serde_json::json!({ "request": request_id, "org": r.org }).to_string())?;
+                tx.audit(
+                    &who.label,
+                    &format!("access.{}", decision.verb()),
+                    &format!("{}/{}", d.org, d.slug),
+                    &serde_json::json!({ "request": request_id, "org": r.org }).to_string(),
+                )?;
             }
             Ok::<_, StoreError>(done)
         })?;
         if !done {
-            return Err(AppError::Conflict(decision.not_possible(&format!("access request {request_id}"))));
+            return Err(AppError::Conflict(
+                decision.not_possible(&format!("access request {request_id}")),
+            ));
         }
         Ok(())
     }
@@ -771,7 +1063,9 @@ impl Decision {
     }
     pub(crate) fn not_possible(self, what: &str) -> String {
         match self {
-            Decision::Revoke => format!("{what} is not approved: only an approved request can be revoked"),
+            Decision::Revoke => {
+                format!("{what} is not approved: only an approved request can be revoked")
+            }
             _ => format!("{what} was already decided"),
         }
     }

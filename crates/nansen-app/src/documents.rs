@@ -7,7 +7,9 @@ use crate::{App, AppError, Caller, Need, Result};
 use nansen_codes::CodeLists;
 use nansen_extract::{ExtractError, Format, Limits};
 use nansen_model::{dataset_access, Access, Principal, Role, Sharing};
-use nansen_store::{AccessRequestRecord, DocumentRecord, DocumentVersionRecord, OrgRecord, StoreError};
+use nansen_store::{
+    AccessRequestRecord, DocumentRecord, DocumentVersionRecord, OrgRecord, StoreError,
+};
 use serde::Serialize;
 
 /// The kinds of document, as stored and as people read them.
@@ -26,7 +28,11 @@ pub const DOCUMENT_TYPES: [(&str, &str); 8] = [
 pub const MAX_DOCUMENT_BYTES: usize = 100 << 20;
 
 pub fn document_type_label(code: &str) -> &str {
-    DOCUMENT_TYPES.iter().find(|(c, _)| *c == code).map(|(_, l)| *l).unwrap_or(code)
+    DOCUMENT_TYPES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .unwrap_or(code)
 }
 
 /// What is said about a document when it is added; what is not said is read from the file.
@@ -97,12 +103,23 @@ fn check_date(date: &str) -> Result<String> {
     let parts: Vec<&str> = date.trim().split('-').collect();
     let ok = match parts.as_slice() {
         [y] => y.len() == 4 && y.parse::<u32>().is_ok(),
-        [y, m] => y.len() == 4 && y.parse::<u32>().is_ok() && m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m)),
-        [y, m, d] => y.len() == 4 && y.parse::<u32>().is_ok() && m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m)) && d.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d)),
+        [y, m] => {
+            y.len() == 4
+                && y.parse::<u32>().is_ok()
+                && m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+        }
+        [y, m, d] => {
+            y.len() == 4
+                && y.parse::<u32>().is_ok()
+                && m.parse::<u32>().is_ok_and(|m| (1..=12).contains(&m))
+                && d.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d))
+        }
         _ => false,
     };
     if !ok {
-        return Err(AppError::BadRequest(format!("date {date:?}: write it as YYYY, YYYY-MM or YYYY-MM-DD")));
+        return Err(AppError::BadRequest(format!(
+            "date {date:?}: write it as YYYY, YYYY-MM or YYYY-MM-DD"
+        )));
     }
     Ok(date.trim().to_string())
 }
@@ -123,17 +140,30 @@ fn check_language(code: &str) -> Result<String> {
     if (c.len() == 2 || c.len() == 3) && c.bytes().all(|b| b.is_ascii_lowercase()) {
         Ok(c)
     } else {
-        Err(AppError::BadRequest(format!("language {code:?}: give an ISO 639-1 code, as en, fr, es or ar")))
+        Err(AppError::BadRequest(format!(
+            "language {code:?}: give an ISO 639-1 code, as en, fr, es or ar"
+        )))
     }
 }
 
 fn check_type(t: &str) -> Result<String> {
     let t = t.trim().to_ascii_lowercase();
-    let t = if t == "country-of-origin" || t == "country-of-origin-information" { "coi".to_string() } else { t };
+    let t = if t == "country-of-origin" || t == "country-of-origin-information" {
+        "coi".to_string()
+    } else {
+        t
+    };
     if DOCUMENT_TYPES.iter().any(|(c, _)| *c == t) {
         Ok(t)
     } else {
-        Err(AppError::BadRequest(format!("type {t:?}: choose one of {}", DOCUMENT_TYPES.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", "))))
+        Err(AppError::BadRequest(format!(
+            "type {t:?}: choose one of {}",
+            DOCUMENT_TYPES
+                .iter()
+                .map(|(c, _)| *c)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
     }
 }
 
@@ -151,7 +181,12 @@ impl App {
 
     /// The one rule for documents, as [`App::authorize`] is for datasets: NotFound for anything
     /// the caller may not know exists.
-    pub fn authorize_document(&self, who: &Caller, id: i64, need: Need) -> Result<(DocumentRecord, Access)> {
+    pub fn authorize_document(
+        &self,
+        who: &Caller,
+        id: i64,
+        need: Need,
+    ) -> Result<(DocumentRecord, Access)> {
         let not_found = || AppError::NotFound(format!("document {id}"));
         let d = self.store.document(id)?.ok_or_else(not_found)?;
         let access = self.document_access(&who.principal, &d);
@@ -162,22 +197,37 @@ impl App {
             return Err(not_found());
         }
         Err(AppError::Forbidden(match need {
-            Need::Data => format!("document {id} is listed: its text is shared on request; ask {} for access", d.org),
-            Need::Write => format!("only editors and admins of {} may change document {id}", d.org),
+            Need::Data => format!(
+                "document {id} is listed: its text is shared on request; ask {} for access",
+                d.org
+            ),
+            Need::Write => format!(
+                "only editors and admins of {} may change document {id}",
+                d.org
+            ),
             _ => format!("only admins of {} may do this to document {id}", d.org),
         }))
     }
 
     /// Reads a file, refusing it with the reason when it is hostile or not what it claims.
-    fn read_document_file(&self, file_name: &str, bytes: &[u8]) -> Result<(Format, nansen_extract::Extracted)> {
+    fn read_document_file(
+        &self,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<(Format, nansen_extract::Extracted)> {
         if bytes.len() > MAX_DOCUMENT_BYTES {
-            return Err(AppError::BadRequest(format!("{file_name} is {} MB; documents may be up to {} MB", bytes.len() >> 20, MAX_DOCUMENT_BYTES >> 20)));
+            return Err(AppError::BadRequest(format!(
+                "{file_name} is {} MB; documents may be up to {} MB",
+                bytes.len() >> 20,
+                MAX_DOCUMENT_BYTES >> 20
+            )));
         }
         if bytes.is_empty() {
             return Err(AppError::BadRequest(format!("{file_name} is empty")));
         }
         let format = Format::detect(file_name, bytes)?;
-        let extracted = nansen_extract::extract(format, bytes, &Limits::default()).map_err(|e| AppError::BadRequest(format!("{file_name}: {e}")))?;
+        let extracted = nansen_extract::extract(format, bytes, &Limits::default())
+            .map_err(|e| AppError::BadRequest(format!("{file_name}: {e}")))?;
         Ok((format, extracted))
     }
 
@@ -187,11 +237,19 @@ impl App {
         let org = self.store.org(&new.org)?.ok_or_else(hidden)?;
         match who.principal.role_in(&org.slug) {
             Some(Role::Editor | Role::Admin) => {}
-            Some(_) => return Err(AppError::Forbidden(format!("only editors and admins of {} may add documents", org.slug))),
+            Some(_) => {
+                return Err(AppError::Forbidden(format!(
+                    "only editors and admins of {} may add documents",
+                    org.slug
+                )))
+            }
             None => return Err(hidden()),
         }
         if new.share.is_some() && who.principal.role_in(&org.slug) != Some(Role::Admin) {
-            return Err(AppError::Forbidden(format!("only admins of {} may choose who sees its documents", org.slug)));
+            return Err(AppError::Forbidden(format!(
+                "only admins of {} may choose who sees its documents",
+                org.slug
+            )));
         }
         self.check_partners(new.share.as_ref())?;
         Ok(org)
@@ -203,7 +261,13 @@ impl App {
     }
 
     /// Adds a document with its first version; editors and admins of the organisation may.
-    pub fn add_document(&self, who: &Caller, new: &NewDocument, file_name: &str, bytes: &[u8]) -> Result<DocumentView> {
+    pub fn add_document(
+        &self,
+        who: &Caller,
+        new: &NewDocument,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<DocumentView> {
         let file_name = &plain_file_name(file_name)?;
         let org = self.may_add_document(who, new)?;
         let doc_type = check_type(new.doc_type.as_deref().unwrap_or("report"))?;
@@ -212,23 +276,42 @@ impl App {
             Some(d) if !d.trim().is_empty() => Some(check_date(d)?),
             _ => Some(nansen_store::now()[..10].to_string()),
         };
-        let given_language = new.language.as_deref().filter(|l| !l.trim().is_empty()).map(check_language).transpose()?;
+        let given_language = new
+            .language
+            .as_deref()
+            .filter(|l| !l.trim().is_empty())
+            .map(check_language)
+            .transpose()?;
         let (format, extracted) = self.read_document_file(file_name, bytes)?;
         let title = new
             .title
             .clone()
             .filter(|t| !t.trim().is_empty())
             .or_else(|| extracted.title.clone())
-            .unwrap_or_else(|| file_name.rsplit_once('.').map(|(s, _)| s).unwrap_or(file_name).replace(['_', '-'], " "));
+            .unwrap_or_else(|| {
+                file_name
+                    .rsplit_once('.')
+                    .map(|(s, _)| s)
+                    .unwrap_or(file_name)
+                    .replace(['_', '-'], " ")
+            });
         let record = DocumentRecord {
             org_id: org.id,
             org: org.slug.clone(),
             title: title.trim().to_string(),
             doc_type,
             countries,
-            themes: new.themes.iter().flat_map(|t| t.split(',')).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect(),
+            themes: new
+                .themes
+                .iter()
+                .flat_map(|t| t.split(','))
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect(),
             date,
-            language: given_language.or_else(|| extracted.language.clone()).unwrap_or_default(),
+            language: given_language
+                .or_else(|| extracted.language.clone())
+                .unwrap_or_default(),
             summary: new.summary.trim().to_string(),
             sharing: new.share.clone().unwrap_or(Sharing::Private).to_string(),
             created_by: who.label.clone(),
@@ -251,18 +334,40 @@ impl App {
     }
 
     /// A new version of a document's file; its metadata stays.
-    pub fn add_document_version(&self, who: &Caller, id: i64, file_name: &str, bytes: &[u8]) -> Result<DocumentVersionRecord> {
+    pub fn add_document_version(
+        &self,
+        who: &Caller,
+        id: i64,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<DocumentVersionRecord> {
         self.authorize_document(who, id, Need::Write)?;
         let file_name = &plain_file_name(file_name)?;
         let (format, extracted) = self.read_document_file(file_name, bytes)?;
         let sha = sha256_hex(bytes);
         let number = self.store.write(|tx| {
             tx.put_file(&sha, bytes)?;
-            let number = tx.insert_document_version(&version_record(id, file_name, format, bytes.len(), &sha, &extracted, &who.label))?;
-            tx.audit(&who.label, "document.version", &format!("document {id}"), &serde_json::json!({ "version": number, "file": file_name, "sha256": sha }).to_string())?;
+            let number = tx.insert_document_version(&version_record(
+                id,
+                file_name,
+                format,
+                bytes.len(),
+                &sha,
+                &extracted,
+                &who.label,
+            ))?;
+            tx.audit(
+                &who.label,
+                "document.version",
+                &format!("document {id}"),
+                &serde_json::json!({ "version": number, "file": file_name, "sha256": sha })
+                    .to_string(),
+            )?;
             Ok::<_, StoreError>(number)
         })?;
-        self.store.document_version(id, Some(number))?.ok_or_else(|| AppError::NotFound(format!("version {number} of document {id}")))
+        self.store
+            .document_version(id, Some(number))?
+            .ok_or_else(|| AppError::NotFound(format!("version {number} of document {id}")))
     }
 
     /// Changes who sees a document; admins of its organisation may.
@@ -272,16 +377,34 @@ impl App {
         let before = std::mem::replace(&mut d.sharing, sharing.to_string());
         self.store.write(|tx| {
             tx.update_document(&d)?;
-            tx.audit(&who.label, "document.share", &format!("document {id}"), &serde_json::json!({ "from": before, "to": d.sharing }).to_string())?;
+            tx.audit(
+                &who.label,
+                "document.share",
+                &format!("document {id}"),
+                &serde_json::json!({ "from": before, "to": d.sharing }).to_string(),
+            )?;
             Ok::<_, StoreError>(())
         })?;
         Ok(())
     }
 
     /// Changes what is said about a document; editors and admins of its organisation may.
-    pub fn describe_document(&self, who: &Caller, id: i64, m: &DocumentMetadata) -> Result<DocumentView> {
+    pub fn describe_document(
+        &self,
+        who: &Caller,
+        id: i64,
+        m: &DocumentMetadata,
+    ) -> Result<DocumentView> {
         let (mut d, _) = self.authorize_document(who, id, Need::Write)?;
-        let before = (d.title.clone(), d.doc_type.clone(), d.countries.clone(), d.themes.clone(), d.date.clone(), d.language.clone(), d.summary.clone());
+        let before = (
+            d.title.clone(),
+            d.doc_type.clone(),
+            d.countries.clone(),
+            d.themes.clone(),
+            d.date.clone(),
+            d.language.clone(),
+            d.summary.clone(),
+        );
         if let Some(t) = &m.title {
             if t.trim().is_empty() {
                 return Err(AppError::BadRequest("a document needs a title".into()));
@@ -295,7 +418,12 @@ impl App {
             d.countries = check_countries(c)?;
         }
         if let Some(t) = &m.themes {
-            d.themes = t.iter().flat_map(|t| t.split(',')).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
+            d.themes = t
+                .iter()
+                .flat_map(|t| t.split(','))
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect();
         }
         if let Some(date) = &m.date {
             d.date = Some(check_date(date)?);
@@ -306,7 +434,15 @@ impl App {
         if let Some(s) = &m.summary {
             d.summary = s.trim().to_string();
         }
-        let after = (d.title.clone(), d.doc_type.clone(), d.countries.clone(), d.themes.clone(), d.date.clone(), d.language.clone(), d.summary.clone());
+        let after = (
+            d.title.clone(),
+            d.doc_type.clone(),
+            d.countries.clone(),
+            d.themes.clone(),
+            d.date.clone(),
+            d.language.clone(),
+            d.summary.clone(),
+        );
         if after != before {
             self.store.write(|tx| {
                 tx.update_document(&d)?;
@@ -364,63 +500,130 @@ impl App {
         Ok(out)
     }
 
-    fn audit_document_read(&self, who: &Caller, d: &DocumentRecord, action: &str, version: i64) -> Result<()> {
-        self.audit_read_of(who, &d.sharing, action, &format!("document {}", d.id), serde_json::json!({ "version": version }))
+    fn audit_document_read(
+        &self,
+        who: &Caller,
+        d: &DocumentRecord,
+        action: &str,
+        version: i64,
+    ) -> Result<()> {
+        self.audit_read_of(
+            who,
+            &d.sharing,
+            action,
+            &format!("document {}", d.id),
+            serde_json::json!({ "version": version }),
+        )
     }
 
     fn version_of(&self, d: &DocumentRecord, number: Option<i64>) -> Result<DocumentVersionRecord> {
-        self.store.document_version(d.id, number)?.ok_or_else(|| match number {
-            Some(n) => AppError::NotFound(format!("version {n} of document {}", d.id)),
-            None => AppError::NotFound(format!("a version of document {}", d.id)),
-        })
+        self.store
+            .document_version(d.id, number)?
+            .ok_or_else(|| match number {
+                Some(n) => AppError::NotFound(format!("version {n} of document {}", d.id)),
+                None => AppError::NotFound(format!("a version of document {}", d.id)),
+            })
     }
 
     /// A version's file (the latest when `number` is none), to those who may read the document.
-    pub fn document_file(&self, who: &Caller, id: i64, number: Option<i64>) -> Result<DocumentFile> {
+    pub fn document_file(
+        &self,
+        who: &Caller,
+        id: i64,
+        number: Option<i64>,
+    ) -> Result<DocumentFile> {
         let (d, _) = self.authorize_document(who, id, Need::Data)?;
         let v = self.version_of(&d, number)?;
-        let bytes = self.store.file(&v.file_sha256)?.ok_or_else(|| AppError::Store(StoreError::Corrupt(format!("the file of document {id} version {} is missing", v.number))))?;
+        let bytes = self.store.file(&v.file_sha256)?.ok_or_else(|| {
+            AppError::Store(StoreError::Corrupt(format!(
+                "the file of document {id} version {} is missing",
+                v.number
+            )))
+        })?;
         self.audit_document_read(who, &d, "document.download", v.number)?;
-        let format = Format::ALL.into_iter().find(|f| f.as_str() == v.format).unwrap_or(Format::Text);
-        Ok(DocumentFile { file_name: v.file_name, media_type: format.media_type(), bytes })
+        let format = Format::ALL
+            .into_iter()
+            .find(|f| f.as_str() == v.format)
+            .unwrap_or(Format::Text);
+        Ok(DocumentFile {
+            file_name: v.file_name,
+            media_type: format.media_type(),
+            bytes,
+        })
     }
 
     /// A version's text, page by page, to those who may read the document.
-    pub fn document_text(&self, who: &Caller, id: i64, number: Option<i64>) -> Result<DocumentText> {
+    pub fn document_text(
+        &self,
+        who: &Caller,
+        id: i64,
+        number: Option<i64>,
+    ) -> Result<DocumentText> {
         let (d, _) = self.authorize_document(who, id, Need::Data)?;
         let v = self.version_of(&d, number)?;
         self.audit_document_read(who, &d, "document.read", v.number)?;
-        Ok(DocumentText { version: v.number, pages: v.text.split('\x0c').map(|p| p.trim().to_string()).collect(), no_text: v.no_text })
+        Ok(DocumentText {
+            version: v.number,
+            pages: v.text.split('\x0c').map(|p| p.trim().to_string()).collect(),
+            no_text: v.no_text,
+        })
     }
 
     /// A signed-in user asks the owner of a `listed` document for its text.
     pub fn request_document_access(&self, who: &Caller, id: i64, reason: &str) -> Result<i64> {
         let (d, access) = self.authorize_document(who, id, Need::Metadata)?;
-        let Principal::User { id: user_id, memberships, .. } = &who.principal else {
+        let Principal::User {
+            id: user_id,
+            memberships,
+            ..
+        } = &who.principal
+        else {
             return Err(AppError::Unauthorized);
         };
         if access != Access::Metadata {
-            return Err(AppError::Conflict(format!("you can already read document {id}")));
+            return Err(AppError::Conflict(format!(
+                "you can already read document {id}"
+            )));
         }
         if reason.trim().len() < 10 {
-            return Err(AppError::BadRequest("say why you need the document (at least 10 characters)".into()));
+            return Err(AppError::BadRequest(
+                "say why you need the document (at least 10 characters)".into(),
+            ));
         }
-        let my_org = memberships.first().map(|m| m.org.clone()).ok_or_else(|| AppError::Forbidden("you belong to no organisation".into()))?;
-        let org_id = self.store.org(&my_org)?.map(|o| o.id).ok_or_else(|| AppError::NotFound(format!("organisation {my_org}")))?;
+        let my_org = memberships
+            .first()
+            .map(|m| m.org.clone())
+            .ok_or_else(|| AppError::Forbidden("you belong to no organisation".into()))?;
+        let org_id = self
+            .store
+            .org(&my_org)?
+            .map(|o| o.id)
+            .ok_or_else(|| AppError::NotFound(format!("organisation {my_org}")))?;
         let rid = self.store.write(|tx| {
             let rid = tx.insert_document_request(d.id, org_id, *user_id, reason.trim())?;
-            tx.audit(&who.label, "document.request", &format!("document {id}"), &serde_json::json!({ "request": rid, "for": my_org, "reason": reason.trim() }).to_string())?;
+            tx.audit(
+                &who.label,
+                "document.request",
+                &format!("document {id}"),
+                &serde_json::json!({ "request": rid, "for": my_org, "reason": reason.trim() })
+                    .to_string(),
+            )?;
             Ok::<_, StoreError>(rid)
         })?;
         Ok(rid)
     }
 
     /// Document access requests the caller may decide, or made.
-    pub fn document_requests(&self, who: &Caller) -> Result<Vec<(DocumentRecord, AccessRequestRecord)>> {
+    pub fn document_requests(
+        &self,
+        who: &Caller,
+    ) -> Result<Vec<(DocumentRecord, AccessRequestRecord)>> {
         let mut out = Vec::new();
         for r in self.store.document_requests(None)? {
             if let Some(d) = self.store.document(r.subject_id)? {
-                let mine = matches!(who.principal, Principal::Operator) || who.principal.role_in(&d.org) == Some(Role::Admin) || r.user_email == who.label;
+                let mine = matches!(who.principal, Principal::Operator)
+                    || who.principal.role_in(&d.org) == Some(Role::Admin)
+                    || r.user_email == who.label;
                 if mine {
                     out.push((d, r));
                 }
@@ -429,8 +632,18 @@ impl App {
         Ok(out)
     }
 
-    pub fn decide_document_access(&self, who: &Caller, request_id: i64, approve: bool, note: &str) -> Result<()> {
-        let decision = if approve { Decision::Approve } else { Decision::Refuse };
+    pub fn decide_document_access(
+        &self,
+        who: &Caller,
+        request_id: i64,
+        approve: bool,
+        note: &str,
+    ) -> Result<()> {
+        let decision = if approve {
+            Decision::Approve
+        } else {
+            Decision::Refuse
+        };
         self.move_document_request(who, request_id, decision, note)
     }
 
@@ -439,23 +652,47 @@ impl App {
         self.move_document_request(who, request_id, Decision::Revoke, note)
     }
 
-    fn move_document_request(&self, who: &Caller, request_id: i64, decision: Decision, note: &str) -> Result<()> {
+    fn move_document_request(
+        &self,
+        who: &Caller,
+        request_id: i64,
+        decision: Decision,
+        note: &str,
+    ) -> Result<()> {
         let not_found = || AppError::NotFound(format!("document access request {request_id}"));
-        let r = self.store.document_requests(None)?.into_iter().find(|r| r.id == request_id).ok_or_else(not_found)?;
+        let r = self
+            .store
+            .document_requests(None)?
+            .into_iter()
+            .find(|r| r.id == request_id)
+            .ok_or_else(not_found)?;
         match self.authorize_document(who, r.subject_id, Need::Admin) {
             Ok(_) => {}
             Err(AppError::Forbidden(_)) | Err(AppError::NotFound(_)) => return Err(not_found()),
             Err(e) => return Err(e),
         }
         let done = self.store.write(|tx| {
-            let done = tx.decide_document_request(request_id, decision.from(), decision.status(), &who.label, note)?;
+            let done = tx.decide_document_request(
+                request_id,
+                decision.from(),
+                decision.status(),
+                &who.label,
+                note,
+            )?;
             if done {
-                tx.audit(&who.label, &format!("document.{}", decision.verb()), &format!("document {}", r.subject_id), &serde_json::json!({ "request": request_id, "org": r.org }).to_string())?;
+                tx.audit(
+                    &who.label,
+                    &format!("document.{}", decision.verb()),
+                    &format!("document {}", r.subject_id),
+                    &serde_json::json!({ "request": request_id, "org": r.org }).to_string(),
+                )?;
             }
             Ok::<_, StoreError>(done)
         })?;
         if !done {
-            return Err(AppError::Conflict(decision.not_possible(&format!("document access request {request_id}"))));
+            return Err(AppError::Conflict(
+                decision.not_possible(&format!("document access request {request_id}")),
+            ));
         }
         Ok(())
     }
@@ -465,17 +702,36 @@ impl App {
 /// file under it (`nansen doc get`, a browser's download).
 pub fn plain_file_name(given: &str) -> Result<String> {
     let last = given.rsplit(['/', '\\']).next().unwrap_or_default();
-    let name: String = last.chars().filter(|c| !c.is_control()).collect::<String>().trim().trim_start_matches('.').to_string();
+    let name: String = last
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect::<String>()
+        .trim()
+        .trim_start_matches('.')
+        .to_string();
     if name.is_empty() {
-        return Err(AppError::BadRequest(format!("file name {given:?}: give the file's own name, such as report.pdf")));
+        return Err(AppError::BadRequest(format!(
+            "file name {given:?}: give the file's own name, such as report.pdf"
+        )));
     }
     if name.len() > 255 {
-        return Err(AppError::BadRequest(format!("file name {:?}…: at most 255 bytes", name.chars().take(40).collect::<String>())));
+        return Err(AppError::BadRequest(format!(
+            "file name {:?}…: at most 255 bytes",
+            name.chars().take(40).collect::<String>()
+        )));
     }
     Ok(name)
 }
 
-fn version_record(document_id: i64, file_name: &str, format: Format, size: usize, sha: &str, e: &nansen_extract::Extracted, by: &str) -> DocumentVersionRecord {
+fn version_record(
+    document_id: i64,
+    file_name: &str,
+    format: Format,
+    size: usize,
+    sha: &str,
+    e: &nansen_extract::Extracted,
+    by: &str,
+) -> DocumentVersionRecord {
     DocumentVersionRecord {
         document_id,
         file_name: file_name.to_string(),
@@ -483,7 +739,11 @@ fn version_record(document_id: i64, file_name: &str, format: Format, size: usize
         size: size as i64,
         file_sha256: sha.to_string(),
         text: e.text.clone(),
-        pages: if e.text.is_empty() { 0 } else { e.text.matches('\x0c').count() as i64 + 1 },
+        pages: if e.text.is_empty() {
+            0
+        } else {
+            e.text.matches('\x0c').count() as i64 + 1
+        },
         no_text: e.no_text.clone(),
         created_by: by.to_string(),
         ..Default::default()
@@ -497,11 +757,23 @@ mod tests {
     #[test]
     fn metadata_is_checked_field_by_field() {
         assert_eq!(check_date("2025-03").unwrap(), "2025-03");
-        assert!(check_date("2025-13-01").unwrap_err().to_string().contains("YYYY-MM-DD"));
-        assert_eq!(check_countries(&["syr, Afghanistan".into()]).unwrap(), ["SYR", "AFG"]);
-        assert!(check_countries(&["Atlantis".into()]).unwrap_err().to_string().contains("\"Atlantis\""));
+        assert!(check_date("2025-13-01")
+            .unwrap_err()
+            .to_string()
+            .contains("YYYY-MM-DD"));
+        assert_eq!(
+            check_countries(&["syr, Afghanistan".into()]).unwrap(),
+            ["SYR", "AFG"]
+        );
+        assert!(check_countries(&["Atlantis".into()])
+            .unwrap_err()
+            .to_string()
+            .contains("\"Atlantis\""));
         assert_eq!(check_type("Country-of-origin").unwrap(), "coi");
-        assert!(check_type("novel").unwrap_err().to_string().contains("choose one of report"));
+        assert!(check_type("novel")
+            .unwrap_err()
+            .to_string()
+            .contains("choose one of report"));
         assert!(check_language("english").is_err());
     }
 }

@@ -61,11 +61,35 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            forecast: WorkLimit { per_person: 2, per_address: 1, total: 4, seconds: 120, anonymous_seconds: 20 },
-            export: WorkLimit { per_person: 2, per_address: 1, total: 4, seconds: 600, anonymous_seconds: 120 },
+            forecast: WorkLimit {
+                per_person: 2,
+                per_address: 1,
+                total: 4,
+                seconds: 120,
+                anonymous_seconds: 20,
+            },
+            export: WorkLimit {
+                per_person: 2,
+                per_address: 1,
+                total: 4,
+                seconds: 600,
+                anonymous_seconds: 120,
+            },
             // The anonymous may upload nothing; the limit is there should a route forget it.
-            upload: WorkLimit { per_person: 2, per_address: 0, total: 4, seconds: 3600, anonymous_seconds: 0 },
-            search: WorkLimit { per_person: 4, per_address: 2, total: 16, seconds: 10, anonymous_seconds: 5 },
+            upload: WorkLimit {
+                per_person: 2,
+                per_address: 0,
+                total: 4,
+                seconds: 3600,
+                anonymous_seconds: 0,
+            },
+            search: WorkLimit {
+                per_person: 4,
+                per_address: 2,
+                total: 16,
+                seconds: 10,
+                anonymous_seconds: 5,
+            },
             retry_after: 5,
         }
     }
@@ -132,7 +156,10 @@ impl App {
     }
 
     pub fn limits(&self) -> Limits {
-        self.limits.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.limits
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Leave for `who` (from `address`, when not signed in) to start `work` now, or the
@@ -141,31 +168,72 @@ impl App {
         let limits = self.limits();
         let limit = limits.of(work);
         let (requester, most, seconds) = match (&who.principal, address) {
-            (Principal::Operator, _) => return Ok(Permit { running: None, budget: Budget::unlimited() }),
-            (Principal::User { id, .. }, _) => (Requester::Person(*id), limit.per_person, limit.seconds),
-            (Principal::Anonymous, Some(a)) => (Requester::Address(a), limit.per_address, limit.anonymous_seconds),
-            (Principal::Anonymous, None) => (Requester::Unknown, limit.per_address, limit.anonymous_seconds),
+            (Principal::Operator, _) => {
+                return Ok(Permit {
+                    running: None,
+                    budget: Budget::unlimited(),
+                })
+            }
+            (Principal::User { id, .. }, _) => {
+                (Requester::Person(*id), limit.per_person, limit.seconds)
+            }
+            (Principal::Anonymous, Some(a)) => (
+                Requester::Address(a),
+                limit.per_address,
+                limit.anonymous_seconds,
+            ),
+            (Principal::Anonymous, None) => (
+                Requester::Unknown,
+                limit.per_address,
+                limit.anonymous_seconds,
+            ),
         };
-        let busy = |what: String| AppError::Limit { message: what, retry_after: limits.retry_after };
+        let busy = |what: String| AppError::Limit {
+            message: what,
+            retry_after: limits.retry_after,
+        };
         if most == 0 {
             return Err(match requester {
-                Requester::Person(_) => busy(format!("{} are switched off on this server", work.name())),
+                Requester::Person(_) => {
+                    busy(format!("{} are switched off on this server", work.name()))
+                }
                 _ => AppError::Unauthorized,
             });
         }
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-        let mine = running.by_requester.get(&(work, requester.clone())).copied().unwrap_or(0);
+        let mine = running
+            .by_requester
+            .get(&(work, requester.clone()))
+            .copied()
+            .unwrap_or(0);
         if mine >= most {
-            let whose = if matches!(requester, Requester::Person(_)) { "per person" } else { "per address for callers who are not signed in" };
-            return Err(busy(format!("at most {most} {} at once {whose}; {mine} of yours are running", work.name())));
+            let whose = if matches!(requester, Requester::Person(_)) {
+                "per person"
+            } else {
+                "per address for callers who are not signed in"
+            };
+            return Err(busy(format!(
+                "at most {most} {} at once {whose}; {mine} of yours are running",
+                work.name()
+            )));
         }
         let all = running.total.get(&work).copied().unwrap_or(0);
         if all >= limit.total {
-            return Err(busy(format!("this server runs at most {} {} at once, and is busy", limit.total, work.name())));
+            return Err(busy(format!(
+                "this server runs at most {} {} at once, and is busy",
+                limit.total,
+                work.name()
+            )));
         }
-        *running.by_requester.entry((work, requester.clone())).or_default() += 1;
+        *running
+            .by_requester
+            .entry((work, requester.clone()))
+            .or_default() += 1;
         *running.total.entry(work).or_default() += 1;
-        Ok(Permit { running: Some((self.running.clone(), work, requester)), budget: Budget::lasting(Duration::from_secs(seconds)) })
+        Ok(Permit {
+            running: Some((self.running.clone(), work, requester)),
+            budget: Budget::lasting(Duration::from_secs(seconds)),
+        })
     }
 }
 
@@ -181,13 +249,33 @@ mod tests {
         let here: IpAddr = "192.0.2.7".parse().unwrap();
         let there: IpAddr = "192.0.2.8".parse().unwrap();
         let first = app.admit(&anon, Some(here), Work::Forecast).unwrap();
-        let e = app.admit(&anon, Some(here), Work::Forecast).err().expect("a second from one address is refused");
-        assert!(matches!(&e, AppError::Limit { message, retry_after: 5 } if message.contains("at most 1 forecasts and backtests at once per address")), "{e}");
-        let other = app.admit(&anon, Some(there), Work::Forecast).expect("another address has its own");
+        let e = app
+            .admit(&anon, Some(here), Work::Forecast)
+            .err()
+            .expect("a second from one address is refused");
+        assert!(
+            matches!(&e, AppError::Limit { message, retry_after: 5 } if message.contains("at most 1 forecasts and backtests at once per address")),
+            "{e}"
+        );
+        let other = app
+            .admit(&anon, Some(there), Work::Forecast)
+            .expect("another address has its own");
         drop(first);
-        app.admit(&anon, Some(here), Work::Forecast).expect("free again");
+        app.admit(&anon, Some(here), Work::Forecast)
+            .expect("free again");
         drop(other);
-        assert!(matches!(app.admit(&anon, Some(here), Work::Upload), Err(AppError::Unauthorized)), "the anonymous upload nothing");
-        assert!(app.admit(&Caller::operator(), None, Work::Upload).unwrap().budget().check().is_ok());
+        assert!(
+            matches!(
+                app.admit(&anon, Some(here), Work::Upload),
+                Err(AppError::Unauthorized)
+            ),
+            "the anonymous upload nothing"
+        );
+        assert!(app
+            .admit(&Caller::operator(), None, Work::Upload)
+            .unwrap()
+            .budget()
+            .check()
+            .is_ok());
     }
 }

@@ -125,7 +125,12 @@ impl App {
     /// do, audited as such, not every reader's).
     fn plan_view(&self, p: PlanRecord, spec: PlanSpec, may_change: bool) -> PlanView {
         let triggers: Vec<TriggerState> = serde_json::from_str(&p.reason).unwrap_or_default();
-        let reason = triggers.iter().filter(|t| t.fired).map(|t| t.why.as_str()).collect::<Vec<_>>().join("; ");
+        let reason = triggers
+            .iter()
+            .filter(|t| t.fired)
+            .map(|t| t.why.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
         PlanView {
             id: p.id,
             org: p.org,
@@ -143,25 +148,53 @@ impl App {
     }
 
     /// Writes a plan for organisation `org`; it is evaluated at once.
-    pub fn create_plan(&self, who: &Caller, org: &str, title: &str, scenario: &str, spec: PlanSpec) -> Result<PlanView> {
-        let org_rec = self.store.org(org)?.ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
+    pub fn create_plan(
+        &self,
+        who: &Caller,
+        org: &str,
+        title: &str,
+        scenario: &str,
+        spec: PlanSpec,
+    ) -> Result<PlanView> {
+        let org_rec = self
+            .store
+            .org(org)?
+            .ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
         if who.principal.role_in(org).is_none_or(|r| r < Role::Editor) {
-            return Err(AppError::Forbidden(format!("only editors and admins of {org} may write its plans")));
+            return Err(AppError::Forbidden(format!(
+                "only editors and admins of {org} may write its plans"
+            )));
         }
         let Some(author) = who.email() else {
-            return Err(AppError::Forbidden("a plan is written by a person: use --as EMAIL".into()));
+            return Err(AppError::Forbidden(
+                "a plan is written by a person: use --as EMAIL".into(),
+            ));
         };
         if title.trim().is_empty() || spec.triggers.is_empty() {
-            return Err(AppError::BadRequest("a plan needs a title and at least one trigger".into()));
+            return Err(AppError::BadRequest(
+                "a plan needs a title and at least one trigger".into(),
+            ));
         }
         for (i, t) in spec.triggers.iter().enumerate() {
             let watch = match t {
-                Trigger::Forecast { watch, bound, periods, above, .. } => {
+                Trigger::Forecast {
+                    watch,
+                    bound,
+                    periods,
+                    above,
+                    ..
+                } => {
                     if bound != "hi" && bound != "mean" {
-                        return Err(AppError::BadRequest(format!("trigger {}: bound is hi or mean, not {bound:?}", i + 1)));
+                        return Err(AppError::BadRequest(format!(
+                            "trigger {}: bound is hi or mean, not {bound:?}",
+                            i + 1
+                        )));
                     }
                     if *periods == 0 {
-                        return Err(AppError::BadRequest(format!("trigger {}: periods must be at least 1", i + 1)));
+                        return Err(AppError::BadRequest(format!(
+                            "trigger {}: periods must be at least 1",
+                            i + 1
+                        )));
                     }
                     if let Capacity::Dataset { dataset, wheres } = above {
                         let (o, s) = split_dataset(dataset)?;
@@ -172,20 +205,36 @@ impl App {
                 }
                 Trigger::Alerts { watch, series, .. } => {
                     if *series == 0 {
-                        return Err(AppError::BadRequest(format!("trigger {}: series must be at least 1", i + 1)));
+                        return Err(AppError::BadRequest(format!(
+                            "trigger {}: series must be at least 1",
+                            i + 1
+                        )));
                     }
                     watch
                 }
             };
-            let w = self.watch(who, *watch).map_err(|_| AppError::BadRequest(format!("trigger {}: no watch {watch} that you may read", i + 1)))?;
+            let w = self.watch(who, *watch).map_err(|_| {
+                AppError::BadRequest(format!(
+                    "trigger {}: no watch {watch} that you may read",
+                    i + 1
+                ))
+            })?;
             if w.org != org && !w.partners.iter().any(|p| p == org) {
-                return Err(AppError::BadRequest(format!("trigger {}: watch {watch} is neither {org}'s nor shared with it", i + 1)));
+                return Err(AppError::BadRequest(format!(
+                    "trigger {}: watch {watch} is neither {org}'s nor shared with it",
+                    i + 1
+                )));
             }
         }
         let json = serde_json::to_string(&spec).expect("serialisable");
         let id = self.store.write(|tx| {
             let id = tx.insert_plan(org_rec.id, title.trim(), scenario.trim(), &json, author)?;
-            tx.audit(&who.label, "plan.create", &format!("plan:{id}"), &serde_json::json!({ "org": org, "title": title.trim() }).to_string())?;
+            tx.audit(
+                &who.label,
+                "plan.create",
+                &format!("plan:{id}"),
+                &serde_json::json!({ "org": org, "title": title.trim() }).to_string(),
+            )?;
             Ok::<_, AppError>(id)
         })?;
         self.evaluate_plan(id)?;
@@ -208,18 +257,35 @@ impl App {
     }
 
     /// Ticks an action of a plan's checklist, or unticks it; audited.
-    pub fn set_action_done(&self, who: &Caller, id: i64, action: usize, done: bool) -> Result<PlanView> {
+    pub fn set_action_done(
+        &self,
+        who: &Caller,
+        id: i64,
+        action: usize,
+        done: bool,
+    ) -> Result<PlanView> {
         let (_, mut spec, may_change) = self.plan_record(who, id)?;
         if !may_change {
-            return Err(AppError::Forbidden("only editors and admins may tick a plan's actions".into()));
+            return Err(AppError::Forbidden(
+                "only editors and admins may tick a plan's actions".into(),
+            ));
         }
-        let a = spec.actions.get_mut(action).ok_or_else(|| AppError::NotFound(format!("action {} of plan {id}", action + 1)))?;
+        let a = spec
+            .actions
+            .get_mut(action)
+            .ok_or_else(|| AppError::NotFound(format!("action {} of plan {id}", action + 1)))?;
         a.done = done;
         let what = a.what.clone();
         let json = serde_json::to_string(&spec).expect("serialisable");
         self.store.write(|tx| {
             tx.update_plan_spec(id, &json)?;
-            tx.audit(&who.label, "plan.action", &format!("plan:{id}"), &serde_json::json!({ "action": action + 1, "what": what, "done": done }).to_string())?;
+            tx.audit(
+                &who.label,
+                "plan.action",
+                &format!("plan:{id}"),
+                &serde_json::json!({ "action": action + 1, "what": what, "done": done })
+                    .to_string(),
+            )?;
             Ok::<_, AppError>(())
         })?;
         self.plan(who, id)
@@ -247,16 +313,33 @@ impl App {
     /// Evaluates one plan as its author; writes its state only when it changed. Returns
     /// whether it became triggered or stopped being so.
     fn evaluate_plan(&self, id: i64) -> Result<bool> {
-        let Some(p) = self.store.plan(id)? else { return Ok(false) };
-        let spec: PlanSpec = serde_json::from_str(&p.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let Some(p) = self.store.plan(id)? else {
+            return Ok(false);
+        };
+        let spec: PlanSpec =
+            serde_json::from_str(&p.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let states: Vec<TriggerState> = match self.store.user_by_email(&p.created_by)? {
             Some(u) => {
                 let as_author = self.caller_for(u.id, &format!("plan {id}"))?;
-                spec.triggers.iter().map(|t| self.evaluate(&as_author, t)).collect()
+                spec.triggers
+                    .iter()
+                    .map(|t| self.evaluate(&as_author, t))
+                    .collect()
             }
-            None => spec.triggers.iter().map(|_| TriggerState { fired: false, why: "the plan's author no longer has an account".into() }).collect(),
+            None => spec
+                .triggers
+                .iter()
+                .map(|_| TriggerState {
+                    fired: false,
+                    why: "the plan's author no longer has an account".into(),
+                })
+                .collect(),
         };
-        let reason: Vec<&str> = states.iter().filter(|s| s.fired).map(|s| s.why.as_str()).collect();
+        let reason: Vec<&str> = states
+            .iter()
+            .filter(|s| s.fired)
+            .map(|s| s.why.as_str())
+            .collect();
         let fired = !reason.is_empty();
         let since = match (&p.triggered_since, fired) {
             (None, true) => Some(nansen_store::now()),
@@ -273,7 +356,12 @@ impl App {
         self.store.write(|tx| {
             tx.mark_plan_checked(id, since.as_deref(), &json)?;
             if became {
-                tx.audit(&actor, "plan.triggered", &format!("plan:{id}"), &serde_json::json!({ "why": reason.join("; ") }).to_string())?;
+                tx.audit(
+                    &actor,
+                    "plan.triggered",
+                    &format!("plan:{id}"),
+                    &serde_json::json!({ "why": reason.join("; ") }).to_string(),
+                )?;
             }
             if cleared {
                 tx.audit(&actor, "plan.cleared", &format!("plan:{id}"), "{}")?;
@@ -287,10 +375,19 @@ impl App {
     fn evaluate(&self, who: &Caller, t: &Trigger) -> TriggerState {
         let r = (|| -> Result<TriggerState> {
             match t {
-                Trigger::Forecast { watch, series, periods, bound, above } => {
+                Trigger::Forecast {
+                    watch,
+                    series,
+                    periods,
+                    bound,
+                    above,
+                } => {
                     let w = self.watch(who, *watch)?;
                     let Some(outlook) = &w.outlook else {
-                        return Ok(TriggerState { fired: false, why: format!("watch {watch} has no forecast yet") });
+                        return Ok(TriggerState {
+                            fired: false,
+                            why: format!("watch {watch} has no forecast yet"),
+                        });
                     };
                     let (capacity, from) = match above {
                         Capacity::Number(n) => (*n, "a fixed capacity".to_string()),
@@ -299,16 +396,34 @@ impl App {
                             let mut q = Query::parse(wheres, None, None)?;
                             q.group_by = vec!["period".into()];
                             let table = self.query(who, &o, &s, None, &q)?;
-                            let latest = table.rows.iter().filter(|r| r.value.is_some()).max_by(|a, b| a.key[0].cmp(&b.key[0]));
+                            let latest = table
+                                .rows
+                                .iter()
+                                .filter(|r| r.value.is_some())
+                                .max_by(|a, b| a.key[0].cmp(&b.key[0]));
                             let Some(row) = latest else {
-                                return Ok(TriggerState { fired: false, why: format!("{dataset} holds no capacity for these filters") });
+                                return Ok(TriggerState {
+                                    fired: false,
+                                    why: format!("{dataset} holds no capacity for these filters"),
+                                });
                             };
-                            (row.value.unwrap_or(0.0), format!("{dataset}, {}", row.key[0]))
+                            (
+                                row.value.unwrap_or(0.0),
+                                format!("{dataset}, {}", row.key[0]),
+                            )
                         }
                     };
-                    let label = if bound == "mean" { "mean forecast".to_string() } else { format!("upper {:.0}% bound", outlook.level) };
+                    let label = if bound == "mean" {
+                        "mean forecast".to_string()
+                    } else {
+                        format!("upper {:.0}% bound", outlook.level)
+                    };
                     let mut worst: Option<(f64, String, String)> = None;
-                    for s in outlook.series.iter().filter(|s| series.is_empty() || &s.key == series) {
+                    for s in outlook
+                        .series
+                        .iter()
+                        .filter(|s| series.is_empty() || &s.key == series)
+                    {
                         for p in s.forecast.iter().take(*periods) {
                             let v = if bound == "mean" { p.mean } else { p.hi };
                             if worst.as_ref().is_none_or(|(b, _, _)| v > *b) {
@@ -317,32 +432,62 @@ impl App {
                         }
                     }
                     let Some((v, key, period)) = worst else {
-                        return Ok(TriggerState { fired: false, why: format!("watch {watch} forecasts no such series") });
+                        return Ok(TriggerState {
+                            fired: false,
+                            why: format!("watch {watch} forecasts no such series"),
+                        });
                     };
-                    let name = if key.is_empty() { w.name.clone() } else { format!("{} ({key})", w.name) };
+                    let name = if key.is_empty() {
+                        w.name.clone()
+                    } else {
+                        format!("{} ({key})", w.name)
+                    };
                     let fired = v > capacity;
                     let verb = if fired { "exceeds" } else { "is within" };
                     Ok(TriggerState { fired, why: format!("{label} of {name} in {period} is {}, which {verb} capacity {} ({from})", fmt(v), fmt(capacity)) })
                 }
-                Trigger::Alerts { watch, rule, series } => {
+                Trigger::Alerts {
+                    watch,
+                    rule,
+                    series,
+                } => {
                     // Readable as a whole or not at all: its alerts need no check of their own.
                     let w = self.watch(who, *watch)?;
                     let mut keys: Vec<String> = self
                         .store
                         .alerts(&[*watch])?
                         .into_iter()
-                        .filter(|a| is_open(&a.status) && rule.as_ref().is_none_or(|r| r == &a.rule))
+                        .filter(|a| {
+                            is_open(&a.status) && rule.as_ref().is_none_or(|r| r == &a.rule)
+                        })
                         .map(|a| crate::Panel::key(&a.series).join(" · "))
                         .collect();
                     keys.sort();
                     keys.dedup();
-                    let which = rule.as_deref().map(|r| format!("{r} alerts")).unwrap_or_else(|| "alerts".into());
+                    let which = rule
+                        .as_deref()
+                        .map(|r| format!("{r} alerts"))
+                        .unwrap_or_else(|| "alerts".into());
                     let fired = keys.len() >= *series;
-                    let list = if keys.is_empty() { String::new() } else { format!(": {}", keys.join(", ")) };
-                    Ok(TriggerState { fired, why: format!("open {which} of {} on {} series (trigger at {series}){list}", w.name, keys.len()) })
+                    let list = if keys.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", keys.join(", "))
+                    };
+                    Ok(TriggerState {
+                        fired,
+                        why: format!(
+                            "open {which} of {} on {} series (trigger at {series}){list}",
+                            w.name,
+                            keys.len()
+                        ),
+                    })
                 }
             }
         })();
-        r.unwrap_or_else(|e| TriggerState { fired: false, why: format!("cannot evaluate: {e}") })
+        r.unwrap_or_else(|e| TriggerState {
+            fired: false,
+            why: format!("cannot evaluate: {e}"),
+        })
     }
 }

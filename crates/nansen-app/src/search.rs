@@ -18,16 +18,30 @@ const BATCH: usize = 2000;
 
 fn visibility(sharing: &str, approved: &[String]) -> Visibility {
     match sharing.parse::<Sharing>().unwrap_or(Sharing::Private) {
-        Sharing::Public => Visibility { public: true, ..Default::default() },
-        Sharing::Listed => Visibility { listed: true, readers: approved.to_vec(), ..Default::default() },
-        Sharing::Partners(orgs) => Visibility { readers: orgs.into_iter().chain(approved.iter().cloned()).collect(), ..Default::default() },
+        Sharing::Public => Visibility {
+            public: true,
+            ..Default::default()
+        },
+        Sharing::Listed => Visibility {
+            listed: true,
+            readers: approved.to_vec(),
+            ..Default::default()
+        },
+        Sharing::Partners(orgs) => Visibility {
+            readers: orgs.into_iter().chain(approved.iter().cloned()).collect(),
+            ..Default::default()
+        },
         Sharing::Private => Visibility::default(),
     }
 }
 
 fn country_names(codes: &[String]) -> String {
     let lists = CodeLists::get();
-    codes.iter().map(|c| lists.country_name(c).unwrap_or(c)).collect::<Vec<_>>().join(", ")
+    codes
+        .iter()
+        .map(|c| lists.country_name(c).unwrap_or(c))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl App {
@@ -69,20 +83,40 @@ impl App {
         Ok(match kind {
             SEARCH_DOCUMENT => match self.store.document(id)? {
                 Some(d) => Change::Put(Box::new(self.document_entry(&d)?)),
-                None => Change::Remove { kind: Kind::Document, id: id.to_string() },
+                None => Change::Remove {
+                    kind: Kind::Document,
+                    id: id.to_string(),
+                },
             },
             // Datasets are never deleted (versions are redacted instead).
             SEARCH_DATASET => match self.store.dataset_by_id(id)? {
                 Some(d) => Change::Put(Box::new(self.dataset_entry(&d)?)),
-                None => return Err(crate::AppError::Store(nansen_store::StoreError::Corrupt(format!("the search outbox names dataset {id}, which is not there")))),
+                None => {
+                    return Err(crate::AppError::Store(nansen_store::StoreError::Corrupt(
+                        format!("the search outbox names dataset {id}, which is not there"),
+                    )))
+                }
             },
-            other => return Err(crate::AppError::Store(nansen_store::StoreError::Corrupt(format!("search outbox entry of unknown kind {other:?}")))),
+            other => {
+                return Err(crate::AppError::Store(nansen_store::StoreError::Corrupt(
+                    format!("search outbox entry of unknown kind {other:?}"),
+                )))
+            }
         })
     }
 
     fn document_entry(&self, d: &DocumentRecord) -> Result<Entry> {
-        let body = self.store.document_version(d.id, None)?.map(|v| v.text).unwrap_or_default();
-        let about = sentences(&[&d.summary, document_type_label(&d.doc_type), &country_names(&d.countries), &d.themes.join(", ")]);
+        let body = self
+            .store
+            .document_version(d.id, None)?
+            .map(|v| v.text)
+            .unwrap_or_default();
+        let about = sentences(&[
+            &d.summary,
+            document_type_label(&d.doc_type),
+            &country_names(&d.countries),
+            &d.themes.join(", "),
+        ]);
         Ok(Entry {
             kind: Kind::Document,
             id: d.id.to_string(),
@@ -103,10 +137,40 @@ impl App {
         let cube = self.cube_of(d, Access::Owner(Role::Admin), None)?;
         let cov = coverage_of(&cube);
         let lists = CodeLists::get();
-        let indicators: Vec<String> = cov.indicators.iter().map(|i| lists.indicator(i).map(|x| x.label.clone()).unwrap_or_else(|| i.clone())).collect();
-        let countries: Vec<String> = cov.places.iter().chain(&cov.origins).filter(|c| lists.country_name(c).is_some()).cloned().collect::<BTreeSet<_>>().into_iter().collect();
-        let about = sentences(&[&d.description, &d.methodology, &d.source, &d.tags.join(", "), &indicators.join(", "), &country_names(&countries)]);
-        let updated = self.store.versions(d.id)?.iter().rev().find(|v| v.redacted_at.is_none()).map(|v| v.created_at[..10].to_string());
+        let indicators: Vec<String> = cov
+            .indicators
+            .iter()
+            .map(|i| {
+                lists
+                    .indicator(i)
+                    .map(|x| x.label.clone())
+                    .unwrap_or_else(|| i.clone())
+            })
+            .collect();
+        let countries: Vec<String> = cov
+            .places
+            .iter()
+            .chain(&cov.origins)
+            .filter(|c| lists.country_name(c).is_some())
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let about = sentences(&[
+            &d.description,
+            &d.methodology,
+            &d.source,
+            &d.tags.join(", "),
+            &indicators.join(", "),
+            &country_names(&countries),
+        ]);
+        let updated = self
+            .store
+            .versions(d.id)?
+            .iter()
+            .rev()
+            .find(|v| v.redacted_at.is_none())
+            .map(|v| v.created_at[..10].to_string());
         Ok(Entry {
             kind: Kind::Dataset,
             id: format!("{}/{}", d.org, d.slug),
@@ -125,7 +189,11 @@ impl App {
     /// Searches documents and datasets as the caller may see them.
     pub fn search(&self, who: &Caller, request: &Request) -> Result<Results> {
         // The index gathers offset + limit hits before it skips any: bound that first.
-        if request.offset.saturating_add(request.limit.min(MAX_SEARCH_PAGE)) > MAX_SEARCH_WINDOW {
+        if request
+            .offset
+            .saturating_add(request.limit.min(MAX_SEARCH_PAGE))
+            > MAX_SEARCH_WINDOW
+        {
             return Err(crate::AppError::BadRequest(format!(
                 "a search pages through its first {MAX_SEARCH_WINDOW} hits only (offset {} asked); narrow it with more words or a facet",
                 request.offset
@@ -135,7 +203,9 @@ impl App {
         let searcher = match &who.principal {
             Principal::Operator => Searcher::Everything,
             Principal::Anonymous => Searcher::Anonymous,
-            Principal::User { memberships, .. } => Searcher::Member(memberships.iter().map(|m| m.org.clone()).collect()),
+            Principal::User { memberships, .. } => {
+                Searcher::Member(memberships.iter().map(|m| m.org.clone()).collect())
+            }
         };
         Ok(self.search_index()?.search(&searcher, request)?)
     }
@@ -147,7 +217,10 @@ impl App {
         let head = self.store.search_outbox_head()?;
         let documents = self.store.documents()?;
         let datasets = self.store.datasets()?;
-        let entries = documents.iter().map(|d| self.document_entry(d)).chain(datasets.iter().map(|d| self.dataset_entry(d)));
+        let entries = documents
+            .iter()
+            .map(|d| self.document_entry(d))
+            .chain(datasets.iter().map(|d| self.dataset_entry(d)));
         index.rebuild(head, entries, progress)?
     }
 }
@@ -159,7 +232,13 @@ pub const MAX_SEARCH_PAGE: usize = 200;
 
 /// Pieces of metadata as one text, each ending in one full stop.
 fn sentences(parts: &[&str]) -> String {
-    parts.iter().map(|p| p.trim().trim_end_matches('.')).filter(|p| !p.is_empty()).map(|p| format!("{p}.")).collect::<Vec<_>>().join(" ")
+    parts
+        .iter()
+        .map(|p| p.trim().trim_end_matches('.'))
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("{p}."))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A date of a year or a month as its first day, so everything sorts by one key.

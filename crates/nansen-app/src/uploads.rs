@@ -19,16 +19,30 @@ use std::time::{Duration, Instant};
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum UploadState {
     /// Being read and compared; rows read so far.
-    Validating { rows: u64 },
+    Validating {
+        rows: u64,
+    },
     /// Nothing can be saved: the reasons, by row and column.
-    Refused { message: String, problems: Vec<Problem> },
+    Refused {
+        message: String,
+        problems: Vec<Problem>,
+    },
     /// Valid: what it would add, change and remove.
-    Ready { report: ImportReport },
+    Ready {
+        report: ImportReport,
+    },
     /// Confirmed and being saved.
-    Saving { done: u64, total: u64 },
-    Landed { report: ImportReport },
+    Saving {
+        done: u64,
+        total: u64,
+    },
+    Landed {
+        report: ImportReport,
+    },
     /// Could not be validated or saved for a reason other than the file's content.
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -66,8 +80,12 @@ impl Uploads {
 
 fn failed(e: AppError) -> UploadState {
     match e {
-        AppError::Import(ImportError::Refused { message, problems }) => UploadState::Refused { message, problems },
-        e => UploadState::Failed { message: e.to_string() },
+        AppError::Import(ImportError::Refused { message, problems }) => {
+            UploadState::Refused { message, problems }
+        }
+        e => UploadState::Failed {
+            message: e.to_string(),
+        },
     }
 }
 
@@ -75,7 +93,12 @@ impl App {
     /// Stages a file already written to `path` (under the data directory's `uploads`), after
     /// checking that the caller may import into the dataset. Validation is
     /// [`App::validate_upload`], which a caller runs where a long job may run.
-    pub fn stage_upload(&self, who: &Caller, request: ImportRequest, path: PathBuf) -> Result<Upload> {
+    pub fn stage_upload(
+        &self,
+        who: &Caller,
+        request: ImportRequest,
+        path: PathBuf,
+    ) -> Result<Upload> {
         if let Err(e) = self.import_target(who, &request) {
             let _ = std::fs::remove_file(&path);
             return Err(e);
@@ -100,7 +123,16 @@ impl App {
             }
             keep
         });
-        let waiting = all.values().filter(|u| u.owner == upload.owner && matches!(u.state, UploadState::Validating { .. } | UploadState::Ready { .. })).count();
+        let waiting = all
+            .values()
+            .filter(|u| {
+                u.owner == upload.owner
+                    && matches!(
+                        u.state,
+                        UploadState::Validating { .. } | UploadState::Ready { .. }
+                    )
+            })
+            .count();
         if waiting >= MAX_STAGED_PER_PERSON {
             let _ = std::fs::remove_file(&upload.path);
             return Err(AppError::Limit {
@@ -148,9 +180,12 @@ impl App {
     pub fn confirm_upload(&self, who: &Caller, id: &str) -> Result<ImportReport> {
         let u = self.upload(who, id)?;
         if !matches!(u.state, UploadState::Ready { .. }) {
-            return Err(AppError::Conflict(format!("upload {id} is not ready to confirm")));
+            return Err(AppError::Conflict(format!(
+                "upload {id} is not ready to confirm"
+            )));
         }
-        self.uploads.set(id, UploadState::Saving { done: 0, total: 0 });
+        self.uploads
+            .set(id, UploadState::Saving { done: 0, total: 0 });
         let result = self.import(who, &u.request, &u.path, &|p| {
             if let Progress::Saving { done, total } = p {
                 self.uploads.set(id, UploadState::Saving { done, total });
@@ -159,11 +194,21 @@ impl App {
         let _ = std::fs::remove_file(&u.path);
         match result {
             Ok(report) => {
-                self.uploads.set(id, UploadState::Landed { report: report.clone() });
+                self.uploads.set(
+                    id,
+                    UploadState::Landed {
+                        report: report.clone(),
+                    },
+                );
                 Ok(report)
             }
             Err(e) => {
-                self.uploads.set(id, UploadState::Failed { message: e.to_string() });
+                self.uploads.set(
+                    id,
+                    UploadState::Failed {
+                        message: e.to_string(),
+                    },
+                );
                 Err(e)
             }
         }

@@ -149,7 +149,9 @@ pub struct AlertChange {
 
 mod double_option {
     use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
         Option::<String>::deserialize(d).map(|v| Some(v.filter(|s| !s.is_empty())))
     }
 }
@@ -181,23 +183,31 @@ impl WatchSpec {
     fn check(&self) -> Result<()> {
         split_dataset(&self.dataset)?;
         if self.rules.is_empty() {
-            return Err(AppError::BadRequest("a watch needs at least one rule: c1, c2, c3, farrington or cusum".into()));
+            return Err(AppError::BadRequest(
+                "a watch needs at least one rule: c1, c2, c3, farrington or cusum".into(),
+            ));
         }
         for r in &self.rules {
             r.check().map_err(|e| AppError::BadRequest(e.to_string()))?;
         }
         if !(1..=24).contains(&self.horizon) || !(1..=60).contains(&self.lookback) {
-            return Err(AppError::BadRequest("horizon must be 1 to 24 periods and lookback 1 to 60".into()));
+            return Err(AppError::BadRequest(
+                "horizon must be 1 to 24 periods and lookback 1 to 60".into(),
+            ));
         }
         if !(1.0..=99.0).contains(&self.level) {
-            return Err(AppError::BadRequest(format!("the interval level must be between 1 and 99, not {}", self.level)));
+            return Err(AppError::BadRequest(format!(
+                "the interval level must be between 1 and 99, not {}",
+                self.level
+            )));
         }
         self.query()?;
         Ok(())
     }
 
     pub(crate) fn query(&self) -> Result<Query> {
-        Ok(Query::parse(&self.wheres, None, None).and_then(|q| q.with_options(None, self.frequency.as_deref(), None))?)
+        Ok(Query::parse(&self.wheres, None, None)
+            .and_then(|q| q.with_options(None, self.frequency.as_deref(), None))?)
     }
 }
 
@@ -227,17 +237,45 @@ pub struct Detection {
 /// for the baselines (see `nansen_forecast::prepare`), but a period that was not reported is
 /// never judged. CUSUM judges the residuals of one-step `auto` forecasts, each made from the
 /// history before its period only.
-pub(crate) fn judge_panel(panel: &crate::Panel, rules: &[Rule], lookback: usize, budget: &Budget) -> Result<Vec<Detection>> {
+pub(crate) fn judge_panel(
+    panel: &crate::Panel,
+    rules: &[Rule],
+    lookback: usize,
+    budget: &Budget,
+) -> Result<Vec<Detection>> {
     let mut one_step: HashMap<(String, String), OneStep> = HashMap::new();
     if rules.iter().any(Rule::needs_forecasts) {
-        let longest = panel.series.iter().map(|s| s.values.iter().filter(|v| v.is_some()).count()).max().unwrap_or(0);
+        let longest = panel
+            .series
+            .iter()
+            .map(|s| s.values.iter().filter(|v| v.is_some()).count())
+            .max()
+            .unwrap_or(0);
         // Twelve periods more than judged, so the sum has a run-up; never more than the history allows.
         let windows = (lookback + 12).min(longest.saturating_sub(5)).max(1);
-        let o = Options { season: panel.season, horizon: 1, level: 80.0 };
-        match nansen_forecast::backtest(&panel.series, &[Model::Auto], windows, o, &|i| panel.period(i), budget) {
+        let o = Options {
+            season: panel.season,
+            horizon: 1,
+            level: 80.0,
+        };
+        match nansen_forecast::backtest(
+            &panel.series,
+            &[Model::Auto],
+            windows,
+            o,
+            &|i| panel.period(i),
+            budget,
+        ) {
             Ok(r) => {
                 for d in r.details {
-                    one_step.insert((d.series, d.period), OneStep { mean: d.mean, lo80: d.lo80, hi80: d.hi80 });
+                    one_step.insert(
+                        (d.series, d.period),
+                        OneStep {
+                            mean: d.mean,
+                            lo80: d.lo80,
+                            hi80: d.hi80,
+                        },
+                    );
                 }
             }
             Err(e @ nansen_forecast::ForecastError::Stopped(_)) => return Err(e.into()),
@@ -252,14 +290,25 @@ pub(crate) fn judge_panel(panel: &crate::Panel, rules: &[Rule], lookback: usize,
         if y.is_empty() {
             continue;
         }
-        let steps: Vec<Option<OneStep>> = (0..y.len()).map(|i| one_step.get(&(s.name.clone(), panel.period(first + i))).copied()).collect();
+        let steps: Vec<Option<OneStep>> = (0..y.len())
+            .map(|i| {
+                one_step
+                    .get(&(s.name.clone(), panel.period(first + i)))
+                    .copied()
+            })
+            .collect();
         let from = y.len().saturating_sub(lookback);
         for rule in rules {
             for j in rule.run(&y, panel.season, from, &steps) {
                 if s.values[first + j.index].is_none() {
                     continue;
                 }
-                out.push(Detection { key: key.clone(), period: panel.period(first + j.index), rule: rule.clone(), judgement: j });
+                out.push(Detection {
+                    key: key.clone(),
+                    period: panel.period(first + j.index),
+                    rule: rule.clone(),
+                    judgement: j,
+                });
             }
         }
     }
@@ -277,15 +326,24 @@ fn why(rule: &Rule, j: &Judgement) -> String {
         "farrington" => "Farrington flexible",
         _ => "CUSUM of forecast residuals",
     };
-    format!("{name}: observed {:.0}, expected {:.0}, alarm above {:.0}", j.observed, j.expected, j.upper)
+    format!(
+        "{name}: observed {:.0}, expected {:.0}, alarm above {:.0}",
+        j.observed, j.expected, j.upper
+    )
 }
 
 impl App {
     /// The person a watch, plan or webhook acts as: its creator, with their permissions now.
     /// `what` names the job in the audit log, as "nansen (watch 3) as ana@euaa.europa.eu".
     pub(crate) fn caller_for(&self, user_id: i64, what: &str) -> Result<Caller> {
-        let u = self.store.user(user_id)?.ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;
-        Ok(Caller { principal: self.principal_of(u.id, &u.email)?, label: format!("nansen ({what}) as {}", u.email) })
+        let u = self
+            .store
+            .user(user_id)?
+            .ok_or_else(|| AppError::NotFound(format!("user {user_id}")))?;
+        Ok(Caller {
+            principal: self.principal_of(u.id, &u.email)?,
+            label: format!("nansen ({what}) as {}", u.email),
+        })
     }
 
     /// How the caller may use a watch, and whether they read its dataset disclosure-controlled.
@@ -293,14 +351,23 @@ impl App {
         let own = match who.principal.role_in(&w.org) {
             Some(r) if r >= Role::Editor => WatchAccess::Change,
             Some(_) => WatchAccess::Read,
-            None if who.principal.orgs().iter().any(|o| w.partners.iter().any(|p| p == o)) => WatchAccess::Read,
+            None if who
+                .principal
+                .orgs()
+                .iter()
+                .any(|o| w.partners.iter().any(|p| p == o)) =>
+            {
+                WatchAccess::Read
+            }
             None => WatchAccess::None,
         };
         if own == WatchAccess::None {
             return (own, true);
         }
         // Alerts carry values: whoever reads them must be able to read the data now.
-        match split_dataset(&spec.dataset).and_then(|(o, s)| self.authorize(who, &o, &s, Need::Data)) {
+        match split_dataset(&spec.dataset)
+            .and_then(|(o, s)| self.authorize(who, &o, &s, Need::Data))
+        {
             Ok((d, access)) => (own, d.sensitive && !matches!(access, Access::Owner(_))),
             Err(_) => (WatchAccess::None, true),
         }
@@ -310,15 +377,23 @@ impl App {
     /// sensitive and anyone who reads the watch (its organisation, its partners) is outside
     /// the dataset's owner, since alerts and forecasts are shown to all of them alike.
     fn watch_view_protected(&self, w: &WatchRecord) -> Result<bool> {
-        let d = self.store.dataset_by_id(w.dataset_id)?.ok_or_else(|| AppError::NotFound(format!("dataset of watch {}", w.id)))?;
+        let d = self
+            .store
+            .dataset_by_id(w.dataset_id)?
+            .ok_or_else(|| AppError::NotFound(format!("dataset of watch {}", w.id)))?;
         Ok(d.sensitive && (w.org != d.org || w.partners.iter().any(|p| *p != d.org)))
     }
 
     /// A watch the caller may read (and how), or NotFound.
-    fn visible_watch(&self, who: &Caller, id: i64) -> Result<(WatchRecord, WatchSpec, WatchAccess, bool)> {
+    fn visible_watch(
+        &self,
+        who: &Caller,
+        id: i64,
+    ) -> Result<(WatchRecord, WatchSpec, WatchAccess, bool)> {
         let not_found = || AppError::NotFound(format!("watch {id}"));
         let w = self.store.watch(id)?.ok_or_else(not_found)?;
-        let spec: WatchSpec = serde_json::from_str(&w.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let spec: WatchSpec =
+            serde_json::from_str(&w.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         match self.watch_access(who, &w, &spec) {
             (WatchAccess::None, _) => Err(not_found()),
             (a, protect) => Ok((w, spec, a, protect)),
@@ -327,8 +402,17 @@ impl App {
 
     /// `protect`: the reader sees the dataset disclosure-controlled, so an outlook computed on
     /// the unsuppressed view (before the dataset became sensitive) is withheld.
-    fn watch_view(&self, w: WatchRecord, spec: WatchSpec, access: WatchAccess, protect: bool, open: usize) -> WatchView {
-        let outlook = serde_json::from_str::<Outlook>(&w.outlook).ok().filter(|o| o.protected || !protect);
+    fn watch_view(
+        &self,
+        w: WatchRecord,
+        spec: WatchSpec,
+        access: WatchAccess,
+        protect: bool,
+        open: usize,
+    ) -> WatchView {
+        let outlook = serde_json::from_str::<Outlook>(&w.outlook)
+            .ok()
+            .filter(|o| o.protected || !protect);
         WatchView {
             id: w.id,
             org: w.org,
@@ -347,19 +431,35 @@ impl App {
     }
 
     /// Starts watching a series for organisation `org`, and checks it at once.
-    pub fn create_watch(&self, who: &Caller, org: &str, name: &str, spec: WatchSpec, partners: &[String]) -> Result<WatchView> {
-        let org_rec = self.store.org(org)?.ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
+    pub fn create_watch(
+        &self,
+        who: &Caller,
+        org: &str,
+        name: &str,
+        spec: WatchSpec,
+        partners: &[String],
+    ) -> Result<WatchView> {
+        let org_rec = self
+            .store
+            .org(org)?
+            .ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
         if who.principal.role_in(org).is_none_or(|r| r < Role::Editor) {
-            return Err(AppError::Forbidden(format!("only editors and admins of {org} may watch series for it")));
+            return Err(AppError::Forbidden(format!(
+                "only editors and admins of {org} may watch series for it"
+            )));
         }
-        let user_id = who.user_id().ok_or_else(|| AppError::Forbidden("a watch is set up by a person: use --as EMAIL".into()))?;
+        let user_id = who.user_id().ok_or_else(|| {
+            AppError::Forbidden("a watch is set up by a person: use --as EMAIL".into())
+        })?;
         if name.trim().is_empty() {
             return Err(AppError::BadRequest("a watch needs a name".into()));
         }
         spec.check()?;
         for p in partners {
             if self.store.org(p)?.is_none() {
-                return Err(AppError::BadRequest(format!("unknown partner organisation {p:?}")));
+                return Err(AppError::BadRequest(format!(
+                    "unknown partner organisation {p:?}"
+                )));
             }
         }
         let (dorg, dslug) = split_dataset(&spec.dataset)?;
@@ -367,7 +467,10 @@ impl App {
         // The series must exist before anyone relies on the watch.
         let panel = self.panel(who, &dorg, &dslug, &spec.query()?, &spec.series_by)?;
         if panel.series.is_empty() {
-            return Err(AppError::BadRequest(format!("{} has no series for these filters", spec.dataset)));
+            return Err(AppError::BadRequest(format!(
+                "{} has no series for these filters",
+                spec.dataset
+            )));
         }
         let json = serde_json::to_string(&spec).expect("serialisable");
         let id = self.store.write(|tx| {
@@ -375,21 +478,36 @@ impl App {
             tx.audit(&who.label, "watch.create", &format!("watch:{id}"), &serde_json::json!({ "org": org, "name": name.trim(), "spec": spec, "partners": partners }).to_string())?;
             Ok::<_, AppError>(id)
         })?;
-        let w = self.store.watch(id)?.ok_or_else(|| AppError::NotFound(format!("watch {id}")))?;
+        let w = self
+            .store
+            .watch(id)?
+            .ok_or_else(|| AppError::NotFound(format!("watch {id}")))?;
         self.check_watch(&w, self.latest_version(d.id)?)?;
         self.watch(who, id)
     }
 
     /// Runs detection rules over a dataset's series as the caller may see them, judging every
     /// period from `r.from` on (default: the last one).
-    pub fn detect(&self, who: &Caller, org: &str, slug: &str, r: &DetectRequest, budget: &Budget) -> Result<(crate::Panel, Vec<Detection>)> {
+    pub fn detect(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        r: &DetectRequest,
+        budget: &Budget,
+    ) -> Result<(crate::Panel, Vec<Detection>)> {
         for rule in &r.rules {
-            rule.check().map_err(|e| AppError::BadRequest(e.to_string()))?;
+            rule.check()
+                .map_err(|e| AppError::BadRequest(e.to_string()))?;
         }
         let panel = self.panel(who, org, slug, &r.query, &r.series_by)?;
         let len = panel.series.first().map_or(0, |s| s.values.len());
         let lookback = match r.from.as_deref() {
-            Some(p) => len - panel.index_of(p).ok_or_else(|| AppError::BadRequest(format!("{p} is not a period of these series")))?,
+            Some(p) => {
+                len - panel.index_of(p).ok_or_else(|| {
+                    AppError::BadRequest(format!("{p} is not a period of these series"))
+                })?
+            }
             None => 1,
         };
         let found = judge_panel(&panel, &r.rules, lookback, budget)?;
@@ -400,10 +518,17 @@ impl App {
     pub fn watches(&self, who: &Caller) -> Result<Vec<WatchView>> {
         let mut out = Vec::new();
         for w in self.store.watches()? {
-            let Ok(spec) = serde_json::from_str::<WatchSpec>(&w.spec) else { continue };
+            let Ok(spec) = serde_json::from_str::<WatchSpec>(&w.spec) else {
+                continue;
+            };
             let (access, protect) = self.watch_access(who, &w, &spec);
             if access != WatchAccess::None {
-                let open = self.store.alerts(&[w.id])?.iter().filter(|a| is_open(&a.status)).count();
+                let open = self
+                    .store
+                    .alerts(&[w.id])?
+                    .iter()
+                    .filter(|a| is_open(&a.status))
+                    .count();
                 out.push(self.watch_view(w, spec, access, protect, open));
             }
         }
@@ -412,7 +537,12 @@ impl App {
 
     pub fn watch(&self, who: &Caller, id: i64) -> Result<WatchView> {
         let (w, spec, access, protect) = self.visible_watch(who, id)?;
-        let open = self.store.alerts(&[w.id])?.iter().filter(|a| is_open(&a.status)).count();
+        let open = self
+            .store
+            .alerts(&[w.id])?
+            .iter()
+            .filter(|a| is_open(&a.status))
+            .count();
         Ok(self.watch_view(w, spec, access, protect, open))
     }
 
@@ -429,40 +559,95 @@ impl App {
     }
 
     fn latest_version(&self, dataset_id: i64) -> Result<i64> {
-        Ok(self.store.versions(dataset_id)?.last().map_or(0, |v| v.number))
+        Ok(self
+            .store
+            .versions(dataset_id)?
+            .last()
+            .map_or(0, |v| v.number))
     }
 
     /// Recomputes a watch's forecast on `version` and runs its rules over its latest periods,
     /// raising an alert (and queueing its webhooks) for each alarm not raised before.
     fn check_watch(&self, w: &WatchRecord, version: i64) -> Result<CheckReport> {
-        let mut report = CheckReport { watch: w.id, version, alerts: Vec::new(), problem: String::new() };
+        let mut report = CheckReport {
+            watch: w.id,
+            version,
+            alerts: Vec::new(),
+            problem: String::new(),
+        };
         let found = (|| -> Result<(Outlook, Vec<Alarm>)> {
-            let spec: WatchSpec = serde_json::from_str(&w.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let spec: WatchSpec =
+                serde_json::from_str(&w.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let who = self.caller_for(w.user_id, &format!("watch {}", w.id))?;
             let (org, slug) = split_dataset(&spec.dataset)?;
             let protected = self.watch_view_protected(w)?;
-            let panel = self.panel_as(&who, &org, &slug, &spec.query()?, &spec.series_by, protected)?;
-            let opts = Options { season: panel.season, horizon: spec.horizon, level: spec.level };
+            let panel = self.panel_as(
+                &who,
+                &org,
+                &slug,
+                &spec.query()?,
+                &spec.series_by,
+                protected,
+            )?;
+            let opts = Options {
+                season: panel.season,
+                horizon: spec.horizon,
+                level: spec.level,
+            };
             let label = |i: usize| panel.period(i);
             let budget = Budget::lasting(WATCH_CHECK_LIMIT);
-            let forecast = match nansen_forecast::forecast(&panel.series, Model::Auto, opts, &label, &budget) {
+            let forecast = match nansen_forecast::forecast(
+                &panel.series,
+                Model::Auto,
+                opts,
+                &label,
+                &budget,
+            ) {
                 Err(e @ nansen_forecast::ForecastError::Stopped(_)) => return Err(e.into()),
                 other => other.unwrap_or_default(),
             };
-            let mut outlook = Outlook { level: spec.level, version, protected, series: Vec::new() };
+            let mut outlook = Outlook {
+                level: spec.level,
+                version,
+                protected,
+                series: Vec::new(),
+            };
             for s in &panel.series {
-                let history: Vec<(String, Option<f64>)> = (0..s.values.len()).map(|i| (panel.period(i), s.values[i])).collect();
+                let history: Vec<(String, Option<f64>)> = (0..s.values.len())
+                    .map(|i| (panel.period(i), s.values[i]))
+                    .collect();
                 let recent = history[history.len().saturating_sub(HISTORY)..].to_vec();
-                let points = forecast.iter().filter(|f| f.series == s.name).map(|f| Point { period: f.period.clone(), mean: f.mean, lo: f.lo, hi: f.hi }).collect();
-                outlook.series.push(SeriesOutlook { key: crate::Panel::key(&s.name), history: recent, forecast: points });
+                let points = forecast
+                    .iter()
+                    .filter(|f| f.series == s.name)
+                    .map(|f| Point {
+                        period: f.period.clone(),
+                        mean: f.mean,
+                        lo: f.lo,
+                        hi: f.hi,
+                    })
+                    .collect();
+                outlook.series.push(SeriesOutlook {
+                    key: crate::Panel::key(&s.name),
+                    history: recent,
+                    forecast: points,
+                });
             }
             let alarms = judge_panel(&panel, &spec.rules, spec.lookback, &budget)?
                 .into_iter()
                 .filter(|d| d.judgement.alarm)
                 .map(|d| {
-                    let series = panel.series.iter().find(|s| crate::Panel::key(&s.name) == d.key).expect("judged");
-                    let end = panel.index_of(&d.period).map_or(series.values.len(), |i| i + 1);
-                    let history = (end.saturating_sub(HISTORY)..series.values.len()).map(|i| (panel.period(i), series.values[i])).collect();
+                    let series = panel
+                        .series
+                        .iter()
+                        .find(|s| crate::Panel::key(&s.name) == d.key)
+                        .expect("judged");
+                    let end = panel
+                        .index_of(&d.period)
+                        .map_or(series.values.len(), |i| i + 1);
+                    let history = (end.saturating_sub(HISTORY)..series.values.len())
+                        .map(|i| (panel.period(i), series.values[i]))
+                        .collect();
                     let detail = AlertDetail {
                         key: d.key.clone(),
                         observed: d.judgement.observed,
@@ -511,8 +696,16 @@ impl App {
 
     /// `protect` as for [`App::watch_view`]: an alert raised on unsuppressed values is shown
     /// to a reader of the disclosure-controlled view without its numbers.
-    fn alert_view(&self, a: AlertRecord, w: &WatchRecord, spec: &WatchSpec, access: WatchAccess, protect: bool) -> Result<AlertView> {
-        let mut detail: AlertDetail = serde_json::from_str(&a.detail).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    fn alert_view(
+        &self,
+        a: AlertRecord,
+        w: &WatchRecord,
+        spec: &WatchSpec,
+        access: WatchAccess,
+        protect: bool,
+    ) -> Result<AlertView> {
+        let mut detail: AlertDetail =
+            serde_json::from_str(&a.detail).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         if protect && !detail.protected {
             detail = AlertDetail {
                 key: detail.key,
@@ -549,7 +742,9 @@ impl App {
     pub fn alerts(&self, who: &Caller, status: Option<&str>) -> Result<Vec<AlertView>> {
         let mut out = Vec::new();
         for w in self.store.watches()? {
-            let Ok(spec) = serde_json::from_str::<WatchSpec>(&w.spec) else { continue };
+            let Ok(spec) = serde_json::from_str::<WatchSpec>(&w.spec) else {
+                continue;
+            };
             let (access, protect) = self.watch_access(who, &w, &spec);
             if access == WatchAccess::None {
                 continue;
@@ -568,7 +763,9 @@ impl App {
     pub fn alert(&self, who: &Caller, id: i64) -> Result<(AlertView, Vec<CommentRecord>)> {
         let not_found = || AppError::NotFound(format!("alert {id}"));
         let a = self.store.alert(id)?.ok_or_else(not_found)?;
-        let (w, spec, access, protect) = self.visible_watch(who, a.watch_id).map_err(|_| not_found())?;
+        let (w, spec, access, protect) = self
+            .visible_watch(who, a.watch_id)
+            .map_err(|_| not_found())?;
         let comments = self.store.comments(id)?;
         Ok((self.alert_view(a, &w, &spec, access, protect)?, comments))
     }
@@ -577,11 +774,16 @@ impl App {
     pub fn update_alert(&self, who: &Caller, id: i64, change: &AlertChange) -> Result<AlertView> {
         let (view, _) = self.alert(who, id)?;
         if !view.may_change {
-            return Err(AppError::Forbidden(format!("only editors and admins of {} may change its alerts", view.org)));
+            return Err(AppError::Forbidden(format!(
+                "only editors and admins of {} may change its alerts",
+                view.org
+            )));
         }
         let status = change.status.clone().unwrap_or_else(|| view.status.clone());
         if !ALERT_STATUSES.contains(&status.as_str()) || (status == "new" && view.status != "new") {
-            return Err(AppError::BadRequest(format!("an alert moves to acknowledged, resolved or false_alarm, not {status:?}")));
+            return Err(AppError::BadRequest(format!(
+                "an alert moves to acknowledged, resolved or false_alarm, not {status:?}"
+            )));
         }
         let assignee = match &change.assignee {
             None => view.assignee.clone(),
@@ -597,8 +799,14 @@ impl App {
         };
         self.store.write(|tx| {
             tx.update_alert(id, &status, assignee.as_deref())?;
-            let detail = serde_json::json!({ "from": view.status, "to": status, "assignee": assignee });
-            tx.audit(&who.label, "alert.update", &format!("alert:{id}"), &detail.to_string())?;
+            let detail =
+                serde_json::json!({ "from": view.status, "to": status, "assignee": assignee });
+            tx.audit(
+                &who.label,
+                "alert.update",
+                &format!("alert:{id}"),
+                &detail.to_string(),
+            )?;
             Ok::<_, AppError>(())
         })?;
         Ok(self.alert(who, id)?.0)
@@ -609,13 +817,25 @@ impl App {
         self.alert(who, id)?;
         let body = body.trim();
         if body.is_empty() || body.len() > 10_000 {
-            return Err(AppError::BadRequest("a comment has 1 to 10,000 characters".into()));
+            return Err(AppError::BadRequest(
+                "a comment has 1 to 10,000 characters".into(),
+            ));
         }
         let cid = self.store.write(|tx| {
             let cid = tx.insert_comment(id, &who.label, body)?;
-            tx.audit(&who.label, "alert.comment", &format!("alert:{id}"), &serde_json::json!({ "comment": cid }).to_string())?;
+            tx.audit(
+                &who.label,
+                "alert.comment",
+                &format!("alert:{id}"),
+                &serde_json::json!({ "comment": cid }).to_string(),
+            )?;
             Ok::<_, AppError>(cid)
         })?;
-        Ok(self.store.comments(id)?.into_iter().find(|c| c.id == cid).expect("just written"))
+        Ok(self
+            .store
+            .comments(id)?
+            .into_iter()
+            .find(|c| c.id == cid)
+            .expect("just written"))
     }
 }

@@ -27,7 +27,12 @@ pub struct WebhookPolicy {
 
 impl Default for WebhookPolicy {
     fn default() -> Self {
-        WebhookPolicy { allow_private: false, backoff: Duration::from_secs(30), max_attempts: 8, timeout: Duration::from_secs(10) }
+        WebhookPolicy {
+            allow_private: false,
+            backoff: Duration::from_secs(30),
+            max_attempts: 8,
+            timeout: Duration::from_secs(10),
+        }
     }
 }
 
@@ -64,7 +69,15 @@ pub struct DeliveryView {
 
 impl From<DeliveryRecord> for DeliveryView {
     fn from(d: DeliveryRecord) -> Self {
-        DeliveryView { id: d.id, event: d.event, status: d.status, attempts: d.attempts, next_at: d.next_at, last_error: d.last_error, delivered_at: d.delivered_at }
+        DeliveryView {
+            id: d.id,
+            event: d.event,
+            status: d.status,
+            attempts: d.attempts,
+            next_at: d.next_at,
+            last_error: d.last_error,
+            delivered_at: d.delivered_at,
+        }
     }
 }
 
@@ -85,7 +98,10 @@ fn url_without_secrets(url: &str) -> String {
 }
 
 fn unix_now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
 }
 
 impl App {
@@ -99,19 +115,33 @@ impl App {
 
     fn require_org_admin(who: &Caller, org: &str) -> Result<()> {
         if who.principal.role_in(org) != Some(Role::Admin) {
-            return Err(AppError::Forbidden(format!("only admins of {org} may manage its webhooks")));
+            return Err(AppError::Forbidden(format!(
+                "only admins of {org} may manage its webhooks"
+            )));
         }
         Ok(())
     }
 
     /// Subscribes organisation `org` to a watch or a dataset. Returns the subscription and its
     /// signing secret, shown this once.
-    pub fn subscribe(&self, who: &Caller, org: &str, target: &HookTarget, url: &str) -> Result<(WebhookView, String)> {
+    pub fn subscribe(
+        &self,
+        who: &Caller,
+        org: &str,
+        target: &HookTarget,
+        url: &str,
+    ) -> Result<(WebhookView, String)> {
         Self::require_org_admin(who, org)?;
-        let by = who.email().ok_or_else(|| AppError::Forbidden("a webhook is set up by a person: use --as EMAIL".into()))?;
-        let org_rec = self.store.org(org)?.ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
+        let by = who.email().ok_or_else(|| {
+            AppError::Forbidden("a webhook is set up by a person: use --as EMAIL".into())
+        })?;
+        let org_rec = self
+            .store
+            .org(org)?
+            .ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
         let url = url.trim();
-        nansen_webhooks::check_target(url, self.policy().allow_private).map_err(|e| AppError::BadRequest(format!("webhook target refused: {e}")))?;
+        nansen_webhooks::check_target(url, self.policy().allow_private)
+            .map_err(|e| AppError::BadRequest(format!("webhook target refused: {e}")))?;
         let (watch_id, dataset_id, subject) = match target {
             HookTarget::Watch(id) => {
                 self.watch(who, *id)?;
@@ -131,7 +161,11 @@ impl App {
             tx.audit(&who.label, "webhook.subscribe", org, &serde_json::json!({ "webhook": id, "to": subject, "url": url_without_secrets(url) }).to_string())?;
             Ok::<_, AppError>(id)
         })?;
-        let view = self.webhooks(who)?.into_iter().find(|h| h.id == id).ok_or_else(|| AppError::NotFound(format!("webhook {id}")))?;
+        let view = self
+            .webhooks(who)?
+            .into_iter()
+            .find(|h| h.id == id)
+            .ok_or_else(|| AppError::NotFound(format!("webhook {id}")))?;
         Ok((view, secret))
     }
 
@@ -143,17 +177,37 @@ impl App {
                 continue;
             }
             let dataset = match h.dataset_id {
-                Some(id) => self.store.dataset_by_id(id)?.map(|d| format!("{}/{}", d.org, d.slug)),
+                Some(id) => self
+                    .store
+                    .dataset_by_id(id)?
+                    .map(|d| format!("{}/{}", d.org, d.slug)),
                 None => None,
             };
-            let deliveries = self.store.deliveries(h.id)?.into_iter().map(DeliveryView::from).collect();
-            out.push(WebhookView { id: h.id, org: h.org, watch: h.watch_id, dataset, url: h.url, created_by: h.created_by, created_at: h.created_at, deliveries });
+            let deliveries = self
+                .store
+                .deliveries(h.id)?
+                .into_iter()
+                .map(DeliveryView::from)
+                .collect();
+            out.push(WebhookView {
+                id: h.id,
+                org: h.org,
+                watch: h.watch_id,
+                dataset,
+                url: h.url,
+                created_by: h.created_by,
+                created_at: h.created_at,
+                deliveries,
+            });
         }
         Ok(out)
     }
 
     pub fn unsubscribe(&self, who: &Caller, id: i64) -> Result<()> {
-        let h = self.store.webhook(id)?.ok_or_else(|| AppError::NotFound(format!("webhook {id}")))?;
+        let h = self
+            .store
+            .webhook(id)?
+            .ok_or_else(|| AppError::NotFound(format!("webhook {id}")))?;
         if who.principal.role_in(&h.org) != Some(Role::Admin) {
             return Err(AppError::NotFound(format!("webhook {id}")));
         }
@@ -166,7 +220,9 @@ impl App {
 
     /// Whether the subscriber may still see what it subscribed to, as the admin who set it up.
     fn still_allowed(&self, h: &WebhookRecord) -> Result<bool> {
-        let Some(u) = self.store.user_by_email(&h.created_by)? else { return Ok(false) };
+        let Some(u) = self.store.user_by_email(&h.created_by)? else {
+            return Ok(false);
+        };
         let who = self.caller_for(u.id, &format!("webhook {}", h.id))?;
         if who.principal.role_in(&h.org) != Some(Role::Admin) {
             return Ok(false);
@@ -174,7 +230,9 @@ impl App {
         Ok(match (h.watch_id, h.dataset_id) {
             (Some(w), _) => self.watch(&who, w).is_ok(),
             (None, Some(d)) => match self.store.dataset_by_id(d)? {
-                Some(d) => self.authorize(&who, &d.org, &d.slug, Need::Metadata).is_ok(),
+                Some(d) => self
+                    .authorize(&who, &d.org, &d.slug, Need::Metadata)
+                    .is_ok(),
                 None => false,
             },
             _ => false,
@@ -197,10 +255,15 @@ impl App {
         std::thread::scope(|scope| {
             for _ in 0..SENDERS {
                 scope.spawn(|| loop {
-                    let Some(group) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop() else { return };
+                    let Some(group) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop() else {
+                        return;
+                    };
                     for d in group {
                         if let Err(e) = self.deliver_one(&d, &policy, &report) {
-                            first_error.lock().unwrap_or_else(|p| p.into_inner()).get_or_insert(e);
+                            first_error
+                                .lock()
+                                .unwrap_or_else(|p| p.into_inner())
+                                .get_or_insert(e);
                             return;
                         }
                     }
@@ -213,16 +276,33 @@ impl App {
         Ok(report.into_inner().unwrap_or_else(|p| p.into_inner()))
     }
 
-    fn deliver_one(&self, d: &DeliveryRecord, policy: &WebhookPolicy, report: &Mutex<DeliveryReport>) -> Result<()> {
+    fn deliver_one(
+        &self,
+        d: &DeliveryRecord,
+        policy: &WebhookPolicy,
+        report: &Mutex<DeliveryReport>,
+    ) -> Result<()> {
         let hook = self.store.webhook(d.webhook_id)?;
         let attempts = d.attempts + 1;
         // The error, and whether trying again could help.
         let outcome: Result<(), (String, bool)> = match &hook {
             None => Err(("the subscription was removed".to_string(), false)),
-            Some(h) if !self.still_allowed(h)? => Err((format!("{} may no longer see what it subscribed to", h.org), false)),
+            Some(h) if !self.still_allowed(h)? => Err((
+                format!("{} may no longer see what it subscribed to", h.org),
+                false,
+            )),
             Some(h) => {
-                let send = nansen_webhooks::Delivery { url: &h.url, secret: &h.secret, event: &d.event, id: d.id, body: &d.payload, timestamp: unix_now() };
-                nansen_webhooks::send(&send, policy.allow_private, policy.timeout).map(|_| ()).map_err(|e| (e.to_string(), true))
+                let send = nansen_webhooks::Delivery {
+                    url: &h.url,
+                    secret: &h.secret,
+                    event: &d.event,
+                    id: d.id,
+                    body: &d.payload,
+                    timestamp: unix_now(),
+                };
+                nansen_webhooks::send(&send, policy.allow_private, policy.timeout)
+                    .map(|_| ())
+                    .map_err(|e| (e.to_string(), true))
             }
         };
         self.store.write(|tx| {
@@ -234,12 +314,24 @@ impl App {
                 }
                 Err((e, retry)) if !retry || attempts >= policy.max_attempts => {
                     tx.update_delivery(d.id, "failed", attempts, &d.next_at, e)?;
-                    tx.audit("nansen (webhooks)", "webhook.failed", &format!("webhook:{}", d.webhook_id), &serde_json::json!({ "delivery": d.id, "attempts": attempts, "error": e }).to_string())?;
+                    tx.audit(
+                        "nansen (webhooks)",
+                        "webhook.failed",
+                        &format!("webhook:{}", d.webhook_id),
+                        &serde_json::json!({ "delivery": d.id, "attempts": attempts, "error": e })
+                            .to_string(),
+                    )?;
                     report.failed += 1;
                 }
                 Err((e, _)) => {
                     let wait = policy.backoff.as_secs_f64() * 2f64.powi(attempts as i32 - 1);
-                    tx.update_delivery(d.id, "pending", attempts, &nansen_store::now_plus(wait.ceil() as i64), e)?;
+                    tx.update_delivery(
+                        d.id,
+                        "pending",
+                        attempts,
+                        &nansen_store::now_plus(wait.ceil() as i64),
+                        e,
+                    )?;
                     report.retrying += 1;
                 }
             }
@@ -256,7 +348,13 @@ pub const SENDERS: usize = 8;
 mod tests {
     #[test]
     fn a_webhook_url_is_audited_without_credentials() {
-        assert_eq!(super::url_without_secrets("https://user:pw@hooks.iom.int/nansen?token=s3cret#x"), "https://hooks.iom.int/nansen");
-        assert_eq!(super::url_without_secrets("https://hooks.iom.int"), "https://hooks.iom.int/");
+        assert_eq!(
+            super::url_without_secrets("https://user:pw@hooks.iom.int/nansen?token=s3cret#x"),
+            "https://hooks.iom.int/nansen"
+        );
+        assert_eq!(
+            super::url_without_secrets("https://hooks.iom.int"),
+            "https://hooks.iom.int/"
+        );
     }
 }

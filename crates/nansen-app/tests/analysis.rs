@@ -22,7 +22,11 @@ impl Rng {
         self.next() % 100 < percent
     }
     fn subset<'a>(&mut self, items: &[&'a str], percent: u64) -> Vec<&'a str> {
-        items.iter().copied().filter(|_| self.chance(percent)).collect()
+        items
+            .iter()
+            .copied()
+            .filter(|_| self.chance(percent))
+            .collect()
     }
 }
 
@@ -34,7 +38,12 @@ struct Obs {
 
 const DIMS: [(&str, &[&str]); 6] = [
     ("indicator", &["asylum_applications", "refugees"]),
-    ("period", &["2014-11", "2014-12", "2015-01", "2015-02", "2016-06", "2015", "2016"]),
+    (
+        "period",
+        &[
+            "2014-11", "2014-12", "2015-01", "2015-02", "2016-06", "2015", "2016",
+        ],
+    ),
     ("geo", &["DEU", "FRA", "ITA", "TOTAL"]),
     ("origin", &["SYR", "AFG", "XXX"]),
     ("sex", &["T", "F", "M"]),
@@ -42,7 +51,10 @@ const DIMS: [(&str, &[&str]); 6] = [
 ];
 
 fn random_dataset(rng: &mut Rng) -> Vec<Obs> {
-    let dims: Vec<&(&str, &[&str])> = DIMS.iter().filter(|(d, _)| matches!(*d, "indicator" | "period") || rng.chance(70)).collect();
+    let dims: Vec<&(&str, &[&str])> = DIMS
+        .iter()
+        .filter(|(d, _)| matches!(*d, "indicator" | "period") || rng.chance(70))
+        .collect();
     // Half the datasets hold one indicator, a flow or a stock.
     let one = rng.chance(50).then(|| rng.below(2));
     let mut seen = BTreeSet::new();
@@ -59,7 +71,11 @@ fn random_dataset(rng: &mut Rng) -> Vec<Obs> {
             })
             .collect();
         if seen.insert(key.clone()) {
-            let value = if rng.chance(10) { None } else { Some(rng.below(100) as f64) };
+            let value = if rng.chance(10) {
+                None
+            } else {
+                Some(rng.below(100) as f64)
+            };
             out.push(Obs { key, value });
         }
     }
@@ -68,10 +84,20 @@ fn random_dataset(rng: &mut Rng) -> Vec<Obs> {
 
 fn csv_of(obs: &[Obs]) -> String {
     let dims: Vec<&String> = obs[0].key.keys().collect();
-    let mut s = dims.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(",") + ",value,flags\n";
+    let mut s = dims
+        .iter()
+        .map(|d| d.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+        + ",value,flags\n";
     for o in obs {
         let cells: Vec<&str> = o.key.values().map(String::as_str).collect();
-        s += &format!("{},{},{}\n", cells.join(","), o.value.map(|v| v.to_string()).unwrap_or_else(|| ":".into()), if o.value.is_none() { "c" } else { "" });
+        s += &format!(
+            "{},{},{}\n",
+            cells.join(","),
+            o.value.map(|v| v.to_string()).unwrap_or_else(|| ":".into()),
+            if o.value.is_none() { "c" } else { "" }
+        );
     }
     s
 }
@@ -83,41 +109,85 @@ type Answer = Vec<(Vec<String>, Option<f64>)>;
 /// indicators would be added together.
 fn reference(obs: &[Obs], q: &Query) -> Result<Answer, ()> {
     let total = |d: &str| if d == "sex" { "T" } else { "TOTAL" };
-    let dims: Vec<String> = obs.first().map(|o| o.key.keys().cloned().collect()).unwrap_or_default();
+    let dims: Vec<String> = obs
+        .first()
+        .map(|o| o.key.keys().cloned().collect())
+        .unwrap_or_default();
     let carries = |d: &str| obs.iter().any(|o| o.key[d] == total(d));
     let kept: Vec<&Obs> = obs
         .iter()
         .filter(|o| q.filters.iter().all(|(d, vs)| vs.contains(&o.key[d])))
-        .filter(|o| nansen_codes::Period::parse(&o.key["period"]).unwrap().within(q.from.as_ref(), q.to.as_ref()))
+        .filter(|o| {
+            nansen_codes::Period::parse(&o.key["period"])
+                .unwrap()
+                .within(q.from.as_ref(), q.to.as_ref())
+        })
         .filter(|o| {
             dims.iter().all(|d| {
-                d == "indicator" || d == "period" || q.group_by.contains(d) || q.filters.iter().any(|(f, _)| f == d) || !carries(d) || o.key[d] == total(d)
+                d == "indicator"
+                    || d == "period"
+                    || q.group_by.contains(d)
+                    || q.filters.iter().any(|(f, _)| f == d)
+                    || !carries(d)
+                    || o.key[d] == total(d)
             })
         })
         .collect();
     let indicators: BTreeSet<&String> = kept.iter().map(|o| &o.key["indicator"]).collect();
-    let all_indicators: BTreeSet<&String> = obs.iter().map(|o| &o.key["indicator"]).filter(|i| q.filters.iter().all(|(d, vs)| d != "indicator" || vs.contains(i))).collect();
+    let all_indicators: BTreeSet<&String> = obs
+        .iter()
+        .map(|o| &o.key["indicator"])
+        .filter(|i| {
+            q.filters
+                .iter()
+                .all(|(d, vs)| d != "indicator" || vs.contains(i))
+        })
+        .collect();
     if all_indicators.len() > 1 && !q.group_by.iter().any(|g| g == "indicator") {
         return Err(());
     }
     let _ = indicators;
     let mut groups: BTreeMap<Vec<String>, Vec<&Obs>> = BTreeMap::new();
     for o in kept {
-        groups.entry(q.group_by.iter().map(|g| o.key[g].clone()).collect()).or_default().push(o);
+        groups
+            .entry(q.group_by.iter().map(|g| o.key[g].clone()).collect())
+            .or_default()
+            .push(o);
     }
     let mut out = Vec::new();
     for (k, members) in groups {
         let stock = members[0].key["indicator"] == "refugees";
         // A stock: each series (all dimensions but the period) at its own latest period.
-        let series_of = |o: &Obs| -> Vec<String> { o.key.iter().filter(|(d, _)| *d != "period").map(|(_, v)| v.clone()).collect() };
+        let series_of = |o: &Obs| -> Vec<String> {
+            o.key
+                .iter()
+                .filter(|(d, _)| *d != "period")
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
         let end = |o: &Obs| nansen_codes::Period::parse(&o.key["period"]).unwrap().end();
         let chosen: Vec<&&Obs> = if stock && !q.group_by.iter().any(|g| g == "period") {
-            members.iter().filter(|o| members.iter().filter(|m| series_of(m) == series_of(o)).all(|m| end(m) <= end(o))).collect()
+            members
+                .iter()
+                .filter(|o| {
+                    members
+                        .iter()
+                        .filter(|m| series_of(m) == series_of(o))
+                        .all(|m| end(m) <= end(o))
+                })
+                .collect()
         } else {
             members.iter().collect()
         };
         let vals: Vec<f64> = chosen.iter().filter_map(|o| o.value).collect();
-        out.push((k, if vals.is_empty() { None } else { Some(vals.iter().sum()) }));
+        out.push((
+            k,
+            if vals.is_empty() {
+                None
+            } else {
+                Some(vals.iter().sum())
+            },
+        ));
     }
     if q.group_by.is_empty() && out.is_empty() {
         out.push((vec![], None));
@@ -130,28 +200,65 @@ fn setup(t: &TestStore) -> App {
     let op = Caller::operator();
     app.add_org(&op, "euaa", "EUAA").unwrap();
     app.add_org(&op, "iom", "IOM").unwrap();
-    app.add_user(&op, "ed@euaa.eu", "euaa", Role::Admin, "a long enough password").unwrap();
-    app.add_user(&op, "v@iom.int", "iom", Role::Viewer, "a long enough password").unwrap();
+    app.add_user(
+        &op,
+        "ed@euaa.eu",
+        "euaa",
+        Role::Admin,
+        "a long enough password",
+    )
+    .unwrap();
+    app.add_user(
+        &op,
+        "v@iom.int",
+        "iom",
+        Role::Viewer,
+        "a long enough password",
+    )
+    .unwrap();
     app
 }
 
-fn import(app: &App, slug: &str, text: &str, f: impl FnOnce(&mut ImportRequest)) -> nansen_app::ImportReport {
+fn import(
+    app: &App,
+    slug: &str,
+    text: &str,
+    f: impl FnOnce(&mut ImportRequest),
+) -> nansen_app::ImportReport {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("f.csv");
     std::fs::write(&path, text).unwrap();
-    let mut req = ImportRequest { org: "euaa".into(), slug: slug.into(), file_name: "f.csv".into(), ..Default::default() };
+    let mut req = ImportRequest {
+        org: "euaa".into(),
+        slug: slug.into(),
+        file_name: "f.csv".into(),
+        ..Default::default()
+    };
     f(&mut req);
-    app.import(&app.act_as("ed@euaa.eu").unwrap(), &req, &path, &|_| {}).unwrap()
+    app.import(&app.act_as("ed@euaa.eu").unwrap(), &req, &path, &|_| {})
+        .unwrap()
 }
 
 /// The observations as stored, read back through the JSON export.
 fn stored(app: &App, slug: &str) -> Vec<Obs> {
     let mut buf = Vec::new();
-    app.export(&Caller::operator(), "euaa", slug, None, "json".parse().unwrap(), &mut buf).unwrap();
+    app.export(
+        &Caller::operator(),
+        "euaa",
+        slug,
+        None,
+        "json".parse().unwrap(),
+        &mut buf,
+    )
+    .unwrap();
     let v: Vec<serde_json::Map<String, serde_json::Value>> = serde_json::from_slice(&buf).unwrap();
     v.into_iter()
         .map(|m| Obs {
-            key: m.iter().filter(|(k, _)| *k != "value" && *k != "flags").map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect(),
+            key: m
+                .iter()
+                .filter(|(k, _)| *k != "value" && *k != "flags")
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string()))
+                .collect(),
             value: m["value"].as_f64(),
         })
         .collect()
@@ -174,7 +281,9 @@ fn random_queries_over_random_datasets_agree_with_the_plain_computation() {
                     o.value = Some(rng.below(100) as f64);
                 }
             }
-            let extra = random_dataset(&mut rng).into_iter().filter(|o| o.key.keys().eq(first[0].key.keys()) && !first.iter().any(|f| f.key == o.key));
+            let extra = random_dataset(&mut rng).into_iter().filter(|o| {
+                o.key.keys().eq(first[0].key.keys()) && !first.iter().any(|f| f.key == o.key)
+            });
             second.extend(extra);
             if !second.is_empty() {
                 import(&app, &slug, &csv_of(&second), |_| {});
@@ -185,12 +294,25 @@ fn random_queries_over_random_datasets_agree_with_the_plain_computation() {
                 let mut q = Query::default();
                 for d in rng.subset(&dims, 25) {
                     let codes = DIMS.iter().find(|(n, _)| *n == d).unwrap().1;
-                    q.filters.push((d.to_string(), rng.subset(codes, 50).into_iter().map(String::from).collect()));
+                    q.filters.push((
+                        d.to_string(),
+                        rng.subset(codes, 50)
+                            .into_iter()
+                            .map(String::from)
+                            .collect(),
+                    ));
                 }
                 q.filters.retain(|(_, v)| !v.is_empty());
-                q.group_by = rng.subset(&dims, 30).into_iter().map(String::from).collect();
+                q.group_by = rng
+                    .subset(&dims, 30)
+                    .into_iter()
+                    .map(String::from)
+                    .collect();
                 if rng.chance(30) {
-                    let (from, to) = nansen_codes::parse_range(["2015..2015", "2014-12..2015-02", "..2015-01", "2016.."][rng.below(4)]).unwrap();
+                    let (from, to) = nansen_codes::parse_range(
+                        ["2015..2015", "2014-12..2015-02", "..2015-01", "2016.."][rng.below(4)],
+                    )
+                    .unwrap();
                     q.from = from;
                     q.to = to;
                 }
@@ -201,13 +323,25 @@ fn random_queries_over_random_datasets_agree_with_the_plain_computation() {
                         assert_eq!(got, want, "{}: case {case}, query {q:?}", t.name);
                         answered += usize::from(got.iter().any(|(_, v)| v.is_some()));
                     }
-                    (Err(()), Err(AppError::Query(nansen_model::QueryError::SeveralIndicators(_)))) => refused += 1,
-                    (want, got) => panic!("{}: case {case}, query {q:?}: reference {want:?}, engine {got:?}", t.name),
+                    (
+                        Err(()),
+                        Err(AppError::Query(nansen_model::QueryError::SeveralIndicators(_))),
+                    ) => refused += 1,
+                    (want, got) => panic!(
+                        "{}: case {case}, query {q:?}: reference {want:?}, engine {got:?}",
+                        t.name
+                    ),
                 }
             }
         }
-        eprintln!("{}: {answered} answers with values and {refused} refusals agree", t.name);
-        assert!(answered > 100 && refused > 10, "the random cases exercise both: {answered} answered, {refused} refused");
+        eprintln!(
+            "{}: {answered} answers with values and {refused} refusals agree",
+            t.name
+        );
+        assert!(
+            answered > 100 && refused > 10,
+            "the random cases exercise both: {answered} answered, {refused} refused"
+        );
     }
 }
 
@@ -223,35 +357,141 @@ const POPULATION: &str = "indicator,period,geo,value,flags\npopulation,2015,DEU,
 fn derived_indicators_flows_and_comparisons_answer_within_permissions() {
     for t in stores() {
         let app = setup(&t);
-        import(&app, "decisions", DECISIONS, |r| r.share = Some("partners:iom".parse().unwrap()));
+        import(&app, "decisions", DECISIONS, |r| {
+            r.share = Some("partners:iom".parse().unwrap())
+        });
         import(&app, "unhcr", UNHCR_STYLE, |_| {});
-        import(&app, "population", POPULATION, |r| r.share = Some("public".parse().unwrap()));
+        import(&app, "population", POPULATION, |r| {
+            r.share = Some("public".parse().unwrap())
+        });
         let op = Caller::operator();
-        let ask = |slug: &str, q: Question| app.ask(&op, "euaa", slug, None, &q).unwrap().rows.into_iter().map(|r| (r.key.join("/"), r.value)).collect::<Vec<_>>();
-        let by = |g: &str| Query { group_by: g.split(',').map(String::from).collect(), ..Query::default() };
+        let ask = |slug: &str, q: Question| {
+            app.ask(&op, "euaa", slug, None, &q)
+                .unwrap()
+                .rows
+                .into_iter()
+                .map(|r| (r.key.join("/"), r.value))
+                .collect::<Vec<_>>()
+        };
+        let by = |g: &str| Query {
+            group_by: g.split(',').map(String::from).collect(),
+            ..Query::default()
+        };
         assert_eq!(
-            ask("decisions", Question { query: by("geo,period"), derived: Some("recognition_rate".into()), ..Default::default() }),
-            vec![("DEU/2015".into(), Some(95.0)), ("DEU/2016".into(), Some(75.0)), ("FRA/2015".into(), Some(50.0))],
-            "{}", t.name
+            ask(
+                "decisions",
+                Question {
+                    query: by("geo,period"),
+                    derived: Some("recognition_rate".into()),
+                    ..Default::default()
+                }
+            ),
+            vec![
+                ("DEU/2015".into(), Some(95.0)),
+                ("DEU/2016".into(), Some(75.0)),
+                ("FRA/2015".into(), Some(50.0))
+            ],
+            "{}",
+            t.name
         );
         // UNHCR has no positive decisions: recognised plus other forms of protection.
-        assert_eq!(ask("unhcr", Question { query: by("geo"), derived: Some("recognition_rate".into()), ..Default::default() }), vec![("DEU".into(), Some(90.0))]);
+        assert_eq!(
+            ask(
+                "unhcr",
+                Question {
+                    query: by("geo"),
+                    derived: Some("recognition_rate".into()),
+                    ..Default::default()
+                }
+            ),
+            vec![("DEU".into(), Some(90.0))]
+        );
         let mut q = by("geo,period");
-        q.filters.push(("indicator".into(), vec!["asylum_decisions_total".into()]));
-        let per = ask("decisions", Question { query: q.clone(), derived: Some("rate_per_100k".into()), per_capita: Some("euaa/population".into()), ..Default::default() });
+        q.filters
+            .push(("indicator".into(), vec!["asylum_decisions_total".into()]));
+        let per = ask(
+            "decisions",
+            Question {
+                query: q.clone(),
+                derived: Some("rate_per_100k".into()),
+                per_capita: Some("euaa/population".into()),
+                ..Default::default()
+            },
+        );
         assert_eq!(per[0], ("DEU/2015".into(), Some(1.25)));
-        let share = ask("decisions", Question { query: { let mut s = by("geo"); s.filters = q.filters.clone(); s.period_range("2015..2015") }, derived: Some("share_of_total".into()), ..Default::default() });
-        assert_eq!(share, vec![("DEU".into(), Some(1000.0 / 1200.0 * 100.0)), ("FRA".into(), Some(200.0 / 1200.0 * 100.0))]);
-        let cmp = app.compare(&op, &["euaa/decisions".into(), "euaa/unhcr".into()], &q).unwrap();
+        let share = ask(
+            "decisions",
+            Question {
+                query: {
+                    let mut s = by("geo");
+                    s.filters = q.filters.clone();
+                    s.period_range("2015..2015")
+                },
+                derived: Some("share_of_total".into()),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            share,
+            vec![
+                ("DEU".into(), Some(1000.0 / 1200.0 * 100.0)),
+                ("FRA".into(), Some(200.0 / 1200.0 * 100.0))
+            ]
+        );
+        let cmp = app
+            .compare(&op, &["euaa/decisions".into(), "euaa/unhcr".into()], &q)
+            .unwrap();
         assert_eq!(cmp.rows[0].key, vec!["DEU", "2015"]);
         assert_eq!(cmp.rows[0].extra, vec![Some(1000.0), Some(0.0), Some(0.0)]);
         let flows = app.flows(&op, "euaa", "decisions", None, &q, None).unwrap();
-        assert_eq!(flows.links.iter().map(|l| (l.source.as_str(), l.target.as_str(), l.value)).collect::<Vec<_>>(), vec![("origin:SYR", "geo:DEU", 1400.0), ("origin:SYR", "geo:FRA", 200.0)]);
+        assert_eq!(
+            flows
+                .links
+                .iter()
+                .map(|l| (l.source.as_str(), l.target.as_str(), l.value))
+                .collect::<Vec<_>>(),
+            vec![
+                ("origin:SYR", "geo:DEU", 1400.0),
+                ("origin:SYR", "geo:FRA", 200.0)
+            ]
+        );
         // A partner sees the shared dataset; the private one stays not found, even inside a comparison.
         let iom = app.act_as("v@iom.int").unwrap();
-        assert!(app.ask(&iom, "euaa", "decisions", None, &Question { query: by("geo"), derived: Some("recognition_rate".into()), ..Default::default() }).is_ok());
-        assert!(matches!(app.compare(&iom, &["euaa/decisions".into(), "euaa/unhcr".into()], &q), Err(AppError::NotFound(_))), "{}", t.name);
-        assert!(matches!(app.ask(&op, "euaa", "decisions", None, &Question { query: by("geo"), derived: Some("happiness".into()), ..Default::default() }), Err(AppError::BadRequest(_))));
+        assert!(app
+            .ask(
+                &iom,
+                "euaa",
+                "decisions",
+                None,
+                &Question {
+                    query: by("geo"),
+                    derived: Some("recognition_rate".into()),
+                    ..Default::default()
+                }
+            )
+            .is_ok());
+        assert!(
+            matches!(
+                app.compare(&iom, &["euaa/decisions".into(), "euaa/unhcr".into()], &q),
+                Err(AppError::NotFound(_))
+            ),
+            "{}",
+            t.name
+        );
+        assert!(matches!(
+            app.ask(
+                &op,
+                "euaa",
+                "decisions",
+                None,
+                &Question {
+                    query: by("geo"),
+                    derived: Some("happiness".into()),
+                    ..Default::default()
+                }
+            ),
+            Err(AppError::BadRequest(_))
+        ));
     }
 }
 
@@ -272,19 +512,81 @@ fn two_nodes_on_one_database_give_the_same_answers() {
     for t in stores() {
         let a = setup(&t);
         let b = App::open(t.dir.path(), t.database_url.as_deref()).unwrap();
-        let total = |app: &App, who: &Caller| app.query(who, "euaa", "decisions", None, &Query { filters: vec![("indicator".into(), vec!["asylum_decisions_total".into()])], ..Query::default() }).map(|t| t.rows[0].value);
-        import(&a, "decisions", DECISIONS, |r| r.share = Some("partners:iom".parse().unwrap()));
+        let total = |app: &App, who: &Caller| {
+            app.query(
+                who,
+                "euaa",
+                "decisions",
+                None,
+                &Query {
+                    filters: vec![("indicator".into(), vec!["asylum_decisions_total".into()])],
+                    ..Query::default()
+                },
+            )
+            .map(|t| t.rows[0].value)
+        };
+        import(&a, "decisions", DECISIONS, |r| {
+            r.share = Some("partners:iom".parse().unwrap())
+        });
         let op = Caller::operator();
         assert_eq!(total(&b, &op).unwrap(), Some(1600.0), "{}", t.name);
-        import(&a, "decisions", &DECISIONS.replace("asylum_decisions_total,2015,FRA,SYR,200,", "asylum_decisions_total,2015,FRA,SYR,3,"), |_| {});
-        assert_eq!(total(&b, &op).unwrap(), Some(1403.0), "node b sees the new version");
+        import(
+            &a,
+            "decisions",
+            &DECISIONS.replace(
+                "asylum_decisions_total,2015,FRA,SYR,200,",
+                "asylum_decisions_total,2015,FRA,SYR,3,",
+            ),
+            |_| {},
+        );
+        assert_eq!(
+            total(&b, &op).unwrap(),
+            Some(1403.0),
+            "node b sees the new version"
+        );
         let iom = b.act_as("v@iom.int").unwrap();
         assert_eq!(total(&b, &iom).unwrap(), Some(1403.0));
-        a.share(&a.act_as("ed@euaa.eu").unwrap(), "euaa", "decisions", "partners:iom".parse().unwrap(), Some(true), Some(5)).unwrap();
-        assert_eq!(total(&b, &iom).unwrap(), Some(1400.0), "{}: node b suppresses the small cell", t.name);
-        a.share(&a.act_as("ed@euaa.eu").unwrap(), "euaa", "decisions", "partners:iom".parse().unwrap(), Some(true), Some(2)).unwrap();
-        assert_eq!(total(&b, &iom).unwrap(), Some(1403.0), "and follows a new threshold");
-        a.share(&a.act_as("ed@euaa.eu").unwrap(), "euaa", "decisions", nansen_model::Sharing::Private, None, None).unwrap();
-        assert!(matches!(total(&b, &iom), Err(AppError::NotFound(_))), "and stops sharing at once");
+        a.share(
+            &a.act_as("ed@euaa.eu").unwrap(),
+            "euaa",
+            "decisions",
+            "partners:iom".parse().unwrap(),
+            Some(true),
+            Some(5),
+        )
+        .unwrap();
+        assert_eq!(
+            total(&b, &iom).unwrap(),
+            Some(1400.0),
+            "{}: node b suppresses the small cell",
+            t.name
+        );
+        a.share(
+            &a.act_as("ed@euaa.eu").unwrap(),
+            "euaa",
+            "decisions",
+            "partners:iom".parse().unwrap(),
+            Some(true),
+            Some(2),
+        )
+        .unwrap();
+        assert_eq!(
+            total(&b, &iom).unwrap(),
+            Some(1403.0),
+            "and follows a new threshold"
+        );
+        a.share(
+            &a.act_as("ed@euaa.eu").unwrap(),
+            "euaa",
+            "decisions",
+            nansen_model::Sharing::Private,
+            None,
+            None,
+        )
+        .unwrap();
+        assert!(
+            matches!(total(&b, &iom), Err(AppError::NotFound(_))),
+            "and stops sharing at once"
+        );
     }
 }

@@ -17,7 +17,11 @@ fn worlds() -> Vec<World> {
         .map(|t| {
             let app = App::open(t.dir.path(), t.database_url.as_deref()).unwrap();
             let op = Caller::operator();
-            for (slug, name) in [("euaa", "EU Asylum Agency"), ("iom", "IOM"), ("bmi", "Ministry of the Interior")] {
+            for (slug, name) in [
+                ("euaa", "EU Asylum Agency"),
+                ("iom", "IOM"),
+                ("bmi", "Ministry of the Interior"),
+            ] {
                 app.add_org(&op, slug, name).unwrap();
             }
             for (email, org, role) in [
@@ -27,9 +31,14 @@ fn worlds() -> Vec<World> {
                 ("viewer@iom.int", "iom", Role::Viewer),
                 ("admin@bmi.de", "bmi", Role::Admin),
             ] {
-                app.add_user(&op, email, org, role, "a long enough password").unwrap();
+                app.add_user(&op, email, org, role, "a long enough password")
+                    .unwrap();
             }
-            World { t, app, files: tempfile::tempdir().unwrap() }
+            World {
+                t,
+                app,
+                files: tempfile::tempdir().unwrap(),
+            }
         })
         .collect()
 }
@@ -43,14 +52,29 @@ impl World {
     fn as_(&self, email: &str) -> Caller {
         self.app.act_as(email).unwrap()
     }
-    fn import(&self, who: &str, slug: &str, text: &str, f: impl FnOnce(&mut ImportRequest)) -> Result<nansen_app::ImportReport, AppError> {
-        let mut req = ImportRequest { org: "euaa".into(), slug: slug.into(), file_name: "f.csv".into(), ..Default::default() };
+    fn import(
+        &self,
+        who: &str,
+        slug: &str,
+        text: &str,
+        f: impl FnOnce(&mut ImportRequest),
+    ) -> Result<nansen_app::ImportReport, AppError> {
+        let mut req = ImportRequest {
+            org: "euaa".into(),
+            slug: slug.into(),
+            file_name: "f.csv".into(),
+            ..Default::default()
+        };
         f(&mut req);
         let path = self.file("upload.csv", text);
         self.app.import(&self.as_(who), &req, &path, &|_| {})
     }
     fn total(&self, who: &Caller, slug: &str, version: Option<i64>) -> Option<f64> {
-        self.app.query(who, "euaa", slug, version, &Query::default()).unwrap().rows[0].value
+        self.app
+            .query(who, "euaa", slug, version, &Query::default())
+            .unwrap()
+            .rows[0]
+            .value
     }
 }
 
@@ -61,22 +85,82 @@ const V2: &str = "indicator,period,geo,origin,value,flags\nasylum_applications,2
 fn each_import_is_a_version_that_stores_only_its_difference() {
     for w in worlds() {
         let r1 = w.import("editor@euaa.eu", "apps", V1, |_| {}).unwrap();
-        assert_eq!((r1.version, r1.added, r1.changed, r1.removed), (Some(1), 3, 0, 0), "{}", w.t.name);
-        let dry = w.import("editor@euaa.eu", "apps", V2, |r| r.dry_run = true).unwrap();
-        assert_eq!((dry.version, dry.added, dry.changed, dry.removed), (None, 1, 1, 1));
-        assert_eq!(w.app.dataset(&Caller::operator(), "euaa", "apps").unwrap().versions.len(), 1, "a dry run saves nothing");
+        assert_eq!(
+            (r1.version, r1.added, r1.changed, r1.removed),
+            (Some(1), 3, 0, 0),
+            "{}",
+            w.t.name
+        );
+        let dry = w
+            .import("editor@euaa.eu", "apps", V2, |r| r.dry_run = true)
+            .unwrap();
+        assert_eq!(
+            (dry.version, dry.added, dry.changed, dry.removed),
+            (None, 1, 1, 1)
+        );
+        assert_eq!(
+            w.app
+                .dataset(&Caller::operator(), "euaa", "apps")
+                .unwrap()
+                .versions
+                .len(),
+            1,
+            "a dry run saves nothing"
+        );
         let r2 = w.import("editor@euaa.eu", "apps", V2, |_| {}).unwrap();
-        assert_eq!((r2.version, r2.added, r2.changed, r2.removed, r2.observations), (Some(2), 1, 1, 1, 3));
+        assert_eq!(
+            (
+                r2.version,
+                r2.added,
+                r2.changed,
+                r2.removed,
+                r2.observations
+            ),
+            (Some(2), 1, 1, 1, 3)
+        );
         let stored = w.app.store().query("SELECT CAST(SUM(c.observations) AS BIGINT) FROM chunks c JOIN versions v ON v.id = c.version_id WHERE v.number = 2 AND c.kind = 'upsert'", &[]).unwrap();
-        assert_eq!(stored[0].int(0), 2, "{}: the unchanged DEU 2015 observation is not copied", w.t.name);
+        assert_eq!(
+            stored[0].int(0),
+            2,
+            "{}: the unchanged DEU 2015 observation is not copied",
+            w.t.name
+        );
         let op = Caller::operator();
-        assert_eq!(w.total(&op, "apps", Some(1)), Some(127.0), "earlier versions stay queryable");
+        assert_eq!(
+            w.total(&op, "apps", Some(1)),
+            Some(127.0),
+            "earlier versions stay queryable"
+        );
         assert_eq!(w.total(&op, "apps", None), Some(175.0));
-        let r3 = w.import("editor@euaa.eu", "apps", "indicator,period,geo,origin,value,flags\nasylum_applications,2017,DEU,SYR,5,\n", |r| r.append = true).unwrap();
-        assert_eq!((r3.added, r3.removed, r3.observations), (1, 0, 4), "append adds on top");
+        let r3 = w
+            .import(
+                "editor@euaa.eu",
+                "apps",
+                "indicator,period,geo,origin,value,flags\nasylum_applications,2017,DEU,SYR,5,\n",
+                |r| r.append = true,
+            )
+            .unwrap();
+        assert_eq!(
+            (r3.added, r3.removed, r3.observations),
+            (1, 0, 4),
+            "append adds on top"
+        );
         let mut csv = Vec::new();
-        w.app.export(&op, "euaa", "apps", Some(1), "csv".parse().unwrap(), &mut csv).unwrap();
-        assert_eq!(String::from_utf8(csv).unwrap().lines().count(), 4, "earlier versions stay exportable");
+        w.app
+            .export(
+                &op,
+                "euaa",
+                "apps",
+                Some(1),
+                "csv".parse().unwrap(),
+                &mut csv,
+            )
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(csv).unwrap().lines().count(),
+            4,
+            "earlier versions stay exportable"
+        );
     }
 }
 
@@ -86,65 +170,182 @@ fn a_refused_file_changes_nothing() {
         w.import("editor@euaa.eu", "apps", V1, |_| {}).unwrap();
         let bad = "indicator,period,geo,origin,value,flags\nasylum_applications,2015,DEU,SYR,100,\nasylum_applications,2015,Atlantis,SYR,3,\n";
         let err = w.import("editor@euaa.eu", "apps", bad, |_| {}).unwrap_err();
-        let AppError::Import(e) = &err else { panic!("{err}") };
-        assert_eq!((e.problems()[0].row, e.problems()[0].column.as_str(), e.problems()[0].value.as_str()), (3, "geo", "Atlantis"));
+        let AppError::Import(e) = &err else {
+            panic!("{err}")
+        };
+        assert_eq!(
+            (
+                e.problems()[0].row,
+                e.problems()[0].column.as_str(),
+                e.problems()[0].value.as_str()
+            ),
+            (3, "geo", "Atlantis")
+        );
         let d = w.app.dataset(&Caller::operator(), "euaa", "apps").unwrap();
         assert_eq!(d.versions.len(), 1, "{}", w.t.name);
         assert_eq!(w.total(&Caller::operator(), "apps", None), Some(127.0));
-        let err = w.import("editor@euaa.eu", "brand-new", bad, |_| {}).unwrap_err();
+        let err = w
+            .import("editor@euaa.eu", "brand-new", bad, |_| {})
+            .unwrap_err();
         assert!(matches!(err, AppError::Import(_)));
-        assert!(matches!(w.app.dataset(&Caller::operator(), "euaa", "brand-new"), Err(AppError::NotFound(_))), "no half-created dataset");
+        assert!(
+            matches!(
+                w.app.dataset(&Caller::operator(), "euaa", "brand-new"),
+                Err(AppError::NotFound(_))
+            ),
+            "no half-created dataset"
+        );
     }
 }
 
 #[test]
 fn each_sharing_level_shows_exactly_what_it_says_and_hides_the_rest_as_not_found() {
     for w in worlds() {
-        w.import("editor@euaa.eu", "private-one", V1, |_| {}).unwrap();
-        w.import("editor@euaa.eu", "listed-one", V1, |r| r.share = None).unwrap();
+        w.import("editor@euaa.eu", "private-one", V1, |_| {})
+            .unwrap();
+        w.import("editor@euaa.eu", "listed-one", V1, |r| r.share = None)
+            .unwrap();
         let admin = w.as_("admin@euaa.eu");
-        w.app.share(&admin, "euaa", "listed-one", Sharing::Listed, None, None).unwrap();
+        w.app
+            .share(&admin, "euaa", "listed-one", Sharing::Listed, None, None)
+            .unwrap();
         w.import("editor@euaa.eu", "for-iom", V1, |_| {}).unwrap();
-        w.app.share(&admin, "euaa", "for-iom", "partners:iom".parse().unwrap(), None, None).unwrap();
+        w.app
+            .share(
+                &admin,
+                "euaa",
+                "for-iom",
+                "partners:iom".parse().unwrap(),
+                None,
+                None,
+            )
+            .unwrap();
         w.import("editor@euaa.eu", "open", V1, |_| {}).unwrap();
-        w.app.share(&admin, "euaa", "open", Sharing::Public, None, None).unwrap();
+        w.app
+            .share(&admin, "euaa", "open", Sharing::Public, None, None)
+            .unwrap();
 
         let iom = w.as_("viewer@iom.int");
         let bmi = w.as_("admin@bmi.de");
-        let names = |c: &Caller| w.app.list_datasets(c).unwrap().into_iter().map(|d| d.slug).collect::<Vec<_>>();
-        assert_eq!(names(&iom), vec!["for-iom", "listed-one", "open"], "{}", w.t.name);
+        let names = |c: &Caller| {
+            w.app
+                .list_datasets(c)
+                .unwrap()
+                .into_iter()
+                .map(|d| d.slug)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(&iom),
+            vec!["for-iom", "listed-one", "open"],
+            "{}",
+            w.t.name
+        );
         assert_eq!(names(&bmi), vec!["listed-one", "open"]);
         assert_eq!(names(&Caller::anonymous()), vec!["open"]);
         assert_eq!(names(&w.as_("analyst@euaa.eu")).len(), 4);
 
-        for (who, slug) in [(&bmi, "private-one"), (&bmi, "for-iom"), (&iom, "private-one"), (&Caller::anonymous(), "listed-one")] {
-            let err = w.app.query(who, "euaa", slug, None, &Query::default()).unwrap_err();
+        for (who, slug) in [
+            (&bmi, "private-one"),
+            (&bmi, "for-iom"),
+            (&iom, "private-one"),
+            (&Caller::anonymous(), "listed-one"),
+        ] {
+            let err = w
+                .app
+                .query(who, "euaa", slug, None, &Query::default())
+                .unwrap_err();
             assert!(matches!(err, AppError::NotFound(_)), "{slug}: {err}");
             assert_eq!(err.to_string(), format!("dataset euaa/{slug} not found"));
-            assert!(matches!(w.app.dataset(who, "euaa", slug), Err(AppError::NotFound(_))));
+            assert!(matches!(
+                w.app.dataset(who, "euaa", slug),
+                Err(AppError::NotFound(_))
+            ));
         }
         assert_eq!(w.total(&iom, "for-iom", None), Some(127.0));
-        assert!(matches!(w.app.query(&bmi, "euaa", "listed-one", None, &Query::default()), Err(AppError::Forbidden(_))));
-        assert!(matches!(w.import("analyst@euaa.eu", "open", V2, |_| {}), Err(AppError::Forbidden(_))), "analysts do not import");
-        assert!(matches!(w.app.share(&w.as_("editor@euaa.eu"), "euaa", "open", Sharing::Private, None, None), Err(AppError::Forbidden(_))));
+        assert!(matches!(
+            w.app
+                .query(&bmi, "euaa", "listed-one", None, &Query::default()),
+            Err(AppError::Forbidden(_))
+        ));
+        assert!(
+            matches!(
+                w.import("analyst@euaa.eu", "open", V2, |_| {}),
+                Err(AppError::Forbidden(_))
+            ),
+            "analysts do not import"
+        );
+        assert!(matches!(
+            w.app.share(
+                &w.as_("editor@euaa.eu"),
+                "euaa",
+                "open",
+                Sharing::Private,
+                None,
+                None
+            ),
+            Err(AppError::Forbidden(_))
+        ));
     }
 }
 
 #[test]
 fn an_access_request_once_approved_grants_the_organisation_the_data() {
     for w in worlds() {
-        w.import("admin@euaa.eu", "listed-one", V1, |r| r.share = Some(Sharing::Listed)).unwrap();
+        w.import("admin@euaa.eu", "listed-one", V1, |r| {
+            r.share = Some(Sharing::Listed)
+        })
+        .unwrap();
         let bmi = w.as_("admin@bmi.de");
-        assert!(w.app.request_access(&bmi, "euaa", "listed-one", "too short").is_err());
-        let id = w.app.request_access(&bmi, "euaa", "listed-one", "We plan reception capacity for 2016.").unwrap();
-        assert!(matches!(w.app.decide_access(&w.as_("viewer@iom.int"), id, true, ""), Err(AppError::NotFound(_))), "only the owner's admins decide");
-        assert!(matches!(w.app.decide_access(&w.as_("editor@euaa.eu"), id, true, ""), Err(AppError::NotFound(_))));
+        assert!(w
+            .app
+            .request_access(&bmi, "euaa", "listed-one", "too short")
+            .is_err());
+        let id = w
+            .app
+            .request_access(
+                &bmi,
+                "euaa",
+                "listed-one",
+                "We plan reception capacity for 2016.",
+            )
+            .unwrap();
+        assert!(
+            matches!(
+                w.app.decide_access(&w.as_("viewer@iom.int"), id, true, ""),
+                Err(AppError::NotFound(_))
+            ),
+            "only the owner's admins decide"
+        );
+        assert!(matches!(
+            w.app.decide_access(&w.as_("editor@euaa.eu"), id, true, ""),
+            Err(AppError::NotFound(_))
+        ));
         let pending = w.app.access_requests(&w.as_("admin@euaa.eu")).unwrap();
         assert_eq!(pending.len(), 1);
-        w.app.decide_access(&w.as_("admin@euaa.eu"), id, true, "ok").unwrap();
+        w.app
+            .decide_access(&w.as_("admin@euaa.eu"), id, true, "ok")
+            .unwrap();
 
-        assert_eq!(w.total(&w.as_("admin@bmi.de"), "listed-one", None), Some(127.0), "{}", w.t.name);
-        assert!(matches!(w.app.query(&w.as_("viewer@iom.int"), "euaa", "listed-one", None, &Query::default()), Err(AppError::Forbidden(_))), "only the approved organisation");
+        assert_eq!(
+            w.total(&w.as_("admin@bmi.de"), "listed-one", None),
+            Some(127.0),
+            "{}",
+            w.t.name
+        );
+        assert!(
+            matches!(
+                w.app.query(
+                    &w.as_("viewer@iom.int"),
+                    "euaa",
+                    "listed-one",
+                    None,
+                    &Query::default()
+                ),
+                Err(AppError::Forbidden(_))
+            ),
+            "only the approved organisation"
+        );
     }
 }
 
@@ -152,18 +353,43 @@ fn an_access_request_once_approved_grants_the_organisation_the_data() {
 fn sensitive_data_is_suppressed_for_readers_outside_the_owner() {
     for w in worlds() {
         let small = V1.replace(",ITA,SYR,7,", ",ITA,SYR,3,");
-        assert!(matches!(w.import("editor@euaa.eu", "cases", &small, |r| r.share = Some(Sharing::Public)), Err(AppError::Forbidden(_))), "sharing is an admin's choice");
+        assert!(
+            matches!(
+                w.import("editor@euaa.eu", "cases", &small, |r| r.share =
+                    Some(Sharing::Public)),
+                Err(AppError::Forbidden(_))
+            ),
+            "sharing is an admin's choice"
+        );
         w.import("admin@euaa.eu", "cases", &small, |r| {
             r.share = Some("partners:iom".parse().unwrap());
             r.sensitive = Some(true);
         })
         .unwrap();
-        let q = Query { group_by: vec!["geo".into()], ..Query::default() };
-        let inside = w.app.query(&w.as_("analyst@euaa.eu"), "euaa", "cases", None, &q).unwrap();
-        let outside = w.app.query(&w.as_("viewer@iom.int"), "euaa", "cases", None, &q).unwrap();
+        let q = Query {
+            group_by: vec!["geo".into()],
+            ..Query::default()
+        };
+        let inside = w
+            .app
+            .query(&w.as_("analyst@euaa.eu"), "euaa", "cases", None, &q)
+            .unwrap();
+        let outside = w
+            .app
+            .query(&w.as_("viewer@iom.int"), "euaa", "cases", None, &q)
+            .unwrap();
         assert_eq!(inside.rows[2].value, Some(3.0));
-        assert_eq!((outside.rows[2].value, outside.rows[2].flags.as_str()), (None, "c"), "{}", w.t.name);
-        assert_eq!(w.total(&w.as_("viewer@iom.int"), "cases", None), Some(120.0), "totals are what is shown");
+        assert_eq!(
+            (outside.rows[2].value, outside.rows[2].flags.as_str()),
+            (None, "c"),
+            "{}",
+            w.t.name
+        );
+        assert_eq!(
+            w.total(&w.as_("viewer@iom.int"), "cases", None),
+            Some(120.0),
+            "totals are what is shown"
+        );
     }
 }
 
@@ -172,18 +398,46 @@ fn a_redacted_version_is_destroyed_and_later_versions_keep_their_content() {
     for w in worlds() {
         w.import("editor@euaa.eu", "apps", V1, |_| {}).unwrap();
         w.import("editor@euaa.eu", "apps", V2, |_| {}).unwrap();
-        w.import("editor@euaa.eu", "apps", "indicator,period,geo,origin,value,flags\nasylum_applications,2017,DEU,SYR,5,\n", |r| r.append = true).unwrap();
+        w.import(
+            "editor@euaa.eu",
+            "apps",
+            "indicator,period,geo,origin,value,flags\nasylum_applications,2017,DEU,SYR,5,\n",
+            |r| r.append = true,
+        )
+        .unwrap();
         let op = Caller::operator();
         let before = w.total(&op, "apps", Some(3));
-        assert!(matches!(w.app.redact(&w.as_("editor@euaa.eu"), "euaa", "apps", 2), Err(AppError::Forbidden(_))), "admins only");
-        w.app.redact(&w.as_("admin@euaa.eu"), "euaa", "apps", 2).unwrap();
-        assert!(matches!(w.app.query(&op, "euaa", "apps", Some(2), &Query::default()), Err(AppError::NotFound(_))));
+        assert!(
+            matches!(
+                w.app.redact(&w.as_("editor@euaa.eu"), "euaa", "apps", 2),
+                Err(AppError::Forbidden(_))
+            ),
+            "admins only"
+        );
+        w.app
+            .redact(&w.as_("admin@euaa.eu"), "euaa", "apps", 2)
+            .unwrap();
+        assert!(matches!(
+            w.app.query(&op, "euaa", "apps", Some(2), &Query::default()),
+            Err(AppError::NotFound(_))
+        ));
         let app2 = App::open(w.t.dir.path(), w.t.database_url.as_deref()).unwrap();
-        assert_eq!(app2.query(&op, "euaa", "apps", Some(3), &Query::default()).unwrap().rows[0].value, before, "{}", w.t.name);
+        assert_eq!(
+            app2.query(&op, "euaa", "apps", Some(3), &Query::default())
+                .unwrap()
+                .rows[0]
+                .value,
+            before,
+            "{}",
+            w.t.name
+        );
         let left = w.app.store().query("SELECT COUNT(*) FROM chunks c JOIN versions v ON v.id = c.version_id WHERE v.number = 2", &[]).unwrap();
         assert_eq!(left[0].int(0), 0, "its data is destroyed");
         let d = w.app.dataset(&op, "euaa", "apps").unwrap();
-        assert!(d.versions[1].redacted_at.is_some() && d.versions[1].file_sha256.len() == 64, "its metadata stays");
+        assert!(
+            d.versions[1].redacted_at.is_some() && d.versions[1].file_sha256.len() == 64,
+            "its metadata stays"
+        );
     }
 }
 
@@ -197,20 +451,44 @@ fn audit_verify_names_the_first_bad_entry_after_tampering() {
         // Altered
         let conn_exec = |sql: &str| s.query(sql, &[]).map(|_| ()).unwrap();
         conn_exec("UPDATE audit SET detail = '{\"forged\":1}' WHERE seq = 3");
-        assert_eq!(w.app.verify_audit().unwrap().unwrap_err().seq, 3, "{}", w.t.name);
+        assert_eq!(
+            w.app.verify_audit().unwrap().unwrap_err().seq,
+            3,
+            "{}",
+            w.t.name
+        );
         let _ = conn_exec;
     }
     for w in worlds() {
         let s = w.app.store();
         s.query("DELETE FROM audit WHERE seq = 2", &[]).unwrap();
-        assert_eq!(w.app.verify_audit().unwrap().unwrap_err().seq, 2, "removed: {}", w.t.name);
+        assert_eq!(
+            w.app.verify_audit().unwrap().unwrap_err().seq,
+            2,
+            "removed: {}",
+            w.t.name
+        );
     }
     for w in worlds() {
         let s = w.app.store();
         let n = s.audit_head().unwrap().0;
-        s.query(&format!("DELETE FROM audit WHERE seq >= {}", n - 1), &[]).unwrap();
-        s.query(&format!("UPDATE audit_head SET seq = {}, hash = (SELECT hash FROM audit WHERE seq = {})", n - 2, n - 2), &[]).unwrap();
+        s.query(&format!("DELETE FROM audit WHERE seq >= {}", n - 1), &[])
+            .unwrap();
+        s.query(
+            &format!(
+                "UPDATE audit_head SET seq = {}, hash = (SELECT hash FROM audit WHERE seq = {})",
+                n - 2,
+                n - 2
+            ),
+            &[],
+        )
+        .unwrap();
         let err = w.app.verify_audit().unwrap().unwrap_err();
-        assert_eq!(err.seq, n - 1, "truncated tail caught by the head file: {}", w.t.name);
+        assert_eq!(
+            err.seq,
+            n - 1,
+            "truncated tail caught by the head file: {}",
+            w.t.name
+        );
     }
 }

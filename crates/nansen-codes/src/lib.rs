@@ -63,7 +63,12 @@ fn parse_derived(r: &[&str]) -> Option<Derived> {
             .trim_start_matches('(')
             .trim_end_matches(')')
             .split('|')
-            .map(|alt| alt.split('+').map(|i| i.trim().to_string()).filter(|i| !i.is_empty()).collect())
+            .map(|alt| {
+                alt.split('+')
+                    .map(|i| i.trim().to_string())
+                    .filter(|i| !i.is_empty())
+                    .collect()
+            })
             .collect()
     };
     Some(Derived {
@@ -94,7 +99,11 @@ pub enum DimensionKind {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CodeError {
     #[error("unknown code {value:?} for {dimension}{}", suggest(.closest))]
-    Unknown { dimension: String, value: String, closest: Vec<String> },
+    Unknown {
+        dimension: String,
+        value: String,
+        closest: Vec<String>,
+    },
     #[error("{value:?} is not a P-code (two letters of the country, then letters and digits, such as AF01)")]
     BadPcode { value: String },
     #[error("empty value for {dimension}; a total is written TOTAL (T for sex), never left empty")]
@@ -152,7 +161,12 @@ pub fn normalise(label: &str) -> String {
     // Some publishers' exports carry HTML entities ("Côte d&#039;Ivoire").
     let decoded;
     let label = if label.contains('&') {
-        decoded = label.replace("&#039;", "'").replace("&#39;", "'").replace("&apos;", "'").replace("&quot;", "\"").replace("&amp;", "&");
+        decoded = label
+            .replace("&#039;", "'")
+            .replace("&#39;", "'")
+            .replace("&apos;", "'")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&");
         decoded.as_str()
     } else {
         label
@@ -180,7 +194,9 @@ pub fn normalise(label: &str) -> String {
 }
 
 fn data_lines(text: &str) -> impl Iterator<Item = Vec<&str>> {
-    text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()).map(|l| l.split('\t').collect())
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| l.split('\t').collect())
 }
 
 impl CodeLists {
@@ -199,14 +215,24 @@ impl CodeLists {
             pcodes: HashMap::new(),
             indicators: Vec::new(),
             indicator_alias: HashMap::new(),
-            derived: data_lines(include_str!("../data/derived.tsv")).filter_map(|r| parse_derived(&r)).collect(),
+            derived: data_lines(include_str!("../data/derived.tsv"))
+                .filter_map(|r| parse_derived(&r))
+                .collect(),
         };
-        let rows: Vec<Vec<&str>> = data_lines(include_str!("../data/countries.tsv")).skip(1).collect();
+        let rows: Vec<Vec<&str>> = data_lines(include_str!("../data/countries.tsv"))
+            .skip(1)
+            .collect();
         // Codes first, so that a name never shadows a code; UNHCR's own codes only where they
         // do not collide with an ISO code (UNHCR's AUS is Austria, ISO's is Australia).
         for r in &rows {
             let (iso3, iso2, numeric) = (r[0], r[1], r[2]);
-            lists.countries.insert(iso3.into(), CountryEntry { name: r[4].into(), iso2: iso2.into() });
+            lists.countries.insert(
+                iso3.into(),
+                CountryEntry {
+                    name: r[4].into(),
+                    iso2: iso2.into(),
+                },
+            );
             for code in [iso3, iso2, numeric] {
                 if !code.is_empty() {
                     lists.country_alias.insert(normalise(code), iso3.into());
@@ -216,17 +242,32 @@ impl CodeLists {
         for r in &rows {
             for alias in r[3].split('|').chain(r[5].split('|')).chain([r[4]]) {
                 if !alias.is_empty() {
-                    lists.country_alias.entry(normalise(alias)).or_insert_with(|| r[0].into());
+                    lists
+                        .country_alias
+                        .entry(normalise(alias))
+                        .or_insert_with(|| r[0].into());
                 }
             }
         }
         for r in data_lines(include_str!("../data/aggregates.tsv")) {
-            let members = r.get(3).map(|m| m.split_whitespace().map(String::from).collect()).unwrap_or_default();
+            let members = r
+                .get(3)
+                .map(|m| m.split_whitespace().map(String::from).collect())
+                .unwrap_or_default();
             lists.aggregates.insert(r[0].into(), members);
-            lists.countries.insert(r[0].into(), CountryEntry { name: r[1].into(), iso2: String::new() });
+            lists.countries.insert(
+                r[0].into(),
+                CountryEntry {
+                    name: r[1].into(),
+                    iso2: String::new(),
+                },
+            );
             lists.country_alias.insert(normalise(r[0]), r[0].into());
             for alias in r[2].split('|').chain([r[1]]) {
-                lists.country_alias.entry(normalise(alias)).or_insert_with(|| r[0].into());
+                lists
+                    .country_alias
+                    .entry(normalise(alias))
+                    .or_insert_with(|| r[0].into());
             }
         }
         for r in data_lines(include_str!("../data/codes.tsv")) {
@@ -234,7 +275,9 @@ impl CodeLists {
             list.codes.push(r[1].into());
             list.alias.insert(normalise(r[1]), r[1].into());
             for alias in r[3].split('|').chain([r[2]]) {
-                list.alias.entry(normalise(alias)).or_insert_with(|| r[1].into());
+                list.alias
+                    .entry(normalise(alias))
+                    .or_insert_with(|| r[1].into());
             }
         }
         for r in data_lines(include_str!("../data/pcodes.tsv")) {
@@ -242,8 +285,17 @@ impl CodeLists {
         }
         for r in data_lines(include_str!("../data/indicators.tsv")) {
             let i = lists.indicators.len();
-            let kind = if r[1] == "stock" { IndicatorKind::Stock } else { IndicatorKind::Flow };
-            lists.indicators.push(Indicator { code: r[0].into(), kind, unit: r[2].into(), label: r[3].into() });
+            let kind = if r[1] == "stock" {
+                IndicatorKind::Stock
+            } else {
+                IndicatorKind::Flow
+            };
+            lists.indicators.push(Indicator {
+                code: r[0].into(),
+                kind,
+                unit: r[2].into(),
+                label: r[3].into(),
+            });
             lists.indicator_alias.insert(normalise(r[0]), i);
             for alias in r[4].split('|') {
                 lists.indicator_alias.entry(normalise(alias)).or_insert(i);
@@ -255,7 +307,9 @@ impl CodeLists {
     /// How values of a dimension are checked, from its name.
     pub fn kind_of(&self, dimension: &str) -> DimensionKind {
         match dimension {
-            "geo" | "origin" | "transit" | "destination" | "citizen" | "reporter" => DimensionKind::Country,
+            "geo" | "origin" | "transit" | "destination" | "citizen" | "reporter" => {
+                DimensionKind::Country
+            }
             d if is_admin_area(d) => DimensionKind::AdminArea,
             d if self.closed.contains_key(d) => DimensionKind::Closed,
             _ => DimensionKind::Open,
@@ -266,21 +320,38 @@ impl CodeLists {
     pub fn canonical(&self, dimension: &str, value: &str) -> Result<String, CodeError> {
         let value = value.trim();
         if value.is_empty() {
-            return Err(CodeError::Empty { dimension: dimension.into() });
+            return Err(CodeError::Empty {
+                dimension: dimension.into(),
+            });
         }
         match self.kind_of(dimension) {
-            DimensionKind::Country => self.country(value).map(String::from).ok_or_else(|| CodeError::Unknown {
-                dimension: dimension.into(),
-                value: value.into(),
-                closest: closest(value, self.country_alias.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-            }),
+            DimensionKind::Country => {
+                self.country(value)
+                    .map(String::from)
+                    .ok_or_else(|| CodeError::Unknown {
+                        dimension: dimension.into(),
+                        value: value.into(),
+                        closest: closest(
+                            value,
+                            self.country_alias
+                                .iter()
+                                .map(|(k, v)| (k.as_str(), v.as_str())),
+                        ),
+                    })
+            }
             DimensionKind::Closed => {
                 let list = &self.closed[dimension];
-                list.alias.get(&normalise(value)).cloned().ok_or_else(|| CodeError::Unknown {
-                    dimension: dimension.into(),
-                    value: value.into(),
-                    closest: closest(value, list.alias.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
-                })
+                list.alias
+                    .get(&normalise(value))
+                    .cloned()
+                    .ok_or_else(|| CodeError::Unknown {
+                        dimension: dimension.into(),
+                        value: value.into(),
+                        closest: closest(
+                            value,
+                            list.alias.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+                        ),
+                    })
             }
             DimensionKind::AdminArea => match self.admin_area(value)? {
                 AdminArea::Known(c) | AdminArea::Unlisted(c) => Ok(c),
@@ -291,7 +362,9 @@ impl CodeLists {
 
     /// A country or aggregate code from any alias.
     pub fn country(&self, alias: &str) -> Option<&str> {
-        self.country_alias.get(&normalise(alias)).map(String::as_str)
+        self.country_alias
+            .get(&normalise(alias))
+            .map(String::as_str)
     }
 
     pub fn country_name(&self, code: &str) -> Option<&str> {
@@ -300,7 +373,10 @@ impl CodeLists {
 
     /// Members of an aggregate, when the aggregate is defined by its members.
     pub fn aggregate_members(&self, code: &str) -> Option<&[String]> {
-        self.aggregates.get(code).map(Vec::as_slice).filter(|m| !m.is_empty())
+        self.aggregates
+            .get(code)
+            .map(Vec::as_slice)
+            .filter(|m| !m.is_empty())
     }
 
     pub fn is_aggregate(&self, code: &str) -> bool {
@@ -310,16 +386,24 @@ impl CodeLists {
     /// Checks a P-code's shape and its country prefix against the bundled list.
     pub fn admin_area(&self, value: &str) -> Result<AdminArea, CodeError> {
         let code = value.trim().to_uppercase();
-        let bad = || CodeError::BadPcode { value: value.into() };
+        let bad = || CodeError::BadPcode {
+            value: value.into(),
+        };
         let b = code.as_bytes();
-        if b.len() < 3 || !b[..2].iter().all(u8::is_ascii_uppercase) || !b.iter().all(u8::is_ascii_alphanumeric) {
+        if b.len() < 3
+            || !b[..2].iter().all(u8::is_ascii_uppercase)
+            || !b.iter().all(u8::is_ascii_alphanumeric)
+        {
             return Err(bad());
         }
         if self.pcodes.contains_key(&code) {
             return Ok(AdminArea::Known(code));
         }
         // Unlisted, but it must still start with a real country's two-letter code.
-        let known_country = self.countries.values().any(|c| !c.iso2.is_empty() && code.starts_with(&c.iso2));
+        let known_country = self
+            .countries
+            .values()
+            .any(|c| !c.iso2.is_empty() && code.starts_with(&c.iso2));
         if !known_country || !b.iter().any(u8::is_ascii_digit) {
             return Err(bad());
         }
@@ -332,7 +416,9 @@ impl CodeLists {
     }
 
     pub fn indicator(&self, alias: &str) -> Option<&Indicator> {
-        self.indicator_alias.get(&normalise(alias)).map(|&i| &self.indicators[i])
+        self.indicator_alias
+            .get(&normalise(alias))
+            .map(|&i| &self.indicators[i])
     }
 
     /// The indicator code for a source's name, or the closest known codes.
@@ -342,7 +428,9 @@ impl CodeLists {
             value: alias.into(),
             closest: closest(
                 alias,
-                self.indicator_alias.iter().map(|(k, &i)| (k.as_str(), self.indicators[i].code.as_str())),
+                self.indicator_alias
+                    .iter()
+                    .map(|(k, &i)| (k.as_str(), self.indicators[i].code.as_str())),
             ),
         })
     }
@@ -375,8 +463,9 @@ impl CodeLists {
 /// Up to three canonical codes whose aliases are nearest to `value`.
 fn closest<'a>(value: &str, aliases: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<String> {
     let wanted = normalise(value);
-    let mut scored: Vec<(f64, &str)> =
-        aliases.map(|(alias, code)| (strsim::jaro_winkler(&wanted, alias), code)).collect();
+    let mut scored: Vec<(f64, &str)> = aliases
+        .map(|(alias, code)| (strsim::jaro_winkler(&wanted, alias), code))
+        .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut out: Vec<String> = Vec::new();
     for (_, code) in scored {
@@ -405,7 +494,10 @@ mod tests {
             ("EL", "GRC"),
             ("UK", "GBR"),
             ("XK", "XKX"),
-            ("Kosovo (under United Nations Security Council Resolution 1244/99)", "XKX"),
+            (
+                "Kosovo (under United Nations Security Council Resolution 1244/99)",
+                "XKX",
+            ),
             ("ALG", "DZA"),
             ("AUS", "AUS"),
             ("Stateless", "XXA"),
@@ -424,7 +516,9 @@ mod tests {
     #[test]
     fn an_unknown_country_names_the_closest_codes() {
         let err = CodeLists::get().canonical("origin", "Syriaa").unwrap_err();
-        let CodeError::Unknown { closest, .. } = &err else { panic!("{err:?}") };
+        let CodeError::Unknown { closest, .. } = &err else {
+            panic!("{err:?}")
+        };
         assert_eq!(closest.first().map(String::as_str), Some("SYR"), "{err}");
     }
 
@@ -433,17 +527,29 @@ mod tests {
         let c = CodeLists::get();
         assert_eq!(c.canonical("sex", "Females").unwrap(), "F");
         assert_eq!(c.canonical("age", "Total").unwrap(), "TOTAL");
-        assert_eq!(c.canonical("applicant", "First time applicant").unwrap(), "NASY_APP");
-        assert!(matches!(c.canonical("sex", "Yes"), Err(CodeError::Unknown { .. })));
+        assert_eq!(
+            c.canonical("applicant", "First time applicant").unwrap(),
+            "NASY_APP"
+        );
+        assert!(matches!(
+            c.canonical("sex", "Yes"),
+            Err(CodeError::Unknown { .. })
+        ));
         assert_eq!(c.canonical("procedure_type", "G").unwrap(), "G");
     }
 
     #[test]
     fn p_codes_are_checked_for_shape_and_kept_with_a_warning_when_unlisted() {
         let c = CodeLists::get();
-        assert_eq!(c.admin_area("AF15").unwrap(), AdminArea::Known("AF15".into()));
+        assert_eq!(
+            c.admin_area("AF15").unwrap(),
+            AdminArea::Known("AF15".into())
+        );
         assert_eq!(c.admin_area_country("AF15"), Some("AFG"));
-        assert_eq!(c.admin_area("AF99").unwrap(), AdminArea::Unlisted("AF99".into()));
+        assert_eq!(
+            c.admin_area("AF99").unwrap(),
+            AdminArea::Unlisted("AF99".into())
+        );
         assert!(c.admin_area("Not available").is_err());
         assert!(c.admin_area("QQ12").is_err());
     }
@@ -453,8 +559,20 @@ mod tests {
         let c = CodeLists::get();
         let r = c.derived("recognition_rate").unwrap();
         assert_eq!((r.kind, r.factor), (DerivedKind::Ratio, 100.0));
-        assert_eq!(r.numerator, vec![vec!["asylum_decisions_positive".to_string()], vec!["asylum_decisions_recognized".into(), "asylum_decisions_other".into()]]);
-        assert_eq!(r.denominator, vec![vec!["asylum_decisions_total".to_string()]]);
+        assert_eq!(
+            r.numerator,
+            vec![
+                vec!["asylum_decisions_positive".to_string()],
+                vec![
+                    "asylum_decisions_recognized".into(),
+                    "asylum_decisions_other".into()
+                ]
+            ]
+        );
+        assert_eq!(
+            r.denominator,
+            vec![vec!["asylum_decisions_total".to_string()]]
+        );
         assert_eq!(c.derived("rate_per_100k").unwrap().factor, 100000.0);
         assert_eq!(c.derived_indicators().len(), 4);
     }
@@ -465,6 +583,10 @@ mod tests {
         assert_eq!(c.indicator("applied").unwrap().code, "asylum_applications");
         assert_eq!(c.indicator("numPresentIdpInd").unwrap().code, "idps");
         assert_eq!(c.indicator("refugees").unwrap().kind, IndicatorKind::Stock);
-        assert!(c.indicator_code("refugeez").unwrap_err().to_string().contains("refugees"));
+        assert!(c
+            .indicator_code("refugeez")
+            .unwrap_err()
+            .to_string()
+            .contains("refugees"));
     }
 }

@@ -30,7 +30,9 @@ impl std::str::FromStr for Frequency {
             "month" | "monthly" | "m" => Ok(Frequency::Month),
             "quarter" | "quarterly" | "q" => Ok(Frequency::Quarter),
             "year" | "annual" | "yearly" | "a" | "y" => Ok(Frequency::Year),
-            _ => Err(format!("unknown frequency {s:?}: choose month, quarter or year")),
+            _ => Err(format!(
+                "unknown frequency {s:?}: choose month, quarter or year"
+            )),
         }
     }
 }
@@ -48,8 +50,18 @@ impl fmt::Display for Frequency {
 }
 
 const MONTHS: [&str; 12] = [
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
 ];
 
 fn num<T: std::str::FromStr>(s: &str) -> Option<T> {
@@ -76,7 +88,11 @@ impl Period {
         }
         // `get`, not slicing: the text may be anything, a multibyte character at byte 3 too.
         let starts_with_year = |d: &str| d.len() >= 6 && d.get(..4).and_then(year).is_some();
-        let s = s.split(['T', ' ']).next().filter(|d| starts_with_year(d)).unwrap_or(s);
+        let s = s
+            .split(['T', ' '])
+            .next()
+            .filter(|d| starts_with_year(d))
+            .unwrap_or(s);
         if starts_with_year(s) {
             let y = year(s.get(..4)?)?;
             let rest = s[4..].strip_prefix('-').unwrap_or(&s[4..]);
@@ -102,7 +118,10 @@ impl Period {
         let words: Vec<&str> = text.split_whitespace().collect();
         let month_of = |w: &str| {
             let w = w.to_lowercase();
-            MONTHS.iter().position(|m| w.len() >= 3 && m.starts_with(&w)).map(|i| i as u8 + 1)
+            MONTHS
+                .iter()
+                .position(|m| w.len() >= 3 && m.starts_with(&w))
+                .map(|i| i as u8 + 1)
         };
         match words.as_slice() {
             [d, m, y] => {
@@ -242,7 +261,13 @@ impl fmt::Display for Period {
 /// A period range `FROM..TO` as a query writes it; either side may be empty.
 pub fn parse_range(text: &str) -> Option<(Option<Period>, Option<Period>)> {
     let (a, b) = text.split_once("..").unwrap_or((text, text));
-    let side = |s: &str| if s.trim().is_empty() { Some(None) } else { Period::parse(s).map(Some) };
+    let side = |s: &str| {
+        if s.trim().is_empty() {
+            Some(None)
+        } else {
+            Period::parse(s).map(Some)
+        }
+    };
     Some((side(a)?, side(b)?))
 }
 
@@ -301,7 +326,14 @@ mod tests {
 
     #[test]
     fn any_text_is_read_or_refused_never_a_panic() {
-        for text in ["00\u{10000}", "%\u{5cb70}\u{e6647}é{", "2015\u{e9}01", "201\u{e9}-01-01", "2015-\u{e9}1", "20150-01"] {
+        for text in [
+            "00\u{10000}",
+            "%\u{5cb70}\u{e6647}é{",
+            "2015\u{e9}01",
+            "201\u{e9}-01-01",
+            "2015-\u{e9}1",
+            "20150-01",
+        ] {
             let _ = Period::parse(text);
         }
         assert_eq!(Period::parse("2015-Q3"), Some(Period::Quarter(2015, 3)));
@@ -321,21 +353,42 @@ mod tests {
             ("2017-03-30T00:00:00", "2017-03-30"),
             ("1 March 2015", "2015-03-01"),
         ] {
-            assert_eq!(Period::parse(input).map(|p| p.to_string()).as_deref(), Some(iso), "{input}");
+            assert_eq!(
+                Period::parse(input).map(|p| p.to_string()).as_deref(),
+                Some(iso),
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn periods_move_to_coarser_frequencies_and_step_back() {
         let p = |s: &str| Period::parse(s).unwrap();
-        assert_eq!(p("2015-11").to_frequency(Frequency::Quarter), Some(p("2015-Q4")));
-        assert_eq!(p("2015-11-30").to_frequency(Frequency::Year), Some(p("2015")));
-        assert_eq!(p("2015-W53").to_frequency(Frequency::Month), Some(p("2015-12")), "its Thursday is 31 December");
+        assert_eq!(
+            p("2015-11").to_frequency(Frequency::Quarter),
+            Some(p("2015-Q4"))
+        );
+        assert_eq!(
+            p("2015-11-30").to_frequency(Frequency::Year),
+            Some(p("2015"))
+        );
+        assert_eq!(
+            p("2015-W53").to_frequency(Frequency::Month),
+            Some(p("2015-12")),
+            "its Thursday is 31 December"
+        );
         assert_eq!(p("2015").to_frequency(Frequency::Month), None);
         assert_eq!(p("2015-01").previous(), p("2014-12"));
         assert_eq!(p("2016-03-01").previous(), p("2016-02-29"));
         assert_eq!(p("2016-W01").previous(), p("2015-W53"));
-        for s in ["2015", "2015-Q4", "2014-12", "2016-02-29", "2015-W53", "2015-06-30"] {
+        for s in [
+            "2015",
+            "2015-Q4",
+            "2014-12",
+            "2016-02-29",
+            "2015-W53",
+            "2015-06-30",
+        ] {
             assert_eq!(p(s).next().previous(), p(s), "next then previous of {s}");
         }
         assert_eq!(p("2015-W53").next(), p("2016-W01"));
@@ -344,7 +397,16 @@ mod tests {
 
     #[test]
     fn refuses_impossible_periods() {
-        for bad in ["2015-13", "2015-Q5", "2015-02-30", "2015-W54", "15", "soon", "", "2014-W53"] {
+        for bad in [
+            "2015-13",
+            "2015-Q5",
+            "2015-02-30",
+            "2015-W54",
+            "15",
+            "soon",
+            "",
+            "2014-W53",
+        ] {
             assert_eq!(Period::parse(bad), None, "{bad}");
         }
         assert!(Period::parse("2015-W53").is_some() && Period::parse("2020-W53").is_some());
@@ -353,11 +415,24 @@ mod tests {
     #[test]
     fn a_coarse_range_covers_every_finer_period_inside_it() {
         let (from, to) = parse_range("2010..2010").unwrap();
-        for p in ["2010-01", "2010-12", "2010-Q4", "2010-12-31", "2010-W52", "2010"] {
-            assert!(Period::parse(p).unwrap().within(from.as_ref(), to.as_ref()), "{p}");
+        for p in [
+            "2010-01",
+            "2010-12",
+            "2010-Q4",
+            "2010-12-31",
+            "2010-W52",
+            "2010",
+        ] {
+            assert!(
+                Period::parse(p).unwrap().within(from.as_ref(), to.as_ref()),
+                "{p}"
+            );
         }
         for p in ["2009-12", "2011-01-01", "2009-W53"] {
-            assert!(!Period::parse(p).unwrap().within(from.as_ref(), to.as_ref()), "{p}");
+            assert!(
+                !Period::parse(p).unwrap().within(from.as_ref(), to.as_ref()),
+                "{p}"
+            );
         }
     }
 }

@@ -26,7 +26,14 @@ pub enum Format {
 }
 
 impl Format {
-    pub const ALL: [Format; 6] = [Format::Pdf, Format::Docx, Format::Odt, Format::Html, Format::Markdown, Format::Text];
+    pub const ALL: [Format; 6] = [
+        Format::Pdf,
+        Format::Docx,
+        Format::Odt,
+        Format::Html,
+        Format::Markdown,
+        Format::Text,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -42,7 +49,9 @@ impl Format {
     pub fn media_type(self) -> &'static str {
         match self {
             Format::Pdf => "application/pdf",
-            Format::Docx => "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            Format::Docx => {
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+            }
             Format::Odt => "application/vnd.oasis.opendocument.text",
             Format::Html => "text/html; charset=utf-8",
             Format::Markdown => "text/markdown; charset=utf-8",
@@ -52,7 +61,10 @@ impl Format {
 
     /// The format of a file, from its first bytes where they say, else from its name.
     pub fn detect(file_name: &str, bytes: &[u8]) -> Result<Format, ExtractError> {
-        let ext = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+        let ext = file_name
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
         if bytes.starts_with(b"%PDF-") {
             return Ok(Format::Pdf);
         }
@@ -67,13 +79,18 @@ impl Format {
             };
         }
         match ext.as_str() {
-            "pdf" => Err(ExtractError::Refused(format!("{file_name} is named .pdf but is not a PDF (it does not start with %PDF-)"))),
-            "docx" | "odt" => Err(ExtractError::Refused(format!("{file_name} is named .{ext} but is not a zip archive, as every .{ext} file is"))),
+            "pdf" => Err(ExtractError::Refused(format!(
+                "{file_name} is named .pdf but is not a PDF (it does not start with %PDF-)"
+            ))),
+            "docx" | "odt" => Err(ExtractError::Refused(format!(
+                "{file_name} is named .{ext} but is not a zip archive, as every .{ext} file is"
+            ))),
             "html" | "htm" | "xhtml" => Ok(Format::Html),
             "md" | "markdown" => Ok(Format::Markdown),
             "txt" | "text" | "csv" | "tsv" => Ok(Format::Text),
             _ => {
-                let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
+                let head =
+                    String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
                 if head.contains("<!doctype html") || head.contains("<html") {
                     Ok(Format::Html)
                 } else if !ext.is_empty() {
@@ -103,7 +120,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { seconds: 30, memory: 1 << 30, unpacked: 256 << 20, text: 16 << 20 }
+        Limits {
+            seconds: 30,
+            memory: 1 << 30,
+            unpacked: 256 << 20,
+            text: 16 << 20,
+        }
     }
 }
 
@@ -137,19 +159,42 @@ pub fn extract(format: Format, bytes: &[u8], limits: &Limits) -> Result<Extracte
         Format::Pdf => pdf::extract(bytes, limits)?,
         Format::Docx => {
             let mut zip = Archive::open(bytes, "DOCX", limits)?;
-            let body = zip.part("word/document.xml")?.ok_or_else(|| ExtractError::Refused("the DOCX has no word/document.xml: it is not a Word document".into()))?;
-            let title = zip.part("docProps/core.xml")?.and_then(|x| markup::xml_element_text(&x, b"dc:title"));
-            Extracted { text: markup::xml_text(&body, &markup::DOCX, limits.text * 2)?, title, ..Default::default() }
+            let body = zip.part("word/document.xml")?.ok_or_else(|| {
+                ExtractError::Refused(
+                    "the DOCX has no word/document.xml: it is not a Word document".into(),
+                )
+            })?;
+            let title = zip
+                .part("docProps/core.xml")?
+                .and_then(|x| markup::xml_element_text(&x, b"dc:title"));
+            Extracted {
+                text: markup::xml_text(&body, &markup::DOCX, limits.text * 2)?,
+                title,
+                ..Default::default()
+            }
         }
         Format::Odt => {
             let mut zip = Archive::open(bytes, "ODT", limits)?;
-            let body = zip.part("content.xml")?.ok_or_else(|| ExtractError::Refused("the ODT has no content.xml: it is not an OpenDocument text".into()))?;
-            let title = zip.part("meta.xml")?.and_then(|x| markup::xml_element_text(&x, b"dc:title"));
-            Extracted { text: markup::xml_text(&body, &markup::ODT, limits.text * 2)?, title, ..Default::default() }
+            let body = zip.part("content.xml")?.ok_or_else(|| {
+                ExtractError::Refused(
+                    "the ODT has no content.xml: it is not an OpenDocument text".into(),
+                )
+            })?;
+            let title = zip
+                .part("meta.xml")?
+                .and_then(|x| markup::xml_element_text(&x, b"dc:title"));
+            Extracted {
+                text: markup::xml_text(&body, &markup::ODT, limits.text * 2)?,
+                title,
+                ..Default::default()
+            }
         }
         Format::Html => markup::html(&decode(bytes)),
         Format::Markdown => markup::markdown(&decode(bytes)),
-        Format::Text => Extracted { text: decode(bytes), ..Default::default() },
+        Format::Text => Extracted {
+            text: decode(bytes),
+            ..Default::default()
+        },
     };
     out.text = tidy(&out.text);
     if out.text.len() > limits.text {
@@ -166,7 +211,10 @@ pub fn extract(format: Format, bytes: &[u8], limits: &Limits) -> Result<Extracte
             _ => "the file holds no text".into(),
         });
     }
-    out.title = out.title.map(|t| t.split_whitespace().collect::<Vec<_>>().join(" ")).filter(|t| !t.is_empty());
+    out.title = out
+        .title
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|t| !t.is_empty());
     if out.language.is_none() {
         out.language = detect_language(&out.text);
     }
@@ -211,7 +259,10 @@ pub fn detect_language(text: &str) -> Option<String> {
 /// Bytes as text: UTF-8 (with or without a byte-order mark), UTF-16 with one, else Windows-1252.
 pub fn decode(bytes: &[u8]) -> String {
     if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
-        return enc.decode_without_bom_handling(&bytes[bom..]).0.into_owned();
+        return enc
+            .decode_without_bom_handling(&bytes[bom..])
+            .0
+            .into_owned();
     }
     match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
@@ -228,7 +279,11 @@ fn tidy(text: &str) -> String {
     let mut blank = 0;
     for line in text.split('\n') {
         let mut clean = String::with_capacity(line.len());
-        for (i, word) in line.split([' ', '\t', '\r', '\u{a0}']).filter(|w| !w.is_empty()).enumerate() {
+        for (i, word) in line
+            .split([' ', '\t', '\r', '\u{a0}'])
+            .filter(|w| !w.is_empty())
+            .enumerate()
+        {
             if i > 0 {
                 clean.push(' ');
             }
@@ -257,12 +312,26 @@ struct Archive<'a> {
 }
 
 impl<'a> Archive<'a> {
-    fn open(bytes: &'a [u8], kind: &'static str, limits: &Limits) -> Result<Archive<'a>, ExtractError> {
-        let zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ExtractError::Refused(format!("the {kind} is not a readable zip archive: {e}")))?;
+    fn open(
+        bytes: &'a [u8],
+        kind: &'static str,
+        limits: &Limits,
+    ) -> Result<Archive<'a>, ExtractError> {
+        let zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+            ExtractError::Refused(format!("the {kind} is not a readable zip archive: {e}"))
+        })?;
         if zip.len() > 10_000 {
-            return Err(ExtractError::Refused(format!("the {kind} holds {} files; a document holds a few dozen", zip.len())));
+            return Err(ExtractError::Refused(format!(
+                "the {kind} holds {} files; a document holds a few dozen",
+                zip.len()
+            )));
         }
-        Ok(Archive { zip, kind, limit: limits.unpacked, left: limits.unpacked })
+        Ok(Archive {
+            zip,
+            kind,
+            limit: limits.unpacked,
+            left: limits.unpacked,
+        })
     }
 
     /// One part's bytes, or none if the archive has no such part.
@@ -271,11 +340,20 @@ impl<'a> Archive<'a> {
         let mut f = match self.zip.by_name(name) {
             Ok(f) => f,
             Err(zip::result::ZipError::FileNotFound) => return Ok(None),
-            Err(e) => return Err(ExtractError::Refused(format!("the {kind}'s {name} cannot be read: {e}"))),
+            Err(e) => {
+                return Err(ExtractError::Refused(format!(
+                    "the {kind}'s {name} cannot be read: {e}"
+                )))
+            }
         };
         // The sizes in the archive's directory may lie: count what actually comes out.
         let mut out = Vec::new();
-        let read = (&mut f).take(self.left + 1).read_to_end(&mut out).map_err(|e| ExtractError::Refused(format!("the {kind}'s {name} cannot be unpacked: {e}")))?;
+        let read = (&mut f)
+            .take(self.left + 1)
+            .read_to_end(&mut out)
+            .map_err(|e| {
+                ExtractError::Refused(format!("the {kind}'s {name} cannot be unpacked: {e}"))
+            })?;
         if read as u64 > self.left {
             return Err(ExtractError::Refused(format!(
                 "the {kind} unpacks to more than {} MB (a zip bomb?); it was not stored",
@@ -293,10 +371,21 @@ mod tests {
 
     #[test]
     fn formats_are_told_by_their_bytes_before_their_names() {
-        assert_eq!(Format::detect("x.txt", b"%PDF-1.7 ...").unwrap(), Format::Pdf);
-        assert_eq!(Format::detect("notes.md", b"# Minutes").unwrap(), Format::Markdown);
-        assert_eq!(Format::detect("page", b"<!DOCTYPE html><html>").unwrap(), Format::Html);
-        let fake = Format::detect("report.pdf", b"hello").unwrap_err().to_string();
+        assert_eq!(
+            Format::detect("x.txt", b"%PDF-1.7 ...").unwrap(),
+            Format::Pdf
+        );
+        assert_eq!(
+            Format::detect("notes.md", b"# Minutes").unwrap(),
+            Format::Markdown
+        );
+        assert_eq!(
+            Format::detect("page", b"<!DOCTYPE html><html>").unwrap(),
+            Format::Html
+        );
+        let fake = Format::detect("report.pdf", b"hello")
+            .unwrap_err()
+            .to_string();
         assert!(fake.contains("not a PDF"), "{fake}");
         let exe = Format::detect("setup.exe", b"MZ").unwrap_err().to_string();
         assert!(exe.contains(".exe files are not taken"), "{exe}");
@@ -316,7 +405,8 @@ mod tests {
 
     #[test]
     fn the_language_is_guessed_only_when_the_text_says_it_clearly() {
-        let en = "The number of asylum applications lodged in the European Union rose again this year, \
+        let en =
+            "The number of asylum applications lodged in the European Union rose again this year, \
                   with most applicants coming from Syria and Afghanistan.";
         let fr = "Le nombre de demandes d'asile introduites dans l'Union européenne a de nouveau augmenté \
                   cette année, la plupart des demandeurs venant de Syrie et d'Afghanistan.";

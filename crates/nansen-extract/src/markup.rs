@@ -45,19 +45,28 @@ pub fn xml_text(xml: &[u8], d: &XmlDialect, max: usize) -> Result<String, Extrac
     let mut out = String::new();
     // Depth inside text-bearing elements; ODT text is any character data inside a paragraph.
     let mut inside = 0usize;
-    let bad = |e: quick_xml::Error, at: u64| ExtractError::Refused(format!("the {}'s XML is malformed at byte {at}: {e}", d.name));
+    let bad = |e: quick_xml::Error, at: u64| {
+        ExtractError::Refused(format!(
+            "the {}'s XML is malformed at byte {at}: {e}",
+            d.name
+        ))
+    };
     while out.len() <= max {
         let at = reader.buffer_position();
         match reader.read_event().map_err(|e| bad(e, at))? {
             Event::Start(e) => {
                 let name = e.name();
-                if d.text.contains(&name.as_ref()) || (d.text.is_empty() && d.paragraph.contains(&name.as_ref())) {
+                if d.text.contains(&name.as_ref())
+                    || (d.text.is_empty() && d.paragraph.contains(&name.as_ref()))
+                {
                     inside += 1;
                 }
             }
             Event::End(e) => {
                 let name = e.name();
-                if d.text.contains(&name.as_ref()) || (d.text.is_empty() && d.paragraph.contains(&name.as_ref())) {
+                if d.text.contains(&name.as_ref())
+                    || (d.text.is_empty() && d.paragraph.contains(&name.as_ref()))
+                {
                     inside = inside.saturating_sub(1);
                 }
                 if d.paragraph.contains(&name.as_ref()) {
@@ -73,19 +82,27 @@ pub fn xml_text(xml: &[u8], d: &XmlDialect, max: usize) -> Result<String, Extrac
                 let name = e.name();
                 if d.tab.contains(&name.as_ref()) {
                     out.push('\t');
-                } else if d.line_break.contains(&name.as_ref()) || d.paragraph.contains(&name.as_ref()) {
+                } else if d.line_break.contains(&name.as_ref())
+                    || d.paragraph.contains(&name.as_ref())
+                {
                     out.push('\n');
                 } else if !d.spaces.is_empty() && name.as_ref() == d.spaces {
                     let n = e
                         .try_get_attribute("text:c")
                         .ok()
                         .flatten()
-                        .and_then(|a| std::str::from_utf8(&a.value).ok().and_then(|v| v.parse::<usize>().ok()))
+                        .and_then(|a| {
+                            std::str::from_utf8(&a.value)
+                                .ok()
+                                .and_then(|v| v.parse::<usize>().ok())
+                        })
                         .unwrap_or(1);
                     out.push_str(&" ".repeat(n.min(100)));
                 }
             }
-            Event::Text(t) if inside > 0 => out.push_str(&t.xml10_content().map_err(|e| bad(e.into(), at))?),
+            Event::Text(t) if inside > 0 => {
+                out.push_str(&t.xml10_content().map_err(|e| bad(e.into(), at))?)
+            }
             Event::CData(t) if inside > 0 => out.push_str(&String::from_utf8_lossy(&t)),
             Event::GeneralRef(r) if inside > 0 => push_reference(&mut out, &r),
             Event::Eof => break,
@@ -125,8 +142,34 @@ pub fn xml_element_text(xml: &[u8], element: &[u8]) -> Option<String> {
 }
 
 const BLOCK: &[&[u8]] = &[
-    b"p", b"div", b"br", b"li", b"ul", b"ol", b"h1", b"h2", b"h3", b"h4", b"h5", b"h6", b"tr", b"table", b"section", b"article",
-    b"header", b"footer", b"blockquote", b"pre", b"hr", b"dt", b"dd", b"nav", b"aside", b"main", b"figure", b"figcaption",
+    b"p",
+    b"div",
+    b"br",
+    b"li",
+    b"ul",
+    b"ol",
+    b"h1",
+    b"h2",
+    b"h3",
+    b"h4",
+    b"h5",
+    b"h6",
+    b"tr",
+    b"table",
+    b"section",
+    b"article",
+    b"header",
+    b"footer",
+    b"blockquote",
+    b"pre",
+    b"hr",
+    b"dt",
+    b"dd",
+    b"nav",
+    b"aside",
+    b"main",
+    b"figure",
+    b"figcaption",
 ];
 const HIDDEN: &[&[u8]] = &[b"script", b"style", b"noscript", b"template", b"svg"];
 
@@ -208,7 +251,14 @@ pub fn markdown(source: &str) -> Extracted {
                 out.text.push_str(&t);
             }
             Event::SoftBreak => out.text.push(' '),
-            Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::CodeBlock | TagEnd::TableRow | TagEnd::TableHead) => out.text.push('\n'),
+            Event::HardBreak
+            | Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::TableRow
+                | TagEnd::TableHead,
+            ) => out.text.push('\n'),
             Event::End(TagEnd::TableCell) => out.text.push('\t'),
             _ => {}
         }
@@ -228,14 +278,20 @@ mod tests {
             <w:p><w:r><w:instrText>PAGE</w:instrText><w:t>End</w:t></w:r></w:p>
         </w:body></w:document>"#;
         let text = xml_text(xml, &DOCX, usize::MAX).unwrap();
-        assert!(text.starts_with("Resettlement needs & \t2025\n"), "{text:?}");
+        assert!(
+            text.starts_with("Resettlement needs & \t2025\n"),
+            "{text:?}"
+        );
         assert!(text.contains("Syria\t1200\t"), "{text:?}");
         assert!(text.contains("End") && !text.contains("PAGE"), "{text:?}");
     }
 
     #[test]
     fn a_few_bytes_of_xml_cannot_become_gigabytes_of_text() {
-        let xml = format!("<office:text><text:p>{}</text:p></office:text>", r#"<text:s text:c="100"/>"#.repeat(100_000));
+        let xml = format!(
+            "<office:text><text:p>{}</text:p></office:text>",
+            r#"<text:s text:c="100"/>"#.repeat(100_000)
+        );
         let text = xml_text(xml.as_bytes(), &ODT, 1 << 20).unwrap();
         assert!(text.len() <= (1 << 20) + 100, "{} bytes", text.len());
     }
@@ -243,12 +299,17 @@ mod tests {
     #[test]
     fn odt_text_expands_spaces_and_reads_spans() {
         let xml = br#"<office:text><text:h>Minutes</text:h><text:p>Two<text:s text:c="2"/>spaces, <text:span>a span</text:span>.</text:p></office:text>"#;
-        assert_eq!(xml_text(xml, &ODT, usize::MAX).unwrap(), "Minutes\nTwo  spaces, a span.\n");
+        assert_eq!(
+            xml_text(xml, &ODT, usize::MAX).unwrap(),
+            "Minutes\nTwo  spaces, a span.\n"
+        );
     }
 
     #[test]
     fn malformed_xml_is_refused_with_the_place() {
-        let err = xml_text(b"<w:p><w:t>a</w:x></w:p>", &DOCX, usize::MAX).unwrap_err().to_string();
+        let err = xml_text(b"<w:p><w:t>a</w:x></w:p>", &DOCX, usize::MAX)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("malformed at byte"), "{err}");
     }
 
@@ -259,16 +320,30 @@ mod tests {
         let out = html(page);
         assert_eq!(out.title.as_deref(), Some("Rapport  annuel"));
         assert_eq!(out.language.as_deref(), Some("fr"));
-        assert!(out.text.contains("Asile") && out.text.contains("Demandes & décisions"), "{:?}", out.text);
-        assert!(!out.text.contains("hidden") && !out.text.contains("color"), "{:?}", out.text);
+        assert!(
+            out.text.contains("Asile") && out.text.contains("Demandes & décisions"),
+            "{:?}",
+            out.text
+        );
+        assert!(
+            !out.text.contains("hidden") && !out.text.contains("color"),
+            "{:?}",
+            out.text
+        );
         assert!(out.text.contains("\tBEL\t12"), "{:?}", out.text);
     }
 
     #[test]
     fn markdown_loses_its_markup_and_gives_its_first_heading_as_title() {
-        let out = markdown("# Joint *consultation*\n\nSome **bold** words and `code`.\n\n## Next\n- item one\n");
+        let out = markdown(
+            "# Joint *consultation*\n\nSome **bold** words and `code`.\n\n## Next\n- item one\n",
+        );
         assert_eq!(out.title.as_deref(), Some("Joint consultation"));
-        assert!(out.text.contains("Some bold words and code.\n"), "{:?}", out.text);
+        assert!(
+            out.text.contains("Some bold words and code.\n"),
+            "{:?}",
+            out.text
+        );
         assert!(out.text.contains("item one"), "{:?}", out.text);
     }
 }

@@ -6,7 +6,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError> {
-    let mut file = tempfile::Builder::new().suffix(".pdf").tempfile().map_err(io)?;
+    let mut file = tempfile::Builder::new()
+        .suffix(".pdf")
+        .tempfile()
+        .map_err(io)?;
     file.write_all(bytes).map_err(io)?;
     file.flush().map_err(io)?;
     // Reading order (not -layout), so the columns of a page come one after the other; with
@@ -25,7 +28,12 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError>
     let mut child = match cmd.spawn() {
         Ok(c) => c,
         Err(e) => {
-            return Ok(Extracted { no_text: Some(format!("the PDF reader could not be started ({e}); the file is kept unread")), ..Default::default() })
+            return Ok(Extracted {
+                no_text: Some(format!(
+                    "the PDF reader could not be started ({e}); the file is kept unread"
+                )),
+                ..Default::default()
+            })
         }
     };
     let cap = limits.text as u64 * 2;
@@ -67,9 +75,19 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError>
     if status.success() {
         return Ok(from_html_meta(&String::from_utf8_lossy(&out)));
     }
-    let first = err.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string();
+    let first = err
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string();
     if err.contains("Incorrect password") || status.code() == Some(3) {
-        return Ok(Extracted { no_text: Some("the PDF is password-protected: it is kept, but its text cannot be read".into()), ..Default::default() });
+        return Ok(Extracted {
+            no_text: Some(
+                "the PDF is password-protected: it is kept, but its text cannot be read".into(),
+            ),
+            ..Default::default()
+        });
     }
     if status.code().is_none() || err.contains("bad_alloc") || err.contains("Out of memory") {
         return Err(ExtractError::Refused(format!(
@@ -78,21 +96,44 @@ pub fn extract(bytes: &[u8], limits: &Limits) -> Result<Extracted, ExtractError>
             limits.seconds
         )));
     }
-    Err(ExtractError::Refused(format!("the PDF cannot be read: {}", if first.is_empty() { "the reader gave up" } else { first.as_str() })))
+    Err(ExtractError::Refused(format!(
+        "the PDF cannot be read: {}",
+        if first.is_empty() {
+            "the reader gave up"
+        } else {
+            first.as_str()
+        }
+    )))
 }
 
 /// The text and title out of `pdftotext -htmlmeta`: a head with the title, the text in `<pre>`.
 fn from_html_meta(out: &str) -> Extracted {
     let between = |from: &str, to: &str, last: bool| -> Option<&str> {
         let start = out.find(from)? + from.len();
-        let end = if last { out.rfind(to)? } else { start + out[start..].find(to)? };
+        let end = if last {
+            out.rfind(to)?
+        } else {
+            start + out[start..].find(to)?
+        };
         out.get(start..end)
     };
-    let unescape = |s: &str| quick_xml::escape::unescape(s).map(|c| c.into_owned()).unwrap_or_else(|_| s.to_string());
+    let unescape = |s: &str| {
+        quick_xml::escape::unescape(s)
+            .map(|c| c.into_owned())
+            .unwrap_or_else(|_| s.to_string())
+    };
     let head_end = out.find("</head>").unwrap_or(0);
-    let title = between("<title>", "</title>", false).filter(|_| out.find("<title>").is_some_and(|i| i < head_end)).map(unescape);
-    let text = between("<pre>", "</pre>", true).map(unescape).unwrap_or_default();
-    Extracted { text, title, ..Default::default() }
+    let title = between("<title>", "</title>", false)
+        .filter(|_| out.find("<title>").is_some_and(|i| i < head_end))
+        .map(unescape);
+    let text = between("<pre>", "</pre>", true)
+        .map(unescape)
+        .unwrap_or_default();
+    Extracted {
+        text,
+        title,
+        ..Default::default()
+    }
 }
 
 fn io(e: std::io::Error) -> ExtractError {

@@ -7,7 +7,12 @@ use std::path::Path;
 use std::time::Instant;
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)).unwrap()
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(name),
+    )
+    .unwrap()
 }
 
 fn read(name: &str, bytes: &[u8]) -> Result<Extracted, ExtractError> {
@@ -27,7 +32,11 @@ fn pdf(pages: &[&[u8]]) -> Vec<u8> {
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
         z.write_all(content).unwrap();
         let data = z.finish().unwrap();
-        let mut obj = format!("<< /Length {} /Filter /FlateDecode >>\nstream\n", data.len()).into_bytes();
+        let mut obj = format!(
+            "<< /Length {} /Filter /FlateDecode >>\nstream\n",
+            data.len()
+        )
+        .into_bytes();
         obj.extend_from_slice(&data);
         obj.extend_from_slice(b"\nendstream");
         objects.push(obj);
@@ -41,17 +50,26 @@ fn pdf(pages: &[&[u8]]) -> Vec<u8> {
         out.extend_from_slice(b"\nendobj\n");
     }
     let xref = out.len();
-    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
     for o in offsets {
         out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
     }
-    out.extend_from_slice(format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes());
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
     out
 }
 
 fn archive(parts: &[(&str, &[u8])]) -> Vec<u8> {
     let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let opts = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
     for (name, data) in parts {
         zip.start_file(*name, opts).unwrap();
         zip.write_all(data).unwrap();
@@ -69,9 +87,16 @@ fn a_pdf_report_gives_its_pages_columns_and_tables_in_reading_order() {
     let left_end = pages[1].find("first interview").unwrap();
     let right = pages[1].find("Rightcolumn").unwrap();
     assert!(left_end < right, "{:?}", pages[1]);
-    assert!(pages[1].contains("Pozzallo") && pages[1].contains("612"), "{:?}", pages[1]);
+    assert!(
+        pages[1].contains("Pozzallo") && pages[1].contains("612"),
+        "{:?}",
+        pages[1]
+    );
     assert_eq!(out.language.as_deref(), Some("en"));
-    assert_eq!(out.title.as_deref(), Some("Reception conditions at Mediterranean arrival points"));
+    assert_eq!(
+        out.title.as_deref(),
+        Some("Reception conditions at Mediterranean arrival points")
+    );
     assert_eq!(out.no_text, None);
 }
 
@@ -98,23 +123,49 @@ fn a_pdf_that_keeps_the_reader_busy_is_refused_within_its_time() {
     let file = pdf(&[&busy]);
     assert!(file.len() < 1 << 20, "{}", file.len());
     let started = Instant::now();
-    let err = extract(Format::Pdf, &file, &Limits { seconds: 1, ..Limits::default() }).unwrap_err();
-    assert!(started.elapsed().as_secs_f64() < 5.0, "{:?}", started.elapsed());
+    let err = extract(
+        Format::Pdf,
+        &file,
+        &Limits {
+            seconds: 1,
+            ..Limits::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        started.elapsed().as_secs_f64() < 5.0,
+        "{:?}",
+        started.elapsed()
+    );
     assert!(matches!(err, ExtractError::Refused(_)), "{err}");
     let msg = err.to_string();
-    assert!(msg.contains("within 1 s") || msg.contains("processor time"), "{msg}");
+    assert!(
+        msg.contains("within 1 s") || msg.contains("processor time"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn a_pdf_that_needs_too_much_memory_is_refused() {
-    let err = extract(Format::Pdf, &fixture("report.pdf"), &Limits { memory: 8 << 20, ..Limits::default() }).unwrap_err();
+    let err = extract(
+        Format::Pdf,
+        &fixture("report.pdf"),
+        &Limits {
+            memory: 8 << 20,
+            ..Limits::default()
+        },
+    )
+    .unwrap_err();
     assert!(matches!(err, ExtractError::Refused(_)), "{err}");
 }
 
 #[test]
 fn a_broken_pdf_is_refused_with_the_readers_reason() {
     let err = read("x.pdf", b"%PDF-1.4\nnot really").unwrap_err();
-    assert!(err.to_string().starts_with("the PDF cannot be read"), "{err}");
+    assert!(
+        err.to_string().starts_with("the PDF cannot be read"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -132,7 +183,10 @@ fn docx_and_odt_give_their_text_and_title() {
         ("content.xml", b"<office:document-content><office:body><office:text><text:p>Compte rendu de la r\xc3\xa9union</text:p></office:text></office:body></office:document-content>"),
     ]);
     assert_eq!(Format::detect("minutes", &odt).unwrap(), Format::Odt);
-    assert_eq!(read("minutes.odt", &odt).unwrap().text, "Compte rendu de la réunion");
+    assert_eq!(
+        read("minutes.odt", &odt).unwrap().text,
+        "Compte rendu de la réunion"
+    );
 }
 
 #[test]
@@ -143,8 +197,19 @@ fn a_zip_bomb_is_refused_after_the_limit_not_after_the_disk() {
     xml.extend_from_slice(b"</w:t></w:r></w:p></w:body></w:document>");
     let bomb = archive(&[("word/document.xml", &xml)]);
     assert!(bomb.len() < 100 << 10, "{}", bomb.len());
-    let err = extract(Format::Docx, &bomb, &Limits { unpacked: 4 << 20, ..Limits::default() }).unwrap_err();
-    assert!(err.to_string().contains("unpacks to more than 4 MB"), "{err}");
+    let err = extract(
+        Format::Docx,
+        &bomb,
+        &Limits {
+            unpacked: 4 << 20,
+            ..Limits::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().contains("unpacks to more than 4 MB"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -152,5 +217,8 @@ fn a_docx_that_is_not_a_word_document_is_refused() {
     let err = read("x.docx", &archive(&[("hello.txt", b"hi")])).unwrap_err();
     assert!(err.to_string().contains("no word/document.xml"), "{err}");
     let err = read("x.docx", b"PK\x03\x04garbage").unwrap_err();
-    assert!(err.to_string().contains("not a readable zip archive"), "{err}");
+    assert!(
+        err.to_string().contains("not a readable zip archive"),
+        "{err}"
+    );
 }

@@ -105,7 +105,11 @@ fn volatility(history: &[f64]) -> f64 {
     if tail.len() < 2 {
         return 0.2;
     }
-    let v = tail.windows(2).map(|w| (w[1].ln_1p() - w[0].ln_1p()).abs()).sum::<f64>() / (tail.len() - 1) as f64;
+    let v = tail
+        .windows(2)
+        .map(|w| (w[1].ln_1p() - w[0].ln_1p()).abs())
+        .sum::<f64>()
+        / (tail.len() - 1) as f64;
     v.max(0.02)
 }
 
@@ -129,7 +133,12 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 impl<'a> Engine<'a> {
-    fn new(input: &'a [Series], mut models: Vec<Model>, opts: Options, first_origin: usize) -> Engine<'a> {
+    fn new(
+        input: &'a [Series],
+        mut models: Vec<Model>,
+        opts: Options,
+        first_origin: usize,
+    ) -> Engine<'a> {
         if models.contains(&Model::Auto) {
             for c in COMBINED {
                 if !models.contains(&c) {
@@ -141,17 +150,33 @@ impl<'a> Engine<'a> {
             models.push(Model::Auto);
         }
         // A series with no value at all (every cell suppressed, say) has nothing to forecast.
-        let input: Vec<&'a Series> = input.iter().filter(|s| s.values.iter().any(Option::is_some)).collect();
+        let input: Vec<&'a Series> = input
+            .iter()
+            .filter(|s| s.values.iter().any(Option::is_some))
+            .collect();
         let series = input
             .iter()
             .map(|s| {
                 let (values, first) = prepare(&s.values);
-                let reported = (0..values.len()).map(|i| s.values[first + i].is_some()).collect();
-                Prepared { values, reported, first }
+                let reported = (0..values.len())
+                    .map(|i| s.values[first + i].is_some())
+                    .collect();
+                Prepared {
+                    values,
+                    reported,
+                    first,
+                }
             })
             .collect();
         let made = vec![vec![Vec::new(); input.len()]; models.len()];
-        Engine { names: input.iter().map(|s| s.name.as_str()).collect(), series, made, models, opts, first_origin }
+        Engine {
+            names: input.iter().map(|s| s.name.as_str()).collect(),
+            series,
+            made,
+            models,
+            opts,
+            first_origin,
+        }
     }
 
     /// Scaled errors at horizon `k` of forecasts whose outcome was known by `origin`, from
@@ -189,7 +214,10 @@ impl<'a> Engine<'a> {
         // Errors are relative (on the log scale) and in units of each series' recent
         // volatility, so one pool of errors serves calm and restless series alike.
         let f = made.mean[k - 1].ln_1p();
-        ((f + lo * made.vol).exp_m1().max(0.0), (f + hi * made.vol).exp_m1().max(0.0))
+        (
+            (f + lo * made.vol).exp_m1().max(0.0),
+            (f + hi * made.vol).exp_m1().max(0.0),
+        )
     }
 
     fn run(&mut self, last_origin: usize, budget: &Budget) -> Result<(), Stopped> {
@@ -217,7 +245,12 @@ impl<'a> Engine<'a> {
                     point_forecasts(model, &histories, &gaps, m, h)
                 };
                 for (((si, end), mean), hist) in members.iter().zip(means).zip(&histories) {
-                    let made = Made { base: *end, scale: mase_scale(hist, m), vol: volatility(hist), mean };
+                    let made = Made {
+                        base: *end,
+                        scale: mase_scale(hist, m),
+                        vol: volatility(hist),
+                        mean,
+                    };
                     let list = &mut self.made[mi][*si];
                     list.resize(origin - self.first_origin, None);
                     list.push(Some(made));
@@ -232,10 +265,28 @@ impl<'a> Engine<'a> {
     /// at that horizon on the origins whose outcome is known by then: half the panel's record,
     /// half the series' own (sharp: the best leads, the rest still temper it).
     fn combine(&self, origin: usize, members: &[(usize, usize)], h: usize) -> Vec<Vec<f64>> {
-        let idx: Vec<usize> = COMBINED.iter().map(|c| self.models.iter().position(|m| m == c).expect("combined models are made")).collect();
+        let idx: Vec<usize> = COMBINED
+            .iter()
+            .map(|c| {
+                self.models
+                    .iter()
+                    .position(|m| m == c)
+                    .expect("combined models are made")
+            })
+            .collect();
         // Relative accuracy: the mean absolute log error, in volatilities.
-        let mean_abs = |errs: Vec<f64>, least: usize| (errs.len() >= least).then(|| errs.iter().map(|e| e.abs()).sum::<f64>() / errs.len() as f64);
-        let panel: Vec<Vec<Option<f64>>> = idx.iter().map(|&mi| (1..=h).map(|k| mean_abs(self.errors_within(mi, origin, k, WEIGHING), 8)).collect()).collect();
+        let mean_abs = |errs: Vec<f64>, least: usize| {
+            (errs.len() >= least)
+                .then(|| errs.iter().map(|e| e.abs()).sum::<f64>() / errs.len() as f64)
+        };
+        let panel: Vec<Vec<Option<f64>>> = idx
+            .iter()
+            .map(|&mi| {
+                (1..=h)
+                    .map(|k| mean_abs(self.errors_within(mi, origin, k, WEIGHING), 8))
+                    .collect()
+            })
+            .collect();
         let slot = origin - self.first_origin;
         members
             .iter()
@@ -246,7 +297,8 @@ impl<'a> Engine<'a> {
                             .iter()
                             .zip(&panel)
                             .map(|(&mi, p)| {
-                                let own = mean_abs(self.series_errors(mi, si, origin, k, WEIGHING), 6);
+                                let own =
+                                    mean_abs(self.series_errors(mi, si, origin, k, WEIGHING), 6);
                                 let e = match (p[k - 1], own) {
                                     (Some(p), Some(o)) => Some((p + o) / 2.0),
                                     (p, _) => p,
@@ -257,7 +309,17 @@ impl<'a> Engine<'a> {
                             .collect();
                         let total: f64 = weights.iter().sum();
                         // Combined on the log scale, as a geometric mean.
-                        let log_mean = idx.iter().zip(&weights).map(|(&mi, w)| w * self.made[mi][si][slot].as_ref().map(|m| m.mean[k - 1].ln_1p()).unwrap_or(0.0)).sum::<f64>() / total;
+                        let log_mean = idx
+                            .iter()
+                            .zip(&weights)
+                            .map(|(&mi, w)| {
+                                w * self.made[mi][si][slot]
+                                    .as_ref()
+                                    .map(|m| m.mean[k - 1].ln_1p())
+                                    .unwrap_or(0.0)
+                            })
+                            .sum::<f64>()
+                            / total;
                         log_mean.exp_m1()
                     })
                     .collect()
@@ -266,18 +328,31 @@ impl<'a> Engine<'a> {
     }
 
     /// One series' scaled log errors at horizon `k` known by `origin`, within `window`.
-    fn series_errors(&self, mi: usize, si: usize, origin: usize, k: usize, window: usize) -> Vec<f64> {
+    fn series_errors(
+        &self,
+        mi: usize,
+        si: usize,
+        origin: usize,
+        k: usize,
+        window: usize,
+    ) -> Vec<f64> {
         let s = &self.series[si];
         self.made[mi][si]
             .iter()
             .flatten()
             .filter(|made| made.base + k <= origin && made.base + k + window >= origin)
-            .filter_map(|made| s.actual(made.base + k).map(|a| (a.ln_1p() - made.mean[k - 1].ln_1p()) / made.vol))
+            .filter_map(|made| {
+                s.actual(made.base + k)
+                    .map(|a| (a.ln_1p() - made.mean[k - 1].ln_1p()) / made.vol)
+            })
             .collect()
     }
 
     fn made_at(&self, mi: usize, si: usize, origin: usize) -> Option<&Made> {
-        self.made[mi].get(si)?.get(origin.checked_sub(self.first_origin)?)?.as_ref()
+        self.made[mi]
+            .get(si)?
+            .get(origin.checked_sub(self.first_origin)?)?
+            .as_ref()
     }
 }
 
@@ -291,72 +366,137 @@ fn check_level(level: f64) -> Result<(), ForecastError> {
 
 /// The last reported period of the whole panel.
 fn panel_end(series: &[Series]) -> Result<usize, ForecastError> {
-    series.iter().filter_map(|s| s.values.iter().rposition(Option::is_some)).max().ok_or(ForecastError::Empty)
+    series
+        .iter()
+        .filter_map(|s| s.values.iter().rposition(Option::is_some))
+        .max()
+        .ok_or(ForecastError::Empty)
 }
 
 /// Backtests `models` over the last `windows` origins, each forecasting `horizon` periods.
 /// `label` names a period by its index in the series.
-pub fn backtest(series: &[Series], models: &[Model], windows: usize, opts: Options, label: &dyn Fn(usize) -> String, budget: &Budget) -> Result<BacktestReport, ForecastError> {
+pub fn backtest(
+    series: &[Series],
+    models: &[Model],
+    windows: usize,
+    opts: Options,
+    label: &dyn Fn(usize) -> String,
+    budget: &Budget,
+) -> Result<BacktestReport, ForecastError> {
     check_level(opts.level)?;
     let h = opts.horizon.max(1);
     let need = windows + h + 3;
     let have = |s: &Series| s.values.iter().filter(|v| v.is_some()).count();
-    let (kept, short): (Vec<Series>, Vec<Series>) = series.iter().cloned().partition(|s| have(s) >= need);
+    let (kept, short): (Vec<Series>, Vec<Series>) =
+        series.iter().cloned().partition(|s| have(s) >= need);
     if kept.is_empty() {
         let s = series.first().ok_or(ForecastError::Empty)?;
-        return Err(ForecastError::TooShort { series: s.name.clone(), have: have(s), windows, horizon: h, need });
+        return Err(ForecastError::TooShort {
+            series: s.name.clone(),
+            have: have(s),
+            windows,
+            horizon: h,
+            need,
+        });
     }
     let series = &kept[..];
     let end = panel_end(series)?;
     let last = end - h;
     let first_outer = last + 1 - windows;
     let warm = first_outer.saturating_sub(WEIGHING + h);
-    let mut engine = Engine::new(series, models.to_vec(), Options { horizon: h, ..opts }, warm);
+    let mut engine = Engine::new(
+        series,
+        models.to_vec(),
+        Options { horizon: h, ..opts },
+        warm,
+    );
     engine.run(last, budget)?;
 
     let mut scores = Vec::new();
     let mut details = Vec::new();
     let mut overall = Vec::new();
     for &model in models {
-        let mi = engine.models.iter().position(|m| *m == model).expect("made");
+        let mi = engine
+            .models
+            .iter()
+            .position(|m| *m == model)
+            .expect("made");
         let mut all = Acc::default();
         for (si, s) in engine.series.iter().enumerate() {
             let mut acc = Acc::default();
             for origin in first_outer..=last {
-                let Some(made) = engine.made_at(mi, si, origin) else { continue };
+                let Some(made) = engine.made_at(mi, si, origin) else {
+                    continue;
+                };
                 for k in 1..=h {
                     let target = made.base + k;
-                    let Some(actual) = s.actual(target) else { continue };
+                    let Some(actual) = s.actual(target) else {
+                        continue;
+                    };
                     let mean = made.mean[k - 1];
                     let (lo, hi) = engine.interval(mi, origin, made, k, 80.0);
                     acc.add(actual, mean, lo, hi, made.scale);
                     all.add(actual, mean, lo, hi, made.scale);
-                    details.push(Detail { series: engine.names[si].to_string(), model: model.name(), origin: label(made.base), horizon: k, period: label(target), actual, mean, lo80: lo, hi80: hi });
+                    details.push(Detail {
+                        series: engine.names[si].to_string(),
+                        model: model.name(),
+                        origin: label(made.base),
+                        horizon: k,
+                        period: label(target),
+                        actual,
+                        mean,
+                        lo80: lo,
+                        hi80: hi,
+                    });
                 }
             }
             scores.push(acc.score(engine.names[si], model));
         }
         overall.push(all.score("", model));
     }
-    Ok(BacktestReport { scores, overall, details, skipped: short.into_iter().map(|s| s.name).collect() })
+    Ok(BacktestReport {
+        scores,
+        overall,
+        details,
+        skipped: short.into_iter().map(|s| s.name).collect(),
+    })
 }
 
 /// Forecasts `horizon` periods after each series' last reported one, with intervals at
 /// `opts.level` calibrated on the origins before.
-pub fn forecast(series: &[Series], model: Model, opts: Options, label: &dyn Fn(usize) -> String, budget: &Budget) -> Result<Forecast, ForecastError> {
+pub fn forecast(
+    series: &[Series],
+    model: Model,
+    opts: Options,
+    label: &dyn Fn(usize) -> String,
+    budget: &Budget,
+) -> Result<Forecast, ForecastError> {
     check_level(opts.level)?;
     let end = panel_end(series)?;
     let h = opts.horizon.max(1);
     let warm = end.saturating_sub(WEIGHING + h);
     let mut engine = Engine::new(series, vec![model], Options { horizon: h, ..opts }, warm);
     engine.run(end, budget)?;
-    let mi = engine.models.iter().position(|m| *m == model).expect("made");
+    let mi = engine
+        .models
+        .iter()
+        .position(|m| *m == model)
+        .expect("made");
     let mut rows = Vec::new();
     for si in 0..engine.series.len() {
-        let Some(made) = engine.made_at(mi, si, end) else { continue };
+        let Some(made) = engine.made_at(mi, si, end) else {
+            continue;
+        };
         for k in 1..=h {
             let (lo, hi) = engine.interval(mi, end, made, k, opts.level);
-            rows.push(ForecastRow { series: engine.names[si].to_string(), period: label(made.base + k), model: model.name(), mean: made.mean[k - 1], lo, hi });
+            rows.push(ForecastRow {
+                series: engine.names[si].to_string(),
+                period: label(made.base + k),
+                model: model.name(),
+                mean: made.mean[k - 1],
+                lo,
+                hi,
+            });
         }
     }
     Ok(rows)
@@ -376,13 +516,23 @@ impl Acc {
         self.n += 1;
         self.ase += (actual - mean).abs() / scale;
         let denom = actual.abs() + mean.abs();
-        self.smape += if denom > 0.0 { 200.0 * (actual - mean).abs() / denom } else { 0.0 };
+        self.smape += if denom > 0.0 {
+            200.0 * (actual - mean).abs() / denom
+        } else {
+            0.0
+        };
         if actual >= lo && actual <= hi {
             self.inside += 1;
         }
         // The interval score at alpha = 0.2: width, plus 2/alpha times any miss.
         let alpha = 0.2;
-        let miss = if actual < lo { lo - actual } else if actual > hi { actual - hi } else { 0.0 };
+        let miss = if actual < lo {
+            lo - actual
+        } else if actual > hi {
+            actual - hi
+        } else {
+            0.0
+        };
         self.is += ((hi - lo) + 2.0 / alpha * miss) / scale;
     }
 
@@ -416,49 +566,138 @@ mod tests {
                 Some((1000.0 * (1.0 + 0.01 * t as f64) * season * (1.0 + 0.1 * noise)).round())
             })
             .collect();
-        Series { name: name.into(), values }
+        Series {
+            name: name.into(),
+            values,
+        }
     }
 
     #[test]
     fn a_backtest_scores_each_model_and_auto_beats_the_naive_forecast_on_seasonal_data() {
-        let series: Vec<Series> = (0..4).map(|i| seasonal_series(&format!("s{i}"), 90, 7 + i)).collect();
-        let opts = Options { season: 12, horizon: 3, level: 80.0 };
-        let r = backtest(&series, &[Model::Naive, Model::SeasonalNaive, Model::Auto], 12, opts, &|i| i.to_string(), &Budget::unlimited()).unwrap();
+        let series: Vec<Series> = (0..4)
+            .map(|i| seasonal_series(&format!("s{i}"), 90, 7 + i))
+            .collect();
+        let opts = Options {
+            season: 12,
+            horizon: 3,
+            level: 80.0,
+        };
+        let r = backtest(
+            &series,
+            &[Model::Naive, Model::SeasonalNaive, Model::Auto],
+            12,
+            opts,
+            &|i| i.to_string(),
+            &Budget::unlimited(),
+        )
+        .unwrap();
         assert_eq!(r.scores.len(), 12, "one row per series and model");
-        assert!(r.scores.iter().all(|s| s.forecasts == 36), "12 origins by 3 horizons");
+        assert!(
+            r.scores.iter().all(|s| s.forecasts == 36),
+            "12 origins by 3 horizons"
+        );
         let get = |m: &str| r.overall.iter().find(|s| s.model == m).unwrap().clone();
-        assert!(get("auto").mase < get("naive").mase, "{:?} {:?}", get("auto"), get("naive"));
+        assert!(
+            get("auto").mase < get("naive").mase,
+            "{:?} {:?}",
+            get("auto"),
+            get("naive")
+        );
         let cov = get("auto").coverage80;
         assert!((0.6..=0.95).contains(&cov), "coverage {cov}");
         // Each detail's origin is before its period, by its horizon.
         for d in &r.details {
-            assert_eq!(d.period.parse::<usize>().unwrap(), d.origin.parse::<usize>().unwrap() + d.horizon);
+            assert_eq!(
+                d.period.parse::<usize>().unwrap(),
+                d.origin.parse::<usize>().unwrap() + d.horizon
+            );
         }
     }
 
     #[test]
     fn a_series_with_no_value_at_all_is_left_out_not_a_panic() {
-        let empty = Series { name: "suppressed".into(), values: vec![None; 60] };
-        let rows = forecast(&[seasonal_series("x", 60, 3), empty], Model::Auto, Options { season: 12, horizon: 2, level: 80.0 }, &|i| format!("p{i}"), &Budget::unlimited()).unwrap();
-        assert!(rows.iter().all(|r| r.series == "x") && rows.len() == 2, "{rows:?}");
+        let empty = Series {
+            name: "suppressed".into(),
+            values: vec![None; 60],
+        };
+        let rows = forecast(
+            &[seasonal_series("x", 60, 3), empty],
+            Model::Auto,
+            Options {
+                season: 12,
+                horizon: 2,
+                level: 80.0,
+            },
+            &|i| format!("p{i}"),
+            &Budget::unlimited(),
+        )
+        .unwrap();
+        assert!(
+            rows.iter().all(|r| r.series == "x") && rows.len() == 2,
+            "{rows:?}"
+        );
     }
 
     #[test]
     fn a_forecast_starts_after_the_last_reported_period_with_an_interval_around_it() {
         let mut s = seasonal_series("x", 60, 3);
         s.values.push(None);
-        let rows = forecast(&[s], Model::Auto, Options { season: 12, horizon: 2, level: 90.0 }, &|i| format!("p{i}"), &Budget::unlimited()).unwrap();
-        assert_eq!(rows.iter().map(|r| r.period.as_str()).collect::<Vec<_>>(), ["p60", "p61"]);
-        assert!(rows.iter().all(|r| r.lo <= r.mean && r.mean <= r.hi && r.lo >= 0.0), "{rows:?}");
+        let rows = forecast(
+            &[s],
+            Model::Auto,
+            Options {
+                season: 12,
+                horizon: 2,
+                level: 90.0,
+            },
+            &|i| format!("p{i}"),
+            &Budget::unlimited(),
+        )
+        .unwrap();
+        assert_eq!(
+            rows.iter().map(|r| r.period.as_str()).collect::<Vec<_>>(),
+            ["p60", "p61"]
+        );
+        assert!(
+            rows.iter()
+                .all(|r| r.lo <= r.mean && r.mean <= r.hi && r.lo >= 0.0),
+            "{rows:?}"
+        );
     }
 
     #[test]
     fn a_series_too_short_for_the_backtest_is_left_out_by_name_and_alone_refused() {
-        let s = Series { name: "tiny".into(), values: vec![Some(1.0); 10] };
-        let opts = Options { season: 12, horizon: 3, level: 80.0 };
-        let e = backtest(std::slice::from_ref(&s), &[Model::Naive], 24, opts, &|i| i.to_string(), &Budget::unlimited()).unwrap_err();
-        assert!(matches!(e, ForecastError::TooShort { ref series, .. } if series == "tiny"), "{e}");
-        let r = backtest(&[s, seasonal_series("long", 60, 1)], &[Model::Naive], 24, opts, &|i| i.to_string(), &Budget::unlimited()).unwrap();
+        let s = Series {
+            name: "tiny".into(),
+            values: vec![Some(1.0); 10],
+        };
+        let opts = Options {
+            season: 12,
+            horizon: 3,
+            level: 80.0,
+        };
+        let e = backtest(
+            std::slice::from_ref(&s),
+            &[Model::Naive],
+            24,
+            opts,
+            &|i| i.to_string(),
+            &Budget::unlimited(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, ForecastError::TooShort { ref series, .. } if series == "tiny"),
+            "{e}"
+        );
+        let r = backtest(
+            &[s, seasonal_series("long", 60, 1)],
+            &[Model::Naive],
+            24,
+            opts,
+            &|i| i.to_string(),
+            &Budget::unlimited(),
+        )
+        .unwrap();
         assert_eq!(r.skipped, ["tiny"]);
         assert_eq!(r.scores.len(), 1);
     }

@@ -29,7 +29,10 @@ impl Budget {
 
     /// At most `limit` from now.
     pub fn lasting(limit: Duration) -> Budget {
-        Budget { deadline: Some((Instant::now() + limit, limit)), cancelled: Default::default() }
+        Budget {
+            deadline: Some((Instant::now() + limit, limit)),
+            cancelled: Default::default(),
+        }
     }
 
     /// Asks the work to stop at its next check.

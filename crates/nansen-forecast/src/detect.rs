@@ -31,7 +31,11 @@ pub struct EarsParams {
 
 impl Ears {
     pub fn defaults(self) -> EarsParams {
-        EarsParams { baseline: 7, threshold: if self == Ears::C3 { 2.0 } else { 3.0 }, min_count: 5.0 }
+        EarsParams {
+            baseline: 7,
+            threshold: if self == Ears::C3 { 2.0 } else { 3.0 },
+            min_count: 5.0,
+        }
     }
 }
 
@@ -75,8 +79,14 @@ pub fn ears(y: &[f64], method: Ears, p: EarsParams) -> Vec<Judgement> {
         alarm: statistic > p.threshold && y[t] >= p.min_count,
     };
     match method {
-        Ears::C1 => c_stats(y, p.baseline, 0).into_iter().map(|(t, s, m, sd)| judge(t, s, m, m + p.threshold * sd)).collect(),
-        Ears::C2 => c_stats(y, p.baseline, 2).into_iter().map(|(t, s, m, sd)| judge(t, s, m, m + p.threshold * sd)).collect(),
+        Ears::C1 => c_stats(y, p.baseline, 0)
+            .into_iter()
+            .map(|(t, s, m, sd)| judge(t, s, m, m + p.threshold * sd))
+            .collect(),
+        Ears::C2 => c_stats(y, p.baseline, 2)
+            .into_iter()
+            .map(|(t, s, m, sd)| judge(t, s, m, m + p.threshold * sd))
+            .collect(),
         Ears::C3 => {
             let c2 = c_stats(y, p.baseline, 2);
             (2..c2.len())
@@ -104,7 +114,11 @@ pub struct CusumParams {
 
 impl Default for CusumParams {
     fn default() -> Self {
-        CusumParams { k: 0.5, h: 4.0, min_count: 5.0 }
+        CusumParams {
+            k: 0.5,
+            h: 4.0,
+            min_count: 5.0,
+        }
     }
 }
 
@@ -120,7 +134,14 @@ pub fn cusum(observed: &[f64], expected: &[f64], scale: &[f64], p: CusumParams) 
             let z = (y - f) / sc.max(1e-9);
             s = (s + z - p.k).max(0.0);
             let alarm = s > p.h && y >= p.min_count;
-            let j = Judgement { index: t, observed: y, statistic: s, expected: f, upper: f + (p.h + p.k - (s - z + p.k).max(0.0)).max(0.0) * sc, alarm };
+            let j = Judgement {
+                index: t,
+                observed: y,
+                statistic: s,
+                expected: f,
+                upper: f + (p.h + p.k - (s - z + p.k).max(0.0)).max(0.0) * sc,
+                alarm,
+            };
             if alarm {
                 s = 0.0;
             }
@@ -142,7 +163,20 @@ pub const RULES: &[(&str, &[&str])] = &[
     ("c1", &["baseline", "threshold", "min_count"]),
     ("c2", &["baseline", "threshold", "min_count"]),
     ("c3", &["baseline", "threshold", "min_count"]),
-    ("farrington", &["years", "half_window", "periods", "weights_threshold", "left_out", "trend_p", "alpha", "min_count", "count_periods"]),
+    (
+        "farrington",
+        &[
+            "years",
+            "half_window",
+            "periods",
+            "weights_threshold",
+            "left_out",
+            "trend_p",
+            "alpha",
+            "min_count",
+            "count_periods",
+        ],
+    ),
     ("cusum", &["k", "h", "min_count"]),
 ];
 
@@ -151,9 +185,17 @@ pub enum RuleError {
     #[error("unknown rule {0:?}: choose c1, c2, c3, farrington or cusum")]
     Unknown(String),
     #[error("rule {rule} has no parameter {param:?}; it takes {takes}")]
-    UnknownParam { rule: String, param: String, takes: String },
+    UnknownParam {
+        rule: String,
+        param: String,
+        takes: String,
+    },
     #[error("rule {rule}: {param} = {value} is out of range")]
-    OutOfRange { rule: String, param: String, value: f64 },
+    OutOfRange {
+        rule: String,
+        param: String,
+        value: f64,
+    },
     #[error("cannot read rule {0:?}: write NAME or NAME:PARAM=VALUE,PARAM=VALUE")]
     Syntax(String),
 }
@@ -164,29 +206,50 @@ impl Rule {
         let (name, rest) = text.trim().split_once(':').unwrap_or((text.trim(), ""));
         let mut params = BTreeMap::new();
         for pair in rest.split(',').filter(|p| !p.trim().is_empty()) {
-            let (k, v) = pair.split_once('=').ok_or_else(|| RuleError::Syntax(text.into()))?;
-            let v: f64 = v.trim().parse().map_err(|_| RuleError::Syntax(text.into()))?;
+            let (k, v) = pair
+                .split_once('=')
+                .ok_or_else(|| RuleError::Syntax(text.into()))?;
+            let v: f64 = v
+                .trim()
+                .parse()
+                .map_err(|_| RuleError::Syntax(text.into()))?;
             params.insert(k.trim().to_string(), v);
         }
-        let rule = Rule { name: name.to_lowercase(), params };
+        let rule = Rule {
+            name: name.to_lowercase(),
+            params,
+        };
         rule.check()?;
         Ok(rule)
     }
 
     pub fn check(&self) -> Result<(), RuleError> {
-        let (_, takes) = RULES.iter().find(|(n, _)| *n == self.name).ok_or_else(|| RuleError::Unknown(self.name.clone()))?;
+        let (_, takes) = RULES
+            .iter()
+            .find(|(n, _)| *n == self.name)
+            .ok_or_else(|| RuleError::Unknown(self.name.clone()))?;
         for (k, &v) in &self.params {
             if !takes.contains(&k.as_str()) {
-                return Err(RuleError::UnknownParam { rule: self.name.clone(), param: k.clone(), takes: takes.join(", ") });
+                return Err(RuleError::UnknownParam {
+                    rule: self.name.clone(),
+                    param: k.clone(),
+                    takes: takes.join(", "),
+                });
             }
             let ok = match k.as_str() {
                 "alpha" | "trend_p" => v > 0.0 && v < 1.0 || (k == "trend_p" && v == 1.0),
-                "baseline" | "years" | "periods" | "count_periods" => (1.0..=520.0).contains(&v) && v.fract() == 0.0,
+                "baseline" | "years" | "periods" | "count_periods" => {
+                    (1.0..=520.0).contains(&v) && v.fract() == 0.0
+                }
                 "half_window" | "left_out" => (0.0..=520.0).contains(&v) && v.fract() == 0.0,
                 _ => v.is_finite() && v >= 0.0,
             };
             if !ok {
-                return Err(RuleError::OutOfRange { rule: self.name.clone(), param: k.clone(), value: v });
+                return Err(RuleError::OutOfRange {
+                    rule: self.name.clone(),
+                    param: k.clone(),
+                    value: v,
+                });
             }
         }
         Ok(())
@@ -204,7 +267,14 @@ impl Rule {
             _ => return None,
         };
         let d = method.defaults();
-        Some((method, EarsParams { baseline: self.get("baseline", d.baseline as f64) as usize, threshold: self.get("threshold", d.threshold), min_count: self.get("min_count", d.min_count) }))
+        Some((
+            method,
+            EarsParams {
+                baseline: self.get("baseline", d.baseline as f64) as usize,
+                threshold: self.get("threshold", d.threshold),
+                min_count: self.get("min_count", d.min_count),
+            },
+        ))
     }
 
     pub fn farrington_params(&self, season: usize) -> FarringtonParams {
@@ -224,7 +294,11 @@ impl Rule {
 
     fn cusum(&self) -> CusumParams {
         let d = CusumParams::default();
-        CusumParams { k: self.get("k", d.k), h: self.get("h", d.h), min_count: self.get("min_count", d.min_count) }
+        CusumParams {
+            k: self.get("k", d.k),
+            h: self.get("h", d.h),
+            min_count: self.get("min_count", d.min_count),
+        }
     }
 
     /// Whether the rule judges forecast residuals, and so needs [`OneStep`] forecasts.
@@ -235,20 +309,36 @@ impl Rule {
     /// Judges the periods of `y` (gaps filled as for forecasting; see [`crate::prepare`])
     /// from index `from` on. `one_step` gives, for CUSUM, the forecast of each period made
     /// the period before.
-    pub fn run(&self, y: &[f64], season: usize, from: usize, one_step: &[Option<OneStep>]) -> Vec<Judgement> {
+    pub fn run(
+        &self,
+        y: &[f64],
+        season: usize,
+        from: usize,
+        one_step: &[Option<OneStep>],
+    ) -> Vec<Judgement> {
         let mut out = if let Some((method, p)) = self.ears() {
             ears(y, method, p)
         } else if self.name == "farrington" {
             let p = self.farrington_params(season);
             // Only the periods asked for: each is a model fit of its own.
-            (from.max(p.first_judged(season))..y.len()).filter_map(|t| judge_at(y, t, season, &p)).collect()
+            (from.max(p.first_judged(season))..y.len())
+                .filter_map(|t| judge_at(y, t, season, &p))
+                .collect()
         } else {
-            let known: Vec<usize> = (0..y.len()).filter(|&t| one_step.get(t).is_some_and(Option::is_some)).collect();
-            let Some(&first) = known.first() else { return Vec::new() };
+            let known: Vec<usize> = (0..y.len())
+                .filter(|&t| one_step.get(t).is_some_and(Option::is_some))
+                .collect();
+            let Some(&first) = known.first() else {
+                return Vec::new();
+            };
             let at = |t: usize| one_step.get(t).copied().flatten();
             // A period without a forecast counts as unremarkable.
-            let expected: Vec<f64> = (first..y.len()).map(|t| at(t).map_or(y[t], |f| f.mean)).collect();
-            let scale: Vec<f64> = (first..y.len()).map(|t| at(t).map_or(1.0, |f| f.scale())).collect();
+            let expected: Vec<f64> = (first..y.len())
+                .map(|t| at(t).map_or(y[t], |f| f.mean))
+                .collect();
+            let scale: Vec<f64> = (first..y.len())
+                .map(|t| at(t).map_or(1.0, |f| f.scale()))
+                .collect();
             let mut j = cusum(&y[first..], &expected, &scale, self.cusum());
             j.iter_mut().for_each(|j| j.index += first);
             j
@@ -305,11 +395,16 @@ mod tests {
     /// C3 adds the excesses over 1 of the last three C2 values: here 0, 0 and 2.5355.
     #[test]
     fn c3_sums_three_periods_of_excess() {
-        let y = [10.0, 12.0, 11.0, 13.0, 9.0, 10.0, 12.0, 11.0, 11.0, 12.0, 11.0, 16.0];
+        let y = [
+            10.0, 12.0, 11.0, 13.0, 9.0, 10.0, 12.0, 11.0, 11.0, 12.0, 11.0, 16.0,
+        ];
         let c3 = ears(&y, Ears::C3, Ears::C3.defaults());
         let last = c3.last().unwrap();
         let c2 = ears(&y, Ears::C2, Ears::C2.defaults());
-        let expect: f64 = c2[c2.len() - 3..].iter().map(|j| (j.statistic - 1.0).max(0.0)).sum();
+        let expect: f64 = c2[c2.len() - 3..]
+            .iter()
+            .map(|j| (j.statistic - 1.0).max(0.0))
+            .sum();
         assert!((last.statistic - expect).abs() < 1e-12);
         assert!(last.alarm, "{last:?}");
     }
@@ -319,35 +414,63 @@ mod tests {
         let r = Rule::parse("farrington:alpha=0.01,years=3").unwrap();
         assert_eq!(r.farrington_params(12).alpha, 0.01);
         assert_eq!(r.farrington_params(12).years, 3);
-        assert_eq!(r.farrington_params(12).half_window, 1, "the rest stays as Noufaily's");
-        assert!(matches!(Rule::parse("c1:k=2"), Err(RuleError::UnknownParam { .. })));
-        assert!(matches!(Rule::parse("farrington:alpha=2"), Err(RuleError::OutOfRange { .. })));
+        assert_eq!(
+            r.farrington_params(12).half_window,
+            1,
+            "the rest stays as Noufaily's"
+        );
+        assert!(matches!(
+            Rule::parse("c1:k=2"),
+            Err(RuleError::UnknownParam { .. })
+        ));
+        assert!(matches!(
+            Rule::parse("farrington:alpha=2"),
+            Err(RuleError::OutOfRange { .. })
+        ));
         assert!(matches!(Rule::parse("spike"), Err(RuleError::Unknown(_))));
-        assert!(matches!(Rule::parse("c2:threshold"), Err(RuleError::Syntax(_))));
+        assert!(matches!(
+            Rule::parse("c2:threshold"),
+            Err(RuleError::Syntax(_))
+        ));
     }
 
     #[test]
     fn cusum_rule_judges_residuals_of_the_one_step_forecasts() {
         let y = [100.0, 100.0, 100.0, 130.0, 130.0, 130.0];
-        let f = OneStep { mean: 100.0, lo80: 100.0 - 12.815515655, hi80: 100.0 + 12.815515655 };
+        let f = OneStep {
+            mean: 100.0,
+            lo80: 100.0 - 12.815515655,
+            hi80: 100.0 + 12.815515655,
+        };
         let one_step = vec![None, Some(f), Some(f), Some(f), Some(f), Some(f)];
         let j = Rule::parse("cusum").unwrap().run(&y, 12, 0, &one_step);
         // z = 3 from index 3 on: S = 2.5, 5 > 4 alarms at index 4.
         assert_eq!(j.first().unwrap().index, 1);
-        assert_eq!(j.iter().filter(|j| j.alarm).map(|j| j.index).collect::<Vec<_>>(), [4]);
+        assert_eq!(
+            j.iter()
+                .filter(|j| j.alarm)
+                .map(|j| j.index)
+                .collect::<Vec<_>>(),
+            [4]
+        );
     }
 
     #[test]
     fn small_counts_never_alarm() {
         let y = [0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 4.0];
-        assert!(!ears(&y, Ears::C1, Ears::C1.defaults())[0].alarm, "4 is below the minimum of 5");
+        assert!(
+            !ears(&y, Ears::C1, Ears::C1.defaults())[0].alarm,
+            "4 is below the minimum of 5"
+        );
     }
 
     #[test]
     fn cusum_accumulates_a_lasting_shift_and_restarts_after_an_alarm() {
         let expected = [100.0; 10];
         let scale = [10.0; 10];
-        let observed = [100.0, 105.0, 115.0, 120.0, 120.0, 125.0, 100.0, 100.0, 100.0, 100.0];
+        let observed = [
+            100.0, 105.0, 115.0, 120.0, 120.0, 125.0, 100.0, 100.0, 100.0, 100.0,
+        ];
         let j = cusum(&observed, &expected, &scale, CusumParams::default());
         let alarms: Vec<usize> = j.iter().filter(|j| j.alarm).map(|j| j.index).collect();
         // z: 0, .5, 1.5, 2, 2, 2.5; S: 0, 0, 1, 2.5, 4, 6 > 4 at index 5.

@@ -49,12 +49,20 @@ fn params(x: &[f64], shape: Shape) -> (f64, f64, f64, f64) {
     } else {
         (0.0, 1.0)
     };
-    let gamma = if shape.season > 0 { (1.0 - alpha) * sigmoid(x[i]) } else { 0.0 };
+    let gamma = if shape.season > 0 {
+        (1.0 - alpha) * sigmoid(x[i])
+    } else {
+        0.0
+    };
     (alpha, beta, gamma, phi)
 }
 
 /// Runs the filter; returns the sum of squared one-step errors and the final states.
-fn run(z: &[f64], shape: Shape, (alpha, beta, gamma, phi): (f64, f64, f64, f64)) -> (f64, f64, f64, Vec<f64>) {
+fn run(
+    z: &[f64],
+    shape: Shape,
+    (alpha, beta, gamma, phi): (f64, f64, f64, f64),
+) -> (f64, f64, f64, Vec<f64>) {
     let m = shape.season;
     // Starting states from the first season (or the first few values).
     let n0 = if m > 0 { m } else { z.len().min(4) };
@@ -64,7 +72,11 @@ fn run(z: &[f64], shape: Shape, (alpha, beta, gamma, phi): (f64, f64, f64, f64))
     } else {
         0.0
     };
-    let mut season: Vec<f64> = if m > 0 { z[..m].iter().map(|v| v - level).collect() } else { Vec::new() };
+    let mut season: Vec<f64> = if m > 0 {
+        z[..m].iter().map(|v| v - level).collect()
+    } else {
+        Vec::new()
+    };
     let mut sse = 0.0;
     for (t, &y) in z.iter().enumerate() {
         let s = if m > 0 { season[t % m] } else { 0.0 };
@@ -103,14 +115,26 @@ pub fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, start: &[f64], iterations: usize) 
         if (simplex[n].1 - simplex[0].1).abs() < 1e-10 * (1.0 + simplex[0].1.abs()) {
             break;
         }
-        let centroid: Vec<f64> = (0..n).map(|j| simplex[..n].iter().map(|p| p.0[j]).sum::<f64>() / n as f64).collect();
-        let along = |t: f64| -> Vec<f64> { centroid.iter().zip(&simplex[n].0).map(|(c, w)| c + t * (w - c)).collect() };
+        let centroid: Vec<f64> = (0..n)
+            .map(|j| simplex[..n].iter().map(|p| p.0[j]).sum::<f64>() / n as f64)
+            .collect();
+        let along = |t: f64| -> Vec<f64> {
+            centroid
+                .iter()
+                .zip(&simplex[n].0)
+                .map(|(c, w)| c + t * (w - c))
+                .collect()
+        };
         let reflected = along(-1.0);
         let fr = f(&reflected);
         if fr < simplex[0].1 {
             let expanded = along(-2.0);
             let fe = f(&expanded);
-            simplex[n] = if fe < fr { (expanded, fe) } else { (reflected, fr) };
+            simplex[n] = if fe < fr {
+                (expanded, fe)
+            } else {
+                (reflected, fr)
+            };
         } else if fr < simplex[n - 1].1 {
             simplex[n] = (reflected, fr);
         } else {
@@ -121,7 +145,11 @@ pub fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, start: &[f64], iterations: usize) 
             } else {
                 let best = simplex[0].0.clone();
                 for p in simplex.iter_mut().skip(1) {
-                    p.0 = p.0.iter().zip(&best).map(|(x, b)| b + 0.5 * (x - b)).collect();
+                    p.0 =
+                        p.0.iter()
+                            .zip(&best)
+                            .map(|(x, b)| b + 0.5 * (x - b))
+                            .collect();
                     p.1 = f(&p.0);
                 }
             }
@@ -141,22 +169,50 @@ fn fit_shape(z: &[f64], shape: Shape) -> Fit {
     let n = z.len() as f64;
     // Parameters: the smoothing ones and the initial states.
     let np = (k + 1 + usize::from(shape.trend) + shape.season) as f64;
-    let aicc = n * (sse / n).max(1e-12).ln() + 2.0 * np + if n - np - 1.0 > 0.0 { 2.0 * np * (np + 1.0) / (n - np - 1.0) } else { f64::INFINITY };
-    Fit { level, trend, phi: p.3, season, aicc }
+    let aicc = n * (sse / n).max(1e-12).ln()
+        + 2.0 * np
+        + if n - np - 1.0 > 0.0 {
+            2.0 * np * (np + 1.0) / (n - np - 1.0)
+        } else {
+            f64::INFINITY
+        };
+    Fit {
+        level,
+        trend,
+        phi: p.3,
+        season,
+        aicc,
+    }
 }
 
 /// The best of the candidate shapes by AICc, on a log-scale history `z`.
 pub fn auto(z: &[f64], season: usize) -> Fit {
     let seasonal = season > 1 && z.len() >= 2 * season + 2;
-    let mut shapes = vec![Shape { trend: false, season: 0 }];
+    let mut shapes = vec![Shape {
+        trend: false,
+        season: 0,
+    }];
     if z.len() >= 10 {
-        shapes.push(Shape { trend: true, season: 0 });
+        shapes.push(Shape {
+            trend: true,
+            season: 0,
+        });
     }
     if seasonal {
-        shapes.push(Shape { trend: false, season });
-        shapes.push(Shape { trend: true, season });
+        shapes.push(Shape {
+            trend: false,
+            season,
+        });
+        shapes.push(Shape {
+            trend: true,
+            season,
+        });
     }
-    shapes.into_iter().map(|s| fit_shape(z, s)).min_by(|a, b| a.aicc.total_cmp(&b.aicc)).expect("one shape at least")
+    shapes
+        .into_iter()
+        .map(|s| fit_shape(z, s))
+        .min_by(|a, b| a.aicc.total_cmp(&b.aicc))
+        .expect("one shape at least")
 }
 
 #[cfg(test)]
@@ -165,7 +221,9 @@ mod tests {
 
     #[test]
     fn a_clean_seasonal_pattern_is_found_and_continued() {
-        let z: Vec<f64> = (0..60).map(|t| 5.0 + 0.01 * t as f64 + (t as f64 * std::f64::consts::PI / 6.0).sin()).collect();
+        let z: Vec<f64> = (0..60)
+            .map(|t| 5.0 + 0.01 * t as f64 + (t as f64 * std::f64::consts::PI / 6.0).sin())
+            .collect();
         let fit = auto(&z, 12);
         let f = fit.forecast(12);
         for (k, v) in f.iter().enumerate() {
@@ -177,7 +235,14 @@ mod tests {
 
     #[test]
     fn nelder_mead_finds_a_minimum() {
-        let best = nelder_mead(&|x: &[f64]| (x[0] - 1.0).powi(2) + (x[1] + 2.0).powi(2), &[0.0, 0.0], 300);
-        assert!((best[0] - 1.0).abs() < 1e-3 && (best[1] + 2.0).abs() < 1e-3, "{best:?}");
+        let best = nelder_mead(
+            &|x: &[f64]| (x[0] - 1.0).powi(2) + (x[1] + 2.0).powi(2),
+            &[0.0, 0.0],
+            300,
+        );
+        assert!(
+            (best[0] - 1.0).abs() < 1e-3 && (best[1] + 2.0).abs() < 1e-3,
+            "{best:?}"
+        );
     }
 }

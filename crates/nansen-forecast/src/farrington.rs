@@ -69,12 +69,16 @@ impl FarringtonParams {
 /// Judges every period from the first with a full baseline; a period whose model cannot be
 /// fitted is left out.
 pub fn farrington(y: &[f64], season: usize, p: &FarringtonParams) -> Vec<Judgement> {
-    (p.first_judged(season)..y.len()).filter_map(|t| judge(y, t, season, p)).collect()
+    (p.first_judged(season)..y.len())
+        .filter_map(|t| judge(y, t, season, p))
+        .collect()
 }
 
 /// Judges period `t` alone; `None` before a full baseline or when no model fits.
 pub fn judge_at(y: &[f64], t: usize, season: usize, p: &FarringtonParams) -> Option<Judgement> {
-    (t >= p.first_judged(season) && t < y.len()).then(|| judge(y, t, season, p)).flatten()
+    (t >= p.first_judged(season) && t < y.len())
+        .then(|| judge(y, t, season, p))
+        .flatten()
 }
 
 /// The seasonal level of each index up to `t`, as `blocks` in `surveillance`.
@@ -120,7 +124,9 @@ struct Fit {
 
 fn judge(y: &[f64], t: usize, season: usize, p: &FarringtonParams) -> Option<Judgement> {
     let level = levels(t, season, p);
-    let rows: Vec<usize> = (0..t).filter(|&i| level[i].is_some() && y[i].is_finite()).collect();
+    let rows: Vec<usize> = (0..t)
+        .filter(|&i| level[i].is_some() && y[i].is_finite())
+        .collect();
     let mut present: Vec<usize> = rows.iter().filter_map(|&i| level[i]).collect();
     present.sort_unstable();
     present.dedup();
@@ -134,7 +140,10 @@ fn judge(y: &[f64], t: usize, season: usize, p: &FarringtonParams) -> Option<Jud
         x
     };
     let fit_with = |trend: bool| -> Option<(Fit, f64, Vec<f64>)> {
-        let x: Vec<Vec<f64>> = rows.iter().map(|&i| design(i, level[i].unwrap(), trend)).collect();
+        let x: Vec<Vec<f64>> = rows
+            .iter()
+            .map(|&i| design(i, level[i].unwrap(), trend))
+            .collect();
         let mut fit = irls(&x, &response, &vec![1.0; rows.len()])?;
         let mut phi = fit.dispersion.max(1.0);
         // Past outbreaks are down-weighted by their Anscombe residuals, then the model refitted.
@@ -142,9 +151,21 @@ fn judge(y: &[f64], t: usize, season: usize, p: &FarringtonParams) -> Option<Jud
             .iter()
             .zip(&fit.mu)
             .zip(&fit.hat)
-            .map(|((&y, &mu), &h)| 1.5 * (y.powf(2.0 / 3.0) * mu.powf(-1.0 / 6.0) - mu.sqrt()) / (phi * (1.0 - h)).sqrt())
+            .map(|((&y, &mu), &h)| {
+                1.5 * (y.powf(2.0 / 3.0) * mu.powf(-1.0 / 6.0) - mu.sqrt())
+                    / (phi * (1.0 - h)).sqrt()
+            })
             .collect();
-        let mut omega: Vec<f64> = s.iter().map(|&s| if s > p.weights_threshold { s.powi(-2) } else { 1.0 }).collect();
+        let mut omega: Vec<f64> = s
+            .iter()
+            .map(|&s| {
+                if s > p.weights_threshold {
+                    s.powi(-2)
+                } else {
+                    1.0
+                }
+            })
+            .collect();
         let gamma = omega.len() as f64 / omega.iter().sum::<f64>();
         omega.iter_mut().for_each(|o| *o *= gamma);
         fit = irls(&x, &response, &omega)?;
@@ -157,20 +178,38 @@ fn judge(y: &[f64], t: usize, season: usize, p: &FarringtonParams) -> Option<Jud
         let eta0: f64 = x0.iter().zip(&fit.beta).map(|(a, b)| a * b).sum();
         let df = (response.len() - fit.beta.len()) as f64;
         let se = (fit.dispersion * fit.inverse[1][1]).sqrt();
-        let pvalue = StudentsT::new(0.0, 1.0, df).map(|d| 2.0 * d.cdf(-(fit.beta[1] / se).abs())).unwrap_or(1.0);
+        let pvalue = StudentsT::new(0.0, 1.0, df)
+            .map(|d| 2.0 * d.cdf(-(fit.beta[1] / se).abs()))
+            .unwrap_or(1.0);
         let highest = response.iter().cloned().fold(f64::MIN, f64::max);
         pvalue < p.trend_p && p.years >= 3 && eta0.exp() <= highest
     });
-    let (fit, phi, x0) = if keep_trend { with_trend? } else { fit_with(false)? };
-    let mu0 = x0.iter().zip(&fit.beta).map(|(a, b)| a * b).sum::<f64>().exp();
+    let (fit, phi, x0) = if keep_trend {
+        with_trend?
+    } else {
+        fit_with(false)?
+    };
+    let mu0 = x0
+        .iter()
+        .zip(&fit.beta)
+        .map(|(a, b)| a * b)
+        .sum::<f64>()
+        .exp();
     let q = 1.0 - p.alpha;
     let upper = count_quantile(mu0, phi, q);
-    let recent: f64 = y[t + 1 - p.count_periods.min(t + 1)..=t].iter().filter(|v| v.is_finite()).sum();
+    let recent: f64 = y[t + 1 - p.count_periods.min(t + 1)..=t]
+        .iter()
+        .filter(|v| v.is_finite())
+        .sum();
     let observed = y[t];
     Some(Judgement {
         index: t,
         observed,
-        statistic: if upper > mu0 { (observed - mu0) / (upper - mu0) } else { 0.0 },
+        statistic: if upper > mu0 {
+            (observed - mu0) / (upper - mu0)
+        } else {
+            0.0
+        },
         expected: mu0,
         upper,
         alarm: recent >= p.min_count && observed > upper && observed != 0.0,
@@ -216,7 +255,16 @@ fn irls(x: &[Vec<f64>], y: &[f64], prior: &[f64]) -> Option<Fit> {
         return None;
     }
     let deviance = |mu: &[f64]| -> f64 {
-        2.0 * (0..n).map(|i| prior[i] * (if y[i] > 0.0 { y[i] * (y[i] / mu[i]).ln() } else { 0.0 } - (y[i] - mu[i]))).sum::<f64>()
+        2.0 * (0..n)
+            .map(|i| {
+                prior[i]
+                    * (if y[i] > 0.0 {
+                        y[i] * (y[i] / mu[i]).ln()
+                    } else {
+                        0.0
+                    } - (y[i] - mu[i]))
+            })
+            .sum::<f64>()
     };
     let mut mu: Vec<f64> = y.iter().map(|v| v + 0.1).collect();
     let mut eta: Vec<f64> = mu.iter().map(|m| m.ln()).collect();
@@ -225,9 +273,16 @@ fn irls(x: &[Vec<f64>], y: &[f64], prior: &[f64]) -> Option<Fit> {
         let w: Vec<f64> = (0..n).map(|i| prior[i] * mu[i]).collect();
         let z: Vec<f64> = (0..n).map(|i| eta[i] + (y[i] - mu[i]) / mu[i]).collect();
         let inverse = invert(&cross(x, &w))?;
-        let xwz: Vec<f64> = (0..k).map(|a| (0..n).map(|i| x[i][a] * w[i] * z[i]).sum()).collect();
-        let beta: Vec<f64> = (0..k).map(|a| (0..k).map(|b| inverse[a][b] * xwz[b]).sum()).collect();
-        eta = x.iter().map(|row| row.iter().zip(&beta).map(|(a, b)| a * b).sum()).collect();
+        let xwz: Vec<f64> = (0..k)
+            .map(|a| (0..n).map(|i| x[i][a] * w[i] * z[i]).sum())
+            .collect();
+        let beta: Vec<f64> = (0..k)
+            .map(|a| (0..k).map(|b| inverse[a][b] * xwz[b]).sum())
+            .collect();
+        eta = x
+            .iter()
+            .map(|row| row.iter().zip(&beta).map(|(a, b)| a * b).sum())
+            .collect();
         mu = eta.iter().map(|e| e.exp()).collect();
         let dev = deviance(&mu);
         if !dev.is_finite() {
@@ -237,10 +292,27 @@ fn irls(x: &[Vec<f64>], y: &[f64], prior: &[f64]) -> Option<Fit> {
             let w: Vec<f64> = (0..n).map(|i| prior[i] * mu[i]).collect();
             let inverse = invert(&cross(x, &w))?;
             let hat = (0..n)
-                .map(|i| w[i] * (0..k).map(|a| (0..k).map(|b| x[i][a] * inverse[a][b] * x[i][b]).sum::<f64>()).sum::<f64>())
+                .map(|i| {
+                    w[i] * (0..k)
+                        .map(|a| {
+                            (0..k)
+                                .map(|b| x[i][a] * inverse[a][b] * x[i][b])
+                                .sum::<f64>()
+                        })
+                        .sum::<f64>()
+                })
                 .collect();
-            let dispersion = (0..n).map(|i| prior[i] * (y[i] - mu[i]).powi(2) / mu[i]).sum::<f64>() / (n - k) as f64;
-            return Some(Fit { beta, inverse, mu, dispersion, hat });
+            let dispersion = (0..n)
+                .map(|i| prior[i] * (y[i] - mu[i]).powi(2) / mu[i])
+                .sum::<f64>()
+                / (n - k) as f64;
+            return Some(Fit {
+                beta,
+                inverse,
+                mu,
+                dispersion,
+                hat,
+            });
         }
         old = dev;
     }
@@ -264,7 +336,16 @@ fn cross(x: &[Vec<f64>], w: &[f64]) -> Vec<Vec<f64>> {
 /// Gauss-Jordan with partial pivoting; `None` for a singular matrix.
 fn invert(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     let k = m.len();
-    let mut a: Vec<Vec<f64>> = m.iter().enumerate().map(|(i, r)| r.iter().cloned().chain((0..k).map(|j| f64::from(u8::from(i == j)))).collect()).collect();
+    let mut a: Vec<Vec<f64>> = m
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            r.iter()
+                .cloned()
+                .chain((0..k).map(|j| f64::from(u8::from(i == j))))
+                .collect()
+        })
+        .collect();
     let scale = m.iter().flatten().fold(0.0f64, |s, v| s.max(v.abs()));
     for c in 0..k {
         let pivot = (c..k).max_by(|&i, &j| a[i][c].abs().total_cmp(&a[j][c].abs()))?;
@@ -279,7 +360,9 @@ fn invert(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
                 let f = a[r][c];
                 if f != 0.0 {
                     let pivot_row = a[c].clone();
-                    a[r].iter_mut().zip(&pivot_row).for_each(|(v, p)| *v -= f * p);
+                    a[r].iter_mut()
+                        .zip(&pivot_row)
+                        .for_each(|(v, p)| *v -= f * p);
                 }
             }
         }

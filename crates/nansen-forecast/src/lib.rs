@@ -22,7 +22,9 @@ mod budget;
 pub mod detect;
 pub mod farrington;
 
-pub use backtest::{backtest, forecast, BacktestReport, Forecast, ForecastRow, ModelScore, Options};
+pub use backtest::{
+    backtest, forecast, BacktestReport, Forecast, ForecastRow, ModelScore, Options,
+};
 pub use budget::{Budget, CancelOnDrop, Stopped};
 pub use models::{Model, MODELS};
 
@@ -40,7 +42,13 @@ pub enum ForecastError {
     #[error("the interval level must be between 1 and 99, not {0}")]
     BadLevel(f64),
     #[error("series {series:?} has {have} reported periods; a backtest of {windows} windows of {horizon} needs at least {need}")]
-    TooShort { series: String, have: usize, windows: usize, horizon: usize, need: usize },
+    TooShort {
+        series: String,
+        have: usize,
+        windows: usize,
+        horizon: usize,
+        need: usize,
+    },
     #[error("no series to forecast")]
     Empty,
     #[error("the computation was stopped: {0}")]
@@ -50,7 +58,9 @@ pub enum ForecastError {
 /// The history as the models see it: gaps filled, leading and trailing gaps dropped.
 /// Returns the values and the index (in the original series) of the first one.
 pub fn prepare(values: &[Option<f64>]) -> (Vec<f64>, usize) {
-    let Some(first) = values.iter().position(Option::is_some) else { return (Vec::new(), 0) };
+    let Some(first) = values.iter().position(Option::is_some) else {
+        return (Vec::new(), 0);
+    };
     let last = values.iter().rposition(Option::is_some).unwrap_or(first);
     let mut out = Vec::with_capacity(last - first + 1);
     let mut i = first;
@@ -87,11 +97,19 @@ pub(crate) fn from_log(z: f64) -> f64 {
 /// The in-sample mean absolute error of the seasonal naive forecast: MASE's denominator.
 /// With a history shorter than a season and a bit, the naive forecast's stands in.
 pub fn mase_scale(history: &[f64], season: usize) -> f64 {
-    let m = if history.len() > season { season.max(1) } else { 1 };
+    let m = if history.len() > season {
+        season.max(1)
+    } else {
+        1
+    };
     if history.len() <= m {
         return 1.0;
     }
-    let s: f64 = history.windows(m + 1).map(|w| (w[m] - w[0]).abs()).sum::<f64>() / (history.len() - m) as f64;
+    let s: f64 = history
+        .windows(m + 1)
+        .map(|w| (w[m] - w[0]).abs())
+        .sum::<f64>()
+        / (history.len() - m) as f64;
     if s > 0.0 {
         s
     } else {
@@ -113,8 +131,14 @@ mod tests {
 
     #[test]
     fn the_mase_scale_is_the_seasonal_naive_in_sample_error() {
-        let h: Vec<f64> = (0..24).map(|i| (i % 12) as f64 + if i >= 12 { 2.0 } else { 0.0 }).collect();
+        let h: Vec<f64> = (0..24)
+            .map(|i| (i % 12) as f64 + if i >= 12 { 2.0 } else { 0.0 })
+            .collect();
         assert_eq!(mase_scale(&h, 12), 2.0);
-        assert_eq!(mase_scale(&[1.0, 3.0, 2.0], 12), 1.5, "short: the naive error");
+        assert_eq!(
+            mase_scale(&[1.0, 3.0, 2.0], 12),
+            1.5,
+            "short: the naive error"
+        );
     }
 }

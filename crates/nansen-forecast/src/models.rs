@@ -16,10 +16,23 @@ pub enum Model {
 }
 
 /// Every model, `auto` last (it is built from the others).
-pub const MODELS: [Model; 6] = [Model::Naive, Model::SeasonalNaive, Model::Ets, Model::Theta, Model::Pooled, Model::Auto];
+pub const MODELS: [Model; 6] = [
+    Model::Naive,
+    Model::SeasonalNaive,
+    Model::Ets,
+    Model::Theta,
+    Model::Pooled,
+    Model::Auto,
+];
 
 /// The models `auto` combines.
-pub const COMBINED: [Model; 5] = [Model::Naive, Model::SeasonalNaive, Model::Ets, Model::Theta, Model::Pooled];
+pub const COMBINED: [Model; 5] = [
+    Model::Naive,
+    Model::SeasonalNaive,
+    Model::Ets,
+    Model::Theta,
+    Model::Pooled,
+];
 
 impl Model {
     pub fn name(self) -> &'static str {
@@ -37,7 +50,11 @@ impl Model {
 impl FromStr for Model {
     type Err = ForecastError;
     fn from_str(s: &str) -> Result<Model, ForecastError> {
-        MODELS.iter().copied().find(|m| m.name() == s.trim().to_lowercase()).ok_or_else(|| ForecastError::UnknownModel(s.into()))
+        MODELS
+            .iter()
+            .copied()
+            .find(|m| m.name() == s.trim().to_lowercase())
+            .ok_or_else(|| ForecastError::UnknownModel(s.into()))
     }
 }
 
@@ -57,12 +74,27 @@ fn seasonal_naive(y: &[f64], m: usize, h: usize) -> Vec<f64> {
 
 /// Point forecasts of `model` (not `auto`) for each history (raw counts, each ending
 /// `gaps[i]` periods before the common origin), `h` periods ahead of each history's end.
-pub fn point_forecasts(model: Model, histories: &[&[f64]], gaps: &[usize], m: usize, h: usize) -> Vec<Vec<f64>> {
+pub fn point_forecasts(
+    model: Model,
+    histories: &[&[f64]],
+    gaps: &[usize],
+    m: usize,
+    h: usize,
+) -> Vec<Vec<f64>> {
     match model {
         Model::Pooled => {
             let logs: Vec<Vec<f64>> = histories.iter().map(|y| to_log(y)).collect();
             let f = pooled::forecast(&logs, gaps, m, h);
-            f.into_iter().zip(histories).map(|(f, y)| if y.len() < SHORTEST { naive(y, h) } else { f.into_iter().map(from_log).collect() }).collect()
+            f.into_iter()
+                .zip(histories)
+                .map(|(f, y)| {
+                    if y.len() < SHORTEST {
+                        naive(y, h)
+                    } else {
+                        f.into_iter().map(from_log).collect()
+                    }
+                })
+                .collect()
         }
         _ => histories
             .iter()
@@ -73,7 +105,11 @@ pub fn point_forecasts(model: Model, histories: &[&[f64]], gaps: &[usize], m: us
                 match model {
                     Model::Naive => naive(y, h),
                     Model::SeasonalNaive => seasonal_naive(y, m, h),
-                    Model::Ets => ets::auto(&to_log(y), m).forecast(h).into_iter().map(from_log).collect(),
+                    Model::Ets => ets::auto(&to_log(y), m)
+                        .forecast(h)
+                        .into_iter()
+                        .map(from_log)
+                        .collect(),
                     Model::Theta => theta::forecast(y, m, h),
                     Model::Pooled | Model::Auto => unreachable!("handled above"),
                 }

@@ -13,7 +13,10 @@ fn acf(z: &[f64], lag: usize) -> f64 {
     if var == 0.0 || lag >= n {
         return 0.0;
     }
-    (lag..n).map(|t| (z[t] - mean) * (z[t - lag] - mean)).sum::<f64>() / var
+    (lag..n)
+        .map(|t| (z[t] - mean) * (z[t - lag] - mean))
+        .sum::<f64>()
+        / var
 }
 
 fn seasonal(z: &[f64], m: usize) -> bool {
@@ -21,7 +24,8 @@ fn seasonal(z: &[f64], m: usize) -> bool {
         return false;
     }
     let r: Vec<f64> = (1..=m).map(|k| acf(z, k)).collect();
-    let limit = 1.645 * ((1.0 + 2.0 * r[..m - 1].iter().map(|x| x * x).sum::<f64>()) / z.len() as f64).sqrt();
+    let limit = 1.645
+        * ((1.0 + 2.0 * r[..m - 1].iter().map(|x| x * x).sum::<f64>()) / z.len() as f64).sqrt();
     r[m - 1].abs() > limit
 }
 
@@ -54,9 +58,19 @@ fn ratios(y: &[f64], m: usize) -> Vec<f64> {
             count[t % m] += 1;
         }
     }
-    let mut idx: Vec<f64> = sum.iter().zip(&count).map(|(s, &c)| if c > 0 { s / c as f64 } else { 1.0 }).collect();
+    let mut idx: Vec<f64> = sum
+        .iter()
+        .zip(&count)
+        .map(|(s, &c)| if c > 0 { s / c as f64 } else { 1.0 })
+        .collect();
     let mean = idx.iter().sum::<f64>() / m as f64;
-    idx.iter_mut().for_each(|v| *v = if mean > 0.0 && *v > 0.0 { *v / mean } else { 1.0 });
+    idx.iter_mut().for_each(|v| {
+        *v = if mean > 0.0 && *v > 0.0 {
+            *v / mean
+        } else {
+            1.0
+        }
+    });
     idx
 }
 
@@ -65,10 +79,24 @@ fn ratios(y: &[f64], m: usize) -> Vec<f64> {
 /// the counts themselves.
 pub fn forecast(y: &[f64], m: usize, h: usize) -> Vec<f64> {
     let n = y.len();
-    let season = if seasonal(y, m) { ratios(y, m) } else { Vec::new() };
-    let at = |t: usize| if season.is_empty() { 1.0 } else { season[t % m] };
+    let season = if seasonal(y, m) {
+        ratios(y, m)
+    } else {
+        Vec::new()
+    };
+    let at = |t: usize| {
+        if season.is_empty() {
+            1.0
+        } else {
+            season[t % m]
+        }
+    };
     let d: Vec<f64> = y.iter().enumerate().map(|(t, v)| v / at(t)).collect();
-    theta_lines(&d, h).into_iter().enumerate().map(|(k, f)| (f * at(n + k)).max(0.0)).collect()
+    theta_lines(&d, h)
+        .into_iter()
+        .enumerate()
+        .map(|(k, f)| (f * at(n + k)).max(0.0))
+        .collect()
 }
 
 /// SES with drift of half the least-squares slope, on a series without season.
@@ -92,9 +120,15 @@ fn theta_lines(d: &[f64], h: usize) -> Vec<f64> {
     let tm = (n as f64 - 1.0) / 2.0;
     let dm = d.iter().sum::<f64>() / n as f64;
     let sxx: f64 = (0..n).map(|t| (t as f64 - tm).powi(2)).sum();
-    let slope = if sxx > 0.0 { (0..n).map(|t| (t as f64 - tm) * (d[t] - dm)).sum::<f64>() / sxx } else { 0.0 };
+    let slope = if sxx > 0.0 {
+        (0..n).map(|t| (t as f64 - tm) * (d[t] - dm)).sum::<f64>() / sxx
+    } else {
+        0.0
+    };
     let tail = (1.0 - alpha).powi(n as i32) / alpha;
-    (1..=h).map(|k| level + slope / 2.0 * ((k - 1) as f64 + 1.0 / alpha - tail)).collect()
+    (1..=h)
+        .map(|k| level + slope / 2.0 * ((k - 1) as f64 + 1.0 / alpha - tail))
+        .collect()
 }
 
 #[cfg(test)]
@@ -109,7 +143,9 @@ mod tests {
 
     #[test]
     fn a_strong_season_is_detected_and_put_back() {
-        let z: Vec<f64> = (0..48).map(|t| if t % 12 == 6 { 8.0 } else { 5.0 }).collect();
+        let z: Vec<f64> = (0..48)
+            .map(|t| if t % 12 == 6 { 8.0 } else { 5.0 })
+            .collect();
         let f = super::forecast(&z, 12, 12);
         let peak = f.iter().cloned().fold(f64::MIN, f64::max);
         assert_eq!(f.iter().position(|&v| v == peak), Some(6), "{f:?}");

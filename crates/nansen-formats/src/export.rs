@@ -28,7 +28,11 @@ impl FromStr for ExportFormat {
             "json" => ExportFormat::Json,
             "xlsx" => ExportFormat::Xlsx,
             "parquet" => ExportFormat::Parquet,
-            _ => return Err(format!("unknown export format {s:?}: choose csv, hxl, sdmx-csv, json, xlsx or parquet")),
+            _ => {
+                return Err(format!(
+                    "unknown export format {s:?}: choose csv, hxl, sdmx-csv, json, xlsx or parquet"
+                ))
+            }
         })
     }
 }
@@ -36,9 +40,13 @@ impl FromStr for ExportFormat {
 impl ExportFormat {
     pub fn media_type(self) -> &'static str {
         match self {
-            ExportFormat::Csv | ExportFormat::Hxl | ExportFormat::SdmxCsv => "text/csv; charset=utf-8",
+            ExportFormat::Csv | ExportFormat::Hxl | ExportFormat::SdmxCsv => {
+                "text/csv; charset=utf-8"
+            }
             ExportFormat::Json => "application/json",
-            ExportFormat::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            ExportFormat::Xlsx => {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            }
             ExportFormat::Parquet => "application/vnd.apache.parquet",
         }
     }
@@ -59,7 +67,9 @@ impl ExportFormat {
 /// reading back always removes exactly one.
 pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') | Some(NEUTRALISE_MARK) => format!("{NEUTRALISE_MARK}{cell}").into(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') | Some(NEUTRALISE_MARK) => {
+            format!("{NEUTRALISE_MARK}{cell}").into()
+        }
         _ => cell.into(),
     }
 }
@@ -70,7 +80,9 @@ pub fn unneutralise(cell: &str) -> &str {
 
 /// The dimensions other than indicator and period, in the cube's order.
 fn other_dims(cube: &Cube) -> Vec<usize> {
-    (0..cube.dims.len()).filter(|&i| cube.dims[i] != "indicator" && cube.dims[i] != "period").collect()
+    (0..cube.dims.len())
+        .filter(|&i| cube.dims[i] != "indicator" && cube.dims[i] != "period")
+        .collect()
 }
 
 fn format_value(v: Option<f64>) -> String {
@@ -93,7 +105,12 @@ fn hxl_tag(dim: &str) -> String {
         "origin" => "#country+code+origin".into(),
         d if is_adm(d) => format!("#{d}+code"),
         d if d.strip_prefix("origin_").is_some_and(is_adm) => format!("#{}+code+origin", &d[7..]),
-        d => format!("#{}", d.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect::<String>()),
+        d => format!(
+            "#{}",
+            d.chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                .collect::<String>()
+        ),
     }
 }
 
@@ -119,13 +136,20 @@ pub fn export(cube: &Cube, format: ExportFormat, out: &mut dyn Write) -> io::Res
                     w.write_record(&h)?;
                     let mut tags = vec!["#indicator+code".to_string(), "#date".to_string()];
                     tags.extend(names.iter().map(|d| hxl_tag(d)));
-                    tags.extend(["#value+num".to_string(), super::layouts::FLAGS_TAG.to_string()]);
+                    tags.extend([
+                        "#value+num".to_string(),
+                        super::layouts::FLAGS_TAG.to_string(),
+                    ]);
                     w.write_record(&tags)?;
                 }
                 _ => {
                     let mut h = vec!["DATAFLOW".to_string(), "indicator".to_string()];
                     h.extend(names.iter().cloned());
-                    h.extend(["TIME_PERIOD".to_string(), "OBS_VALUE".to_string(), "OBS_FLAG".to_string()]);
+                    h.extend([
+                        "TIME_PERIOD".to_string(),
+                        "OBS_VALUE".to_string(),
+                        "OBS_FLAG".to_string(),
+                    ]);
                     w.write_record(&h)?;
                 }
             }
@@ -135,12 +159,20 @@ pub fn export(cube: &Cube, format: ExportFormat, out: &mut dyn Write) -> io::Res
                 if format == ExportFormat::SdmxCsv {
                     rec.push("NANSEN:OBSERVATIONS(1.0)".into());
                     rec.push(neutralise(cube.columns[ind].get(r)).into_owned());
-                    rec.extend(others.iter().map(|&i| neutralise(cube.columns[i].get(r)).into_owned()));
+                    rec.extend(
+                        others
+                            .iter()
+                            .map(|&i| neutralise(cube.columns[i].get(r)).into_owned()),
+                    );
                     rec.push(cube.columns[per].get(r).to_string());
                 } else {
                     rec.push(neutralise(cube.columns[ind].get(r)).into_owned());
                     rec.push(cube.columns[per].get(r).to_string());
-                    rec.extend(others.iter().map(|&i| neutralise(cube.columns[i].get(r)).into_owned()));
+                    rec.extend(
+                        others
+                            .iter()
+                            .map(|&i| neutralise(cube.columns[i].get(r)).into_owned()),
+                    );
                 }
                 rec.push(format_value(cube.value(r)));
                 rec.push(cube.flag(r).to_string());
@@ -156,7 +188,12 @@ pub fn export(cube: &Cube, format: ExportFormat, out: &mut dyn Write) -> io::Res
                 for (i, d) in cube.dims.iter().enumerate() {
                     obj.insert(d.clone(), cube.columns[i].get(r).into());
                 }
-                obj.insert("value".into(), cube.value(r).map(serde_json::Value::from).unwrap_or(serde_json::Value::Null));
+                obj.insert(
+                    "value".into(),
+                    cube.value(r)
+                        .map(serde_json::Value::from)
+                        .unwrap_or(serde_json::Value::Null),
+                );
                 obj.insert("flags".into(), cube.flag(r).into());
                 if r > 0 {
                     w.write_all(b",\n")?;
@@ -236,9 +273,18 @@ pub fn table_json(table: &nansen_model::Table) -> serde_json::Value {
             for (c, k) in table.columns.iter().zip(&r.key) {
                 o.insert(c.clone(), k.clone().into());
             }
-            o.insert("value".into(), r.value.map(serde_json::Value::from).unwrap_or(serde_json::Value::Null));
+            o.insert(
+                "value".into(),
+                r.value
+                    .map(serde_json::Value::from)
+                    .unwrap_or(serde_json::Value::Null),
+            );
             for (name, v) in table.extra.iter().zip(&r.extra) {
-                o.insert(name.clone(), v.map(serde_json::Value::from).unwrap_or(serde_json::Value::Null));
+                o.insert(
+                    name.clone(),
+                    v.map(serde_json::Value::from)
+                        .unwrap_or(serde_json::Value::Null),
+                );
             }
             o.insert("flags".into(), r.flags.clone().into());
             serde_json::Value::Object(o)

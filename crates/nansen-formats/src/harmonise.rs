@@ -38,14 +38,23 @@ pub struct Imported {
     pub warnings: Vec<String>,
 }
 
-pub fn read(path: &Path, options: &ImportOptions, progress: &mut dyn FnMut(u64)) -> Result<Imported, ImportError> {
+pub fn read(
+    path: &Path,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Imported, ImportError> {
     if std::fs::metadata(path)?.len() == 0 {
-        return Err(ImportError::refused("the file is empty", vec![Problem::new(0, "", "", "the file is empty")]));
+        return Err(ImportError::refused(
+            "the file is empty",
+            vec![Problem::new(0, "", "", "the file is empty")],
+        ));
     }
     let wanted = options.format.unwrap_or(Format::Auto);
     let container = rows::container(path)?;
     let (rows, from_json) = match (wanted, container) {
-        (Format::Parquet, _) | (Format::Auto, Container::Parquet) => (Rows::Parquet(path.to_path_buf()), false),
+        (Format::Parquet, _) | (Format::Auto, Container::Parquet) => {
+            (Rows::Parquet(path.to_path_buf()), false)
+        }
         (Format::Xlsx | Format::Xls, _) | (Format::Auto, Container::Zip | Container::Ole) => {
             (rows::spreadsheet(path, options.sheet.as_deref())?, false)
         }
@@ -54,7 +63,12 @@ pub fn read(path: &Path, options: &ImportOptions, progress: &mut dyn FnMut(u64))
             let value: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
                 ImportError::refused(
                     "the file is not valid JSON",
-                    vec![Problem::new(e.line() as u64, "", "", format!("not valid JSON: {e}"))],
+                    vec![Problem::new(
+                        e.line() as u64,
+                        "",
+                        "",
+                        format!("not valid JSON: {e}"),
+                    )],
                 )
             })?;
             (rows::json_records(value)?, true)
@@ -63,11 +77,26 @@ pub fn read(path: &Path, options: &ImportOptions, progress: &mut dyn FnMut(u64))
     };
     let head = rows.head(25)?;
     if head.is_empty() {
-        return Err(ImportError::refused("the file is empty", vec![Problem::new(0, "", "", "the file is empty")]));
+        return Err(ImportError::refused(
+            "the file is empty",
+            vec![Problem::new(0, "", "", "the file is empty")],
+        ));
     }
-    if matches!(rows, Rows::Csv { .. }) && head.iter().all(|r| r.len() <= 1 && !r.first().is_some_and(|c| c.starts_with('#'))) {
+    if matches!(rows, Rows::Csv { .. })
+        && head
+            .iter()
+            .all(|r| r.len() <= 1 && !r.first().is_some_and(|c| c.starts_with('#')))
+    {
         let reason = "every row is a single column: the file's delimiter is not a comma, semicolon, tab or pipe";
-        return Err(ImportError::refused(format!("the file is refused: {reason}"), vec![Problem::new(1, head[0].first().map(String::as_str).unwrap_or(""), "", reason)]));
+        return Err(ImportError::refused(
+            format!("the file is refused: {reason}"),
+            vec![Problem::new(
+                1,
+                head[0].first().map(String::as_str).unwrap_or(""),
+                "",
+                reason,
+            )],
+        ));
     }
     let mut layout = layouts::recognise(&head, wanted, from_json, options)?;
     if from_json || matches!(rows, Rows::Parquet(_)) {
@@ -84,8 +113,16 @@ pub fn read(path: &Path, options: &ImportOptions, progress: &mut dyn FnMut(u64))
         engine.row(row, cells)
     })?;
     if count == 0 {
-        let p = Problem::new(layout.skip as u64, "", "", "the file has a header but no rows of data");
-        return Err(ImportError::refused("the file has a header but no rows of data", vec![p]));
+        let p = Problem::new(
+            layout.skip as u64,
+            "",
+            "",
+            "the file has a header but no rows of data",
+        );
+        return Err(ImportError::refused(
+            "the file has a header but no rows of data",
+            vec![p],
+        ));
     }
     engine.finish(layout.format, count)
 }
@@ -104,11 +141,16 @@ pub fn parse_value(text: &str) -> Result<(Option<f64>, &str), String> {
         Some((n, f)) if !f.is_empty() && f.chars().all(|c| "pebcudsn".contains(c)) => (n.trim(), f),
         _ => (t, ""),
     };
-    if matches!(num, "" | ":" | ".." | "-" | "NA" | "N/A" | "n/a" | "null" | "None" | "nan" | "NaN") {
+    if matches!(
+        num,
+        "" | ":" | ".." | "-" | "NA" | "N/A" | "n/a" | "null" | "None" | "nan" | "NaN"
+    ) {
         return Ok((None, flags));
     }
     let cleaned: String = if looks_grouped(num) {
-        num.chars().filter(|c| !matches!(c, ',' | ' ' | '\u{a0}' | '\u{202f}')).collect()
+        num.chars()
+            .filter(|c| !matches!(c, ',' | ' ' | '\u{a0}' | '\u{202f}'))
+            .collect()
     } else {
         num.to_string()
     };
@@ -229,7 +271,10 @@ impl<'a> Engine<'a> {
             .iter()
             .map(|r| match r {
                 Role::Value { indicator, extra } => {
-                    let mut v: Vec<(usize, String, Option<u32>)> = extra.iter().map(|(d, c)| (pos(d), c.clone(), None)).collect();
+                    let mut v: Vec<(usize, String, Option<u32>)> = extra
+                        .iter()
+                        .map(|(d, c)| (pos(d), c.clone(), None))
+                        .collect();
                     if let Some(i) = indicator {
                         v.push((pos("indicator"), i.clone(), None));
                     }
@@ -257,8 +302,16 @@ impl<'a> Engine<'a> {
         }
     }
 
-    fn problem(&mut self, row: u64, column: usize, value: &str, reason: String) -> Result<(), ImportError> {
-        let col = <[String]>::get(&self.layout.header, column).cloned().unwrap_or_default();
+    fn problem(
+        &mut self,
+        row: u64,
+        column: usize,
+        value: &str,
+        reason: String,
+    ) -> Result<(), ImportError> {
+        let col = <[String]>::get(&self.layout.header, column)
+            .cloned()
+            .unwrap_or_default();
         self.problems.push(Problem::new(row, &col, value, reason));
         if self.problems.len() >= MAX_PROBLEMS {
             return Err(self.refusal());
@@ -268,9 +321,19 @@ impl<'a> Engine<'a> {
 
     fn refusal(&mut self) -> ImportError {
         let problems = std::mem::take(&mut self.problems);
-        let more = if problems.len() >= MAX_PROBLEMS { format!(" (stopped after the first {MAX_PROBLEMS})") } else { String::new() };
+        let more = if problems.len() >= MAX_PROBLEMS {
+            format!(" (stopped after the first {MAX_PROBLEMS})")
+        } else {
+            String::new()
+        };
         let first = problems.first().map(|p| p.to_string()).unwrap_or_default();
-        ImportError::refused(format!("the file is refused: {} problem(s){more}; first: {first}", problems.len()), problems)
+        ImportError::refused(
+            format!(
+                "the file is refused: {} problem(s){more}; first: {first}",
+                problems.len()
+            ),
+            problems,
+        )
     }
 
     /// What a cell of layout column `i` means, decided once per distinct cell.
@@ -292,10 +355,20 @@ impl<'a> Engine<'a> {
 
     fn resolve(&mut self, dim: &str, raw: &str) -> Result<String, String> {
         let value = raw.trim();
-        if let Some((_, _, to)) = self.options.recode.iter().find(|(d, from, _)| d == dim && from == value) {
+        if let Some((_, _, to)) = self
+            .options
+            .recode
+            .iter()
+            .find(|(d, from, _)| d == dim && from == value)
+        {
             return Ok(to.clone());
         }
-        if self.options.accept.iter().any(|(d, v)| d == dim && v == value) {
+        if self
+            .options
+            .accept
+            .iter()
+            .any(|(d, v)| d == dim && v == value)
+        {
             return Ok(value.to_string());
         }
         match self.codes.kind_of(dim) {
@@ -316,25 +389,45 @@ impl<'a> Engine<'a> {
                 }
             }
             DimensionKind::Open if value.is_empty() => Ok("UNK".into()),
-            _ => self.codes.canonical(dim, value).map_err(|e| e.to_string() + MEND_HINT),
+            _ => self
+                .codes
+                .canonical(dim, value)
+                .map_err(|e| e.to_string() + MEND_HINT),
         }
     }
 
     fn period(&self, raw: &str) -> Result<String, String> {
         match Period::parse(raw) {
             Some(p) => Ok(coarsen(p, self.layout.frequency).to_string()),
-            None if raw.trim().is_empty() => Err("no period: this row has values but its date is empty".to_string()),
-            None => Err("not a period: write 2015, 2015-Q3, 2015-09, 2015-W38 or 2015-09-14".to_string()),
+            None if raw.trim().is_empty() => {
+                Err("no period: this row has values but its date is empty".to_string())
+            }
+            None => Err(
+                "not a period: write 2015, 2015-Q3, 2015-09, 2015-W38 or 2015-09-14".to_string(),
+            ),
         }
     }
 
     fn indicator(&self, raw: &str) -> Result<String, String> {
-        if let Some((_, to)) = self.layout.indicator_map.iter().find(|(from, _)| from.eq_ignore_ascii_case(raw.trim())) {
+        if let Some((_, to)) = self
+            .layout
+            .indicator_map
+            .iter()
+            .find(|(from, _)| from.eq_ignore_ascii_case(raw.trim()))
+        {
             return Ok(to.clone());
         }
         match self.codes.indicator_code(raw) {
             Ok(i) => Ok(i.code.clone()),
-            Err(_) if self.options.accept.iter().any(|(d, v)| d == "indicator" && v == raw) => Ok(raw.to_string()),
+            Err(_)
+                if self
+                    .options
+                    .accept
+                    .iter()
+                    .any(|(d, v)| d == "indicator" && v == raw) =>
+            {
+                Ok(raw.to_string())
+            }
             Err(e) => Err(e.to_string() + MEND_HINT),
         }
     }
@@ -358,8 +451,19 @@ impl<'a> Engine<'a> {
 
     fn row(&mut self, row: u64, cells: &dyn Cells) -> Result<(), ImportError> {
         let layout = self.layout;
-        let cell = |i: usize| if layout.unneutralise { crate::export::unneutralise(cells.get(i)) } else { cells.get(i) };
-        let row_flags = layout.roles.iter().position(|r| *r == Role::Flags).map(cell).unwrap_or("");
+        let cell = |i: usize| {
+            if layout.unneutralise {
+                crate::export::unneutralise(cells.get(i))
+            } else {
+                cells.get(i)
+            }
+        };
+        let row_flags = layout
+            .roles
+            .iter()
+            .position(|r| *r == Role::Flags)
+            .map(cell)
+            .unwrap_or("");
         // Values first: a row with nothing to count is not an observation, whatever else it holds.
         let before = self.problems.len();
         let mut values: [(usize, Option<f64>, u32); 32] = [(0, None, 0); 32];
@@ -430,7 +534,10 @@ impl<'a> Engine<'a> {
             if key[self.indicator_dim] == u32::MAX {
                 self.key = key;
                 let reason = "no indicator: the file does not say what it counts; name it with --indicator CODE or in the mapping".to_string();
-                return Err(ImportError::refused(reason.clone(), vec![Problem::new(row, &layout.header[i], "", reason)]));
+                return Err(ImportError::refused(
+                    reason.clone(),
+                    vec![Problem::new(row, &layout.header[i], "", reason)],
+                ));
             }
             self.cube.push_codes(&key, value, flag);
             self.source_rows.push(row32);
@@ -459,14 +566,25 @@ impl<'a> Engine<'a> {
         }
         if cube.is_empty() {
             let reason = "no observation: every value is empty or not available";
-            return Err(ImportError::refused(reason, vec![Problem::new(0, "", "", reason)]));
+            return Err(ImportError::refused(
+                reason,
+                vec![Problem::new(0, "", "", reason)],
+            ));
         }
-        Ok(Imported { cube, format, rows, warnings })
+        Ok(Imported {
+            cube,
+            format,
+            rows,
+            warnings,
+        })
     }
 
     /// Bits per dimension to pack a key into one integer.
     fn widths(cube: &Cube) -> Vec<u32> {
-        cube.columns.iter().map(|c| (usize::BITS - c.dict.len().saturating_sub(1).leading_zeros()).max(1)).collect()
+        cube.columns
+            .iter()
+            .map(|c| (usize::BITS - c.dict.len().saturating_sub(1).leading_zeros()).max(1))
+            .collect()
     }
 
     fn packed(cube: &Cube, widths: &[u32], r: usize) -> u128 {
@@ -503,9 +621,14 @@ impl<'a> Engine<'a> {
                     rows.push(r as u32);
                 }
             }
-            let mut pairs: Vec<(u32, u32)> = repeated.values().map(|rows| (rows[0], rows[1])).collect();
+            let mut pairs: Vec<(u32, u32)> =
+                repeated.values().map(|rows| (rows[0], rows[1])).collect();
             pairs.sort_unstable_by_key(|&(a, _)| self.source_rows[a as usize]);
-            return Err(self.duplicates_error(&cube, &pairs, repeated.values().map(|r| r.len() - 1).sum()));
+            return Err(self.duplicates_error(
+                &cube,
+                &pairs,
+                repeated.values().map(|r| r.len() - 1).sum(),
+            ));
         }
         let mut order: Vec<(u128, u32)> = Vec::with_capacity(n);
         if bits <= 128 {
@@ -523,7 +646,11 @@ impl<'a> Engine<'a> {
             }
         }
         order.sort_unstable();
-        let dup_pairs: Vec<(u32, u32)> = order.windows(2).filter(|w| w[0].0 == w[1].0).map(|w| (w[0].1, w[1].1)).collect();
+        let dup_pairs: Vec<(u32, u32)> = order
+            .windows(2)
+            .filter(|w| w[0].0 == w[1].0)
+            .map(|w| (w[0].1, w[1].1))
+            .collect();
         if dup_pairs.is_empty() {
             return Ok(cube);
         }
@@ -568,11 +695,15 @@ impl<'a> Engine<'a> {
             })
             .collect();
         let first = problems[0].to_string();
-        ImportError::refused(format!("the file holds {total} duplicate observation(s); first: {first}"), problems)
+        ImportError::refused(
+            format!("the file holds {total} duplicate observation(s); first: {first}"),
+            problems,
+        )
     }
 }
 
-const MEND_HINT: &str = " (map it with --recode DIM:VALUE=CODE, or accept it with --accept DIM:VALUE)";
+const MEND_HINT: &str =
+    " (map it with --recode DIM:VALUE=CODE, or accept it with --accept DIM:VALUE)";
 
 fn coarsen(p: Period, to: Option<Frequency>) -> Period {
     let Some(to) = to else { return p };

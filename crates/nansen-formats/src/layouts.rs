@@ -16,7 +16,10 @@ pub enum Role {
     Indicator,
     /// The cell is a value of `indicator` (or of the row's), with dimension codes the column
     /// itself implies (`f_0_4` is sex F, age Y0-4).
-    Value { indicator: Option<String>, extra: Vec<(String, String)> },
+    Value {
+        indicator: Option<String>,
+        extra: Vec<(String, String)>,
+    },
     Flags,
 }
 
@@ -78,7 +81,10 @@ const DECISIONS: [(&str, &str); 14] = [
     ("HUMSTAT", "asylum_decisions_humanitarian"),
     ("Humanitarian status", "asylum_decisions_humanitarian"),
     ("SUB_PROT", "asylum_decisions_subsidiary"),
-    ("Subsidiary protection status", "asylum_decisions_subsidiary"),
+    (
+        "Subsidiary protection status",
+        "asylum_decisions_subsidiary",
+    ),
     ("TEMP_PROT", "asylum_decisions_temporary"),
     ("Temporary protection status", "asylum_decisions_temporary"),
 ];
@@ -110,36 +116,71 @@ const EUROSTAT_TABLES: [(&str, &str); 8] = [
 
 fn eurostat_table(name: &str) -> Option<&'static str> {
     let n = name.to_lowercase();
-    EUROSTAT_TABLES.iter().find(|(code, _)| n.contains(code)).map(|(_, i)| *i).filter(|i| !i.is_empty())
+    EUROSTAT_TABLES
+        .iter()
+        .find(|(code, _)| n.contains(code))
+        .map(|(_, i)| *i)
+        .filter(|i| !i.is_empty())
 }
 
 fn find(header: &[String], name: &str) -> Option<usize> {
-    header.iter().position(|h| h.trim().eq_ignore_ascii_case(name))
+    header
+        .iter()
+        .position(|h| h.trim().eq_ignore_ascii_case(name))
 }
 
 fn is_hashtag_row(row: &[String]) -> bool {
-    let cells: Vec<&str> = row.iter().map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
-    !cells.is_empty() && cells.iter().all(|c| c.starts_with('#') && c.len() > 1 && !c[1..].contains(' '))
+    let cells: Vec<&str> = row
+        .iter()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .collect();
+    !cells.is_empty()
+        && cells
+            .iter()
+            .all(|c| c.starts_with('#') && c.len() > 1 && !c[1..].contains(' '))
 }
 
 /// Picks the layout, in the order DESIGN section 5 gives, or follows the one asked for.
-pub fn recognise(head: &[Vec<String>], wanted: Format, from_json: bool, options: &ImportOptions) -> Result<Layout, ImportError> {
+pub fn recognise(
+    head: &[Vec<String>],
+    wanted: Format,
+    from_json: bool,
+    options: &ImportOptions,
+) -> Result<Layout, ImportError> {
     if let Some(mapping) = &options.mapping {
         return mapping.layout(head, wanted);
     }
     let header = &head[0];
     let has = |n: &str| find(header, n).is_some();
-    if from_json && (has("numPresentIdpInd") || has("admin0Pcode")) && matches!(wanted, Format::Auto | Format::DtmJson) {
+    if from_json
+        && (has("numPresentIdpInd") || has("admin0Pcode"))
+        && matches!(wanted, Format::Auto | Format::DtmJson)
+    {
         return dtm_json(header, options);
     }
     let hxl_row = head.iter().position(|r| is_hashtag_row(r));
-    let guess = if let Some(h) = hxl_row.filter(|_| matches!(wanted, Format::Auto | Format::Hxl | Format::Csv | Format::Xlsx | Format::Xls | Format::Json | Format::Parquet)) {
+    let guess = if let Some(h) = hxl_row.filter(|_| {
+        matches!(
+            wanted,
+            Format::Auto
+                | Format::Hxl
+                | Format::Csv
+                | Format::Xlsx
+                | Format::Xls
+                | Format::Json
+                | Format::Parquet
+        )
+    }) {
         return hxl(head, h, options);
     } else if has("DATAFLOW") && has("OBS_VALUE") {
         Format::SdmxCsv
     } else if has("TIME") && has("GEO") && has("Value") {
         Format::Eurostat
-    } else if has("year") && header.iter().any(|h| h.starts_with("coo")) && header.iter().any(|h| h.starts_with("coa")) {
+    } else if has("year")
+        && header.iter().any(|h| h.starts_with("coo"))
+        && header.iter().any(|h| h.starts_with("coa"))
+    {
         Format::Unhcr
     } else if has("indicator") && has("period") && has("value") {
         Format::Csv
@@ -150,8 +191,14 @@ pub fn recognise(head: &[Vec<String>], wanted: Format, from_json: bool, options:
             header.iter().take(12).map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ")
         )));
     };
-    if !matches!(wanted, Format::Auto | Format::Xlsx | Format::Xls | Format::Json | Format::Parquet) && wanted != guess {
-        return Err(refuse(format!("the file was named {wanted} but it reads as {guess}")));
+    if !matches!(
+        wanted,
+        Format::Auto | Format::Xlsx | Format::Xls | Format::Json | Format::Parquet
+    ) && wanted != guess
+    {
+        return Err(refuse(format!(
+            "the file was named {wanted} but it reads as {guess}"
+        )));
     }
     match guess {
         Format::SdmxCsv => sdmx(header, options),
@@ -168,9 +215,13 @@ fn sdmx(header: &[String], options: &ImportOptions) -> Result<Layout, ImportErro
         .map(|h| match h.trim().to_lowercase().as_str() {
             "dataflow" if options.indicator.is_none() && !has_decision => Role::Indicator,
             "indicator" => Role::Indicator,
-            "dataflow" | "last update" | "conf_status" | "freq" | "structure" | "structure_id" | "action" => Role::Ignore,
+            "dataflow" | "last update" | "conf_status" | "freq" | "structure" | "structure_id"
+            | "action" => Role::Ignore,
             "time_period" => Role::Period,
-            "obs_value" => Role::Value { indicator: None, extra: vec![] },
+            "obs_value" => Role::Value {
+                indicator: None,
+                extra: vec![],
+            },
             "obs_flag" => Role::Flags,
             "decision" => Role::Indicator,
             other => Role::Dim(dimension_alias(other)),
@@ -179,11 +230,15 @@ fn sdmx(header: &[String], options: &ImportOptions) -> Result<Layout, ImportErro
     let mut l = Layout::new(Format::SdmxCsv, 1, header.to_vec(), roles);
     l.unneutralise = true;
     l.indicator = options.indicator.clone();
-    l.indicator_map = DECISIONS.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    l.indicator_map = DECISIONS
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     for (table, ind) in EUROSTAT_TABLES.iter().filter(|(_, i)| !i.is_empty()) {
         for variant in [format!("ESTAT:{}", table.to_uppercase())] {
             for suffix in ["", "A", "M", "Q", "(1.0)", "A(1.0)", "M(1.0)", "Q(1.0)"] {
-                l.indicator_map.push((format!("{variant}{suffix}"), ind.to_string()));
+                l.indicator_map
+                    .push((format!("{variant}{suffix}"), ind.to_string()));
             }
         }
     }
@@ -193,15 +248,19 @@ fn sdmx(header: &[String], options: &ImportOptions) -> Result<Layout, ImportErro
 /// Eurostat's legacy bulk layout: upper-case column names, labels instead of codes.
 fn eurostat(header: &[String], options: &ImportOptions) -> Result<Layout, ImportError> {
     let has_decision = find(header, "DECISION").is_some();
-    let indicator = options.indicator.clone().or_else(|| eurostat_table(&options.file_name).map(String::from)).or_else(|| {
-        if find(header, "INDIC_MG").is_some() {
-            Some("returns".into())
-        } else if find(header, "ASYL_APP").is_some() {
-            Some("asylum_applications".into())
-        } else {
-            None
-        }
-    });
+    let indicator = options
+        .indicator
+        .clone()
+        .or_else(|| eurostat_table(&options.file_name).map(String::from))
+        .or_else(|| {
+            if find(header, "INDIC_MG").is_some() {
+                Some("returns".into())
+            } else if find(header, "ASYL_APP").is_some() {
+                Some("asylum_applications".into())
+            } else {
+                None
+            }
+        });
     if indicator.is_none() && !has_decision {
         return Err(refuse(format!(
             "a Eurostat table, but its name {:?} does not say which; name what it counts with --indicator CODE",
@@ -212,7 +271,10 @@ fn eurostat(header: &[String], options: &ImportOptions) -> Result<Layout, Import
         .iter()
         .map(|h| match h.trim() {
             "TIME" => Role::Period,
-            "Value" => Role::Value { indicator: None, extra: vec![] },
+            "Value" => Role::Value {
+                indicator: None,
+                extra: vec![],
+            },
             "Flag and Footnotes" => Role::Flags,
             "DECISION" => Role::Indicator,
             other => Role::Dim(dimension_alias(other)),
@@ -220,7 +282,10 @@ fn eurostat(header: &[String], options: &ImportOptions) -> Result<Layout, Import
         .collect();
     let mut l = Layout::new(Format::Eurostat, 1, header.to_vec(), roles);
     l.indicator = indicator;
-    l.indicator_map = DECISIONS.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    l.indicator_map = DECISIONS
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     Ok(l)
 }
 
@@ -245,8 +310,17 @@ fn demographic_band(col: &str) -> Option<(&'static str, &'static str)> {
 }
 
 fn numeric_column(head: &[Vec<String>], i: usize) -> bool {
-    let cells: Vec<&str> = head.iter().skip(1).filter_map(|r| r.get(i)).map(|c| c.trim()).filter(|c| !c.is_empty()).collect();
-    !cells.is_empty() && cells.iter().all(|c| c.replace(',', "").parse::<f64>().is_ok())
+    let cells: Vec<&str> = head
+        .iter()
+        .skip(1)
+        .filter_map(|r| r.get(i))
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+        .collect();
+    !cells.is_empty()
+        && cells
+            .iter()
+            .all(|c| c.replace(',', "").parse::<f64>().is_ok())
 }
 
 /// UNHCR's population-statistics tables.
@@ -267,14 +341,27 @@ fn unhcr(head: &[Vec<String>], options: &ImportOptions) -> Result<Layout, Import
             c if c == "coo" || c == "coa" || c.ends_with("_name") => Role::Ignore,
             c => {
                 if let Some((sex, age)) = demographic_band(c) {
-                    Role::Value { indicator: None, extra: vec![("sex".into(), sex.into()), ("age".into(), age.into())] }
+                    Role::Value {
+                        indicator: None,
+                        extra: vec![("sex".into(), sex.into()), ("age".into(), age.into())],
+                    }
                 } else if let Some(ind) = codes.indicator(c) {
-                    Role::Value { indicator: Some(ind.code.clone()), extra: vec![] }
+                    Role::Value {
+                        indicator: Some(ind.code.clone()),
+                        extra: vec![],
+                    }
                 } else if numeric_column(head, i) && !c.ends_with("_pc") && !c.ends_with("_level") {
                     match &options.indicator {
-                        Some(ind) => Role::Value { indicator: Some(ind.clone()), extra: vec![] },
+                        Some(ind) => Role::Value {
+                            indicator: Some(ind.clone()),
+                            extra: vec![],
+                        },
                         None => {
-                            let err = codes.indicator_code(c).err().map(|e| e.to_string()).unwrap_or_default();
+                            let err = codes
+                                .indicator_code(c)
+                                .err()
+                                .map(|e| e.to_string())
+                                .unwrap_or_default();
                             return Err(ImportError::refused(
                                 format!("column {c:?} holds numbers but names no indicator: {err}"),
                                 vec![Problem::new(1, c, c, err)],
@@ -289,7 +376,10 @@ fn unhcr(head: &[Vec<String>], options: &ImportOptions) -> Result<Layout, Import
         roles.push(role);
     }
     let mut l = Layout::new(Format::Unhcr, 1, header.to_vec(), roles);
-    l.indicator_map = POP_TYPES.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    l.indicator_map = POP_TYPES
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
     l.indicator = options.indicator.clone();
     Ok(l)
 }
@@ -309,9 +399,18 @@ fn dtm_json(header: &[String], options: &ImportOptions) -> Result<Layout, Import
             "idpOriginAdmin1Pcode" => Role::Dim("origin_adm1".into()),
             "assessmentType" => Role::Dim("assessment".into()),
             "operation" => Role::Dim("operation".into()),
-            "numPresentIdpInd" => Role::Value { indicator: Some("idps".into()), extra: vec![] },
-            "numberMales" => Role::Value { indicator: Some("idps".into()), extra: vec![("sex".into(), "M".into())] },
-            "numberFemales" => Role::Value { indicator: Some("idps".into()), extra: vec![("sex".into(), "F".into())] },
+            "numPresentIdpInd" => Role::Value {
+                indicator: Some("idps".into()),
+                extra: vec![],
+            },
+            "numberMales" => Role::Value {
+                indicator: Some("idps".into()),
+                extra: vec![("sex".into(), "M".into())],
+            },
+            "numberFemales" => Role::Value {
+                indicator: Some("idps".into()),
+                extra: vec![("sex".into(), "F".into())],
+            },
             _ => Role::Ignore,
         })
         .collect();
@@ -327,7 +426,10 @@ fn own_export(header: &[String]) -> Result<Layout, ImportError> {
         .map(|h| match h.trim() {
             "indicator" => Role::Indicator,
             "period" => Role::Period,
-            "value" => Role::Value { indicator: None, extra: vec![] },
+            "value" => Role::Value {
+                indicator: None,
+                extra: vec![],
+            },
             "flags" => Role::Flags,
             other => Role::Dim(dimension_alias(other)),
         })
@@ -337,28 +439,61 @@ fn own_export(header: &[String]) -> Result<Layout, ImportError> {
     Ok(l)
 }
 
-const SEX_ATTRS: [(&str, &str); 6] = [("f", "F"), ("female", "F"), ("women", "F"), ("m", "M"), ("male", "M"), ("men", "M")];
-const AGE_ATTRS: [(&str, &str); 4] = [("children", "Y_LT18"), ("minors", "Y_LT18"), ("adults", "Y_GE18"), ("elderly", "Y_GE60")];
-const VALUE_TAGS: [&str; 8] = ["affected", "inneed", "targeted", "reached", "population", "value", "indicator", "beneficiary"];
+const SEX_ATTRS: [(&str, &str); 6] = [
+    ("f", "F"),
+    ("female", "F"),
+    ("women", "F"),
+    ("m", "M"),
+    ("male", "M"),
+    ("men", "M"),
+];
+const AGE_ATTRS: [(&str, &str); 4] = [
+    ("children", "Y_LT18"),
+    ("minors", "Y_LT18"),
+    ("adults", "Y_GE18"),
+    ("elderly", "Y_GE60"),
+];
+const VALUE_TAGS: [&str; 8] = [
+    "affected",
+    "inneed",
+    "targeted",
+    "reached",
+    "population",
+    "value",
+    "indicator",
+    "beneficiary",
+];
 /// Nansen's own HXL export marks flags with this custom hashtag.
 pub const FLAGS_TAG: &str = "#x_flags";
 /// Attributes that describe how a column is written, not what it is.
-const PLAIN_ATTRS: [&str; 12] = ["code", "name", "type", "num", "v_pcode", "en", "es", "fr", "ar", "ru", "zh", "id"];
+const PLAIN_ATTRS: [&str; 12] = [
+    "code", "name", "type", "num", "v_pcode", "en", "es", "fr", "ar", "ru", "zh", "id",
+];
 
 /// A CSV, spreadsheet or JSON file with an HXL hashtag row.
-fn hxl(head: &[Vec<String>], tag_row: usize, options: &ImportOptions) -> Result<Layout, ImportError> {
+fn hxl(
+    head: &[Vec<String>],
+    tag_row: usize,
+    options: &ImportOptions,
+) -> Result<Layout, ImportError> {
     let codes = CodeLists::get();
     let tags: Vec<(String, Vec<String>)> = head[tag_row]
         .iter()
         .map(|t| {
             let t = t.trim().to_lowercase();
             let mut parts = t.split('+').map(|p| p.trim().to_string());
-            let base = parts.next().unwrap_or_default().trim_start_matches('#').to_string();
+            let base = parts
+                .next()
+                .unwrap_or_default()
+                .trim_start_matches('#')
+                .to_string();
             (base, parts.filter(|p| !p.is_empty()).collect())
         })
         .collect();
     let has_code = |base: &str, origin: bool| {
-        tags.iter().any(|(b, a)| b == base && a.iter().any(|x| x == "code") && a.iter().any(|x| x == "origin") == origin)
+        tags.iter().any(|(b, a)| {
+            b == base && a.iter().any(|x| x == "code") && a.iter().any(|x| x == "origin") == origin
+        })
     };
     let mut period_taken = false;
     let mut roles = Vec::new();
@@ -379,7 +514,11 @@ fn hxl(head: &[Vec<String>], tag_row: usize, options: &ImportOptions) -> Result<
                 if a("name") && has_code(b, origin) {
                     Role::Ignore
                 } else if a("code") {
-                    Role::Dim(if origin { format!("origin_{b}") } else { b.to_string() })
+                    Role::Dim(if origin {
+                        format!("origin_{b}")
+                    } else {
+                        b.to_string()
+                    })
                 } else {
                     Role::Dim(format!("{}{b}_name", if origin { "origin_" } else { "" }))
                 }
@@ -399,20 +538,32 @@ fn hxl(head: &[Vec<String>], tag_row: usize, options: &ImportOptions) -> Result<
                         indicator = codes.indicator(x).map(|ind| ind.code.clone());
                     }
                 }
-                let indicator = indicator.or_else(|| options.indicator.clone()).or_else(|| codes.indicator(b).map(|i| i.code.clone()));
-                let indicator_column = tags.iter().any(|(b, a)| b == "indicator" && a.iter().any(|x| x == "code" || x == "name"));
+                let indicator = indicator
+                    .or_else(|| options.indicator.clone())
+                    .or_else(|| codes.indicator(b).map(|i| i.code.clone()));
+                let indicator_column = tags
+                    .iter()
+                    .any(|(b, a)| b == "indicator" && a.iter().any(|x| x == "code" || x == "name"));
                 if indicator.is_none() && !indicator_column {
                     let col = head[tag_row][i].trim().to_string();
                     let reason = format!(
                         "{col}: no indicator of the vocabulary in this hashtag's attributes; name it with --indicator CODE or a mapping"
                     );
-                    return Err(ImportError::refused(reason.clone(), vec![Problem::new(tag_row as u64 + 1, &col, &col, reason)]));
+                    return Err(ImportError::refused(
+                        reason.clone(),
+                        vec![Problem::new(tag_row as u64 + 1, &col, &col, reason)],
+                    ));
                 }
                 Role::Value { indicator, extra }
             }
             b => {
                 let mut name = std::iter::once(b.to_string())
-                    .chain(attrs.iter().filter(|x| !PLAIN_ATTRS.contains(&x.as_str())).cloned())
+                    .chain(
+                        attrs
+                            .iter()
+                            .filter(|x| !PLAIN_ATTRS.contains(&x.as_str()))
+                            .cloned(),
+                    )
                     .collect::<Vec<_>>()
                     .join("_");
                 if name == "operation" && a("status") {
@@ -431,7 +582,9 @@ fn hxl(head: &[Vec<String>], tag_row: usize, options: &ImportOptions) -> Result<
         return Err(refuse("the HXL file has no value column (#affected, #inneed, #targeted, #reached, #population, #value)".into()));
     }
     if !period_taken {
-        return Err(refuse("the HXL file has no #date column, so its observations have no period".into()));
+        return Err(refuse(
+            "the HXL file has no #date column, so its observations have no period".into(),
+        ));
     }
     let header = head[tag_row].iter().map(|t| t.trim().to_string()).collect();
     let mut l = Layout::new(Format::Hxl, tag_row + 1, header, roles);
@@ -442,6 +595,10 @@ fn hxl(head: &[Vec<String>], tag_row: usize, options: &ImportOptions) -> Result<
 
 /// A layout a mapping file describes.
 pub(crate) fn mapped(wanted: Format, skip: usize, header: Vec<String>, roles: Vec<Role>) -> Layout {
-    let format = if wanted == Format::Auto { Format::Csv } else { wanted };
+    let format = if wanted == Format::Auto {
+        Format::Csv
+    } else {
+        wanted
+    };
     Layout::new(format, skip, header, roles)
 }

@@ -15,7 +15,7 @@ mod rows;
 mod text;
 
 pub use export::{table_csv, table_json, ExportFormat, NEUTRALISE_MARK};
-pub use harmonise::{Imported, ImportOptions};
+pub use harmonise::{ImportOptions, Imported};
 pub use mapping::Mapping;
 
 use nansen_model::Cube;
@@ -100,7 +100,12 @@ impl Problem {
             value.truncate(cut);
             value.push('…');
         }
-        Problem { row, column: column.into(), value, reason: reason.into() }
+        Problem {
+            row,
+            column: column.into(),
+            value,
+            reason: reason.into(),
+        }
     }
 }
 
@@ -124,14 +129,20 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
     #[error("{message}")]
-    Refused { message: String, problems: Vec<Problem> },
+    Refused {
+        message: String,
+        problems: Vec<Problem>,
+    },
     #[error("cannot read the file: {0}")]
     Io(#[from] std::io::Error),
 }
 
 impl ImportError {
     pub fn refused(message: impl Into<String>, problems: Vec<Problem>) -> ImportError {
-        ImportError::Refused { message: message.into(), problems }
+        ImportError::Refused {
+            message: message.into(),
+            problems,
+        }
     }
 
     pub fn problems(&self) -> &[Problem] {
@@ -148,11 +159,19 @@ pub fn read(path: &Path, options: &ImportOptions) -> Result<Imported, ImportErro
 }
 
 /// As [`read`], calling `progress` with the rows read so far every 100,000 rows.
-pub fn read_with_progress(path: &Path, options: &ImportOptions, progress: &mut dyn FnMut(u64)) -> Result<Imported, ImportError> {
+pub fn read_with_progress(
+    path: &Path,
+    options: &ImportOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<Imported, ImportError> {
     harmonise::read(path, options, progress)
 }
 
 /// The cube's observations written in one of the export formats.
-pub fn write(cube: &Cube, format: ExportFormat, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub fn write(
+    cube: &Cube,
+    format: ExportFormat,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     export::export(cube, format, out)
 }

@@ -51,17 +51,26 @@ fn one() -> usize {
 }
 
 fn refuse(reason: String) -> ImportError {
-    ImportError::refused(format!("the mapping cannot be used: {reason}"), vec![Problem::new(0, "", "", reason)])
+    ImportError::refused(
+        format!("the mapping cannot be used: {reason}"),
+        vec![Problem::new(0, "", "", reason)],
+    )
 }
 
 impl Mapping {
     pub fn parse(text: &str) -> Result<Mapping, ImportError> {
-        let m: Mapping = toml::from_str(text).map_err(|e| refuse(format!("not a valid mapping file: {e}")))?;
+        let m: Mapping =
+            toml::from_str(text).map_err(|e| refuse(format!("not a valid mapping file: {e}")))?;
         if !matches!(m.duplicates.as_str(), "error" | "sum") {
-            return Err(refuse(format!("duplicates = {:?}: write \"error\" or \"sum\"", m.duplicates)));
+            return Err(refuse(format!(
+                "duplicates = {:?}: write \"error\" or \"sum\"",
+                m.duplicates
+            )));
         }
         if m.values.is_empty() {
-            return Err(refuse("no [values] section: name at least one column of numbers and its indicator".into()));
+            return Err(refuse(
+                "no [values] section: name at least one column of numbers and its indicator".into(),
+            ));
         }
         if !m.columns.values().any(|v| v == "period") && !m.constants.contains_key("period") {
             return Err(refuse("no column is the period: add `COLUMN = \"period\"` under [columns], or period under [constants]".into()));
@@ -69,22 +78,42 @@ impl Mapping {
         Ok(m)
     }
 
-    pub(crate) fn layout(&self, head: &[Vec<String>], wanted: Format) -> Result<Layout, ImportError> {
+    pub(crate) fn layout(
+        &self,
+        head: &[Vec<String>],
+        wanted: Format,
+    ) -> Result<Layout, ImportError> {
         let codes = CodeLists::get();
         let h = self.header_row.saturating_sub(1);
-        let header = head.get(h).ok_or_else(|| refuse(format!("header_row = {} but the file has fewer rows", self.header_row)))?;
+        let header = head.get(h).ok_or_else(|| {
+            refuse(format!(
+                "header_row = {} but the file has fewer rows",
+                self.header_row
+            ))
+        })?;
         let position = |name: &str| {
-            header.iter().position(|c| c.trim() == name).or_else(|| header.iter().position(|c| c.trim().eq_ignore_ascii_case(name)))
+            header.iter().position(|c| c.trim() == name).or_else(|| {
+                header
+                    .iter()
+                    .position(|c| c.trim().eq_ignore_ascii_case(name))
+            })
         };
         let mut roles = vec![Role::Ignore; header.len()];
         let missing = |name: &str| {
             refuse(format!(
                 "column {name:?} is not in the file; its columns are {}",
-                header.iter().map(|c| format!("{:?}", c.trim())).collect::<Vec<_>>().join(", ")
+                header
+                    .iter()
+                    .map(|c| format!("{:?}", c.trim()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
         };
         let resolve_indicator = |ind: &str| {
-            codes.indicator_code(ind).map(|i| i.code.clone()).map_err(|e| refuse(e.to_string()))
+            codes
+                .indicator_code(ind)
+                .map(|i| i.code.clone())
+                .map_err(|e| refuse(e.to_string()))
         };
         for (col, what) in &self.columns {
             let i = position(col).ok_or_else(|| missing(col))?;
@@ -99,13 +128,27 @@ impl Mapping {
         for (col, v) in &self.values {
             let i = position(col).ok_or_else(|| missing(col))?;
             roles[i] = match v {
-                ValueColumn::Indicator(ind) => Role::Value { indicator: Some(resolve_indicator(ind)?), extra: vec![] },
-                ValueColumn::Detailed { indicator, dimensions } => {
+                ValueColumn::Indicator(ind) => Role::Value {
+                    indicator: Some(resolve_indicator(ind)?),
+                    extra: vec![],
+                },
+                ValueColumn::Detailed {
+                    indicator,
+                    dimensions,
+                } => {
                     let extra = dimensions
                         .iter()
-                        .map(|(d, c)| codes.canonical(d, c).map(|c| (d.clone(), c)).map_err(|e| refuse(e.to_string())))
+                        .map(|(d, c)| {
+                            codes
+                                .canonical(d, c)
+                                .map(|c| (d.clone(), c))
+                                .map_err(|e| refuse(e.to_string()))
+                        })
                         .collect::<Result<Vec<_>, _>>()?;
-                    Role::Value { indicator: Some(resolve_indicator(indicator)?), extra }
+                    Role::Value {
+                        indicator: Some(resolve_indicator(indicator)?),
+                        extra,
+                    }
                 }
             };
         }
@@ -113,8 +156,12 @@ impl Mapping {
         for (d, v) in &self.constants {
             let dim = nansen_model::query::dimension_alias(d);
             let code = match dim.as_str() {
-                "period" => nansen_codes::Period::parse(v).map(|p| p.to_string()).ok_or_else(|| refuse(format!("{v:?} is not a period")))?,
-                _ => codes.canonical(&dim, v).map_err(|e| refuse(e.to_string()))?,
+                "period" => nansen_codes::Period::parse(v)
+                    .map(|p| p.to_string())
+                    .ok_or_else(|| refuse(format!("{v:?} is not a period")))?,
+                _ => codes
+                    .canonical(&dim, v)
+                    .map_err(|e| refuse(e.to_string()))?,
             };
             constants.push((dim, code));
         }
@@ -123,12 +170,29 @@ impl Mapping {
             Some("month") => Some(Frequency::Month),
             Some("quarter") => Some(Frequency::Quarter),
             Some("year") => Some(Frequency::Year),
-            Some(f) => return Err(refuse(format!("frequency = {f:?}: write \"month\", \"quarter\" or \"year\""))),
+            Some(f) => {
+                return Err(refuse(format!(
+                    "frequency = {f:?}: write \"month\", \"quarter\" or \"year\""
+                )))
+            }
         };
-        let mut layout = crate::layouts::mapped(wanted, h + 1, header.iter().map(|c| c.trim().to_string()).collect(), roles);
+        let mut layout = crate::layouts::mapped(
+            wanted,
+            h + 1,
+            header.iter().map(|c| c.trim().to_string()).collect(),
+            roles,
+        );
         layout.constants = constants;
-        layout.indicator = self.indicator.as_deref().map(resolve_indicator).transpose()?;
-        layout.duplicates = if self.duplicates == "sum" { Duplicates::Sum } else { Duplicates::Error };
+        layout.indicator = self
+            .indicator
+            .as_deref()
+            .map(resolve_indicator)
+            .transpose()?;
+        layout.duplicates = if self.duplicates == "sum" {
+            Duplicates::Sum
+        } else {
+            Duplicates::Error
+        };
         layout.frequency = frequency;
         Ok(layout)
     }

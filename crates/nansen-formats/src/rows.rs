@@ -24,7 +24,11 @@ impl Cells for Vec<String> {
 
 /// A file opened as rows.
 pub enum Rows {
-    Csv { path: PathBuf, encoding: Encoding, delimiter: u8 },
+    Csv {
+        path: PathBuf,
+        encoding: Encoding,
+        delimiter: u8,
+    },
     /// Spreadsheets and JSON, small enough to hold (their containers are bounded on read).
     Grid(Vec<Vec<String>>),
     /// Read row by row from the file.
@@ -46,17 +50,23 @@ pub fn container(path: &Path) -> std::io::Result<Container> {
     let mut f = std::fs::File::open(path)?;
     let n = f.read(&mut head)?;
     let head = &head[..n];
-    Ok(if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
-        Container::Zip
-    } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        Container::Ole
-    } else if head.starts_with(b"PAR1") {
-        Container::Parquet
-    } else if head.iter().find(|b| !(b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF)).is_some_and(|b| *b == b'[' || *b == b'{') {
-        Container::Json
-    } else {
-        Container::Text
-    })
+    Ok(
+        if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+            Container::Zip
+        } else if head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+            Container::Ole
+        } else if head.starts_with(b"PAR1") {
+            Container::Parquet
+        } else if head
+            .iter()
+            .find(|b| !(b.is_ascii_whitespace() || **b == 0xEF || **b == 0xBB || **b == 0xBF))
+            .is_some_and(|b| *b == b'[' || *b == b'{')
+        {
+            Container::Json
+        } else {
+            Container::Text
+        },
+    )
 }
 
 impl Rows {
@@ -64,9 +74,16 @@ impl Rows {
         let encoding = text::prescan(path)?;
         let head = text::head(path, encoding, 64 * 1024)?;
         if head.trim().is_empty() {
-            return Err(ImportError::refused("the file is empty", vec![Problem::new(0, "", "", "the file is empty")]));
+            return Err(ImportError::refused(
+                "the file is empty",
+                vec![Problem::new(0, "", "", "the file is empty")],
+            ));
         }
-        Ok(Rows::Csv { path: path.to_path_buf(), encoding, delimiter: text::sniff_delimiter(&head) })
+        Ok(Rows::Csv {
+            path: path.to_path_buf(),
+            encoding,
+            delimiter: text::sniff_delimiter(&head),
+        })
     }
 
     /// The first `n` rows, for recognising the layout.
@@ -81,14 +98,23 @@ impl Rows {
                 })?;
                 Ok(out)
             }
-            Rows::Csv { path, encoding, delimiter } => {
+            Rows::Csv {
+                path,
+                encoding,
+                delimiter,
+            } => {
                 let text = text::head(path, *encoding, 256 * 1024)?;
                 let mut rdr = csv::ReaderBuilder::new()
                     .delimiter(*delimiter)
                     .has_headers(false)
                     .flexible(true)
                     .from_reader(text.as_bytes());
-                Ok(rdr.records().take(n).filter_map(Result::ok).map(|r| r.iter().map(String::from).collect()).collect())
+                Ok(rdr
+                    .records()
+                    .take(n)
+                    .filter_map(Result::ok)
+                    .map(|r| r.iter().map(String::from).collect())
+                    .collect())
             }
         }
     }
@@ -111,7 +137,10 @@ impl Rows {
                     (format!("cell {}", width + 1), format!("the row has {len} cells where the header has {width}: an unbalanced quote or a stray delimiter"))
                 };
                 let p = Problem::new(row, &column, "", reason);
-                return Err(ImportError::refused(format!("the file is refused: {p}"), vec![p]));
+                return Err(ImportError::refused(
+                    format!("the file is refused: {p}"),
+                    vec![p],
+                ));
             }
             Ok(())
         };
@@ -139,7 +168,11 @@ impl Rows {
                     Ok(true)
                 })?;
             }
-            Rows::Csv { path, encoding, delimiter } => {
+            Rows::Csv {
+                path,
+                encoding,
+                delimiter,
+            } => {
                 let mut rdr = csv::ReaderBuilder::new()
                     .delimiter(*delimiter)
                     .has_headers(false)
@@ -181,17 +214,33 @@ impl Rows {
 /// A spreadsheet's sheet as a grid of text cells.
 pub fn spreadsheet(path: &Path, sheet: Option<&str>) -> Result<Rows, ImportError> {
     use calamine::{open_workbook_auto, Data, Reader};
-    let refuse = |why: String| ImportError::refused(format!("the spreadsheet cannot be read: {why}"), vec![Problem::new(0, "", "", why)]);
+    let refuse = |why: String| {
+        ImportError::refused(
+            format!("the spreadsheet cannot be read: {why}"),
+            vec![Problem::new(0, "", "", why)],
+        )
+    };
     if container(path)? == Container::Zip {
         guard_zip(path)?;
     }
-    let mut wb = open_workbook_auto(path).map_err(|e| refuse(format!("corrupt or not a spreadsheet ({e})")))?;
+    let mut wb = open_workbook_auto(path)
+        .map_err(|e| refuse(format!("corrupt or not a spreadsheet ({e})")))?;
     let names = wb.sheet_names().to_vec();
     let name = match sheet {
-        Some(s) => names.iter().find(|n| *n == s).cloned().ok_or_else(|| refuse(format!("no sheet named {s:?}; the sheets are {}", names.join(", "))))?,
-        None => names.first().cloned().ok_or_else(|| refuse("the workbook has no sheets".into()))?,
+        Some(s) => names.iter().find(|n| *n == s).cloned().ok_or_else(|| {
+            refuse(format!(
+                "no sheet named {s:?}; the sheets are {}",
+                names.join(", ")
+            ))
+        })?,
+        None => names
+            .first()
+            .cloned()
+            .ok_or_else(|| refuse("the workbook has no sheets".into()))?,
     };
-    let range = wb.worksheet_range(&name).map_err(|e| refuse(format!("sheet {name:?} is corrupt ({e})")))?;
+    let range = wb
+        .worksheet_range(&name)
+        .map_err(|e| refuse(format!("sheet {name:?} is corrupt ({e})")))?;
     let (first_row, _) = range.start().unwrap_or((0, 0));
     let mut grid: Vec<Vec<String>> = vec![Vec::new(); first_row as usize];
     for r in range.rows() {
@@ -200,7 +249,9 @@ pub fn spreadsheet(path: &Path, sheet: Option<&str>) -> Result<Rows, ImportError
                 .map(|c| match c {
                     Data::Empty => String::new(),
                     Data::String(s) => s.clone(),
-                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                        format!("{}", *f as i64)
+                    }
                     Data::Float(f) => f.to_string(),
                     Data::Int(i) => i.to_string(),
                     Data::Bool(b) => b.to_string(),
@@ -219,22 +270,35 @@ pub fn spreadsheet(path: &Path, sheet: Option<&str>) -> Result<Rows, ImportError
 /// inflates to, reading no further than one byte past the declared size, so a file that lies
 /// about them costs no more than an honest one.
 fn guard_zip(path: &Path) -> Result<(), ImportError> {
-    let refuse = |why: String| ImportError::refused(format!("the spreadsheet is refused: {why}"), vec![Problem::new(0, "", "", why)]);
+    let refuse = |why: String| {
+        ImportError::refused(
+            format!("the spreadsheet is refused: {why}"),
+            vec![Problem::new(0, "", "", why)],
+        )
+    };
     let file = std::fs::File::open(path)?;
-    let mut zip = zip::ZipArchive::new(file).map_err(|e| refuse(format!("corrupt zip container ({e})")))?;
+    let mut zip =
+        zip::ZipArchive::new(file).map_err(|e| refuse(format!("corrupt zip container ({e})")))?;
     let (mut packed, mut unpacked) = (0u64, 0u64);
     for i in 0..zip.len() {
-        let entry = zip.by_index_raw(i).map_err(|e| refuse(format!("corrupt zip entry ({e})")))?;
+        let entry = zip
+            .by_index_raw(i)
+            .map_err(|e| refuse(format!("corrupt zip entry ({e})")))?;
         packed += entry.compressed_size();
         unpacked += entry.size();
     }
     if unpacked > 1 << 30 || unpacked > packed.max(1 << 16) * 200 {
-        return Err(refuse(format!("it would inflate from {packed} to {unpacked} bytes, which is the shape of a zip bomb")));
+        return Err(refuse(format!(
+            "it would inflate from {packed} to {unpacked} bytes, which is the shape of a zip bomb"
+        )));
     }
     for i in 0..zip.len() {
-        let mut entry = zip.by_index(i).map_err(|e| refuse(format!("corrupt zip entry ({e})")))?;
+        let mut entry = zip
+            .by_index(i)
+            .map_err(|e| refuse(format!("corrupt zip entry ({e})")))?;
         let (name, declared) = (entry.name().to_string(), entry.size());
-        let real = std::io::copy(&mut (&mut entry).take(declared + 1), &mut std::io::sink()).map_err(|e| refuse(format!("{name} cannot be unpacked ({e})")))?;
+        let real = std::io::copy(&mut (&mut entry).take(declared + 1), &mut std::io::sink())
+            .map_err(|e| refuse(format!("{name} cannot be unpacked ({e})")))?;
         if real > declared {
             return Err(refuse(format!("{name} unpacks to more than the {declared} bytes the file declares, which is the shape of a zip bomb")));
         }
@@ -244,7 +308,12 @@ fn guard_zip(path: &Path) -> Result<(), ImportError> {
 
 /// JSON records: an array of objects, or DTM's `{"result": [...]}`. Keys become the header.
 pub fn json_records(value: serde_json::Value) -> Result<Rows, ImportError> {
-    let refuse = |why: &str| ImportError::refused(format!("the JSON cannot be read as records: {why}"), vec![Problem::new(0, "", "", why)]);
+    let refuse = |why: &str| {
+        ImportError::refused(
+            format!("the JSON cannot be read as records: {why}"),
+            vec![Problem::new(0, "", "", why)],
+        )
+    };
     let records = match value {
         serde_json::Value::Array(a) if a.first().is_some_and(|r| r.is_array()) => {
             let cell = |v: &serde_json::Value| match v {
@@ -252,22 +321,43 @@ pub fn json_records(value: serde_json::Value) -> Result<Rows, ImportError> {
                 serde_json::Value::String(s) => s.clone(),
                 v => v.to_string(),
             };
-            let grid = a.iter().map(|r| r.as_array().map(|cells| cells.iter().map(cell).collect()).unwrap_or_default()).collect();
+            let grid = a
+                .iter()
+                .map(|r| {
+                    r.as_array()
+                        .map(|cells| cells.iter().map(cell).collect())
+                        .unwrap_or_default()
+                })
+                .collect();
             return Ok(Rows::Grid(grid));
         }
         serde_json::Value::Array(a) => a,
-        serde_json::Value::Object(mut o) => match o.remove("result").or_else(|| o.remove("results")).or_else(|| o.remove("data")) {
+        serde_json::Value::Object(mut o) => match o
+            .remove("result")
+            .or_else(|| o.remove("results"))
+            .or_else(|| o.remove("data"))
+        {
             Some(serde_json::Value::Array(a)) => a,
-            _ => return Err(refuse("an object without a \"result\", \"results\" or \"data\" array of records")),
+            _ => {
+                return Err(refuse(
+                    "an object without a \"result\", \"results\" or \"data\" array of records",
+                ))
+            }
         },
-        _ => return Err(refuse("neither an array of records nor an object holding one")),
+        _ => {
+            return Err(refuse(
+                "neither an array of records nor an object holding one",
+            ))
+        }
     };
     if records.is_empty() {
         return Err(refuse("no records"));
     }
     let mut header: Vec<String> = Vec::new();
     for r in &records {
-        let serde_json::Value::Object(o) = r else { return Err(refuse("a record that is not an object")) };
+        let serde_json::Value::Object(o) = r else {
+            return Err(refuse("a record that is not an object"));
+        };
         for k in o.keys() {
             if !header.contains(k) {
                 header.push(k.clone());
@@ -276,7 +366,9 @@ pub fn json_records(value: serde_json::Value) -> Result<Rows, ImportError> {
     }
     let mut grid = vec![header.clone()];
     for r in records {
-        let serde_json::Value::Object(o) = r else { continue };
+        let serde_json::Value::Object(o) = r else {
+            continue;
+        };
         grid.push(
             header
                 .iter()
@@ -307,7 +399,11 @@ mod tests {
     #[test]
     fn spreadsheet_serial_dates_and_days_read_as_iso_dates() {
         assert_eq!(super::excel_date(42064.0), "2015-03-01");
-        assert_eq!(super::excel_date(42064.75), "2015-03-01", "the time of day is dropped");
+        assert_eq!(
+            super::excel_date(42064.75),
+            "2015-03-01",
+            "the time of day is dropped"
+        );
         assert_eq!(super::civil_date(0), "1970-01-01");
         assert_eq!(super::civil_date(-1), "1969-12-31");
     }

@@ -21,7 +21,8 @@ pub fn prescan(path: &Path) -> Result<Encoding, ImportError> {
     let mut f = File::open(path)?;
     let mut buf = vec![0u8; 1 << 20];
     let mut carry: Vec<u8> = Vec::new();
-    let (mut line_len, mut line_no, mut utf8, mut first, mut bom) = (0usize, 1u64, true, true, false);
+    let (mut line_len, mut line_no, mut utf8, mut first, mut bom) =
+        (0usize, 1u64, true, true, false);
     loop {
         let n = f.read(&mut buf)?;
         if n == 0 {
@@ -36,7 +37,12 @@ pub fn prescan(path: &Path) -> Result<Encoding, ImportError> {
         let too_long = |line_no| {
             ImportError::refused(
                 "the file has a line longer than 16 MiB with no line end",
-                vec![Problem::new(line_no, "", "", "line longer than 16 MiB: this is not a table of records")],
+                vec![Problem::new(
+                    line_no,
+                    "",
+                    "",
+                    "line longer than 16 MiB: this is not a table of records",
+                )],
             )
         };
         for nl in memchr::memchr_iter(b'\n', block) {
@@ -111,7 +117,9 @@ impl<R: Read> Read for Transcode<R> {
             self.pos = 0;
             let last = n == 0;
             self.out.reserve(n * 3 + 16);
-            let (_, _, _) = self.decoder.decode_to_string(&self.raw[..n], &mut self.out, last);
+            let (_, _, _) = self
+                .decoder
+                .decode_to_string(&self.raw[..n], &mut self.out, last);
             self.done = last;
         }
         let bytes = &self.out.as_bytes()[self.pos..];
@@ -125,12 +133,27 @@ impl<R: Read> Read for Transcode<R> {
 /// Picks the delimiter (comma, semicolon, tab or pipe) that splits the first lines into
 /// the most columns, consistently.
 pub fn sniff_delimiter(head: &str) -> u8 {
-    let lines: Vec<&str> = head.lines().take(30).filter(|l| !l.trim().is_empty()).collect();
+    let lines: Vec<&str> = head
+        .lines()
+        .take(30)
+        .filter(|l| !l.trim().is_empty())
+        .collect();
     let mut best = (b',', 0usize);
     for d in [b',', b';', b'\t', b'|'] {
-        let mut rdr = csv::ReaderBuilder::new().delimiter(d).has_headers(false).flexible(true).from_reader(head.as_bytes());
-        let counts: Vec<usize> = rdr.records().take(lines.len().max(1)).filter_map(Result::ok).map(|r| r.len()).collect();
-        let Some(&min) = counts.iter().min() else { continue };
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(d)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(head.as_bytes());
+        let counts: Vec<usize> = rdr
+            .records()
+            .take(lines.len().max(1))
+            .filter_map(Result::ok)
+            .map(|r| r.len())
+            .collect();
+        let Some(&min) = counts.iter().min() else {
+            continue;
+        };
         if min > best.1 {
             best = (d, min);
         }

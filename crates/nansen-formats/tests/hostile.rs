@@ -10,7 +10,8 @@ fn lying_xlsx(real: usize, claimed: u32) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     {
         let mut zip = zip::ZipWriter::new(&mut out);
-        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
         zip.start_file("[Content_Types].xml", opts).unwrap();
         zip.write_all(br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#).unwrap();
         zip.start_file("xl/worksheets/sheet1.xml", opts).unwrap();
@@ -43,6 +44,11 @@ fn a_spreadsheet_that_lies_about_its_size_is_refused_before_it_inflates() {
     let path = dir.path().join("patched.xlsx");
     // 300 MB of XML, claimed as 2 KB per part.
     std::fs::write(&path, lying_xlsx(300 << 20, 2048)).unwrap();
-    let err = read(&path, &ImportOptions::default()).unwrap_err().to_string();
-    assert!(err.contains("more than the 2048 bytes the file declares"), "{err}");
+    let err = read(&path, &ImportOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("more than the 2048 bytes the file declares"),
+        "{err}"
+    );
 }

@@ -6,17 +6,31 @@ use nansen_model::Cube;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const FORMATS: [ExportFormat; 6] = [ExportFormat::Csv, ExportFormat::Hxl, ExportFormat::SdmxCsv, ExportFormat::Json, ExportFormat::Xlsx, ExportFormat::Parquet];
+const FORMATS: [ExportFormat; 6] = [
+    ExportFormat::Csv,
+    ExportFormat::Hxl,
+    ExportFormat::SdmxCsv,
+    ExportFormat::Json,
+    ExportFormat::Xlsx,
+    ExportFormat::Parquet,
+];
 
 fn shared(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(rel)
 }
 
 /// The observations as a sorted list of `dim=code;...|value|flags` lines.
 fn observations(c: &Cube) -> Vec<String> {
     let mut v: Vec<String> = (0..c.len())
         .map(|r| {
-            let key: Vec<String> = c.dims.iter().zip(c.key(r)).map(|(d, k)| format!("{d}={k}")).collect();
+            let key: Vec<String> = c
+                .dims
+                .iter()
+                .zip(c.key(r))
+                .map(|(d, k)| format!("{d}={k}"))
+                .collect();
             format!("{}|{:?}|{}", key.join(";"), c.value(r), c.flag(r))
         })
         .collect();
@@ -32,11 +46,16 @@ fn roundtrip(cube: &Cube, label: &str) {
         let mut out = std::fs::File::create(&path).unwrap();
         write(cube, f, &mut out).unwrap();
         drop(out);
-        let back = read(&path, &ImportOptions::default()).unwrap_or_else(|e| panic!("{label} as {f:?}: {e} {:?}", e.problems().first()));
+        let back = read(&path, &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{label} as {f:?}: {e} {:?}", e.problems().first()));
         assert_eq!(back.cube.dims, cube.dims, "{label} as {f:?}");
         let got = observations(&back.cube);
         assert_eq!(got.len(), want.len(), "{label} as {f:?}");
-        assert!(got == want, "{label} as {f:?}: first difference {:?}", got.iter().zip(&want).find(|(a, b)| a != b));
+        assert!(
+            got == want,
+            "{label} as {f:?}: first difference {:?}",
+            got.iter().zip(&want).find(|(a, b)| a != b)
+        );
     }
 }
 
@@ -50,16 +69,37 @@ fn importing_an_export_gives_back_the_same_observations_in_every_format() {
         "iom-dtm/global-iom-dtm-admin0-2.hxl.csv",
         "unhcr/solutions.csv",
     ] {
-        let opts = ImportOptions { file_name: rel.rsplit('/').next().unwrap().into(), ..plain.clone() };
+        let opts = ImportOptions {
+            file_name: rel.rsplit('/').next().unwrap().into(),
+            ..plain.clone()
+        };
         roundtrip(&read(&shared(rel), &opts).unwrap().cube, rel);
     }
-    let mapping = Mapping::parse(&std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/mappings/missing-migrants-totals.toml")).unwrap()).unwrap();
-    let mmp = read(&shared("iom-missing-migrants/2017.json"), &ImportOptions { mapping: Some(mapping), ..plain }).unwrap();
+    let mapping = Mapping::parse(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../fixtures/mappings/missing-migrants-totals.toml"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mmp = read(
+        &shared("iom-missing-migrants/2017.json"),
+        &ImportOptions {
+            mapping: Some(mapping),
+            ..plain
+        },
+    )
+    .unwrap();
     roundtrip(&mmp.cube, "missing migrants 2017");
 }
 
 fn hostile() -> Cube {
-    let mut c = Cube::new(["indicator", "period", "geo", "route"].map(String::from).to_vec());
+    let mut c = Cube::new(
+        ["indicator", "period", "geo", "route"]
+            .map(String::from)
+            .to_vec(),
+    );
     for (route, v, flag) in [
         ("=HYPERLINK(\"http://example.org\",\"x\")", Some(3.0), ""),
         ("+44 sea route", Some(1.5), "p"),
@@ -87,9 +127,16 @@ fn cells_a_spreadsheet_would_run_are_neutralised_and_restored_on_import() {
 }
 
 fn python_ready() -> bool {
-    let ok = Command::new("python3").args(["-c", "import pandas, openpyxl, pyarrow, hxl"]).status().map(|s| s.success()).unwrap_or(false);
+    let ok = Command::new("python3")
+        .args(["-c", "import pandas, openpyxl, pyarrow, hxl"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
     if !ok {
-        assert!(std::env::var_os("CI").is_none(), "CI must have pandas, openpyxl, pyarrow and libhxl");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must have pandas, openpyxl, pyarrow and libhxl"
+        );
         eprintln!("skipping the independent readers: python3 with pandas, openpyxl, pyarrow and libhxl is not installed");
     }
     ok
@@ -100,24 +147,39 @@ fn independent_tools_read_every_export_as_the_same_table() {
     if !python_ready() {
         return;
     }
-    let cube = read(&shared("eurostat/migr_asydcfsta_2017-04-26.csv"), &ImportOptions { file_name: "migr_asydcfsta_2017-04-26.csv".into(), ..Default::default() }).unwrap().cube;
+    let cube = read(
+        &shared("eurostat/migr_asydcfsta_2017-04-26.csv"),
+        &ImportOptions {
+            file_name: "migr_asydcfsta_2017-04-26.csv".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap()
+    .cube;
     let mut with_hostile = cube.clone();
     let h = hostile();
     let mut padded = Cube::new(cube.dims.clone());
     for r in 0..h.len() {
-        let key: Vec<&str> = cube.dims.iter().map(|d| match d.as_str() {
-            "indicator" => "asylum_decisions_total",
-            "period" => "2017",
-            "geo" => "ITA",
-            "origin" => h.key(r)[3],
-            _ => "TOTAL",
-        }).collect();
+        let key: Vec<&str> = cube
+            .dims
+            .iter()
+            .map(|d| match d.as_str() {
+                "indicator" => "asylum_decisions_total",
+                "period" => "2017",
+                "geo" => "ITA",
+                "origin" => h.key(r)[3],
+                _ => "TOTAL",
+            })
+            .collect();
         padded.push(&key, h.value(r), h.flag(r));
     }
     with_hostile.extend(&padded);
     let dir = tempfile::tempdir().unwrap();
     let total: f64 = with_hostile.values.iter().filter(|v| !v.is_nan()).sum();
-    let mut args = vec![Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/read_exports.py").to_string_lossy().into_owned()];
+    let mut args = vec![Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/read_exports.py")
+        .to_string_lossy()
+        .into_owned()];
     for f in FORMATS {
         let path = dir.path().join(format!("export.{}", f.extension()));
         let mut out = std::fs::File::create(&path).unwrap();
@@ -125,16 +187,35 @@ fn independent_tools_read_every_export_as_the_same_table() {
         args.push(format!("{}={}", f.extension(), path.display()));
     }
     let out = Command::new("python3").args(&args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = String::from_utf8(out.stdout).unwrap();
     for line in report.lines() {
         // format rows sum first-origin-cell-of-the-hostile-rows
         let parts: Vec<&str> = line.split('\t').collect();
-        assert_eq!(parts[1].parse::<usize>().unwrap(), with_hostile.len(), "{line}");
-        assert!((parts[2].parse::<f64>().unwrap() - total).abs() < 1e-6, "{line}: sum {total}");
+        assert_eq!(
+            parts[1].parse::<usize>().unwrap(),
+            with_hostile.len(),
+            "{line}"
+        );
+        assert!(
+            (parts[2].parse::<f64>().unwrap() - total).abs() < 1e-6,
+            "{line}: sum {total}"
+        );
         // Text and spreadsheet exports carry the mark; JSON and Parquet are never run as formulas.
-        let expected = if matches!(parts[0], "json" | "parquet") { "" } else { "'" };
-        assert_eq!(parts[3], format!("{expected}=HYPERLINK(\"http://example.org\",\"x\")"), "{line}");
+        let expected = if matches!(parts[0], "json" | "parquet") {
+            ""
+        } else {
+            "'"
+        };
+        assert_eq!(
+            parts[3],
+            format!("{expected}=HYPERLINK(\"http://example.org\",\"x\")"),
+            "{line}"
+        );
     }
     assert_eq!(report.lines().count(), FORMATS.len(), "{report}");
 }

@@ -6,13 +6,21 @@ use nansen_formats::{read, ImportOptions, Mapping};
 use std::path::{Path, PathBuf};
 
 fn shared() -> PathBuf {
-    let p = std::env::var("NANSEN_SHARED_DATA").map(PathBuf::from).unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    assert!(p.join("README.md").exists(), "the shared data is not at {} (set NANSEN_SHARED_DATA)", p.display());
+    let p = std::env::var("NANSEN_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
+    assert!(
+        p.join("README.md").exists(),
+        "the shared data is not at {} (set NANSEN_SHARED_DATA)",
+        p.display()
+    );
     p
 }
 
 fn mapping(name: &str) -> Mapping {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/mappings").join(name);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/mappings")
+        .join(name);
     Mapping::parse(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
@@ -27,15 +35,34 @@ use Outcome::*;
 fn check(rel: &str, options: ImportOptions, expected: Outcome) {
     let path = shared().join(rel);
     let name = path.file_name().unwrap().to_string_lossy().to_string();
-    let options = ImportOptions { file_name: name, ..options };
+    let options = ImportOptions {
+        file_name: name,
+        ..options
+    };
     match (read(&path, &options), expected) {
         (Ok(i), Imports(n)) => assert_eq!(i.cube.len(), n, "{rel}"),
         (Err(e), Refused(why)) => {
-            let text = format!("{e} | {}", e.problems().iter().map(|p| p.to_string()).collect::<Vec<_>>().join(" | "));
-            assert!(text.contains(why), "{rel}: refused, but not for {why:?}: {text}");
+            let text = format!(
+                "{e} | {}",
+                e.problems()
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+            assert!(
+                text.contains(why),
+                "{rel}: refused, but not for {why:?}: {text}"
+            );
         }
-        (Ok(i), Refused(why)) => panic!("{rel}: imported {} observations, expected a refusal for {why:?}", i.cube.len()),
-        (Err(e), Imports(n)) => panic!("{rel}: expected {n} observations, refused: {e} {:?}", e.problems().first()),
+        (Ok(i), Refused(why)) => panic!(
+            "{rel}: imported {} observations, expected a refusal for {why:?}",
+            i.cube.len()
+        ),
+        (Err(e), Imports(n)) => panic!(
+            "{rel}: expected {n} observations, refused: {e} {:?}",
+            e.problems().first()
+        ),
     }
 }
 
@@ -45,11 +72,31 @@ fn plain() -> ImportOptions {
 
 #[test]
 fn every_eurostat_file() {
-    check("eurostat/migr_asyappctzm_2008-2015_monthly_by_destination.csv", plain(), Imports(2913));
-    check("eurostat/migr_asyappctza_allcitizenships.csv", plain(), Imports(31923));
-    check("eurostat/migr_asydcfsta_2017-04-26.csv", plain(), Imports(1810));
-    check("eurostat/migr_eiord_Data_allcitizens.csv", plain(), Imports(26235));
-    check("eurostat/migr_eirtn_Data_allcitizens.csv", plain(), Imports(25719));
+    check(
+        "eurostat/migr_asyappctzm_2008-2015_monthly_by_destination.csv",
+        plain(),
+        Imports(2913),
+    );
+    check(
+        "eurostat/migr_asyappctza_allcitizenships.csv",
+        plain(),
+        Imports(31923),
+    );
+    check(
+        "eurostat/migr_asydcfsta_2017-04-26.csv",
+        plain(),
+        Imports(1810),
+    );
+    check(
+        "eurostat/migr_eiord_Data_allcitizens.csv",
+        plain(),
+        Imports(26235),
+    );
+    check(
+        "eurostat/migr_eirtn_Data_allcitizens.csv",
+        plain(),
+        Imports(25719),
+    );
     check("eurostat/demo_pjan_1_Data.csv", plain(), Imports(536));
 }
 
@@ -61,62 +108,177 @@ fn every_unhcr_file() {
     check("unhcr/population.csv", plain(), Imports(1111299));
     check("unhcr/solutions.csv", plain(), Imports(23477));
     // A code list, not observations: it feeds the country aliases instead.
-    check("unhcr/countries.csv", plain(), Refused("needs a mapping file"));
+    check(
+        "unhcr/countries.csv",
+        plain(),
+        Refused("needs a mapping file"),
+    );
 }
 
 #[test]
 fn every_iom_file() {
-    check("iom-dtm/displacement-admin1-afg.json", plain(), Imports(1395));
-    check("iom-dtm/global-iom-dtm-admin0-2.hxl.csv", plain(), Imports(16335));
-    let full = || ImportOptions { mapping: Some(mapping("missing-migrants.toml")), ..plain() };
-    let totals = || ImportOptions { mapping: Some(mapping("missing-migrants-totals.toml")), ..plain() };
+    check(
+        "iom-dtm/displacement-admin1-afg.json",
+        plain(),
+        Imports(1395),
+    );
+    check(
+        "iom-dtm/global-iom-dtm-admin0-2.hxl.csv",
+        plain(),
+        Imports(16335),
+    );
+    let full = || ImportOptions {
+        mapping: Some(mapping("missing-migrants.toml")),
+        ..plain()
+    };
+    let totals = || ImportOptions {
+        mapping: Some(mapping("missing-migrants-totals.toml")),
+        ..plain()
+    };
     check("iom-missing-migrants/2014.json", full(), Imports(536));
     // Real defects in the published files: negative counts in the detail columns, and one
     // incident of 2019 without a date.
-    check("iom-missing-migrants/2015.json", full(), Refused("row 247, column \"number_missing\", value \"-13\": a count cannot be negative"));
-    check("iom-missing-migrants/2016.json", full(), Refused("row 1162, column \"number_of_survivors\", value \"-1\""));
-    check("iom-missing-migrants/2017.json", full(), Refused("row 434, column \"number_missing\", value \"-2\""));
-    check("iom-missing-migrants/2018.json", full(), Refused("row 530, column \"number_missing\", value \"-4\""));
-    check("iom-missing-migrants/2019.json", full(), Refused("a count cannot be negative"));
+    check(
+        "iom-missing-migrants/2015.json",
+        full(),
+        Refused("row 247, column \"number_missing\", value \"-13\": a count cannot be negative"),
+    );
+    check(
+        "iom-missing-migrants/2016.json",
+        full(),
+        Refused("row 1162, column \"number_of_survivors\", value \"-1\""),
+    );
+    check(
+        "iom-missing-migrants/2017.json",
+        full(),
+        Refused("row 434, column \"number_missing\", value \"-2\""),
+    );
+    check(
+        "iom-missing-migrants/2018.json",
+        full(),
+        Refused("row 530, column \"number_missing\", value \"-4\""),
+    );
+    check(
+        "iom-missing-migrants/2019.json",
+        full(),
+        Refused("a count cannot be negative"),
+    );
     check("iom-missing-migrants/2015.json", totals(), Imports(503));
     check("iom-missing-migrants/2016.json", totals(), Imports(780));
     check("iom-missing-migrants/2017.json", totals(), Imports(749));
     check("iom-missing-migrants/2018.json", totals(), Imports(955));
-    check("iom-missing-migrants/2019.json", totals(), Refused("row 1833, column \"reported_date\": no period"));
+    check(
+        "iom-missing-migrants/2019.json",
+        totals(),
+        Refused("row 1833, column \"reported_date\": no period"),
+    );
     // Without a mapping, an incident list cannot say what it counts.
-    check("iom-missing-migrants/2014.json", plain(), Refused("needs a mapping file"));
+    check(
+        "iom-missing-migrants/2014.json",
+        plain(),
+        Refused("needs a mapping file"),
+    );
 }
 
 #[test]
 fn the_p_code_list_is_a_code_list() {
-    check("geo/global-pcodes-adm-1-2.csv", plain(), Refused("no value column"));
+    check(
+        "geo/global-pcodes-adm-1-2.csv",
+        plain(),
+        Refused("no value column"),
+    );
 }
 
 #[test]
 fn every_hxl_library_file() {
     // The valid examples carry two rows with values but no date: an observation needs a period.
-    for f in ["input-valid.csv", "input-valid.hxl", "input-valid.tsv", "input-valid.ssv", "input-valid-latin1.csv", "input-valid.xlsx", "input-valid.xls"] {
-        check(&format!("hxl/{f}"), plain(), Refused("row 6, column \"#date+reported\": no period"));
+    for f in [
+        "input-valid.csv",
+        "input-valid.hxl",
+        "input-valid.tsv",
+        "input-valid.ssv",
+        "input-valid-latin1.csv",
+        "input-valid.xlsx",
+        "input-valid.xls",
+    ] {
+        check(
+            &format!("hxl/{f}"),
+            plain(),
+            Refused("row 6, column \"#date+reported\": no period"),
+        );
     }
-    for f in ["input-valid.json", "input-valid-json.txt", "output-valid.json"] {
+    for f in [
+        "input-valid.json",
+        "input-valid-json.txt",
+        "output-valid.json",
+    ] {
         check(&format!("hxl/{f}"), plain(), Refused("no period"));
     }
-    for f in ["input-valid-objects.json", "input-valid-nested.json", "output-valid-objects.json"] {
-        check(&format!("hxl/{f}"), plain(), Refused("row 4, column \"#date+reported\": no period"));
+    for f in [
+        "input-valid-objects.json",
+        "input-valid-nested.json",
+        "output-valid-objects.json",
+    ] {
+        check(
+            &format!("hxl/{f}"),
+            plain(),
+            Refused("row 4, column \"#date+reported\": no period"),
+        );
     }
-    check("hxl/output-valid.csv", plain(), Refused("row 4, column \"#date+reported\": no period"));
+    check(
+        "hxl/output-valid.csv",
+        plain(),
+        Refused("row 4, column \"#date+reported\": no period"),
+    );
     check("hxl/input-merged.xlsx", plain(), Refused("no period"));
     // Broken on purpose.
-    check("hxl/input-invalid.csv", plain(), Refused("needs a mapping file"));
-    check("hxl/input-fuzzy.csv", plain(), Refused("needs a mapping file"));
-    check("hxl/input-broken.xlsx", plain(), Refused("unknown code \"AB9\" for geo"));
-    check("hxl/input-valid-json-selector.json", plain(), Refused("without a \"result\""));
-    check("hxl/input-multiline.csv", plain(), Refused("no value column"));
-    check("hxl/input-multiple-headers.csv", plain(), Refused("no #date column"));
-    for f in ["input-untagged.csv", "input-untagged-objects.json", "input-quality.xlsx", "input-quality.xls"] {
-        check(&format!("hxl/{f}"), plain(), Refused("needs a mapping file"));
+    check(
+        "hxl/input-invalid.csv",
+        plain(),
+        Refused("needs a mapping file"),
+    );
+    check(
+        "hxl/input-fuzzy.csv",
+        plain(),
+        Refused("needs a mapping file"),
+    );
+    check(
+        "hxl/input-broken.xlsx",
+        plain(),
+        Refused("unknown code \"AB9\" for geo"),
+    );
+    check(
+        "hxl/input-valid-json-selector.json",
+        plain(),
+        Refused("without a \"result\""),
+    );
+    check(
+        "hxl/input-multiline.csv",
+        plain(),
+        Refused("no value column"),
+    );
+    check(
+        "hxl/input-multiple-headers.csv",
+        plain(),
+        Refused("no #date column"),
+    );
+    for f in [
+        "input-untagged.csv",
+        "input-untagged-objects.json",
+        "input-quality.xlsx",
+        "input-quality.xls",
+    ] {
+        check(
+            &format!("hxl/{f}"),
+            plain(),
+            Refused("needs a mapping file"),
+        );
     }
-    check("hxl/input-untagged.json", plain(), Refused("needs a mapping file"));
+    check(
+        "hxl/input-untagged.json",
+        plain(),
+        Refused("needs a mapping file"),
+    );
 }
 
 #[test]
@@ -137,9 +299,15 @@ fn every_file_in_the_shared_folder_is_pinned_above() {
     walk(&shared(), &mut files);
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
-        if name != "README.md" && !source.contains(&format!("{name}\"")) && !source.contains(&format!("\"{name}")) {
+        if name != "README.md"
+            && !source.contains(&format!("{name}\""))
+            && !source.contains(&format!("\"{name}"))
+        {
             missing.push(name);
         }
     }
-    assert!(missing.is_empty(), "files with no pinned outcome: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "files with no pinned outcome: {missing:?}"
+    );
 }

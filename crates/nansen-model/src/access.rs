@@ -22,7 +22,9 @@ impl FromStr for Role {
             "editor" => Ok(Role::Editor),
             "analyst" => Ok(Role::Analyst),
             "viewer" => Ok(Role::Viewer),
-            _ => Err(format!("unknown role {s:?}: choose admin, editor, analyst or viewer")),
+            _ => Err(format!(
+                "unknown role {s:?}: choose admin, editor, analyst or viewer"
+            )),
         }
     }
 }
@@ -97,7 +99,11 @@ pub struct Membership {
 pub enum Principal {
     /// The person at the machine's CLI without `--as`: sees and may do everything.
     Operator,
-    User { id: i64, email: String, memberships: Vec<Membership> },
+    User {
+        id: i64,
+        email: String,
+        memberships: Vec<Membership>,
+    },
     Anonymous,
 }
 
@@ -105,14 +111,18 @@ impl Principal {
     pub fn role_in(&self, org: &str) -> Option<Role> {
         match self {
             Principal::Operator => Some(Role::Admin),
-            Principal::User { memberships, .. } => memberships.iter().find(|m| m.org == org).map(|m| m.role),
+            Principal::User { memberships, .. } => {
+                memberships.iter().find(|m| m.org == org).map(|m| m.role)
+            }
             Principal::Anonymous => None,
         }
     }
 
     pub fn orgs(&self) -> Vec<&str> {
         match self {
-            Principal::User { memberships, .. } => memberships.iter().map(|m| m.org.as_str()).collect(),
+            Principal::User { memberships, .. } => {
+                memberships.iter().map(|m| m.org.as_str()).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -153,7 +163,12 @@ impl Access {
 
 /// The one rule for datasets: owner, sharing level, and the organisations whose access
 /// request the owner approved.
-pub fn dataset_access(who: &Principal, owner: &str, sharing: &Sharing, approved: &[String]) -> Access {
+pub fn dataset_access(
+    who: &Principal,
+    owner: &str,
+    sharing: &Sharing,
+    approved: &[String],
+) -> Access {
     if let Some(role) = who.role_in(owner) {
         return Access::Owner(role);
     }
@@ -176,7 +191,14 @@ mod tests {
     use super::*;
 
     fn member(org: &str, role: Role) -> Principal {
-        Principal::User { id: 1, email: "a@b".into(), memberships: vec![Membership { org: org.into(), role }] }
+        Principal::User {
+            id: 1,
+            email: "a@b".into(),
+            memberships: vec![Membership {
+                org: org.into(),
+                role,
+            }],
+        }
     }
 
     #[test]
@@ -184,17 +206,48 @@ mod tests {
         let iom = member("iom", Role::Viewer);
         let euaa_editor = member("euaa", Role::Editor);
         let partners = Sharing::Partners(vec!["iom".into()]);
-        assert_eq!(dataset_access(&euaa_editor, "euaa", &Sharing::Private, &[]), Access::Owner(Role::Editor));
-        assert_eq!(dataset_access(&iom, "euaa", &Sharing::Private, &[]), Access::None);
-        assert_eq!(dataset_access(&iom, "euaa", &Sharing::Listed, &[]), Access::Metadata);
-        assert_eq!(dataset_access(&iom, "euaa", &Sharing::Listed, &["iom".into()]), Access::Data);
+        assert_eq!(
+            dataset_access(&euaa_editor, "euaa", &Sharing::Private, &[]),
+            Access::Owner(Role::Editor)
+        );
+        assert_eq!(
+            dataset_access(&iom, "euaa", &Sharing::Private, &[]),
+            Access::None
+        );
+        assert_eq!(
+            dataset_access(&iom, "euaa", &Sharing::Listed, &[]),
+            Access::Metadata
+        );
+        assert_eq!(
+            dataset_access(&iom, "euaa", &Sharing::Listed, &["iom".into()]),
+            Access::Data
+        );
         assert_eq!(dataset_access(&iom, "euaa", &partners, &[]), Access::Data);
         let bamf = member("bamf", Role::Viewer);
-        assert_eq!(dataset_access(&bamf, "euaa", &partners, &["bamf".into()]), Access::None, "an approval given while listed ends with partner sharing");
-        assert_eq!(dataset_access(&member("bmi", Role::Admin), "euaa", &partners, &[]), Access::None);
-        assert_eq!(dataset_access(&Principal::Anonymous, "euaa", &Sharing::Listed, &[]), Access::None);
-        assert_eq!(dataset_access(&Principal::Anonymous, "euaa", &Sharing::Public, &[]), Access::Data);
-        assert!(!dataset_access(&member("euaa", Role::Analyst), "euaa", &Sharing::Private, &[]).may_import());
+        assert_eq!(
+            dataset_access(&bamf, "euaa", &partners, &["bamf".into()]),
+            Access::None,
+            "an approval given while listed ends with partner sharing"
+        );
+        assert_eq!(
+            dataset_access(&member("bmi", Role::Admin), "euaa", &partners, &[]),
+            Access::None
+        );
+        assert_eq!(
+            dataset_access(&Principal::Anonymous, "euaa", &Sharing::Listed, &[]),
+            Access::None
+        );
+        assert_eq!(
+            dataset_access(&Principal::Anonymous, "euaa", &Sharing::Public, &[]),
+            Access::Data
+        );
+        assert!(!dataset_access(
+            &member("euaa", Role::Analyst),
+            "euaa",
+            &Sharing::Private,
+            &[]
+        )
+        .may_import());
     }
 
     #[test]

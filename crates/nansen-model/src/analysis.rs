@@ -13,11 +13,22 @@ pub enum AnalysisError {
 
 /// The period column's position, and each row's key without it (the series it belongs to).
 fn series(table: &Table, what: &'static str) -> Result<(usize, Vec<Vec<String>>), AnalysisError> {
-    let p = table.columns.iter().position(|c| c == "period").ok_or(AnalysisError::NeedsPeriod(what))?;
+    let p = table
+        .columns
+        .iter()
+        .position(|c| c == "period")
+        .ok_or(AnalysisError::NeedsPeriod(what))?;
     let keys = table
         .rows
         .iter()
-        .map(|r| r.key.iter().enumerate().filter(|(i, _)| *i != p).map(|(_, k)| k.clone()).collect())
+        .map(|r| {
+            r.key
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != p)
+                .map(|(_, k)| k.clone())
+                .collect()
+        })
         .collect();
     Ok((p, keys))
 }
@@ -26,13 +37,18 @@ fn series(table: &Table, what: &'static str) -> Result<(usize, Vec<Vec<String>>)
 /// no value where any of those periods is missing, so a partial window never passes for a full one.
 pub fn rolling_sum(mut table: Table, n: usize) -> Result<Table, AnalysisError> {
     let (p, keys) = series(&table, "a rolling sum")?;
-    let index: HashMap<(Vec<String>, String), Option<f64>> =
-        table.rows.iter().zip(&keys).map(|(r, k)| ((k.clone(), r.key[p].clone()), r.value)).collect();
+    let index: HashMap<(Vec<String>, String), Option<f64>> = table
+        .rows
+        .iter()
+        .zip(&keys)
+        .map(|(r, k)| ((k.clone(), r.key[p].clone()), r.value))
+        .collect();
     for (r, k) in table.rows.iter_mut().zip(&keys) {
         let mut period = Period::parse(&r.key[p]);
         let mut sum = Some(0.0);
         for _ in 0..n {
-            let v = period.and_then(|per| index.get(&(k.clone(), per.to_string())).copied().flatten());
+            let v =
+                period.and_then(|per| index.get(&(k.clone(), per.to_string())).copied().flatten());
             sum = match (sum, v) {
                 (Some(s), Some(v)) => Some(s + v),
                 _ => None,
@@ -65,13 +81,19 @@ impl std::str::FromStr for Against {
 /// Adds three columns: the earlier value, the change in numbers and the change in per cent.
 pub fn change(mut table: Table, against: Against) -> Result<Table, AnalysisError> {
     let (p, keys) = series(&table, "a change")?;
-    let index: HashMap<(Vec<String>, String), Option<f64>> =
-        table.rows.iter().zip(&keys).map(|(r, k)| ((k.clone(), r.key[p].clone()), r.value)).collect();
+    let index: HashMap<(Vec<String>, String), Option<f64>> = table
+        .rows
+        .iter()
+        .zip(&keys)
+        .map(|(r, k)| ((k.clone(), r.key[p].clone()), r.value))
+        .collect();
     let label = match against {
         Against::PreviousPeriod => "previous",
         Against::YearEarlier => "year_earlier",
     };
-    table.extra.extend([label.to_string(), "change".into(), "change_pct".into()]);
+    table
+        .extra
+        .extend([label.to_string(), "change".into(), "change_pct".into()]);
     for (r, k) in table.rows.iter_mut().zip(&keys) {
         let earlier = Period::parse(&r.key[p]).map(|per| match against {
             Against::PreviousPeriod => per.previous(),
@@ -79,7 +101,9 @@ pub fn change(mut table: Table, against: Against) -> Result<Table, AnalysisError
         });
         let base = earlier.and_then(|e| index.get(&(k.clone(), e.to_string())).copied().flatten());
         let diff = r.value.zip(base).map(|(v, b)| v - b);
-        let pct = diff.zip(base).and_then(|(d, b)| (b != 0.0).then_some(d / b * 100.0));
+        let pct = diff
+            .zip(base)
+            .and_then(|(d, b)| (b != 0.0).then_some(d / b * 100.0));
         r.extra.extend([base, diff, pct]);
     }
     Ok(table)
@@ -89,7 +113,14 @@ pub fn change(mut table: Table, against: Against) -> Result<Table, AnalysisError
 /// values of every group-by dimension except `over` (all rows when `over` is the only one).
 pub fn share(mut table: Table, over: &str) -> Table {
     let pos = table.columns.iter().position(|c| c == over);
-    let rest = |r: &Row| -> Vec<String> { r.key.iter().enumerate().filter(|(i, _)| Some(*i) != pos).map(|(_, k)| k.clone()).collect() };
+    let rest = |r: &Row| -> Vec<String> {
+        r.key
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != pos)
+            .map(|(_, k)| k.clone())
+            .collect()
+    };
     let mut totals: HashMap<Vec<String>, f64> = HashMap::new();
     for r in &table.rows {
         if let Some(v) = r.value {
@@ -114,14 +145,30 @@ pub fn ratio(numerator: &Table, denominator: &Table, factor: f64) -> Table {
         .iter()
         .map(|r| {
             let d = den.get(&r.key);
-            let value = r.value.zip(d.and_then(|d| d.value)).and_then(|(n, d)| (d != 0.0).then_some(n / d * factor));
-            let mut flags: Vec<char> = r.flags.chars().chain(d.map(|d| d.flags.as_str()).unwrap_or("").chars()).collect();
+            let value = r
+                .value
+                .zip(d.and_then(|d| d.value))
+                .and_then(|(n, d)| (d != 0.0).then_some(n / d * factor));
+            let mut flags: Vec<char> = r
+                .flags
+                .chars()
+                .chain(d.map(|d| d.flags.as_str()).unwrap_or("").chars())
+                .collect();
             flags.sort_unstable();
             flags.dedup();
-            Row { key: r.key.clone(), value, flags: flags.into_iter().collect(), extra: Vec::new() }
+            Row {
+                key: r.key.clone(),
+                value,
+                flags: flags.into_iter().collect(),
+                extra: Vec::new(),
+            }
         })
         .collect();
-    Table { columns: numerator.columns.clone(), rows, extra: Vec::new() }
+    Table {
+        columns: numerator.columns.clone(),
+        rows,
+        extra: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -131,17 +178,44 @@ mod tests {
     fn monthly(values: &[(&str, f64)]) -> Table {
         Table {
             columns: vec!["geo".into(), "period".into()],
-            rows: values.iter().map(|(p, v)| Row { key: vec!["DEU".into(), p.to_string()], value: Some(*v), flags: String::new(), extra: vec![] }).collect(),
+            rows: values
+                .iter()
+                .map(|(p, v)| Row {
+                    key: vec!["DEU".into(), p.to_string()],
+                    value: Some(*v),
+                    flags: String::new(),
+                    extra: vec![],
+                })
+                .collect(),
             extra: vec![],
         }
     }
 
     #[test]
     fn a_rolling_sum_needs_its_whole_window() {
-        let months: Vec<(String, f64)> = (1..=14).map(|m| (if m <= 12 { format!("2015-{m:02}") } else { format!("2016-{:02}", m - 12) }, m as f64)).collect();
-        let t = monthly(&months.iter().map(|(p, v)| (p.as_str(), *v)).collect::<Vec<_>>());
+        let months: Vec<(String, f64)> = (1..=14)
+            .map(|m| {
+                (
+                    if m <= 12 {
+                        format!("2015-{m:02}")
+                    } else {
+                        format!("2016-{:02}", m - 12)
+                    },
+                    m as f64,
+                )
+            })
+            .collect();
+        let t = monthly(
+            &months
+                .iter()
+                .map(|(p, v)| (p.as_str(), *v))
+                .collect::<Vec<_>>(),
+        );
         let r = rolling_sum(t, 12).unwrap();
-        assert_eq!(r.rows[10].value, None, "2015-11 has only 11 months behind it");
+        assert_eq!(
+            r.rows[10].value, None,
+            "2015-11 has only 11 months behind it"
+        );
         assert_eq!(r.rows[11].value, Some(78.0));
         assert_eq!(r.rows[13].value, Some(78.0 - 1.0 - 2.0 + 13.0 + 14.0));
     }
@@ -155,7 +229,11 @@ mod tests {
         assert_eq!(c.rows[0].extra, vec![None, None, None]);
         let y = change(t, Against::YearEarlier).unwrap();
         assert_eq!(y.rows[2].extra, vec![Some(50.0), Some(50.0), Some(100.0)]);
-        let no_period = Table { columns: vec!["geo".into()], rows: vec![], extra: vec![] };
+        let no_period = Table {
+            columns: vec!["geo".into()],
+            rows: vec![],
+            extra: vec![],
+        };
         assert!(change(no_period, Against::YearEarlier).is_err());
     }
 
@@ -164,8 +242,18 @@ mod tests {
         let t = Table {
             columns: vec!["geo".into()],
             rows: vec![
-                Row { key: vec!["DEU".into()], value: Some(75.0), flags: String::new(), extra: vec![] },
-                Row { key: vec!["FRA".into()], value: Some(25.0), flags: String::new(), extra: vec![] },
+                Row {
+                    key: vec!["DEU".into()],
+                    value: Some(75.0),
+                    flags: String::new(),
+                    extra: vec![],
+                },
+                Row {
+                    key: vec!["FRA".into()],
+                    value: Some(25.0),
+                    flags: String::new(),
+                    extra: vec![],
+                },
             ],
             extra: vec![],
         };

@@ -33,7 +33,11 @@ impl Column {
     }
 
     fn from_parts(dict: Vec<String>, codes: Vec<u32>) -> Column {
-        let index = dict.iter().enumerate().map(|(i, d)| (d.clone(), i as u32)).collect();
+        let index = dict
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.clone(), i as u32))
+            .collect();
         Column { dict, index, codes }
     }
 }
@@ -52,7 +56,12 @@ pub struct Cube {
 /// The order dimensions are kept in: the model's own first, then the others alphabetically.
 pub fn canonical_order(dims: &mut [String]) {
     const FIRST: [&str; 6] = ["indicator", "period", "geo", "origin", "sex", "age"];
-    dims.sort_by_key(|d| (FIRST.iter().position(|f| f == d).unwrap_or(FIRST.len()), d.clone()));
+    dims.sort_by_key(|d| {
+        (
+            FIRST.iter().position(|f| f == d).unwrap_or(FIRST.len()),
+            d.clone(),
+        )
+    });
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,21 +81,37 @@ struct KeyIndex {
 
 impl KeyIndex {
     fn of(cube: &Cube) -> KeyIndex {
-        let widths: Vec<u32> = cube.columns.iter().map(|c| (usize::BITS - c.dict.len().leading_zeros()).max(1)).collect();
-        let mut ix = KeyIndex { widths, narrow: FxHashMap::default(), packed: FxHashMap::default(), wide: FxHashMap::default() };
+        let widths: Vec<u32> = cube
+            .columns
+            .iter()
+            .map(|c| (usize::BITS - c.dict.len().leading_zeros()).max(1))
+            .collect();
+        let mut ix = KeyIndex {
+            widths,
+            narrow: FxHashMap::default(),
+            packed: FxHashMap::default(),
+            wide: FxHashMap::default(),
+        };
         if ix.bits() <= 64 {
             ix.narrow.reserve(cube.len());
             for r in 0..cube.len() {
-                ix.narrow.insert(Self::pack(&ix.widths, cube.columns.iter().map(|c| c.codes[r])) as u64, r as u32);
+                ix.narrow.insert(
+                    Self::pack(&ix.widths, cube.columns.iter().map(|c| c.codes[r])) as u64,
+                    r as u32,
+                );
             }
         } else if ix.bits() <= 128 {
             ix.packed.reserve(cube.len());
             for r in 0..cube.len() {
-                ix.packed.insert(Self::pack(&ix.widths, cube.columns.iter().map(|c| c.codes[r])), r as u32);
+                ix.packed.insert(
+                    Self::pack(&ix.widths, cube.columns.iter().map(|c| c.codes[r])),
+                    r as u32,
+                );
             }
         } else {
             for r in 0..cube.len() {
-                ix.wide.insert(cube.columns.iter().map(|c| c.codes[r]).collect(), r as u32);
+                ix.wide
+                    .insert(cube.columns.iter().map(|c| c.codes[r]).collect(), r as u32);
             }
         }
         ix
@@ -97,12 +122,18 @@ impl KeyIndex {
     }
 
     fn pack(widths: &[u32], codes: impl Iterator<Item = u32>) -> u128 {
-        codes.zip(widths).fold(0u128, |k, (c, w)| (k << w) | c as u128)
+        codes
+            .zip(widths)
+            .fold(0u128, |k, (c, w)| (k << w) | c as u128)
     }
 
     /// The row of `other`'s row `r` here, its codes translated by `map`.
     fn find(&self, other: &Cube, map: &[Vec<Option<u32>>], r: usize) -> Option<usize> {
-        let mut codes = other.columns.iter().zip(map).map(|(col, m)| m[col.codes[r] as usize]);
+        let mut codes = other
+            .columns
+            .iter()
+            .zip(map)
+            .map(|(col, m)| m[col.codes[r] as usize]);
         let found = if self.bits() <= 128 {
             let mut k = 0u128;
             for w in &self.widths {
@@ -135,7 +166,12 @@ pub struct Diff {
 impl Cube {
     pub fn new(dims: Vec<String>) -> Cube {
         let columns = dims.iter().map(|_| Column::default()).collect();
-        Cube { dims, columns, values: Vec::new(), flags: Column::default() }
+        Cube {
+            dims,
+            columns,
+            values: Vec::new(),
+            flags: Column::default(),
+        }
     }
 
     pub fn len(&self) -> usize {
@@ -184,7 +220,12 @@ impl Cube {
     pub fn find(&self, keys: &[Vec<&str>]) -> Vec<Option<usize>> {
         let wanted: Vec<Option<Vec<u32>>> = keys
             .iter()
-            .map(|k| k.iter().zip(&self.columns).map(|(v, c)| c.lookup(v)).collect::<Option<Vec<u32>>>())
+            .map(|k| {
+                k.iter()
+                    .zip(&self.columns)
+                    .map(|(v, c)| c.lookup(v))
+                    .collect::<Option<Vec<u32>>>()
+            })
             .collect();
         let mut found = vec![None; keys.len()];
         if wanted.iter().all(Option::is_none) {
@@ -193,7 +234,12 @@ impl Cube {
         for row in 0..self.len() {
             for (i, w) in wanted.iter().enumerate() {
                 if let Some(codes) = w {
-                    if found[i].is_none() && codes.iter().zip(&self.columns).all(|(&c, col)| col.codes[row] == c) {
+                    if found[i].is_none()
+                        && codes
+                            .iter()
+                            .zip(&self.columns)
+                            .all(|(&c, col)| col.codes[row] == c)
+                    {
                         found[i] = Some(row);
                     }
                 }
@@ -223,10 +269,18 @@ impl Cube {
             .map(|(mine, theirs)| theirs.dict.iter().map(|d| mine.intern(d)).collect())
             .collect();
         for (col, (map, theirs)) in self.columns.iter_mut().zip(maps.iter().zip(&other.columns)) {
-            col.codes.extend(theirs.codes.iter().map(|&c| map[c as usize]));
+            col.codes
+                .extend(theirs.codes.iter().map(|&c| map[c as usize]));
         }
-        let fmap: Vec<u32> = other.flags.dict.iter().map(|d| self.flags.intern(d)).collect();
-        self.flags.codes.extend(other.flags.codes.iter().map(|&c| fmap[c as usize]));
+        let fmap: Vec<u32> = other
+            .flags
+            .dict
+            .iter()
+            .map(|d| self.flags.intern(d))
+            .collect();
+        self.flags
+            .codes
+            .extend(other.flags.codes.iter().map(|&c| fmap[c as usize]));
         self.values.extend_from_slice(&other.values);
     }
 
@@ -257,8 +311,17 @@ impl Cube {
 
     /// A cube with the same dimensions and dictionaries, and no observations.
     fn empty_like(&self) -> Cube {
-        let strip = |c: &Column| Column { dict: c.dict.clone(), index: c.index.clone(), codes: Vec::new() };
-        Cube { dims: self.dims.clone(), columns: self.columns.iter().map(strip).collect(), values: Vec::new(), flags: strip(&self.flags) }
+        let strip = |c: &Column| Column {
+            dict: c.dict.clone(),
+            index: c.index.clone(),
+            codes: Vec::new(),
+        };
+        Cube {
+            dims: self.dims.clone(),
+            columns: self.columns.iter().map(strip).collect(),
+            values: Vec::new(),
+            flags: strip(&self.flags),
+        }
     }
 
     fn push_row_of(&mut self, other: &Cube, r: usize) {
@@ -271,7 +334,11 @@ impl Cube {
 
     /// For each column, `other`'s codes as this cube's codes (`None`: a code this cube lacks).
     fn translate(&self, other: &Cube) -> Vec<Vec<Option<u32>>> {
-        self.columns.iter().zip(&other.columns).map(|(m, t)| t.dict.iter().map(|d| m.lookup(d)).collect()).collect()
+        self.columns
+            .iter()
+            .zip(&other.columns)
+            .map(|(m, t)| t.dict.iter().map(|d| m.lookup(d)).collect())
+            .collect()
     }
 
     fn same_obs(&self, r: usize, other: &Cube, o: usize) -> bool {
@@ -281,7 +348,11 @@ impl Cube {
 
     /// What replacing this content with `new` adds, changes and removes.
     pub fn diff(&self, new: &Cube) -> Diff {
-        let mut d = Diff { upserts: new.empty_like(), removals: self.empty_like(), ..Diff::default() };
+        let mut d = Diff {
+            upserts: new.empty_like(),
+            removals: self.empty_like(),
+            ..Diff::default()
+        };
         let index = KeyIndex::of(self);
         let map = self.translate(new);
         let mut seen = vec![false; self.len()];
@@ -345,7 +416,11 @@ impl Cube {
     /// Drops dictionary entries no observation uses any more, so that a code in a
     /// dictionary always means the dataset carries it (a total, say).
     pub fn compact(&mut self) {
-        for col in self.columns.iter_mut().chain(std::iter::once(&mut self.flags)) {
+        for col in self
+            .columns
+            .iter_mut()
+            .chain(std::iter::once(&mut self.flags))
+        {
             let mut used = vec![false; col.dict.len()];
             for &c in &col.codes {
                 used[c as usize] = true;
@@ -354,7 +429,12 @@ impl Cube {
                 continue;
             }
             let mut fresh = Column::default();
-            let map: Vec<u32> = col.dict.iter().zip(&used).map(|(d, u)| if *u { fresh.intern(d) } else { u32::MAX }).collect();
+            let map: Vec<u32> = col
+                .dict
+                .iter()
+                .zip(&used)
+                .map(|(d, u)| if *u { fresh.intern(d) } else { u32::MAX })
+                .collect();
             fresh.codes = col.codes.iter().map(|&c| map[c as usize]).collect();
             *col = fresh;
         }
@@ -388,8 +468,16 @@ impl Cube {
         }
         let flags = r.column(len)?;
         let raw = r.take(len * 8)?;
-        let values = raw.chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect();
-        Ok(Cube { dims, columns, values, flags })
+        let values = raw
+            .chunks_exact(8)
+            .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+            .collect();
+        Ok(Cube {
+            dims,
+            columns,
+            values,
+            flags,
+        })
     }
 }
 
@@ -429,13 +517,21 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], ChunkError> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or(ChunkError("truncated"))?;
+        let end = self
+            .pos
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or(ChunkError("truncated"))?;
         let s = &self.bytes[self.pos..end];
         self.pos = end;
         Ok(s)
     }
     fn u32(&mut self) -> Result<u32, ChunkError> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().map_err(|_| ChunkError("truncated"))?))
+        Ok(u32::from_le_bytes(
+            self.take(4)?
+                .try_into()
+                .map_err(|_| ChunkError("truncated"))?,
+        ))
     }
     fn str(&mut self) -> Result<String, ChunkError> {
         let n = self.u32()? as usize;
@@ -486,17 +582,35 @@ mod tests {
 
     #[test]
     fn a_replacement_counts_added_changed_removed_and_keeps_only_the_difference() {
-        let old = cube(&[("2015", "DEU", Some(5.0)), ("2015", "FRA", Some(7.0)), ("2015", "ITA", Some(1.0))]);
-        let new = cube(&[("2015", "DEU", Some(5.0)), ("2015", "FRA", Some(8.0)), ("2016", "ITA", Some(1.0))]);
+        let old = cube(&[
+            ("2015", "DEU", Some(5.0)),
+            ("2015", "FRA", Some(7.0)),
+            ("2015", "ITA", Some(1.0)),
+        ]);
+        let new = cube(&[
+            ("2015", "DEU", Some(5.0)),
+            ("2015", "FRA", Some(8.0)),
+            ("2016", "ITA", Some(1.0)),
+        ]);
         let d = old.diff(&new);
         assert_eq!((d.added, d.changed, d.removed), (1, 1, 1));
-        assert_eq!(d.upserts.len(), 2, "the unchanged DEU observation is not copied");
+        assert_eq!(
+            d.upserts.len(),
+            2,
+            "the unchanged DEU observation is not copied"
+        );
         let applied = old.apply(&d.upserts, &d.removals);
-        let mut got: Vec<_> = (0..applied.len()).map(|r| (applied.key(r).join("/"), applied.value(r))).collect();
+        let mut got: Vec<_> = (0..applied.len())
+            .map(|r| (applied.key(r).join("/"), applied.value(r)))
+            .collect();
         got.sort_by(|a, b| a.0.cmp(&b.0));
         assert_eq!(
             got,
-            vec![("2015/DEU".into(), Some(5.0)), ("2015/FRA".into(), Some(8.0)), ("2016/ITA".into(), Some(1.0))]
+            vec![
+                ("2015/DEU".into(), Some(5.0)),
+                ("2015/FRA".into(), Some(8.0)),
+                ("2016/ITA".into(), Some(1.0))
+            ]
         );
     }
 }

@@ -59,13 +59,29 @@ mod tests {
 
     /// Every subset of the dimensions, as group-bys.
     fn every_group_by(dims: &[String]) -> Vec<Vec<String>> {
-        (0u32..(1 << dims.len())).map(|m| dims.iter().enumerate().filter(|(i, _)| m & (1 << i) != 0).map(|(_, d)| d.clone()).collect()).collect()
+        (0u32..(1 << dims.len()))
+            .map(|m| {
+                dims.iter()
+                    .enumerate()
+                    .filter(|(i, _)| m & (1 << i) != 0)
+                    .map(|(_, d)| d.clone())
+                    .collect()
+            })
+            .collect()
     }
 
     fn cube(values: &[(&str, &str, &str, f64)]) -> Cube {
-        let mut c = Cube::new(["indicator", "period", "geo", "origin", "sex"].map(String::from).to_vec());
+        let mut c = Cube::new(
+            ["indicator", "period", "geo", "origin", "sex"]
+                .map(String::from)
+                .to_vec(),
+        );
         for (geo, origin, sex, v) in values {
-            c.push(&["asylum_applications", "2015", geo, origin, sex], Some(*v), "");
+            c.push(
+                &["asylum_applications", "2015", geo, origin, sex],
+                Some(*v),
+                "",
+            );
         }
         c
     }
@@ -88,7 +104,9 @@ mod tests {
                 ("EU28", "SYR", "T", 49.0 + small),
             ])
         };
-        let dims: Vec<String> = ["period", "geo", "origin", "sex"].map(String::from).to_vec();
+        let dims: Vec<String> = ["period", "geo", "origin", "sex"]
+            .map(String::from)
+            .to_vec();
         let filters: Vec<Vec<(String, Vec<String>)>> = vec![
             vec![],
             vec![("geo".into(), vec!["DEU".into()])],
@@ -98,18 +116,41 @@ mod tests {
         ];
         for group_by in every_group_by(&dims) {
             for f in &filters {
-                let q = Query { filters: f.clone(), group_by: group_by.clone(), ..Query::default() };
+                let q = Query {
+                    filters: f.clone(),
+                    group_by: group_by.clone(),
+                    ..Query::default()
+                };
                 let answers: Vec<_> = [1.0, 3.0, 4.0]
                     .iter()
-                    .map(|small| run(&protect(&make(*small), 5.0, codes), &q, codes).map(|t| t.rows).ok())
+                    .map(|small| {
+                        run(&protect(&make(*small), 5.0, codes), &q, codes)
+                            .map(|t| t.rows)
+                            .ok()
+                    })
                     .collect();
-                assert!(answers.windows(2).all(|w| w[0] == w[1]), "group by {group_by:?} where {f:?} reveals the suppressed cell: {answers:?}");
+                assert!(
+                    answers.windows(2).all(|w| w[0] == w[1]),
+                    "group by {group_by:?} where {f:?} reveals the suppressed cell: {answers:?}"
+                );
             }
         }
         // And what is shown stays consistent: the total by origin is the sum of its shown parts.
-        let t = run(&protect(&make(3.0), 5.0, codes), &Query { group_by: vec!["origin".into()], ..Query::default() }, codes).unwrap();
+        let t = run(
+            &protect(&make(3.0), 5.0, codes),
+            &Query {
+                group_by: vec!["origin".into()],
+                ..Query::default()
+            },
+            codes,
+        )
+        .unwrap();
         let syr = t.rows.iter().find(|r| r.key == ["SYR"]).unwrap();
-        assert_eq!((syr.value, syr.flags.as_str()), (Some(47.0), "c"), "40 + 7; the F 3 and M 2 cells are suppressed");
+        assert_eq!(
+            (syr.value, syr.flags.as_str()),
+            (Some(47.0), "c"),
+            "40 + 7; the F 3 and M 2 cells are suppressed"
+        );
     }
 
     #[test]

@@ -41,7 +41,9 @@ impl std::str::FromStr for Measure {
             "count" => Ok(Measure::Count),
             "min" => Ok(Measure::Min),
             "max" => Ok(Measure::Max),
-            _ => Err(format!("unknown measure {s:?}: choose sum, count, min or max")),
+            _ => Err(format!(
+                "unknown measure {s:?}: choose sum, count, min or max"
+            )),
         }
     }
 }
@@ -49,32 +51,50 @@ impl std::str::FromStr for Measure {
 impl Query {
     /// A query as the CLI and the API write it: `DIM=V[,V]` (or `DIM:V[,V]`) filters, a
     /// `FROM..TO` period range and a comma-separated group-by.
-    pub fn parse(wheres: &[String], period: Option<&str>, group_by: Option<&str>) -> Result<Query, QueryError> {
+    pub fn parse(
+        wheres: &[String],
+        period: Option<&str>,
+        group_by: Option<&str>,
+    ) -> Result<Query, QueryError> {
         let mut q = Query::default();
         for w in wheres {
             let (dim, values) = w
                 .split_once('=')
                 .or_else(|| w.split_once(':'))
                 .ok_or_else(|| QueryError::BadFilter(w.clone()))?;
-            let values: Vec<String> = values.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect();
+            let values: Vec<String> = values
+                .split(',')
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .collect();
             if dim.trim().is_empty() || values.is_empty() {
                 return Err(QueryError::BadFilter(w.clone()));
             }
             q.filters.push((dim.trim().to_string(), values));
         }
         if let Some(p) = period.filter(|p| !p.trim().is_empty()) {
-            let (from, to) = nansen_codes::parse_range(p).ok_or_else(|| QueryError::BadPeriod(p.to_string()))?;
+            let (from, to) =
+                nansen_codes::parse_range(p).ok_or_else(|| QueryError::BadPeriod(p.to_string()))?;
             q.from = from;
             q.to = to;
         }
         if let Some(g) = group_by {
-            q.group_by = g.split(',').map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect();
+            q.group_by = g
+                .split(',')
+                .map(|d| d.trim().to_string())
+                .filter(|d| !d.is_empty())
+                .collect();
         }
         Ok(q)
     }
 
     /// Sets the measure, the frequency and the top N as the CLI and the API write them.
-    pub fn with_options(mut self, measure: Option<&str>, frequency: Option<&str>, top: Option<usize>) -> Result<Query, QueryError> {
+    pub fn with_options(
+        mut self,
+        measure: Option<&str>,
+        frequency: Option<&str>,
+        top: Option<usize>,
+    ) -> Result<Query, QueryError> {
         if let Some(m) = measure {
             self.measure = m.parse().map_err(QueryError::BadOption)?;
         }
@@ -112,7 +132,10 @@ pub struct Table {
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
     #[error("the dataset has no dimension {dimension:?}; it has {}", .known.join(", "))]
-    UnknownDimension { dimension: String, known: Vec<String> },
+    UnknownDimension {
+        dimension: String,
+        known: Vec<String>,
+    },
     #[error(transparent)]
     UnknownCode(#[from] CodeError),
     #[error("the dataset holds several indicators ({}); filter on one with indicator=CODE or group by indicator", .0.join(", "))]
@@ -142,13 +165,19 @@ pub fn dimension_alias(name: &str) -> String {
 fn canonical_filter_value(codes: &CodeLists, dim: &str, value: &str) -> Result<String, QueryError> {
     match dim {
         "indicator" => Ok(codes.indicator_code(value)?.code.clone()),
-        "period" => Period::parse(value).map(|p| p.to_string()).ok_or_else(|| QueryError::BadPeriod(value.into())),
+        "period" => Period::parse(value)
+            .map(|p| p.to_string())
+            .ok_or_else(|| QueryError::BadPeriod(value.into())),
         _ => Ok(codes.canonical(dim, value)?),
     }
 }
 
 /// Which dictionary codes of each column a row may hold to count.
-fn admitted(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Vec<Option<Vec<bool>>>, QueryError> {
+fn admitted(
+    cube: &Cube,
+    q: &Query,
+    codes: &CodeLists,
+) -> Result<Vec<Option<Vec<bool>>>, QueryError> {
     let mut allowed: Vec<Option<Vec<bool>>> = vec![None; cube.dims.len()];
     for (dim, values) in &q.filters {
         let i = col_index(cube, dim)?;
@@ -166,7 +195,9 @@ fn admitted(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Vec<Option<Vec<
             let mask: Vec<bool> = cube.columns[p]
                 .dict
                 .iter()
-                .map(|d| Period::parse(d).is_some_and(|per| per.within(q.from.as_ref(), q.to.as_ref())))
+                .map(|d| {
+                    Period::parse(d).is_some_and(|per| per.within(q.from.as_ref(), q.to.as_ref()))
+                })
                 .collect();
             allowed[p] = Some(match allowed[p].take() {
                 Some(m) => m.iter().zip(mask).map(|(a, b)| *a && b).collect(),
@@ -175,7 +206,11 @@ fn admitted(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Vec<Option<Vec<
         }
     }
     for (i, dim) in cube.dims.iter().enumerate() {
-        if allowed[i].is_some() || dim == "period" || dim == "indicator" || q.group_by.iter().any(|g| g == dim) {
+        if allowed[i].is_some()
+            || dim == "period"
+            || dim == "indicator"
+            || q.group_by.iter().any(|g| g == dim)
+        {
             continue;
         }
         if let Some(total) = cube.columns[i].lookup(CodeLists::total_code(dim)) {
@@ -189,9 +224,11 @@ fn admitted(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Vec<Option<Vec<
 
 fn col_index(cube: &Cube, dim: &str) -> Result<usize, QueryError> {
     let name = dimension_alias(dim);
-    cube.dim(&name).ok_or_else(|| QueryError::UnknownDimension { dimension: dim.to_string(), known: cube.dims.clone() })
+    cube.dim(&name).ok_or_else(|| QueryError::UnknownDimension {
+        dimension: dim.to_string(),
+        known: cube.dims.clone(),
+    })
 }
-
 
 /// One group's running totals.
 #[derive(Clone, Copy, Debug)]
@@ -206,7 +243,13 @@ struct Acc {
 }
 
 impl Acc {
-    const EMPTY: Acc = Acc { sum: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY, count: 0, flags: 0 };
+    const EMPTY: Acc = Acc {
+        sum: 0.0,
+        min: f64::INFINITY,
+        max: f64::NEG_INFINITY,
+        count: 0,
+        flags: 0,
+    };
 
     #[inline]
     fn add(&mut self, v: f64, flags: u8) {
@@ -245,11 +288,19 @@ impl Acc {
 const FLAG_LETTERS: &str = "bcdepu";
 
 fn flag_bits(flags: &str) -> u8 {
-    flags.chars().filter_map(|c| FLAG_LETTERS.find(c)).fold(0, |b, i| b | (1 << i))
+    flags
+        .chars()
+        .filter_map(|c| FLAG_LETTERS.find(c))
+        .fold(0, |b, i| b | (1 << i))
 }
 
 fn flag_text(bits: u8) -> String {
-    FLAG_LETTERS.chars().enumerate().filter(|(i, _)| bits & (1 << i) != 0).map(|(_, c)| c).collect()
+    FLAG_LETTERS
+        .chars()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .map(|(_, c)| c)
+        .collect()
 }
 
 /// Groups as dense arrays when the key space is small, a hash map otherwise.
@@ -294,7 +345,12 @@ impl Groups {
 
     fn into_seen(self) -> Vec<(u64, Acc)> {
         match self {
-            Groups::Dense(v) => v.into_iter().enumerate().filter(|(_, a)| a.seen()).map(|(k, a)| (k as u64, a)).collect(),
+            Groups::Dense(v) => v
+                .into_iter()
+                .enumerate()
+                .filter(|(_, a)| a.seen())
+                .map(|(k, a)| (k as u64, a))
+                .collect(),
             Groups::Sparse(m) => m.into_iter().filter(|(_, a)| a.seen()).collect(),
         }
     }
@@ -310,12 +366,22 @@ struct KeyPart {
 
 /// Runs a query over one cube.
 pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryError> {
-    let group: Vec<usize> = q.group_by.iter().map(|g| col_index(cube, g)).collect::<Result<_, _>>()?;
+    let group: Vec<usize> = q
+        .group_by
+        .iter()
+        .map(|g| col_index(cube, g))
+        .collect::<Result<_, _>>()?;
     let allowed = admitted(cube, q, codes)?;
     let ind = cube.dim("indicator");
     let indicators_left: Vec<String> = match ind {
         Some(i) => match &allowed[i] {
-            Some(mask) => cube.columns[i].dict.iter().zip(mask).filter(|(_, m)| **m).map(|(d, _)| d.clone()).collect(),
+            Some(mask) => cube.columns[i]
+                .dict
+                .iter()
+                .zip(mask)
+                .filter(|(_, m)| **m)
+                .map(|(d, _)| d.clone())
+                .collect(),
             None => cube.columns[i].dict.clone(),
         },
         None => Vec::new(),
@@ -324,15 +390,24 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
         return Err(QueryError::SeveralIndicators(indicators_left));
     }
     let period = cube.dim("period");
-    let stock_of = |code: &str| codes.indicator(code).is_some_and(|x| x.kind == IndicatorKind::Stock);
-    let is_stock: Vec<bool> = ind.map(|i| cube.columns[i].dict.iter().map(|d| stock_of(d)).collect()).unwrap_or_default();
+    let stock_of = |code: &str| {
+        codes
+            .indicator(code)
+            .is_some_and(|x| x.kind == IndicatorKind::Stock)
+    };
+    let is_stock: Vec<bool> = ind
+        .map(|i| cube.columns[i].dict.iter().map(|d| stock_of(d)).collect())
+        .unwrap_or_default();
     // Periods as grouped: each fine period's bucket (itself, or its quarter or year).
     let coarse: Vec<String> = match period {
         Some(p) => cube.columns[p]
             .dict
             .iter()
             .map(|d| match (q.frequency, Period::parse(d)) {
-                (Some(f), Some(per)) => per.to_frequency(f).map(|c| c.to_string()).unwrap_or_else(|| d.clone()),
+                (Some(f), Some(per)) => per
+                    .to_frequency(f)
+                    .map(|c| c.to_string())
+                    .unwrap_or_else(|| d.clone()),
                 _ => d.clone(),
             })
             .collect(),
@@ -353,11 +428,19 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
                     }
                 })
                 .collect();
-            parts.push(KeyPart { col: g, bucket, radix: names.len().max(1) as u64 });
+            parts.push(KeyPart {
+                col: g,
+                bucket,
+                radix: names.len().max(1) as u64,
+            });
             bucket_names.push(names);
         } else {
             let n = cube.columns[g].dict.len();
-            parts.push(KeyPart { col: g, bucket: (0..n as u32).collect(), radix: n.max(1) as u64 });
+            parts.push(KeyPart {
+                col: g,
+                bucket: (0..n as u32).collect(),
+                radix: n.max(1) as u64,
+            });
             bucket_names.push(cube.columns[g].dict.clone());
         }
     }
@@ -384,27 +467,51 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
                         }
                     })
                     .collect();
-                parts.push(KeyPart { col: i, bucket, radix: next.max(1) as u64 });
+                parts.push(KeyPart {
+                    col: i,
+                    bucket,
+                    radix: next.max(1) as u64,
+                });
             }
         };
         with_series(&mut parts);
         let n = cube.columns[p].dict.len();
-        parts.push(KeyPart { col: p, bucket: (0..n as u32).collect(), radix: n.max(1) as u64 });
-        if parts.iter().try_fold(1u64, |acc, p| acc.checked_mul(p.radix)).is_none_or(|s| s >= u64::MAX / 2) {
+        parts.push(KeyPart {
+            col: p,
+            bucket: (0..n as u32).collect(),
+            radix: n.max(1) as u64,
+        });
+        if parts
+            .iter()
+            .try_fold(1u64, |acc, p| acc.checked_mul(p.radix))
+            .is_none_or(|s| s >= u64::MAX / 2)
+        {
             // Too many series to keep apart: the latest period of the whole group instead.
             parts.truncate(group_parts);
-            parts.push(KeyPart { col: p, bucket: (0..n as u32).collect(), radix: n.max(1) as u64 });
+            parts.push(KeyPart {
+                col: p,
+                bucket: (0..n as u32).collect(),
+                radix: n.max(1) as u64,
+            });
         }
     }
     let series_parts = parts.len().saturating_sub(group_parts + 1);
-    let space = parts.iter().try_fold(1u64, |acc, p| acc.checked_mul(p.radix));
+    let space = parts
+        .iter()
+        .try_fold(1u64, |acc, p| acc.checked_mul(p.radix));
     let Some(space) = space.filter(|s| *s < u64::MAX / 2) else {
         return Err(QueryError::TooManyGroups);
     };
 
     let flag_bits_of: Vec<u8> = cube.flags.dict.iter().map(|f| flag_bits(f)).collect();
-    let checks: Vec<(&[u32], &[bool])> =
-        allowed.iter().enumerate().filter_map(|(i, m)| m.as_ref().map(|m| (cube.columns[i].codes.as_slice(), m.as_slice()))).collect();
+    let checks: Vec<(&[u32], &[bool])> = allowed
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| {
+            m.as_ref()
+                .map(|m| (cube.columns[i].codes.as_slice(), m.as_slice()))
+        })
+        .collect();
     let scan = |from: usize, to: usize| -> Groups {
         let mut groups = Groups::new(space);
         'rows: for r in from..to {
@@ -417,17 +524,31 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
             for p in &parts {
                 k = k * p.radix + p.bucket[cube.columns[p.col].codes[r] as usize] as u64;
             }
-            groups.at(k).add(cube.values[r], flag_bits_of[cube.flags.codes[r] as usize]);
+            groups
+                .at(k)
+                .add(cube.values[r], flag_bits_of[cube.flags.codes[r] as usize]);
         }
         groups
     };
     let n = cube.len();
-    let threads = if n > 1 << 18 { std::thread::available_parallelism().map(|t| t.get()).unwrap_or(1).min(8) } else { 1 };
+    let threads = if n > 1 << 18 {
+        std::thread::available_parallelism()
+            .map(|t| t.get())
+            .unwrap_or(1)
+            .min(8)
+    } else {
+        1
+    };
     let mut groups = if threads > 1 {
         let step = n.div_ceil(threads);
         let partials: Vec<Groups> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads).map(|t| s.spawn(move || scan(t * step, ((t + 1) * step).min(n)))).collect();
-            handles.into_iter().map(|h| h.join().expect("query thread")).collect()
+            let handles: Vec<_> = (0..threads)
+                .map(|t| s.spawn(move || scan(t * step, ((t + 1) * step).min(n))))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("query thread"))
+                .collect()
         });
         let mut it = partials.into_iter();
         let mut first = it.next().unwrap_or_else(|| Groups::new(space));
@@ -452,7 +573,11 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
     let results: Vec<(Vec<u32>, Acc)>;
     let seen = std::mem::replace(&mut groups, Groups::Dense(Vec::new())).into_seen();
     if let Some(p) = fine_period {
-        let order: Vec<i64> = cube.columns[p].dict.iter().map(|d| Period::parse(d).map(|x| x.end()).unwrap_or(i64::MIN)).collect();
+        let order: Vec<i64> = cube.columns[p]
+            .dict
+            .iter()
+            .map(|d| Period::parse(d).map(|x| x.end()).unwrap_or(i64::MIN))
+            .collect();
         let ind_pos = ind.and_then(|i| group.iter().position(|&c| c == i));
         let single_stock = indicators_left.first().is_some_and(|c| stock_of(c));
         // Per group and series: (latest period, its values, everything).
@@ -460,7 +585,9 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
         for (k, acc) in seen {
             let key = decode(k);
             let (gs, fine) = key.split_at(group.len() + series_parts);
-            let e = by_series.entry(gs.to_vec()).or_insert((i64::MIN, Acc::EMPTY, Acc::EMPTY));
+            let e = by_series
+                .entry(gs.to_vec())
+                .or_insert((i64::MIN, Acc::EMPTY, Acc::EMPTY));
             e.2.merge(&acc);
             let o = order[fine[0] as usize];
             if o > e.0 {
@@ -474,10 +601,19 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
         for (gs, (_, latest, all)) in by_series {
             let g = &gs[..group.len()];
             let stock = match ind_pos {
-                Some(pos) => is_stock[cube.columns[group[pos]].dict.iter().position(|d| *d == bucket_names[pos][g[pos] as usize]).unwrap_or(0)],
+                Some(pos) => {
+                    is_stock[cube.columns[group[pos]]
+                        .dict
+                        .iter()
+                        .position(|d| *d == bucket_names[pos][g[pos] as usize])
+                        .unwrap_or(0)]
+                }
                 None => single_stock,
             };
-            by_group.entry(g.to_vec()).or_insert(Acc::EMPTY).merge(if stock { &latest } else { &all });
+            by_group
+                .entry(g.to_vec())
+                .or_insert(Acc::EMPTY)
+                .merge(if stock { &latest } else { &all });
         }
         results = by_group.into_iter().collect();
     } else {
@@ -487,7 +623,11 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
     let mut rows: Vec<Row> = results
         .into_iter()
         .map(|(k, a)| Row {
-            key: k.iter().enumerate().map(|(i, c)| bucket_names[i][*c as usize].clone()).collect(),
+            key: k
+                .iter()
+                .enumerate()
+                .map(|(i, c)| bucket_names[i][*c as usize].clone())
+                .collect(),
             value: a.value(q.measure),
             flags: flag_text(a.flags),
             extra: Vec::new(),
@@ -495,9 +635,22 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
         .collect();
     rows.sort_by(|a, b| a.key.cmp(&b.key));
     if group.is_empty() && rows.is_empty() {
-        rows.push(Row { key: Vec::new(), value: if q.measure == Measure::Count { Some(0.0) } else { None }, flags: String::new(), extra: Vec::new() });
+        rows.push(Row {
+            key: Vec::new(),
+            value: if q.measure == Measure::Count {
+                Some(0.0)
+            } else {
+                None
+            },
+            flags: String::new(),
+            extra: Vec::new(),
+        });
     }
-    let mut table = Table { columns: group.iter().map(|&g| cube.dims[g].clone()).collect(), rows, extra: Vec::new() };
+    let mut table = Table {
+        columns: group.iter().map(|&g| cube.dims[g].clone()).collect(),
+        rows,
+        extra: Vec::new(),
+    };
     if let Some(n) = q.top {
         table = top(table, n, q.measure);
     }
@@ -506,7 +659,12 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
 
 /// The `n` largest rows, then one row `OTHERS` holding all the rest.
 fn top(mut table: Table, n: usize, measure: Measure) -> Table {
-    table.rows.sort_by(|a, b| b.value.unwrap_or(f64::NEG_INFINITY).total_cmp(&a.value.unwrap_or(f64::NEG_INFINITY)).then_with(|| a.key.cmp(&b.key)));
+    table.rows.sort_by(|a, b| {
+        b.value
+            .unwrap_or(f64::NEG_INFINITY)
+            .total_cmp(&a.value.unwrap_or(f64::NEG_INFINITY))
+            .then_with(|| a.key.cmp(&b.key))
+    });
     if table.rows.len() > n {
         let rest = table.rows.split_off(n);
         let mut acc: Option<f64> = None;
@@ -522,7 +680,12 @@ fn top(mut table: Table, n: usize, measure: Measure) -> Table {
             }
             flags.push_str(&r.flags);
         }
-        table.rows.push(Row { key: vec![OTHERS.to_string(); table.columns.len()], value: acc, flags: flag_text(flag_bits(&flags)), extra: Vec::new() });
+        table.rows.push(Row {
+            key: vec![OTHERS.to_string(); table.columns.len()],
+            value: acc,
+            flags: flag_text(flag_bits(&flags)),
+            extra: Vec::new(),
+        });
     }
     table
 }
@@ -535,7 +698,11 @@ mod tests {
     use super::*;
 
     fn cube() -> Cube {
-        let mut c = Cube::new(["indicator", "period", "geo", "origin", "sex"].map(String::from).to_vec());
+        let mut c = Cube::new(
+            ["indicator", "period", "geo", "origin", "sex"]
+                .map(String::from)
+                .to_vec(),
+        );
         for (period, geo, origin, sex, v) in [
             ("2015-01", "DEU", "SYR", "T", 10.0),
             ("2015-01", "DEU", "SYR", "F", 4.0),
@@ -545,15 +712,26 @@ mod tests {
             ("2015-02", "FRA", "SYR", "T", 5.0),
             ("2016-01", "FRA", "SYR", "T", 7.0),
         ] {
-            c.push(&["asylum_applications", period, geo, origin, sex], Some(v), "");
+            c.push(
+                &["asylum_applications", period, geo, origin, sex],
+                Some(v),
+                "",
+            );
         }
         c
     }
 
     fn q(filters: &[(&str, &[&str])], range: &str, group: &[&str]) -> Query {
-        let (from, to) = if range.is_empty() { (None, None) } else { nansen_codes::parse_range(range).unwrap() };
+        let (from, to) = if range.is_empty() {
+            (None, None)
+        } else {
+            nansen_codes::parse_range(range).unwrap()
+        };
         Query {
-            filters: filters.iter().map(|(d, v)| (d.to_string(), v.iter().map(|s| s.to_string()).collect())).collect(),
+            filters: filters
+                .iter()
+                .map(|(d, v)| (d.to_string(), v.iter().map(|s| s.to_string()).collect()))
+                .collect(),
             from,
             to,
             group_by: group.iter().map(|s| s.to_string()).collect(),
@@ -571,16 +749,36 @@ mod tests {
         let codes = CodeLists::get();
         // sex held at T (never adding F and M to T); origin summed (no TOTAL carried)
         let t = run(&c, &q(&[], "2015..2015", &["geo"]), codes).unwrap();
-        assert_eq!(values(&t), vec![("DEU".into(), Some(33.0)), ("FRA".into(), Some(5.0))]);
+        assert_eq!(
+            values(&t),
+            vec![("DEU".into(), Some(33.0)), ("FRA".into(), Some(5.0))]
+        );
         let t = run(&c, &q(&[("origin", &["Syria"])], "", &["sex"]), codes).unwrap();
-        assert_eq!(values(&t), vec![("F".into(), Some(4.0)), ("M".into(), Some(6.0)), ("T".into(), Some(42.0))]);
+        assert_eq!(
+            values(&t),
+            vec![
+                ("F".into(), Some(4.0)),
+                ("M".into(), Some(6.0)),
+                ("T".into(), Some(42.0))
+            ]
+        );
     }
 
     #[test]
     fn filters_accept_aliases_and_ranges_cover_finer_periods() {
-        let t = run(&cube(), &q(&[("geo", &["Germany", "FR"])], "2015..2015", &[]), CodeLists::get()).unwrap();
+        let t = run(
+            &cube(),
+            &q(&[("geo", &["Germany", "FR"])], "2015..2015", &[]),
+            CodeLists::get(),
+        )
+        .unwrap();
         assert_eq!(values(&t), vec![("".into(), Some(38.0))]);
-        let t = run(&cube(), &q(&[("citizen", &["SY"])], "2016..", &["period"]), CodeLists::get()).unwrap();
+        let t = run(
+            &cube(),
+            &q(&[("citizen", &["SY"])], "2016..", &["period"]),
+            CodeLists::get(),
+        )
+        .unwrap();
         assert_eq!(values(&t), vec![("2016-01".into(), Some(7.0))]);
     }
 
@@ -590,16 +788,30 @@ mod tests {
         c.push(&["refugees", "2014", "DEU"], Some(100.0), "");
         c.push(&["refugees", "2015", "DEU"], Some(150.0), "p");
         let t = run(&c, &q(&[], "", &["geo"]), CodeLists::get()).unwrap();
-        assert_eq!(t.rows, vec![Row { key: vec!["DEU".into()], value: Some(150.0), flags: "p".into(), extra: vec![] }]);
+        assert_eq!(
+            t.rows,
+            vec![Row {
+                key: vec!["DEU".into()],
+                value: Some(150.0),
+                flags: "p".into(),
+                extra: vec![]
+            }]
+        );
     }
 
     #[test]
     fn several_indicators_are_never_added_together() {
         let mut c = cube();
         c.push(&["refugees", "2015-01", "DEU", "SYR", "T"], Some(1.0), "");
-        assert!(matches!(run(&c, &Query::default(), CodeLists::get()), Err(QueryError::SeveralIndicators(_))));
+        assert!(matches!(
+            run(&c, &Query::default(), CodeLists::get()),
+            Err(QueryError::SeveralIndicators(_))
+        ));
         assert!(run(&c, &q(&[], "", &["indicator"]), CodeLists::get()).is_ok());
-        assert!(matches!(run(&c, &q(&[], "", &["colour"]), CodeLists::get()), Err(QueryError::UnknownDimension { .. })));
+        assert!(matches!(
+            run(&c, &q(&[], "", &["colour"]), CodeLists::get()),
+            Err(QueryError::UnknownDimension { .. })
+        ));
     }
 
     #[test]
@@ -607,12 +819,24 @@ mod tests {
         let codes = CodeLists::get();
         let mut by = q(&[], "", &["geo"]);
         by.measure = Measure::Count;
-        assert_eq!(values(&run(&cube(), &by, codes).unwrap()), vec![("DEU".into(), Some(3.0)), ("FRA".into(), Some(2.0))]);
+        assert_eq!(
+            values(&run(&cube(), &by, codes).unwrap()),
+            vec![("DEU".into(), Some(3.0)), ("FRA".into(), Some(2.0))]
+        );
         by.measure = Measure::Max;
-        assert_eq!(values(&run(&cube(), &by, codes).unwrap()), vec![("DEU".into(), Some(20.0)), ("FRA".into(), Some(7.0))]);
+        assert_eq!(
+            values(&run(&cube(), &by, codes).unwrap()),
+            vec![("DEU".into(), Some(20.0)), ("FRA".into(), Some(7.0))]
+        );
         let mut top = q(&[], "", &["period"]);
         top.top = Some(1);
-        assert_eq!(values(&run(&cube(), &top, codes).unwrap()), vec![("2015-02".into(), Some(28.0)), ("OTHERS".into(), Some(17.0))]);
+        assert_eq!(
+            values(&run(&cube(), &top, codes).unwrap()),
+            vec![
+                ("2015-02".into(), Some(28.0)),
+                ("OTHERS".into(), Some(17.0))
+            ]
+        );
     }
 
     #[test]
@@ -620,20 +844,39 @@ mod tests {
         let codes = CodeLists::get();
         let mut yearly = q(&[], "", &["period"]);
         yearly.frequency = Some(Frequency::Year);
-        assert_eq!(values(&run(&cube(), &yearly, codes).unwrap()), vec![("2015".into(), Some(38.0)), ("2016".into(), Some(7.0))]);
+        assert_eq!(
+            values(&run(&cube(), &yearly, codes).unwrap()),
+            vec![("2015".into(), Some(38.0)), ("2016".into(), Some(7.0))]
+        );
         let mut c = Cube::new(["indicator", "period", "geo"].map(String::from).to_vec());
-        for (p, g, v) in [("2015-01", "DEU", 10.0), ("2015-02", "DEU", 12.0), ("2015-03", "DEU", 11.0), ("2015-04", "DEU", 30.0), ("2015-02", "FRA", 5.0)] {
+        for (p, g, v) in [
+            ("2015-01", "DEU", 10.0),
+            ("2015-02", "DEU", 12.0),
+            ("2015-03", "DEU", 11.0),
+            ("2015-04", "DEU", 30.0),
+            ("2015-02", "FRA", 5.0),
+        ] {
             c.push(&["refugees", p, g], Some(v), "");
         }
         let mut quarterly = q(&[], "", &["period", "geo"]);
         // Per series: FRA's stock in Q1 is its February value, although DEU reported in March.
         let mut all = q(&[], "", &["period"]);
         all.frequency = Some(Frequency::Quarter);
-        assert_eq!(values(&run(&c, &all, codes).unwrap()), vec![("2015-Q1".into(), Some(16.0)), ("2015-Q2".into(), Some(30.0))]);
+        assert_eq!(
+            values(&run(&c, &all, codes).unwrap()),
+            vec![
+                ("2015-Q1".into(), Some(16.0)),
+                ("2015-Q2".into(), Some(30.0))
+            ]
+        );
         quarterly.frequency = Some(Frequency::Quarter);
         assert_eq!(
             values(&run(&c, &quarterly, codes).unwrap()),
-            vec![("2015-Q1/DEU".into(), Some(11.0)), ("2015-Q1/FRA".into(), Some(5.0)), ("2015-Q2/DEU".into(), Some(30.0))]
+            vec![
+                ("2015-Q1/DEU".into(), Some(11.0)),
+                ("2015-Q1/FRA".into(), Some(5.0)),
+                ("2015-Q2/DEU".into(), Some(30.0))
+            ]
         );
     }
 }

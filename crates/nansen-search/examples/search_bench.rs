@@ -57,11 +57,40 @@ const EN_AR: &str = "اللجوء طلب طلبات لاجئ اللاجئين م
     الأطفال القاصرين غير المصحوبين الضحايا الاتجار الصحة الحدود الوصول البحر الطريق المتوسط التعاون الشركاء البيانات تبادل المؤشر الاتجاه التوقع الخطة الإنذار المبكر في من على إلى \
     عن مع هذا هذه التي الذي كان العام الشهر البلد";
 const COUNTRIES: [(&str, &str); 24] = [
-    ("SYR", "Syria"), ("AFG", "Afghanistan"), ("IRQ", "Iraq"), ("ERI", "Eritrea"), ("SOM", "Somalia"), ("NGA", "Nigeria"), ("PAK", "Pakistan"), ("UKR", "Ukraine"),
-    ("VEN", "Venezuela"), ("COL", "Colombia"), ("BGD", "Bangladesh"), ("TUR", "Türkiye"), ("DEU", "Germany"), ("FRA", "France"), ("ITA", "Italy"), ("ESP", "Spain"),
-    ("GRC", "Greece"), ("SWE", "Sweden"), ("AUT", "Austria"), ("NLD", "Netherlands"), ("BEL", "Belgium"), ("POL", "Poland"), ("LBY", "Libya"), ("TUN", "Tunisia"),
+    ("SYR", "Syria"),
+    ("AFG", "Afghanistan"),
+    ("IRQ", "Iraq"),
+    ("ERI", "Eritrea"),
+    ("SOM", "Somalia"),
+    ("NGA", "Nigeria"),
+    ("PAK", "Pakistan"),
+    ("UKR", "Ukraine"),
+    ("VEN", "Venezuela"),
+    ("COL", "Colombia"),
+    ("BGD", "Bangladesh"),
+    ("TUR", "Türkiye"),
+    ("DEU", "Germany"),
+    ("FRA", "France"),
+    ("ITA", "Italy"),
+    ("ESP", "Spain"),
+    ("GRC", "Greece"),
+    ("SWE", "Sweden"),
+    ("AUT", "Austria"),
+    ("NLD", "Netherlands"),
+    ("BEL", "Belgium"),
+    ("POL", "Poland"),
+    ("LBY", "Libya"),
+    ("TUN", "Tunisia"),
 ];
-const TYPES: [&str; 7] = ["report", "methodology", "coi", "minutes", "training", "agreement", "guidance"];
+const TYPES: [&str; 7] = [
+    "report",
+    "methodology",
+    "coi",
+    "minutes",
+    "training",
+    "agreement",
+    "guidance",
+];
 const ORGS: usize = 20;
 
 struct Doc {
@@ -93,7 +122,12 @@ impl Vocab {
         let mut en = words(COMMON_EN);
         en.extend(words(DOMAIN_EN));
         en.extend(COUNTRIES.iter().map(|c| c.1));
-        Vocab { en, fr: words(EN_FR), es: words(EN_ES), ar: words(EN_AR) }
+        Vocab {
+            en,
+            fr: words(EN_FR),
+            es: words(EN_ES),
+            ar: words(EN_AR),
+        }
     }
     fn of(&self, lang: &str) -> &[&'static str] {
         match lang {
@@ -128,16 +162,32 @@ fn text(rng: &mut Rng, v: &[&str], words: usize) -> String {
 }
 
 fn visibility(rng: &mut Rng, owner: usize) -> Visibility {
-    let others = |rng: &mut Rng, k: usize| -> Vec<String> { (0..k).map(|_| rng.below(ORGS)).filter(|o| *o != owner).map(|o| format!("org{o}")).collect() };
+    let others = |rng: &mut Rng, k: usize| -> Vec<String> {
+        (0..k)
+            .map(|_| rng.below(ORGS))
+            .filter(|o| *o != owner)
+            .map(|o| format!("org{o}"))
+            .collect()
+    };
     match rng.below(10) {
-        0..=2 => Visibility { public: true, ..Default::default() },
+        0..=2 => Visibility {
+            public: true,
+            ..Default::default()
+        },
         3..=4 => {
             let k = rng.below(3);
-            Visibility { listed: true, readers: others(rng, k), ..Default::default() }
+            Visibility {
+                listed: true,
+                readers: others(rng, k),
+                ..Default::default()
+            }
         }
         5..=7 => {
             let k = 1 + rng.below(3);
-            Visibility { readers: others(rng, k), ..Default::default() }
+            Visibility {
+                readers: others(rng, k),
+                ..Default::default()
+            }
         }
         _ => Visibility::default(),
     }
@@ -157,17 +207,26 @@ fn corpus(n: usize, v: &Vocab) -> Vec<Doc> {
             // Lengths from a short note to a long report.
             let len = 60 + (rng.zipf(40) + 1) * (20 + rng.below(60));
             let owner = rng.below(ORGS);
-            let countries: Vec<&'static str> = (0..1 + rng.below(3)).map(|_| COUNTRIES[rng.zipf(COUNTRIES.len())].0).collect();
+            let countries: Vec<&'static str> = (0..1 + rng.below(3))
+                .map(|_| COUNTRIES[rng.zipf(COUNTRIES.len())].0)
+                .collect();
             let title_words = 4 + rng.below(6);
             Doc {
                 id: i as i64 + 1,
-                title: sentence(&mut rng, vocab, title_words).trim_end_matches('.').to_string(),
+                title: sentence(&mut rng, vocab, title_words)
+                    .trim_end_matches('.')
+                    .to_string(),
                 body: text(&mut rng, vocab, len),
                 lang,
                 doc_type: TYPES[rng.zipf(TYPES.len())],
                 org: format!("org{owner}"),
                 countries,
-                date: format!("{}-{:02}-{:02}", 2010 + rng.below(16), 1 + rng.below(12), 1 + rng.below(28)),
+                date: format!(
+                    "{}-{:02}-{:02}",
+                    2010 + rng.below(16),
+                    1 + rng.below(12),
+                    1 + rng.below(28)
+                ),
                 visibility: visibility(&mut rng, owner),
             }
         })
@@ -191,8 +250,20 @@ fn plant(docs: &mut Vec<Doc>, v: &Vocab) -> Vec<Judged> {
     for q in 0..70 {
         let (lang, pool): (&'static str, Vec<&'static str>) = match q {
             0..=49 => ("en", domain_en.clone()),
-            50..=59 => ("fr", words(EN_FR).into_iter().filter(|w| w.chars().count() > 4).collect()),
-            _ => ("es", words(EN_ES).into_iter().filter(|w| w.chars().count() > 4).collect()),
+            50..=59 => (
+                "fr",
+                words(EN_FR)
+                    .into_iter()
+                    .filter(|w| w.chars().count() > 4)
+                    .collect(),
+            ),
+            _ => (
+                "es",
+                words(EN_ES)
+                    .into_iter()
+                    .filter(|w| w.chars().count() > 4)
+                    .collect(),
+            ),
         };
         let k = 2 + rng.below(2);
         let mut topic: Vec<&'static str> = Vec::new();
@@ -215,7 +286,10 @@ fn plant(docs: &mut Vec<Doc>, v: &Vocab) -> Vec<Judged> {
                 org: "org0".into(),
                 countries: vec!["ITA"],
                 date: "2024-01-01".into(),
-                visibility: Visibility { public: true, ..Default::default() },
+                visibility: Visibility {
+                    public: true,
+                    ..Default::default()
+                },
             });
             if grade > 0 {
                 grades.insert(id, grade);
@@ -223,30 +297,86 @@ fn plant(docs: &mut Vec<Doc>, v: &Vocab) -> Vec<Judged> {
         };
         let phrase = topic.join(" ");
         for _ in 0..2 {
-            let body = format!("{} {phrase}. {} {phrase} {}", text(&mut rng, filler, 40), text(&mut rng, filler, 80), text(&mut rng, filler, 40));
-            add(docs, format!("{} {}", capitalise(&phrase), sentence(&mut rng, filler, 3).trim_end_matches('.')), body, 3);
+            let body = format!(
+                "{} {phrase}. {} {phrase} {}",
+                text(&mut rng, filler, 40),
+                text(&mut rng, filler, 80),
+                text(&mut rng, filler, 40)
+            );
+            add(
+                docs,
+                format!(
+                    "{} {}",
+                    capitalise(&phrase),
+                    sentence(&mut rng, filler, 3).trim_end_matches('.')
+                ),
+                body,
+                3,
+            );
         }
         for _ in 0..3 {
-            let body = format!("{} {phrase}. {} {phrase}. {}", text(&mut rng, filler, 60), text(&mut rng, filler, 120), text(&mut rng, filler, 60));
-            add(docs, sentence(&mut rng, filler, 6).trim_end_matches('.').to_string(), body, 2);
+            let body = format!(
+                "{} {phrase}. {} {phrase}. {}",
+                text(&mut rng, filler, 60),
+                text(&mut rng, filler, 120),
+                text(&mut rng, filler, 60)
+            );
+            add(
+                docs,
+                sentence(&mut rng, filler, 6)
+                    .trim_end_matches('.')
+                    .to_string(),
+                body,
+                2,
+            );
         }
         for _ in 0..5 {
-            let spread: Vec<String> = topic.iter().map(|w| format!("{} {w}.", text(&mut rng, filler, 150))).collect();
-            add(docs, sentence(&mut rng, filler, 6).trim_end_matches('.').to_string(), spread.join(" "), 1);
+            let spread: Vec<String> = topic
+                .iter()
+                .map(|w| format!("{} {w}.", text(&mut rng, filler, 150)))
+                .collect();
+            add(
+                docs,
+                sentence(&mut rng, filler, 6)
+                    .trim_end_matches('.')
+                    .to_string(),
+                spread.join(" "),
+                1,
+            );
         }
         for i in 0..20 {
             let some = topic[i % topic.len()];
-            let body = format!("{} {some} {some}. {}", text(&mut rng, filler, 80), text(&mut rng, filler, 80));
-            add(docs, format!("{} {some}", sentence(&mut rng, filler, 4).trim_end_matches('.')), body, 0);
+            let body = format!(
+                "{} {some} {some}. {}",
+                text(&mut rng, filler, 80),
+                text(&mut rng, filler, 80)
+            );
+            add(
+                docs,
+                format!(
+                    "{} {some}",
+                    sentence(&mut rng, filler, 4).trim_end_matches('.')
+                ),
+                body,
+                0,
+            );
         }
         // Queries as people type them: the French and Spanish ones in another number or gender
         // than the text, where the language has one (the stemmer's work).
         let typed: Vec<String> = topic.iter().map(|w| inflect(w, lang)).collect();
-        judged.push(Judged { text: typed.join(" "), grades: grades.clone(), typo: false });
+        judged.push(Judged {
+            text: typed.join(" "),
+            grades: grades.clone(),
+            typo: false,
+        });
         if q < 20 {
             let mut t = typed.clone();
             t[0] = typo(&t[0]);
-            judged.push(Judged { text: t.join(" "), grades, typo: true });
+            judged.push(Judged {
+                text: t.join(" "),
+                grades,
+                typo: true,
+            });
         }
     }
     judged
@@ -254,7 +384,9 @@ fn plant(docs: &mut Vec<Doc>, v: &Vocab) -> Vec<Judged> {
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 /// The other number of a French or Spanish noun or adjective, as the language forms it.
@@ -264,7 +396,9 @@ fn inflect(w: &str, lang: &str) -> String {
         "fr" if w.ends_with('s') || w.ends_with('x') => w[..w.len() - 1].to_string(),
         "fr" => format!("{w}s"),
         "es" if w.ends_with("iones") => format!("{}ión", &w[..w.len() - 5]),
-        "es" if w.ends_with("es") && !w[..w.len() - 2].ends_with(vowel) => w[..w.len() - 2].to_string(),
+        "es" if w.ends_with("es") && !w[..w.len() - 2].ends_with(vowel) => {
+            w[..w.len() - 2].to_string()
+        }
         "es" if w.ends_with('s') => w[..w.len() - 1].to_string(),
         "es" if w.ends_with("ión") => format!("{}iones", &w[..w.len() - "ión".len()]),
         "es" if w.ends_with(vowel) => format!("{w}s"),
@@ -285,10 +419,20 @@ fn typo(w: &str) -> String {
 
 fn ndcg(ranked: &[i64], grades: &HashMap<i64, u32>) -> f64 {
     let gain = |g: u32| 2f64.powi(g as i32) - 1.0;
-    let dcg: f64 = ranked.iter().take(10).enumerate().map(|(i, id)| gain(*grades.get(id).unwrap_or(&0)) / ((i + 2) as f64).log2()).sum();
+    let dcg: f64 = ranked
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, id)| gain(*grades.get(id).unwrap_or(&0)) / ((i + 2) as f64).log2())
+        .sum();
     let mut ideal: Vec<u32> = grades.values().copied().collect();
     ideal.sort_by(|a, b| b.cmp(a));
-    let idcg: f64 = ideal.iter().take(10).enumerate().map(|(i, g)| gain(*g) / ((i + 2) as f64).log2()).sum();
+    let idcg: f64 = ideal
+        .iter()
+        .take(10)
+        .enumerate()
+        .map(|(i, g)| gain(*g) / ((i + 2) as f64).log2())
+        .sum();
     if idcg == 0.0 {
         0.0
     } else {
@@ -322,10 +466,21 @@ fn queries(v: &Vocab) -> Vec<Query> {
                 75..=89 => format!("{} {} {}", pick(&mut rng), pick(&mut rng), pick(&mut rng)),
                 _ => format!("\"{} {}\"", pick(&mut rng), pick(&mut rng)),
             };
-            let who = if rng.chance(5) { Searcher::Anonymous } else { Searcher::Member(vec![format!("org{}", rng.below(ORGS))]) };
+            let who = if rng.chance(5) {
+                Searcher::Anonymous
+            } else {
+                Searcher::Member(vec![format!("org{}", rng.below(ORGS))])
+            };
             let doc_type = rng.chance(10).then(|| TYPES[rng.below(TYPES.len())]);
-            let country = rng.chance(10).then(|| COUNTRIES[rng.below(COUNTRIES.len())].0);
-            Query { text, who, doc_type, country }
+            let country = rng
+                .chance(10)
+                .then(|| COUNTRIES[rng.below(COUNTRIES.len())].0);
+            Query {
+                text,
+                who,
+                doc_type,
+                country,
+            }
         })
         .collect()
 }
@@ -365,7 +520,18 @@ fn fts_load(path: &std::path::Path, docs: &[Doc]) -> rusqlite::Result<Connection
         let mut rd = c.prepare("INSERT INTO readers VALUES (?, ?)")?;
         let mut dc = c.prepare("INSERT INTO doc_countries VALUES (?, ?)")?;
         for d in docs {
-            ins.execute(params![d.id, d.title, d.body, d.lang, d.doc_type, d.org, &d.date[..4], d.date, d.visibility.public as i64, d.visibility.listed as i64])?;
+            ins.execute(params![
+                d.id,
+                d.title,
+                d.body,
+                d.lang,
+                d.doc_type,
+                d.org,
+                &d.date[..4],
+                d.date,
+                d.visibility.public as i64,
+                d.visibility.listed as i64
+            ])?;
             fts.execute(params![d.id, d.title, d.body])?;
             rd.execute(params![d.id, d.org])?;
             for r in &d.visibility.readers {
@@ -410,18 +576,26 @@ fn fts_search(c: &Connection, q: &Query) -> rusqlite::Result<(usize, Vec<i64>)> 
     c.execute(&format!("CREATE TEMP TABLE hits AS SELECT d.id AS id, d.type, d.org, d.year, d.lang FROM fts JOIN docs d ON d.id = fts.rowid WHERE {permitted}"), params![m, org, signed_in, title_m, q.doc_type.unwrap_or(""), q.country.unwrap_or("")])?;
     let total: i64 = c.query_row("SELECT count(*) FROM hits", [], |r| r.get(0))?;
     for facet in ["type", "org", "year", "lang"] {
-        let mut s = c.prepare_cached(&format!("SELECT {facet}, count(*) FROM hits GROUP BY {facet}"))?;
-        let _: Vec<(String, i64)> = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+        let mut s = c.prepare_cached(&format!(
+            "SELECT {facet}, count(*) FROM hits GROUP BY {facet}"
+        ))?;
+        let _: Vec<(String, i64)> = s
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
     }
     let mut s = c.prepare_cached("SELECT x.country, count(*) FROM hits h JOIN doc_countries x ON x.doc = h.id GROUP BY x.country")?;
-    let _: Vec<(String, i64)> = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let _: Vec<(String, i64)> = s
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
     let mut s = c.prepare_cached(
         // `+rowid`: a rowid constraint FTS5 could use would run the match once per permitted
         // row (seconds); the snippet is made for the ten chosen only.
         "SELECT rowid, snippet(fts, 1, '<mark>', '</mark>', '…', 24) FROM fts WHERE fts MATCH ?1 AND +rowid IN \
          (SELECT rowid FROM fts WHERE fts MATCH ?1 AND +rowid IN (SELECT id FROM hits) ORDER BY bm25(fts, 3.0, 1.0) LIMIT 10) ORDER BY bm25(fts, 3.0, 1.0)",
     )?;
-    let top: Vec<(i64, String)> = s.query_map(params![m], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let top: Vec<(i64, String)> = s
+        .query_map(params![m], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
     Ok((total as usize, top.into_iter().map(|(id, _)| id).collect()))
 }
 
@@ -433,7 +607,11 @@ fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(100_000);
-    let work = std::path::PathBuf::from(args.get(2).cloned().unwrap_or_else(|| "target/bench/search".into()));
+    let work = std::path::PathBuf::from(
+        args.get(2)
+            .cloned()
+            .unwrap_or_else(|| "target/bench/search".into()),
+    );
     std::fs::create_dir_all(&work).unwrap();
     let vocab = Vocab::new();
     let started = Instant::now();
@@ -441,22 +619,46 @@ fn main() {
     let judged = plant(&mut docs, &vocab);
     let bytes: usize = docs.iter().map(|d| d.title.len() + d.body.len()).sum();
     let words: usize = docs.iter().map(|d| d.body.split_whitespace().count()).sum();
-    eprintln!("corpus: {} documents, {} words, {:.0} MB of text, generated in {:.1} s", docs.len(), words, bytes as f64 / 1e6, started.elapsed().as_secs_f64());
+    eprintln!(
+        "corpus: {} documents, {} words, {:.0} MB of text, generated in {:.1} s",
+        docs.len(),
+        words,
+        bytes as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
 
     // Indexing.
     let dir = work.join("nansen-index");
     let _ = std::fs::remove_dir_all(&dir);
     let index = SearchIndex::open(&dir).unwrap();
     let t = Instant::now();
-    index.rebuild(1, docs.iter().map(|d| Ok::<_, ()>(entry(d))), &mut |_| {}).unwrap().unwrap();
+    index
+        .rebuild(1, docs.iter().map(|d| Ok::<_, ()>(entry(d))), &mut |_| {})
+        .unwrap()
+        .unwrap();
     let nansen_index_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let fts = fts_load(&work.join("fts5.sqlite"), &docs).unwrap();
     let fts_index_s = t.elapsed().as_secs_f64();
     eprintln!("indexed: nansen {nansen_index_s:.1} s, FTS5 {fts_index_s:.1} s");
     // Both engines answer one query before the clock starts: the first loads what it maps.
-    let _ = index.search(&Searcher::Anonymous, &Request { text: "asylum".into(), limit: 10, ..Default::default() });
-    let _ = fts_search(&fts, &Query { text: "asylum".into(), who: Searcher::Anonymous, doc_type: None, country: None });
+    let _ = index.search(
+        &Searcher::Anonymous,
+        &Request {
+            text: "asylum".into(),
+            limit: 10,
+            ..Default::default()
+        },
+    );
+    let _ = fts_search(
+        &fts,
+        &Query {
+            text: "asylum".into(),
+            who: Searcher::Anonymous,
+            doc_type: None,
+            country: None,
+        },
+    );
 
     // Latency.
     let qs = queries(&vocab);
@@ -465,9 +667,19 @@ fn main() {
     let clock = Instant::now();
     for (i, q) in qs.iter().enumerate() {
         if i % 100 == 0 && i > 0 {
-            eprintln!("queries: {i} of {} in {:.0} s", qs.len(), clock.elapsed().as_secs_f64());
+            eprintln!(
+                "queries: {i} of {} in {:.0} s",
+                qs.len(),
+                clock.elapsed().as_secs_f64()
+            );
         }
-        let req = Request { text: q.text.clone(), doc_type: q.doc_type.map(String::from), country: q.country.map(String::from), limit: 10, ..Default::default() };
+        let req = Request {
+            text: q.text.clone(),
+            doc_type: q.doc_type.map(String::from),
+            country: q.country.map(String::from),
+            limit: 10,
+            ..Default::default()
+        };
         let t = Instant::now();
         let r = index.search(&q.who, &req).unwrap();
         ours.push(t.elapsed().as_secs_f64() * 1000.0);
@@ -481,17 +693,58 @@ fn main() {
     // Relevance.
     let score = |typo: bool, f: &dyn Fn(&str) -> Vec<i64>| -> (f64, usize) {
         let set: Vec<&Judged> = judged.iter().filter(|j| j.typo == typo).collect();
-        (set.iter().map(|j| ndcg(&f(&j.text), &j.grades)).sum::<f64>() / set.len() as f64, set.len())
+        (
+            set.iter()
+                .map(|j| ndcg(&f(&j.text), &j.grades))
+                .sum::<f64>()
+                / set.len() as f64,
+            set.len(),
+        )
     };
     let member = Searcher::Member(vec!["org1".into()]);
     let ours_ranked = |text: &str| -> Vec<i64> {
-        index.search(&member, &Request { text: text.into(), limit: 10, ..Default::default() }).unwrap().hits.iter().map(|h| h.id.parse().unwrap()).collect()
+        index
+            .search(
+                &member,
+                &Request {
+                    text: text.into(),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| h.id.parse().unwrap())
+            .collect()
     };
-    let fts_ranked = |text: &str| -> Vec<i64> { fts_search(&fts, &Query { text: text.into(), who: member.clone(), doc_type: None, country: None }).unwrap().1 };
+    let fts_ranked = |text: &str| -> Vec<i64> {
+        fts_search(
+            &fts,
+            &Query {
+                text: text.into(),
+                who: member.clone(),
+                doc_type: None,
+                country: None,
+            },
+        )
+        .unwrap()
+        .1
+    };
     if std::env::var_os("SEARCH_BENCH_DEBUG").is_some() {
         for j in judged.iter().filter(|j| !j.typo).take(8) {
-            let g = |ids: Vec<i64>| ids.iter().map(|id| j.grades.get(id).copied().unwrap_or(0).to_string()).collect::<Vec<_>>().join("");
-            eprintln!("{:<40} nansen {:<10} fts5 {:<10}", j.text, g(ours_ranked(&j.text)), g(fts_ranked(&j.text)));
+            let g = |ids: Vec<i64>| {
+                ids.iter()
+                    .map(|id| j.grades.get(id).copied().unwrap_or(0).to_string())
+                    .collect::<Vec<_>>()
+                    .join("")
+            };
+            eprintln!(
+                "{:<40} nansen {:<10} fts5 {:<10}",
+                j.text,
+                g(ours_ranked(&j.text)),
+                g(fts_ranked(&j.text))
+            );
         }
     }
     let (ndcg_ours, judged_n) = score(false, &ours_ranked);
@@ -504,14 +757,37 @@ fn main() {
             "fr" => (50, 60),
             _ => (60, 70),
         };
-        let set: Vec<&Judged> = judged.iter().filter(|j| !j.typo).skip(from).take(to - from).collect();
-        set.iter().map(|j| ndcg(&f(&j.text), &j.grades)).sum::<f64>() / set.len() as f64
+        let set: Vec<&Judged> = judged
+            .iter()
+            .filter(|j| !j.typo)
+            .skip(from)
+            .take(to - from)
+            .collect();
+        set.iter()
+            .map(|j| ndcg(&f(&j.text), &j.grades))
+            .sum::<f64>()
+            / set.len() as f64
     };
 
-    let (p50, p95, p99) = (percentile(ours.clone(), 0.5), percentile(ours.clone(), 0.95), percentile(ours.clone(), 0.99));
-    let (f50, f95, f99) = (percentile(theirs.clone(), 0.5), percentile(theirs.clone(), 0.95), percentile(theirs.clone(), 0.99));
+    let (p50, p95, p99) = (
+        percentile(ours.clone(), 0.5),
+        percentile(ours.clone(), 0.95),
+        percentile(ours.clone(), 0.99),
+    );
+    let (f50, f95, f99) = (
+        percentile(theirs.clone(), 0.5),
+        percentile(theirs.clone(), 0.95),
+        percentile(theirs.clone(), 0.99),
+    );
     println!("search benchmark: {} documents ({:.0} MB of text), 1000 queries with permissions, facets and snippets", docs.len(), bytes as f64 / 1e6);
-    println!("indexing   nansen {:>7.0} docs/s ({:.1} s)   FTS5 {:>7.0} docs/s ({:.1} s)   ratio {:.2}x", docs.len() as f64 / nansen_index_s, nansen_index_s, docs.len() as f64 / fts_index_s, fts_index_s, fts_index_s / nansen_index_s);
+    println!(
+        "indexing   nansen {:>7.0} docs/s ({:.1} s)   FTS5 {:>7.0} docs/s ({:.1} s)   ratio {:.2}x",
+        docs.len() as f64 / nansen_index_s,
+        nansen_index_s,
+        docs.len() as f64 / fts_index_s,
+        fts_index_s,
+        fts_index_s / nansen_index_s
+    );
     println!("latency ms nansen p50 {p50:.2} p95 {p95:.2} p99 {p99:.2}   FTS5 p50 {f50:.2} p95 {f95:.2} p99 {f99:.2}   p95 ratio FTS5/nansen {:.1}x (bar: p95 < 20 ms and no worse than FTS5)", f95 / p95);
     println!("matches    nansen {hits_ours} in all   FTS5 {hits_theirs} in all (the stemmers differ: Porter for every language in FTS5, each language's own in nansen)");
     println!("nDCG@10    nansen {ndcg_ours:.3}   FTS5 {ndcg_fts:.3}   on {judged_n} judged queries (English {:.3} vs {:.3}, French {:.3} vs {:.3}, Spanish {:.3} vs {:.3})",

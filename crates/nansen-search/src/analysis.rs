@@ -1,8 +1,8 @@
 //! How text becomes terms: one analyser per language the index stems, and one for the rest.
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer,
-    TokenizerManager,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    TextAnalyzer, Token, TokenFilter, TokenStream, Tokenizer, TokenizerManager,
 };
 
 /// The languages with a stemmer of their own; everything else is `other`, folded but not stemmed.
@@ -20,12 +20,40 @@ pub fn analyser_for(language: &str) -> &'static str {
 }
 
 pub fn register(manager: &TokenizerManager) {
-    let base = || TextAnalyzer::builder(SimpleTokenizer::default()).filter(RemoveLongFilter::limit(48)).filter(LowerCaser);
-    manager.register("en", base().filter(AsciiFoldingFilter).filter(Stemmer::new(Language::English)).build());
+    let base = || {
+        TextAnalyzer::builder(SimpleTokenizer::default())
+            .filter(RemoveLongFilter::limit(48))
+            .filter(LowerCaser)
+    };
+    manager.register(
+        "en",
+        base()
+            .filter(AsciiFoldingFilter)
+            .filter(Stemmer::new(Language::English))
+            .build(),
+    );
     // French and Spanish stemmers know their accents: fold after stemming.
-    manager.register("fr", base().filter(Stemmer::new(Language::French)).filter(AsciiFoldingFilter).build());
-    manager.register("es", base().filter(Stemmer::new(Language::Spanish)).filter(AsciiFoldingFilter).build());
-    manager.register("ar", base().filter(ArabicNormaliser).filter(Stemmer::new(Language::Arabic)).build());
+    manager.register(
+        "fr",
+        base()
+            .filter(Stemmer::new(Language::French))
+            .filter(AsciiFoldingFilter)
+            .build(),
+    );
+    manager.register(
+        "es",
+        base()
+            .filter(Stemmer::new(Language::Spanish))
+            .filter(AsciiFoldingFilter)
+            .build(),
+    );
+    manager.register(
+        "ar",
+        base()
+            .filter(ArabicNormaliser)
+            .filter(Stemmer::new(Language::Arabic))
+            .build(),
+    );
     manager.register("other", base().filter(AsciiFoldingFilter).build());
 }
 
@@ -103,7 +131,10 @@ mod tests {
     #[test]
     fn each_language_stems_its_own_words() {
         assert_eq!(terms("en", "Refugees resettled"), ["refuge", "resettl"]);
-        assert_eq!(terms("fr", "réfugiés réinstallés"), terms("fr", "réfugié réinstallé"));
+        assert_eq!(
+            terms("fr", "réfugiés réinstallés"),
+            terms("fr", "réfugié réinstallé")
+        );
         assert_eq!(terms("es", "solicitudes"), terms("es", "solicitud"));
         assert_eq!(terms("other", "Flüchtlinge"), ["fluchtlinge"]);
     }

@@ -21,7 +21,10 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tantivy::directory::MmapDirectory;
-use tantivy::schema::{Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST, INDEXED, STORED, STRING};
+use tantivy::schema::{
+    Facet, FacetOptions, Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, FAST,
+    INDEXED, STORED, STRING,
+};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +32,10 @@ pub enum SearchError {
     #[error("search index: {0}")]
     Index(#[from] tantivy::TantivyError),
     #[error("search index directory {path}: {source}")]
-    Directory { path: String, source: std::io::Error },
+    Directory {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("search index: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -119,7 +125,11 @@ impl Searcher {
         match self {
             Searcher::Everything => None,
             Searcher::Anonymous => Some(vec![PUBLIC.into()]),
-            Searcher::Member(orgs) => Some(std::iter::once(PUBLIC.to_string()).chain(orgs.iter().map(|o| format!("org:{o}"))).collect()),
+            Searcher::Member(orgs) => Some(
+                std::iter::once(PUBLIC.to_string())
+                    .chain(orgs.iter().map(|o| format!("org:{o}")))
+                    .collect(),
+            ),
         }
     }
 
@@ -234,13 +244,37 @@ fn schema() -> (Schema, Fields) {
     let see_text = b.add_text_field("see_text", STRING);
     let mut text = BTreeMap::new();
     for lang in LANGUAGES {
-        let opts = TextOptions::default().set_indexing_options(TextFieldIndexing::default().set_tokenizer(lang).set_index_option(IndexRecordOption::WithFreqsAndPositions));
+        let opts = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(lang)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
         let t = b.add_text_field(&format!("title_{lang}"), opts.clone());
         let a = b.add_text_field(&format!("about_{lang}"), opts.clone());
         let d = b.add_text_field(&format!("body_{lang}"), opts);
         text.insert(lang, (t, a, d));
     }
-    (b.build(), Fields { key, kind, id, title, about, body, language, doc_type, org, countries, date, date_text, facets, see_metadata, see_text, text })
+    (
+        b.build(),
+        Fields {
+            key,
+            kind,
+            id,
+            title,
+            about,
+            body,
+            language,
+            doc_type,
+            org,
+            countries,
+            date,
+            date_text,
+            facets,
+            see_metadata,
+            see_text,
+            text,
+        },
+    )
 }
 
 /// The index in its directory, with the outbox position its last commit reached.
@@ -258,7 +292,10 @@ impl SearchIndex {
     /// Opens the index in `dir`, creating it if there is none. An index of an older layout is
     /// thrown away and rebuilt from the outbox, which holds every change from the start.
     pub fn open(dir: &Path) -> Result<SearchIndex> {
-        let io = |e| SearchError::Directory { path: dir.display().to_string(), source: e };
+        let io = |e| SearchError::Directory {
+            path: dir.display().to_string(),
+            source: e,
+        };
         std::fs::create_dir_all(dir).map_err(io)?;
         let (schema, fields) = schema();
         let open = || -> Result<Index> {
@@ -275,15 +312,29 @@ impl SearchIndex {
             Err(e) => return Err(e),
         };
         analysis::register(index.tokenizers());
-        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let me = SearchIndex { index, reader, fields, writing: Mutex::new(()), loaded: AtomicI64::new(-1) };
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        let me = SearchIndex {
+            index,
+            reader,
+            fields,
+            writing: Mutex::new(()),
+            loaded: AtomicI64::new(-1),
+        };
         me.refresh()?;
         Ok(me)
     }
 
     /// The outbox position the index on disk has reached (by any process).
     pub fn applied(&self) -> Result<i64> {
-        Ok(self.index.load_metas()?.payload.and_then(|p| p.parse().ok()).unwrap_or(0))
+        Ok(self
+            .index
+            .load_metas()?
+            .payload
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0))
     }
 
     /// Makes searches see the index as it is on disk.
@@ -306,13 +357,22 @@ impl SearchIndex {
     }
 
     /// Holds the writer for `f`, waiting for another process that holds it, up to a minute.
-    fn with_writer<T>(&self, threads: usize, memory: usize, f: impl FnOnce(&mut IndexWriter) -> Result<T>) -> Result<T> {
+    fn with_writer<T>(
+        &self,
+        threads: usize,
+        memory: usize,
+        f: impl FnOnce(&mut IndexWriter) -> Result<T>,
+    ) -> Result<T> {
         let _one = self.writing.lock().unwrap_or_else(|p| p.into_inner());
         let started = Instant::now();
         let mut writer: IndexWriter = loop {
             match self.index.writer_with_num_threads(threads, memory) {
                 Ok(w) => break w,
-                Err(tantivy::TantivyError::LockFailure(..)) if started.elapsed() < Duration::from_secs(60) => std::thread::sleep(Duration::from_millis(50)),
+                Err(tantivy::TantivyError::LockFailure(..))
+                    if started.elapsed() < Duration::from_secs(60) =>
+                {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
                 Err(e) => return Err(e.into()),
             }
         };
@@ -333,11 +393,17 @@ impl SearchIndex {
             for c in changes {
                 match c {
                     Change::Put(e) => {
-                        w.delete_term(Term::from_field_text(self.fields.key, &Entry::key(e.kind, &e.id)));
+                        w.delete_term(Term::from_field_text(
+                            self.fields.key,
+                            &Entry::key(e.kind, &e.id),
+                        ));
                         w.add_document(self.document(&e))?;
                     }
                     Change::Remove { kind, id } => {
-                        w.delete_term(Term::from_field_text(self.fields.key, &Entry::key(kind, &id)));
+                        w.delete_term(Term::from_field_text(
+                            self.fields.key,
+                            &Entry::key(kind, &id),
+                        ));
                     }
                 }
             }
@@ -348,9 +414,17 @@ impl SearchIndex {
     /// Replaces everything with `entries`, recording outbox position `upto`; `progress` is
     /// told how many entries are in. If an entry cannot be made, nothing is committed and its
     /// error comes back.
-    pub fn rebuild<E>(&self, upto: i64, entries: impl Iterator<Item = std::result::Result<Entry, E>>, progress: &mut dyn FnMut(usize)) -> Result<std::result::Result<usize, E>> {
+    pub fn rebuild<E>(
+        &self,
+        upto: i64,
+        entries: impl Iterator<Item = std::result::Result<Entry, E>>,
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<std::result::Result<usize, E>> {
         // Every core for a rebuild: nothing else waits on this node's index meanwhile.
-        let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(4);
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+            .min(4);
         self.with_writer(threads, 100_000_000 * threads, |w| {
             w.delete_all_documents()?;
             let mut n = 0;
@@ -393,7 +467,10 @@ impl SearchIndex {
         d.add_facet(f.facets, Facet::from_path(["type", e.doc_type.as_str()]));
         d.add_facet(f.facets, Facet::from_path(["org", e.org.as_str()]));
         if !e.language.is_empty() {
-            d.add_facet(f.facets, Facet::from_path(["language", e.language.as_str()]));
+            d.add_facet(
+                f.facets,
+                Facet::from_path(["language", e.language.as_str()]),
+            );
         }
         for c in &e.countries {
             d.add_text(f.countries, c);
@@ -401,7 +478,13 @@ impl SearchIndex {
         }
         if let Some(date) = &e.date {
             d.add_text(f.date_text, date);
-            d.add_i64(f.date, date.replace('-', "").get(..8).and_then(|s| s.parse().ok()).unwrap_or(0));
+            d.add_i64(
+                f.date,
+                date.replace('-', "")
+                    .get(..8)
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0),
+            );
             if let Some(year) = date.get(..4) {
                 d.add_facet(f.facets, Facet::from_path(["year", year]));
             }

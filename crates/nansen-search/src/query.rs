@@ -1,9 +1,14 @@
 //! From what someone typed to ranked, permitted hits with snippets and facet counts.
 
-use crate::{FacetCount, Hit, Kind, Request, Results, Result, SearchIndex, Searcher, Sort, FACETS, LANGUAGES};
+use crate::{
+    FacetCount, Hit, Kind, Request, Result, Results, SearchIndex, Searcher, Sort, FACETS, LANGUAGES,
+};
 use std::collections::{BTreeMap, HashMap};
 use tantivy::collector::{Count, FacetCollector, TopDocs};
-use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur,
+    PhraseQuery, Query, TermQuery,
+};
 use tantivy::schema::{Facet, Field, IndexRecordOption, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::TextAnalyzer;
@@ -34,7 +39,11 @@ pub fn parse(text: &str) -> Vec<Clause> {
                 None => (r, "", false),
             }
         };
-        let words: Vec<String> = if phrase { part.split_whitespace().map(str::to_string).collect() } else { vec![part.to_string()] };
+        let words: Vec<String> = if phrase {
+            part.split_whitespace().map(str::to_string).collect()
+        } else {
+            vec![part.to_string()]
+        };
         if !words.is_empty() {
             out.push(Clause { words, exclude });
         }
@@ -64,7 +73,10 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let f = &self.fields;
         let clauses = parse(&req.text);
-        let analysers: HashMap<&str, TextAnalyzer> = LANGUAGES.iter().map(|l| (*l, self.index.tokenizers().get(l).expect("registered"))).collect();
+        let analysers: HashMap<&str, TextAnalyzer> = LANGUAGES
+            .iter()
+            .map(|l| (*l, self.index.tokenizers().get(l).expect("registered")))
+            .collect();
         // Each clause, in each language: the terms it stands for, checked against the index.
         let terms_of = |clause: &Clause, lang: &str, field: Field| -> Vec<Vec<Term>> {
             let mut a = analysers[lang].clone();
@@ -86,15 +98,30 @@ impl SearchIndex {
         for clause in &clauses {
             let mut metadata: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             let mut text: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-            let misspelt = !clause.exclude && clause.words.len() == 1 && clause.words[0].chars().count() >= ONE_TYPO && !self.known(&searcher, clause, &terms_of)?;
+            let misspelt = !clause.exclude
+                && clause.words.len() == 1
+                && clause.words[0].chars().count() >= ONE_TYPO
+                && !self.known(&searcher, clause, &terms_of)?;
             for lang in LANGUAGES {
                 let (title, about, body) = f.text[lang];
-                for (field, boost, is_text) in [(title, TITLE_BOOST, false), (about, ABOUT_BOOST, false), (body, 1.0, true)] {
-                    let terms: Vec<Term> = terms_of(clause, lang, field).into_iter().flatten().collect();
+                for (field, boost, is_text) in [
+                    (title, TITLE_BOOST, false),
+                    (about, ABOUT_BOOST, false),
+                    (body, 1.0, true),
+                ] {
+                    let terms: Vec<Term> = terms_of(clause, lang, field)
+                        .into_iter()
+                        .flatten()
+                        .collect();
                     let q: Box<dyn Query> = match terms.len() {
                         0 => continue,
-                        1 if misspelt => self.spellings(&searcher, &terms[0], clause.words[0].chars().count())?,
-                        1 => Box::new(TermQuery::new(terms[0].clone(), IndexRecordOption::WithFreqs)),
+                        1 if misspelt => {
+                            self.spellings(&searcher, &terms[0], clause.words[0].chars().count())?
+                        }
+                        1 => Box::new(TermQuery::new(
+                            terms[0].clone(),
+                            IndexRecordOption::WithFreqs,
+                        )),
                         _ => Box::new(PhraseQuery::new(terms)),
                     };
                     let into = if is_text { &mut text } else { &mut metadata };
@@ -105,18 +132,31 @@ impl SearchIndex {
                 continue;
             }
             let in_text: Box<dyn Query> = match &text_filter {
-                Some(filter) => Box::new(BooleanQuery::new(vec![(Occur::Must, Box::new(BooleanQuery::new(text))), (Occur::Must, filter.box_clone())])),
+                Some(filter) => Box::new(BooleanQuery::new(vec![
+                    (Occur::Must, Box::new(BooleanQuery::new(text))),
+                    (Occur::Must, filter.box_clone()),
+                ])),
                 None => Box::new(BooleanQuery::new(text)),
             };
             metadata.push((Occur::Should, in_text));
-            let occur = if clause.exclude { Occur::MustNot } else { Occur::Must };
+            let occur = if clause.exclude {
+                Occur::MustNot
+            } else {
+                Occur::Must
+            };
             musts.push((occur, Box::new(BooleanQuery::new(metadata))));
         }
         // Proximity: of the entries with every word, those where the words stand together
         // come first, in the title or in a text the searcher may read.
-        let loose: Vec<&Clause> = clauses.iter().filter(|c| !c.exclude && c.words.len() == 1).collect();
+        let loose: Vec<&Clause> = clauses
+            .iter()
+            .filter(|c| !c.exclude && c.words.len() == 1)
+            .collect();
         if loose.len() >= 2 {
-            let together = Clause { words: loose.iter().map(|c| c.words[0].clone()).collect(), exclude: false };
+            let together = Clause {
+                words: loose.iter().map(|c| c.words[0].clone()).collect(),
+                exclude: false,
+            };
             let mut near: Vec<(Occur, Box<dyn Query>)> = Vec::new();
             for lang in LANGUAGES {
                 let (title, _, body) = f.text[lang];
@@ -134,11 +174,18 @@ impl SearchIndex {
                         continue;
                     }
                     let phrase = PhraseQuery::new_with_offset_and_slop(terms, PROXIMITY_SLOP);
-                    let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(phrase), PROXIMITY_BOOST));
-                    near.push((Occur::Should, match (&text_filter, is_text) {
-                        (Some(filter), true) => Box::new(BooleanQuery::new(vec![(Occur::Must, q), (Occur::Must, filter.box_clone())])),
-                        _ => q,
-                    }));
+                    let q: Box<dyn Query> =
+                        Box::new(BoostQuery::new(Box::new(phrase), PROXIMITY_BOOST));
+                    near.push((
+                        Occur::Should,
+                        match (&text_filter, is_text) {
+                            (Some(filter), true) => Box::new(BooleanQuery::new(vec![
+                                (Occur::Must, q),
+                                (Occur::Must, filter.box_clone()),
+                            ])),
+                            _ => q,
+                        },
+                    ));
                 }
             }
             if !near.is_empty() {
@@ -151,16 +198,37 @@ impl SearchIndex {
         if let Some(tokens) = who.metadata_tokens() {
             musts.push((Occur::Must, any_of(f.see_metadata, &tokens)));
         }
-        let mut facet_filters: Vec<(&str, &Option<String>)> = vec![("type", &req.doc_type), ("org", &req.org), ("country", &req.country), ("year", &req.year), ("language", &req.language)];
+        let mut facet_filters: Vec<(&str, &Option<String>)> = vec![
+            ("type", &req.doc_type),
+            ("org", &req.org),
+            ("country", &req.country),
+            ("year", &req.year),
+            ("language", &req.language),
+        ];
         let kind = req.kind.map(|k| k.as_str().to_string());
         for (facet, value) in facet_filters.drain(..) {
             if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
                 let t = Term::from_facet(f.facets, &Facet::from_path([facet, v]));
-                musts.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(TermQuery::new(t, IndexRecordOption::Basic)), 0.0))));
+                musts.push((
+                    Occur::Must,
+                    Box::new(ConstScoreQuery::new(
+                        Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
+                        0.0,
+                    )),
+                ));
             }
         }
         if let Some(k) = kind {
-            musts.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(TermQuery::new(Term::from_field_text(f.kind, &k), IndexRecordOption::Basic)), 0.0))));
+            musts.push((
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(f.kind, &k),
+                        IndexRecordOption::Basic,
+                    )),
+                    0.0,
+                )),
+            ));
         }
         let query = BooleanQuery::new(musts);
 
@@ -170,17 +238,49 @@ impl SearchIndex {
         }
         let limit = req.limit.clamp(1, 200);
         let (addresses, total, counts): (Vec<(f32, DocAddress)>, usize, _) = match req.sort {
-            Sort::Relevance => searcher.search(&query, &(TopDocs::with_limit(limit).and_offset(req.offset).order_by_score(), Count, facets))?,
+            Sort::Relevance => searcher.search(
+                &query,
+                &(
+                    TopDocs::with_limit(limit)
+                        .and_offset(req.offset)
+                        .order_by_score(),
+                    Count,
+                    facets,
+                ),
+            )?,
             Sort::Newest => {
-                let (top, total, counts) = searcher.search(&query, &(TopDocs::with_limit(limit).and_offset(req.offset).order_by_fast_field::<i64>("date", Order::Desc), Count, facets))?;
-                (top.into_iter().map(|(_, a)| (0.0, a)).collect(), total, counts)
+                let (top, total, counts) = searcher.search(
+                    &query,
+                    &(
+                        TopDocs::with_limit(limit)
+                            .and_offset(req.offset)
+                            .order_by_fast_field::<i64>("date", Order::Desc),
+                        Count,
+                        facets,
+                    ),
+                )?;
+                (
+                    top.into_iter().map(|(_, a)| (0.0, a)).collect(),
+                    total,
+                    counts,
+                )
             }
         };
-        let mut out = Results { total, ..Default::default() };
+        let mut out = Results {
+            total,
+            ..Default::default()
+        };
         for name in FACETS {
             let mut values: Vec<FacetCount> = counts
                 .get(Facet::from_path([name]))
-                .map(|(facet, count)| FacetCount { value: facet.to_path().last().map(|s| s.to_string()).unwrap_or_default(), count })
+                .map(|(facet, count)| FacetCount {
+                    value: facet
+                        .to_path()
+                        .last()
+                        .map(|s| s.to_string())
+                        .unwrap_or_default(),
+                    count,
+                })
                 .collect();
             values.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
             out.facets.insert(name.to_string(), values);
@@ -204,7 +304,11 @@ impl SearchIndex {
         let text_tokens = who.text_tokens();
         for (score, address) in addresses {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let get = |field: Field| doc.get_first(field).and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let get = |field: Field| {
+                doc.get_first(field)
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            };
             let language = get(f.language);
             let (_, about_field, body_field) = f.text[crate::analyser_for(&language)];
             let about = get(f.about);
@@ -222,17 +326,28 @@ impl SearchIndex {
                 passage = snippet(about_field, &about)?;
             }
             let passage = passage.unwrap_or_else(|| {
-                let lead = if about.trim().is_empty() && reads_text { get(f.body) } else { about.clone() };
+                let lead = if about.trim().is_empty() && reads_text {
+                    get(f.body)
+                } else {
+                    about.clone()
+                };
                 escape(&lead.chars().take(240).collect::<String>())
             });
             out.hits.push(Hit {
-                kind: if get(f.kind) == "dataset" { Kind::Dataset } else { Kind::Document },
+                kind: if get(f.kind) == "dataset" {
+                    Kind::Dataset
+                } else {
+                    Kind::Document
+                },
                 id: get(f.id),
                 title: get(f.title),
                 snippet: passage,
                 doc_type: get(f.doc_type),
                 org: get(f.org),
-                countries: doc.get_all(f.countries).filter_map(|v| v.as_str().map(str::to_string)).collect(),
+                countries: doc
+                    .get_all(f.countries)
+                    .filter_map(|v| v.as_str().map(str::to_string))
+                    .collect(),
                 language,
                 date: Some(get(f.date_text)).filter(|d| !d.is_empty()),
                 score,
@@ -242,7 +357,12 @@ impl SearchIndex {
     }
 
     /// Whether any word of the clause is in the index as written (stemmed), in any field.
-    fn known(&self, searcher: &tantivy::Searcher, clause: &Clause, terms_of: &TermsOf) -> Result<bool> {
+    fn known(
+        &self,
+        searcher: &tantivy::Searcher,
+        clause: &Clause,
+        terms_of: &TermsOf,
+    ) -> Result<bool> {
         for lang in LANGUAGES {
             let (title, about, body) = self.fields.text[lang];
             for field in [title, about, body] {
@@ -258,7 +378,12 @@ impl SearchIndex {
 
     /// The spellings in the index within one or two typos of a mistyped term, most common
     /// first, as one query; so snippets can mark the words that were actually found.
-    fn spellings(&self, searcher: &tantivy::Searcher, term: &Term, chars: usize) -> Result<Box<dyn Query>> {
+    fn spellings(
+        &self,
+        searcher: &tantivy::Searcher,
+        term: &Term,
+        chars: usize,
+    ) -> Result<Box<dyn Query>> {
         let distance = if chars >= TWO_TYPOS { 2 } else { 1 };
         let mut found: BTreeMap<Vec<u8>, u64> = BTreeMap::new();
         for segment in searcher.segment_readers() {
@@ -275,7 +400,15 @@ impl SearchIndex {
             .into_iter()
             .take(SPELLINGS)
             .filter_map(|(bytes, _)| String::from_utf8(bytes).ok())
-            .map(|text| (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(term.field(), &text), IndexRecordOption::WithFreqs)) as Box<dyn Query>))
+            .map(|text| {
+                (
+                    Occur::Should,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(term.field(), &text),
+                        IndexRecordOption::WithFreqs,
+                    )) as Box<dyn Query>,
+                )
+            })
             .collect();
         if queries.is_empty() {
             return Ok(Box::new(EmptyQuery));
@@ -283,14 +416,21 @@ impl SearchIndex {
         Ok(Box::new(BooleanQuery::new(queries)))
     }
 
-    fn reads_text(&self, searcher: &tantivy::Searcher, address: DocAddress, tokens: &[String]) -> Result<bool> {
+    fn reads_text(
+        &self,
+        searcher: &tantivy::Searcher,
+        address: DocAddress,
+        tokens: &[String],
+    ) -> Result<bool> {
         let segment = searcher.segment_reader(address.segment_ord);
         let inverted = segment.inverted_index(self.fields.see_text)?;
         for t in tokens {
             let term = Term::from_field_text(self.fields.see_text, t);
             if let Some(mut postings) = inverted.read_postings(&term, IndexRecordOption::Basic)? {
                 use tantivy::DocSet;
-                if postings.doc() <= address.doc_id && postings.seek(address.doc_id) == address.doc_id {
+                if postings.doc() <= address.doc_id
+                    && postings.seek(address.doc_id) == address.doc_id
+                {
                     return Ok(true);
                 }
             }
@@ -301,8 +441,22 @@ impl SearchIndex {
 
 /// Entries whose `field` holds any of `tokens`, without touching the score.
 fn any_of(field: Field, tokens: &[String]) -> Box<dyn Query> {
-    let terms = tokens.iter().map(|t| (Occur::Should, Box::new(TermQuery::new(Term::from_field_text(field, t), IndexRecordOption::Basic)) as Box<dyn Query>)).collect();
-    Box::new(ConstScoreQuery::new(Box::new(BooleanQuery::new(terms)), 0.0))
+    let terms = tokens
+        .iter()
+        .map(|t| {
+            (
+                Occur::Should,
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, t),
+                    IndexRecordOption::Basic,
+                )) as Box<dyn Query>,
+            )
+        })
+        .collect();
+    Box::new(ConstScoreQuery::new(
+        Box::new(BooleanQuery::new(terms)),
+        0.0,
+    ))
 }
 
 /// Escaped for HTML, with line and page breaks as single spaces: a snippet is one line.
@@ -347,7 +501,13 @@ mod tests {
     fn words_phrases_and_exclusions_are_told_apart() {
         let c = parse(r#"asylum "unaccompanied children" -greece "open"#);
         assert_eq!(c.len(), 4);
-        assert_eq!(c[0], Clause { words: vec!["asylum".into()], exclude: false });
+        assert_eq!(
+            c[0],
+            Clause {
+                words: vec!["asylum".into()],
+                exclude: false
+            }
+        );
         assert_eq!(c[1].words, ["unaccompanied", "children"]);
         assert!(c[2].exclude && c[2].words == ["greece"]);
         assert_eq!(c[3].words, ["open"]);
@@ -357,6 +517,9 @@ mod tests {
     #[test]
     #[allow(clippy::single_range_in_vec_init)]
     fn snippets_escape_the_text_and_mark_the_words() {
-        assert_eq!(marked("a <b>\n\n Lampedusa & c", &[8..17]), "a &lt;b&gt; <mark>Lampedusa</mark> &amp; c");
+        assert_eq!(
+            marked("a <b>\n\n Lampedusa & c", &[8..17]),
+            "a &lt;b&gt; <mark>Lampedusa</mark> &amp; c"
+        );
     }
 }

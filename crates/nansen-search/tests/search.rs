@@ -3,7 +3,15 @@
 
 use nansen_search::{Change, Entry, Kind, Request, SearchIndex, Searcher, Sort, Visibility};
 
-fn doc(id: &str, org: &str, title: &str, body: &str, language: &str, date: &str, visibility: Visibility) -> Entry {
+fn doc(
+    id: &str,
+    org: &str,
+    title: &str,
+    body: &str,
+    language: &str,
+    date: &str,
+    visibility: Visibility,
+) -> Entry {
     Entry {
         kind: Kind::Document,
         id: id.into(),
@@ -20,7 +28,10 @@ fn doc(id: &str, org: &str, title: &str, body: &str, language: &str, date: &str,
 }
 
 fn partners(orgs: &[&str]) -> Visibility {
-    Visibility { readers: orgs.iter().map(|o| o.to_string()).collect(), ..Default::default() }
+    Visibility {
+        readers: orgs.iter().map(|o| o.to_string()).collect(),
+        ..Default::default()
+    }
 }
 
 fn corpus() -> (tempfile::TempDir, SearchIndex) {
@@ -46,7 +57,15 @@ fn corpus() -> (tempfile::TempDir, SearchIndex) {
             ..Default::default()
         },
     ];
-    index.apply(6, entries.into_iter().map(|e| Change::Put(Box::new(e))).collect()).unwrap();
+    index
+        .apply(
+            6,
+            entries
+                .into_iter()
+                .map(|e| Change::Put(Box::new(e)))
+                .collect(),
+        )
+        .unwrap();
     (dir, index)
 }
 
@@ -55,7 +74,16 @@ fn member(org: &str) -> Searcher {
 }
 
 fn find(index: &SearchIndex, who: &Searcher, text: &str) -> nansen_search::Results {
-    index.search(who, &Request { text: text.into(), limit: 10, ..Default::default() }).unwrap()
+    index
+        .search(
+            who,
+            &Request {
+                text: text.into(),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap()
 }
 
 fn ids(r: &nansen_search::Results) -> Vec<String> {
@@ -68,11 +96,21 @@ fn a_partner_finds_a_word_of_the_third_page_highlighted_and_a_third_organisation
     let r = find(&index, &member("iom"), "lampedusa");
     assert_eq!(ids(&r), ["1"]);
     assert_eq!(r.total, 1);
-    assert!(r.hits[0].snippet.contains("The <mark>Lampedusa</mark> hotspot"), "{}", r.hits[0].snippet);
+    assert!(
+        r.hits[0]
+            .snippet
+            .contains("The <mark>Lampedusa</mark> hotspot"),
+        "{}",
+        r.hits[0].snippet
+    );
     let other = find(&index, &member("bamf"), "lampedusa");
     assert_eq!(other.total, 0);
     assert!(other.hits.is_empty());
-    assert!(other.facets.values().all(|v| v.is_empty()), "{:?}", other.facets);
+    assert!(
+        other.facets.values().all(|v| v.is_empty()),
+        "{:?}",
+        other.facets
+    );
     let owner = find(&index, &member("euaa"), "lampedusa");
     assert_eq!(owner.total, 2);
     assert_eq!(find(&index, &Searcher::Anonymous, "lampedusa").total, 0);
@@ -107,7 +145,13 @@ fn typos_phrases_and_exclusions() {
     let who = member("euaa");
     let r = find(&index, &who, "lampedsa");
     assert_eq!(r.total, 2, "one typo is forgiven");
-    assert!(r.hits.iter().any(|h| h.snippet.contains("<mark>Lampedusa</mark>")), "{:?}", r.hits);
+    assert!(
+        r.hits
+            .iter()
+            .any(|h| h.snippet.contains("<mark>Lampedusa</mark>")),
+        "{:?}",
+        r.hits
+    );
     assert_eq!(find(&index, &who, "\"second medical team\"").total, 1);
     assert_eq!(find(&index, &who, "\"medical second team\"").total, 0);
     assert_eq!(ids(&find(&index, &who, "lampedusa -staffing")), ["1"]);
@@ -118,16 +162,59 @@ fn typos_phrases_and_exclusions() {
 fn datasets_and_documents_come_back_together_with_facets_and_by_date() {
     let (_d, index) = corpus();
     let who = member("iom");
-    let r = index.search(&who, &Request { limit: 10, ..Default::default() }).unwrap();
+    let r = index
+        .search(
+            &who,
+            &Request {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(r.total, 5, "everything iom may see: {:?}", ids(&r));
     let types = &r.facets["type"];
-    assert_eq!(types.iter().map(|f| (f.value.as_str(), f.count)).collect::<Vec<_>>(), [("report", 4), ("dataset", 1)]);
-    assert!(r.facets["language"].iter().any(|f| f.value == "ar" && f.count == 1));
-    let newest = index.search(&who, &Request { sort: Sort::Newest, limit: 10, ..Default::default() }).unwrap();
+    assert_eq!(
+        types
+            .iter()
+            .map(|f| (f.value.as_str(), f.count))
+            .collect::<Vec<_>>(),
+        [("report", 4), ("dataset", 1)]
+    );
+    assert!(r.facets["language"]
+        .iter()
+        .any(|f| f.value == "ar" && f.count == 1));
+    let newest = index
+        .search(
+            &who,
+            &Request {
+                sort: Sort::Newest,
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(ids(&newest), ["euaa/asylum", "1", "3", "4", "5"]);
-    let syria = index.search(&who, &Request { country: Some("SYR".into()), limit: 10, ..Default::default() }).unwrap();
+    let syria = index
+        .search(
+            &who,
+            &Request {
+                country: Some("SYR".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(ids(&syria), ["euaa/asylum"]);
-    let y2024 = index.search(&who, &Request { year: Some("2024".into()), limit: 10, ..Default::default() }).unwrap();
+    let y2024 = index
+        .search(
+            &who,
+            &Request {
+                year: Some("2024".into()),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(ids(&y2024), ["3"]);
 }
 
@@ -135,7 +222,15 @@ fn datasets_and_documents_come_back_together_with_facets_and_by_date() {
 fn the_index_remembers_its_outbox_position_and_changes_replace_entries() {
     let (dir, index) = corpus();
     assert_eq!(index.applied().unwrap(), 6);
-    index.apply(7, vec![Change::Remove { kind: Kind::Document, id: "1".into() }]).unwrap();
+    index
+        .apply(
+            7,
+            vec![Change::Remove {
+                kind: Kind::Document,
+                id: "1".into(),
+            }],
+        )
+        .unwrap();
     assert_eq!(find(&index, &member("iom"), "lampedusa").total, 0);
     drop(index);
     let again = SearchIndex::open(dir.path()).unwrap();

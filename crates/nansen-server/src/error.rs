@@ -22,16 +22,25 @@ impl IntoResponse for ApiError {
         let e = self.0;
         if let Some(seconds) = e.retry_after() {
             let body = serde_json::json!({ "error": { "code": "limit", "message": format!("{e}; try again in {seconds} s") } });
-            return (StatusCode::TOO_MANY_REQUESTS, [(axum::http::header::RETRY_AFTER, seconds.to_string())], Json(body)).into_response();
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(axum::http::header::RETRY_AFTER, seconds.to_string())],
+                Json(body),
+            )
+                .into_response();
         }
         let status = match &e {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::BadRequest(_) | AppError::Query(_) | AppError::Forecast(_) => StatusCode::BAD_REQUEST,
+            AppError::BadRequest(_) | AppError::Query(_) | AppError::Forecast(_) => {
+                StatusCode::BAD_REQUEST
+            }
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::Import(nansen_formats::ImportError::Io(_)) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Import(nansen_formats::ImportError::Io(_)) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             AppError::Import(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(_) | AppError::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Limit { .. } => StatusCode::TOO_MANY_REQUESTS,

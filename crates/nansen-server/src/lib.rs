@@ -31,14 +31,20 @@ pub fn spawn_early_warning(app: Arc<App>, every: std::time::Duration) {
     let hooks = app.clone();
     std::thread::spawn(move || loop {
         match hooks.deliver_webhooks() {
-            Ok(d) if d != Default::default() => eprintln!("webhooks: {} delivered, {} retrying, {} failed", d.delivered, d.retrying, d.failed),
+            Ok(d) if d != Default::default() => eprintln!(
+                "webhooks: {} delivered, {} retrying, {} failed",
+                d.delivered, d.retrying, d.failed
+            ),
             Ok(_) => {}
             Err(e) => eprintln!("webhooks: {e}"),
         }
         std::thread::sleep(every);
     });
     std::thread::spawn(move || loop {
-        match app.run_watches().and_then(|checks| Ok((checks, app.evaluate_plans()?))) {
+        match app
+            .run_watches()
+            .and_then(|checks| Ok((checks, app.evaluate_plans()?)))
+        {
             Ok((checks, plans_changed)) => {
                 let raised: usize = checks.iter().map(|c| c.alerts.len()).sum();
                 if !checks.is_empty() || !plans_changed.is_empty() {
@@ -66,12 +72,20 @@ pub fn spawn_search_follower(app: Arc<App>, every: std::time::Duration) {
 }
 
 /// Serves until the process is stopped; `ready` is told the bound address.
-pub async fn serve(app: Arc<App>, bind: &str, ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+pub async fn serve(
+    app: Arc<App>,
+    bind: &str,
+    ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
     spawn_early_warning(app.clone(), EARLY_WARNING_EVERY);
     spawn_search_follower(app.clone(), SEARCH_FOLLOW_EVERY);
     let listener = tokio::net::TcpListener::bind(bind).await?;
     ready(listener.local_addr()?);
-    axum::serve(listener, router(app).into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(async {
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await

@@ -214,10 +214,16 @@ pub fn document() -> Value {
     // Any other failure (a malformed parameter or body, a limit) is the same JSON error.
     let default = json!({ "description": "An error, in words that name the parameter, field or limit; a 429 carries Retry-After",
         "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
-    for ops in doc["paths"].as_object_mut().into_iter().flat_map(|p| p.values_mut()) {
+    for ops in doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
         for op in ops.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
             if let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) {
-                responses.entry("default").or_insert_with(|| default.clone());
+                responses
+                    .entry("default")
+                    .or_insert_with(|| default.clone());
             }
         }
     }

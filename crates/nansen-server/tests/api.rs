@@ -25,8 +25,14 @@ fn servers() -> Vec<Server> {
             for org in ["euaa", "iom", "bmi"] {
                 app.add_org(&op, org, org).unwrap();
             }
-            for (email, org, role) in [("ed@euaa.eu", "euaa", Role::Editor), ("admin@euaa.eu", "euaa", Role::Admin), ("v@iom.int", "iom", Role::Viewer), ("a@bmi.de", "bmi", Role::Admin)] {
-                app.add_user(&op, email, org, role, "a long enough password").unwrap();
+            for (email, org, role) in [
+                ("ed@euaa.eu", "euaa", Role::Editor),
+                ("admin@euaa.eu", "euaa", Role::Admin),
+                ("v@iom.int", "iom", Role::Viewer),
+                ("a@bmi.de", "bmi", Role::Admin),
+            ] {
+                app.add_user(&op, email, org, role, "a long enough password")
+                    .unwrap();
             }
             let euaa_editor = app.create_token(&op, "ed@euaa.eu", "t").unwrap();
             let euaa_admin = app.create_token(&op, "admin@euaa.eu", "t").unwrap();
@@ -36,11 +42,26 @@ fn servers() -> Vec<Server> {
             let (tx, rx) = std::sync::mpsc::channel();
             let served = app.clone();
             std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-                rt.block_on(nansen_server::serve(served, "127.0.0.1:0", |addr| tx.send(addr).unwrap())).unwrap();
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(nansen_server::serve(served, "127.0.0.1:0", |addr| {
+                    tx.send(addr).unwrap()
+                }))
+                .unwrap();
             });
             let addr = rx.recv().unwrap();
-            Server { t, app, base: format!("http://{addr}"), euaa_editor, euaa_admin, iom, bmi }
+            Server {
+                t,
+                app,
+                base: format!("http://{addr}"),
+                euaa_editor,
+                euaa_admin,
+                iom,
+                bmi,
+            }
         })
         .collect()
 }
@@ -69,7 +90,10 @@ const GOOD: &[u8] = b"indicator,period,geo,origin,value,flags\nasylum_applicatio
 #[test]
 fn import_query_and_export_over_http() {
     for s in servers() {
-        let url = format!("{}/api/v1/datasets/euaa/apps/versions?file_name=apps.csv", s.base);
+        let url = format!(
+            "{}/api/v1/datasets/euaa/apps/versions?file_name=apps.csv",
+            s.base
+        );
         let (code, body) = call("POST", &url, Some(&s.euaa_editor), Some(b"indicator,period,geo,origin,value,flags\nasylum_applications,2015-01,Atlantis,SYR,100,\n"));
         assert_eq!(code, 422, "{}: {body}", s.t.name);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -77,26 +101,79 @@ fn import_query_and_export_over_http() {
         assert_eq!(v["error"]["details"][0]["row"], 2);
         assert_eq!(v["error"]["details"][0]["column"], "geo");
         assert_eq!(v["error"]["details"][0]["value"], "Atlantis");
-        assert_eq!(call("GET", &format!("{}/api/v1/datasets/euaa/apps", s.base), Some(&s.euaa_editor), None).0, 404, "nothing was created");
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{}/api/v1/datasets/euaa/apps", s.base),
+                Some(&s.euaa_editor),
+                None
+            )
+            .0,
+            404,
+            "nothing was created"
+        );
 
-        let (code, body) = call("POST", &format!("{url}&dry_run=true"), Some(&s.euaa_editor), Some(GOOD));
+        let (code, body) = call(
+            "POST",
+            &format!("{url}&dry_run=true"),
+            Some(&s.euaa_editor),
+            Some(GOOD),
+        );
         assert_eq!(code, 200, "{body}");
         let (code, body) = call("POST", &url, Some(&s.euaa_editor), Some(GOOD));
         assert_eq!(code, 201, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!((v["version"].as_i64(), v["added"].as_i64()), (Some(1), Some(3)));
+        assert_eq!(
+            (v["version"].as_i64(), v["added"].as_i64()),
+            (Some(1), Some(3))
+        );
 
         let q = format!("{}/api/v1/datasets/euaa/apps/observations?where=origin:Syria&where=geo:DE,FR&period=2015..2015&group_by=geo&format=csv", s.base);
         let (code, body) = call("GET", &q, Some(&s.euaa_editor), None);
-        assert_eq!((code, body.as_str()), (200, "geo,value\nDEU,220\nFRA,20\n"), "{}", s.t.name);
-        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/apps/observations?group_by=period", s.base), Some(&s.euaa_editor), None);
+        assert_eq!(
+            (code, body.as_str()),
+            (200, "geo,value\nDEU,220\nFRA,20\n"),
+            "{}",
+            s.t.name
+        );
+        let (code, body) = call(
+            "GET",
+            &format!(
+                "{}/api/v1/datasets/euaa/apps/observations?group_by=period",
+                s.base
+            ),
+            Some(&s.euaa_editor),
+            None,
+        );
         assert_eq!(code, 200);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(v["rows"][0], serde_json::json!({ "period": "2015-01", "value": 120.0, "flags": "" }));
-        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/apps/export?format=hxl", s.base), Some(&s.euaa_editor), None);
+        assert_eq!(
+            v["rows"][0],
+            serde_json::json!({ "period": "2015-01", "value": 120.0, "flags": "" })
+        );
+        let (code, body) = call(
+            "GET",
+            &format!("{}/api/v1/datasets/euaa/apps/export?format=hxl", s.base),
+            Some(&s.euaa_editor),
+            None,
+        );
         assert_eq!(code, 200);
-        assert!(body.lines().nth(1).unwrap().starts_with("#indicator+code,#date,"), "{body}");
-        let (code, _) = call("GET", &format!("{}/api/v1/datasets/euaa/apps/observations?where=colour:red", s.base), Some(&s.euaa_editor), None);
+        assert!(
+            body.lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("#indicator+code,#date,"),
+            "{body}"
+        );
+        let (code, _) = call(
+            "GET",
+            &format!(
+                "{}/api/v1/datasets/euaa/apps/observations?where=colour:red",
+                s.base
+            ),
+            Some(&s.euaa_editor),
+            None,
+        );
         assert_eq!(code, 400);
     }
 }
@@ -104,55 +181,192 @@ fn import_query_and_export_over_http() {
 #[test]
 fn a_staged_upload_shows_its_difference_and_saves_only_when_confirmed_by_its_owner() {
     for s in servers() {
-        let stage = format!("{}/api/v1/datasets/euaa/staged/uploads?file_name=apps.csv", s.base);
+        let stage = format!(
+            "{}/api/v1/datasets/euaa/staged/uploads?file_name=apps.csv",
+            s.base
+        );
         let (code, body) = call("POST", &stage, Some(&s.euaa_editor), Some(b"indicator,period,geo,origin,value,flags\nasylum_applications,2015-13,DEU,SYR,100,\n"));
         assert_eq!(code, 422, "{}: {body}", s.t.name);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!((v["status"].as_str(), v["problems"][0]["row"].as_i64(), v["problems"][0]["column"].as_str()), (Some("refused"), Some(2), Some("period")), "{body}");
-        assert_eq!(call("GET", &format!("{}/api/v1/datasets/euaa/staged", s.base), Some(&s.euaa_editor), None).0, 404, "nothing was created");
+        assert_eq!(
+            (
+                v["status"].as_str(),
+                v["problems"][0]["row"].as_i64(),
+                v["problems"][0]["column"].as_str()
+            ),
+            (Some("refused"), Some(2), Some("period")),
+            "{body}"
+        );
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{}/api/v1/datasets/euaa/staged", s.base),
+                Some(&s.euaa_editor),
+                None
+            )
+            .0,
+            404,
+            "nothing was created"
+        );
 
         let (code, body) = call("POST", &stage, Some(&s.euaa_editor), Some(GOOD));
         assert_eq!(code, 201, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!((v["status"].as_str(), v["report"]["added"].as_i64(), v["report"]["sample"].as_array().map(Vec::len)), (Some("ready"), Some(3), Some(3)), "{body}");
+        assert_eq!(
+            (
+                v["status"].as_str(),
+                v["report"]["added"].as_i64(),
+                v["report"]["sample"].as_array().map(Vec::len)
+            ),
+            (Some("ready"), Some(3), Some(3)),
+            "{body}"
+        );
         let id = v["id"].as_str().unwrap().to_string();
-        assert_eq!(call("GET", &format!("{}/api/v1/datasets/euaa/staged", s.base), Some(&s.euaa_editor), None).0, 404, "nothing is saved before confirming");
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{}/api/v1/datasets/euaa/staged", s.base),
+                Some(&s.euaa_editor),
+                None
+            )
+            .0,
+            404,
+            "nothing is saved before confirming"
+        );
         // Another person, even of the same organisation, neither sees nor confirms it.
         for other in [&s.euaa_admin, &s.bmi] {
-            assert_eq!(call("GET", &format!("{}/api/v1/uploads/{id}", s.base), Some(other), None).0, 404);
-            assert_eq!(call("POST", &format!("{}/api/v1/uploads/{id}/confirm", s.base), Some(other), None).0, 404);
+            assert_eq!(
+                call(
+                    "GET",
+                    &format!("{}/api/v1/uploads/{id}", s.base),
+                    Some(other),
+                    None
+                )
+                .0,
+                404
+            );
+            assert_eq!(
+                call(
+                    "POST",
+                    &format!("{}/api/v1/uploads/{id}/confirm", s.base),
+                    Some(other),
+                    None
+                )
+                .0,
+                404
+            );
         }
-        let (code, body) = call("POST", &format!("{}/api/v1/uploads/{id}/confirm", s.base), Some(&s.euaa_editor), None);
+        let (code, body) = call(
+            "POST",
+            &format!("{}/api/v1/uploads/{id}/confirm", s.base),
+            Some(&s.euaa_editor),
+            None,
+        );
         assert_eq!(code, 201, "{body}");
-        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/staged", s.base), Some(&s.euaa_editor), None);
+        let (code, body) = call(
+            "GET",
+            &format!("{}/api/v1/datasets/euaa/staged", s.base),
+            Some(&s.euaa_editor),
+            None,
+        );
         assert_eq!(code, 200, "{body}");
         assert!(body.contains("\"observations\":3"), "{body}");
-        assert_eq!(call("POST", &format!("{}/api/v1/uploads/{id}/confirm", s.base), Some(&s.euaa_editor), None).0, 409, "confirmed once only");
+        assert_eq!(
+            call(
+                "POST",
+                &format!("{}/api/v1/uploads/{id}/confirm", s.base),
+                Some(&s.euaa_editor),
+                None
+            )
+            .0,
+            409,
+            "confirmed once only"
+        );
 
         // A second file: the sample shows what changes, and discarding keeps nothing.
         let changed = b"indicator,period,geo,origin,value,flags\nasylum_applications,2015-01,DEU,SYR,150,\nasylum_applications,2015-02,DEU,SYR,120,\n";
         let (code, body) = call("POST", &stage, Some(&s.euaa_editor), Some(changed));
         assert_eq!(code, 201, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        let kinds: Vec<(&str, Option<f64>, Option<f64>)> = v["report"]["sample"].as_array().unwrap().iter().map(|c| (c["kind"].as_str().unwrap(), c["old"].as_f64(), c["new"].as_f64())).collect();
-        assert_eq!(kinds, [("changed", Some(100.0), Some(150.0)), ("removed", Some(20.0), None)], "{body}");
+        let kinds: Vec<(&str, Option<f64>, Option<f64>)> = v["report"]["sample"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["kind"].as_str().unwrap(),
+                    c["old"].as_f64(),
+                    c["new"].as_f64(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("changed", Some(100.0), Some(150.0)),
+                ("removed", Some(20.0), None)
+            ],
+            "{body}"
+        );
         let id = v["id"].as_str().unwrap();
-        assert_eq!(call("DELETE", &format!("{}/api/v1/uploads/{id}", s.base), Some(&s.euaa_editor), None).0, 204);
-        assert_eq!(call("GET", &format!("{}/api/v1/uploads/{id}", s.base), Some(&s.euaa_editor), None).0, 404);
-        let left: Vec<_> = std::fs::read_dir(s.t.dir.path().join("uploads")).unwrap().collect();
-        assert!(left.is_empty(), "{}: no staged file is left behind: {left:?}", s.t.name);
+        assert_eq!(
+            call(
+                "DELETE",
+                &format!("{}/api/v1/uploads/{id}", s.base),
+                Some(&s.euaa_editor),
+                None
+            )
+            .0,
+            204
+        );
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{}/api/v1/uploads/{id}", s.base),
+                Some(&s.euaa_editor),
+                None
+            )
+            .0,
+            404
+        );
+        let left: Vec<_> = std::fs::read_dir(s.t.dir.path().join("uploads"))
+            .unwrap()
+            .collect();
+        assert!(
+            left.is_empty(),
+            "{}: no staged file is left behind: {left:?}",
+            s.t.name
+        );
     }
 }
 
 #[test]
 fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisation_or_to_no_one() {
     for s in servers() {
-        let (code, _) = call("POST", &format!("{}/api/v1/datasets/euaa/classified/versions", s.base), Some(&s.euaa_editor), Some(GOOD));
+        let (code, _) = call(
+            "POST",
+            &format!("{}/api/v1/datasets/euaa/classified/versions", s.base),
+            Some(&s.euaa_editor),
+            Some(GOOD),
+        );
         assert_eq!(code, 201);
         // A private document too, document 1, whose title and text say "classified".
-        let (code, body) = call("POST", &format!("{}/api/v1/documents?org=euaa&file_name=memo.txt&title=classified", s.base), Some(&s.euaa_editor), Some(b"A classified memo."));
+        let (code, body) = call(
+            "POST",
+            &format!(
+                "{}/api/v1/documents?org=euaa&file_name=memo.txt&title=classified",
+                s.base
+            ),
+            Some(&s.euaa_editor),
+            Some(b"A classified memo."),
+        );
         assert_eq!(code, 201, "{body}");
-        let (code, doc) = call("GET", &format!("{}/api/v1/openapi.json", s.base), None, None);
+        let (code, doc) = call(
+            "GET",
+            &format!("{}/api/v1/openapi.json", s.base),
+            None,
+            None,
+        );
         assert_eq!(code, 200);
         let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
         let paths = doc["paths"].as_object().unwrap();
@@ -166,25 +380,60 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
                     .into_iter()
                     .flatten()
                     .filter(|p| p["in"] == "query" && p["required"] == true)
-                    .map(|p| format!("{}={}", p["name"].as_str().unwrap(), p["example"].to_string().trim_matches('"')))
+                    .map(|p| {
+                        format!(
+                            "{}={}",
+                            p["name"].as_str().unwrap(),
+                            p["example"].to_string().trim_matches('"')
+                        )
+                    })
                     .collect();
-                let query = if required.is_empty() { String::new() } else { format!("?{}", required.join("&")) };
-                let concrete = path.replace("{org}", "euaa").replace("{slug}", "classified").replace("{number}", "1").replace("{id}", "1").replace("{n}", "1");
+                let query = if required.is_empty() {
+                    String::new()
+                } else {
+                    format!("?{}", required.join("&"))
+                };
+                let concrete = path
+                    .replace("{org}", "euaa")
+                    .replace("{slug}", "classified")
+                    .replace("{number}", "1")
+                    .replace("{id}", "1")
+                    .replace("{n}", "1");
                 let url = format!("{}{concrete}{query}", s.base);
-                let missing = format!("{}{}{query}", s.base, path.replace("{org}", "euaa").replace("{slug}", "no-such-dataset").replace("{number}", "1").replace("{id}", "999").replace("{n}", "1"));
+                let missing = format!(
+                    "{}{}{query}",
+                    s.base,
+                    path.replace("{org}", "euaa")
+                        .replace("{slug}", "no-such-dataset")
+                        .replace("{number}", "1")
+                        .replace("{id}", "999")
+                        .replace("{n}", "1")
+                );
                 for token in [Some(s.bmi.as_str()), None] {
-                    let body = (method == "post" && (path.ends_with("/versions") || path.ends_with("/uploads"))).then_some(GOOD);
+                    let body = (method == "post"
+                        && (path.ends_with("/versions") || path.ends_with("/uploads")))
+                    .then_some(GOOD);
                     let (code, text) = call(&method.to_uppercase(), &url, token, body);
                     let who = if token.is_some() { "bmi" } else { "no token" };
                     if path.contains("{slug}") {
                         assert_eq!(code, 404, "{} {method} {path} as {who}: {text}", s.t.name);
                         let (code2, text2) = call(&method.to_uppercase(), &missing, token, body);
                         assert_eq!(code2, 404);
-                        assert_eq!(text.replace("classified", "X"), text2.replace("no-such-dataset", "X"), "{method} {path}: the same answer as for a dataset that does not exist");
+                        assert_eq!(
+                            text.replace("classified", "X"),
+                            text2.replace("no-such-dataset", "X"),
+                            "{method} {path}: the same answer as for a dataset that does not exist"
+                        );
                     } else {
-                        assert!(!text.contains("classified"), "{method} {path} as {who} leaks the private dataset: {text}");
+                        assert!(
+                            !text.contains("classified"),
+                            "{method} {path} as {who} leaks the private dataset: {text}"
+                        );
                         if path.contains("{id}") {
-                            assert!(code == 404 || code == 401, "{method} {path} as {who}: {code} {text}");
+                            assert!(
+                                code == 404 || code == 401,
+                                "{method} {path} as {who}: {code} {text}"
+                            );
                         }
                     }
                     checked += 1;
@@ -193,13 +442,37 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
         }
         assert!(checked >= 56, "{checked}");
         // The owner still sees it, and the sweep changed nothing.
-        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/classified", s.base), Some(&s.euaa_admin), None);
+        let (code, body) = call(
+            "GET",
+            &format!("{}/api/v1/datasets/euaa/classified", s.base),
+            Some(&s.euaa_admin),
+            None,
+        );
         assert_eq!(code, 200, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!((v["sharing"].as_str(), v["versions"].as_array().map(Vec::len)), (Some("private"), Some(1)));
-        let (code, _) = call("GET", &format!("{}/api/v1/audit/verify", s.base), None, None);
-        assert_eq!(code, 401, "verifying reads the whole chain: signed-in callers only");
-        let (_, verify) = call("GET", &format!("{}/api/v1/audit/verify", s.base), Some(&s.iom), None);
+        assert_eq!(
+            (
+                v["sharing"].as_str(),
+                v["versions"].as_array().map(Vec::len)
+            ),
+            (Some("private"), Some(1))
+        );
+        let (code, _) = call(
+            "GET",
+            &format!("{}/api/v1/audit/verify", s.base),
+            None,
+            None,
+        );
+        assert_eq!(
+            code, 401,
+            "verifying reads the whole chain: signed-in callers only"
+        );
+        let (_, verify) = call(
+            "GET",
+            &format!("{}/api/v1/audit/verify", s.base),
+            Some(&s.iom),
+            None,
+        );
         assert!(verify.contains("\"intact\":true"), "{verify}");
     }
 }
@@ -207,49 +480,132 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
 #[test]
 fn a_bad_token_is_refused_not_treated_as_anonymous() {
     for s in servers() {
-        let (code, body) = call("GET", &format!("{}/api/v1/datasets", s.base), Some("nansen_forged"), None);
+        let (code, body) = call(
+            "GET",
+            &format!("{}/api/v1/datasets", s.base),
+            Some("nansen_forged"),
+            None,
+        );
         assert_eq!(code, 401, "{body}");
-        let (code, body) = call("POST", &format!("{}/api/v1/tokens", s.base), Some(&s.bmi), None);
+        let (code, body) = call(
+            "POST",
+            &format!("{}/api/v1/tokens", s.base),
+            Some(&s.bmi),
+            None,
+        );
         assert_eq!(code, 201, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         let fresh = v["token"].as_str().unwrap().to_string();
-        let (_, list) = call("GET", &format!("{}/api/v1/tokens", s.base), Some(&fresh), None);
-        let id = serde_json::from_str::<serde_json::Value>(&list).unwrap().as_array().unwrap().last().unwrap()["id"].as_i64().unwrap();
+        let (_, list) = call(
+            "GET",
+            &format!("{}/api/v1/tokens", s.base),
+            Some(&fresh),
+            None,
+        );
+        let id = serde_json::from_str::<serde_json::Value>(&list)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap();
         assert!(!list.contains(&fresh), "token values are never listed");
-        assert_eq!(call("POST", &format!("{}/api/v1/tokens/{id}/revoke", s.base), Some(&fresh), None).0, 200);
-        assert_eq!(call("GET", &format!("{}/api/v1/datasets", s.base), Some(&fresh), None).0, 401);
+        assert_eq!(
+            call(
+                "POST",
+                &format!("{}/api/v1/tokens/{id}/revoke", s.base),
+                Some(&fresh),
+                None
+            )
+            .0,
+            200
+        );
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{}/api/v1/datasets", s.base),
+                Some(&fresh),
+                None
+            )
+            .0,
+            401
+        );
     }
 }
 
 #[test]
 fn analysis_over_http_changes_flows_and_comparisons() {
     for s in servers() {
-        let post = |slug: &str, body: &[u8]| call("POST", &format!("{}/api/v1/datasets/euaa/{slug}/versions", s.base), Some(&s.euaa_editor), Some(body));
+        let post = |slug: &str, body: &[u8]| {
+            call(
+                "POST",
+                &format!("{}/api/v1/datasets/euaa/{slug}/versions", s.base),
+                Some(&s.euaa_editor),
+                Some(body),
+            )
+        };
         assert_eq!(post("apps", GOOD).0, 201);
         assert_eq!(post("other", b"indicator,period,geo,origin,value,flags\nasylum_applications,2015-01,DEU,SYR,90,\n").0, 201);
-        let get = |path: &str| call("GET", &format!("{}{path}", s.base), Some(&s.euaa_editor), None);
+        let get = |path: &str| {
+            call(
+                "GET",
+                &format!("{}{path}", s.base),
+                Some(&s.euaa_editor),
+                None,
+            )
+        };
         let (code, body) = get("/api/v1/datasets/euaa/apps/observations?where=geo:DEU&group_by=period&change=previous&format=csv");
-        assert_eq!((code, body.as_str()), (200, "period,value,previous,change,change_pct\n2015-01,100,,,\n2015-02,120,100,20,20\n"), "{}", s.t.name);
-        let (code, body) = get("/api/v1/datasets/euaa/apps/observations?group_by=period&frequency=quarter&format=csv");
+        assert_eq!(
+            (code, body.as_str()),
+            (
+                200,
+                "period,value,previous,change,change_pct\n2015-01,100,,,\n2015-02,120,100,20,20\n"
+            ),
+            "{}",
+            s.t.name
+        );
+        let (code, body) = get(
+            "/api/v1/datasets/euaa/apps/observations?group_by=period&frequency=quarter&format=csv",
+        );
         assert_eq!((code, body.as_str()), (200, "period,value\n2015-Q1,240\n"));
         let (code, body) = get("/api/v1/datasets/euaa/apps/observations?group_by=geo&derived=share_of_total&format=csv");
-        assert_eq!((code, body.as_str()), (200, "geo,value\nDEU,91.666667\nFRA,8.333333\n"));
+        assert_eq!(
+            (code, body.as_str()),
+            (200, "geo,value\nDEU,91.666667\nFRA,8.333333\n")
+        );
         let (code, body) = get("/api/v1/datasets/euaa/apps/flows");
         assert_eq!(code, 200, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(v["links"][0], serde_json::json!({ "source": "origin:SYR", "target": "geo:DEU", "value": 220.0 }));
+        assert_eq!(
+            v["links"][0],
+            serde_json::json!({ "source": "origin:SYR", "target": "geo:DEU", "value": 220.0 })
+        );
         assert_eq!(v["nodes"][0]["label"], "Syria");
-        let (code, body) = get("/api/v1/compare?dataset=euaa/apps&dataset=euaa/other&group_by=geo,period&format=csv");
+        let (code, body) = get(
+            "/api/v1/compare?dataset=euaa/apps&dataset=euaa/other&group_by=geo,period&format=csv",
+        );
         assert_eq!(code, 200, "{body}");
         assert!(body.contains("DEU,2015-01,100,90,-10,-10\n"), "{body}");
-        let (code, _) = call("GET", &format!("{}/api/v1/compare?dataset=euaa/apps&dataset=euaa/other", s.base), Some(&s.bmi), None);
+        let (code, _) = call(
+            "GET",
+            &format!(
+                "{}/api/v1/compare?dataset=euaa/apps&dataset=euaa/other",
+                s.base
+            ),
+            Some(&s.bmi),
+            None,
+        );
         assert_eq!(code, 404, "another organisation's comparison finds nothing");
     }
 }
 
 /// `call` with a JSON body.
 fn send_json(method: &str, url: &str, token: &str, body: serde_json::Value) -> (u16, String) {
-    let res = ureq::request(method, url).set("Authorization", &format!("Bearer {token}")).set("Content-Type", "application/json").send_string(&body.to_string());
+    let res = ureq::request(method, url)
+        .set("Authorization", &format!("Bearer {token}"))
+        .set("Content-Type", "application/json")
+        .send_string(&body.to_string());
     match res {
         Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
         Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
@@ -264,11 +620,23 @@ fn forecasts_backtests_watches_and_alerts_over_http() {
         let mut csv = String::from("indicator,period,geo,origin,value\n");
         for m in 0..48 {
             for (geo, base) in [("DEU", 1000.0), ("FRA", 400.0)] {
-                let v = base * (1.0 + 0.2 * ((m % 12) as f64 / 2.0).sin()) * if geo == "DEU" && m == 47 { 3.0 } else { 1.0 };
-                csv.push_str(&format!("asylum_applications,{}-{:02},{geo},SYR,{}\n", 2011 + m / 12, m % 12 + 1, v.round()));
+                let v = base
+                    * (1.0 + 0.2 * ((m % 12) as f64 / 2.0).sin())
+                    * if geo == "DEU" && m == 47 { 3.0 } else { 1.0 };
+                csv.push_str(&format!(
+                    "asylum_applications,{}-{:02},{geo},SYR,{}\n",
+                    2011 + m / 12,
+                    m % 12 + 1,
+                    v.round()
+                ));
             }
         }
-        let (code, body) = call("POST", &format!("{}/api/v1/datasets/euaa/monthly/versions", s.base), Some(&s.euaa_editor), Some(csv.as_bytes()));
+        let (code, body) = call(
+            "POST",
+            &format!("{}/api/v1/datasets/euaa/monthly/versions", s.base),
+            Some(&s.euaa_editor),
+            Some(csv.as_bytes()),
+        );
         assert_eq!(code, 201, "{body}");
         let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/monthly/forecast?series_by=geo&horizon=2&format=csv&period=..2014-11", s.base), Some(&s.euaa_editor), None);
         assert_eq!(code, 200, "{}: {body}", s.t.name);
@@ -279,62 +647,205 @@ fn forecasts_backtests_watches_and_alerts_over_http() {
         let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/monthly/backtest?series_by=geo&horizon=1&windows=6&model=all", s.base), Some(&s.euaa_editor), None);
         assert_eq!(code, 200, "{body}");
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!(v["scores"].as_array().unwrap().len(), 2 * 6, "two series, six models");
-        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/monthly/backtest?series_by=geo&horizon=1", s.base), Some(&s.euaa_editor), None);
+        assert_eq!(
+            v["scores"].as_array().unwrap().len(),
+            2 * 6,
+            "two series, six models"
+        );
+        let (code, body) = call(
+            "GET",
+            &format!(
+                "{}/api/v1/datasets/euaa/monthly/backtest?series_by=geo&horizon=1",
+                s.base
+            ),
+            Some(&s.euaa_editor),
+            None,
+        );
         assert_eq!(code, 400, "windows is required: {body}");
-        assert_eq!(call("GET", &format!("{}/api/v1/datasets/euaa/monthly/forecast?horizon=2", s.base), Some(&s.bmi), None).0, 404, "BMI may not see it");
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{}/api/v1/datasets/euaa/monthly/forecast?horizon=2", s.base),
+                Some(&s.bmi),
+                None
+            )
+            .0,
+            404,
+            "BMI may not see it"
+        );
 
         let watch = serde_json::json!({ "org": "euaa", "name": "Syrians", "dataset": "euaa/monthly", "wheres": ["origin=SYR"], "series_by": ["geo"],
             "rules": [{ "name": "c1" }], "lookback": 1 });
-        let (code, body) = send_json("POST", &format!("{}/api/v1/watches", s.base), &s.bmi, watch.clone());
+        let (code, body) = send_json(
+            "POST",
+            &format!("{}/api/v1/watches", s.base),
+            &s.bmi,
+            watch.clone(),
+        );
         assert_eq!(code, 403, "BMI may not watch for EUAA: {body}");
-        let (code, body) = send_json("POST", &format!("{}/api/v1/watches", s.base), &s.euaa_editor, watch);
+        let (code, body) = send_json(
+            "POST",
+            &format!("{}/api/v1/watches", s.base),
+            &s.euaa_editor,
+            watch,
+        );
         assert_eq!(code, 201, "{body}");
-        let (_, body) = call("GET", &format!("{}/api/v1/alerts", s.base), Some(&s.euaa_editor), None);
+        let (_, body) = call(
+            "GET",
+            &format!("{}/api/v1/alerts", s.base),
+            Some(&s.euaa_editor),
+            None,
+        );
         let alerts: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
         assert_eq!(alerts.len(), 1, "{body}");
-        assert_eq!((alerts[0]["series"].as_str(), alerts[0]["period"].as_str(), alerts[0]["rule"].as_str()), (Some("DEU"), Some("2014-12"), Some("c1")));
+        assert_eq!(
+            (
+                alerts[0]["series"].as_str(),
+                alerts[0]["period"].as_str(),
+                alerts[0]["rule"].as_str()
+            ),
+            (Some("DEU"), Some("2014-12"), Some("c1"))
+        );
         let id = alerts[0]["id"].as_i64().unwrap();
-        let (code, body) = send_json("POST", &format!("{}/api/v1/alerts/{id}", s.base), &s.euaa_editor, serde_json::json!({ "status": "acknowledged" }));
+        let (code, body) = send_json(
+            "POST",
+            &format!("{}/api/v1/alerts/{id}", s.base),
+            &s.euaa_editor,
+            serde_json::json!({ "status": "acknowledged" }),
+        );
         assert_eq!(code, 200, "{body}");
-        assert_eq!(call("GET", &format!("{}/api/v1/alerts/{id}", s.base), Some(&s.bmi), None).0, 404);
-        assert_eq!(call("GET", &format!("{}/api/v1/alerts", s.base), Some(&s.bmi), None).1, "[]");
-        assert_eq!(call("GET", &format!("{}/api/v1/alerts", s.base), None, None).0, 401);
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{}/api/v1/alerts/{id}", s.base),
+                Some(&s.bmi),
+                None
+            )
+            .0,
+            404
+        );
+        assert_eq!(
+            call(
+                "GET",
+                &format!("{}/api/v1/alerts", s.base),
+                Some(&s.bmi),
+                None
+            )
+            .1,
+            "[]"
+        );
+        assert_eq!(
+            call("GET", &format!("{}/api/v1/alerts", s.base), None, None).0,
+            401
+        );
     }
 }
 
 #[test]
 fn a_pdf_posted_over_http_is_found_by_a_partner_with_the_word_highlighted_and_by_no_one_else() {
-    let report = std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../nansen-extract/tests/fixtures/report.pdf")).unwrap();
+    let report = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../nansen-extract/tests/fixtures/report.pdf"),
+    )
+    .unwrap();
     for s in servers() {
         let add = format!("{}/api/v1/documents?org=euaa&file_name=reception.pdf&type=report&countries=ITA&date=2025-06", s.base);
-        let (code, body) = call("POST", &format!("{add}&share=partners:iom"), Some(&s.euaa_editor), Some(&report));
-        assert_eq!(code, 403, "{}: editors do not choose sharing: {body}", s.t.name);
-        let (code, body) = call("POST", &format!("{add}&share=partners:iom"), Some(&s.euaa_admin), Some(&report));
+        let (code, body) = call(
+            "POST",
+            &format!("{add}&share=partners:iom"),
+            Some(&s.euaa_editor),
+            Some(&report),
+        );
+        assert_eq!(
+            code, 403,
+            "{}: editors do not choose sharing: {body}",
+            s.t.name
+        );
+        let (code, body) = call(
+            "POST",
+            &format!("{add}&share=partners:iom"),
+            Some(&s.euaa_admin),
+            Some(&report),
+        );
         assert_eq!(code, 201, "{body}");
         let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
-        assert_eq!((doc["versions"][0]["pages"].as_i64(), doc["language"].as_str()), (Some(3), Some("en")), "{body}");
+        assert_eq!(
+            (
+                doc["versions"][0]["pages"].as_i64(),
+                doc["language"].as_str()
+            ),
+            (Some(3), Some("en")),
+            "{body}"
+        );
         let id = doc["id"].as_i64().unwrap();
-        let (code, body) = call("GET", &format!("{}/api/v1/search?q=lampedusa", s.base), Some(&s.iom), None);
+        let (code, body) = call(
+            "GET",
+            &format!("{}/api/v1/search?q=lampedusa", s.base),
+            Some(&s.iom),
+            None,
+        );
         assert_eq!(code, 200, "{body}");
         let r: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(r["total"], 1, "{}: {body}", s.t.name);
         assert_eq!(r["hits"][0]["id"], id.to_string());
-        assert!(r["hits"][0]["snippet"].as_str().unwrap().contains("<mark>Lampedusa</mark>"), "{body}");
+        assert!(
+            r["hits"][0]["snippet"]
+                .as_str()
+                .unwrap()
+                .contains("<mark>Lampedusa</mark>"),
+            "{body}"
+        );
         for who in [Some(s.bmi.as_str()), None] {
-            let (code, body) = call("GET", &format!("{}/api/v1/search?q=lampedusa", s.base), who, None);
+            let (code, body) = call(
+                "GET",
+                &format!("{}/api/v1/search?q=lampedusa", s.base),
+                who,
+                None,
+            );
             assert_eq!(code, 200);
             let r: serde_json::Value = serde_json::from_str(&body).unwrap();
             assert_eq!(r["total"], 0, "{body}");
-            assert!(!body.contains("Lampedusa") && !body.contains("Reception"), "{body}");
-            assert_eq!(call("GET", &format!("{}/api/v1/documents/{id}/file", s.base), who, None).0, 404);
+            assert!(
+                !body.contains("Lampedusa") && !body.contains("Reception"),
+                "{body}"
+            );
+            assert_eq!(
+                call(
+                    "GET",
+                    &format!("{}/api/v1/documents/{id}/file", s.base),
+                    who,
+                    None
+                )
+                .0,
+                404
+            );
         }
-        let (code, body) = call("GET", &format!("{}/api/v1/documents/{id}/file", s.base), Some(&s.iom), None);
+        let (code, body) = call(
+            "GET",
+            &format!("{}/api/v1/documents/{id}/file", s.base),
+            Some(&s.iom),
+            None,
+        );
         assert_eq!((code, body.len() > 1000), (200, true));
-        let (code, body) = call("GET", &format!("{}/api/v1/documents/{id}/text", s.base), Some(&s.iom), None);
+        let (code, body) = call(
+            "GET",
+            &format!("{}/api/v1/documents/{id}/text", s.base),
+            Some(&s.iom),
+            None,
+        );
         assert_eq!(code, 200);
-        assert!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["pages"][2].as_str().unwrap().contains("Lampedusa"));
-        let (code, body) = call("POST", &format!("{}/api/v1/documents?org=euaa&file_name=report.pdf", s.base), Some(&s.euaa_editor), Some(b"%PDF-1.4 broken"));
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&body).unwrap()["pages"][2]
+                .as_str()
+                .unwrap()
+                .contains("Lampedusa")
+        );
+        let (code, body) = call(
+            "POST",
+            &format!("{}/api/v1/documents?org=euaa&file_name=report.pdf", s.base),
+            Some(&s.euaa_editor),
+            Some(b"%PDF-1.4 broken"),
+        );
         assert_eq!(code, 400, "{body}");
         assert!(body.contains("the PDF cannot be read"), "{body}");
     }
@@ -342,12 +853,21 @@ fn a_pdf_posted_over_http_is_found_by_a_partner_with_the_word_highlighted_and_by
 
 /// Sends a request's head and the first `send` bytes of a body said to be `length` long,
 /// then reads whatever the server answers: it must answer without the rest.
-fn answer_before_the_body(base: &str, path: &str, token: Option<&str>, length: u64, send: usize) -> String {
+fn answer_before_the_body(
+    base: &str,
+    path: &str,
+    token: Option<&str>,
+    length: u64,
+    send: usize,
+) -> String {
     use std::io::{Read, Write};
     let addr = base.trim_start_matches("http://");
     let mut conn = std::net::TcpStream::connect(addr).unwrap();
-    conn.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    conn.set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
     write!(conn, "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{auth}Content-Type: application/octet-stream\r\nContent-Length: {length}\r\n\r\n").unwrap();
     let _ = conn.write_all(&vec![b'x'; send]);
     let mut answer = vec![0u8; 4096];
@@ -361,37 +881,90 @@ fn uploads_are_refused_before_their_body_is_read_when_the_caller_may_not_send_th
         // 100 MB announced, 64 KB sent: the answer comes without the rest.
         for (path, token, status) in [
             ("/api/v1/documents?org=euaa&file_name=x.pdf", None, "404"),
-            ("/api/v1/documents?org=euaa&file_name=x.pdf", Some(s.iom.as_str()), "404"),
-            ("/api/v1/datasets/euaa/apps/versions?file_name=x.csv", None, "404"),
-            ("/api/v1/datasets/euaa/apps/uploads?file_name=x.csv", Some(s.bmi.as_str()), "404"),
+            (
+                "/api/v1/documents?org=euaa&file_name=x.pdf",
+                Some(s.iom.as_str()),
+                "404",
+            ),
+            (
+                "/api/v1/datasets/euaa/apps/versions?file_name=x.csv",
+                None,
+                "404",
+            ),
+            (
+                "/api/v1/datasets/euaa/apps/uploads?file_name=x.csv",
+                Some(s.bmi.as_str()),
+                "404",
+            ),
         ] {
             let answer = answer_before_the_body(&s.base, path, token, 100 << 20, 64 << 10);
-            assert!(answer.starts_with(&format!("HTTP/1.1 {status}")), "{} {path}: {answer}", s.t.name);
+            assert!(
+                answer.starts_with(&format!("HTTP/1.1 {status}")),
+                "{} {path}: {answer}",
+                s.t.name
+            );
         }
         let uploads = s.t.dir.path().join("uploads");
         let left = std::fs::read_dir(&uploads).map(|d| d.count()).unwrap_or(0);
-        assert_eq!(left, 0, "{}: nothing was written for refused callers", s.t.name);
+        assert_eq!(
+            left, 0,
+            "{}: nothing was written for refused callers",
+            s.t.name
+        );
         // An editor's document past the limit is refused with 413, and leaves nothing.
-        let answer = answer_before_the_body(&s.base, "/api/v1/documents?org=euaa&file_name=x.txt", Some(&s.euaa_editor), (nansen_app::MAX_DOCUMENT_BYTES + 1) as u64, nansen_app::MAX_DOCUMENT_BYTES + 1);
+        let answer = answer_before_the_body(
+            &s.base,
+            "/api/v1/documents?org=euaa&file_name=x.txt",
+            Some(&s.euaa_editor),
+            (nansen_app::MAX_DOCUMENT_BYTES + 1) as u64,
+            nansen_app::MAX_DOCUMENT_BYTES + 1,
+        );
         assert!(answer.starts_with("HTTP/1.1 413"), "{}: {answer}", s.t.name);
         std::thread::sleep(std::time::Duration::from_millis(200));
-        assert_eq!(std::fs::read_dir(&uploads).map(|d| d.count()).unwrap_or(0), 0, "the refused body's file is gone");
+        assert_eq!(
+            std::fs::read_dir(&uploads).map(|d| d.count()).unwrap_or(0),
+            0,
+            "the refused body's file is gone"
+        );
     }
 }
 
 #[test]
 fn expensive_work_over_a_limit_answers_429_with_retry_after_and_never_5xx() {
     for s in servers() {
-        let (code, _) = call("POST", &format!("{}/api/v1/datasets/euaa/apps/versions?file_name=apps.csv&share=public", s.base), Some(&s.euaa_admin), Some(GOOD));
+        let (code, _) = call(
+            "POST",
+            &format!(
+                "{}/api/v1/datasets/euaa/apps/versions?file_name=apps.csv&share=public",
+                s.base
+            ),
+            Some(&s.euaa_admin),
+            Some(GOOD),
+        );
         assert_eq!(code, 201);
-        let backtest = format!("{}/api/v1/datasets/euaa/apps/backtest?series_by=geo&horizon=1&windows=1", s.base);
+        let backtest = format!(
+            "{}/api/v1/datasets/euaa/apps/backtest?series_by=geo&horizon=1&windows=1",
+            s.base
+        );
         // This address already runs a backtest (held here): a second is refused at once.
-        let held = s.app.admit(&Caller::anonymous(), Some("127.0.0.1".parse().unwrap()), nansen_app::Work::Forecast).unwrap();
+        let held = s
+            .app
+            .admit(
+                &Caller::anonymous(),
+                Some("127.0.0.1".parse().unwrap()),
+                nansen_app::Work::Forecast,
+            )
+            .unwrap();
         let res = ureq::get(&backtest).call();
-        let Err(ureq::Error::Status(429, r)) = res else { panic!("{}: expected 429, got {res:?}", s.t.name) };
+        let Err(ureq::Error::Status(429, r)) = res else {
+            panic!("{}: expected 429, got {res:?}", s.t.name)
+        };
         assert_eq!(r.header("Retry-After"), Some("5"));
         let body = r.into_string().unwrap();
-        assert!(body.contains("at most 1 forecasts and backtests at once per address"), "{body}");
+        assert!(
+            body.contains("at most 1 forecasts and backtests at once per address"),
+            "{body}"
+        );
         // A signed-in person has an allowance of their own.
         let (code, body) = call("GET", &backtest, Some(&s.iom), None);
         assert_ne!(code, 429, "{body}");
@@ -400,15 +973,41 @@ fn expensive_work_over_a_limit_answers_429_with_retry_after_and_never_5xx() {
         let mut limits = s.app.limits();
         limits.forecast.anonymous_seconds = 0;
         s.app.set_limits(limits);
-        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/apps/forecast?series_by=geo&horizon=1", s.base), None, None);
+        let (code, body) = call(
+            "GET",
+            &format!(
+                "{}/api/v1/datasets/euaa/apps/forecast?series_by=geo&horizon=1",
+                s.base
+            ),
+            None,
+            None,
+        );
         assert_eq!(code, 429, "{body}");
         assert!(body.contains("ran past its limit of 0 s"), "{body}");
         // Searching far past the first hits is refused before the index gathers them.
-        let (code, body) = call("GET", &format!("{}/api/v1/search?q=asylum&offset=10000000000", s.base), None, None);
+        let (code, body) = call(
+            "GET",
+            &format!("{}/api/v1/search?q=asylum&offset=10000000000", s.base),
+            None,
+            None,
+        );
         assert_eq!(code, 400, "{body}");
-        let (code, _) = call("GET", &format!("{}/search?q=asylum&page=1000000000", s.base), None, None);
+        let (code, _) = call(
+            "GET",
+            &format!("{}/search?q=asylum&page=1000000000", s.base),
+            None,
+            None,
+        );
         assert_eq!(code, 422);
-        let (code, body) = call("GET", &format!("{}/api/v1/datasets/euaa/apps/observations?where=geo:%E9%", s.base), None, None);
+        let (code, body) = call(
+            "GET",
+            &format!(
+                "{}/api/v1/datasets/euaa/apps/observations?where=geo:%E9%",
+                s.base
+            ),
+            None,
+            None,
+        );
         assert_eq!(code, 400, "{body}");
         assert!(body.contains("percent-encoding"), "{body}");
         let (code, _) = call("GET", &format!("{}/api/v1/health", s.base), None, None);

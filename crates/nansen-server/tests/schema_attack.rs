@@ -17,7 +17,10 @@ const CHECKS: &str = "not_a_server_error,status_code_conformance,content_type_co
 #[test]
 fn every_operation_of_the_openapi_document_holds_under_generated_requests() {
     if Command::new("st").arg("--version").output().is_err() {
-        assert!(std::env::var_os("CI").is_none(), "Schemathesis (st) must be installed under CI");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "Schemathesis (st) must be installed under CI"
+        );
         eprintln!("skipping the schema-driven attack: Schemathesis (st) is not installed (pip install schemathesis)");
         return;
     }
@@ -27,49 +30,121 @@ fn every_operation_of_the_openapi_document_holds_under_generated_requests() {
         for org in ["euaa", "iom", "bamf"] {
             app.add_org(&op, org, org).unwrap();
         }
-        for (email, org, role) in [("adm@euaa.eu", "euaa", Role::Admin), ("adm@iom.int", "iom", Role::Admin), ("v@bamf.de", "bamf", Role::Viewer)] {
-            app.add_user(&op, email, org, role, "a long enough password").unwrap();
+        for (email, org, role) in [
+            ("adm@euaa.eu", "euaa", Role::Admin),
+            ("adm@iom.int", "iom", Role::Admin),
+            ("v@bamf.de", "bamf", Role::Viewer),
+        ] {
+            app.add_user(&op, email, org, role, "a long enough password")
+                .unwrap();
         }
         let file = t.dir.path().join("apps.csv");
         let mut csv = String::from("indicator,period,geo,origin,value\n");
         for m in 1..=36 {
             for (geo, v) in [("DEU", 900 + m * 7), ("SWE", 400 + m * 3)] {
-                csv.push_str(&format!("asylum_applications,{}-{:02},{geo},SYR,{v}\n", 2013 + (m - 1) / 12, (m - 1) % 12 + 1));
+                csv.push_str(&format!(
+                    "asylum_applications,{}-{:02},{geo},SYR,{v}\n",
+                    2013 + (m - 1) / 12,
+                    (m - 1) % 12 + 1
+                ));
             }
         }
         std::fs::write(&file, csv).unwrap();
         let admin = app.act_as("adm@euaa.eu").unwrap();
-        for (slug, share) in [("apps", Sharing::Public), ("private", Sharing::Private), ("listed", Sharing::Listed)] {
-            let req = ImportRequest { org: "euaa".into(), slug: slug.into(), file_name: "apps.csv".into(), share: Some(share), ..Default::default() };
+        for (slug, share) in [
+            ("apps", Sharing::Public),
+            ("private", Sharing::Private),
+            ("listed", Sharing::Listed),
+        ] {
+            let req = ImportRequest {
+                org: "euaa".into(),
+                slug: slug.into(),
+                file_name: "apps.csv".into(),
+                share: Some(share),
+                ..Default::default()
+            };
             app.import(&admin, &req, &file, &|_| {}).unwrap();
         }
-        let doc = NewDocument { org: "euaa".into(), share: Some(Sharing::Public), ..Default::default() };
-        app.add_document(&admin, &doc, "minutes.md", b"# Minutes\n\nThe committee met on reception capacity.").unwrap();
-        let tokens = [None, Some(app.create_token(&op, "adm@iom.int", "st").unwrap()), Some(app.create_token(&op, "v@bamf.de", "st").unwrap())];
+        let doc = NewDocument {
+            org: "euaa".into(),
+            share: Some(Sharing::Public),
+            ..Default::default()
+        };
+        app.add_document(
+            &admin,
+            &doc,
+            "minutes.md",
+            b"# Minutes\n\nThe committee met on reception capacity.",
+        )
+        .unwrap();
+        let tokens = [
+            None,
+            Some(app.create_token(&op, "adm@iom.int", "st").unwrap()),
+            Some(app.create_token(&op, "v@bamf.de", "st").unwrap()),
+        ];
 
         let app = Arc::new(app);
         let (tx, rx) = std::sync::mpsc::channel();
         let served = app.clone();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            rt.block_on(nansen_server::serve(served, "127.0.0.1:0", |addr| tx.send(addr).unwrap())).unwrap();
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(nansen_server::serve(served, "127.0.0.1:0", |addr| {
+                tx.send(addr).unwrap()
+            }))
+            .unwrap();
         });
         let base = format!("http://{}", rx.recv().unwrap());
         for token in &tokens {
             let mut st = Command::new("st");
-            st.args(["run", &format!("{base}/api/v1/openapi.json"), "--checks", CHECKS, "--max-examples", "10", "--workers", "1", "--seed", "1", "--no-color"]);
+            st.args([
+                "run",
+                &format!("{base}/api/v1/openapi.json"),
+                "--checks",
+                CHECKS,
+                "--max-examples",
+                "10",
+                "--workers",
+                "1",
+                "--seed",
+                "1",
+                "--no-color",
+            ]);
             if let Some(t) = token {
                 st.args(["-H", &format!("Authorization: Bearer {t}")]);
             }
             let out = st.output().expect("run st");
             let report = String::from_utf8_lossy(&out.stdout);
-            let who = if token.is_some() { "with a token" } else { "anonymous" };
-            assert!(out.status.success(), "{}: Schemathesis {who} found failures:\n{report}\n{}", t.name, String::from_utf8_lossy(&out.stderr));
-            let summary = report.lines().rev().find(|l| l.contains("generated")).unwrap_or_default().to_string();
+            let who = if token.is_some() {
+                "with a token"
+            } else {
+                "anonymous"
+            };
+            assert!(
+                out.status.success(),
+                "{}: Schemathesis {who} found failures:\n{report}\n{}",
+                t.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let summary = report
+                .lines()
+                .rev()
+                .find(|l| l.contains("generated"))
+                .unwrap_or_default()
+                .to_string();
             eprintln!("{} {who}: {}", t.name, summary.trim());
         }
-        let health = ureq::get(&format!("{base}/api/v1/health")).call().expect("the server is alive at the end");
+        let health = ureq::get(&format!("{base}/api/v1/health"))
+            .call()
+            .expect("the server is alive at the end");
         assert_eq!(health.status(), 200);
-        assert!(app.verify_audit().unwrap().is_ok(), "{}: the chain verifies after the attack", t.name);
+        assert!(
+            app.verify_audit().unwrap().is_ok(),
+            "{}: the chain verifies after the attack",
+            t.name
+        );
     }
 }

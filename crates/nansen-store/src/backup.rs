@@ -24,7 +24,10 @@ const SQLITE_COPY: &str = "nansen.sqlite";
 const POSTGRES_DUMP: &str = "database.dump";
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> StoreError + '_ {
-    move |e| StoreError::DataDir { path: path.to_path_buf(), source: e }
+    move |e| StoreError::DataDir {
+        path: path.to_path_buf(),
+        source: e,
+    }
 }
 
 /// Runs a PostgreSQL client tool; its own words when it fails.
@@ -34,7 +37,10 @@ fn run(tool: &str, args: &[&str]) -> Result<()> {
         .output()
         .map_err(|e| StoreError::Corrupt(format!("{tool} could not be started ({e}); install PostgreSQL's client tools to back up or restore a PostgreSQL database")))?;
     if !out.status.success() {
-        return Err(StoreError::Corrupt(format!("{tool} failed: {}", String::from_utf8_lossy(&out.stderr).trim())));
+        return Err(StoreError::Corrupt(format!(
+            "{tool} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
     }
     Ok(())
 }
@@ -46,7 +52,10 @@ impl Store {
         std::fs::create_dir_all(dir).map_err(io(dir))?;
         owner_only(dir, true).map_err(io(dir))?;
         if dir.join(MANIFEST).exists() {
-            return Err(StoreError::Corrupt(format!("{} already holds a backup; choose an empty folder", dir.display())));
+            return Err(StoreError::Corrupt(format!(
+                "{} already holds a backup; choose an empty folder",
+                dir.display()
+            )));
         }
         // The head file first: it is never ahead of the database, so the copy taken after it
         // holds at least the entries it names.
@@ -61,7 +70,8 @@ impl Store {
                 let from = rusqlite::Connection::open(path).map_err(crate::DbError::from)?;
                 let mut copy = rusqlite::Connection::open(&to).map_err(crate::DbError::from)?;
                 {
-                    let backup = rusqlite::backup::Backup::new(&from, &mut copy).map_err(crate::DbError::from)?;
+                    let backup = rusqlite::backup::Backup::new(&from, &mut copy)
+                        .map_err(crate::DbError::from)?;
                     // All pages in one step, under one read transaction: one consistent moment,
                     // however busy the writers.
                     backup.step(-1).map_err(crate::DbError::from)?;
@@ -72,7 +82,16 @@ impl Store {
             }
             Location::Postgres(url) => {
                 let to = dir.join(POSTGRES_DUMP);
-                run("pg_dump", &["--format=custom", "--no-owner", "--file", &to.to_string_lossy(), url])?;
+                run(
+                    "pg_dump",
+                    &[
+                        "--format=custom",
+                        "--no-owner",
+                        "--file",
+                        &to.to_string_lossy(),
+                        url,
+                    ],
+                )?;
                 owner_only(&to, false).map_err(io(&to))?;
                 "postgres"
             }
@@ -80,7 +99,12 @@ impl Store {
         let keys = &self.keys().path;
         std::fs::copy(keys, dir.join("keys")).map_err(io(keys))?;
         owner_only(&dir.join("keys"), false).map_err(io(dir))?;
-        let manifest = BackupManifest { taken_at: crate::now(), database: database.into(), audit_entry, audit_hash };
+        let manifest = BackupManifest {
+            taken_at: crate::now(),
+            database: database.into(),
+            audit_entry,
+            audit_hash,
+        };
         let text = serde_json::to_string_pretty(&manifest).expect("serialisable");
         std::fs::write(dir.join(MANIFEST), text).map_err(io(dir))?;
         Ok(manifest)
@@ -90,15 +114,23 @@ impl Store {
 /// Puts a backup back: into `data_dir` (which must hold no database yet) and, for a
 /// PostgreSQL backup, into the empty database at `database_url`. The caller then opens the
 /// store, verifies the chain and rebuilds the search index.
-pub fn restore(backup: &Path, data_dir: &Path, database_url: Option<&str>) -> Result<BackupManifest> {
+pub fn restore(
+    backup: &Path,
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> Result<BackupManifest> {
     let text = std::fs::read_to_string(backup.join(MANIFEST)).map_err(io(backup))?;
-    let manifest: BackupManifest = serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("{}: {e}", backup.join(MANIFEST).display())))?;
+    let manifest: BackupManifest = serde_json::from_str(&text)
+        .map_err(|e| StoreError::Corrupt(format!("{}: {e}", backup.join(MANIFEST).display())))?;
     std::fs::create_dir_all(data_dir).map_err(io(data_dir))?;
     owner_only(data_dir, true).map_err(io(data_dir))?;
     let keys = key_file(data_dir);
     for taken in [data_dir.join("nansen.sqlite"), keys.clone()] {
         if taken.exists() {
-            return Err(StoreError::Corrupt(format!("{} already exists: restore into a fresh data directory", taken.display())));
+            return Err(StoreError::Corrupt(format!(
+                "{} already exists: restore into a fresh data directory",
+                taken.display()
+            )));
         }
     }
     match (manifest.database.as_str(), database_url) {
@@ -108,12 +140,25 @@ pub fn restore(backup: &Path, data_dir: &Path, database_url: Option<&str>) -> Re
             owner_only(&to, false).map_err(io(&to))?;
         }
         ("postgres", Some(url)) if url.starts_with("postgres") => {
-            run("pg_restore", &["--no-owner", "--exit-on-error", "--dbname", url, &backup.join(POSTGRES_DUMP).to_string_lossy()])?;
+            run(
+                "pg_restore",
+                &[
+                    "--no-owner",
+                    "--exit-on-error",
+                    "--dbname",
+                    url,
+                    &backup.join(POSTGRES_DUMP).to_string_lossy(),
+                ],
+            )?;
         }
         (kind, _) => {
             return Err(StoreError::Corrupt(format!(
                 "this is a {kind} backup: restore it {}",
-                if kind == "postgres" { "with --database-url naming an empty PostgreSQL database" } else { "without --database-url, into the embedded database" }
+                if kind == "postgres" {
+                    "with --database-url naming an empty PostgreSQL database"
+                } else {
+                    "without --database-url, into the embedded database"
+                }
             )))
         }
     }

@@ -104,7 +104,9 @@ impl DbError {
     /// A unique or primary-key constraint refused the write.
     pub fn is_conflict(&self) -> bool {
         match self {
-            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => e.code == rusqlite::ErrorCode::ConstraintViolation,
+            DbError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => {
+                e.code == rusqlite::ErrorCode::ConstraintViolation
+            }
             DbError::Postgres(e) => e.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION),
             _ => false,
         }
@@ -133,7 +135,9 @@ impl postgres::types::ToSql for Value {
             Value::Null => Ok(postgres::types::IsNull::Yes),
             Value::Int(v) if *ty == Type::INT4 => (*v as i32).to_sql(ty, out),
             Value::Int(v) if *ty == Type::FLOAT8 => (*v as f64).to_sql(ty, out),
-            Value::Int(v) if *ty == Type::TEXT || *ty == Type::VARCHAR => v.to_string().to_sql(ty, out),
+            Value::Int(v) if *ty == Type::TEXT || *ty == Type::VARCHAR => {
+                v.to_string().to_sql(ty, out)
+            }
             Value::Int(v) => v.to_sql(ty, out),
             Value::Real(v) => v.to_sql(ty, out),
             Value::Text(v) => v.to_sql(ty, out),
@@ -185,7 +189,8 @@ impl Connection {
                 Ok(st.execute(rusqlite::params_from_iter(params.iter().map(sqlite_value)))? as u64)
             }
             Connection::Postgres(c) => {
-                let p: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|v| v as _).collect();
+                let p: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    params.iter().map(|v| v as _).collect();
                 Ok(c.execute(numbered(sql).as_str(), &p)?)
             }
         }
@@ -196,24 +201,30 @@ impl Connection {
             Connection::Sqlite(c) => {
                 let mut st = c.prepare_cached(sql)?;
                 let n = st.column_count();
-                let rows = st.query_map(rusqlite::params_from_iter(params.iter().map(sqlite_value)), |r| {
-                    (0..n)
-                        .map(|i| {
-                            Ok(match r.get_ref(i)? {
-                                rusqlite::types::ValueRef::Null => Value::Null,
-                                rusqlite::types::ValueRef::Integer(v) => Value::Int(v),
-                                rusqlite::types::ValueRef::Real(v) => Value::Real(v),
-                                rusqlite::types::ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-                                rusqlite::types::ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                let rows = st.query_map(
+                    rusqlite::params_from_iter(params.iter().map(sqlite_value)),
+                    |r| {
+                        (0..n)
+                            .map(|i| {
+                                Ok(match r.get_ref(i)? {
+                                    rusqlite::types::ValueRef::Null => Value::Null,
+                                    rusqlite::types::ValueRef::Integer(v) => Value::Int(v),
+                                    rusqlite::types::ValueRef::Real(v) => Value::Real(v),
+                                    rusqlite::types::ValueRef::Text(t) => {
+                                        Value::Text(String::from_utf8_lossy(t).into_owned())
+                                    }
+                                    rusqlite::types::ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+                                })
                             })
-                        })
-                        .collect::<Result<Vec<_>, rusqlite::Error>>()
-                        .map(Row)
-                })?;
+                            .collect::<Result<Vec<_>, rusqlite::Error>>()
+                            .map(Row)
+                    },
+                )?;
                 Ok(rows.collect::<Result<Vec<_>, _>>()?)
             }
             Connection::Postgres(c) => {
-                let p: Vec<&(dyn postgres::types::ToSql + Sync)> = params.iter().map(|v| v as _).collect();
+                let p: Vec<&(dyn postgres::types::ToSql + Sync)> =
+                    params.iter().map(|v| v as _).collect();
                 let rows = c.query(numbered(sql).as_str(), &p)?;
                 Ok(rows.iter().map(pg_row).collect())
             }
@@ -256,7 +267,10 @@ fn pg_row(r: &postgres::Row) -> Row {
             } else if *t == Type::BYTEA {
                 r.get::<_, Option<Vec<u8>>>(i).map(Value::Blob)
             } else {
-                r.try_get::<_, Option<String>>(i).ok().flatten().map(Value::Text)
+                r.try_get::<_, Option<String>>(i)
+                    .ok()
+                    .flatten()
+                    .map(Value::Text)
             };
             v.unwrap_or(Value::Null)
         })
@@ -301,28 +315,47 @@ impl Drop for Pooled<'_> {
 }
 
 impl Pool {
-    pub fn new(max: usize, open: Box<dyn Fn() -> Result<Connection, DbError> + Send + Sync>) -> Pool {
-        Pool { open, idle: Mutex::new(Vec::new()), count: Mutex::new(0), freed: Condvar::new(), max }
+    pub fn new(
+        max: usize,
+        open: Box<dyn Fn() -> Result<Connection, DbError> + Send + Sync>,
+    ) -> Pool {
+        Pool {
+            open,
+            idle: Mutex::new(Vec::new()),
+            count: Mutex::new(0),
+            freed: Condvar::new(),
+            max,
+        }
     }
 
     pub fn get(&self) -> Result<Pooled<'_>, DbError> {
         loop {
             if let Some(c) = self.idle.lock().map(|mut i| i.pop()).ok().flatten() {
-                return Ok(Pooled { pool: self, conn: Some(c) });
+                return Ok(Pooled {
+                    pool: self,
+                    conn: Some(c),
+                });
             }
             let mut count = self.count.lock().unwrap_or_else(|e| e.into_inner());
             if *count < self.max {
                 *count += 1;
                 drop(count);
                 match (self.open)() {
-                    Ok(c) => return Ok(Pooled { pool: self, conn: Some(c) }),
+                    Ok(c) => {
+                        return Ok(Pooled {
+                            pool: self,
+                            conn: Some(c),
+                        })
+                    }
                     Err(e) => {
                         *self.count.lock().unwrap_or_else(|e| e.into_inner()) -= 1;
                         return Err(e);
                     }
                 }
             }
-            let _unused = self.freed.wait_timeout(count, std::time::Duration::from_millis(50));
+            let _unused = self
+                .freed
+                .wait_timeout(count, std::time::Duration::from_millis(50));
         }
     }
 }

@@ -60,7 +60,11 @@ pub struct OutboxEntry {
 const DOCUMENT_COLUMNS: &str = "d.id, d.org_id, o.slug, d.title, d.doc_type, d.countries, d.themes, d.doc_date, d.language, d.summary, d.sharing, d.created_by, d.created_at";
 
 fn list(s: String) -> Vec<String> {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect()
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 fn document_from(r: &Row) -> DocumentRecord {
@@ -108,19 +112,36 @@ impl Tx<'_> {
         if self.conn.dialect() == Dialect::Postgres {
             // Sequence numbers must commit in order, or a follower could pass a gap that a
             // slower transaction fills later: one writer at a time, until commit.
-            self.conn.batch("LOCK TABLE search_outbox IN EXCLUSIVE MODE")?;
+            self.conn
+                .batch("LOCK TABLE search_outbox IN EXCLUSIVE MODE")?;
         }
-        let next = self.conn.query_one("SELECT COALESCE(MAX(seq), 0) + 1 FROM search_outbox", &[])?.map(|r| r.int(0)).unwrap_or(1);
-        self.conn.execute("INSERT INTO search_outbox (seq, kind, ref, created_at) VALUES (?, ?, ?, ?)", &[next.into(), kind.into(), id.into(), now().into()])?;
+        let next = self
+            .conn
+            .query_one("SELECT COALESCE(MAX(seq), 0) + 1 FROM search_outbox", &[])?
+            .map(|r| r.int(0))
+            .unwrap_or(1);
+        self.conn.execute(
+            "INSERT INTO search_outbox (seq, kind, ref, created_at) VALUES (?, ?, ?, ?)",
+            &[next.into(), kind.into(), id.into(), now().into()],
+        )?;
         Ok(next)
     }
 
     /// Keeps a file's bytes once, whatever number of versions name them.
     pub fn put_file(&mut self, sha256: &str, data: &[u8]) -> Result<()> {
-        if self.conn.query_one("SELECT 1 FROM files WHERE sha256 = ?", &[sha256.into()])?.is_none() {
+        if self
+            .conn
+            .query_one("SELECT 1 FROM files WHERE sha256 = ?", &[sha256.into()])?
+            .is_none()
+        {
             self.conn.execute(
                 "INSERT INTO files (sha256, size, data, created_at) VALUES (?, ?, ?, ?)",
-                &[sha256.into(), (data.len() as i64).into(), data.to_vec().into(), now().into()],
+                &[
+                    sha256.into(),
+                    (data.len() as i64).into(),
+                    data.to_vec().into(),
+                    now().into(),
+                ],
             )?;
         }
         Ok(())
@@ -155,7 +176,14 @@ impl Tx<'_> {
 
     /// Adds the next version of a document; its number is one more than the last.
     pub fn insert_document_version(&mut self, v: &DocumentVersionRecord) -> Result<i64> {
-        let number = self.conn.query_one("SELECT COALESCE(MAX(number), 0) + 1 FROM document_versions WHERE document_id = ?", &[v.document_id.into()])?.map(|r| r.int(0)).unwrap_or(1);
+        let number = self
+            .conn
+            .query_one(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM document_versions WHERE document_id = ?",
+                &[v.document_id.into()],
+            )?
+            .map(|r| r.int(0))
+            .unwrap_or(1);
         self.conn.execute(
             "INSERT INTO document_versions (document_id, number, file_name, format, size, file_sha256, text, pages, no_text, created_by, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -168,7 +196,13 @@ impl Tx<'_> {
         Ok(number)
     }
 
-    pub fn insert_document_request(&mut self, document_id: i64, org_id: i64, user_id: i64, reason: &str) -> Result<i64> {
+    pub fn insert_document_request(
+        &mut self,
+        document_id: i64,
+        org_id: i64,
+        user_id: i64,
+        reason: &str,
+    ) -> Result<i64> {
         let r = self.conn.query(
             "INSERT INTO document_requests (document_id, org_id, user_id, reason, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
             &[document_id.into(), org_id.into(), user_id.into(), reason.into(), now().into()],
@@ -177,13 +211,23 @@ impl Tx<'_> {
     }
 
     /// Moves a request from status `from` to `status`, as for datasets; false if it was not in `from`.
-    pub fn decide_document_request(&mut self, id: i64, from: &str, status: &str, by: &str, note: &str) -> Result<bool> {
+    pub fn decide_document_request(
+        &mut self,
+        id: i64,
+        from: &str,
+        status: &str,
+        by: &str,
+        note: &str,
+    ) -> Result<bool> {
         let done = self.conn.execute(
             "UPDATE document_requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = ?",
             &[status.into(), by.into(), now().into(), note.into(), id.into(), from.into()],
         )? == 1;
         if done {
-            if let Some(r) = self.conn.query_one("SELECT document_id FROM document_requests WHERE id = ?", &[id.into()])? {
+            if let Some(r) = self.conn.query_one(
+                "SELECT document_id FROM document_requests WHERE id = ?",
+                &[id.into()],
+            )? {
                 self.search_outbox(SEARCH_DOCUMENT, r.int(0))?;
             }
         }
@@ -194,30 +238,48 @@ impl Tx<'_> {
 impl Store {
     /// The last outbox position committed.
     pub fn search_outbox_head(&self) -> Result<i64> {
-        Ok(self.query("SELECT COALESCE(MAX(seq), 0) FROM search_outbox", &[])?.first().map(|r| r.int(0)).unwrap_or(0))
+        Ok(self
+            .query("SELECT COALESCE(MAX(seq), 0) FROM search_outbox", &[])?
+            .first()
+            .map(|r| r.int(0))
+            .unwrap_or(0))
     }
 
     /// Outbox entries after `seq`, up to and including `upto`, in order.
     pub fn search_outbox_between(&self, seq: i64, upto: i64) -> Result<Vec<OutboxEntry>> {
         Ok(self
-            .query("SELECT seq, kind, ref FROM search_outbox WHERE seq > ? AND seq <= ? ORDER BY seq", &[seq.into(), upto.into()])?
+            .query(
+                "SELECT seq, kind, ref FROM search_outbox WHERE seq > ? AND seq <= ? ORDER BY seq",
+                &[seq.into(), upto.into()],
+            )?
             .iter()
-            .map(|r| OutboxEntry { seq: r.int(0), kind: r.text(1), id: r.int(2) })
+            .map(|r| OutboxEntry {
+                seq: r.int(0),
+                kind: r.text(1),
+                id: r.int(2),
+            })
             .collect())
     }
 
     pub fn file(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self.query("SELECT data FROM files WHERE sha256 = ?", &[sha256.into()])?.first().map(|r| r.blob(0)))
+        Ok(self
+            .query("SELECT data FROM files WHERE sha256 = ?", &[sha256.into()])?
+            .first()
+            .map(|r| r.blob(0)))
     }
 
     pub fn document(&self, id: i64) -> Result<Option<DocumentRecord>> {
         let rows = self.query(&format!("SELECT {DOCUMENT_COLUMNS} FROM documents d JOIN orgs o ON o.id = d.org_id WHERE d.id = ?"), &[id.into()])?;
-        rows.first().map(|r| self.with_document_approvals(document_from(r))).transpose()
+        rows.first()
+            .map(|r| self.with_document_approvals(document_from(r)))
+            .transpose()
     }
 
     pub fn documents(&self) -> Result<Vec<DocumentRecord>> {
         let rows = self.query(&format!("SELECT {DOCUMENT_COLUMNS} FROM documents d JOIN orgs o ON o.id = d.org_id ORDER BY d.id"), &[])?;
-        rows.iter().map(|r| self.with_document_approvals(document_from(r))).collect()
+        rows.iter()
+            .map(|r| self.with_document_approvals(document_from(r)))
+            .collect()
     }
 
     fn with_document_approvals(&self, mut d: DocumentRecord) -> Result<DocumentRecord> {
@@ -229,14 +291,23 @@ impl Store {
     pub fn document_versions(&self, document_id: i64) -> Result<Vec<DocumentVersionRecord>> {
         let columns = VERSION_COLUMNS.replace(" text,", " '' AS text,");
         Ok(self
-            .query(&format!("SELECT {columns} FROM document_versions WHERE document_id = ? ORDER BY number"), &[document_id.into()])?
+            .query(
+                &format!(
+                    "SELECT {columns} FROM document_versions WHERE document_id = ? ORDER BY number"
+                ),
+                &[document_id.into()],
+            )?
             .iter()
             .map(version_from)
             .collect())
     }
 
     /// One version with its text; the latest when `number` is none.
-    pub fn document_version(&self, document_id: i64, number: Option<i64>) -> Result<Option<DocumentVersionRecord>> {
+    pub fn document_version(
+        &self,
+        document_id: i64,
+        number: Option<i64>,
+    ) -> Result<Option<DocumentVersionRecord>> {
         let rows = match number {
             Some(n) => self.query(&format!("SELECT {VERSION_COLUMNS} FROM document_versions WHERE document_id = ? AND number = ?"), &[document_id.into(), n.into()])?,
             None => self.query(

@@ -30,19 +30,29 @@ pub struct Keys {
 
 impl std::fmt::Debug for Keys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Keys({}, keyed from entry {})", self.path.display(), self.keyed_from)
+        write!(
+            f,
+            "Keys({}, keyed from entry {})",
+            self.path.display(),
+            self.keyed_from
+        )
     }
 }
 
 /// Where the keys are for a data directory.
 pub fn key_file(data_dir: &Path) -> PathBuf {
-    std::env::var_os("NANSEN_KEY_FILE").map(PathBuf::from).unwrap_or_else(|| data_dir.join("keys"))
+    std::env::var_os("NANSEN_KEY_FILE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| data_dir.join("keys"))
 }
 
 impl Keys {
     /// Reads the key file, or makes one (keying the chain from `next_entry` on).
     pub fn load_or_make(path: &Path, next_entry: i64) -> Result<Keys> {
-        let io = |e| StoreError::DataDir { path: path.to_path_buf(), source: e };
+        let io = |e| StoreError::DataDir {
+            path: path.to_path_buf(),
+            source: e,
+        };
         match std::fs::read_to_string(path) {
             Ok(text) => Keys::parse(path, &text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -50,7 +60,12 @@ impl Keys {
                 let (mut audit, mut secrets) = ([0u8; 32], [0u8; 32]);
                 rng.fill_bytes(&mut audit);
                 rng.fill_bytes(&mut secrets);
-                let keys = Keys { audit, secrets, keyed_from: next_entry, path: path.to_path_buf() };
+                let keys = Keys {
+                    audit,
+                    secrets,
+                    keyed_from: next_entry,
+                    path: path.to_path_buf(),
+                };
                 let text = format!(
                     "# Nansen's keys: secret. Without this file the audit chain cannot be verified nor webhook secrets read.\naudit {}\nsecrets {}\nkeyed-from {}\n",
                     hex::encode(audit),
@@ -79,12 +94,27 @@ impl Keys {
     }
 
     fn parse(path: &Path, text: &str) -> Result<Keys> {
-        let bad = |why: &str| StoreError::Corrupt(format!("the key file {}: {why}", path.display()));
-        let field = |name: &str| text.lines().find_map(|l| l.strip_prefix(name).map(str::trim)).ok_or_else(|| bad(&format!("no {name} line")));
-        let key = |name: &str| -> Result<[u8; 32]> {
-            hex::decode(field(name)?).ok().and_then(|b| b.try_into().ok()).ok_or_else(|| bad(&format!("the {name} key is not 64 hex digits")))
+        let bad =
+            |why: &str| StoreError::Corrupt(format!("the key file {}: {why}", path.display()));
+        let field = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name).map(str::trim))
+                .ok_or_else(|| bad(&format!("no {name} line")))
         };
-        Ok(Keys { audit: key("audit ")?, secrets: key("secrets ")?, keyed_from: field("keyed-from ")?.parse().map_err(|_| bad("keyed-from is not a number"))?, path: path.to_path_buf() })
+        let key = |name: &str| -> Result<[u8; 32]> {
+            hex::decode(field(name)?)
+                .ok()
+                .and_then(|b| b.try_into().ok())
+                .ok_or_else(|| bad(&format!("the {name} key is not 64 hex digits")))
+        };
+        Ok(Keys {
+            audit: key("audit ")?,
+            secrets: key("secrets ")?,
+            keyed_from: field("keyed-from ")?
+                .parse()
+                .map_err(|_| bad("keyed-from is not a number"))?,
+            path: path.to_path_buf(),
+        })
     }
 
     /// HMAC-SHA256 of the parts, each followed by a unit separator, under the audit key.
@@ -102,18 +132,34 @@ impl Keys {
         let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.secrets));
         let mut nonce = [0u8; 12];
         rand::thread_rng().fill_bytes(&mut nonce);
-        let sealed = cipher.encrypt(Nonce::from_slice(&nonce), secret.as_bytes()).expect("encryption of a short secret");
+        let sealed = cipher
+            .encrypt(Nonce::from_slice(&nonce), secret.as_bytes())
+            .expect("encryption of a short secret");
         format!("{SEALED}{}:{}", hex::encode(nonce), hex::encode(sealed))
     }
 
     /// The secret back; a value that was never sealed (written before keys) is returned as it is.
     pub fn unseal(&self, stored: &str) -> Result<String> {
-        let Some(rest) = stored.strip_prefix(SEALED) else { return Ok(stored.to_string()) };
-        let bad = || StoreError::Corrupt("a sealed secret cannot be opened with this installation's key".into());
+        let Some(rest) = stored.strip_prefix(SEALED) else {
+            return Ok(stored.to_string());
+        };
+        let bad = || {
+            StoreError::Corrupt(
+                "a sealed secret cannot be opened with this installation's key".into(),
+            )
+        };
         let (nonce, sealed) = rest.split_once(':').ok_or_else(bad)?;
-        let nonce: [u8; 12] = hex::decode(nonce).ok().and_then(|n| n.try_into().ok()).ok_or_else(bad)?;
+        let nonce: [u8; 12] = hex::decode(nonce)
+            .ok()
+            .and_then(|n| n.try_into().ok())
+            .ok_or_else(bad)?;
         let cipher = ChaCha20Poly1305::new(Key::from_slice(&self.secrets));
-        let plain = cipher.decrypt(Nonce::from_slice(&nonce), hex::decode(sealed).map_err(|_| bad())?.as_slice()).map_err(|_| bad())?;
+        let plain = cipher
+            .decrypt(
+                Nonce::from_slice(&nonce),
+                hex::decode(sealed).map_err(|_| bad())?.as_slice(),
+            )
+            .map_err(|_| bad())?;
         String::from_utf8(plain).map_err(|_| bad())
     }
 
@@ -132,17 +178,27 @@ mod tests {
         let path = dir.path().join("keys");
         let keys = Keys::load_or_make(&path, 7).unwrap();
         let again = Keys::load_or_make(&path, 99).unwrap();
-        assert_eq!((again.keyed_from, again.audit, again.secrets), (7, keys.audit, keys.secrets), "read back, not made anew");
+        assert_eq!(
+            (again.keyed_from, again.audit, again.secrets),
+            (7, keys.audit, keys.secrets),
+            "read back, not made anew"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         let sealed = keys.seal("whsec_abc");
         assert!(!sealed.contains("whsec_abc") && Keys::is_sealed(&sealed));
         assert_eq!(keys.unseal(&sealed).unwrap(), "whsec_abc");
         let other = Keys::load_or_make(&dir.path().join("other"), 1).unwrap();
-        assert!(other.unseal(&sealed).is_err(), "another installation's key opens nothing");
+        assert!(
+            other.unseal(&sealed).is_err(),
+            "another installation's key opens nothing"
+        );
         assert_ne!(keys.audit_mac(&["a", "b"]), other.audit_mac(&["a", "b"]));
     }
 }

@@ -272,7 +272,10 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
     }
     let result = (|| {
         conn.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")?;
-        let done = conn.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[])?;
+        let done = conn.query(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            &[],
+        )?;
         let current = done.first().map(|r| r.int(0)).unwrap_or(0) as usize;
         for (i, m) in MIGRATIONS.iter().enumerate().skip(current) {
             conn.batch("BEGIN")?;

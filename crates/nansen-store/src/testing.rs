@@ -25,13 +25,17 @@ pub struct PgDatabase {
 impl Drop for PgDatabase {
     fn drop(&mut self) {
         if let Ok(mut c) = postgres::Client::connect(&admin_url(), postgres::NoTls) {
-            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = c.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ));
         }
     }
 }
 
 pub fn admin_url() -> String {
-    std::env::var("NANSEN_TEST_POSTGRES").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("NANSEN_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A fresh, empty PostgreSQL database; `None` (with a note on stderr) when no server answers locally.
@@ -46,8 +50,14 @@ pub fn fresh_postgres() -> Option<PgDatabase> {
         }
         Err(e) => panic!("PostgreSQL must answer at {admin} under CI: {e}"),
     };
-    let db = format!("nansen_t{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), nanos());
-    c.batch_execute(&format!("CREATE DATABASE {db}")).expect("create test database");
+    let db = format!(
+        "nansen_t{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        nanos()
+    );
+    c.batch_execute(&format!("CREATE DATABASE {db}"))
+        .expect("create test database");
     let url = match admin.rfind('/') {
         Some(i) => format!("{}/{db}", &admin[..i]),
         None => format!("{admin}/{db}"),
@@ -56,7 +66,10 @@ pub fn fresh_postgres() -> Option<PgDatabase> {
 }
 
 fn nanos() -> u32 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
 }
 
 /// One empty store per database this machine can run.
@@ -64,11 +77,23 @@ pub fn stores() -> Vec<TestStore> {
     let mut out = Vec::new();
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(dir.path(), None).expect("open SQLite store");
-    out.push(TestStore { name: "sqlite", store, database_url: None, dir, _db: None });
+    out.push(TestStore {
+        name: "sqlite",
+        store,
+        database_url: None,
+        dir,
+        _db: None,
+    });
     if let Some(db) = fresh_postgres() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path(), Some(&db.url)).expect("open PostgreSQL store");
-        out.push(TestStore { name: "postgres", store, database_url: Some(db.url.clone()), dir, _db: Some(db) });
+        out.push(TestStore {
+            name: "postgres",
+            store,
+            database_url: Some(db.url.clone()),
+            dir,
+            _db: Some(db),
+        });
     }
     out
 }

@@ -107,7 +107,10 @@ const PLAN: &str = "SELECT p.id, p.org_id, o.slug, p.title, p.scenario, p.spec, 
      FROM plans p JOIN orgs o ON o.id = p.org_id";
 
 fn list(s: &str) -> Vec<String> {
-    s.split(',').filter(|t| !t.is_empty()).map(String::from).collect()
+    s.split(',')
+        .filter(|t| !t.is_empty())
+        .map(String::from)
+        .collect()
 }
 
 fn watch_from(r: &Row) -> WatchRecord {
@@ -191,7 +194,15 @@ fn plan_from(r: &Row) -> PlanRecord {
 }
 
 impl Tx<'_> {
-    pub fn insert_watch(&mut self, org_id: i64, user_id: i64, dataset_id: i64, name: &str, spec: &str, partners: &[String]) -> Result<i64> {
+    pub fn insert_watch(
+        &mut self,
+        org_id: i64,
+        user_id: i64,
+        dataset_id: i64,
+        name: &str,
+        spec: &str,
+        partners: &[String],
+    ) -> Result<i64> {
         let r = self.conn.query(
             "INSERT INTO watches (org_id, user_id, dataset_id, name, spec, partners, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &[org_id.into(), user_id.into(), dataset_id.into(), name.into(), spec.into(), partners.join(",").into(), now().into()],
@@ -199,16 +210,33 @@ impl Tx<'_> {
         Ok(r[0].int(0))
     }
 
-    pub fn update_watch(&mut self, id: i64, name: &str, spec: &str, partners: &[String]) -> Result<()> {
+    pub fn update_watch(
+        &mut self,
+        id: i64,
+        name: &str,
+        spec: &str,
+        partners: &[String],
+    ) -> Result<()> {
         // A changed watch is checked again from scratch.
         self.conn.execute(
             "UPDATE watches SET name = ?, spec = ?, partners = ?, checked_version = 0 WHERE id = ?",
-            &[name.into(), spec.into(), partners.join(",").into(), id.into()],
+            &[
+                name.into(),
+                spec.into(),
+                partners.join(",").into(),
+                id.into(),
+            ],
         )?;
         Ok(())
     }
 
-    pub fn mark_watch_checked(&mut self, id: i64, version: i64, outlook: &str, problem: &str) -> Result<()> {
+    pub fn mark_watch_checked(
+        &mut self,
+        id: i64,
+        version: i64,
+        outlook: &str,
+        problem: &str,
+    ) -> Result<()> {
         self.conn.execute(
             "UPDATE watches SET checked_version = ?, checked_at = ?, outlook = ?, problem = ? WHERE id = ?",
             &[version.into(), now().into(), outlook.into(), problem.into(), id.into()],
@@ -218,7 +246,15 @@ impl Tx<'_> {
 
     /// Raises an alert unless the same rule already flagged that period of that series;
     /// returns the new alert's id.
-    pub fn insert_alert(&mut self, watch_id: i64, series: &str, period: &str, rule: &str, detail: &str, version: i64) -> Result<Option<i64>> {
+    pub fn insert_alert(
+        &mut self,
+        watch_id: i64,
+        series: &str,
+        period: &str,
+        rule: &str,
+        detail: &str,
+        version: i64,
+    ) -> Result<Option<i64>> {
         let exists = self.conn.query_one(
             "SELECT id FROM alerts WHERE watch_id = ? AND series = ? AND period = ? AND rule = ?",
             &[watch_id.into(), series.into(), period.into(), rule.into()],
@@ -235,7 +271,10 @@ impl Tx<'_> {
     }
 
     pub fn update_alert(&mut self, id: i64, status: &str, assignee: Option<&str>) -> Result<()> {
-        self.conn.execute("UPDATE alerts SET status = ?, assignee = ?, updated_at = ? WHERE id = ?", &[status.into(), assignee.into(), now().into(), id.into()])?;
+        self.conn.execute(
+            "UPDATE alerts SET status = ?, assignee = ?, updated_at = ? WHERE id = ?",
+            &[status.into(), assignee.into(), now().into(), id.into()],
+        )?;
         Ok(())
     }
 
@@ -247,7 +286,15 @@ impl Tx<'_> {
         Ok(r[0].int(0))
     }
 
-    pub fn insert_webhook(&mut self, org_id: i64, watch_id: Option<i64>, dataset_id: Option<i64>, url: &str, secret: &str, by: &str) -> Result<i64> {
+    pub fn insert_webhook(
+        &mut self,
+        org_id: i64,
+        watch_id: Option<i64>,
+        dataset_id: Option<i64>,
+        url: &str,
+        secret: &str,
+        by: &str,
+    ) -> Result<i64> {
         let r = self.conn.query(
             "INSERT INTO webhooks (org_id, watch_id, dataset_id, url, secret, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &[org_id.into(), watch_id.into(), dataset_id.into(), url.into(), self.keys.seal(secret).into(), by.into(), now().into()],
@@ -256,17 +303,29 @@ impl Tx<'_> {
     }
 
     pub fn remove_webhook(&mut self, id: i64) -> Result<bool> {
-        Ok(self.conn.execute("UPDATE webhooks SET removed_at = ? WHERE id = ? AND removed_at IS NULL", &[now().into(), id.into()])? == 1)
+        Ok(self.conn.execute(
+            "UPDATE webhooks SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
+            &[now().into(), id.into()],
+        )? == 1)
     }
 
     /// Queues one event for every live subscription to a watch or a dataset.
-    pub fn queue_deliveries(&mut self, watch_id: Option<i64>, dataset_id: Option<i64>, event: &str, payload: &str) -> Result<usize> {
+    pub fn queue_deliveries(
+        &mut self,
+        watch_id: Option<i64>,
+        dataset_id: Option<i64>,
+        event: &str,
+        payload: &str,
+    ) -> Result<usize> {
         let (column, id) = match (watch_id, dataset_id) {
             (Some(w), _) => ("watch_id", w),
             (None, Some(d)) => ("dataset_id", d),
             (None, None) => return Ok(0),
         };
-        let hooks = self.conn.query(&format!("SELECT id FROM webhooks WHERE {column} = ? AND removed_at IS NULL"), &[id.into()])?;
+        let hooks = self.conn.query(
+            &format!("SELECT id FROM webhooks WHERE {column} = ? AND removed_at IS NULL"),
+            &[id.into()],
+        )?;
         let at = now();
         for h in &hooks {
             self.conn.execute(
@@ -277,7 +336,14 @@ impl Tx<'_> {
         Ok(hooks.len())
     }
 
-    pub fn update_delivery(&mut self, id: i64, status: &str, attempts: i64, next_at: &str, error: &str) -> Result<()> {
+    pub fn update_delivery(
+        &mut self,
+        id: i64,
+        status: &str,
+        attempts: i64,
+        next_at: &str,
+        error: &str,
+    ) -> Result<()> {
         let delivered = (status == "delivered").then(now);
         self.conn.execute(
             "UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_error = ?, delivered_at = ? WHERE id = ?",
@@ -286,7 +352,14 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub fn insert_plan(&mut self, org_id: i64, title: &str, scenario: &str, spec: &str, by: &str) -> Result<i64> {
+    pub fn insert_plan(
+        &mut self,
+        org_id: i64,
+        title: &str,
+        scenario: &str,
+        spec: &str,
+        by: &str,
+    ) -> Result<i64> {
         let r = self.conn.query(
             "INSERT INTO plans (org_id, title, scenario, spec, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             &[org_id.into(), title.into(), scenario.into(), spec.into(), by.into(), now().into()],
@@ -295,14 +368,27 @@ impl Tx<'_> {
     }
 
     pub fn update_plan_spec(&mut self, id: i64, spec: &str) -> Result<()> {
-        self.conn.execute("UPDATE plans SET spec = ? WHERE id = ?", &[spec.into(), id.into()])?;
+        self.conn.execute(
+            "UPDATE plans SET spec = ? WHERE id = ?",
+            &[spec.into(), id.into()],
+        )?;
         Ok(())
     }
 
-    pub fn mark_plan_checked(&mut self, id: i64, triggered_since: Option<&str>, reason: &str) -> Result<()> {
+    pub fn mark_plan_checked(
+        &mut self,
+        id: i64,
+        triggered_since: Option<&str>,
+        reason: &str,
+    ) -> Result<()> {
         self.conn.execute(
             "UPDATE plans SET triggered_since = ?, reason = ?, checked_at = ? WHERE id = ?",
-            &[triggered_since.into(), reason.into(), now().into(), id.into()],
+            &[
+                triggered_since.into(),
+                reason.into(),
+                now().into(),
+                id.into(),
+            ],
         )?;
         Ok(())
     }
@@ -310,11 +396,18 @@ impl Tx<'_> {
 
 impl Store {
     pub fn watches(&self) -> Result<Vec<WatchRecord>> {
-        Ok(self.query(&format!("{WATCH} ORDER BY w.id"), &[])?.iter().map(watch_from).collect())
+        Ok(self
+            .query(&format!("{WATCH} ORDER BY w.id"), &[])?
+            .iter()
+            .map(watch_from)
+            .collect())
     }
 
     pub fn watch(&self, id: i64) -> Result<Option<WatchRecord>> {
-        Ok(self.query(&format!("{WATCH} WHERE w.id = ?"), &[id.into()])?.first().map(watch_from))
+        Ok(self
+            .query(&format!("{WATCH} WHERE w.id = ?"), &[id.into()])?
+            .first()
+            .map(watch_from))
     }
 
     /// Alerts of some watches, newest first.
@@ -322,12 +415,26 @@ impl Store {
         if watch_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let ids = watch_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        Ok(self.query(&format!("{ALERT} WHERE watch_id IN ({ids}) ORDER BY id DESC"), &[])?.iter().map(alert_from).collect())
+        let ids = watch_ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        Ok(self
+            .query(
+                &format!("{ALERT} WHERE watch_id IN ({ids}) ORDER BY id DESC"),
+                &[],
+            )?
+            .iter()
+            .map(alert_from)
+            .collect())
     }
 
     pub fn alert(&self, id: i64) -> Result<Option<AlertRecord>> {
-        Ok(self.query(&format!("{ALERT} WHERE id = ?"), &[id.into()])?.first().map(alert_from))
+        Ok(self
+            .query(&format!("{ALERT} WHERE id = ?"), &[id.into()])?
+            .first()
+            .map(alert_from))
     }
 
     pub fn comments(&self, alert_id: i64) -> Result<Vec<CommentRecord>> {
@@ -349,27 +456,50 @@ impl Store {
         for r in self.query("SELECT id, secret FROM webhooks", &[])? {
             let (id, secret) = (r.int(0), r.text(1));
             if !Keys::is_sealed(&secret) {
-                self.query("UPDATE webhooks SET secret = ? WHERE id = ? RETURNING id", &[self.keys.seal(&secret).into(), id.into()])?;
+                self.query(
+                    "UPDATE webhooks SET secret = ? WHERE id = ? RETURNING id",
+                    &[self.keys.seal(&secret).into(), id.into()],
+                )?;
             }
         }
         Ok(())
     }
 
     pub fn webhooks(&self) -> Result<Vec<WebhookRecord>> {
-        self.query(&format!("{WEBHOOK} ORDER BY h.id"), &[])?.iter().map(|r| self.opened(webhook_from(r))).collect()
+        self.query(&format!("{WEBHOOK} ORDER BY h.id"), &[])?
+            .iter()
+            .map(|r| self.opened(webhook_from(r)))
+            .collect()
     }
 
     pub fn webhook(&self, id: i64) -> Result<Option<WebhookRecord>> {
-        self.query(&format!("{WEBHOOK} AND h.id = ?"), &[id.into()])?.first().map(|r| self.opened(webhook_from(r))).transpose()
+        self.query(&format!("{WEBHOOK} AND h.id = ?"), &[id.into()])?
+            .first()
+            .map(|r| self.opened(webhook_from(r)))
+            .transpose()
     }
 
     /// Pending deliveries due by `at`, oldest first.
     pub fn due_deliveries(&self, at: &str) -> Result<Vec<DeliveryRecord>> {
-        Ok(self.query(&format!("{DELIVERY} WHERE status = 'pending' AND next_at <= ? ORDER BY id"), &[at.into()])?.iter().map(delivery_from).collect())
+        Ok(self
+            .query(
+                &format!("{DELIVERY} WHERE status = 'pending' AND next_at <= ? ORDER BY id"),
+                &[at.into()],
+            )?
+            .iter()
+            .map(delivery_from)
+            .collect())
     }
 
     pub fn deliveries(&self, webhook_id: i64) -> Result<Vec<DeliveryRecord>> {
-        Ok(self.query(&format!("{DELIVERY} WHERE webhook_id = ? ORDER BY id"), &[webhook_id.into()])?.iter().map(delivery_from).collect())
+        Ok(self
+            .query(
+                &format!("{DELIVERY} WHERE webhook_id = ? ORDER BY id"),
+                &[webhook_id.into()],
+            )?
+            .iter()
+            .map(delivery_from)
+            .collect())
     }
 
     /// Changes whenever anything a plan's trigger reads may have changed: a new version, an
@@ -381,14 +511,28 @@ impl Store {
             &[],
         )?;
         let r = &r[0];
-        Ok(format!("{} {} {} {} {}", r.int(0), r.text(1), r.text(2), r.int(3), r.int(4)))
+        Ok(format!(
+            "{} {} {} {} {}",
+            r.int(0),
+            r.text(1),
+            r.text(2),
+            r.int(3),
+            r.int(4)
+        ))
     }
 
     pub fn plans(&self) -> Result<Vec<PlanRecord>> {
-        Ok(self.query(&format!("{PLAN} ORDER BY p.id"), &[])?.iter().map(plan_from).collect())
+        Ok(self
+            .query(&format!("{PLAN} ORDER BY p.id"), &[])?
+            .iter()
+            .map(plan_from)
+            .collect())
     }
 
     pub fn plan(&self, id: i64) -> Result<Option<PlanRecord>> {
-        Ok(self.query(&format!("{PLAN} WHERE p.id = ?"), &[id.into()])?.first().map(plan_from))
+        Ok(self
+            .query(&format!("{PLAN} WHERE p.id = ?"), &[id.into()])?
+            .first()
+            .map(plan_from))
     }
 }

@@ -28,7 +28,12 @@ pub fn figure(id: &str, caption: &str, spec: Value, summary: &str) -> Markup {
 fn describe_max(kind: &str, categories: &[String], series: &[Series]) -> String {
     let best = series
         .iter()
-        .flat_map(|s| s.values.iter().enumerate().filter_map(move |(i, v)| v.map(|v| (v, &s.name, i))))
+        .flat_map(|s| {
+            s.values
+                .iter()
+                .enumerate()
+                .filter_map(move |(i, v)| v.map(|v| (v, &s.name, i)))
+        })
         .max_by(|a, b| a.0.total_cmp(&b.0));
     let names: Vec<&str> = series.iter().map(|s| s.name.as_str()).take(6).collect();
     let mut text = format!("{kind} of {}", names.join(", "));
@@ -39,7 +44,11 @@ fn describe_max(kind: &str, categories: &[String], series: &[Series]) -> String 
         text.push_str(&format!(", {first} to {last}"));
     }
     if let Some((v, name, i)) = best {
-        text.push_str(&format!("; highest: {} for {name} in {}", number(Some(v)), categories.get(i).map(String::as_str).unwrap_or("")));
+        text.push_str(&format!(
+            "; highest: {} for {name} in {}",
+            number(Some(v)),
+            categories.get(i).map(String::as_str).unwrap_or("")
+        ));
     }
     text.push_str(". The table below holds every value.");
     text
@@ -51,7 +60,12 @@ pub fn line(id: &str, caption: &str, periods: &[String], series: &[Series]) -> M
         "x": periods,
         "series": series.iter().map(|s| json!({ "name": s.name, "data": s.values })).collect::<Vec<_>>(),
     });
-    figure(id, caption, spec, &describe_max("Line chart", periods, series))
+    figure(
+        id,
+        caption,
+        spec,
+        &describe_max("Line chart", periods, series),
+    )
 }
 
 pub fn bar(id: &str, caption: &str, categories: &[String], series: &[Series]) -> Markup {
@@ -60,7 +74,12 @@ pub fn bar(id: &str, caption: &str, categories: &[String], series: &[Series]) ->
         "x": categories,
         "series": series.iter().map(|s| json!({ "name": s.name, "data": s.values })).collect::<Vec<_>>(),
     });
-    figure(id, caption, spec, &describe_max("Bar chart", categories, series))
+    figure(
+        id,
+        caption,
+        spec,
+        &describe_max("Bar chart", categories, series),
+    )
 }
 
 /// A choropleth of values by ISO alpha-3 code, on the world or zoomed to Europe.
@@ -73,12 +92,19 @@ pub fn map(id: &str, caption: &str, region: &str, values: &[(String, String, f64
     let top: Vec<String> = {
         let mut v: Vec<&(String, String, f64)> = values.iter().collect();
         v.sort_by(|a, b| b.2.total_cmp(&a.2));
-        v.iter().take(5).map(|(_, n, x)| format!("{n} {}", number(Some(*x)))).collect()
+        v.iter()
+            .take(5)
+            .map(|(_, n, x)| format!("{n} {}", number(Some(*x))))
+            .collect()
     };
     let summary = format!(
         "Map of {} places coloured by value{}. The table below holds every value.",
         values.len(),
-        if top.is_empty() { String::new() } else { format!("; highest: {}", top.join(", ")) }
+        if top.is_empty() {
+            String::new()
+        } else {
+            format!("; highest: {}", top.join(", "))
+        }
     );
     figure(id, caption, spec, &summary)
 }
@@ -88,13 +114,24 @@ pub struct FlowNode {
     pub label: String,
 }
 
-pub fn sankey(id: &str, caption: &str, nodes: &[FlowNode], links: &[(String, String, f64)]) -> Markup {
+pub fn sankey(
+    id: &str,
+    caption: &str,
+    nodes: &[FlowNode],
+    links: &[(String, String, f64)],
+) -> Markup {
     let spec = json!({
         "kind": "sankey",
         "nodes": nodes.iter().map(|n| json!({ "name": n.id, "label": n.label })).collect::<Vec<_>>(),
         "links": links.iter().map(|(s, t, v)| json!({ "source": s, "target": t, "value": v })).collect::<Vec<_>>(),
     });
-    let label = |id: &str| nodes.iter().find(|n| n.id == id).map(|n| n.label.clone()).unwrap_or_else(|| id.to_string());
+    let label = |id: &str| {
+        nodes
+            .iter()
+            .find(|n| n.id == id)
+            .map(|n| n.label.clone())
+            .unwrap_or_else(|| id.to_string())
+    };
     let mut biggest: Vec<&(String, String, f64)> = links.iter().collect();
     biggest.sort_by(|a, b| b.2.total_cmp(&a.2));
     let summary = format!(
@@ -121,13 +158,41 @@ pub struct Band<'a> {
 
 /// History, a forecast with its interval shaded, and marked points; `summary` is the text
 /// alternative, which the caller words for what the chart shows.
-pub fn fan(id: &str, caption: &str, periods: &[String], lines: &[FanSeries], interval: Option<Band>, summary: &str) -> Markup {
-    let mut series: Vec<Value> = lines.iter().map(|s| json!({ "name": s.name, "style": s.style, "data": s.values })).collect();
+pub fn fan(
+    id: &str,
+    caption: &str,
+    periods: &[String],
+    lines: &[FanSeries],
+    interval: Option<Band>,
+    summary: &str,
+) -> Markup {
+    let mut series: Vec<Value> = lines
+        .iter()
+        .map(|s| json!({ "name": s.name, "style": s.style, "data": s.values }))
+        .collect();
     if let Some(Band { lo, hi, name }) = interval {
-        let width: Vec<Option<f64>> = lo.iter().zip(hi).map(|(l, h)| Some(h.as_ref()? - l.as_ref()?)).collect();
-        let labels: Vec<String> = lo.iter().zip(hi).map(|(l, h)| match (l, h) { (Some(l), Some(h)) => format!("{} – {}", number(Some(*l)), number(Some(*h))), _ => String::new() }).collect();
-        series.push(json!({ "name": format!("{name} lower bound"), "style": "band-base", "data": lo }));
+        let width: Vec<Option<f64>> = lo
+            .iter()
+            .zip(hi)
+            .map(|(l, h)| Some(h.as_ref()? - l.as_ref()?))
+            .collect();
+        let labels: Vec<String> = lo
+            .iter()
+            .zip(hi)
+            .map(|(l, h)| match (l, h) {
+                (Some(l), Some(h)) => format!("{} – {}", number(Some(*l)), number(Some(*h))),
+                _ => String::new(),
+            })
+            .collect();
+        series.push(
+            json!({ "name": format!("{name} lower bound"), "style": "band-base", "data": lo }),
+        );
         series.push(json!({ "name": name, "style": "band", "data": width, "labels": labels }));
     }
-    figure(id, caption, json!({ "kind": "fan", "x": periods, "series": series }), summary)
+    figure(
+        id,
+        caption,
+        json!({ "kind": "fan", "x": periods, "series": series }),
+        summary,
+    )
 }

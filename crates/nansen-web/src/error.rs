@@ -27,14 +27,20 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, title, message) = match self {
             WebError::SignIn(back) => {
-                let to = format!("/sign-in?{}", serde_urlencoded::to_string([("next", back.as_str())]).unwrap_or_default());
+                let to = format!(
+                    "/sign-in?{}",
+                    serde_urlencoded::to_string([("next", back.as_str())]).unwrap_or_default()
+                );
                 return (StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response();
             }
             WebError::Form(m) => (StatusCode::BAD_REQUEST, "This form cannot be taken", m),
             WebError::TooMany(min) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "Too many attempts",
-                format!("Too many failed sign-ins. Try again in {min} minute{}.", if min == 1 { "" } else { "s" }),
+                format!(
+                    "Too many failed sign-ins. Try again in {min} minute{}.",
+                    if min == 1 { "" } else { "s" }
+                ),
             ),
             WebError::App(e) if e.retry_after().is_some() => {
                 let seconds = e.retry_after().unwrap_or(5);
@@ -43,7 +49,12 @@ impl IntoResponse for WebError {
                     p.error role="alert" { (e.to_string()) ". Try again in " (seconds) " seconds." }
                     p { a href="/" { "Back to the catalogue" } }
                 };
-                return (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, seconds.to_string())], layout::frame(None, "Busy", Section::None, body)).into_response();
+                return (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::RETRY_AFTER, seconds.to_string())],
+                    layout::frame(None, "Busy", Section::None, body),
+                )
+                    .into_response();
             }
             WebError::App(e) => {
                 let status = match &e {

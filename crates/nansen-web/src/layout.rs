@@ -95,7 +95,10 @@ pub fn place(code: &str) -> String {
 }
 
 pub fn indicator_label(code: &str) -> String {
-    CodeLists::get().indicator(code).map(|i| i.label.clone()).unwrap_or_else(|| code.to_string())
+    CodeLists::get()
+        .indicator(code)
+        .map(|i| i.label.clone())
+        .unwrap_or_else(|| code.to_string())
 }
 
 /// A number as people read it: thousands separated, at most two decimals.
@@ -128,14 +131,21 @@ pub fn number(v: Option<f64>) -> String {
 
 /// A timestamp as a date and minute, in UTC.
 pub fn when(rfc3339: &str) -> String {
-    rfc3339.get(..16).map(|s| s.replace('T', " ")).unwrap_or_else(|| rfc3339.to_string())
+    rfc3339
+        .get(..16)
+        .map(|s| s.replace('T', " "))
+        .unwrap_or_else(|| rfc3339.to_string())
 }
 
 /// Data for the page script, in a block no browser runs.
 pub fn json_data(id: &str, value: &serde_json::Value) -> Markup {
     // `</script`, `<!--` and the like change how a script element is read: every `<`, `>`
     // and `&` is written as a JSON escape instead, so no uploaded text can.
-    let text = value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
+    let text = value
+        .to_string()
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
     html! { script type="application/json" id=(id) { (PreEscaped(text)) } }
 }
 
@@ -145,8 +155,13 @@ mod tests {
     fn page_data_cannot_close_or_open_markup() {
         let v = serde_json::json!({ "name": "</script><script>alert(1)</script><!-- & " });
         let html = super::json_data("d", &v).into_string();
-        let inner = html.trim_start_matches("<script type=\"application/json\" id=\"d\">").trim_end_matches("</script>");
-        assert!(!inner.contains('<') && !inner.contains('>') && !inner.contains('&'), "{html}");
+        let inner = html
+            .trim_start_matches("<script type=\"application/json\" id=\"d\">")
+            .trim_end_matches("</script>");
+        assert!(
+            !inner.contains('<') && !inner.contains('>') && !inner.contains('&'),
+            "{html}"
+        );
         assert_eq!(serde_json::from_str::<serde_json::Value>(inner).unwrap(), v);
     }
 

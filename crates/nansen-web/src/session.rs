@@ -31,7 +31,13 @@ pub struct Viewer {
 
 impl Viewer {
     pub fn anonymous() -> Viewer {
-        Viewer { who: Caller::anonymous(), csrf: String::new(), operator: false, admin: false, secret: None }
+        Viewer {
+            who: Caller::anonymous(),
+            csrf: String::new(),
+            operator: false,
+            admin: false,
+            secret: None,
+        }
     }
 
     pub fn signed_in(&self) -> bool {
@@ -47,7 +53,10 @@ impl Viewer {
         if self.signed_in() && constant_time_eq(token.as_bytes(), self.csrf.as_bytes()) {
             Ok(())
         } else {
-            Err(WebError::Form("this form has expired or did not come from Nansen; reload the page and try again".into()))
+            Err(WebError::Form(
+                "this form has expired or did not come from Nansen; reload the page and try again"
+                    .into(),
+            ))
         }
     }
 
@@ -80,22 +89,48 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 /// reached directly on a loopback address (a developer's machine, the tests): a proxy in
 /// front often calls it by a loopback name, and says so in its forwarding headers.
 pub fn set_cookie(headers: &HeaderMap, name: &str, value: &str, max_age: i64) -> String {
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
     let host = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
-    let proxied = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded"].iter().any(|h| headers.contains_key(*h));
+    let proxied = [
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+        "forwarded",
+    ]
+    .iter()
+    .any(|h| headers.contains_key(*h));
     let local = matches!(host, "localhost" | "127.0.0.1" | "[::1]") && !proxied;
-    format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}", if local { "" } else { "; Secure" })
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{}",
+        if local { "" } else { "; Secure" }
+    )
 }
 
 /// The address a request came from: the peer's, or, when the peer is a proxy the operator
 /// trusts, the last address its `X-Forwarded-For` names (the one it saw connect).
-pub fn client_address(headers: &HeaderMap, peer: Option<std::net::SocketAddr>, app: &nansen_app::App) -> Option<std::net::IpAddr> {
+pub fn client_address(
+    headers: &HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+    app: &nansen_app::App,
+) -> Option<std::net::IpAddr> {
     let peer = peer?.ip();
     if !app.trusts_proxy(peer) {
         return Some(peer);
     }
-    let forwarded = headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).last();
-    Some(forwarded.and_then(|a| a.trim().parse().ok()).unwrap_or(peer))
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .last();
+    Some(
+        forwarded
+            .and_then(|a| a.trim().parse().ok())
+            .unwrap_or(peer),
+    )
 }
 
 pub fn random_token() -> String {
@@ -109,13 +144,21 @@ impl FromRequestParts<Arc<Web>> for Viewer {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, web: &Arc<Web>) -> Result<Viewer, WebError> {
-        let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty()) else { return Ok(Viewer::anonymous()) };
+        let Some(secret) = cookie(&parts.headers, SESSION_COOKIE).filter(|s| !s.is_empty()) else {
+            return Ok(Viewer::anonymous());
+        };
         let app = web.app.clone();
         let found = tokio::task::spawn_blocking(move || {
             let (who, csrf) = app.session(&secret)?;
             let operator = app.is_operator(&who)?;
             let admin = operator || !app.administered_orgs(&who)?.is_empty();
-            Ok::<_, AppError>(Viewer { who, csrf, operator, admin, secret: Some(secret) })
+            Ok::<_, AppError>(Viewer {
+                who,
+                csrf,
+                operator,
+                admin,
+                secret: Some(secret),
+            })
         })
         .await
         .map_err(|e| WebError::App(AppError::BadRequest(e.to_string())))?;
@@ -147,7 +190,8 @@ impl SignInLimiter {
             .filter_map(|k| {
                 let v = map.get_mut(k)?;
                 v.retain(|t| now.duration_since(*t) < WINDOW);
-                (v.len() >= ALLOWED).then(|| (WINDOW - now.duration_since(v[0])).as_secs().div_ceil(60))
+                (v.len() >= ALLOWED)
+                    .then(|| (WINDOW - now.duration_since(v[0])).as_secs().div_ceil(60))
             })
             .max()
     }
@@ -181,7 +225,11 @@ mod tests {
         assert_eq!(l.wait(&keys), None, "four failures are allowed");
         l.failed(&keys);
         assert_eq!(l.wait(&keys), Some(15));
-        assert_eq!(l.wait(&["ip:1.2.3.4".to_string()]), Some(15), "the address is locked too");
+        assert_eq!(
+            l.wait(&["ip:1.2.3.4".to_string()]),
+            Some(15),
+            "the address is locked too"
+        );
         l.succeeded(&keys);
         assert_eq!(l.wait(&keys), None);
     }
@@ -191,7 +239,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, "nansen.example.org".parse().unwrap());
         let c = set_cookie(&h, SESSION_COOKIE, "x", 60);
-        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"), "{c}");
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.contains("Secure"),
+            "{c}"
+        );
         h.insert(header::HOST, "127.0.0.1:8080".parse().unwrap());
         assert!(!set_cookie(&h, SESSION_COOKIE, "x", 60).contains("Secure"));
         h.insert(header::COOKIE, "a=1; nansen_session=abc".parse().unwrap());

@@ -25,7 +25,10 @@ fn ready() -> bool {
     let missing: Vec<String> = [CHROMIUM, CHROMEDRIVER]
         .iter()
         .map(PathBuf::from)
-        .chain([repo().join("web/dist/app.js"), repo().join("web/node_modules/axe-core/axe.min.js")])
+        .chain([
+            repo().join("web/dist/app.js"),
+            repo().join("web/node_modules/axe-core/axe.min.js"),
+        ])
         .filter(|p| !p.exists())
         .map(|p| p.display().to_string())
         .collect();
@@ -58,8 +61,13 @@ fn import(app: &App, who: &Caller, (slug, file, share, title, frequency): Demo) 
         title: Some(title.into()),
         ..Default::default()
     };
-    app.import(who, &req, &repo().join("demo").join(file), &|_| {}).unwrap();
-    let meta = Metadata { update_frequency: Some(frequency.into()), description: Some(format!("{title}, from the demo files.")), ..Default::default() };
+    app.import(who, &req, &repo().join("demo").join(file), &|_| {})
+        .unwrap();
+    let meta = Metadata {
+        update_frequency: Some(frequency.into()),
+        description: Some(format!("{title}, from the demo files.")),
+        ..Default::default()
+    };
     app.set_metadata(who, org, slug, &meta).unwrap();
 }
 
@@ -70,7 +78,11 @@ fn sites() -> Vec<Site> {
         .map(|t| {
             let app = App::open(t.dir.path(), t.database_url.as_deref()).unwrap();
             let op = Caller::operator();
-            for (org, name) in [("euaa", "European Union Agency for Asylum"), ("iom", "International Organization for Migration"), ("bamf", "Federal Office for Migration and Refugees")] {
+            for (org, name) in [
+                ("euaa", "European Union Agency for Asylum"),
+                ("iom", "International Organization for Migration"),
+                ("bamf", "Federal Office for Migration and Refugees"),
+            ] {
                 app.add_org(&op, org, name).unwrap();
             }
             for (email, org, role) in [
@@ -85,9 +97,27 @@ fn sites() -> Vec<Site> {
             app.set_operator(&op, "admin@euaa.test", true).unwrap();
             let euaa = app.act_as("admin@euaa.test").unwrap();
             for demo in [
-                ("asylum-applicants-monthly", "migr_asyappctzm_2008-2015_monthly_by_destination.csv", "public", "Asylum applicants by destination, monthly (Eurostat)", "monthly"),
-                ("unhcr-asylum-applications", "unhcr-asylum-applications-2008-2016.csv", "listed", "Asylum applications in Europe, annual (UNHCR)", "annual"),
-                ("first-instance-decisions", "migr_asydcfsta_2017-04-26.csv", "private", "First-instance asylum decisions (Eurostat)", "annual"),
+                (
+                    "asylum-applicants-monthly",
+                    "migr_asyappctzm_2008-2015_monthly_by_destination.csv",
+                    "public",
+                    "Asylum applicants by destination, monthly (Eurostat)",
+                    "monthly",
+                ),
+                (
+                    "unhcr-asylum-applications",
+                    "unhcr-asylum-applications-2008-2016.csv",
+                    "listed",
+                    "Asylum applications in Europe, annual (UNHCR)",
+                    "annual",
+                ),
+                (
+                    "first-instance-decisions",
+                    "migr_asydcfsta_2017-04-26.csv",
+                    "private",
+                    "First-instance asylum decisions (Eurostat)",
+                    "annual",
+                ),
             ] {
                 import(&app, &euaa, demo);
             }
@@ -95,11 +125,22 @@ fn sites() -> Vec<Site> {
             let served = app.clone();
             let (tx, rx) = std::sync::mpsc::channel();
             std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-                rt.block_on(nansen_server::serve(served, "127.0.0.1:0", |addr| tx.send(addr).unwrap())).unwrap();
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                rt.block_on(nansen_server::serve(served, "127.0.0.1:0", |addr| {
+                    tx.send(addr).unwrap()
+                }))
+                .unwrap();
             });
             let addr = rx.recv().unwrap();
-            Site { t, base: format!("http://{addr}"), app }
+            Site {
+                t,
+                base: format!("http://{addr}"),
+                app,
+            }
         })
         .collect()
 }
@@ -118,7 +159,11 @@ impl Drop for Browser {
         // Chromium outlives chromedriver (Debian's wrapper detaches it): find its main process
         // by this browser's profile directory and stop it with everything below it.
         let profile = self.profile.display().to_string();
-        let mains = processes().into_iter().filter(|(pid, _)| cmdline(*pid).contains(&profile)).map(|(pid, _)| pid).collect::<Vec<_>>();
+        let mains = processes()
+            .into_iter()
+            .filter(|(pid, _)| cmdline(*pid).contains(&profile))
+            .map(|(pid, _)| pid)
+            .collect::<Vec<_>>();
         for main in mains {
             for pid in descendants(main).into_iter().chain([main]) {
                 let _ = Command::new("kill").args(["-9", &pid.to_string()]).status();
@@ -131,7 +176,9 @@ impl Drop for Browser {
 }
 
 fn cmdline(pid: u32) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline")).map(|b| String::from_utf8_lossy(&b).replace('\0', " ")).unwrap_or_default()
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| String::from_utf8_lossy(&b).replace('\0', " "))
+        .unwrap_or_default()
 }
 
 /// Every process with its parent, from /proc.
@@ -144,7 +191,13 @@ fn processes() -> Vec<(u32, u32)> {
             let child: u32 = e.file_name().to_str()?.parse().ok()?;
             let stat = std::fs::read_to_string(e.path().join("stat")).ok()?;
             // The parent is the second field after the command, which is in parentheses.
-            let parent = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+            let parent = stat
+                .rsplit_once(')')?
+                .1
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
             Some((child, parent))
         })
         .collect()
@@ -168,7 +221,11 @@ fn descendants(pid: u32) -> Vec<u32> {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 async fn browser(site: &Site) -> Browser {
@@ -177,8 +234,14 @@ async fn browser(site: &Site) -> Browser {
 
 async fn browser_with(site: &Site, extra: &[&str]) -> Browser {
     let port = free_port();
-    let profile = std::env::temp_dir().join(format!("nansen-browser-test-{}-{port}", std::process::id()));
-    let driver = Command::new(CHROMEDRIVER).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromedriver");
+    let profile =
+        std::env::temp_dir().join(format!("nansen-browser-test-{}-{port}", std::process::id()));
+    let driver = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start chromedriver");
     let caps = json!({
         "goog:chromeOptions": {
             "binary": CHROMIUM,
@@ -188,11 +251,26 @@ async fn browser_with(site: &Site, extra: &[&str]) -> Browser {
         }
     });
     let mut caps = caps.as_object().unwrap().clone();
-    caps["goog:chromeOptions"]["args"].as_array_mut().unwrap().extend(extra.iter().map(|a| json!(a)));
+    caps["goog:chromeOptions"]["args"]
+        .as_array_mut()
+        .unwrap()
+        .extend(extra.iter().map(|a| json!(a)));
     let mut last = None;
     for _ in 0..50 {
-        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new()).capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
-            Ok(c) => return Browser { c, driver, profile, base: site.base.clone(), db: site.t.name },
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => {
+                return Browser {
+                    c,
+                    driver,
+                    profile,
+                    base: site.base.clone(),
+                    db: site.t.name,
+                }
+            }
             Err(e) => {
                 last = Some(e);
                 tokio::time::sleep(Duration::from_millis(200)).await;
@@ -208,11 +286,22 @@ impl Browser {
     }
 
     async fn find(&self, css: &str) -> fantoccini::elements::Element {
-        match self.c.wait().at_most(Duration::from_secs(30)).for_element(Locator::Css(css)).await {
+        match self
+            .c
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
+            .await
+        {
             Ok(e) => e,
             Err(e) => {
                 let body = self.c.source().await.unwrap_or_default();
-                panic!("{}: no {css} on {}: {e}\n{}", self.db, self.url().await, body.chars().take(3000).collect::<String>())
+                panic!(
+                    "{}: no {css} on {}: {e}\n{}",
+                    self.db,
+                    self.url().await,
+                    body.chars().take(3000).collect::<String>()
+                )
             }
         }
     }
@@ -222,7 +311,11 @@ impl Browser {
     }
 
     async fn url(&self) -> String {
-        self.c.current_url().await.map(|u| u.to_string()).unwrap_or_default()
+        self.c
+            .current_url()
+            .await
+            .map(|u| u.to_string())
+            .unwrap_or_default()
     }
 
     async fn body(&self) -> String {
@@ -241,25 +334,43 @@ impl Browser {
 
     /// Clicks what leads to another page, and waits until that page has loaded.
     async fn submit(&self, css: &str) {
-        self.c.execute("window.__before = true", vec![]).await.unwrap();
+        self.c
+            .execute("window.__before = true", vec![])
+            .await
+            .unwrap();
         self.click(css).await;
         for _ in 0..300 {
-            let done = self.c.execute("return window.__before === undefined && document.readyState === 'complete'", vec![]).await;
+            let done = self
+                .c
+                .execute(
+                    "return window.__before === undefined && document.readyState === 'complete'",
+                    vec![],
+                )
+                .await;
             if matches!(done, Ok(Value::Bool(true))) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("{}: clicking {css} on {} led nowhere", self.db, self.url().await);
+        panic!(
+            "{}: clicking {css} on {} led nowhere",
+            self.db,
+            self.url().await
+        );
     }
 
     async fn sign_in(&self, email: &str) {
         self.go("/sign-in").await;
         self.fill("#email", email).await;
         self.fill("#password", PASSWORD).await;
-        self.submit("form[action='/sign-in'] button[type=submit]").await;
+        self.submit("form[action='/sign-in'] button[type=submit]")
+            .await;
         let who = self.text("header .who").await;
-        assert!(who.contains(email), "{}: signed in as {email}, header says {who:?}", self.db);
+        assert!(
+            who.contains(email),
+            "{}: signed in as {email}, header says {who:?}",
+            self.db
+        );
     }
 
     async fn sign_out(&self) {
@@ -275,8 +386,17 @@ impl Browser {
         let dir = repo().join("target/screenshots");
         std::fs::create_dir_all(&dir).unwrap();
         // The whole page: the window as tall as the document, then back.
-        let height = self.c.execute("return document.documentElement.scrollHeight", vec![]).await.unwrap().as_u64().unwrap_or(1000);
-        self.c.set_window_size(1280, (height as u32 + 120).clamp(1000, 8000)).await.unwrap();
+        let height = self
+            .c
+            .execute("return document.documentElement.scrollHeight", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap_or(1000);
+        self.c
+            .set_window_size(1280, (height as u32 + 120).clamp(1000, 8000))
+            .await
+            .unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
         let png = self.c.screenshot().await.unwrap();
         self.c.set_window_size(1280, 1000).await.unwrap();
@@ -285,7 +405,8 @@ impl Browser {
 
     /// Runs axe-core on the page and fails on any serious or critical violation.
     async fn accessible(&self, page: &str) {
-        let axe = std::fs::read_to_string(repo().join("web/node_modules/axe-core/axe.min.js")).unwrap();
+        let axe =
+            std::fs::read_to_string(repo().join("web/node_modules/axe-core/axe.min.js")).unwrap();
         self.c.execute(&axe, vec![]).await.unwrap();
         let result = self
             .c
@@ -296,8 +417,17 @@ impl Browser {
             )
             .await
             .unwrap();
-        let bad: Vec<&Value> = result.as_array().unwrap().iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).collect();
-        assert!(bad.is_empty(), "{}: {page} has serious or critical accessibility violations: {bad:#?}", self.db);
+        let bad: Vec<&Value> = result
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")))
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "{}: {page} has serious or critical accessibility violations: {bad:#?}",
+            self.db
+        );
     }
 
     /// What a same-origin request from the page gets (with the page's cookies).
@@ -307,16 +437,28 @@ impl Browser {
             .execute_async("const done = arguments[arguments.length - 1]; fetch(arguments[0]).then(async r => done([r.status, await r.text()]));", vec![json!(path)])
             .await
             .unwrap();
-        (r[0].as_u64().unwrap() as u16, r[1].as_str().unwrap().to_string())
+        (
+            r[0].as_u64().unwrap() as u16,
+            r[1].as_str().unwrap().to_string(),
+        )
     }
 
     /// Waits until the figure's chart is drawn; returns its series names.
     async fn drawn(&self, figure: &str) -> Vec<String> {
         let css = format!("{figure}[data-drawn='true']");
         let f = self.find(&css).await;
-        let svg = self.c.find(Locator::Css(&format!("{figure} svg path"))).await;
+        let svg = self
+            .c
+            .find(Locator::Css(&format!("{figure} svg path")))
+            .await;
         assert!(svg.is_ok(), "{}: {figure} has no drawn SVG", self.db);
-        f.attr("data-series").await.unwrap().unwrap_or_default().split('|').map(String::from).collect()
+        f.attr("data-series")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .split('|')
+            .map(String::from)
+            .collect()
     }
 
     /// The cells of the data table on the page (numbers without separators).
@@ -340,7 +482,10 @@ fn off<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 #[test]
@@ -427,31 +572,76 @@ fn a_refused_upload_shows_its_problems_and_saves_nothing_then_the_fixed_file_lan
             b.sign_in("admin@euaa.test").await;
             b.go("/upload").await;
             b.accessible("the upload page").await;
-            b.find("#dataset").await.select_by_value("new").await.unwrap();
-            b.find("#new-org").await.select_by_value("euaa").await.unwrap();
+            b.find("#dataset")
+                .await
+                .select_by_value("new")
+                .await
+                .unwrap();
+            b.find("#new-org")
+                .await
+                .select_by_value("euaa")
+                .await
+                .unwrap();
             b.fill("#new-slug", "arrivals").await;
             b.fill("#title", "Arrivals, test upload").await;
-            b.find("#file").await.send_keys(bad.to_str().unwrap()).await.unwrap();
+            b.find("#file")
+                .await
+                .send_keys(bad.to_str().unwrap())
+                .await
+                .unwrap();
             b.shot("upload").await;
             b.submit("#upload-form button[type=submit]").await;
             let refused = b.text("#refused").await;
             assert!(refused.contains("nothing was saved"), "{}: {refused}", b.db);
             let problems = b.table_rows("#problems").await;
-            assert!(problems.iter().any(|r| r[0] == "3" && r[1] == "period" && r[2] == "2015-13"), "{}: {problems:?}", b.db);
-            assert!(problems.iter().any(|r| r[0] == "4" && r[1] == "value" && r[2] == "many"), "{}: {problems:?}", b.db);
+            assert!(
+                problems
+                    .iter()
+                    .any(|r| r[0] == "3" && r[1] == "period" && r[2] == "2015-13"),
+                "{}: {problems:?}",
+                b.db
+            );
+            assert!(
+                problems
+                    .iter()
+                    .any(|r| r[0] == "4" && r[1] == "value" && r[2] == "many"),
+                "{}: {problems:?}",
+                b.db
+            );
             b.shot("upload-refused").await;
             b.accessible("a refused upload").await;
             let op = Caller::operator();
-            assert!(off(|| site.app.dataset(&op, "euaa", "arrivals").is_err()), "{}: a refused upload creates nothing", b.db);
+            assert!(
+                off(|| site.app.dataset(&op, "euaa", "arrivals").is_err()),
+                "{}: a refused upload creates nothing",
+                b.db
+            );
             // The page offers the form again: the corrected file.
-            b.find("#dataset").await.select_by_value("new").await.unwrap();
+            b.find("#dataset")
+                .await
+                .select_by_value("new")
+                .await
+                .unwrap();
             b.fill("#new-slug", "arrivals").await;
-            b.find("#file").await.send_keys(good.to_str().unwrap()).await.unwrap();
+            b.find("#file")
+                .await
+                .send_keys(good.to_str().unwrap())
+                .await
+                .unwrap();
             b.submit("#upload-form button[type=submit]").await;
             b.find("#ready").await;
             assert_eq!(b.text("#added").await, "3", "{}", b.db);
-            assert_eq!(b.table_rows("#changes").await.len(), 3, "{}: each observation to add is shown", b.db);
-            assert!(off(|| site.app.dataset(&op, "euaa", "arrivals").is_err()), "{}: nothing is saved before confirming", b.db);
+            assert_eq!(
+                b.table_rows("#changes").await.len(),
+                3,
+                "{}: each observation to add is shown",
+                b.db
+            );
+            assert!(
+                off(|| site.app.dataset(&op, "euaa", "arrivals").is_err()),
+                "{}: nothing is saved before confirming",
+                b.db
+            );
             b.shot("upload-ready").await;
             b.accessible("an upload ready to confirm").await;
             b.submit("#confirm").await;
@@ -476,32 +666,72 @@ fn a_dataset_shared_with_a_partner_is_seen_by_it_and_by_no_third_organisation() 
             b.drawn("#quick-chart").await;
             b.click("#level-partners").await;
             b.click("#partner-iom").await;
-            b.submit("form[action$='/sharing'] button[type=submit]").await;
+            b.submit("form[action$='/sharing'] button[type=submit]")
+                .await;
             b.find("#sharing").await;
-            assert!(b.find("#level-partners").await.is_selected().await.unwrap(), "{}", b.db);
+            assert!(
+                b.find("#level-partners").await.is_selected().await.unwrap(),
+                "{}",
+                b.db
+            );
             b.shot("dataset-owner").await;
-            b.accessible("a dataset page with its sharing controls").await;
+            b.accessible("a dataset page with its sharing controls")
+                .await;
             b.sign_out().await;
 
             b.sign_in("admin@iom.test").await;
             b.go("/").await;
-            assert!(b.body().await.contains("First-instance asylum decisions"), "{}: the partner sees it in the catalogue", b.db);
+            assert!(
+                b.body().await.contains("First-instance asylum decisions"),
+                "{}: the partner sees it in the catalogue",
+                b.db
+            );
             b.go("/datasets/euaa/first-instance-decisions").await;
-            assert!(b.text("h1").await.contains("First-instance asylum decisions"), "{}", b.db);
-            assert_eq!(b.fetch("/datasets/euaa/first-instance-decisions/download?format=csv").await.0, 200, "{}", b.db);
+            assert!(
+                b.text("h1")
+                    .await
+                    .contains("First-instance asylum decisions"),
+                "{}",
+                b.db
+            );
+            assert_eq!(
+                b.fetch("/datasets/euaa/first-instance-decisions/download?format=csv")
+                    .await
+                    .0,
+                200,
+                "{}",
+                b.db
+            );
             b.sign_out().await;
 
             b.sign_in("officer@bamf.test").await;
             b.go("/").await;
-            assert!(!b.body().await.contains("First-instance asylum decisions"), "{}: a third organisation does not see it listed", b.db);
+            assert!(
+                !b.body().await.contains("First-instance asylum decisions"),
+                "{}: a third organisation does not see it listed",
+                b.db
+            );
             b.go("/datasets/euaa/first-instance-decisions").await;
-            assert_eq!(b.text("h1").await, "Not found", "{}: nor by its address", b.db);
-            let (status, body) = b.fetch("/datasets/euaa/first-instance-decisions/download?format=csv").await;
+            assert_eq!(
+                b.text("h1").await,
+                "Not found",
+                "{}: nor by its address",
+                b.db
+            );
+            let (status, body) = b
+                .fetch("/datasets/euaa/first-instance-decisions/download?format=csv")
+                .await;
             assert_eq!(status, 404, "{}: nor its download: {body}", b.db);
-            let (status, _) = b.fetch("/explore?dataset=euaa/first-instance-decisions").await;
+            let (status, _) = b
+                .fetch("/explore?dataset=euaa/first-instance-decisions")
+                .await;
             assert_eq!(status, 404, "{}: nor through Explore", b.db);
             let (_, missing) = b.fetch("/datasets/euaa/no-such-dataset").await;
-            let hidden = b.fetch("/datasets/euaa/first-instance-decisions").await.1.replace("first-instance-decisions", "no-such-dataset");
+            let hidden = b
+                .fetch("/datasets/euaa/first-instance-decisions")
+                .await
+                .1
+                .replace("first-instance-decisions", "no-such-dataset");
             assert_eq!(hidden, missing, "{}: hidden reads exactly as missing", b.db);
         });
     }
@@ -517,19 +747,38 @@ fn a_listed_dataset_is_requested_approved_and_then_readable() {
             let b = browser(&site).await;
             b.sign_in("officer@bamf.test").await;
             b.go("/").await;
-            assert!(b.body().await.contains("listed: data on request"), "{}", b.db);
+            assert!(
+                b.body().await.contains("listed: data on request"),
+                "{}",
+                b.db
+            );
             b.go("/datasets/euaa/unhcr-asylum-applications").await;
-            assert!(b.c.find(Locator::Css("#quick-chart")).await.is_err(), "{}: no numbers before approval", b.db);
+            assert!(
+                b.c.find(Locator::Css("#quick-chart")).await.is_err(),
+                "{}: no numbers before approval",
+                b.db
+            );
             b.accessible("a listed dataset's page").await;
-            b.fill("#reason", "Planning reception capacity for 2017").await;
+            b.fill("#reason", "Planning reception capacity for 2017")
+                .await;
             b.submit("form[action$='/access-request'] button").await;
-            assert!(b.body().await.contains("was sent to its administrators"), "{}", b.db);
+            assert!(
+                b.body().await.contains("was sent to its administrators"),
+                "{}",
+                b.db
+            );
             b.accessible("the access-requested page").await;
             b.sign_out().await;
 
             b.sign_in("admin@euaa.test").await;
             b.go("/admin").await;
-            assert!(b.body().await.contains("Planning reception capacity for 2017"), "{}", b.db);
+            assert!(
+                b.body()
+                    .await
+                    .contains("Planning reception capacity for 2017"),
+                "{}",
+                b.db
+            );
             b.shot("admin").await;
             b.accessible("the administration page").await;
             b.submit("article.request button[value=approve]").await;
@@ -545,7 +794,14 @@ fn a_listed_dataset_is_requested_approved_and_then_readable() {
             b.sign_in("officer@bamf.test").await;
             b.go("/datasets/euaa/unhcr-asylum-applications").await;
             b.drawn("#quick-chart").await;
-            assert_eq!(b.fetch("/datasets/euaa/unhcr-asylum-applications/download?format=csv").await.0, 200, "{}", b.db);
+            assert_eq!(
+                b.fetch("/datasets/euaa/unhcr-asylum-applications/download?format=csv")
+                    .await
+                    .0,
+                200,
+                "{}",
+                b.db
+            );
         });
     }
 }
@@ -599,7 +855,11 @@ fn a_new_analyst_finds_charts_compares_maps_and_downloads_germanys_applications(
             b.shot("catalogue").await;
             b.accessible("the catalogue").await;
             b.submit("ol.catalogue li:first-child h2 a").await;
-            assert!(b.text("h1").await.contains("monthly (Eurostat)"), "{}", b.db);
+            assert!(
+                b.text("h1").await.contains("monthly (Eurostat)"),
+                "{}",
+                b.db
+            );
             b.drawn("#quick-chart").await;
             b.shot("dataset").await;
             b.accessible("a dataset page full of data").await;
@@ -607,32 +867,93 @@ fn a_new_analyst_finds_charts_compares_maps_and_downloads_germanys_applications(
             b.drawn("#line-chart").await;
             // Germany only, against UNHCR's annual figures.
             // A plain click on one place, as a person makes it, leaves only that place chosen.
-            b.c.execute("document.querySelectorAll('#x-geo option').forEach(o => o.selected = false)", vec![]).await.unwrap();
+            b.c.execute(
+                "document.querySelectorAll('#x-geo option').forEach(o => o.selected = false)",
+                vec![],
+            )
+            .await
+            .unwrap();
             b.find("#x-geo").await.select_by_value("DEU").await.unwrap();
-            b.find("#x-compare").await.select_by_value("euaa/unhcr-asylum-applications").await.unwrap();
+            b.find("#x-compare")
+                .await
+                .select_by_value("euaa/unhcr-asylum-applications")
+                .await
+                .unwrap();
             b.submit("form.explore button[type=submit]").await;
             let series = b.drawn("#line-chart").await;
-            assert_eq!(series, ["Germany (DEU) · euaa/asylum-applicants-monthly", "Germany (DEU) · euaa/unhcr-asylum-applications"], "{}", b.db);
-            assert!(b.text("#summary").await.contains("by year"), "{}: compared at the coarser frequency", b.db);
-            assert!(b.drawn("#map-chart").await.contains(&"map".to_string()) || !b.drawn("#map-chart").await.is_empty());
+            assert_eq!(
+                series,
+                [
+                    "Germany (DEU) · euaa/asylum-applicants-monthly",
+                    "Germany (DEU) · euaa/unhcr-asylum-applications"
+                ],
+                "{}",
+                b.db
+            );
+            assert!(
+                b.text("#summary").await.contains("by year"),
+                "{}: compared at the coarser frequency",
+                b.db
+            );
+            assert!(
+                b.drawn("#map-chart").await.contains(&"map".to_string())
+                    || !b.drawn("#map-chart").await.is_empty()
+            );
             let table = b.table_rows("table.data").await;
-            let y2014 = table.iter().find(|r| r[0] == "DEU" && r[1] == "2014").unwrap_or_else(|| panic!("{}: {table:?}", b.db));
+            let y2014 = table
+                .iter()
+                .find(|r| r[0] == "DEU" && r[1] == "2014")
+                .unwrap_or_else(|| panic!("{}: {table:?}", b.db));
             let months = off(|| {
-                let q = nansen_model::Query::parse(&["geo=DEU".to_string(), "indicator=asylum_applications".to_string()], Some("2014-01..2014-12"), Some("period")).unwrap();
-                site.app.query(&Caller::operator(), "euaa", "asylum-applicants-monthly", None, &q).unwrap()
+                let q = nansen_model::Query::parse(
+                    &[
+                        "geo=DEU".to_string(),
+                        "indicator=asylum_applications".to_string(),
+                    ],
+                    Some("2014-01..2014-12"),
+                    Some("period"),
+                )
+                .unwrap();
+                site.app
+                    .query(
+                        &Caller::operator(),
+                        "euaa",
+                        "asylum-applicants-monthly",
+                        None,
+                        &q,
+                    )
+                    .unwrap()
             });
             assert_eq!(months.rows.len(), 12);
             let total: f64 = months.rows.iter().filter_map(|r| r.value).sum();
-            assert_eq!(y2014[2], total.to_string(), "{}: 2014 is the sum of its months", b.db);
+            assert_eq!(
+                y2014[2],
+                total.to_string(),
+                "{}: 2014 is the sum of its months",
+                b.db
+            );
             assert!(!y2014[3].is_empty(), "{}: UNHCR's figure beside it", b.db);
             b.shot("explore-compare").await;
-            b.accessible("Explore with two sources, charts and a map").await;
-            let href = b.find("#download-csv").await.attr("href").await.unwrap().unwrap();
+            b.accessible("Explore with two sources, charts and a map")
+                .await;
+            let href = b
+                .find("#download-csv")
+                .await
+                .attr("href")
+                .await
+                .unwrap()
+                .unwrap();
             let (status, csv) = b.fetch(&href).await;
             assert_eq!(status, 200);
-            assert!(csv.lines().any(|l| l.starts_with(&format!("DEU,2014,{total},"))), "{}: {csv}", b.db);
+            assert!(
+                csv.lines()
+                    .any(|l| l.starts_with(&format!("DEU,2014,{total},"))),
+                "{}: {csv}",
+                b.db
+            );
             // The map of Europe, and the flows of a dataset with origins.
-            b.go("/explore?dataset=euaa/unhcr-asylum-applications&from=2015&to=2015&map=europe").await;
+            b.go("/explore?dataset=euaa/unhcr-asylum-applications&from=2015&to=2015&map=europe")
+                .await;
             b.drawn("#map-chart").await;
             b.drawn("#flow-chart").await;
             b.shot("explore-map-flows").await;
@@ -661,10 +982,28 @@ fn pages_without_data_pass_the_accessibility_check_too() {
         b.go("/").await;
         let mut reached = Vec::new();
         for _ in 0..6 {
-            b.c.active_element().await.unwrap().send_keys("\u{E004}").await.unwrap();
-            reached.push(b.c.execute("return document.activeElement.textContent.trim() || document.activeElement.id", vec![]).await.unwrap().as_str().unwrap_or("").to_string());
+            b.c.active_element()
+                .await
+                .unwrap()
+                .send_keys("\u{E004}")
+                .await
+                .unwrap();
+            reached.push(
+                b.c.execute(
+                    "return document.activeElement.textContent.trim() || document.activeElement.id",
+                    vec![],
+                )
+                .await
+                .unwrap()
+                .as_str()
+                .unwrap_or("")
+                .to_string(),
+            );
         }
-        assert!(reached.iter().any(|r| r == "Skip to content"), "{reached:?}");
+        assert!(
+            reached.iter().any(|r| r == "Skip to content"),
+            "{reached:?}"
+        );
         assert!(reached.iter().any(|r| r == "Explore"), "{reached:?}");
     });
 }
@@ -678,13 +1017,32 @@ fn pages_read_without_javascript() {
     rt().block_on(async {
         let b = browser_with(&site, &["--blink-settings=scriptEnabled=false"]).await;
         b.sign_in("analyst@euaa.test").await;
-        b.go("/explore?dataset=euaa/asylum-applicants-monthly&geo=DEU&from=2015-01&to=2015-02").await;
-        assert!(b.c.find(Locator::Css("figure[data-drawn]")).await.is_err(), "no script ran");
-        let alt = b.find("#line-chart .canvas").await.attr("aria-label").await.unwrap().unwrap_or_default();
-        assert!(alt.contains("Germany (DEU)") && alt.contains("2015-01 to 2015-02"), "the chart's text alternative: {alt}");
-        assert_eq!(b.table_rows("table.data").await, [["DEU", "2015-01", "25020"], ["DEU", "2015-02", "26075"]]);
+        b.go("/explore?dataset=euaa/asylum-applicants-monthly&geo=DEU&from=2015-01&to=2015-02")
+            .await;
+        assert!(
+            b.c.find(Locator::Css("figure[data-drawn]")).await.is_err(),
+            "no script ran"
+        );
+        let alt = b
+            .find("#line-chart .canvas")
+            .await
+            .attr("aria-label")
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        assert!(
+            alt.contains("Germany (DEU)") && alt.contains("2015-01 to 2015-02"),
+            "the chart's text alternative: {alt}"
+        );
+        assert_eq!(
+            b.table_rows("table.data").await,
+            [["DEU", "2015-01", "25020"], ["DEU", "2015-02", "26075"]]
+        );
         b.go("/datasets/euaa/asylum-applicants-monthly").await;
-        assert!(b.body().await.contains("The first 20 of 2,913 observations"));
+        assert!(b
+            .body()
+            .await
+            .contains("The first 20 of 2,913 observations"));
         b.shot("dataset-without-javascript").await;
         // An upload works without the script too: the form posts, the page says where it is.
         b.sign_out().await;
@@ -692,8 +1050,16 @@ fn pages_read_without_javascript() {
         b.go("/upload?dataset=euaa/asylum-applicants-monthly").await;
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("one.csv");
-        std::fs::write(&file, "indicator,geo,period,value\nasylum_applications,DEU,2015-13,1\n").unwrap();
-        b.find("#file").await.send_keys(file.to_str().unwrap()).await.unwrap();
+        std::fs::write(
+            &file,
+            "indicator,geo,period,value\nasylum_applications,DEU,2015-13,1\n",
+        )
+        .unwrap();
+        b.find("#file")
+            .await
+            .send_keys(file.to_str().unwrap())
+            .await
+            .unwrap();
         b.submit("#upload-form button[type=submit]").await;
         for _ in 0..50 {
             if b.c.find(Locator::Css("#refused")).await.is_ok() {
@@ -726,12 +1092,53 @@ fn a_new_user_sees_on_the_web_why_an_alert_fired_and_the_team_handles_it() {
                 lookback: 12,
                 level: 80.0,
             };
-            let w = site.app.create_watch(&admin, "euaa", "Applications in three destinations", spec, &[]).unwrap();
-            let trigger = nansen_app::Trigger::Alerts { watch: w.id, rule: Some("farrington".into()), series: 3 };
-            let actions = vec![nansen_app::Action { what: "Convene the contingency cell".into(), owner: "admin@euaa.test".into(), done: false }];
-            let p = site.app.create_plan(&admin, "euaa", "Rise across destinations", "", nansen_app::PlanSpec { triggers: vec![trigger], actions }).unwrap();
+            let w = site
+                .app
+                .create_watch(
+                    &admin,
+                    "euaa",
+                    "Applications in three destinations",
+                    spec,
+                    &[],
+                )
+                .unwrap();
+            let trigger = nansen_app::Trigger::Alerts {
+                watch: w.id,
+                rule: Some("farrington".into()),
+                series: 3,
+            };
+            let actions = vec![nansen_app::Action {
+                what: "Convene the contingency cell".into(),
+                owner: "admin@euaa.test".into(),
+                done: false,
+            }];
+            let p = site
+                .app
+                .create_plan(
+                    &admin,
+                    "euaa",
+                    "Rise across destinations",
+                    "",
+                    nansen_app::PlanSpec {
+                        triggers: vec![trigger],
+                        actions,
+                    },
+                )
+                .unwrap();
             let alerts = site.app.alerts(&admin, None).unwrap();
-            let a = alerts.iter().find(|a| a.series == "HUN" && a.period == "2015-02").cloned().unwrap_or_else(|| panic!("{:?}", alerts.iter().map(|a| (&a.series, &a.period)).collect::<Vec<_>>()));
+            let a = alerts
+                .iter()
+                .find(|a| a.series == "HUN" && a.period == "2015-02")
+                .cloned()
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{:?}",
+                        alerts
+                            .iter()
+                            .map(|a| (&a.series, &a.period))
+                            .collect::<Vec<_>>()
+                    )
+                });
             (w, p, a)
         });
         rt().block_on(async {
@@ -816,11 +1223,15 @@ fn layout_number(v: f64) -> String {
 }
 
 #[test]
-fn a_pdf_uploaded_on_the_web_is_found_by_a_partner_by_a_word_of_its_third_page_and_by_no_third_organisation() {
+fn a_pdf_uploaded_on_the_web_is_found_by_a_partner_by_a_word_of_its_third_page_and_by_no_third_organisation(
+) {
     if !ready() {
         return;
     }
-    let report = repo().join("crates/nansen-extract/tests/fixtures/report.pdf").canonicalize().unwrap();
+    let report = repo()
+        .join("crates/nansen-extract/tests/fixtures/report.pdf")
+        .canonicalize()
+        .unwrap();
     for site in sites() {
         rt().block_on(async {
             let b = browser(&site).await;
@@ -828,19 +1239,48 @@ fn a_pdf_uploaded_on_the_web_is_found_by_a_partner_by_a_word_of_its_third_page_a
             b.go("/documents/new").await;
             b.accessible("the page to add a document").await;
             b.find("#org").await.select_by_value("euaa").await.unwrap();
-            b.find("#type").await.select_by_value("report").await.unwrap();
+            b.find("#type")
+                .await
+                .select_by_value("report")
+                .await
+                .unwrap();
             b.fill("#countries", "Italy").await;
             b.fill("#date", "2025-06").await;
             b.click("#level-partners").await;
             b.click("#partner-iom").await;
-            b.find("#file").await.send_keys(report.to_str().unwrap()).await.unwrap();
-            b.submit("form[action='/documents/new'] button[type=submit]").await;
-            assert_eq!(b.text("h1").await, "Reception conditions at Mediterranean arrival points", "{}: the title is read from the PDF", b.db);
-            assert!(b.text("#text").await.contains("Text of version 1"), "{}", b.db);
-            assert!(b.body().await.contains("The Lampedusa hotspot needs a second medical team"), "{}: the text of page 3 reads on the page", b.db);
+            b.find("#file")
+                .await
+                .send_keys(report.to_str().unwrap())
+                .await
+                .unwrap();
+            b.submit("form[action='/documents/new'] button[type=submit]")
+                .await;
+            assert_eq!(
+                b.text("h1").await,
+                "Reception conditions at Mediterranean arrival points",
+                "{}: the title is read from the PDF",
+                b.db
+            );
+            assert!(
+                b.text("#text").await.contains("Text of version 1"),
+                "{}",
+                b.db
+            );
+            assert!(
+                b.body()
+                    .await
+                    .contains("The Lampedusa hotspot needs a second medical team"),
+                "{}: the text of page 3 reads on the page",
+                b.db
+            );
             b.shot("document").await;
             b.accessible("a document page").await;
-            let path = b.url().await.split_once(&b.base).map(|(_, p)| p.to_string()).unwrap();
+            let path = b
+                .url()
+                .await
+                .split_once(&b.base)
+                .map(|(_, p)| p.to_string())
+                .unwrap();
             b.sign_out().await;
 
             b.sign_in("admin@iom.test").await;
@@ -848,22 +1288,47 @@ fn a_pdf_uploaded_on_the_web_is_found_by_a_partner_by_a_word_of_its_third_page_a
             b.fill("#q", "lampedusa").await;
             b.submit("form.search button[type=submit]").await;
             assert_eq!(b.text("#found").await, "1 result", "{}", b.db);
-            assert_eq!(b.text(".hit .snippet mark").await, "Lampedusa", "{}: the word is highlighted", b.db);
+            assert_eq!(
+                b.text(".hit .snippet mark").await,
+                "Lampedusa",
+                "{}: the word is highlighted",
+                b.db
+            );
             assert!(b.text(".facet").await.contains("Report (1)"), "{}", b.db);
             b.shot("search").await;
             b.accessible("search results with facets").await;
             b.submit(".hit h3 a").await;
             assert!(b.url().await.ends_with(&path), "{}", b.db);
-            assert_eq!(b.fetch(&format!("{path}/file")).await.0, 200, "{}: the partner downloads the file", b.db);
+            assert_eq!(
+                b.fetch(&format!("{path}/file")).await.0,
+                200,
+                "{}: the partner downloads the file",
+                b.db
+            );
             b.sign_out().await;
 
             b.sign_in("officer@bamf.test").await;
             b.go("/search?q=lampedusa").await;
-            assert_eq!(b.text("#found").await, "0 results", "{}: a third organisation finds nothing", b.db);
+            assert_eq!(
+                b.text("#found").await,
+                "0 results",
+                "{}: a third organisation finds nothing",
+                b.db
+            );
             assert!(!b.body().await.contains("Reception conditions"), "{}", b.db);
             b.go(&path).await;
-            assert_eq!(b.text("h1").await, "Not found", "{}: nor by its address", b.db);
-            assert_eq!(b.fetch(&format!("{path}/file")).await.0, 404, "{}: nor its file", b.db);
+            assert_eq!(
+                b.text("h1").await,
+                "Not found",
+                "{}: nor by its address",
+                b.db
+            );
+            assert_eq!(
+                b.fetch(&format!("{path}/file")).await.0,
+                404,
+                "{}: nor its file",
+                b.db
+            );
         });
     }
 }

@@ -40,12 +40,22 @@ fn host_port(url: &str) -> Result<(String, u16), WebhookError> {
         _ => return Err(bad()),
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if authority.is_empty() || authority.contains('@') || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+    if authority.is_empty()
+        || authority.contains('@')
+        || url.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
         return Err(bad());
     }
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
         let (h, after) = v6.split_once(']').ok_or_else(bad)?;
-        (h.to_string(), after.strip_prefix(':').map(str::parse).transpose().map_err(|_| bad())?)
+        (
+            h.to_string(),
+            after
+                .strip_prefix(':')
+                .map(str::parse)
+                .transpose()
+                .map_err(|_| bad())?,
+        )
     } else {
         match authority.rsplit_once(':') {
             Some((h, p)) => (h.to_string(), Some(p.parse().map_err(|_| bad())?)),
@@ -80,8 +90,15 @@ pub fn is_private(ip: IpAddr) -> bool {
             // Addresses that translate to IPv4 somewhere else (NAT64 64:ff9b::/96 and
             // 64:ff9b:1::/48, 6to4 2002::/16, Teredo 2001::/32) and documentation
             // (2001:db8::/32): a webhook has no business there.
-            let translated = (s[0] == 0x64 && s[1] == 0xff9b) || s[0] == 0x2002 || (s[0] == 0x2001 && (s[1] == 0 || s[1] == 0xdb8));
-            translated || v6.is_loopback() || v6.is_unspecified() || v6.is_multicast() || (s[0] & 0xfe00) == 0xfc00 || (s[0] & 0xffc0) == 0xfe80
+            let translated = (s[0] == 0x64 && s[1] == 0xff9b)
+                || s[0] == 0x2002
+                || (s[0] == 0x2001 && (s[1] == 0 || s[1] == 0xdb8));
+            translated
+                || v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80
         }
     }
 }
@@ -89,7 +106,10 @@ pub fn is_private(ip: IpAddr) -> bool {
 /// Checks a target and returns the addresses it may be sent to.
 pub fn check_target(url: &str, allow_private: bool) -> Result<Vec<SocketAddr>, WebhookError> {
     let (host, port) = host_port(url)?;
-    let addrs: Vec<SocketAddr> = (host.as_str(), port).to_socket_addrs().map_err(|_| WebhookError::Unresolved(host.clone()))?.collect();
+    let addrs: Vec<SocketAddr> = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|_| WebhookError::Unresolved(host.clone()))?
+        .collect();
     if addrs.is_empty() {
         return Err(WebhookError::Unresolved(host));
     }
@@ -103,7 +123,8 @@ pub fn check_target(url: &str, allow_private: bool) -> Result<Vec<SocketAddr>, W
 
 /// `sha256=HEX` of `TIMESTAMP.BODY` under `secret`.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
@@ -136,7 +157,10 @@ pub fn send(d: &Delivery, allow_private: bool, timeout: Duration) -> Result<u16,
         .set("X-Nansen-Event", d.event)
         .set("X-Nansen-Delivery", &d.id.to_string())
         .set("X-Nansen-Timestamp", &d.timestamp.to_string())
-        .set("X-Nansen-Signature", &signature(d.secret, d.timestamp, d.body))
+        .set(
+            "X-Nansen-Signature",
+            &signature(d.secret, d.timestamp, d.body),
+        )
         .send_string(d.body);
     match result {
         Ok(r) if (200..300).contains(&r.status()) => Ok(r.status()),
@@ -153,20 +177,48 @@ mod tests {
     #[test]
     fn loopback_private_and_link_local_targets_are_refused_unless_allowed() {
         for url in [
-            "http://127.0.0.1/hook", "http://10.1.2.3/x", "https://192.168.0.5", "http://169.254.169.254/latest/meta-data", "http://[::1]:8080/", "http://100.64.0.1/",
-            "http://[fd00::1]/", "http://localhost:9/", "http://[::127.0.0.1]/", "http://[::a9fe:a9fe]/", "http://[64:ff9b::7f00:1]/", "http://[2002:7f00:1::]/",
-            "http://198.18.0.1/", "http://198.19.255.1/", "http://192.0.0.8/", "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
+            "http://127.0.0.1/hook",
+            "http://10.1.2.3/x",
+            "https://192.168.0.5",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]:8080/",
+            "http://100.64.0.1/",
+            "http://[fd00::1]/",
+            "http://localhost:9/",
+            "http://[::127.0.0.1]/",
+            "http://[::a9fe:a9fe]/",
+            "http://[64:ff9b::7f00:1]/",
+            "http://[2002:7f00:1::]/",
+            "http://198.18.0.1/",
+            "http://198.19.255.1/",
+            "http://192.0.0.8/",
+            "http://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/",
         ] {
-            assert!(matches!(check_target(url, false), Err(WebhookError::Private { .. })), "{url}");
+            assert!(
+                matches!(check_target(url, false), Err(WebhookError::Private { .. })),
+                "{url}"
+            );
         }
         assert!(check_target("http://127.0.0.1:9/hook", true).is_ok());
-        assert!(check_target("https://8.8.8.8/hook", false).is_ok(), "a public address");
+        assert!(
+            check_target("https://8.8.8.8/hook", false).is_ok(),
+            "a public address"
+        );
     }
 
     #[test]
     fn targets_must_be_plain_web_addresses() {
-        for url in ["ftp://example.org/", "example.org", "http://user@127.0.0.1/", "http:///path", "http://h:port/"] {
-            assert!(matches!(check_target(url, true), Err(WebhookError::BadUrl(_))), "{url}");
+        for url in [
+            "ftp://example.org/",
+            "example.org",
+            "http://user@127.0.0.1/",
+            "http:///path",
+            "http://h:port/",
+        ] {
+            assert!(
+                matches!(check_target(url, true), Err(WebhookError::BadUrl(_))),
+                "{url}"
+            );
         }
     }
 
@@ -175,7 +227,14 @@ mod tests {
     #[test]
     fn signature_is_hmac_sha256_of_timestamp_dot_body() {
         let sig = signature("Jefe", 0, "what do ya want for nothing?");
-        assert_eq!(sig, "sha256=37f471929915ccd2cbbe79feb84ffcff4f2bb25e15fc41c2506687331ae179cc");
-        assert_ne!(sig, signature("Jefe", 1, "what do ya want for nothing?"), "the timestamp is signed");
+        assert_eq!(
+            sig,
+            "sha256=37f471929915ccd2cbbe79feb84ffcff4f2bb25e15fc41c2506687331ae179cc"
+        );
+        assert_ne!(
+            sig,
+            signature("Jefe", 1, "what do ya want for nothing?"),
+            "the timestamp is signed"
+        );
     }
 }

@@ -149,22 +149,34 @@ const USERS: &[(&str, &str, Role)] = &[
 /// Builds the demo data directory, replacing an earlier demo but nothing else.
 pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, String)> {
     if database_url.is_some() {
-        bail!("nansen demo builds an embedded SQLite data directory; run it without --database-url");
+        bail!(
+            "nansen demo builds an embedded SQLite data directory; run it without --database-url"
+        );
     }
     if data_dir.exists() && std::fs::read_dir(data_dir)?.next().is_some() {
         if !data_dir.join(MARKER).exists() {
-            bail!("{} is not empty and was not made by nansen demo; choose another --data-dir", data_dir.display());
+            bail!(
+                "{} is not empty and was not made by nansen demo; choose another --data-dir",
+                data_dir.display()
+            );
         }
-        std::fs::remove_dir_all(data_dir).with_context(|| format!("cannot clear {}", data_dir.display()))?;
+        std::fs::remove_dir_all(data_dir)
+            .with_context(|| format!("cannot clear {}", data_dir.display()))?;
     }
     std::fs::create_dir_all(data_dir)?;
-    std::fs::write(data_dir.join(MARKER), "made by nansen demo; `nansen demo` may replace this directory\n")?;
+    std::fs::write(
+        data_dir.join(MARKER),
+        "made by nansen demo; `nansen demo` may replace this directory\n",
+    )?;
     let app = App::open(data_dir, None)?;
     let op = Caller::operator();
     for (slug, name) in [
         ("euaa", "European Union Agency for Asylum"),
         ("iom", "International Organization for Migration"),
-        ("bamf", "Federal Office for Migration and Refugees (Germany)"),
+        (
+            "bamf",
+            "Federal Office for Migration and Refugees (Germany)",
+        ),
     ] {
         app.add_org(&op, slug, name)?;
     }
@@ -180,7 +192,10 @@ pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, S
     for d in DATASETS {
         let path = files.join(d.file);
         std::fs::write(&path, d.bytes)?;
-        let options = ImportOptions { mapping: d.mapping.map(Mapping::parse).transpose()?, ..Default::default() };
+        let options = ImportOptions {
+            mapping: d.mapping.map(Mapping::parse).transpose()?,
+            ..Default::default()
+        };
         let req = ImportRequest {
             org: d.org.into(),
             slug: d.slug.into(),
@@ -191,8 +206,16 @@ pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, S
             sensitive: Some(d.sensitive),
             ..Default::default()
         };
-        let admin = app.act_as(USERS.iter().find(|u| u.1 == d.org).map(|u| u.0).unwrap_or("admin@euaa.demo"))?;
-        let r = app.import(&admin, &req, &path, &|_| {}).with_context(|| format!("importing the demo file {}", d.file))?;
+        let admin = app.act_as(
+            USERS
+                .iter()
+                .find(|u| u.1 == d.org)
+                .map(|u| u.0)
+                .unwrap_or("admin@euaa.demo"),
+        )?;
+        let r = app
+            .import(&admin, &req, &path, &|_| {})
+            .with_context(|| format!("importing the demo file {}", d.file))?;
         let meta = nansen_app::Metadata {
             source: Some(d.source.into()),
             licence: Some(d.licence.into()),
@@ -202,31 +225,91 @@ pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, S
             ..Default::default()
         };
         app.set_metadata(&admin, d.org, d.slug, &meta)?;
-        eprintln!("  {}/{}: {} observations, {}", d.org, d.slug, r.observations, d.sharing);
+        eprintln!(
+            "  {}/{}: {} observations, {}",
+            d.org, d.slug, r.observations, d.sharing
+        );
     }
     std::fs::remove_dir_all(&files)?;
     documents(&app)?;
     early_warning(&app)?;
-    let sign_ins: String = USERS.iter().map(|(e, o, r)| format!("  {e:<20} password {password}   ({r} of {o})\n")).collect();
+    let sign_ins: String = USERS
+        .iter()
+        .map(|(e, o, r)| format!("  {e:<20} password {password}   ({r} of {o})\n"))
+        .collect();
     std::fs::write(data_dir.join("demo-sign-ins.txt"), &sign_ins)?;
     Ok((Arc::new(app), sign_ins))
 }
 
 /// A document written for the demo (see demo/README.md): its file, owner, type, countries,
 /// date and sharing.
-type DemoDocument<'a> = (&'a str, &'a [u8], &'a str, &'a str, &'a str, &'a str, &'a str);
+type DemoDocument<'a> = (
+    &'a str,
+    &'a [u8],
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+);
 
 const DOCUMENTS: &[DemoDocument] = &[
-    ("reception-conditions.pdf", include_bytes!("../../../demo/documents/reception-conditions.pdf"), "euaa", "report", "ITA", "2025-06", "partners:iom"),
-    ("joint-consultation-minutes.md", include_bytes!("../../../demo/documents/joint-consultation-minutes.md"), "euaa", "minutes", "", "2025-11-20", "public"),
-    ("coi-note-afghanistan.html", include_bytes!("../../../demo/documents/coi-note-afghanistan.html"), "euaa", "coi", "AFG", "2025-09", "listed"),
-    ("retour-volontaire-aide.md", include_bytes!("../../../demo/documents/retour-volontaire-aide.md"), "iom", "guidance", "", "2024-03", "public"),
-    ("asylum-applications-ar.pdf", include_bytes!("../../../demo/documents/asylum-applications-ar.pdf"), "iom", "report", "SYR,AFG", "2024", "public"),
+    (
+        "reception-conditions.pdf",
+        include_bytes!("../../../demo/documents/reception-conditions.pdf"),
+        "euaa",
+        "report",
+        "ITA",
+        "2025-06",
+        "partners:iom",
+    ),
+    (
+        "joint-consultation-minutes.md",
+        include_bytes!("../../../demo/documents/joint-consultation-minutes.md"),
+        "euaa",
+        "minutes",
+        "",
+        "2025-11-20",
+        "public",
+    ),
+    (
+        "coi-note-afghanistan.html",
+        include_bytes!("../../../demo/documents/coi-note-afghanistan.html"),
+        "euaa",
+        "coi",
+        "AFG",
+        "2025-09",
+        "listed",
+    ),
+    (
+        "retour-volontaire-aide.md",
+        include_bytes!("../../../demo/documents/retour-volontaire-aide.md"),
+        "iom",
+        "guidance",
+        "",
+        "2024-03",
+        "public",
+    ),
+    (
+        "asylum-applications-ar.pdf",
+        include_bytes!("../../../demo/documents/asylum-applications-ar.pdf"),
+        "iom",
+        "report",
+        "SYR,AFG",
+        "2024",
+        "public",
+    ),
 ];
 
 fn documents(app: &App) -> Result<()> {
     for (file, bytes, org, doc_type, countries, date, share) in DOCUMENTS {
-        let admin = app.act_as(USERS.iter().find(|u| u.1 == *org && u.2 == Role::Admin).map(|u| u.0).unwrap_or("admin@euaa.demo"))?;
+        let admin = app.act_as(
+            USERS
+                .iter()
+                .find(|u| u.1 == *org && u.2 == Role::Admin)
+                .map(|u| u.0)
+                .unwrap_or("admin@euaa.demo"),
+        )?;
         let new = nansen_app::NewDocument {
             org: org.to_string(),
             doc_type: Some(doc_type.to_string()),
@@ -235,7 +318,9 @@ fn documents(app: &App) -> Result<()> {
             share: Some(share.parse::<Sharing>().map_err(anyhow::Error::msg)?),
             ..Default::default()
         };
-        let d = app.add_document(&admin, &new, file, bytes).with_context(|| format!("adding the demo document {file}"))?;
+        let d = app
+            .add_document(&admin, &new, file, bytes)
+            .with_context(|| format!("adding the demo document {file}"))?;
         eprintln!("  document {}: {} ({}, {share})", d.id, d.title, d.language);
     }
     Ok(())
@@ -252,21 +337,52 @@ fn early_warning(app: &App) -> Result<()> {
         wheres: vec!["geo=DEU,HUN,SWE,AUT,ITA".into()],
         frequency: None,
         series_by: vec!["geo".into()],
-        rules: ["farrington", "c2", "cusum"].iter().map(|r| Rule::parse(r)).collect::<Result<_, _>>()?,
+        rules: ["farrington", "c2", "cusum"]
+            .iter()
+            .map(|r| Rule::parse(r))
+            .collect::<Result<_, _>>()?,
         horizon: 3,
         lookback: 6,
         level: 80.0,
     };
-    let w = app.create_watch(&admin, "euaa", "Asylum applications in five destinations", spec, &["iom".into()])?;
+    let w = app.create_watch(
+        &admin,
+        "euaa",
+        "Asylum applications in five destinations",
+        spec,
+        &["iom".into()],
+    )?;
     let plan = PlanSpec {
         triggers: vec![
-            Trigger::Alerts { watch: w.id, rule: Some("farrington".into()), series: 3 },
-            Trigger::Forecast { watch: w.id, series: vec!["DEU".into()], periods: 2, bound: "hi".into(), above: Capacity::Number(35_000.0) },
+            Trigger::Alerts {
+                watch: w.id,
+                rule: Some("farrington".into()),
+                series: 3,
+            },
+            Trigger::Forecast {
+                watch: w.id,
+                series: vec!["DEU".into()],
+                periods: 2,
+                bound: "hi".into(),
+                above: Capacity::Number(35_000.0),
+            },
         ],
         actions: vec![
-            Action { what: "Convene the contingency cell with IOM and the national authorities".into(), owner: "admin@euaa.demo".into(), done: false },
-            Action { what: "Request reception places from the asylum reserve pool".into(), owner: "analyst@euaa.demo".into(), done: false },
-            Action { what: "Deploy registration support teams to the most affected Member States".into(), owner: "admin@iom.demo".into(), done: false },
+            Action {
+                what: "Convene the contingency cell with IOM and the national authorities".into(),
+                owner: "admin@euaa.demo".into(),
+                done: false,
+            },
+            Action {
+                what: "Request reception places from the asylum reserve pool".into(),
+                owner: "analyst@euaa.demo".into(),
+                done: false,
+            },
+            Action {
+                what: "Deploy registration support teams to the most affected Member States".into(),
+                owner: "admin@iom.demo".into(),
+                done: false,
+            },
         ],
     };
     let p = app.create_plan(
@@ -277,6 +393,15 @@ fn early_warning(app: &App) -> Result<()> {
         plan,
     )?;
     let alerts = app.alerts(&admin, None)?.len();
-    eprintln!("  early warning: watch {} with {alerts} alerts; plan {} {}", w.id, p.id, if p.triggered_since.is_some() { "triggered" } else { "not triggered" });
+    eprintln!(
+        "  early warning: watch {} with {alerts} alerts; plan {} {}",
+        w.id,
+        p.id,
+        if p.triggered_since.is_some() {
+            "triggered"
+        } else {
+            "not triggered"
+        }
+    );
     Ok(())
 }

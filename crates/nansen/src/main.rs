@@ -12,10 +12,19 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "nansen", version, about = "Data exchange and analysis for the EU asylum agency, IOM and their partners")]
+#[command(
+    name = "nansen",
+    version,
+    about = "Data exchange and analysis for the EU asylum agency, IOM and their partners"
+)]
 struct Cli {
     /// The data directory (SQLite database, audit head, uploads).
-    #[arg(long, global = true, default_value = "./nansen-data", env = "NANSEN_DATA_DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "./nansen-data",
+        env = "NANSEN_DATA_DIR"
+    )]
     data_dir: PathBuf,
     /// A postgres:// URL; without it the embedded SQLite database in the data directory is used.
     #[arg(long, global = true, env = "NANSEN_DATABASE_URL")]
@@ -336,9 +345,20 @@ impl SeriesArgs {
         self.selection.json()
     }
 
-    fn request(&self, series_by: Vec<String>) -> Result<(String, String, nansen_app::SeriesRequest)> {
+    fn request(
+        &self,
+        series_by: Vec<String>,
+    ) -> Result<(String, String, nansen_app::SeriesRequest)> {
         let (org, slug, query) = self.selection.query()?;
-        Ok((org, slug, nansen_app::SeriesRequest { query, series_by, horizon: self.horizon }))
+        Ok((
+            org,
+            slug,
+            nansen_app::SeriesRequest {
+                query,
+                series_by,
+                horizon: self.horizon,
+            },
+        ))
     }
 }
 
@@ -486,12 +506,28 @@ enum PlanCommand {
 }
 
 fn rules(list: &[String]) -> Result<Vec<nansen_forecast::detect::Rule>> {
-    let names: Vec<String> = if list.is_empty() { nansen_forecast::detect::RULES.iter().map(|(n, _)| n.to_string()).collect() } else { list.to_vec() };
-    names.iter().map(|r| nansen_forecast::detect::Rule::parse(r).map_err(|e| anyhow!("{e}"))).collect()
+    let names: Vec<String> = if list.is_empty() {
+        nansen_forecast::detect::RULES
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect()
+    } else {
+        list.to_vec()
+    };
+    names
+        .iter()
+        .map(|r| nansen_forecast::detect::Rule::parse(r).map_err(|e| anyhow!("{e}")))
+        .collect()
 }
 
 fn dims(list: Option<&str>) -> Vec<String> {
-    list.map(|l| l.split(',').map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect()).unwrap_or_default()
+    list.map(|l| {
+        l.split(',')
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 #[derive(Subcommand)]
@@ -653,7 +689,9 @@ enum AuditCommand {
 }
 
 fn split_name(name: &str) -> Result<(String, String)> {
-    let (org, slug) = name.split_once('/').ok_or_else(|| anyhow!("name a dataset as ORG/SLUG, not {name:?}"))?;
+    let (org, slug) = name
+        .split_once('/')
+        .ok_or_else(|| anyhow!("name a dataset as ORG/SLUG, not {name:?}"))?;
     Ok((org.to_string(), slug.to_string()))
 }
 
@@ -705,14 +743,21 @@ impl std::fmt::Display for Exit {
 impl std::error::Error for Exit {}
 
 fn fail(e: AppError, json: bool) -> anyhow::Error {
-    anyhow::Error::new(Exit(if json { json_error(&e) } else { format!("error: {}", describe(&e)) }))
+    anyhow::Error::new(Exit(if json {
+        json_error(&e)
+    } else {
+        format!("error: {}", describe(&e))
+    }))
 }
 
 fn run(cli: Cli) -> Result<()> {
     if let Command::Demo { bind, no_serve } = &cli.command {
         eprintln!("building the demo in {}", cli.data_dir.display());
         let (app, sign_ins) = demo::build(&cli.data_dir, cli.database_url.as_deref())?;
-        eprintln!("Demo sign-ins (also in {}):\n{sign_ins}", cli.data_dir.join("demo-sign-ins.txt").display());
+        eprintln!(
+            "Demo sign-ins (also in {}):\n{sign_ins}",
+            cli.data_dir.join("demo-sign-ins.txt").display()
+        );
         if *no_serve {
             return Ok(());
         }
@@ -736,7 +781,8 @@ fn run(cli: Cli) -> Result<()> {
         );
         return Ok(());
     }
-    let app = App::open(&cli.data_dir, cli.database_url.as_deref()).with_context(|| format!("cannot open the data in {}", cli.data_dir.display()))?;
+    let app = App::open(&cli.data_dir, cli.database_url.as_deref())
+        .with_context(|| format!("cannot open the data in {}", cli.data_dir.display()))?;
     let who = match &cli.as_user {
         Some(email) => app.act_as(email).map_err(|e| fail(e, false))?,
         None => Caller::operator(),
@@ -744,16 +790,29 @@ fn run(cli: Cli) -> Result<()> {
     let out = &mut std::io::stdout().lock();
     match cli.command {
         Command::Demo { .. } => unreachable!("handled above"),
-        Command::Serve { bind, allow_private_webhooks, trusted_proxies } => {
-            app.set_webhook_policy(nansen_app::WebhookPolicy { allow_private: allow_private_webhooks, ..Default::default() });
+        Command::Serve {
+            bind,
+            allow_private_webhooks,
+            trusted_proxies,
+        } => {
+            app.set_webhook_policy(nansen_app::WebhookPolicy {
+                allow_private: allow_private_webhooks,
+                ..Default::default()
+            });
             app.set_trusted_proxies(trusted_proxies);
             serve(Arc::new(app), &bind)?
         }
         Command::Org(OrgCommand::Add { slug, name }) => {
-            app.add_org(&who, &slug, &name).map_err(|e| fail(e, false))?;
+            app.add_org(&who, &slug, &name)
+                .map_err(|e| fail(e, false))?;
             eprintln!("added organisation {slug}");
         }
-        Command::User(UserCommand::Add { email, org, role, operator }) => {
+        Command::User(UserCommand::Add {
+            email,
+            org,
+            role,
+            operator,
+        }) => {
             let role: Role = role.parse().map_err(|e: String| anyhow!(e))?;
             let stdin = std::io::stdin();
             let (password, generated) = if stdin.is_terminal() {
@@ -761,12 +820,19 @@ fn run(cli: Cli) -> Result<()> {
             } else {
                 let mut line = String::new();
                 stdin.lock().read_to_string(&mut line)?;
-                let first = line.lines().next().unwrap_or("").trim_end_matches('\r').to_string();
+                let first = line
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .trim_end_matches('\r')
+                    .to_string();
                 (first, false)
             };
-            app.add_user(&who, &email, &org, role, &password).map_err(|e| fail(e, false))?;
+            app.add_user(&who, &email, &org, role, &password)
+                .map_err(|e| fail(e, false))?;
             if operator {
-                app.set_operator(&who, &email, true).map_err(|e| fail(e, false))?;
+                app.set_operator(&who, &email, true)
+                    .map_err(|e| fail(e, false))?;
             }
             if generated {
                 writeln!(out, "{password}")?;
@@ -774,18 +840,27 @@ fn run(cli: Cli) -> Result<()> {
             eprintln!("{email} is {role} of {org}");
         }
         Command::Token(TokenCommand::Create { email, name }) => {
-            let token = app.create_token(&who, &email, &name).map_err(|e| fail(e, false))?;
+            let token = app
+                .create_token(&who, &email, &name)
+                .map_err(|e| fail(e, false))?;
             writeln!(out, "{token}")?;
         }
         Command::Dataset(DatasetCommand::Import(a)) => import(&app, &who, a, out)?,
-        Command::Dataset(DatasetCommand::Export { dataset, version, format, output }) => {
+        Command::Dataset(DatasetCommand::Export {
+            dataset,
+            version,
+            format,
+            output,
+        }) => {
             let (org, slug) = split_name(&dataset)?;
             let format: ExportFormat = format.parse().map_err(|e: String| anyhow!(e))?;
             match output {
                 Some(path) => {
                     let mut buf = Vec::new();
-                    app.export(&who, &org, &slug, version, format, &mut buf).map_err(|e| fail(e, false))?;
-                    std::fs::write(&path, &buf).with_context(|| format!("cannot write {}", path.display()))?;
+                    app.export(&who, &org, &slug, version, format, &mut buf)
+                        .map_err(|e| fail(e, false))?;
+                    std::fs::write(&path, &buf)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
                     // A manifest beside the file: what it is, its hash, and the audit chain's
                     // head after this export, kept outside the database.
                     let (seq, hash) = app.audit_head().map_err(|e| fail(e, false))?;
@@ -799,11 +874,15 @@ fn run(cli: Cli) -> Result<()> {
                     std::fs::write(&mpath, serde_json::to_string_pretty(&manifest)? + "\n")?;
                     eprintln!("wrote {} and {}", path.display(), mpath.display());
                 }
-                None => app.export(&who, &org, &slug, version, format, out).map_err(|e| fail(e, false))?,
+                None => app
+                    .export(&who, &org, &slug, version, format, out)
+                    .map_err(|e| fail(e, false))?,
             }
         }
         Command::Dataset(DatasetCommand::List { format }) => {
-            let list = app.list_datasets(&who).map_err(|e| fail(e, format == "json"))?;
+            let list = app
+                .list_datasets(&who)
+                .map_err(|e| fail(e, format == "json"))?;
             if format == "json" {
                 writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
             } else {
@@ -814,44 +893,85 @@ fn run(cli: Cli) -> Result<()> {
                         "{}\t{}\t{}\t{}\t{}",
                         d.name,
                         d.sharing,
-                        latest.map(|v| format!("v{}", v.number)).unwrap_or_else(|| "-".into()),
+                        latest
+                            .map(|v| format!("v{}", v.number))
+                            .unwrap_or_else(|| "-".into()),
                         latest.map(|v| v.observations).unwrap_or(0),
                         d.title
                     )?;
                 }
             }
         }
-        Command::Dataset(DatasetCommand::Share { dataset, share, sensitive, threshold }) => {
+        Command::Dataset(DatasetCommand::Share {
+            dataset,
+            share,
+            sensitive,
+            threshold,
+        }) => {
             let (org, slug) = split_name(&dataset)?;
             let sharing: Sharing = share.parse().map_err(|e: String| anyhow!(e))?;
-            app.share(&who, &org, &slug, sharing, sensitive, threshold).map_err(|e| fail(e, false))?;
+            app.share(&who, &org, &slug, sharing, sensitive, threshold)
+                .map_err(|e| fail(e, false))?;
             eprintln!("{dataset} is now {share}");
         }
-        Command::Dataset(DatasetCommand::Describe { dataset, title, description, source, methodology, licence, frequency, tags }) => {
+        Command::Dataset(DatasetCommand::Describe {
+            dataset,
+            title,
+            description,
+            source,
+            methodology,
+            licence,
+            frequency,
+            tags,
+        }) => {
             let (org, slug) = split_name(&dataset)?;
-            let meta = nansen_app::Metadata { title, description, source, methodology, licence, update_frequency: frequency, tags: tags.map(|t| t.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect()) };
-            app.set_metadata(&who, &org, &slug, &meta).map_err(|e| fail(e, false))?;
+            let meta = nansen_app::Metadata {
+                title,
+                description,
+                source,
+                methodology,
+                licence,
+                update_frequency: frequency,
+                tags: tags.map(|t| {
+                    t.split(',')
+                        .map(|x| x.trim().to_string())
+                        .filter(|x| !x.is_empty())
+                        .collect()
+                }),
+            };
+            app.set_metadata(&who, &org, &slug, &meta)
+                .map_err(|e| fail(e, false))?;
             eprintln!("{dataset} described");
         }
         Command::Dataset(DatasetCommand::Redact { dataset, version }) => {
             let (org, slug) = split_name(&dataset)?;
-            app.redact(&who, &org, &slug, version).map_err(|e| fail(e, false))?;
+            app.redact(&who, &org, &slug, version)
+                .map_err(|e| fail(e, false))?;
             eprintln!("version {version} of {dataset} was redacted");
         }
         Command::Query(q) => {
             let json = q.format == "json";
             let (org, slug) = split_name(&q.dataset)?;
             let query = Query::parse(&q.wheres, q.period.as_deref(), q.group_by.as_deref())
-                .and_then(|query| query.with_options(q.measure.as_deref(), q.frequency.as_deref(), q.top))
+                .and_then(|query| {
+                    query.with_options(q.measure.as_deref(), q.frequency.as_deref(), q.top)
+                })
                 .map_err(|e| fail(e.into(), json))?;
             let question = nansen_app::Question {
                 query,
                 rolling: q.rolling,
-                change: q.change.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow!(e))?,
+                change: q
+                    .change
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|e: String| anyhow!(e))?,
                 derived: q.derived.clone(),
                 per_capita: q.per_capita.clone(),
             };
-            let table = app.ask(&who, &org, &slug, q.version, &question).map_err(|e| fail(e, json))?;
+            let table = app
+                .ask(&who, &org, &slug, q.version, &question)
+                .map_err(|e| fail(e, json))?;
             if json {
                 writeln!(out, "{}", nansen_formats::table_json(&table))?;
             } else {
@@ -861,8 +981,11 @@ fn run(cli: Cli) -> Result<()> {
         Command::Flows(f) => {
             let json = f.format == "json";
             let (org, slug) = split_name(&f.dataset)?;
-            let query = Query::parse(&f.wheres, f.period.as_deref(), None).map_err(|e| fail(e.into(), json))?;
-            let flows = app.flows(&who, &org, &slug, None, &query, f.via.as_deref()).map_err(|e| fail(e, json))?;
+            let query = Query::parse(&f.wheres, f.period.as_deref(), None)
+                .map_err(|e| fail(e.into(), json))?;
+            let flows = app
+                .flows(&who, &org, &slug, None, &query, f.via.as_deref())
+                .map_err(|e| fail(e, json))?;
             if json {
                 writeln!(out, "{}", serde_json::to_string(&flows)?)?;
             } else {
@@ -877,7 +1000,9 @@ fn run(cli: Cli) -> Result<()> {
             let query = Query::parse(&c.wheres, c.period.as_deref(), c.group_by.as_deref())
                 .and_then(|q| q.with_options(None, c.frequency.as_deref(), None))
                 .map_err(|e| fail(e.into(), json))?;
-            let table = app.compare(&who, &c.datasets, &query).map_err(|e| fail(e, json))?;
+            let table = app
+                .compare(&who, &c.datasets, &query)
+                .map_err(|e| fail(e, json))?;
             if json {
                 writeln!(out, "{}", nansen_formats::table_json(&table))?;
             } else {
@@ -886,18 +1011,42 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Forecast(f) => {
             let json = f.series.json();
-            let model: nansen_forecast::Model = f.model.parse().map_err(|e: nansen_forecast::ForecastError| fail(e.into(), json))?;
+            let model: nansen_forecast::Model = f
+                .model
+                .parse()
+                .map_err(|e: nansen_forecast::ForecastError| fail(e.into(), json))?;
             let series_by = dims(f.series_by.as_deref());
             let (org, slug, request) = f.series.request(series_by.clone())?;
-            let (_, rows) = app.forecast(&who, &org, &slug, &request, f.level, model, &nansen_app::Budget::unlimited()).map_err(|e| fail(e, json))?;
+            let (_, rows) = app
+                .forecast(
+                    &who,
+                    &org,
+                    &slug,
+                    &request,
+                    f.level,
+                    model,
+                    &nansen_app::Budget::unlimited(),
+                )
+                .map_err(|e| fail(e, json))?;
             if json {
                 writeln!(out, "{}", serde_json::to_string(&rows)?)?;
             } else {
                 let mut w = csv::Writer::from_writer(out);
-                w.write_record(series_by.iter().map(String::as_str).chain(["period", "model", "mean", "lo", "hi"]))?;
+                w.write_record(
+                    series_by
+                        .iter()
+                        .map(String::as_str)
+                        .chain(["period", "model", "mean", "lo", "hi"]),
+                )?;
                 for r in rows {
                     let mut rec = nansen_app::Panel::key(&r.series);
-                    rec.extend([r.period, r.model.to_string(), num(r.mean), num(r.lo), num(r.hi)]);
+                    rec.extend([
+                        r.period,
+                        r.model.to_string(),
+                        num(r.mean),
+                        num(r.lo),
+                        num(r.hi),
+                    ]);
                     w.write_record(&rec)?;
                 }
                 w.flush()?;
@@ -907,37 +1056,100 @@ fn run(cli: Cli) -> Result<()> {
             let json = b.series.json();
             let models: Vec<nansen_forecast::Model> = match b.model.as_str() {
                 "all" => nansen_forecast::MODELS.to_vec(),
-                m => vec![m.parse().map_err(|e: nansen_forecast::ForecastError| fail(e.into(), json))?],
+                m => vec![m
+                    .parse()
+                    .map_err(|e: nansen_forecast::ForecastError| fail(e.into(), json))?],
             };
             let series_by = dims(Some(&b.series_by));
             let (org, slug, request) = b.series.request(series_by.clone())?;
             let started = std::time::Instant::now();
-            let (_, report) = app.backtest(&who, &org, &slug, &request, b.windows, &models, &nansen_app::Budget::unlimited()).map_err(|e| fail(e, json))?;
-            eprintln!("backtest: {} series, {} models, {} forecasts in {:.2} s", report.scores.len() / models.len().max(1), models.len(), report.details.len(), started.elapsed().as_secs_f64());
+            let (_, report) = app
+                .backtest(
+                    &who,
+                    &org,
+                    &slug,
+                    &request,
+                    b.windows,
+                    &models,
+                    &nansen_app::Budget::unlimited(),
+                )
+                .map_err(|e| fail(e, json))?;
+            eprintln!(
+                "backtest: {} series, {} models, {} forecasts in {:.2} s",
+                report.scores.len() / models.len().max(1),
+                models.len(),
+                report.details.len(),
+                started.elapsed().as_secs_f64()
+            );
             if !report.skipped.is_empty() {
-                eprintln!("  left out, too short for {} windows of {}: {}", b.windows, b.series.horizon, report.skipped.iter().map(|s| s.replace(nansen_app::KEY_SEPARATOR, "/")).collect::<Vec<_>>().join(", "));
+                eprintln!(
+                    "  left out, too short for {} windows of {}: {}",
+                    b.windows,
+                    b.series.horizon,
+                    report
+                        .skipped
+                        .iter()
+                        .map(|s| s.replace(nansen_app::KEY_SEPARATOR, "/"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
             }
             for o in &report.overall {
-                eprintln!("  {:<7} MASE {:.3}  sMAPE {:.2}  coverage80 {:.3}  MSIS {:.2}", o.model, o.mase, o.smape, o.coverage80, o.msis);
+                eprintln!(
+                    "  {:<7} MASE {:.3}  sMAPE {:.2}  coverage80 {:.3}  MSIS {:.2}",
+                    o.model, o.mase, o.smape, o.coverage80, o.msis
+                );
             }
             if let Some(path) = &b.details {
-                let mut w = csv::Writer::from_path(path).with_context(|| format!("cannot write {}", path.display()))?;
-                w.write_record(series_by.iter().map(String::as_str).chain(["model", "origin", "horizon", "period", "actual", "mean", "lo80", "hi80"]))?;
+                let mut w = csv::Writer::from_path(path)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                w.write_record(series_by.iter().map(String::as_str).chain([
+                    "model", "origin", "horizon", "period", "actual", "mean", "lo80", "hi80",
+                ]))?;
                 for d in &report.details {
                     let mut rec = nansen_app::Panel::key(&d.series);
-                    rec.extend([d.model.to_string(), d.origin.clone(), d.horizon.to_string(), d.period.clone(), num(d.actual), num(d.mean), num(d.lo80), num(d.hi80)]);
+                    rec.extend([
+                        d.model.to_string(),
+                        d.origin.clone(),
+                        d.horizon.to_string(),
+                        d.period.clone(),
+                        num(d.actual),
+                        num(d.mean),
+                        num(d.lo80),
+                        num(d.hi80),
+                    ]);
                     w.write_record(&rec)?;
                 }
                 w.flush()?;
             }
             if json {
-                writeln!(out, "{}", serde_json::to_string(&serde_json::json!({ "scores": report.scores, "overall": report.overall }))?)?;
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string(
+                        &serde_json::json!({ "scores": report.scores, "overall": report.overall })
+                    )?
+                )?;
             } else {
                 let mut w = csv::Writer::from_writer(out);
-                w.write_record(series_by.iter().map(String::as_str).chain(["model", "mase", "smape", "coverage80", "msis", "forecasts"]))?;
+                w.write_record(series_by.iter().map(String::as_str).chain([
+                    "model",
+                    "mase",
+                    "smape",
+                    "coverage80",
+                    "msis",
+                    "forecasts",
+                ]))?;
                 for s in &report.scores {
                     let mut rec = nansen_app::Panel::key(&s.series);
-                    rec.extend([s.model.to_string(), num(s.mase), num(s.smape), num(s.coverage80), num(s.msis), s.forecasts.to_string()]);
+                    rec.extend([
+                        s.model.to_string(),
+                        num(s.mase),
+                        num(s.smape),
+                        num(s.coverage80),
+                        num(s.msis),
+                        s.forecasts.to_string(),
+                    ]);
                     w.write_record(&rec)?;
                 }
                 w.flush()?;
@@ -947,31 +1159,99 @@ fn run(cli: Cli) -> Result<()> {
             let json = d.selection.json();
             let (org, slug, query) = d.selection.query()?;
             let series_by = dims(d.series_by.as_deref());
-            let request = nansen_app::DetectRequest { query, series_by: series_by.clone(), rules: rules(&d.rules)?, from: d.from.clone() };
-            let (_, found) = app.detect(&who, &org, &slug, &request, &nansen_app::Budget::unlimited()).map_err(|e| fail(e, json))?;
-            let found: Vec<_> = found.into_iter().filter(|f| !d.alarms || f.judgement.alarm).collect();
+            let request = nansen_app::DetectRequest {
+                query,
+                series_by: series_by.clone(),
+                rules: rules(&d.rules)?,
+                from: d.from.clone(),
+            };
+            let (_, found) = app
+                .detect(
+                    &who,
+                    &org,
+                    &slug,
+                    &request,
+                    &nansen_app::Budget::unlimited(),
+                )
+                .map_err(|e| fail(e, json))?;
+            let found: Vec<_> = found
+                .into_iter()
+                .filter(|f| !d.alarms || f.judgement.alarm)
+                .collect();
             if json {
                 writeln!(out, "{}", serde_json::to_string(&found)?)?;
             } else {
                 let mut w = csv::Writer::from_writer(out);
-                w.write_record(series_by.iter().map(String::as_str).chain(["period", "rule", "observed", "expected", "upper", "statistic", "alarm"]))?;
+                w.write_record(series_by.iter().map(String::as_str).chain([
+                    "period",
+                    "rule",
+                    "observed",
+                    "expected",
+                    "upper",
+                    "statistic",
+                    "alarm",
+                ]))?;
                 for f in found {
                     let mut rec = f.key.clone();
                     let j = &f.judgement;
-                    rec.extend([f.period, f.rule.name.clone(), num(j.observed), num(j.expected), num(j.upper), num(j.statistic), j.alarm.to_string()]);
+                    rec.extend([
+                        f.period,
+                        f.rule.name.clone(),
+                        num(j.observed),
+                        num(j.expected),
+                        num(j.upper),
+                        num(j.statistic),
+                        j.alarm.to_string(),
+                    ]);
                     w.write_record(&rec)?;
                 }
                 w.flush()?;
             }
         }
-        Command::Watch(WatchCommand::Add { dataset, org, name, wheres, series_by, rules: r, horizon, lookback, level, partners }) => {
-            let spec = nansen_app::WatchSpec { dataset, wheres, frequency: None, series_by: dims(series_by.as_deref()), rules: rules(&r)?, horizon, lookback, level };
-            let w = app.create_watch(&who, &org, &name, spec, &partners).map_err(|e| fail(e, false))?;
+        Command::Watch(WatchCommand::Add {
+            dataset,
+            org,
+            name,
+            wheres,
+            series_by,
+            rules: r,
+            horizon,
+            lookback,
+            level,
+            partners,
+        }) => {
+            let spec = nansen_app::WatchSpec {
+                dataset,
+                wheres,
+                frequency: None,
+                series_by: dims(series_by.as_deref()),
+                rules: rules(&r)?,
+                horizon,
+                lookback,
+                level,
+            };
+            let w = app
+                .create_watch(&who, &org, &name, spec, &partners)
+                .map_err(|e| fail(e, false))?;
             writeln!(out, "{}", w.id)?;
-            eprintln!("watch {} checked at version {}: {} open alerts{}", w.id, w.checked_version, w.open_alerts, if w.problem.is_empty() { String::new() } else { format!("; {}", w.problem) });
+            eprintln!(
+                "watch {} checked at version {}: {} open alerts{}",
+                w.id,
+                w.checked_version,
+                w.open_alerts,
+                if w.problem.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", w.problem)
+                }
+            );
         }
         Command::Watch(WatchCommand::List) => {
-            writeln!(out, "{}", serde_json::to_string_pretty(&app.watches(&who).map_err(|e| fail(e, false))?)?)?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&app.watches(&who).map_err(|e| fail(e, false))?)?
+            )?;
         }
         Command::Watch(WatchCommand::Run) => {
             let r = app.run_early_warning().map_err(|e| fail(e, false))?;
@@ -979,52 +1259,123 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Alert(AlertCommand::List { status }) => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(["id", "status", "watch", "series", "period", "rule", "observed", "expected", "upper", "assignee"])?;
-            for a in app.alerts(&who, status.as_deref()).map_err(|e| fail(e, false))? {
+            w.write_record([
+                "id", "status", "watch", "series", "period", "rule", "observed", "expected",
+                "upper", "assignee",
+            ])?;
+            for a in app
+                .alerts(&who, status.as_deref())
+                .map_err(|e| fail(e, false))?
+            {
                 let d = &a.detail;
-                w.write_record([a.id.to_string(), a.status, a.watch, a.series, a.period, a.rule, num(d.observed), num(d.expected), num(d.upper), a.assignee.unwrap_or_default()])?;
+                w.write_record([
+                    a.id.to_string(),
+                    a.status,
+                    a.watch,
+                    a.series,
+                    a.period,
+                    a.rule,
+                    num(d.observed),
+                    num(d.expected),
+                    num(d.upper),
+                    a.assignee.unwrap_or_default(),
+                ])?;
             }
             w.flush()?;
         }
-        Command::Alert(AlertCommand::Update { id, status, assign, comment }) => {
+        Command::Alert(AlertCommand::Update {
+            id,
+            status,
+            assign,
+            comment,
+        }) => {
             if status.is_some() || assign.is_some() {
-                let change = nansen_app::AlertChange { status, assignee: assign.map(|a| Some(a).filter(|a| !a.is_empty())) };
-                let a = app.update_alert(&who, id, &change).map_err(|e| fail(e, false))?;
-                eprintln!("alert {id} is {}{}", a.status, a.assignee.map(|a| format!(", assigned to {a}")).unwrap_or_default());
+                let change = nansen_app::AlertChange {
+                    status,
+                    assignee: assign.map(|a| Some(a).filter(|a| !a.is_empty())),
+                };
+                let a = app
+                    .update_alert(&who, id, &change)
+                    .map_err(|e| fail(e, false))?;
+                eprintln!(
+                    "alert {id} is {}{}",
+                    a.status,
+                    a.assignee
+                        .map(|a| format!(", assigned to {a}"))
+                        .unwrap_or_default()
+                );
             }
             if let Some(c) = comment {
-                app.comment_alert(&who, id, &c).map_err(|e| fail(e, false))?;
+                app.comment_alert(&who, id, &c)
+                    .map_err(|e| fail(e, false))?;
                 eprintln!("comment added to alert {id}");
             }
         }
-        Command::Webhook(WebhookCommand::Add { url, org, watch, dataset }) => {
+        Command::Webhook(WebhookCommand::Add {
+            url,
+            org,
+            watch,
+            dataset,
+        }) => {
             let target = match (watch, dataset) {
                 (Some(w), _) => nansen_app::HookTarget::Watch(w),
                 (None, Some(d)) => nansen_app::HookTarget::Dataset(d),
                 (None, None) => unreachable!("clap requires one"),
             };
-            let (h, secret) = app.subscribe(&who, &org, &target, &url).map_err(|e| fail(e, false))?;
+            let (h, secret) = app
+                .subscribe(&who, &org, &target, &url)
+                .map_err(|e| fail(e, false))?;
             writeln!(out, "{secret}")?;
             eprintln!("webhook {} for {org}: keep the secret above to check the X-Nansen-Signature of each delivery", h.id);
         }
         Command::Webhook(WebhookCommand::List) => {
-            writeln!(out, "{}", serde_json::to_string_pretty(&app.webhooks(&who).map_err(|e| fail(e, false))?)?)?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&app.webhooks(&who).map_err(|e| fail(e, false))?)?
+            )?;
         }
-        Command::Plan(PlanCommand::Add { org, title, scenario, file }) => {
-            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
-            let spec: nansen_app::PlanSpec = serde_json::from_str(&text).with_context(|| format!("{} is not a plan: {{\"triggers\": [...], \"actions\": [...]}}", file.display()))?;
-            let p = app.create_plan(&who, &org, &title, &scenario, spec).map_err(|e| fail(e, false))?;
+        Command::Plan(PlanCommand::Add {
+            org,
+            title,
+            scenario,
+            file,
+        }) => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let spec: nansen_app::PlanSpec = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{} is not a plan: {{\"triggers\": [...], \"actions\": [...]}}",
+                    file.display()
+                )
+            })?;
+            let p = app
+                .create_plan(&who, &org, &title, &scenario, spec)
+                .map_err(|e| fail(e, false))?;
             writeln!(out, "{}", p.id)?;
-            eprintln!("plan {}: {}", p.id, if p.triggered_since.is_some() { format!("TRIGGERED: {}", p.reason) } else { "not triggered".into() });
+            eprintln!(
+                "plan {}: {}",
+                p.id,
+                if p.triggered_since.is_some() {
+                    format!("TRIGGERED: {}", p.reason)
+                } else {
+                    "not triggered".into()
+                }
+            );
         }
         Command::Plan(PlanCommand::List) => {
-            writeln!(out, "{}", serde_json::to_string_pretty(&app.plans(&who).map_err(|e| fail(e, false))?)?)?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&app.plans(&who).map_err(|e| fail(e, false))?)?
+            )?;
         }
         Command::Plan(PlanCommand::Tick { plan, action, undo }) => {
             if action == 0 {
                 bail!("actions are numbered from 1");
             }
-            app.set_action_done(&who, plan, action - 1, !undo).map_err(|e| fail(e, false))?;
+            app.set_action_done(&who, plan, action - 1, !undo)
+                .map_err(|e| fail(e, false))?;
         }
         Command::Doc(d) => document_command(&app, &who, d, out)?,
         Command::Search(a) => search(&app, &who, a, out)?,
@@ -1050,25 +1401,47 @@ fn run(cli: Cli) -> Result<()> {
         Command::Access(a) => match a {
             AccessCommand::Request { dataset, reason } => {
                 let (org, slug) = split_name(&dataset)?;
-                let id = app.request_access(&who, &org, &slug, &reason).map_err(|e| fail(e, false))?;
+                let id = app
+                    .request_access(&who, &org, &slug, &reason)
+                    .map_err(|e| fail(e, false))?;
                 writeln!(out, "{id}")?;
             }
             AccessCommand::List => {
                 for (dataset, r) in app.access_requests(&who).map_err(|e| fail(e, false))? {
-                    writeln!(out, "{}\t{}\t{}\t{}\t{}\t{}", r.id, dataset, r.org, r.user_email, r.status, r.reason)?;
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        r.id, dataset, r.org, r.user_email, r.status, r.reason
+                    )?;
                 }
             }
-            AccessCommand::Approve { id } => app.decide_access(&who, id, true, "").map_err(|e| fail(e, false))?,
-            AccessCommand::Refuse { id, note } => app.decide_access(&who, id, false, &note).map_err(|e| fail(e, false))?,
-            AccessCommand::Revoke { id, note } => app.revoke_access(&who, id, &note).map_err(|e| fail(e, false))?,
+            AccessCommand::Approve { id } => app
+                .decide_access(&who, id, true, "")
+                .map_err(|e| fail(e, false))?,
+            AccessCommand::Refuse { id, note } => app
+                .decide_access(&who, id, false, &note)
+                .map_err(|e| fail(e, false))?,
+            AccessCommand::Revoke { id, note } => app
+                .revoke_access(&who, id, &note)
+                .map_err(|e| fail(e, false))?,
         },
-        Command::Audit(AuditCommand::Verify) => match app.verify_audit().map_err(|e| fail(e, false))? {
-            Ok(r) => writeln!(out, "audit chain intact: {} entries, head {}", r.entries, r.head)?,
-            Err(broken) => bail!(Exit(format!("error: {broken}"))),
-        },
+        Command::Audit(AuditCommand::Verify) => {
+            match app.verify_audit().map_err(|e| fail(e, false))? {
+                Ok(r) => writeln!(
+                    out,
+                    "audit chain intact: {} entries, head {}",
+                    r.entries, r.head
+                )?,
+                Err(broken) => bail!(Exit(format!("error: {broken}"))),
+            }
+        }
         Command::Audit(AuditCommand::Log) => {
             for e in app.audit_log(&who).map_err(|e| fail(e, false))? {
-                writeln!(out, "{}\t{}\t{}\t{}\t{}\t{}", e.seq, e.at, e.actor, e.action, e.target, e.detail)?;
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    e.seq, e.at, e.actor, e.action, e.target, e.detail
+                )?;
             }
         }
     }
@@ -1076,10 +1449,23 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn document_command(app: &App, who: &Caller, d: DocCommand, out: &mut dyn Write) -> Result<()> {
-    let read = |file: &PathBuf| std::fs::read(file).map_err(|e| anyhow!(Exit(format!("error: cannot read {}: {e}", file.display()))));
-    let name = |file: &PathBuf| file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let read = |file: &PathBuf| {
+        std::fs::read(file)
+            .map_err(|e| anyhow!(Exit(format!("error: cannot read {}: {e}", file.display()))))
+    };
+    let name = |file: &PathBuf| {
+        file.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
     match d {
-        DocCommand::Add { file, org, fields: f, share, format } => {
+        DocCommand::Add {
+            file,
+            org,
+            fields: f,
+            share,
+            format,
+        } => {
             let json = format == "json";
             let new = nansen_app::NewDocument {
                 org,
@@ -1090,24 +1476,52 @@ fn document_command(app: &App, who: &Caller, d: DocCommand, out: &mut dyn Write)
                 date: f.date,
                 language: f.language,
                 summary: f.summary.unwrap_or_default(),
-                share: share.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow!(Exit(format!("error: {e}"))))?,
+                share: share
+                    .as_deref()
+                    .map(str::parse)
+                    .transpose()
+                    .map_err(|e: String| anyhow!(Exit(format!("error: {e}"))))?,
             };
             let bytes = read(&file)?;
-            eprintln!("reading the text of {} ({} KB)", file.display(), bytes.len() >> 10);
-            let doc = app.add_document(who, &new, &name(&file), &bytes).map_err(|e| fail(e, json))?;
+            eprintln!(
+                "reading the text of {} ({} KB)",
+                file.display(),
+                bytes.len() >> 10
+            );
+            let doc = app
+                .add_document(who, &new, &name(&file), &bytes)
+                .map_err(|e| fail(e, json))?;
             if json {
                 writeln!(out, "{}", serde_json::to_string(&doc)?)?;
             } else {
                 let v = &doc.versions[0];
-                writeln!(out, "document {}: {} ({}, {} pages, language {})", doc.id, doc.title, v.format, v.pages, if doc.language.is_empty() { "unknown" } else { &doc.language })?;
+                writeln!(
+                    out,
+                    "document {}: {} ({}, {} pages, language {})",
+                    doc.id,
+                    doc.title,
+                    v.format,
+                    v.pages,
+                    if doc.language.is_empty() {
+                        "unknown"
+                    } else {
+                        &doc.language
+                    }
+                )?;
             }
             if let Some(why) = &doc.versions[0].no_text {
                 eprintln!("warning: {why}");
             }
         }
         DocCommand::Version { id, file } => {
-            let v = app.add_document_version(who, id, &name(&file), &read(&file)?).map_err(|e| fail(e, false))?;
-            writeln!(out, "version {} of document {id}: {} ({} pages)", v.number, v.file_name, v.pages)?;
+            let v = app
+                .add_document_version(who, id, &name(&file), &read(&file)?)
+                .map_err(|e| fail(e, false))?;
+            writeln!(
+                out,
+                "version {} of document {id}: {} ({} pages)",
+                v.number, v.file_name, v.pages
+            )?;
             if let Some(why) = &v.no_text {
                 eprintln!("warning: {why}");
             }
@@ -1122,7 +1536,9 @@ fn document_command(app: &App, who: &Caller, d: DocCommand, out: &mut dyn Write)
                 language: f.language,
                 summary: f.summary,
             };
-            let d = app.describe_document(who, id, &m).map_err(|e| fail(e, false))?;
+            let d = app
+                .describe_document(who, id, &m)
+                .map_err(|e| fail(e, false))?;
             eprintln!("document {id} described: {}", d.title);
         }
         DocCommand::List { format } => {
@@ -1131,13 +1547,28 @@ fn document_command(app: &App, who: &Caller, d: DocCommand, out: &mut dyn Write)
                 writeln!(out, "{}", serde_json::to_string_pretty(&list)?)?;
             } else {
                 for d in list {
-                    writeln!(out, "{}\t{}\t{}\t{}\t{}\t{}", d.id, d.org, d.doc_type, d.date.as_deref().unwrap_or("-"), d.sharing, d.title)?;
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        d.id,
+                        d.org,
+                        d.doc_type,
+                        d.date.as_deref().unwrap_or("-"),
+                        d.sharing,
+                        d.title
+                    )?;
                 }
             }
         }
-        DocCommand::Show { id } => writeln!(out, "{}", serde_json::to_string_pretty(&app.document(who, id).map_err(|e| fail(e, false))?)?)?,
+        DocCommand::Show { id } => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&app.document(who, id).map_err(|e| fail(e, false))?)?
+        )?,
         DocCommand::Text { id, version } => {
-            let text = app.document_text(who, id, version).map_err(|e| fail(e, false))?;
+            let text = app
+                .document_text(who, id, version)
+                .map_err(|e| fail(e, false))?;
             if let Some(why) = &text.no_text {
                 eprintln!("{why}");
             }
@@ -1148,30 +1579,57 @@ fn document_command(app: &App, who: &Caller, d: DocCommand, out: &mut dyn Write)
                 writeln!(out, "{page}")?;
             }
         }
-        DocCommand::Get { id, version, output } => {
-            let f = app.document_file(who, id, version).map_err(|e| fail(e, false))?;
+        DocCommand::Get {
+            id,
+            version,
+            output,
+        } => {
+            let f = app
+                .document_file(who, id, version)
+                .map_err(|e| fail(e, false))?;
             // A stored name is never a path (see plain_file_name); its last part only, all the same.
             let path = match output {
                 Some(p) => p,
-                None => PathBuf::from(nansen_app::plain_file_name(&f.file_name).map_err(|e| fail(e, false))?),
+                None => PathBuf::from(
+                    nansen_app::plain_file_name(&f.file_name).map_err(|e| fail(e, false))?,
+                ),
             };
-            std::fs::write(&path, &f.bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(&path, &f.bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("wrote {} ({} KB)", path.display(), f.bytes.len() >> 10);
         }
         DocCommand::Share { id, share } => {
-            let sharing: Sharing = share.parse().map_err(|e: String| anyhow!(Exit(format!("error: {e}"))))?;
-            app.share_document(who, id, sharing).map_err(|e| fail(e, false))?;
+            let sharing: Sharing = share
+                .parse()
+                .map_err(|e: String| anyhow!(Exit(format!("error: {e}"))))?;
+            app.share_document(who, id, sharing)
+                .map_err(|e| fail(e, false))?;
             eprintln!("document {id} is now {share}");
         }
-        DocCommand::Request { id, reason } => writeln!(out, "{}", app.request_document_access(who, id, &reason).map_err(|e| fail(e, false))?)?,
+        DocCommand::Request { id, reason } => writeln!(
+            out,
+            "{}",
+            app.request_document_access(who, id, &reason)
+                .map_err(|e| fail(e, false))?
+        )?,
         DocCommand::Requests => {
             for (d, r) in app.document_requests(who).map_err(|e| fail(e, false))? {
-                writeln!(out, "{}\t{}\t{}\t{}\t{}\t{}", r.id, d.id, r.org, r.user_email, r.status, r.reason)?;
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    r.id, d.id, r.org, r.user_email, r.status, r.reason
+                )?;
             }
         }
-        DocCommand::Approve { request } => app.decide_document_access(who, request, true, "").map_err(|e| fail(e, false))?,
-        DocCommand::Refuse { request, note } => app.decide_document_access(who, request, false, &note).map_err(|e| fail(e, false))?,
-        DocCommand::Revoke { request, note } => app.revoke_document_access(who, request, &note).map_err(|e| fail(e, false))?,
+        DocCommand::Approve { request } => app
+            .decide_document_access(who, request, true, "")
+            .map_err(|e| fail(e, false))?,
+        DocCommand::Refuse { request, note } => app
+            .decide_document_access(who, request, false, &note)
+            .map_err(|e| fail(e, false))?,
+        DocCommand::Revoke { request, note } => app
+            .revoke_document_access(who, request, &note)
+            .map_err(|e| fail(e, false))?,
     }
     Ok(())
 }
@@ -1181,7 +1639,9 @@ fn search(app: &App, who: &Caller, a: SearchArgs, out: &mut dyn Write) -> Result
     let sort = match a.sort.as_str() {
         "relevance" => nansen_app::SearchSort::Relevance,
         "newest" | "date" => nansen_app::SearchSort::Newest,
-        other => bail!(Exit(format!("error: --sort {other:?}: choose relevance or newest"))),
+        other => bail!(Exit(format!(
+            "error: --sort {other:?}: choose relevance or newest"
+        ))),
     };
     let request = nansen_app::SearchRequest {
         text: a.query,
@@ -1201,11 +1661,36 @@ fn search(app: &App, who: &Caller, a: SearchArgs, out: &mut dyn Write) -> Result
         return Ok(());
     }
     let tty = std::io::stdout().is_terminal();
-    let (on, off) = if tty { ("\x1b[1m", "\x1b[0m") } else { ("«", "»") };
-    writeln!(out, "{} result{}", r.total, if r.total == 1 { "" } else { "s" })?;
+    let (on, off) = if tty {
+        ("\x1b[1m", "\x1b[0m")
+    } else {
+        ("«", "»")
+    };
+    writeln!(
+        out,
+        "{} result{}",
+        r.total,
+        if r.total == 1 { "" } else { "s" }
+    )?;
     for h in &r.hits {
-        let snippet = h.snippet.replace("<mark>", on).replace("</mark>", off).replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
-        writeln!(out, "{} {}\t{}\t({}, {}, {})", h.kind.as_str(), h.id, h.title, h.doc_type, h.org, h.date.as_deref().unwrap_or("-"))?;
+        let snippet = h
+            .snippet
+            .replace("<mark>", on)
+            .replace("</mark>", off)
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&");
+        writeln!(
+            out,
+            "{} {}\t{}\t({}, {}, {})",
+            h.kind.as_str(),
+            h.id,
+            h.title,
+            h.doc_type,
+            h.org,
+            h.date.as_deref().unwrap_or("-")
+        )?;
         writeln!(out, "    {}", snippet.replace('\n', " "))?;
     }
     Ok(())
@@ -1214,7 +1699,11 @@ fn search(app: &App, who: &Caller, a: SearchArgs, out: &mut dyn Write) -> Result
 fn parse_pairs(items: &[String], sep: char) -> Result<Vec<(String, String)>> {
     items
         .iter()
-        .map(|s| s.split_once(sep).map(|(a, b)| (a.trim().to_string(), b.trim().to_string())).ok_or_else(|| anyhow!("{s:?}: expected DIM{sep}VALUE")))
+        .map(|s| {
+            s.split_once(sep)
+                .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+                .ok_or_else(|| anyhow!("{s:?}: expected DIM{sep}VALUE"))
+        })
         .collect()
 }
 
@@ -1225,7 +1714,8 @@ fn import(app: &App, who: &Caller, a: ImportArgs, out: &mut dyn Write) -> Result
         options.format = Some(a.format.parse::<Format>().map_err(|e| anyhow!(e))?);
     }
     if let Some(m) = &a.mapping {
-        let text = std::fs::read_to_string(m).with_context(|| format!("cannot read the mapping {}", m.display()))?;
+        let text = std::fs::read_to_string(m)
+            .with_context(|| format!("cannot read the mapping {}", m.display()))?;
         options.mapping = Some(Mapping::parse(&text).map_err(|e| fail(e.into(), json))?);
     }
     options.indicator = a.indicator.clone();
@@ -1233,16 +1723,29 @@ fn import(app: &App, who: &Caller, a: ImportArgs, out: &mut dyn Write) -> Result
     options.accept = parse_pairs(&a.accept, ':')?;
     options.recode = parse_pairs(&a.recode, ':')?
         .into_iter()
-        .map(|(dim, rest)| rest.split_once('=').map(|(from, to)| (dim.clone(), from.to_string(), to.to_string())).ok_or_else(|| anyhow!("--recode {dim}:{rest}: expected DIM:VALUE=CODE")))
+        .map(|(dim, rest)| {
+            rest.split_once('=')
+                .map(|(from, to)| (dim.clone(), from.to_string(), to.to_string()))
+                .ok_or_else(|| anyhow!("--recode {dim}:{rest}: expected DIM:VALUE=CODE"))
+        })
         .collect::<Result<_>>()?;
     let req = ImportRequest {
         org: a.org.clone(),
         slug: a.dataset.clone(),
-        file_name: a.file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+        file_name: a
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
         options,
         append: a.append,
         dry_run: a.dry_run,
-        share: a.share.as_deref().map(str::parse).transpose().map_err(|e: String| anyhow!(e))?,
+        share: a
+            .share
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|e: String| anyhow!(e))?,
         title: a.title.clone(),
         sensitive: a.sensitive.then_some(true),
     };
@@ -1253,7 +1756,9 @@ fn import(app: &App, who: &Caller, a: ImportArgs, out: &mut dyn Write) -> Result
     let progress = |p: Progress| {
         let line = match p {
             Progress::Reading { rows } => format!("reading: {rows} rows"),
-            Progress::Comparing { observations } => format!("comparing {observations} observations with the previous version"),
+            Progress::Comparing { observations } => {
+                format!("comparing {observations} observations with the previous version")
+            }
             Progress::Saving { done, total } => format!("saving: {done} of {total} observations"),
         };
         if tty {
@@ -1270,7 +1775,11 @@ fn import(app: &App, who: &Caller, a: ImportArgs, out: &mut dyn Write) -> Result
     if json {
         writeln!(out, "{}", serde_json::to_string(&r)?)?;
     } else {
-        let what = if r.dry_run { "would add".to_string() } else { format!("version {} of {}: added", r.version.unwrap_or(0), r.dataset) };
+        let what = if r.dry_run {
+            "would add".to_string()
+        } else {
+            format!("version {} of {}: added", r.version.unwrap_or(0), r.dataset)
+        };
         writeln!(out, "{what} {}, changed {}, removed {} observations ({} rows read as {}; {} observations in all)", r.added, r.changed, r.removed, r.rows, r.format, r.observations)?;
         if r.dry_run {
             writeln!(out, "dry run: nothing was saved")?;
@@ -1282,9 +1791,14 @@ fn import(app: &App, who: &Caller, a: ImportArgs, out: &mut dyn Write) -> Result
     if !r.dry_run {
         // Watches of this dataset are checked, and subscribers told, before the command ends.
         match app.run_early_warning() {
-            Ok(round) if !round.checks.is_empty() || round.deliveries != Default::default() => print_round(&round),
+            Ok(round) if !round.checks.is_empty() || round.deliveries != Default::default() => {
+                print_round(&round)
+            }
             Ok(_) => {}
-            Err(e) => eprintln!("warning: the early-warning round did not finish: {}", describe(&e)),
+            Err(e) => eprintln!(
+                "warning: the early-warning round did not finish: {}",
+                describe(&e)
+            ),
         }
     }
     Ok(())
@@ -1307,7 +1821,9 @@ fn serve(app: Arc<App>, bind: &str) -> Result<()> {
     if cleared > 0 {
         eprintln!("removed {cleared} upload files left by an earlier run");
     }
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(nansen_server::serve(app, bind, |addr| {
         eprintln!("Nansen is serving on http://{addr}/ (API under /api/v1, OpenAPI at /api/v1/openapi.json)");
     }))?;
@@ -1318,5 +1834,9 @@ fn serve(app: Arc<App>, bind: &str) -> Result<()> {
 fn num(v: f64) -> String {
     let s = format!("{v:.4}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.to_string()
+    }
 }

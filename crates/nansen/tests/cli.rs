@@ -13,9 +13,19 @@ struct Env {
 }
 
 fn envs() -> Vec<Env> {
-    let mut v = vec![Env { name: "sqlite", dir: tempfile::tempdir().unwrap(), url: None, _db: None }];
+    let mut v = vec![Env {
+        name: "sqlite",
+        dir: tempfile::tempdir().unwrap(),
+        url: None,
+        _db: None,
+    }];
     if let Some(db) = fresh_postgres() {
-        v.push(Env { name: "postgres", dir: tempfile::tempdir().unwrap(), url: Some(db.url.clone()), _db: Some(db) });
+        v.push(Env {
+            name: "postgres",
+            dir: tempfile::tempdir().unwrap(),
+            url: Some(db.url.clone()),
+            _db: Some(db),
+        });
     }
     v
 }
@@ -35,12 +45,28 @@ impl Env {
     }
     fn ok(&self, args: &[&str]) -> String {
         let o = self.run(args);
-        assert!(o.status.success(), "{}: nansen {args:?} failed: {}", self.name, String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{}: nansen {args:?} failed: {}",
+            self.name,
+            String::from_utf8_lossy(&o.stderr)
+        );
         String::from_utf8(o.stdout).unwrap()
     }
     fn with_stdin(&self, args: &[&str], input: &str) -> Output {
-        let mut child = self.cmd(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         child.wait_with_output().unwrap()
     }
     fn file(&self, name: &str, bytes: &[u8]) -> PathBuf {
@@ -52,8 +78,15 @@ impl Env {
         self.ok(&["org", "add", "euaa", "--name", "EU Asylum Agency"]);
         self.ok(&["org", "add", "iom", "--name", "IOM"]);
         self.ok(&["org", "add", "bmi", "--name", "Ministry"]);
-        for (email, org, role) in [("ed@euaa.eu", "euaa", "editor"), ("v@iom.int", "iom", "viewer"), ("a@bmi.de", "bmi", "admin")] {
-            let o = self.with_stdin(&["user", "add", email, "--org", org, "--role", role], "a long enough password\n");
+        for (email, org, role) in [
+            ("ed@euaa.eu", "euaa", "editor"),
+            ("v@iom.int", "iom", "viewer"),
+            ("a@bmi.de", "bmi", "admin"),
+        ] {
+            let o = self.with_stdin(
+                &["user", "add", email, "--org", org, "--role", role],
+                "a long enough password\n",
+            );
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             assert!(o.stdout.is_empty(), "a password from stdin is not printed");
         }
@@ -67,25 +100,86 @@ fn tokens_print_only_the_token_and_results_go_to_stdout() {
     for e in envs() {
         e.setup();
         let out = e.ok(&["token", "create", "ed@euaa.eu", "--name", "laptop"]);
-        assert!(out.trim().starts_with("nansen_") && out.lines().count() == 1, "{out}");
+        assert!(
+            out.trim().starts_with("nansen_") && out.lines().count() == 1,
+            "{out}"
+        );
         let good = e.file("good.csv", GOOD.as_bytes());
-        let o = e.run(&["--as", "ed@euaa.eu", "dataset", "import", good.to_str().unwrap(), "--org", "euaa", "--dataset", "apps", "--share", "partners:iom"]);
-        assert!(!o.status.success(), "an editor may not choose sharing on creation? {}", e.name);
-        e.ok(&["--as", "ed@euaa.eu", "dataset", "import", good.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
+        let o = e.run(&[
+            "--as",
+            "ed@euaa.eu",
+            "dataset",
+            "import",
+            good.to_str().unwrap(),
+            "--org",
+            "euaa",
+            "--dataset",
+            "apps",
+            "--share",
+            "partners:iom",
+        ]);
+        assert!(
+            !o.status.success(),
+            "an editor may not choose sharing on creation? {}",
+            e.name
+        );
+        e.ok(&[
+            "--as",
+            "ed@euaa.eu",
+            "dataset",
+            "import",
+            good.to_str().unwrap(),
+            "--org",
+            "euaa",
+            "--dataset",
+            "apps",
+        ]);
         e.ok(&["dataset", "share", "euaa/apps", "--share", "partners:iom"]);
-        let csv = e.ok(&["--as", "v@iom.int", "query", "euaa/apps", "--where", "origin=Syria", "--group-by", "geo"]);
+        let csv = e.ok(&[
+            "--as",
+            "v@iom.int",
+            "query",
+            "euaa/apps",
+            "--where",
+            "origin=Syria",
+            "--group-by",
+            "geo",
+        ]);
         assert_eq!(csv, "geo,value\nDEU,100\nFRA,20\n", "{}", e.name);
         let o = e.run(&["--as", "a@bmi.de", "query", "euaa/apps"]);
         assert!(!o.status.success());
-        assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "error: dataset euaa/apps not found");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).trim(),
+            "error: dataset euaa/apps not found"
+        );
         assert!(o.stdout.is_empty());
         let o = e.run(&["--as", "a@bmi.de", "query", "euaa/nothing-here"]);
-        assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "error: dataset euaa/nothing-here not found", "same words as a dataset that does not exist");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).trim(),
+            "error: dataset euaa/nothing-here not found",
+            "same words as a dataset that does not exist"
+        );
         let exported = e.dir.path().join("apps.xlsx");
-        e.ok(&["--as", "v@iom.int", "dataset", "export", "euaa/apps", "--format", "xlsx", "-o", exported.to_str().unwrap()]);
-        let manifest: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{}.manifest.json", exported.display())).unwrap()).unwrap();
+        e.ok(&[
+            "--as",
+            "v@iom.int",
+            "dataset",
+            "export",
+            "euaa/apps",
+            "--format",
+            "xlsx",
+            "-o",
+            exported.to_str().unwrap(),
+        ]);
+        let manifest: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{}.manifest.json", exported.display())).unwrap(),
+        )
+        .unwrap();
         assert_eq!(manifest["sha256"].as_str().map(str::len), Some(64));
-        assert!(manifest["audit_head"]["entry"].as_i64().unwrap() > 5, "the manifest carries the audit head: {manifest}");
+        assert!(
+            manifest["audit_head"]["entry"].as_i64().unwrap() > 5,
+            "the manifest carries the audit head: {manifest}"
+        );
         let list = e.ok(&["--as", "a@bmi.de", "dataset", "list"]);
         assert!(!list.contains("apps"), "{list}");
         assert!(e.ok(&["audit", "verify"]).starts_with("audit chain intact"));
@@ -95,14 +189,20 @@ fn tokens_print_only_the_token_and_results_go_to_stdout() {
 fn versions(e: &Env) -> usize {
     let out = e.ok(&["dataset", "list", "--format", "json"]);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    v.as_array().unwrap().iter().find(|d| d["name"] == "euaa/apps").map(|d| d["versions"].as_array().unwrap().len()).unwrap_or(0)
+    v.as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "euaa/apps")
+        .map(|d| d["versions"].as_array().unwrap().len())
+        .unwrap_or(0)
 }
 
 fn zip_with(entries: &[(&str, Vec<u8>)]) -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
     {
         let mut z = zip::ZipWriter::new(&mut buf);
-        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
         for (name, data) in entries {
             z.start_file(*name, opts).unwrap();
             z.write_all(data).unwrap();
@@ -117,11 +217,25 @@ fn every_bad_file_is_refused_with_row_column_and_reason_and_changes_nothing() {
     for e in envs() {
         e.setup();
         let good = e.file("good.csv", GOOD.as_bytes());
-        e.ok(&["dataset", "import", good.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
+        e.ok(&[
+            "dataset",
+            "import",
+            good.to_str().unwrap(),
+            "--org",
+            "euaa",
+            "--dataset",
+            "apps",
+        ]);
         let before = e.ok(&["query", "euaa/apps", "--group-by", "geo"]);
         let big = e.dir.path().join("one-gigabyte-line.csv");
-        std::fs::File::create(&big).unwrap().set_len(1 << 30).unwrap();
-        let bomb = zip_with(&[("[Content_Types].xml", b"<Types/>".to_vec()), ("xl/worksheets/sheet1.xml", vec![b' '; 64 << 20])]);
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(1 << 30)
+            .unwrap();
+        let bomb = zip_with(&[
+            ("[Content_Types].xml", b"<Types/>".to_vec()),
+            ("xl/worksheets/sheet1.xml", vec![b' '; 64 << 20]),
+        ]);
         let cases: Vec<(&str, Vec<u8>, &str)> = vec![
             ("empty.csv", b"".to_vec(), "the file is empty"),
             ("header-only.csv", b"indicator,period,geo,origin,value,flags\n".to_vec(), "header but no rows"),
@@ -138,21 +252,62 @@ fn every_bad_file_is_refused_with_row_column_and_reason_and_changes_nothing() {
         ];
         for (name, bytes, expected) in cases {
             let path = e.file(name, &bytes);
-            let o = e.run(&["dataset", "import", path.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
+            let o = e.run(&[
+                "dataset",
+                "import",
+                path.to_str().unwrap(),
+                "--org",
+                "euaa",
+                "--dataset",
+                "apps",
+            ]);
             let err = String::from_utf8_lossy(&o.stderr);
             assert!(!o.status.success(), "{}: {name} was accepted", e.name);
-            assert!(err.contains(expected), "{}: {name}: expected {expected:?} in: {err}", e.name);
+            assert!(
+                err.contains(expected),
+                "{}: {name}: expected {expected:?} in: {err}",
+                e.name
+            );
             assert!(err.contains("Nothing was saved"), "{name}: {err}");
         }
-        let o = e.run(&["dataset", "import", big.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
-        assert!(String::from_utf8_lossy(&o.stderr).contains("row 1: line longer than 16 MiB"), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = e.run(&[
+            "dataset",
+            "import",
+            big.to_str().unwrap(),
+            "--org",
+            "euaa",
+            "--dataset",
+            "apps",
+        ]);
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("row 1: line longer than 16 MiB"),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         assert_eq!(versions(&e), 1, "{}: no new version", e.name);
-        assert_eq!(e.ok(&["query", "euaa/apps", "--group-by", "geo"]), before, "no changed observation");
+        assert_eq!(
+            e.ok(&["query", "euaa/apps", "--group-by", "geo"]),
+            before,
+            "no changed observation"
+        );
         // The same refusal as JSON.
         let path = e.file("country.csv", b"indicator,period,geo,origin,value,flags\nasylum_applications,2015,DEU,Syrie arabe,1,\n");
-        let o = e.run(&["dataset", "import", path.to_str().unwrap(), "--org", "euaa", "--dataset", "apps", "--report", "json"]);
+        let o = e.run(&[
+            "dataset",
+            "import",
+            path.to_str().unwrap(),
+            "--org",
+            "euaa",
+            "--dataset",
+            "apps",
+            "--report",
+            "json",
+        ]);
         let v: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
-        assert_eq!(v["error"]["details"][0], serde_json::json!({ "row": 2, "column": "origin", "value": "Syrie arabe", "reason": v["error"]["details"][0]["reason"] }));
+        assert_eq!(
+            v["error"]["details"][0],
+            serde_json::json!({ "row": 2, "column": "origin", "value": "Syrie arabe", "reason": v["error"]["details"][0]["reason"] })
+        );
     }
 }
 
@@ -161,9 +316,26 @@ fn dry_run_shows_the_difference_and_saves_nothing() {
     for e in envs() {
         e.setup();
         let good = e.file("good.csv", GOOD.as_bytes());
-        e.ok(&["dataset", "import", good.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
+        e.ok(&[
+            "dataset",
+            "import",
+            good.to_str().unwrap(),
+            "--org",
+            "euaa",
+            "--dataset",
+            "apps",
+        ]);
         let next = e.file("next.csv", b"indicator,period,geo,origin,value,flags\nasylum_applications,2015,DEU,SYR,100,\nasylum_applications,2016,FRA,SYR,20,\n");
-        let out = e.ok(&["dataset", "import", next.to_str().unwrap(), "--org", "euaa", "--dataset", "apps", "--dry-run"]);
+        let out = e.ok(&[
+            "dataset",
+            "import",
+            next.to_str().unwrap(),
+            "--org",
+            "euaa",
+            "--dataset",
+            "apps",
+            "--dry-run",
+        ]);
         assert!(out.contains("would add 1, changed 0, removed 1"), "{out}");
         assert_eq!(versions(&e), 1);
     }
@@ -173,10 +345,18 @@ fn dry_run_shows_the_difference_and_saves_nothing() {
 fn the_demo_builds_with_every_sharing_level() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("demo");
-    let o = Command::new(env!("CARGO_BIN_EXE_nansen")).arg("--data-dir").arg(&data).args(["demo", "--no-serve"]).output().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_nansen"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["demo", "--no-serve"])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("admin@euaa.demo") && err.contains("password"), "{err}");
+    assert!(
+        err.contains("admin@euaa.demo") && err.contains("password"),
+        "{err}"
+    );
     let list = |who: Option<&str>| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_nansen"));
         c.arg("--data-dir").arg(&data);
@@ -189,13 +369,30 @@ fn the_demo_builds_with_every_sharing_level() {
     for level in ["\tpublic\t", "\tlisted\t", "\tpartners:", "\tprivate\t"] {
         assert!(all.contains(level), "{level} missing from {all}");
     }
-    assert!(!list(Some("admin@iom.demo")).contains("bamf/refugee-population"), "private stays private");
+    assert!(
+        !list(Some("admin@iom.demo")).contains("bamf/refugee-population"),
+        "private stays private"
+    );
     // Running the demo again replaces the earlier demo; it refuses a directory it did not make.
-    assert!(Command::new(env!("CARGO_BIN_EXE_nansen")).arg("--data-dir").arg(&data).args(["demo", "--no-serve"]).output().unwrap().status.success());
+    assert!(Command::new(env!("CARGO_BIN_EXE_nansen"))
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["demo", "--no-serve"])
+        .output()
+        .unwrap()
+        .status
+        .success());
     let other = dir.path().join("mine");
     std::fs::create_dir_all(&other).unwrap();
     std::fs::write(other.join("precious.txt"), "x").unwrap();
-    assert!(!Command::new(env!("CARGO_BIN_EXE_nansen")).arg("--data-dir").arg(&other).args(["demo", "--no-serve"]).output().unwrap().status.success());
+    assert!(!Command::new(env!("CARGO_BIN_EXE_nansen"))
+        .arg("--data-dir")
+        .arg(&other)
+        .args(["demo", "--no-serve"])
+        .output()
+        .unwrap()
+        .status
+        .success());
     assert!(Path::new(&other.join("precious.txt")).exists());
 }
 
@@ -209,7 +406,11 @@ fn big_file(path: &Path, value: u32) {
         for month in 1..=12 {
             for g in geos.split(' ') {
                 for o in origins.split(' ').take(120) {
-                    writeln!(out, "asylum_applications,{year}-{month:02},{g},{o},{value},").unwrap();
+                    writeln!(
+                        out,
+                        "asylum_applications,{year}-{month:02},{g},{o},{value},"
+                    )
+                    .unwrap();
                 }
             }
         }
@@ -222,12 +423,28 @@ fn kill_9_during_an_import_loses_nothing_committed_and_leaves_no_half_version() 
     for e in envs() {
         e.setup();
         let good = e.file("good.csv", GOOD.as_bytes());
-        e.ok(&["dataset", "import", good.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
+        e.ok(&[
+            "dataset",
+            "import",
+            good.to_str().unwrap(),
+            "--org",
+            "euaa",
+            "--dataset",
+            "apps",
+        ]);
         let before = e.ok(&["query", "euaa/apps", "--group-by", "geo"]);
         let big = e.dir.path().join("big.csv");
         big_file(&big, 7);
         let mut child = e
-            .cmd(&["dataset", "import", big.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"])
+            .cmd(&[
+                "dataset",
+                "import",
+                big.to_str().unwrap(),
+                "--org",
+                "euaa",
+                "--dataset",
+                "apps",
+            ])
             .stderr(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -243,14 +460,43 @@ fn kill_9_during_an_import_loses_nothing_committed_and_leaves_no_half_version() 
         }
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
-        assert!(!saw.is_empty(), "{}: the import was killed while saving", e.name);
-        assert_eq!(versions(&e), 1, "{}: no half version after kill -9 at {saw:?}", e.name);
-        assert_eq!(e.ok(&["query", "euaa/apps", "--group-by", "geo"]), before, "{}: what was committed is intact", e.name);
+        assert!(
+            !saw.is_empty(),
+            "{}: the import was killed while saving",
+            e.name
+        );
+        assert_eq!(
+            versions(&e),
+            1,
+            "{}: no half version after kill -9 at {saw:?}",
+            e.name
+        );
+        assert_eq!(
+            e.ok(&["query", "euaa/apps", "--group-by", "geo"]),
+            before,
+            "{}: what was committed is intact",
+            e.name
+        );
         assert!(e.ok(&["audit", "verify"]).starts_with("audit chain intact"));
         // And the next import goes through.
-        let out = e.ok(&["dataset", "import", big.to_str().unwrap(), "--org", "euaa", "--dataset", "apps"]);
+        let out = e.ok(&[
+            "dataset",
+            "import",
+            big.to_str().unwrap(),
+            "--org",
+            "euaa",
+            "--dataset",
+            "apps",
+        ]);
         assert!(out.contains("version 2"), "{out}");
-        let total = e.ok(&["query", "euaa/apps", "--where", "origin=AFG", "--where", "geo=DEU"]);
+        let total = e.ok(&[
+            "query",
+            "euaa/apps",
+            "--where",
+            "origin=AFG",
+            "--where",
+            "geo=DEU",
+        ]);
         assert_eq!(total, "value\n1680\n", "{}", e.name);
     }
 }
@@ -261,14 +507,73 @@ fn a_data_manager_maps_or_accepts_an_unknown_code_for_one_import_and_describes_t
         e.setup();
         let f = e.file("odd.csv", b"indicator,period,geo,origin,route,value,flags\nasylum_applications,2015,DEU,Syrie arabe,,4,\n");
         let path = f.to_str().unwrap();
-        assert!(!e.run(&["dataset", "import", path, "--org", "euaa", "--dataset", "apps"]).status.success());
-        let out = e.ok(&["dataset", "import", path, "--org", "euaa", "--dataset", "apps", "--recode", "origin:Syrie arabe=SYR"]);
+        assert!(!e
+            .run(&[
+                "dataset",
+                "import",
+                path,
+                "--org",
+                "euaa",
+                "--dataset",
+                "apps"
+            ])
+            .status
+            .success());
+        let out = e.ok(&[
+            "dataset",
+            "import",
+            path,
+            "--org",
+            "euaa",
+            "--dataset",
+            "apps",
+            "--recode",
+            "origin:Syrie arabe=SYR",
+        ]);
         assert!(out.contains("added 1"), "{out}");
-        assert_eq!(e.ok(&["query", "euaa/apps", "--group-by", "origin,route"]), "origin,route,value\nSYR,UNK,4\n", "{}", e.name);
-        e.ok(&["dataset", "describe", "euaa/apps", "--description", "Monthly applicants", "--frequency", "monthly", "--tags", "asylum,monthly", "--licence", "CC BY 4.0"]);
-        assert!(!e.run(&["dataset", "describe", "euaa/apps", "--frequency", "sometimes"]).status.success());
-        assert!(!e.run(&["--as", "v@iom.int", "dataset", "describe", "euaa/apps", "--title", "mine"]).status.success());
-        let list: serde_json::Value = serde_json::from_str(&e.ok(&["dataset", "list", "--format", "json"])).unwrap();
+        assert_eq!(
+            e.ok(&["query", "euaa/apps", "--group-by", "origin,route"]),
+            "origin,route,value\nSYR,UNK,4\n",
+            "{}",
+            e.name
+        );
+        e.ok(&[
+            "dataset",
+            "describe",
+            "euaa/apps",
+            "--description",
+            "Monthly applicants",
+            "--frequency",
+            "monthly",
+            "--tags",
+            "asylum,monthly",
+            "--licence",
+            "CC BY 4.0",
+        ]);
+        assert!(!e
+            .run(&[
+                "dataset",
+                "describe",
+                "euaa/apps",
+                "--frequency",
+                "sometimes"
+            ])
+            .status
+            .success());
+        assert!(!e
+            .run(&[
+                "--as",
+                "v@iom.int",
+                "dataset",
+                "describe",
+                "euaa/apps",
+                "--title",
+                "mine"
+            ])
+            .status
+            .success());
+        let list: serde_json::Value =
+            serde_json::from_str(&e.ok(&["dataset", "list", "--format", "json"])).unwrap();
         assert_eq!(list[0]["update_frequency"], "monthly");
         assert_eq!(list[0]["tags"], serde_json::json!(["asylum", "monthly"]));
     }
@@ -279,21 +584,51 @@ fn audit_verify_exits_non_zero_naming_the_first_bad_entry() {
     for e in envs() {
         e.setup();
         assert!(e.run(&["audit", "verify"]).status.success());
-        let store = nansen_store::Store::open(&e.dir.path().join("data"), e.url.as_deref()).unwrap();
-        store.query("UPDATE audit SET actor = 'someone else' WHERE seq = 4", &[]).unwrap();
+        let store =
+            nansen_store::Store::open(&e.dir.path().join("data"), e.url.as_deref()).unwrap();
+        store
+            .query("UPDATE audit SET actor = 'someone else' WHERE seq = 4", &[])
+            .unwrap();
         let o = e.run(&["audit", "verify"]);
         assert!(!o.status.success(), "{}", e.name);
-        assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "error: audit chain broken at entry 4: its content was changed after it was written");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).trim(),
+            "error: audit chain broken at entry 4: its content was changed after it was written"
+        );
     }
 }
 
 #[test]
 fn forecast_and_backtest_write_the_documented_columns_and_respect_permissions() {
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/migr_asyappctzm_2008-2015_monthly_by_destination.csv");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../demo/migr_asyappctzm_2008-2015_monthly_by_destination.csv");
     for e in envs() {
         e.setup();
-        e.ok(&["--as", "ed@euaa.eu", "dataset", "import", demo.to_str().unwrap(), "--org", "euaa", "--dataset", "monthly"]);
-        let csv = e.ok(&["forecast", "euaa/monthly", "--where", "geo=DEU,SWE", "--period", "..2015-04", "--series-by", "geo", "--horizon", "3", "--level", "90"]);
+        e.ok(&[
+            "--as",
+            "ed@euaa.eu",
+            "dataset",
+            "import",
+            demo.to_str().unwrap(),
+            "--org",
+            "euaa",
+            "--dataset",
+            "monthly",
+        ]);
+        let csv = e.ok(&[
+            "forecast",
+            "euaa/monthly",
+            "--where",
+            "geo=DEU,SWE",
+            "--period",
+            "..2015-04",
+            "--series-by",
+            "geo",
+            "--horizon",
+            "3",
+            "--level",
+            "90",
+        ]);
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[0], "geo,period,model,mean,lo,hi", "{}", e.name);
         assert_eq!(lines.len(), 7, "two series by three months: {csv}");
@@ -304,116 +639,478 @@ fn forecast_and_backtest_write_the_documented_columns_and_respect_permissions() 
         }
         let details = e.dir.path().join("details.csv");
         let scores = e.ok(&[
-            "backtest", "euaa/monthly", "--where", "geo=DEU,SWE,FRA", "--period", "..2015-04", "--series-by", "geo", "--horizon", "3", "--windows", "6",
-            "--model", "all", "--details", details.to_str().unwrap(),
+            "backtest",
+            "euaa/monthly",
+            "--where",
+            "geo=DEU,SWE,FRA",
+            "--period",
+            "..2015-04",
+            "--series-by",
+            "geo",
+            "--horizon",
+            "3",
+            "--windows",
+            "6",
+            "--model",
+            "all",
+            "--details",
+            details.to_str().unwrap(),
         ]);
         let rows: Vec<&str> = scores.lines().collect();
         assert_eq!(rows[0], "geo,model,mase,smape,coverage80,msis,forecasts");
-        assert_eq!(rows.len(), 1 + 3 * 6, "one row per series and model, no summary row: {scores}");
-        assert!(rows.iter().any(|r| r.starts_with("DEU,auto,") && r.ends_with(",18")), "6 origins by 3 horizons: {scores}");
+        assert_eq!(
+            rows.len(),
+            1 + 3 * 6,
+            "one row per series and model, no summary row: {scores}"
+        );
+        assert!(
+            rows.iter()
+                .any(|r| r.starts_with("DEU,auto,") && r.ends_with(",18")),
+            "6 origins by 3 horizons: {scores}"
+        );
         let d = std::fs::read_to_string(&details).unwrap();
-        assert_eq!(d.lines().next().unwrap(), "geo,model,origin,horizon,period,actual,mean,lo80,hi80");
-        let counted: usize = rows[1..].iter().map(|r| r.rsplit(',').next().unwrap().parse::<usize>().unwrap()).sum();
-        assert_eq!(d.lines().count(), 1 + counted, "one detail row per forecast scored (a month Eurostat left out has no actual)");
-        assert!(d.lines().any(|l| l.starts_with("DEU,naive,2015-01,3,2015-04,")), "the last origin forecasts the last month");
+        assert_eq!(
+            d.lines().next().unwrap(),
+            "geo,model,origin,horizon,period,actual,mean,lo80,hi80"
+        );
+        let counted: usize = rows[1..]
+            .iter()
+            .map(|r| r.rsplit(',').next().unwrap().parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(
+            d.lines().count(),
+            1 + counted,
+            "one detail row per forecast scored (a month Eurostat left out has no actual)"
+        );
+        assert!(
+            d.lines()
+                .any(|l| l.starts_with("DEU,naive,2015-01,3,2015-04,")),
+            "the last origin forecasts the last month"
+        );
         // Another organisation sees nothing to forecast; a bad model is named.
-        let o = e.run(&["--as", "a@bmi.de", "forecast", "euaa/monthly", "--horizon", "3"]);
-        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("not found"), "{}", e.name);
-        let o = e.run(&["forecast", "euaa/monthly", "--horizon", "3", "--model", "crystal-ball"]);
-        assert!(String::from_utf8_lossy(&o.stderr).contains("unknown model \"crystal-ball\""), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = e.run(&[
+            "--as",
+            "a@bmi.de",
+            "forecast",
+            "euaa/monthly",
+            "--horizon",
+            "3",
+        ]);
+        assert!(
+            !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("not found"),
+            "{}",
+            e.name
+        );
+        let o = e.run(&[
+            "forecast",
+            "euaa/monthly",
+            "--horizon",
+            "3",
+            "--model",
+            "crystal-ball",
+        ]);
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("unknown model \"crystal-ball\""),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 }
 
 #[test]
 fn detect_flags_the_2015_rise_and_watches_alerts_and_plans_work_from_the_command_line() {
-    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/migr_asyappctzm_2008-2015_monthly_by_destination.csv");
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../demo/migr_asyappctzm_2008-2015_monthly_by_destination.csv");
     for e in envs() {
         e.setup();
-        e.ok(&["--as", "ed@euaa.eu", "dataset", "import", demo.to_str().unwrap(), "--org", "euaa", "--dataset", "monthly"]);
-        let csv = e.ok(&["detect", "euaa/monthly", "--where", "geo=HUN", "--period", "..2015-04", "--series-by", "geo", "--from", "2014-01", "--rule", "farrington", "--alarms"]);
+        e.ok(&[
+            "--as",
+            "ed@euaa.eu",
+            "dataset",
+            "import",
+            demo.to_str().unwrap(),
+            "--org",
+            "euaa",
+            "--dataset",
+            "monthly",
+        ]);
+        let csv = e.ok(&[
+            "detect",
+            "euaa/monthly",
+            "--where",
+            "geo=HUN",
+            "--period",
+            "..2015-04",
+            "--series-by",
+            "geo",
+            "--from",
+            "2014-01",
+            "--rule",
+            "farrington",
+            "--alarms",
+        ]);
         let lines: Vec<&str> = csv.lines().collect();
-        assert_eq!(lines[0], "geo,period,rule,observed,expected,upper,statistic,alarm", "{}", e.name);
-        let months: Vec<&str> = lines[1..].iter().map(|l| l.split(',').nth(1).unwrap()).collect();
+        assert_eq!(
+            lines[0], "geo,period,rule,observed,expected,upper,statistic,alarm",
+            "{}",
+            e.name
+        );
+        let months: Vec<&str> = lines[1..]
+            .iter()
+            .map(|l| l.split(',').nth(1).unwrap())
+            .collect();
         // As R's surveillance::farringtonFlexible finds on the same file (tests/fixtures of nansen-forecast).
-        assert_eq!(months, ["2014-09", "2014-10", "2014-11", "2014-12", "2015-01", "2015-02", "2015-03", "2015-04"], "{}: {csv}", e.name);
+        assert_eq!(
+            months,
+            [
+                "2014-09", "2014-10", "2014-11", "2014-12", "2015-01", "2015-02", "2015-03",
+                "2015-04"
+            ],
+            "{}: {csv}",
+            e.name
+        );
         let o = e.run(&["detect", "euaa/monthly", "--rule", "farrington:alpha=7"]);
-        assert!(String::from_utf8_lossy(&o.stderr).contains("alpha = 7 is out of range"), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("alpha = 7 is out of range"),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
 
-        let id = e.ok(&["--as", "ed@euaa.eu", "watch", "add", "euaa/monthly", "--org", "euaa", "--name", "Hungary", "--where", "geo=HUN", "--rule", "c2", "--lookback", "12"]);
+        let id = e.ok(&[
+            "--as",
+            "ed@euaa.eu",
+            "watch",
+            "add",
+            "euaa/monthly",
+            "--org",
+            "euaa",
+            "--name",
+            "Hungary",
+            "--where",
+            "geo=HUN",
+            "--rule",
+            "c2",
+            "--lookback",
+            "12",
+        ]);
         let id = id.trim();
         let alerts = e.ok(&["--as", "ed@euaa.eu", "alert", "list"]);
-        assert!(alerts.lines().count() > 1, "{}: the watch found the rise at once: {alerts}", e.name);
-        let first = alerts.lines().nth(1).unwrap().split(',').next().unwrap().to_string();
-        e.ok(&["--as", "ed@euaa.eu", "alert", "update", &first, "--status", "acknowledged", "--comment", "Seen"]);
-        assert!(e.ok(&["--as", "ed@euaa.eu", "alert", "list", "--status", "acknowledged"]).lines().any(|l| l.starts_with(&format!("{first},acknowledged,"))));
-        assert_eq!(e.ok(&["--as", "a@bmi.de", "alert", "list"]).lines().count(), 1, "{}: BMI sees only the header", e.name);
+        assert!(
+            alerts.lines().count() > 1,
+            "{}: the watch found the rise at once: {alerts}",
+            e.name
+        );
+        let first = alerts
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .to_string();
+        e.ok(&[
+            "--as",
+            "ed@euaa.eu",
+            "alert",
+            "update",
+            &first,
+            "--status",
+            "acknowledged",
+            "--comment",
+            "Seen",
+        ]);
+        assert!(e
+            .ok(&[
+                "--as",
+                "ed@euaa.eu",
+                "alert",
+                "list",
+                "--status",
+                "acknowledged"
+            ])
+            .lines()
+            .any(|l| l.starts_with(&format!("{first},acknowledged,"))));
+        assert_eq!(
+            e.ok(&["--as", "a@bmi.de", "alert", "list"]).lines().count(),
+            1,
+            "{}: BMI sees only the header",
+            e.name
+        );
         let plan = e.file("plan.json", format!(r#"{{"triggers": [{{"kind": "alerts", "watch": {id}, "series": 1}}], "actions": [{{"what": "Call the cell", "owner": "ed@euaa.eu"}}]}}"#).as_bytes());
-        let o = e.with_stdin(&["--as", "ed@euaa.eu", "plan", "add", "--org", "euaa", "--title", "Hungary", "--file", plan.to_str().unwrap()], "");
-        assert!(o.status.success() && String::from_utf8_lossy(&o.stderr).contains("TRIGGERED"), "{}: {}", e.name, String::from_utf8_lossy(&o.stderr));
-        let o = e.run(&["--as", "a@bmi.de", "webhook", "add", "https://8.8.8.8/hook", "--org", "bmi", "--watch", id]);
-        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("not found"), "{}: {}", e.name, String::from_utf8_lossy(&o.stderr));
+        let o = e.with_stdin(
+            &[
+                "--as",
+                "ed@euaa.eu",
+                "plan",
+                "add",
+                "--org",
+                "euaa",
+                "--title",
+                "Hungary",
+                "--file",
+                plan.to_str().unwrap(),
+            ],
+            "",
+        );
+        assert!(
+            o.status.success() && String::from_utf8_lossy(&o.stderr).contains("TRIGGERED"),
+            "{}: {}",
+            e.name,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let o = e.run(&[
+            "--as",
+            "a@bmi.de",
+            "webhook",
+            "add",
+            "https://8.8.8.8/hook",
+            "--org",
+            "bmi",
+            "--watch",
+            id,
+        ]);
+        assert!(
+            !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("not found"),
+            "{}: {}",
+            e.name,
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 }
 
 #[test]
 fn a_pdf_added_from_the_command_line_is_found_by_a_partner_and_by_nobody_else() {
-    let report = Path::new(env!("CARGO_MANIFEST_DIR")).join("../nansen-extract/tests/fixtures/report.pdf");
+    let report =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../nansen-extract/tests/fixtures/report.pdf");
     for e in envs() {
         e.setup();
         let report = report.to_str().unwrap();
-        let o = e.run(&["--as", "ed@euaa.eu", "doc", "add", report, "--org", "euaa", "--share", "partners:iom"]);
-        assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("only admins of euaa"), "{}: {}", e.name, String::from_utf8_lossy(&o.stderr));
-        let added = e.ok(&["doc", "add", report, "--org", "euaa", "--type", "report", "--country", "ITA", "--date", "2025-06", "--share", "partners:iom"]);
+        let o = e.run(&[
+            "--as",
+            "ed@euaa.eu",
+            "doc",
+            "add",
+            report,
+            "--org",
+            "euaa",
+            "--share",
+            "partners:iom",
+        ]);
+        assert!(
+            !o.status.success()
+                && String::from_utf8_lossy(&o.stderr).contains("only admins of euaa"),
+            "{}: {}",
+            e.name,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let added = e.ok(&[
+            "doc",
+            "add",
+            report,
+            "--org",
+            "euaa",
+            "--type",
+            "report",
+            "--country",
+            "ITA",
+            "--date",
+            "2025-06",
+            "--share",
+            "partners:iom",
+        ]);
         assert_eq!(added.trim(), "document 1: Reception conditions at Mediterranean arrival points (pdf, 3 pages, language en)", "{}", e.name);
-        let json: serde_json::Value = serde_json::from_str(&e.ok(&["--as", "v@iom.int", "search", "Lampedusa", "--format", "json"])).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&e.ok(&[
+            "--as",
+            "v@iom.int",
+            "search",
+            "Lampedusa",
+            "--format",
+            "json",
+        ]))
+        .unwrap();
         assert_eq!(json["total"], 1, "{}: {json}", e.name);
-        assert_eq!((json["hits"][0]["kind"].as_str(), json["hits"][0]["id"].as_str()), (Some("document"), Some("1")));
-        assert!(json["hits"][0]["snippet"].as_str().unwrap().contains("The <mark>Lampedusa</mark> hotspot"), "{json}");
+        assert_eq!(
+            (
+                json["hits"][0]["kind"].as_str(),
+                json["hits"][0]["id"].as_str()
+            ),
+            (Some("document"), Some("1"))
+        );
+        assert!(
+            json["hits"][0]["snippet"]
+                .as_str()
+                .unwrap()
+                .contains("The <mark>Lampedusa</mark> hotspot"),
+            "{json}"
+        );
         assert_eq!(json["facets"]["country"][0]["value"], "ITA");
-        let none: serde_json::Value = serde_json::from_str(&e.ok(&["--as", "a@bmi.de", "search", "Lampedusa", "--format", "json"])).unwrap();
+        let none: serde_json::Value = serde_json::from_str(&e.ok(&[
+            "--as",
+            "a@bmi.de",
+            "search",
+            "Lampedusa",
+            "--format",
+            "json",
+        ]))
+        .unwrap();
         assert_eq!(none["total"], 0, "{}: {none}", e.name);
-        assert!(none["facets"].as_object().unwrap().values().all(|v| v.as_array().unwrap().is_empty()), "{none}");
+        assert!(
+            none["facets"]
+                .as_object()
+                .unwrap()
+                .values()
+                .all(|v| v.as_array().unwrap().is_empty()),
+            "{none}"
+        );
         let o = e.run(&["--as", "a@bmi.de", "doc", "text", "1"]);
-        assert_eq!(String::from_utf8_lossy(&o.stderr).trim(), "error: document 1 not found");
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).trim(),
+            "error: document 1 not found"
+        );
         let text = e.ok(&["--as", "v@iom.int", "doc", "text", "1"]);
         assert!(text.contains("--- page 3 ---\nRecommendations"), "{text}");
-        assert!(e.ok(&["--as", "v@iom.int", "search", "hotspot", "--country", "ita", "--type", "report"]).starts_with("1 result\n"));
-        assert!(e.ok(&["--as", "v@iom.int", "search", "hotspot", "--type", "minutes"]).starts_with("0 results\n"));
+        assert!(e
+            .ok(&[
+                "--as",
+                "v@iom.int",
+                "search",
+                "hotspot",
+                "--country",
+                "ita",
+                "--type",
+                "report"
+            ])
+            .starts_with("1 result\n"));
+        assert!(e
+            .ok(&[
+                "--as",
+                "v@iom.int",
+                "search",
+                "hotspot",
+                "--type",
+                "minutes"
+            ])
+            .starts_with("0 results\n"));
         // The index is this node's copy: rebuilt from the database, it answers the same.
         std::fs::remove_dir_all(e.dir.path().join("data/search")).unwrap();
         let o = e.run(&["reindex"]);
-        assert!(o.status.success() && String::from_utf8_lossy(&o.stderr).contains("search index rebuilt: 1 documents and datasets"), "{}", String::from_utf8_lossy(&o.stderr));
-        assert!(e.ok(&["--as", "v@iom.int", "search", "lampedusa"]).starts_with("1 result\n"));
-        let o = e.run(&["--as", "v@iom.int", "doc", "describe", "1", "--title", "Renamed"]);
-        assert!(!o.status.success(), "{}: a partner reads but does not describe", e.name);
-        e.ok(&["doc", "describe", "1", "--title", "Reception at arrival points, summer review", "--country", "ITA", "--country", "GRC"]);
-        assert!(e.ok(&["--as", "v@iom.int", "search", "summer review", "--country", "GRC"]).starts_with("1 result\n"), "{}", e.name);
-        let o = e.run(&["doc", "add", e.file("bomb.pdf", b"not a pdf").to_str().unwrap(), "--org", "euaa"]);
-        assert!(String::from_utf8_lossy(&o.stderr).contains("bomb.pdf is named .pdf but is not a PDF"), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success()
+                && String::from_utf8_lossy(&o.stderr)
+                    .contains("search index rebuilt: 1 documents and datasets"),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(e
+            .ok(&["--as", "v@iom.int", "search", "lampedusa"])
+            .starts_with("1 result\n"));
+        let o = e.run(&[
+            "--as",
+            "v@iom.int",
+            "doc",
+            "describe",
+            "1",
+            "--title",
+            "Renamed",
+        ]);
+        assert!(
+            !o.status.success(),
+            "{}: a partner reads but does not describe",
+            e.name
+        );
+        e.ok(&[
+            "doc",
+            "describe",
+            "1",
+            "--title",
+            "Reception at arrival points, summer review",
+            "--country",
+            "ITA",
+            "--country",
+            "GRC",
+        ]);
+        assert!(
+            e.ok(&[
+                "--as",
+                "v@iom.int",
+                "search",
+                "summer review",
+                "--country",
+                "GRC"
+            ])
+            .starts_with("1 result\n"),
+            "{}",
+            e.name
+        );
+        let o = e.run(&[
+            "doc",
+            "add",
+            e.file("bomb.pdf", b"not a pdf").to_str().unwrap(),
+            "--org",
+            "euaa",
+        ]);
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("bomb.pdf is named .pdf but is not a PDF"),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
 }
 
 #[test]
-fn kill_9_while_the_index_catches_up_loses_nothing_and_the_next_search_finds_every_committed_document() {
-    let filler = "Resettlement pledges, departures and exit permits were reviewed by the committee. ".repeat(4000);
+fn kill_9_while_the_index_catches_up_loses_nothing_and_the_next_search_finds_every_committed_document(
+) {
+    let filler =
+        "Resettlement pledges, departures and exit permits were reviewed by the committee. "
+            .repeat(4000);
     for e in envs() {
         e.setup();
         let mut added = 0;
         for (round, wait_ms) in [20u64, 80, 200].into_iter().enumerate() {
             // Committed documents whose outbox entries no index has applied yet.
             for i in 0..12 {
-                let f = e.file(&format!("note-{round}-{i}.txt"), format!("Note {round}.{i} on the Kakuma camp.\n{filler}").as_bytes());
-                e.ok(&["doc", "add", f.to_str().unwrap(), "--org", "euaa", "--share", "public"]);
+                let f = e.file(
+                    &format!("note-{round}-{i}.txt"),
+                    format!("Note {round}.{i} on the Kakuma camp.\n{filler}").as_bytes(),
+                );
+                e.ok(&[
+                    "doc",
+                    "add",
+                    f.to_str().unwrap(),
+                    "--org",
+                    "euaa",
+                    "--share",
+                    "public",
+                ]);
                 added += 1;
             }
             // A search applies them before it answers; kill it while it may be doing so.
-            let mut child = e.cmd(&["search", "kakuma"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+            let mut child = e
+                .cmd(&["search", "kakuma"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
             std::thread::sleep(std::time::Duration::from_millis(wait_ms));
             child.kill().unwrap(); // SIGKILL
             let _ = child.wait();
         }
-        let json: serde_json::Value = serde_json::from_str(&e.ok(&["--as", "v@iom.int", "search", "kakuma", "--format", "json", "--limit", "50"])).unwrap();
-        assert_eq!(json["total"], added, "{}: every committed document is found after the kills", e.name);
+        let json: serde_json::Value = serde_json::from_str(&e.ok(&[
+            "--as",
+            "v@iom.int",
+            "search",
+            "kakuma",
+            "--format",
+            "json",
+            "--limit",
+            "50",
+        ]))
+        .unwrap();
+        assert_eq!(
+            json["total"], added,
+            "{}: every committed document is found after the kills",
+            e.name
+        );
         assert_eq!(json["facets"]["org"][0]["count"], added);
     }
 }

@@ -9,13 +9,24 @@ pub struct RequestBody {
     reason: String,
 }
 
-pub async fn request(state: AppState, Who(who): Who, Path((org, slug)): Path<(String, String)>, Json(b): Json<RequestBody>) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
+pub async fn request(
+    state: AppState,
+    Who(who): Who,
+    Path((org, slug)): Path<(String, String)>,
+    Json(b): Json<RequestBody>,
+) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
     let app = state.0.clone();
     let id = blocking(move || app.request_access(&who, &org, &slug, &b.reason)).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(serde_json::json!({ "id": id, "status": "pending" }))))
+    Ok((
+        axum::http::StatusCode::CREATED,
+        Json(serde_json::json!({ "id": id, "status": "pending" })),
+    ))
 }
 
-pub async fn list(state: AppState, Who(who): Who) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+pub async fn list(
+    state: AppState,
+    Who(who): Who,
+) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
     super::signed_in(&who)?;
     let app = state.0.clone();
     let rows = blocking(move || app.access_requests(&who)).await?;
@@ -38,10 +49,17 @@ pub struct Decision {
     note: String,
 }
 
-pub async fn decide(state: AppState, Who(who): Who, Path(id): Path<i64>, Json(d): Json<Decision>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn decide(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+    Json(d): Json<Decision>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let app = state.0.clone();
     blocking(move || app.decide_access(&who, id, d.approve, &d.note)).await?;
-    Ok(Json(serde_json::json!({ "id": id, "status": if d.approve { "approved" } else { "refused" } })))
+    Ok(Json(
+        serde_json::json!({ "id": id, "status": if d.approve { "approved" } else { "refused" } }),
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -51,7 +69,12 @@ pub struct Revocation {
 }
 
 /// Takes back an approved request; the body (a note) may be left out.
-pub async fn revoke(state: AppState, Who(who): Who, Path(id): Path<i64>, body: Option<Json<Revocation>>) -> Result<Json<serde_json::Value>, ApiError> {
+pub async fn revoke(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+    body: Option<Json<Revocation>>,
+) -> Result<Json<serde_json::Value>, ApiError> {
     let note = body.map(|b| b.0.note).unwrap_or_default();
     let app = state.0.clone();
     blocking(move || app.revoke_access(&who, id, &note)).await?;

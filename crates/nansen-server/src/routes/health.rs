@@ -7,5 +7,3 @@ pub async fn health() -> Json<serde_json::Value> {
 pub async fn openapi() -> Json<serde_json::Value> {
     Json(crate::openapi::document())
 }
-
-

@@ -3,7 +3,9 @@
 use super::{blocking, see_other, CsrfOnly};
 use crate::error::WebError;
 use crate::layout::{self, csrf, when, Section};
-use crate::session::{constant_time_eq, cookie, random_token, set_cookie, Viewer, SESSION_COOKIE, SIGN_IN_COOKIE};
+use crate::session::{
+    constant_time_eq, cookie, random_token, set_cookie, Viewer, SESSION_COOKIE, SIGN_IN_COOKIE,
+};
 use crate::WebState;
 use axum::extract::{ConnectInfo, Path, Query};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -24,14 +26,24 @@ pub struct Next {
 /// breaks from a URL and read `\` as `/`, so `/\t/evil.example` would leave the site: only
 /// visible ASCII is taken (anything else arrives percent-encoded).
 fn safe_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') && next.bytes().all(|b| b.is_ascii_graphic()) {
+    if next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.bytes().all(|b| b.is_ascii_graphic())
+    {
         next
     } else {
         "/"
     }
 }
 
-fn sign_in_form(headers: &HeaderMap, viewer: &Viewer, next: &str, error: Option<&str>, email: &str) -> Response {
+fn sign_in_form(
+    headers: &HeaderMap,
+    viewer: &Viewer,
+    next: &str,
+    error: Option<&str>,
+    email: &str,
+) -> Response {
     let token = random_token();
     let body = html! {
         h1 { "Sign in" }
@@ -47,8 +59,20 @@ fn sign_in_form(headers: &HeaderMap, viewer: &Viewer, next: &str, error: Option<
         }
         p.hint { "Accounts are made by your organisation's administrator." }
     };
-    let status = if error.is_some() { StatusCode::UNAUTHORIZED } else { StatusCode::OK };
-    (status, [(header::SET_COOKIE, set_cookie(headers, SIGN_IN_COOKIE, &token, 3600))], layout::page(viewer, "Sign in", Section::None, body)).into_response()
+    let status = if error.is_some() {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::OK
+    };
+    (
+        status,
+        [(
+            header::SET_COOKIE,
+            set_cookie(headers, SIGN_IN_COOKIE, &token, 3600),
+        )],
+        layout::page(viewer, "Sign in", Section::None, body),
+    )
+        .into_response()
 }
 
 pub async fn sign_in_page(viewer: Viewer, headers: HeaderMap, Query(n): Query<Next>) -> Response {
@@ -77,15 +101,18 @@ pub async fn sign_in(
 ) -> Result<Response, WebError> {
     let expected = cookie(&headers, SIGN_IN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), f.csrf.as_bytes()) {
-        return Err(WebError::Form("this sign-in form has expired; open the sign-in page again".into()));
+        return Err(WebError::Form(
+            "this sign-in form has expired; open the sign-in page again".into(),
+        ));
     }
     // Failures count per address, and per account from that address: a stranger elsewhere
     // cannot lock a person out of their own account by guessing at it.
     let email = f.email.trim().to_lowercase();
-    let keys = match crate::session::client_address(&headers, addr.map(|ConnectInfo(a)| a), &web.app) {
-        Some(a) => vec![format!("email:{email} ip:{a}"), format!("ip:{a}")],
-        None => vec![format!("email:{email}")],
-    };
+    let keys =
+        match crate::session::client_address(&headers, addr.map(|ConnectInfo(a)| a), &web.app) {
+            Some(a) => vec![format!("email:{email} ip:{a}"), format!("ip:{a}")],
+            None => vec![format!("email:{email}")],
+        };
     if let Some(minutes) = web.limiter.wait(&keys) {
         return Err(WebError::TooMany(minutes));
     }
@@ -95,38 +122,86 @@ pub async fn sign_in(
             web.limiter.succeeded(&keys);
             let mut res = see_other(safe_next(&f.next));
             let h = res.headers_mut();
-            h.append(header::SET_COOKIE, set_cookie(&headers, SESSION_COOKIE, &secret, nansen_app::SESSION_SECONDS).parse().expect("cookie"));
-            h.append(header::SET_COOKIE, set_cookie(&headers, SIGN_IN_COOKIE, "", 0).parse().expect("cookie"));
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(
+                    &headers,
+                    SESSION_COOKIE,
+                    &secret,
+                    nansen_app::SESSION_SECONDS,
+                )
+                .parse()
+                .expect("cookie"),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(&headers, SIGN_IN_COOKIE, "", 0)
+                    .parse()
+                    .expect("cookie"),
+            );
             Ok(res)
         }
         Err(WebError::App(AppError::Unauthorized)) => {
             web.limiter.failed(&keys);
-            Ok(sign_in_form(&headers, &viewer, safe_next(&f.next), Some("The e-mail or the password is wrong."), &f.email))
+            Ok(sign_in_form(
+                &headers,
+                &viewer,
+                safe_next(&f.next),
+                Some("The e-mail or the password is wrong."),
+                &f.email,
+            ))
         }
         Err(e) => Err(e),
     }
 }
 
-pub async fn sign_out(web: WebState, viewer: Viewer, headers: HeaderMap, Form(f): Form<CsrfOnly>) -> Result<Response, WebError> {
+pub async fn sign_out(
+    web: WebState,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
     if let Some(secret) = viewer.secret.clone() {
         viewer.check(&f.csrf)?;
         blocking(&web.app, move |app| app.end_session(&secret)).await?;
     }
     let mut res = see_other("/");
-    res.headers_mut().append(header::SET_COOKIE, set_cookie(&headers, SESSION_COOKIE, "", 0).parse().expect("cookie"));
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&headers, SESSION_COOKIE, "", 0)
+            .parse()
+            .expect("cookie"),
+    );
     Ok(res)
 }
 
-async fn account_page(web: &WebState, viewer: &Viewer, new_token: Option<String>) -> Result<Response, WebError> {
+async fn account_page(
+    web: &WebState,
+    viewer: &Viewer,
+    new_token: Option<String>,
+) -> Result<Response, WebError> {
     viewer.require("/account")?;
     let who = viewer.who.clone();
-    let (tokens, requests, document_requests) = blocking(&web.app, move |app| Ok((app.tokens(&who)?, app.access_requests(&who)?, app.document_requests(&who)?))).await?;
+    let (tokens, requests, document_requests) = blocking(&web.app, move |app| {
+        Ok((
+            app.tokens(&who)?,
+            app.access_requests(&who)?,
+            app.document_requests(&who)?,
+        ))
+    })
+    .await?;
     let memberships = match &viewer.who.principal {
         nansen_model::Principal::User { memberships, .. } => memberships.clone(),
         _ => Vec::new(),
     };
-    let mine: Vec<_> = requests.iter().filter(|(_, r)| r.user_email == viewer.who.label).collect();
-    let mine_documents: Vec<_> = document_requests.iter().filter(|(_, r)| r.user_email == viewer.who.label).collect();
+    let mine: Vec<_> = requests
+        .iter()
+        .filter(|(_, r)| r.user_email == viewer.who.label)
+        .collect();
+    let mine_documents: Vec<_> = document_requests
+        .iter()
+        .filter(|(_, r)| r.user_email == viewer.who.label)
+        .collect();
     let body = html! {
         h1 { "Your account" }
         p { "Signed in as " strong { (viewer.email()) } @if viewer.operator { " (platform operator)" } "." }
@@ -195,16 +270,28 @@ pub struct NewToken {
     name: String,
 }
 
-pub async fn create_token(web: WebState, viewer: Viewer, Form(f): Form<NewToken>) -> Result<Response, WebError> {
+pub async fn create_token(
+    web: WebState,
+    viewer: Viewer,
+    Form(f): Form<NewToken>,
+) -> Result<Response, WebError> {
     viewer.require("/account")?;
     viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
-    let token = blocking(&web.app, move |app| app.create_token(&who, &who.label, &f.name)).await?;
+    let token = blocking(&web.app, move |app| {
+        app.create_token(&who, &who.label, &f.name)
+    })
+    .await?;
     // Shown on this response only; never stored in a way that shows it again.
     account_page(&web, &viewer, Some(token)).await
 }
 
-pub async fn revoke_token(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f): Form<CsrfOnly>) -> Result<Response, WebError> {
+pub async fn revoke_token(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, WebError> {
     viewer.require("/account")?;
     viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
@@ -218,9 +305,20 @@ mod tests {
 
     #[test]
     fn sign_in_returns_only_to_this_site() {
-        for evil in ["/\t/evil.example", "/\n/evil.example", "//evil.example", "/\\evil.example", "https://evil.example", "/ /evil.example", "\t//evil.example"] {
+        for evil in [
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/ /evil.example",
+            "\t//evil.example",
+        ] {
             assert_eq!(safe_next(evil), "/", "{evil:?}");
         }
-        assert_eq!(safe_next("/datasets/euaa/asylum?x=%20y"), "/datasets/euaa/asylum?x=%20y");
+        assert_eq!(
+            safe_next("/datasets/euaa/asylum?x=%20y"),
+            "/datasets/euaa/asylum?x=%20y"
+        );
     }
 }

@@ -24,13 +24,19 @@ struct Overview {
 
 const ROLES: [&str; 4] = ["viewer", "analyst", "editor", "admin"];
 
-async fn overview(web: &WebState, viewer: &Viewer, notice: Option<Markup>) -> Result<Response, WebError> {
+async fn overview(
+    web: &WebState,
+    viewer: &Viewer,
+    notice: Option<Markup>,
+) -> Result<Response, WebError> {
     viewer.require("/admin")?;
     let who = viewer.who.clone();
     let o = blocking(&web.app, move |app| {
         let administered = app.administered_orgs(&who)?;
         if administered.is_empty() {
-            return Err(nansen_app::AppError::Forbidden("administration is for administrators of an organisation".into()));
+            return Err(nansen_app::AppError::Forbidden(
+                "administration is for administrators of an organisation".into(),
+            ));
         }
         Ok(Overview {
             orgs: app.organisations(&who)?,
@@ -42,10 +48,26 @@ async fn overview(web: &WebState, viewer: &Viewer, notice: Option<Markup>) -> Re
     })
     .await?;
     let me = viewer.email().to_string();
-    let pending: Vec<&AccessRequestView> = o.requests.iter().filter(|(_, r)| r.status == "pending" && r.user_email != me).collect();
-    let decided: Vec<&AccessRequestView> = o.requests.iter().filter(|(_, r)| r.status != "pending").collect();
-    let decided_documents: Vec<_> = o.document_requests.iter().filter(|(_, r)| r.status != "pending").collect();
-    let pending_documents: Vec<_> = o.document_requests.iter().filter(|(_, r)| r.status == "pending" && r.user_email != me).collect();
+    let pending: Vec<&AccessRequestView> = o
+        .requests
+        .iter()
+        .filter(|(_, r)| r.status == "pending" && r.user_email != me)
+        .collect();
+    let decided: Vec<&AccessRequestView> = o
+        .requests
+        .iter()
+        .filter(|(_, r)| r.status != "pending")
+        .collect();
+    let decided_documents: Vec<_> = o
+        .document_requests
+        .iter()
+        .filter(|(_, r)| r.status != "pending")
+        .collect();
+    let pending_documents: Vec<_> = o
+        .document_requests
+        .iter()
+        .filter(|(_, r)| r.status == "pending" && r.user_email != me)
+        .collect();
     let body = html! {
         h1 { "Administration" }
         @if let Some(n) = notice { (n) }
@@ -166,11 +188,18 @@ pub struct NewOrg {
     name: String,
 }
 
-pub async fn add_org(web: WebState, viewer: Viewer, Form(f): Form<NewOrg>) -> Result<Response, WebError> {
+pub async fn add_org(
+    web: WebState,
+    viewer: Viewer,
+    Form(f): Form<NewOrg>,
+) -> Result<Response, WebError> {
     viewer.require("/admin")?;
     viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
-    blocking(&web.app, move |app| app.add_org(&who, f.slug.trim(), &f.name)).await?;
+    blocking(&web.app, move |app| {
+        app.add_org(&who, f.slug.trim(), &f.name)
+    })
+    .await?;
     Ok(see_other("/admin#organisations"))
 }
 
@@ -184,13 +213,20 @@ pub struct Member {
     role: String,
 }
 
-pub async fn set_member(web: WebState, viewer: Viewer, Form(f): Form<Member>) -> Result<Response, WebError> {
+pub async fn set_member(
+    web: WebState,
+    viewer: Viewer,
+    Form(f): Form<Member>,
+) -> Result<Response, WebError> {
     viewer.require("/admin")?;
     viewer.check(&f.csrf)?;
     let role: Role = f.role.parse().map_err(WebError::Form)?;
     let who = viewer.who.clone();
     let (email, org) = (f.email.trim().to_lowercase(), f.org.clone());
-    let password = blocking(&web.app, move |app| app.set_member(&who, &email, &org, role)).await?;
+    let password = blocking(&web.app, move |app| {
+        app.set_member(&who, &email, &org, role)
+    })
+    .await?;
     match password {
         // A new account: its first password is shown here, once, to hand over.
         Some(p) => {
@@ -207,11 +243,18 @@ pub async fn set_member(web: WebState, viewer: Viewer, Form(f): Form<Member>) ->
     }
 }
 
-pub async fn remove_member(web: WebState, viewer: Viewer, Form(f): Form<Member>) -> Result<Response, WebError> {
+pub async fn remove_member(
+    web: WebState,
+    viewer: Viewer,
+    Form(f): Form<Member>,
+) -> Result<Response, WebError> {
     viewer.require("/admin")?;
     viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
-    blocking(&web.app, move |app| app.remove_member(&who, &f.email, &f.org)).await?;
+    blocking(&web.app, move |app| {
+        app.remove_member(&who, &f.email, &f.org)
+    })
+    .await?;
     Ok(see_other("/admin#members"))
 }
 
@@ -225,7 +268,13 @@ pub struct Decision {
 }
 
 /// A request waiting for a decision, with the form that decides it at `/admin/{path}/ID`.
-fn request_article(viewer: &Viewer, r: &nansen_app::AccessRequestRecord, what: Markup, path: &str, note_id: &str) -> Markup {
+fn request_article(
+    viewer: &Viewer,
+    r: &nansen_app::AccessRequestRecord,
+    what: Markup,
+    path: &str,
+    note_id: &str,
+) -> Markup {
     html! {
         article.request {
             h3 { (r.org) " asks for " (what) }
@@ -242,7 +291,12 @@ fn request_article(viewer: &Viewer, r: &nansen_app::AccessRequestRecord, what: M
 }
 
 /// A decided request; an approved one has the form that revokes it.
-fn decided_row(viewer: &Viewer, what: Markup, r: &nansen_app::AccessRequestRecord, path: &str) -> Markup {
+fn decided_row(
+    viewer: &Viewer,
+    what: Markup,
+    r: &nansen_app::AccessRequestRecord,
+    path: &str,
+) -> Markup {
     html! {
         tr {
             td { (what) } td { (r.org) } td { (r.user_email) } td { (r.status) } td { (r.decided_by.as_deref().unwrap_or("")) }
@@ -265,12 +319,19 @@ impl Decision {
             "approve" => Ok(Some(true)),
             "refuse" => Ok(Some(false)),
             "revoke" => Ok(None),
-            d => Err(WebError::Form(format!("decide approve, refuse or revoke, not {d:?}"))),
+            d => Err(WebError::Form(format!(
+                "decide approve, refuse or revoke, not {d:?}"
+            ))),
         }
     }
 }
 
-pub async fn decide(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f): Form<Decision>) -> Result<Response, WebError> {
+pub async fn decide(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(f): Form<Decision>,
+) -> Result<Response, WebError> {
     viewer.require("/admin")?;
     viewer.check(&f.csrf)?;
     let choice = f.choice()?;
@@ -283,7 +344,12 @@ pub async fn decide(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f):
     Ok(see_other("/admin#requests"))
 }
 
-pub async fn decide_document(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f): Form<Decision>) -> Result<Response, WebError> {
+pub async fn decide_document(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(f): Form<Decision>,
+) -> Result<Response, WebError> {
     viewer.require("/admin")?;
     viewer.check(&f.csrf)?;
     let choice = f.choice()?;
@@ -310,16 +376,44 @@ pub struct AuditFilters {
 
 const PAGE: usize = 100;
 
-pub async fn audit(web: WebState, viewer: Viewer, Query(f): Query<AuditFilters>) -> Result<Markup, WebError> {
+pub async fn audit(
+    web: WebState,
+    viewer: Viewer,
+    Query(f): Query<AuditFilters>,
+) -> Result<Markup, WebError> {
     viewer.require("/admin/audit")?;
     let who = viewer.who.clone();
-    let (entries, verified): (Vec<AuditEntry>, Result<nansen_app::AuditReport, nansen_app::AuditBroken>) =
-        blocking(&web.app, move |app| Ok((app.audit_log(&who)?, app.verify_audit()?))).await?;
-    let has = |field: &str, want: &str| want.is_empty() || field.to_lowercase().contains(&want.trim().to_lowercase());
-    let shown: Vec<&AuditEntry> = entries.iter().rev().filter(|e| has(&e.actor, &f.actor) && has(&e.action, &f.action) && has(&e.target, &f.target)).collect();
+    let (entries, verified): (
+        Vec<AuditEntry>,
+        Result<nansen_app::AuditReport, nansen_app::AuditBroken>,
+    ) = blocking(&web.app, move |app| {
+        Ok((app.audit_log(&who)?, app.verify_audit()?))
+    })
+    .await?;
+    let has = |field: &str, want: &str| {
+        want.is_empty() || field.to_lowercase().contains(&want.trim().to_lowercase())
+    };
+    let shown: Vec<&AuditEntry> = entries
+        .iter()
+        .rev()
+        .filter(|e| {
+            has(&e.actor, &f.actor) && has(&e.action, &f.action) && has(&e.target, &f.target)
+        })
+        .collect();
     let pages = shown.len().div_ceil(PAGE).max(1);
     let page = f.page.min(pages - 1);
-    let link = |p: usize| format!("/admin/audit?{}", serde_urlencoded::to_string([("actor", f.actor.as_str()), ("action", &f.action), ("target", &f.target), ("page", &p.to_string())]).unwrap_or_default());
+    let link = |p: usize| {
+        format!(
+            "/admin/audit?{}",
+            serde_urlencoded::to_string([
+                ("actor", f.actor.as_str()),
+                ("action", &f.action),
+                ("target", &f.target),
+                ("page", &p.to_string())
+            ])
+            .unwrap_or_default()
+        )
+    };
     let body = html! {
         p.crumbs { a href="/admin" { "Administration" } " › Audit log" }
         h1 { "Audit log" }

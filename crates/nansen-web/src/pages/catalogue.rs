@@ -38,22 +38,45 @@ struct Entry {
 
 impl Entry {
     fn words(&self) -> String {
-        let mut text = vec![self.d.title.clone(), self.d.description.clone(), self.d.source.clone(), self.d.methodology.clone(), self.d.name.clone()];
+        let mut text = vec![
+            self.d.title.clone(),
+            self.d.description.clone(),
+            self.d.source.clone(),
+            self.d.methodology.clone(),
+            self.d.name.clone(),
+        ];
         text.extend(self.d.tags.iter().cloned());
-        text.extend(self.cov.indicators.iter().map(|i| format!("{i} {}", indicator_label(i))));
-        text.extend(self.cov.places.iter().chain(&self.cov.origins).map(|p| place(p)));
+        text.extend(
+            self.cov
+                .indicators
+                .iter()
+                .map(|i| format!("{i} {}", indicator_label(i))),
+        );
+        text.extend(
+            self.cov
+                .places
+                .iter()
+                .chain(&self.cov.origins)
+                .map(|p| place(p)),
+        );
         normalise(&text.join(" "))
     }
 
     fn matches(&self, f: &Filters) -> bool {
         let words = self.words();
         let days = self.d.updated_at.as_deref().and_then(days_since);
-        normalise(&f.q).split_whitespace().all(|w| words.contains(w))
+        normalise(&f.q)
+            .split_whitespace()
+            .all(|w| words.contains(w))
             && (f.org.is_empty() || self.d.org == f.org)
             && (f.indicator.is_empty() || self.cov.indicators.contains(&f.indicator))
-            && (f.country.is_empty() || self.cov.places.contains(&f.country) || self.cov.origins.contains(&f.country))
+            && (f.country.is_empty()
+                || self.cov.places.contains(&f.country)
+                || self.cov.origins.contains(&f.country))
             && (f.theme.is_empty() || self.d.tags.contains(&f.theme))
-            && (f.sharing.is_empty() || self.d.sharing == f.sharing || (f.sharing == "partners" && self.d.sharing.starts_with("partners")))
+            && (f.sharing.is_empty()
+                || self.d.sharing == f.sharing
+                || (f.sharing == "partners" && self.d.sharing.starts_with("partners")))
             && match f.updated.as_str() {
                 "" => true,
                 "older" => days.is_some_and(|d| d > 365),
@@ -62,7 +85,13 @@ impl Entry {
     }
 }
 
-fn select(id: &str, label: &str, name: &str, current: &str, options: &[(String, String)]) -> Markup {
+fn select(
+    id: &str,
+    label: &str,
+    name: &str,
+    current: &str,
+    options: &[(String, String)],
+) -> Markup {
     html! {
         div.field {
             label for=(id) { (label) }
@@ -83,27 +112,58 @@ pub fn sharing_label(sharing: &str) -> &'static str {
     }
 }
 
-pub async fn page(web: WebState, viewer: Viewer, axum::extract::Query(f): axum::extract::Query<Filters>) -> Result<Markup, WebError> {
+pub async fn page(
+    web: WebState,
+    viewer: Viewer,
+    axum::extract::Query(f): axum::extract::Query<Filters>,
+) -> Result<Markup, WebError> {
     let who = viewer.who.clone();
     let entries = blocking(&web.app, move |app| {
         app.list_datasets(&who)?
             .into_iter()
-            .map(|d| Ok(Entry { cov: app.coverage(&who, &d.org, &d.slug)?, d }))
+            .map(|d| {
+                Ok(Entry {
+                    cov: app.coverage(&who, &d.org, &d.slug)?,
+                    d,
+                })
+            })
             .collect::<Result<Vec<Entry>, _>>()
     })
     .await?;
-    let set = |f: &dyn Fn(&Entry) -> Vec<String>| entries.iter().flat_map(f).collect::<BTreeSet<String>>();
-    let orgs: Vec<(String, String)> = set(&|e| vec![e.d.org.clone()]).into_iter().map(|o| (o.clone(), o)).collect();
-    let indicators: Vec<(String, String)> = set(&|e| e.cov.indicators.clone()).into_iter().map(|i| (i.clone(), indicator_label(&i))).collect();
-    let mut countries: Vec<(String, String)> =
-        set(&|e| e.cov.places.iter().chain(&e.cov.origins).cloned().collect()).into_iter().map(|c| (c.clone(), place(&c))).collect();
-    countries.sort_by(|a, b| a.1.cmp(&b.1));
-    let themes: Vec<(String, String)> = set(&|e| e.d.tags.clone()).into_iter().map(|t| (t.clone(), t)).collect();
-    let sharings: Vec<(String, String)> = ["public", "listed", "partners", "private"].iter().map(|s| (s.to_string(), sharing_label(s).to_string())).collect();
-    let updated: Vec<(String, String)> = [("7", "in the last week"), ("30", "in the last 30 days"), ("365", "in the last year"), ("older", "more than a year ago")]
-        .iter()
-        .map(|(a, b)| (a.to_string(), b.to_string()))
+    let set = |f: &dyn Fn(&Entry) -> Vec<String>| {
+        entries.iter().flat_map(f).collect::<BTreeSet<String>>()
+    };
+    let orgs: Vec<(String, String)> = set(&|e| vec![e.d.org.clone()])
+        .into_iter()
+        .map(|o| (o.clone(), o))
         .collect();
+    let indicators: Vec<(String, String)> = set(&|e| e.cov.indicators.clone())
+        .into_iter()
+        .map(|i| (i.clone(), indicator_label(&i)))
+        .collect();
+    let mut countries: Vec<(String, String)> =
+        set(&|e| e.cov.places.iter().chain(&e.cov.origins).cloned().collect())
+            .into_iter()
+            .map(|c| (c.clone(), place(&c)))
+            .collect();
+    countries.sort_by(|a, b| a.1.cmp(&b.1));
+    let themes: Vec<(String, String)> = set(&|e| e.d.tags.clone())
+        .into_iter()
+        .map(|t| (t.clone(), t))
+        .collect();
+    let sharings: Vec<(String, String)> = ["public", "listed", "partners", "private"]
+        .iter()
+        .map(|s| (s.to_string(), sharing_label(s).to_string()))
+        .collect();
+    let updated: Vec<(String, String)> = [
+        ("7", "in the last week"),
+        ("30", "in the last 30 days"),
+        ("365", "in the last year"),
+        ("older", "more than a year ago"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
     let shown: Vec<&Entry> = entries.iter().filter(|e| e.matches(&f)).collect();
     let body = html! {
         h1 { "Datasets" }

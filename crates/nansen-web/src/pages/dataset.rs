@@ -29,7 +29,11 @@ pub const FORMATS: [(&str, &str); 6] = [
 
 /// The indicator a dataset is mostly about: applications when it has them, else its first.
 pub fn main_indicator(cov: &Coverage) -> Option<String> {
-    cov.indicators.iter().find(|i| i.as_str() == "asylum_applications").or(cov.indicators.first()).cloned()
+    cov.indicators
+        .iter()
+        .find(|i| i.as_str() == "asylum_applications")
+        .or(cov.indicators.first())
+        .cloned()
 }
 
 struct Page {
@@ -41,7 +45,11 @@ struct Page {
     threshold: Option<i64>,
 }
 
-pub async fn page(web: WebState, viewer: Viewer, Path((org, slug)): Path<(String, String)>) -> Result<Markup, WebError> {
+pub async fn page(
+    web: WebState,
+    viewer: Viewer,
+    Path((org, slug)): Path<(String, String)>,
+) -> Result<Markup, WebError> {
     let who = viewer.who.clone();
     let p = blocking(&web.app, move |app| {
         let d = app.dataset(&who, &org, &slug)?;
@@ -49,16 +57,40 @@ pub async fn page(web: WebState, viewer: Viewer, Path((org, slug)): Path<(String
         let sees_data = d.access != "metadata";
         let main = match main_indicator(&cov).filter(|_| sees_data) {
             Some(ind) => {
-                let q = Query { filters: vec![("indicator".into(), vec![ind.clone()])], group_by: vec!["period".into()], ..Query::default() };
+                let q = Query {
+                    filters: vec![("indicator".into(), vec![ind.clone()])],
+                    group_by: vec!["period".into()],
+                    ..Query::default()
+                };
                 Some((ind, app.query(&who, &org, &slug, None, &q)?))
             }
             None => None,
         };
-        let preview = if sees_data { Some(app.preview(&who, &org, &slug, 20)?) } else { None };
-        let admin = d.access == "owner" && (who.principal.role_in(&org) == Some(Role::Admin) || app.is_operator(&who)?);
-        let orgs = if admin { app.organisations(&who)? } else { Vec::new() };
-        let threshold = if admin { app.store().dataset(&org, &slug)?.map(|r| r.threshold) } else { None };
-        Ok(Page { d, cov, main, preview, orgs, threshold })
+        let preview = if sees_data {
+            Some(app.preview(&who, &org, &slug, 20)?)
+        } else {
+            None
+        };
+        let admin = d.access == "owner"
+            && (who.principal.role_in(&org) == Some(Role::Admin) || app.is_operator(&who)?);
+        let orgs = if admin {
+            app.organisations(&who)?
+        } else {
+            Vec::new()
+        };
+        let threshold = if admin {
+            app.store().dataset(&org, &slug)?.map(|r| r.threshold)
+        } else {
+            None
+        };
+        Ok(Page {
+            d,
+            cov,
+            main,
+            preview,
+            orgs,
+            threshold,
+        })
     })
     .await?;
     let d = &p.d;
@@ -179,11 +211,23 @@ fn versions(d: &DatasetView) -> Markup {
 }
 
 fn request_form(viewer: &Viewer, d: &DatasetView) -> Markup {
-    access_request_form(viewer, "dataset", "data", &d.org, &format!("/datasets/{}", d.name))
+    access_request_form(
+        viewer,
+        "dataset",
+        "data",
+        &d.org,
+        &format!("/datasets/{}", d.name),
+    )
 }
 
 /// Asking for a `listed` dataset's data or document's text, posted to `PAGE/access-request`.
-pub fn access_request_form(viewer: &Viewer, what: &str, content: &str, owner: &str, page: &str) -> Markup {
+pub fn access_request_form(
+    viewer: &Viewer,
+    what: &str,
+    content: &str,
+    owner: &str,
+    page: &str,
+) -> Markup {
     html! {
         section.notice aria-labelledby="ask" {
             h2 #ask { "Ask for access" }
@@ -239,12 +283,20 @@ pub fn sharing_fields(what: &str, sharing: &str, owner: &str, orgs: &[OrgRecord]
 
 /// The sharing a form chose, or why it cannot be.
 pub fn chosen_sharing(fields: &[(String, String)]) -> Result<Sharing, WebError> {
-    let partners: Vec<String> = fields.iter().filter(|(k, _)| k == "partner").map(|(_, v)| v.clone()).collect();
+    let partners: Vec<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "partner")
+        .map(|(_, v)| v.clone())
+        .collect();
     Ok(match field(fields, "level").unwrap_or("") {
         "private" => Sharing::Private,
         "listed" => Sharing::Listed,
         "public" => Sharing::Public,
-        "partners" if partners.is_empty() => return Err(WebError::Form("choose at least one partner organisation for partner sharing".into())),
+        "partners" if partners.is_empty() => {
+            return Err(WebError::Form(
+                "choose at least one partner organisation for partner sharing".into(),
+            ))
+        }
         "partners" => Sharing::Partners(partners),
         other => return Err(WebError::Form(format!("unknown sharing level {other:?}"))),
     })
@@ -271,21 +323,37 @@ fn sharing_form(viewer: &Viewer, d: &DatasetView, orgs: &[OrgRecord], threshold:
 
 /// Form fields arrive as a list so that every checked partner is kept.
 pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
 }
 
-pub async fn share(web: WebState, viewer: Viewer, Path((org, slug)): Path<(String, String)>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+pub async fn share(
+    web: WebState,
+    viewer: Viewer,
+    Path((org, slug)): Path<(String, String)>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     viewer.require(&format!("/datasets/{org}/{slug}"))?;
     viewer.check(field(&fields, "csrf").unwrap_or(""))?;
     let sharing = chosen_sharing(&fields)?;
     let sensitive = field(&fields, "sensitive") == Some("on");
-    let threshold = match field(&fields, "threshold").map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => Some(t.parse::<i64>().map_err(|_| WebError::Form(format!("the threshold must be a whole number, not {t:?}")))?),
+    let threshold = match field(&fields, "threshold")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        Some(t) => Some(t.parse::<i64>().map_err(|_| {
+            WebError::Form(format!("the threshold must be a whole number, not {t:?}"))
+        })?),
         None => None,
     };
     let who = viewer.who.clone();
     let (o, s) = (org.clone(), slug.clone());
-    blocking(&web.app, move |app| app.share(&who, &o, &s, sharing, Some(sensitive), threshold)).await?;
+    blocking(&web.app, move |app| {
+        app.share(&who, &o, &s, sharing, Some(sensitive), threshold)
+    })
+    .await?;
     Ok(see_other(&format!("/datasets/{org}/{slug}#sharing")))
 }
 
@@ -296,18 +364,31 @@ pub struct AccessForm {
     reason: String,
 }
 
-pub async fn request_access(web: WebState, viewer: Viewer, Path((org, slug)): Path<(String, String)>, Form(f): Form<AccessForm>) -> Result<Markup, WebError> {
+pub async fn request_access(
+    web: WebState,
+    viewer: Viewer,
+    Path((org, slug)): Path<(String, String)>,
+    Form(f): Form<AccessForm>,
+) -> Result<Markup, WebError> {
     viewer.require(&format!("/datasets/{org}/{slug}"))?;
     viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     let (o, s) = (org.clone(), slug.clone());
-    blocking(&web.app, move |app| app.request_access(&who, &o, &s, &f.reason)).await?;
+    blocking(&web.app, move |app| {
+        app.request_access(&who, &o, &s, &f.reason)
+    })
+    .await?;
     let body = html! {
         h1 { "Access requested" }
         p role="status" { "Your request for " (org) "/" (slug) " was sent to its administrators. You can follow it on " a href="/account" { "your account page" } "." }
         p { a href=(format!("/datasets/{org}/{slug}")) { "Back to the dataset" } }
     };
-    Ok(layout::page(&viewer, "Access requested", Section::Catalogue, body))
+    Ok(layout::page(
+        &viewer,
+        "Access requested",
+        Section::Catalogue,
+        body,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -316,11 +397,27 @@ pub struct DownloadParams {
     version: Option<i64>,
 }
 
-pub async fn download(web: WebState, viewer: Viewer, Address(address): Address, Path((org, slug)): Path<(String, String)>, QueryString(p): QueryString<DownloadParams>) -> Result<Response, WebError> {
-    let format: ExportFormat = p.format.as_deref().unwrap_or("csv").parse().map_err(WebError::Form)?;
+pub async fn download(
+    web: WebState,
+    viewer: Viewer,
+    Address(address): Address,
+    Path((org, slug)): Path<(String, String)>,
+    QueryString(p): QueryString<DownloadParams>,
+) -> Result<Response, WebError> {
+    let format: ExportFormat = p
+        .format
+        .as_deref()
+        .unwrap_or("csv")
+        .parse()
+        .map_err(WebError::Form)?;
     let who = viewer.who.clone();
     let permit = web.app.admit(&who, address, nansen_app::Work::Export)?;
-    Ok(attachment(admitted(&web.app, permit, move |app, _| app.export_file(&who, &org, &slug, p.version, format)).await?))
+    Ok(attachment(
+        admitted(&web.app, permit, move |app, _| {
+            app.export_file(&who, &org, &slug, p.version, format)
+        })
+        .await?,
+    ))
 }
 
 /// An export as a download, with the audit chain's head for the recipient's manifest.
@@ -328,8 +425,14 @@ pub fn attachment(f: ExportFile) -> Response {
     (
         [
             (header::CONTENT_TYPE, f.media_type.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", f.file_name)),
-            (header::HeaderName::from_static("x-nansen-audit-head"), f.audit_head),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", f.file_name),
+            ),
+            (
+                header::HeaderName::from_static("x-nansen-audit-head"),
+                f.audit_head,
+            ),
         ],
         f.bytes,
     )

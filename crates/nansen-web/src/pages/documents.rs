@@ -11,18 +11,34 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use maud::{html, Markup, PreEscaped};
-use nansen_app::{document_type_label, DocumentFile, DocumentText, DocumentView, HitKind, OrgRecord, SearchRequest, SearchResults, SearchSort, DOCUMENT_TYPES, FACETS};
+use nansen_app::{
+    document_type_label, DocumentFile, DocumentText, DocumentView, HitKind, OrgRecord,
+    SearchRequest, SearchResults, SearchSort, DOCUMENT_TYPES, FACETS,
+};
 use nansen_model::Role;
 use serde::Deserialize;
 
 /// A document's file as a download; the name is kept safe for the header.
 pub fn document_attachment(f: DocumentFile) -> Response {
-    let ascii: String = f.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' }).collect();
+    let ascii: String = f
+        .file_name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     let encoded = encode(&f.file_name);
     (
         [
             (header::CONTENT_TYPE, f.media_type.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
+            ),
         ],
         f.bytes,
     )
@@ -67,18 +83,34 @@ impl SearchForm {
     fn with(&self, facet: &str, value: &str) -> String {
         let mut pairs: Vec<(&str, String)> = vec![("q", self.q.clone())];
         for f in FACETS {
-            let v = if f == facet { value.to_string() } else { self.get(f).to_string() };
+            let v = if f == facet {
+                value.to_string()
+            } else {
+                self.get(f).to_string()
+            };
             pairs.push((f, v));
         }
         pairs.push(("sort", self.sort.clone()));
-        let query: Vec<String> = pairs.into_iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| format!("{k}={}", encode(&v))).collect();
+        let query: Vec<String> = pairs
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", encode(&v)))
+            .collect();
         format!("/search?{}", query.join("&"))
     }
 }
 
 /// Percent-encoded for a URL or a header, all but letters, digits and `-_.`.
 fn encode(s: &str) -> String {
-    s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
 
 fn facet_title(facet: &str) -> &'static str {
@@ -118,7 +150,12 @@ fn language_name(code: &str) -> &str {
     }
 }
 
-pub async fn search(web: WebState, viewer: Viewer, Address(address): Address, QueryString(form): QueryString<SearchForm>) -> Result<Markup, WebError> {
+pub async fn search(
+    web: WebState,
+    viewer: Viewer,
+    Address(address): Address,
+    QueryString(form): QueryString<SearchForm>,
+) -> Result<Markup, WebError> {
     let who = viewer.who.clone();
     let request = SearchRequest {
         text: form.q.clone(),
@@ -128,14 +165,27 @@ pub async fn search(web: WebState, viewer: Viewer, Address(address): Address, Qu
         year: Some(form.year.clone()).filter(|s| !s.is_empty()),
         language: Some(form.language.clone()).filter(|s| !s.is_empty()),
         kind: None,
-        sort: if form.sort == "newest" { SearchSort::Newest } else { SearchSort::Relevance },
+        sort: if form.sort == "newest" {
+            SearchSort::Newest
+        } else {
+            SearchSort::Relevance
+        },
         offset: form.page.saturating_mul(PAGE),
         limit: PAGE,
     };
     let permit = web.app.admit(&who, address, nansen_app::Work::Search)?;
     let results = admitted(&web.app, permit, move |app, _| app.search(&who, &request)).await?;
-    let title = if form.q.trim().is_empty() { "Search".to_string() } else { format!("{} – search", form.q.trim()) };
-    Ok(layout::page(&viewer, &title, Section::Search, search_body(&viewer, &form, &results)))
+    let title = if form.q.trim().is_empty() {
+        "Search".to_string()
+    } else {
+        format!("{} – search", form.q.trim())
+    };
+    Ok(layout::page(
+        &viewer,
+        &title,
+        Section::Search,
+        search_body(&viewer, &form, &results),
+    ))
 }
 
 fn search_body(viewer: &Viewer, form: &SearchForm, r: &SearchResults) -> Markup {
@@ -226,21 +276,45 @@ pub struct DocumentParams {
     all: bool,
 }
 
-pub async fn page(web: WebState, viewer: Viewer, Path(id): Path<i64>, QueryString(p): QueryString<DocumentParams>) -> Result<Markup, WebError> {
+pub async fn page(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    QueryString(p): QueryString<DocumentParams>,
+) -> Result<Markup, WebError> {
     let who = viewer.who.clone();
     let version = p.version;
     let page = blocking(&web.app, move |app| {
         let d = app.document(&who, id)?;
-        let text = if d.access != "metadata" { Some(app.document_text(&who, id, version)?) } else { None };
+        let text = if d.access != "metadata" {
+            Some(app.document_text(&who, id, version)?)
+        } else {
+            None
+        };
         let role = who.principal.role_in(&d.org);
         let admin = d.access == "owner" && (role == Some(Role::Admin) || app.is_operator(&who)?);
         let editor = d.access == "owner" && matches!(role, Some(Role::Editor | Role::Admin));
-        let orgs = if admin { app.organisations(&who)? } else { Vec::new() };
-        Ok(DocumentPage { d, text, orgs, admin, editor })
+        let orgs = if admin {
+            app.organisations(&who)?
+        } else {
+            Vec::new()
+        };
+        Ok(DocumentPage {
+            d,
+            text,
+            orgs,
+            admin,
+            editor,
+        })
     })
     .await?;
     let title = page.d.title.clone();
-    Ok(layout::page(&viewer, &title, Section::Search, document_body(&viewer, &page, p.all)))
+    Ok(layout::page(
+        &viewer,
+        &title,
+        Section::Search,
+        document_body(&viewer, &page, p.all),
+    ))
 }
 
 fn document_body(viewer: &Viewer, p: &DocumentPage, all: bool) -> Markup {
@@ -352,12 +426,24 @@ fn kilobytes(size: i64) -> String {
     }
 }
 
-pub async fn download(web: WebState, viewer: Viewer, Path(id): Path<i64>, QueryString(p): QueryString<DocumentParams>) -> Result<Response, WebError> {
+pub async fn download(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    QueryString(p): QueryString<DocumentParams>,
+) -> Result<Response, WebError> {
     let who = viewer.who.clone();
-    Ok(document_attachment(blocking(&web.app, move |app| app.document_file(&who, id, p.version)).await?))
+    Ok(document_attachment(
+        blocking(&web.app, move |app| app.document_file(&who, id, p.version)).await?,
+    ))
 }
 
-pub async fn share(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(fields): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+pub async fn share(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     viewer.require(&format!("/documents/{id}"))?;
     viewer.check(field(&fields, "csrf").unwrap_or(""))?;
     let sharing = chosen_sharing(&fields)?;
@@ -386,7 +472,12 @@ pub struct DescribeForm {
     summary: String,
 }
 
-pub async fn describe(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f): Form<DescribeForm>) -> Result<Response, WebError> {
+pub async fn describe(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(f): Form<DescribeForm>,
+) -> Result<Response, WebError> {
     viewer.require(&format!("/documents/{id}"))?;
     viewer.check(&f.csrf)?;
     let given = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
@@ -411,17 +502,30 @@ pub struct AccessForm {
     reason: String,
 }
 
-pub async fn request_access(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f): Form<AccessForm>) -> Result<Markup, WebError> {
+pub async fn request_access(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(f): Form<AccessForm>,
+) -> Result<Markup, WebError> {
     viewer.require(&format!("/documents/{id}"))?;
     viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
-    blocking(&web.app, move |app| app.request_document_access(&who, id, &f.reason)).await?;
+    blocking(&web.app, move |app| {
+        app.request_document_access(&who, id, &f.reason)
+    })
+    .await?;
     let body = html! {
         h1 { "Access requested" }
         p role="status" { "Your request was sent to the document's administrators." }
         p { a href=(format!("/documents/{id}")) { "Back to the document" } }
     };
-    Ok(layout::page(&viewer, "Access requested", Section::Search, body))
+    Ok(layout::page(
+        &viewer,
+        "Access requested",
+        Section::Search,
+        body,
+    ))
 }
 
 /// What a document form's file is for: checked before a byte of the file is taken.
@@ -432,7 +536,13 @@ enum Sending {
 
 /// The parts of a document form: its fields, and the file's name and bytes, with the place
 /// the upload holds until it is read.
-async fn read_form(web: &WebState, viewer: &Viewer, address: Option<std::net::IpAddr>, sending: Sending, mut parts: Multipart) -> Result<(Vec<(String, String)>, String, Vec<u8>, nansen_app::Permit), WebError> {
+async fn read_form(
+    web: &WebState,
+    viewer: &Viewer,
+    address: Option<std::net::IpAddr>,
+    sending: Sending,
+    mut parts: Multipart,
+) -> Result<(Vec<(String, String)>, String, Vec<u8>, nansen_app::Permit), WebError> {
     let mut fields: Vec<(String, String)> = Vec::new();
     let mut file: Option<(String, Vec<u8>, nansen_app::Permit)> = None;
     let bad = |e: String| WebError::Form(format!("the upload did not arrive whole: {e}"));
@@ -445,16 +555,26 @@ async fn read_form(web: &WebState, viewer: &Viewer, address: Option<std::net::Ip
             match sending {
                 Sending::NewDocument => {
                     let new = new_document(&fields)?;
-                    blocking(&web.app, move |app| app.may_add_document(&who, &new).map(|_| ())).await?
+                    blocking(&web.app, move |app| {
+                        app.may_add_document(&who, &new).map(|_| ())
+                    })
+                    .await?
                 }
-                Sending::Version(id) => blocking(&web.app, move |app| app.may_add_document_version(&who, id)).await?,
+                Sending::Version(id) => {
+                    blocking(&web.app, move |app| app.may_add_document_version(&who, id)).await?
+                }
             }
-            let permit = web.app.admit(&viewer.who, address, nansen_app::Work::Upload)?;
+            let permit = web
+                .app
+                .admit(&viewer.who, address, nansen_app::Work::Upload)?;
             let file_name = part.file_name().unwrap_or("document").to_string();
             let mut bytes = Vec::new();
             while let Some(chunk) = part.chunk().await.map_err(|e| bad(e.to_string()))? {
                 if bytes.len() + chunk.len() > nansen_app::MAX_DOCUMENT_BYTES {
-                    return Err(WebError::App(nansen_app::AppError::TooLarge(format!("documents may be up to {} MB", nansen_app::MAX_DOCUMENT_BYTES >> 20))));
+                    return Err(WebError::App(nansen_app::AppError::TooLarge(format!(
+                        "documents may be up to {} MB",
+                        nansen_app::MAX_DOCUMENT_BYTES >> 20
+                    ))));
                 }
                 bytes.extend_from_slice(&chunk);
             }
@@ -463,20 +583,34 @@ async fn read_form(web: &WebState, viewer: &Viewer, address: Option<std::net::Ip
             fields.push((name, super::text_field(part).await?));
         }
         if fields.len() > super::MAX_FIELDS {
-            return Err(WebError::Form("the form has more fields than this page sends".into()));
+            return Err(WebError::Form(
+                "the form has more fields than this page sends".into(),
+            ));
         }
     }
     viewer.check(field(&fields, "csrf").unwrap_or(""))?;
     match file {
-        Some((file_name, bytes, permit)) if !file_name.is_empty() && !bytes.is_empty() => Ok((fields, file_name, bytes, permit)),
-        _ => Err(WebError::Form("choose a file to upload; the one sent was empty".into())),
+        Some((file_name, bytes, permit)) if !file_name.is_empty() && !bytes.is_empty() => {
+            Ok((fields, file_name, bytes, permit))
+        }
+        _ => Err(WebError::Form(
+            "choose a file to upload; the one sent was empty".into(),
+        )),
     }
 }
 
 /// What the form says of a new document.
 fn new_document(fields: &[(String, String)]) -> Result<nansen_app::NewDocument, WebError> {
-    let get = |k: &str| field(fields, k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    let share = if field(fields, "level").is_some() { Some(chosen_sharing(fields)?) } else { None };
+    let get = |k: &str| {
+        field(fields, k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    let share = if field(fields, "level").is_some() {
+        Some(chosen_sharing(fields)?)
+    } else {
+        None
+    };
     Ok(nansen_app::NewDocument {
         org: get("org").unwrap_or_default(),
         title: get("title"),
@@ -491,9 +625,16 @@ fn new_document(fields: &[(String, String)]) -> Result<nansen_app::NewDocument, 
     })
 }
 
-pub async fn add_version(web: WebState, viewer: Viewer, Address(address): Address, Path(id): Path<i64>, parts: Multipart) -> Result<Response, WebError> {
+pub async fn add_version(
+    web: WebState,
+    viewer: Viewer,
+    Address(address): Address,
+    Path(id): Path<i64>,
+    parts: Multipart,
+) -> Result<Response, WebError> {
     viewer.require(&format!("/documents/{id}"))?;
-    let (_, file_name, bytes, permit) = read_form(&web, &viewer, address, Sending::Version(id), parts).await?;
+    let (_, file_name, bytes, permit) =
+        read_form(&web, &viewer, address, Sending::Version(id), parts).await?;
     let who = viewer.who.clone();
     blocking(&web.app, move |app| {
         let _permit = permit;
@@ -507,7 +648,17 @@ pub async fn new_form(web: WebState, viewer: Viewer) -> Result<Markup, WebError>
     viewer.require("/documents/new")?;
     let who = viewer.who.clone();
     let orgs = blocking(&web.app, move |app| app.organisations(&who)).await?;
-    let mine: Vec<(String, Role)> = orgs.iter().filter_map(|o| viewer.who.principal.role_in(&o.slug).filter(|r| *r >= Role::Editor).map(|r| (o.slug.clone(), r))).collect();
+    let mine: Vec<(String, Role)> = orgs
+        .iter()
+        .filter_map(|o| {
+            viewer
+                .who
+                .principal
+                .role_in(&o.slug)
+                .filter(|r| *r >= Role::Editor)
+                .map(|r| (o.slug.clone(), r))
+        })
+        .collect();
     let admin = mine.iter().any(|(_, r)| *r == Role::Admin);
     let body = html! {
         h1 { "Add a document" }
@@ -542,12 +693,23 @@ pub async fn new_form(web: WebState, viewer: Viewer) -> Result<Markup, WebError>
             }
         }
     };
-    Ok(layout::page(&viewer, "Add a document", Section::Upload, body))
+    Ok(layout::page(
+        &viewer,
+        "Add a document",
+        Section::Upload,
+        body,
+    ))
 }
 
-pub async fn add(web: WebState, viewer: Viewer, Address(address): Address, parts: Multipart) -> Result<Response, WebError> {
+pub async fn add(
+    web: WebState,
+    viewer: Viewer,
+    Address(address): Address,
+    parts: Multipart,
+) -> Result<Response, WebError> {
     viewer.require("/documents/new")?;
-    let (fields, file_name, bytes, permit) = read_form(&web, &viewer, address, Sending::NewDocument, parts).await?;
+    let (fields, file_name, bytes, permit) =
+        read_form(&web, &viewer, address, Sending::NewDocument, parts).await?;
     let new = new_document(&fields)?;
     let who = viewer.who.clone();
     let d = blocking(&web.app, move |app| {

@@ -37,14 +37,20 @@ pub struct View {
 
 impl View {
     fn parse(raw: Option<&str>) -> Result<View, WebError> {
-        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or("")).map_err(|e| WebError::Form(e.to_string()))?;
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_str(raw.unwrap_or(""))
+            .map_err(|e| WebError::Form(e.to_string()))?;
         let mut v = View::default();
         for (k, val) in pairs {
             let val = val.trim().to_string();
             if val.is_empty() {
                 continue;
             }
-            let list = |val: &str| val.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect::<Vec<_>>();
+            let list = |val: &str| {
+                val.split(',')
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+            };
             match k.as_str() {
                 "dataset" => v.dataset = val,
                 "indicator" => v.indicator = val,
@@ -63,14 +69,23 @@ impl View {
 
     /// The address of this view (for the link that reproduces it, and the download).
     pub fn query_string(&self) -> String {
-        let mut p: Vec<(&str, String)> = vec![("dataset", self.dataset.clone()), ("indicator", self.indicator.clone())];
+        let mut p: Vec<(&str, String)> = vec![
+            ("dataset", self.dataset.clone()),
+            ("indicator", self.indicator.clone()),
+        ];
         if !self.places.is_empty() {
             p.push(("geo", self.places.join(",")));
         }
         if !self.origins.is_empty() {
             p.push(("origin", self.origins.join(",")));
         }
-        for (k, v) in [("from", &self.from), ("to", &self.to), ("frequency", &self.frequency), ("compare", &self.compare), ("map", &self.map)] {
+        for (k, v) in [
+            ("from", &self.from),
+            ("to", &self.to),
+            ("frequency", &self.frequency),
+            ("compare", &self.compare),
+            ("map", &self.map),
+        ] {
             if !v.is_empty() {
                 p.push((k, v.clone()));
             }
@@ -90,14 +105,30 @@ impl View {
             if s.is_empty() {
                 return Ok(None);
             }
-            Period::parse(s).map(Some).ok_or_else(|| WebError::Form(format!("the {what} period {s:?} is not a period such as 2015, 2015-Q3 or 2015-09")))
+            Period::parse(s).map(Some).ok_or_else(|| {
+                WebError::Form(format!(
+                    "the {what} period {s:?} is not a period such as 2015, 2015-Q3 or 2015-09"
+                ))
+            })
         };
-        let frequency = if self.frequency.is_empty() { None } else { Some(self.frequency.parse::<Frequency>().map_err(WebError::Form)?) };
+        let frequency = if self.frequency.is_empty() {
+            None
+        } else {
+            Some(
+                self.frequency
+                    .parse::<Frequency>()
+                    .map_err(WebError::Form)?,
+            )
+        };
         Ok(Query {
             filters,
             from: period(&self.from, "first")?,
             to: period(&self.to, "last")?,
-            group_by: group_by.iter().filter(|g| cov.dims.iter().any(|d| d == *g)).map(|g| g.to_string()).collect(),
+            group_by: group_by
+                .iter()
+                .filter(|g| cov.dims.iter().any(|d| d == *g))
+                .map(|g| g.to_string())
+                .collect(),
             frequency,
             ..Query::default()
         })
@@ -127,11 +158,23 @@ fn coarsest(a: Option<&str>, b: Option<&str>) -> Option<String> {
 /// Answers the view. Fills in what the address leaves out: the first dataset the person may
 /// read, its main indicator, and its five largest places.
 fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError> {
-    let choices: Vec<DatasetView> = app.list_datasets(who)?.into_iter().filter(|d| d.access != "metadata" && !d.versions.is_empty()).collect();
+    let choices: Vec<DatasetView> = app
+        .list_datasets(who)?
+        .into_iter()
+        .filter(|d| d.access != "metadata" && !d.versions.is_empty())
+        .collect();
     if view.dataset.is_empty() {
-        view.dataset = choices.iter().find(|d| d.slug.contains("applicants")).or(choices.first()).map(|d| d.name.clone()).unwrap_or_default();
+        view.dataset = choices
+            .iter()
+            .find(|d| d.slug.contains("applicants"))
+            .or(choices.first())
+            .map(|d| d.name.clone())
+            .unwrap_or_default();
     }
-    let (org, slug) = view.dataset.split_once('/').ok_or_else(|| AppError::NotFound("a dataset to explore".into()))?;
+    let (org, slug) = view
+        .dataset
+        .split_once('/')
+        .ok_or_else(|| AppError::NotFound("a dataset to explore".into()))?;
     let cov = app.coverage(who, org, slug)?;
     if view.indicator.is_empty() || !cov.indicators.contains(&view.indicator) {
         view.indicator = main_indicator(&cov).unwrap_or_default();
@@ -140,18 +183,25 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
         view.compare.clear();
         None
     } else {
-        let (o, s) = view.compare.split_once('/').ok_or_else(|| AppError::BadRequest(format!("compare with ORG/SLUG, not {:?}", view.compare)))?;
+        let (o, s) = view.compare.split_once('/').ok_or_else(|| {
+            AppError::BadRequest(format!("compare with ORG/SLUG, not {:?}", view.compare))
+        })?;
         Some(app.coverage(who, o, s)?)
     };
     // Two sources are compared at the coarser of their frequencies.
     if let Some(c) = &compare_cov {
         if view.frequency.is_empty() {
-            if let Some(f) = coarsest(cov.frequency.as_deref(), c.frequency.as_deref()).filter(|f| Some(f) != cov.frequency.as_ref()) {
+            if let Some(f) = coarsest(cov.frequency.as_deref(), c.frequency.as_deref())
+                .filter(|f| Some(f) != cov.frequency.as_ref())
+            {
                 view.frequency = f;
             }
         }
     }
-    let q = |v: &View, g: &[&str]| v.query(&cov, g).map_err(|e| AppError::BadRequest(format!("{e:?}")));
+    let q = |v: &View, g: &[&str]| {
+        v.query(&cov, g)
+            .map_err(|e| AppError::BadRequest(format!("{e:?}")))
+    };
     let codes = CodeLists::get();
     // Totals by place over the period (bars and map): the map shows every place.
     let mut all_places = view.clone();
@@ -159,7 +209,12 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
     let totals = app.query(who, org, slug, None, &q(&all_places, &["geo"])?)?;
     let mut chosen_for_you = false;
     if view.places.is_empty() && cov.dims.iter().any(|d| d == "geo") {
-        let mut ranked: Vec<(&String, f64)> = totals.rows.iter().filter(|r| !codes.is_aggregate(&r.key[0])).filter_map(|r| r.value.map(|v| (&r.key[0], v))).collect();
+        let mut ranked: Vec<(&String, f64)> = totals
+            .rows
+            .iter()
+            .filter(|r| !codes.is_aggregate(&r.key[0]))
+            .filter_map(|r| r.value.map(|v| (&r.key[0], v)))
+            .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
         view.places = ranked.iter().take(5).map(|(k, _)| (*k).clone()).collect();
         chosen_for_you = !view.places.is_empty();
@@ -187,14 +242,37 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
     }
     let by_place = bars
         .into_iter()
-        .map(|(name, t)| (name, view.places.iter().map(|p| t.rows.iter().find(|r| r.key.first() == Some(p)).and_then(|r| r.value)).collect()))
+        .map(|(name, t)| {
+            (
+                name,
+                view.places
+                    .iter()
+                    .map(|p| {
+                        t.rows
+                            .iter()
+                            .find(|r| r.key.first() == Some(p))
+                            .and_then(|r| r.value)
+                    })
+                    .collect(),
+            )
+        })
         .collect();
     let flows = if cov.dims.iter().any(|d| d == "origin") && cov.dims.iter().any(|d| d == "geo") {
         Some(app.flows(who, org, slug, None, &q(&view, &[])?, None)?)
     } else {
         None
     };
-    Ok(Explored { choices, cov, compare_cov, view, chosen_for_you, table, by_place, map, flows })
+    Ok(Explored {
+        choices,
+        cov,
+        compare_cov,
+        view,
+        chosen_for_you,
+        table,
+        by_place,
+        map,
+        flows,
+    })
 }
 
 /// The largest origins and destinations of a flow diagram, the rest in "other" nodes.
@@ -206,7 +284,11 @@ fn top_flows(f: &nansen_app::Flows, n: usize) -> (Vec<FlowNode>, Vec<(String, St
     }
     let mut kept: BTreeSet<&str> = BTreeSet::new();
     for column in ["origin:", "geo:"] {
-        let mut ids: Vec<(&str, f64)> = weight.iter().filter(|(k, _)| k.starts_with(column)).map(|(k, v)| (*k, *v)).collect();
+        let mut ids: Vec<(&str, f64)> = weight
+            .iter()
+            .filter(|(k, _)| k.starts_with(column))
+            .map(|(k, v)| (*k, *v))
+            .collect();
         ids.sort_by(|a, b| b.1.total_cmp(&a.1));
         kept.extend(ids.iter().take(n).map(|(k, _)| *k));
     }
@@ -221,7 +303,9 @@ fn top_flows(f: &nansen_app::Flows, n: usize) -> (Vec<FlowNode>, Vec<(String, St
     };
     let mut links: BTreeMap<(String, String), f64> = BTreeMap::new();
     for l in &f.links {
-        *links.entry((other(&l.source), other(&l.target))).or_default() += l.value;
+        *links
+            .entry((other(&l.source), other(&l.target)))
+            .or_default() += l.value;
     }
     let mut ids: BTreeSet<String> = BTreeSet::new();
     for (s, t) in links.keys() {
@@ -234,15 +318,30 @@ fn top_flows(f: &nansen_app::Flows, n: usize) -> (Vec<FlowNode>, Vec<(String, St
             let label = match id.as_str() {
                 "origin:OTHER" => "Other origins".to_string(),
                 "geo:OTHER" => "Other destinations".to_string(),
-                _ => f.nodes.iter().find(|n| n.id == id).map(|n| n.label.clone()).unwrap_or_else(|| id.clone()),
+                _ => f
+                    .nodes
+                    .iter()
+                    .find(|n| n.id == id)
+                    .map(|n| n.label.clone())
+                    .unwrap_or_else(|| id.clone()),
             };
             FlowNode { id, label }
         })
         .collect();
-    (nodes, links.into_iter().map(|((s, t), v)| (s, t, v)).collect())
+    (
+        nodes,
+        links.into_iter().map(|((s, t), v)| (s, t, v)).collect(),
+    )
 }
 
-fn multi(id: &str, label: &str, name: &str, options: &[String], chosen: &[String], hint: &str) -> Markup {
+fn multi(
+    id: &str,
+    label: &str,
+    name: &str,
+    options: &[String],
+    chosen: &[String],
+    hint: &str,
+) -> Markup {
     html! {
         div.field.span2 {
             label for=(id) { (label) }
@@ -263,7 +362,12 @@ fn by_name(codes: &[String]) -> Vec<(String, String)> {
 }
 
 fn periods_of(cov: &Coverage) -> Vec<String> {
-    let (Some(a), Some(b)) = (cov.first_period.as_deref().and_then(Period::parse), cov.last_period.as_deref().and_then(Period::parse)) else { return Vec::new() };
+    let (Some(a), Some(b)) = (
+        cov.first_period.as_deref().and_then(Period::parse),
+        cov.last_period.as_deref().and_then(Period::parse),
+    ) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let mut p = a;
     while p <= b && out.len() < 2000 {
@@ -273,7 +377,11 @@ fn periods_of(cov: &Coverage) -> Vec<String> {
     out
 }
 
-pub async fn page(web: WebState, viewer: Viewer, RawQuery(raw): RawQuery) -> Result<Markup, WebError> {
+pub async fn page(
+    web: WebState,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Markup, WebError> {
     let view = View::parse(raw.as_deref())?;
     let who = viewer.who.clone();
     let e = blocking(&web.app, move |app| explore(app, &who, view)).await?;
@@ -285,27 +393,55 @@ pub async fn page(web: WebState, viewer: Viewer, RawQuery(raw): RawQuery) -> Res
         set.into_iter().cloned().collect()
     };
     let mut lines = Vec::new();
-    let sources: Vec<(String, usize)> = std::iter::once((v.dataset.clone(), usize::MAX)).chain((!v.compare.is_empty()).then(|| (v.compare.clone(), 0))).collect();
+    let sources: Vec<(String, usize)> = std::iter::once((v.dataset.clone(), usize::MAX))
+        .chain((!v.compare.is_empty()).then(|| (v.compare.clone(), 0)))
+        .collect();
     for p in &v.places {
         for (source, col) in &sources {
             let values = periods
                 .iter()
                 .map(|per| {
-                    e.table.rows.iter().find(|r| r.key.first() == Some(p) && r.key.get(1) == Some(per)).and_then(|r| if *col == usize::MAX { r.value } else { r.extra.get(*col).copied().flatten() })
+                    e.table
+                        .rows
+                        .iter()
+                        .find(|r| r.key.first() == Some(p) && r.key.get(1) == Some(per))
+                        .and_then(|r| {
+                            if *col == usize::MAX {
+                                r.value
+                            } else {
+                                r.extra.get(*col).copied().flatten()
+                            }
+                        })
                 })
                 .collect();
-            let name = if sources.len() > 1 { format!("{} · {source}", place(p)) } else { place(p) };
+            let name = if sources.len() > 1 {
+                format!("{} · {source}", place(p))
+            } else {
+                place(p)
+            };
             lines.push(Series { name, values });
         }
     }
-    let bar_series: Vec<Series> = e.by_place.iter().map(|(name, values)| Series { name: name.clone(), values: values.clone() }).collect();
+    let bar_series: Vec<Series> = e
+        .by_place
+        .iter()
+        .map(|(name, values)| Series {
+            name: name.clone(),
+            values: values.clone(),
+        })
+        .collect();
     let place_names: Vec<String> = v.places.iter().map(|p| place(p)).collect();
     let region = if v.map == "world" { "world" } else { "europe" };
     let all_periods = periods_of(&e.cov);
-    let compare_choices: Vec<&DatasetView> = e.choices.iter().filter(|d| d.name != v.dataset).collect();
+    let compare_choices: Vec<&DatasetView> =
+        e.choices.iter().filter(|d| d.name != v.dataset).collect();
     let range = match (v.from.as_str(), v.to.as_str()) {
         ("", "") => "all periods".to_string(),
-        (a, b) => format!("{} to {}", if a.is_empty() { "the start" } else { a }, if b.is_empty() { "the end" } else { b }),
+        (a, b) => format!(
+            "{} to {}",
+            if a.is_empty() { "the start" } else { a },
+            if b.is_empty() { "the end" } else { b }
+        ),
     };
     let body = html! {
         h1 { "Explore" }
@@ -381,18 +517,46 @@ pub async fn page(web: WebState, viewer: Viewer, RawQuery(raw): RawQuery) -> Res
     Ok(layout::page(&viewer, "Explore", Section::Explore, body))
 }
 
-pub async fn download(web: WebState, viewer: Viewer, RawQuery(raw): RawQuery) -> Result<Response, WebError> {
+pub async fn download(
+    web: WebState,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, WebError> {
     let view = View::parse(raw.as_deref())?;
     split_name(&view.dataset)?;
-    let json = raw.as_deref().unwrap_or("").split('&').any(|kv| kv == "format=json");
+    let json = raw
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .any(|kv| kv == "format=json");
     let who = viewer.who.clone();
     let e = blocking(&web.app, move |app| explore(app, &who, view)).await?;
     let name = format!("{}-{}", e.view.dataset.replace('/', "-"), e.view.indicator);
     if json {
         let body = nansen_formats::table_json(&e.table).to_string();
-        return Ok(([(header::CONTENT_TYPE, "application/json".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.json\""))], body).into_response());
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "application/json".to_string()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"{name}.json\""),
+                ),
+            ],
+            body,
+        )
+            .into_response());
     }
     let mut out = Vec::new();
     nansen_formats::table_csv(&e.table, &mut out).map_err(|e| WebError::Form(e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\""))], out).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.csv\""),
+            ),
+        ],
+        out,
+    )
+        .into_response())
 }

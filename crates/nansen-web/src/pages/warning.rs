@@ -12,7 +12,10 @@ use axum::extract::{Path, Query};
 use axum::response::Response;
 use axum::Form;
 use maud::{html, Markup};
-use nansen_app::{is_open, AlertChange, AlertView, Capacity, CommentRecord, PlanSpec, PlanView, Trigger, WatchSpec, WatchView, ALERT_STATUSES};
+use nansen_app::{
+    is_open, AlertChange, AlertView, Capacity, CommentRecord, PlanSpec, PlanView, Trigger,
+    WatchSpec, WatchView, ALERT_STATUSES,
+};
 use nansen_forecast::detect::Rule;
 use serde::Deserialize;
 
@@ -27,7 +30,10 @@ fn subnav(current: &str) -> Markup {
 
 /// A series' name for people: country codes become "Germany (DEU)".
 fn series_label(key: &str) -> String {
-    key.split(" · ").map(layout::place).collect::<Vec<_>>().join(" · ")
+    key.split(" · ")
+        .map(layout::place)
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 fn status_label(s: &str) -> &str {
@@ -52,8 +58,15 @@ fn rule_label(name: &str) -> &'static str {
 }
 
 /// What the rule does, in words, with the parameters this watch gave it.
-fn rule_explained(rule: &str, params: &std::collections::BTreeMap<String, f64>, season: usize) -> String {
-    let r = Rule { name: rule.to_string(), params: params.clone() };
+fn rule_explained(
+    rule: &str,
+    params: &std::collections::BTreeMap<String, f64>,
+    season: usize,
+) -> String {
+    let r = Rule {
+        name: rule.to_string(),
+        params: params.clone(),
+    };
     let get = |k: &str, d: f64| params.get(k).copied().unwrap_or(d);
     match rule {
         "c1" => format!("EARS C1 compares a period with the mean of the {} periods just before it, and alarms when the count is more than {} standard deviations above that mean (and at least {}).", get("baseline", 7.0), get("threshold", 3.0), get("min_count", 5.0)),
@@ -75,7 +88,11 @@ fn rule_explained(rule: &str, params: &std::collections::BTreeMap<String, f64>, 
 }
 
 fn periods(n: usize) -> String {
-    if n == 1 { "1 period".into() } else { format!("{n} periods") }
+    if n == 1 {
+        "1 period".into()
+    } else {
+        format!("{n} periods")
+    }
 }
 
 fn alert_rows(alerts: &[AlertView], with_watch: bool) -> Markup {
@@ -114,13 +131,26 @@ pub struct InboxFilter {
 }
 
 /// The alert inbox: open alerts first.
-pub async fn inbox(web: WebState, viewer: Viewer, Query(f): Query<InboxFilter>) -> Result<Markup, WebError> {
+pub async fn inbox(
+    web: WebState,
+    viewer: Viewer,
+    Query(f): Query<InboxFilter>,
+) -> Result<Markup, WebError> {
     viewer.require("/alerts")?;
     let who = viewer.who.clone();
     let status = f.status.clone();
-    let alerts = blocking(&web.app, move |app| app.alerts(&who, (!status.is_empty() && status != "open").then_some(status.as_str()))).await?;
+    let alerts = blocking(&web.app, move |app| {
+        app.alerts(
+            &who,
+            (!status.is_empty() && status != "open").then_some(status.as_str()),
+        )
+    })
+    .await?;
     let open = f.status.is_empty() || f.status == "open";
-    let alerts: Vec<AlertView> = alerts.into_iter().filter(|a| !open || is_open(&a.status)).collect();
+    let alerts: Vec<AlertView> = alerts
+        .into_iter()
+        .filter(|a| !open || is_open(&a.status))
+        .collect();
     let body = html! {
         h1 { "Alerts" }
         (subnav("/alerts"))
@@ -144,7 +174,10 @@ pub async fn inbox(web: WebState, viewer: Viewer, Query(f): Query<InboxFilter>) 
 
 /// The season of a history, as the check that raised the alert took it.
 fn season_of(periods: &[(String, Option<f64>)]) -> usize {
-    periods.first().and_then(|(p, _)| nansen_codes::Period::parse(p)).map_or(1, |p| nansen_app::season_of(p.frequency()))
+    periods
+        .first()
+        .and_then(|(p, _)| nansen_codes::Period::parse(p))
+        .map_or(1, |p| nansen_app::season_of(p.frequency()))
 }
 
 /// One alert: why it fired, in numbers, words and a chart; its lifecycle and comments.
@@ -153,28 +186,71 @@ pub async fn alert(web: WebState, viewer: Viewer, Path(id): Path<i64>) -> Result
     let who = viewer.who.clone();
     let (a, comments, members) = blocking(&web.app, move |app| {
         let (a, comments) = app.alert(&who, id)?;
-        let members = if a.may_change { app.store().members(Some(std::slice::from_ref(&a.org)))?.into_iter().map(|m| m.email).collect() } else { Vec::new() };
+        let members = if a.may_change {
+            app.store()
+                .members(Some(std::slice::from_ref(&a.org)))?
+                .into_iter()
+                .map(|m| m.email)
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok((a, comments, members))
     })
     .await?;
-    Ok(layout::page(&viewer, &format!("Alert {}", a.id), Section::Warning, alert_body(&viewer, &a, &comments, &members)))
+    Ok(layout::page(
+        &viewer,
+        &format!("Alert {}", a.id),
+        Section::Warning,
+        alert_body(&viewer, &a, &comments, &members),
+    ))
 }
 
-fn alert_body(viewer: &Viewer, a: &AlertView, comments: &[CommentRecord], members: &[String]) -> Markup {
+fn alert_body(
+    viewer: &Viewer,
+    a: &AlertView,
+    comments: &[CommentRecord],
+    members: &[String],
+) -> Markup {
     let d = &a.detail;
     let periods: Vec<String> = d.history.iter().map(|(p, _)| p.clone()).collect();
-    let at = |v: f64| periods.iter().map(|p| (p == &a.period).then_some(v)).collect::<Vec<_>>();
-    let series_name = if a.series.is_empty() { a.watch.clone() } else { series_label(&a.series) };
+    let at = |v: f64| {
+        periods
+            .iter()
+            .map(|p| (p == &a.period).then_some(v))
+            .collect::<Vec<_>>()
+    };
+    let series_name = if a.series.is_empty() {
+        a.watch.clone()
+    } else {
+        series_label(&a.series)
+    };
     let lines = [
-        FanSeries { name: series_name.clone(), style: "line", values: d.history.iter().map(|(_, v)| *v).collect() },
-        FanSeries { name: "Expected".into(), style: "points", values: at(d.expected) },
-        FanSeries { name: "Alarm threshold".into(), style: "points", values: at(d.upper) },
+        FanSeries {
+            name: series_name.clone(),
+            style: "line",
+            values: d.history.iter().map(|(_, v)| *v).collect(),
+        },
+        FanSeries {
+            name: "Expected".into(),
+            style: "points",
+            values: at(d.expected),
+        },
+        FanSeries {
+            name: "Alarm threshold".into(),
+            style: "points",
+            values: at(d.upper),
+        },
     ];
     let summary = format!(
         "Line chart of {series_name}, {} to {}. In {} it reached {}, against {} expected and an alarm threshold of {}. The table below holds every value.",
         periods.first().map(String::as_str).unwrap_or(""), periods.last().map(String::as_str).unwrap_or(""), a.period, number(Some(d.observed)), number(Some(d.expected)), number(Some(d.upper))
     );
-    let times = if d.expected > 0.0 { format!(" ({:.1} times the expected)", d.observed / d.expected) } else { String::new() };
+    let times = if d.expected > 0.0 {
+        format!(" ({:.1} times the expected)", d.observed / d.expected)
+    } else {
+        String::new()
+    };
     html! {
         p { a href="/alerts" { "← Alerts" } }
         h1 { (series_name) ", " (a.period) ": " (rule_label(&a.rule)) }
@@ -245,11 +321,19 @@ pub struct AlertForm {
     assignee: String,
 }
 
-pub async fn update_alert(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f): Form<AlertForm>) -> Result<Response, WebError> {
+pub async fn update_alert(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(f): Form<AlertForm>,
+) -> Result<Response, WebError> {
     viewer.require(&format!("/alerts/{id}"))?;
     viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
-    let change = AlertChange { status: Some(f.status), assignee: Some(Some(f.assignee).filter(|a| !a.is_empty())) };
+    let change = AlertChange {
+        status: Some(f.status),
+        assignee: Some(Some(f.assignee).filter(|a| !a.is_empty())),
+    };
     blocking(&web.app, move |app| app.update_alert(&who, id, &change)).await?;
     Ok(see_other(&format!("/alerts/{id}")))
 }
@@ -261,7 +345,12 @@ pub struct CommentForm {
     body: String,
 }
 
-pub async fn comment(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f): Form<CommentForm>) -> Result<Response, WebError> {
+pub async fn comment(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(f): Form<CommentForm>,
+) -> Result<Response, WebError> {
     viewer.require(&format!("/alerts/{id}"))?;
     viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
@@ -273,7 +362,10 @@ pub async fn comment(web: WebState, viewer: Viewer, Path(id): Path<i64>, Form(f)
 pub async fn watches(web: WebState, viewer: Viewer) -> Result<Markup, WebError> {
     viewer.require("/watches")?;
     let who = viewer.who.clone();
-    let (watches, datasets) = blocking(&web.app, move |app| Ok((app.watches(&who)?, app.list_datasets(&who)?))).await?;
+    let (watches, datasets) = blocking(&web.app, move |app| {
+        Ok((app.watches(&who)?, app.list_datasets(&who)?))
+    })
+    .await?;
     let orgs = editable_orgs(&viewer);
     let readable: Vec<_> = datasets.iter().filter(|d| d.access != "metadata").collect();
     let body = html! {
@@ -326,13 +418,22 @@ pub async fn watches(web: WebState, viewer: Viewer) -> Result<Markup, WebError> 
             }
         }
     };
-    Ok(layout::page(&viewer, "Watched series", Section::Warning, body))
+    Ok(layout::page(
+        &viewer,
+        "Watched series",
+        Section::Warning,
+        body,
+    ))
 }
 
 /// The organisations for which the viewer may watch series and write plans.
 fn editable_orgs(viewer: &Viewer) -> Vec<String> {
     match &viewer.who.principal {
-        nansen_model::Principal::User { memberships, .. } => memberships.iter().filter(|m| m.role >= nansen_model::Role::Editor).map(|m| m.org.clone()).collect(),
+        nansen_model::Principal::User { memberships, .. } => memberships
+            .iter()
+            .filter(|m| m.role >= nansen_model::Role::Editor)
+            .map(|m| m.org.clone())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -349,12 +450,31 @@ fn describe_series(spec: &WatchSpec) -> String {
     }
 }
 
-pub async fn create_watch(web: WebState, viewer: Viewer, Form(pairs): Form<Vec<(String, String)>>) -> Result<Response, WebError> {
+pub async fn create_watch(
+    web: WebState,
+    viewer: Viewer,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
     viewer.require("/watches")?;
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.trim().to_string()).unwrap_or_default();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
     viewer.check(&get("csrf"))?;
-    let rules = pairs.iter().filter(|(k, _)| k == "rule").map(|(_, v)| Rule::parse(v).map_err(|e| WebError::Form(e.to_string()))).collect::<Result<Vec<_>, _>>()?;
-    let list = |s: String, sep: char| s.split(sep).map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect::<Vec<_>>();
+    let rules = pairs
+        .iter()
+        .filter(|(k, _)| k == "rule")
+        .map(|(_, v)| Rule::parse(v).map_err(|e| WebError::Form(e.to_string())))
+        .collect::<Result<Vec<_>, _>>()?;
+    let list = |s: String, sep: char| {
+        s.split(sep)
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect::<Vec<_>>()
+    };
     let whole = |k: &str, d: usize| get(k).parse().unwrap_or(d);
     let spec = WatchSpec {
         dataset: get("dataset"),
@@ -369,7 +489,10 @@ pub async fn create_watch(web: WebState, viewer: Viewer, Form(pairs): Form<Vec<(
     split_name(&spec.dataset)?;
     let (org, name, partners) = (get("org"), get("name"), list(get("partners"), ','));
     let who = viewer.who.clone();
-    let w = blocking(&web.app, move |app| app.create_watch(&who, &org, &name, spec, &partners)).await?;
+    let w = blocking(&web.app, move |app| {
+        app.create_watch(&who, &org, &name, spec, &partners)
+    })
+    .await?;
     Ok(see_other(&format!("/watches/{}", w.id)))
 }
 
@@ -380,24 +503,46 @@ pub struct SeriesChoice {
 }
 
 /// A watched series: history, forecast fan and alerts; one series at a time when there are several.
-pub async fn watch(web: WebState, viewer: Viewer, Path(id): Path<i64>, Query(choice): Query<SeriesChoice>) -> Result<Markup, WebError> {
+pub async fn watch(
+    web: WebState,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(choice): Query<SeriesChoice>,
+) -> Result<Markup, WebError> {
     viewer.require(&format!("/watches/{id}"))?;
     let who = viewer.who.clone();
     let (w, alerts) = blocking(&web.app, move |app| {
         let w = app.watch(&who, id)?;
-        let alerts: Vec<AlertView> = app.alerts(&who, None)?.into_iter().filter(|a| a.watch_id == id).collect();
+        let alerts: Vec<AlertView> = app
+            .alerts(&who, None)?
+            .into_iter()
+            .filter(|a| a.watch_id == id)
+            .collect();
         Ok((w, alerts))
     })
     .await?;
-    Ok(layout::page(&viewer, &w.name, Section::Warning, watch_body(&w, &alerts, &choice.series)))
+    Ok(layout::page(
+        &viewer,
+        &w.name,
+        Section::Warning,
+        watch_body(&w, &alerts, &choice.series),
+    ))
 }
 
 fn watch_body(w: &WatchView, alerts: &[AlertView], chosen: &str) -> Markup {
     let outlook = w.outlook.clone().unwrap_or_default();
     let keys: Vec<String> = outlook.series.iter().map(|s| s.key.join(" · ")).collect();
     // The chosen series, else the one with the most open alerts, else the first.
-    let open = |k: &str| alerts.iter().filter(|a| a.series == k && is_open(&a.status)).count();
-    let pick = keys.iter().position(|k| k == chosen).or_else(|| (0..keys.len()).max_by_key(|&i| (open(&keys[i]), std::cmp::Reverse(i))));
+    let open = |k: &str| {
+        alerts
+            .iter()
+            .filter(|a| a.series == k && is_open(&a.status))
+            .count()
+    };
+    let pick = keys
+        .iter()
+        .position(|k| k == chosen)
+        .or_else(|| (0..keys.len()).max_by_key(|&i| (open(&keys[i]), std::cmp::Reverse(i))));
     html! {
         p { a href="/watches" { "← Watched series" } }
         h1 { (w.name) }
@@ -437,8 +582,17 @@ fn watch_body(w: &WatchView, alerts: &[AlertView], chosen: &str) -> Markup {
 }
 
 /// The fan chart of one series of a watch: history, forecast, interval and alerts.
-fn series_chart(w: &WatchView, s: &nansen_app::SeriesOutlook, alerts: &[AlertView], level: f64) -> Markup {
-    let name = if s.key.is_empty() { w.name.clone() } else { series_label(&s.key.join(" · ")) };
+fn series_chart(
+    w: &WatchView,
+    s: &nansen_app::SeriesOutlook,
+    alerts: &[AlertView],
+    level: f64,
+) -> Markup {
+    let name = if s.key.is_empty() {
+        w.name.clone()
+    } else {
+        series_label(&s.key.join(" · "))
+    };
     let mut periods: Vec<String> = s.history.iter().map(|(p, _)| p.clone()).collect();
     let n = periods.len();
     periods.extend(s.forecast.iter().map(|f| f.period.clone()));
@@ -458,11 +612,33 @@ fn series_chart(w: &WatchView, s: &nansen_app::SeriesOutlook, alerts: &[AlertVie
     let lo = pad(s.forecast.iter().map(|f| Some(f.lo)).collect(), n);
     let hi = pad(s.forecast.iter().map(|f| Some(f.hi)).collect(), n);
     let key = s.key.join(" · ");
-    let marks: Vec<Option<f64>> = periods.iter().enumerate().map(|(i, p)| alerts.iter().any(|a| a.series == key && &a.period == p).then(|| history[i]).flatten()).collect();
+    let marks: Vec<Option<f64>> = periods
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            alerts
+                .iter()
+                .any(|a| a.series == key && &a.period == p)
+                .then(|| history[i])
+                .flatten()
+        })
+        .collect();
     let lines = [
-        FanSeries { name: name.clone(), style: "line", values: history },
-        FanSeries { name: "Forecast".into(), style: "dashed", values: mean },
-        FanSeries { name: "Alerts".into(), style: "points", values: marks },
+        FanSeries {
+            name: name.clone(),
+            style: "line",
+            values: history,
+        },
+        FanSeries {
+            name: "Forecast".into(),
+            style: "dashed",
+            values: mean,
+        },
+        FanSeries {
+            name: "Alerts".into(),
+            style: "points",
+            values: marks,
+        },
     ];
     let last = s.forecast.last();
     let summary = format!(
@@ -474,7 +650,18 @@ fn series_chart(w: &WatchView, s: &nansen_app::SeriesOutlook, alerts: &[AlertVie
         alerts.iter().filter(|a| a.series == key).count()
     );
     let band = format!("{level}% interval");
-    charts::fan("watch-chart", &format!("{name}: history, forecast and its {level}% interval, and alerts"), &periods, &lines, Some(charts::Band { lo: &lo, hi: &hi, name: &band }), &summary)
+    charts::fan(
+        "watch-chart",
+        &format!("{name}: history, forecast and its {level}% interval, and alerts"),
+        &periods,
+        &lines,
+        Some(charts::Band {
+            lo: &lo,
+            hi: &hi,
+            name: &band,
+        }),
+        &summary,
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -492,12 +679,35 @@ pub struct BacktestForm {
 }
 
 /// Backtests of a dataset's series: how each model would have done over the last origins.
-pub async fn backtest(web: WebState, viewer: Viewer, Address(address): Address, Path((org, slug)): Path<(String, String)>, Query(f): Query<BacktestForm>) -> Result<Markup, WebError> {
+pub async fn backtest(
+    web: WebState,
+    viewer: Viewer,
+    Address(address): Address,
+    Path((org, slug)): Path<(String, String)>,
+    Query(f): Query<BacktestForm>,
+) -> Result<Markup, WebError> {
     let name = format!("{org}/{slug}");
-    let wheres: Vec<String> = f.wheres.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
-    let series_by: Vec<String> = f.series_by.split(',').map(|d| d.trim().to_string()).filter(|d| !d.is_empty()).collect();
-    let (horizon, windows) = (f.horizon.unwrap_or(3).clamp(1, 24), f.windows.unwrap_or(12).clamp(1, 60));
-    let model = if f.model.is_empty() { "all".to_string() } else { f.model.clone() };
+    let wheres: Vec<String> = f
+        .wheres
+        .lines()
+        .map(|l| l.trim().to_string())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let series_by: Vec<String> = f
+        .series_by
+        .split(',')
+        .map(|d| d.trim().to_string())
+        .filter(|d| !d.is_empty())
+        .collect();
+    let (horizon, windows) = (
+        f.horizon.unwrap_or(3).clamp(1, 24),
+        f.windows.unwrap_or(12).clamp(1, 60),
+    );
+    let model = if f.model.is_empty() {
+        "all".to_string()
+    } else {
+        f.model.clone()
+    };
     let run = !series_by.is_empty();
     let who = viewer.who.clone();
     let (o, s) = (org.clone(), slug.clone());
@@ -513,8 +723,15 @@ pub async fn backtest(web: WebState, viewer: Viewer, Address(address): Address, 
             "all" => nansen_forecast::MODELS.to_vec(),
             one => vec![one.parse()?],
         };
-        let request = nansen_app::SeriesRequest { query, series_by: sb, horizon };
-        Ok(Some(app.backtest(&who, &o, &s, &request, windows, &models, budget)?.1))
+        let request = nansen_app::SeriesRequest {
+            query,
+            series_by: sb,
+            horizon,
+        };
+        Ok(Some(
+            app.backtest(&who, &o, &s, &request, windows, &models, budget)?
+                .1,
+        ))
     })
     .await?;
     let body = html! {
@@ -551,7 +768,12 @@ pub async fn backtest(web: WebState, viewer: Viewer, Address(address): Address, 
             @if !r.skipped.is_empty() { p { "Left out, too short for these windows: " (r.skipped.iter().map(|s| s.replace(nansen_app::KEY_SEPARATOR, " · ")).collect::<Vec<_>>().join(", ")) "." } }
         }
     };
-    Ok(layout::page(&viewer, &format!("Backtest of {name}"), Section::Explore, body))
+    Ok(layout::page(
+        &viewer,
+        &format!("Backtest of {name}"),
+        Section::Explore,
+        body,
+    ))
 }
 
 fn plan_status(p: &PlanView) -> Markup {
@@ -565,7 +787,10 @@ fn plan_status(p: &PlanView) -> Markup {
 pub async fn plans(web: WebState, viewer: Viewer) -> Result<Markup, WebError> {
     viewer.require("/plans")?;
     let who = viewer.who.clone();
-    let (plans, watches) = blocking(&web.app, move |app| Ok((app.plans(&who)?, app.watches(&who)?))).await?;
+    let (plans, watches) = blocking(&web.app, move |app| {
+        Ok((app.plans(&who)?, app.watches(&who)?))
+    })
+    .await?;
     let orgs = editable_orgs(&viewer);
     let body = html! {
         h1 { "Contingency plans" }
@@ -614,7 +839,12 @@ pub async fn plans(web: WebState, viewer: Viewer) -> Result<Markup, WebError> {
             }
         }
     };
-    Ok(layout::page(&viewer, "Contingency plans", Section::Warning, body))
+    Ok(layout::page(
+        &viewer,
+        "Contingency plans",
+        Section::Warning,
+        body,
+    ))
 }
 
 #[derive(Deserialize)]
@@ -641,30 +871,74 @@ pub struct PlanForm {
     actions: String,
 }
 
-pub async fn create_plan(web: WebState, viewer: Viewer, Form(f): Form<PlanForm>) -> Result<Response, WebError> {
+pub async fn create_plan(
+    web: WebState,
+    viewer: Viewer,
+    Form(f): Form<PlanForm>,
+) -> Result<Response, WebError> {
     viewer.require("/plans")?;
     viewer.check(&f.csrf)?;
     let trigger = match f.kind.as_str() {
-        "alerts" => Trigger::Alerts { watch: f.watch, rule: Some(f.rule.clone()).filter(|r| !r.is_empty()), series: f.series.unwrap_or(1) },
+        "alerts" => Trigger::Alerts {
+            watch: f.watch,
+            rule: Some(f.rule.clone()).filter(|r| !r.is_empty()),
+            series: f.series.unwrap_or(1),
+        },
         "forecast" => {
             let cap = f.capacity.trim();
             let above = match cap.replace(',', "").parse::<f64>() {
                 Ok(n) => Capacity::Number(n),
-                Err(_) if cap.contains('/') => Capacity::Dataset { dataset: cap.to_string(), wheres: f.capacity_where.lines().map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect() },
-                Err(_) => return Err(WebError::Form(format!("the capacity is a number or a dataset (ORG/SLUG), not {cap:?}"))),
+                Err(_) if cap.contains('/') => Capacity::Dataset {
+                    dataset: cap.to_string(),
+                    wheres: f
+                        .capacity_where
+                        .lines()
+                        .map(|l| l.trim().to_string())
+                        .filter(|l| !l.is_empty())
+                        .collect(),
+                },
+                Err(_) => {
+                    return Err(WebError::Form(format!(
+                        "the capacity is a number or a dataset (ORG/SLUG), not {cap:?}"
+                    )))
+                }
             };
-            Trigger::Forecast { watch: f.watch, series: Vec::new(), periods: f.periods.unwrap_or(2), bound: "hi".into(), above }
+            Trigger::Forecast {
+                watch: f.watch,
+                series: Vec::new(),
+                periods: f.periods.unwrap_or(2),
+                bound: "hi".into(),
+                above,
+            }
         }
         k => return Err(WebError::Form(format!("choose a trigger, not {k:?}"))),
     };
     let mut actions = Vec::new();
-    for (i, line) in f.actions.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
-        let (what, owner) = line.split_once('|').ok_or_else(|| WebError::Form(format!("action {}: write what | owner", i + 1)))?;
-        actions.push(nansen_app::Action { what: what.trim().to_string(), owner: owner.trim().to_string(), done: false });
+    for (i, line) in f
+        .actions
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
+        let (what, owner) = line
+            .split_once('|')
+            .ok_or_else(|| WebError::Form(format!("action {}: write what | owner", i + 1)))?;
+        actions.push(nansen_app::Action {
+            what: what.trim().to_string(),
+            owner: owner.trim().to_string(),
+            done: false,
+        });
     }
-    let spec = PlanSpec { triggers: vec![trigger], actions };
+    let spec = PlanSpec {
+        triggers: vec![trigger],
+        actions,
+    };
     let who = viewer.who.clone();
-    let p = blocking(&web.app, move |app| app.create_plan(&who, &f.org, &f.title, &f.scenario, spec)).await?;
+    let p = blocking(&web.app, move |app| {
+        app.create_plan(&who, &f.org, &f.title, &f.scenario, spec)
+    })
+    .await?;
     Ok(see_other(&format!("/plans/{}", p.id)))
 }
 
@@ -713,13 +987,21 @@ pub struct TickForm {
     done: bool,
 }
 
-pub async fn tick(web: WebState, viewer: Viewer, Path((id, n)): Path<(i64, usize)>, Form(f): Form<TickForm>) -> Result<Response, WebError> {
+pub async fn tick(
+    web: WebState,
+    viewer: Viewer,
+    Path((id, n)): Path<(i64, usize)>,
+    Form(f): Form<TickForm>,
+) -> Result<Response, WebError> {
     viewer.require(&format!("/plans/{id}"))?;
     viewer.check(&f.csrf)?;
     if n == 0 {
         return Err(WebError::Form("actions are numbered from 1".into()));
     }
     let who = viewer.who.clone();
-    blocking(&web.app, move |app| app.set_action_done(&who, id, n - 1, f.done)).await?;
+    blocking(&web.app, move |app| {
+        app.set_action_done(&who, id, n - 1, f.done)
+    })
+    .await?;
     Ok(see_other(&format!("/plans/{id}#actions")))
 }
