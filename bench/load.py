@@ -48,11 +48,13 @@ def rss_mb():
 def phase(name, during=None):
     lat, errors, deu = [], [], []
     peak = [rss_mb()]
-    stop = time.time() + seconds
+    # Readers run the phase's length, and while landing until every version has landed and
+    # the server has had the length of a phase again to build the new cube.
+    stop = [time.time() + seconds]
     lock = threading.Lock()
     def reader(n):
         i = n
-        while time.time() < stop:
+        while time.time() < stop[0]:
             q = QUERIES[i % len(QUERIES)]
             t = time.perf_counter()
             try:
@@ -67,15 +69,19 @@ def phase(name, during=None):
                     errors.append(str(e))
             i += 1
     def sampler():
-        while time.time() < stop:
+        while time.time() < stop[0]:
             peak.append(rss_mb()); time.sleep(0.1)
     threads = [threading.Thread(target=reader, args=(n,)) for n in range(READERS)] + [threading.Thread(target=sampler)]
     for t in threads: t.start()
+    started = time.time()
     landed = during() if during else []
+    if during:
+        stop[0] = max(stop[0], time.time() + seconds)
     for t in threads: t.join()
+    elapsed = time.time() - started
     lat.sort()
     p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] if lat else float("nan")
-    print(f"{name:10s} {len(lat) / seconds:8.1f} req/s   p50 {p(0.5):8.1f} ms   p99 {p(0.99):8.1f} ms   errors {len(errors)}   peak memory {max(peak)} MB")
+    print(f"{name:10s} {len(lat) / elapsed:8.1f} req/s   p50 {p(0.5):8.1f} ms   p99 {p(0.99):8.1f} ms   errors {len(errors)}   peak memory {max(peak)} MB")
     for e in errors[:3]: print("   error:", e)
     return p(0.99), errors, deu, landed
 
@@ -129,7 +135,7 @@ finally:
 
 versions = sorted(set(v for v in deu1 + deu2 if v is not None))
 print(f"versions landed from another process: {len(landed)} (import {', '.join(f'{s:.1f} s' for s in landed)})")
-print(f"distinct answers for DEU 2010 seen: {len(versions)} (at most one per version: {1 + len(landed)}); final {deu_final:.0f}")
+print(f"distinct answers for DEU 2010 seen: {len(versions)} ({', '.join(f'{v:.0f}' for v in versions)}; at most one per version: {1 + len(landed)}); final {deu_final:.0f}")
 print(f"p99 while landing / before: {during / before:.2f} (bar: at most 3.00); errors {len(e1) + len(e2)} (bar: 0)")
 ok = during <= 3 * before and not e1 and not e2 and len(versions) <= 1 + len(landed)
 print("PASS" if ok else "FAIL")
