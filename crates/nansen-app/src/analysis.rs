@@ -153,8 +153,7 @@ impl App {
                                 .collect::<Result<Vec<_>>>()?;
                             Ok(add(tables).unwrap_or(Table {
                                 columns: q.group_by.clone(),
-                                rows: vec![],
-                                extra: vec![],
+                                ..Table::default()
                             }))
                         };
                         analysis::ratio(&part(&num)?, &part(&den)?, d.factor)
@@ -257,6 +256,7 @@ impl App {
                     value,
                     flags: r.flags.clone(),
                     extra: vec![],
+                    incomplete: r.incomplete,
                 }
             })
             .collect();
@@ -264,6 +264,7 @@ impl App {
             columns: counts.columns,
             rows,
             extra: vec![],
+            aggregates: counts.aggregates,
         })
     }
 
@@ -289,10 +290,24 @@ impl App {
         let mut nodes: Vec<FlowNode> = Vec::new();
         let mut links: BTreeMap<(String, String), f64> = BTreeMap::new();
         let names = CodeLists::get();
+        // Leaves only (EU28 beside Germany would carry Germany's flow twice), unless the query
+        // named the aggregates it wants.
+        let named: Vec<bool> = t
+            .columns
+            .iter()
+            .map(|c| {
+                q.filters
+                    .iter()
+                    .any(|(d, _)| nansen_model::query::dimension_alias(d) == *c)
+            })
+            .collect();
         for r in &t.rows {
             let Some(v) = r.value.filter(|v| *v > 0.0) else {
                 continue;
             };
+            if (0..r.key.len()).any(|c| !named[c] && t.is_aggregate(r, c)) {
+                continue;
+            }
             let ids: Vec<String> = t
                 .columns
                 .iter()
@@ -355,9 +370,9 @@ impl App {
             .collect();
         keys.sort();
         keys.dedup();
-        let index: Vec<HashMap<&Vec<String>, Option<f64>>> = tables
+        let index: Vec<HashMap<&Vec<String>, &Row>> = tables
             .iter()
-            .map(|t| t.rows.iter().map(|r| (&r.key, r.value)).collect())
+            .map(|t| t.rows.iter().map(|r| (&r.key, r)).collect())
             .collect();
         let mut extra = Vec::new();
         for name in &datasets[1..] {
@@ -370,10 +385,10 @@ impl App {
         let rows = keys
             .iter()
             .map(|k| {
-                let first = index[0].get(k).copied().flatten();
+                let first = index[0].get(k).and_then(|r| r.value);
                 let mut ex = Vec::new();
                 for ix in &index[1..] {
-                    let v = ix.get(k).copied().flatten();
+                    let v = ix.get(k).and_then(|r| r.value);
                     let d = v.zip(first).map(|(v, f)| v - f);
                     ex.extend([
                         v,
@@ -387,6 +402,10 @@ impl App {
                     value: first,
                     flags: String::new(),
                     extra: ex,
+                    // A comparison involving a partly covered period says so.
+                    incomplete: index
+                        .iter()
+                        .any(|ix| ix.get(k).is_some_and(|r| r.incomplete)),
                 }
             })
             .collect();
@@ -394,6 +413,7 @@ impl App {
             columns: tables[0].columns.clone(),
             rows,
             extra,
+            aggregates: tables[0].aggregates.clone(),
         })
     }
 

@@ -143,13 +143,13 @@ impl App {
                 key: cube.key(r).into_iter().map(String::from).collect(),
                 value: cube.value(r),
                 flags: cube.flag(r).to_string(),
-                extra: Vec::new(),
+                ..Default::default()
             })
             .collect();
         Ok(Table {
             columns: cube.dims.clone(),
             rows,
-            extra: Vec::new(),
+            ..Table::default()
         })
     }
 }

@@ -247,23 +247,42 @@ fn xlsx(cube: &Cube, others: &[usize]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
 }
 
 /// A query's answer as CSV: the group-by dimensions in the order asked, then `value`; one
-/// row per group; plain numbers; a suppressed value is empty.
-pub fn table_csv(table: &nansen_model::Table, out: &mut dyn Write) -> io::Result<()> {
+/// row per group; plain numbers; a suppressed value is empty. With `flags`, a `flags` column
+/// follows `value`: the source's flags, and the word `incomplete` where the data covers only
+/// part of the row's period.
+pub fn table_csv(table: &nansen_model::Table, flags: bool, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let mut header = table.columns.clone();
     header.push("value".into());
+    if flags {
+        header.push("flags".into());
+    }
     header.extend(table.extra.iter().cloned());
     w.write_record(&header)?;
     for r in &table.rows {
         let mut rec: Vec<String> = r.key.iter().map(|k| neutralise(k).into_owned()).collect();
         rec.push(format_value(r.value));
+        if flags {
+            rec.push(row_flags(r));
+        }
         rec.extend(r.extra.iter().map(|v| format_value(*v)));
         w.write_record(&rec)?;
     }
     w.flush()
 }
 
-/// A query's answer as JSON: `{"columns": [...], "rows": [{dim: code, ..., "value": n, "flags": "p"}]}`.
+/// A row's flags as a `flags` column writes them: `p`, `incomplete`, `p incomplete`.
+pub fn row_flags(r: &nansen_model::Row) -> String {
+    match (r.flags.is_empty(), r.incomplete) {
+        (_, false) => r.flags.clone(),
+        (true, true) => "incomplete".into(),
+        (false, true) => format!("{} incomplete", r.flags),
+    }
+}
+
+/// A query's answer as JSON: `{"columns": [...], "rows": [{dim: code, ..., "value": n,
+/// "flags": "p", "incomplete": false}], "aggregates": {dim: [code, ...]}}`; `incomplete` marks a
+/// period the data only partly covers, `aggregates` the codes that hold others (EU28, TOTAL).
 pub fn table_json(table: &nansen_model::Table) -> serde_json::Value {
     let rows: Vec<serde_json::Value> = table
         .rows
@@ -287,8 +306,16 @@ pub fn table_json(table: &nansen_model::Table) -> serde_json::Value {
                 );
             }
             o.insert("flags".into(), r.flags.clone().into());
+            o.insert("incomplete".into(), r.incomplete.into());
             serde_json::Value::Object(o)
         })
         .collect();
-    serde_json::json!({ "columns": table.columns, "extra": table.extra, "rows": rows })
+    let aggregates: serde_json::Map<String, serde_json::Value> = table
+        .columns
+        .iter()
+        .zip(&table.aggregates)
+        .filter(|(_, a)| !a.is_empty())
+        .map(|(c, a)| (c.clone(), a.clone().into()))
+        .collect();
+    serde_json::json!({ "columns": table.columns, "extra": table.extra, "rows": rows, "aggregates": aggregates })
 }

@@ -37,18 +37,20 @@ fn series(table: &Table, what: &'static str) -> Result<(usize, Vec<Vec<String>>)
 /// no value where any of those periods is missing, so a partial window never passes for a full one.
 pub fn rolling_sum(mut table: Table, n: usize) -> Result<Table, AnalysisError> {
     let (p, keys) = series(&table, "a rolling sum")?;
-    let index: HashMap<(Vec<String>, String), Option<f64>> = table
+    let index: HashMap<(Vec<String>, String), (Option<f64>, bool)> = table
         .rows
         .iter()
         .zip(&keys)
-        .map(|(r, k)| ((k.clone(), r.key[p].clone()), r.value))
+        .map(|(r, k)| ((k.clone(), r.key[p].clone()), (r.value, r.incomplete)))
         .collect();
     for (r, k) in table.rows.iter_mut().zip(&keys) {
         let mut period = Period::parse(&r.key[p]);
         let mut sum = Some(0.0);
         for _ in 0..n {
-            let v =
-                period.and_then(|per| index.get(&(k.clone(), per.to_string())).copied().flatten());
+            let (v, incomplete) = period
+                .and_then(|per| index.get(&(k.clone(), per.to_string())).copied())
+                .unwrap_or((None, false));
+            r.incomplete |= incomplete;
             sum = match (sum, v) {
                 (Some(s), Some(v)) => Some(s + v),
                 _ => None,
@@ -81,11 +83,11 @@ impl std::str::FromStr for Against {
 /// Adds three columns: the earlier value, the change in numbers and the change in per cent.
 pub fn change(mut table: Table, against: Against) -> Result<Table, AnalysisError> {
     let (p, keys) = series(&table, "a change")?;
-    let index: HashMap<(Vec<String>, String), Option<f64>> = table
+    let index: HashMap<(Vec<String>, String), (Option<f64>, bool)> = table
         .rows
         .iter()
         .zip(&keys)
-        .map(|(r, k)| ((k.clone(), r.key[p].clone()), r.value))
+        .map(|(r, k)| ((k.clone(), r.key[p].clone()), (r.value, r.incomplete)))
         .collect();
     let label = match against {
         Against::PreviousPeriod => "previous",
@@ -99,7 +101,11 @@ pub fn change(mut table: Table, against: Against) -> Result<Table, AnalysisError
             Against::PreviousPeriod => per.previous(),
             Against::YearEarlier => per.year_earlier(),
         });
-        let base = earlier.and_then(|e| index.get(&(k.clone(), e.to_string())).copied().flatten());
+        let (base, base_incomplete) = earlier
+            .and_then(|e| index.get(&(k.clone(), e.to_string())).copied())
+            .unwrap_or((None, false));
+        // A change from or to a partly covered period is itself only partly meaningful.
+        r.incomplete |= base_incomplete;
         let diff = r.value.zip(base).map(|(v, b)| v - b);
         let pct = diff
             .zip(base)
@@ -111,6 +117,8 @@ pub fn change(mut table: Table, against: Against) -> Result<Table, AnalysisError
 
 /// Adds a column: each row's share, in per cent, of the total of the rows that share its
 /// values of every group-by dimension except `over` (all rows when `over` is the only one).
+/// The total is the dimension's own total row when the answer has one, else the sum of its
+/// leaves: an aggregate (EU28 beside its members) is never added to the denominator.
 pub fn share(mut table: Table, over: &str) -> Table {
     let pos = table.columns.iter().position(|c| c == over);
     let rest = |r: &Row| -> Vec<String> {
@@ -121,15 +129,23 @@ pub fn share(mut table: Table, over: &str) -> Table {
             .map(|(_, k)| k.clone())
             .collect()
     };
+    let total_code = nansen_codes::CodeLists::total_code(over);
+    let mut leaves: HashMap<Vec<String>, f64> = HashMap::new();
     let mut totals: HashMap<Vec<String>, f64> = HashMap::new();
     for r in &table.rows {
-        if let Some(v) = r.value {
-            *totals.entry(rest(r)).or_default() += v;
+        let Some(v) = r.value else { continue };
+        match pos {
+            Some(p) if r.key[p] == total_code => {
+                totals.insert(rest(r), v);
+            }
+            Some(p) if table.is_aggregate(r, p) => {}
+            _ => *leaves.entry(rest(r)).or_default() += v,
         }
     }
     table.extra.push("share_pct".into());
     for r in table.rows.iter_mut() {
-        let t = totals.get(&rest(r)).copied().unwrap_or(0.0);
+        let k = rest(r);
+        let t = totals.get(&k).or(leaves.get(&k)).copied().unwrap_or(0.0);
         let s = r.value.and_then(|v| (t != 0.0).then_some(v / t * 100.0));
         r.extra.push(s);
     }
@@ -161,6 +177,7 @@ pub fn ratio(numerator: &Table, denominator: &Table, factor: f64) -> Table {
                 value,
                 flags: flags.into_iter().collect(),
                 extra: Vec::new(),
+                incomplete: r.incomplete || d.is_some_and(|d| d.incomplete),
             }
         })
         .collect();
@@ -168,6 +185,7 @@ pub fn ratio(numerator: &Table, denominator: &Table, factor: f64) -> Table {
         columns: numerator.columns.clone(),
         rows,
         extra: Vec::new(),
+        aggregates: numerator.aggregates.clone(),
     }
 }
 
@@ -184,10 +202,10 @@ mod tests {
                     key: vec!["DEU".into(), p.to_string()],
                     value: Some(*v),
                     flags: String::new(),
-                    extra: vec![],
+                    ..Row::default()
                 })
                 .collect(),
-            extra: vec![],
+            ..Table::default()
         }
     }
 
@@ -232,7 +250,7 @@ mod tests {
         let no_period = Table {
             columns: vec!["geo".into()],
             rows: vec![],
-            extra: vec![],
+            ..Table::default()
         };
         assert!(change(no_period, Against::YearEarlier).is_err());
     }
@@ -246,16 +264,16 @@ mod tests {
                     key: vec!["DEU".into()],
                     value: Some(75.0),
                     flags: String::new(),
-                    extra: vec![],
+                    ..Row::default()
                 },
                 Row {
                     key: vec!["FRA".into()],
                     value: Some(25.0),
                     flags: String::new(),
-                    extra: vec![],
+                    ..Row::default()
                 },
             ],
-            extra: vec![],
+            ..Table::default()
         };
         assert_eq!(share(t.clone(), "geo").rows[0].extra, vec![Some(75.0)]);
         let mut den = t.clone();

@@ -3,6 +3,7 @@
 //! Knows nothing of HTTP, SQL or HTML.
 
 pub mod access;
+pub mod aggregates;
 pub mod analysis;
 pub mod cube;
 pub mod disclosure;

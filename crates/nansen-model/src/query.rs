@@ -1,9 +1,16 @@
 //! The meaning of a number: filters, a period range and a group-by over one cube.
 //!
-//! Every dimension a query neither filters nor groups by is held at its total when the
-//! dataset carries one (`TOTAL`, `T` for sex) and summed over when it does not. Flows are
-//! summed over periods; a stock takes, in each series, its value at that series' latest period
-//! in the range (or in each quarter or year at a coarser frequency), and the series are added.
+//! The rules of DESIGN section 4, "What a number means", in one place:
+//! - a dimension the query does not name is held at its total when the dataset carries one
+//!   (`TOTAL`, `T` for sex), and otherwise summed over its leaves: an aggregate of other codes
+//!   present (EU28 beside its members, an admin-1 area beside its admin-2s) is never added;
+//! - a filter that names an aggregate together with one of its members, without grouping by
+//!   that dimension, is refused;
+//! - over a range or a coarser period, flows are summed; a stock is its value at the latest
+//!   period of the range (or of each quarter or year) for which the answer has data, one date
+//!   for all its groups, never an older value carried forward;
+//! - a period, or a range, that the data only partly covers is marked incomplete;
+//! - top N ranks leaves, unless the query named the aggregates it wants.
 
 use crate::cube::Cube;
 use nansen_codes::{CodeError, CodeLists, Frequency, IndicatorKind, Period};
@@ -111,22 +118,42 @@ impl Query {
 
 /// One answer row: the group-by codes in the order asked, the value (absent when no
 /// observation in the group had one, or when suppressed) and the union of flags.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Row {
     pub key: Vec<String>,
     pub value: Option<f64>,
     pub flags: String,
     /// Values of the table's extra columns (changes, comparisons), in their order.
     pub extra: Vec<Option<f64>>,
+    /// The row's period (or the range asked for) is only partly covered by the data: five
+    /// months of a year.
+    pub incomplete: bool,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Table {
     /// The group-by dimensions, in the order asked.
     pub columns: Vec<String>,
     pub rows: Vec<Row>,
     /// Names of columns after `value` (empty for a plain query).
     pub extra: Vec<String>,
+    /// For each group-by dimension, its codes in the answer that are aggregates of other codes
+    /// the dataset holds (`TOTAL`, `EU28` beside its members): drawn and ranked apart.
+    pub aggregates: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// Whether the row's code in column `col` is an aggregate of other codes.
+    pub fn is_aggregate(&self, row: &Row, col: usize) -> bool {
+        self.aggregates
+            .get(col)
+            .is_some_and(|a| a.iter().any(|c| *c == row.key[col]))
+    }
+
+    /// Whether any of the row's codes is an aggregate.
+    pub fn any_aggregate(&self, row: &Row) -> bool {
+        (0..row.key.len()).any(|c| self.is_aggregate(row, c))
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -146,6 +173,17 @@ pub enum QueryError {
     BadFilter(String),
     #[error("too many groups: group by fewer dimensions")]
     TooManyGroups,
+    #[error("{dimension}={aggregate},{part} would count {part} twice: {aggregate} already holds it. Name one of them, or group by {dimension} to see them side by side")]
+    AggregateWithPart {
+        dimension: String,
+        aggregate: String,
+        part: String,
+    },
+    #[error("{dimension} holds only aggregates that overlap ({}), so no total can be made without counting some twice: name one with {dimension}=CODE or group by {dimension}", .codes.join(", "))]
+    OnlyOverlappingAggregates {
+        dimension: String,
+        codes: Vec<String>,
+    },
     #[error("{0}")]
     BadOption(String),
 }
@@ -182,10 +220,35 @@ fn admitted(
     for (dim, values) in &q.filters {
         let i = col_index(cube, dim)?;
         let mut mask = vec![false; cube.columns[i].dict.len()];
+        let mut named: Vec<&str> = Vec::new();
         for v in values {
             let canonical = canonical_filter_value(codes, &cube.dims[i], v)?;
             if let Some(c) = cube.columns[i].lookup(&canonical) {
                 mask[c as usize] = true;
+                named.push(&cube.columns[i].dict[c as usize]);
+            }
+        }
+        // Added together (not grouped), an aggregate and its part count the part twice.
+        let name = &cube.dims[i];
+        if name != "period" && !q.group_by.iter().any(|g| dimension_alias(g) == *name) {
+            for a in &named {
+                if let Some(b) = named
+                    .iter()
+                    .find(|b| crate::aggregates::overlaps(name, a, b, codes))
+                {
+                    let (aggregate, part) = if codes.is_aggregate(b) && !codes.is_aggregate(a)
+                        || *b == CodeLists::total_code(name)
+                    {
+                        (b, a)
+                    } else {
+                        (a, b)
+                    };
+                    return Err(QueryError::AggregateWithPart {
+                        dimension: name.clone(),
+                        aggregate: aggregate.to_string(),
+                        part: part.to_string(),
+                    });
+                }
             }
         }
         allowed[i] = Some(mask);
@@ -217,6 +280,19 @@ fn admitted(
             let mut mask = vec![false; cube.columns[i].dict.len()];
             mask[total as usize] = true;
             allowed[i] = Some(mask);
+            continue;
+        }
+        // No total: the leaves, never an aggregate beside what it aggregates.
+        let dict = &cube.columns[i].dict;
+        let aggregate = crate::aggregates::aggregates_in(dim, dict, codes);
+        if aggregate.iter().any(|a| *a) {
+            if aggregate.iter().all(|a| *a) {
+                return Err(QueryError::OnlyOverlappingAggregates {
+                    dimension: dim.clone(),
+                    codes: dict.clone(),
+                });
+            }
+            allowed[i] = Some(aggregate.iter().map(|a| !a).collect());
         }
     }
     Ok(allowed)
@@ -444,64 +520,34 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
             bucket_names.push(cube.columns[g].dict.clone());
         }
     }
-    // A stock takes, in each series (every dimension but the period), its value at the
-    // series' latest period within the group (or bucket); the group adds up its series. Keep
-    // the series and the fine period in the key, choose afterwards.
+    // A stock is read at one date per period bucket (the latest with data, for all groups):
+    // keep the fine period in the key, choose after the scan.
     let stocks_involved = is_stock.iter().any(|s| *s);
-    let fine_period = period.filter(|_| stocks_involved);
     let group_parts = parts.len();
+    let fine_period = period.filter(|_| stocks_involved);
     if let Some(p) = fine_period {
-        let with_series = |parts: &mut Vec<KeyPart>| {
-            for (i, col) in cube.columns.iter().enumerate() {
-                if group.contains(&i) || Some(i) == period {
-                    continue;
-                }
-                // Only the codes the filters let through take room in the key.
-                let mut next = 0u32;
-                let bucket: Vec<u32> = (0..col.dict.len())
-                    .map(|c| match &allowed[i] {
-                        Some(mask) if !mask[c] => 0,
-                        _ => {
-                            next += 1;
-                            next - 1
-                        }
-                    })
-                    .collect();
-                parts.push(KeyPart {
-                    col: i,
-                    bucket,
-                    radix: next.max(1) as u64,
-                });
-            }
-        };
-        with_series(&mut parts);
         let n = cube.columns[p].dict.len();
         parts.push(KeyPart {
             col: p,
             bucket: (0..n as u32).collect(),
             radix: n.max(1) as u64,
         });
-        if parts
-            .iter()
-            .try_fold(1u64, |acc, p| acc.checked_mul(p.radix))
-            .is_none_or(|s| s >= u64::MAX / 2)
-        {
-            // Too many series to keep apart: the latest period of the whole group instead.
-            parts.truncate(group_parts);
-            parts.push(KeyPart {
-                col: p,
-                bucket: (0..n as u32).collect(),
-                radix: n.max(1) as u64,
-            });
-        }
     }
-    let series_parts = parts.len().saturating_sub(group_parts + 1);
     let space = parts
         .iter()
         .try_fold(1u64, |acc, p| acc.checked_mul(p.radix));
     let Some(space) = space.filter(|s| *s < u64::MAX / 2) else {
         return Err(QueryError::TooManyGroups);
     };
+
+    // Which periods hold data, per indicator: the dates stocks are read at, and what the data
+    // covers (for incomplete periods).
+    let n_per = period.map_or(0, |p| cube.columns[p].dict.len());
+    let n_ind = ind.map_or(1, |i| cube.columns[i].dict.len()).max(1);
+    let track = period.is_some()
+        && (stocks_involved || q.frequency.is_some() || q.from.is_some() || q.to.is_some());
+    let per_codes: &[u32] = period.map_or(&[], |p| cube.columns[p].codes.as_slice());
+    let ind_codes: Option<&[u32]> = ind.map(|i| cube.columns[i].codes.as_slice());
 
     let flag_bits_of: Vec<u8> = cube.flags.dict.iter().map(|f| flag_bits(f)).collect();
     let checks: Vec<(&[u32], &[bool])> = allowed
@@ -512,8 +558,9 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
                 .map(|m| (cube.columns[i].codes.as_slice(), m.as_slice()))
         })
         .collect();
-    let scan = |from: usize, to: usize| -> Groups {
+    let scan = |from: usize, to: usize| -> (Groups, Vec<bool>) {
         let mut groups = Groups::new(space);
+        let mut seen = vec![false; if track { n_ind * n_per } else { 0 }];
         'rows: for r in from..to {
             for (codes, mask) in &checks {
                 if !mask[codes[r] as usize] {
@@ -524,11 +571,14 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
             for p in &parts {
                 k = k * p.radix + p.bucket[cube.columns[p.col].codes[r] as usize] as u64;
             }
-            groups
-                .at(k)
-                .add(cube.values[r], flag_bits_of[cube.flags.codes[r] as usize]);
+            let (v, f) = (cube.values[r], flag_bits_of[cube.flags.codes[r] as usize]);
+            groups.at(k).add(v, f);
+            if track && (!v.is_nan() || f != 0) {
+                let i = ind_codes.map_or(0, |c| c[r] as usize);
+                seen[i * n_per + per_codes[r] as usize] = true;
+            }
         }
-        groups
+        (groups, seen)
     };
     let n = cube.len();
     let threads = if n > 1 << 18 {
@@ -539,9 +589,9 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
     } else {
         1
     };
-    let mut groups = if threads > 1 {
+    let (groups, seen) = if threads > 1 {
         let step = n.div_ceil(threads);
-        let partials: Vec<Groups> = std::thread::scope(|s| {
+        let partials: Vec<(Groups, Vec<bool>)> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
                 .map(|t| s.spawn(move || scan(t * step, ((t + 1) * step).min(n))))
                 .collect();
@@ -551,16 +601,47 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
                 .collect()
         });
         let mut it = partials.into_iter();
-        let mut first = it.next().unwrap_or_else(|| Groups::new(space));
-        for g in it {
-            first.merge(g);
+        let (mut groups, mut seen) = it.next().unwrap_or_else(|| scan(0, 0));
+        for (g, s) in it {
+            groups.merge(g);
+            seen.iter_mut().zip(s).for_each(|(a, b)| *a |= b);
         }
-        first
+        (groups, seen)
     } else {
         scan(0, n)
     };
 
-    // Decode keys; for stocks keep only the latest fine period of each group.
+    let periods: Vec<Option<Period>> = period.map_or(Vec::new(), |p| {
+        cube.columns[p]
+            .dict
+            .iter()
+            .map(|d| Period::parse(d))
+            .collect()
+    });
+    let period_pos = period.and_then(|p| group.iter().position(|&g| g == p));
+    let bucket_of = |j: usize| period_pos.map_or(0, |pos| parts[pos].bucket[j]);
+    // Per indicator: the first and last day its data covers, and the date a stock is read at
+    // in each period bucket.
+    let mut extent: Vec<Option<(i64, i64)>> = vec![None; n_ind];
+    let mut stock_date: rustc_hash::FxHashMap<(usize, u32), i64> = Default::default();
+    for (at, _) in seen.iter().enumerate().filter(|(_, s)| **s) {
+        let (i, j) = (at / n_per, at % n_per);
+        let Some(per) = periods[j] else { continue };
+        let e = extent[i].get_or_insert((per.start(), per.end()));
+        *e = (e.0.min(per.start()), e.1.max(per.end()));
+        let d = stock_date.entry((i, bucket_of(j))).or_insert(i64::MIN);
+        *d = (*d).max(per.end());
+    }
+    let ind_pos = ind.and_then(|i| group.iter().position(|&c| c == i));
+    let single = ind
+        .and_then(|i| {
+            indicators_left
+                .first()
+                .and_then(|c| cube.columns[i].lookup(c))
+        })
+        .unwrap_or(0) as usize;
+    let indicator_of = |key: &[u32]| ind_pos.map_or(single, |pos| key[pos] as usize);
+
     let radices: Vec<u64> = parts.iter().map(|p| p.radix).collect();
     let decode = |mut k: u64| -> Vec<u32> {
         let mut out = vec![0u32; radices.len()];
@@ -570,56 +651,52 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
         }
         out
     };
-    let results: Vec<(Vec<u32>, Acc)>;
-    let seen = std::mem::replace(&mut groups, Groups::Dense(Vec::new())).into_seen();
-    if let Some(p) = fine_period {
-        let order: Vec<i64> = cube.columns[p]
-            .dict
-            .iter()
-            .map(|d| Period::parse(d).map(|x| x.end()).unwrap_or(i64::MIN))
-            .collect();
-        let ind_pos = ind.and_then(|i| group.iter().position(|&c| c == i));
-        let single_stock = indicators_left.first().is_some_and(|c| stock_of(c));
-        // Per group and series: (latest period, its values, everything).
-        let mut by_series: rustc_hash::FxHashMap<Vec<u32>, (i64, Acc, Acc)> = Default::default();
-        for (k, acc) in seen {
-            let key = decode(k);
-            let (gs, fine) = key.split_at(group.len() + series_parts);
-            let e = by_series
-                .entry(gs.to_vec())
-                .or_insert((i64::MIN, Acc::EMPTY, Acc::EMPTY));
-            e.2.merge(&acc);
-            let o = order[fine[0] as usize];
-            if o > e.0 {
-                e.0 = o;
-                e.1 = acc;
-            } else if o == e.0 {
-                e.1.merge(&acc);
-            }
-        }
+    let seen_groups = groups.into_seen();
+    let results: Vec<(Vec<u32>, Acc)> = if fine_period.is_some() {
         let mut by_group: rustc_hash::FxHashMap<Vec<u32>, Acc> = Default::default();
-        for (gs, (_, latest, all)) in by_series {
-            let g = &gs[..group.len()];
-            let stock = match ind_pos {
-                Some(pos) => {
-                    is_stock[cube.columns[group[pos]]
-                        .dict
-                        .iter()
-                        .position(|d| *d == bucket_names[pos][g[pos] as usize])
-                        .unwrap_or(0)]
+        for (k, acc) in seen_groups {
+            let key = decode(k);
+            let (g, fine) = key.split_at(group_parts);
+            let i = indicator_of(g);
+            if is_stock.get(i).copied().unwrap_or(false) {
+                let j = fine[0] as usize;
+                let end = periods[j].map(|p| p.end());
+                if end != stock_date.get(&(i, bucket_of(j))).copied() {
+                    continue;
                 }
-                None => single_stock,
-            };
-            by_group
-                .entry(g.to_vec())
-                .or_insert(Acc::EMPTY)
-                .merge(if stock { &latest } else { &all });
+            }
+            by_group.entry(g.to_vec()).or_insert(Acc::EMPTY).merge(&acc);
         }
-        results = by_group.into_iter().collect();
+        by_group.into_iter().collect()
     } else {
-        results = seen.into_iter().map(|(k, a)| (decode(k), a)).collect();
-    }
+        seen_groups
+            .into_iter()
+            .map(|(k, a)| (decode(k), a))
+            .collect()
+    };
 
+    // Incomplete: the row's period bucket (or the range asked, without one) reaches past what
+    // the data covers; a stock only when the data stops before the bucket ends.
+    let incomplete = |key: &[u32]| -> bool {
+        let i = indicator_of(key);
+        let Some((first, last)) = extent.get(i).copied().flatten() else {
+            return false;
+        };
+        let stock = is_stock.get(i).copied().unwrap_or(false);
+        let (from, to) = match period_pos {
+            Some(pos) => match Period::parse(&bucket_names[pos][key[pos] as usize]) {
+                Some(b) => (b.start(), b.end()),
+                None => return false,
+            },
+            None => (
+                q.from.map_or(first, |p| p.start()),
+                q.to.map_or(last, |p| p.end()),
+            ),
+        };
+        let cut_by_range = period_pos.is_some()
+            && (q.from.is_some_and(|p| p.start() > from) || q.to.is_some_and(|p| p.end() < to));
+        to > last || (!stock && (from < first || cut_by_range))
+    };
     let mut rows: Vec<Row> = results
         .into_iter()
         .map(|(k, a)| Row {
@@ -631,34 +708,57 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
             value: a.value(q.measure),
             flags: flag_text(a.flags),
             extra: Vec::new(),
+            incomplete: track && incomplete(&k),
         })
         .collect();
     rows.sort_by(|a, b| a.key.cmp(&b.key));
     if group.is_empty() && rows.is_empty() {
         rows.push(Row {
-            key: Vec::new(),
-            value: if q.measure == Measure::Count {
-                Some(0.0)
-            } else {
-                None
-            },
-            flags: String::new(),
-            extra: Vec::new(),
+            value: (q.measure == Measure::Count).then_some(0.0),
+            ..Row::default()
         });
     }
+    let aggregates = group
+        .iter()
+        .map(|&g| {
+            if Some(g) == period || Some(g) == ind {
+                return Vec::new();
+            }
+            let dict = &cube.columns[g].dict;
+            crate::aggregates::aggregates_in(&cube.dims[g], dict, codes)
+                .into_iter()
+                .zip(dict)
+                .filter(|(a, _)| *a)
+                .map(|(_, c)| c.clone())
+                .collect()
+        })
+        .collect();
     let mut table = Table {
         columns: group.iter().map(|&g| cube.dims[g].clone()).collect(),
         rows,
         extra: Vec::new(),
+        aggregates,
     };
     if let Some(n) = q.top {
-        table = top(table, n, q.measure);
+        let named: Vec<bool> = table
+            .columns
+            .iter()
+            .map(|c| q.filters.iter().any(|(d, _)| dimension_alias(d) == *c))
+            .collect();
+        table = top(table, n, q.measure, &named);
     }
     Ok(table)
 }
 
-/// The `n` largest rows, then one row `OTHERS` holding all the rest.
-fn top(mut table: Table, n: usize, measure: Measure) -> Table {
+/// The `n` largest rows, then one row `OTHERS` holding all the rest. Rows of aggregates are
+/// left out (they would rank first and count their members twice), except on a dimension
+/// whose codes the query `named`.
+fn top(mut table: Table, n: usize, measure: Measure, named: &[bool]) -> Table {
+    let rows = std::mem::take(&mut table.rows);
+    table.rows = rows
+        .into_iter()
+        .filter(|r| (0..r.key.len()).all(|c| named[c] || !table.is_aggregate(r, c)))
+        .collect();
     table.rows.sort_by(|a, b| {
         b.value
             .unwrap_or(f64::NEG_INFINITY)
@@ -684,7 +784,8 @@ fn top(mut table: Table, n: usize, measure: Measure) -> Table {
             key: vec![OTHERS.to_string(); table.columns.len()],
             value: acc,
             flags: flag_text(flag_bits(&flags)),
-            extra: Vec::new(),
+            incomplete: rest.iter().any(|r| r.incomplete),
+            ..Row::default()
         });
     }
     table
@@ -794,7 +895,7 @@ mod tests {
                 key: vec!["DEU".into()],
                 value: Some(150.0),
                 flags: "p".into(),
-                extra: vec![]
+                ..Row::default()
             }]
         );
     }
@@ -859,24 +960,200 @@ mod tests {
             c.push(&["refugees", p, g], Some(v), "");
         }
         let mut quarterly = q(&[], "", &["period", "geo"]);
-        // Per series: FRA's stock in Q1 is its February value, although DEU reported in March.
+        // One date per quarter for every group: March in Q1. FRA did not report then, so it
+        // is absent; its February value is never carried forward.
         let mut all = q(&[], "", &["period"]);
         all.frequency = Some(Frequency::Quarter);
+        let t = run(&c, &all, codes).unwrap();
         assert_eq!(
-            values(&run(&c, &all, codes).unwrap()),
+            values(&t),
             vec![
-                ("2015-Q1".into(), Some(16.0)),
+                ("2015-Q1".into(), Some(11.0)),
                 ("2015-Q2".into(), Some(30.0))
             ]
+        );
+        assert!(
+            !t.rows[0].incomplete && t.rows[1].incomplete,
+            "the data stops in April, so Q2 is incomplete"
         );
         quarterly.frequency = Some(Frequency::Quarter);
         assert_eq!(
             values(&run(&c, &quarterly, codes).unwrap()),
             vec![
                 ("2015-Q1/DEU".into(), Some(11.0)),
-                ("2015-Q1/FRA".into(), Some(5.0)),
                 ("2015-Q2/DEU".into(), Some(30.0))
             ]
         );
+    }
+
+    /// Eurostat's layout: member states, EU28 and TOTAL side by side, 2015 only.
+    fn with_aggregates(total: bool) -> Cube {
+        let mut c = Cube::new(["indicator", "period", "geo"].map(String::from).to_vec());
+        let mut rows = vec![("DEU", 441875.0), ("HUN", 174415.0), ("NOR", 30470.0)];
+        rows.push(("EU28", 441875.0 + 174415.0));
+        if total {
+            rows.push(("TOTAL", 441875.0 + 174415.0 + 30470.0));
+        }
+        for (g, v) in rows {
+            c.push(&["asylum_applications", "2015", g], Some(v), "");
+        }
+        c
+    }
+
+    #[test]
+    fn an_unnamed_dimension_sums_its_leaves_never_an_aggregate_beside_its_members() {
+        let codes = CodeLists::get();
+        let all = 441875.0 + 174415.0 + 30470.0;
+        for total in [true, false] {
+            let t = run(&with_aggregates(total), &q(&[], "", &[]), codes).unwrap();
+            assert_eq!(
+                values(&t),
+                vec![("".into(), Some(all))],
+                "TOTAL row: {total}"
+            );
+        }
+        // Two countries are added; EU28 alone is a value like any other.
+        let t = run(
+            &with_aggregates(false),
+            &q(&[("geo", &["DEU", "NOR"])], "", &[]),
+            codes,
+        );
+        assert_eq!(
+            values(&t.unwrap()),
+            vec![("".into(), Some(441875.0 + 30470.0))]
+        );
+    }
+
+    #[test]
+    fn naming_an_aggregate_and_its_member_without_grouping_is_refused_naming_both() {
+        let codes = CodeLists::get();
+        let err = run(
+            &with_aggregates(true),
+            &q(&[("geo", &["DEU", "EU28"])], "", &[]),
+            codes,
+        )
+        .unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("EU28") && msg.contains("DEU"), "{msg}");
+        assert!(matches!(err, QueryError::AggregateWithPart { .. }));
+        // Grouped by geo, they stand side by side.
+        let t = run(
+            &with_aggregates(true),
+            &q(&[("geo", &["DEU", "EU28"])], "", &["geo"]),
+            codes,
+        )
+        .unwrap();
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(
+            t.aggregates,
+            vec![vec!["EU28".to_string(), "TOTAL".to_string()]]
+        );
+    }
+
+    #[test]
+    fn top_n_ranks_leaves_unless_the_query_names_the_aggregates() {
+        let codes = CodeLists::get();
+        let mut top = q(&[], "", &["geo"]);
+        top.top = Some(1);
+        assert_eq!(
+            values(&run(&with_aggregates(true), &top, codes).unwrap()),
+            vec![
+                ("DEU".into(), Some(441875.0)),
+                ("OTHERS".into(), Some(174415.0 + 30470.0))
+            ]
+        );
+        top.filters = vec![("geo".into(), vec!["EU28".into(), "NOR".into()])];
+        assert_eq!(
+            values(&run(&with_aggregates(true), &top, codes).unwrap())[0],
+            ("EU28".into(), Some(441875.0 + 174415.0))
+        );
+    }
+
+    #[test]
+    fn a_stock_is_read_at_the_latest_date_with_data_and_old_series_are_not_carried_forward() {
+        let codes = CodeLists::get();
+        // UNHCR: refugees in Hong Kong last reported in 1966 are not part of 2025's figure.
+        let mut c = Cube::new(["indicator", "period", "geo"].map(String::from).to_vec());
+        c.push(&["refugees", "1966", "HKG"], Some(1_250_000.0), "");
+        c.push(&["refugees", "2024", "DEU"], Some(2_600_000.0), "");
+        c.push(&["refugees", "2025", "DEU"], Some(2_700_000.0), "");
+        c.push(&["refugees", "2025", "TUR"], Some(2_500_000.0), "");
+        assert_eq!(
+            values(&run(&c, &q(&[], "", &[]), codes).unwrap()),
+            vec![("".into(), Some(5_200_000.0))]
+        );
+        assert_eq!(
+            values(&run(&c, &q(&[], "", &["geo"]), codes).unwrap()),
+            vec![
+                ("DEU".into(), Some(2_700_000.0)),
+                ("TUR".into(), Some(2_500_000.0))
+            ]
+        );
+        // DTM: survey rounds are dates; a year's figure is its last round, not their sum.
+        let mut dtm = Cube::new(
+            ["indicator", "period", "adm1", "round"]
+                .map(String::from)
+                .to_vec(),
+        );
+        for (date, adm1, round, v) in [
+            ("2018-06-30", "AF15", "5", 100.0),
+            ("2018-06-30", "AF16", "5", 50.0),
+            ("2018-12-31", "AF15", "6", 120.0),
+            ("2018-12-31", "AF16", "6", 40.0),
+            ("2019-06-30", "AF15", "7", 130.0),
+        ] {
+            dtm.push(&["idps", date, adm1, round], Some(v), "");
+        }
+        assert_eq!(
+            values(&run(&dtm, &q(&[], "2018..2018", &[]), codes).unwrap()),
+            vec![("".into(), Some(160.0))]
+        );
+        let mut yearly = q(&[], "", &["period"]);
+        yearly.frequency = Some(Frequency::Year);
+        let t = run(&dtm, &yearly, codes).unwrap();
+        assert_eq!(
+            values(&t),
+            vec![("2018".into(), Some(160.0)), ("2019".into(), Some(130.0))]
+        );
+        assert!(!t.rows[0].incomplete && t.rows[1].incomplete);
+    }
+
+    #[test]
+    fn a_period_the_data_only_partly_covers_is_marked_incomplete() {
+        let codes = CodeLists::get();
+        // Monthly data from 2014-01 to 2015-05: 2015 is five months.
+        let mut c = Cube::new(["indicator", "period", "geo"].map(String::from).to_vec());
+        for m in 1..=17 {
+            let p = if m <= 12 {
+                format!("2014-{m:02}")
+            } else {
+                format!("2015-{:02}", m - 12)
+            };
+            c.push(&["asylum_applications", &p, "DEU"], Some(10.0), "");
+        }
+        let mut yearly = q(&[], "", &["period"]);
+        yearly.frequency = Some(Frequency::Year);
+        let t = run(&c, &yearly, codes).unwrap();
+        assert_eq!(
+            values(&t),
+            vec![("2014".into(), Some(120.0)), ("2015".into(), Some(50.0))]
+        );
+        assert_eq!(
+            t.rows.iter().map(|r| r.incomplete).collect::<Vec<_>>(),
+            [false, true]
+        );
+        assert!(run(&c, &q(&[], "2015..2015", &[]), codes).unwrap().rows[0].incomplete);
+        assert!(
+            !run(&c, &q(&[], "2015-01..2015-05", &[]), codes)
+                .unwrap()
+                .rows[0]
+                .incomplete
+        );
+        assert!(!run(&c, &q(&[], "2014..2014", &[]), codes).unwrap().rows[0].incomplete);
+        assert!(!run(&c, &q(&[], "", &[]), codes).unwrap().rows[0].incomplete);
+        // A range that cuts a year leaves that year's bucket incomplete too.
+        let mut cut = q(&[], "2014-03..2014-12", &["period"]);
+        cut.frequency = Some(Frequency::Year);
+        assert!(run(&c, &cut, codes).unwrap().rows[0].incomplete);
     }
 }

@@ -131,7 +131,7 @@ pub fn document() -> Value {
                     { "name": "version", "in": "query", "schema": { "type": "integer" } }
                 ])),
                 "responses": merge(json!({ "200": { "description": "One row per group", "content": {
-                    "application/json": { "example": { "columns": ["geo"], "rows": [{ "geo": "DEU", "value": 476510, "flags": "" }] } },
+                    "application/json": { "example": { "columns": ["geo"], "rows": [{ "geo": "DEU", "value": 476510, "flags": "", "incomplete": false }], "aggregates": {} } },
                     "text/csv": { "example": "geo,value\nDEU,476510\n" } } } }), errors(&["400", "401", "403", "404"])) } },
             "/api/v1/datasets/{org}/{slug}/flows": { "get": {
                 "summary": "Flows from origin (through a transit or route dimension) to destination, as nodes and links for a Sankey diagram",

@@ -149,7 +149,7 @@ fn import_query_and_export_over_http() {
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(
             v["rows"][0],
-            serde_json::json!({ "period": "2015-01", "value": 120.0, "flags": "" })
+            serde_json::json!({ "period": "2015-01", "value": 120.0, "flags": "", "incomplete": false })
         );
         let (code, body) = call(
             "GET",

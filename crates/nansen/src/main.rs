@@ -268,6 +268,10 @@ struct QueryArgs {
     /// The population dataset for rate_per_100k.
     #[arg(long, value_name = "ORG/SLUG")]
     per_capita: Option<String>,
+    /// Add a flags column after the value: the source's flags, and `incomplete` where the
+    /// data covers only part of a period
+    #[arg(long)]
+    flags: bool,
 }
 
 #[derive(Args)]
@@ -972,10 +976,11 @@ fn run(cli: Cli) -> Result<()> {
             let table = app
                 .ask(&who, &org, &slug, q.version, &question)
                 .map_err(|e| fail(e, json))?;
+            warn_incomplete(&table, q.flags || json);
             if json {
                 writeln!(out, "{}", nansen_formats::table_json(&table))?;
             } else {
-                nansen_formats::table_csv(&table, out)?;
+                nansen_formats::table_csv(&table, q.flags, out)?;
             }
         }
         Command::Flows(f) => {
@@ -1003,10 +1008,11 @@ fn run(cli: Cli) -> Result<()> {
             let table = app
                 .compare(&who, &c.datasets, &query)
                 .map_err(|e| fail(e, json))?;
+            warn_incomplete(&table, json);
             if json {
                 writeln!(out, "{}", nansen_formats::table_json(&table))?;
             } else {
-                nansen_formats::table_csv(&table, out)?;
+                nansen_formats::table_csv(&table, false, out)?;
             }
         }
         Command::Forecast(f) => {
@@ -1838,5 +1844,28 @@ fn num(v: f64) -> String {
         "0".into()
     } else {
         s.to_string()
+    }
+}
+
+/// Says on stderr which rows stand for periods the data covers only in part (five months of a
+/// year), unless the answer already marks them.
+fn warn_incomplete(table: &nansen_model::Table, marked: bool) {
+    let rows: Vec<String> = table
+        .rows
+        .iter()
+        .filter(|r| r.incomplete)
+        .map(|r| {
+            if r.key.is_empty() {
+                "the period asked for".to_string()
+            } else {
+                r.key.join("/")
+            }
+        })
+        .collect();
+    if !rows.is_empty() && !marked {
+        eprintln!(
+            "warning: the data covers only part of {} (--flags marks such rows incomplete)",
+            rows.join(", ")
+        );
     }
 }

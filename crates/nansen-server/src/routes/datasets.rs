@@ -260,7 +260,8 @@ pub(crate) fn table_response(
         "json" => Ok(Json(nansen_formats::table_json(table)).into_response()),
         "csv" => {
             let mut out = Vec::new();
-            nansen_formats::table_csv(table, &mut out).map_err(|e| bad_request(e.to_string()))?;
+            nansen_formats::table_csv(table, false, &mut out)
+                .map_err(|e| bad_request(e.to_string()))?;
             Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
         }
         other => Err(bad_request(format!(

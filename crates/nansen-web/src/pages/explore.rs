@@ -547,7 +547,8 @@ pub async fn download(
             .into_response());
     }
     let mut out = Vec::new();
-    nansen_formats::table_csv(&e.table, &mut out).map_err(|e| WebError::Form(e.to_string()))?;
+    nansen_formats::table_csv(&e.table, false, &mut out)
+        .map_err(|e| WebError::Form(e.to_string()))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
