@@ -74,6 +74,52 @@ fn add(tables: Vec<Table>) -> Option<Table> {
     Some(first)
 }
 
+/// One sentence for each definition that differs between the first dataset and another:
+/// "euaa/a counts first-time applicants only (applicant=NASY_APP); euaa/b does not say".
+fn definition_warnings(datasets: &[String], tables: &[Table]) -> Vec<String> {
+    let mut out = Vec::new();
+    let first = &tables[0];
+    for (name, t) in datasets.iter().zip(tables).skip(1) {
+        let mut concepts: Vec<&String> = first
+            .counted
+            .iter()
+            .chain(&t.counted)
+            .map(|c| &c.concept)
+            .collect();
+        concepts.sort();
+        concepts.dedup();
+        for concept in concepts {
+            let of = |t: &Table| t.counted.iter().find(|c| c.concept == *concept).cloned();
+            let (a, b) = (of(first), of(t));
+            if a.as_ref().map(|c| &c.meaning) == b.as_ref().map(|c| &c.meaning) {
+                continue;
+            }
+            // A source that does not say is taken to count what the default counts (persons).
+            let is_default = |c: &Option<nansen_model::Counted>| {
+                c.as_ref().is_some_and(|c| {
+                    CodeLists::get()
+                        .definition(&c.dimension, &c.code)
+                        .is_some_and(|d| d.default)
+                })
+            };
+            if (a.is_none() && is_default(&b)) || (b.is_none() && is_default(&a)) {
+                continue;
+            }
+            let say = |c: &Option<nansen_model::Counted>| match c {
+                Some(c) => format!("counts {} ({}={})", c.meaning, c.dimension, c.code),
+                None => format!("does not say which {concept} it counts"),
+            };
+            out.push(format!(
+                "{} {}; {name} {}: the figures are not the same thing",
+                datasets[0],
+                say(&a),
+                say(&b)
+            ));
+        }
+    }
+    out
+}
+
 impl App {
     /// The indicators a dataset holds, as the caller may see it.
     pub fn indicators_in(
@@ -265,6 +311,8 @@ impl App {
             rows,
             extra: vec![],
             aggregates: counts.aggregates,
+            counted: counts.counted,
+            warnings: Vec::new(),
         })
     }
 
@@ -414,6 +462,8 @@ impl App {
             rows,
             extra,
             aggregates: tables[0].aggregates.clone(),
+            counted: tables[0].counted.clone(),
+            warnings: definition_warnings(datasets, &tables),
         })
     }
 

@@ -617,3 +617,50 @@ fn two_nodes_on_one_database_give_the_same_answers() {
         );
     }
 }
+
+#[test]
+fn a_comparison_answers_and_warns_when_definitions_differ() {
+    for t in stores() {
+        let app = setup(&t);
+        import(
+            &app,
+            "eurostat",
+            "indicator,period,geo,applicant,value,flags\n\
+             asylum_applications,2015,DEU,NASY_APP,441875,\n",
+            |_| {},
+        );
+        import(
+            &app,
+            "unhcr",
+            "indicator,period,geo,app_type,app_pc,value,flags\n\
+             asylum_applications,2015,DEU,N,P,441900,\n\
+             asylum_applications,2015,DEU,R,P,34730,\n\
+             asylum_applications,2015,DEU,N,C,12,\n",
+            |_| {},
+        );
+        let q = Query::parse(&["geo=DEU".into()], Some("2015"), None).unwrap();
+        let table = app
+            .compare(
+                &Caller::operator(),
+                &["euaa/eurostat".into(), "euaa/unhcr".into()],
+                &q,
+            )
+            .unwrap();
+        // Persons only on the UNHCR side (the 12 cases are never added); first-time
+        // applicants set against new and repeat applications, said in a warning.
+        assert_eq!(table.rows[0].value, Some(441875.0));
+        assert_eq!(
+            table.rows[0].extra[0],
+            Some(441900.0 + 34730.0),
+            "{}",
+            t.name
+        );
+        assert_eq!(table.warnings.len(), 1, "{:?}", table.warnings);
+        assert!(
+            table.warnings[0].contains("first-time applicants only")
+                && table.warnings[0].contains("repeat"),
+            "{}",
+            table.warnings[0]
+        );
+    }
+}

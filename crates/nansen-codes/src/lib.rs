@@ -136,6 +136,24 @@ pub struct CodeLists {
     indicators: Vec<Indicator>,
     indicator_alias: HashMap<String, usize>,
     derived: Vec<Derived>,
+    definitions: Vec<Definition>,
+}
+
+/// A code of a dimension that changes what is counted (persons or cases, first-time or all
+/// applicants): `definitions.tsv`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Definition {
+    pub dimension: String,
+    pub code: String,
+    /// In words: "persons", "first-time applicants only".
+    pub meaning: String,
+    /// Held when a query leaves the dimension unnamed.
+    pub default: bool,
+    /// A part that adds up to the dimension's total with the others marked so.
+    pub adds: bool,
+    /// What the dimension defines (`unit`: persons or cases; `applicants`), so that sources
+    /// with different dimension names for the same thing can be compared.
+    pub concept: String,
 }
 
 struct CountryEntry {
@@ -217,6 +235,16 @@ impl CodeLists {
             indicator_alias: HashMap::new(),
             derived: data_lines(include_str!("../data/derived.tsv"))
                 .filter_map(|r| parse_derived(&r))
+                .collect(),
+            definitions: data_lines(include_str!("../data/definitions.tsv"))
+                .map(|r| Definition {
+                    dimension: r[0].into(),
+                    code: r[1].into(),
+                    meaning: r[2].into(),
+                    default: r.get(3) == Some(&"default"),
+                    adds: r.get(3) == Some(&"adds"),
+                    concept: r.get(4).unwrap_or(&r[0]).to_string(),
+                })
                 .collect(),
         };
         let rows: Vec<Vec<&str>> = data_lines(include_str!("../data/countries.tsv"))
@@ -439,6 +467,32 @@ impl CodeLists {
         &self.indicators
     }
 
+    /// What a code of a dimension counts, when the dimension changes what is counted.
+    /// A code listed as `*` stands for every other code of its dimension.
+    pub fn definition(&self, dimension: &str, code: &str) -> Option<&Definition> {
+        let of = |c: &str| {
+            self.definitions
+                .iter()
+                .find(|d| d.dimension == dimension && d.code == c)
+        };
+        of(code).or_else(|| of("*"))
+    }
+
+    /// The codes of a dimension that changes what is counted, with their meanings.
+    pub fn definitions_of<'a>(
+        &'a self,
+        dimension: &'a str,
+    ) -> impl Iterator<Item = &'a Definition> {
+        self.definitions
+            .iter()
+            .filter(move |d| d.dimension == dimension)
+    }
+
+    /// Whether a dimension's codes count different things (persons or cases).
+    pub fn is_definitional(&self, dimension: &str) -> bool {
+        self.definitions.iter().any(|d| d.dimension == dimension)
+    }
+
     /// A derived indicator by its code.
     pub fn derived(&self, code: &str) -> Option<&Derived> {
         self.derived.iter().find(|d| d.code == code)
@@ -569,9 +623,17 @@ mod tests {
                 ]
             ]
         );
+        // UNHCR's decisions on the merits (otherwise closed left out), else Eurostat's total.
         assert_eq!(
             r.denominator,
-            vec![vec!["asylum_decisions_total".to_string()]]
+            vec![
+                vec![
+                    "asylum_decisions_recognized".to_string(),
+                    "asylum_decisions_other".into(),
+                    "asylum_decisions_rejected".into()
+                ],
+                vec!["asylum_decisions_total".into()]
+            ]
         );
         assert_eq!(c.derived("rate_per_100k").unwrap().factor, 100000.0);
         assert_eq!(c.derived_indicators().len(), 4);

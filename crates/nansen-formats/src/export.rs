@@ -282,7 +282,9 @@ pub fn row_flags(r: &nansen_model::Row) -> String {
 
 /// A query's answer as JSON: `{"columns": [...], "rows": [{dim: code, ..., "value": n,
 /// "flags": "p", "incomplete": false}], "aggregates": {dim: [code, ...]}}`; `incomplete` marks a
-/// period the data only partly covers, `aggregates` the codes that hold others (EU28, TOTAL).
+/// period the data only partly covers, `aggregates` the codes that hold others (EU28, TOTAL),
+/// `counted` what the answer counts where a dimension changes it (persons or cases), and
+/// `warnings` the definitions that differ between compared datasets.
 pub fn table_json(table: &nansen_model::Table) -> serde_json::Value {
     let rows: Vec<serde_json::Value> = table
         .rows
@@ -317,5 +319,14 @@ pub fn table_json(table: &nansen_model::Table) -> serde_json::Value {
         .filter(|(_, a)| !a.is_empty())
         .map(|(c, a)| (c.clone(), a.clone().into()))
         .collect();
-    serde_json::json!({ "columns": table.columns, "extra": table.extra, "rows": rows, "aggregates": aggregates })
+    let counted: Vec<serde_json::Value> = table
+        .counted
+        .iter()
+        .map(|c| {
+            serde_json::json!({ "dimension": c.dimension, "code": c.code, "meaning": c.meaning,
+                "by_default": c.by_default })
+        })
+        .collect();
+    serde_json::json!({ "columns": table.columns, "extra": table.extra, "rows": rows,
+        "aggregates": aggregates, "counted": counted, "warnings": table.warnings })
 }

@@ -186,6 +186,8 @@ pub fn ratio(numerator: &Table, denominator: &Table, factor: f64) -> Table {
         rows,
         extra: Vec::new(),
         aggregates: numerator.aggregates.clone(),
+        counted: numerator.counted.clone(),
+        warnings: Vec::new(),
     }
 }
 

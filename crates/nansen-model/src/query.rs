@@ -140,6 +140,42 @@ pub struct Table {
     /// For each group-by dimension, its codes in the answer that are aggregates of other codes
     /// the dataset holds (`TOTAL`, `EU28` beside its members): drawn and ranked apart.
     pub aggregates: Vec<Vec<String>>,
+    /// What the answer counts where a dimension changes it (persons, not cases; first-time
+    /// applicants only), for the dimensions the answer holds at one such code.
+    pub counted: Vec<Counted>,
+    /// What a reader must know before setting these numbers side by side (definitions that
+    /// differ between the datasets of a comparison).
+    pub warnings: Vec<String>,
+}
+
+/// What an answer counts along a dimension that changes what is counted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Counted {
+    pub dimension: String,
+    pub code: String,
+    /// In words: "persons", "first-time applicants only".
+    pub meaning: String,
+    /// Held because the query left the dimension unnamed.
+    pub by_default: bool,
+    /// What the dimension defines (`unit`, `applicants`): the same in every source.
+    pub concept: String,
+}
+
+impl Counted {
+    /// The sentence an analyst reads: "dec_pc not named: counting persons (dec_pc=P)".
+    pub fn describe(&self) -> String {
+        if self.by_default {
+            format!(
+                "{} not named: counting {} ({}={}); name {} to choose",
+                self.dimension, self.meaning, self.dimension, self.code, self.dimension
+            )
+        } else {
+            format!(
+                "counting {} ({}={})",
+                self.meaning, self.dimension, self.code
+            )
+        }
+    }
 }
 
 impl Table {
@@ -179,6 +215,11 @@ pub enum QueryError {
         aggregate: String,
         part: String,
     },
+    #[error("{dimension} counts different things ({}): they are never added together. Name one with {dimension}=CODE or group by {dimension}", .codes.join(", "))]
+    DifferentThingsCounted {
+        dimension: String,
+        codes: Vec<String>,
+    },
     #[error("{dimension} holds only aggregates that overlap ({}), so no total can be made without counting some twice: name one with {dimension}=CODE or group by {dimension}", .codes.join(", "))]
     OnlyOverlappingAggregates {
         dimension: String,
@@ -210,13 +251,17 @@ fn canonical_filter_value(codes: &CodeLists, dim: &str, value: &str) -> Result<S
     }
 }
 
+/// Which dictionary codes of a column a row may hold to count; `None`: any.
+type Mask = Option<Vec<bool>>;
+
 /// Which dictionary codes of each column a row may hold to count.
 fn admitted(
     cube: &Cube,
     q: &Query,
     codes: &CodeLists,
-) -> Result<Vec<Option<Vec<bool>>>, QueryError> {
-    let mut allowed: Vec<Option<Vec<bool>>> = vec![None; cube.dims.len()];
+) -> Result<(Vec<Mask>, Vec<Counted>), QueryError> {
+    let mut allowed: Vec<Mask> = vec![None; cube.dims.len()];
+    let mut defaulted: Vec<usize> = Vec::new();
     for (dim, values) in &q.filters {
         let i = col_index(cube, dim)?;
         let mut mask = vec![false; cube.columns[i].dict.len()];
@@ -282,6 +327,18 @@ fn admitted(
             allowed[i] = Some(mask);
             continue;
         }
+        // Persons and cases are never added: the default (persons) is held, and said.
+        let default = codes
+            .definitions_of(dim)
+            .find(|d| d.default)
+            .and_then(|d| cube.columns[i].lookup(&d.code));
+        if let (Some(c), true) = (default, cube.columns[i].dict.len() > 1) {
+            let mut mask = vec![false; cube.columns[i].dict.len()];
+            mask[c as usize] = true;
+            allowed[i] = Some(mask);
+            defaulted.push(i);
+            continue;
+        }
         // No total: the leaves, never an aggregate beside what it aggregates.
         let dict = &cube.columns[i].dict;
         let aggregate = crate::aggregates::aggregates_in(dim, dict, codes);
@@ -295,7 +352,64 @@ fn admitted(
             allowed[i] = Some(aggregate.iter().map(|a| !a).collect());
         }
     }
-    Ok(allowed)
+    // What the answer counts where a dimension changes it; codes that count different things
+    // are never added together.
+    let mut counted = Vec::new();
+    for (i, dim) in cube.dims.iter().enumerate() {
+        if !codes.is_definitional(dim) || q.group_by.iter().any(|g| dimension_alias(g) == *dim) {
+            continue;
+        }
+        let held: Vec<&String> = cube.columns[i]
+            .dict
+            .iter()
+            .enumerate()
+            .filter(|(c, _)| allowed[i].as_ref().is_none_or(|m| m[*c]))
+            .map(|(_, d)| d)
+            .collect();
+        let meanings: Vec<_> = held.iter().map(|c| codes.definition(dim, c)).collect();
+        if held.len() > 1 && !meanings.iter().all(|m| m.is_some_and(|m| m.adds)) {
+            return Err(QueryError::DifferentThingsCounted {
+                dimension: dim.clone(),
+                codes: held
+                    .iter()
+                    .zip(&meanings)
+                    .map(|(c, m)| match m {
+                        Some(m) => format!("{c} ({})", m.meaning),
+                        None => c.to_string(),
+                    })
+                    .collect(),
+            });
+        }
+        // One code, or parts that add up (new and repeat applications): say what was counted.
+        if !held.is_empty() && meanings.iter().all(|m| m.is_some()) {
+            let unnamed = !q.filters.iter().any(|(d, _)| dimension_alias(d) == *dim);
+            counted.push(Counted {
+                dimension: dim.clone(),
+                code: held
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+                meaning: {
+                    let mut said: Vec<&str> = Vec::new();
+                    for m in meanings.iter().flatten() {
+                        if !said.contains(&m.meaning.as_str()) {
+                            said.push(&m.meaning);
+                        }
+                    }
+                    said.join(", ")
+                },
+                concept: meanings
+                    .iter()
+                    .flatten()
+                    .next()
+                    .map(|m| m.concept.clone())
+                    .unwrap_or_default(),
+                by_default: defaulted.contains(&i) || (unnamed && held.len() > 1),
+            });
+        }
+    }
+    Ok((allowed, counted))
 }
 
 fn col_index(cube: &Cube, dim: &str) -> Result<usize, QueryError> {
@@ -447,7 +561,7 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
         .iter()
         .map(|g| col_index(cube, g))
         .collect::<Result<_, _>>()?;
-    let allowed = admitted(cube, q, codes)?;
+    let (allowed, counted) = admitted(cube, q, codes)?;
     let ind = cube.dim("indicator");
     let indicators_left: Vec<String> = match ind {
         Some(i) => match &allowed[i] {
@@ -738,6 +852,8 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
         rows,
         extra: Vec::new(),
         aggregates,
+        counted,
+        warnings: Vec::new(),
     };
     if let Some(n) = q.top {
         let named: Vec<bool> = table
@@ -1155,5 +1271,46 @@ mod tests {
         let mut cut = q(&[], "2014-03..2014-12", &["period"]);
         cut.frequency = Some(Frequency::Year);
         assert!(run(&c, &cut, codes).unwrap().rows[0].incomplete);
+    }
+
+    #[test]
+    fn persons_and_cases_are_never_added_and_persons_are_the_default_said_aloud() {
+        let codes = CodeLists::get();
+        let mut c = Cube::new(
+            ["indicator", "period", "geo", "dec_pc"]
+                .map(String::from)
+                .to_vec(),
+        );
+        c.push(
+            &["asylum_decisions_total", "2016", "DEU", "P"],
+            Some(100.0),
+            "",
+        );
+        c.push(
+            &["asylum_decisions_total", "2016", "USA", "C"],
+            Some(40.0),
+            "",
+        );
+        let t = run(&c, &q(&[], "", &[]), codes).unwrap();
+        assert_eq!(values(&t), vec![("".into(), Some(100.0))]);
+        assert_eq!(t.counted.len(), 1);
+        assert!(t.counted[0].by_default);
+        assert!(t.counted[0]
+            .describe()
+            .contains("counting persons (dec_pc=P)"));
+        let err = run(&c, &q(&[("dec_pc", &["P", "C"])], "", &[]), codes).unwrap_err();
+        assert!(
+            matches!(err, QueryError::DifferentThingsCounted { .. }),
+            "{err}"
+        );
+        // Cases asked for by name: counted, and said without a note.
+        let t = run(&c, &q(&[("dec_pc", &["C"])], "", &[]), codes).unwrap();
+        assert_eq!(values(&t), vec![("".into(), Some(40.0))]);
+        assert!(!t.counted[0].by_default);
+        // Grouped, they stand side by side.
+        assert_eq!(
+            run(&c, &q(&[], "", &["dec_pc"]), codes).unwrap().rows.len(),
+            2
+        );
     }
 }

@@ -976,7 +976,7 @@ fn run(cli: Cli) -> Result<()> {
             let table = app
                 .ask(&who, &org, &slug, q.version, &question)
                 .map_err(|e| fail(e, json))?;
-            warn_incomplete(&table, q.flags || json);
+            tell(&table, q.flags || json);
             if json {
                 writeln!(out, "{}", nansen_formats::table_json(&table))?;
             } else {
@@ -1008,7 +1008,7 @@ fn run(cli: Cli) -> Result<()> {
             let table = app
                 .compare(&who, &c.datasets, &query)
                 .map_err(|e| fail(e, json))?;
-            warn_incomplete(&table, json);
+            tell(&table, json);
             if json {
                 writeln!(out, "{}", nansen_formats::table_json(&table))?;
             } else {
@@ -1847,9 +1847,10 @@ fn num(v: f64) -> String {
     }
 }
 
-/// Says on stderr which rows stand for periods the data covers only in part (five months of a
-/// year), unless the answer already marks them.
-fn warn_incomplete(table: &nansen_model::Table, marked: bool) {
+/// Says on stderr what a reader of the answer must know: which rows stand for periods the data
+/// covers only in part (unless the answer marks them), what was counted where the query left it
+/// to Nansen (persons, not cases), and definitions that differ between compared datasets.
+fn tell(table: &nansen_model::Table, marked: bool) {
     let rows: Vec<String> = table
         .rows
         .iter()
@@ -1867,5 +1868,11 @@ fn warn_incomplete(table: &nansen_model::Table, marked: bool) {
             "warning: the data covers only part of {} (--flags marks such rows incomplete)",
             rows.join(", ")
         );
+    }
+    for c in table.counted.iter().filter(|c| c.by_default) {
+        eprintln!("note: {}", c.describe());
+    }
+    for w in &table.warnings {
+        eprintln!("warning: {w}");
     }
 }
