@@ -58,7 +58,8 @@ pub fn read(
         (Format::Xlsx | Format::Xls, _) | (Format::Auto, Container::Zip | Container::Ole) => {
             (rows::spreadsheet(path, options.sheet.as_deref())?, false)
         }
-        (Format::DtmJson | Format::Json, _) | (Format::Auto, Container::Json) => {
+        (Format::DtmJson | Format::MissingMigrants | Format::Json, _)
+        | (Format::Auto, Container::Json) => {
             let text = std::fs::read(path)?;
             let value: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
                 ImportError::refused(
@@ -214,6 +215,8 @@ struct Engine<'a> {
     flag_cache: FxHashMap<Box<str>, u32>,
     problems: Vec<Problem>,
     unlisted: HashSet<String>,
+    /// Rows whose negative count was kept as the publisher's correction.
+    corrected: Vec<u64>,
     key: Vec<u32>,
     /// Source row of each observation, for naming both rows of a duplicate.
     source_rows: Vec<u32>,
@@ -298,6 +301,7 @@ impl<'a> Engine<'a> {
             flag_cache: FxHashMap::default(),
             problems: Vec::new(),
             unlisted: HashSet::new(),
+            corrected: Vec::new(),
             source_rows: Vec::new(),
         }
     }
@@ -473,7 +477,20 @@ impl<'a> Engine<'a> {
             if !matches!(role, Role::Value { .. }) {
                 continue;
             }
-            match parse_value(cell(i)) {
+            let text = cell(i);
+            let parsed = match layout.corrections.iter().find(|(c, _)| *c == i) {
+                // A published correction: kept negative, and said on the version.
+                Some(&(_, guard))
+                    if text.trim_start().starts_with('-')
+                        && parse_value(cell(guard)).is_ok_and(|(v, _)| v.is_some()) =>
+                {
+                    self.corrected.push(row);
+                    parse_value(text.trim_start().trim_start_matches('-'))
+                        .map(|(v, f)| (v.map(|v| -v), f))
+                }
+                _ => parse_value(text),
+            };
+            match parsed {
                 Ok((value, cell_flags)) => {
                     let flag = match (row_flags.is_empty(), cell_flags.is_empty()) {
                         (true, true) => self.flag_code(""),
@@ -562,6 +579,20 @@ impl<'a> Engine<'a> {
                 u.len(),
                 shown.join(", "),
                 if u.len() > 10 { ", ..." } else { "" }
+            ));
+        }
+        if !self.corrected.is_empty() {
+            let shown: Vec<String> = self
+                .corrected
+                .iter()
+                .take(10)
+                .map(|r| r.to_string())
+                .collect();
+            warnings.push(format!(
+                "{} published correction(s) kept: a negative count beside a total that is not negative (row {}{})",
+                self.corrected.len(),
+                shown.join(", "),
+                if self.corrected.len() > 10 { ", ..." } else { "" }
             ));
         }
         if cube.is_empty() {

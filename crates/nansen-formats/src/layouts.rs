@@ -44,6 +44,9 @@ pub struct Layout {
     pub frequency: Option<Frequency>,
     /// Nansen's own export: strip the mark that neutralised spreadsheet formulas.
     pub unneutralise: bool,
+    /// Published corrections: a negative count in the first column is kept (with a warning on
+    /// the version) when the second column of the same row is not negative.
+    pub corrections: Vec<(usize, usize)>,
 }
 
 impl Layout {
@@ -59,6 +62,7 @@ impl Layout {
             duplicates: Duplicates::Error,
             frequency: None,
             unneutralise: false,
+            corrections: Vec::new(),
         }
     }
 }
@@ -101,6 +105,21 @@ const POP_TYPES: [(&str, &str); 9] = [
     ("RET", "returned_refugees"),
     ("RDP", "returned_idps"),
 ];
+
+/// IOM's Missing Migrants Project incidents: a bundled mapping, and one published correction
+/// (a negative number missing beside a total of dead and missing that is not negative).
+fn missing_migrants(head: &[Vec<String>]) -> Result<Layout, ImportError> {
+    let mapping = crate::mapping::Mapping::parse(include_str!("../data/missing-migrants.toml"))?;
+    let mut l = mapping.layout(head, Format::MissingMigrants)?;
+    l.format = Format::MissingMigrants;
+    if let (Some(missing), Some(total)) = (
+        find(&head[0], "number_missing"),
+        find(&head[0], "total_dead_and_missing"),
+    ) {
+        l.corrections.push((missing, total));
+    }
+    Ok(l)
+}
 
 /// Eurostat tables, by the code in their name, and what they count.
 const EUROSTAT_TABLES: [(&str, &str); 8] = [
@@ -158,6 +177,13 @@ pub fn recognise(
         && matches!(wanted, Format::Auto | Format::DtmJson)
     {
         return dtm_json(header, options);
+    }
+    if from_json
+        && has("total_dead_and_missing")
+        && has("reported_date")
+        && matches!(wanted, Format::Auto | Format::MissingMigrants)
+    {
+        return missing_migrants(head);
     }
     let hxl_row = head.iter().position(|r| is_hashtag_row(r));
     let guess = if let Some(h) = hxl_row.filter(|_| {

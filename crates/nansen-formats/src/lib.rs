@@ -33,6 +33,7 @@ pub enum Format {
     Eurostat,
     Unhcr,
     DtmJson,
+    MissingMigrants,
     Xlsx,
     Xls,
     Json,
@@ -50,12 +51,13 @@ impl FromStr for Format {
             "eurostat" => Format::Eurostat,
             "unhcr" => Format::Unhcr,
             "dtm-json" => Format::DtmJson,
+            "missing-migrants" => Format::MissingMigrants,
             "xlsx" => Format::Xlsx,
             "xls" => Format::Xls,
             "json" => Format::Json,
             "parquet" => Format::Parquet,
             _ => return Err(format!(
-                "unknown format {s:?}: choose auto, csv, hxl, sdmx-csv, eurostat, unhcr, dtm-json, xlsx, xls, json or parquet"
+                "unknown format {s:?}: choose auto, csv, hxl, sdmx-csv, eurostat, unhcr, dtm-json, missing-migrants, xlsx, xls, json or parquet"
             )),
         })
     }
@@ -71,6 +73,7 @@ impl fmt::Display for Format {
             Format::Eurostat => "eurostat",
             Format::Unhcr => "unhcr",
             Format::DtmJson => "dtm-json",
+            Format::MissingMigrants => "missing-migrants",
             Format::Xlsx => "xlsx",
             Format::Xls => "xls",
             Format::Json => "json",
