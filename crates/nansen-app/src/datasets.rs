@@ -61,6 +61,8 @@ pub struct ImportReport {
     pub changed: u64,
     pub removed: u64,
     pub warnings: Vec<String>,
+    /// Rows kept out with `--set-aside` (downloadable with the version).
+    pub set_aside: u64,
     pub dry_run: bool,
     /// On a dry run, the dimensions and a few of the observations it would add, change and
     /// remove, to look at before confirming.
@@ -489,6 +491,46 @@ impl App {
         })
     }
 
+    /// The rows a version's import set aside (`--set-aside`), as they came, with why: a CSV.
+    /// Only editors and admins of the owner read them (they are the file as sent, before any
+    /// check or disclosure control); every read is audited.
+    pub fn set_aside_rows(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        version: Option<i64>,
+    ) -> Result<String> {
+        let (d, _) = self.authorize(who, org, slug, Need::Write)?;
+        let versions = self.store.versions(d.id)?;
+        let v = match version {
+            Some(n) => versions.iter().find(|v| v.number == n),
+            None => versions.last(),
+        }
+        .ok_or_else(|| AppError::NotFound(format!("version {version:?} of {org}/{slug}")))?;
+        let csv = self.store.set_aside(v.id)?.ok_or_else(|| {
+            AppError::NotFound(format!(
+                "rows set aside by version {} of {org}/{slug}: it set none aside{}",
+                v.number,
+                if v.redacted_at.is_some() {
+                    " (or they were destroyed with the version)"
+                } else {
+                    ""
+                }
+            ))
+        })?;
+        self.store.write(|tx| {
+            tx.audit(
+                &who.label,
+                "dataset.set_aside.read",
+                &format!("{org}/{slug}"),
+                &serde_json::json!({ "version": v.number }).to_string(),
+            )
+            .map(|_| ())
+        })?;
+        Ok(csv)
+    }
+
     /// Whether the caller may make this import at all: asked before its file is received.
     pub fn may_import(&self, who: &Caller, req: &ImportRequest) -> Result<()> {
         self.import_target(who, req).map(|_| ())
@@ -574,6 +616,9 @@ impl App {
             (Some(d), Some(i)) => Some(self.cached_content(d.id, &versions, i)?),
             _ => None,
         };
+        // Rows kept out with --set-aside, kept with the version as they came.
+        let set_aside = (!imported.set_aside.is_empty())
+            .then(|| (imported.set_aside.len() as i64, imported.set_aside_csv()));
         let new = imported.cube;
         progress(Progress::Comparing {
             observations: new.len() as u64,
@@ -634,6 +679,7 @@ impl App {
             changed,
             removed,
             warnings: imported.warnings.clone(),
+            set_aside: set_aside.as_ref().map_or(0, |(n, _)| *n as u64),
             dry_run: req.dry_run,
             dims: Vec::new(),
             sample: Vec::new(),
@@ -722,11 +768,14 @@ impl App {
             let vid = tx.insert_version(&v)?;
             tx.insert_chunks(vid, "upsert", to_store, &mut |done| progress(Progress::Saving { done: done as u64, total }))?;
             tx.insert_chunks(vid, "remove", &removals, &mut |_| {})?;
+            if let Some((n, csv)) = &set_aside {
+                tx.insert_set_aside(vid, *n, csv)?;
+            }
             tx.audit(
                 &who.label,
                 "dataset.import",
                 &name,
-                &serde_json::json!({ "version": number, "file": req.file_name, "sha256": sha, "added": added, "changed": changed, "removed": removed }).to_string(),
+                &serde_json::json!({ "version": number, "file": req.file_name, "sha256": sha, "added": added, "changed": changed, "removed": removed, "set_aside": set_aside.as_ref().map_or(0, |(n, _)| *n) }).to_string(),
             )?;
             // Subscribers hear of it through the outbox, written with the version itself.
             let event = serde_json::json!({ "event": "version.created", "dataset": name, "version": number, "added": added, "changed": changed, "removed": removed, "created_by": who.label });

@@ -492,3 +492,78 @@ fn audit_verify_names_the_first_bad_entry_after_tampering() {
         );
     }
 }
+
+#[test]
+fn set_aside_keeps_failing_rows_out_records_why_and_gives_them_back_only_to_the_owners_editors() {
+    let file = "indicator,period,geo,value,flags\n\
+                asylum_applications,2015,DEU,100,\n\
+                asylum_applications,2015,Atlantis,7,\n\
+                asylum_applications,,FRA,5,\n\
+                asylum_applications,2015,ITA,-3,\n\
+                asylum_applications,2015,ESP,20,\n";
+    for w in worlds() {
+        // Without --set-aside the import stays all or nothing.
+        let refused = w
+            .import("editor@euaa.eu", "apps", file, |_| {})
+            .unwrap_err();
+        assert!(
+            matches!(refused, AppError::Import(_)),
+            "{}: {refused}",
+            w.t.name
+        );
+        let report = w
+            .import("editor@euaa.eu", "apps", file, |r| {
+                r.options.set_aside = true
+            })
+            .unwrap();
+        assert_eq!(
+            (report.observations, report.set_aside),
+            (2, 3),
+            "{}",
+            w.t.name
+        );
+        assert!(
+            report
+                .warnings
+                .iter()
+                .any(|x| x.starts_with("3 row(s) set aside")),
+            "{:?}",
+            report.warnings
+        );
+        let csv = w
+            .app
+            .set_aside_rows(&w.as_("editor@euaa.eu"), "euaa", "apps", None)
+            .unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines[0], "row,reason,indicator,period,geo,value,flags");
+        assert_eq!(lines.len(), 4, "{csv}");
+        assert!(
+            lines[1].starts_with("3,") && lines[1].contains("Atlantis"),
+            "{csv}"
+        );
+        assert!(
+            lines[3].starts_with("5,") && lines[3].contains("negative"),
+            "{csv}"
+        );
+        // The rows as sent are for the owner's editors: not an analyst, not another organisation.
+        assert!(matches!(
+            w.app
+                .set_aside_rows(&w.as_("analyst@euaa.eu"), "euaa", "apps", None),
+            Err(AppError::Forbidden(_))
+        ));
+        assert!(matches!(
+            w.app
+                .set_aside_rows(&w.as_("admin@bmi.de"), "euaa", "apps", None),
+            Err(AppError::NotFound(_))
+        ));
+        // Redacting the version destroys them with its data.
+        w.app
+            .redact(&w.as_("admin@euaa.eu"), "euaa", "apps", 1)
+            .unwrap();
+        assert!(matches!(
+            w.app
+                .set_aside_rows(&w.as_("admin@euaa.eu"), "euaa", "apps", Some(1)),
+            Err(AppError::NotFound(_))
+        ));
+    }
+}

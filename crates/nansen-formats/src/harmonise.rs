@@ -26,7 +26,20 @@ pub struct ImportOptions {
     pub recode: Vec<(String, String, String)>,
     /// `(dimension, value)`: an unknown code accepted as it is, for this import.
     pub accept: Vec<(String, String)>,
+    /// Keep the rows that fail out of the import instead of refusing the file (`--set-aside`).
+    pub set_aside: bool,
 }
+
+/// A row kept out of an import with `--set-aside`: where it was, why, and its cells as they came.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SetAsideRow {
+    pub row: u64,
+    pub reasons: Vec<String>,
+    pub cells: Vec<String>,
+}
+
+/// More rows than this set aside and the file is refused: it is the wrong file, not a few bad rows.
+const MAX_SET_ASIDE: usize = 100_000;
 
 /// A file read into observations.
 #[derive(Debug)]
@@ -36,6 +49,25 @@ pub struct Imported {
     /// Data rows read from the file.
     pub rows: u64,
     pub warnings: Vec<String>,
+    /// The layout's column names, then the rows set aside (empty without `set_aside`).
+    pub header: Vec<String>,
+    pub set_aside: Vec<SetAsideRow>,
+}
+
+impl Imported {
+    /// The rows set aside as a CSV: `row`, `reason`, then the file's own columns as they came.
+    pub fn set_aside_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["row".to_string(), "reason".to_string()];
+        header.extend(self.header.iter().cloned());
+        let _ = w.write_record(&header);
+        for r in &self.set_aside {
+            let mut rec = vec![r.row.to_string(), r.reasons.join("; ")];
+            rec.extend(r.cells.iter().cloned());
+            let _ = w.write_record(&rec);
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
 }
 
 pub fn read(
@@ -111,7 +143,9 @@ pub fn read(
         if seen.is_multiple_of(100_000) {
             progress(seen);
         }
-        engine.row(row, cells)
+        let done = engine.row(row, cells);
+        engine.set_aside(row, cells)?;
+        done
     })?;
     if count == 0 {
         let p = Problem::new(
@@ -217,6 +251,8 @@ struct Engine<'a> {
     unlisted: HashSet<String>,
     /// Rows whose negative count was kept as the publisher's correction.
     corrected: Vec<u64>,
+    /// With `--set-aside`: the rows kept out, and why.
+    set_aside: Option<Vec<SetAsideRow>>,
     key: Vec<u32>,
     /// Source row of each observation, for naming both rows of a duplicate.
     source_rows: Vec<u32>,
@@ -302,6 +338,7 @@ impl<'a> Engine<'a> {
             problems: Vec::new(),
             unlisted: HashSet::new(),
             corrected: Vec::new(),
+            set_aside: options.set_aside.then(Vec::new),
             source_rows: Vec::new(),
         }
     }
@@ -317,8 +354,46 @@ impl<'a> Engine<'a> {
             .cloned()
             .unwrap_or_default();
         self.problems.push(Problem::new(row, &col, value, reason));
-        if self.problems.len() >= MAX_PROBLEMS {
+        if self.problems.len() >= MAX_PROBLEMS && self.set_aside.is_none() {
             return Err(self.refusal());
+        }
+        Ok(())
+    }
+
+    /// With `--set-aside`, the row's problems move it aside (cells as they came) instead of
+    /// refusing the file.
+    fn set_aside(&mut self, row: u64, cells: &dyn Cells) -> Result<(), ImportError> {
+        let Some(aside) = self.set_aside.as_mut() else {
+            return Ok(());
+        };
+        if self.problems.is_empty() {
+            return Ok(());
+        }
+        let reasons = std::mem::take(&mut self.problems)
+            .into_iter()
+            .map(|p| {
+                if p.column.is_empty() {
+                    p.reason
+                } else {
+                    format!("{}: {}", p.column, p.reason)
+                }
+            })
+            .collect();
+        aside.push(SetAsideRow {
+            row,
+            reasons,
+            cells: (0..self.layout.header.len())
+                .map(|i| cells.get(i).to_string())
+                .collect(),
+        });
+        if aside.len() > MAX_SET_ASIDE {
+            let reason = format!(
+                "more than {MAX_SET_ASIDE} rows would be set aside: this is not the file to import"
+            );
+            return Err(ImportError::refused(
+                reason.clone(),
+                vec![Problem::new(row, "", "", reason)],
+            ));
         }
         Ok(())
     }
@@ -602,11 +677,35 @@ impl<'a> Engine<'a> {
                 vec![Problem::new(0, "", "", reason)],
             ));
         }
+        let set_aside = self.set_aside.take().unwrap_or_default();
+        if !set_aside.is_empty() {
+            // Why, grouped: "3 rows: number_of_survivors: a count cannot be negative".
+            let mut why: Vec<(String, usize)> = Vec::new();
+            for r in &set_aside {
+                for reason in &r.reasons {
+                    match why.iter_mut().find(|(w, _)| w == reason) {
+                        Some((_, n)) => *n += 1,
+                        None => why.push((reason.clone(), 1)),
+                    }
+                }
+            }
+            warnings.push(format!(
+                "{} row(s) set aside ({}); download them with `nansen dataset set-aside`",
+                set_aside.len(),
+                why.iter()
+                    .take(10)
+                    .map(|(w, n)| format!("{n} × {w}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
         Ok(Imported {
             cube,
             format,
             rows,
             warnings,
+            header: self.layout.header.clone(),
+            set_aside,
         })
     }
 

@@ -15,7 +15,7 @@ mod rows;
 mod text;
 
 pub use export::{table_csv, table_json, ExportFormat, NEUTRALISE_MARK};
-pub use harmonise::{ImportOptions, Imported};
+pub use harmonise::{ImportOptions, Imported, SetAsideRow};
 pub use mapping::Mapping;
 
 use nansen_model::Cube;

@@ -289,3 +289,36 @@ fn every_file_in_the_shared_folder_is_pinned_above() {
         "files with no pinned outcome: {missing:?}"
     );
 }
+
+#[test]
+fn missing_migrants_files_with_defects_import_with_their_bad_rows_set_aside() {
+    for (rel, row, why) in [
+        (
+            "iom-missing-migrants/2016.json",
+            1162,
+            "a count cannot be negative",
+        ),
+        ("iom-missing-migrants/2019.json", 1833, "no period"),
+    ] {
+        let path = shared().join(rel);
+        if !path.exists() {
+            eprintln!("skipped: {rel} is absent");
+            continue;
+        }
+        let opts = ImportOptions {
+            file_name: rel.rsplit('/').next().unwrap().into(),
+            set_aside: true,
+            ..ImportOptions::default()
+        };
+        let i = read(&path, &opts).unwrap();
+        assert!(!i.cube.is_empty());
+        assert!(
+            i.set_aside
+                .iter()
+                .any(|r| r.row == row && r.reasons.iter().any(|x| x.contains(why))),
+            "{rel}: {:?}",
+            i.set_aside
+        );
+        assert!(i.set_aside_csv().lines().nth(1).is_some());
+    }
+}

@@ -169,6 +169,12 @@ pub fn document() -> Value {
                     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": { "schema": { "type": "string", "format": "binary" } },
                     "application/vnd.apache.parquet": { "schema": { "type": "string", "format": "binary" } },
                     "text/csv": { "example": "indicator,period,geo,origin,value,flags\nasylum_applications,2015-09,DEU,SYR,12345,\n" } } } }), errors(&["400", "401", "403", "404"])) } },
+            "/api/v1/datasets/{org}/{slug}/set-aside": { "get": { "summary": "The rows an import set aside (set_aside=true), as they came, with the reason (editors and admins of the owner)", "operationId": "setAsideRows",
+                "parameters": merge_params(dataset_params(), json!([
+                    { "name": "version", "in": "query", "description": "A version number; the latest without it", "schema": { "type": "integer" } }
+                ])),
+                "responses": merge(json!({ "200": { "description": "The rows, CSV: row, reason, then the file's columns", "content": {
+                    "text/csv": { "example": "row,reason,reported_date,number_dead\n1833,reported_date: no period,,2\n" } } } }), errors(&["400", "401", "403", "404"])) } },
             "/api/v1/datasets/{org}/{slug}/sharing": { "post": { "summary": "Change who sees a dataset (admins of the owner)", "operationId": "shareDataset",
                 "parameters": dataset_params(),
                 "requestBody": { "required": true, "content": { "application/json": { "example": { "sharing": "partners:iom,bamf", "sensitive": true, "threshold": 5 } } } },
@@ -410,7 +416,7 @@ fn merge_params(a: Value, b: Value) -> Value {
 fn import_params() -> Value {
     json!([
 
-                    { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["auto", "csv", "hxl", "sdmx-csv", "eurostat", "unhcr", "dtm-json", "xlsx", "xls", "json", "parquet"] }, "example": "auto" },
+                    { "name": "format", "in": "query", "schema": { "type": "string", "enum": ["auto", "csv", "hxl", "sdmx-csv", "eurostat", "unhcr", "dtm-json", "missing-migrants", "xlsx", "xls", "json", "parquet"] }, "example": "auto" },
                     { "name": "file_name", "in": "query", "schema": { "type": "string" }, "example": "migr_asyappctzm.csv" },
                     { "name": "append", "in": "query", "schema": { "type": "boolean" }, "example": false },
                     { "name": "dry_run", "in": "query", "schema": { "type": "boolean" }, "example": true },
@@ -419,6 +425,7 @@ fn import_params() -> Value {
                     { "name": "share", "in": "query", "schema": { "type": "string" }, "example": "partners:iom" },
                     { "name": "title", "in": "query", "schema": { "type": "string" } },
                     { "name": "sensitive", "in": "query", "schema": { "type": "boolean" } },
+                    { "name": "set_aside", "in": "query", "description": "Keep the rows that fail out of the import instead of refusing the file; the version records how many and why", "schema": { "type": "boolean" } },
                     { "name": "mapping", "in": "query", "description": "A mapping file (TOML) for files that do not carry their own meaning", "schema": { "type": "string" } }
     ])
 }

@@ -538,10 +538,24 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Keeps the rows an import set aside, as a CSV of the rows as they came.
+    pub fn insert_set_aside(&mut self, version_id: i64, rows: i64, csv: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO set_aside (version_id, row_count, content) VALUES (?, ?, ?)",
+            &[version_id.into(), rows.into(), csv.into()],
+        )?;
+        Ok(())
+    }
+
     pub fn mark_redacted(&mut self, version_id: i64, by: &str) -> Result<()> {
         self.conn.execute(
             "UPDATE versions SET redacted_at = ?, redacted_by = ?, warnings = '[]' WHERE id = ?",
             &[now().into(), by.into(), version_id.into()],
+        )?;
+        // The rows set aside are the version's data too.
+        self.conn.execute(
+            "DELETE FROM set_aside WHERE version_id = ?",
+            &[version_id.into()],
         )?;
         if let Some(r) = self.conn.query_one(
             "SELECT dataset_id FROM versions WHERE id = ?",
@@ -958,6 +972,17 @@ impl Store {
         rows.iter()
             .map(|r| self.with_approvals(dataset_from(r)))
             .collect()
+    }
+
+    /// The rows a version's import set aside (a CSV), when it set any aside.
+    pub fn set_aside(&self, version_id: i64) -> Result<Option<String>> {
+        Ok(self
+            .query(
+                "SELECT content FROM set_aside WHERE version_id = ?",
+                &[version_id.into()],
+            )?
+            .first()
+            .map(|r| r.text(0)))
     }
 
     pub fn versions(&self, dataset_id: i64) -> Result<Vec<VersionRecord>> {

@@ -253,6 +253,15 @@ CREATE TABLE search_outbox (
     created_at TEXT NOT NULL
 );
 "#,
+    // 5: rows an import set aside (--set-aside), as they came, with why: a CSV per version.
+    // Destroyed with the version's data when it is redacted.
+    r#"
+CREATE TABLE set_aside (
+    version_id BIGINT PRIMARY KEY REFERENCES versions(id),
+    row_count BIGINT NOT NULL,
+    content TEXT NOT NULL
+);
+"#,
 ];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {

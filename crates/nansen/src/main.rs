@@ -155,6 +155,15 @@ enum DatasetCommand {
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
     },
+    /// The rows an import set aside (--set-aside), as they came, with the reason: CSV
+    SetAside {
+        dataset: String,
+        /// The version (the latest without it)
+        #[arg(long)]
+        version: Option<i64>,
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
     /// List the datasets the caller may see.
     List {
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
@@ -229,6 +238,10 @@ struct ImportArgs {
     /// Keep an unknown code as it is for this import: DIM:VALUE.
     #[arg(long, value_name = "DIM:VALUE")]
     accept: Vec<String>,
+    /// Keep the rows that fail out of the import instead of refusing the file; the version
+    /// records how many and why, and `dataset set-aside` gives them back as they came
+    #[arg(long)]
+    set_aside: bool,
     /// How to print the report and any refusal.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     report: String,
@@ -850,6 +863,21 @@ fn run(cli: Cli) -> Result<()> {
             writeln!(out, "{token}")?;
         }
         Command::Dataset(DatasetCommand::Import(a)) => import(&app, &who, a, out)?,
+        Command::Dataset(DatasetCommand::SetAside {
+            dataset,
+            version,
+            output,
+        }) => {
+            let (org, slug) = split_name(&dataset)?;
+            let csv = app
+                .set_aside_rows(&who, &org, &slug, version)
+                .map_err(|e| fail(e, false))?;
+            match output {
+                Some(path) => std::fs::write(&path, csv)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+                None => out.write_all(csv.as_bytes())?,
+            }
+        }
         Command::Dataset(DatasetCommand::Export {
             dataset,
             version,
@@ -1727,6 +1755,7 @@ fn import(app: &App, who: &Caller, a: ImportArgs, out: &mut dyn Write) -> Result
     options.indicator = a.indicator.clone();
     options.sheet = a.sheet.clone();
     options.accept = parse_pairs(&a.accept, ':')?;
+    options.set_aside = a.set_aside;
     options.recode = parse_pairs(&a.recode, ':')?
         .into_iter()
         .map(|(dim, rest)| {

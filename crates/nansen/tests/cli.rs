@@ -1114,3 +1114,54 @@ fn kill_9_while_the_index_catches_up_loses_nothing_and_the_next_search_finds_eve
         assert_eq!(json["facets"]["org"][0]["count"], added);
     }
 }
+
+#[test]
+fn set_aside_imports_the_good_rows_and_gives_the_bad_ones_back_as_they_came() {
+    for e in envs() {
+        e.setup();
+        let f = e.file(
+            "mixed.csv",
+            b"indicator,period,geo,origin,value,flags\nasylum_applications,2015,DEU,SYR,100,\nasylum_applications,2015,Atlantis,SYR,7,\n",
+        );
+        let path = f.to_str().unwrap();
+        let import = |extra: &[&str]| {
+            let mut args = vec![
+                "dataset",
+                "import",
+                path,
+                "--org",
+                "euaa",
+                "--dataset",
+                "apps",
+            ];
+            args.extend(extra);
+            e.run(&args)
+        };
+        assert!(
+            !import(&[]).status.success(),
+            "{}: all or nothing by default",
+            e.name
+        );
+        let o = import(&["--set-aside"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("1 row(s) set aside"),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let rows = e.ok(&["dataset", "set-aside", "euaa/apps"]);
+        assert_eq!(
+            rows.lines().next(),
+            Some("row,reason,indicator,period,geo,origin,value,flags")
+        );
+        assert!(
+            rows.lines()
+                .nth(1)
+                .is_some_and(|l| l.starts_with("3,") && l.contains("Atlantis")),
+            "{rows}"
+        );
+        // Another organisation learns nothing of them.
+        let o = e.run(&["--as", "a@bmi.de", "dataset", "set-aside", "euaa/apps"]);
+        assert!(!o.status.success() && o.stdout.is_empty());
+    }
+}

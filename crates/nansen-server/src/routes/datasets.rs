@@ -43,6 +43,8 @@ pub struct ImportParams {
     sensitive: Option<bool>,
     /// A mapping file's text (TOML), for files that do not carry their own meaning.
     mapping: Option<String>,
+    /// Keep failing rows out instead of refusing the file.
+    set_aside: Option<bool>,
 }
 
 /// The largest upload the API takes; larger files go through the CLI on the server.
@@ -84,6 +86,7 @@ fn import_request(org: String, slug: String, p: ImportParams) -> Result<ImportRe
         sensitive: p.sensitive,
         ..Default::default()
     };
+    req.options.set_aside = p.set_aside.unwrap_or(false);
     if let Some(f) = p.format.filter(|f| f != "auto") {
         req.options.format = Some(f.parse::<Format>().map_err(bad_request)?);
     }
@@ -411,6 +414,27 @@ pub async fn export(
         })
         .await?,
     ))
+}
+
+#[derive(Deserialize)]
+pub struct VersionParams {
+    version: Option<i64>,
+}
+
+/// `GET /api/v1/datasets/{org}/{slug}/set-aside`: the rows an import set aside, as CSV.
+pub async fn set_aside(
+    state: AppState,
+    Who(who): Who,
+    Path((org, slug)): Path<(String, String)>,
+    QueryString(p): QueryString<VersionParams>,
+) -> Result<Response, ApiError> {
+    let app = state.0.clone();
+    let csv = blocking(move || app.set_aside_rows(&who, &org, &slug, p.version)).await?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        csv,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]

@@ -160,6 +160,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/datasets/:org/:slug/flows", get(datasets::flows))
         .route("/api/v1/compare", get(datasets::compare))
         .route("/api/v1/datasets/:org/:slug/export", get(datasets::export))
+        .route(
+            "/api/v1/datasets/:org/:slug/set-aside",
+            get(datasets::set_aside),
+        )
         .route("/api/v1/datasets/:org/:slug/sharing", post(datasets::share))
         .route(
             "/api/v1/datasets/:org/:slug/metadata",
