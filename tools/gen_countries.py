@@ -37,6 +37,10 @@ EXTRA = {
     "BOL": ["Bolivia", "Bolivia (Plurinational State of)"], "IRN": ["Iran", "Iran (Islamic Republic of)"],
     "VEN": ["Venezuela", "Venezuela (Bolivarian Republic of)"], "LAO": ["Laos", "Lao People's Democratic Republic"],
 }
+# Names as the World Bank, the UK Home Office and UN statistical tables print them.
+VARIANTS = {'KOR': ['Republic of Korea', 'Korea (South)', 'Korea, Rep.', 'Korea, South', 'South Korea (Republic of Korea)'], 'PRK': ['Korea (North)', "Korea, Dem. People's Rep.", 'Korea, North', "Dem. People's Rep. of Korea"], 'BHS': ['Bahamas, The', 'The Bahamas'], 'PSE': ['Occupied Palestinian Territories', 'Occupied Palestinian Territory', 'West Bank and Gaza', 'Palestinian Territories', 'Palestinian Territory, Occupied'], 'COD': ['Congo, Dem. Rep.', 'Congo (Democratic Republic)', 'Congo (Kinshasa)', 'Congo, DR'], 'COG': ['Congo, Rep.', 'Congo (Brazzaville)', 'Congo (Republic)'], 'IRN': ['Iran, Islamic Rep.', 'Iran (Islamic Rep. of)'], 'EGY': ['Egypt, Arab Rep.'], 'VEN': ['Venezuela, RB', 'Venezuela (Bolivarian Rep. of)'], 'YEM': ['Yemen, Rep.'], 'FSM': ['Micronesia, Fed. Sts.'], 'LAO': ['Lao PDR'], 'HKG': ['Hong Kong SAR, China'], 'MAC': ['Macao SAR, China'], 'LCA': ['St. Lucia'], 'KNA': ['St. Kitts and Nevis'], 'VCT': ['St. Vincent and the Grenadines'], 'BIH': ['Bosnia-Herzegovina'], 'GBR': ['Great Britain'], 'MKD': ['Former Yugoslav Republic of Macedonia'], 'KGZ': ['Kyrgyz Republic'], 'SVK': ['Slovak Republic'], 'GMB': ['The Gambia'], 'SYR': ['Syrian Arab Rep.'], 'CAF': ['Central African Rep.'], 'DOM': ['Dominican Rep.'], 'TZA': ['Tanzania, United Rep.'], 'MDA': ['Moldova, Rep.']}
+for iso3, names in VARIANTS.items():
+    EXTRA[iso3] = EXTRA.get(iso3, []) + names
 # Codes outside ISO 3166-1 that the publishers use for people, not places (user-assigned X codes).
 SPECIAL = [
     ("XKX", "XK", "", "Kosovo", ["Kosovo (under United Nations Security Council Resolution 1244/99)", "Kosovo*", "KOS", "RKS"]),

@@ -167,6 +167,14 @@ struct ClosedList {
     alias: HashMap<String, String>,
 }
 
+/// `Total`, `All`, SDMX's `_T`: how publishers write a dimension's total.
+fn is_total_word(value: &str) -> bool {
+    matches!(
+        normalise(value).as_str(),
+        "total" | "all" | "_t" | "totals" | "all categories" | "grand total"
+    )
+}
+
 /// `adm1`, `origin_adm2`, `adm3_pcode`: dimensions holding P-codes.
 fn is_admin_area(dim: &str) -> bool {
     let d = dim.strip_prefix("origin_").unwrap_or(dim);
@@ -384,6 +392,8 @@ impl CodeLists {
             DimensionKind::AdminArea => match self.admin_area(value)? {
                 AdminArea::Known(c) | AdminArea::Unlisted(c) => Ok(c),
             },
+            // A publisher's total in a dimension we do not know is still the total.
+            DimensionKind::Open if is_total_word(value) => Ok("TOTAL".into()),
             DimensionKind::Open => Ok(value.to_string()),
         }
     }
@@ -637,6 +647,25 @@ mod tests {
         );
         assert_eq!(c.derived("rate_per_100k").unwrap().factor, 100000.0);
         assert_eq!(c.derived_indicators().len(), 4);
+    }
+
+    #[test]
+    fn a_total_in_a_dimension_nobody_listed_is_the_total() {
+        let c = CodeLists::get();
+        for t in ["Total", "ALL", "_T", "Grand total"] {
+            assert_eq!(c.canonical("reason", t).unwrap(), "TOTAL", "{t}");
+        }
+        assert_eq!(c.canonical("reason", "Family").unwrap(), "Family");
+        for name in [
+            "Republic of Korea",
+            "Korea (South)",
+            "Bahamas, The",
+            "Occupied Palestinian Territories",
+            "Congo, Dem. Rep.",
+            "Lao PDR",
+        ] {
+            assert!(c.country(name).is_some(), "{name}");
+        }
     }
 
     #[test]

@@ -6,11 +6,15 @@ use crate::{Format, ImportError, Mapping, Problem};
 use nansen_codes::{AdminArea, CodeLists, DimensionKind, Frequency, Period};
 use nansen_model::{canonical_order, Cube};
 use rustc_hash::FxHashMap;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 /// How many problems are gathered before reading stops.
-const MAX_PROBLEMS: usize = 50;
+/// Distinct problems (column, value and reason) gathered before a file is refused; each counts
+/// its rows, so a data manager sees every kind of problem in one round.
+const MAX_PROBLEMS: usize = 1_000;
+/// Rows named for each distinct problem.
+const ROWS_NAMED: usize = 5;
 
 #[derive(Clone, Debug, Default)]
 pub struct ImportOptions {
@@ -251,6 +255,8 @@ struct Engine<'a> {
     unlisted: HashSet<String>,
     /// Rows whose negative count was kept as the publisher's correction.
     corrected: Vec<u64>,
+    /// Where each distinct problem stands in `problems`.
+    problem_index: HashMap<(String, String, String), usize>,
     /// With `--set-aside`: the rows kept out, and why.
     set_aside: Option<Vec<SetAsideRow>>,
     key: Vec<u32>,
@@ -338,6 +344,7 @@ impl<'a> Engine<'a> {
             problems: Vec::new(),
             unlisted: HashSet::new(),
             corrected: Vec::new(),
+            problem_index: HashMap::new(),
             set_aside: options.set_aside.then(Vec::new),
             source_rows: Vec::new(),
         }
@@ -353,7 +360,21 @@ impl<'a> Engine<'a> {
         let col = <[String]>::get(&self.layout.header, column)
             .cloned()
             .unwrap_or_default();
-        self.problems.push(Problem::new(row, &col, value, reason));
+        let p = Problem::new(row, &col, value, reason);
+        if self.set_aside.is_none() {
+            // The same problem in another row is counted, not listed again.
+            let key = (p.column.clone(), p.value.clone(), p.reason.clone());
+            if let Some(&i) = self.problem_index.get(&key) {
+                let same = &mut self.problems[i];
+                same.count += 1;
+                if same.more_rows.len() < ROWS_NAMED - 1 && same.row != row {
+                    same.more_rows.push(row);
+                }
+                return Ok(());
+            }
+            self.problem_index.insert(key, self.problems.len());
+        }
+        self.problems.push(p);
         if self.problems.len() >= MAX_PROBLEMS && self.set_aside.is_none() {
             return Err(self.refusal());
         }
@@ -400,17 +421,21 @@ impl<'a> Engine<'a> {
 
     fn refusal(&mut self) -> ImportError {
         let problems = std::mem::take(&mut self.problems);
+        self.problem_index.clear();
         let more = if problems.len() >= MAX_PROBLEMS {
-            format!(" (stopped after the first {MAX_PROBLEMS})")
+            format!(" (stopped after {MAX_PROBLEMS} different ones)")
         } else {
             String::new()
         };
+        let rows: u64 = problems.iter().map(|p| p.count).sum();
         let first = problems.first().map(|p| p.to_string()).unwrap_or_default();
+        let count = if problems.len() as u64 == rows {
+            format!("{rows} problem(s)")
+        } else {
+            format!("{rows} problem(s) of {} kind(s)", problems.len())
+        };
         ImportError::refused(
-            format!(
-                "the file is refused: {} problem(s){more}; first: {first}",
-                problems.len()
-            ),
+            format!("the file is refused: {count}{more}; first: {first}"),
             problems,
         )
     }

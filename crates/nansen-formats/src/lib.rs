@@ -90,6 +90,11 @@ pub struct Problem {
     pub column: String,
     pub value: String,
     pub reason: String,
+    /// Rows with this same problem (column, value and reason), `row` included.
+    pub count: u64,
+    /// The first few of them after `row`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_rows: Vec<u64>,
 }
 
 impl Problem {
@@ -108,6 +113,8 @@ impl Problem {
             column: column.into(),
             value,
             reason: reason.into(),
+            count: 1,
+            more_rows: Vec::new(),
         }
     }
 }
@@ -125,7 +132,23 @@ impl fmt::Display for Problem {
         if !self.value.is_empty() {
             write!(f, ", value {:?}", self.value)?;
         }
-        write!(f, ": {}", self.reason)
+        write!(f, ": {}", self.reason)?;
+        if self.count > 1 {
+            let rows: Vec<String> = self.more_rows.iter().map(|r| r.to_string()).collect();
+            write!(
+                f,
+                " (in {} rows: {}, {}{})",
+                self.count,
+                self.row,
+                rows.join(", "),
+                if self.count > 1 + self.more_rows.len() as u64 {
+                    ", ..."
+                } else {
+                    ""
+                }
+            )?;
+        }
+        Ok(())
     }
 }
 

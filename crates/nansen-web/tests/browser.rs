@@ -597,14 +597,14 @@ fn a_refused_upload_shows_its_problems_and_saves_nothing_then_the_fixed_file_lan
             assert!(
                 problems
                     .iter()
-                    .any(|r| r[0] == "3" && r[1] == "period" && r[2] == "2015-13"),
+                    .any(|r| r[0] == "3" && r[1] == "1" && r[2] == "period" && r[3] == "2015-13"),
                 "{}: {problems:?}",
                 b.db
             );
             assert!(
                 problems
                     .iter()
-                    .any(|r| r[0] == "4" && r[1] == "value" && r[2] == "many"),
+                    .any(|r| r[0] == "4" && r[1] == "1" && r[2] == "value" && r[3] == "many"),
                 "{}: {problems:?}",
                 b.db
             );

@@ -716,12 +716,10 @@ fn split_name(name: &str) -> Result<(String, String)> {
 fn describe(e: &AppError) -> String {
     match e {
         AppError::Import(ie) => {
+            // Every kind of problem, each once with its count: one round of fixes, not several.
             let mut s = e.to_string();
-            for p in ie.problems().iter().take(20) {
+            for p in ie.problems() {
                 s.push_str(&format!("\n  {p}"));
-            }
-            if ie.problems().len() > 20 {
-                s.push_str(&format!("\n  ... and {} more", ie.problems().len() - 20));
             }
             s.push_str("\nNothing was saved.");
             s

@@ -283,9 +283,9 @@ pub async fn show(
                 @if !problems.is_empty() {
                     div.table-wrap tabindex="0" role="region" aria-label="Problems" {
                         table #problems {
-                            caption { "What is wrong, row by row" }
-                            thead { tr { th scope="col" class="num" { "Row" } th scope="col" { "Column" } th scope="col" { "Value" } th scope="col" { "Reason" } } }
-                            tbody { @for p in problems { tr { td.num { (p.row) } td { (p.column) } td { code { (p.value) } } td { (p.reason) } } } }
+                            caption { "What is wrong: each kind of problem once, with the rows that have it" }
+                            thead { tr { th scope="col" class="num" { "Row" } th scope="col" class="num" { "Rows with it" } th scope="col" { "Column" } th scope="col" { "Value" } th scope="col" { "Reason" } } }
+                            tbody { @for p in problems { tr { td.num { (p.row) } td.num { (p.count) } td { (p.column) } td { code { (p.value) } } td { (p.reason) } } } }
                         }
                     }
                 }
