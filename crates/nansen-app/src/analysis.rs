@@ -235,6 +235,24 @@ impl App {
         if let Some(a) = question.change {
             table = analysis::change(table, a).map_err(|e| AppError::BadRequest(e.to_string()))?;
         }
+        // The download says what made it: the question as asked, with what was derived.
+        let mut asked = question.query.describe();
+        for (flag, v) in [
+            ("--rolling", question.rolling.map(|n| n.to_string())),
+            ("--change", question.change.map(|a| a.to_string())),
+            ("--derived", question.derived.clone()),
+            ("--per-capita", question.per_capita.clone()),
+        ] {
+            if let Some(v) = v {
+                asked = format!("{asked} {flag} {v}").trim().to_string();
+            }
+        }
+        table.provenance.query = asked;
+        if let Some(d) = &question.derived {
+            if let Some(x) = CodeLists::get().derived(d) {
+                table.provenance.unit = x.unit.clone();
+            }
+        }
         if let (Some(from), Some(p)) = (
             asked_from.filter(|_| widened.from != asked_from),
             table.columns.iter().position(|c| c == "period"),
@@ -313,6 +331,7 @@ impl App {
             aggregates: counts.aggregates,
             counted: counts.counted,
             warnings: Vec::new(),
+            provenance: counts.provenance,
         })
     }
 
@@ -464,6 +483,16 @@ impl App {
             aggregates: tables[0].aggregates.clone(),
             counted: tables[0].counted.clone(),
             warnings: definition_warnings(datasets, &tables),
+            provenance: nansen_model::Provenance {
+                dataset: datasets.join(","),
+                title: tables
+                    .iter()
+                    .map(|t| t.provenance.title.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+                query: format!("compare {} {}", datasets.join(" "), q.describe()),
+                ..tables[0].provenance.clone()
+            },
         })
     }
 

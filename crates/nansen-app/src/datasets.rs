@@ -77,6 +77,8 @@ pub struct ExportFile {
     pub media_type: &'static str,
     /// `SEQ HASH` of the audit chain just after the export was recorded.
     pub audit_head: String,
+    /// The dataset, version, source and licence the file carries beside it.
+    pub provenance: nansen_model::Provenance,
 }
 
 /// One observation an import would add, change or remove.
@@ -433,7 +435,12 @@ impl App {
         let (d, access) = self.authorize(who, org, slug, Need::Data)?;
         let access = if protected { Access::Data } else { access };
         let cube = self.cube_of(&d, access, version)?;
-        let table = nansen_model::run_query(&cube, q, CodeLists::get())?;
+        let mut table = nansen_model::run_query(&cube, q, CodeLists::get())?;
+        table.provenance = nansen_model::Provenance {
+            unit: std::mem::take(&mut table.provenance.unit),
+            query: std::mem::take(&mut table.provenance.query),
+            ..self.provenance_of(&d, version)?
+        };
         self.audit_read(
             who,
             &d,
@@ -441,6 +448,32 @@ impl App {
             serde_json::json!({ "version": version, "filters": q.filters, "group_by": q.group_by, "rows": table.rows.len() }),
         )?;
         Ok(table)
+    }
+
+    /// Where a dataset's numbers come from: what every download of them carries.
+    fn provenance_of(
+        &self,
+        d: &DatasetRecord,
+        version: Option<i64>,
+    ) -> Result<nansen_model::Provenance> {
+        let number = match version {
+            Some(n) => Some(n),
+            None => self
+                .store
+                .versions(d.id)?
+                .iter()
+                .rev()
+                .find(|v| v.redacted_at.is_none())
+                .map(|v| v.number),
+        };
+        Ok(nansen_model::Provenance {
+            dataset: format!("{}/{}", d.org, d.slug),
+            title: d.title.clone(),
+            version: number,
+            source: d.source.clone(),
+            licence: d.licence.clone(),
+            ..Default::default()
+        })
     }
 
     /// A version as a file to hand over: its bytes, a name, its media type, and the audit
@@ -456,11 +489,16 @@ impl App {
         let mut bytes = Vec::new();
         self.export(who, org, slug, version, format, &mut bytes)?;
         let (seq, hash) = self.audit_head()?;
+        let (d, _) = self.authorize(who, org, slug, Need::Data)?;
         Ok(ExportFile {
             bytes,
             file_name: format!("{org}-{slug}.{}", format.extension()),
             media_type: format.media_type(),
             audit_head: format!("{seq} {hash}"),
+            provenance: nansen_model::Provenance {
+                query: format!("dataset export {org}/{slug}"),
+                ..self.provenance_of(&d, version)?
+            },
         })
     }
 

@@ -327,6 +327,10 @@ pub fn table_json(table: &nansen_model::Table) -> serde_json::Value {
                 "by_default": c.by_default })
         })
         .collect();
+    let p = &table.provenance;
+    let provenance = serde_json::json!({ "dataset": p.dataset, "title": p.title, "version": p.version,
+        "source": p.source, "licence": p.licence, "unit": p.unit, "query": p.query });
     serde_json::json!({ "columns": table.columns, "extra": table.extra, "rows": rows,
-        "aggregates": aggregates, "counted": counted, "warnings": table.warnings })
+        "aggregates": aggregates, "counted": counted, "warnings": table.warnings,
+        "provenance": provenance })
 }

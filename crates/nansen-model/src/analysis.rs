@@ -69,6 +69,16 @@ pub enum Against {
     YearEarlier,
 }
 
+impl std::fmt::Display for Against {
+    /// As the CLI's `--change` writes it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Against::PreviousPeriod => "previous",
+            Against::YearEarlier => "year",
+        })
+    }
+}
+
 impl std::str::FromStr for Against {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -188,6 +198,7 @@ pub fn ratio(numerator: &Table, denominator: &Table, factor: f64) -> Table {
         aggregates: numerator.aggregates.clone(),
         counted: numerator.counted.clone(),
         warnings: Vec::new(),
+        provenance: numerator.provenance.clone(),
     }
 }
 

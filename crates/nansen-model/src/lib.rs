@@ -11,4 +11,4 @@ pub mod query;
 
 pub use access::{dataset_access, Access, Membership, Principal, Role, Sharing};
 pub use cube::{canonical_order, Cube, Diff};
-pub use query::{run as run_query, Counted, Query, QueryError, Row, Table};
+pub use query::{run as run_query, Counted, Provenance, Query, QueryError, Row, Table};

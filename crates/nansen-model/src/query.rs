@@ -95,6 +95,36 @@ impl Query {
         Ok(q)
     }
 
+    /// The question as the CLI writes it (`--where geo=DEU --period 2015..2015 --group-by
+    /// origin`): what a download says made it.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self
+            .filters
+            .iter()
+            .map(|(d, v)| format!("--where {d}={}", v.join(",")))
+            .collect();
+        if self.from.is_some() || self.to.is_some() {
+            let end = |p: &Option<Period>| p.map(|p| p.to_string()).unwrap_or_default();
+            parts.push(format!("--period {}..{}", end(&self.from), end(&self.to)));
+        }
+        if !self.group_by.is_empty() {
+            parts.push(format!("--group-by {}", self.group_by.join(",")));
+        }
+        match self.measure {
+            Measure::Sum => {}
+            Measure::Count => parts.push("--measure count".into()),
+            Measure::Min => parts.push("--measure min".into()),
+            Measure::Max => parts.push("--measure max".into()),
+        }
+        if let Some(f) = self.frequency {
+            parts.push(format!("--frequency {f}"));
+        }
+        if let Some(n) = self.top {
+            parts.push(format!("--top {n}"));
+        }
+        parts.join(" ")
+    }
+
     /// Sets the measure, the frequency and the top N as the CLI and the API write them.
     pub fn with_options(
         mut self,
@@ -146,6 +176,23 @@ pub struct Table {
     /// What a reader must know before setting these numbers side by side (definitions that
     /// differ between the datasets of a comparison).
     pub warnings: Vec<String>,
+    pub provenance: Provenance,
+}
+
+/// Where an answer comes from and what it counts: every download of it carries this.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Provenance {
+    /// `ORG/SLUG` (several, comma-separated, for a comparison).
+    pub dataset: String,
+    pub title: String,
+    /// The version read; the latest when the question did not name one.
+    pub version: Option<i64>,
+    pub source: String,
+    pub licence: String,
+    /// The unit of the indicators in the answer (`persons`, `%`).
+    pub unit: String,
+    /// The question, as the CLI writes it: `--where geo=DEU --period 2015..2015`.
+    pub query: String,
 }
 
 /// What an answer counts along a dimension that changes what is counted.
@@ -854,6 +901,21 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
         aggregates,
         counted,
         warnings: Vec::new(),
+        provenance: Provenance {
+            unit: {
+                let mut units: Vec<&str> = Vec::new();
+                for i in &indicators_left {
+                    if let Some(u) = codes.indicator(i).map(|x| x.unit.as_str()) {
+                        if !units.contains(&u) {
+                            units.push(u);
+                        }
+                    }
+                }
+                units.join(", ")
+            },
+            query: q.describe(),
+            ..Provenance::default()
+        },
     };
     if let Some(n) = q.top {
         let named: Vec<bool> = table

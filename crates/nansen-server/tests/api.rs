@@ -136,6 +136,20 @@ fn import_query_and_export_over_http() {
             "{}",
             s.t.name
         );
+        // The CSV keeps its shape; where it comes from travels beside it.
+        let r = ureq::get(&q)
+            .set("Authorization", &format!("Bearer {}", s.euaa_editor))
+            .call()
+            .unwrap();
+        assert_eq!(r.header("x-nansen-dataset"), Some("euaa/apps"));
+        assert_eq!(r.header("x-nansen-version"), Some("1"));
+        assert_eq!(r.header("x-nansen-unit"), Some("persons"));
+        assert!(
+            r.header("x-nansen-query")
+                .is_some_and(|h| h.contains("--where geo=DE,FR") && h.contains("--group-by geo")),
+            "{:?}",
+            r.header("x-nansen-query")
+        );
         let (code, body) = call(
             "GET",
             &format!(

@@ -20,7 +20,7 @@ use nansen_app::App;
 use std::sync::Arc;
 
 pub use error::not_found_page;
-pub use pages::dataset::attachment;
+pub use pages::dataset::{attachment, provenance_headers, with_headers};
 pub use pages::documents::document_attachment;
 pub use pages::run_admitted;
 pub use session::client_address;

@@ -285,6 +285,10 @@ struct QueryArgs {
     /// data covers only part of a period
     #[arg(long)]
     flags: bool,
+    /// Write the answer to FILE, with FILE.meta.json beside it: dataset, version, source,
+    /// licence, unit and the question that made it
+    #[arg(short = 'o', long)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -886,19 +890,22 @@ fn run(cli: Cli) -> Result<()> {
             let format: ExportFormat = format.parse().map_err(|e: String| anyhow!(e))?;
             match output {
                 Some(path) => {
-                    let mut buf = Vec::new();
-                    app.export(&who, &org, &slug, version, format, &mut buf)
+                    let f = app
+                        .export_file(&who, &org, &slug, version, format)
                         .map_err(|e| fail(e, false))?;
-                    std::fs::write(&path, &buf)
+                    std::fs::write(&path, &f.bytes)
                         .with_context(|| format!("cannot write {}", path.display()))?;
-                    // A manifest beside the file: what it is, its hash, and the audit chain's
-                    // head after this export, kept outside the database.
-                    let (seq, hash) = app.audit_head().map_err(|e| fail(e, false))?;
+                    // A manifest beside the file: what it is and where it comes from, its
+                    // hash, and the audit chain's head after this export, kept outside the
+                    // database.
+                    let (seq, hash) = f.audit_head.split_once(' ').unwrap_or(("", ""));
+                    let p = &f.provenance;
                     let manifest = serde_json::json!({
-                        "dataset": dataset, "version": version, "format": format.extension(),
+                        "dataset": dataset, "version": p.version, "format": format.extension(),
+                        "title": p.title, "source": p.source, "licence": p.licence,
                         "file": path.file_name().map(|n| n.to_string_lossy().into_owned()),
-                        "sha256": nansen_app::sha256_hex(&buf),
-                        "audit_head": { "entry": seq, "hash": hash },
+                        "sha256": nansen_app::sha256_hex(&f.bytes),
+                        "audit_head": { "entry": seq.parse::<i64>().unwrap_or(0), "hash": hash },
                     });
                     let mpath = PathBuf::from(format!("{}.manifest.json", path.display()));
                     std::fs::write(&mpath, serde_json::to_string_pretty(&manifest)? + "\n")?;
@@ -1003,10 +1010,29 @@ fn run(cli: Cli) -> Result<()> {
                 .ask(&who, &org, &slug, q.version, &question)
                 .map_err(|e| fail(e, json))?;
             tell(&table, q.flags || json);
+            let mut body = Vec::new();
             if json {
-                writeln!(out, "{}", nansen_formats::table_json(&table))?;
+                writeln!(body, "{}", nansen_formats::table_json(&table))?;
             } else {
-                nansen_formats::table_csv(&table, q.flags, out)?;
+                nansen_formats::table_csv(&table, q.flags, &mut body)?;
+            }
+            match &q.output {
+                Some(path) => {
+                    std::fs::write(path, &body)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    let p = &table.provenance;
+                    let meta = serde_json::json!({
+                        "file": path.file_name().map(|n| n.to_string_lossy().into_owned()),
+                        "dataset": p.dataset, "title": p.title, "version": p.version,
+                        "source": p.source, "licence": p.licence, "unit": p.unit,
+                        "query": format!("nansen query {} {}", q.dataset, p.query).trim().to_string(),
+                        "incomplete_rows": table.rows.iter().filter(|r| r.incomplete).count(),
+                        "counted": table.counted.iter().map(|c| c.describe()).collect::<Vec<_>>(),
+                    });
+                    let mpath = PathBuf::from(format!("{}.meta.json", path.display()));
+                    std::fs::write(&mpath, serde_json::to_string_pretty(&meta)? + "\n")?;
+                }
+                None => out.write_all(&body)?,
             }
         }
         Command::Flows(f) => {

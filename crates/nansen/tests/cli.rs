@@ -1165,3 +1165,44 @@ fn set_aside_imports_the_good_rows_and_gives_the_bad_ones_back_as_they_came() {
         assert!(!o.status.success() && o.stdout.is_empty());
     }
 }
+
+#[test]
+fn a_saved_answer_carries_where_it_comes_from_beside_it() {
+    for e in envs() {
+        e.setup();
+        let f = e.file("good.csv", GOOD.as_bytes());
+        e.ok(&[
+            "dataset",
+            "import",
+            f.to_str().unwrap(),
+            "--org",
+            "euaa",
+            "--dataset",
+            "apps",
+        ]);
+        let out = e.dir.path().join("answer.csv");
+        let printed = e.ok(&[
+            "query",
+            "euaa/apps",
+            "--where",
+            "geo=DEU",
+            "--period",
+            "2015..2015",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(printed.is_empty(), "the answer goes to the file");
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "value\n100\n");
+        let meta: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(format!("{}.meta.json", out.display())).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(meta["dataset"], "euaa/apps", "{}: {meta}", e.name);
+        assert_eq!(meta["version"], 1);
+        assert_eq!(meta["unit"], "persons");
+        assert_eq!(
+            meta["query"],
+            "nansen query euaa/apps --where geo=DEU --period 2015..2015"
+        );
+    }
+}

@@ -265,7 +265,10 @@ pub(crate) fn table_response(
             let mut out = Vec::new();
             nansen_formats::table_csv(table, false, &mut out)
                 .map_err(|e| bad_request(e.to_string()))?;
-            Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response())
+            // The body keeps its shape; where it comes from travels in headers beside it.
+            let mut headers = vec![(header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string())];
+            headers.extend(nansen_web::provenance_headers(&table.provenance));
+            Ok(nansen_web::with_headers(headers, out))
         }
         other => Err(bad_request(format!(
             "unknown format {other:?}: choose csv or json"

@@ -420,21 +420,63 @@ pub async fn download(
     ))
 }
 
-/// An export as a download, with the audit chain's head for the recipient's manifest.
+/// An export as a download, with where it comes from and the audit chain's head for the
+/// recipient's manifest.
 pub fn attachment(f: ExportFile) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, f.media_type.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}\"", f.file_name),
-            ),
-            (
-                header::HeaderName::from_static("x-nansen-audit-head"),
-                f.audit_head,
-            ),
-        ],
-        f.bytes,
-    )
-        .into_response()
+    let mut headers = vec![
+        (header::CONTENT_TYPE, f.media_type.to_string()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{}\"", f.file_name),
+        ),
+        (
+            header::HeaderName::from_static("x-nansen-audit-head"),
+            f.audit_head,
+        ),
+    ];
+    headers.extend(provenance_headers(&f.provenance));
+    with_headers(headers, f.bytes)
+}
+
+/// Where a download comes from, beside a CSV that has no room for it: `X-Nansen-Dataset`,
+/// `-Version`, `-Title`, `-Source`, `-Licence`, `-Unit` and `-Query`, percent-encoded where
+/// they are not plain ASCII.
+pub fn provenance_headers(p: &nansen_model::Provenance) -> Vec<(header::HeaderName, String)> {
+    let field = |name: &'static str, v: &str| {
+        let value: String = v
+            .bytes()
+            .map(|b| {
+                if (0x20..0x7f).contains(&b) && b != b'%' {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        (header::HeaderName::from_static(name), value)
+    };
+    let version = p.version.map(|v| v.to_string()).unwrap_or_default();
+    [
+        field("x-nansen-dataset", &p.dataset),
+        field("x-nansen-version", &version),
+        field("x-nansen-title", &p.title),
+        field("x-nansen-source", &p.source),
+        field("x-nansen-licence", &p.licence),
+        field("x-nansen-unit", &p.unit),
+        field("x-nansen-query", &p.query),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .collect()
+}
+
+/// A body with its headers.
+pub fn with_headers(headers: Vec<(header::HeaderName, String)>, body: Vec<u8>) -> Response {
+    let mut r = body.into_response();
+    for (name, value) in headers {
+        if let Ok(v) = header::HeaderValue::from_str(&value) {
+            r.headers_mut().insert(name, v);
+        }
+    }
+    r
 }

@@ -12,7 +12,7 @@ use crate::session::Viewer;
 use crate::WebState;
 use axum::extract::RawQuery;
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::{html, Markup};
 use nansen_app::{App, AppError, Caller, Coverage, DatasetView};
 use nansen_codes::{CodeLists, Frequency, Period};
@@ -532,32 +532,29 @@ pub async fn download(
     let who = viewer.who.clone();
     let e = blocking(&web.app, move |app| explore(app, &who, view)).await?;
     let name = format!("{}-{}", e.view.dataset.replace('/', "-"), e.view.indicator);
-    if json {
-        let body = nansen_formats::table_json(&e.table).to_string();
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "application/json".to_string()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.json\""),
-                ),
-            ],
-            body,
+    let (media, extension, body) = if json {
+        (
+            "application/json",
+            "json",
+            nansen_formats::table_json(&e.table)
+                .to_string()
+                .into_bytes(),
         )
-            .into_response());
-    }
-    let mut out = Vec::new();
-    nansen_formats::table_csv(&e.table, false, &mut out)
-        .map_err(|e| WebError::Form(e.to_string()))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.csv\""),
-            ),
-        ],
-        out,
-    )
-        .into_response())
+    } else {
+        let mut out = Vec::new();
+        nansen_formats::table_csv(&e.table, false, &mut out)
+            .map_err(|e| WebError::Form(e.to_string()))?;
+        ("text/csv; charset=utf-8", "csv", out)
+    };
+    let mut headers = vec![
+        (header::CONTENT_TYPE, media.to_string()),
+        (
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{name}.{extension}\""),
+        ),
+    ];
+    headers.extend(crate::pages::dataset::provenance_headers(
+        &e.table.provenance,
+    ));
+    Ok(crate::pages::dataset::with_headers(headers, body))
 }
