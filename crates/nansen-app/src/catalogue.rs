@@ -18,6 +18,9 @@ pub struct Coverage {
     pub places: Vec<String>,
     /// Countries of origin or citizenship (`origin`).
     pub origins: Vec<String>,
+    /// Every other dimension with its codes (route, cause, sex, age, applicant type...), in
+    /// the dataset's order: what Explore lets a person filter on.
+    pub others: Vec<(String, Vec<String>)>,
     pub first_period: Option<String>,
     pub last_period: Option<String>,
     /// `year`, `quarter`, `month`, `week` or `day`: the finest the periods are given at.
@@ -104,6 +107,12 @@ pub(crate) fn coverage_of(cube: &Cube) -> Coverage {
         indicators: distinct(cube, "indicator"),
         places: distinct(cube, "geo"),
         origins: distinct(cube, "origin"),
+        others: cube
+            .dims
+            .iter()
+            .filter(|d| !matches!(d.as_str(), "indicator" | "period" | "geo" | "origin"))
+            .map(|d| (d.clone(), distinct(cube, d)))
+            .collect(),
         first_period: periods.first().map(|p| p.to_string()),
         last_period: periods.last().map(|p| p.to_string()),
         frequency: periods

@@ -148,6 +148,8 @@ pub async fn page(
 
 /// A table of observations or query results, with a caption.
 pub fn table_of(t: &Table, caption: &str) -> Markup {
+    // Flags, and `incomplete` where the data covers only part of a row's period.
+    let with_flags = t.rows.iter().any(|r| !r.flags.is_empty() || r.incomplete);
     html! {
         div.table-wrap tabindex="0" role="region" aria-label=(caption) {
             table.data {
@@ -155,16 +157,17 @@ pub fn table_of(t: &Table, caption: &str) -> Markup {
                 thead { tr {
                     @for c in &t.columns { th scope="col" { (c) } }
                     th scope="col" class="num" { "value" }
-                    @if t.rows.iter().any(|r| !r.flags.is_empty()) { th scope="col" { "flags" } }
+                    @if with_flags { th scope="col" { "flags" } }
                     @for e in &t.extra { th scope="col" class="num" { (e) } }
                 } }
                 tbody {
-                    @let with_flags = t.rows.iter().any(|r| !r.flags.is_empty());
                     @for r in &t.rows {
-                        tr {
-                            @for k in &r.key { td { (k) } }
+                        tr.incomplete[r.incomplete] {
+                            @for (i, k) in r.key.iter().enumerate() {
+                                td { (k) @if t.is_aggregate(r, i) { " " span.aggregate title="an aggregate of other rows" { "(aggregate)" } } }
+                            }
                             td.num { (number(r.value)) }
-                            @if with_flags { td { (r.flags) } }
+                            @if with_flags { td { (nansen_formats::row_flags(r)) } }
                             @for e in &r.extra { td.num { (number(*e)) } }
                         }
                     }

@@ -31,8 +31,14 @@ pub struct View {
     /// `month`, `quarter`, `year` or empty (as the data comes).
     pub frequency: String,
     pub compare: String,
-    /// `europe` or `world`.
+    /// `europe` or `world`; empty: as far as the data reaches.
     pub map: String,
+    /// Filters on the dataset's other dimensions (`f.route=...`, `f.cause=...`).
+    pub filters: Vec<(String, Vec<String>)>,
+    /// A derived indicator (`recognition_rate`, `share_of_total`) in place of the indicator.
+    pub derived: String,
+    /// The dataset the form was showing: another one starts from its own defaults.
+    pub was: String,
 }
 
 impl View {
@@ -61,7 +67,16 @@ impl View {
                 "frequency" => v.frequency = val,
                 "compare" => v.compare = val,
                 "map" => v.map = val,
-                _ => {}
+                "derived" => v.derived = val,
+                "was" => v.was = val,
+                k => {
+                    if let Some(dim) = k.strip_prefix("f.").filter(|d| !d.is_empty()) {
+                        match v.filters.iter_mut().find(|(d, _)| d == dim) {
+                            Some((_, codes)) => codes.extend(list(&val)),
+                            None => v.filters.push((dim.to_string(), list(&val))),
+                        }
+                    }
+                }
             }
         }
         Ok(v)
@@ -85,11 +100,18 @@ impl View {
             ("frequency", &self.frequency),
             ("compare", &self.compare),
             ("map", &self.map),
+            ("derived", &self.derived),
         ] {
             if !v.is_empty() {
                 p.push((k, v.clone()));
             }
         }
+        let named: Vec<(String, String)> = self
+            .filters
+            .iter()
+            .map(|(d, codes)| (format!("f.{d}"), codes.join(",")))
+            .collect();
+        p.extend(named.iter().map(|(k, v)| (k.as_str(), v.clone())));
         serde_urlencoded::to_string(p).unwrap_or_default()
     }
 
@@ -100,6 +122,11 @@ impl View {
         }
         if !self.origins.is_empty() && cov.dims.iter().any(|d| d == "origin") {
             filters.push(("origin".into(), self.origins.clone()));
+        }
+        for (d, codes) in &self.filters {
+            if !codes.is_empty() && cov.dims.contains(d) {
+                filters.push((d.clone(), codes.clone()));
+            }
         }
         let period = |s: &str, what: &str| -> Result<Option<Period>, WebError> {
             if s.is_empty() {
@@ -146,6 +173,10 @@ struct Explored {
     table: Table,
     by_place: Vec<(String, Vec<Option<f64>>)>,
     map: Vec<(String, String, f64)>,
+    /// `europe` or `world`: the one the data reaches, unless the person chose.
+    region: &'static str,
+    /// The answer over every chosen place and the whole range, and whether it is incomplete.
+    total: Option<(Option<f64>, bool)>,
     flows: Option<nansen_app::Flows>,
 }
 
@@ -170,6 +201,13 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
             .or(choices.first())
             .map(|d| d.name.clone())
             .unwrap_or_default();
+    }
+    if !view.was.is_empty() && view.was != view.dataset {
+        // Another dataset: its own defaults, not the places and filters of the one before.
+        view = View {
+            dataset: std::mem::take(&mut view.dataset),
+            ..View::default()
+        };
     }
     let (org, slug) = view
         .dataset
@@ -226,9 +264,37 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
         .filter_map(|r| r.value.map(|v| (r.key[0].clone(), place(&r.key[0]), v)))
         .collect();
     let main = q(&view, &["geo", "period"])?;
+    let ask = |query: Query| {
+        let question = nansen_app::Question {
+            query,
+            derived: (!view.derived.is_empty()).then(|| view.derived.clone()),
+            ..Default::default()
+        };
+        app.ask(who, org, slug, None, &question)
+    };
     let table = match &compare_cov {
         Some(_) => app.compare(who, &[view.dataset.clone(), view.compare.clone()], &main)?,
-        None => app.query(who, org, slug, None, &main)?,
+        None => ask(main.clone())?,
+    };
+    // One figure for the whole question: "dead and missing in the Mediterranean in 2017".
+    let total = if view.derived == "share_of_total" {
+        None
+    } else {
+        let mut all = q(&view, &[])?;
+        if chosen_for_you {
+            // The places were picked to draw, not asked about: the figure is for all of them.
+            all.filters.retain(|(d, _)| d != "geo");
+        }
+        ask(all)
+            .ok()
+            .and_then(|t| t.rows.first().map(|r| (r.value, r.incomplete)))
+    };
+    let region = match view.map.as_str() {
+        "world" => "world",
+        "europe" => "europe",
+        // As far as the data reaches: Europe only when every place is in Europe.
+        _ if map_places_in_europe(&totals) => "europe",
+        _ => "world",
     };
     let mut bars = vec![];
     let place_q = q(&view, &["geo"])?;
@@ -271,7 +337,24 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
         table,
         by_place,
         map,
+        region,
+        total,
         flows,
+    })
+}
+
+/// Whether every place of an answer by geo is a European country (or an EU aggregate).
+fn map_places_in_europe(t: &Table) -> bool {
+    const EUROPE: &[&str] = &[
+        "ALB", "AND", "AUT", "BEL", "BGR", "BIH", "BLR", "CHE", "CYP", "CZE", "DEU", "DNK", "ESP",
+        "EST", "FIN", "FRA", "GBR", "GRC", "HRV", "HUN", "IRL", "ISL", "ITA", "LIE", "LTU", "LUX",
+        "LVA", "MCO", "MDA", "MKD", "MLT", "MNE", "NLD", "NOR", "POL", "PRT", "ROU", "SMR", "SRB",
+        "SVK", "SVN", "SWE", "UKR", "XKX", "TUR", "RUS", "GEO", "ARM", "AZE", "VAT",
+    ];
+    let codes = CodeLists::get();
+    t.rows.iter().all(|r| {
+        let c = r.key[0].as_str();
+        EUROPE.contains(&c) || codes.is_aggregate(c)
     })
 }
 
@@ -431,7 +514,8 @@ pub async fn page(
         })
         .collect();
     let place_names: Vec<String> = v.places.iter().map(|p| place(p)).collect();
-    let region = if v.map == "world" { "world" } else { "europe" };
+    let region = e.region;
+    let derived = CodeLists::get().derived_indicators();
     let all_periods = periods_of(&e.cov);
     let compare_choices: Vec<&DatasetView> =
         e.choices.iter().filter(|d| d.name != v.dataset).collect();
@@ -458,8 +542,23 @@ pub async fn page(
                     @for i in &e.cov.indicators { option value=(i) selected[*i == v.indicator] { (indicator_label(i)) } }
                 }
             }
-            @if !e.cov.places.is_empty() { (multi("x-geo", "Places", "geo", &e.cov.places, &v.places, "Several with Ctrl or Shift")) }
+            // Places picked to draw are not chosen on the form: the next question picks again.
+            @if !e.cov.places.is_empty() { (multi("x-geo", "Places", "geo", &e.cov.places, if e.chosen_for_you { &[] } else { &v.places }, "Several with Ctrl or Shift; none chosen: the five largest")) }
             @if e.cov.origins.iter().any(|o| !CodeLists::get().is_aggregate(o)) { (multi("x-origin", "Origins", "origin", &e.cov.origins, &v.origins, "None chosen: all origins")) }
+            @for (d, codes) in &e.cov.others {
+                @if codes.len() > 1 {
+                    @let chosen = v.filters.iter().find(|(f, _)| f == d).map(|(_, c)| c.clone()).unwrap_or_default();
+                    (multi(&format!("x-f-{d}"), d, &format!("f.{d}"), codes, &chosen, "None chosen: its total, or all of them added"))
+                }
+            }
+            div.field {
+                label for="x-derived" { "Derived indicator" }
+                select #x-derived name="derived" {
+                    option value="" { "none: the indicator itself" }
+                    @for x in derived.iter().filter(|x| x.code != "rate_per_100k") { option value=(x.code) selected[x.code == v.derived] { (x.label) } }
+                }
+            }
+            input type="hidden" name="was" value=(v.dataset);
             div.field {
                 label for="x-from" { "From" }
                 select #x-from name="from" { option value="" { "the start" } @for p in &all_periods { option value=(p) selected[*p == v.from] { (p) } } }
@@ -485,16 +584,26 @@ pub async fn page(
             div.field {
                 label for="x-map" { "Map" }
                 select #x-map name="map" {
-                    option value="europe" selected[region == "europe"] { "Europe" }
-                    option value="world" selected[region == "world"] { "World" }
+                    option value="" selected[v.map.is_empty()] { "as far as the data reaches" }
+                    option value="europe" selected[v.map == "europe"] { "Europe" }
+                    option value="world" selected[v.map == "world"] { "World" }
                 }
             }
             div.field.go { button type="submit" { "Show" } }
         }
         p role="status" #summary {
-            (ind) ", " (range) @if !v.frequency.is_empty() { ", by " (v.frequency) } ", from " (v.dataset)
+            @if v.derived.is_empty() { (ind) } @else { (v.derived) " from " (ind) }
+            @for (d, codes) in &v.filters { @if !codes.is_empty() { ", " (d) " " (codes.join(", ")) } }
+            ", " (range) @if !v.frequency.is_empty() { ", by " (v.frequency) } ", from " (v.dataset)
             @if let Some(c) = &e.compare_cov { " compared with " (v.compare) " (" (c.frequency.as_deref().unwrap_or("")) ")" } "."
             @if e.chosen_for_you { " Showing the five largest places; choose places to change them." }
+        }
+        @if let Some((value, incomplete)) = e.total {
+            p #total {
+                "In all: " strong { (crate::layout::number(value)) }
+                @if !v.derived.is_empty() { " (" (v.derived) ")" }
+                @if incomplete { " " span.incomplete { "incomplete: the data covers only part of this range" } }
+            }
         }
         div.links {
             label for="view-link" { "Link to this view" }
