@@ -520,7 +520,19 @@ impl App {
             "dataset.export",
             serde_json::json!({ "version": version, "format": format.extension() }),
         )?;
-        nansen_formats::write(&cube, format, out).map_err(|e| match e.kind() {
+        let p = self.provenance_of(&d, version)?;
+        let about = [
+            ("dataset", p.dataset),
+            ("title", p.title),
+            (
+                "version",
+                p.version.map(|v| v.to_string()).unwrap_or_default(),
+            ),
+            ("source", p.source),
+            ("licence", p.licence),
+            ("query", format!("nansen dataset export {org}/{slug}")),
+        ];
+        nansen_formats::write(&cube, format, &about, out).map_err(|e| match e.kind() {
             std::io::ErrorKind::Unsupported => AppError::BadRequest(e.to_string()),
             _ => AppError::Store(StoreError::DataDir {
                 path: "export".into(),

@@ -114,7 +114,12 @@ fn hxl_tag(dim: &str) -> String {
     }
 }
 
-pub fn export(cube: &Cube, format: ExportFormat, out: &mut dyn Write) -> io::Result<()> {
+pub fn export(
+    cube: &Cube,
+    format: ExportFormat,
+    about: &[(&str, String)],
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let ind = cube.dim("indicator").unwrap_or(0);
     let per = cube.dim("period").unwrap_or(0);
     let others = other_dims(cube);
@@ -204,7 +209,7 @@ pub fn export(cube: &Cube, format: ExportFormat, out: &mut dyn Write) -> io::Res
             w.flush()
         }
         ExportFormat::Xlsx => {
-            let bytes = xlsx(cube, &others).map_err(|e| io::Error::other(e.to_string()))?;
+            let bytes = xlsx(cube, &others, about).map_err(|e| io::Error::other(e.to_string()))?;
             out.write_all(&bytes)
         }
         ExportFormat::Parquet => {
@@ -215,7 +220,11 @@ pub fn export(cube: &Cube, format: ExportFormat, out: &mut dyn Write) -> io::Res
     }
 }
 
-fn xlsx(cube: &Cube, others: &[usize]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn xlsx(
+    cube: &Cube,
+    others: &[usize],
+    about: &[(&str, String)],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("observations")?;
@@ -241,6 +250,17 @@ fn xlsx(cube: &Cube, others: &[usize]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxE
         let f = cube.flag(r);
         if !f.is_empty() {
             sheet.write_string(row, fcol, f)?;
+        }
+    }
+    if !about.is_empty() {
+        // After the observations, so that reading the file back takes the first sheet.
+        let meta = book.add_worksheet();
+        meta.set_name("metadata")?;
+        meta.write_string(0, 0, "field")?;
+        meta.write_string(0, 1, "value")?;
+        for (i, (k, v)) in about.iter().enumerate() {
+            meta.write_string(i as u32 + 1, 0, *k)?;
+            meta.write_string(i as u32 + 1, 1, neutralise(v).as_ref())?;
         }
     }
     book.save_to_buffer()

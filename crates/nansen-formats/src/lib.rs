@@ -193,11 +193,14 @@ pub fn read_with_progress(
     harmonise::read(path, options, progress)
 }
 
-/// The cube's observations written in one of the export formats.
+/// The cube's observations written in one of the export formats. `about` (dataset, version,
+/// source, licence...) goes into the file where the format has room for it: a `metadata`
+/// sheet after the observations in XLSX; other formats carry it beside the file.
 pub fn write(
     cube: &Cube,
     format: ExportFormat,
+    about: &[(&str, String)],
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    export::export(cube, format, out)
+    export::export(cube, format, about, out)
 }

@@ -44,7 +44,8 @@ fn roundtrip(cube: &Cube, label: &str) {
     for f in FORMATS {
         let path = dir.path().join(format!("export.{}", f.extension()));
         let mut out = std::fs::File::create(&path).unwrap();
-        write(cube, f, &mut out).unwrap();
+        // With a metadata sheet in XLSX: reading the file back takes the observations.
+        write(cube, f, &[("dataset", "euaa/apps".to_string())], &mut out).unwrap();
         drop(out);
         let back = read(&path, &ImportOptions::default())
             .unwrap_or_else(|e| panic!("{label} as {f:?}: {e} {:?}", e.problems().first()));
@@ -56,6 +57,20 @@ fn roundtrip(cube: &Cube, label: &str) {
             "{label} as {f:?}: first difference {:?}",
             got.iter().zip(&want).find(|(a, b)| a != b)
         );
+        if f == ExportFormat::Xlsx {
+            use calamine::Reader;
+            let mut book = calamine::open_workbook_auto(&path).unwrap();
+            assert_eq!(book.sheet_names(), ["observations", "metadata"]);
+            let meta = book.worksheet_range("metadata").unwrap();
+            assert_eq!(
+                meta.get((1, 0)).map(|c| c.to_string()),
+                Some("dataset".into())
+            );
+            assert_eq!(
+                meta.get((1, 1)).map(|c| c.to_string()),
+                Some("euaa/apps".into())
+            );
+        }
     }
 }
 
@@ -111,7 +126,7 @@ fn hostile() -> Cube {
 fn cells_a_spreadsheet_would_run_are_neutralised_and_restored_on_import() {
     let c = hostile();
     let mut csv = Vec::new();
-    write(&c, ExportFormat::Csv, &mut csv).unwrap();
+    write(&c, ExportFormat::Csv, &[], &mut csv).unwrap();
     let text = String::from_utf8(csv).unwrap();
     for line in text.lines().skip(1) {
         let route = line.split(',').nth(3).unwrap().trim_start_matches('"');
@@ -177,7 +192,7 @@ fn independent_tools_read_every_export_as_the_same_table() {
     for f in FORMATS {
         let path = dir.path().join(format!("export.{}", f.extension()));
         let mut out = std::fs::File::create(&path).unwrap();
-        write(&with_hostile, f, &mut out).unwrap();
+        write(&with_hostile, f, &[], &mut out).unwrap();
         args.push(format!("{}={}", f.extension(), path.display()));
     }
     let out = Command::new("python3").args(&args).output().unwrap();
