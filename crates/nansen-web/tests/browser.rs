@@ -861,6 +861,13 @@ fn explore_answers_the_mediterranean_question_and_a_recognition_rate() {
             assert!(total.contains("3,139"), "{}: {total}", b.db);
             assert!(b.text("#summary").await.contains("region Mediterranean"), "{}", b.db);
             b.drawn("#line-chart").await;
+            // A pivot of any two dimensions: cause by route.
+            assert!(!b.table_rows("#pivot").await.is_empty(), "{}", b.db);
+            b.find("#x-rows").await.select_by_value("cause").await.unwrap();
+            b.find("#x-cols").await.select_by_value("route").await.unwrap();
+            b.submit("form.pivot button[type=submit]").await;
+            assert!(b.text("#pivot caption").await.contains("cause by route"), "{}", b.db);
+            assert_eq!(b.text("#total").await, total, "{}: the same question", b.db);
             b.accessible("Explore with a filter on a dimension of the dataset").await;
             // Another dataset starts from its own defaults, not from the region chosen before.
             b.sign_in("analyst@euaa.test").await;

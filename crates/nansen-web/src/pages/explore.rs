@@ -39,6 +39,9 @@ pub struct View {
     pub derived: String,
     /// The dataset the form was showing: another one starts from its own defaults.
     pub was: String,
+    /// The pivot table's row and column dimensions (`geo` by `period` without them).
+    pub rows: String,
+    pub cols: String,
 }
 
 impl View {
@@ -69,6 +72,8 @@ impl View {
                 "map" => v.map = val,
                 "derived" => v.derived = val,
                 "was" => v.was = val,
+                "rows" => v.rows = val,
+                "cols" => v.cols = val,
                 k => {
                     if let Some(dim) = k.strip_prefix("f.").filter(|d| !d.is_empty()) {
                         match v.filters.iter_mut().find(|(d, _)| d == dim) {
@@ -101,6 +106,8 @@ impl View {
             ("compare", &self.compare),
             ("map", &self.map),
             ("derived", &self.derived),
+            ("rows", &self.rows),
+            ("cols", &self.cols),
         ] {
             if !v.is_empty() {
                 p.push((k, v.clone()));
@@ -177,6 +184,8 @@ struct Explored {
     region: &'static str,
     /// The answer over every chosen place and the whole range, and whether it is incomplete.
     total: Option<(Option<f64>, bool)>,
+    /// The same question by two dimensions, for the pivot table.
+    pivot: Option<Table>,
     flows: Option<nansen_app::Flows>,
 }
 
@@ -289,6 +298,27 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
             .ok()
             .and_then(|t| t.rows.first().map(|r| (r.value, r.incomplete)))
     };
+    // The pivot: any two dimensions of the dataset, place by period unless asked.
+    let pick = |asked: &str, default: &str| {
+        if cov.dims.iter().any(|d| d == asked) && asked != "indicator" {
+            asked.to_string()
+        } else {
+            default.to_string()
+        }
+    };
+    let rows_dim = pick(&view.rows, "geo");
+    let cols_dim = pick(&view.cols, "period");
+    let pivot = if rows_dim != cols_dim && cov.dims.contains(&rows_dim) && compare_cov.is_none() {
+        let mut pq = q(&view, &[])?;
+        pq.group_by = vec![rows_dim, cols_dim];
+        // Places picked to draw do not limit a pivot that is not by place.
+        if chosen_for_you && !pq.group_by.iter().any(|g| g == "geo") {
+            pq.filters.retain(|(d, _)| d != "geo");
+        }
+        ask(pq).ok()
+    } else {
+        None
+    };
     let region = match view.map.as_str() {
         "world" => "world",
         "europe" => "europe",
@@ -339,8 +369,50 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
         map,
         region,
         total,
+        pivot,
         flows,
     })
+}
+
+/// An answer by two dimensions laid out as a grid: the first down, the second across.
+fn pivot_of(t: &Table, caption: &str) -> Markup {
+    let mut down: Vec<&String> = Vec::new();
+    let mut across: Vec<&String> = Vec::new();
+    for r in &t.rows {
+        if !down.contains(&&r.key[0]) {
+            down.push(&r.key[0]);
+        }
+        if !across.contains(&&r.key[1]) {
+            across.push(&r.key[1]);
+        }
+    }
+    across.sort();
+    let cell = |d: &String, a: &String| t.rows.iter().find(|r| &r.key[0] == d && &r.key[1] == a);
+    html! {
+        div.table-wrap tabindex="0" role="region" aria-label=(caption) {
+            table #pivot {
+                caption { (caption) }
+                thead { tr {
+                    th scope="col" { (t.columns[0]) " \\ " (t.columns[1]) }
+                    @for a in &across { th scope="col" class="num" { (a) } }
+                } }
+                tbody {
+                    @for d in &down {
+                        tr {
+                            th scope="row" { (d) @if t.is_aggregate(&t.rows.iter().find(|r| &r.key[0] == *d).cloned().unwrap_or_default(), 0) { " (aggregate)" } }
+                            @for a in &across {
+                                @let c = cell(d, a);
+                                td.num.incomplete[c.is_some_and(|r| r.incomplete)] title=[c.filter(|r| r.incomplete).map(|_| "incomplete: the data covers only part of this period")] {
+                                    (layout::number(c.and_then(|r| r.value)))
+                                    @if c.is_some_and(|r| r.incomplete) { "*" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// Whether every place of an answer by geo is a European country (or an EU aggregate).
@@ -619,6 +691,26 @@ pub async fn page(
                 @let (nodes, links) = top_flows(f, 8);
                 @if !links.is_empty() { (charts::sankey("flow-chart", &format!("{ind}, {range}: from origin to destination"), &nodes, &links)) }
             }
+        }
+        @if let Some(p) = &e.pivot {
+            h2 { "Pivot table" }
+            form.pivot method="get" action="/explore" aria-label="Pivot table dimensions" {
+                @for (k, val) in serde_urlencoded::from_str::<Vec<(String, String)>>(&v.query_string()).unwrap_or_default() {
+                    // Places picked to draw are picked again, as on the main form.
+                    @if k != "rows" && k != "cols" && !(e.chosen_for_you && k == "geo") { input type="hidden" name=(k) value=(val); }
+                }
+                input type="hidden" name="was" value=(v.dataset);
+                div.field {
+                    label for="x-rows" { "Rows" }
+                    select #x-rows name="rows" { @for d in e.cov.dims.iter().filter(|d| *d != "indicator") { option value=(d) selected[*d == p.columns[0]] { (d) } } }
+                }
+                div.field {
+                    label for="x-cols" { "Columns" }
+                    select #x-cols name="cols" { @for d in e.cov.dims.iter().filter(|d| *d != "indicator") { option value=(d) selected[*d == p.columns[1]] { (d) } } }
+                }
+                div.field.go { button type="submit" { "Lay out" } }
+            }
+            (pivot_of(p, &format!("{ind}: {} by {} (* incomplete)", p.columns[0], p.columns[1])))
         }
         h2 { "The table behind the charts" }
         (table_of(&e.table, &format!("{ind} by place and period")))
