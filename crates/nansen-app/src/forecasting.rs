@@ -111,6 +111,11 @@ impl App {
             let Some(p) = Period::parse(&r.key[n]) else {
                 continue;
             };
+            // Five months are not a year: a period the data covers only in part is left
+            // out of the series a model learns from, as an analyst would leave it out.
+            if r.incomplete {
+                continue;
+            }
             let entry = by_key.entry(r.key[..n].to_vec()).or_default();
             if let Some(v) = r.value {
                 entry.insert(p, v);

@@ -664,3 +664,29 @@ fn a_comparison_answers_and_warns_when_definitions_differ() {
         );
     }
 }
+
+#[test]
+fn forecasts_read_the_series_an_analyst_would_leaves_and_complete_periods_only() {
+    for t in stores() {
+        let app = setup(&t);
+        // Monthly, January 2014 to May 2015, Germany and France beside EU28 (no TOTAL).
+        let mut csv = String::from("indicator,period,geo,value,flags\n");
+        for m in 1..=17 {
+            let p = if m <= 12 {
+                format!("2014-{m:02}")
+            } else {
+                format!("2015-{:02}", m - 12)
+            };
+            csv += &format!("asylum_applications,{p},DEU,10,\nasylum_applications,{p},FRA,5,\nasylum_applications,{p},EU28,15,\n");
+        }
+        import(&app, "monthly", &csv, |_| {});
+        let mut q = Query::default();
+        q.frequency = Some(nansen_codes::Frequency::Year);
+        let panel = app
+            .panel(&Caller::operator(), "euaa", "monthly", &q, &[])
+            .unwrap();
+        // One series: EU28 is not added to its members, and 2015 (five months) is left out.
+        assert_eq!(panel.series.len(), 1, "{}", t.name);
+        assert_eq!(panel.series[0].values, vec![Some(180.0)], "{}", t.name);
+    }
+}
