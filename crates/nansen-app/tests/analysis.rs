@@ -680,8 +680,10 @@ fn forecasts_read_the_series_an_analyst_would_leaves_and_complete_periods_only()
             csv += &format!("asylum_applications,{p},DEU,10,\nasylum_applications,{p},FRA,5,\nasylum_applications,{p},EU28,15,\n");
         }
         import(&app, "monthly", &csv, |_| {});
-        let mut q = Query::default();
-        q.frequency = Some(nansen_codes::Frequency::Year);
+        let q = Query {
+            frequency: Some(nansen_codes::Frequency::Year),
+            ..Query::default()
+        };
         let panel = app
             .panel(&Caller::operator(), "euaa", "monthly", &q, &[])
             .unwrap();
