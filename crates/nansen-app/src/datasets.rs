@@ -254,6 +254,17 @@ impl App {
         access: Access,
         number: Option<i64>,
     ) -> Result<Arc<Cube>> {
+        self.cube_read(d, access, number).map(|(c, _)| c)
+    }
+
+    /// As [`App::cube_of`], with the number of the version the cube holds (none for a dataset
+    /// without one): what an answer's provenance names, from the read itself.
+    fn cube_read(
+        &self,
+        d: &DatasetRecord,
+        access: Access,
+        number: Option<i64>,
+    ) -> Result<(Arc<Cube>, Option<i64>)> {
         let versions = self.store.versions(d.id)?;
         let idx = match number {
             Some(n) => {
@@ -271,10 +282,10 @@ impl App {
             None => versions.iter().rposition(|v| v.redacted_at.is_none()),
         };
         let Some(idx) = idx else {
-            return Ok(Arc::new(Cube::new(vec![
-                "indicator".into(),
-                "period".into(),
-            ])));
+            return Ok((
+                Arc::new(Cube::new(vec!["indicator".into(), "period".into()])),
+                None,
+            ));
         };
         let protect = d.sensitive && !matches!(access, Access::Owner(_));
         // The threshold is part of the key: another node may change it at any time.
@@ -285,19 +296,21 @@ impl App {
         );
         // While the latest version is built, others read the one before it (each answer is
         // one version or the other); a version asked for by number is waited for.
-        if !protect {
-            return self.cube_once(key, number.is_none(), || {
+        let served = if !protect {
+            self.cube_once(key, number.is_none(), || {
                 Ok(Arc::new(self.store.content(&versions, idx, None)?))
-            });
-        }
-        self.cube_once(key, number.is_none(), || {
-            let raw = self.cached_content(d.id, &versions, idx)?;
-            Ok(Arc::new(disclosure::protect(
-                &raw,
-                d.threshold as f64,
-                CodeLists::get(),
-            )))
-        })
+            })?
+        } else {
+            self.cube_once(key, number.is_none(), || {
+                let raw = self.cached_content(d.id, &versions, idx)?;
+                Ok(Arc::new(disclosure::protect(
+                    &raw,
+                    d.threshold as f64,
+                    CodeLists::get(),
+                )))
+            })?
+        };
+        Ok((served.0, Some(served.1)))
     }
 
     fn cached_content(
@@ -309,20 +322,22 @@ impl App {
         self.cube_once((dataset_id, versions[idx].number, 0), false, || {
             Ok(Arc::new(self.store.content(versions, idx, None)?))
         })
+        .map(|(c, _)| c)
     }
 
     /// The cube under `key`, built once however many ask at the same moment: one builds, the
     /// others wait for it, or with `earlier_ok` read the newest earlier version in memory.
-    /// `build` must not ask for the same key (it would wait for itself).
+    /// Returns the cube and the number of the version it holds. `build` must not ask for the
+    /// same key (it would wait for itself).
     fn cube_once(
         &self,
         key: (i64, i64, i64),
         earlier_ok: bool,
         build: impl FnOnce() -> Result<Arc<Cube>>,
-    ) -> Result<Arc<Cube>> {
+    ) -> Result<(Arc<Cube>, i64)> {
         let cached = |k: &(i64, i64, i64)| self.cubes.lock().ok().and_then(|c| c.get(k).cloned());
         if let Some(c) = cached(&key) {
-            return Ok(c);
+            return Ok((c, key.1));
         }
         let slot = self
             .building
@@ -339,16 +354,16 @@ impl App {
                     c.iter()
                         .filter(|(k, _)| k.0 == key.0 && k.2 == key.2 && k.1 < key.1)
                         .max_by_key(|(k, _)| k.1)
-                        .map(|(_, c)| c.clone())
+                        .map(|(k, c)| (c.clone(), k.1))
                 });
                 match earlier.filter(|_| earlier_ok) {
-                    Some(c) => return Ok(c),
+                    Some(served) => return Ok(served),
                     None => slot.lock().unwrap_or_else(|p| p.into_inner()),
                 }
             }
         };
         if let Some(c) = cached(&key) {
-            return Ok(c);
+            return Ok((c, key.1));
         }
         let built = build();
         if let Ok(c) = &built {
@@ -358,7 +373,7 @@ impl App {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&key);
-        built
+        built.map(|c| (c, key.1))
     }
 
     fn remember(&self, key: (i64, i64, i64), cube: Arc<Cube>) {
@@ -434,12 +449,12 @@ impl App {
     ) -> Result<Table> {
         let (d, access) = self.authorize(who, org, slug, Need::Data)?;
         let access = if protected { Access::Data } else { access };
-        let cube = self.cube_of(&d, access, version)?;
+        let (cube, read) = self.cube_read(&d, access, version)?;
         let mut table = nansen_model::run_query(&cube, q, CodeLists::get())?;
         table.provenance = nansen_model::Provenance {
             unit: std::mem::take(&mut table.provenance.unit),
             query: std::mem::take(&mut table.provenance.query),
-            ..self.provenance_of(&d, version)?
+            ..Self::provenance_of(&d, read)
         };
         self.audit_read(
             who,
@@ -450,30 +465,17 @@ impl App {
         Ok(table)
     }
 
-    /// Where a dataset's numbers come from: what every download of them carries.
-    fn provenance_of(
-        &self,
-        d: &DatasetRecord,
-        version: Option<i64>,
-    ) -> Result<nansen_model::Provenance> {
-        let number = match version {
-            Some(n) => Some(n),
-            None => self
-                .store
-                .versions(d.id)?
-                .iter()
-                .rev()
-                .find(|v| v.redacted_at.is_none())
-                .map(|v| v.number),
-        };
-        Ok(nansen_model::Provenance {
+    /// Where a dataset's numbers come from: what every download of them carries. `version`
+    /// is the version the answer was read from.
+    fn provenance_of(d: &DatasetRecord, version: Option<i64>) -> nansen_model::Provenance {
+        nansen_model::Provenance {
             dataset: format!("{}/{}", d.org, d.slug),
             title: d.title.clone(),
-            version: number,
+            version,
             source: d.source.clone(),
             licence: d.licence.clone(),
             ..Default::default()
-        })
+        }
     }
 
     /// A version as a file to hand over: its bytes, a name, its media type, and the audit
@@ -487,18 +489,14 @@ impl App {
         format: ExportFormat,
     ) -> Result<ExportFile> {
         let mut bytes = Vec::new();
-        self.export(who, org, slug, version, format, &mut bytes)?;
+        let provenance = self.write_export(who, org, slug, version, format, &mut bytes)?;
         let (seq, hash) = self.audit_head()?;
-        let (d, _) = self.authorize(who, org, slug, Need::Data)?;
         Ok(ExportFile {
             bytes,
             file_name: format!("{org}-{slug}.{}", format.extension()),
             media_type: format.media_type(),
             audit_head: format!("{seq} {hash}"),
-            provenance: nansen_model::Provenance {
-                query: format!("dataset export {org}/{slug}"),
-                ..self.provenance_of(&d, version)?
-            },
+            provenance,
         })
     }
 
@@ -512,25 +510,42 @@ impl App {
         format: ExportFormat,
         out: &mut dyn std::io::Write,
     ) -> Result<()> {
+        self.write_export(who, org, slug, version, format, out)
+            .map(|_| ())
+    }
+
+    /// Writes an export and says where it comes from (the version it was read from).
+    fn write_export(
+        &self,
+        who: &Caller,
+        org: &str,
+        slug: &str,
+        version: Option<i64>,
+        format: ExportFormat,
+        out: &mut dyn std::io::Write,
+    ) -> Result<nansen_model::Provenance> {
         let (d, access) = self.authorize(who, org, slug, Need::Data)?;
-        let cube = self.cube_of(&d, access, version)?;
+        let (cube, read) = self.cube_read(&d, access, version)?;
         self.audit_read(
             who,
             &d,
             "dataset.export",
             serde_json::json!({ "version": version, "format": format.extension() }),
         )?;
-        let p = self.provenance_of(&d, version)?;
+        let p = nansen_model::Provenance {
+            query: format!("nansen dataset export {org}/{slug}"),
+            ..Self::provenance_of(&d, read)
+        };
         let about = [
-            ("dataset", p.dataset),
-            ("title", p.title),
+            ("dataset", p.dataset.clone()),
+            ("title", p.title.clone()),
             (
                 "version",
                 p.version.map(|v| v.to_string()).unwrap_or_default(),
             ),
-            ("source", p.source),
-            ("licence", p.licence),
-            ("query", format!("nansen dataset export {org}/{slug}")),
+            ("source", p.source.clone()),
+            ("licence", p.licence.clone()),
+            ("query", p.query.clone()),
         ];
         nansen_formats::write(&cube, format, &about, out).map_err(|e| match e.kind() {
             std::io::ErrorKind::Unsupported => AppError::BadRequest(e.to_string()),
@@ -538,7 +553,8 @@ impl App {
                 path: "export".into(),
                 source: e,
             }),
-        })
+        })?;
+        Ok(p)
     }
 
     /// The rows a version's import set aside (`--set-aside`), as they came, with why: a CSV.
