@@ -49,6 +49,17 @@ SPECIAL = [
     ("TIB", "", "", "Tibetan", ["Tibetans"]),
     ("XRN", "", "", "Recognised non-citizens", ["RNC", "Recognized non-citizens"]),
     ("FXX", "FX", "249", "France (metropolitan)", ["Metropolitan France"]),
+    # UNHCR and OCHA's code for the Abyei Area, claimed by Sudan and South Sudan.
+    ("AB9", "", "", "Abyei Area", ["Abyei", "Abyei Area (Sudan/South Sudan)"]),
+    # States that no longer exist, as older series name them (ISO 3166-3). Their old two-letter
+    # and numeric codes are left out: ISO has given most of them to other countries since.
+    ("ANT", "AN", "", "Netherlands Antilles", ["Netherlands Antilles (former)"]),
+    ("CSK", "", "", "Czechoslovakia", ["Czechoslovakia (former)", "Czechoslovak Socialist Republic"]),
+    ("DDR", "DD", "", "German Democratic Republic", ["East Germany", "German Democratic Republic (former)"]),
+    ("SCG", "", "", "Serbia and Montenegro", ["Serbia and Montenegro (former)", "Serbia and Montenegro (2004-2006)"]),
+    ("SUN", "SU", "", "Soviet Union", ["USSR", "USSR (former)", "Union of Soviet Socialist Republics"]),
+    ("YUG", "YU", "", "Yugoslavia", ["Yugoslavia (former)", "Socialist Federal Republic of Yugoslavia", "Federal Republic of Yugoslavia"]),
+    ("ZAR", "ZR", "", "Zaire", ["Zaire (former)", "Republic of Zaire"]),
 ]
 
 unhcr = {}

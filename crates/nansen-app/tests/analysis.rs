@@ -666,6 +666,57 @@ fn a_comparison_answers_and_warns_when_definitions_differ() {
 }
 
 #[test]
+fn a_comparison_of_decisions_warns_when_the_decision_levels_differ() {
+    for t in stores() {
+        let app = setup(&t);
+        // Eurostat's first-instance table says its level; UNHCR's rows carry theirs.
+        import(
+            &app,
+            "eurostat",
+            "indicator,period,geo,instance,value,flags\n\
+             asylum_decisions_total,2016,DEU,FIRST,631085,\n",
+            |_| {},
+        );
+        import(
+            &app,
+            "unhcr",
+            "indicator,period,geo,dec_level,dec_pc,value,flags\n\
+             asylum_decisions_total,2016,DEU,FI,P,631000,\n\
+             asylum_decisions_total,2016,DEU,JR,P,50000,\n",
+            |_| {},
+        );
+        let ask = |filters: &[&str]| {
+            let q = Query::parse(
+                &filters.iter().map(|f| f.to_string()).collect::<Vec<_>>(),
+                Some("2016"),
+                None,
+            )
+            .unwrap();
+            app.compare(
+                &Caller::operator(),
+                &["euaa/eurostat".into(), "euaa/unhcr".into()],
+                &q,
+            )
+            .unwrap()
+        };
+        // All levels added on the UNHCR side, first instance on Eurostat's: answered, and said.
+        let all = ask(&["geo=DEU"]);
+        assert_eq!(all.rows[0].extra[0], Some(681000.0), "{}", t.name);
+        assert_eq!(all.warnings.len(), 1, "{:?}", all.warnings);
+        assert!(
+            all.warnings[0].contains("first-instance decisions (instance=FIRST)")
+                && all.warnings[0].contains("judicial review"),
+            "{}",
+            all.warnings[0]
+        );
+        // Naming the first instance on both sides compares like with like, without a word.
+        let first = ask(&["geo=DEU", "dec_level=FI"]);
+        assert_eq!(first.rows[0].extra[0], Some(631000.0), "{}", t.name);
+        assert!(first.warnings.is_empty(), "{:?}", first.warnings);
+    }
+}
+
+#[test]
 fn forecasts_read_the_series_an_analyst_would_leaves_and_complete_periods_only() {
     for t in stores() {
         let app = setup(&t);

@@ -343,7 +343,7 @@ impl CodeLists {
     /// How values of a dimension are checked, from its name.
     pub fn kind_of(&self, dimension: &str) -> DimensionKind {
         match dimension {
-            "geo" | "origin" | "transit" | "destination" | "citizen" | "reporter" => {
+            "geo" | "origin" | "transit" | "destination" | "citizen" | "reporter" | "partner" => {
                 DimensionKind::Country
             }
             d if is_admin_area(d) => DimensionKind::AdminArea,
@@ -572,6 +572,14 @@ mod tests {
             ("Grèce", "GRC"),
             ("Сирийская Арабская Республика", "SYR"),
             ("Côte d'Ivoire", "CIV"),
+            // UNHCR's and OCHA's code with no ISO equivalent, and states older series name.
+            ("AB9", "AB9"),
+            ("Abyei", "AB9"),
+            ("Serbia and Montenegro", "SCG"),
+            ("USSR", "SUN"),
+            ("Yugoslavia (former)", "YUG"),
+            ("European Union (15 countries)", "EU15"),
+            ("EU27_2020_FOR", "EU27_2020_FOR"),
         ] {
             assert_eq!(c.country(alias), Some(iso), "{alias}");
         }

@@ -73,7 +73,7 @@ fn refuse(reason: String) -> ImportError {
 
 /// Eurostat's decision codes and labels become indicators, so that decisions line up with
 /// UNHCR's `dec_*` columns.
-const DECISIONS: [(&str, &str); 14] = [
+const DECISIONS: [(&str, &str); 15] = [
     ("TOTAL", "asylum_decisions_total"),
     ("Total", "asylum_decisions_total"),
     ("TOTAL_POS", "asylum_decisions_positive"),
@@ -82,6 +82,7 @@ const DECISIONS: [(&str, &str); 14] = [
     ("Rejected", "asylum_decisions_rejected"),
     ("GENCONV", "asylum_decisions_recognized"),
     ("Geneva Convention status", "asylum_decisions_recognized"),
+    ("Refugee status", "asylum_decisions_recognized"),
     ("HUMSTAT", "asylum_decisions_humanitarian"),
     ("Humanitarian status", "asylum_decisions_humanitarian"),
     ("SUB_PROT", "asylum_decisions_subsidiary"),
@@ -121,25 +122,47 @@ fn missing_migrants(head: &[Vec<String>]) -> Result<Layout, ImportError> {
     Ok(l)
 }
 
-/// Eurostat tables, by the code in their name, and what they count.
-const EUROSTAT_TABLES: [(&str, &str); 8] = [
-    ("migr_asyappctz", "asylum_applications"),
-    ("migr_asyapp", "asylum_applications"),
-    ("migr_eiord", "orders_to_leave"),
-    ("migr_eirtn", "returns"),
-    ("migr_eirfs", "refusals_of_entry"),
-    ("migr_resfam", "family_reunification_permits"),
-    ("demo_pjan", "population"),
-    ("migr_asydcfst", ""),
+/// Eurostat's migration and asylum tables, by the code in their name: what they count (empty
+/// where a `DECISION` column says), and codes their rows share without a column for them.
+const EUROSTAT_TABLES: [(&str, &str, &[(&str, &str)]); 25] = [
+    ("migr_asyappctz", "asylum_applications", &[]),
+    ("migr_asyapp", "asylum_applications", &[]),
+    ("migr_asypenctz", "asylum_seekers", &[]),
+    ("migr_asywith", "asylum_applications_withdrawn", &[]),
+    (
+        "migr_asyunaa",
+        "asylum_applications_unaccompanied_minors",
+        &[],
+    ),
+    ("migr_asydcfst", "", &[("instance", "FIRST")]),
+    ("migr_asydcfina", "", &[("instance", "FINAL")]),
+    ("migr_asyresa", "resettlement_arrivals", &[]),
+    ("migr_asytpfm", "asylum_decisions_temporary", &[]),
+    ("migr_asytpfa", "asylum_decisions_temporary", &[]),
+    ("migr_asytpsm", "temporary_protection_beneficiaries", &[]),
+    ("migr_dubri", "dublin_requests_incoming", &[]),
+    ("migr_dubro", "dublin_requests_outgoing", &[]),
+    ("migr_dubdi", "dublin_decisions_incoming", &[]),
+    ("migr_dubdo", "dublin_decisions_outgoing", &[]),
+    ("migr_dubti", "dublin_transfers_incoming", &[]),
+    ("migr_dubto", "dublin_transfers_outgoing", &[]),
+    ("migr_eirfs", "refusals_of_entry", &[]),
+    ("migr_eipre", "illegally_present", &[]),
+    ("migr_eiord", "orders_to_leave", &[]),
+    ("migr_eirt", "returns", &[]),
+    ("migr_resfirst", "first_residence_permits", &[]),
+    ("migr_resvalid", "valid_residence_permits", &[]),
+    ("migr_resfam", "family_reunification_permits", &[]),
+    ("demo_pjan", "population", &[]),
 ];
 
-fn eurostat_table(name: &str) -> Option<&'static str> {
+/// The Eurostat table a file's name names.
+fn eurostat_table(name: &str) -> Option<(&'static str, &'static [(&'static str, &'static str)])> {
     let n = name.to_lowercase();
     EUROSTAT_TABLES
         .iter()
-        .find(|(code, _)| n.contains(code))
-        .map(|(_, i)| *i)
-        .filter(|i| !i.is_empty())
+        .find(|(code, _, _)| n.contains(code))
+        .map(|(_, i, c)| (*i, *c))
 }
 
 fn find(header: &[String], name: &str) -> Option<usize> {
@@ -260,7 +283,7 @@ fn sdmx(header: &[String], options: &ImportOptions) -> Result<Layout, ImportErro
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
-    for (table, ind) in EUROSTAT_TABLES.iter().filter(|(_, i)| !i.is_empty()) {
+    for (table, ind, _) in EUROSTAT_TABLES.iter().filter(|(_, i, _)| !i.is_empty()) {
         for variant in [format!("ESTAT:{}", table.to_uppercase())] {
             for suffix in ["", "A", "M", "Q", "(1.0)", "A(1.0)", "M(1.0)", "Q(1.0)"] {
                 l.indicator_map
@@ -273,21 +296,18 @@ fn sdmx(header: &[String], options: &ImportOptions) -> Result<Layout, ImportErro
 
 /// Eurostat's legacy bulk layout: upper-case column names, labels instead of codes.
 fn eurostat(header: &[String], options: &ImportOptions) -> Result<Layout, ImportError> {
-    let has_decision = find(header, "DECISION").is_some();
+    let table = eurostat_table(&options.file_name);
+    // Dublin decisions accept or reject requests: their DECISION is a dimension, not the
+    // asylum decisions that become indicators.
+    let dublin = table.is_some_and(|(i, _)| i.starts_with("dublin_"));
+    let decision_is_indicator = find(header, "DECISION").is_some() && !dublin;
+    let indic_mg = find(header, "INDIC_MG").is_some();
     let indicator = options
         .indicator
         .clone()
-        .or_else(|| eurostat_table(&options.file_name).map(String::from))
-        .or_else(|| {
-            if find(header, "INDIC_MG").is_some() {
-                Some("returns".into())
-            } else if find(header, "ASYL_APP").is_some() {
-                Some("asylum_applications".into())
-            } else {
-                None
-            }
-        });
-    if indicator.is_none() && !has_decision {
+        .or_else(|| table.map(|(i, _)| i.to_string()).filter(|i| !i.is_empty()))
+        .or_else(|| find(header, "ASYL_APP").map(|_| "asylum_applications".into()));
+    if indicator.is_none() && !decision_is_indicator && !indic_mg {
         return Err(refuse(format!(
             "a Eurostat table, but its name {:?} does not say which; name what it counts with --indicator CODE",
             options.file_name
@@ -302,7 +322,10 @@ fn eurostat(header: &[String], options: &ImportOptions) -> Result<Layout, Import
                 extra: vec![],
             },
             "Flag and Footnotes" => Role::Flags,
-            "DECISION" => Role::Indicator,
+            "DECISION" if decision_is_indicator => Role::Indicator,
+            "DECISION" => Role::Dim("dublin_decision".into()),
+            // What the enforcement tables count ("Persons refused entry") is their indicator.
+            "INDIC_MG" if options.indicator.is_none() => Role::Indicator,
             other => Role::Dim(dimension_alias(other)),
         })
         .collect();
@@ -312,6 +335,13 @@ fn eurostat(header: &[String], options: &ImportOptions) -> Result<Layout, Import
         .iter()
         .map(|(a, b)| (a.to_string(), b.to_string()))
         .collect();
+    l.constants = table
+        .map(|(_, c)| {
+            c.iter()
+                .map(|(d, v)| (d.to_string(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(l)
 }
 
