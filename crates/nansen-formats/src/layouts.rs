@@ -122,9 +122,16 @@ fn missing_migrants(head: &[Vec<String>]) -> Result<Layout, ImportError> {
     Ok(l)
 }
 
+/// A table's code, its indicator, and `(dimension, code)` pairs its rows share.
+type EurostatTable = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
 /// Eurostat's migration and asylum tables, by the code in their name: what they count (empty
 /// where a `DECISION` column says), and codes their rows share without a column for them.
-const EUROSTAT_TABLES: [(&str, &str, &[(&str, &str)]); 25] = [
+const EUROSTAT_TABLES: [EurostatTable; 25] = [
     ("migr_asyappctz", "asylum_applications", &[]),
     ("migr_asyapp", "asylum_applications", &[]),
     ("migr_asypenctz", "asylum_seekers", &[]),
