@@ -162,6 +162,57 @@ pub fn share(mut table: Table, over: &str) -> Table {
     table
 }
 
+/// Each member's share of an aggregate it belongs to (Germany's share of the EU28), as
+/// publishers print it: the rows are the aggregate and its members, the denominator is the
+/// aggregate's own row, or the sum of its members where the answer has no such row (said in
+/// a warning). Refused when the aggregate's members are not known here.
+pub fn share_of(mut table: Table, over: &str, aggregate: &str) -> Result<Table, String> {
+    let codes = nansen_codes::CodeLists::get();
+    let members = codes.aggregate_members(aggregate).ok_or_else(|| {
+        format!(
+            "{aggregate:?} is not an aggregate whose members Nansen knows (EU28, EU27_2020, EFTA, ...); \
+             without them no share of it can be taken"
+        )
+    })?;
+    let pos = table
+        .columns
+        .iter()
+        .position(|c| c == over)
+        .ok_or_else(|| format!("a share of {aggregate} needs a group-by on {over}"))?;
+    table
+        .rows
+        .retain(|r| r.key[pos] == aggregate || members.iter().any(|m| *m == r.key[pos]));
+    let rest = |r: &Row| -> Vec<String> {
+        let mut k = r.key.clone();
+        k.remove(pos);
+        k
+    };
+    let mut own: HashMap<Vec<String>, f64> = HashMap::new();
+    let mut summed: HashMap<Vec<String>, f64> = HashMap::new();
+    for r in &table.rows {
+        let Some(v) = r.value else { continue };
+        if r.key[pos] == aggregate {
+            own.insert(rest(r), v);
+        } else {
+            *summed.entry(rest(r)).or_default() += v;
+        }
+    }
+    if own.is_empty() && !table.rows.is_empty() {
+        table.warnings.push(format!(
+            "share of {aggregate}: the answer has no {aggregate} row, so the sum of its members \
+             present is the denominator"
+        ));
+    }
+    table.extra.push("share_pct".into());
+    for r in table.rows.iter_mut() {
+        let k = rest(r);
+        let t = own.get(&k).or(summed.get(&k)).copied().unwrap_or(0.0);
+        let s = r.value.and_then(|v| (t != 0.0).then_some(v / t * 100.0));
+        r.extra.push(s);
+    }
+    Ok(table)
+}
+
 /// `numerator / denominator * factor`, matching rows on their group-by keys; a row whose
 /// denominator is missing or zero has no value.
 pub fn ratio(numerator: &Table, denominator: &Table, factor: f64) -> Table {
@@ -293,5 +344,48 @@ mod tests {
         den.rows[1].value = Some(0.0);
         let r = ratio(&t, &den, 100.0);
         assert_eq!((r.rows[0].value, r.rows[1].value), (Some(100.0), None));
+    }
+
+    #[test]
+    fn a_share_of_an_aggregate_is_taken_of_its_own_row_over_its_members_only() {
+        let row = |geo: &str, v: f64| Row {
+            key: vec![geo.into()],
+            value: Some(v),
+            ..Row::default()
+        };
+        // Norway is in the file but not in the EU28; EU28's own row is the denominator.
+        let t = Table {
+            columns: vec!["geo".into()],
+            rows: vec![
+                row("DEU", 35.0),
+                row("EU28", 100.0),
+                row("FRA", 5.0),
+                row("NOR", 50.0),
+            ],
+            ..Table::default()
+        };
+        let s = share_of(t.clone(), "geo", "EU28").unwrap();
+        let got: Vec<(&str, Option<f64>)> = s
+            .rows
+            .iter()
+            .map(|r| (r.key[0].as_str(), r.extra[0]))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("DEU", Some(35.0)),
+                ("EU28", Some(100.0)),
+                ("FRA", Some(5.0))
+            ]
+        );
+        assert!(s.warnings.is_empty());
+        // Without the aggregate's row, its members present make the denominator, said.
+        let mut no_eu = t.clone();
+        no_eu.rows.remove(1);
+        let s = share_of(no_eu, "geo", "EU28").unwrap();
+        assert_eq!(s.rows[0].extra[0], Some(35.0 / 40.0 * 100.0));
+        assert_eq!(s.warnings.len(), 1, "{:?}", s.warnings);
+        // An aggregate defined by its publisher alone cannot be shared out.
+        assert!(share_of(t, "geo", "EXT_EU28").is_err());
     }
 }

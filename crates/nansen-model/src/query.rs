@@ -918,14 +918,20 @@ pub fn run(cube: &Cube, q: &Query, codes: &CodeLists) -> Result<Table, QueryErro
         },
     };
     if let Some(n) = q.top {
-        let named: Vec<bool> = table
-            .columns
-            .iter()
-            .map(|c| q.filters.iter().any(|(d, _)| dimension_alias(d) == *c))
-            .collect();
-        table = top(table, n, q.measure, &named);
+        table = top_of(table, n, q);
     }
     Ok(table)
+}
+
+/// The query's `--top N` on an answer already made: for a share, which is ranked after its
+/// denominator was taken over every row, not over the N kept.
+pub fn top_of(table: Table, n: usize, q: &Query) -> Table {
+    let named: Vec<bool> = table
+        .columns
+        .iter()
+        .map(|c| q.filters.iter().any(|(d, _)| dimension_alias(d) == *c))
+        .collect();
+    top(table, n, q.measure, &named)
 }
 
 /// The `n` largest rows, then one row `OTHERS` holding all the rest. Rows of aggregates are

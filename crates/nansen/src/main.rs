@@ -281,6 +281,10 @@ struct QueryArgs {
     /// The population dataset for rate_per_100k.
     #[arg(long, value_name = "ORG/SLUG")]
     per_capita: Option<String>,
+    /// Each member's share of this aggregate (EU28: "Germany, 35% of the EU"), with the
+    /// group-by dimension's members only; implies --derived share_of_total
+    #[arg(long, value_name = "AGGREGATE")]
+    share_of: Option<String>,
     /// Add a flags column after the value: the source's flags, and `incomplete` where the
     /// data covers only part of a period
     #[arg(long)]
@@ -1005,6 +1009,7 @@ fn run(cli: Cli) -> Result<()> {
                     .map_err(|e: String| anyhow!(e))?,
                 derived: q.derived.clone(),
                 per_capita: q.per_capita.clone(),
+                share_of: q.share_of.clone(),
             };
             let table = app
                 .ask(&who, &org, &slug, q.version, &question)

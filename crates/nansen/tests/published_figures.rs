@@ -61,7 +61,7 @@ fn published_figures_come_out_of_the_default_path() {
         return;
     };
     let figures = figures();
-    assert!(figures.len() >= 43, "the table lost figures");
+    assert!(figures.len() >= 46, "the table lost figures");
     let pg: Option<PgDatabase> = fresh_postgres();
     let mut envs: Vec<(&str, Option<String>)> = vec![("sqlite", None)];
     match &pg {

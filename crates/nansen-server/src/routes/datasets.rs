@@ -242,6 +242,7 @@ pub(crate) fn parse_query(raw: &str, allowed: &[&str]) -> Result<Asked, ApiError
             "change" => asked.question.change = Some(v.parse().map_err(bad_request)?),
             "derived" => asked.question.derived = Some(v),
             "per_capita" => asked.question.per_capita = Some(v),
+            "share_of" => asked.question.share_of = Some(v),
             "via" => asked.via = Some(v),
             "dataset" => asked.datasets.push(v),
             _ => {
@@ -346,6 +347,7 @@ pub async fn observations(
             "change",
             "derived",
             "per_capita",
+            "share_of",
         ],
     )?;
     let app = state.0.clone();
