@@ -33,15 +33,33 @@ function base() {
   return { color: PALETTE, aria: { enabled: true }, animation: false, textStyle: { fontFamily: "system-ui, sans-serif", color: "#1b1f24" } };
 }
 
+// Periods the data covers only in part are starred on the axis and drawn hollow; aggregates
+// (EU28 beside its members) are dashed lines or hatched, pale bars, so nobody reads them as
+// one more member to add.
 function lineOrBar(spec) {
+  const incomplete = new Set(spec.incomplete || []);
+  const aggregates = new Set(spec.aggregates || []);
+  const point = (v, i) => {
+    const x = spec.x[i];
+    if (spec.kind === "bar" && aggregates.has(x)) return { value: v, itemStyle: { opacity: 0.45, decal: { symbol: "rect", dashArrayX: [1, 0], dashArrayY: [3, 3], rotation: Math.PI / 4 } } };
+    if (spec.kind !== "bar" && incomplete.has(x)) return { value: v, symbol: "emptyCircle", symbolSize: 9, itemStyle: { borderType: "dashed" } };
+    return v;
+  };
   return {
     ...base(),
     tooltip: { trigger: "axis", valueFormatter: number },
     legend: { type: "scroll", top: 0 },
     grid: { left: 8, right: 16, top: 40, bottom: 8, containLabel: true },
-    xAxis: { type: "category", data: spec.x, axisLabel: { color: "#1b1f24", ...(spec.kind === "bar" ? { interval: 0, rotate: spec.x.length > 4 ? 30 : 0 } : {}) } },
+    xAxis: {
+      type: "category", data: spec.x,
+      axisLabel: { color: "#1b1f24", formatter: (x) => (incomplete.has(x) ? `${x}*` : x), ...(spec.kind === "bar" ? { interval: 0, rotate: spec.x.length > 4 ? 30 : 0 } : {}) },
+    },
     yAxis: { type: "value", axisLabel: { color: "#1b1f24", formatter: (v) => fmt.format(v) } },
-    series: spec.series.map((s) => ({ name: s.name, type: spec.kind, data: s.data, connectNulls: false, showSymbol: spec.x.length < 40 })),
+    series: spec.series.map((s) => ({
+      name: s.name, type: spec.kind, data: s.data.map(point), connectNulls: false,
+      showSymbol: spec.x.length < 40 || incomplete.size > 0,
+      ...(s.aggregate && spec.kind !== "bar" ? { lineStyle: { type: "dashed", width: 2.5 } } : {}),
+    })),
   };
 }
 
@@ -125,6 +143,8 @@ async function draw(figure) {
   // The drawn series, for whoever checks what is on screen (the browser tests do).
   figure.dataset.drawn = "true";
   figure.dataset.series = (option.series || []).map((s) => s.name || s.type).join("|");
+  figure.dataset.incomplete = (spec.incomplete || []).join("|");
+  figure.dataset.aggregates = [...(spec.aggregates || []), ...(spec.series || []).filter((s) => s.aggregate).map((s) => s.name)].join("|");
   // The SVG is one picture: its text alternative is the figure's label and the table.
   const svg = canvas.querySelector("svg");
   if (svg) svg.setAttribute("aria-hidden", "true");

@@ -8,6 +8,49 @@ use serde_json::{json, Value};
 pub struct Series {
     pub name: String,
     pub values: Vec<Option<f64>>,
+    /// An aggregate (EU28, the world) drawn beside its members: dashed, never stacked.
+    pub aggregate: bool,
+}
+
+impl Series {
+    pub fn new(name: String, values: Vec<Option<f64>>) -> Series {
+        Series {
+            name,
+            values,
+            aggregate: false,
+        }
+    }
+}
+
+fn series_json(series: &[Series]) -> Vec<Value> {
+    series
+        .iter()
+        .map(|s| json!({ "name": s.name, "data": s.values, "aggregate": s.aggregate }))
+        .collect()
+}
+
+/// What the caption adds about marks on the chart: periods the data covers only in part,
+/// aggregates drawn apart.
+fn marks_note(incomplete: &[String], series: &[Series]) -> String {
+    let mut note = String::new();
+    if !incomplete.is_empty() {
+        note.push_str(&format!(
+            " (* incomplete: the data covers only part of {}; hollow points)",
+            incomplete.join(", ")
+        ));
+    }
+    let aggregates: Vec<&str> = series
+        .iter()
+        .filter(|s| s.aggregate)
+        .map(|s| s.name.as_str())
+        .collect();
+    if !aggregates.is_empty() {
+        note.push_str(&format!(
+            " (dashed: {}, aggregates of the places beside them, not added to them)",
+            aggregates.join(", ")
+        ));
+    }
+    note
 }
 
 /// A figure the page script draws into; without the script, the caption and the text
@@ -54,29 +97,54 @@ fn describe_max(kind: &str, categories: &[String], series: &[Series]) -> String 
     text
 }
 
-pub fn line(id: &str, caption: &str, periods: &[String], series: &[Series]) -> Markup {
+/// Periods in `incomplete` (covered only in part by the data) are marked on the axis and
+/// drawn hollow.
+pub fn line(
+    id: &str,
+    caption: &str,
+    periods: &[String],
+    series: &[Series],
+    incomplete: &[String],
+) -> Markup {
     let spec = json!({
         "kind": "line",
         "x": periods,
-        "series": series.iter().map(|s| json!({ "name": s.name, "data": s.values })).collect::<Vec<_>>(),
+        "series": series_json(series),
+        "incomplete": incomplete,
     });
     figure(
         id,
-        caption,
+        &format!("{caption}{}", marks_note(incomplete, series)),
         spec,
         &describe_max("Line chart", periods, series),
     )
 }
 
-pub fn bar(id: &str, caption: &str, categories: &[String], series: &[Series]) -> Markup {
+/// Categories in `aggregates` (EU28 among its members) are drawn hatched and pale.
+pub fn bar(
+    id: &str,
+    caption: &str,
+    categories: &[String],
+    series: &[Series],
+    aggregates: &[String],
+) -> Markup {
     let spec = json!({
         "kind": "bar",
         "x": categories,
-        "series": series.iter().map(|s| json!({ "name": s.name, "data": s.values })).collect::<Vec<_>>(),
+        "series": series_json(series),
+        "aggregates": aggregates,
     });
+    let note = if aggregates.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (hatched: {}, aggregates of the places beside them, not added to them)",
+            aggregates.join(", ")
+        )
+    };
     figure(
         id,
-        caption,
+        &format!("{caption}{note}"),
         spec,
         &describe_max("Bar chart", categories, series),
     )

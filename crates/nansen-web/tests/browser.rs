@@ -991,6 +991,21 @@ fn a_new_analyst_finds_charts_compares_maps_and_downloads_germanys_applications(
                 .find(|r| r[0] == "DEU" && r[1] == "2015")
                 .unwrap_or_else(|| panic!("{}: {table:?}", b.db));
             assert_eq!(y2015[3], "incomplete", "{}: {y2015:?}", b.db);
+            // The chart marks it too: starred on the axis, hollow, and said in the caption.
+            let chart = b.find("#line-chart").await;
+            assert_eq!(
+                chart.attr("data-incomplete").await.unwrap().as_deref(),
+                Some("2015"),
+                "{}",
+                b.db
+            );
+            assert!(
+                b.text("#line-chart figcaption")
+                    .await
+                    .contains("incomplete: the data covers only part of 2015"),
+                "{}",
+                b.db
+            );
             b.shot("explore-compare").await;
             b.accessible("Explore with two sources, charts and a map")
                 .await;
@@ -1007,6 +1022,27 @@ fn a_new_analyst_finds_charts_compares_maps_and_downloads_germanys_applications(
                 csv.lines()
                     .any(|l| l.starts_with(&format!("DEU,2014,{total},"))),
                 "{}: {csv}",
+                b.db
+            );
+            // EU28 beside Germany is drawn apart: a dashed line, a hatched bar, both named.
+            b.go("/explore?dataset=euaa/asylum-applicants-monthly&indicator=asylum_applications&geo=DEU&geo=EU28&frequency=year")
+                .await;
+            b.drawn("#line-chart").await;
+            b.drawn("#bar-chart").await;
+            for figure in ["#line-chart", "#bar-chart"] {
+                let marked = b
+                    .find(figure)
+                    .await
+                    .attr("data-aggregates")
+                    .await
+                    .unwrap()
+                    .unwrap_or_default();
+                assert!(marked.contains("EU28"), "{}: {figure}: {marked:?}", b.db);
+                assert!(!marked.contains("DEU"), "{}: {figure}: {marked:?}", b.db);
+            }
+            assert!(
+                b.text("#line-chart figcaption").await.contains("dashed"),
+                "{}",
                 b.db
             );
             // The map of Europe, and the flows of a dataset with origins.

@@ -121,7 +121,8 @@ pub async fn page(
             h2 { "Main series" }
             @let periods: Vec<String> = t.rows.iter().map(|r| r.key[0].clone()).collect();
             @let values: Vec<Option<f64>> = t.rows.iter().map(|r| r.value).collect();
-            (charts::line("quick-chart", &format!("{}, all places, by {}", indicator_label(ind), p.cov.frequency.as_deref().unwrap_or("period")), &periods, &[Series { name: indicator_label(ind), values }]))
+            @let incomplete: Vec<String> = t.rows.iter().filter(|r| r.incomplete).map(|r| r.key[0].clone()).collect();
+            (charts::line("quick-chart", &format!("{}, all places, by {}", indicator_label(ind), p.cov.frequency.as_deref().unwrap_or("period")), &periods, &[Series::new(indicator_label(ind), values)], &incomplete))
             p { a.button href=(format!("/explore?{}", serde_urlencoded::to_string([("dataset", name.as_str()), ("indicator", ind.as_str())]).unwrap_or_default())) { "Open in Explore" }
                 " " a href=(format!("/datasets/{name}/backtest?{}", serde_urlencoded::to_string([("wheres", format!("indicator={ind}").as_str()), ("series_by", "geo")]).unwrap_or_default())) { "Backtest the forecasts" }
                 @if viewer.signed_in() { " " a href="/watches#new-watch" { "Watch a series" } } }

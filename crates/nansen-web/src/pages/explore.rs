@@ -574,18 +574,36 @@ pub async fn page(
             } else {
                 place(p)
             };
-            lines.push(Series { name, values });
+            lines.push(Series {
+                name,
+                values,
+                aggregate: CodeLists::get().is_aggregate(p),
+            });
         }
     }
     let bar_series: Vec<Series> = e
         .by_place
         .iter()
-        .map(|(name, values)| Series {
-            name: name.clone(),
-            values: values.clone(),
-        })
+        .map(|(name, values)| Series::new(name.clone(), values.clone()))
         .collect();
     let place_names: Vec<String> = v.places.iter().map(|p| place(p)).collect();
+    let aggregate_places: Vec<String> = v
+        .places
+        .iter()
+        .filter(|p| CodeLists::get().is_aggregate(p))
+        .map(|p| place(p))
+        .collect();
+    // A period is incomplete on the chart when any place's row says so.
+    let incomplete: Vec<String> = periods
+        .iter()
+        .filter(|per| {
+            e.table
+                .rows
+                .iter()
+                .any(|r| r.incomplete && r.key.get(1) == Some(per))
+        })
+        .cloned()
+        .collect();
     let region = e.region;
     let derived = CodeLists::get().derived_indicators();
     let all_periods = periods_of(&e.cov);
@@ -684,8 +702,8 @@ pub async fn page(
             a href=(format!("/explore/download?{}&format=json", v.query_string())) download { "JSON" }
         }
         div.charts {
-            (charts::line("line-chart", &format!("{ind} over time, by place"), &periods, &lines))
-            (charts::bar("bar-chart", &format!("{ind}, {range}, by place"), &place_names, &bar_series))
+            (charts::line("line-chart", &format!("{ind} over time, by place"), &periods, &lines, &incomplete))
+            (charts::bar("bar-chart", &format!("{ind}, {range}, by place"), &place_names, &bar_series, &aggregate_places))
             (charts::map("map-chart", &format!("{ind}, {range}, every place of {}", v.dataset), region, &e.map))
             @if let Some(f) = &e.flows {
                 @let (nodes, links) = top_flows(f, 8);
