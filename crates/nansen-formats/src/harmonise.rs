@@ -224,7 +224,7 @@ fn looks_grouped(s: &str) -> bool {
 
 /// Eurostat-style flags: the letters we know, each once, in order.
 fn clean_flags(text: &str) -> String {
-    let mut out: Vec<char> = text.chars().filter(|c| "pebcud".contains(*c)).collect();
+    let mut out: Vec<char> = text.chars().filter(|c| "pebcudr".contains(*c)).collect();
     out.sort_unstable();
     out.dedup();
     out.into_iter().collect()
@@ -578,17 +578,21 @@ impl<'a> Engine<'a> {
                 continue;
             }
             let text = cell(i);
-            let parsed = match layout.corrections.iter().find(|(c, _)| *c == i) {
-                // A published correction: kept negative, and said on the version.
-                Some(&(_, guard))
-                    if text.trim_start().starts_with('-')
-                        && parse_value(cell(guard)).is_ok_and(|(v, _)| v.is_some()) =>
-                {
-                    self.corrected.push(row);
-                    parse_value(text.trim_start().trim_start_matches('-'))
-                        .map(|(v, f)| (v.map(|v| -v), f))
-                }
-                _ => parse_value(text),
+            let negative = text.trim_start().starts_with('-');
+            // A published correction is kept negative, flagged `r` and said on the version:
+            // beside a total that is not negative (the layout says which), or already flagged
+            // `r` (Nansen's own export of a correction kept before).
+            let correction = negative
+                && match layout.corrections.iter().find(|(c, _)| *c == i) {
+                    Some(&(_, guard)) => parse_value(cell(guard)).is_ok_and(|(v, _)| v.is_some()),
+                    None => row_flags.contains('r'),
+                };
+            let parsed = if correction {
+                self.corrected.push(row);
+                parse_value(text.trim_start().trim_start_matches('-'))
+                    .map(|(v, f)| (v.map(|v| -v), f))
+            } else {
+                parse_value(text)
             };
             match parsed {
                 Ok((value, cell_flags)) => {
@@ -597,6 +601,13 @@ impl<'a> Engine<'a> {
                         (false, true) => self.flag_code(row_flags),
                         (true, false) => self.flag_code(cell_flags),
                         (false, false) => self.flag_code(&format!("{row_flags}{cell_flags}")),
+                    };
+                    let flag = match &self.cube.flags.dict[flag as usize] {
+                        f if correction && !f.contains('r') => {
+                            let marked = format!("{f}r");
+                            self.flag_code(&marked)
+                        }
+                        _ => flag,
                     };
                     if value.is_some() || !self.cube.flags.dict[flag as usize].is_empty() {
                         if n_values < values.len() {

@@ -90,17 +90,25 @@ fn importing_an_export_gives_back_the_same_observations_in_every_format() {
         };
         roundtrip(&read(&shared(rel), &opts).unwrap().cube, rel);
     }
-    let mmp = read(
-        // 2014: no published correction. A kept negative correction (2015, 2017, 2018) does
-        // not yet read back from an export: the importer refuses negative counts there.
-        &shared("iom-missing-migrants/2014.json"),
-        &ImportOptions {
-            file_name: "2014.json".into(),
-            ..plain
-        },
-    )
-    .unwrap();
-    roundtrip(&mmp.cube, "missing migrants 2014");
+    // 2014 has no published correction; 2017 has kept negative corrections, flagged `r`,
+    // which read back from every export as they were.
+    for year in ["2014", "2017"] {
+        let mmp = read(
+            &shared(&format!("iom-missing-migrants/{year}.json")),
+            &ImportOptions {
+                file_name: format!("{year}.json"),
+                ..plain.clone()
+            },
+        )
+        .unwrap();
+        let negative = (0..mmp.cube.len()).filter(|&r| mmp.cube.value(r).is_some_and(|v| v < 0.0));
+        assert!(
+            negative.clone().all(|r| mmp.cube.flag(r).contains('r')),
+            "{year}: every kept correction is flagged r"
+        );
+        assert_eq!(negative.count() > 0, year == "2017", "{year}");
+        roundtrip(&mmp.cube, &format!("missing migrants {year}"));
+    }
 }
 
 fn hostile() -> Cube {

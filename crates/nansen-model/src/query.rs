@@ -522,7 +522,8 @@ impl Acc {
     }
 }
 
-const FLAG_LETTERS: &str = "bcdepu";
+/// Eurostat's flags, and `r`: a published correction (a negative count kept on purpose).
+const FLAG_LETTERS: &str = "bcdepru";
 
 fn flag_bits(flags: &str) -> u8 {
     flags
