@@ -91,10 +91,46 @@ function fan(spec) {
   };
 }
 
-function map(spec) {
+// The longitude and latitude box of some coordinates, nested to any depth.
+function bounds(coordinates, box = [Infinity, Infinity, -Infinity, -Infinity]) {
+  if (typeof coordinates[0] === "number") {
+    box[0] = Math.min(box[0], coordinates[0]); box[1] = Math.min(box[1], coordinates[1]);
+    box[2] = Math.max(box[2], coordinates[0]); box[3] = Math.max(box[3], coordinates[1]);
+  } else coordinates.forEach((c) => bounds(c, box));
+  return box;
+}
+
+// The box of the places that have a value. A country's far territories (French Guiana,
+// the Canaries) would stretch it across oceans: only each country's largest part counts.
+function extent(geo, names) {
+  const box = [Infinity, Infinity, -Infinity, -Infinity];
+  const area = (b) => (b[2] - b[0]) * (b[3] - b[1]);
+  for (const f of geo.features) {
+    if (!names.has(f.properties.name)) continue;
+    const parts = f.geometry.type === "MultiPolygon" ? f.geometry.coordinates : [f.geometry.coordinates];
+    const main = parts.map((p) => bounds(p)).reduce((a, b) => (area(b) > area(a) ? b : a));
+    bounds([[main[0], main[1]], [main[2], main[3]]], box);
+  }
+  return box[0] === Infinity ? null : box;
+}
+
+// Centre and zoom for a region: Europe, the whole world, or as far as the data reaches.
+function view(spec, geo) {
+  if (spec.region === "europe") return { center: [15, 52], zoom: 4.2 };
+  if (spec.region !== "fit") return {};
+  const box = extent(geo, new Set(spec.data.map((d) => d.name)));
+  const whole = extent(geo, new Set(geo.features.map((f) => f.properties.name)));
+  if (!box || !whole) return {};
+  // A margin of a fifth around the places; never closer than a small country's width.
+  const w = Math.max(box[2] - box[0], 8) * 1.2;
+  const h = Math.max(box[3] - box[1], 6) * 1.2;
+  const zoom = Math.max(1, Math.min((whole[2] - whole[0]) / w, (whole[3] - whole[1]) / h));
+  return { center: [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2], zoom };
+}
+
+function map(spec, geo) {
   const values = spec.data.map((d) => d.value);
   const max = values.length ? Math.max(...values) : 1;
-  const europe = spec.region !== "world";
   return {
     ...base(),
     tooltip: { trigger: "item", formatter: (p) => `${escapeHtml((p.data && p.data.label) || p.name)}: ${number(p.value)}` },
@@ -102,7 +138,7 @@ function map(spec) {
     series: [{
       type: "map", map: "world", roam: true, data: spec.data,
       nameProperty: "name",
-      ...(europe ? { center: [15, 52], zoom: 4.2 } : {}),
+      ...view(spec, geo),
       itemStyle: { areaColor: "#f3f5f7", borderColor: "#8a949e", borderWidth: 0.5 },
       emphasis: { label: { show: false }, itemStyle: { areaColor: "#f2a900" } },
     }],
@@ -129,8 +165,7 @@ async function draw(figure) {
   const spec = JSON.parse(data.textContent);
   let option;
   if (spec.kind === "map") {
-    await world();
-    option = map(spec);
+    option = map(spec, await world());
   } else if (spec.kind === "sankey") {
     option = sankey(spec);
   } else if (spec.kind === "fan") {
@@ -144,6 +179,10 @@ async function draw(figure) {
   figure.dataset.drawn = "true";
   figure.dataset.series = (option.series || []).map((s) => s.name || s.type).join("|");
   figure.dataset.incomplete = (spec.incomplete || []).join("|");
+  if (spec.kind === "map") {
+    const v = option.series[0];
+    figure.dataset.view = v.center ? `${v.center.map((x) => x.toFixed(1)).join(",")} x${v.zoom.toFixed(1)}` : "world";
+  }
   figure.dataset.aggregates = [...(spec.aggregates || []), ...(spec.series || []).filter((s) => s.aggregate).map((s) => s.name)].join("|");
   // The SVG is one picture: its text alternative is the figure's label and the table.
   const svg = canvas.querySelector("svg");

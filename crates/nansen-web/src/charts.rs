@@ -150,7 +150,8 @@ pub fn bar(
     )
 }
 
-/// A choropleth of values by ISO alpha-3 code, on the world or zoomed to Europe.
+/// A choropleth of values by ISO alpha-3 code: on the world, zoomed to Europe, or (`fit`)
+/// fitted by the page script to the places that have a value.
 pub fn map(id: &str, caption: &str, region: &str, values: &[(String, String, f64)]) -> Markup {
     let spec = json!({
         "kind": "map",

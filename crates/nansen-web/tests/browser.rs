@@ -1045,6 +1045,30 @@ fn a_new_analyst_finds_charts_compares_maps_and_downloads_germanys_applications(
                 "{}",
                 b.db
             );
+            // The map follows the data: Eurostat's destinations put its centre in Europe.
+            b.drawn("#map-chart").await;
+            let view = b
+                .find("#map-chart")
+                .await
+                .attr("data-view")
+                .await
+                .unwrap()
+                .unwrap_or_default();
+            let centre: Vec<f64> = view
+                .split(' ')
+                .next()
+                .unwrap_or("")
+                .split(',')
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            assert!(
+                centre.len() == 2
+                    && (-15.0..45.0).contains(&centre[0])
+                    && (35.0..70.0).contains(&centre[1])
+                    && view.contains(" x"),
+                "{}: {view:?}",
+                b.db
+            );
             // The map of Europe, and the flows of a dataset with origins.
             b.go("/explore?dataset=euaa/unhcr-asylum-applications&from=2015&to=2015&map=europe")
                 .await;

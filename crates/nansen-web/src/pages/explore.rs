@@ -180,7 +180,7 @@ struct Explored {
     table: Table,
     by_place: Vec<(String, Vec<Option<f64>>)>,
     map: Vec<(String, String, f64)>,
-    /// `europe` or `world`: the one the data reaches, unless the person chose.
+    /// `europe` or `world` as the person chose, else `fit`: as far as the data reaches.
     region: &'static str,
     /// The answer over every chosen place and the whole range, and whether it is incomplete.
     total: Option<(Option<f64>, bool)>,
@@ -319,12 +319,12 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
     } else {
         None
     };
+    // As far as the data reaches unless the person chose: the page script fits the map to
+    // the places that have a value.
     let region = match view.map.as_str() {
         "world" => "world",
         "europe" => "europe",
-        // As far as the data reaches: Europe only when every place is in Europe.
-        _ if map_places_in_europe(&totals) => "europe",
-        _ => "world",
+        _ => "fit",
     };
     let mut bars = vec![];
     let place_q = q(&view, &["geo"])?;
@@ -416,20 +416,6 @@ fn pivot_of(t: &Table, caption: &str) -> Markup {
 }
 
 /// Whether every place of an answer by geo is a European country (or an EU aggregate).
-fn map_places_in_europe(t: &Table) -> bool {
-    const EUROPE: &[&str] = &[
-        "ALB", "AND", "AUT", "BEL", "BGR", "BIH", "BLR", "CHE", "CYP", "CZE", "DEU", "DNK", "ESP",
-        "EST", "FIN", "FRA", "GBR", "GRC", "HRV", "HUN", "IRL", "ISL", "ITA", "LIE", "LTU", "LUX",
-        "LVA", "MCO", "MDA", "MKD", "MLT", "MNE", "NLD", "NOR", "POL", "PRT", "ROU", "SMR", "SRB",
-        "SVK", "SVN", "SWE", "UKR", "XKX", "TUR", "RUS", "GEO", "ARM", "AZE", "VAT",
-    ];
-    let codes = CodeLists::get();
-    t.rows.iter().all(|r| {
-        let c = r.key[0].as_str();
-        EUROPE.contains(&c) || codes.is_aggregate(c)
-    })
-}
-
 /// The largest origins and destinations of a flow diagram, the rest in "other" nodes.
 fn top_flows(f: &nansen_app::Flows, n: usize) -> (Vec<FlowNode>, Vec<(String, String, f64)>) {
     let mut weight: HashMap<&str, f64> = HashMap::new();
