@@ -3,7 +3,8 @@
 //! problems, and never panic. (cargo-fuzz needs a nightly toolchain this project does not have.)
 
 use nansen_formats::{read, write, ExportFormat, ImportOptions};
-use std::path::Path;
+
+mod common;
 
 struct Rng(u64);
 impl Rng {
@@ -44,11 +45,9 @@ fn mutate(rng: &mut Rng, bytes: &[u8]) -> Vec<u8> {
 
 #[test]
 fn damaged_files_of_every_format_are_read_or_refused_never_panic() {
-    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if !shared.is_dir() {
-        eprintln!("skipped: ../shared/data is absent, so there are no real files to damage");
+    let Some(shared) = common::shared_data() else {
         return;
-    }
+    };
     let mut seeds: Vec<(String, Vec<u8>)> = Vec::new();
     for rel in [
         "hxl/input-valid.csv",
