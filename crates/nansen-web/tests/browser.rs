@@ -882,6 +882,11 @@ fn explore_answers_the_mediterranean_question_and_a_recognition_rate() {
             b.submit("form.explore button[type=submit]").await;
             let total = b.text("#total").await;
             assert!(total.contains("60.79") && total.contains("recognition_rate"), "{}: {total}", b.db);
+            // Every chart shows the rate, not the decisions it was made from.
+            for figure in ["#line-chart", "#bar-chart", "#map-chart"] {
+                let caption = b.text(&format!("{figure} figcaption")).await;
+                assert!(caption.starts_with("Recognition rate of"), "{}: {figure}: {caption}", b.db);
+            }
         });
     }
 }
@@ -1005,6 +1010,16 @@ fn a_new_analyst_finds_charts_compares_maps_and_downloads_germanys_applications(
                     .contains("incomplete: the data covers only part of 2015"),
                 "{}",
                 b.db
+            );
+            // The bars add only the years both sources cover completely: not Eurostat's five
+            // months of 2015 against UNHCR's twelve, nor UNHCR's 2016 against nothing.
+            assert!(
+                b.text("#bar-chart figcaption")
+                    .await
+                    .contains("2008 to 2014, the periods both cover completely"),
+                "{}: {}",
+                b.db,
+                b.text("#bar-chart figcaption").await
             );
             b.shot("explore-compare").await;
             b.accessible("Explore with two sources, charts and a map")

@@ -16,7 +16,7 @@ use axum::response::Response;
 use maud::{html, Markup};
 use nansen_app::{App, AppError, Caller, Coverage, DatasetView};
 use nansen_codes::{CodeLists, Frequency, Period};
-use nansen_model::{Query, Table};
+use nansen_model::{Query, Row, Table};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The view as the address gives it.
@@ -179,6 +179,10 @@ struct Explored {
     chosen_for_you: bool,
     table: Table,
     by_place: Vec<(String, Vec<Option<f64>>)>,
+    /// The bars' range when it is not the view's: compared, the periods both sources cover.
+    bar_periods: Option<String>,
+    /// A derived indicator was asked for beside a comparison, which compares the indicator.
+    derived_dropped: bool,
     map: Vec<(String, String, f64)>,
     /// `europe` or `world` as the person chose, else `fit`: as far as the data reaches.
     region: &'static str,
@@ -235,6 +239,13 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
         })?;
         Some(app.coverage(who, o, s)?)
     };
+    // Sources are compared on the indicator itself: a derived indicator is one source's
+    // arithmetic, and the comparison says so rather than mixing the two.
+    let mut derived_dropped = false;
+    if compare_cov.is_some() && !view.derived.is_empty() {
+        view.derived.clear();
+        derived_dropped = true;
+    }
     // Two sources are compared at the coarser of their frequencies.
     if let Some(c) = &compare_cov {
         if view.frequency.is_empty() {
@@ -266,12 +277,6 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
         view.places = ranked.iter().take(5).map(|(k, _)| (*k).clone()).collect();
         chosen_for_you = !view.places.is_empty();
     }
-    let map = totals
-        .rows
-        .iter()
-        .filter(|r| !codes.is_aggregate(&r.key[0]))
-        .filter_map(|r| r.value.map(|v| (r.key[0].clone(), place(&r.key[0]), v)))
-        .collect();
     let main = q(&view, &["geo", "period"])?;
     let ask = |query: Query| {
         let question = nansen_app::Question {
@@ -281,6 +286,18 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
         };
         app.ask(who, org, slug, None, &question)
     };
+    // The map shows what the other charts show: the derived indicator when one is chosen.
+    let by_geo = if view.derived.is_empty() {
+        totals
+    } else {
+        ask(q(&all_places, &["geo"])?)?
+    };
+    let map = by_geo
+        .rows
+        .iter()
+        .filter(|r| !codes.is_aggregate(&r.key[0]))
+        .filter_map(|r| r.value.map(|v| (r.key[0].clone(), place(&r.key[0]), v)))
+        .collect();
     let table = match &compare_cov {
         Some(_) => app.compare(who, &[view.dataset.clone(), view.compare.clone()], &main)?,
         None => ask(main.clone())?,
@@ -326,33 +343,61 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
         "europe" => "europe",
         _ => "fit",
     };
-    let mut bars = vec![];
-    let place_q = q(&view, &["geo"])?;
-    let first = app.query(who, org, slug, None, &place_q)?;
-    bars.push((view.dataset.clone(), first));
-    if let Some((o, s)) = view.compare.split_once('/') {
-        let mut cq = place_q.clone();
-        let cc = compare_cov.as_ref().expect("compare coverage");
-        cq.filters.retain(|(d, _)| cc.dims.contains(d));
-        bars.push((view.compare.clone(), app.query(who, o, s, None, &cq)?));
-    }
-    let by_place = bars
-        .into_iter()
-        .map(|(name, t)| {
-            (
-                name,
-                view.places
+    // Bars: one value per chosen place over the range. Compared, only the periods both sources
+    // cover completely are added up, so that 17 months are never set against 12.
+    let (by_place, bar_periods) = match &compare_cov {
+        None => {
+            let t = ask(q(&view, &["geo"])?)?;
+            let values = view
+                .places
+                .iter()
+                .map(|p| {
+                    t.rows
+                        .iter()
+                        .find(|r| r.key.first() == Some(p))
+                        .and_then(|r| r.value)
+                })
+                .collect();
+            (vec![(view.dataset.clone(), values)], None)
+        }
+        Some(_) => {
+            let both = |r: &&Row| r.value.is_some() && r.extra.first().is_some_and(Option::is_some);
+            let common: BTreeSet<&String> = table
+                .rows
+                .iter()
+                .filter(|r| both(r) && !r.incomplete)
+                .filter_map(|r| r.key.get(1))
+                .collect();
+            let sum = |p: &String, pick: &dyn Fn(&Row) -> Option<f64>| {
+                let vs: Vec<f64> = table
+                    .rows
                     .iter()
-                    .map(|p| {
-                        t.rows
-                            .iter()
-                            .find(|r| r.key.first() == Some(p))
-                            .and_then(|r| r.value)
-                    })
-                    .collect(),
+                    .filter(|r| r.key.first() == Some(p))
+                    .filter(|r| r.key.get(1).is_some_and(|k| common.contains(k)))
+                    .filter_map(pick)
+                    .collect();
+                (!vs.is_empty()).then(|| vs.iter().sum())
+            };
+            let first: Vec<Option<f64>> =
+                view.places.iter().map(|p| sum(p, &|r| r.value)).collect();
+            let other: Vec<Option<f64>> = view
+                .places
+                .iter()
+                .map(|p| sum(p, &|r| r.extra.first().copied().flatten()))
+                .collect();
+            let range = match (common.first(), common.last()) {
+                (Some(a), Some(b)) if a == b => Some(a.to_string()),
+                (Some(a), Some(b)) => {
+                    Some(format!("{a} to {b}, the periods both cover completely"))
+                }
+                _ => Some("no period both sources cover completely".to_string()),
+            };
+            (
+                vec![(view.dataset.clone(), first), (view.compare.clone(), other)],
+                range,
             )
-        })
-        .collect();
+        }
+    };
     let flows = if cov.dims.iter().any(|d| d == "origin") && cov.dims.iter().any(|d| d == "geo") {
         Some(app.flows(who, org, slug, None, &q(&view, &[])?, None)?)
     } else {
@@ -366,6 +411,8 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
         chosen_for_you,
         table,
         by_place,
+        bar_periods,
+        derived_dropped,
         map,
         region,
         total,
@@ -529,6 +576,12 @@ pub async fn page(
     let v = &e.view;
     let link = format!("/explore?{}", v.query_string());
     let ind = indicator_label(&v.indicator);
+    // What the charts show: the derived indicator when one is chosen.
+    let shown = match CodeLists::get().derived(&v.derived) {
+        // The label's name, before its definition ("Recognition rate: positive ... over ...").
+        Some(d) => format!("{} of {ind}", d.label.split(':').next().unwrap_or(&d.label)),
+        None => ind.clone(),
+    };
     let periods: Vec<String> = {
         let set: BTreeSet<&String> = e.table.rows.iter().filter_map(|r| r.key.get(1)).collect();
         set.into_iter().cloned().collect()
@@ -673,6 +726,7 @@ pub async fn page(
             ", " (range) @if !v.frequency.is_empty() { ", by " (v.frequency) } ", from " (v.dataset)
             @if let Some(c) = &e.compare_cov { " compared with " (v.compare) " (" (c.frequency.as_deref().unwrap_or("")) ")" } "."
             @if e.chosen_for_you { " Showing the five largest places; choose places to change them." }
+            @if e.derived_dropped { " Two sources are compared on the indicator itself, not on a derived indicator." }
         }
         @if let Some((value, incomplete)) = e.total {
             p #total {
@@ -688,9 +742,9 @@ pub async fn page(
             a href=(format!("/explore/download?{}&format=json", v.query_string())) download { "JSON" }
         }
         div.charts {
-            (charts::line("line-chart", &format!("{ind} over time, by place"), &periods, &lines, &incomplete))
-            (charts::bar("bar-chart", &format!("{ind}, {range}, by place"), &place_names, &bar_series, &aggregate_places))
-            (charts::map("map-chart", &format!("{ind}, {range}, every place of {}", v.dataset), region, &e.map))
+            (charts::line("line-chart", &format!("{shown} over time, by place"), &periods, &lines, &incomplete))
+            (charts::bar("bar-chart", &format!("{shown}, {}, by place", e.bar_periods.as_deref().unwrap_or(&range)), &place_names, &bar_series, &aggregate_places))
+            (charts::map("map-chart", &format!("{shown}, {range}, every place of {}", v.dataset), region, &e.map))
             @if let Some(f) = &e.flows {
                 @let (nodes, links) = top_flows(f, 8);
                 @if !links.is_empty() { (charts::sankey("flow-chart", &format!("{ind}, {range}: from origin to destination"), &nodes, &links)) }
