@@ -162,6 +162,11 @@ pub struct DatasetView {
     pub updated_at: Option<String>,
     pub freshness: Freshness,
     pub versions: Vec<VersionView>,
+    /// Whether the caller may share it, redact its versions and answer requests for it.
+    pub may_administer: bool,
+    /// Its disclosure threshold, for those who administer it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<i64>,
 }
 
 /// The SHA-256 of some bytes, in hex.
@@ -226,6 +231,8 @@ impl App {
             }
             .into(),
             versions,
+            may_administer: Need::Admin.met_by(access),
+            threshold: Need::Admin.met_by(access).then_some(d.threshold),
         })
     }
 
@@ -801,20 +808,11 @@ impl App {
                 }
             };
             // The version compared against must still be the latest.
-            let latest_now = tx
-                .conn()
-                .query("SELECT MAX(number) FROM versions WHERE dataset_id = ? AND redacted_at IS NULL", &[dataset_id.into()])
-                .map_err(StoreError::from)?
-                .first()
-                .and_then(|r| r.opt_int(0));
+            let latest_now = tx.latest_version_number(dataset_id)?;
             if latest_now != expected_latest {
                 return Err(AppError::Conflict(format!("another version of {name} landed during this import; import again")));
             }
-            let number = tx
-                .conn()
-                .query("SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE dataset_id = ?", &[dataset_id.into()])
-                .map_err(StoreError::from)?[0]
-                .int(0);
+            let number = tx.next_version_number(dataset_id)?;
             let v = VersionRecord {
                 dataset_id,
                 number,
@@ -994,12 +992,7 @@ impl App {
                     }
                     None => {
                         tx.insert_chunks(*vid, "upsert", after, &mut |_| {})?;
-                        tx.conn()
-                            .execute(
-                                "UPDATE versions SET mode = 'base' WHERE id = ?",
-                                &[(*vid).into()],
-                            )
-                            .map_err(StoreError::from)?;
+                        tx.make_base(*vid)?;
                     }
                 }
             }

@@ -520,10 +520,7 @@ mod tests {
             let token = app.create_token(&op, "ana@example.org", "laptop").unwrap();
             let who = app.authenticate_token(&token).unwrap();
             assert_eq!(who.label, "ana@example.org", "{}", t.name);
-            let stored = app
-                .store()
-                .query("SELECT token_hash FROM tokens", &[])
-                .unwrap();
+            let stored = t.store.query("SELECT token_hash FROM tokens", &[]).unwrap();
             assert_ne!(stored[0].text(0), token, "the token itself is never stored");
             let list = app.tokens(&who).unwrap();
             assert!(list[0].last_used_at.is_some(), "last use is stamped");
@@ -540,8 +537,8 @@ mod tests {
                 app.sign_in("ana@example.org", "wrong"),
                 Err(AppError::Unauthorized)
             ));
-            let hash = app
-                .store()
+            let hash = t
+                .store
                 .query("SELECT password_hash FROM users", &[])
                 .unwrap()[0]
                 .text(0);
@@ -613,10 +610,7 @@ mod tests {
                 "{}",
                 t.name
             );
-            let stored = app
-                .store()
-                .query("SELECT id_hash FROM sessions", &[])
-                .unwrap();
+            let stored = t.store.query("SELECT id_hash FROM sessions", &[]).unwrap();
             assert_ne!(
                 stored[0].text(0),
                 secret,
@@ -632,7 +626,7 @@ mod tests {
             let (secret, _, _) = app
                 .start_session("ana@euaa.eu", "correct horse battery")
                 .unwrap();
-            app.store()
+            t.store
                 .query(
                     "UPDATE sessions SET expires_at = '2000-01-01T00:00:00Z'",
                     &[],

@@ -201,10 +201,6 @@ impl App {
         })
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     /// Where request bodies wait while they are received and read: `DATA_DIR/uploads`, which
     /// only this account may enter.
     pub fn uploads_dir(&self) -> Result<std::path::PathBuf> {

@@ -770,6 +770,25 @@ impl App {
         Ok((self.alert_view(a, &w, &spec, access, protect)?, comments))
     }
 
+    /// Who an alert may be assigned to: the members of its organisation, for those who may
+    /// change it; nobody for the others.
+    pub fn assignees(&self, who: &Caller, alert: &AlertView) -> Result<Vec<String>> {
+        if !alert.may_change {
+            return Ok(Vec::new());
+        }
+        // Asked again, so that a view built for someone else gives nothing away.
+        let (a, _) = self.alert(who, alert.id)?;
+        if !a.may_change {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .store
+            .members(Some(std::slice::from_ref(&a.org)))?
+            .into_iter()
+            .map(|m| m.email)
+            .collect())
+    }
+
     /// Moves an alert on or assigns it; audited.
     pub fn update_alert(&self, who: &Caller, id: i64, change: &AlertChange) -> Result<AlertView> {
         let (view, _) = self.alert(who, id)?;

@@ -118,7 +118,7 @@ fn each_import_is_a_version_that_stores_only_its_difference() {
             ),
             (Some(2), 1, 1, 1, 3)
         );
-        let stored = w.app.store().query("SELECT CAST(SUM(c.observations) AS BIGINT) FROM chunks c JOIN versions v ON v.id = c.version_id WHERE v.number = 2 AND c.kind = 'upsert'", &[]).unwrap();
+        let stored = w.t.store.query("SELECT CAST(SUM(c.observations) AS BIGINT) FROM chunks c JOIN versions v ON v.id = c.version_id WHERE v.number = 2 AND c.kind = 'upsert'", &[]).unwrap();
         assert_eq!(
             stored[0].int(0),
             2,
@@ -431,7 +431,7 @@ fn a_redacted_version_is_destroyed_and_later_versions_keep_their_content() {
             "{}",
             w.t.name
         );
-        let left = w.app.store().query("SELECT COUNT(*) FROM chunks c JOIN versions v ON v.id = c.version_id WHERE v.number = 2", &[]).unwrap();
+        let left = w.t.store.query("SELECT COUNT(*) FROM chunks c JOIN versions v ON v.id = c.version_id WHERE v.number = 2", &[]).unwrap();
         assert_eq!(left[0].int(0), 0, "its data is destroyed");
         let d = w.app.dataset(&op, "euaa", "apps").unwrap();
         assert!(
@@ -447,7 +447,7 @@ fn audit_verify_names_the_first_bad_entry_after_tampering() {
         w.import("editor@euaa.eu", "apps", V1, |_| {}).unwrap();
         let report = w.app.verify_audit().unwrap().unwrap();
         assert!(report.entries > 5);
-        let s = w.app.store();
+        let s = &w.t.store;
         // Altered
         let conn_exec = |sql: &str| s.query(sql, &[]).map(|_| ()).unwrap();
         conn_exec("UPDATE audit SET detail = '{\"forged\":1}' WHERE seq = 3");
@@ -460,7 +460,7 @@ fn audit_verify_names_the_first_bad_entry_after_tampering() {
         let _ = conn_exec;
     }
     for w in worlds() {
-        let s = w.app.store();
+        let s = &w.t.store;
         s.query("DELETE FROM audit WHERE seq = 2", &[]).unwrap();
         assert_eq!(
             w.app.verify_audit().unwrap().unwrap_err().seq,
@@ -470,7 +470,7 @@ fn audit_verify_names_the_first_bad_entry_after_tampering() {
         );
     }
     for w in worlds() {
-        let s = w.app.store();
+        let s = &w.t.store;
         let n = s.audit_head().unwrap().0;
         s.query(&format!("DELETE FROM audit WHERE seq >= {}", n - 1), &[])
             .unwrap();

@@ -485,7 +485,7 @@ fn concurrent_writes_all_answer_success_and_the_chain_verifies() {
         });
         assert!(app.verify_audit().unwrap().is_ok(), "{}", w.t.name);
         assert_eq!(
-            app.store().read_head_file().map(|h| h.0),
+            w.t.store.read_head_file().map(|h| h.0),
             Some(app.audit_head().unwrap().0),
             "{}: the head file caught up",
             w.t.name
@@ -520,26 +520,21 @@ fn a_copy_of_the_database_alone_can_neither_forge_the_chain_nor_read_webhook_sec
                 "http://127.0.0.1:9/hook",
             )
             .unwrap();
-        let stored = w
-            .app
-            .store()
-            .query("SELECT secret FROM webhooks", &[])
-            .unwrap()[0]
-            .text(0);
+        let stored = w.t.store.query("SELECT secret FROM webhooks", &[]).unwrap()[0].text(0);
         assert!(
             !stored.contains(&secret),
             "{}: the signing secret is sealed in the database",
             w.t.name
         );
         assert_eq!(
-            w.app.store().webhooks().unwrap()[0].secret,
+            w.t.store.webhooks().unwrap()[0].secret,
             secret,
             "and opens with the installation's key"
         );
 
         // Someone who can write the database rewrites entry 3 and recomputes every hash after
         // it as a bare SHA-256 chain, the database's head with it, and removes the head file.
-        let s = w.app.store();
+        let s = &w.t.store;
         s.query(
             "UPDATE audit SET detail = '{\"forged\":1}' WHERE seq = 3 RETURNING seq",
             &[],
@@ -576,7 +571,7 @@ fn a_copy_of_the_database_alone_can_neither_forge_the_chain_nor_read_webhook_sec
             format!("{last} {prev} 00\n"),
         )
         .unwrap();
-        assert!(!w.app.store().head_file_is_genuine());
+        assert!(!w.t.store.head_file_is_genuine());
     }
 }
 

@@ -188,8 +188,11 @@ pub struct Hit {
     pub kind: Kind,
     pub id: String,
     pub title: String,
-    /// A passage with the words found in `<mark>`, the rest escaped for HTML.
+    /// A passage, plain text on one line.
     pub snippet: String,
+    /// The words found in the snippet: `[start, end)` byte offsets into its UTF-8 text, in
+    /// order (as Meilisearch gives match positions). Each edge marks them its own way.
+    pub highlights: Vec<[usize; 2]>,
     #[serde(rename = "type")]
     pub doc_type: String,
     pub org: String,
@@ -197,6 +200,30 @@ pub struct Hit {
     pub language: String,
     pub date: Option<String>,
     pub score: f32,
+}
+
+impl Hit {
+    /// The snippet in pieces, each with whether it is a word found, for an edge to render.
+    pub fn snippet_parts(&self) -> Vec<(&str, bool)> {
+        let mut parts = Vec::new();
+        let mut at = 0;
+        for &[start, end] in &self.highlights {
+            let (Some(before), Some(found)) =
+                (self.snippet.get(at..start), self.snippet.get(start..end))
+            else {
+                continue;
+            };
+            if !before.is_empty() {
+                parts.push((before, false));
+            }
+            parts.push((found, true));
+            at = end;
+        }
+        if let Some(rest) = self.snippet.get(at..).filter(|r| !r.is_empty()) {
+            parts.push((rest, false));
+        }
+        parts
+    }
 }
 
 /// The facets every search counts, in the order pages show them.

@@ -286,7 +286,7 @@ impl SearchIndex {
             out.facets.insert(name.to_string(), values);
         }
         let mut generators: HashMap<Field, SnippetGenerator> = HashMap::new();
-        let mut snippet = |field: Field, text: &str| -> Result<Option<String>> {
+        let mut snippet = |field: Field, text: &str| -> Result<Option<Passage>> {
             let g = match generators.entry(field) {
                 std::collections::hash_map::Entry::Occupied(g) => g.into_mut(),
                 std::collections::hash_map::Entry::Vacant(slot) => {
@@ -299,7 +299,7 @@ impl SearchIndex {
             if s.highlighted().is_empty() {
                 return Ok(None);
             }
-            Ok(Some(marked(s.fragment(), s.highlighted())))
+            Ok(Some(one_line(s.fragment(), s.highlighted())))
         };
         let text_tokens = who.text_tokens();
         for (score, address) in addresses {
@@ -331,7 +331,7 @@ impl SearchIndex {
                 } else {
                     about.clone()
                 };
-                escape(&lead.chars().take(240).collect::<String>())
+                one_line(&lead.chars().take(240).collect::<String>(), &[])
             });
             out.hits.push(Hit {
                 kind: if get(f.kind) == "dataset" {
@@ -341,7 +341,8 @@ impl SearchIndex {
                 },
                 id: get(f.id),
                 title: get(f.title),
-                snippet: passage,
+                snippet: passage.0,
+                highlights: passage.1,
                 doc_type: get(f.doc_type),
                 org: get(f.org),
                 countries: doc
@@ -459,38 +460,33 @@ fn any_of(field: Field, tokens: &[String]) -> Box<dyn Query> {
     ))
 }
 
-/// Escaped for HTML, with line and page breaks as single spaces: a snippet is one line.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            c if c.is_whitespace() => {
-                if !out.ends_with(' ') {
-                    out.push(' ');
-                }
+/// A snippet and the byte ranges of the words found in it.
+type Passage = (String, Vec<[usize; 2]>);
+
+/// Plain text on one line (line and page breaks and runs of spaces become one space), with
+/// the ranges of the words found moved to where they now are. Each edge escapes and marks
+/// them its own way.
+fn one_line(fragment: &str, highlighted: &[std::ops::Range<usize>]) -> Passage {
+    let mut out = String::with_capacity(fragment.len());
+    // Where each byte offset of the fragment lands in the line.
+    let mut at = vec![0; fragment.len() + 1];
+    for (i, c) in fragment.char_indices() {
+        at[i] = out.len();
+        if c.is_whitespace() {
+            if !out.ends_with(' ') {
+                out.push(' ');
             }
-            c => out.push(c),
+        } else {
+            out.push(c);
         }
     }
-    out
-}
-
-fn marked(fragment: &str, highlighted: &[std::ops::Range<usize>]) -> String {
-    let mut out = String::new();
-    let mut at = 0;
-    for r in highlighted {
-        out.push_str(&escape(&fragment[at..r.start]));
-        out.push_str("<mark>");
-        out.push_str(&escape(&fragment[r.clone()]));
-        out.push_str("</mark>");
-        at = r.end;
-    }
-    out.push_str(&escape(&fragment[at..]));
-    out
+    at[fragment.len()] = out.len();
+    let ranges = highlighted
+        .iter()
+        .filter(|r| r.end <= fragment.len() && r.start < r.end)
+        .map(|r| [at[r.start], at[r.end]])
+        .collect();
+    (out, ranges)
 }
 
 #[cfg(test)]
@@ -516,10 +512,12 @@ mod tests {
 
     #[test]
     #[allow(clippy::single_range_in_vec_init)]
-    fn snippets_escape_the_text_and_mark_the_words() {
-        assert_eq!(
-            marked("a <b>\n\n Lampedusa & c", &[8..17]),
-            "a &lt;b&gt; <mark>Lampedusa</mark> &amp; c"
-        );
+    fn snippets_are_plain_text_on_one_line_with_the_ranges_of_the_words_found() {
+        let (text, ranges) = one_line("a <b>\n\n Lampedusa & c", &[8..17]);
+        assert_eq!(text, "a <b> Lampedusa & c");
+        assert_eq!(ranges, vec![[6, 15]]);
+        assert_eq!(&text[6..15], "Lampedusa");
+        let (text, ranges) = one_line("Ré\tunion\u{a0}à Moria", &[14..19]);
+        assert_eq!(&text[ranges[0][0]..ranges[0][1]], "Moria", "{text}");
     }
 }

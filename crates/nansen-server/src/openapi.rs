@@ -307,7 +307,7 @@ fn document_paths() -> Value {
                 { "name": "limit", "in": "query", "schema": { "type": "integer", "maximum": 200 } }],
             "responses": merge(json!({ "200": { "description": "Results", "content": { "application/json": { "example": {
                 "total": 1,
-                "hits": [{ "kind": "document", "id": "12", "title": "Reception conditions at Mediterranean arrival points", "snippet": "The <mark>Lampedusa</mark> hotspot needs a second medical team",
+                "hits": [{ "kind": "document", "id": "12", "title": "Reception conditions at Mediterranean arrival points", "snippet": "The Lampedusa hotspot needs a second medical team", "highlights": [[4, 13]],
                     "type": "report", "org": "euaa", "countries": ["ITA"], "language": "en", "date": "2025-06-01", "score": 2.1 }],
                 "facets": { "type": [{ "value": "report", "count": 1 }], "org": [{ "value": "euaa", "count": 1 }], "country": [{ "value": "ITA", "count": 1 }],
                     "year": [{ "value": "2025", "count": 1 }], "language": [{ "value": "en", "count": 1 }] } } } } } }), errors(&["400"])) } },

@@ -530,6 +530,38 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// The number of the dataset's latest version that is not redacted.
+    pub fn latest_version_number(&mut self, dataset_id: i64) -> Result<Option<i64>> {
+        Ok(self
+            .conn
+            .query_one(
+                "SELECT MAX(number) FROM versions WHERE dataset_id = ? AND redacted_at IS NULL",
+                &[dataset_id.into()],
+            )?
+            .and_then(|r| r.opt_int(0)))
+    }
+
+    /// The number the dataset's next version takes: redacted numbers are never reused.
+    pub fn next_version_number(&mut self, dataset_id: i64) -> Result<i64> {
+        Ok(self
+            .conn
+            .query_one(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE dataset_id = ?",
+                &[dataset_id.into()],
+            )?
+            .map(|r| r.int(0))
+            .unwrap_or(1))
+    }
+
+    /// A version whose chunks now hold its whole cube, not a difference from the one before.
+    pub fn make_base(&mut self, version_id: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE versions SET mode = 'base' WHERE id = ?",
+            &[version_id.into()],
+        )?;
+        Ok(())
+    }
+
     pub fn delete_chunks(&mut self, version_id: i64) -> Result<()> {
         self.conn.execute(
             "DELETE FROM chunks WHERE version_id = ?",

@@ -1736,14 +1736,17 @@ fn search(app: &App, who: &Caller, a: SearchArgs, out: &mut dyn Write) -> Result
         if r.total == 1 { "" } else { "s" }
     )?;
     for h in &r.hits {
-        let snippet = h
-            .snippet
-            .replace("<mark>", on)
-            .replace("</mark>", off)
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&amp;", "&");
+        let snippet: String = h
+            .snippet_parts()
+            .into_iter()
+            .map(|(text, found)| {
+                if found {
+                    format!("{on}{text}{off}")
+                } else {
+                    text.to_string()
+                }
+            })
+            .collect();
         writeln!(
             out,
             "{} {}\t{}\t({}, {}, {})",
@@ -1754,7 +1757,7 @@ fn search(app: &App, who: &Caller, a: SearchArgs, out: &mut dyn Write) -> Result
             h.org,
             h.date.as_deref().unwrap_or("-")
         )?;
-        writeln!(out, "    {}", snippet.replace('\n', " "))?;
+        writeln!(out, "    {snippet}")?;
     }
     Ok(())
 }

@@ -15,7 +15,7 @@ use axum::Form;
 use maud::{html, Markup};
 use nansen_app::{Coverage, DatasetView, ExportFile, OrgRecord};
 use nansen_formats::ExportFormat;
-use nansen_model::{Query, Role, Sharing, Table};
+use nansen_model::{Query, Sharing, Table};
 use serde::Deserialize;
 
 pub const FORMATS: [(&str, &str); 6] = [
@@ -71,18 +71,14 @@ pub async fn page(
         } else {
             None
         };
-        let admin = d.access == "owner"
-            && (who.principal.role_in(&org) == Some(Role::Admin) || app.is_operator(&who)?);
+        // Who administers the dataset is the app's decision, made once for every door.
+        let admin = d.may_administer;
         let orgs = if admin {
             app.organisations(&who)?
         } else {
             Vec::new()
         };
-        let threshold = if admin {
-            app.store().dataset(&org, &slug)?.map(|r| r.threshold)
-        } else {
-            None
-        };
+        let threshold = d.threshold;
         Ok(Page {
             d,
             cov,

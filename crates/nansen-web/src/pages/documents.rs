@@ -10,7 +10,7 @@ use axum::extract::{Multipart, Path, Query as QueryString};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use maud::{html, Markup, PreEscaped};
+use maud::{html, Markup};
 use nansen_app::{
     document_type_label, DocumentFile, DocumentText, DocumentView, HitKind, OrgRecord,
     SearchRequest, SearchResults, SearchSort, DOCUMENT_TYPES, FACETS,
@@ -244,8 +244,10 @@ fn search_body(viewer: &Viewer, form: &SearchForm, r: &SearchResults) -> Markup 
                                 @if !h.countries.is_empty() { " · " (h.countries.iter().take(6).map(|c| place(c)).collect::<Vec<_>>().join(", ")) }
                                 @if !h.language.is_empty() && h.kind == HitKind::Document { " · " (language_name(&h.language)) }
                             }
-                            // The snippet is escaped by the search, with <mark> around the words found.
-                            p.snippet lang=[(!h.language.is_empty()).then_some(h.language.as_str())] { (PreEscaped(&h.snippet)) }
+                            // Plain text from the search, escaped here, the words found marked.
+                            p.snippet lang=[(!h.language.is_empty()).then_some(h.language.as_str())] {
+                                @for (text, found) in h.snippet_parts() { @if found { mark { (text) } } @else { (text) } }
+                            }
                         }
                     }
                 }

@@ -186,15 +186,7 @@ pub async fn alert(web: WebState, viewer: Viewer, Path(id): Path<i64>) -> Result
     let who = viewer.who.clone();
     let (a, comments, members) = blocking(&web.app, move |app| {
         let (a, comments) = app.alert(&who, id)?;
-        let members = if a.may_change {
-            app.store()
-                .members(Some(std::slice::from_ref(&a.org)))?
-                .into_iter()
-                .map(|m| m.email)
-                .collect()
-        } else {
-            Vec::new()
-        };
+        let members = app.assignees(&who, &a)?;
         Ok((a, comments, members))
     })
     .await?;
