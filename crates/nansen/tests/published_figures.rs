@@ -102,6 +102,13 @@ fn published_figures_come_out_of_the_default_path() {
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(f64::NAN);
             let off = (got - f.published).abs() / f.published * 100.0;
+            // The table the closing notes quote: file, question, published, answered, off.
+            eprintln!(
+                "figure\t{}\t{}\t{}\t{got}\t{off:.3}\t{name}",
+                f.file,
+                f.args.join(" "),
+                f.published
+            );
             if off.is_nan() || off > f.tolerance_pct + 1e-9 {
                 wrong.push(format!(
                     "{} {}: got {got}, published {} (±{}%): {}",
