@@ -1,5 +1,6 @@
 //! `nansen`: the server, the CLI and the jobs, in one thin binary over `nansen-app`.
 
+mod dataset_show;
 mod demo;
 
 use anyhow::{anyhow, bail, Context, Result};
@@ -58,12 +59,16 @@ enum Command {
         #[arg(long = "trusted-proxy", value_name = "ADDR")]
         trusted_proxies: Vec<std::net::IpAddr>,
     },
+    /// Organisations: add one (platform operators).
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Users and their memberships and roles.
     #[command(subcommand)]
     User(UserCommand),
+    /// API tokens for scripts and partners' systems.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Datasets: import, show, export, share, describe, list, redact.
     #[command(subcommand)]
     Dataset(DatasetCommand),
     /// Ask a dataset a question.
@@ -78,12 +83,16 @@ enum Command {
     Backtest(BacktestArgs),
     /// Run detection rules (c1, c2, c3, farrington, cusum) over each series.
     Detect(DetectArgs),
+    /// Watches: detection rules run on a dataset's series after every new version.
     #[command(subcommand)]
     Watch(WatchCommand),
+    /// Alerts the watches raised: list, show, assign, move on, comment.
     #[command(subcommand)]
     Alert(AlertCommand),
+    /// Webhooks: signed notices of new versions and alerts sent to partners' systems.
     #[command(subcommand)]
     Webhook(WebhookCommand),
+    /// Contingency plans: scenarios set against reception capacity.
     #[command(subcommand)]
     Plan(PlanCommand),
     /// Documents: reports, methodologies, country-of-origin information, minutes, training.
@@ -99,8 +108,10 @@ enum Command {
     /// Restore a backup into a fresh --data-dir (and, for a PostgreSQL backup, the empty
     /// database of --database-url); verifies the audit chain and rebuilds the search index.
     Restore { dir: PathBuf },
+    /// Requests for access to listed datasets and documents, and their answers.
     #[command(subcommand)]
     Access(AccessCommand),
+    /// The audit log: read it, and verify its hash chain.
     #[command(subcommand)]
     Audit(AuditCommand),
 }
@@ -163,6 +174,13 @@ enum DatasetCommand {
         version: Option<i64>,
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
+    },
+    /// What a dataset is: its description, dimensions and their codes, periods and versions.
+    Show {
+        dataset: String,
+        /// text, or json (the dataset as the API gives it, with its coverage)
+        #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+        format: String,
     },
     /// List the datasets the caller may see.
     List {
@@ -918,6 +936,21 @@ fn run(cli: Cli) -> Result<()> {
                 None => app
                     .export(&who, &org, &slug, version, format, out)
                     .map_err(|e| fail(e, false))?,
+            }
+        }
+        Command::Dataset(DatasetCommand::Show { dataset, format }) => {
+            let json = format == "json";
+            let (org, slug) = split_name(&dataset)?;
+            let d = app.dataset(&who, &org, &slug).map_err(|e| fail(e, json))?;
+            let cov = app.coverage(&who, &org, &slug).map_err(|e| fail(e, json))?;
+            if json {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&dataset_show::json(&d, &cov))?
+                )?;
+            } else {
+                dataset_show::text(&d, &cov, out)?;
             }
         }
         Command::Dataset(DatasetCommand::List { format }) => {

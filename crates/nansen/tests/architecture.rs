@@ -143,6 +143,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "clap",
             "csv",
             "nansen-app",
+            "nansen-codes",
             "nansen-forecast",
             "nansen-formats",
             "nansen-model",

@@ -180,6 +180,37 @@ fn tokens_print_only_the_token_and_results_go_to_stdout() {
             manifest["audit_head"]["entry"].as_i64().unwrap() > 5,
             "the manifest carries the audit head: {manifest}"
         );
+        // What the dataset is, before anyone queries it; nothing for who may not know it.
+        let shown = e.ok(&["--as", "v@iom.int", "dataset", "show", "euaa/apps"]);
+        assert!(shown.starts_with("euaa/apps\t"), "{shown}");
+        for part in [
+            "periods",
+            "indicators\n  asylum_applications",
+            "dimensions\n  geo\t",
+            "versions\n  v1\t",
+        ] {
+            assert!(shown.contains(part), "{part:?} in {shown}");
+        }
+        let json: serde_json::Value = serde_json::from_str(&e.ok(&[
+            "--as",
+            "v@iom.int",
+            "dataset",
+            "show",
+            "euaa/apps",
+            "--format",
+            "json",
+        ]))
+        .unwrap();
+        assert_eq!(json["dataset"]["name"], "euaa/apps");
+        assert!(
+            json["coverage"]["observations"].as_u64().unwrap() > 0,
+            "{json}"
+        );
+        let o = e.run(&["--as", "a@bmi.de", "dataset", "show", "euaa/apps"]);
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr).trim(),
+            "error: dataset euaa/apps not found"
+        );
         let list = e.ok(&["--as", "a@bmi.de", "dataset", "list"]);
         assert!(!list.contains("apps"), "{list}");
         assert!(e.ok(&["audit", "verify"]).starts_with("audit chain intact"));
