@@ -41,6 +41,7 @@ struct Cli {
 enum Command {
     /// A fresh data directory with the bundled real data and demo accounts, then serve.
     Demo {
+        /// The address and port to listen on
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: String,
         /// Build the data directory and stop, without serving.
@@ -49,6 +50,7 @@ enum Command {
     },
     /// Serve the web and the API.
     Serve {
+        /// The address and port to listen on
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: String,
         /// Let webhooks reach loopback and private addresses (an internal deployment).
@@ -104,10 +106,16 @@ enum Command {
     Reindex,
     /// Copy the database, the keys and the audit head into DIR while the system runs
     /// (SQLite's online backup; for PostgreSQL, pg_dump). Keep DIR as secret as the data.
-    Backup { dir: PathBuf },
+    Backup {
+        /// The directory to write the backup into (created; must not exist yet)
+        dir: PathBuf,
+    },
     /// Restore a backup into a fresh --data-dir (and, for a PostgreSQL backup, the empty
     /// database of --database-url); verifies the audit chain and rebuilds the search index.
-    Restore { dir: PathBuf },
+    Restore {
+        /// The backup directory `nansen backup` wrote
+        dir: PathBuf,
+    },
     /// Requests for access to listed datasets and documents, and their answers.
     #[command(subcommand)]
     Access(AccessCommand),
@@ -120,7 +128,9 @@ enum Command {
 enum OrgCommand {
     /// Add an organisation.
     Add {
+        /// Its short name, in the ORG/SLUG names of what it owns: lower-case letters, digits, - and _
         slug: String,
+        /// A name people read
         #[arg(long)]
         name: String,
     },
@@ -131,9 +141,12 @@ enum UserCommand {
     /// Add a user (or a membership of an existing user). The password is the first line of
     /// stdin when stdin is not a terminal; otherwise one is generated and printed.
     Add {
+        /// The person's e-mail address, which is also how they sign in
         email: String,
+        /// The organisation (its short name)
         #[arg(long)]
         org: String,
+        /// What the person may do in the organisation
         #[arg(long, value_parser = ["admin", "editor", "analyst", "viewer"])]
         role: String,
         /// Also make the user a platform operator (adds organisations and members of any).
@@ -146,7 +159,9 @@ enum UserCommand {
 enum TokenCommand {
     /// Create an API token; prints only the token.
     Create {
+        /// The person's e-mail address, which is also how they sign in
         email: String,
+        /// A name people read
         #[arg(long, default_value = "cli")]
         name: String,
     },
@@ -158,25 +173,32 @@ enum DatasetCommand {
     Import(ImportArgs),
     /// Write a version's observations.
     Export {
+        /// The dataset, as ORG/SLUG
         dataset: String,
+        /// The version (the latest without it)
         #[arg(long)]
         version: Option<i64>,
+        /// The file format to write: csv, hxl, sdmx-csv, json, xlsx or parquet
         #[arg(long, default_value = "csv")]
         format: String,
+        /// Write to FILE instead of standard output
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
     },
     /// The rows an import set aside (--set-aside), as they came, with the reason: CSV
     SetAside {
+        /// The dataset, as ORG/SLUG
         dataset: String,
         /// The version (the latest without it)
         #[arg(long)]
         version: Option<i64>,
+        /// Write to FILE instead of standard output
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
     },
     /// What a dataset is: its description, dimensions and their codes, periods and versions.
     Show {
+        /// The dataset, as ORG/SLUG
         dataset: String,
         /// text, or json (the dataset as the API gives it, with its coverage)
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
@@ -184,30 +206,41 @@ enum DatasetCommand {
     },
     /// List the datasets the caller may see.
     List {
+        /// How to print: text for people, json for scripts
         #[arg(long, default_value = "text", value_parser = ["text", "json"])]
         format: String,
     },
     /// Change who sees a dataset.
     Share {
+        /// The dataset, as ORG/SLUG
         dataset: String,
+        /// Who sees it: private, listed, public or partners:ORG[,ORG]
         #[arg(long)]
         share: String,
+        /// Sensitive: small counts are suppressed for everyone outside the owner
         #[arg(long)]
         sensitive: Option<bool>,
+        /// Counts below this are suppressed outside the owner when the dataset is sensitive
         #[arg(long)]
         threshold: Option<i64>,
     },
     /// Change what a dataset says about itself (editors and admins of the owner).
     Describe {
+        /// The dataset, as ORG/SLUG
         dataset: String,
+        /// Its title, as the catalogue shows it
         #[arg(long)]
         title: Option<String>,
+        /// What it holds, in a few sentences
         #[arg(long)]
         description: Option<String>,
+        /// Who published the data
         #[arg(long)]
         source: Option<String>,
+        /// How the data were collected and what they count
         #[arg(long)]
         methodology: Option<String>,
+        /// The licence the data may be reused under
         #[arg(long)]
         licence: Option<String>,
         /// How often it is updated: daily, weekly, monthly, quarterly, annual, irregular.
@@ -219,7 +252,9 @@ enum DatasetCommand {
     },
     /// Destroy one version's data; its metadata and audit entries stay.
     Redact {
+        /// The dataset, as ORG/SLUG
         dataset: String,
+        /// The version to redact
         #[arg(long)]
         version: i64,
     },
@@ -227,27 +262,39 @@ enum DatasetCommand {
 
 #[derive(Args)]
 struct ImportArgs {
+    /// The file to read
     file: PathBuf,
+    /// The dataset, as ORG/SLUG
     #[arg(long)]
     dataset: String,
+    /// The organisation (its short name)
     #[arg(long)]
     org: String,
+    /// The file's layout: auto (recognise it), csv, hxl, sdmx-csv, eurostat, unhcr, dtm-json, missing-migrants, xlsx, xls, json or parquet
     #[arg(long, default_value = "auto")]
     format: String,
+    /// A mapping file (TOML) saying what each column is, for a layout Nansen does not recognise (docs/mapping.md)
     #[arg(long)]
     mapping: Option<PathBuf>,
+    /// What the file counts, when the file does not say (an indicator of the vocabulary)
     #[arg(long)]
     indicator: Option<String>,
+    /// The spreadsheet's sheet to read (the first without it)
     #[arg(long)]
     sheet: Option<String>,
+    /// Add these rows to the latest version instead of replacing its content
     #[arg(long)]
     append: bool,
+    /// Check the file and show what would change, saving nothing
     #[arg(long)]
     dry_run: bool,
+    /// Who sees it: private, listed, public or partners:ORG[,ORG]
     #[arg(long)]
     share: Option<String>,
+    /// Its title, as the catalogue shows it
     #[arg(long)]
     title: Option<String>,
+    /// Sensitive: small counts are suppressed for everyone outside the owner
     #[arg(long)]
     sensitive: bool,
     /// Map a source value to a code for this import: DIM:VALUE=CODE.
@@ -267,15 +314,21 @@ struct ImportArgs {
 
 #[derive(Args)]
 struct QueryArgs {
+    /// The dataset, as ORG/SLUG
     dataset: String,
+    /// Keep only these codes of a dimension (repeat for several dimensions)
     #[arg(long = "where", value_name = "DIM=V[,V]")]
     wheres: Vec<String>,
+    /// Only periods in this range (2015..2016, 2015-01..2015-06, 2015..)
     #[arg(long, value_name = "FROM..TO")]
     period: Option<String>,
+    /// Dimensions to group the answer by, comma-separated (period, geo, origin, ...)
     #[arg(long, value_name = "DIM[,DIM]")]
     group_by: Option<String>,
+    /// How to print the answer
     #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
     format: String,
+    /// Ask this version (the latest without it)
     #[arg(long)]
     version: Option<i64>,
     /// sum (default), count, min or max.
@@ -315,14 +368,18 @@ struct QueryArgs {
 
 #[derive(Args)]
 struct FlowArgs {
+    /// The dataset, as ORG/SLUG
     dataset: String,
+    /// Keep only these codes of a dimension (repeat for several dimensions)
     #[arg(long = "where", value_name = "DIM=V[,V]")]
     wheres: Vec<String>,
+    /// Only periods in this range (2015..2016, 2015-01..2015-06, 2015..)
     #[arg(long, value_name = "FROM..TO")]
     period: Option<String>,
     /// A transit or route dimension between origin and destination.
     #[arg(long, value_name = "DIM")]
     via: Option<String>,
+    /// How to print the answer
     #[arg(long, default_value = "json", value_parser = ["csv", "json"])]
     format: String,
 }
@@ -332,14 +389,19 @@ struct CompareArgs {
     /// Two or more datasets holding the same indicator.
     #[arg(required = true, num_args = 2..)]
     datasets: Vec<String>,
+    /// Keep only these codes of a dimension (repeat for several dimensions)
     #[arg(long = "where", value_name = "DIM=V[,V]")]
     wheres: Vec<String>,
+    /// Only periods in this range (2015..2016, 2015-01..2015-06, 2015..)
     #[arg(long, value_name = "FROM..TO")]
     period: Option<String>,
+    /// Dimensions to group the answer by, comma-separated (period, geo, origin, ...)
     #[arg(long, value_name = "DIM[,DIM]")]
     group_by: Option<String>,
+    /// Add up to a coarser frequency first: month, quarter or year
     #[arg(long)]
     frequency: Option<String>,
+    /// How to print the answer
     #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
     format: String,
 }
@@ -347,14 +409,18 @@ struct CompareArgs {
 /// Which series of which dataset: what forecasting, backtesting and detection share.
 #[derive(Args)]
 struct Selection {
+    /// The dataset, as ORG/SLUG
     dataset: String,
+    /// Keep only these codes of a dimension (repeat for several dimensions)
     #[arg(long = "where", value_name = "DIM=V[,V]")]
     wheres: Vec<String>,
     /// The history to use.
     #[arg(long, value_name = "FROM..TO")]
     period: Option<String>,
+    /// Add up to a coarser frequency first: month, quarter or year
     #[arg(long)]
     frequency: Option<String>,
+    /// How to print the answer
     #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
     format: String,
 }
@@ -379,6 +445,7 @@ impl Selection {
 struct SeriesArgs {
     #[command(flatten)]
     selection: Selection,
+    /// How many periods ahead
     #[arg(long)]
     horizon: usize,
 }
@@ -424,8 +491,10 @@ struct ForecastArgs {
 struct BacktestArgs {
     #[command(flatten)]
     series: SeriesArgs,
+    /// The dimensions that make each series, comma-separated (geo, origin, ...)
     #[arg(long, value_name = "DIM[,DIM]")]
     series_by: String,
+    /// How many rolling origins to test on
     #[arg(long)]
     windows: usize,
     /// auto, all, or one of naive, snaive, ets, theta, pooled.
@@ -440,6 +509,7 @@ struct BacktestArgs {
 struct DetectArgs {
     #[command(flatten)]
     selection: Selection,
+    /// The dimensions that make each series, comma-separated (geo, origin, ...)
     #[arg(long, value_name = "DIM[,DIM]")]
     series_by: Option<String>,
     /// NAME or NAME:PARAM=V,PARAM=V; repeat for several (default: all five with their defaults).
@@ -457,23 +527,30 @@ struct DetectArgs {
 enum WatchCommand {
     /// Watch a series for an organisation (with --as); it is checked at once and on each new version.
     Add {
+        /// The dataset, as ORG/SLUG
         dataset: String,
+        /// The organisation (its short name)
         #[arg(long)]
         org: String,
+        /// A name people read
         #[arg(long)]
         name: String,
+        /// Keep only these codes of a dimension (repeat for several dimensions)
         #[arg(long = "where", value_name = "DIM=V[,V]")]
         wheres: Vec<String>,
+        /// The dimensions that make each series, comma-separated (geo, origin, ...)
         #[arg(long, value_name = "DIM[,DIM]")]
         series_by: Option<String>,
         /// NAME or NAME:PARAM=V,...; repeat for several.
         #[arg(long = "rule", value_name = "RULE", required = true)]
         rules: Vec<String>,
+        /// How many periods ahead
         #[arg(long, default_value_t = 3)]
         horizon: usize,
         /// How many of the latest periods each check judges.
         #[arg(long, default_value_t = 3)]
         lookback: usize,
+        /// The prediction interval, in per cent
         #[arg(long, default_value_t = 80.0)]
         level: f64,
         /// Partner organisations that may follow the watch.
@@ -491,17 +568,21 @@ enum WatchCommand {
 enum AlertCommand {
     /// Alerts of the watches you may read, newest first.
     List {
+        /// Only alerts in this status (open, acknowledged, resolved, false_alarm)
         #[arg(long)]
         status: Option<String>,
     },
     /// Move an alert on, assign it, or comment on it.
     Update {
+        /// Its number, as the list shows it
         id: i64,
+        /// Move the alert on to this status
         #[arg(long, value_parser = ["acknowledged", "resolved", "false_alarm"])]
         status: Option<String>,
         /// An e-mail of the watching organisation; "" unassigns.
         #[arg(long)]
         assign: Option<String>,
+        /// A comment to add, which the team reads
         #[arg(long)]
         comment: Option<String>,
     },
@@ -511,11 +592,15 @@ enum AlertCommand {
 enum WebhookCommand {
     /// Subscribe an organisation to a watch's alerts or a dataset's new versions; prints the signing secret.
     Add {
+        /// Where to POST the notices (https)
         url: String,
+        /// The organisation that subscribes
         #[arg(long)]
         org: String,
+        /// Send this watch's alerts
         #[arg(long, conflicts_with = "dataset", required_unless_present = "dataset")]
         watch: Option<i64>,
+        /// Send this dataset's new versions
         #[arg(long, value_name = "ORG/SLUG")]
         dataset: Option<String>,
     },
@@ -527,10 +612,13 @@ enum WebhookCommand {
 enum PlanCommand {
     /// Write a contingency plan from a JSON file of triggers and actions.
     Add {
+        /// The organisation (its short name)
         #[arg(long)]
         org: String,
+        /// The plan's title
         #[arg(long)]
         title: String,
+        /// The scenario the plan answers, in words ("arrivals by sea double within a month")
         #[arg(long, default_value = "")]
         scenario: String,
         /// {"triggers": [...], "actions": [...]}, as in the API.
@@ -541,8 +629,11 @@ enum PlanCommand {
     List,
     /// Tick (or with --undo untick) action N, from 1, of a plan's checklist.
     Tick {
+        /// The plan's number
         plan: i64,
+        /// The action's number within the plan
         action: usize,
+        /// Mark it not done again
         #[arg(long)]
         undo: bool,
     },
@@ -577,23 +668,32 @@ fn dims(list: Option<&str>) -> Vec<String> {
 enum AccessCommand {
     /// Ask for the data of a listed dataset (with --as).
     Request {
+        /// The dataset, as ORG/SLUG
         dataset: String,
+        /// Why you need access, for whoever answers
         #[arg(long)]
         reason: String,
     },
     /// Requests the caller made or may decide.
     List,
     /// Approve a request.
-    Approve { id: i64 },
+    Approve {
+        /// The request's number, as the access list shows it
+        id: i64,
+    },
     /// Refuse a request.
     Refuse {
+        /// Its number, as the list shows it
         id: i64,
+        /// A note for the person who asked
         #[arg(long, default_value = "")]
         note: String,
     },
     /// Take back an approved request: the organisation reads the data no more.
     Revoke {
+        /// Its number, as the list shows it
         id: i64,
+        /// A note for the person who asked
         #[arg(long, default_value = "")]
         note: String,
     },
@@ -605,7 +705,9 @@ enum AccessCommand {
 enum DocCommand {
     /// Add a document (PDF, DOCX, ODT, HTML, Markdown or text) with its first version.
     Add {
+        /// The file to read
         file: PathBuf,
+        /// The organisation (its short name)
         #[arg(long)]
         org: String,
         #[command(flatten)]
@@ -613,33 +715,48 @@ enum DocCommand {
         /// private, listed, public or partners:SLUG[,SLUG].
         #[arg(long)]
         share: Option<String>,
+        /// How to print: text for people, json for scripts
         #[arg(long, default_value = "text")]
         format: String,
     },
     /// A new version of a document's file.
-    Version { id: i64, file: PathBuf },
+    Version {
+        /// The document's number
+        id: i64,
+        /// The file of the new version
+        file: PathBuf,
+    },
     /// Change what is said about a document; what is not given stays.
     Describe {
+        /// Its number, as the list shows it
         id: i64,
         #[command(flatten)]
         fields: DocumentFields,
     },
     /// Documents the caller may know of.
     List {
+        /// How to print: text for people, json for scripts
         #[arg(long, default_value = "text")]
         format: String,
     },
     /// A document's metadata and versions, as JSON.
-    Show { id: i64 },
+    Show {
+        /// The document's number
+        id: i64,
+    },
     /// The text read out of a version, page by page.
     Text {
+        /// Its number, as the list shows it
         id: i64,
+        /// The version (the latest without it)
         #[arg(long)]
         version: Option<i64>,
     },
     /// Write a version's file.
     Get {
+        /// Its number, as the list shows it
         id: i64,
+        /// The version (the latest without it)
         #[arg(long)]
         version: Option<i64>,
         /// Without it, the file's own name in the current directory.
@@ -647,26 +764,40 @@ enum DocCommand {
         output: Option<PathBuf>,
     },
     /// Change who sees a document.
-    Share { id: i64, share: String },
+    Share {
+        /// The document's number
+        id: i64,
+        /// Who sees it: private, listed, public or partners:ORG[,ORG]
+        share: String,
+    },
     /// Ask for the text of a listed document (with --as).
     Request {
+        /// Its number, as the list shows it
         id: i64,
+        /// Why you need access, for whoever answers
         #[arg(long)]
         reason: String,
     },
     /// Document access requests the caller made or may decide.
     Requests,
     /// Approve a document access request.
-    Approve { request: i64 },
+    Approve {
+        /// The request's number, as the access list shows it
+        request: i64,
+    },
     /// Refuse a document access request.
     Refuse {
+        /// The request's number, as the access list shows it
         request: i64,
+        /// A note for the person who asked
         #[arg(long, default_value = "")]
         note: String,
     },
     /// Take back an approved document access request.
     Revoke {
+        /// The request's number, as the access list shows it
         request: i64,
+        /// A note for the person who asked
         #[arg(long, default_value = "")]
         note: String,
     },
@@ -693,6 +824,7 @@ struct DocumentFields {
     /// ISO 639-1; on adding, read from the text without it.
     #[arg(long)]
     language: Option<String>,
+    /// A short summary, shown in search results
     #[arg(long)]
     summary: Option<String>,
 }
@@ -702,23 +834,31 @@ struct SearchArgs {
     /// Words, "quoted phrases", -excluded words; empty for everything.
     #[arg(default_value = "")]
     query: String,
+    /// Only this type of document (report, methodology, coi, minutes, training, ...)
     #[arg(long = "type")]
     doc_type: Option<String>,
+    /// Only what concerns this country (ISO alpha-3 or a name)
     #[arg(long, value_name = "ISO3")]
     country: Option<String>,
+    /// Only what this organisation published
     #[arg(long)]
     org: Option<String>,
+    /// Only this year
     #[arg(long)]
     year: Option<String>,
+    /// Only documents in this language (ISO 639-1, such as en or fr)
     #[arg(long)]
     language: Option<String>,
     /// relevance or newest.
     #[arg(long, default_value = "relevance")]
     sort: String,
+    /// How many hits to show
     #[arg(long, default_value_t = 20)]
     limit: usize,
+    /// How many hits to skip first (for the next page)
     #[arg(long, default_value_t = 0)]
     offset: usize,
+    /// How to print: text for people, json for scripts
     #[arg(long, default_value = "text")]
     format: String,
 }
@@ -1968,5 +2108,43 @@ fn tell(table: &nansen_model::Table, marked: bool) {
     }
     for w in &table.warnings {
         eprintln!("warning: {w}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    /// Every command and every option says what it is for in `--help`.
+    #[test]
+    fn every_command_and_option_has_a_help_line() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                let automatic = matches!(
+                    a.get_action(),
+                    clap::ArgAction::Help | clap::ArgAction::Version
+                );
+                if !automatic && a.get_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let p = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() && sub.get_name() != "help" {
+                    missing.push(format!("{p} (the command)"));
+                }
+                walk(sub, &p, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "nansen", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "{} without help:\n{}",
+            missing.len(),
+            missing.join("\n")
+        );
     }
 }
