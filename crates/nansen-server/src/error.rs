@@ -46,7 +46,7 @@ impl IntoResponse for ApiError {
             AppError::Limit { .. } => StatusCode::TOO_MANY_REQUESTS,
         };
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-            eprintln!("internal error: {e}");
+            tracing::error!(error = %e, "internal error");
             "something went wrong on the server; it has been logged".to_string()
         } else {
             e.to_string()

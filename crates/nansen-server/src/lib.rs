@@ -6,6 +6,7 @@
 
 mod error;
 mod openapi;
+mod request_id;
 mod routes;
 
 pub use openapi::document as openapi_document;
@@ -31,12 +32,14 @@ pub fn spawn_early_warning(app: Arc<App>, every: std::time::Duration) {
     let hooks = app.clone();
     std::thread::spawn(move || loop {
         match hooks.deliver_webhooks() {
-            Ok(d) if d != Default::default() => eprintln!(
-                "webhooks: {} delivered, {} retrying, {} failed",
-                d.delivered, d.retrying, d.failed
+            Ok(d) if d != Default::default() => tracing::info!(
+                delivered = d.delivered,
+                retrying = d.retrying,
+                failed = d.failed,
+                "webhooks sent"
             ),
             Ok(_) => {}
-            Err(e) => eprintln!("webhooks: {e}"),
+            Err(e) => tracing::error!(error = %e, "webhooks"),
         }
         std::thread::sleep(every);
     });
@@ -48,10 +51,15 @@ pub fn spawn_early_warning(app: Arc<App>, every: std::time::Duration) {
             Ok((checks, plans_changed)) => {
                 let raised: usize = checks.iter().map(|c| c.alerts.len()).sum();
                 if !checks.is_empty() || !plans_changed.is_empty() {
-                    eprintln!("early warning: {} watches checked, {raised} alerts raised, {} plans changed", checks.len(), plans_changed.len());
+                    tracing::info!(
+                        watches = checks.len(),
+                        alerts = raised,
+                        plans = plans_changed.len(),
+                        "early-warning round"
+                    );
                 }
             }
-            Err(e) => eprintln!("early warning: {e}"),
+            Err(e) => tracing::error!(error = %e, "early-warning round"),
         }
         std::thread::sleep(every);
     });
@@ -65,7 +73,7 @@ pub const SEARCH_FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_s
 pub fn spawn_search_follower(app: Arc<App>, every: std::time::Duration) {
     std::thread::spawn(move || loop {
         if let Err(e) = app.catch_up_search() {
-            eprintln!("search index: {e}");
+            tracing::error!(error = %e, "search index");
         }
         std::thread::sleep(every);
     });

@@ -1029,3 +1029,48 @@ fn expensive_work_over_a_limit_answers_429_with_retry_after_and_never_5xx() {
         assert_eq!(code, 200, "{}: the server lives", s.t.name);
     }
 }
+
+/// The `x-request-id` of a response to a GET, sending `sent` as the caller's own id.
+fn request_id(url: &str, sent: Option<&str>) -> (u16, String) {
+    let mut req = ureq::AgentBuilder::new().build().get(url);
+    if let Some(id) = sent {
+        req = req.set("x-request-id", id);
+    }
+    let r = match req.call() {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{url}: {e}"),
+    };
+    (
+        r.status(),
+        r.header("x-request-id").unwrap_or("").to_string(),
+    )
+}
+
+#[test]
+fn every_response_carries_a_request_id_the_callers_when_it_is_sane() {
+    for s in servers() {
+        let api = format!("{}/api/v1/health", s.base);
+        let (code, mine) = request_id(&api, Some("partner-7.f00d_1"));
+        assert_eq!(
+            (code, mine.as_str()),
+            (200, "partner-7.f00d_1"),
+            "{}",
+            s.t.name
+        );
+        // A new one when none is sent, a different one each time, on pages and refusals too.
+        let (_, a) = request_id(&api, None);
+        let (_, b) = request_id(&format!("{}/", s.base), None);
+        let (code, c) = request_id(&format!("{}/api/v1/datasets/euaa/nothing", s.base), None);
+        assert_eq!(code, 404);
+        assert!(!a.is_empty() && a != b && b != c, "{a} {b} {c}");
+        // What is not a sane token never reaches the logs or the answer.
+        let (_, replaced) = request_id(&api, Some("<script>alert(1)</script>"));
+        assert!(
+            !replaced.is_empty() && !replaced.contains('<'),
+            "{replaced}"
+        );
+        let long = "x".repeat(65);
+        assert_ne!(request_id(&api, Some(&long)).1, long);
+    }
+}

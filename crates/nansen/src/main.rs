@@ -33,8 +33,27 @@ struct Cli {
     /// Run with exactly this user's permissions (audited as the operator acting as them).
     #[arg(long = "as", global = true, value_name = "EMAIL")]
     as_user: Option<String>,
+    /// How the server writes its logs to stderr: text for people, json for a log collector.
+    /// Which are written: NANSEN_LOG (info, warn, nansen_server=debug, ...; info by default)
+    #[arg(long, global = true, env = "NANSEN_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
     #[command(subcommand)]
     command: Command,
+}
+
+/// The server's logs (requests with their ids, early-warning rounds, internal errors) on
+/// stderr; commands that do not serve write none.
+fn start_logs(format: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("NANSEN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if format == "json" {
+        logs.json().try_init()
+    } else {
+        logs.try_init()
+    };
 }
 
 #[derive(Subcommand)]
@@ -942,6 +961,7 @@ fn run(cli: Cli) -> Result<()> {
         if *no_serve {
             return Ok(());
         }
+        start_logs(&cli.log_format);
         return serve(app, bind);
     }
     if let Command::Restore { dir } = &cli.command {
@@ -981,6 +1001,7 @@ fn run(cli: Cli) -> Result<()> {
                 ..Default::default()
             });
             app.set_trusted_proxies(trusted_proxies);
+            start_logs(&cli.log_format);
             serve(Arc::new(app), &bind)?
         }
         Command::Org(OrgCommand::Add { slug, name }) => {

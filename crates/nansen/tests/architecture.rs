@@ -134,6 +134,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "thiserror",
             "tokio",
             "tower-http",
+            "tracing",
         ],
     ),
     (
@@ -150,6 +151,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "nansen-server",
             "serde_json",
             "tokio",
+            "tracing-subscriber",
         ],
     ),
 ];

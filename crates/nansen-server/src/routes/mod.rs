@@ -249,6 +249,7 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn(nansen_web::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+        .layer(axum::middleware::from_fn(crate::request_id::track))
 }
 
 /// The framework's own refusals (a body that is not JSON, a query string that does not
@@ -300,7 +301,7 @@ fn panicked(e: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Respo
         .cloned()
         .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default();
-    eprintln!("internal error: a request panicked: {what}");
+    tracing::error!(panic = %what, "a request panicked");
     let body = serde_json::json!({ "error": { "code": "internal", "message": "something went wrong on the server; it has been logged" } });
     (
         axum::http::StatusCode::INTERNAL_SERVER_ERROR,
