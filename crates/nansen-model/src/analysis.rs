@@ -152,14 +152,25 @@ pub fn share(mut table: Table, over: &str) -> Table {
             _ => *leaves.entry(rest(r)).or_default() += v,
         }
     }
+    push_shares(&mut table, rest, &totals, &leaves);
+    table
+}
+
+/// Adds `share_pct`: each row over its group's denominator (matched on the row's key without
+/// the share's dimension), the first map's when it has one, else the second's.
+fn push_shares(
+    table: &mut Table,
+    rest: impl Fn(&Row) -> Vec<String>,
+    first: &HashMap<Vec<String>, f64>,
+    otherwise: &HashMap<Vec<String>, f64>,
+) {
     table.extra.push("share_pct".into());
     for r in table.rows.iter_mut() {
         let k = rest(r);
-        let t = totals.get(&k).or(leaves.get(&k)).copied().unwrap_or(0.0);
+        let t = first.get(&k).or(otherwise.get(&k)).copied().unwrap_or(0.0);
         let s = r.value.and_then(|v| (t != 0.0).then_some(v / t * 100.0));
         r.extra.push(s);
     }
-    table
 }
 
 /// Each member's share of an aggregate it belongs to (Germany's share of the EU28), as
@@ -203,13 +214,7 @@ pub fn share_of(mut table: Table, over: &str, aggregate: &str) -> Result<Table, 
              present is the denominator"
         ));
     }
-    table.extra.push("share_pct".into());
-    for r in table.rows.iter_mut() {
-        let k = rest(r);
-        let t = own.get(&k).or(summed.get(&k)).copied().unwrap_or(0.0);
-        let s = r.value.and_then(|v| (t != 0.0).then_some(v / t * 100.0));
-        r.extra.push(s);
-    }
+    push_shares(&mut table, rest, &own, &summed);
     Ok(table)
 }
 
