@@ -602,12 +602,12 @@ impl<'a> Engine<'a> {
                         (true, false) => self.flag_code(cell_flags),
                         (false, false) => self.flag_code(&format!("{row_flags}{cell_flags}")),
                     };
-                    let flag = match &self.cube.flags.dict[flag as usize] {
-                        f if correction && !f.contains('r') => {
-                            let marked = format!("{f}r");
-                            self.flag_code(&marked)
-                        }
-                        _ => flag,
+                    // Only a correction looks at its flags again; every other value passes.
+                    let flag = if correction && !self.cube.flags.dict[flag as usize].contains('r') {
+                        let marked = format!("{}r", self.cube.flags.dict[flag as usize]);
+                        self.flag_code(&marked)
+                    } else {
+                        flag
                     };
                     if value.is_some() || !self.cube.flags.dict[flag as usize].is_empty() {
                         if n_values < values.len() {
