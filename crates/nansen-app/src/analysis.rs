@@ -177,132 +177,64 @@ impl App {
             }
             (d, _) => d,
         };
-        let mut table =
-            match derived {
-                None => self.query(who, org, slug, version, q)?,
-                Some(code) => {
-                    let d = CodeLists::get().derived(code).ok_or_else(|| {
-                        let known: Vec<&str> = CodeLists::get()
-                            .derived_indicators()
-                            .iter()
-                            .map(|d| d.code.as_str())
-                            .collect();
-                        AppError::BadRequest(format!(
-                            "no derived indicator {code:?}; the vocabulary has {}",
-                            known.join(", ")
-                        ))
-                    })?;
-                    match d.kind {
-                        DerivedKind::Ratio => {
-                            let present = self.indicators_in(who, org, slug, version)?;
-                            let pick = |alts: &[Vec<String>]| {
-                                alts.iter()
-                                    .find(|alt| alt.iter().all(|i| present.contains(i)))
-                                    .cloned()
-                            };
-                            let (Some(num), Some(den)) = (pick(&d.numerator), pick(&d.denominator))
-                            else {
-                                return Err(AppError::BadRequest(format!(
-                                    "{org}/{slug} lacks the indicators {} needs ({})",
-                                    d.code, d.formula
-                                )));
-                            };
-                            let part = |inds: &[String]| -> Result<Table> {
-                                let tables = inds
-                                    .iter()
-                                    .map(|i| {
-                                        let mut q = without_indicator(q);
-                                        q.filters.push(("indicator".into(), vec![i.clone()]));
-                                        self.query(who, org, slug, version, &q)
-                                    })
-                                    .collect::<Result<Vec<_>>>()?;
-                                Ok(add(tables).unwrap_or(Table {
-                                    columns: q.group_by.clone(),
-                                    ..Table::default()
-                                }))
-                            };
-                            analysis::ratio(&part(&num)?, &part(&den)?, d.factor)
-                        }
-                        DerivedKind::Share => {
-                            // "Germany's share of the EU" needs no group-by: the shares are of
-                            // the dimension the aggregate belongs to.
-                            let over = match (q.group_by.first(), &question.share_of) {
-                                (Some(g), _) => g.clone(),
-                                (None, Some(_)) => q
-                                    .filters
-                                    .iter()
-                                    .map(|(d, _)| nansen_model::query::dimension_alias(d))
-                                    .find(|d| {
-                                        CodeLists::get().kind_of(d)
-                                            == nansen_codes::DimensionKind::Country
-                                    })
-                                    .unwrap_or_else(|| "geo".into()),
-                                (None, None) => {
-                                    return Err(AppError::BadRequest(
-                                        "a share needs a group-by: the share of each what?".into(),
-                                    ))
-                                }
-                            };
-                            // The denominator is taken over every row; the top N after. A share
-                            // of an aggregate keeps the aggregate whatever the filter on its
-                            // dimension (`--where geo=DEU --share-of EU28`); the filter applies after.
-                            let mut all = Query {
-                                top: None,
-                                group_by: if q.group_by.is_empty() {
-                                    vec![over.clone()]
-                                } else {
-                                    q.group_by.clone()
-                                },
-                                ..q.clone()
-                            };
-                            let mut keep: Option<Vec<String>> = None;
-                            if question.share_of.is_some() {
-                                let over = nansen_model::query::dimension_alias(&over);
-                                if let Some(i) = all.filters.iter().position(|(d, _)| {
-                                    nansen_model::query::dimension_alias(d) == over
-                                }) {
-                                    let (_, values) = all.filters.remove(i);
-                                    let codes = CodeLists::get();
-                                    keep = Some(
-                                        values
-                                            .iter()
-                                            .map(|v| codes.canonical(&over, v))
-                                            .collect::<std::result::Result<Vec<_>, _>>()
-                                            .map_err(|e| AppError::BadRequest(e.to_string()))?,
-                                    );
-                                }
-                            }
-                            let t = self.query(who, org, slug, version, &all)?;
-                            let mut t = match &question.share_of {
-                                Some(a) => {
-                                    analysis::share_of(t, &over, a).map_err(AppError::BadRequest)?
-                                }
-                                None => analysis::share(t, &over),
-                            };
-                            if let (Some(keep), Some(p)) =
-                                (&keep, t.columns.iter().position(|c| *c == over))
-                            {
-                                t.rows.retain(|r| keep.contains(&r.key[p]));
-                            }
-                            for r in t.rows.iter_mut() {
-                                r.value = r.extra.pop().flatten();
-                            }
-                            t.extra.clear();
-                            match q.top {
-                                Some(n) => nansen_model::query::top_of(t, n, q),
-                                None => t,
-                            }
-                        }
-                        DerivedKind::PerCapita => self.per_capita(
-                            who,
-                            (org, slug, version),
-                            q,
-                            question.per_capita.as_deref(),
-                            d.factor,
-                        )?,
+        let mut table = match derived {
+            None => self.query(who, org, slug, version, q)?,
+            Some(code) => {
+                let d = CodeLists::get().derived(code).ok_or_else(|| {
+                    let known: Vec<&str> = CodeLists::get()
+                        .derived_indicators()
+                        .iter()
+                        .map(|d| d.code.as_str())
+                        .collect();
+                    AppError::BadRequest(format!(
+                        "no derived indicator {code:?}; the vocabulary has {}",
+                        known.join(", ")
+                    ))
+                })?;
+                match d.kind {
+                    DerivedKind::Ratio => {
+                        let present = self.indicators_in(who, org, slug, version)?;
+                        let pick = |alts: &[Vec<String>]| {
+                            alts.iter()
+                                .find(|alt| alt.iter().all(|i| present.contains(i)))
+                                .cloned()
+                        };
+                        let (Some(num), Some(den)) = (pick(&d.numerator), pick(&d.denominator))
+                        else {
+                            return Err(AppError::BadRequest(format!(
+                                "{org}/{slug} lacks the indicators {} needs ({})",
+                                d.code, d.formula
+                            )));
+                        };
+                        let part = |inds: &[String]| -> Result<Table> {
+                            let tables = inds
+                                .iter()
+                                .map(|i| {
+                                    let mut q = without_indicator(q);
+                                    q.filters.push(("indicator".into(), vec![i.clone()]));
+                                    self.query(who, org, slug, version, &q)
+                                })
+                                .collect::<Result<Vec<_>>>()?;
+                            Ok(add(tables).unwrap_or(Table {
+                                columns: q.group_by.clone(),
+                                ..Table::default()
+                            }))
+                        };
+                        analysis::ratio(&part(&num)?, &part(&den)?, d.factor)
                     }
+                    DerivedKind::Share => {
+                        self.shares(who, (org, slug, version), q, question.share_of.as_deref())?
+                    }
+                    DerivedKind::PerCapita => self.per_capita(
+                        who,
+                        (org, slug, version),
+                        q,
+                        question.per_capita.as_deref(),
+                        d.factor,
+                    )?,
                 }
-            };
+            }
+        };
         if let Some(n) = question.rolling {
             table =
                 analysis::rolling_sum(table, n).map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -338,6 +270,80 @@ impl App {
             });
         }
         Ok(table)
+    }
+
+    /// Each group's share of its total, or with `share_of` of a named aggregate (`EU28`).
+    /// The denominator is taken over every row, the top N after.
+    fn shares(
+        &self,
+        who: &Caller,
+        (org, slug, version): (&str, &str, Option<i64>),
+        q: &Query,
+        share_of: Option<&str>,
+    ) -> Result<Table> {
+        // "Germany's share of the EU" needs no group-by: the shares are of
+        // the dimension the aggregate belongs to.
+        let over = match (q.group_by.first(), share_of) {
+            (Some(g), _) => g.clone(),
+            (None, Some(_)) => q
+                .filters
+                .iter()
+                .map(|(d, _)| nansen_model::query::dimension_alias(d))
+                .find(|d| CodeLists::get().kind_of(d) == nansen_codes::DimensionKind::Country)
+                .unwrap_or_else(|| "geo".into()),
+            (None, None) => {
+                return Err(AppError::BadRequest(
+                    "a share needs a group-by: the share of each what?".into(),
+                ))
+            }
+        };
+        // The denominator is taken over every row; the top N after. A share
+        // of an aggregate keeps the aggregate whatever the filter on its
+        // dimension (`--where geo=DEU --share-of EU28`); the filter applies after.
+        let mut all = Query {
+            top: None,
+            group_by: if q.group_by.is_empty() {
+                vec![over.clone()]
+            } else {
+                q.group_by.clone()
+            },
+            ..q.clone()
+        };
+        let mut keep: Option<Vec<String>> = None;
+        if share_of.is_some() {
+            let over = nansen_model::query::dimension_alias(&over);
+            if let Some(i) = all
+                .filters
+                .iter()
+                .position(|(d, _)| nansen_model::query::dimension_alias(d) == over)
+            {
+                let (_, values) = all.filters.remove(i);
+                let codes = CodeLists::get();
+                keep = Some(
+                    values
+                        .iter()
+                        .map(|v| codes.canonical(&over, v))
+                        .collect::<std::result::Result<Vec<_>, _>>()
+                        .map_err(|e| AppError::BadRequest(e.to_string()))?,
+                );
+            }
+        }
+        let t = self.query(who, org, slug, version, &all)?;
+        let mut t = match share_of {
+            Some(a) => analysis::share_of(t, &over, a).map_err(AppError::BadRequest)?,
+            None => analysis::share(t, &over),
+        };
+        if let (Some(keep), Some(p)) = (&keep, t.columns.iter().position(|c| *c == over)) {
+            t.rows.retain(|r| keep.contains(&r.key[p]));
+        }
+        for r in t.rows.iter_mut() {
+            r.value = r.extra.pop().flatten();
+        }
+        t.extra.clear();
+        Ok(match q.top {
+            Some(n) => nansen_model::query::top_of(t, n, q),
+            None => t,
+        })
     }
 
     fn per_capita(
