@@ -361,11 +361,15 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
             (vec![(view.dataset.clone(), values)], None)
         }
         Some(_) => {
-            let both = |r: &&Row| r.value.is_some() && r.extra.first().is_some_and(Option::is_some);
+            // A row counts when both sources have a value for it and its period is complete:
+            // place by place, so no place sets one source's year against nothing.
+            let like_for_like = |r: &&Row| {
+                r.value.is_some() && r.extra.first().is_some_and(Option::is_some) && !r.incomplete
+            };
             let common: BTreeSet<&String> = table
                 .rows
                 .iter()
-                .filter(|r| both(r) && !r.incomplete)
+                .filter(like_for_like)
                 .filter_map(|r| r.key.get(1))
                 .collect();
             let sum = |p: &String, pick: &dyn Fn(&Row) -> Option<f64>| {
@@ -373,7 +377,7 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
                     .rows
                     .iter()
                     .filter(|r| r.key.first() == Some(p))
-                    .filter(|r| r.key.get(1).is_some_and(|k| common.contains(k)))
+                    .filter(like_for_like)
                     .filter_map(pick)
                     .collect();
                 (!vs.is_empty()).then(|| vs.iter().sum())
