@@ -44,13 +44,19 @@ fn marks_note(incomplete: &[String], series: &[Series]) -> String {
         .filter(|s| s.aggregate)
         .map(|s| s.name.as_str())
         .collect();
-    if !aggregates.is_empty() {
-        note.push_str(&format!(
-            " (dashed: {}, aggregates of the places beside them, not added to them)",
-            aggregates.join(", ")
-        ));
-    }
+    note.push_str(&apart("dashed", &aggregates));
     note
+}
+
+/// How the caption names the aggregates drawn apart (`dashed`, `hatched`); nothing if none.
+fn apart(style: &str, aggregates: &[&str]) -> String {
+    if aggregates.is_empty() {
+        return String::new();
+    }
+    format!(
+        " ({style}: {}, aggregates of the places beside them, not added to them)",
+        aggregates.join(", ")
+    )
 }
 
 /// A figure the page script draws into; without the script, the caption and the text
@@ -134,14 +140,8 @@ pub fn bar(
         "series": series_json(series),
         "aggregates": aggregates,
     });
-    let note = if aggregates.is_empty() {
-        String::new()
-    } else {
-        format!(
-            " (hatched: {}, aggregates of the places beside them, not added to them)",
-            aggregates.join(", ")
-        )
-    };
+    let names: Vec<&str> = aggregates.iter().map(String::as_str).collect();
+    let note = apart("hatched", &names);
     figure(
         id,
         &format!("{caption}{note}"),
