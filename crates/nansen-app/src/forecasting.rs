@@ -27,6 +27,24 @@ pub struct SeriesRequest {
     pub horizon: usize,
 }
 
+/// How far ahead a forecast or backtest may look, in periods: beyond five years of months no
+/// interval means anything, and the cost grows with it.
+pub const MAX_HORIZON: usize = 60;
+/// How many rolling origins a backtest may test.
+pub const MAX_WINDOWS: usize = 120;
+
+impl SeriesRequest {
+    fn check(&self) -> Result<()> {
+        if !(1..=MAX_HORIZON).contains(&self.horizon) {
+            return Err(AppError::BadRequest(format!(
+                "the horizon must be 1 to {MAX_HORIZON} periods, not {}",
+                self.horizon
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// What names a series in [`Series::name`]: its dimension values, joined by this.
 pub const KEY_SEPARATOR: char = '\u{1f}';
 
@@ -166,6 +184,7 @@ impl App {
         model: Model,
         budget: &Budget,
     ) -> Result<(Panel, Forecast)> {
+        r.check()?;
         let panel = self.panel(who, org, slug, &r.query, &r.series_by)?;
         let opts = Options {
             season: panel.season,
@@ -189,6 +208,12 @@ impl App {
         models: &[Model],
         budget: &Budget,
     ) -> Result<(Panel, BacktestReport)> {
+        r.check()?;
+        if !(1..=MAX_WINDOWS).contains(&windows) {
+            return Err(AppError::BadRequest(format!(
+                "the windows must be 1 to {MAX_WINDOWS}, not {windows}"
+            )));
+        }
         let panel = self.panel(who, org, slug, &r.query, &r.series_by)?;
         let opts = Options {
             season: panel.season,

@@ -16,6 +16,7 @@ mod identity;
 mod limits;
 mod plans;
 mod search;
+mod tables;
 mod uploads;
 mod warning;
 mod webhooks;
@@ -32,7 +33,7 @@ pub use documents::{
     document_type_label, plain_file_name, DocumentFile, DocumentMetadata, DocumentText,
     DocumentView, NewDocument, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES,
 };
-pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR};
+pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR, MAX_HORIZON, MAX_WINDOWS};
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
 pub use limits::{Limits, Permit, Work, WorkLimit};
 pub use nansen_forecast::{Budget, Stopped};
@@ -47,6 +48,7 @@ pub use nansen_store::{
 };
 pub use plans::{Action, Capacity, PlanSpec, PlanView, Trigger, TriggerState};
 pub use search::{MAX_SEARCH_PAGE, MAX_SEARCH_WINDOW};
+pub use tables::{number, Tabular};
 pub use uploads::{Upload, UploadState};
 pub use warning::{
     is_open, AlertChange, AlertDetail, AlertView, CheckReport, DetectRequest, Detection, Outlook,

@@ -291,6 +291,17 @@ pub fn table_csv(table: &nansen_model::Table, flags: bool, out: &mut dyn Write) 
     w.flush()
 }
 
+/// A header and rows of text cells as CSV, each cell written as it is: the tabular answers
+/// (forecasts, backtests, detections, alerts) the CLI and the API render alike.
+pub fn rows_csv(header: &[String], rows: &[Vec<String>], out: &mut dyn Write) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(header)?;
+    for r in rows {
+        w.write_record(r)?;
+    }
+    w.flush()
+}
+
 /// A row's flags as a `flags` column writes them: `p`, `incomplete`, `p incomplete`.
 pub fn row_flags(r: &nansen_model::Row) -> String {
     match (r.flags.is_empty(), r.incomplete) {

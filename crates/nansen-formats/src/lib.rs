@@ -14,7 +14,7 @@ mod parquet_io;
 mod rows;
 mod text;
 
-pub use export::{row_flags, table_csv, table_json, ExportFormat, NEUTRALISE_MARK};
+pub use export::{row_flags, rows_csv, table_csv, table_json, ExportFormat, NEUTRALISE_MARK};
 pub use harmonise::{ImportOptions, Imported, SetAsideRow};
 pub use mapping::Mapping;
 

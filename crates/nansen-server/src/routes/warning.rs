@@ -8,7 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use nansen_app::{
-    AlertChange, AppError, Caller, HookTarget, PlanSpec, SeriesRequest, WatchSpec, Work,
+    AlertChange, AppError, Caller, HookTarget, PlanSpec, SeriesRequest, Tabular, WatchSpec, Work,
 };
 use nansen_forecast::Model;
 use serde::Deserialize;
@@ -38,9 +38,6 @@ fn series_request(asked: &Asked, need_series_by: bool) -> Result<SeriesRequest, 
     }
     let horizon = number(asked, "horizon")?
         .ok_or_else(|| bad_request("horizon is required: how many periods ahead"))?;
-    if !(1..=60).contains(&horizon) {
-        return Err(bad_request("horizon must be 1 to 60 periods"));
-    }
     Ok(SeriesRequest {
         query: asked.question.query.clone(),
         series_by,
@@ -59,21 +56,12 @@ fn number(asked: &Asked, k: &str) -> Result<Option<usize>, ApiError> {
         .transpose()
 }
 
-fn csv_response(rows: Vec<Vec<String>>) -> Result<Response, ApiError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.write_record(&r).map_err(|e| bad_request(e.to_string()))?;
-    }
-    let bytes = w.into_inner().map_err(|e| bad_request(e.to_string()))?;
-    Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], bytes).into_response())
-}
-
-fn num(v: f64) -> String {
-    if v.is_finite() {
-        format!("{}", (v * 1e6).round() / 1e6)
-    } else {
-        String::new()
-    }
+fn csv_response(table: &Tabular) -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        table.to_csv(),
+    )
+        .into_response()
 }
 
 /// `GET /api/v1/datasets/{org}/{slug}/forecast`
@@ -113,23 +101,7 @@ pub async fn forecast(
     })
     .await?;
     if asked.format.as_deref() == Some("csv") {
-        let mut out = vec![series_by
-            .iter()
-            .cloned()
-            .chain(["period", "model", "mean", "lo", "hi"].map(String::from))
-            .collect()];
-        for r in rows {
-            let mut rec = nansen_app::Panel::key(&r.series);
-            rec.extend([
-                r.period,
-                r.model.to_string(),
-                num(r.mean),
-                num(r.lo),
-                num(r.hi),
-            ]);
-            out.push(rec);
-        }
-        return csv_response(out);
+        return Ok(csv_response(&Tabular::forecast(&series_by, &rows)));
     }
     let rows: Vec<serde_json::Value> = rows
         .into_iter()
@@ -156,9 +128,6 @@ pub async fn backtest(
     let request = series_request(&asked, true)?;
     let windows = number(&asked, "windows")?
         .ok_or_else(|| bad_request("windows is required: how many origins to test"))?;
-    if !(1..=120).contains(&windows) {
-        return Err(bad_request("windows must be 1 to 120"));
-    }
     let models: Vec<Model> = match asked
         .extra
         .get("model")
@@ -179,24 +148,7 @@ pub async fn backtest(
     })
     .await?;
     if asked.format.as_deref() == Some("csv") {
-        let mut out = vec![series_by
-            .iter()
-            .cloned()
-            .chain(["model", "mase", "smape", "coverage80", "msis", "forecasts"].map(String::from))
-            .collect()];
-        for s in &report.scores {
-            let mut rec = nansen_app::Panel::key(&s.series);
-            rec.extend([
-                s.model.to_string(),
-                num(s.mase),
-                num(s.smape),
-                num(s.coverage80),
-                num(s.msis),
-                s.forecasts.to_string(),
-            ]);
-            out.push(rec);
-        }
-        return csv_response(out);
+        return Ok(csv_response(&Tabular::backtest_scores(&series_by, &report)));
     }
     let key = |s: &str| nansen_app::Panel::key(s);
     let scores: Vec<serde_json::Value> = report.scores.iter().map(|s| serde_json::json!({ "series": key(&s.series), "model": s.model, "mase": s.mase, "smape": s.smape, "coverage80": s.coverage80, "msis": s.msis, "forecasts": s.forecasts })).collect();
