@@ -201,6 +201,17 @@ pub enum RuleError {
 }
 
 impl Rule {
+    /// Every rule, each with its defaults.
+    pub fn all() -> Vec<Rule> {
+        RULES
+            .iter()
+            .map(|(name, _)| Rule {
+                name: name.to_string(),
+                params: BTreeMap::new(),
+            })
+            .collect()
+    }
+
     /// `farrington` or `farrington:alpha=0.01,years=3`.
     pub fn parse(text: &str) -> Result<Rule, RuleError> {
         let (name, rest) = text.trim().split_once(':').unwrap_or((text.trim(), ""));

@@ -21,23 +21,39 @@ pub enum ExportFormat {
 impl FromStr for ExportFormat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "csv" => ExportFormat::Csv,
-            "hxl" => ExportFormat::Hxl,
-            "sdmx-csv" => ExportFormat::SdmxCsv,
-            "json" => ExportFormat::Json,
-            "xlsx" => ExportFormat::Xlsx,
-            "parquet" => ExportFormat::Parquet,
-            _ => {
-                return Err(format!(
-                    "unknown export format {s:?}: choose csv, hxl, sdmx-csv, json, xlsx or parquet"
-                ))
-            }
-        })
+        ExportFormat::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = ExportFormat::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown export format {s:?}: choose {}", names.join(", "))
+            })
     }
 }
 
 impl ExportFormat {
+    /// Every format, in the order the CLI and the docs list them.
+    pub const ALL: [ExportFormat; 6] = [
+        ExportFormat::Csv,
+        ExportFormat::Hxl,
+        ExportFormat::SdmxCsv,
+        ExportFormat::Json,
+        ExportFormat::Xlsx,
+        ExportFormat::Parquet,
+    ];
+
+    /// The name the CLI and the API use.
+    pub fn name(self) -> &'static str {
+        match self {
+            ExportFormat::Csv => "csv",
+            ExportFormat::Hxl => "hxl",
+            ExportFormat::SdmxCsv => "sdmx-csv",
+            ExportFormat::Json => "json",
+            ExportFormat::Xlsx => "xlsx",
+            ExportFormat::Parquet => "parquet",
+        }
+    }
+
     pub fn media_type(self) -> &'static str {
         match self {
             ExportFormat::Csv | ExportFormat::Hxl | ExportFormat::SdmxCsv => {

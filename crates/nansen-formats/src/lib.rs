@@ -40,32 +40,26 @@ pub enum Format {
     Parquet,
 }
 
-impl FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(match s {
-            "auto" => Format::Auto,
-            "csv" => Format::Csv,
-            "hxl" => Format::Hxl,
-            "sdmx-csv" => Format::SdmxCsv,
-            "eurostat" => Format::Eurostat,
-            "unhcr" => Format::Unhcr,
-            "dtm-json" => Format::DtmJson,
-            "missing-migrants" => Format::MissingMigrants,
-            "xlsx" => Format::Xlsx,
-            "xls" => Format::Xls,
-            "json" => Format::Json,
-            "parquet" => Format::Parquet,
-            _ => return Err(format!(
-                "unknown format {s:?}: choose auto, csv, hxl, sdmx-csv, eurostat, unhcr, dtm-json, missing-migrants, xlsx, xls, json or parquet"
-            )),
-        })
-    }
-}
+impl Format {
+    /// Every format, in the order the CLI and the docs list them.
+    pub const ALL: [Format; 12] = [
+        Format::Auto,
+        Format::Csv,
+        Format::Hxl,
+        Format::SdmxCsv,
+        Format::Eurostat,
+        Format::Unhcr,
+        Format::DtmJson,
+        Format::MissingMigrants,
+        Format::Xlsx,
+        Format::Xls,
+        Format::Json,
+        Format::Parquet,
+    ];
 
-impl fmt::Display for Format {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+    /// The name the CLI, the API and the reports use.
+    pub fn name(self) -> &'static str {
+        match self {
             Format::Auto => "auto",
             Format::Csv => "csv",
             Format::Hxl => "hxl",
@@ -78,7 +72,26 @@ impl fmt::Display for Format {
             Format::Xls => "xls",
             Format::Json => "json",
             Format::Parquet => "parquet",
-        })
+        }
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Format::ALL.iter().map(|f| f.name()).collect();
+                format!("unknown format {s:?}: choose {}", names.join(", "))
+            })
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 

@@ -12,7 +12,7 @@ pub fn json(d: &DatasetView, cov: &Coverage) -> serde_json::Value {
     serde_json::json!({ "dataset": d, "coverage": cov })
 }
 
-pub fn text(d: &DatasetView, cov: &Coverage, out: &mut impl Write) -> std::io::Result<()> {
+pub fn text(d: &DatasetView, cov: &Coverage, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "{}\t{}", d.name, d.title)?;
     let field = |out: &mut dyn Write, name: &str, value: &str| {
         writeln!(

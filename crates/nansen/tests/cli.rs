@@ -166,7 +166,7 @@ fn tokens_print_only_the_token_and_results_go_to_stdout() {
             "dataset",
             "export",
             "euaa/apps",
-            "--format",
+            "--file-format",
             "xlsx",
             "-o",
             exported.to_str().unwrap(),
@@ -215,6 +215,61 @@ fn tokens_print_only_the_token_and_results_go_to_stdout() {
         assert!(!list.contains("apps"), "{list}");
         assert!(e.ok(&["audit", "verify"]).starts_with("audit chain intact"));
     }
+}
+
+/// `--format` only renders output now; the file format is `--file-format`, and the old flag
+/// still works on import and export with a warning. Values outside a flag's list are refused
+/// before anything runs.
+#[test]
+fn the_file_format_is_file_format_and_the_old_flag_still_works_with_a_warning() {
+    let e = &envs()[0];
+    e.setup();
+    let good = e.file("good.csv", GOOD.as_bytes());
+    let import = |flag: &str, slug: &str| {
+        e.run(&[
+            "dataset",
+            "import",
+            good.to_str().unwrap(),
+            "--org",
+            "euaa",
+            "--dataset",
+            slug,
+            flag,
+            "csv",
+        ])
+    };
+    let o = import("--file-format", "new");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
+    let o = import("--format", "old");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning: --format is now --file-format"));
+    let o = e.run(&["dataset", "export", "euaa/old", "--format", "hxl"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning: --format is now --file-format"));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("#indicator"),
+        "HXL tags"
+    );
+    for bad in [
+        vec!["dataset", "export", "euaa/new", "--file-format", "docx"],
+        vec!["dataset", "list", "--format", "csv"],
+        vec!["search", "x", "--format", "yaml"],
+        vec!["search", "x", "--sort", "oldest"],
+        vec!["query", "euaa/new", "--format", "text"],
+    ] {
+        let o = e.run(&bad);
+        assert_eq!(o.status.code(), Some(2), "{bad:?} is refused by the parser");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("possible values"),
+            "{bad:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // With --format json, a refusal is JSON too, whatever refused it.
+    let o = e.run(&["query", "nothing", "--format", "json"]);
+    let body: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
+    assert_eq!(body["error"]["code"], "bad_request", "{body}");
 }
 
 fn versions(e: &Env) -> usize {

@@ -1,0 +1,98 @@
+//! `nansen org`, `nansen user` and `nansen token`: who works in Nansen.
+
+use super::Ctx;
+use crate::output::Outcome;
+use clap::Subcommand;
+use nansen_model::Role;
+use std::io::{IsTerminal, Read};
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// Add an organisation.
+    Add {
+        /// Its short name, in the ORG/SLUG names of what it owns: lower-case letters, digits, - and _
+        slug: String,
+        /// A name people read
+        #[arg(long)]
+        name: String,
+    },
+}
+
+impl OrgCommand {
+    pub fn exec(self, ctx: Ctx) -> Outcome {
+        let OrgCommand::Add { slug, name } = self;
+        ctx.app.add_org(ctx.who, &slug, &name)?;
+        eprintln!("added organisation {slug}");
+        Ok(())
+    }
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Add a user (or a membership of an existing user). The password is the first line of
+    /// stdin when stdin is not a terminal; otherwise one is generated and printed.
+    Add {
+        /// The person's e-mail address, which is also how they sign in
+        email: String,
+        /// The organisation (its short name)
+        #[arg(long)]
+        org: String,
+        /// What the person may do in the organisation
+        #[arg(long, value_parser = ["admin", "editor", "analyst", "viewer"])]
+        role: String,
+        /// Also make the user a platform operator (adds organisations and members of any).
+        #[arg(long)]
+        operator: bool,
+    },
+}
+
+impl UserCommand {
+    pub fn exec(self, ctx: Ctx) -> Outcome {
+        let UserCommand::Add {
+            email,
+            org,
+            role,
+            operator,
+        } = self;
+        let role: Role = role.parse().map_err(crate::output::said)?;
+        let stdin = std::io::stdin();
+        let (password, generated) = if stdin.is_terminal() {
+            (nansen_app::generate_password(), true)
+        } else {
+            let mut line = String::new();
+            stdin.lock().read_to_string(&mut line)?;
+            let first = line.lines().next().unwrap_or("");
+            (first.trim_end_matches('\r').to_string(), false)
+        };
+        ctx.app.add_user(ctx.who, &email, &org, role, &password)?;
+        if operator {
+            ctx.app.set_operator(ctx.who, &email, true)?;
+        }
+        if generated {
+            writeln!(ctx.out, "{password}")?;
+        }
+        eprintln!("{email} is {role} of {org}");
+        Ok(())
+    }
+}
+
+#[derive(Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; prints only the token.
+    Create {
+        /// The person's e-mail address, which is also how they sign in
+        email: String,
+        /// A name people read
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+}
+
+impl TokenCommand {
+    pub fn exec(self, ctx: Ctx) -> Outcome {
+        let TokenCommand::Create { email, name } = self;
+        let token = ctx.app.create_token(ctx.who, &email, &name)?;
+        writeln!(ctx.out, "{token}")?;
+        Ok(())
+    }
+}

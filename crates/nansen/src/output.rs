@@ -1,0 +1,207 @@
+//! What every command shares: the one error path, the output formats and the small parsers of
+//! command-line values.
+
+use anyhow::anyhow;
+use clap::builder::PossibleValue;
+use clap::ValueEnum;
+use nansen_app::AppError;
+use nansen_formats::{ExportFormat, Format};
+use nansen_model::Sharing;
+use std::sync::OnceLock;
+
+/// Why a command failed. Every command returns it; `main` renders it once.
+#[derive(Debug)]
+pub enum Failure {
+    /// Refused by the application: worded for the person, or as the API's JSON error.
+    App(AppError),
+    /// Anything else (a file that cannot be read, a value that does not parse).
+    Other(anyhow::Error),
+}
+
+pub type Outcome = Result<(), Failure>;
+
+impl Failure {
+    /// The message on stderr: `error: ...` for people, the API's error body with `--format json`.
+    pub fn render(&self, json: bool) -> String {
+        match (self, json) {
+            (Failure::App(e), false) => format!("error: {}", describe(e)),
+            (Failure::App(e), true) => {
+                let mut body = serde_json::json!({ "error": { "code": e.code(), "message": e.to_string() } });
+                if let AppError::Import(ie) = e {
+                    body["error"]["details"] =
+                        serde_json::to_value(ie.problems()).unwrap_or_default();
+                }
+                body.to_string()
+            }
+            (Failure::Other(e), false) => format!("error: {e:#}"),
+            (Failure::Other(e), true) => {
+                serde_json::json!({ "error": { "code": "bad_request", "message": format!("{e:#}") } })
+                    .to_string()
+            }
+        }
+    }
+}
+
+/// How an error reaches a person: "not found" for anything they may not see; an import's
+/// every kind of problem, each once with its count, so one round of fixes is enough.
+pub fn describe(e: &AppError) -> String {
+    match e {
+        AppError::Import(ie) => {
+            let mut s = e.to_string();
+            for p in ie.problems() {
+                s.push_str(&format!("\n  {p}"));
+            }
+            s.push_str("\nNothing was saved.");
+            s
+        }
+        _ => e.to_string(),
+    }
+}
+
+macro_rules! via_app {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Self {
+                Failure::App(e.into())
+            }
+        }
+    )*};
+}
+via_app!(
+    AppError,
+    nansen_model::QueryError,
+    nansen_formats::ImportError,
+    nansen_forecast::ForecastError
+);
+
+macro_rules! other {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Failure {
+            fn from(e: $t) -> Self {
+                Failure::Other(e.into())
+            }
+        }
+    )*};
+}
+other!(anyhow::Error, std::io::Error, serde_json::Error, csv::Error);
+
+/// A failure worded for the person.
+pub fn said(message: impl std::fmt::Display) -> Failure {
+    Failure::Other(anyhow!("{message}"))
+}
+
+/// `--format` of a command that answers with a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TableFormat {
+    Csv,
+    Json,
+}
+
+/// `--format` of a command that answers with a listing or a report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TextFormat {
+    Text,
+    Json,
+}
+
+/// `--file-format` of `dataset import`: the file's layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputFormat(pub Format);
+
+impl ValueEnum for InputFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: OnceLock<Vec<InputFormat>> = OnceLock::new();
+        ALL.get_or_init(|| Format::ALL.into_iter().map(InputFormat).collect())
+    }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.name()))
+    }
+}
+
+/// `--file-format` of `dataset export`: the file to write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OutputFile(pub ExportFormat);
+
+impl ValueEnum for OutputFile {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: OnceLock<Vec<OutputFile>> = OnceLock::new();
+        ALL.get_or_init(|| ExportFormat::ALL.into_iter().map(OutputFile).collect())
+    }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.name()))
+    }
+}
+
+/// The file format of `--file-format`, or of the old `--format` with a warning.
+pub fn file_format<T>(file_format: Option<T>, old: Option<T>, default: T) -> T {
+    if old.is_some() {
+        eprintln!("warning: --format is now --file-format");
+    }
+    file_format.or(old).unwrap_or(default)
+}
+
+/// `--share`: private, listed, public or partners:ORG[,ORG].
+pub fn sharing(s: &str) -> Result<Sharing, String> {
+    s.parse()
+}
+
+/// `ORG/SLUG` as its two parts.
+pub fn split_name(name: &str) -> Result<(String, String), Failure> {
+    let (org, slug) = name
+        .split_once('/')
+        .ok_or_else(|| said(format!("name a dataset as ORG/SLUG, not {name:?}")))?;
+    Ok((org.to_string(), slug.to_string()))
+}
+
+/// `DIM,DIM` as a list, blanks dropped.
+pub fn dims(list: Option<&str>) -> Vec<String> {
+    list.map(|l| {
+        l.split(',')
+            .map(|d| d.trim().to_string())
+            .filter(|d| !d.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// `A<sep>B` items as pairs.
+pub fn parse_pairs(items: &[String], sep: char) -> Result<Vec<(String, String)>, Failure> {
+    items
+        .iter()
+        .map(|s| {
+            s.split_once(sep)
+                .map(|(a, b)| (a.trim().to_string(), b.trim().to_string()))
+                .ok_or_else(|| said(format!("{s:?}: expected DIM{sep}VALUE")))
+        })
+        .collect()
+}
+
+/// Writes a progress line over the last one on a terminal; elsewhere, only the lines `keep`
+/// lets through, one per line.
+pub struct Progress {
+    tty: bool,
+}
+
+impl Progress {
+    pub fn new() -> Self {
+        use std::io::IsTerminal;
+        Progress {
+            tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn show(&self, line: &str, keep: bool) {
+        if self.tty {
+            eprint!("\r\x1b[2K{line}");
+        } else if keep {
+            eprintln!("{line}");
+        }
+    }
+
+    /// Clears the progress line before the command's last words.
+    pub fn done(&self) {
+        if self.tty {
+            eprint!("\r\x1b[2K");
+        }
+    }
+}
