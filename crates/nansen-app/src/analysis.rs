@@ -5,7 +5,7 @@
 use crate::{App, AppError, Caller, Result};
 use nansen_codes::{CodeLists, DerivedKind, Frequency, Period};
 use nansen_model::analysis::{self, Against};
-use nansen_model::{Query, Row, Table};
+use nansen_model::{Query, Remedy, Row, Table};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -237,10 +237,10 @@ impl App {
         };
         if let Some(n) = question.rolling {
             table =
-                analysis::rolling_sum(table, n).map_err(|e| AppError::BadRequest(e.to_string()))?;
+                analysis::rolling_sum(table, n).map_err(AppError::from)?;
         }
         if let Some(a) = question.change {
-            table = analysis::change(table, a).map_err(|e| AppError::BadRequest(e.to_string()))?;
+            table = analysis::change(table, a).map_err(AppError::from)?;
         }
         // The download says what made it: the question as asked, with what was derived.
         let mut asked = question.query.describe();
@@ -355,8 +355,9 @@ impl App {
         factor: f64,
     ) -> Result<Table> {
         let population = population.ok_or_else(|| {
-            AppError::BadRequest(
-                "a rate per inhabitant needs the population dataset: --per-capita ORG/SLUG".into(),
+            AppError::needs(
+                "a rate per inhabitant needs the population dataset",
+                Remedy::NamePopulation,
             )
         })?;
         let geo = q.group_by.iter().position(|g| g == "geo").ok_or_else(|| {

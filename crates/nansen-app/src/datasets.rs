@@ -5,7 +5,7 @@ use crate::identity::check_slug;
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_codes::CodeLists;
 use nansen_formats::{ExportFormat, ImportOptions};
-use nansen_model::{disclosure, Access, Cube, Principal, Query, Role, Sharing, Table};
+use nansen_model::{disclosure, Access, Cube, Principal, Query, Remedy, Role, Sharing, Table};
 use nansen_store::{AccessRequestRecord, DatasetRecord, StoreError, VersionRecord};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -698,11 +698,14 @@ impl App {
         });
         let same_dims = previous.as_ref().is_some_and(|p| p.dims == new.dims);
         if req.append && previous.as_ref().is_some_and(|p| !p.is_empty()) && !same_dims {
-            return Err(AppError::BadRequest(format!(
-                "--append needs the same dimensions as the dataset ({}); this file has {}. Import it without --append to replace the content",
-                previous.as_ref().map(|p| p.dims.join(", ")).unwrap_or_default(),
-                new.dims.join(", ")
-            )));
+            return Err(AppError::needs(
+                format!(
+                    "rows added to a dataset need its dimensions ({}); this file has {}",
+                    previous.as_ref().map(|p| p.dims.join(", ")).unwrap_or_default(),
+                    new.dims.join(", ")
+                ),
+                Remedy::ReplaceContent,
+            ));
         }
         // What the version stores: the whole file when there is nothing to compare with.
         let (mode, added, changed, removed, upserts, removals, content) =

@@ -4,7 +4,7 @@
 use crate::{App, AppError, Caller, Result};
 use nansen_codes::{Frequency, Period};
 use nansen_forecast::{BacktestReport, Budget, Forecast, Model, Options, Series};
-use nansen_model::Query;
+use nansen_model::{Query, Remedy};
 use std::collections::BTreeMap;
 
 /// The series of a dataset, split by some dimensions, on one regular calendar.
@@ -146,8 +146,9 @@ impl App {
             )));
         };
         if periods.iter().any(|p| p.frequency() != start.frequency()) {
-            return Err(AppError::BadRequest(
-                "the series mix frequencies; choose one with --frequency".into(),
+            return Err(AppError::needs(
+                "the series mix frequencies",
+                Remedy::ChooseFrequency,
             ));
         }
         let mut calendar = vec![start];

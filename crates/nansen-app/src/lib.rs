@@ -59,6 +59,7 @@ pub use webhooks::{DeliveryReport, DeliveryView, HookTarget, WebhookPolicy, Webh
 /// An access request and the dataset (`ORG/SLUG`) it asks for.
 pub type AccessRequestView = (String, AccessRequestRecord);
 
+pub use nansen_model::Remedy;
 use nansen_model::{dataset_access, Access, Principal, Sharing};
 use nansen_store::{DatasetRecord, Store};
 use std::collections::HashMap;
@@ -93,9 +94,38 @@ pub enum AppError {
     /// Over a limit on work at once or on time: try again after `retry_after` seconds.
     #[error("{message}")]
     Limit { message: String, retry_after: u64 },
+    /// Refused until the person does what `remedy` names (each door words it its own way).
+    #[error("{message}")]
+    Needs { message: String, remedy: Remedy },
+}
+
+impl From<nansen_model::analysis::AnalysisError> for AppError {
+    fn from(e: nansen_model::analysis::AnalysisError) -> Self {
+        match e {
+            nansen_model::analysis::AnalysisError::NeedsPeriod(_) => {
+                AppError::needs(e.to_string(), Remedy::GroupByPeriod)
+            }
+        }
+    }
 }
 
 impl AppError {
+    pub fn needs(message: impl Into<String>, remedy: Remedy) -> AppError {
+        AppError::Needs {
+            message: message.into(),
+            remedy,
+        }
+    }
+
+    /// What the person can do about it, beyond correcting what they sent.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            AppError::Needs { remedy, .. } => Some(*remedy),
+            AppError::Import(e) => e.remedy(),
+            _ => None,
+        }
+    }
+
     /// A short stable code for API errors.
     pub fn code(&self) -> &'static str {
         match self {
@@ -111,6 +141,11 @@ impl AppError {
             AppError::Store(_) | AppError::Search(_) => "internal",
             AppError::Limit { .. } => "limit",
             AppError::TooLarge(_) => "too_large",
+            AppError::Needs {
+                remedy: Remedy::ActAsPerson,
+                ..
+            } => "forbidden",
+            AppError::Needs { .. } => "bad_request",
         }
     }
 

@@ -5,7 +5,7 @@
 
 use crate::warning::{is_open, split_dataset};
 use crate::{App, AppError, Caller, Need, Result};
-use nansen_model::{Query, Role};
+use nansen_model::{Query, Remedy, Role};
 use nansen_store::{PlanRecord, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -166,8 +166,9 @@ impl App {
             )));
         }
         let Some(author) = who.email() else {
-            return Err(AppError::Forbidden(
-                "a plan is written by a person: use --as EMAIL".into(),
+            return Err(AppError::needs(
+                "a plan is written by a person",
+                Remedy::ActAsPerson,
             ));
         };
         if title.trim().is_empty() || spec.triggers.is_empty() {

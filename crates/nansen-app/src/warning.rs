@@ -9,7 +9,7 @@
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_forecast::detect::{Judgement, OneStep, Rule};
 use nansen_forecast::{Budget, Model, Options};
-use nansen_model::{Access, Query, Role};
+use nansen_model::{Access, Query, Remedy, Role};
 use nansen_store::{AlertRecord, CommentRecord, StoreError, WatchRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -449,7 +449,7 @@ impl App {
             )));
         }
         let user_id = who.user_id().ok_or_else(|| {
-            AppError::Forbidden("a watch is set up by a person: use --as EMAIL".into())
+            AppError::needs("a watch is set up by a person", Remedy::ActAsPerson)
         })?;
         if name.trim().is_empty() {
             return Err(AppError::BadRequest("a watch needs a name".into()));

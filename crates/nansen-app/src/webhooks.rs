@@ -7,7 +7,7 @@
 
 use crate::warning::split_dataset;
 use crate::{App, AppError, Caller, Need, Result};
-use nansen_model::Role;
+use nansen_model::{Remedy, Role};
 use nansen_store::{DeliveryRecord, StoreError, WebhookRecord};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -133,7 +133,7 @@ impl App {
     ) -> Result<(WebhookView, String)> {
         Self::require_org_admin(who, org)?;
         let by = who.email().ok_or_else(|| {
-            AppError::Forbidden("a webhook is set up by a person: use --as EMAIL".into())
+            AppError::needs("a webhook is set up by a person", Remedy::ActAsPerson)
         })?;
         let org_rec = self
             .store

@@ -4,7 +4,7 @@ use crate::layouts::{self, Duplicates, Layout, Role};
 use crate::rows::{self, Cells, Container, Rows};
 use crate::{Format, ImportError, Mapping, Problem};
 use nansen_codes::{AdminArea, CodeLists, DimensionKind, Frequency, Period};
-use nansen_model::{canonical_order, Cube};
+use nansen_model::{canonical_order, Cube, Remedy};
 use rustc_hash::FxHashMap;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -360,7 +360,14 @@ impl<'a> Engine<'a> {
         let col = <[String]>::get(&self.layout.header, column)
             .cloned()
             .unwrap_or_default();
-        let p = Problem::new(row, &col, value, reason);
+        let mut p = Problem::new(row, &col, value, reason);
+        // A code the lists do not know can be mapped or kept for this import.
+        if matches!(
+            self.layout.roles.get(column),
+            Some(Role::Dim(_) | Role::Indicator)
+        ) {
+            p.remedy = Some(Remedy::MapOrAcceptCode);
+        }
         if self.set_aside.is_none() {
             // The same problem in another row is counted, not listed again.
             let key = (p.column.clone(), p.value.clone(), p.reason.clone());
@@ -496,7 +503,7 @@ impl<'a> Engine<'a> {
             _ => self
                 .codes
                 .canonical(dim, value)
-                .map_err(|e| e.to_string() + MEND_HINT),
+                .map_err(|e| e.to_string()),
         }
     }
 
@@ -532,7 +539,7 @@ impl<'a> Engine<'a> {
             {
                 Ok(raw.to_string())
             }
-            Err(e) => Err(e.to_string() + MEND_HINT),
+            Err(e) => Err(e.to_string()),
         }
     }
 
@@ -661,11 +668,10 @@ impl<'a> Engine<'a> {
             }
             if key[self.indicator_dim] == u32::MAX {
                 self.key = key;
-                let reason = "no indicator: the file does not say what it counts; name it with --indicator CODE or in the mapping".to_string();
-                return Err(ImportError::refused(
-                    reason.clone(),
-                    vec![Problem::new(row, &layout.header[i], "", reason)],
-                ));
+                let reason = "no indicator: the file does not say what it counts".to_string();
+                let problem = Problem::new(row, &layout.header[i], "", reason.clone())
+                    .with_remedy(Remedy::NameIndicator);
+                return Err(ImportError::refused(reason, vec![problem]));
             }
             self.cube.push_codes(&key, value, flag);
             self.source_rows.push(row32);
@@ -867,9 +873,6 @@ impl<'a> Engine<'a> {
         )
     }
 }
-
-const MEND_HINT: &str =
-    " (map it with --recode DIM:VALUE=CODE, or accept it with --accept DIM:VALUE)";
 
 fn coarsen(p: Period, to: Option<Frequency>) -> Period {
     let Some(to) = to else { return p };

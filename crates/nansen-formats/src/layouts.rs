@@ -5,6 +5,7 @@ use crate::harmonise::ImportOptions;
 use crate::{Format, ImportError, Problem};
 use nansen_codes::{CodeLists, Frequency};
 use nansen_model::query::dimension_alias;
+use nansen_model::Remedy;
 
 /// What a column is.
 #[derive(Clone, Debug, PartialEq)]
@@ -69,6 +70,12 @@ impl Layout {
 
 fn refuse(reason: String) -> ImportError {
     ImportError::refused(reason.clone(), vec![Problem::new(0, "", "", reason)])
+}
+
+/// A refusal of the whole file that something other than correcting it can mend.
+fn refuse_until(reason: String, remedy: Remedy) -> ImportError {
+    let problem = Problem::new(0, "", "", reason.clone()).with_remedy(remedy);
+    ImportError::refused(reason, vec![problem])
 }
 
 /// Eurostat's decision codes and labels become indicators, so that decisions line up with
@@ -242,10 +249,10 @@ pub fn recognise(
         Format::Csv
     } else {
         let what = if from_json { "JSON records" } else { "a table" };
-        return Err(refuse(format!(
-            "cannot tell what this file holds: {what} with columns {}; it is not HXL, SDMX-CSV, Eurostat, UNHCR, DTM or a Nansen export, so it needs a mapping file (--mapping FILE; see docs/mapping.md)",
+        return Err(refuse_until(format!(
+            "cannot tell what this file holds: {what} with columns {}; it is not HXL, SDMX-CSV, Eurostat, UNHCR, DTM or a Nansen export",
             header.iter().take(12).map(|h| format!("{h:?}")).collect::<Vec<_>>().join(", ")
-        )));
+        ), Remedy::DescribeColumns));
     };
     if !matches!(
         wanted,
@@ -315,10 +322,13 @@ fn eurostat(header: &[String], options: &ImportOptions) -> Result<Layout, Import
         .or_else(|| table.map(|(i, _)| i.to_string()).filter(|i| !i.is_empty()))
         .or_else(|| find(header, "ASYL_APP").map(|_| "asylum_applications".into()));
     if indicator.is_none() && !decision_is_indicator && !indic_mg {
-        return Err(refuse(format!(
-            "a Eurostat table, but its name {:?} does not say which; name what it counts with --indicator CODE",
-            options.file_name
-        )));
+        return Err(refuse_until(
+            format!(
+                "a Eurostat table, but its name {:?} does not say which",
+                options.file_name
+            ),
+            Remedy::NameIndicator,
+        ));
     }
     let roles = header
         .iter()
@@ -609,13 +619,11 @@ fn hxl(
                     .any(|(b, a)| b == "indicator" && a.iter().any(|x| x == "code" || x == "name"));
                 if indicator.is_none() && !indicator_column {
                     let col = head[tag_row][i].trim().to_string();
-                    let reason = format!(
-                        "{col}: no indicator of the vocabulary in this hashtag's attributes; name it with --indicator CODE or a mapping"
-                    );
-                    return Err(ImportError::refused(
-                        reason.clone(),
-                        vec![Problem::new(tag_row as u64 + 1, &col, &col, reason)],
-                    ));
+                    let reason =
+                        format!("{col}: no indicator of the vocabulary in this hashtag's attributes");
+                    let problem = Problem::new(tag_row as u64 + 1, &col, &col, reason.clone())
+                        .with_remedy(Remedy::NameIndicator);
+                    return Err(ImportError::refused(reason, vec![problem]));
                 }
                 Role::Value { indicator, extra }
             }

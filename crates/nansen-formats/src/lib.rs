@@ -108,9 +108,18 @@ pub struct Problem {
     /// The first few of them after `row`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub more_rows: Vec<u64>,
+    /// What the person can do about it, when something other than correcting the file helps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<nansen_model::Remedy>,
 }
 
 impl Problem {
+    /// The same problem, with what the person can do about it.
+    pub fn with_remedy(mut self, remedy: nansen_model::Remedy) -> Problem {
+        self.remedy = Some(remedy);
+        self
+    }
+
     pub fn new(row: u64, column: &str, value: &str, reason: impl Into<String>) -> Problem {
         let mut value = value.to_string();
         if value.len() > 200 {
@@ -128,6 +137,7 @@ impl Problem {
             reason: reason.into(),
             count: 1,
             more_rows: Vec::new(),
+            remedy: None,
         }
     }
 }
@@ -182,6 +192,11 @@ impl ImportError {
             message: message.into(),
             problems,
         }
+    }
+
+    /// What the person can do about the refusal, beyond correcting the file.
+    pub fn remedy(&self) -> Option<nansen_model::Remedy> {
+        self.problems().iter().find_map(|p| p.remedy)
     }
 
     pub fn problems(&self) -> &[Problem] {

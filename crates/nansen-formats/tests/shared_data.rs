@@ -30,8 +30,9 @@ fn check(rel: &str, options: ImportOptions, expected: Outcome) {
     match (read(&path, &options), expected) {
         (Ok(i), Imports(n)) => assert_eq!(i.cube.len(), n, "{rel}"),
         (Err(e), Refused(why)) => {
+            let remedy = e.remedy().map(|r| r.code()).unwrap_or("");
             let text = format!(
-                "{e} | {}",
+                "{e} | {remedy} | {}",
                 e.problems()
                     .iter()
                     .map(|p| p.to_string())
@@ -105,7 +106,7 @@ fn every_unhcr_file() {
     check(
         "unhcr/countries.csv",
         plain(),
-        Refused("needs a mapping file"),
+        Refused("describe_columns"),
     );
 }
 
@@ -223,12 +224,12 @@ fn every_hxl_library_file() {
     check(
         "hxl/input-invalid.csv",
         plain(),
-        Refused("needs a mapping file"),
+        Refused("describe_columns"),
     );
     check(
         "hxl/input-fuzzy.csv",
         plain(),
-        Refused("needs a mapping file"),
+        Refused("describe_columns"),
     );
     check(
         "hxl/input-broken.xlsx",
@@ -260,13 +261,13 @@ fn every_hxl_library_file() {
         check(
             &format!("hxl/{f}"),
             plain(),
-            Refused("needs a mapping file"),
+            Refused("describe_columns"),
         );
     }
     check(
         "hxl/input-untagged.json",
         plain(),
-        Refused("needs a mapping file"),
+        Refused("describe_columns"),
     );
 }
 

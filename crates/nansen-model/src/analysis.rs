@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum AnalysisError {
-    #[error("{0} needs the answer grouped by period: add period to --group-by")]
+    #[error("{0} needs the answer grouped by period")]
     NeedsPeriod(&'static str),
 }
 

@@ -8,7 +8,9 @@ pub mod analysis;
 pub mod cube;
 pub mod disclosure;
 pub mod query;
+pub mod remedy;
 
 pub use access::{dataset_access, Access, Membership, Principal, Role, Sharing};
 pub use cube::{canonical_order, Cube, Diff};
+pub use remedy::Remedy;
 pub use query::{run as run_query, Counted, Provenance, Query, QueryError, Row, Table};

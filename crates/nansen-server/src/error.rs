@@ -3,7 +3,27 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use nansen_app::AppError;
+use nansen_app::{AppError, Remedy};
+
+/// What to do about a refusal, in the API's parameters.
+pub fn remedy(r: Remedy) -> &'static str {
+    match r {
+        Remedy::NameIndicator => {
+            "name what the file counts with the indicator parameter, or in a mapping"
+        }
+        Remedy::DescribeColumns => {
+            "send a mapping saying what each column is (the mapping parameter; docs/mapping.md)"
+        }
+        Remedy::MapOrAcceptCode => {
+            "correct the code, or name its column's meaning in a mapping; a data manager can map or accept a code for one import"
+        }
+        Remedy::GroupByPeriod => "add period to group_by",
+        Remedy::NamePopulation => "name the population dataset with per_capita=ORG/SLUG",
+        Remedy::ChooseFrequency => "choose one with frequency=month, quarter or year",
+        Remedy::ActAsPerson => "use a person's token",
+        Remedy::ReplaceContent => "send it with append=false to replace the content",
+    }
+}
 
 pub struct ApiError(pub AppError);
 
@@ -44,6 +64,11 @@ impl IntoResponse for ApiError {
             AppError::Import(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(_) | AppError::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Limit { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Needs {
+                remedy: Remedy::ActAsPerson,
+                ..
+            } => StatusCode::FORBIDDEN,
+            AppError::Needs { .. } => StatusCode::BAD_REQUEST,
         };
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             tracing::error!(error = %e, "internal error");
@@ -52,6 +77,9 @@ impl IntoResponse for ApiError {
             e.to_string()
         };
         let mut body = serde_json::json!({ "error": { "code": e.code(), "message": message } });
+        if let Some(r) = e.remedy() {
+            body["error"]["remedy"] = serde_json::json!({ "code": r.code(), "message": remedy(r) });
+        }
         if let AppError::Import(ie) = &e {
             body["error"]["details"] = serde_json::to_value(ie.problems()).unwrap_or_default();
         }

@@ -101,6 +101,10 @@ fn import_query_and_export_over_http() {
         assert_eq!(v["error"]["details"][0]["row"], 2);
         assert_eq!(v["error"]["details"][0]["column"], "geo");
         assert_eq!(v["error"]["details"][0]["value"], "Atlantis");
+        // What to do, as a code a partner's system can act on, in the API's words, never the CLI's.
+        assert_eq!(v["error"]["details"][0]["remedy"], "map_or_accept_code");
+        assert_eq!(v["error"]["remedy"]["code"], "map_or_accept_code");
+        assert!(!body.contains("--"), "no CLI flags in an API error: {body}");
         assert_eq!(
             call(
                 "GET",

@@ -4,7 +4,27 @@ use crate::layout::{self, Section};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::html;
-use nansen_app::AppError;
+use nansen_app::{AppError, Remedy};
+
+/// What to do about a refusal, in the words of the web's forms.
+pub fn remedy(r: Remedy) -> &'static str {
+    match r {
+        Remedy::NameIndicator => {
+            "add an indicator column to the file, or ask a data manager to import it with a mapping"
+        }
+        Remedy::DescribeColumns => {
+            "a data manager can import it with a mapping file that says what each column is"
+        }
+        Remedy::MapOrAcceptCode => {
+            "correct the code in the file; a data manager can map or accept it for one import"
+        }
+        Remedy::GroupByPeriod => "put the period in the rows or the columns",
+        Remedy::NamePopulation => "choose the population dataset",
+        Remedy::ChooseFrequency => "choose one under “By”",
+        Remedy::ActAsPerson => "sign in as a person",
+        Remedy::ReplaceContent => "untick “Add to the current observations instead of replacing them”",
+    }
+}
 
 #[derive(Debug)]
 pub enum WebError {
@@ -75,10 +95,13 @@ impl IntoResponse for WebError {
                 };
                 // What went wrong inside is for the server's log, not for the page.
                 let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-                    eprintln!("internal error: {e}");
+                    tracing::error!(error = %e, "internal error");
                     "Something went wrong on the server; it has been logged.".to_string()
                 } else {
-                    e.to_string()
+                    match e.remedy() {
+                        Some(r) => format!("{e}: {}.", remedy(r)),
+                        None => e.to_string(),
+                    }
                 };
                 (status, title, message)
             }

@@ -570,7 +570,7 @@ fn a_refused_upload_shows_its_problems_and_saves_nothing_then_the_fixed_file_lan
     }
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("arrivals.csv");
-    std::fs::write(&bad, "indicator,geo,period,value\nasylum_applications,DEU,2015-01,100\nasylum_applications,FRA,2015-13,120\nasylum_applications,ITA,2015-02,many\n").unwrap();
+    std::fs::write(&bad, "indicator,geo,period,value\nasylum_applications,DEU,2015-01,100\nasylum_applications,FRA,2015-13,120\nasylum_applications,ITA,2015-02,many\nasylum_applications,Atlantis,2015-03,5\n").unwrap();
     let good = dir.path().join("arrivals-fixed.csv");
     std::fs::write(&good, "indicator,geo,period,value\nasylum_applications,DEU,2015-01,100\nasylum_applications,FRA,2015-12,120\nasylum_applications,ITA,2015-02,90\n").unwrap();
     for site in sites() {
@@ -613,6 +613,13 @@ fn a_refused_upload_shows_its_problems_and_saves_nothing_then_the_fixed_file_lan
                     .iter()
                     .any(|r| r[0] == "4" && r[1] == "1" && r[2] == "value" && r[3] == "many"),
                 "{}: {problems:?}",
+                b.db
+            );
+            // An unknown code says what a web user can do, not which CLI flag mends it.
+            let unknown = problems.iter().find(|r| r[3] == "Atlantis").unwrap();
+            assert!(
+                unknown[4].contains("correct the code in the file") && !unknown[4].contains("--"),
+                "{}: {unknown:?}",
                 b.db
             );
             b.shot("upload-refused").await;

@@ -4,7 +4,7 @@
 use anyhow::anyhow;
 use clap::builder::PossibleValue;
 use clap::ValueEnum;
-use nansen_app::AppError;
+use nansen_app::{AppError, Remedy};
 use nansen_formats::{ExportFormat, Format};
 use nansen_model::Sharing;
 use std::sync::OnceLock;
@@ -27,6 +27,9 @@ impl Failure {
             (Failure::App(e), false) => format!("error: {}", describe(e)),
             (Failure::App(e), true) => {
                 let mut body = serde_json::json!({ "error": { "code": e.code(), "message": e.to_string() } });
+                if let Some(r) = e.remedy() {
+                    body["error"]["remedy"] = serde_json::json!({ "code": r.code(), "message": remedy(r) });
+                }
                 if let AppError::Import(ie) = e {
                     body["error"]["details"] =
                         serde_json::to_value(ie.problems()).unwrap_or_default();
@@ -43,18 +46,45 @@ impl Failure {
 }
 
 /// How an error reaches a person: "not found" for anything they may not see; an import's
-/// every kind of problem, each once with its count, so one round of fixes is enough.
+/// every kind of problem, each once with its count, so one round of fixes is enough; and
+/// what to do about it, in flags.
 pub fn describe(e: &AppError) -> String {
     match e {
         AppError::Import(ie) => {
             let mut s = e.to_string();
             for p in ie.problems() {
                 s.push_str(&format!("\n  {p}"));
+                if let Some(r) = p.remedy {
+                    s.push_str(&format!(" ({})", remedy(r)));
+                }
             }
             s.push_str("\nNothing was saved.");
             s
         }
-        _ => e.to_string(),
+        _ => match e.remedy() {
+            Some(r) => format!("{e}: {}", remedy(r)),
+            None => e.to_string(),
+        },
+    }
+}
+
+/// What to do about a refusal, in the CLI's flags.
+pub fn remedy(r: Remedy) -> &'static str {
+    match r {
+        Remedy::NameIndicator => {
+            "name what it counts with --indicator CODE, or in a mapping file (--mapping FILE)"
+        }
+        Remedy::DescribeColumns => {
+            "describe its columns in a mapping file: --mapping FILE (see docs/mapping.md)"
+        }
+        Remedy::MapOrAcceptCode => {
+            "map it with --recode DIM:VALUE=CODE, or accept it with --accept DIM:VALUE"
+        }
+        Remedy::GroupByPeriod => "add period to --group-by",
+        Remedy::NamePopulation => "name it with --per-capita ORG/SLUG",
+        Remedy::ChooseFrequency => "choose one with --frequency month|quarter|year",
+        Remedy::ActAsPerson => "run it as that person with --as EMAIL",
+        Remedy::ReplaceContent => "import it without --append to replace the content",
     }
 }
 

@@ -114,6 +114,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tempfile",
             "tokio",
             "tower-http",
+            "tracing",
         ],
     ),
     (

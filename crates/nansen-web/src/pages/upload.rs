@@ -285,7 +285,7 @@ pub async fn show(
                         table #problems {
                             caption { "What is wrong: each kind of problem once, with the rows that have it" }
                             thead { tr { th scope="col" class="num" { "Row" } th scope="col" class="num" { "Rows with it" } th scope="col" { "Column" } th scope="col" { "Value" } th scope="col" { "Reason" } } }
-                            tbody { @for p in problems { tr { td.num { (p.row) } td.num { (p.count) } td { (p.column) } td { code { (p.value) } } td { (p.reason) } } } }
+                            tbody { @for p in problems { tr { td.num { (p.row) } td.num { (p.count) } td { (p.column) } td { code { (p.value) } } td { (p.reason) @if let Some(r) = p.remedy { " (" (crate::error::remedy(r)) ")" } } } } }
                         }
                     }
                 }
