@@ -236,8 +236,7 @@ impl App {
             }
         };
         if let Some(n) = question.rolling {
-            table =
-                analysis::rolling_sum(table, n).map_err(AppError::from)?;
+            table = analysis::rolling_sum(table, n).map_err(AppError::from)?;
         }
         if let Some(a) = question.change {
             table = analysis::change(table, a).map_err(AppError::from)?;

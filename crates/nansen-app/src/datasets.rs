@@ -663,6 +663,19 @@ impl App {
         path: &Path,
         progress: &dyn Fn(Progress),
     ) -> Result<ImportReport> {
+        let started = std::time::Instant::now();
+        let result = self.import_file(who, req, path, progress);
+        self.counters.import(&result, started.elapsed());
+        result
+    }
+
+    fn import_file(
+        &self,
+        who: &Caller,
+        req: &ImportRequest,
+        path: &Path,
+        progress: &dyn Fn(Progress),
+    ) -> Result<ImportReport> {
         let dataset = self.import_target(who, req)?;
         let mut options = req.options.clone();
         if options.file_name.is_empty() {
@@ -701,7 +714,10 @@ impl App {
             return Err(AppError::needs(
                 format!(
                     "rows added to a dataset need its dimensions ({}); this file has {}",
-                    previous.as_ref().map(|p| p.dims.join(", ")).unwrap_or_default(),
+                    previous
+                        .as_ref()
+                        .map(|p| p.dims.join(", "))
+                        .unwrap_or_default(),
                     new.dims.join(", ")
                 ),
                 Remedy::ReplaceContent,

@@ -11,6 +11,7 @@ mod backup;
 mod catalogue;
 mod datasets;
 mod documents;
+mod figures;
 mod forecasting;
 mod identity;
 mod limits;
@@ -33,6 +34,7 @@ pub use documents::{
     document_type_label, plain_file_name, DocumentFile, DocumentMetadata, DocumentText,
     DocumentView, NewDocument, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES,
 };
+pub use figures::{Job, JobFigures, OperatingFigures};
 pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR, MAX_HORIZON, MAX_WINDOWS};
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
 pub use limits::{Limits, Permit, Work, WorkLimit};
@@ -210,6 +212,7 @@ pub struct App {
     limits: std::sync::RwLock<Limits>,
     running: Arc<Mutex<limits::Running>>,
     trusted_proxies: std::sync::RwLock<Vec<std::net::IpAddr>>,
+    counters: figures::Counters,
 }
 
 /// What one round of early-warning work did.
@@ -235,6 +238,7 @@ impl App {
             limits: Default::default(),
             running: Default::default(),
             trusted_proxies: Default::default(),
+            counters: Default::default(),
         })
     }
 

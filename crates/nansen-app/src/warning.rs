@@ -448,9 +448,9 @@ impl App {
                 "only editors and admins of {org} may watch series for it"
             )));
         }
-        let user_id = who.user_id().ok_or_else(|| {
-            AppError::needs("a watch is set up by a person", Remedy::ActAsPerson)
-        })?;
+        let user_id = who
+            .user_id()
+            .ok_or_else(|| AppError::needs("a watch is set up by a person", Remedy::ActAsPerson))?;
         if name.trim().is_empty() {
             return Err(AppError::BadRequest("a watch needs a name".into()));
         }

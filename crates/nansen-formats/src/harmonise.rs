@@ -500,10 +500,7 @@ impl<'a> Engine<'a> {
                 }
             }
             DimensionKind::Open if value.is_empty() => Ok("UNK".into()),
-            _ => self
-                .codes
-                .canonical(dim, value)
-                .map_err(|e| e.to_string()),
+            _ => self.codes.canonical(dim, value).map_err(|e| e.to_string()),
         }
     }
 

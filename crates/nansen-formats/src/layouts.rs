@@ -619,8 +619,9 @@ fn hxl(
                     .any(|(b, a)| b == "indicator" && a.iter().any(|x| x == "code" || x == "name"));
                 if indicator.is_none() && !indicator_column {
                     let col = head[tag_row][i].trim().to_string();
-                    let reason =
-                        format!("{col}: no indicator of the vocabulary in this hashtag's attributes");
+                    let reason = format!(
+                        "{col}: no indicator of the vocabulary in this hashtag's attributes"
+                    );
                     let problem = Problem::new(tag_row as u64 + 1, &col, &col, reason.clone())
                         .with_remedy(Remedy::NameIndicator);
                     return Err(ImportError::refused(reason, vec![problem]));

@@ -103,11 +103,7 @@ fn every_unhcr_file() {
     check("unhcr/population.csv", plain(), Imports(1111299));
     check("unhcr/solutions.csv", plain(), Imports(23477));
     // A code list, not observations: it feeds the country aliases instead.
-    check(
-        "unhcr/countries.csv",
-        plain(),
-        Refused("describe_columns"),
-    );
+    check("unhcr/countries.csv", plain(), Refused("describe_columns"));
 }
 
 #[test]
@@ -226,11 +222,7 @@ fn every_hxl_library_file() {
         plain(),
         Refused("describe_columns"),
     );
-    check(
-        "hxl/input-fuzzy.csv",
-        plain(),
-        Refused("describe_columns"),
-    );
+    check("hxl/input-fuzzy.csv", plain(), Refused("describe_columns"));
     check(
         "hxl/input-broken.xlsx",
         plain(),
@@ -258,11 +250,7 @@ fn every_hxl_library_file() {
         "input-quality.xlsx",
         "input-quality.xls",
     ] {
-        check(
-            &format!("hxl/{f}"),
-            plain(),
-            Refused("describe_columns"),
-        );
+        check(&format!("hxl/{f}"), plain(), Refused("describe_columns"));
     }
     check(
         "hxl/input-untagged.json",

@@ -12,5 +12,5 @@ pub mod remedy;
 
 pub use access::{dataset_access, Access, Membership, Principal, Role, Sharing};
 pub use cube::{canonical_order, Cube, Diff};
-pub use remedy::Remedy;
 pub use query::{run as run_query, Counted, Provenance, Query, QueryError, Row, Table};
+pub use remedy::Remedy;

@@ -5,6 +5,7 @@
 #![recursion_limit = "512"]
 
 mod error;
+mod metrics;
 mod openapi;
 mod request_id;
 mod routes;
@@ -12,7 +13,7 @@ mod routes;
 pub use openapi::document as openapi_document;
 
 use axum::Router;
-use nansen_app::App;
+use nansen_app::{App, Job};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -31,23 +32,31 @@ pub const EARLY_WARNING_EVERY: std::time::Duration = std::time::Duration::from_s
 pub fn spawn_early_warning(app: Arc<App>, every: std::time::Duration) {
     let hooks = app.clone();
     std::thread::spawn(move || loop {
-        match hooks.deliver_webhooks() {
-            Ok(d) if d != Default::default() => tracing::info!(
-                delivered = d.delivered,
-                retrying = d.retrying,
-                failed = d.failed,
-                "webhooks sent"
-            ),
+        let started = std::time::Instant::now();
+        let round = hooks.deliver_webhooks();
+        hooks.count_round(Job::Webhooks, started.elapsed(), round.is_ok());
+        match round {
+            Ok(d) if d != Default::default() => {
+                hooks.count_deliveries(&d);
+                tracing::info!(
+                    delivered = d.delivered,
+                    retrying = d.retrying,
+                    failed = d.failed,
+                    "webhooks sent"
+                )
+            }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "webhooks"),
         }
         std::thread::sleep(every);
     });
     std::thread::spawn(move || loop {
-        match app
+        let started = std::time::Instant::now();
+        let round = app
             .run_watches()
-            .and_then(|checks| Ok((checks, app.evaluate_plans()?)))
-        {
+            .and_then(|checks| Ok((checks, app.evaluate_plans()?)));
+        app.count_round(Job::EarlyWarning, started.elapsed(), round.is_ok());
+        match round {
             Ok((checks, plans_changed)) => {
                 let raised: usize = checks.iter().map(|c| c.alerts.len()).sum();
                 if !checks.is_empty() || !plans_changed.is_empty() {
@@ -72,7 +81,10 @@ pub const SEARCH_FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_s
 /// for it; a search still catches up itself before it answers.
 pub fn spawn_search_follower(app: Arc<App>, every: std::time::Duration) {
     std::thread::spawn(move || loop {
-        if let Err(e) = app.catch_up_search() {
+        let started = std::time::Instant::now();
+        let round = app.catch_up_search();
+        app.count_round(Job::Search, started.elapsed(), round.is_ok());
+        if let Err(e) = round {
             tracing::error!(error = %e, "search index");
         }
         std::thread::sleep(every);

@@ -45,6 +45,7 @@ pub async fn track(request: Request, next: Next) -> Response {
         .get(HEADER)
         .and_then(sane)
         .unwrap_or_else(fresh);
+    let method = request.method().to_string();
     let span = tracing::info_span!(
         "request",
         id = %id,
@@ -53,13 +54,15 @@ pub async fn track(request: Request, next: Next) -> Response {
     );
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
+    let took = started.elapsed();
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),
-            ms = started.elapsed().as_secs_f64() * 1000.0,
+            ms = took.as_secs_f64() * 1000.0,
             "answered"
         )
     });
+    crate::metrics::count(&method, &response, took);
     if let Ok(v) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(HEADER, v);
     }

@@ -1078,3 +1078,70 @@ fn every_response_carries_a_request_id_the_callers_when_it_is_sane() {
         assert_ne!(request_id(&api, Some(&long)).1, long);
     }
 }
+
+/// The value of one sample line of a metrics text, by its name and labels as written.
+fn sample(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+#[test]
+fn metrics_are_for_operators_and_configured_addresses_only_and_count_what_the_process_did() {
+    for s in servers() {
+        let url = format!("{}/metrics", s.base);
+        // Nobody reads them by default, not even from loopback; a member of an organisation
+        // learns nothing, not even that they exist.
+        assert_eq!(call("GET", &url, None, None).0, 401, "{}", s.t.name);
+        assert_eq!(call("GET", &url, Some(&s.euaa_admin), None).0, 404);
+        let op = Caller::operator();
+        s.app
+            .add_user(
+                &op,
+                "ops@euaa.eu",
+                "euaa",
+                Role::Viewer,
+                "a long enough password",
+            )
+            .unwrap();
+        s.app.set_operator(&op, "ops@euaa.eu", true).unwrap();
+        let ops = s.app.create_token(&op, "ops@euaa.eu", "t").unwrap();
+
+        let import = format!(
+            "{}/api/v1/datasets/euaa/apps/versions?file_name=a.csv",
+            s.base
+        );
+        assert_eq!(
+            call("POST", &import, Some(&s.euaa_editor), Some(GOOD)).0,
+            201
+        );
+        let dataset = format!("{}/api/v1/datasets/euaa/apps/observations", s.base);
+        assert_eq!(call("GET", &dataset, Some(&s.euaa_editor), None).0, 200);
+        let (code, text) = call("GET", &url, Some(&ops), None);
+        assert_eq!(code, 200, "{text}");
+        let requests = "nansen_http_requests_total{method=\"GET\",route=\"/api/v1/datasets/:org/:slug/observations\",status=\"200\"}";
+        assert!(sample(&text, requests).unwrap_or(0.0) >= 1.0, "{text}");
+        assert!(
+            !text.contains("/api/v1/datasets/euaa/apps"),
+            "routes are patterns, never the paths callers typed"
+        );
+        assert!(text.contains("nansen_http_request_duration_seconds_bucket{"));
+        assert!(sample(&text, "nansen_imports_total{outcome=\"landed\"}").unwrap() >= 1.0);
+        assert!(sample(&text, "nansen_import_rows_total").unwrap() >= 3.0);
+        assert!(sample(&text, "nansen_cube_cache_cubes").unwrap() >= 1.0);
+        for series in [
+            "nansen_search_lag_entries",
+            "nansen_job_rounds_total{job=\"search\"}",
+            "nansen_webhook_deliveries_total{outcome=\"failed\"}",
+        ] {
+            assert!(sample(&text, series).is_some(), "{series} in {text}");
+        }
+        assert!(text.ends_with("# EOF\n"));
+
+        // A Prometheus server at a configured address reads them without a token.
+        s.app
+            .set_metrics_readers(vec!["127.0.0.1".parse().unwrap()]);
+        assert_eq!(call("GET", &url, None, None).0, 200);
+        s.app.set_metrics_readers(Vec::new());
+        assert_eq!(call("GET", &url, None, None).0, 401);
+    }
+}

@@ -22,7 +22,9 @@ pub fn remedy(r: Remedy) -> &'static str {
         Remedy::NamePopulation => "choose the population dataset",
         Remedy::ChooseFrequency => "choose one under “By”",
         Remedy::ActAsPerson => "sign in as a person",
-        Remedy::ReplaceContent => "untick “Add to the current observations instead of replacing them”",
+        Remedy::ReplaceContent => {
+            "untick “Add to the current observations instead of replacing them”"
+        }
     }
 }
 

@@ -594,21 +594,43 @@ fn a_data_manager_maps_or_accepts_an_unknown_code_for_one_import_and_describes_t
         let f = e.file("odd.csv", b"indicator,period,geo,origin,route,value,flags\nasylum_applications,2015,DEU,Syrie arabe,,4,\n");
         let path = f.to_str().unwrap();
         let refused = e.run(&[
-            "dataset", "import", path, "--org", "euaa", "--dataset", "apps",
+            "dataset",
+            "import",
+            path,
+            "--org",
+            "euaa",
+            "--dataset",
+            "apps",
         ]);
         assert!(!refused.status.success());
         // The refusal says what to do in the CLI's own flags.
         let said = String::from_utf8_lossy(&refused.stderr);
         assert!(
-            said.contains("(map it with --recode DIM:VALUE=CODE, or accept it with --accept DIM:VALUE)"),
+            said.contains(
+                "(map it with --recode DIM:VALUE=CODE, or accept it with --accept DIM:VALUE)"
+            ),
             "{said}"
         );
         let refused = e.run(&[
-            "dataset", "import", path, "--org", "euaa", "--dataset", "apps", "--report", "json",
+            "dataset",
+            "import",
+            path,
+            "--org",
+            "euaa",
+            "--dataset",
+            "apps",
+            "--report",
+            "json",
         ]);
         let body: serde_json::Value = serde_json::from_slice(&refused.stderr).unwrap();
-        assert_eq!(body["error"]["remedy"]["code"], "map_or_accept_code", "{body}");
-        assert_eq!(body["error"]["details"][0]["remedy"], "map_or_accept_code", "{body}");
+        assert_eq!(
+            body["error"]["remedy"]["code"], "map_or_accept_code",
+            "{body}"
+        );
+        assert_eq!(
+            body["error"]["details"][0]["remedy"], "map_or_accept_code",
+            "{body}"
+        );
         let out = e.ok(&[
             "dataset",
             "import",

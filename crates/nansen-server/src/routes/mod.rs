@@ -133,6 +133,7 @@ impl FromRequestParts<Arc<App>> for Who {
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/api/v1/health", get(health::health))
+        .route("/metrics", get(crate::metrics::metrics))
         .route("/api/v1/openapi.json", get(health::openapi))
         .route("/api/v1/datasets", get(datasets::list))
         .route("/api/v1/datasets/:org/:slug", get(datasets::show))
@@ -246,6 +247,7 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app.clone())
         .layer(axum::middleware::from_fn(errors_as_json))
         .merge(nansen_web::router(app))
+        .route_layer(axum::middleware::from_fn(crate::metrics::mark_route))
         .fallback(not_found)
         .layer(axum::middleware::from_fn(nansen_web::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))

@@ -43,6 +43,10 @@ pub struct ServeArgs {
     /// repeat for several.
     #[arg(long = "trusted-proxy", value_name = "ADDR")]
     trusted_proxies: Vec<std::net::IpAddr>,
+    /// An address that may read GET /metrics without a token (a Prometheus server); repeat
+    /// for several. Without it only platform operators read the metrics.
+    #[arg(long = "metrics-from", value_name = "ADDR")]
+    metrics_from: Vec<std::net::IpAddr>,
 }
 
 impl ServeArgs {
@@ -58,6 +62,7 @@ impl ServeArgs {
             ..Default::default()
         });
         app.set_trusted_proxies(self.trusted_proxies);
+        app.set_metrics_readers(self.metrics_from);
         serve(Arc::new(app), &self.bind, g)
     }
 }
