@@ -14,7 +14,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 /// An import as a data manager asks for it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, serde::Deserialize)]
 pub struct ImportRequest {
     pub org: String,
     pub slug: String,
@@ -48,7 +48,7 @@ pub enum Progress {
     Saving { done: u64, total: u64 },
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct ImportReport {
     pub dataset: String,
     /// The new version's number; none on a dry run.
@@ -82,10 +82,10 @@ pub struct ExportFile {
 }
 
 /// One observation an import would add, change or remove.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
 pub struct Change {
     /// `added`, `changed` or `removed`.
-    pub kind: &'static str,
+    pub kind: String,
     pub key: Vec<String>,
     pub old: Option<f64>,
     pub new: Option<f64>,
@@ -114,7 +114,7 @@ fn sample_changes(previous: Option<&Cube>, upserts: &Cube, removals: &Cube) -> V
         if *n < SAMPLE {
             *n += 1;
             out.push(Change {
-                kind,
+                kind: kind.into(),
                 key: owned(upserts.key(r)),
                 old: old.and_then(|o| previous.and_then(|p| p.value(o))),
                 new: upserts.value(r),
@@ -129,7 +129,7 @@ fn sample_changes(previous: Option<&Cube>, upserts: &Cube, removals: &Cube) -> V
         .unwrap_or_else(|| vec![None; gone.len()]);
     for (k, old) in gone.into_iter().zip(old_rows) {
         out.push(Change {
-            kind: "removed",
+            kind: "removed".into(),
             key: owned(k),
             old: old.and_then(|o| previous.and_then(|p| p.value(o))),
             new: None,

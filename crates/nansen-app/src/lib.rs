@@ -203,7 +203,6 @@ pub struct App {
     building: BuildLocks,
     /// What each dataset's cube covers, kept while that very cube is the one in use.
     coverages: Mutex<HashMap<i64, (std::sync::Weak<nansen_model::Cube>, Coverage)>>,
-    uploads: uploads::Uploads,
     webhook_policy: std::sync::RwLock<WebhookPolicy>,
     /// What the plans were last evaluated against (see `Store::early_warning_state`).
     plans_seen: Mutex<Option<String>>,
@@ -213,6 +212,8 @@ pub struct App {
     running: Arc<Mutex<limits::Running>>,
     trusted_proxies: std::sync::RwLock<Vec<std::net::IpAddr>>,
     counters: figures::Counters,
+    /// Staged uploads this node is validating or saving, with how far each has gone.
+    under_way: uploads::UnderWay,
 }
 
 /// What one round of early-warning work did.
@@ -231,7 +232,6 @@ impl App {
             cubes: Mutex::new(HashMap::new()),
             building: Default::default(),
             coverages: Default::default(),
-            uploads: Default::default(),
             webhook_policy: Default::default(),
             plans_seen: Default::default(),
             search: Default::default(),
@@ -239,6 +239,7 @@ impl App {
             running: Default::default(),
             trusted_proxies: Default::default(),
             counters: Default::default(),
+            under_way: Default::default(),
         })
     }
 
@@ -248,8 +249,9 @@ impl App {
         Ok(self.store.private_dir("uploads")?)
     }
 
-    /// Forgets what earlier runs left in `DATA_DIR/uploads`: staged uploads live in one
-    /// process's memory, so after a crash or a restart their files belong to nobody.
+    /// Forgets what earlier runs left in `DATA_DIR/uploads`: files being received when the
+    /// process stopped, and this node's copies of staged uploads, which the database keeps
+    /// and which are copied again when needed.
     pub fn clear_uploads(&self) -> Result<usize> {
         let dir = self.uploads_dir()?;
         let mut n = 0;

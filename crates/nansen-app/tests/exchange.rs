@@ -567,3 +567,69 @@ fn set_aside_keeps_failing_rows_out_records_why_and_gives_them_back_only_to_the_
         ));
     }
 }
+
+/// A staged upload is a record in the database with its file: a second node (behind the same
+/// load balancer, or this node after a restart) shows it, confirms it or discards it, one
+/// confirmation wins, and nobody else ever sees it.
+#[test]
+fn a_staged_upload_is_shown_confirmed_and_discarded_from_any_node() {
+    const GOOD: &str = "indicator,period,geo,origin,value\nasylum_applications,2015,DEU,SYR,100\n";
+    for w in worlds() {
+        let url = w.t.database_url.clone().unwrap_or_else(|| {
+            format!(
+                "sqlite://{}",
+                w.t.dir.path().join("nansen.sqlite").display()
+            )
+        });
+        let other_dir = tempfile::tempdir().unwrap();
+        let other = App::open(other_dir.path(), Some(&url)).unwrap();
+        let editor = w.as_("editor@euaa.eu");
+        let stage = |slug: &str| {
+            let path = w.app.uploads_dir().unwrap().join(format!("{slug}.tmp"));
+            std::fs::write(&path, GOOD).unwrap();
+            let request = ImportRequest {
+                org: "euaa".into(),
+                slug: slug.into(),
+                file_name: "apps.csv".into(),
+                ..Default::default()
+            };
+            let staged = w.app.stage_upload(&editor, request, path.clone()).unwrap();
+            assert!(!path.exists(), "the received file is the upload's now");
+            w.app.validate_upload(&editor, &staged.id).unwrap()
+        };
+        let u = stage("apps");
+        assert!(
+            matches!(u.state, nansen_app::UploadState::Ready { .. }),
+            "{}: {u:?}",
+            w.t.name
+        );
+        // The other node shows it, to its owner only.
+        let seen = other.upload(&editor, &u.id).unwrap();
+        assert!(matches!(seen.state, nansen_app::UploadState::Ready { .. }));
+        for someone in ["admin@euaa.eu", "viewer@iom.int"] {
+            let e = other.upload(&w.as_(someone), &u.id).unwrap_err();
+            assert!(matches!(e, AppError::NotFound(_)), "{someone}: {e}");
+        }
+        // It confirms it, without the file ever having been on its disk.
+        let report = other.confirm_upload(&editor, &u.id).unwrap();
+        assert_eq!(report.version, Some(1), "{}", w.t.name);
+        assert_eq!(w.total(&editor, "apps", None), Some(100.0));
+        // A second confirmation, from either node, saves nothing twice.
+        let again = w.app.confirm_upload(&editor, &u.id).unwrap_err();
+        assert!(matches!(again, AppError::Conflict(_)), "{again}");
+        assert!(matches!(
+            w.app.upload(&editor, &u.id).unwrap().state,
+            nansen_app::UploadState::Landed { .. }
+        ));
+        // Discarded on one node, gone on both.
+        let d = stage("other");
+        other.discard_upload(&editor, &d.id).unwrap();
+        assert!(matches!(
+            w.app.upload(&editor, &d.id).unwrap_err(),
+            AppError::NotFound(_)
+        ));
+        // This node's copy of its file goes the next time it stages one.
+        stage("third");
+        assert!(!w.app.uploads_dir().unwrap().join(&d.id).exists());
+    }
+}

@@ -16,7 +16,7 @@ const MAX_PROBLEMS: usize = 1_000;
 /// Rows named for each distinct problem.
 const ROWS_NAMED: usize = 5;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct ImportOptions {
     pub format: Option<Format>,
     pub mapping: Option<Mapping>,

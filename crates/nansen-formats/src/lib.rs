@@ -89,6 +89,19 @@ impl FromStr for Format {
     }
 }
 
+impl serde::Serialize for Format {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Format {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        name.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl fmt::Display for Format {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
@@ -96,7 +109,7 @@ impl fmt::Display for Format {
 }
 
 /// One thing wrong with one cell: where, what, and why, in a data manager's words.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Problem {
     /// 1-based row of the file (the header is row 1 in a CSV); 0 when about the whole file.
     pub row: u64,
@@ -106,7 +119,7 @@ pub struct Problem {
     /// Rows with this same problem (column, value and reason), `row` included.
     pub count: u64,
     /// The first few of them after `row`.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub more_rows: Vec<u64>,
     /// What the person can do about it, when something other than correcting the file helps.
     #[serde(skip_serializing_if = "Option::is_none")]

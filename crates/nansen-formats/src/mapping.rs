@@ -4,10 +4,10 @@
 use crate::layouts::{Duplicates, Layout, Role};
 use crate::{Format, ImportError, Problem};
 use nansen_codes::{CodeLists, Frequency};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Mapping {
     /// "error" (a statistics table: the same observation twice is a mistake) or "sum" (an
@@ -32,7 +32,7 @@ pub struct Mapping {
     pub constants: BTreeMap<String, String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(untagged)]
 pub enum ValueColumn {
     Indicator(String),

@@ -1,9 +1,9 @@
 //! What a person can do about a refusal, named without the words of any one door: the CLI
 //! words it as a flag, the web as a field of its form, the API as a code and a parameter.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Remedy {
     /// Say which indicator of the vocabulary the file counts.

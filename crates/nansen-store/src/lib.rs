@@ -8,6 +8,7 @@ mod documents;
 mod keys;
 mod schema;
 pub mod testing;
+mod uploads;
 mod warning;
 
 pub use backup::{restore, BackupManifest};
@@ -16,6 +17,7 @@ pub use documents::{
     DocumentRecord, DocumentVersionRecord, OutboxEntry, SEARCH_DATASET, SEARCH_DOCUMENT,
 };
 pub use keys::{key_file, Keys};
+pub use uploads::StagedUploadRecord;
 pub use warning::{
     AlertRecord, CommentRecord, DeliveryRecord, PlanRecord, WatchRecord, WebhookRecord,
 };

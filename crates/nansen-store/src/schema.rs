@@ -262,6 +262,30 @@ CREATE TABLE set_aside (
     content TEXT NOT NULL
 );
 "#,
+    // 6: staged uploads, so any node shows, confirms or discards what another received. The
+    // file is kept in parts until the upload lands, is refused or discarded; the record stays
+    // a day to be shown.
+    r#"
+CREATE TABLE staged_uploads (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    request TEXT NOT NULL,
+    status TEXT NOT NULL,
+    state TEXT NOT NULL,
+    staged_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    complete BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX staged_uploads_owner ON staged_uploads (owner, status);
+CREATE TABLE staged_upload_parts (
+    upload_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    data {blob} NOT NULL,
+    PRIMARY KEY (upload_id, seq)
+);
+"#,
 ];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {

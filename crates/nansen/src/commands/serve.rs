@@ -69,7 +69,7 @@ impl ServeArgs {
 
 fn serve(app: Arc<App>, bind: &str, g: &Globals) -> Outcome {
     crate::start_logs(g.log_format);
-    // Staged uploads live in one process's memory: what an earlier run left is nobody's.
+    // Files being received when an earlier run stopped; staged uploads live in the database.
     let cleared = app.clear_uploads()?;
     if cleared > 0 {
         eprintln!("removed {cleared} upload files left by an earlier run");
