@@ -53,8 +53,8 @@ pub use search::{MAX_SEARCH_PAGE, MAX_SEARCH_WINDOW};
 pub use tables::{number, Tabular};
 pub use uploads::{Upload, UploadState};
 pub use warning::{
-    is_open, AlertChange, AlertDetail, AlertView, CheckReport, DetectRequest, Detection, Outlook,
-    Point, SeriesOutlook, WatchSpec, WatchView, ALERT_STATUSES,
+    AlertChange, AlertDetail, AlertStatus, AlertView, CheckReport, DetectRequest, Detection,
+    Outlook, Point, SeriesOutlook, WatchSpec, WatchView,
 };
 pub use webhooks::{DeliveryReport, DeliveryView, HookTarget, WebhookPolicy, WebhookView};
 

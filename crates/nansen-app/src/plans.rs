@@ -3,7 +3,7 @@
 //! the time it became so and why, and both changes are audited. Plans are evaluated as the
 //! person who wrote them, with the permissions they have at that moment.
 
-use crate::warning::{is_open, split_dataset};
+use crate::warning::{split_dataset, still_open};
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_model::{Query, Remedy, Role};
 use nansen_store::{PlanRecord, StoreError};
@@ -458,9 +458,7 @@ impl App {
                         .store
                         .alerts(&[*watch])?
                         .into_iter()
-                        .filter(|a| {
-                            is_open(&a.status) && rule.as_ref().is_none_or(|r| r == &a.rule)
-                        })
+                        .filter(|a| still_open(a) && rule.as_ref().is_none_or(|r| r == &a.rule))
                         .map(|a| crate::Panel::key(&a.series).join(" · "))
                         .collect();
                     keys.sort();

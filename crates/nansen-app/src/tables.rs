@@ -150,7 +150,7 @@ impl Tabular {
                 Vec::new(),
                 [
                     a.id.to_string(),
-                    a.status.clone(),
+                    a.status.to_string(),
                     a.watch.clone(),
                     a.series.clone(),
                     a.period.clone(),

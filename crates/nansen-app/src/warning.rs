@@ -122,7 +122,7 @@ pub struct AlertView {
     pub series: String,
     pub period: String,
     pub rule: String,
-    pub status: String,
+    pub status: AlertStatus,
     pub assignee: Option<String>,
     pub version: i64,
     pub created_at: String,
@@ -131,18 +131,79 @@ pub struct AlertView {
     pub may_change: bool,
 }
 
-/// The states an alert moves through.
-pub const ALERT_STATUSES: &[&str] = &["new", "acknowledged", "resolved", "false_alarm"];
+/// The states an alert moves through, written as the store, the API and the CLI spell them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AlertStatus {
+    New,
+    Acknowledged,
+    Resolved,
+    FalseAlarm,
+}
 
-/// Whether an alert in this state still wants handling.
-pub fn is_open(status: &str) -> bool {
-    status == "new" || status == "acknowledged"
+impl AlertStatus {
+    pub const ALL: [AlertStatus; 4] = [
+        AlertStatus::New,
+        AlertStatus::Acknowledged,
+        AlertStatus::Resolved,
+        AlertStatus::FalseAlarm,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::New => "new",
+            AlertStatus::Acknowledged => "acknowledged",
+            AlertStatus::Resolved => "resolved",
+            AlertStatus::FalseAlarm => "false_alarm",
+        }
+    }
+
+    /// Whether an alert in this state still wants handling.
+    pub fn is_open(self) -> bool {
+        matches!(self, AlertStatus::New | AlertStatus::Acknowledged)
+    }
+}
+
+/// Whether a stored alert still wants handling.
+pub(crate) fn still_open(a: &AlertRecord) -> bool {
+    a.status.parse().is_ok_and(AlertStatus::is_open)
+}
+
+impl std::fmt::Display for AlertStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for AlertStatus {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        AlertStatus::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| {
+                format!("an alert is new, acknowledged, resolved or false_alarm, not {s:?}")
+            })
+    }
+}
+
+impl Serialize for AlertStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for AlertStatus {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
 }
 
 /// A change to an alert: its status, its assignee (`Some(None)` unassigns), or both.
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct AlertChange {
-    pub status: Option<String>,
+    pub status: Option<AlertStatus>,
     #[serde(default, with = "double_option")]
     pub assignee: Option<Option<String>>,
 }
@@ -527,7 +588,7 @@ impl App {
                     .store
                     .alerts(&[w.id])?
                     .iter()
-                    .filter(|a| is_open(&a.status))
+                    .filter(|a| still_open(a))
                     .count();
                 out.push(self.watch_view(w, spec, access, protect, open));
             }
@@ -541,7 +602,7 @@ impl App {
             .store
             .alerts(&[w.id])?
             .iter()
-            .filter(|a| is_open(&a.status))
+            .filter(|a| still_open(a))
             .count();
         Ok(self.watch_view(w, spec, access, protect, open))
     }
@@ -728,7 +789,12 @@ impl App {
             series: detail.key.join(" · "),
             period: a.period,
             rule: a.rule,
-            status: a.status,
+            status: a.status.parse().map_err(|e: String| {
+                AppError::Store(nansen_store::StoreError::Corrupt(format!(
+                    "alert {}: {e}",
+                    a.id
+                )))
+            })?,
             assignee: a.assignee,
             version: a.version,
             created_at: a.created_at,
@@ -739,7 +805,7 @@ impl App {
     }
 
     /// The alerts of every watch the caller may read, newest first; `status` narrows them.
-    pub fn alerts(&self, who: &Caller, status: Option<&str>) -> Result<Vec<AlertView>> {
+    pub fn alerts(&self, who: &Caller, status: Option<AlertStatus>) -> Result<Vec<AlertView>> {
         let mut out = Vec::new();
         for w in self.store.watches()? {
             let Ok(spec) = serde_json::from_str::<WatchSpec>(&w.spec) else {
@@ -750,7 +816,7 @@ impl App {
                 continue;
             }
             for a in self.store.alerts(&[w.id])? {
-                if status.is_none_or(|s| s == a.status) {
+                if status.is_none_or(|s| s.as_str() == a.status) {
                     out.push(self.alert_view(a, &w, &spec, access, protect)?);
                 }
             }
@@ -798,11 +864,11 @@ impl App {
                 view.org
             )));
         }
-        let status = change.status.clone().unwrap_or_else(|| view.status.clone());
-        if !ALERT_STATUSES.contains(&status.as_str()) || (status == "new" && view.status != "new") {
-            return Err(AppError::BadRequest(format!(
-                "an alert moves to acknowledged, resolved or false_alarm, not {status:?}"
-            )));
+        let status = change.status.unwrap_or(view.status);
+        if status == AlertStatus::New && view.status != AlertStatus::New {
+            return Err(AppError::BadRequest(
+                "an alert moves to acknowledged, resolved or false_alarm, not back to new".into(),
+            ));
         }
         let assignee = match &change.assignee {
             None => view.assignee.clone(),
@@ -817,7 +883,7 @@ impl App {
             }
         };
         self.store.write(|tx| {
-            tx.update_alert(id, &status, assignee.as_deref())?;
+            tx.update_alert(id, status.as_str(), assignee.as_deref())?;
             let detail =
                 serde_json::json!({ "from": view.status, "to": status, "assignee": assignee });
             tx.audit(

@@ -4,8 +4,8 @@
 //! by them. Other organisations try to read what they must not.
 
 use nansen_app::{
-    Action, AlertChange, App, AppError, Caller, Capacity, HookTarget, ImportRequest, PlanSpec,
-    Trigger, WatchSpec, WebhookPolicy,
+    Action, AlertChange, AlertStatus, App, AppError, Caller, Capacity, HookTarget, ImportRequest,
+    PlanSpec, Trigger, WatchSpec, WebhookPolicy,
 };
 use nansen_forecast::detect::Rule;
 use nansen_model::{Role, Sharing};
@@ -346,7 +346,7 @@ fn a_surge_in_a_new_version_raises_alerts_triggers_the_plan_and_reaches_the_part
             t.name
         );
         let a = farrington[0];
-        assert_eq!(a.status, "new");
+        assert_eq!(a.status, AlertStatus::New);
         assert!(
             a.detail.observed > a.detail.upper && a.detail.upper > a.detail.expected,
             "{:?}",
@@ -432,7 +432,7 @@ fn a_surge_in_a_new_version_raises_alerts_triggers_the_plan_and_reaches_the_part
                 &viewer,
                 id,
                 &AlertChange {
-                    status: Some("resolved".into()),
+                    status: Some(AlertStatus::Resolved),
                     assignee: None
                 }
             ),
@@ -452,23 +452,13 @@ fn a_surge_in_a_new_version_raises_alerts_triggers_the_plan_and_reaches_the_part
             ),
             "assignees come from the watching organisation"
         );
-        assert!(matches!(
-            app.update_alert(
-                &ed,
-                id,
-                &AlertChange {
-                    status: Some("closed".into()),
-                    assignee: None
-                }
-            ),
-            Err(AppError::BadRequest(_))
-        ));
+        assert!("closed".parse::<AlertStatus>().is_err(), "no such status");
         let v = app
             .update_alert(
                 &ed,
                 id,
                 &AlertChange {
-                    status: Some("acknowledged".into()),
+                    status: Some(AlertStatus::Acknowledged),
                     assignee: Some(Some("adm@euaa.eu".into())),
                 },
             )
@@ -477,19 +467,33 @@ fn a_surge_in_a_new_version_raises_alerts_triggers_the_plan_and_reaches_the_part
             (v.status.as_str(), v.assignee.as_deref()),
             ("acknowledged", Some("adm@euaa.eu"))
         );
+        assert!(
+            matches!(
+                app.update_alert(
+                    &ed,
+                    id,
+                    &AlertChange {
+                        status: Some(AlertStatus::New),
+                        assignee: None
+                    }
+                ),
+                Err(AppError::BadRequest(_))
+            ),
+            "an alert never moves back to new"
+        );
         app.comment_alert(&iom, id, "Our Budapest office confirms the rise.")
             .unwrap();
         app.update_alert(
             &adm,
             id,
             &AlertChange {
-                status: Some("false_alarm".into()),
+                status: Some(AlertStatus::FalseAlarm),
                 assignee: None,
             },
         )
         .unwrap();
         let (v, comments) = app.alert(&viewer, id).unwrap();
-        assert_eq!(v.status, "false_alarm");
+        assert_eq!(v.status, AlertStatus::FalseAlarm);
         assert!(!v.may_change, "a viewer reads but does not change");
         assert!(
             comments[0].author.ends_with("adm@iom.int"),
@@ -540,7 +544,7 @@ fn a_surge_in_a_new_version_raises_alerts_triggers_the_plan_and_reaches_the_part
 
         // Resolving Hungary's alerts leaves two destinations: the plan clears, audited.
         for a in app
-            .alerts(&ed, Some("new"))
+            .alerts(&ed, Some(AlertStatus::New))
             .unwrap()
             .into_iter()
             .filter(|a| a.series == "HUN")
@@ -549,7 +553,7 @@ fn a_surge_in_a_new_version_raises_alerts_triggers_the_plan_and_reaches_the_part
                 &ed,
                 a.id,
                 &AlertChange {
-                    status: Some("resolved".into()),
+                    status: Some(AlertStatus::Resolved),
                     assignee: None,
                 },
             )

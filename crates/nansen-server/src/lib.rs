@@ -33,6 +33,7 @@ pub fn spawn_early_warning(app: Arc<App>, every: std::time::Duration) {
     let hooks = app.clone();
     std::thread::spawn(move || loop {
         let started = std::time::Instant::now();
+        let span = tracing::info_span!("job round", job = Job::Webhooks.name()).entered();
         let round = hooks.deliver_webhooks();
         hooks.count_round(Job::Webhooks, started.elapsed(), round.is_ok());
         match round {
@@ -48,10 +49,12 @@ pub fn spawn_early_warning(app: Arc<App>, every: std::time::Duration) {
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "webhooks"),
         }
+        drop(span);
         std::thread::sleep(every);
     });
     std::thread::spawn(move || loop {
         let started = std::time::Instant::now();
+        let span = tracing::info_span!("job round", job = Job::EarlyWarning.name()).entered();
         let round = app
             .run_watches()
             .and_then(|checks| Ok((checks, app.evaluate_plans()?)));
@@ -70,6 +73,7 @@ pub fn spawn_early_warning(app: Arc<App>, every: std::time::Duration) {
             }
             Err(e) => tracing::error!(error = %e, "early-warning round"),
         }
+        drop(span);
         std::thread::sleep(every);
     });
 }
@@ -82,11 +86,13 @@ pub const SEARCH_FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_s
 pub fn spawn_search_follower(app: Arc<App>, every: std::time::Duration) {
     std::thread::spawn(move || loop {
         let started = std::time::Instant::now();
+        let span = tracing::info_span!("job round", job = Job::Search.name()).entered();
         let round = app.catch_up_search();
         app.count_round(Job::Search, started.elapsed(), round.is_ok());
         if let Err(e) = round {
             tracing::error!(error = %e, "search index");
         }
+        drop(span);
         std::thread::sleep(every);
     });
 }

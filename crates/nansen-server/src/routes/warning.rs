@@ -212,10 +212,13 @@ pub async fn alerts(
     Query(f): Query<AlertFilter>,
 ) -> Result<Json<Vec<nansen_app::AlertView>>, ApiError> {
     signed_in(&who)?;
+    let status = f
+        .status
+        .map(|s| s.parse::<nansen_app::AlertStatus>())
+        .transpose()
+        .map_err(bad_request)?;
     let app = state.0.clone();
-    Ok(Json(
-        blocking(move || app.alerts(&who, f.status.as_deref())).await?,
-    ))
+    Ok(Json(blocking(move || app.alerts(&who, status)).await?))
 }
 
 pub async fn alert(

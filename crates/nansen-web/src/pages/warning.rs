@@ -13,8 +13,8 @@ use axum::response::Response;
 use axum::Form;
 use maud::{html, Markup};
 use nansen_app::{
-    is_open, AlertChange, AlertView, Capacity, CommentRecord, PlanSpec, PlanView, Trigger,
-    WatchSpec, WatchView, ALERT_STATUSES,
+    AlertChange, AlertStatus, AlertView, Capacity, CommentRecord, PlanSpec, PlanView, Trigger,
+    WatchSpec, WatchView,
 };
 use nansen_forecast::detect::Rule;
 use serde::Deserialize;
@@ -36,13 +36,12 @@ fn series_label(key: &str) -> String {
         .join(" · ")
 }
 
-fn status_label(s: &str) -> &str {
+fn status_label(s: AlertStatus) -> &'static str {
     match s {
-        "new" => "New",
-        "acknowledged" => "Acknowledged",
-        "resolved" => "Resolved",
-        "false_alarm" => "False alarm",
-        other => other,
+        AlertStatus::New => "New",
+        AlertStatus::Acknowledged => "Acknowledged",
+        AlertStatus::Resolved => "Resolved",
+        AlertStatus::FalseAlarm => "False alarm",
     }
 }
 
@@ -107,7 +106,7 @@ fn alert_rows(alerts: &[AlertView], with_watch: bool) -> Markup {
                 } }
                 tbody {
                     @for a in alerts { tr {
-                        td { span class=(format!("status status-{}", a.status)) { (status_label(&a.status)) } }
+                        td { span class=(format!("status status-{}", a.status)) { (status_label(a.status)) } }
                         td { a href=(format!("/alerts/{}", a.id)) { (a.period) } }
                         td { (if a.series.is_empty() { "–".to_string() } else { series_label(&a.series) }) }
                         @if with_watch { td { a href=(format!("/watches/{}", a.watch_id)) { (a.watch) } } }
@@ -138,18 +137,16 @@ pub async fn inbox(
 ) -> Result<Markup, WebError> {
     viewer.require("/alerts")?;
     let who = viewer.who.clone();
-    let status = f.status.clone();
-    let alerts = blocking(&web.app, move |app| {
-        app.alerts(
-            &who,
-            (!status.is_empty() && status != "open").then_some(status.as_str()),
-        )
-    })
-    .await?;
+    // "open" (new and acknowledged, the default) is the inbox's, not a status of its own.
+    let status = match f.status.as_str() {
+        "" | "open" => None,
+        s => Some(s.parse::<AlertStatus>().map_err(WebError::Form)?),
+    };
+    let alerts = blocking(&web.app, move |app| app.alerts(&who, status)).await?;
     let open = f.status.is_empty() || f.status == "open";
     let alerts: Vec<AlertView> = alerts
         .into_iter()
-        .filter(|a| !open || is_open(&a.status))
+        .filter(|a| !open || a.status.is_open())
         .collect();
     let body = html! {
         h1 { "Alerts" }
@@ -158,7 +155,7 @@ pub async fn inbox(
             label for="status" { "Show" }
             select #status name="status" {
                 option value="open" selected[open] { "Open (new and acknowledged)" }
-                @for s in ALERT_STATUSES { option value=(s) selected[f.status == *s] { (status_label(s)) } }
+                @for s in AlertStatus::ALL { option value=(s) selected[f.status == s.as_str()] { (status_label(s)) } }
             }
             button type="submit" { "Show" }
         }
@@ -246,7 +243,7 @@ fn alert_body(
     html! {
         p { a href="/alerts" { "← Alerts" } }
         h1 { (series_name) ", " (a.period) ": " (rule_label(&a.rule)) }
-        p { span class=(format!("status status-{}", a.status)) { (status_label(&a.status)) }
+        p { span class=(format!("status status-{}", a.status)) { (status_label(a.status)) }
             " · watch " a href=(format!("/watches/{}", a.watch_id)) { (a.watch) } " of " (a.org)
             " · dataset " a href=(format!("/datasets/{}", a.dataset)) { (a.dataset) } ", version " (a.version)
             " · raised " (when(&a.created_at)) }
@@ -279,7 +276,7 @@ fn alert_body(
                     (csrf(viewer))
                     label for="alert-status" { "Status" }
                     select #alert-status name="status" {
-                        @for s in ALERT_STATUSES.iter().filter(|s| **s != "new" || a.status == "new") { option value=(s) selected[a.status == *s] { (status_label(s)) } }
+                        @for s in AlertStatus::ALL.into_iter().filter(|s| *s != AlertStatus::New || a.status == AlertStatus::New) { option value=(s) selected[a.status == s] { (status_label(s)) } }
                     }
                     label for="alert-assignee" { "Assign to" }
                     select #alert-assignee name="assignee" {
@@ -323,7 +320,7 @@ pub async fn update_alert(
     viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     let change = AlertChange {
-        status: Some(f.status),
+        status: Some(f.status.parse().map_err(WebError::Form)?),
         assignee: Some(Some(f.assignee).filter(|a| !a.is_empty())),
     };
     blocking(&web.app, move |app| app.update_alert(&who, id, &change)).await?;
@@ -528,7 +525,7 @@ fn watch_body(w: &WatchView, alerts: &[AlertView], chosen: &str) -> Markup {
     let open = |k: &str| {
         alerts
             .iter()
-            .filter(|a| a.series == k && is_open(&a.status))
+            .filter(|a| a.series == k && a.status.is_open())
             .count()
     };
     let pick = keys

@@ -3,23 +3,27 @@
 use super::Ctx;
 use crate::output::Outcome;
 use clap::Subcommand;
-use nansen_app::Tabular;
+use nansen_app::{AlertStatus, Tabular};
+
+fn status(s: &str) -> Result<AlertStatus, String> {
+    s.parse()
+}
 
 #[derive(Subcommand)]
 pub enum AlertCommand {
     /// Alerts of the watches you may read, newest first.
     List {
-        /// Only alerts in this status (open, acknowledged, resolved, false_alarm)
-        #[arg(long)]
-        status: Option<String>,
+        /// Only alerts in this status (new, acknowledged, resolved, false_alarm)
+        #[arg(long, value_parser = status)]
+        status: Option<AlertStatus>,
     },
     /// Move an alert on, assign it, or comment on it.
     Update {
         /// Its number, as the list shows it
         id: i64,
-        /// Move the alert on to this status
-        #[arg(long, value_parser = ["acknowledged", "resolved", "false_alarm"])]
-        status: Option<String>,
+        /// Move the alert on to this status (acknowledged, resolved, false_alarm)
+        #[arg(long, value_parser = status)]
+        status: Option<AlertStatus>,
         /// An e-mail of the watching organisation; "" unassigns.
         #[arg(long)]
         assign: Option<String>,
@@ -34,7 +38,7 @@ impl AlertCommand {
         let Ctx { app, who, out } = ctx;
         match self {
             AlertCommand::List { status } => {
-                Tabular::alerts(&app.alerts(who, status.as_deref())?).write_csv(out)?;
+                Tabular::alerts(&app.alerts(who, status)?).write_csv(out)?;
             }
             AlertCommand::Update {
                 id,
