@@ -129,6 +129,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "nansen-formats",
             "nansen-model",
             "nansen-web",
+            "prometheus-client",
             "serde",
             "serde_json",
             "tempfile",

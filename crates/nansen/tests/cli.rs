@@ -392,7 +392,7 @@ fn every_bad_file_is_refused_with_row_column_and_reason_and_changes_nothing() {
         let v: serde_json::Value = serde_json::from_slice(&o.stderr).unwrap();
         assert_eq!(
             v["error"]["details"][0],
-            serde_json::json!({ "row": 2, "column": "origin", "value": "Syrie arabe", "count": 1, "reason": v["error"]["details"][0]["reason"] })
+            serde_json::json!({ "row": 2, "column": "origin", "value": "Syrie arabe", "count": 1, "reason": v["error"]["details"][0]["reason"], "remedy": "map_or_accept_code" })
         );
     }
 }
