@@ -2,14 +2,12 @@
 //! material and agreements, under the same sharing levels, access requests, audit and
 //! not-found rules as datasets. Each version keeps its file and the text read out of it.
 
-use crate::datasets::{sha256_hex, Decision};
+use crate::datasets::sha256_hex;
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_codes::CodeLists;
 use nansen_extract::{ExtractError, Format, Limits};
 use nansen_model::{dataset_access, Access, Principal, Role, Sharing};
-use nansen_store::{
-    AccessRequestRecord, DocumentRecord, DocumentVersionRecord, OrgRecord, StoreError,
-};
+use nansen_store::{DocumentRecord, DocumentVersionRecord, OrgRecord, StoreError};
 use serde::Serialize;
 
 /// The kinds of document, as stored and as people read them.
@@ -567,134 +565,6 @@ impl App {
             pages: v.text.split('\x0c').map(|p| p.trim().to_string()).collect(),
             no_text: v.no_text,
         })
-    }
-
-    /// A signed-in user asks the owner of a `listed` document for its text.
-    pub fn request_document_access(&self, who: &Caller, id: i64, reason: &str) -> Result<i64> {
-        let (d, access) = self.authorize_document(who, id, Need::Metadata)?;
-        let Principal::User {
-            id: user_id,
-            memberships,
-            ..
-        } = &who.principal
-        else {
-            return Err(AppError::Unauthorized);
-        };
-        if access != Access::Metadata {
-            return Err(AppError::Conflict(format!(
-                "you can already read document {id}"
-            )));
-        }
-        if reason.trim().len() < 10 {
-            return Err(AppError::BadRequest(
-                "say why you need the document (at least 10 characters)".into(),
-            ));
-        }
-        let my_org = memberships
-            .first()
-            .map(|m| m.org.clone())
-            .ok_or_else(|| AppError::Forbidden("you belong to no organisation".into()))?;
-        let org_id = self
-            .store
-            .org(&my_org)?
-            .map(|o| o.id)
-            .ok_or_else(|| AppError::NotFound(format!("organisation {my_org}")))?;
-        let rid = self.store.write(|tx| {
-            let rid = tx.insert_document_request(d.id, org_id, *user_id, reason.trim())?;
-            tx.audit(
-                &who.label,
-                "document.request",
-                &format!("document {id}"),
-                &serde_json::json!({ "request": rid, "for": my_org, "reason": reason.trim() })
-                    .to_string(),
-            )?;
-            Ok::<_, StoreError>(rid)
-        })?;
-        Ok(rid)
-    }
-
-    /// Document access requests the caller may decide, or made.
-    pub fn document_requests(
-        &self,
-        who: &Caller,
-    ) -> Result<Vec<(DocumentRecord, AccessRequestRecord)>> {
-        let mut out = Vec::new();
-        for r in self.store.document_requests(None)? {
-            if let Some(d) = self.store.document(r.subject_id)? {
-                let mine = matches!(who.principal, Principal::Operator)
-                    || who.principal.role_in(&d.org) == Some(Role::Admin)
-                    || r.user_email == who.label;
-                if mine {
-                    out.push((d, r));
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    pub fn decide_document_access(
-        &self,
-        who: &Caller,
-        request_id: i64,
-        approve: bool,
-        note: &str,
-    ) -> Result<()> {
-        let decision = if approve {
-            Decision::Approve
-        } else {
-            Decision::Refuse
-        };
-        self.move_document_request(who, request_id, decision, note)
-    }
-
-    /// Takes back an approved request: the organisation reads the text no more.
-    pub fn revoke_document_access(&self, who: &Caller, request_id: i64, note: &str) -> Result<()> {
-        self.move_document_request(who, request_id, Decision::Revoke, note)
-    }
-
-    fn move_document_request(
-        &self,
-        who: &Caller,
-        request_id: i64,
-        decision: Decision,
-        note: &str,
-    ) -> Result<()> {
-        let not_found = || AppError::NotFound(format!("document access request {request_id}"));
-        let r = self
-            .store
-            .document_requests(None)?
-            .into_iter()
-            .find(|r| r.id == request_id)
-            .ok_or_else(not_found)?;
-        match self.authorize_document(who, r.subject_id, Need::Admin) {
-            Ok(_) => {}
-            Err(AppError::Forbidden(_)) | Err(AppError::NotFound(_)) => return Err(not_found()),
-            Err(e) => return Err(e),
-        }
-        let done = self.store.write(|tx| {
-            let done = tx.decide_document_request(
-                request_id,
-                decision.from(),
-                decision.status(),
-                &who.label,
-                note,
-            )?;
-            if done {
-                tx.audit(
-                    &who.label,
-                    &format!("document.{}", decision.verb()),
-                    &format!("document {}", r.subject_id),
-                    &serde_json::json!({ "request": request_id, "org": r.org }).to_string(),
-                )?;
-            }
-            Ok::<_, StoreError>(done)
-        })?;
-        if !done {
-            return Err(AppError::Conflict(
-                decision.not_possible(&format!("document access request {request_id}")),
-            ));
-        }
-        Ok(())
     }
 }
 

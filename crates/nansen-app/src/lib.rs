@@ -16,6 +16,7 @@ mod forecasting;
 mod identity;
 mod limits;
 mod plans;
+mod requests;
 mod search;
 mod tables;
 mod uploads;
@@ -49,6 +50,7 @@ pub use nansen_store::{
     MemberRecord, OrgRecord, StoreError, TokenRecord,
 };
 pub use plans::{Action, Capacity, PlanSpec, PlanView, Trigger, TriggerState};
+pub use requests::Subject;
 pub use search::{MAX_SEARCH_PAGE, MAX_SEARCH_WINDOW};
 pub use tables::{number, Tabular};
 pub use uploads::{Upload, UploadState};
@@ -59,8 +61,6 @@ pub use warning::{
 pub use webhooks::{DeliveryReport, DeliveryView, HookTarget, WebhookPolicy, WebhookView};
 
 /// An access request and the dataset (`ORG/SLUG`) it asks for.
-pub type AccessRequestView = (String, AccessRequestRecord);
-
 pub use nansen_model::Remedy;
 use nansen_model::{dataset_access, Access, Principal, Sharing};
 use nansen_store::{DatasetRecord, Store};

@@ -187,15 +187,28 @@ fn a_listed_document_is_found_by_its_metadata_and_read_once_access_is_approved()
         let viewer = w.app.act_as("viewer@iom.int").unwrap();
         let rid = w
             .app
-            .request_document_access(&viewer, doc.id, "we run the reception monitoring in Sicily")
+            .request_access(
+                &viewer,
+                &nansen_app::Subject::Document(doc.id),
+                "we run the reception monitoring in Sicily",
+            )
             .unwrap();
         assert!(matches!(
-            w.app
-                .decide_document_access(&w.as_("admin@bamf.de"), rid, true, ""),
+            w.app.decide_access(&w.as_("admin@bamf.de"), rid, true, ""),
             Err(AppError::NotFound(_))
         ));
+        // The owner's admins find it in the one list of requests, named by its title.
+        let listed = w.app.access_requests(&w.as_("admin@euaa.eu")).unwrap();
+        let r = listed.iter().find(|r| r.id == rid).unwrap();
+        assert_eq!((r.kind.as_str(), r.subject_id), ("document", doc.id));
+        assert_eq!(r.subject, doc.title);
+        assert!(w
+            .app
+            .access_requests(&w.as_("admin@bamf.de"))
+            .unwrap()
+            .is_empty());
         w.app
-            .decide_document_access(&w.as_("admin@euaa.eu"), rid, true, "yes")
+            .decide_access(&w.as_("admin@euaa.eu"), rid, true, "yes")
             .unwrap();
         assert_eq!(
             w.search(&iom, "Lampedusa").total,

@@ -1,6 +1,13 @@
 //! The exchange core through the application layer, on SQLite and on PostgreSQL.
 
-use nansen_app::{App, AppError, Caller, ImportRequest};
+use nansen_app::{App, AppError, Caller, ImportRequest, Subject};
+
+fn listed_one() -> Subject {
+    Subject::Dataset {
+        org: "euaa".into(),
+        slug: "listed-one".into(),
+    }
+}
 use nansen_model::{Query, Role, Sharing};
 use nansen_store::testing::{stores, TestStore};
 use std::path::PathBuf;
@@ -299,16 +306,11 @@ fn an_access_request_once_approved_grants_the_organisation_the_data() {
         let bmi = w.as_("admin@bmi.de");
         assert!(w
             .app
-            .request_access(&bmi, "euaa", "listed-one", "too short")
+            .request_access(&bmi, &listed_one(), "too short")
             .is_err());
         let id = w
             .app
-            .request_access(
-                &bmi,
-                "euaa",
-                "listed-one",
-                "We plan reception capacity for 2016.",
-            )
+            .request_access(&bmi, &listed_one(), "We plan reception capacity for 2016.")
             .unwrap();
         assert!(
             matches!(
@@ -323,6 +325,26 @@ fn an_access_request_once_approved_grants_the_organisation_the_data() {
         ));
         let pending = w.app.access_requests(&w.as_("admin@euaa.eu")).unwrap();
         assert_eq!(pending.len(), 1);
+        assert_eq!(
+            (
+                pending[0].kind.as_str(),
+                pending[0].subject.as_str(),
+                pending[0].owner.as_str()
+            ),
+            ("dataset", "euaa/listed-one", "euaa")
+        );
+        // The asker sees their own; an organisation that neither asked nor owns sees none.
+        assert_eq!(w.app.access_requests(&bmi).unwrap().len(), 1);
+        assert!(w
+            .app
+            .access_requests(&w.as_("viewer@iom.int"))
+            .unwrap()
+            .is_empty());
+        assert!(w
+            .app
+            .access_requests(&Caller::anonymous())
+            .unwrap()
+            .is_empty());
         w.app
             .decide_access(&w.as_("admin@euaa.eu"), id, true, "ok")
             .unwrap();

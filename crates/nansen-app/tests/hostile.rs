@@ -357,7 +357,14 @@ fn an_approved_request_can_be_revoked_and_ends_when_sharing_moves_on() {
         let iom = w.as_("v@iom.int");
         let id = w
             .app
-            .request_access(&iom, "euaa", "apps", "planning for 2016 arrivals")
+            .request_access(
+                &iom,
+                &nansen_app::Subject::Dataset {
+                    org: "euaa".into(),
+                    slug: "apps".into(),
+                },
+                "planning for 2016 arrivals",
+            )
             .unwrap();
         assert!(
             matches!(w.app.revoke_access(&admin, id, ""), Err(AppError::Conflict(m)) if m.contains("only an approved request")),

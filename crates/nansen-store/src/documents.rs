@@ -2,7 +2,7 @@
 //! outbox that tells each node's index what changed.
 
 use crate::db::{Dialect, Row, Value};
-use crate::{now, AccessRequestRecord, Result, Store, Tx};
+use crate::{now, Result, Store, Tx};
 
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct DocumentRecord {
@@ -195,44 +195,6 @@ impl Tx<'_> {
         self.search_outbox(SEARCH_DOCUMENT, v.document_id)?;
         Ok(number)
     }
-
-    pub fn insert_document_request(
-        &mut self,
-        document_id: i64,
-        org_id: i64,
-        user_id: i64,
-        reason: &str,
-    ) -> Result<i64> {
-        let r = self.conn.query(
-            "INSERT INTO document_requests (document_id, org_id, user_id, reason, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-            &[document_id.into(), org_id.into(), user_id.into(), reason.into(), now().into()],
-        )?;
-        Ok(r[0].int(0))
-    }
-
-    /// Moves a request from status `from` to `status`, as for datasets; false if it was not in `from`.
-    pub fn decide_document_request(
-        &mut self,
-        id: i64,
-        from: &str,
-        status: &str,
-        by: &str,
-        note: &str,
-    ) -> Result<bool> {
-        let done = self.conn.execute(
-            "UPDATE document_requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = ?",
-            &[status.into(), by.into(), now().into(), note.into(), id.into(), from.into()],
-        )? == 1;
-        if done {
-            if let Some(r) = self.conn.query_one(
-                "SELECT document_id FROM document_requests WHERE id = ?",
-                &[id.into()],
-            )? {
-                self.search_outbox(SEARCH_DOCUMENT, r.int(0))?;
-            }
-        }
-        Ok(done)
-    }
 }
 
 impl Store {
@@ -283,7 +245,7 @@ impl Store {
     }
 
     fn with_document_approvals(&self, mut d: DocumentRecord) -> Result<DocumentRecord> {
-        d.approved = self.approved("document_requests", "document_id", d.id)?;
+        d.approved = self.approved(crate::requests::DOCUMENT, d.id)?;
         Ok(d)
     }
 
@@ -316,9 +278,5 @@ impl Store {
             )?,
         };
         Ok(rows.first().map(version_from))
-    }
-
-    pub fn document_requests(&self, document_id: Option<i64>) -> Result<Vec<AccessRequestRecord>> {
-        self.requests("document_requests", "document_id", document_id)
     }
 }

@@ -6,6 +6,7 @@ mod backup;
 mod db;
 mod documents;
 mod keys;
+pub mod requests;
 mod schema;
 pub mod testing;
 mod uploads;
@@ -17,6 +18,7 @@ pub use documents::{
     DocumentRecord, DocumentVersionRecord, OutboxEntry, SEARCH_DATASET, SEARCH_DOCUMENT,
 };
 pub use keys::{key_file, Keys};
+pub use requests::{AccessRequestRecord, Visible};
 pub use uploads::StagedUploadRecord;
 pub use warning::{
     AlertRecord, CommentRecord, DeliveryRecord, PlanRecord, WatchRecord, WebhookRecord,
@@ -151,19 +153,6 @@ pub struct VersionRecord {
     pub removed: i64,
     pub warnings: Vec<String>,
     pub redacted_at: Option<String>,
-}
-
-#[derive(Clone, Debug)]
-pub struct AccessRequestRecord {
-    pub id: i64,
-    /// The dataset's id, or the document's for a document request.
-    pub subject_id: i64,
-    pub org: String,
-    pub user_email: String,
-    pub reason: String,
-    pub status: String,
-    pub created_at: String,
-    pub decided_by: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -599,46 +588,6 @@ impl Tx<'_> {
         }
         Ok(())
     }
-
-    pub fn insert_access_request(
-        &mut self,
-        dataset_id: i64,
-        org_id: i64,
-        user_id: i64,
-        reason: &str,
-    ) -> Result<i64> {
-        let r = self.conn.query(
-            "INSERT INTO access_requests (dataset_id, org_id, user_id, reason, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id",
-            &[dataset_id.into(), org_id.into(), user_id.into(), reason.into(), now().into()],
-        )?;
-        Ok(r[0].int(0))
-    }
-
-    /// Moves a request from status `from` to `status` (approve or refuse a pending one, revoke
-    /// an approved one); false if it was not in `from`.
-    pub fn decide_access_request(
-        &mut self,
-        id: i64,
-        from: &str,
-        status: &str,
-        by: &str,
-        note: &str,
-    ) -> Result<bool> {
-        let done = self.conn.execute(
-            "UPDATE access_requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = ?",
-            &[status.into(), by.into(), now().into(), note.into(), id.into(), from.into()],
-        )? == 1;
-        // An approval or revocation changes who reads the data: the index must know.
-        if done {
-            if let Some(r) = self.conn.query_one(
-                "SELECT dataset_id FROM access_requests WHERE id = ?",
-                &[id.into()],
-            )? {
-                self.search_outbox(SEARCH_DATASET, r.int(0))?;
-            }
-        }
-        Ok(done)
-    }
 }
 
 /// Makes a file or folder of the data directory readable by its owner only: the data
@@ -968,20 +917,8 @@ impl Store {
     }
 
     fn with_approvals(&self, mut d: DatasetRecord) -> Result<DatasetRecord> {
-        d.approved = self.approved("access_requests", "dataset_id", d.id)?;
+        d.approved = self.approved(requests::DATASET, d.id)?;
         Ok(d)
-    }
-
-    /// Organisations whose request for one subject (a dataset or a document) was approved.
-    pub(crate) fn approved(&self, table: &str, subject: &str, id: i64) -> Result<Vec<String>> {
-        Ok(self
-            .query(
-                &format!("SELECT DISTINCT o.slug FROM {table} a JOIN orgs o ON o.id = a.org_id WHERE a.{subject} = ? AND a.status = 'approved' ORDER BY o.slug"),
-                &[id.into()],
-            )?
-            .iter()
-            .map(|r| r.text(0))
-            .collect())
     }
 
     pub fn dataset(&self, org: &str, slug: &str) -> Result<Option<DatasetRecord>> {
@@ -1029,43 +966,6 @@ impl Store {
             )?
             .iter()
             .map(version_from)
-            .collect())
-    }
-
-    pub fn access_requests(&self, dataset_id: Option<i64>) -> Result<Vec<AccessRequestRecord>> {
-        self.requests("access_requests", "dataset_id", dataset_id)
-    }
-
-    /// The requests of one table (datasets' or documents'), of one subject or all.
-    pub(crate) fn requests(
-        &self,
-        table: &str,
-        subject: &str,
-        id: Option<i64>,
-    ) -> Result<Vec<AccessRequestRecord>> {
-        let (filter, params): (String, Vec<Value>) = match id {
-            Some(id) => (format!("WHERE a.{subject} = ?"), vec![id.into()]),
-            None => (String::new(), vec![]),
-        };
-        Ok(self
-            .query(
-                &format!(
-                    "SELECT a.id, a.{subject}, o.slug, u.email, a.reason, a.status, a.created_at, a.decided_by \
-                     FROM {table} a JOIN orgs o ON o.id = a.org_id JOIN users u ON u.id = a.user_id {filter} ORDER BY a.id"
-                ),
-                &params,
-            )?
-            .iter()
-            .map(|r| AccessRequestRecord {
-                id: r.int(0),
-                subject_id: r.int(1),
-                org: r.text(2),
-                user_email: r.text(3),
-                reason: r.text(4),
-                status: r.text(5),
-                created_at: r.text(6),
-                decided_by: r.opt_text(7),
-            })
             .collect())
     }
 

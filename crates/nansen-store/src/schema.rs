@@ -286,6 +286,36 @@ CREATE TABLE staged_upload_parts (
     PRIMARY KEY (upload_id, seq)
 );
 "#,
+    // 7: one table of access requests for every kind of subject. Dataset requests keep their
+    // numbers; document requests are numbered after them.
+    r#"
+CREATE TABLE requests (
+    id {id},
+    kind TEXT NOT NULL,
+    subject_id BIGINT NOT NULL,
+    subject_org_id BIGINT NOT NULL REFERENCES orgs(id),
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    created_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX requests_subject ON requests (kind, subject_id, status);
+CREATE INDEX requests_owner ON requests (subject_org_id);
+CREATE INDEX requests_user ON requests (user_id);
+INSERT INTO requests (id, kind, subject_id, subject_org_id, org_id, user_id, reason, status, created_at, decided_by, decided_at, note)
+    SELECT a.id, 'dataset', a.dataset_id, d.org_id, a.org_id, a.user_id, a.reason, a.status, a.created_at, a.decided_by, a.decided_at, a.note
+    FROM access_requests a JOIN datasets d ON d.id = a.dataset_id ORDER BY a.id;
+{sync_ids:requests}
+INSERT INTO requests (kind, subject_id, subject_org_id, org_id, user_id, reason, status, created_at, decided_by, decided_at, note)
+    SELECT 'document', a.document_id, d.org_id, a.org_id, a.user_id, a.reason, a.status, a.created_at, a.decided_by, a.decided_at, a.note
+    FROM document_requests a JOIN documents d ON d.id = a.document_id ORDER BY a.id;
+DROP TABLE access_requests;
+DROP TABLE document_requests;
+"#,
 ];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {
@@ -293,7 +323,15 @@ fn dialect_sql(sql: &str, d: Dialect) -> String {
         Dialect::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "BLOB"),
         Dialect::Postgres => ("BIGSERIAL PRIMARY KEY", "BYTEA"),
     };
-    sql.replace("{id}", id).replace("{blob}", blob)
+    // After rows copied with their ids, new rows are numbered after them (SQLite's
+    // AUTOINCREMENT follows by itself; a PostgreSQL sequence must be told).
+    let sync = match d {
+        Dialect::Sqlite => String::new(),
+        Dialect::Postgres => "SELECT setval(pg_get_serial_sequence('requests', 'id'), COALESCE((SELECT MAX(id) FROM requests), 0) + 1, false);".into(),
+    };
+    sql.replace("{id}", id)
+        .replace("{blob}", blob)
+        .replace("{sync_ids:requests}", &sync)
 }
 
 /// Brings the schema up to date; safe to run on every start, from several nodes at once.

@@ -78,10 +78,6 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/admin/members", post(pages::admin::set_member))
         .route("/admin/members/remove", post(pages::admin::remove_member))
         .route("/admin/access-requests/:id", post(pages::admin::decide))
-        .route(
-            "/admin/document-requests/:id",
-            post(pages::admin::decide_document),
-        )
         .route("/admin/audit", get(pages::admin::audit))
         .route("/alerts", get(pages::warning::inbox))
         .route(

@@ -2,6 +2,7 @@ use super::{blocking, AppState, Who};
 use crate::error::ApiError;
 use axum::extract::Path;
 use axum::Json;
+use nansen_app::Subject;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -9,14 +10,34 @@ pub struct RequestBody {
     reason: String,
 }
 
-pub async fn request(
+/// `POST /api/v1/datasets/{org}/{slug}/access-requests`
+pub async fn request_dataset(
     state: AppState,
     Who(who): Who,
     Path((org, slug)): Path<(String, String)>,
     Json(b): Json<RequestBody>,
 ) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
+    request(state, who, Subject::Dataset { org, slug }, b).await
+}
+
+/// `POST /api/v1/documents/{id}/access-requests`
+pub async fn request_document(
+    state: AppState,
+    Who(who): Who,
+    Path(id): Path<i64>,
+    Json(b): Json<RequestBody>,
+) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
+    request(state, who, Subject::Document(id), b).await
+}
+
+async fn request(
+    state: AppState,
+    who: nansen_app::Caller,
+    subject: Subject,
+    b: RequestBody,
+) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
     let app = state.0.clone();
-    let id = blocking(move || app.request_access(&who, &org, &slug, &b.reason)).await?;
+    let id = blocking(move || app.request_access(&who, &subject, &b.reason)).await?;
     Ok((
         axum::http::StatusCode::CREATED,
         Json(serde_json::json!({ "id": id, "status": "pending" })),
@@ -32,11 +53,20 @@ pub async fn list(
     let rows = blocking(move || app.access_requests(&who)).await?;
     Ok(Json(
         rows.into_iter()
-            .map(|(dataset, r)| {
-                serde_json::json!({
-                    "id": r.id, "dataset": dataset, "org": r.org, "user": r.user_email, "reason": r.reason,
+            .map(|r| {
+                // `dataset` (ORG/SLUG) or `document` (its id) names the subject, as before the
+                // kinds shared one list; `subject` is its name for people.
+                let mut item = serde_json::json!({
+                    "id": r.id, "kind": r.kind, "subject": r.subject, "owner": r.owner,
+                    "org": r.org, "user": r.user_email, "reason": r.reason,
                     "status": r.status, "created_at": r.created_at, "decided_by": r.decided_by,
-                })
+                });
+                if r.kind == "document" {
+                    item["document"] = r.subject_id.into();
+                } else {
+                    item["dataset"] = r.subject.clone().into();
+                }
+                item
             })
             .collect(),
     ))

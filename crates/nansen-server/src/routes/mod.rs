@@ -172,7 +172,7 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route(
             "/api/v1/datasets/:org/:slug/access-requests",
-            post(access::request),
+            post(access::request_dataset),
         )
         .route("/api/v1/access-requests", get(access::list))
         .route("/api/v1/access-requests/:id/decision", post(access::decide))
@@ -231,16 +231,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/v1/documents/:id/metadata", post(documents::describe))
         .route(
             "/api/v1/documents/:id/access-requests",
-            post(documents::request),
-        )
-        .route("/api/v1/document-requests", get(documents::requests))
-        .route(
-            "/api/v1/document-requests/:id/decision",
-            post(documents::decide),
-        )
-        .route(
-            "/api/v1/document-requests/:id/revoke",
-            post(documents::revoke),
+            post(access::request_document),
         )
         .route("/api/v1/search", get(documents::search))
         .route("/api/v1/search/reindex", post(documents::reindex))

@@ -182,12 +182,8 @@ async fn account_page(
 ) -> Result<Response, WebError> {
     viewer.require("/account")?;
     let who = viewer.who.clone();
-    let (tokens, requests, document_requests) = blocking(&web.app, move |app| {
-        Ok((
-            app.tokens(&who)?,
-            app.access_requests(&who)?,
-            app.document_requests(&who)?,
-        ))
+    let (tokens, requests) = blocking(&web.app, move |app| {
+        Ok((app.tokens(&who)?, app.access_requests(&who)?))
     })
     .await?;
     let memberships = match &viewer.who.principal {
@@ -196,11 +192,7 @@ async fn account_page(
     };
     let mine: Vec<_> = requests
         .iter()
-        .filter(|(_, r)| r.user_email == viewer.who.label)
-        .collect();
-    let mine_documents: Vec<_> = document_requests
-        .iter()
-        .filter(|(_, r)| r.user_email == viewer.who.label)
+        .filter(|r| r.user_email == viewer.who.label)
         .collect();
     let body = html! {
         h1 { "Your account" }
@@ -245,13 +237,15 @@ async fn account_page(
             button type="submit" { "Create token" }
         }
         h2 { "Your access requests" }
-        @if mine.is_empty() && mine_documents.is_empty() { p { "None." } } @else {
+        @if mine.is_empty() { p { "None." } } @else {
             table {
                 caption { "Access you asked for" }
                 thead { tr { th scope="col" { "Dataset or document" } th scope="col" { "Asked" } th scope="col" { "Reason" } th scope="col" { "Status" } } }
                 tbody {
-                    @for (name, r) in &mine { tr { td { a href=(format!("/datasets/{name}")) { (name) } } td { (when(&r.created_at)) } td { (r.reason) } td { (r.status) } } }
-                    @for (d, r) in &mine_documents { tr { td { a href=(format!("/documents/{}", d.id)) { (d.title) } } td { (when(&r.created_at)) } td { (r.reason) } td { (r.status) } } }
+                    @for r in &mine {
+                        @let href = if r.kind == "document" { format!("/documents/{}", r.subject_id) } else { format!("/datasets/{}", r.subject) };
+                        tr { td { a href=(href) { (r.subject) } } td { (when(&r.created_at)) } td { (r.reason) } td { (r.status) } }
+                    }
                 }
             }
         }

@@ -10,7 +10,7 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 use axum::Form;
 use maud::{html, Markup};
-use nansen_app::{AccessRequestView, AuditEntry, MemberRecord, OrgRecord};
+use nansen_app::{AccessRequestRecord, AuditEntry, MemberRecord, OrgRecord};
 use nansen_model::Role;
 use serde::Deserialize;
 
@@ -18,8 +18,7 @@ struct Overview {
     orgs: Vec<OrgRecord>,
     administered: Vec<OrgRecord>,
     members: Vec<MemberRecord>,
-    requests: Vec<AccessRequestView>,
-    document_requests: Vec<(nansen_app::DocumentRecord, nansen_app::AccessRequestRecord)>,
+    requests: Vec<AccessRequestRecord>,
 }
 
 const ROLES: [&str; 4] = ["viewer", "analyst", "editor", "admin"];
@@ -42,60 +41,43 @@ async fn overview(
             orgs: app.organisations(&who)?,
             members: app.members(&who)?,
             requests: app.access_requests(&who)?,
-            document_requests: app.document_requests(&who)?,
             administered,
         })
     })
     .await?;
     let me = viewer.email().to_string();
-    let pending: Vec<&AccessRequestView> = o
+    let pending: Vec<&AccessRequestRecord> = o
         .requests
         .iter()
-        .filter(|(_, r)| r.status == "pending" && r.user_email != me)
+        .filter(|r| r.status == "pending" && r.user_email != me)
         .collect();
-    let decided: Vec<&AccessRequestView> = o
+    let decided: Vec<&AccessRequestRecord> = o
         .requests
         .iter()
-        .filter(|(_, r)| r.status != "pending")
-        .collect();
-    let decided_documents: Vec<_> = o
-        .document_requests
-        .iter()
-        .filter(|(_, r)| r.status != "pending")
-        .collect();
-    let pending_documents: Vec<_> = o
-        .document_requests
-        .iter()
-        .filter(|(_, r)| r.status == "pending" && r.user_email != me)
+        .filter(|r| r.status != "pending")
         .collect();
     let body = html! {
         h1 { "Administration" }
         @if let Some(n) = notice { (n) }
         nav aria-label="Administration" { ul.inline {
-            li { a href="#requests" { "Access requests (" (pending.len() + pending_documents.len()) ")" } }
+            li { a href="#requests" { "Access requests (" (pending.len()) ")" } }
             li { a href="#members" { "Members" } }
             li { a href="#organisations" { "Organisations" } }
             li { a href="/admin/audit" { "Audit log" } }
         } }
         section aria-labelledby="requests" {
             h2 #requests { "Access requests waiting for a decision" }
-            @for (d, r) in &pending_documents {
-                (request_article(viewer, r, html! { "the document " a href=(format!("/documents/{}", d.id)) { (d.title) } }, "document-requests", "document-note"))
+            @if pending.is_empty() { p { "None waiting." } } @else {
+                @for r in &pending { (request_article(viewer, r)) }
             }
-            @if pending.is_empty() && pending_documents.is_empty() { p { "None waiting." } } @else {
-                @for (name, r) in &pending {
-                    (request_article(viewer, r, html! { a href=(format!("/datasets/{name}")) { (name) } }, "access-requests", "note"))
-                }
-            }
-            @if !decided.is_empty() || !decided_documents.is_empty() {
+            @if !decided.is_empty() {
                 details {
-                    summary { "Decided requests (" (decided.len() + decided_documents.len()) ")" }
+                    summary { "Decided requests (" (decided.len()) ")" }
                     table {
                         caption { "Decided access requests; an approval can be revoked" }
                         thead { tr { th scope="col" { "Dataset or document" } th scope="col" { "Organisation" } th scope="col" { "Asked by" } th scope="col" { "Decision" } th scope="col" { "By" } th scope="col" { "Revoke" } } }
                         tbody {
-                            @for (name, r) in &decided { (decided_row(viewer, html! { (name) }, r, "access-requests")) }
-                            @for (d, r) in &decided_documents { (decided_row(viewer, html! { (d.title) }, r, "document-requests")) }
+                            @for r in &decided { (decided_row(viewer, r)) }
                         }
                     }
                 }
@@ -267,22 +249,27 @@ pub struct Decision {
     note: String,
 }
 
-/// A request waiting for a decision, with the form that decides it at `/admin/{path}/ID`.
-fn request_article(
-    viewer: &Viewer,
-    r: &nansen_app::AccessRequestRecord,
-    what: Markup,
-    path: &str,
-    note_id: &str,
-) -> Markup {
+/// The subject of a request, linked to its page.
+fn subject(r: &AccessRequestRecord) -> Markup {
+    html! {
+        @if r.kind == "document" {
+            "the document " a href=(format!("/documents/{}", r.subject_id)) { (r.subject) }
+        } @else {
+            a href=(format!("/datasets/{}", r.subject)) { (r.subject) }
+        }
+    }
+}
+
+/// A request waiting for a decision, with the form that decides it.
+fn request_article(viewer: &Viewer, r: &AccessRequestRecord) -> Markup {
     html! {
         article.request {
-            h3 { (r.org) " asks for " (what) }
+            h3 { (r.org) " asks for " (subject(r)) }
             p { "By " (r.user_email) ", " (when(&r.created_at)) ": “" (r.reason) "”" }
-            form.row method="post" action=(format!("/admin/{path}/{}", r.id)) {
+            form.row method="post" action=(format!("/admin/access-requests/{}", r.id)) {
                 (csrf(viewer))
-                label for=(format!("{note_id}-{}", r.id)) { "Note to the requester" }
-                input id=(format!("{note_id}-{}", r.id)) type="text" name="note";
+                label for=(format!("note-{}", r.id)) { "Note to the requester" }
+                input id=(format!("note-{}", r.id)) type="text" name="note";
                 button type="submit" name="decision" value="approve" { "Approve" }
                 button.secondary type="submit" name="decision" value="refuse" { "Refuse" }
             }
@@ -291,18 +278,13 @@ fn request_article(
 }
 
 /// A decided request; an approved one has the form that revokes it.
-fn decided_row(
-    viewer: &Viewer,
-    what: Markup,
-    r: &nansen_app::AccessRequestRecord,
-    path: &str,
-) -> Markup {
+fn decided_row(viewer: &Viewer, r: &AccessRequestRecord) -> Markup {
     html! {
         tr {
-            td { (what) } td { (r.org) } td { (r.user_email) } td { (r.status) } td { (r.decided_by.as_deref().unwrap_or("")) }
+            td { (subject(r)) } td { (r.org) } td { (r.user_email) } td { (r.status) } td { (r.decided_by.as_deref().unwrap_or("")) }
             td {
                 @if r.status == "approved" {
-                    form.inline method="post" action=(format!("/admin/{path}/{}", r.id)) {
+                    form.inline method="post" action=(format!("/admin/access-requests/{}", r.id)) {
                         (csrf(viewer))
                         button.secondary type="submit" name="decision" value="revoke" aria-label=(format!("Revoke the access of {}", r.org)) { "Revoke" }
                     }
@@ -339,24 +321,6 @@ pub async fn decide(
     blocking(&web.app, move |app| match choice {
         Some(approve) => app.decide_access(&who, id, approve, &f.note),
         None => app.revoke_access(&who, id, &f.note),
-    })
-    .await?;
-    Ok(see_other("/admin#requests"))
-}
-
-pub async fn decide_document(
-    web: WebState,
-    viewer: Viewer,
-    Path(id): Path<i64>,
-    Form(f): Form<Decision>,
-) -> Result<Response, WebError> {
-    viewer.require("/admin")?;
-    viewer.check(&f.csrf)?;
-    let choice = f.choice()?;
-    let who = viewer.who.clone();
-    blocking(&web.app, move |app| match choice {
-        Some(approve) => app.decide_document_access(&who, id, approve, &f.note),
-        None => app.revoke_document_access(&who, id, &f.note),
     })
     .await?;
     Ok(see_other("/admin#requests"))

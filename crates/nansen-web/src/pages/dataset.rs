@@ -373,9 +373,12 @@ pub async fn request_access(
     viewer.require(&format!("/datasets/{org}/{slug}"))?;
     viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
-    let (o, s) = (org.clone(), slug.clone());
+    let subject = nansen_app::Subject::Dataset {
+        org: org.clone(),
+        slug: slug.clone(),
+    };
     blocking(&web.app, move |app| {
-        app.request_access(&who, &o, &s, &f.reason)
+        app.request_access(&who, &subject, &f.reason)
     })
     .await?;
     let body = html! {

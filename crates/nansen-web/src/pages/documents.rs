@@ -514,7 +514,7 @@ pub async fn request_access(
     viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     blocking(&web.app, move |app| {
-        app.request_document_access(&who, id, &f.reason)
+        app.request_access(&who, &nansen_app::Subject::Document(id), &f.reason)
     })
     .await?;
     let body = html! {

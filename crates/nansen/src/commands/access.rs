@@ -1,22 +1,28 @@
-//! `nansen access`: requests for the data of listed datasets, and their answers.
+//! `nansen access`: requests for access to listed datasets and documents, and their answers.
 
 use super::Ctx;
 use crate::output::{split_name, Outcome};
 use clap::Subcommand;
+use nansen_app::Subject;
 
 #[derive(Subcommand)]
 pub enum AccessCommand {
-    /// Ask for the data of a listed dataset (with --as).
+    /// Ask for the data of a listed dataset, or the text of a listed document (with --as).
     Request {
         /// The dataset, as ORG/SLUG
-        dataset: String,
+        #[arg(required_unless_present = "document", conflicts_with = "document")]
+        dataset: Option<String>,
+        /// The document's number, instead of a dataset
+        #[arg(long)]
+        document: Option<i64>,
         /// Why you need access, for whoever answers
         #[arg(long)]
         reason: String,
     },
-    /// Requests the caller made or may decide.
+    /// Requests the caller made or may decide, datasets' and documents' alike: number,
+    /// subject (ORG/SLUG, or document:ID), organisation, person, status, reason.
     List,
-    /// Approve a request.
+    /// Approve a request (admins of the owner).
     Approve {
         /// The request's number, as the access list shows it
         id: i64,
@@ -43,16 +49,32 @@ impl AccessCommand {
     pub fn exec(self, ctx: Ctx) -> Outcome {
         let Ctx { app, who, out } = ctx;
         match self {
-            AccessCommand::Request { dataset, reason } => {
-                let (org, slug) = split_name(&dataset)?;
-                writeln!(out, "{}", app.request_access(who, &org, &slug, &reason)?)?;
+            AccessCommand::Request {
+                dataset,
+                document,
+                reason,
+            } => {
+                let subject = match (dataset, document) {
+                    (_, Some(id)) => Subject::Document(id),
+                    (Some(d), None) => {
+                        let (org, slug) = split_name(&d)?;
+                        Subject::Dataset { org, slug }
+                    }
+                    (None, None) => unreachable!("clap requires one"),
+                };
+                writeln!(out, "{}", app.request_access(who, &subject, &reason)?)?;
             }
             AccessCommand::List => {
-                for (dataset, r) in app.access_requests(who)? {
+                for r in app.access_requests(who)? {
+                    let subject = if r.kind == "document" {
+                        format!("document:{}", r.subject_id)
+                    } else {
+                        r.subject
+                    };
                     writeln!(
                         out,
                         "{}\t{}\t{}\t{}\t{}\t{}",
-                        r.id, dataset, r.org, r.user_email, r.status, r.reason
+                        r.id, subject, r.org, r.user_email, r.status, r.reason
                     )?;
                 }
             }

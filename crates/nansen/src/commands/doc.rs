@@ -1,4 +1,5 @@
 //! `nansen doc`: reports, methodologies, country-of-origin information, minutes, training.
+//! Access to a listed document is asked and answered with `nansen access`.
 
 use super::Ctx;
 use crate::output::{self, said, Failure, Outcome, TextFormat};
@@ -78,37 +79,6 @@ pub enum DocCommand {
         /// Who sees it: private, listed, public or partners:ORG[,ORG]
         #[arg(value_parser = output::sharing)]
         share: Sharing,
-    },
-    /// Ask for the text of a listed document (with --as).
-    Request {
-        /// Its number, as the list shows it
-        id: i64,
-        /// Why you need access, for whoever answers
-        #[arg(long)]
-        reason: String,
-    },
-    /// Document access requests the caller made or may decide.
-    Requests,
-    /// Approve a document access request.
-    Approve {
-        /// The request's number, as the access list shows it
-        request: i64,
-    },
-    /// Refuse a document access request.
-    Refuse {
-        /// The request's number, as the access list shows it
-        request: i64,
-        /// A note for the person who asked
-        #[arg(long, default_value = "")]
-        note: String,
-    },
-    /// Take back an approved document access request.
-    Revoke {
-        /// The request's number, as the access list shows it
-        request: i64,
-        /// A note for the person who asked
-        #[arg(long, default_value = "")]
-        note: String,
     },
 }
 
@@ -287,27 +257,6 @@ impl DocCommand {
                 let said = share.to_string();
                 app.share_document(who, id, share)?;
                 eprintln!("document {id} is now {said}");
-            }
-            DocCommand::Request { id, reason } => {
-                writeln!(out, "{}", app.request_document_access(who, id, &reason)?)?
-            }
-            DocCommand::Requests => {
-                for (d, r) in app.document_requests(who)? {
-                    writeln!(
-                        out,
-                        "{}\t{}\t{}\t{}\t{}\t{}",
-                        r.id, d.id, r.org, r.user_email, r.status, r.reason
-                    )?;
-                }
-            }
-            DocCommand::Approve { request } => {
-                app.decide_document_access(who, request, true, "")?
-            }
-            DocCommand::Refuse { request, note } => {
-                app.decide_document_access(who, request, false, &note)?
-            }
-            DocCommand::Revoke { request, note } => {
-                app.revoke_document_access(who, request, &note)?
             }
         }
         Ok(())

@@ -1,0 +1,163 @@
+//! Requests for access to a listed subject (a dataset, a document; cases, templates and
+//! projects next): one table, and who may see which request decided in its SQL.
+
+use crate::{now, Result, Store, Tx, SEARCH_DATASET, SEARCH_DOCUMENT};
+
+/// What a request asks for. Stored as its name.
+pub const DATASET: &str = "dataset";
+pub const DOCUMENT: &str = "document";
+
+#[derive(Clone, Debug)]
+pub struct AccessRequestRecord {
+    pub id: i64,
+    /// `dataset` or `document`.
+    pub kind: String,
+    /// The dataset's or the document's id.
+    pub subject_id: i64,
+    /// The subject as people name it: `ORG/SLUG` for a dataset, a document's title.
+    pub subject: String,
+    /// The organisation that owns the subject and decides.
+    pub owner: String,
+    /// The organisation asking.
+    pub org: String,
+    pub user_email: String,
+    pub reason: String,
+    pub status: String,
+    pub created_at: String,
+    pub decided_by: Option<String>,
+}
+
+/// Whose requests a caller sees: everyone's, or those they made and those on subjects of the
+/// organisations they administer.
+pub enum Visible<'a> {
+    All,
+    To {
+        user_id: i64,
+        admin_of: &'a [String],
+    },
+}
+
+const SELECT: &str = "SELECT r.id, r.kind, r.subject_id, \
+     CASE r.kind WHEN 'dataset' THEN so.slug || '/' || d.slug ELSE doc.title END, \
+     so.slug, o.slug, u.email, r.reason, r.status, r.created_at, r.decided_by \
+     FROM requests r \
+     JOIN orgs so ON so.id = r.subject_org_id \
+     JOIN orgs o ON o.id = r.org_id \
+     JOIN users u ON u.id = r.user_id \
+     LEFT JOIN datasets d ON r.kind = 'dataset' AND d.id = r.subject_id \
+     LEFT JOIN documents doc ON r.kind = 'document' AND doc.id = r.subject_id";
+
+fn record(r: &crate::Row) -> AccessRequestRecord {
+    AccessRequestRecord {
+        id: r.int(0),
+        kind: r.text(1),
+        subject_id: r.int(2),
+        subject: r.text(3),
+        owner: r.text(4),
+        org: r.text(5),
+        user_email: r.text(6),
+        reason: r.text(7),
+        status: r.text(8),
+        created_at: r.text(9),
+        decided_by: r.opt_text(10),
+    }
+}
+
+impl Tx<'_> {
+    pub fn insert_request(
+        &mut self,
+        kind: &str,
+        subject_id: i64,
+        subject_org_id: i64,
+        org_id: i64,
+        user_id: i64,
+        reason: &str,
+    ) -> Result<i64> {
+        let r = self.conn.query(
+            "INSERT INTO requests (kind, subject_id, subject_org_id, org_id, user_id, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &[
+                kind.into(),
+                subject_id.into(),
+                subject_org_id.into(),
+                org_id.into(),
+                user_id.into(),
+                reason.into(),
+                now().into(),
+            ],
+        )?;
+        Ok(r[0].int(0))
+    }
+
+    /// Moves a request from status `from` to `status` (approve or refuse a pending one, revoke
+    /// an approved one); false if it was not in `from`. An approval or a revocation changes
+    /// who reads the subject, so the search index is told.
+    pub fn decide_request(
+        &mut self,
+        id: i64,
+        from: &str,
+        status: &str,
+        by: &str,
+        note: &str,
+    ) -> Result<bool> {
+        let done = self.conn.execute(
+            "UPDATE requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = ?",
+            &[status.into(), by.into(), now().into(), note.into(), id.into(), from.into()],
+        )? == 1;
+        if done {
+            if let Some(r) = self.conn.query_one(
+                "SELECT kind, subject_id FROM requests WHERE id = ?",
+                &[id.into()],
+            )? {
+                let outbox = if r.text(0) == DOCUMENT {
+                    SEARCH_DOCUMENT
+                } else {
+                    SEARCH_DATASET
+                };
+                self.search_outbox(outbox, r.int(1))?;
+            }
+        }
+        Ok(done)
+    }
+}
+
+impl Store {
+    pub fn request(&self, id: i64) -> Result<Option<AccessRequestRecord>> {
+        Ok(self
+            .query(&format!("{SELECT} WHERE r.id = ?"), &[id.into()])?
+            .first()
+            .map(record))
+    }
+
+    /// The requests `visible` lets a caller see, oldest first, in one query.
+    pub fn requests(&self, visible: Visible) -> Result<Vec<AccessRequestRecord>> {
+        let rows = match visible {
+            Visible::All => self.query(&format!("{SELECT} ORDER BY r.id"), &[])?,
+            Visible::To { user_id, admin_of } => {
+                let mut params = vec![user_id.into()];
+                params.extend(admin_of.iter().map(|o| o.as_str().into()));
+                let owned = if admin_of.is_empty() {
+                    String::new()
+                } else {
+                    format!(" OR so.slug IN ({})", vec!["?"; admin_of.len()].join(", "))
+                };
+                self.query(
+                    &format!("{SELECT} WHERE r.user_id = ?{owned} ORDER BY r.id"),
+                    &params,
+                )?
+            }
+        };
+        Ok(rows.iter().map(record).collect())
+    }
+
+    /// Organisations whose request for one subject was approved.
+    pub(crate) fn approved(&self, kind: &str, subject_id: i64) -> Result<Vec<String>> {
+        Ok(self
+            .query(
+                "SELECT DISTINCT o.slug FROM requests r JOIN orgs o ON o.id = r.org_id WHERE r.kind = ? AND r.subject_id = ? AND r.status = 'approved' ORDER BY o.slug",
+                &[kind.into(), subject_id.into()],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect())
+    }
+}
