@@ -336,6 +336,11 @@ fn dialect_sql(sql: &str, d: Dialect) -> String {
 
 /// Brings the schema up to date; safe to run on every start, from several nodes at once.
 pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
+    migrate_to(conn, MIGRATIONS.len())
+}
+
+/// Applies the migrations up to number `upto`.
+fn migrate_to(conn: &mut Connection, upto: usize) -> Result<(), DbError> {
     let d = conn.dialect();
     if d == Dialect::Postgres {
         // One node migrates at a time.
@@ -348,7 +353,7 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
             &[],
         )?;
         let current = done.first().map(|r| r.int(0)).unwrap_or(0) as usize;
-        for (i, m) in MIGRATIONS.iter().enumerate().skip(current) {
+        for (i, m) in MIGRATIONS.iter().enumerate().take(upto).skip(current) {
             conn.batch("BEGIN")?;
             let applied = conn.batch(&dialect_sql(m, d)).and_then(|_| {
                 conn.execute(
@@ -370,4 +375,93 @@ pub fn migrate(conn: &mut Connection) -> Result<(), DbError> {
         let _ = conn.batch("SELECT pg_advisory_unlock(7263001)");
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Value;
+
+    /// Requests made before datasets and documents shared one table keep everything they
+    /// said; dataset requests keep their numbers, and new requests are numbered after all.
+    fn requests_survive_the_move_to_one_table(conn: &mut Connection) {
+        migrate_to(conn, 6).unwrap();
+        let at: Value = "2026-01-01T00:00:00Z".into();
+        for sql in [
+            "INSERT INTO orgs (id, slug, name, created_at) VALUES (1, 'euaa', 'EUAA', ?)",
+            "INSERT INTO orgs (id, slug, name, created_at) VALUES (2, 'iom', 'IOM', ?)",
+            "INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'v@iom.int', 'x', ?)",
+            "INSERT INTO datasets (id, org_id, slug, title, created_at) VALUES (1, 1, 'apps', 'Apps', ?)",
+            "INSERT INTO documents (id, org_id, title, doc_type, created_by, created_at) VALUES (1, 1, 'Reception', 'report', 'x', ?)",
+            "INSERT INTO access_requests (id, dataset_id, org_id, user_id, reason, status, created_at) VALUES (5, 1, 2, 1, 'planning', 'approved', ?)",
+            "INSERT INTO access_requests (id, dataset_id, org_id, user_id, reason, created_at) VALUES (7, 1, 2, 1, 'again', ?)",
+            "INSERT INTO document_requests (id, document_id, org_id, user_id, reason, created_at) VALUES (1, 1, 2, 1, 'monitoring', ?)",
+        ] {
+            conn.execute(sql, std::slice::from_ref(&at)).unwrap();
+        }
+        migrate(conn).unwrap();
+        let rows = conn
+            .query(
+                "SELECT id, kind, subject_id, subject_org_id, org_id, reason, status FROM requests ORDER BY id",
+                &[],
+            )
+            .unwrap();
+        let got: Vec<(i64, String, i64, i64, String, String)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.int(0),
+                    r.text(1),
+                    r.int(2),
+                    r.int(3),
+                    r.text(5),
+                    r.text(6),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    5,
+                    "dataset".into(),
+                    1,
+                    1,
+                    "planning".into(),
+                    "approved".into()
+                ),
+                (7, "dataset".into(), 1, 1, "again".into(), "pending".into()),
+                (
+                    8,
+                    "document".into(),
+                    1,
+                    1,
+                    "monitoring".into(),
+                    "pending".into()
+                ),
+            ]
+        );
+        let next = conn
+            .query(
+                "INSERT INTO requests (kind, subject_id, subject_org_id, org_id, user_id, reason, created_at) VALUES ('dataset', 1, 1, 2, 1, 'new', '2026') RETURNING id",
+                &[],
+            )
+            .unwrap();
+        assert_eq!(next[0].int(0), 9);
+    }
+
+    #[test]
+    fn requests_survive_the_move_to_one_table_on_sqlite() {
+        let mut conn = Connection::Sqlite(rusqlite::Connection::open_in_memory().unwrap());
+        requests_survive_the_move_to_one_table(&mut conn);
+    }
+
+    #[test]
+    fn requests_survive_the_move_to_one_table_on_postgres() {
+        let Some(db) = crate::testing::fresh_postgres() else {
+            return;
+        };
+        let client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+        requests_survive_the_move_to_one_table(&mut Connection::Postgres(Box::new(client)));
+    }
 }
