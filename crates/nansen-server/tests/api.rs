@@ -1145,3 +1145,105 @@ fn metrics_are_for_operators_and_configured_addresses_only_and_count_what_the_pr
         assert_eq!(call("GET", &url, None, None).0, 401);
     }
 }
+
+/// The web's POST routes, read from where the router is written, so a new form is swept
+/// without anyone remembering to list it.
+fn web_post_routes() -> Vec<String> {
+    let source = include_str!("../../nansen-web/src/lib.rs");
+    let mut routes = Vec::new();
+    for call in source.split(".route(").skip(1) {
+        let Some(path) = call.split('"').nth(1) else {
+            continue;
+        };
+        let handlers = call.split(".with_state(").next().unwrap_or(call);
+        if handlers.contains("post(") {
+            routes.push(path.to_string());
+        }
+    }
+    routes
+}
+
+/// Every web form refuses a POST without the session's own token, or with another one, and
+/// changes nothing: the token check stands in front of every form, whatever its fields.
+#[test]
+fn every_web_form_refuses_a_post_without_the_sessions_token_and_changes_nothing() {
+    let routes = web_post_routes();
+    assert!(routes.len() >= 20, "{routes:?}");
+    for s in servers() {
+        let import = format!(
+            "{}/api/v1/datasets/euaa/apps/versions?file_name=a.csv",
+            s.base
+        );
+        assert_eq!(
+            call("POST", &import, Some(&s.euaa_editor), Some(GOOD)).0,
+            201
+        );
+        let (secret, token, _) = s
+            .app
+            .start_session("admin@euaa.eu", "a long enough password")
+            .unwrap();
+        let audit = || s.app.audit_log(&Caller::operator()).unwrap().len();
+        let before = audit();
+        let agent = ureq::AgentBuilder::new().redirects(0).build();
+        for route in &routes {
+            let path = route
+                .replace(":org", "euaa")
+                .replace(":slug", "apps")
+                .replace(":id", "1")
+                .replace(":n", "1");
+            let url = format!("{}{path}", s.base);
+            for csrf in ["", "0123456789abcdef"] {
+                let fields = format!(
+                    "csrf={csrf}&name=x&reason=we+need+it+for+planning&sharing=public&share=public&decision=approve&email=v%40iom.int&org=euaa&role=admin&slug=x&status=resolved&body=x&title=x&done=on&password=x"
+                );
+                let multipart = format!(
+                    "--b\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--b\r\nContent-Disposition: form-data; name=\"dataset\"\r\n\r\neuaa/apps\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n{}\r\n--b--\r\n",
+                    String::from_utf8_lossy(GOOD)
+                );
+                for (kind, body) in [
+                    ("application/x-www-form-urlencoded", fields),
+                    ("multipart/form-data; boundary=b", multipart),
+                ] {
+                    let r = agent
+                        .post(&url)
+                        .set("Cookie", &format!("nansen_session={secret}"))
+                        .set("Content-Type", kind)
+                        .send_string(&body);
+                    let code = match r {
+                        Ok(r) => r.status(),
+                        Err(ureq::Error::Status(code, _)) => code,
+                        Err(e) => panic!("POST {path}: {e}"),
+                    };
+                    assert!(
+                        code >= 400,
+                        "{}: POST {path} ({kind}) without the session's token answered {code}",
+                        s.t.name
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            audit(),
+            before,
+            "{}: a refused form changed something",
+            s.t.name
+        );
+        // With the token, the same kind of POST goes through: the sweep could fail.
+        let r = agent
+            .post(&format!("{}/account/tokens", s.base))
+            .set("Cookie", &format!("nansen_session={secret}"))
+            .set("Content-Type", "application/x-www-form-urlencoded")
+            .send_string(&format!("csrf={token}&name=laptop"));
+        let code = match r {
+            Ok(r) => r.status(),
+            Err(ureq::Error::Status(code, _)) => code,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(
+            code < 400,
+            "{}: the token's own POST answered {code}",
+            s.t.name
+        );
+        assert!(audit() > before);
+    }
+}
