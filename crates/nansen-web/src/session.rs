@@ -171,6 +171,62 @@ impl FromRequestParts<Arc<Web>> for Viewer {
     }
 }
 
+/// A form posted by a signed-in person with their session's own token: the way a handler
+/// receives a URL-encoded form, so that none can forget the check. Someone not signed in is
+/// sent to sign in, and back to the page the form was on.
+pub struct Posted<T> {
+    pub viewer: Viewer,
+    pub form: T,
+}
+
+#[derive(serde::Deserialize)]
+struct FormToken {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// A form of no fields but its token.
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
+#[axum::async_trait]
+impl<T: serde::de::DeserializeOwned> axum::extract::FromRequest<Arc<Web>> for Posted<T> {
+    type Rejection = WebError;
+
+    async fn from_request(req: axum::extract::Request, web: &Arc<Web>) -> Result<Self, WebError> {
+        let (mut parts, body) = req.into_parts();
+        let viewer = Viewer::from_request_parts(&mut parts, web).await?;
+        if !viewer.signed_in() {
+            return Err(WebError::SignIn(came_from(&parts.headers)));
+        }
+        let limit = crate::pages::MAX_FIELDS * crate::pages::MAX_FIELD_BYTES;
+        let bytes = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| WebError::Form(format!("this form is larger than {} KB", limit >> 10)))?;
+        let unreadable = |e: serde_urlencoded::de::Error| {
+            WebError::Form(format!("this form cannot be read: {e}"))
+        };
+        let token: FormToken = serde_urlencoded::from_bytes(&bytes).map_err(unreadable)?;
+        viewer.check(&token.csrf)?;
+        let form = serde_urlencoded::from_bytes(&bytes).map_err(unreadable)?;
+        Ok(Posted { viewer, form })
+    }
+}
+
+/// The path of the page a form was sent from, when it is this site's; the catalogue otherwise.
+fn came_from(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| r.split_once("://").map(|(_, rest)| rest))
+        .and_then(|rest| {
+            let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            (Some(authority) == host && path.starts_with('/')).then(|| path.to_string())
+        })
+        .unwrap_or_else(|| "/".into())
+}
+
 /// Failed sign-ins per address and per account: after five within a quarter of an hour,
 /// further attempts wait until the oldest has aged out.
 #[derive(Default)]

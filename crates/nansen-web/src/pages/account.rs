@@ -4,7 +4,8 @@ use super::{blocking, see_other, CsrfOnly};
 use crate::error::WebError;
 use crate::layout::{self, csrf, when, Section};
 use crate::session::{
-    constant_time_eq, cookie, random_token, set_cookie, Viewer, SESSION_COOKIE, SIGN_IN_COOKIE,
+    constant_time_eq, cookie, random_token, set_cookie, NoFields, Posted, Viewer, SESSION_COOKIE,
+    SIGN_IN_COOKIE,
 };
 use crate::WebState;
 use axum::extract::{ConnectInfo, Path, Query};
@@ -259,18 +260,13 @@ pub async fn page(web: WebState, viewer: Viewer) -> Result<Response, WebError> {
 
 #[derive(Deserialize)]
 pub struct NewToken {
-    #[serde(default)]
-    csrf: String,
     name: String,
 }
 
 pub async fn create_token(
     web: WebState,
-    viewer: Viewer,
-    Form(f): Form<NewToken>,
+    Posted { viewer, form: f }: Posted<NewToken>,
 ) -> Result<Response, WebError> {
-    viewer.require("/account")?;
-    viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     let token = blocking(&web.app, move |app| {
         app.create_token(&who, &who.label, &f.name)
@@ -282,12 +278,9 @@ pub async fn create_token(
 
 pub async fn revoke_token(
     web: WebState,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfOnly>,
+    Posted { viewer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    viewer.require("/account")?;
-    viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     blocking(&web.app, move |app| app.revoke_token(&who, id)).await?;
     Ok(see_other("/account#tokens"))

@@ -4,11 +4,10 @@
 use super::{blocking, see_other};
 use crate::error::WebError;
 use crate::layout::{self, csrf, when, Section};
-use crate::session::Viewer;
+use crate::session::{Posted, Viewer};
 use crate::WebState;
 use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use maud::{html, Markup};
 use nansen_app::{AccessRequestRecord, AuditEntry, MemberRecord, OrgRecord};
 use nansen_model::Role;
@@ -164,19 +163,14 @@ pub async fn page(web: WebState, viewer: Viewer) -> Result<Response, WebError> {
 
 #[derive(Deserialize)]
 pub struct NewOrg {
-    #[serde(default)]
-    csrf: String,
     slug: String,
     name: String,
 }
 
 pub async fn add_org(
     web: WebState,
-    viewer: Viewer,
-    Form(f): Form<NewOrg>,
+    Posted { viewer, form: f }: Posted<NewOrg>,
 ) -> Result<Response, WebError> {
-    viewer.require("/admin")?;
-    viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     blocking(&web.app, move |app| {
         app.add_org(&who, f.slug.trim(), &f.name)
@@ -187,8 +181,6 @@ pub async fn add_org(
 
 #[derive(Deserialize)]
 pub struct Member {
-    #[serde(default)]
-    csrf: String,
     email: String,
     org: String,
     #[serde(default)]
@@ -197,11 +189,8 @@ pub struct Member {
 
 pub async fn set_member(
     web: WebState,
-    viewer: Viewer,
-    Form(f): Form<Member>,
+    Posted { viewer, form: f }: Posted<Member>,
 ) -> Result<Response, WebError> {
-    viewer.require("/admin")?;
-    viewer.check(&f.csrf)?;
     let role: Role = f.role.parse().map_err(WebError::Form)?;
     let who = viewer.who.clone();
     let (email, org) = (f.email.trim().to_lowercase(), f.org.clone());
@@ -227,11 +216,8 @@ pub async fn set_member(
 
 pub async fn remove_member(
     web: WebState,
-    viewer: Viewer,
-    Form(f): Form<Member>,
+    Posted { viewer, form: f }: Posted<Member>,
 ) -> Result<Response, WebError> {
-    viewer.require("/admin")?;
-    viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     blocking(&web.app, move |app| {
         app.remove_member(&who, &f.email, &f.org)
@@ -242,8 +228,6 @@ pub async fn remove_member(
 
 #[derive(Deserialize)]
 pub struct Decision {
-    #[serde(default)]
-    csrf: String,
     decision: String,
     #[serde(default)]
     note: String,
@@ -310,12 +294,9 @@ impl Decision {
 
 pub async fn decide(
     web: WebState,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    Form(f): Form<Decision>,
+    Posted { viewer, form: f }: Posted<Decision>,
 ) -> Result<Response, WebError> {
-    viewer.require("/admin")?;
-    viewer.check(&f.csrf)?;
     let choice = f.choice()?;
     let who = viewer.who.clone();
     blocking(&web.app, move |app| match choice {

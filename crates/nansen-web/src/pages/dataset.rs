@@ -6,12 +6,11 @@ use crate::charts::{self, Series};
 use crate::error::WebError;
 use crate::layout::{self, csrf, indicator_label, number, place, when, Section};
 use crate::pages::catalogue::sharing_label;
-use crate::session::Viewer;
+use crate::session::{Posted, Viewer};
 use crate::WebState;
 use axum::extract::{Path, Query as QueryString};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use maud::{html, Markup};
 use nansen_app::{Coverage, DatasetView, ExportFile, OrgRecord};
 use nansen_formats::ExportFormat;
@@ -331,12 +330,12 @@ pub fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> 
 
 pub async fn share(
     web: WebState,
-    viewer: Viewer,
     Path((org, slug)): Path<(String, String)>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Posted {
+        viewer,
+        form: fields,
+    }: Posted<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    viewer.require(&format!("/datasets/{org}/{slug}"))?;
-    viewer.check(field(&fields, "csrf").unwrap_or(""))?;
     let sharing = chosen_sharing(&fields)?;
     let sensitive = field(&fields, "sensitive") == Some("on");
     let threshold = match field(&fields, "threshold")
@@ -359,19 +358,14 @@ pub async fn share(
 
 #[derive(Deserialize)]
 pub struct AccessForm {
-    #[serde(default)]
-    csrf: String,
     reason: String,
 }
 
 pub async fn request_access(
     web: WebState,
-    viewer: Viewer,
     Path((org, slug)): Path<(String, String)>,
-    Form(f): Form<AccessForm>,
+    Posted { viewer, form: f }: Posted<AccessForm>,
 ) -> Result<Markup, WebError> {
-    viewer.require(&format!("/datasets/{org}/{slug}"))?;
-    viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     let subject = nansen_app::Subject::Dataset {
         org: org.clone(),

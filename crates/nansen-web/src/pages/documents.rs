@@ -4,12 +4,11 @@ use super::dataset::{access_request_form, chosen_sharing, field, sharing_fields}
 use super::{admitted, blocking, see_other, Address};
 use crate::error::WebError;
 use crate::layout::{self, csrf, place, when, Section};
-use crate::session::Viewer;
+use crate::session::{Posted, Viewer};
 use crate::WebState;
 use axum::extract::{Multipart, Path, Query as QueryString};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::Form;
 use maud::{html, Markup};
 use nansen_app::{
     document_type_label, DocumentFile, DocumentText, DocumentView, HitKind, OrgRecord,
@@ -442,12 +441,12 @@ pub async fn download(
 
 pub async fn share(
     web: WebState,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    Form(fields): Form<Vec<(String, String)>>,
+    Posted {
+        viewer,
+        form: fields,
+    }: Posted<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    viewer.require(&format!("/documents/{id}"))?;
-    viewer.check(field(&fields, "csrf").unwrap_or(""))?;
     let sharing = chosen_sharing(&fields)?;
     let who = viewer.who.clone();
     blocking(&web.app, move |app| app.share_document(&who, id, sharing)).await?;
@@ -456,8 +455,6 @@ pub async fn share(
 
 #[derive(Deserialize)]
 pub struct DescribeForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     title: String,
     #[serde(default, rename = "type")]
@@ -476,12 +473,9 @@ pub struct DescribeForm {
 
 pub async fn describe(
     web: WebState,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    Form(f): Form<DescribeForm>,
+    Posted { viewer, form: f }: Posted<DescribeForm>,
 ) -> Result<Response, WebError> {
-    viewer.require(&format!("/documents/{id}"))?;
-    viewer.check(&f.csrf)?;
     let given = |v: &str| Some(v.trim().to_string()).filter(|v| !v.is_empty());
     let m = nansen_app::DocumentMetadata {
         title: Some(f.title.clone()),
@@ -499,19 +493,14 @@ pub async fn describe(
 
 #[derive(Deserialize)]
 pub struct AccessForm {
-    #[serde(default)]
-    csrf: String,
     reason: String,
 }
 
 pub async fn request_access(
     web: WebState,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    Form(f): Form<AccessForm>,
+    Posted { viewer, form: f }: Posted<AccessForm>,
 ) -> Result<Markup, WebError> {
-    viewer.require(&format!("/documents/{id}"))?;
-    viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     blocking(&web.app, move |app| {
         app.request_access(&who, &nansen_app::Subject::Document(id), &f.reason)

@@ -1,14 +1,13 @@
 //! Upload: choose a file, see it validated; when refused, the rows, columns and reasons with
 //! nothing saved; when valid, what it would add, change and remove, then confirm.
 
-use super::{blocking, see_other, split_name, Address, CsrfOnly};
+use super::{blocking, see_other, split_name, Address};
 use crate::error::WebError;
 use crate::layout::{self, csrf, number, Section};
-use crate::session::Viewer;
+use crate::session::{NoFields, Posted, Viewer};
 use crate::WebState;
 use axum::extract::{Multipart, Path, Query};
 use axum::response::Response;
-use axum::Form;
 use futures_util::StreamExt;
 use maud::{html, Markup};
 use nansen_app::{AppError, ImportReport, ImportRequest, Upload, UploadState};
@@ -351,12 +350,9 @@ fn reload_hint() -> Markup {
 
 pub async fn confirm(
     web: WebState,
-    viewer: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Posted { viewer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    viewer.require(&format!("/uploads/{id}"))?;
-    viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     // Make sure it is theirs and ready before saving in the background.
     let u = blocking(&web.app, {
@@ -379,12 +375,9 @@ pub async fn confirm(
 
 pub async fn discard(
     web: WebState,
-    viewer: Viewer,
     Path(id): Path<String>,
-    Form(f): Form<CsrfOnly>,
+    Posted { viewer, .. }: Posted<NoFields>,
 ) -> Result<Response, WebError> {
-    viewer.require("/upload")?;
-    viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     blocking(&web.app, move |app| app.discard_upload(&who, &id)).await?;
     Ok(see_other("/upload"))

@@ -6,11 +6,10 @@ use super::{admitted, blocking, see_other, split_name, Address};
 use crate::charts::{self, FanSeries};
 use crate::error::WebError;
 use crate::layout::{self, csrf, number, when, Section};
-use crate::session::Viewer;
+use crate::session::{Posted, Viewer};
 use crate::WebState;
 use axum::extract::{Path, Query};
 use axum::response::Response;
-use axum::Form;
 use maud::{html, Markup};
 use nansen_app::{
     AlertChange, AlertStatus, AlertView, Capacity, CommentRecord, PlanSpec, PlanView, Trigger,
@@ -303,8 +302,6 @@ fn alert_body(
 
 #[derive(Deserialize)]
 pub struct AlertForm {
-    #[serde(default)]
-    csrf: String,
     status: String,
     #[serde(default)]
     assignee: String,
@@ -312,12 +309,9 @@ pub struct AlertForm {
 
 pub async fn update_alert(
     web: WebState,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    Form(f): Form<AlertForm>,
+    Posted { viewer, form: f }: Posted<AlertForm>,
 ) -> Result<Response, WebError> {
-    viewer.require(&format!("/alerts/{id}"))?;
-    viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     let change = AlertChange {
         status: Some(f.status.parse().map_err(WebError::Form)?),
@@ -329,19 +323,14 @@ pub async fn update_alert(
 
 #[derive(Deserialize)]
 pub struct CommentForm {
-    #[serde(default)]
-    csrf: String,
     body: String,
 }
 
 pub async fn comment(
     web: WebState,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    Form(f): Form<CommentForm>,
+    Posted { viewer, form: f }: Posted<CommentForm>,
 ) -> Result<Response, WebError> {
-    viewer.require(&format!("/alerts/{id}"))?;
-    viewer.check(&f.csrf)?;
     let who = viewer.who.clone();
     blocking(&web.app, move |app| app.comment_alert(&who, id, &f.body)).await?;
     Ok(see_other(&format!("/alerts/{id}#comments")))
@@ -441,10 +430,11 @@ fn describe_series(spec: &WatchSpec) -> String {
 
 pub async fn create_watch(
     web: WebState,
-    viewer: Viewer,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Posted {
+        viewer,
+        form: pairs,
+    }: Posted<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    viewer.require("/watches")?;
     let get = |k: &str| {
         pairs
             .iter()
@@ -452,7 +442,6 @@ pub async fn create_watch(
             .map(|(_, v)| v.trim().to_string())
             .unwrap_or_default()
     };
-    viewer.check(&get("csrf"))?;
     let rules = pairs
         .iter()
         .filter(|(k, _)| k == "rule")
@@ -838,8 +827,6 @@ pub async fn plans(web: WebState, viewer: Viewer) -> Result<Markup, WebError> {
 
 #[derive(Deserialize)]
 pub struct PlanForm {
-    #[serde(default)]
-    csrf: String,
     org: String,
     title: String,
     #[serde(default)]
@@ -862,11 +849,8 @@ pub struct PlanForm {
 
 pub async fn create_plan(
     web: WebState,
-    viewer: Viewer,
-    Form(f): Form<PlanForm>,
+    Posted { viewer, form: f }: Posted<PlanForm>,
 ) -> Result<Response, WebError> {
-    viewer.require("/plans")?;
-    viewer.check(&f.csrf)?;
     let trigger = match f.kind.as_str() {
         "alerts" => Trigger::Alerts {
             watch: f.watch,
@@ -971,19 +955,14 @@ pub async fn plan(web: WebState, viewer: Viewer, Path(id): Path<i64>) -> Result<
 
 #[derive(Deserialize)]
 pub struct TickForm {
-    #[serde(default)]
-    csrf: String,
     done: bool,
 }
 
 pub async fn tick(
     web: WebState,
-    viewer: Viewer,
     Path((id, n)): Path<(i64, usize)>,
-    Form(f): Form<TickForm>,
+    Posted { viewer, form: f }: Posted<TickForm>,
 ) -> Result<Response, WebError> {
-    viewer.require(&format!("/plans/{id}"))?;
-    viewer.check(&f.csrf)?;
     if n == 0 {
         return Err(WebError::Form("actions are numbered from 1".into()));
     }
