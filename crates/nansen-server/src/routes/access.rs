@@ -1,4 +1,4 @@
-use super::{blocking, AppState, Who};
+use super::{blocking, AppState, SignedIn, Who};
 use crate::error::ApiError;
 use axum::extract::Path;
 use axum::Json;
@@ -46,9 +46,8 @@ async fn request(
 
 pub async fn list(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
 ) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
-    super::signed_in(&who)?;
     let app = state.0.clone();
     let rows = blocking(move || app.access_requests(&who)).await?;
     Ok(Json(

@@ -1,4 +1,4 @@
-use super::{admitted, blocking, Address, AppState, Who};
+use super::{admitted, blocking, Address, AppState, SignedIn, Who};
 use crate::error::ApiError;
 use axum::extract::Query;
 use axum::Json;
@@ -40,10 +40,9 @@ pub async fn log(
 /// whole chain, so it counts as an export against the caller's limits.
 pub async fn verify(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
     Address(address): Address,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    super::signed_in(&who)?;
     let app = state.0.clone();
     let permit = app.admit(&who, address, Work::Export)?;
     let result = admitted(&state.0, permit, move |app, _| app.verify_audit()).await?;

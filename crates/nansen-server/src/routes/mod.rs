@@ -32,14 +32,6 @@ pub async fn blocking<T: Send + 'static>(
         .map_err(ApiError)
 }
 
-/// Refuses the anonymous: lists of one's own requests need someone to be one's own.
-pub fn signed_in(who: &Caller) -> Result<(), ApiError> {
-    if who.user_id().is_none() && !matches!(who.principal, nansen_model::Principal::Operator) {
-        return Err(ApiError(AppError::Unauthorized));
-    }
-    Ok(())
-}
-
 /// Runs work under a permit from [`App::admit`] (see `nansen_web::run_admitted`).
 pub async fn admitted<T: Send + 'static>(
     app: &Arc<App>,
@@ -127,6 +119,23 @@ impl FromRequestParts<Arc<App>> for Who {
             .ok_or(ApiError(AppError::Unauthorized))?;
         let app = app.clone();
         Ok(Who(blocking(move || app.authenticate_token(&token)).await?))
+    }
+}
+
+/// A caller signed in with a token that names a person; anyone else is answered 401 before
+/// the handler runs, so no handler that needs a person can forget to ask.
+pub struct SignedIn(pub Caller);
+
+#[axum::async_trait]
+impl FromRequestParts<Arc<App>> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<SignedIn, ApiError> {
+        let Who(who) = Who::from_request_parts(parts, app).await?;
+        if matches!(who.principal, nansen_model::Principal::Anonymous) {
+            return Err(ApiError(AppError::Unauthorized));
+        }
+        Ok(SignedIn(who))
     }
 }
 

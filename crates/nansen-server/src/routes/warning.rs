@@ -1,24 +1,15 @@
 //! Forecasts, backtests, watches, alerts, webhooks and contingency plans.
 
 use super::datasets::{parse_query, Asked};
-use super::{admitted, blocking, Address, AppState, Who};
+use super::{admitted, blocking, Address, AppState, SignedIn, Who};
 use crate::error::{bad_request, ApiError};
 use axum::extract::{Path, Query, RawQuery};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use nansen_app::{
-    AlertChange, AppError, Caller, HookTarget, PlanSpec, SeriesRequest, Tabular, WatchSpec, Work,
-};
+use nansen_app::{AlertChange, HookTarget, PlanSpec, SeriesRequest, Tabular, WatchSpec, Work};
 use nansen_forecast::Model;
 use serde::Deserialize;
-
-fn signed_in(who: &Caller) -> Result<(), ApiError> {
-    match who.principal {
-        nansen_model::Principal::Anonymous => Err(ApiError(AppError::Unauthorized)),
-        _ => Ok(()),
-    }
-}
 
 fn series_request(asked: &Asked, need_series_by: bool) -> Result<SeriesRequest, ApiError> {
     let series_by: Vec<String> = asked
@@ -171,19 +162,17 @@ pub struct NewWatch {
 
 pub async fn watches(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
 ) -> Result<Json<Vec<nansen_app::WatchView>>, ApiError> {
-    signed_in(&who)?;
     let app = state.0.clone();
     Ok(Json(blocking(move || app.watches(&who)).await?))
 }
 
 pub async fn create_watch(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
     Json(b): Json<NewWatch>,
 ) -> Result<(StatusCode, Json<nansen_app::WatchView>), ApiError> {
-    signed_in(&who)?;
     let app = state.0.clone();
     Ok((
         StatusCode::CREATED,
@@ -193,10 +182,9 @@ pub async fn create_watch(
 
 pub async fn watch(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Json<nansen_app::WatchView>, ApiError> {
-    signed_in(&who)?;
     let app = state.0.clone();
     Ok(Json(blocking(move || app.watch(&who, id)).await?))
 }
@@ -208,10 +196,9 @@ pub struct AlertFilter {
 
 pub async fn alerts(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
     Query(f): Query<AlertFilter>,
 ) -> Result<Json<Vec<nansen_app::AlertView>>, ApiError> {
-    signed_in(&who)?;
     let status = f
         .status
         .map(|s| s.parse::<nansen_app::AlertStatus>())
@@ -223,10 +210,9 @@ pub async fn alerts(
 
 pub async fn alert(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    signed_in(&who)?;
     let app = state.0.clone();
     let (alert, comments) = blocking(move || app.alert(&who, id)).await?;
     let comments: Vec<_> = comments.into_iter().map(|c| serde_json::json!({ "id": c.id, "author": c.author, "body": c.body, "created_at": c.created_at })).collect();
@@ -237,11 +223,10 @@ pub async fn alert(
 
 pub async fn update_alert(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
     Path(id): Path<i64>,
     Json(change): Json<AlertChange>,
 ) -> Result<Json<nansen_app::AlertView>, ApiError> {
-    signed_in(&who)?;
     let app = state.0.clone();
     Ok(Json(
         blocking(move || app.update_alert(&who, id, &change)).await?,
@@ -255,11 +240,10 @@ pub struct NewComment {
 
 pub async fn comment(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
     Path(id): Path<i64>,
     Json(b): Json<NewComment>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    signed_in(&who)?;
     let app = state.0.clone();
     let c = blocking(move || app.comment_alert(&who, id, &b.body)).await?;
     Ok((
@@ -280,19 +264,17 @@ pub struct NewWebhook {
 
 pub async fn webhooks(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
 ) -> Result<Json<Vec<nansen_app::WebhookView>>, ApiError> {
-    signed_in(&who)?;
     let app = state.0.clone();
     Ok(Json(blocking(move || app.webhooks(&who)).await?))
 }
 
 pub async fn subscribe(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
     Json(b): Json<NewWebhook>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    signed_in(&who)?;
     let target = match (b.watch, b.dataset) {
         (Some(w), None) => HookTarget::Watch(w),
         (None, Some(d)) => HookTarget::Dataset(d),
@@ -312,10 +294,9 @@ pub async fn subscribe(
 
 pub async fn unsubscribe(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    signed_in(&who)?;
     let app = state.0.clone();
     blocking(move || app.unsubscribe(&who, id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -333,19 +314,17 @@ pub struct NewPlan {
 
 pub async fn plans(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
 ) -> Result<Json<Vec<nansen_app::PlanView>>, ApiError> {
-    signed_in(&who)?;
     let app = state.0.clone();
     Ok(Json(blocking(move || app.plans(&who)).await?))
 }
 
 pub async fn create_plan(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
     Json(b): Json<NewPlan>,
 ) -> Result<(StatusCode, Json<nansen_app::PlanView>), ApiError> {
-    signed_in(&who)?;
     let app = state.0.clone();
     Ok((
         StatusCode::CREATED,
@@ -355,10 +334,9 @@ pub async fn create_plan(
 
 pub async fn plan(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
     Path(id): Path<i64>,
 ) -> Result<Json<nansen_app::PlanView>, ApiError> {
-    signed_in(&who)?;
     let app = state.0.clone();
     Ok(Json(blocking(move || app.plan(&who, id)).await?))
 }
@@ -370,11 +348,10 @@ pub struct Done {
 
 pub async fn tick(
     state: AppState,
-    Who(who): Who,
+    SignedIn(who): SignedIn,
     Path((id, n)): Path<(i64, usize)>,
     Json(b): Json<Done>,
 ) -> Result<Json<nansen_app::PlanView>, ApiError> {
-    signed_in(&who)?;
     if n == 0 {
         return Err(bad_request("actions are numbered from 1"));
     }
