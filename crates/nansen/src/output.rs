@@ -134,33 +134,34 @@ pub enum TextFormat {
     Json,
 }
 
-/// `--file-format` of `dataset import`: the file's layout.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct InputFormat(pub Format);
+/// A `ValueEnum` over a format type's own list and names, so the CLI offers exactly the
+/// formats the crate knows.
+macro_rules! file_formats {
+    ($(#[$doc:meta])* $name:ident($format:ty)) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct $name(pub $format);
 
-impl ValueEnum for InputFormat {
-    fn value_variants<'a>() -> &'a [Self] {
-        static ALL: OnceLock<Vec<InputFormat>> = OnceLock::new();
-        ALL.get_or_init(|| Format::ALL.into_iter().map(InputFormat).collect())
-    }
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(self.0.name()))
-    }
+        impl ValueEnum for $name {
+            fn value_variants<'a>() -> &'a [Self] {
+                static ALL: OnceLock<Vec<$name>> = OnceLock::new();
+                ALL.get_or_init(|| <$format>::ALL.into_iter().map($name).collect())
+            }
+            fn to_possible_value(&self) -> Option<PossibleValue> {
+                Some(PossibleValue::new(self.0.name()))
+            }
+        }
+    };
 }
 
-/// `--file-format` of `dataset export`: the file to write.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OutputFile(pub ExportFormat);
-
-impl ValueEnum for OutputFile {
-    fn value_variants<'a>() -> &'a [Self] {
-        static ALL: OnceLock<Vec<OutputFile>> = OnceLock::new();
-        ALL.get_or_init(|| ExportFormat::ALL.into_iter().map(OutputFile).collect())
-    }
-    fn to_possible_value(&self) -> Option<PossibleValue> {
-        Some(PossibleValue::new(self.0.name()))
-    }
-}
+file_formats!(
+    /// `--file-format` of `dataset import`: the file's layout.
+    InputFormat(Format)
+);
+file_formats!(
+    /// `--file-format` of `dataset export`: the file to write.
+    OutputFile(ExportFormat)
+);
 
 /// The file format of `--file-format`, or of the old `--format` with a warning.
 pub fn file_format<T>(file_format: Option<T>, old: Option<T>, default: T) -> T {

@@ -8,16 +8,29 @@ use nansen_model::Query;
 use std::io::Write;
 use std::path::PathBuf;
 
+/// Which observations a question is about: what query, flows and compare share.
 #[derive(Args)]
-pub struct QueryArgs {
-    /// The dataset, as ORG/SLUG
-    dataset: String,
+struct Filters {
     /// Keep only these codes of a dimension (repeat for several dimensions)
     #[arg(long = "where", value_name = "DIM=V[,V]")]
     wheres: Vec<String>,
     /// Only periods in this range (2015..2016, 2015-01..2015-06, 2015..)
     #[arg(long, value_name = "FROM..TO")]
     period: Option<String>,
+}
+
+impl Filters {
+    fn query(&self, group_by: Option<&str>) -> Result<Query, nansen_model::QueryError> {
+        Query::parse(&self.wheres, self.period.as_deref(), group_by)
+    }
+}
+
+#[derive(Args)]
+pub struct QueryArgs {
+    /// The dataset, as ORG/SLUG
+    dataset: String,
+    #[command(flatten)]
+    filters: Filters,
     /// Dimensions to group the answer by, comma-separated (period, geo, origin, ...)
     #[arg(long, value_name = "DIM[,DIM]")]
     group_by: Option<String>,
@@ -71,14 +84,12 @@ impl QueryArgs {
         let Ctx { app, who, out } = ctx;
         let json = self.wants_json();
         let (org, slug) = split_name(&self.dataset)?;
-        let query = Query::parse(
-            &self.wheres,
-            self.period.as_deref(),
-            self.group_by.as_deref(),
-        )
-        .and_then(|query| {
-            query.with_options(self.measure.as_deref(), self.frequency.as_deref(), self.top)
-        })?;
+        let query = self
+            .filters
+            .query(self.group_by.as_deref())
+            .and_then(|query| {
+                query.with_options(self.measure.as_deref(), self.frequency.as_deref(), self.top)
+            })?;
         let question = nansen_app::Question {
             query,
             rolling: self.rolling,
@@ -124,12 +135,8 @@ impl QueryArgs {
 pub struct FlowArgs {
     /// The dataset, as ORG/SLUG
     dataset: String,
-    /// Keep only these codes of a dimension (repeat for several dimensions)
-    #[arg(long = "where", value_name = "DIM=V[,V]")]
-    wheres: Vec<String>,
-    /// Only periods in this range (2015..2016, 2015-01..2015-06, 2015..)
-    #[arg(long, value_name = "FROM..TO")]
-    period: Option<String>,
+    #[command(flatten)]
+    filters: Filters,
     /// A transit or route dimension between origin and destination.
     #[arg(long, value_name = "DIM")]
     via: Option<String>,
@@ -146,7 +153,7 @@ impl FlowArgs {
     pub fn exec(self, ctx: Ctx) -> Outcome {
         let Ctx { app, who, out } = ctx;
         let (org, slug) = split_name(&self.dataset)?;
-        let query = Query::parse(&self.wheres, self.period.as_deref(), None)?;
+        let query = self.filters.query(None)?;
         let flows = app.flows(who, &org, &slug, None, &query, self.via.as_deref())?;
         if self.wants_json() {
             writeln!(out, "{}", serde_json::to_string(&flows)?)?;
@@ -165,12 +172,8 @@ pub struct CompareArgs {
     /// Two or more datasets holding the same indicator.
     #[arg(required = true, num_args = 2..)]
     datasets: Vec<String>,
-    /// Keep only these codes of a dimension (repeat for several dimensions)
-    #[arg(long = "where", value_name = "DIM=V[,V]")]
-    wheres: Vec<String>,
-    /// Only periods in this range (2015..2016, 2015-01..2015-06, 2015..)
-    #[arg(long, value_name = "FROM..TO")]
-    period: Option<String>,
+    #[command(flatten)]
+    filters: Filters,
     /// Dimensions to group the answer by, comma-separated (period, geo, origin, ...)
     #[arg(long, value_name = "DIM[,DIM]")]
     group_by: Option<String>,
@@ -190,12 +193,10 @@ impl CompareArgs {
     pub fn exec(self, ctx: Ctx) -> Outcome {
         let Ctx { app, who, out } = ctx;
         let json = self.wants_json();
-        let query = Query::parse(
-            &self.wheres,
-            self.period.as_deref(),
-            self.group_by.as_deref(),
-        )
-        .and_then(|q| q.with_options(None, self.frequency.as_deref(), None))?;
+        let query = self
+            .filters
+            .query(self.group_by.as_deref())
+            .and_then(|q| q.with_options(None, self.frequency.as_deref(), None))?;
         let table = app.compare(who, &self.datasets, &query)?;
         tell(&table, json);
         if json {
