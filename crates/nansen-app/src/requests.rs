@@ -3,7 +3,7 @@
 //! Datasets and documents now; cases, templates and projects take the same path.
 
 use crate::{App, AppError, Caller, Need, Result};
-use nansen_model::{Access, Principal, Role};
+use nansen_model::{Access, Principal, RequestStatus, Role};
 use nansen_store::{AccessRequestRecord, StoreError, Visible};
 
 /// What a request asks to read.
@@ -33,17 +33,17 @@ enum Decision {
 
 impl Decision {
     /// The status a request must have for this decision.
-    fn from(self) -> &'static str {
+    fn from(self) -> RequestStatus {
         match self {
-            Decision::Approve | Decision::Refuse => "pending",
-            Decision::Revoke => "approved",
+            Decision::Approve | Decision::Refuse => RequestStatus::Pending,
+            Decision::Revoke => RequestStatus::Approved,
         }
     }
-    fn status(self) -> &'static str {
+    fn status(self) -> RequestStatus {
         match self {
-            Decision::Approve => "approved",
-            Decision::Refuse => "refused",
-            Decision::Revoke => "revoked",
+            Decision::Approve => RequestStatus::Approved,
+            Decision::Refuse => RequestStatus::Refused,
+            Decision::Revoke => RequestStatus::Revoked,
         }
     }
     fn verb(self) -> &'static str {

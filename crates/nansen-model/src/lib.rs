@@ -10,7 +10,7 @@ pub mod disclosure;
 pub mod query;
 pub mod remedy;
 
-pub use access::{dataset_access, Access, Membership, Principal, Role, Sharing};
+pub use access::{dataset_access, Access, Membership, Principal, RequestStatus, Role, Sharing};
 pub use cube::{canonical_order, Cube, Diff};
 pub use query::{run as run_query, Counted, Provenance, Query, QueryError, Row, Table};
 pub use remedy::Remedy;

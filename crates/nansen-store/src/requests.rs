@@ -1,7 +1,8 @@
 //! Requests for access to a listed subject (a dataset, a document; cases, templates and
 //! projects next): one table, and who may see which request decided in its SQL.
 
-use crate::{now, Result, Store, Tx, SEARCH_DATASET, SEARCH_DOCUMENT};
+use crate::{now, Result, Store, StoreError, Tx, SEARCH_DATASET, SEARCH_DOCUMENT};
+use nansen_model::RequestStatus;
 
 /// What a request asks for. Stored as its name.
 pub const DATASET: &str = "dataset";
@@ -22,7 +23,7 @@ pub struct AccessRequestRecord {
     pub org: String,
     pub user_email: String,
     pub reason: String,
-    pub status: String,
+    pub status: RequestStatus,
     pub created_at: String,
     pub decided_by: Option<String>,
 }
@@ -47,8 +48,13 @@ const SELECT: &str = "SELECT r.id, r.kind, r.subject_id, \
      LEFT JOIN datasets d ON r.kind = 'dataset' AND d.id = r.subject_id \
      LEFT JOIN documents doc ON r.kind = 'document' AND doc.id = r.subject_id";
 
-fn record(r: &crate::Row) -> AccessRequestRecord {
-    AccessRequestRecord {
+/// A request as stored; a status the model does not know is a corrupt row, never a guess.
+fn record(r: &crate::Row) -> Result<AccessRequestRecord> {
+    let status = r
+        .text(8)
+        .parse()
+        .map_err(|e: String| StoreError::Corrupt(format!("access request {}: {e}", r.int(0))))?;
+    Ok(AccessRequestRecord {
         id: r.int(0),
         kind: r.text(1),
         subject_id: r.int(2),
@@ -57,10 +63,10 @@ fn record(r: &crate::Row) -> AccessRequestRecord {
         org: r.text(5),
         user_email: r.text(6),
         reason: r.text(7),
-        status: r.text(8),
+        status,
         created_at: r.text(9),
         decided_by: r.opt_text(10),
-    }
+    })
 }
 
 impl Tx<'_> {
@@ -94,14 +100,21 @@ impl Tx<'_> {
     pub fn decide_request(
         &mut self,
         id: i64,
-        from: &str,
-        status: &str,
+        from: RequestStatus,
+        status: RequestStatus,
         by: &str,
         note: &str,
     ) -> Result<bool> {
         let done = self.conn.execute(
             "UPDATE requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = ?",
-            &[status.into(), by.into(), now().into(), note.into(), id.into(), from.into()],
+            &[
+                status.as_str().into(),
+                by.into(),
+                now().into(),
+                note.into(),
+                id.into(),
+                from.as_str().into(),
+            ],
         )? == 1;
         if done {
             if let Some(r) = self.conn.query_one(
@@ -122,10 +135,10 @@ impl Tx<'_> {
 
 impl Store {
     pub fn request(&self, id: i64) -> Result<Option<AccessRequestRecord>> {
-        Ok(self
-            .query(&format!("{SELECT} WHERE r.id = ?"), &[id.into()])?
+        self.query(&format!("{SELECT} WHERE r.id = ?"), &[id.into()])?
             .first()
-            .map(record))
+            .map(record)
+            .transpose()
     }
 
     /// The requests `visible` lets a caller see, oldest first, in one query.
@@ -146,7 +159,7 @@ impl Store {
                 )?
             }
         };
-        Ok(rows.iter().map(record).collect())
+        rows.iter().map(record).collect()
     }
 
     /// Organisations whose request for one subject was approved.

@@ -3,6 +3,7 @@ use crate::error::ApiError;
 use axum::extract::Path;
 use axum::Json;
 use nansen_app::Subject;
+use nansen_model::RequestStatus;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -40,7 +41,7 @@ async fn request(
     let id = blocking(move || app.request_access(&who, &subject, &b.reason)).await?;
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(serde_json::json!({ "id": id, "status": "pending" })),
+        Json(serde_json::json!({ "id": id, "status": RequestStatus::Pending })),
     ))
 }
 
@@ -87,7 +88,7 @@ pub async fn decide(
     let app = state.0.clone();
     blocking(move || app.decide_access(&who, id, d.approve, &d.note)).await?;
     Ok(Json(
-        serde_json::json!({ "id": id, "status": if d.approve { "approved" } else { "refused" } }),
+        serde_json::json!({ "id": id, "status": if d.approve { RequestStatus::Approved } else { RequestStatus::Refused } }),
     ))
 }
 
@@ -107,5 +108,7 @@ pub async fn revoke(
     let note = body.map(|b| b.0.note).unwrap_or_default();
     let app = state.0.clone();
     blocking(move || app.revoke_access(&who, id, &note)).await?;
-    Ok(Json(serde_json::json!({ "id": id, "status": "revoked" })))
+    Ok(Json(
+        serde_json::json!({ "id": id, "status": RequestStatus::Revoked }),
+    ))
 }

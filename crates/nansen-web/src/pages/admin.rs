@@ -10,7 +10,7 @@ use axum::extract::{Path, Query};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use nansen_app::{AccessRequestRecord, AuditEntry, MemberRecord, OrgRecord};
-use nansen_model::Role;
+use nansen_model::{RequestStatus, Role};
 use serde::Deserialize;
 
 struct Overview {
@@ -48,12 +48,12 @@ async fn overview(
     let pending: Vec<&AccessRequestRecord> = o
         .requests
         .iter()
-        .filter(|r| r.status == "pending" && r.user_email != me)
+        .filter(|r| r.status == RequestStatus::Pending && r.user_email != me)
         .collect();
     let decided: Vec<&AccessRequestRecord> = o
         .requests
         .iter()
-        .filter(|r| r.status != "pending")
+        .filter(|r| r.status != RequestStatus::Pending)
         .collect();
     let body = html! {
         h1 { "Administration" }
@@ -267,7 +267,7 @@ fn decided_row(viewer: &Viewer, r: &AccessRequestRecord) -> Markup {
         tr {
             td { (subject(r)) } td { (r.org) } td { (r.user_email) } td { (r.status) } td { (r.decided_by.as_deref().unwrap_or("")) }
             td {
-                @if r.status == "approved" {
+                @if r.status == RequestStatus::Approved {
                     form.inline method="post" action=(format!("/admin/access-requests/{}", r.id)) {
                         (csrf(viewer))
                         button.secondary type="submit" name="decision" value="revoke" aria-label=(format!("Revoke the access of {}", r.org)) { "Revoke" }
