@@ -6,7 +6,6 @@ use clap::builder::PossibleValue;
 use clap::ValueEnum;
 use nansen_app::{AppError, Remedy};
 use nansen_formats::{ExportFormat, Format};
-use nansen_model::Sharing;
 use std::sync::OnceLock;
 
 /// Why a command failed. Every command returns it; `main` renders it once.
@@ -169,11 +168,6 @@ pub fn file_format<T>(file_format: Option<T>, old: Option<T>, default: T) -> T {
         eprintln!("warning: --format is now --file-format");
     }
     file_format.or(old).unwrap_or(default)
-}
-
-/// `--share`: private, listed, public or partners:ORG[,ORG].
-pub fn sharing(s: &str) -> Result<Sharing, String> {
-    s.parse()
 }
 
 /// `ORG/SLUG` as its two parts.

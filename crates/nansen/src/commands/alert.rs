@@ -5,16 +5,12 @@ use crate::output::Outcome;
 use clap::Subcommand;
 use nansen_app::{AlertStatus, Tabular};
 
-fn status(s: &str) -> Result<AlertStatus, String> {
-    s.parse()
-}
-
 #[derive(Subcommand)]
 pub enum AlertCommand {
     /// Alerts of the watches you may read, newest first.
     List {
         /// Only alerts in this status (new, acknowledged, resolved, false_alarm)
-        #[arg(long, value_parser = status)]
+        #[arg(long)]
         status: Option<AlertStatus>,
     },
     /// Move an alert on, assign it, or comment on it.
@@ -22,7 +18,7 @@ pub enum AlertCommand {
         /// Its number, as the list shows it
         id: i64,
         /// Move the alert on to this status (acknowledged, resolved, false_alarm)
-        #[arg(long, value_parser = status)]
+        #[arg(long)]
         status: Option<AlertStatus>,
         /// An e-mail of the watching organisation; "" unassigns.
         #[arg(long)]

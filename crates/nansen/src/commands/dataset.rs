@@ -59,7 +59,7 @@ pub enum DatasetCommand {
         /// The dataset, as ORG/SLUG
         dataset: String,
         /// Who sees it: private, listed, public or partners:ORG[,ORG]
-        #[arg(long, value_parser = output::sharing)]
+        #[arg(long)]
         share: Sharing,
         /// Sensitive: small counts are suppressed for everyone outside the owner
         #[arg(long)]

@@ -2,7 +2,7 @@
 //! Access to a listed document is asked and answered with `nansen access`.
 
 use super::Ctx;
-use crate::output::{self, said, Failure, Outcome, TextFormat};
+use crate::output::{said, Failure, Outcome, TextFormat};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use nansen_model::Sharing;
@@ -22,7 +22,7 @@ pub enum DocCommand {
         #[command(flatten)]
         fields: DocumentFields,
         /// private, listed, public or partners:SLUG[,SLUG].
-        #[arg(long, value_parser = output::sharing)]
+        #[arg(long)]
         share: Option<Sharing>,
         /// How to print: text for people, json for scripts
         #[arg(long, value_enum, default_value_t = TextFormat::Text)]
@@ -77,7 +77,6 @@ pub enum DocCommand {
         /// The document's number
         id: i64,
         /// Who sees it: private, listed, public or partners:ORG[,ORG]
-        #[arg(value_parser = output::sharing)]
         share: Sharing,
     },
 }

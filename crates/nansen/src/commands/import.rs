@@ -41,7 +41,7 @@ pub struct ImportArgs {
     #[arg(long)]
     dry_run: bool,
     /// Who sees it: private, listed, public or partners:ORG[,ORG]
-    #[arg(long, value_parser = output::sharing)]
+    #[arg(long)]
     share: Option<Sharing>,
     /// Its title, as the catalogue shows it
     #[arg(long)]
