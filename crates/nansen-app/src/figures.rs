@@ -49,21 +49,24 @@ pub(crate) struct Counters {
     delivered: AtomicU64,
     retrying: AtomicU64,
     failed: AtomicU64,
-    metrics_readers: std::sync::RwLock<Vec<IpAddr>>,
 }
 
 impl Counters {
     pub(crate) fn import(&self, result: &Result<ImportReport>, took: Duration) {
         self.import_micros
             .fetch_add(took.as_micros() as u64, Relaxed);
-        match result {
-            Ok(r) if r.dry_run => self.imports_checked.fetch_add(1, Relaxed),
-            Ok(_) => self.imports_landed.fetch_add(1, Relaxed),
-            Err(_) => self.imports_refused.fetch_add(1, Relaxed),
+        let outcome = match result {
+            Ok(r) => {
+                self.import_rows.fetch_add(r.rows, Relaxed);
+                if r.dry_run {
+                    &self.imports_checked
+                } else {
+                    &self.imports_landed
+                }
+            }
+            Err(_) => &self.imports_refused,
         };
-        if let Ok(r) = result {
-            self.import_rows.fetch_add(r.rows, Relaxed);
-        }
+        outcome.fetch_add(1, Relaxed);
     }
 }
 
@@ -120,7 +123,6 @@ impl App {
     /// none by default, not even loopback.
     pub fn set_metrics_readers(&self, readers: Vec<IpAddr>) {
         *self
-            .counters
             .metrics_readers
             .write()
             .unwrap_or_else(|p| p.into_inner()) = readers;
@@ -129,8 +131,7 @@ impl App {
     /// Platform operators, and callers from a configured address.
     pub fn may_read_metrics(&self, who: &Caller, from: Option<IpAddr>) -> Result<bool> {
         let listed = from.is_some_and(|a| {
-            self.counters
-                .metrics_readers
+            self.metrics_readers
                 .read()
                 .unwrap_or_else(|p| p.into_inner())
                 .contains(&a)

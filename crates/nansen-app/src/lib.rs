@@ -60,7 +60,6 @@ pub use warning::{
 };
 pub use webhooks::{DeliveryReport, DeliveryView, HookTarget, WebhookPolicy, WebhookView};
 
-/// An access request and the dataset (`ORG/SLUG`) it asks for.
 pub use nansen_model::Remedy;
 use nansen_model::{dataset_access, Access, Principal, Sharing};
 use nansen_store::{DatasetRecord, Store};
@@ -211,6 +210,8 @@ pub struct App {
     limits: std::sync::RwLock<Limits>,
     running: Arc<Mutex<limits::Running>>,
     trusted_proxies: std::sync::RwLock<Vec<std::net::IpAddr>>,
+    /// Addresses that read `/metrics` without signing in (see `set_metrics_readers`).
+    metrics_readers: std::sync::RwLock<Vec<std::net::IpAddr>>,
     counters: figures::Counters,
     /// Staged uploads this node is validating or saving, with how far each has gone.
     under_way: uploads::UnderWay,
@@ -238,6 +239,7 @@ impl App {
             limits: Default::default(),
             running: Default::default(),
             trusted_proxies: Default::default(),
+            metrics_readers: Default::default(),
             counters: Default::default(),
             under_way: Default::default(),
         })

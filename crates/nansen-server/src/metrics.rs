@@ -107,20 +107,14 @@ pub async fn metrics(
         "Time to answer, by method and route",
         REQUESTS.seconds.clone(),
     );
-    let imports = Family::<Labels, Counter>::default();
-    for (outcome, n) in [
-        ("landed", figures.imports_landed),
-        ("checked", figures.imports_checked),
-        ("refused", figures.imports_refused),
-    ] {
-        imports
-            .get_or_create(&vec![("outcome", outcome.to_string())])
-            .inc_by(n);
-    }
     r.register(
         "nansen_imports",
         "Imports: landed as a version, only checked (dry runs, staged uploads), refused",
-        imports,
+        by_outcome([
+            ("landed", figures.imports_landed),
+            ("checked", figures.imports_checked),
+            ("refused", figures.imports_refused),
+        ]),
     );
     r.register(
         "nansen_import_rows",
@@ -154,20 +148,14 @@ pub async fn metrics(
         "Time spent in background job rounds",
         spent,
     );
-    let deliveries = Family::<Labels, Counter>::default();
-    for (outcome, n) in [
-        ("delivered", figures.webhooks_delivered),
-        ("retrying", figures.webhooks_retrying),
-        ("failed", figures.webhooks_failed),
-    ] {
-        deliveries
-            .get_or_create(&vec![("outcome", outcome.to_string())])
-            .inc_by(n);
-    }
     r.register(
         "nansen_webhook_deliveries",
         "Webhook delivery attempts, by outcome",
-        deliveries,
+        by_outcome([
+            ("delivered", figures.webhooks_delivered),
+            ("retrying", figures.webhooks_retrying),
+            ("failed", figures.webhooks_failed),
+        ]),
     );
     r.register(
         "nansen_search_lag_entries",
@@ -195,6 +183,17 @@ pub async fn metrics(
         text,
     )
         .into_response())
+}
+
+/// One counter per outcome, labelled `outcome`.
+fn by_outcome(counts: [(&str, u64); 3]) -> Family<Labels, Counter> {
+    let family = Family::<Labels, Counter>::default();
+    for (outcome, n) in counts {
+        family
+            .get_or_create(&vec![("outcome", outcome.to_string())])
+            .inc_by(n);
+    }
+    family
 }
 
 fn counter(n: u64) -> Counter {

@@ -105,8 +105,9 @@ impl Tx<'_> {
         by: &str,
         note: &str,
     ) -> Result<bool> {
-        let done = self.conn.execute(
-            "UPDATE requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = ?",
+        // The subject comes back with the update, for the search outbox.
+        let moved = self.conn.query_one(
+            "UPDATE requests SET status = ?, decided_by = ?, decided_at = ?, note = ? WHERE id = ? AND status = ? RETURNING kind, subject_id",
             &[
                 status.as_str().into(),
                 by.into(),
@@ -115,19 +116,15 @@ impl Tx<'_> {
                 id.into(),
                 from.as_str().into(),
             ],
-        )? == 1;
-        if done {
-            if let Some(r) = self.conn.query_one(
-                "SELECT kind, subject_id FROM requests WHERE id = ?",
-                &[id.into()],
-            )? {
-                let outbox = if r.text(0) == DOCUMENT {
-                    SEARCH_DOCUMENT
-                } else {
-                    SEARCH_DATASET
-                };
-                self.search_outbox(outbox, r.int(1))?;
-            }
+        )?;
+        let done = moved.is_some();
+        if let Some(r) = moved {
+            let outbox = if r.text(0) == DOCUMENT {
+                SEARCH_DOCUMENT
+            } else {
+                SEARCH_DATASET
+            };
+            self.search_outbox(outbox, r.int(1))?;
         }
         Ok(done)
     }
