@@ -257,12 +257,12 @@ impl App {
             })
         }) {
             Ok(report) => UploadState::Ready { report },
-            Err(e) => {
-                self.drop_upload_file(id)?;
-                failed(e)
-            }
+            Err(e) => failed(e),
         };
         self.set_upload(id, &state)?;
+        if !matches!(state, UploadState::Ready { .. }) {
+            self.drop_upload_file(id)?;
+        }
         self.upload(who, id)
     }
 
@@ -320,7 +320,6 @@ impl App {
                 }
             })
         });
-        self.drop_upload_file(id)?;
         let state = match &result {
             Ok(report) => UploadState::Landed {
                 report: report.clone(),
@@ -329,7 +328,9 @@ impl App {
                 message: e.to_string(),
             },
         };
+        // The state first, so the work is never left under way here if freeing the file fails.
         self.set_upload(id, &state)?;
+        self.drop_upload_file(id)?;
         result
     }
 

@@ -64,10 +64,8 @@ impl IntoResponse for ApiError {
             AppError::Import(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Store(_) | AppError::Search(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Limit { .. } => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Needs {
-                remedy: Remedy::ActAsPerson,
-                ..
-            } => StatusCode::FORBIDDEN,
+            // Which remedies forbid is decided once, in `AppError::code`.
+            AppError::Needs { .. } if e.code() == "forbidden" => StatusCode::FORBIDDEN,
             AppError::Needs { .. } => StatusCode::BAD_REQUEST,
         };
         let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
