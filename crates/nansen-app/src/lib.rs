@@ -49,14 +49,18 @@ pub use nansen_store::{
     AccessRequestRecord, AuditEntry, CommentRecord, DocumentRecord, DocumentVersionRecord,
     MemberRecord, OrgRecord, StoreError, TokenRecord,
 };
-pub use plans::{Action, Capacity, PlanSpec, PlanView, Trigger, TriggerState};
+pub use plans::{
+    default_bound, default_periods, default_series, Action, Capacity, PlanSpec, PlanView, Trigger,
+    TriggerState,
+};
 pub use requests::Subject;
 pub use search::{MAX_SEARCH_PAGE, MAX_SEARCH_WINDOW};
 pub use tables::{number, Tabular};
 pub use uploads::{Upload, UploadState};
 pub use warning::{
-    AlertChange, AlertDetail, AlertStatus, AlertView, CheckReport, DetectRequest, Detection,
-    Outlook, Point, SeriesOutlook, WatchSpec, WatchView,
+    default_horizon, default_level, default_lookback, AlertChange, AlertDetail, AlertStatus,
+    AlertView, CheckReport, DetectRequest, Detection, Outlook, Point, SeriesOutlook, WatchSpec,
+    WatchView,
 };
 pub use webhooks::{DeliveryReport, DeliveryView, HookTarget, WebhookPolicy, WebhookView};
 

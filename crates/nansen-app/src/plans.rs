@@ -25,10 +25,10 @@ pub enum Trigger {
         /// The series, by its dimension values; empty: any series of the watch.
         #[serde(default)]
         series: Vec<String>,
-        #[serde(default = "two")]
+        #[serde(default = "default_periods")]
         periods: usize,
         /// `hi` (the interval's upper bound) or `mean`.
-        #[serde(default = "hi")]
+        #[serde(default = "default_bound")]
         bound: String,
         above: Capacity,
     },
@@ -38,18 +38,19 @@ pub enum Trigger {
         /// Only this rule's alerts; none: any rule.
         #[serde(default)]
         rule: Option<String>,
-        #[serde(default = "one")]
+        #[serde(default = "default_series")]
         series: usize,
     },
 }
 
-fn two() -> usize {
+/// A trigger's defaults, for every door that reads a plan's spec.
+pub fn default_periods() -> usize {
     2
 }
-fn one() -> usize {
+pub fn default_series() -> usize {
     1
 }
-fn hi() -> String {
+pub fn default_bound() -> String {
     "hi".into()
 }
 

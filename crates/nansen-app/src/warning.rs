@@ -32,20 +32,24 @@ pub struct WatchSpec {
     pub series_by: Vec<String>,
     pub rules: Vec<Rule>,
     /// Periods forecast ahead.
-    #[serde(default = "three")]
+    #[serde(default = "default_horizon")]
     pub horizon: usize,
     /// How many of the latest periods the rules judge at each check.
-    #[serde(default = "three")]
+    #[serde(default = "default_lookback")]
     pub lookback: usize,
     /// The forecast interval's level, in per cent.
-    #[serde(default = "eighty")]
+    #[serde(default = "default_level")]
     pub level: f64,
 }
 
-fn three() -> usize {
+/// A watch's defaults, for every door that reads a watch's spec.
+pub fn default_horizon() -> usize {
     3
 }
-fn eighty() -> f64 {
+pub fn default_lookback() -> usize {
+    3
+}
+pub fn default_level() -> f64 {
     80.0
 }
 
@@ -201,20 +205,10 @@ impl<'de> Deserialize<'de> for AlertStatus {
 }
 
 /// A change to an alert: its status, its assignee (`Some(None)` unassigns), or both.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default)]
 pub struct AlertChange {
     pub status: Option<AlertStatus>,
-    #[serde(default, with = "double_option")]
     pub assignee: Option<Option<String>>,
-}
-
-mod double_option {
-    use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<Option<String>>, D::Error> {
-        Option::<String>::deserialize(d).map(|v| Some(v.filter(|s| !s.is_empty())))
-    }
 }
 
 /// What one check of one watch did.

@@ -1,5 +1,6 @@
 //! Every failure answers JSON: `{"error": {"code", "message", "details"?}}`.
 
+use crate::views::{ErrorBody, ErrorDetail, RemedyView};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -41,7 +42,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let e = self.0;
         if let Some(seconds) = e.retry_after() {
-            let body = serde_json::json!({ "error": { "code": "limit", "message": format!("{e}; try again in {seconds} s") } });
+            let body = ErrorBody::new("limit", format!("{e}; try again in {seconds} s"));
             return (
                 StatusCode::TOO_MANY_REQUESTS,
                 [(axum::http::header::RETRY_AFTER, seconds.to_string())],
@@ -74,13 +75,21 @@ impl IntoResponse for ApiError {
         } else {
             e.to_string()
         };
-        let mut body = serde_json::json!({ "error": { "code": e.code(), "message": message } });
-        if let Some(r) = e.remedy() {
-            body["error"]["remedy"] = serde_json::json!({ "code": r.code(), "message": remedy(r) });
-        }
-        if let AppError::Import(ie) = &e {
-            body["error"]["details"] = serde_json::to_value(ie.problems()).unwrap_or_default();
-        }
+        let details = match &e {
+            AppError::Import(ie) => Some(ie.problems().iter().cloned().map(Into::into).collect()),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: e.code().to_string(),
+                message,
+                remedy: e.remedy().map(|r| RemedyView {
+                    code: r.code().to_string(),
+                    message: remedy(r).to_string(),
+                }),
+                details,
+            },
+        };
         (status, Json(body)).into_response()
     }
 }

@@ -1,14 +1,12 @@
 //! The HTTP API under `/api/v1`. Handlers are thin: they read the request, call the
 //! application layer (where every permission is decided) and write JSON or files.
 
-// The OpenAPI document is one large `json!` literal.
-#![recursion_limit = "512"]
-
 mod error;
 mod metrics;
 mod openapi;
 mod request_id;
 mod routes;
+mod views;
 
 pub use openapi::document as openapi_document;
 

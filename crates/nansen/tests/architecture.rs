@@ -137,6 +137,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "tokio",
             "tower-http",
             "tracing",
+            "utoipa",
+            "utoipa-axum",
         ],
     ),
     (

@@ -1,33 +1,45 @@
-use super::{blocking, AppState, SignedIn, Who};
+use super::{blocking, AppState, DatasetPath, IdPath, SignedIn, Who};
 use crate::error::ApiError;
+use crate::openapi::{BadBody, BadRequest, Conflict, NotFound, NotJson, Unauthorized};
+use crate::views::{self, AccessRequest, RequestState};
 use axum::extract::Path;
 use axum::Json;
 use nansen_app::Subject;
 use nansen_model::RequestStatus;
 use serde::Deserialize;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RequestBody {
+    /// Why the caller's organisation needs it; the owner reads this.
+    #[schema(example = "Planning reception capacity in Bavaria")]
     reason: String,
 }
 
-/// `POST /api/v1/datasets/{org}/{slug}/access-requests`
+/// Ask for the data of a listed dataset.
+#[utoipa::path(post, path = "/api/v1/datasets/{org}/{slug}/access-requests", tag = "access", operation_id = "requestAccess",
+    params(DatasetPath), request_body = RequestBody,
+    responses((status = 201, description = "The request, pending", body = RequestState),
+        BadRequest, Unauthorized, NotFound, Conflict, NotJson, BadBody))]
 pub async fn request_dataset(
     state: AppState,
     Who(who): Who,
-    Path((org, slug)): Path<(String, String)>,
+    Path(DatasetPath { org, slug }): Path<DatasetPath>,
     Json(b): Json<RequestBody>,
-) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(axum::http::StatusCode, Json<RequestState>), ApiError> {
     request(state, who, Subject::Dataset { org, slug }, b).await
 }
 
-/// `POST /api/v1/documents/{id}/access-requests`
+/// Ask to read a document whose metadata the caller sees.
+#[utoipa::path(post, path = "/api/v1/documents/{id}/access-requests", tag = "access", operation_id = "requestDocumentAccess",
+    params(IdPath), request_body = RequestBody,
+    responses((status = 201, description = "The request, pending", body = RequestState),
+        BadRequest, Unauthorized, NotFound, Conflict, NotJson, BadBody))]
 pub async fn request_document(
     state: AppState,
     Who(who): Who,
-    Path(id): Path<i64>,
+    Path(IdPath { id }): Path<IdPath>,
     Json(b): Json<RequestBody>,
-) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(axum::http::StatusCode, Json<RequestState>), ApiError> {
     request(state, who, Subject::Document(id), b).await
 }
 
@@ -36,79 +48,87 @@ async fn request(
     who: nansen_app::Caller,
     subject: Subject,
     b: RequestBody,
-) -> Result<(axum::http::StatusCode, Json<serde_json::Value>), ApiError> {
+) -> Result<(axum::http::StatusCode, Json<RequestState>), ApiError> {
     let app = state.0.clone();
     let id = blocking(move || app.request_access(&who, &subject, &b.reason)).await?;
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(serde_json::json!({ "id": id, "status": RequestStatus::Pending })),
+        Json(RequestState {
+            id,
+            status: RequestStatus::Pending.into(),
+        }),
     ))
 }
 
+/// Requests for access the caller made or decides, oldest first.
+///
+/// `kind` is dataset or document, `subject` its name, `owner` the organisation that decides.
+#[utoipa::path(get, path = "/api/v1/access-requests", tag = "access", operation_id = "listAccessRequests",
+    responses((status = 200, description = "Requests, oldest first", body = Vec<AccessRequest>), Unauthorized))]
 pub async fn list(
     state: AppState,
     SignedIn(who): SignedIn,
-) -> Result<Json<Vec<serde_json::Value>>, ApiError> {
+) -> Result<Json<Vec<AccessRequest>>, ApiError> {
     let app = state.0.clone();
-    let rows = blocking(move || app.access_requests(&who)).await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(|r| {
-                // `dataset` (ORG/SLUG) or `document` (its id) names the subject, as before the
-                // kinds shared one list; `subject` is its name for people.
-                let mut item = serde_json::json!({
-                    "id": r.id, "kind": r.kind, "subject": r.subject, "owner": r.owner,
-                    "org": r.org, "user": r.user_email, "reason": r.reason,
-                    "status": r.status, "created_at": r.created_at, "decided_by": r.decided_by,
-                });
-                if r.kind == "document" {
-                    item["document"] = r.subject_id.into();
-                } else {
-                    item["dataset"] = r.subject.clone().into();
-                }
-                item
-            })
-            .collect(),
-    ))
+    Ok(Json(views::all(
+        blocking(move || app.access_requests(&who)).await?,
+    )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Decision {
     approve: bool,
+    /// Told to the person who asked.
     #[serde(default)]
     note: String,
 }
 
+/// Approve or refuse a pending request (admins of the owner).
+#[utoipa::path(post, path = "/api/v1/access-requests/{id}/decision", tag = "access", operation_id = "decideAccessRequest",
+    params(IdPath), request_body = Decision,
+    responses((status = 200, description = "Decided", body = RequestState),
+        BadRequest, Unauthorized, NotFound, Conflict, NotJson, BadBody))]
 pub async fn decide(
     state: AppState,
     Who(who): Who,
-    Path(id): Path<i64>,
+    Path(IdPath { id }): Path<IdPath>,
     Json(d): Json<Decision>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RequestState>, ApiError> {
     let app = state.0.clone();
     blocking(move || app.decide_access(&who, id, d.approve, &d.note)).await?;
-    Ok(Json(
-        serde_json::json!({ "id": id, "status": if d.approve { RequestStatus::Approved } else { RequestStatus::Refused } }),
-    ))
+    let status = if d.approve {
+        RequestStatus::Approved
+    } else {
+        RequestStatus::Refused
+    };
+    Ok(Json(RequestState {
+        id,
+        status: status.into(),
+    }))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct Revocation {
     #[serde(default)]
     pub note: String,
 }
 
-/// Takes back an approved request; the body (a note) may be left out.
+/// Take back an approved request (admins of the owner); the body (a note) may be left out.
+#[utoipa::path(post, path = "/api/v1/access-requests/{id}/revoke", tag = "access", operation_id = "revokeAccessRequest",
+    params(IdPath), request_body(content = Option<Revocation>, content_type = "application/json"),
+    responses((status = 200, description = "Revoked", body = RequestState),
+        BadRequest, Unauthorized, NotFound, Conflict, NotJson, BadBody))]
 pub async fn revoke(
     state: AppState,
     Who(who): Who,
-    Path(id): Path<i64>,
+    Path(IdPath { id }): Path<IdPath>,
     body: Option<Json<Revocation>>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<RequestState>, ApiError> {
     let note = body.map(|b| b.0.note).unwrap_or_default();
     let app = state.0.clone();
     blocking(move || app.revoke_access(&who, id, &note)).await?;
-    Ok(Json(
-        serde_json::json!({ "id": id, "status": RequestStatus::Revoked }),
-    ))
+    Ok(Json(RequestState {
+        id,
+        status: RequestStatus::Revoked.into(),
+    }))
 }

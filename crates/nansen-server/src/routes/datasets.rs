@@ -1,49 +1,76 @@
-use super::{admitted, blocking, Address, AppState, Who};
+use super::{admitted, blocking, Address, AppState, DatasetPath, Who};
 use crate::error::{bad_request, ApiError};
+use crate::openapi::{
+    BadBody, BadRequest, Conflict, FileRefused, Forbidden, Limited, NotFound, NotJson, TooLarge,
+    Unauthorized,
+};
+use crate::views::{self, Dataset, Flows, QueryAnswer};
 use axum::body::Body;
 use axum::extract::{Path, Query as QueryString, RawQuery};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use nansen_app::{
-    App, Caller, DatasetView, ImportReport, ImportRequest, Permit, Question, Upload, UploadState,
-    Work,
-};
+use nansen_app::{App, Caller, ImportRequest, Permit, Question, UploadState, Work};
 use nansen_formats::{ExportFormat, Format, Mapping};
 use nansen_model::{Query, Sharing};
 use serde::Deserialize;
 use std::sync::Arc;
+use utoipa::IntoParams;
 
-pub async fn list(state: AppState, Who(who): Who) -> Result<Json<Vec<DatasetView>>, ApiError> {
+/// Every dataset the caller may know of.
+#[utoipa::path(get, path = "/api/v1/datasets", tag = "datasets", operation_id = "listDatasets",
+    responses((status = 200, description = "Datasets", body = Vec<Dataset>), Unauthorized))]
+pub async fn list(state: AppState, Who(who): Who) -> Result<Json<Vec<Dataset>>, ApiError> {
     let app = state.0.clone();
-    Ok(Json(blocking(move || app.list_datasets(&who)).await?))
+    Ok(Json(views::all(
+        blocking(move || app.list_datasets(&who)).await?,
+    )))
 }
 
+/// A dataset's metadata and versions.
+#[utoipa::path(get, path = "/api/v1/datasets/{org}/{slug}", tag = "datasets", operation_id = "getDataset",
+    params(DatasetPath),
+    responses((status = 200, description = "The dataset", body = Dataset), Unauthorized, NotFound))]
 pub async fn show(
     state: AppState,
     Who(who): Who,
-    Path((org, slug)): Path<(String, String)>,
-) -> Result<Json<DatasetView>, ApiError> {
+    Path(DatasetPath { org, slug }): Path<DatasetPath>,
+) -> Result<Json<Dataset>, ApiError> {
     let app = state.0.clone();
     Ok(Json(
-        blocking(move || app.dataset(&who, &org, &slug)).await?,
+        blocking(move || app.dataset(&who, &org, &slug))
+            .await?
+            .into(),
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ImportParams {
+    /// The file's format; `auto` (the default) recognises it.
+    #[param(schema_with = crate::openapi::import_formats)]
     format: Option<String>,
+    #[param(example = "migr_asyappctzm.csv")]
     file_name: Option<String>,
+    /// What the file counts, when it does not say.
+    #[param(example = "asylum_applications")]
     indicator: Option<String>,
+    /// The sheet of a workbook to read.
     sheet: Option<String>,
+    /// Add to the dataset's content instead of replacing it.
     append: Option<bool>,
+    /// Show what the import would do, saving nothing.
     dry_run: Option<bool>,
+    /// Who sees the dataset: private, listed, partners:ORG[,ORG] or public (admins).
+    #[param(example = "partners:iom")]
     share: Option<String>,
     title: Option<String>,
+    /// Disclosure control: small counts are hidden from those who may not see them.
     sensitive: Option<bool>,
-    /// A mapping file's text (TOML), for files that do not carry their own meaning.
+    /// A mapping file (TOML), for files that do not carry their own meaning.
     mapping: Option<String>,
-    /// Keep failing rows out instead of refusing the file.
+    /// Keep the rows that fail out of the import instead of refusing the file; the version
+    /// records how many and why.
     set_aside: Option<bool>,
 }
 
@@ -101,15 +128,25 @@ fn import_request(org: String, slug: String, p: ImportParams) -> Result<ImportRe
     Ok(req)
 }
 
+/// Import a file as a new version (all or nothing); creates the dataset on first import.
+///
 /// The request body is the file, streamed to disk before it is read.
+#[utoipa::path(post, path = "/api/v1/datasets/{org}/{slug}/versions", tag = "datasets", operation_id = "importVersion",
+    params(DatasetPath, ImportParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        example = "indicator,period,geo,origin,value,flags\nasylum_applications,2015-09,DEU,SYR,12345,\n"),
+    responses(
+        (status = 201, description = "The new version", body = views::ImportReport),
+        (status = 200, description = "A dry run: what the import would add, change and remove", body = views::ImportReport),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge, FileRefused, Limited))]
 pub async fn import(
     state: AppState,
     Who(who): Who,
     Address(address): Address,
-    Path((org, slug)): Path<(String, String)>,
+    Path(DatasetPath { org, slug }): Path<DatasetPath>,
     QueryString(p): QueryString<ImportParams>,
     body: Body,
-) -> Result<(axum::http::StatusCode, Json<ImportReport>), ApiError> {
+) -> Result<(axum::http::StatusCode, Json<views::ImportReport>), ApiError> {
     let app = state.0.clone();
     let (file, req, permit) = receive(&app, &who, address, org, slug, p, body).await?;
     // An import runs to its end once received: a client that leaves does not half-land it.
@@ -124,19 +161,30 @@ pub async fn import(
     } else {
         axum::http::StatusCode::CREATED
     };
-    Ok((status, Json(report)))
+    Ok((status, Json(report.into())))
 }
 
-/// Stages a file: validated and compared with the dataset, nothing saved. The answer says
-/// what confirming would add, change and remove (201), or why the file is refused (422).
+/// Stage a file: validate it and show what it would add, change and remove, saving nothing
+/// until confirmed.
+///
+/// The answer says what confirming would add, change and remove (201), or why the file is
+/// refused (422).
+#[utoipa::path(post, path = "/api/v1/datasets/{org}/{slug}/uploads", tag = "datasets", operation_id = "stageUpload",
+    params(DatasetPath, ImportParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        example = "indicator,period,geo,origin,value,flags\nasylum_applications,2015-09,DEU,SYR,12345,\n"),
+    responses(
+        (status = 201, description = "Valid: the staged upload with its counts and a sample of the changes (status ready)", body = views::Upload),
+        (status = 422, description = "Refused: the staged upload with the problems by row and column (status refused), or, before anything is staged, a mapping that cannot be used", body = StageRefused),
+        BadRequest, Unauthorized, Forbidden, NotFound, TooLarge, Limited))]
 pub async fn stage(
     state: AppState,
     Who(who): Who,
     Address(address): Address,
-    Path((org, slug)): Path<(String, String)>,
+    Path(DatasetPath { org, slug }): Path<DatasetPath>,
     QueryString(p): QueryString<ImportParams>,
     body: Body,
-) -> Result<(axum::http::StatusCode, Json<Upload>), ApiError> {
+) -> Result<(axum::http::StatusCode, Json<views::Upload>), ApiError> {
     let app = state.0.clone();
     let (file, req, permit) = receive(&app, &who, address, org, slug, p, body).await?;
     let path = file
@@ -153,39 +201,101 @@ pub async fn stage(
         UploadState::Refused { .. } => axum::http::StatusCode::UNPROCESSABLE_ENTITY,
         _ => axum::http::StatusCode::CREATED,
     };
-    Ok((status, Json(upload)))
+    Ok((status, Json(upload.into())))
 }
 
+/// A refused stage: the upload with its problems, or the error when the request could not
+/// be staged at all.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // documents `stage`'s two answers under 422
+enum StageRefused {
+    Staged(views::Upload),
+    NotStaged(views::ErrorBody),
+}
+
+/// A staged upload's id.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UploadPath {
+    #[param(example = "8a434ffd3d7f7d9e09bb129729e1fcdc")]
+    id: String,
+}
+
+/// A staged upload (only to the person who staged it).
+#[utoipa::path(get, path = "/api/v1/uploads/{id}", tag = "datasets", operation_id = "showUpload",
+    params(UploadPath),
+    responses((status = 200, description = "The staged upload", body = views::Upload), Unauthorized, NotFound))]
 pub async fn upload(
     state: AppState,
     Who(who): Who,
-    Path(id): Path<String>,
-) -> Result<Json<Upload>, ApiError> {
+    Path(UploadPath { id }): Path<UploadPath>,
+) -> Result<Json<views::Upload>, ApiError> {
     let app = state.0.clone();
-    Ok(Json(blocking(move || app.upload(&who, &id)).await?))
+    Ok(Json(blocking(move || app.upload(&who, &id)).await?.into()))
 }
 
+/// Save a staged, valid upload as a new version.
+#[utoipa::path(post, path = "/api/v1/uploads/{id}/confirm", tag = "datasets", operation_id = "confirmUpload",
+    params(UploadPath),
+    responses((status = 201, description = "The new version", body = views::ImportReport),
+        Unauthorized, NotFound, Conflict, FileRefused))]
 pub async fn confirm(
     state: AppState,
     Who(who): Who,
-    Path(id): Path<String>,
-) -> Result<(axum::http::StatusCode, Json<ImportReport>), ApiError> {
+    Path(UploadPath { id }): Path<UploadPath>,
+) -> Result<(axum::http::StatusCode, Json<views::ImportReport>), ApiError> {
     let app = state.0.clone();
     Ok((
         axum::http::StatusCode::CREATED,
-        Json(blocking(move || app.confirm_upload(&who, &id)).await?),
+        Json(
+            blocking(move || app.confirm_upload(&who, &id))
+                .await?
+                .into(),
+        ),
     ))
 }
 
+/// Discard a staged upload and its file.
+#[utoipa::path(delete, path = "/api/v1/uploads/{id}", tag = "datasets", operation_id = "discardUpload",
+    params(UploadPath),
+    responses((status = 204, description = "Discarded"), Unauthorized, NotFound))]
 pub async fn discard(
     state: AppState,
     Who(who): Who,
-    Path(id): Path<String>,
+    Path(UploadPath { id }): Path<UploadPath>,
 ) -> Result<axum::http::StatusCode, ApiError> {
     let app = state.0.clone();
     blocking(move || app.discard_upload(&who, &id)).await?;
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
+
+/// The parameters every query takes. Query routes read their query string themselves (`where`
+/// repeats), so this type documents them; a test holds it to what `parse_query` accepts.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct QueryParams {
+    /// `dim:v1,v2` (repeat, one dimension each; aliases accepted).
+    #[serde(rename = "where")]
+    #[param(style = Form, explode, example = json!(["origin:SY", "geo:Germany,FR"]))]
+    wheres: Option<Vec<String>>,
+    /// A period or a range.
+    #[param(example = "2015..2015")]
+    period: Option<String>,
+    /// Dimensions, comma-separated; those not named are held at their total or summed.
+    #[param(example = "geo,period")]
+    group_by: Option<String>,
+    /// Group periods at a coarser frequency: flows are summed, stocks take the period's last
+    /// value.
+    #[param(schema_with = crate::openapi::frequencies)]
+    frequency: Option<String>,
+    #[param(schema_with = crate::openapi::table_formats)]
+    format: Option<String>,
+}
+
+/// The parameters every query takes, as [`QueryParams`] documents them.
+pub(crate) const QUERY_PARAMS: [&str; 5] = ["where", "period", "group_by", "frequency", "format"];
 
 /// A query as the API's parameters write it (`where` repeats, one dimension each).
 pub(crate) struct Asked {
@@ -217,10 +327,8 @@ pub(crate) fn parse_query(raw: &str, allowed: &[&str]) -> Result<Asked, ApiError
             .map_err(|_| bad_request(format!("{k} {v:?} is not a number")))
     };
     for (k, v) in form_pairs(raw)? {
-        if !["where", "period", "group_by", "format", "frequency"].contains(&k.as_str())
-            && !allowed.contains(&k.as_str())
-        {
-            let mut all = vec!["where", "period", "group_by", "frequency", "format"];
+        if !QUERY_PARAMS.contains(&k.as_str()) && !allowed.contains(&k.as_str()) {
+            let mut all = QUERY_PARAMS.to_vec();
             all.extend_from_slice(allowed);
             return Err(bad_request(format!(
                 "unknown parameter {k:?}: use {}",
@@ -331,38 +439,94 @@ mod tests {
     }
 }
 
+/// What a query of observations takes beyond every query's parameters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct ObservationParams {
+    /// A version number; the latest without it.
+    version: Option<i64>,
+    #[param(schema_with = crate::openapi::measures)]
+    measure: Option<String>,
+    /// Only the N largest groups, then one OTHERS row.
+    #[param(minimum = 1, example = 10)]
+    top: Option<i64>,
+    /// Each value becomes the sum of its last N periods (needs period in group_by; no value
+    /// where the window is incomplete).
+    #[param(minimum = 1, example = 12)]
+    rolling: Option<i64>,
+    /// Adds the earlier value, the change and the change in per cent (needs period in
+    /// group_by).
+    #[param(schema_with = crate::openapi::changes)]
+    change: Option<String>,
+    /// A derived indicator from the vocabulary (derived.tsv), with its formula.
+    #[param(example = "recognition_rate")]
+    derived: Option<String>,
+    /// The population dataset for rate_per_100k, as ORG/SLUG.
+    #[param(example = "euaa/population")]
+    per_capita: Option<String>,
+    /// The dimension share_of_total divides by its total.
+    #[param(example = "geo")]
+    share_of: Option<String>,
+}
+
+pub(crate) const OBSERVATION_PARAMS: [&str; 8] = [
+    "version",
+    "measure",
+    "top",
+    "rolling",
+    "change",
+    "derived",
+    "per_capita",
+    "share_of",
+];
+
+/// Query: filters, a period range and a group-by; dimensions not named are held at their
+/// total or summed.
+#[utoipa::path(get, path = "/api/v1/datasets/{org}/{slug}/observations", tag = "analysis", operation_id = "queryObservations",
+    params(DatasetPath, QueryParams, ObservationParams),
+    responses((status = 200, description = "One row per group", content(
+        (QueryAnswer = "application/json"),
+        (String = "text/csv", example = "geo,value\nDEU,476510\n"))),
+        BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn observations(
     state: AppState,
     Who(who): Who,
-    Path((org, slug)): Path<(String, String)>,
+    Path(DatasetPath { org, slug }): Path<DatasetPath>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let asked = parse_query(
-        raw.as_deref().unwrap_or(""),
-        &[
-            "version",
-            "measure",
-            "top",
-            "rolling",
-            "change",
-            "derived",
-            "per_capita",
-            "share_of",
-        ],
-    )?;
+    let asked = parse_query(raw.as_deref().unwrap_or(""), &OBSERVATION_PARAMS)?;
     let app = state.0.clone();
     let (question, version) = (asked.question, asked.version);
     let table = blocking(move || app.ask(&who, &org, &slug, version, &question)).await?;
     table_response(&table, asked.format.as_deref())
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct FlowParams {
+    version: Option<i64>,
+    /// A transit or route dimension.
+    #[param(example = "route")]
+    via: Option<String>,
+}
+
+pub(crate) const FLOW_PARAMS: [&str; 2] = ["version", "via"];
+
+/// Flows from origin (through a transit or route dimension) to destination, as nodes and
+/// links for a Sankey diagram.
+#[utoipa::path(get, path = "/api/v1/datasets/{org}/{slug}/flows", tag = "analysis", operation_id = "flows",
+    params(DatasetPath, QueryParams, FlowParams),
+    responses((status = 200, description = "Nodes and links", body = Flows),
+        BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn flows(
     state: AppState,
     Who(who): Who,
-    Path((org, slug)): Path<(String, String)>,
+    Path(DatasetPath { org, slug }): Path<DatasetPath>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<nansen_app::Flows>, ApiError> {
-    let asked = parse_query(raw.as_deref().unwrap_or(""), &["version", "via"])?;
+) -> Result<Json<Flows>, ApiError> {
+    let asked = parse_query(raw.as_deref().unwrap_or(""), &FLOW_PARAMS)?;
     let app = state.0.clone();
     Ok(Json(
         blocking(move || {
@@ -375,34 +539,66 @@ pub async fn flows(
                 asked.via.as_deref(),
             )
         })
-        .await?,
+        .await?
+        .into(),
     ))
 }
 
-/// `GET /api/v1/compare?dataset=ORG/SLUG&dataset=ORG/SLUG&...`
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub(crate) struct CompareParams {
+    /// ORG/SLUG, two or more; the first is the reference.
+    #[param(style = Form, explode, example = json!(["euaa/asylum-applicants-monthly", "euaa/unhcr-asylum-applications"]))]
+    dataset: Vec<String>,
+}
+
+pub(crate) const COMPARE_PARAMS: [&str; 1] = ["dataset"];
+
+/// The same indicator for the same places and periods from several datasets side by side,
+/// with the differences.
+#[utoipa::path(get, path = "/api/v1/compare", tag = "analysis", operation_id = "compareSources",
+    params(CompareParams, QueryParams),
+    responses((status = 200, description = "The first dataset's value, then each other's value, difference and difference in per cent", content(
+        (QueryAnswer = "application/json"),
+        (String = "text/csv", example = "geo,period,value,euaa/unhcr-asylum-applications,difference euaa/unhcr-asylum-applications,difference_pct euaa/unhcr-asylum-applications\nDEU,2015,476510,441900,-34610,-7.263226\n"))),
+        BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn compare(
     state: AppState,
     Who(who): Who,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let asked = parse_query(raw.as_deref().unwrap_or(""), &["dataset"])?;
+    let asked = parse_query(raw.as_deref().unwrap_or(""), &COMPARE_PARAMS)?;
     let app = state.0.clone();
     let (datasets, query) = (asked.datasets, asked.question.query);
     let table = blocking(move || app.compare(&who, &datasets, &query)).await?;
     table_response(&table, asked.format.as_deref())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExportParams {
+    /// The file format; CSV without it.
+    #[param(schema_with = crate::openapi::export_formats)]
     format: Option<String>,
+    /// A version number; the latest without it.
     version: Option<i64>,
 }
 
+/// Download a version in an export format.
+#[utoipa::path(get, path = "/api/v1/datasets/{org}/{slug}/export", tag = "datasets", operation_id = "exportDataset",
+    params(DatasetPath, ExportParams),
+    responses((status = 200, description = "The file, in the format asked for", content(
+        (Vec<Object> = "application/json"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (Vec<u8> = "application/vnd.apache.parquet"),
+        (String = "text/csv", example = "indicator,period,geo,origin,value,flags\nasylum_applications,2015-09,DEU,SYR,12345,\n"))),
+        BadRequest, Unauthorized, Forbidden, NotFound, Limited))]
 pub async fn export(
     state: AppState,
     Who(who): Who,
     Address(address): Address,
-    Path((org, slug)): Path<(String, String)>,
+    Path(DatasetPath { org, slug }): Path<DatasetPath>,
     QueryString(p): QueryString<ExportParams>,
 ) -> Result<Response, ApiError> {
     let format: ExportFormat = p
@@ -421,16 +617,24 @@ pub async fn export(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct VersionParams {
+    /// A version number; the latest without it.
     version: Option<i64>,
 }
 
-/// `GET /api/v1/datasets/{org}/{slug}/set-aside`: the rows an import set aside, as CSV.
+/// The rows an import set aside, as they came, with the reason (editors and admins of the
+/// owner).
+#[utoipa::path(get, path = "/api/v1/datasets/{org}/{slug}/set-aside", tag = "datasets", operation_id = "setAsideRows",
+    params(DatasetPath, VersionParams),
+    responses((status = 200, description = "The rows, CSV: row, reason, then the file's columns",
+        content_type = "text/csv", body = String, example = "row,reason,reported_date,number_dead\n1833,reported_date: no period,,2\n"),
+        BadRequest, Unauthorized, Forbidden, NotFound))]
 pub async fn set_aside(
     state: AppState,
     Who(who): Who,
-    Path((org, slug)): Path<(String, String)>,
+    Path(DatasetPath { org, slug }): Path<DatasetPath>,
     QueryString(p): QueryString<VersionParams>,
 ) -> Result<Response, ApiError> {
     let app = state.0.clone();
@@ -442,19 +646,29 @@ pub async fn set_aside(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ShareBody {
+    /// private, listed, partners:ORG[,ORG] or public.
+    #[schema(example = "partners:iom,unhcr")]
     sharing: String,
+    /// Turn disclosure control on or off.
     sensitive: Option<bool>,
+    /// The smallest count shown where disclosure control is on.
+    #[schema(example = 5)]
     threshold: Option<i64>,
 }
 
+/// Change who sees a dataset (admins of the owner).
+#[utoipa::path(post, path = "/api/v1/datasets/{org}/{slug}/sharing", tag = "datasets", operation_id = "shareDataset",
+    params(DatasetPath), request_body = ShareBody,
+    responses((status = 200, description = "The dataset", body = Dataset),
+        BadRequest, Unauthorized, Forbidden, NotFound, NotJson, BadBody))]
 pub async fn share(
     state: AppState,
     Who(who): Who,
-    Path((org, slug)): Path<(String, String)>,
+    Path(DatasetPath { org, slug }): Path<DatasetPath>,
     Json(b): Json<ShareBody>,
-) -> Result<Json<DatasetView>, ApiError> {
+) -> Result<Json<Dataset>, ApiError> {
     let sharing: Sharing = b.sharing.parse().map_err(bad_request)?;
     let app = state.0.clone();
     Ok(Json(
@@ -462,37 +676,85 @@ pub async fn share(
             app.share(&who, &org, &slug, sharing, b.sensitive, b.threshold)?;
             app.dataset(&who, &org, &slug)
         })
-        .await?,
+        .await?
+        .into(),
     ))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct VersionPath {
+    #[param(example = "euaa")]
+    org: String,
+    #[param(example = "asylum-monthly")]
+    slug: String,
+    #[param(example = 2)]
+    number: i64,
+}
+
+/// Destroy one version's data (admins of the owner).
+#[utoipa::path(post, path = "/api/v1/datasets/{org}/{slug}/versions/{number}/redact", tag = "datasets", operation_id = "redactVersion",
+    params(VersionPath),
+    responses((status = 200, description = "The dataset after redaction", body = Dataset),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict))]
 pub async fn redact(
     state: AppState,
     Who(who): Who,
-    Path((org, slug, number)): Path<(String, String, i64)>,
-) -> Result<Json<DatasetView>, ApiError> {
+    Path(VersionPath { org, slug, number }): Path<VersionPath>,
+) -> Result<Json<Dataset>, ApiError> {
     let app = state.0.clone();
     Ok(Json(
         blocking(move || {
             app.redact(&who, &org, &slug, number)?;
             app.dataset(&who, &org, &slug)
         })
-        .await?,
+        .await?
+        .into(),
     ))
 }
 
+/// What describes a dataset; only the fields sent change.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct MetadataBody {
+    title: Option<String>,
+    description: Option<String>,
+    source: Option<String>,
+    methodology: Option<String>,
+    licence: Option<String>,
+    /// daily, weekly, monthly, quarterly or annual.
+    #[schema(example = "monthly")]
+    update_frequency: Option<String>,
+    tags: Option<Vec<String>>,
+}
+
+/// Describe a dataset: title, description, source, methodology, licence, update frequency,
+/// tags (editors and admins of the owner).
+#[utoipa::path(post, path = "/api/v1/datasets/{org}/{slug}/metadata", tag = "datasets", operation_id = "describeDataset",
+    params(DatasetPath), request_body = MetadataBody,
+    responses((status = 200, description = "The dataset", body = Dataset),
+        BadRequest, Unauthorized, Forbidden, NotFound, NotJson, BadBody))]
 pub async fn describe(
     state: AppState,
     Who(who): Who,
-    Path((org, slug)): Path<(String, String)>,
-    Json(m): Json<nansen_app::Metadata>,
-) -> Result<Json<DatasetView>, ApiError> {
+    Path(DatasetPath { org, slug }): Path<DatasetPath>,
+    Json(m): Json<MetadataBody>,
+) -> Result<Json<Dataset>, ApiError> {
+    let m = nansen_app::Metadata {
+        title: m.title,
+        description: m.description,
+        source: m.source,
+        methodology: m.methodology,
+        licence: m.licence,
+        update_frequency: m.update_frequency,
+        tags: m.tags,
+    };
     let app = state.0.clone();
     Ok(Json(
         blocking(move || {
             app.set_metadata(&who, &org, &slug, &m)?;
             app.dataset(&who, &org, &slug)
         })
-        .await?,
+        .await?
+        .into(),
     ))
 }

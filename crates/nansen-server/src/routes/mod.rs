@@ -9,12 +9,17 @@ mod tokens;
 mod warning;
 
 use crate::error::ApiError;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::Router;
 use nansen_app::{App, AppError, Caller};
+use serde::Deserialize;
 use std::sync::Arc;
+use utoipa::IntoParams;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 pub type AppState = State<Arc<App>>;
 
@@ -139,111 +144,82 @@ impl FromRequestParts<Arc<App>> for SignedIn {
     }
 }
 
+/// A dataset, `ORG/SLUG`, in a route's path.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct DatasetPath {
+    #[param(example = "euaa")]
+    pub org: String,
+    #[param(example = "asylum-monthly")]
+    pub slug: String,
+}
+
+/// A numbered resource (document, watch, alert, plan, request, token, webhook) in a path.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct IdPath {
+    #[param(example = 1)]
+    pub id: i64,
+}
+
+/// Every route of the API, each with its documentation: the router and the OpenAPI document
+/// are both split from this one list, so neither can name a route the other lacks. Routes
+/// whose body is a file take it in a stream, past axum's default limit, and bound it
+/// themselves.
+pub(crate) fn api() -> OpenApiRouter<Arc<App>> {
+    let file_body = || DefaultBodyLimit::disable();
+    OpenApiRouter::with_openapi(<crate::openapi::ApiDoc as utoipa::OpenApi>::openapi())
+        .routes(routes!(health::health))
+        .routes(routes!(health::openapi))
+        .routes(routes!(datasets::list))
+        .routes(routes!(datasets::show))
+        .routes(routes!(datasets::import).layer(file_body()))
+        .routes(routes!(datasets::stage).layer(file_body()))
+        .routes(routes!(datasets::upload, datasets::discard))
+        .routes(routes!(datasets::confirm))
+        .routes(routes!(datasets::redact))
+        .routes(routes!(datasets::observations))
+        .routes(routes!(datasets::flows))
+        .routes(routes!(datasets::compare))
+        .routes(routes!(datasets::export))
+        .routes(routes!(datasets::set_aside))
+        .routes(routes!(datasets::share))
+        .routes(routes!(datasets::describe))
+        .routes(routes!(access::request_dataset))
+        .routes(routes!(access::list))
+        .routes(routes!(access::decide))
+        .routes(routes!(access::revoke))
+        .routes(routes!(audit::log))
+        .routes(routes!(audit::verify))
+        .routes(routes!(tokens::list, tokens::create))
+        .routes(routes!(tokens::revoke))
+        .routes(routes!(warning::forecast))
+        .routes(routes!(warning::backtest))
+        .routes(routes!(warning::watches, warning::create_watch))
+        .routes(routes!(warning::watch))
+        .routes(routes!(warning::alerts))
+        .routes(routes!(warning::alert, warning::update_alert))
+        .routes(routes!(warning::comment))
+        .routes(routes!(warning::webhooks, warning::subscribe))
+        .routes(routes!(warning::unsubscribe))
+        .routes(routes!(warning::plans, warning::create_plan))
+        .routes(routes!(warning::plan))
+        .routes(routes!(warning::tick))
+        .routes(routes!(documents::list, documents::add).layer(file_body()))
+        .routes(routes!(documents::show))
+        .routes(routes!(documents::add_version).layer(file_body()))
+        .routes(routes!(documents::file))
+        .routes(routes!(documents::text))
+        .routes(routes!(documents::share))
+        .routes(routes!(documents::describe))
+        .routes(routes!(access::request_document))
+        .routes(routes!(documents::search))
+        .routes(routes!(documents::reindex))
+}
+
 pub fn router(app: Arc<App>) -> Router {
-    Router::new()
-        .route("/api/v1/health", get(health::health))
-        .route("/metrics", get(crate::metrics::metrics))
-        .route("/api/v1/openapi.json", get(health::openapi))
-        .route("/api/v1/datasets", get(datasets::list))
-        .route("/api/v1/datasets/:org/:slug", get(datasets::show))
-        .route(
-            "/api/v1/datasets/:org/:slug/versions",
-            post(datasets::import).layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/api/v1/datasets/:org/:slug/uploads",
-            post(datasets::stage).layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/api/v1/uploads/:id",
-            get(datasets::upload).delete(datasets::discard),
-        )
-        .route("/api/v1/uploads/:id/confirm", post(datasets::confirm))
-        .route(
-            "/api/v1/datasets/:org/:slug/versions/:number/redact",
-            post(datasets::redact),
-        )
-        .route(
-            "/api/v1/datasets/:org/:slug/observations",
-            get(datasets::observations),
-        )
-        .route("/api/v1/datasets/:org/:slug/flows", get(datasets::flows))
-        .route("/api/v1/compare", get(datasets::compare))
-        .route("/api/v1/datasets/:org/:slug/export", get(datasets::export))
-        .route(
-            "/api/v1/datasets/:org/:slug/set-aside",
-            get(datasets::set_aside),
-        )
-        .route("/api/v1/datasets/:org/:slug/sharing", post(datasets::share))
-        .route(
-            "/api/v1/datasets/:org/:slug/metadata",
-            post(datasets::describe),
-        )
-        .route(
-            "/api/v1/datasets/:org/:slug/access-requests",
-            post(access::request_dataset),
-        )
-        .route("/api/v1/access-requests", get(access::list))
-        .route("/api/v1/access-requests/:id/decision", post(access::decide))
-        .route("/api/v1/access-requests/:id/revoke", post(access::revoke))
-        .route("/api/v1/audit", get(audit::log))
-        .route("/api/v1/audit/verify", get(audit::verify))
-        .route("/api/v1/tokens", get(tokens::list).post(tokens::create))
-        .route("/api/v1/tokens/:id/revoke", post(tokens::revoke))
-        .route(
-            "/api/v1/datasets/:org/:slug/forecast",
-            get(warning::forecast),
-        )
-        .route(
-            "/api/v1/datasets/:org/:slug/backtest",
-            get(warning::backtest),
-        )
-        .route(
-            "/api/v1/watches",
-            get(warning::watches).post(warning::create_watch),
-        )
-        .route("/api/v1/watches/:id", get(warning::watch))
-        .route("/api/v1/alerts", get(warning::alerts))
-        .route(
-            "/api/v1/alerts/:id",
-            get(warning::alert).post(warning::update_alert),
-        )
-        .route("/api/v1/alerts/:id/comments", post(warning::comment))
-        .route(
-            "/api/v1/webhooks",
-            get(warning::webhooks).post(warning::subscribe),
-        )
-        .route(
-            "/api/v1/webhooks/:id",
-            axum::routing::delete(warning::unsubscribe),
-        )
-        .route(
-            "/api/v1/plans",
-            get(warning::plans).post(warning::create_plan),
-        )
-        .route("/api/v1/plans/:id", get(warning::plan))
-        .route("/api/v1/plans/:id/actions/:n", post(warning::tick))
-        .route(
-            "/api/v1/documents",
-            get(documents::list)
-                .post(documents::add)
-                .layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route("/api/v1/documents/:id", get(documents::show))
-        .route(
-            "/api/v1/documents/:id/versions",
-            post(documents::add_version).layer(axum::extract::DefaultBodyLimit::disable()),
-        )
-        .route("/api/v1/documents/:id/file", get(documents::file))
-        .route("/api/v1/documents/:id/text", get(documents::text))
-        .route("/api/v1/documents/:id/sharing", post(documents::share))
-        .route("/api/v1/documents/:id/metadata", post(documents::describe))
-        .route(
-            "/api/v1/documents/:id/access-requests",
-            post(access::request_document),
-        )
-        .route("/api/v1/search", get(documents::search))
-        .route("/api/v1/search/reindex", post(documents::reindex))
+    let (api, _) = api().split_for_parts();
+    api.route("/metrics", get(crate::metrics::metrics))
         .with_state(app.clone())
         .layer(axum::middleware::from_fn(errors_as_json))
         .merge(nansen_web::router(app))
@@ -289,7 +265,7 @@ async fn errors_as_json(
     };
     (
         status,
-        axum::Json(serde_json::json!({ "error": { "code": code, "message": message } })),
+        axum::Json(crate::views::ErrorBody::new(code, message)),
     )
         .into_response()
 }
@@ -304,7 +280,10 @@ fn panicked(e: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Respo
         .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_default();
     tracing::error!(panic = %what, "a request panicked");
-    let body = serde_json::json!({ "error": { "code": "internal", "message": "something went wrong on the server; it has been logged" } });
+    let body = crate::views::ErrorBody::new(
+        "internal",
+        "something went wrong on the server; it has been logged",
+    );
     (
         axum::http::StatusCode::INTERNAL_SERVER_ERROR,
         axum::Json(body),
@@ -319,5 +298,66 @@ async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
         ApiError(AppError::NotFound("this address".into())).into_response()
     } else {
         nansen_web::not_found_page().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// Query routes read their own query strings (`where` repeats); what each accepts is
+    /// exactly what the document lists for it.
+    #[test]
+    fn query_routes_accept_exactly_the_parameters_the_document_lists() {
+        let doc = crate::openapi::document();
+        for (path, own) in [
+            (
+                "/api/v1/datasets/{org}/{slug}/observations",
+                &super::datasets::OBSERVATION_PARAMS[..],
+            ),
+            (
+                "/api/v1/datasets/{org}/{slug}/flows",
+                &super::datasets::FLOW_PARAMS[..],
+            ),
+            ("/api/v1/compare", &super::datasets::COMPARE_PARAMS[..]),
+            (
+                "/api/v1/datasets/{org}/{slug}/forecast",
+                &super::warning::FORECAST_PARAMS[..],
+            ),
+            (
+                "/api/v1/datasets/{org}/{slug}/backtest",
+                &super::warning::BACKTEST_PARAMS[..],
+            ),
+        ] {
+            let documented: BTreeSet<&str> = doc["paths"][path]["get"]["parameters"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{path} is documented with parameters"))
+                .iter()
+                .filter(|p| p["in"] == "query")
+                .filter_map(|p| p["name"].as_str())
+                .collect();
+            let accepted: BTreeSet<&str> = super::datasets::QUERY_PARAMS
+                .iter()
+                .chain(own)
+                .copied()
+                .collect();
+            assert_eq!(documented, accepted, "{path}");
+        }
+    }
+
+    /// Every API route is registered through `routes!`, which takes its path and method from
+    /// the handler's `#[utoipa::path]` (a handler without one does not compile there); a route
+    /// added with a bare `.route(` would be served and not documented. Only the metrics,
+    /// outside the API, are.
+    #[test]
+    fn api_routes_are_registered_only_with_their_documentation() {
+        let source = include_str!("mod.rs");
+        let bare: Vec<&str> = source
+            .match_indices(".route(\"")
+            .filter_map(|(i, m)| source[i + m.len()..].split('"').next())
+            .collect();
+        assert_eq!(bare, ["/metrics"]);
+        let paths = crate::openapi::document()["paths"].as_object().unwrap();
+        assert!(paths.keys().all(|p| p.starts_with("/api/v1/")));
     }
 }

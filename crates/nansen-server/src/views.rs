@@ -1,0 +1,1609 @@
+//! What the API sends and takes, owned here: the wire stays as documented when a type of the
+//! application or the store changes, and the OpenAPI document is derived from these types.
+//! Each view is built from the application's answer by an exhaustive conversion, so a field
+//! added there is a decision here, not a leak.
+
+use nansen_app as app;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// `[period, value]`, the value null where none was observed.
+type HistoryPoint = (String, Option<f64>);
+
+fn history(h: Vec<HistoryPoint>) -> Vec<Vec<serde_json::Value>> {
+    h.into_iter()
+        .map(|(p, v)| vec![p.into(), v.map_or(serde_json::Value::Null, Into::into)])
+        .collect()
+}
+
+// ---------------------------------------------------------------- errors and health
+
+/// Every failure: `{"error": {...}}`.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+impl ErrorBody {
+    /// A refusal with no remedy or details.
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.to_string(),
+                message: message.into(),
+                remedy: None,
+                details: None,
+            },
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable code from the table in `docs/errors.md`.
+    #[schema(example = "not_found")]
+    pub code: String,
+    #[schema(example = "dataset euaa/asylum-monthly not found")]
+    pub message: String,
+    /// What the caller can do about it, when something other than correcting the request helps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<RemedyView>,
+    /// A refused file's problems, by row and column.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<ProblemView>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RemedyView {
+    #[schema(example = "map_or_accept_code")]
+    pub code: String,
+    pub message: String,
+}
+
+/// One problem of a refused file.
+#[derive(Serialize, ToSchema)]
+pub struct ProblemView {
+    /// 1-based row of the file (the header is row 1 in a CSV); 0 when about the whole file.
+    pub row: u64,
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+    /// Rows with this same problem, `row` included.
+    pub count: u64,
+    /// The first few of them after `row`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub more_rows: Vec<u64>,
+    /// The remedy's code (see `error.remedy` and `docs/errors.md`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remedy: Option<String>,
+}
+
+impl From<nansen_formats::Problem> for ProblemView {
+    fn from(p: nansen_formats::Problem) -> Self {
+        let nansen_formats::Problem {
+            row,
+            column,
+            value,
+            reason,
+            count,
+            more_rows,
+            remedy,
+        } = p;
+        ProblemView {
+            row,
+            column,
+            value,
+            reason,
+            count,
+            more_rows,
+            remedy: remedy.map(|r| r.code().to_string()),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    pub status: String,
+    #[schema(example = "0.1.0")]
+    pub version: String,
+}
+
+// ---------------------------------------------------------------- datasets
+
+/// Whether a dataset was updated as often as it says it is.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Freshness {
+    Fresh,
+    Due,
+    Overdue,
+    Unknown,
+}
+
+impl From<app::Freshness> for Freshness {
+    fn from(f: app::Freshness) -> Self {
+        match f {
+            app::Freshness::Fresh => Freshness::Fresh,
+            app::Freshness::Due => Freshness::Due,
+            app::Freshness::Overdue => Freshness::Overdue,
+            app::Freshness::Unknown => Freshness::Unknown,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Dataset {
+    #[schema(example = "euaa/asylum-monthly")]
+    pub name: String,
+    pub org: String,
+    pub slug: String,
+    pub title: String,
+    pub description: String,
+    pub source: String,
+    pub methodology: String,
+    pub licence: String,
+    pub update_frequency: String,
+    pub tags: Vec<String>,
+    /// The sharing level; the partner list only for the owner.
+    #[schema(example = "partners:iom")]
+    pub sharing: String,
+    pub sensitive: bool,
+    /// What the caller may do: `owner`, `data` or `metadata`.
+    pub access: String,
+    /// When the latest version landed.
+    pub updated_at: Option<String>,
+    pub freshness: Freshness,
+    pub versions: Vec<Version>,
+    /// Whether the caller may share it, redact its versions and answer requests for it.
+    pub may_administer: bool,
+    /// Its disclosure threshold, for those who administer it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<i64>,
+}
+
+impl From<app::DatasetView> for Dataset {
+    fn from(d: app::DatasetView) -> Self {
+        let app::DatasetView {
+            name,
+            org,
+            slug,
+            title,
+            description,
+            source,
+            methodology,
+            licence,
+            update_frequency,
+            tags,
+            sharing,
+            sensitive,
+            access,
+            updated_at,
+            freshness,
+            versions,
+            may_administer,
+            threshold,
+        } = d;
+        Dataset {
+            name,
+            org,
+            slug,
+            title,
+            description,
+            source,
+            methodology,
+            licence,
+            update_frequency,
+            tags,
+            sharing,
+            sensitive,
+            access,
+            updated_at,
+            freshness: freshness.into(),
+            versions: versions.into_iter().map(Into::into).collect(),
+            may_administer,
+            threshold,
+        }
+    }
+}
+
+/// One version of a dataset.
+#[derive(Serialize, ToSchema)]
+pub struct Version {
+    pub number: i64,
+    pub created_by: String,
+    pub created_at: String,
+    pub file_name: String,
+    pub file_sha256: String,
+    pub format: String,
+    /// `replace`, `append` or `base` (new dimensions).
+    pub mode: String,
+    pub rows: i64,
+    pub observations: i64,
+    pub added: i64,
+    pub changed: i64,
+    pub removed: i64,
+    pub warnings: Vec<String>,
+    pub redacted_at: Option<String>,
+}
+
+impl From<app::VersionView> for Version {
+    fn from(v: app::VersionView) -> Self {
+        Version {
+            number: v.number,
+            created_by: v.created_by,
+            created_at: v.created_at,
+            file_name: v.file_name,
+            file_sha256: v.file_sha256,
+            format: v.format,
+            mode: v.mode,
+            rows: v.rows,
+            observations: v.observations,
+            added: v.added,
+            changed: v.changed,
+            removed: v.removed,
+            warnings: v.warnings,
+            redacted_at: v.redacted_at,
+        }
+    }
+}
+
+/// What an import did, or on a dry run would do.
+#[derive(Serialize, ToSchema)]
+pub struct ImportReport {
+    #[schema(example = "euaa/asylum-monthly")]
+    pub dataset: String,
+    /// The new version's number; none on a dry run.
+    pub version: Option<i64>,
+    #[schema(example = "sdmx-csv")]
+    pub format: String,
+    pub rows: u64,
+    /// Observations in the dataset after this import.
+    pub observations: u64,
+    pub added: u64,
+    pub changed: u64,
+    pub removed: u64,
+    pub warnings: Vec<String>,
+    /// Rows kept out with `set_aside` (downloadable with the version).
+    pub set_aside: u64,
+    pub dry_run: bool,
+    /// On a dry run, the dimensions and a few of the changes.
+    pub dims: Vec<String>,
+    pub sample: Vec<Change>,
+}
+
+impl From<app::ImportReport> for ImportReport {
+    fn from(r: app::ImportReport) -> Self {
+        let app::ImportReport {
+            dataset,
+            version,
+            format,
+            rows,
+            observations,
+            added,
+            changed,
+            removed,
+            warnings,
+            set_aside,
+            dry_run,
+            dims,
+            sample,
+        } = r;
+        ImportReport {
+            dataset,
+            version,
+            format,
+            rows,
+            observations,
+            added,
+            changed,
+            removed,
+            warnings,
+            set_aside,
+            dry_run,
+            dims,
+            sample: sample.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// One observation an import adds, changes or removes.
+#[derive(Serialize, ToSchema)]
+pub struct Change {
+    /// `added`, `changed` or `removed`.
+    pub kind: String,
+    pub key: Vec<String>,
+    pub old: Option<f64>,
+    pub new: Option<f64>,
+}
+
+impl From<app::Change> for Change {
+    fn from(c: app::Change) -> Self {
+        Change {
+            kind: c.kind,
+            key: c.key,
+            old: c.old,
+            new: c.new,
+        }
+    }
+}
+
+/// A staged upload; only the person who staged it sees it.
+#[derive(Serialize, ToSchema)]
+pub struct Upload {
+    #[schema(example = "8a434ffd3d7f7d9e09bb129729e1fcdc")]
+    pub id: String,
+    pub dataset: String,
+    pub file_name: String,
+    pub owner: String,
+    #[serde(flatten)]
+    pub state: UploadState,
+}
+
+/// Where a staged upload stands, in `status`.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum UploadState {
+    /// Being read and compared; rows read so far.
+    Validating {
+        rows: u64,
+    },
+    /// Nothing can be saved: the reasons, by row and column.
+    Refused {
+        message: String,
+        problems: Vec<ProblemView>,
+    },
+    /// Valid: what it would add, change and remove.
+    Ready {
+        report: ImportReport,
+    },
+    /// Confirmed and being saved.
+    Saving {
+        done: u64,
+        total: u64,
+    },
+    Landed {
+        report: ImportReport,
+    },
+    /// Could not be validated or saved for a reason other than the file's content.
+    Failed {
+        message: String,
+    },
+}
+
+impl From<app::Upload> for Upload {
+    fn from(u: app::Upload) -> Self {
+        let state = match u.state {
+            app::UploadState::Validating { rows } => UploadState::Validating { rows },
+            app::UploadState::Refused { message, problems } => UploadState::Refused {
+                message,
+                problems: problems.into_iter().map(Into::into).collect(),
+            },
+            app::UploadState::Ready { report } => UploadState::Ready {
+                report: report.into(),
+            },
+            app::UploadState::Saving { done, total } => UploadState::Saving { done, total },
+            app::UploadState::Landed { report } => UploadState::Landed {
+                report: report.into(),
+            },
+            app::UploadState::Failed { message } => UploadState::Failed { message },
+        };
+        Upload {
+            id: u.id,
+            dataset: u.dataset,
+            file_name: u.file_name,
+            owner: u.owner,
+            state,
+        }
+    }
+}
+
+/// Nodes and links for a Sankey diagram.
+#[derive(Serialize, ToSchema)]
+pub struct Flows {
+    pub nodes: Vec<FlowNode>,
+    pub links: Vec<FlowLink>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FlowNode {
+    #[schema(example = "origin:SYR")]
+    pub id: String,
+    #[schema(example = "Syria")]
+    pub label: String,
+    /// 0 origin, 1 transit (when there is one), then destination.
+    pub column: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FlowLink {
+    pub source: String,
+    pub target: String,
+    pub value: f64,
+}
+
+impl From<app::Flows> for Flows {
+    fn from(f: app::Flows) -> Self {
+        Flows {
+            nodes: f
+                .nodes
+                .into_iter()
+                .map(|n| FlowNode {
+                    id: n.id,
+                    label: n.label,
+                    column: n.column,
+                })
+                .collect(),
+            links: f
+                .links
+                .into_iter()
+                .map(|l| FlowLink {
+                    source: l.source,
+                    target: l.target,
+                    value: l.value,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A query's answer as JSON (the CLI's `--format json` writes the same). Each row holds the
+/// group-by columns by name, then `value`, any `extra` columns, `flags` and `incomplete`.
+#[derive(ToSchema)]
+#[allow(dead_code)] // documents `nansen_formats::table_json`, which all doors share
+pub struct QueryAnswer {
+    columns: Vec<String>,
+    extra: Vec<String>,
+    #[schema(value_type = Vec<Object>)]
+    rows: Vec<serde_json::Value>,
+    /// For each group-by column, its codes that are aggregates of others in the answer.
+    #[schema(value_type = Object)]
+    aggregates: serde_json::Value,
+    /// What the answer counts along a dimension that changes what is counted.
+    #[schema(value_type = Vec<Object>)]
+    counted: Vec<serde_json::Value>,
+    warnings: Vec<String>,
+    #[schema(value_type = Object)]
+    provenance: serde_json::Value,
+}
+
+// ---------------------------------------------------------------- forecasts and backtests
+
+#[derive(Serialize, ToSchema)]
+pub struct ForecastAnswer {
+    pub series_by: Vec<String>,
+    pub level: f64,
+    pub rows: Vec<ForecastRow>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ForecastRow {
+    /// The series' values of `series_by`, in order.
+    pub series: Vec<String>,
+    #[schema(example = "2015-05")]
+    pub period: String,
+    #[schema(example = "auto")]
+    pub model: String,
+    pub mean: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl ForecastAnswer {
+    pub fn new(series_by: Vec<String>, level: f64, rows: nansen_forecast::Forecast) -> Self {
+        ForecastAnswer {
+            series_by,
+            level,
+            rows: rows
+                .into_iter()
+                .map(|r| ForecastRow {
+                    series: app::Panel::key(&r.series),
+                    period: r.period,
+                    model: r.model.to_string(),
+                    mean: r.mean,
+                    lo: r.lo,
+                    hi: r.hi,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BacktestAnswer {
+    pub series_by: Vec<String>,
+    /// One per series and model.
+    pub scores: Vec<Score>,
+    /// One per model over every series (`series` empty).
+    pub overall: Vec<OverallScore>,
+    /// Series left out: too short for the windows and horizon asked.
+    pub skipped: Vec<Vec<String>>,
+    /// Every forecast made, with `details=true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<Vec<BacktestDetail>>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Score {
+    pub series: Vec<String>,
+    pub model: String,
+    pub mase: f64,
+    pub smape: f64,
+    /// The share (0 to 1) of actual values inside the 80% interval.
+    pub coverage80: f64,
+    pub msis: f64,
+    pub forecasts: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OverallScore {
+    pub series: String,
+    pub model: String,
+    pub mase: f64,
+    pub smape: f64,
+    pub coverage80: f64,
+    pub msis: f64,
+    pub forecasts: usize,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct BacktestDetail {
+    pub series: String,
+    pub model: String,
+    pub origin: String,
+    pub horizon: usize,
+    pub period: String,
+    pub actual: f64,
+    pub mean: f64,
+    pub lo80: f64,
+    pub hi80: f64,
+}
+
+impl BacktestAnswer {
+    pub fn new(series_by: Vec<String>, r: nansen_forecast::BacktestReport, details: bool) -> Self {
+        BacktestAnswer {
+            series_by,
+            scores: r
+                .scores
+                .into_iter()
+                .map(|s| Score {
+                    series: app::Panel::key(&s.series),
+                    model: s.model.to_string(),
+                    mase: s.mase,
+                    smape: s.smape,
+                    coverage80: s.coverage80,
+                    msis: s.msis,
+                    forecasts: s.forecasts,
+                })
+                .collect(),
+            overall: r
+                .overall
+                .into_iter()
+                .map(|s| OverallScore {
+                    series: s.series,
+                    model: s.model.to_string(),
+                    mase: s.mase,
+                    smape: s.smape,
+                    coverage80: s.coverage80,
+                    msis: s.msis,
+                    forecasts: s.forecasts,
+                })
+                .collect(),
+            skipped: r.skipped.iter().map(|s| app::Panel::key(s)).collect(),
+            details: details.then(|| {
+                r.details
+                    .into_iter()
+                    .map(|d| BacktestDetail {
+                        series: d.series,
+                        model: d.model.to_string(),
+                        origin: d.origin,
+                        horizon: d.horizon,
+                        period: d.period,
+                        actual: d.actual,
+                        mean: d.mean,
+                        lo80: d.lo80,
+                        hi80: d.hi80,
+                    })
+                    .collect()
+            }),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- watches, alerts, webhooks, plans
+
+/// What a watch follows and how it judges it; sent when creating one, shown with it.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct WatchSpec {
+    /// `ORG/SLUG`.
+    #[schema(example = "euaa/asylum-monthly")]
+    pub dataset: String,
+    /// Filters, as `DIM=V[,V]`.
+    #[serde(default)]
+    #[schema(example = json!(["citizen=SYR"]))]
+    pub wheres: Vec<String>,
+    #[serde(default)]
+    pub frequency: Option<String>,
+    /// One series per combination of these dimensions' values (none: one series).
+    #[serde(default)]
+    #[schema(example = json!(["geo"]))]
+    pub series_by: Vec<String>,
+    pub rules: Vec<Rule>,
+    /// Periods forecast ahead.
+    #[serde(default = "app::default_horizon")]
+    pub horizon: usize,
+    /// How many of the latest periods the rules judge at each check.
+    #[serde(default = "app::default_lookback")]
+    pub lookback: usize,
+    /// The forecast interval's level, in per cent.
+    #[serde(default = "app::default_level")]
+    pub level: f64,
+}
+
+/// A detection rule (`farrington`, `c2`, `cusum`, ...) and the parameters that differ from
+/// its defaults.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Rule {
+    #[schema(example = "farrington")]
+    pub name: String,
+    #[serde(default)]
+    pub params: BTreeMap<String, f64>,
+}
+
+impl From<app::WatchSpec> for WatchSpec {
+    fn from(s: app::WatchSpec) -> Self {
+        let app::WatchSpec {
+            dataset,
+            wheres,
+            frequency,
+            series_by,
+            rules,
+            horizon,
+            lookback,
+            level,
+        } = s;
+        WatchSpec {
+            dataset,
+            wheres,
+            frequency,
+            series_by,
+            rules: rules
+                .into_iter()
+                .map(|r| Rule {
+                    name: r.name,
+                    params: r.params,
+                })
+                .collect(),
+            horizon,
+            lookback,
+            level,
+        }
+    }
+}
+
+impl From<WatchSpec> for app::WatchSpec {
+    fn from(s: WatchSpec) -> Self {
+        app::WatchSpec {
+            dataset: s.dataset,
+            wheres: s.wheres,
+            frequency: s.frequency,
+            series_by: s.series_by,
+            rules: s
+                .rules
+                .into_iter()
+                .map(|r| nansen_forecast::detect::Rule {
+                    name: r.name,
+                    params: r.params,
+                })
+                .collect(),
+            horizon: s.horizon,
+            lookback: s.lookback,
+            level: s.level,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Watch {
+    pub id: i64,
+    pub org: String,
+    pub name: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub spec: WatchSpec,
+    pub partners: Vec<String>,
+    pub checked_version: i64,
+    pub checked_at: Option<String>,
+    pub outlook: Option<Outlook>,
+    /// Why the last check could not run, if it could not.
+    pub problem: String,
+    pub open_alerts: usize,
+    /// Whether the caller may change it and its alerts.
+    pub may_change: bool,
+}
+
+/// The latest forecast of each series of a watch, with its recent history.
+#[derive(Serialize, ToSchema)]
+pub struct Outlook {
+    pub level: f64,
+    pub version: i64,
+    /// Computed on the disclosure-controlled view.
+    pub protected: bool,
+    pub series: Vec<SeriesOutlook>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SeriesOutlook {
+    pub key: Vec<String>,
+    /// `[period, value]` pairs, oldest first.
+    #[schema(value_type = Vec<Vec<Object>>, example = json!([["2015-07", 37531.0]]))]
+    pub history: Vec<Vec<serde_json::Value>>,
+    pub forecast: Vec<Point>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Point {
+    pub period: String,
+    pub mean: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl From<app::WatchView> for Watch {
+    fn from(w: app::WatchView) -> Self {
+        let app::WatchView {
+            id,
+            org,
+            name,
+            created_by,
+            created_at,
+            spec,
+            partners,
+            checked_version,
+            checked_at,
+            outlook,
+            problem,
+            open_alerts,
+            may_change,
+        } = w;
+        Watch {
+            id,
+            org,
+            name,
+            created_by,
+            created_at,
+            spec: spec.into(),
+            partners,
+            checked_version,
+            checked_at,
+            outlook: outlook.map(|o| Outlook {
+                level: o.level,
+                version: o.version,
+                protected: o.protected,
+                series: o
+                    .series
+                    .into_iter()
+                    .map(|s| SeriesOutlook {
+                        key: s.key,
+                        history: history(s.history),
+                        forecast: s
+                            .forecast
+                            .into_iter()
+                            .map(|p| Point {
+                                period: p.period,
+                                mean: p.mean,
+                                lo: p.lo,
+                                hi: p.hi,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            }),
+            problem,
+            open_alerts,
+            may_change,
+        }
+    }
+}
+
+/// The states an alert moves through.
+#[derive(Serialize, Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertStatus {
+    New,
+    Acknowledged,
+    Resolved,
+    FalseAlarm,
+}
+
+impl From<app::AlertStatus> for AlertStatus {
+    fn from(s: app::AlertStatus) -> Self {
+        match s {
+            app::AlertStatus::New => AlertStatus::New,
+            app::AlertStatus::Acknowledged => AlertStatus::Acknowledged,
+            app::AlertStatus::Resolved => AlertStatus::Resolved,
+            app::AlertStatus::FalseAlarm => AlertStatus::FalseAlarm,
+        }
+    }
+}
+
+impl From<AlertStatus> for app::AlertStatus {
+    fn from(s: AlertStatus) -> Self {
+        match s {
+            AlertStatus::New => app::AlertStatus::New,
+            AlertStatus::Acknowledged => app::AlertStatus::Acknowledged,
+            AlertStatus::Resolved => app::AlertStatus::Resolved,
+            AlertStatus::FalseAlarm => app::AlertStatus::FalseAlarm,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Alert {
+    pub id: i64,
+    pub watch_id: i64,
+    pub watch: String,
+    pub org: String,
+    pub dataset: String,
+    pub series: String,
+    pub period: String,
+    pub rule: String,
+    pub status: AlertStatus,
+    pub assignee: Option<String>,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub detail: AlertDetail,
+    pub may_change: bool,
+}
+
+/// What an alert says: what was seen against what was expected, and why.
+#[derive(Serialize, ToSchema)]
+pub struct AlertDetail {
+    pub key: Vec<String>,
+    pub observed: f64,
+    pub expected: f64,
+    /// The value above which the rule alarms.
+    pub upper: f64,
+    pub statistic: f64,
+    pub params: BTreeMap<String, f64>,
+    #[schema(value_type = Vec<Vec<Object>>)]
+    pub history: Vec<Vec<serde_json::Value>>,
+    /// In words.
+    #[schema(example = "Farrington flexible: observed 36505, expected 18120, alarm above 22733")]
+    pub why: String,
+    pub protected: bool,
+}
+
+impl From<app::AlertView> for Alert {
+    fn from(a: app::AlertView) -> Self {
+        let app::AlertView {
+            id,
+            watch_id,
+            watch,
+            org,
+            dataset,
+            series,
+            period,
+            rule,
+            status,
+            assignee,
+            version,
+            created_at,
+            updated_at,
+            detail,
+            may_change,
+        } = a;
+        let app::AlertDetail {
+            key,
+            observed,
+            expected,
+            upper,
+            statistic,
+            params,
+            history: h,
+            why,
+            protected,
+        } = detail;
+        Alert {
+            id,
+            watch_id,
+            watch,
+            org,
+            dataset,
+            series,
+            period,
+            rule,
+            status: status.into(),
+            assignee,
+            version,
+            created_at,
+            updated_at,
+            detail: AlertDetail {
+                key,
+                observed,
+                expected,
+                upper,
+                statistic,
+                params,
+                history: history(h),
+                why,
+                protected,
+            },
+            may_change,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AlertWithComments {
+    pub alert: Alert,
+    pub comments: Vec<Comment>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Comment {
+    pub id: i64,
+    pub author: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+impl From<app::CommentRecord> for Comment {
+    fn from(c: app::CommentRecord) -> Self {
+        Comment {
+            id: c.id,
+            author: c.author,
+            body: c.body,
+            created_at: c.created_at,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Webhook {
+    pub id: i64,
+    pub org: String,
+    pub watch: Option<i64>,
+    pub dataset: Option<String>,
+    pub url: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub deliveries: Vec<Delivery>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Delivery {
+    pub id: i64,
+    pub event: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_at: String,
+    pub last_error: String,
+    pub delivered_at: Option<String>,
+}
+
+impl From<app::WebhookView> for Webhook {
+    fn from(w: app::WebhookView) -> Self {
+        Webhook {
+            id: w.id,
+            org: w.org,
+            watch: w.watch,
+            dataset: w.dataset,
+            url: w.url,
+            created_by: w.created_by,
+            created_at: w.created_at,
+            deliveries: w
+                .deliveries
+                .into_iter()
+                .map(|d| Delivery {
+                    id: d.id,
+                    event: d.event,
+                    status: d.status,
+                    attempts: d.attempts,
+                    next_at: d.next_at,
+                    last_error: d.last_error,
+                    delivered_at: d.delivered_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A new subscription and its signing secret, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct Subscribed {
+    pub webhook: Webhook,
+    #[schema(example = "5f0c…")]
+    pub secret: String,
+}
+
+/// A plan's triggers and checklist; sent when writing one, shown with it.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct PlanSpec {
+    pub triggers: Vec<Trigger>,
+    #[serde(default)]
+    pub actions: Vec<Action>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Trigger {
+    /// A watch's forecast over its next `periods` periods goes above a capacity.
+    Forecast {
+        watch: i64,
+        /// The series, by its dimension values; empty: any series of the watch.
+        #[serde(default)]
+        series: Vec<String>,
+        #[serde(default = "app::default_periods")]
+        periods: usize,
+        /// `hi` (the interval's upper bound) or `mean`.
+        #[serde(default = "app::default_bound")]
+        bound: String,
+        above: Capacity,
+    },
+    /// Open alerts (new or acknowledged) of a watch on at least `series` of its series.
+    Alerts {
+        watch: i64,
+        /// Only this rule's alerts; none: any rule.
+        #[serde(default)]
+        rule: Option<String>,
+        #[serde(default = "app::default_series")]
+        series: usize,
+    },
+}
+
+/// A capacity: a number, or the latest value of a dataset's series.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Capacity {
+    Number(f64),
+    Dataset {
+        dataset: String,
+        #[serde(default)]
+        wheres: Vec<String>,
+    },
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Action {
+    pub what: String,
+    pub owner: String,
+    #[serde(default)]
+    pub done: bool,
+}
+
+impl From<app::PlanSpec> for PlanSpec {
+    fn from(s: app::PlanSpec) -> Self {
+        PlanSpec {
+            triggers: s
+                .triggers
+                .into_iter()
+                .map(|t| match t {
+                    app::Trigger::Forecast {
+                        watch,
+                        series,
+                        periods,
+                        bound,
+                        above,
+                    } => Trigger::Forecast {
+                        watch,
+                        series,
+                        periods,
+                        bound,
+                        above: match above {
+                            app::Capacity::Number(n) => Capacity::Number(n),
+                            app::Capacity::Dataset { dataset, wheres } => {
+                                Capacity::Dataset { dataset, wheres }
+                            }
+                        },
+                    },
+                    app::Trigger::Alerts {
+                        watch,
+                        rule,
+                        series,
+                    } => Trigger::Alerts {
+                        watch,
+                        rule,
+                        series,
+                    },
+                })
+                .collect(),
+            actions: s
+                .actions
+                .into_iter()
+                .map(|a| Action {
+                    what: a.what,
+                    owner: a.owner,
+                    done: a.done,
+                })
+                .collect(),
+        }
+    }
+}
+
+impl From<PlanSpec> for app::PlanSpec {
+    fn from(s: PlanSpec) -> Self {
+        app::PlanSpec {
+            triggers: s
+                .triggers
+                .into_iter()
+                .map(|t| match t {
+                    Trigger::Forecast {
+                        watch,
+                        series,
+                        periods,
+                        bound,
+                        above,
+                    } => app::Trigger::Forecast {
+                        watch,
+                        series,
+                        periods,
+                        bound,
+                        above: match above {
+                            Capacity::Number(n) => app::Capacity::Number(n),
+                            Capacity::Dataset { dataset, wheres } => {
+                                app::Capacity::Dataset { dataset, wheres }
+                            }
+                        },
+                    },
+                    Trigger::Alerts {
+                        watch,
+                        rule,
+                        series,
+                    } => app::Trigger::Alerts {
+                        watch,
+                        rule,
+                        series,
+                    },
+                })
+                .collect(),
+            actions: s
+                .actions
+                .into_iter()
+                .map(|a| app::Action {
+                    what: a.what,
+                    owner: a.owner,
+                    done: a.done,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Plan {
+    pub id: i64,
+    pub org: String,
+    pub title: String,
+    pub scenario: String,
+    pub spec: PlanSpec,
+    pub created_by: String,
+    pub created_at: String,
+    /// Since when any trigger fires; none while none does.
+    pub triggered_since: Option<String>,
+    pub reason: String,
+    pub checked_at: Option<String>,
+    /// Each trigger's state, in the spec's order.
+    pub triggers: Vec<TriggerState>,
+    pub may_change: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TriggerState {
+    pub fired: bool,
+    pub why: String,
+}
+
+impl From<app::PlanView> for Plan {
+    fn from(p: app::PlanView) -> Self {
+        let app::PlanView {
+            id,
+            org,
+            title,
+            scenario,
+            spec,
+            created_by,
+            created_at,
+            triggered_since,
+            reason,
+            checked_at,
+            triggers,
+            may_change,
+        } = p;
+        Plan {
+            id,
+            org,
+            title,
+            scenario,
+            spec: spec.into(),
+            created_by,
+            created_at,
+            triggered_since,
+            reason,
+            checked_at,
+            triggers: triggers
+                .into_iter()
+                .map(|t| TriggerState {
+                    fired: t.fired,
+                    why: t.why,
+                })
+                .collect(),
+            may_change,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- documents and search
+
+#[derive(Serialize, ToSchema)]
+pub struct Document {
+    pub id: i64,
+    pub org: String,
+    pub title: String,
+    /// report, methodology, coi, minutes, training, agreement, guidance or other.
+    #[serde(rename = "type")]
+    pub doc_type: String,
+    pub countries: Vec<String>,
+    pub themes: Vec<String>,
+    pub date: Option<String>,
+    pub language: String,
+    pub summary: String,
+    /// The sharing level; outside the owner, `partners` without the list.
+    pub sharing: String,
+    /// `owner`, `text` (may read and download) or `metadata` (may ask for access).
+    pub access: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub versions: Vec<DocumentVersion>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DocumentVersion {
+    pub number: i64,
+    pub file_name: String,
+    pub format: String,
+    pub size: i64,
+    pub file_sha256: String,
+    pub pages: i64,
+    /// Why the file's text could not be read, when it could not.
+    pub no_text: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+impl From<app::DocumentVersionRecord> for DocumentVersion {
+    fn from(v: app::DocumentVersionRecord) -> Self {
+        DocumentVersion {
+            number: v.number,
+            file_name: v.file_name,
+            format: v.format,
+            size: v.size,
+            file_sha256: v.file_sha256,
+            pages: v.pages,
+            no_text: v.no_text,
+            created_by: v.created_by,
+            created_at: v.created_at,
+        }
+    }
+}
+
+impl From<app::DocumentView> for Document {
+    fn from(d: app::DocumentView) -> Self {
+        let app::DocumentView {
+            id,
+            org,
+            title,
+            doc_type,
+            countries,
+            themes,
+            date,
+            language,
+            summary,
+            sharing,
+            access,
+            created_by,
+            created_at,
+            versions,
+        } = d;
+        Document {
+            id,
+            org,
+            title,
+            doc_type,
+            countries,
+            themes,
+            date,
+            language,
+            summary,
+            sharing,
+            access,
+            created_by,
+            created_at,
+            versions: versions.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DocumentText {
+    pub version: i64,
+    /// The text, page by page.
+    pub pages: Vec<String>,
+    pub no_text: Option<String>,
+}
+
+impl From<app::DocumentText> for DocumentText {
+    fn from(t: app::DocumentText) -> Self {
+        DocumentText {
+            version: t.version,
+            pages: t.pages,
+            no_text: t.no_text,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    /// For each facet (type, org, country, year, language), each value with its count.
+    pub facets: BTreeMap<String, Vec<FacetCount>>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HitKind {
+    Document,
+    Dataset,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Hit {
+    pub kind: HitKind,
+    pub id: String,
+    pub title: String,
+    /// A passage, plain text on one line.
+    pub snippet: String,
+    /// The words found in the snippet: `[start, end)` byte offsets into its UTF-8 text.
+    #[schema(example = json!([[4, 13]]))]
+    pub highlights: Vec<[usize; 2]>,
+    #[serde(rename = "type")]
+    pub doc_type: String,
+    pub org: String,
+    pub countries: Vec<String>,
+    pub language: String,
+    pub date: Option<String>,
+    pub score: f32,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct FacetCount {
+    pub value: String,
+    pub count: u64,
+}
+
+impl From<app::SearchResults> for SearchResults {
+    fn from(r: app::SearchResults) -> Self {
+        SearchResults {
+            total: r.total,
+            hits: r
+                .hits
+                .into_iter()
+                .map(|h| Hit {
+                    kind: match h.kind {
+                        app::HitKind::Document => HitKind::Document,
+                        app::HitKind::Dataset => HitKind::Dataset,
+                    },
+                    id: h.id,
+                    title: h.title,
+                    snippet: h.snippet,
+                    highlights: h.highlights,
+                    doc_type: h.doc_type,
+                    org: h.org,
+                    countries: h.countries,
+                    language: h.language,
+                    date: h.date,
+                    score: h.score,
+                })
+                .collect(),
+            facets: r
+                .facets
+                .into_iter()
+                .map(|(k, v)| {
+                    (
+                        k,
+                        v.into_iter()
+                            .map(|f| FacetCount {
+                                value: f.value,
+                                count: f.count,
+                            })
+                            .collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Reindexed {
+    /// Entries in the rebuilt index.
+    pub entries: usize,
+}
+
+// ---------------------------------------------------------------- access, audit, tokens
+
+/// Where a request for access stands.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RequestStatus {
+    Pending,
+    Approved,
+    Refused,
+    Revoked,
+}
+
+impl From<nansen_model::RequestStatus> for RequestStatus {
+    fn from(s: nansen_model::RequestStatus) -> Self {
+        match s {
+            nansen_model::RequestStatus::Pending => RequestStatus::Pending,
+            nansen_model::RequestStatus::Approved => RequestStatus::Approved,
+            nansen_model::RequestStatus::Refused => RequestStatus::Refused,
+            nansen_model::RequestStatus::Revoked => RequestStatus::Revoked,
+        }
+    }
+}
+
+/// A request for access, after it was made, decided or revoked.
+#[derive(Serialize, ToSchema)]
+pub struct RequestState {
+    pub id: i64,
+    pub status: RequestStatus,
+}
+
+/// A request for access to a dataset or a document.
+#[derive(Serialize, ToSchema)]
+pub struct AccessRequest {
+    pub id: i64,
+    /// `dataset` or `document`.
+    pub kind: String,
+    /// The subject as people name it: `ORG/SLUG` for a dataset, a document's title.
+    pub subject: String,
+    /// The dataset, as `ORG/SLUG`, when the subject is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    /// The document's id, when the subject is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<i64>,
+    /// The organisation that owns the subject and decides.
+    pub owner: String,
+    /// The organisation asking.
+    pub org: String,
+    pub user: String,
+    pub reason: String,
+    pub status: RequestStatus,
+    pub created_at: String,
+    pub decided_by: Option<String>,
+}
+
+impl From<app::AccessRequestRecord> for AccessRequest {
+    fn from(r: app::AccessRequestRecord) -> Self {
+        let document = r.kind == "document";
+        AccessRequest {
+            id: r.id,
+            dataset: (!document).then(|| r.subject.clone()),
+            document: document.then_some(r.subject_id),
+            kind: r.kind,
+            subject: r.subject,
+            owner: r.owner,
+            org: r.org,
+            user: r.user_email,
+            reason: r.reason,
+            status: r.status.into(),
+            created_at: r.created_at,
+            decided_by: r.decided_by,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    /// What changed, as the action recorded it.
+    pub detail: serde_json::Value,
+    pub hash: String,
+}
+
+impl From<app::AuditEntry> for AuditEntry {
+    fn from(e: app::AuditEntry) -> Self {
+        AuditEntry {
+            seq: e.seq,
+            at: e.at,
+            actor: e.actor,
+            action: e.action,
+            target: e.target,
+            detail: serde_json::from_str(&e.detail).unwrap_or(serde_json::Value::String(e.detail)),
+            hash: e.hash,
+        }
+    }
+}
+
+/// Whether the audit chain is intact: its length and head when it is, the first entry that
+/// breaks it when not.
+#[derive(Serialize, ToSchema)]
+pub struct AuditCheck {
+    pub intact: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entries: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_bad_entry: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl From<Result<app::AuditReport, app::AuditBroken>> for AuditCheck {
+    fn from(r: Result<app::AuditReport, app::AuditBroken>) -> Self {
+        match r {
+            Ok(r) => AuditCheck {
+                intact: true,
+                entries: Some(r.entries),
+                head: Some(r.head),
+                first_bad_entry: None,
+                reason: None,
+            },
+            Err(b) => AuditCheck {
+                intact: false,
+                entries: None,
+                head: None,
+                first_bad_entry: Some(b.seq),
+                reason: Some(b.reason),
+            },
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Token {
+    pub id: i64,
+    pub name: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+impl From<app::TokenRecord> for Token {
+    fn from(t: app::TokenRecord) -> Self {
+        Token {
+            id: t.id,
+            name: t.name,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
+/// A new token, shown once.
+#[derive(Serialize, ToSchema)]
+pub struct NewTokenSecret {
+    pub token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenRevoked {
+    pub id: i64,
+    pub revoked: bool,
+}
+
+/// Converts each element of a list.
+pub fn all<A, B: From<A>>(v: Vec<A>) -> Vec<B> {
+    v.into_iter().map(Into::into).collect()
+}
