@@ -121,6 +121,13 @@ impl App {
             .map(|o| o.id)
             .ok_or_else(|| AppError::NotFound(format!("organisation {my_org}")))?;
         let rid = self.store.write(|tx| {
+            // One question at a time: the owner answers an organisation once.
+            if tx.pending_request(found.kind, found.id, org_id)?.is_some() {
+                return Err(AppError::Conflict(format!(
+                    "{my_org} already asked for {}; the request is waiting for its answer",
+                    found.name
+                )));
+            }
             let rid = tx.insert_request(
                 found.kind,
                 found.id,
@@ -136,7 +143,7 @@ impl App {
                 &serde_json::json!({ "request": rid, "for": my_org, "reason": reason.trim() })
                     .to_string(),
             )?;
-            Ok::<_, StoreError>(rid)
+            Ok::<_, AppError>(rid)
         })?;
         Ok(rid)
     }

@@ -314,6 +314,14 @@ fn an_access_request_once_approved_grants_the_organisation_the_data() {
             .unwrap();
         assert!(
             matches!(
+                w.app
+                    .request_access(&bmi, &listed_one(), "Asking again, in case it was missed."),
+                Err(AppError::Conflict(_))
+            ),
+            "an organisation asks once while its request waits"
+        );
+        assert!(
+            matches!(
                 w.app.decide_access(&w.as_("viewer@iom.int"), id, true, ""),
                 Err(AppError::NotFound(_))
             ),

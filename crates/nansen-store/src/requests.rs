@@ -70,6 +70,25 @@ fn record(r: &crate::Row) -> Result<AccessRequestRecord> {
 }
 
 impl Tx<'_> {
+    /// The pending request of an organisation for a subject, if it has one.
+    pub fn pending_request(
+        &mut self,
+        kind: &str,
+        subject_id: i64,
+        org_id: i64,
+    ) -> Result<Option<i64>> {
+        let r = self.conn.query(
+            "SELECT id FROM requests WHERE kind = ? AND subject_id = ? AND org_id = ? AND status = ?",
+            &[
+                kind.into(),
+                subject_id.into(),
+                org_id.into(),
+                RequestStatus::Pending.as_str().into(),
+            ],
+        )?;
+        Ok(r.first().map(|row| row.int(0)))
+    }
+
     pub fn insert_request(
         &mut self,
         kind: &str,

@@ -108,4 +108,27 @@ mod tests {
             missing.join("\n")
         );
     }
+    /// The whole `--help`, every command's, as a snapshot: a change to a command's words,
+    /// options or defaults shows as a diff to review.
+    #[test]
+    fn the_help_of_every_command_reads_as_before() {
+        fn walk(cmd: &mut clap::Command, path: &str, out: &mut String) {
+            out.push_str(&format!("==== {path}\n{}\n", cmd.render_long_help()));
+            for sub in cmd.get_subcommands_mut() {
+                if sub.get_name() != "help" {
+                    let p = format!("{path} {}", sub.get_name());
+                    walk(sub, &p, out);
+                }
+            }
+        }
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut help = String::new();
+        walk(&mut cmd, "nansen", &mut help);
+        let mut settings = insta::Settings::clone_current();
+        settings.set_prepend_module_to_snapshot(false);
+        // What the environment of the run sets is not the help's.
+        settings.add_filter(r"\[env: ([A-Z_]+)=[^\]]*\]", "[env: $1=]");
+        settings.bind(|| insta::assert_snapshot!("help", help));
+    }
 }
