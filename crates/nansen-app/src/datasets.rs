@@ -91,6 +91,23 @@ pub struct Change {
     pub new: Option<f64>,
 }
 
+/// What a new version saves.
+enum Stored {
+    /// Every observation read (a first version, or one whose dimensions differ).
+    Whole,
+    /// What changed against the content before, and the content after.
+    Difference(Box<Difference>),
+}
+
+struct Difference {
+    upserts: Cube,
+    removals: Cube,
+    content: Arc<Cube>,
+}
+
+// The chunks a file is read into are saved as they are.
+const _: () = assert!(nansen_formats::CHUNK_ROWS == nansen_store::CHUNK);
+
 /// How many of each kind of change a dry run shows.
 const SAMPLE: usize = 10;
 
@@ -685,9 +702,14 @@ impl App {
             let p = path.to_path_buf();
             std::thread::spawn(move || sha256_of(&p))
         };
-        let imported = nansen_formats::read_with_progress(path, &options, &mut |rows| {
-            progress(Progress::Reading { rows })
-        })?;
+        // Read in chunks that go to disk once they outgrow memory: a first version is saved
+        // from them a chunk at a time, whatever the file's size.
+        let mut imported = nansen_formats::read_in_chunks(
+            path,
+            &options,
+            &mut |rows| progress(Progress::Reading { rows }),
+            &self.uploads_dir()?,
+        )?;
         let sha = hasher
             .join()
             .map_err(|_| AppError::BadRequest("cannot hash the file".into()))?
@@ -705,11 +727,10 @@ impl App {
         // Rows kept out with --set-aside, kept with the version as they came.
         let set_aside = (!imported.set_aside.is_empty())
             .then(|| (imported.set_aside.len() as i64, imported.set_aside_csv()));
-        let new = imported.cube;
-        progress(Progress::Comparing {
-            observations: new.len() as u64,
-        });
-        let same_dims = previous.as_ref().is_some_and(|p| p.dims == new.dims);
+        let dims = imported.observations.dims().to_vec();
+        let read = imported.observations.len();
+        progress(Progress::Comparing { observations: read });
+        let same_dims = previous.as_ref().is_some_and(|p| p.dims == dims);
         if req.append && previous.as_ref().is_some_and(|p| !p.is_empty()) && !same_dims {
             return Err(AppError::needs(
                 format!(
@@ -718,27 +739,19 @@ impl App {
                         .as_ref()
                         .map(|p| p.dims.join(", "))
                         .unwrap_or_default(),
-                    new.dims.join(", ")
+                    dims.join(", ")
                 ),
                 Remedy::ReplaceContent,
             ));
         }
-        // What the version stores: the whole file when there is nothing to compare with.
-        let (mode, added, changed, removed, upserts, removals, content) =
+        // What the version stores: the whole file, read back a chunk at a time, when there is
+        // nothing to compare with; else its difference from the content before.
+        let (mode, added, changed, removed, stored) =
             match previous.as_ref().filter(|p| !p.is_empty()) {
-                None => {
-                    let n = new.len() as u64;
-                    let empty = Cube::new(new.dims.clone());
-                    let content = Arc::new(new);
-                    ("replace", n, 0, 0, None, empty, content)
-                }
-                Some(p) if !same_dims => {
-                    let removed = p.len() as u64;
-                    let n = new.len() as u64;
-                    let empty = Cube::new(new.dims.clone());
-                    ("base", n, 0, removed, None, empty, Arc::new(new))
-                }
+                None => ("replace", read, 0, 0, Stored::Whole),
+                Some(p) if !same_dims => ("base", read, 0, p.len() as u64, Stored::Whole),
                 Some(p) => {
+                    let new = std::mem::take(&mut imported.observations).into_cube()?;
                     let diff = if req.append {
                         p.diff_append(&new)
                     } else {
@@ -754,19 +767,25 @@ impl App {
                         diff.added,
                         diff.changed,
                         diff.removed,
-                        Some(diff.upserts),
-                        diff.removals,
-                        content,
+                        Stored::Difference(Box::new(Difference {
+                            upserts: diff.upserts,
+                            removals: diff.removals,
+                            content,
+                        })),
                     )
                 }
             };
+        let observations = match &stored {
+            Stored::Whole => read,
+            Stored::Difference(d) => d.content.len() as u64,
+        };
         let name = format!("{}/{}", req.org, req.slug);
         let mut report = ImportReport {
             dataset: name.clone(),
             version: None,
             format: imported.format.to_string(),
             rows: imported.rows,
-            observations: content.len() as u64,
+            observations,
             added,
             changed,
             removed,
@@ -777,16 +796,22 @@ impl App {
             sample: Vec::new(),
         };
         if req.dry_run {
-            report.dims = content.dims.clone();
-            report.sample = match &upserts {
-                Some(u) => sample_changes(previous.as_deref(), u, &removals),
+            report.sample = match &stored {
+                Stored::Difference(d) => {
+                    sample_changes(previous.as_deref(), &d.upserts, &d.removals)
+                }
                 // Everything is new (or replaces content of other dimensions, which is all removed).
-                None => sample_changes(None, &content, &Cube::new(content.dims.clone())),
+                Stored::Whole => {
+                    sample_changes(None, imported.observations.head(), &Cube::new(dims.clone()))
+                }
             };
+            report.dims = dims;
             return Ok(report);
         }
-        let to_store: &Cube = upserts.as_ref().unwrap_or(&content);
-        let total = (to_store.len() + removals.len()) as u64;
+        let total = match &stored {
+            Stored::Whole => read,
+            Stored::Difference(d) => (d.upserts.len() + d.removals.len()) as u64,
+        };
         let expected_latest = latest.map(|i| versions[i].number);
         let may_unprotect = who.principal.role_in(&req.org) == Some(Role::Admin);
         let (dataset_id, number) = self.store.write(|tx| {
@@ -841,7 +866,7 @@ impl App {
                 format: imported.format.to_string(),
                 mode: mode.into(),
                 rows: imported.rows as i64,
-                observations: content.len() as i64,
+                observations: observations as i64,
                 added: added as i64,
                 changed: changed as i64,
                 removed: removed as i64,
@@ -849,8 +874,22 @@ impl App {
                 ..Default::default()
             };
             let vid = tx.insert_version(&v)?;
-            tx.insert_chunks(vid, "upsert", to_store, &mut |done| progress(Progress::Saving { done: done as u64, total }))?;
-            tx.insert_chunks(vid, "remove", &removals, &mut |_| {})?;
+            let saving = |done: u64| progress(Progress::Saving { done, total });
+            match &stored {
+                Stored::Whole => {
+                    let mut done = 0;
+                    for (seq, chunk) in imported.observations.chunks()?.enumerate() {
+                        let chunk = chunk?;
+                        tx.insert_chunk(vid, "upsert", seq as i64, &chunk)?;
+                        done += chunk.len() as u64;
+                        saving(done);
+                    }
+                }
+                Stored::Difference(d) => {
+                    tx.insert_chunks(vid, "upsert", &d.upserts, &mut |done| saving(done as u64))?;
+                    tx.insert_chunks(vid, "remove", &d.removals, &mut |_| {})?;
+                }
+            }
             if let Some((n, csv)) = &set_aside {
                 tx.insert_set_aside(vid, *n, csv)?;
             }
@@ -870,7 +909,16 @@ impl App {
             AppError::Store(StoreError::Db(db)) if db.is_conflict() => AppError::Conflict(format!("another import created or changed {name} at the same moment; import again")),
             e => e,
         })?;
-        self.remember((dataset_id, number, 0), content);
+        // The content just saved is the one queries will ask for: kept when it is the
+        // difference's result, or a file small enough to have stayed in memory.
+        match stored {
+            Stored::Difference(d) => self.remember((dataset_id, number, 0), d.content),
+            Stored::Whole if !imported.observations.on_disk() => {
+                let content = Arc::new(imported.observations.into_cube()?);
+                self.remember((dataset_id, number, 0), content);
+            }
+            Stored::Whole => {}
+        }
         report.version = Some(number);
         Ok(report)
     }

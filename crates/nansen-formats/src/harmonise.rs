@@ -2,10 +2,11 @@
 
 use crate::layouts::{self, Duplicates, Layout, Role};
 use crate::rows::{self, Cells, Container, Rows};
+use crate::spill::{Spill, CHUNK_ROWS};
 use crate::{Format, ImportError, Mapping, Problem};
 use nansen_codes::{AdminArea, CodeLists, DimensionKind, Frequency, Period};
 use nansen_model::{canonical_order, Cube, Remedy};
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
@@ -45,7 +46,7 @@ pub struct SetAsideRow {
 /// More rows than this set aside and the file is refused: it is the wrong file, not a few bad rows.
 const MAX_SET_ASIDE: usize = 100_000;
 
-/// A file read into observations.
+/// A file read into observations, held in one cube.
 #[derive(Debug)]
 pub struct Imported {
     pub cube: Cube,
@@ -61,24 +62,62 @@ pub struct Imported {
 impl Imported {
     /// The rows set aside as a CSV: `row`, `reason`, then the file's own columns as they came.
     pub fn set_aside_csv(&self) -> String {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        let mut header = vec!["row".to_string(), "reason".to_string()];
-        header.extend(self.header.iter().cloned());
-        let _ = w.write_record(&header);
-        for r in &self.set_aside {
-            let mut rec = vec![r.row.to_string(), r.reasons.join("; ")];
-            rec.extend(r.cells.iter().cloned());
-            let _ = w.write_record(&rec);
-        }
-        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+        set_aside_csv(&self.header, &self.set_aside)
     }
 }
 
+/// A file read into observations kept in chunks ([`Spill`]), however large it is.
+pub struct Spilled {
+    pub observations: Spill,
+    pub format: Format,
+    /// Data rows read from the file.
+    pub rows: u64,
+    pub warnings: Vec<String>,
+    /// The layout's column names, then the rows set aside (empty without `set_aside`).
+    pub header: Vec<String>,
+    pub set_aside: Vec<SetAsideRow>,
+}
+
+impl Spilled {
+    /// The rows set aside as a CSV: `row`, `reason`, then the file's own columns as they came.
+    pub fn set_aside_csv(&self) -> String {
+        set_aside_csv(&self.header, &self.set_aside)
+    }
+
+    /// Every observation in one cube.
+    pub fn into_imported(self) -> Result<Imported, ImportError> {
+        Ok(Imported {
+            cube: self.observations.into_cube()?,
+            format: self.format,
+            rows: self.rows,
+            warnings: self.warnings,
+            header: self.header,
+            set_aside: self.set_aside,
+        })
+    }
+}
+
+fn set_aside_csv(header: &[String], set_aside: &[SetAsideRow]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut head = vec!["row".to_string(), "reason".to_string()];
+    head.extend(header.iter().cloned());
+    let _ = w.write_record(&head);
+    for r in set_aside {
+        let mut rec = vec![r.row.to_string(), r.reasons.join("; ")];
+        rec.extend(r.cells.iter().cloned());
+        let _ = w.write_record(&rec);
+    }
+    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+/// Reads a file into observations; with `spill_to`, chunks beyond what memory should hold go
+/// to a temporary file there while the rest is read.
 pub fn read(
     path: &Path,
     options: &ImportOptions,
     progress: &mut dyn FnMut(u64),
-) -> Result<Imported, ImportError> {
+    spill_to: Option<&Path>,
+) -> Result<Spilled, ImportError> {
     if std::fs::metadata(path)?.len() == 0 {
         return Err(ImportError::refused(
             "the file is empty",
@@ -140,7 +179,7 @@ pub fn read(
         // Only text and spreadsheet exports carry the formula-neutralising mark.
         layout.unneutralise = false;
     }
-    let mut engine = Engine::new(&layout, options);
+    let mut engine = Engine::new(&layout, options, spill_to);
     let mut seen = 0u64;
     let count = rows.each(layout.skip, &layout.header, &mut |row, cells| {
         seen += 1;
@@ -260,12 +299,16 @@ struct Engine<'a> {
     /// With `--set-aside`: the rows kept out, and why.
     set_aside: Option<Vec<SetAsideRow>>,
     key: Vec<u32>,
-    /// Source row of each observation, for naming both rows of a duplicate.
+    /// Source row of each observation not yet in a chunk, for naming both rows of a repeat.
     source_rows: Vec<u32>,
+    /// The chunks read so far.
+    spill: Spill,
+    /// A hash of each chunked observation's key, for finding repeats without holding keys.
+    hashes: Vec<u64>,
 }
 
 impl<'a> Engine<'a> {
-    fn new(layout: &'a Layout, options: &'a ImportOptions) -> Engine<'a> {
+    fn new(layout: &'a Layout, options: &'a ImportOptions, spill_to: Option<&Path>) -> Engine<'a> {
         let mut dims: Vec<String> = vec!["indicator".into(), "period".into()];
         let mut add = |d: &str| {
             if !dims.iter().any(|x| x == d) {
@@ -336,6 +379,8 @@ impl<'a> Engine<'a> {
             key: vec![u32::MAX; dims.len()],
             default_codes: vec![None; dims.len()],
             indicator_dim: pos("indicator"),
+            spill: Spill::new(dims.clone(), spill_to.map(Path::to_path_buf)),
+            hashes: Vec::new(),
             cube: Cube::new(dims),
             target,
             defaults,
@@ -675,14 +720,47 @@ impl<'a> Engine<'a> {
             key.copy_from_slice(&base);
         }
         self.key = key;
+        // A statistics table goes into chunks as it is read; an incident list's repeats are
+        // summed at the end, so it is held whole (such lists are small).
+        if self.layout.duplicates == Duplicates::Error && self.cube.len() >= CHUNK_ROWS {
+            self.flush()?;
+        }
         Ok(())
     }
 
-    fn finish(mut self, format: Format, rows: u64) -> Result<Imported, ImportError> {
+    /// Moves the observations read since the last chunk into a chunk of their own, keeping a
+    /// hash of each one's key to find repeats with.
+    fn flush(&mut self) -> Result<(), ImportError> {
+        let n = self.cube.len();
+        self.hashes.reserve(n);
+        for r in 0..n {
+            self.hashes
+                .push(key_hash(self.cube.columns.iter().map(|c| c.codes[r])));
+        }
+        let chunk = self.cube.take();
+        let rows = std::mem::take(&mut self.source_rows);
+        self.spill.push(chunk, rows)
+    }
+
+    fn finish(mut self, format: Format, rows: u64) -> Result<Spilled, ImportError> {
         if !self.problems.is_empty() {
             return Err(self.refusal());
         }
-        let cube = self.dedupe()?;
+        match self.layout.duplicates {
+            Duplicates::Error => {
+                self.flush()?;
+                self.refuse_repeats()?;
+            }
+            Duplicates::Sum => {
+                let summed = self.summed();
+                let mut start = 0;
+                while start < summed.len() {
+                    let end = (start + CHUNK_ROWS).min(summed.len());
+                    self.spill.push(summed.slice(start, end), Vec::new())?;
+                    start = end;
+                }
+            }
+        }
         let mut warnings = Vec::new();
         if !self.unlisted.is_empty() {
             let mut u: Vec<&String> = self.unlisted.iter().collect();
@@ -709,7 +787,7 @@ impl<'a> Engine<'a> {
                 if self.corrected.len() > 10 { ", ..." } else { "" }
             ));
         }
-        if cube.is_empty() {
+        if self.spill.is_empty() {
             let reason = "no observation: every value is empty or not available";
             return Err(ImportError::refused(
                 reason,
@@ -738,8 +816,8 @@ impl<'a> Engine<'a> {
                     .join("; ")
             ));
         }
-        Ok(Imported {
-            cube,
+        Ok(Spilled {
+            observations: self.spill,
             format,
             rows,
             warnings,
@@ -764,41 +842,67 @@ impl<'a> Engine<'a> {
         k
     }
 
-    /// Two rows with the same key: an error in a statistics table, summed in an incident list.
-    fn dedupe(&mut self) -> Result<Cube, ImportError> {
+    /// Two rows with the same key are an error in a statistics table. The hashes of the keys
+    /// find candidates; a second pass over the chunks compares the keys themselves, so a
+    /// collision of hashes is never taken for a repeat.
+    fn refuse_repeats(&mut self) -> Result<(), ImportError> {
+        let mut hashes = std::mem::take(&mut self.hashes);
+        hashes.sort_unstable();
+        let candidates: FxHashSet<u64> = hashes
+            .windows(2)
+            .filter(|w| w[0] == w[1])
+            .map(|w| w[0])
+            .collect();
+        drop(hashes);
+        if candidates.is_empty() {
+            return Ok(());
+        }
+        let globals = &self.cube.columns;
+        let mut rows_of: FxHashMap<Vec<u32>, Vec<u32>> = FxHashMap::default();
+        for chunk in self.spill.chunks_with_rows()? {
+            let (cube, rows) = chunk?;
+            // The chunk's codes as the whole file's dictionaries number them.
+            let global: Vec<Vec<u32>> = cube
+                .columns
+                .iter()
+                .zip(globals)
+                .map(|(c, g)| {
+                    c.dict
+                        .iter()
+                        .map(|d| g.lookup(d).unwrap_or(u32::MAX))
+                        .collect()
+                })
+                .collect();
+            for r in 0..cube.len() {
+                let key: Vec<u32> = cube
+                    .columns
+                    .iter()
+                    .zip(&global)
+                    .map(|(c, g)| g[c.codes[r] as usize])
+                    .collect();
+                if candidates.contains(&key_hash(key.iter().copied())) {
+                    rows_of.entry(key).or_default().push(rows[r]);
+                }
+            }
+        }
+        let mut repeats: Vec<(Vec<u32>, Vec<u32>)> = rows_of
+            .into_iter()
+            .filter(|(_, rows)| rows.len() > 1)
+            .collect();
+        if repeats.is_empty() {
+            return Ok(());
+        }
+        repeats.sort_unstable_by_key(|(_, rows)| rows[0]);
+        let total = repeats.iter().map(|(_, rows)| rows.len() - 1).sum();
+        Err(self.duplicates_error(&repeats, total))
+    }
+
+    /// An incident list's observations, those with the same key summed into one.
+    fn summed(&mut self) -> Cube {
         let cube = std::mem::take(&mut self.cube);
         let n = cube.len();
         let widths = Self::widths(&cube);
         let bits: u32 = widths.iter().sum();
-        if self.layout.duplicates == Duplicates::Error && bits <= 32 {
-            // Statistics tables: one bit per possible key finds repeats in one pass.
-            let mut seen = vec![0u64; ((1u64 << bits) as usize).div_ceil(64)];
-            let mut repeated: FxHashMap<u128, Vec<u32>> = FxHashMap::default();
-            for r in 0..n {
-                let k = Self::packed(&cube, &widths, r);
-                let (w, b) = ((k >> 6) as usize, 1u64 << (k & 63));
-                if seen[w] & b != 0 {
-                    repeated.entry(k).or_default();
-                }
-                seen[w] |= b;
-            }
-            if repeated.is_empty() {
-                return Ok(cube);
-            }
-            for r in 0..n {
-                if let Some(rows) = repeated.get_mut(&Self::packed(&cube, &widths, r)) {
-                    rows.push(r as u32);
-                }
-            }
-            let mut pairs: Vec<(u32, u32)> =
-                repeated.values().map(|rows| (rows[0], rows[1])).collect();
-            pairs.sort_unstable_by_key(|&(a, _)| self.source_rows[a as usize]);
-            return Err(self.duplicates_error(
-                &cube,
-                &pairs,
-                repeated.values().map(|r| r.len() - 1).sum(),
-            ));
-        }
         let mut order: Vec<(u128, u32)> = Vec::with_capacity(n);
         if bits <= 128 {
             order.extend((0..n).map(|r| (Self::packed(&cube, &widths, r), r as u32)));
@@ -815,51 +919,44 @@ impl<'a> Engine<'a> {
             }
         }
         order.sort_unstable();
-        let dup_pairs: Vec<(u32, u32)> = order
-            .windows(2)
-            .filter(|w| w[0].0 == w[1].0)
-            .map(|w| (w[0].1, w[1].1))
-            .collect();
-        if dup_pairs.is_empty() {
-            return Ok(cube);
+        if order.windows(2).all(|w| w[0].0 != w[1].0) {
+            return cube;
         }
-        match self.layout.duplicates {
-            Duplicates::Error => {
-                let total = dup_pairs.len();
-                Err(self.duplicates_error(&cube, &dup_pairs, total))
-            }
-            Duplicates::Sum => {
-                let mut out = Cube::new(cube.dims.clone());
-                let mut i = 0;
-                while i < order.len() {
-                    let mut j = i;
-                    let (mut sum, mut has, mut flags) = (0.0, false, String::new());
-                    while j < order.len() && order[j].0 == order[i].0 {
-                        let r = order[j].1 as usize;
-                        if let Some(v) = cube.value(r) {
-                            sum += v;
-                            has = true;
-                        }
-                        flags.push_str(cube.flag(r));
-                        j += 1;
-                    }
-                    let r = order[i].1 as usize;
-                    out.push(&cube.key(r), has.then_some(sum), &clean_flags(&flags));
-                    i = j;
+        let mut out = Cube::new(cube.dims.clone());
+        let mut i = 0;
+        while i < order.len() {
+            let mut j = i;
+            let (mut sum, mut has, mut flags) = (0.0, false, String::new());
+            while j < order.len() && order[j].0 == order[i].0 {
+                let r = order[j].1 as usize;
+                if let Some(v) = cube.value(r) {
+                    sum += v;
+                    has = true;
                 }
-                Ok(out)
+                flags.push_str(cube.flag(r));
+                j += 1;
             }
+            let r = order[i].1 as usize;
+            out.push(&cube.key(r), has.then_some(sum), &clean_flags(&flags));
+            i = j;
         }
+        out
     }
 
-    fn duplicates_error(&self, cube: &Cube, pairs: &[(u32, u32)], total: usize) -> ImportError {
-        let problems: Vec<Problem> = pairs
+    /// Each repeated key (as the whole file's codes) with the rows holding it, in file order.
+    fn duplicates_error(&self, repeats: &[(Vec<u32>, Vec<u32>)], total: usize) -> ImportError {
+        let problems: Vec<Problem> = repeats
             .iter()
             .take(MAX_PROBLEMS)
-            .map(|&(a, b)| {
-                let (ra, rb) = (self.source_rows[a as usize], self.source_rows[b as usize]);
-                let (ra, rb) = (ra.min(rb), ra.max(rb));
-                let key: Vec<String> = cube.dims.iter().zip(cube.key(b as usize)).map(|(d, v)| format!("{d}={v}")).collect();
+            .map(|(codes, rows)| {
+                let (ra, rb) = (rows[0].min(rows[1]), rows[0].max(rows[1]));
+                let key: Vec<String> = self
+                    .cube
+                    .dims
+                    .iter()
+                    .zip(codes.iter().zip(&self.cube.columns))
+                    .map(|(d, (&c, col))| format!("{d}={}", col.dict[c as usize]))
+                    .collect();
                 Problem::new(rb as u64, "", "", format!("the same observation as row {ra} ({}); a statistics table holds each observation once (an incident list sums them: say so in a mapping with duplicates = \"sum\")", key.join(", ")))
             })
             .collect();
@@ -869,6 +966,16 @@ impl<'a> Engine<'a> {
             problems,
         )
     }
+}
+
+/// A key's hash from its codes (splitmix64's finaliser after each code).
+fn key_hash(codes: impl Iterator<Item = u32>) -> u64 {
+    codes.fold(0x243F_6A88_85A3_08D3, |h, c| {
+        let mut x = (h ^ c as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        x ^ (x >> 31)
+    })
 }
 
 fn coarsen(p: Period, to: Option<Frequency>) -> Period {

@@ -12,11 +12,13 @@ mod layouts;
 mod mapping;
 mod parquet_io;
 mod rows;
+mod spill;
 mod text;
 
 pub use export::{row_flags, rows_csv, table_csv, table_json, ExportFormat, NEUTRALISE_MARK};
-pub use harmonise::{ImportOptions, Imported, SetAsideRow};
+pub use harmonise::{ImportOptions, Imported, SetAsideRow, Spilled};
 pub use mapping::Mapping;
+pub use spill::{Spill, CHUNK_ROWS};
 
 use nansen_model::Cube;
 use std::fmt;
@@ -222,16 +224,19 @@ impl ImportError {
 
 /// Reads a file into observations, or says why not.
 pub fn read(path: &Path, options: &ImportOptions) -> Result<Imported, ImportError> {
-    harmonise::read(path, options, &mut |_| {})
+    harmonise::read(path, options, &mut |_| {}, None)?.into_imported()
 }
 
-/// As [`read`], calling `progress` with the rows read so far every 100,000 rows.
-pub fn read_with_progress(
+/// As [`read`], keeping the observations in chunks that go to a temporary file in `spill_to`
+/// once they outgrow memory, and calling `progress` with the rows read so far every 100,000
+/// rows: the memory a file takes does not grow with its observations.
+pub fn read_in_chunks(
     path: &Path,
     options: &ImportOptions,
     progress: &mut dyn FnMut(u64),
-) -> Result<Imported, ImportError> {
-    harmonise::read(path, options, progress)
+    spill_to: &Path,
+) -> Result<Spilled, ImportError> {
+    harmonise::read(path, options, progress, Some(spill_to))
 }
 
 /// The cube's observations written in one of the export formats. `about` (dataset, version,

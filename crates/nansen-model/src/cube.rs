@@ -309,6 +309,19 @@ impl Cube {
         }
     }
 
+    /// Every observation, as a cube of its own whose dictionaries hold only the codes they
+    /// use; this one keeps its dictionaries, so codes it gave out stay valid, and no
+    /// observations. For reading a file in chunks.
+    pub fn take(&mut self) -> Cube {
+        let out = self.slice(0, self.len());
+        for c in &mut self.columns {
+            c.codes.clear();
+        }
+        self.flags.codes.clear();
+        self.values.clear();
+        out
+    }
+
     /// A cube with the same dimensions and dictionaries, and no observations.
     fn empty_like(&self) -> Cube {
         let strip = |c: &Column| Column {

@@ -1218,7 +1218,7 @@ fn every_web_form_refuses_a_post_without_the_sessions_token_and_changes_nothing(
                     let code = match r {
                         Ok(r) => r.status(),
                         Err(ureq::Error::Status(code, _)) => code,
-                        Err(e) => panic!("POST {path}: {e}"),
+                        Err(e) => panic!("POST {path} ({kind}): {e:?}"),
                     };
                     assert!(
                         code >= 400,

@@ -504,20 +504,38 @@ impl Tx<'_> {
         let mut seq = 0i64;
         while start < cube.len() {
             let end = (start + CHUNK).min(cube.len());
-            let piece = if start == 0 && end == cube.len() {
-                None
+            if start == 0 && end == cube.len() {
+                self.insert_chunk(version_id, kind, seq, cube)?;
             } else {
-                Some(cube.slice(start, end))
-            };
-            let bytes = lz4_flex::compress_prepend_size(&piece.as_ref().unwrap_or(cube).encode());
-            self.conn.execute(
-                "INSERT INTO chunks (version_id, kind, seq, observations, data) VALUES (?, ?, ?, ?, ?)",
-                &[version_id.into(), kind.into(), seq.into(), ((end - start) as i64).into(), bytes.into()],
-            )?;
+                self.insert_chunk(version_id, kind, seq, &cube.slice(start, end))?;
+            }
             seq += 1;
             start = end;
             progress(end);
         }
+        Ok(())
+    }
+
+    /// Stores chunk `seq` of a version's observations of one kind; a chunk holds at most
+    /// [`CHUNK`] observations, and its dictionaries only the codes they use.
+    pub fn insert_chunk(
+        &mut self,
+        version_id: i64,
+        kind: &str,
+        seq: i64,
+        chunk: &Cube,
+    ) -> Result<()> {
+        let bytes = lz4_flex::compress_prepend_size(&chunk.encode());
+        self.conn.execute(
+            "INSERT INTO chunks (version_id, kind, seq, observations, data) VALUES (?, ?, ?, ?, ?)",
+            &[
+                version_id.into(),
+                kind.into(),
+                seq.into(),
+                (chunk.len() as i64).into(),
+                bytes.into(),
+            ],
+        )?;
         Ok(())
     }
 
