@@ -3,9 +3,12 @@
 # ../shared/tools/gen_sdmx_cube.py, imported by `nansen dataset import` on the embedded
 # default and loaded into DuckDB (../shared/tools/duckdb_baseline.py) in the same run;
 # checks both hold the same totals, prints both times, their ratio and Nansen's peak memory,
-# and the PostgreSQL time beside it.
+# and the PostgreSQL time beside it. Then (issue 14) a re-import of the same file, and a
+# 50-million-row cube imported into a fresh dataset, with their peak memory: an import's memory
+# must not grow with the file (bar: under 1 GB at 50 million rows).
 #
 # Usage: bench/import.sh [ROWS]        (default 10000000; needs python3 with polars, numpy, duckdb)
+#        NANSEN_BENCH_SCALE_ROWS=0 skips the large cube (it takes about 6 GB of disk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${1:-10000000}
@@ -71,13 +74,46 @@ if psql "$PG_URL" -c "select 1" >/dev/null 2>&1; then
   echo "== Nansen, PostgreSQL: import seconds=$PG_S peak_rss_mb=$((PG_KB / 1024))"
 fi
 
-python3 - "$DUCK" "$SQLITE_S" "$SQLITE_KB" "$PG_S" "$ROWS" <<'PY'
+# The same file again: compared with the content, nothing changes.
+/usr/bin/time -f "%e %M" -o "$WORK/time-again" $NANSEN --data-dir "$WORK/data-sqlite" dataset import "$CUBE" --org euaa --dataset cube >/dev/null 2>"$WORK/log-again"
+read -r AGAIN_S AGAIN_KB < "$WORK/time-again"
+
+# A cube larger than any machine should hold. The reference generator keeps every row in
+# memory (it is killed past about 20 million rows here), so the large cube is made of
+# 10-million-row cubes from it, each moved on in time by the 44 months one spans.
+SCALE_ROWS=${NANSEN_BENCH_SCALE_ROWS:-50000000}
+SCALE_S="n/a"; SCALE_KB=0
+if [ "$SCALE_ROWS" != 0 ]; then
+  PIECE="$WORK/cube-10000000.csv"
+  [ -f "$PIECE" ] || python3 "$SHARED/tools/gen_sdmx_cube.py" 10000000 "$PIECE"
+  BIG="$WORK/cube-$SCALE_ROWS.csv"
+  if [ ! -f "$BIG" ]; then
+    head -1 "$PIECE" > "$BIG.part"
+    for ((k = 0; k * 10000000 < SCALE_ROWS; k++)); do
+      awk -F, -v OFS=, -v shift=$((k * 44)) 'NR > 1 { split($10, a, "-"); m = (a[1] - 2008) * 12 + a[2] - 1 + shift; $10 = sprintf("%d-%02d", 2008 + int(m / 12), m % 12 + 1); print }' "$PIECE"
+    done | head -n "$SCALE_ROWS" >> "$BIG.part"
+    mv "$BIG.part" "$BIG"
+  fi
+  rm -rf "$WORK/data-scale"
+  $NANSEN --data-dir "$WORK/data-scale" org add euaa --name "EU Asylum Agency" 2>/dev/null
+  /usr/bin/time -f "%e %M" -o "$WORK/time-scale" $NANSEN --data-dir "$WORK/data-scale" dataset import "$BIG" --org euaa --dataset cube >/dev/null 2>"$WORK/log-scale"
+  read -r SCALE_S SCALE_KB < "$WORK/time-scale"
+  rm -rf "$WORK/data-scale"
+fi
+
+python3 - "$DUCK" "$SQLITE_S" "$SQLITE_KB" "$PG_S" "$ROWS" "$AGAIN_S" "$AGAIN_KB" "$SCALE_ROWS" "$SCALE_S" "$SCALE_KB" <<'PY'
 import sys
 duck, ours, kb, pg = float(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+again_s, again_kb = float(sys.argv[6]), int(sys.argv[7])
+scale_rows, scale_s, scale_kb = int(sys.argv[8]), sys.argv[9], int(sys.argv[10])
 print()
 print(f"rows                 {sys.argv[5]}")
 print(f"DuckDB read_csv      {duck:.2f} s")
 print(f"Nansen import        {ours:.2f} s   ratio {ours/duck:.2f}x DuckDB (bar: at most 2x)")
 print(f"Nansen peak memory   {kb/1024:.0f} MB (bar: under 1024 MB)")
 print(f"Nansen on PostgreSQL {pg} s")
+print(f"Re-import, unchanged {again_s:.2f} s, peak memory {again_kb/1024:.0f} MB (the content is held to compare with)")
+if scale_rows:
+    verdict = "under the bar" if scale_kb < 1024 * 1024 else "OVER THE BAR"
+    print(f"{scale_rows} rows      {scale_s} s, peak memory {scale_kb/1024:.0f} MB ({verdict}: 1024 MB)")
 PY

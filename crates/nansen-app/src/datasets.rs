@@ -102,7 +102,10 @@ enum Stored {
 struct Difference {
     upserts: Cube,
     removals: Cube,
-    content: Arc<Cube>,
+    /// The content after, for the cache; none when the file was too large to hold.
+    content: Option<Arc<Cube>>,
+    /// How many observations the content after holds.
+    observations: u64,
 }
 
 // The chunks a file is read into are saved as they are.
@@ -751,16 +754,17 @@ impl App {
                 None => ("replace", read, 0, 0, Stored::Whole),
                 Some(p) if !same_dims => ("base", read, 0, p.len() as u64, Stored::Whole),
                 Some(p) => {
-                    let new = std::mem::take(&mut imported.observations).into_cube()?;
-                    let diff = if req.append {
-                        p.diff_append(&new)
+                    // The file is compared a chunk at a time with the content in memory.
+                    let diff = p.diff_chunks(imported.observations.chunks()?, req.append)?;
+                    // The content after, for the cache, unless the file was too large to hold.
+                    let content = if imported.observations.on_disk() {
+                        None
+                    } else if req.append {
+                        Some(Arc::new(p.apply(&diff.upserts, &Cube::new(p.dims.clone()))))
                     } else {
-                        p.diff(&new)
-                    };
-                    let content = if req.append {
-                        Arc::new(p.apply(&diff.upserts, &Cube::new(p.dims.clone())))
-                    } else {
-                        Arc::new(new)
+                        Some(Arc::new(
+                            std::mem::take(&mut imported.observations).into_cube()?,
+                        ))
                     };
                     (
                         if req.append { "append" } else { "replace" },
@@ -768,6 +772,7 @@ impl App {
                         diff.changed,
                         diff.removed,
                         Stored::Difference(Box::new(Difference {
+                            observations: p.len() as u64 + diff.added - diff.removed,
                             upserts: diff.upserts,
                             removals: diff.removals,
                             content,
@@ -777,7 +782,7 @@ impl App {
             };
         let observations = match &stored {
             Stored::Whole => read,
-            Stored::Difference(d) => d.content.len() as u64,
+            Stored::Difference(d) => d.observations,
         };
         let name = format!("{}/{}", req.org, req.slug);
         let mut report = ImportReport {
@@ -912,7 +917,11 @@ impl App {
         // The content just saved is the one queries will ask for: kept when it is the
         // difference's result, or a file small enough to have stayed in memory.
         match stored {
-            Stored::Difference(d) => self.remember((dataset_id, number, 0), d.content),
+            Stored::Difference(d) => {
+                if let Some(content) = d.content {
+                    self.remember((dataset_id, number, 0), content);
+                }
+            }
             Stored::Whole if !imported.observations.on_disk() => {
                 let content = Arc::new(imported.observations.into_cube()?);
                 self.remember((dataset_id, number, 0), content);

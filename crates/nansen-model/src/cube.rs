@@ -361,44 +361,83 @@ impl Cube {
 
     /// What replacing this content with `new` adds, changes and removes.
     pub fn diff(&self, new: &Cube) -> Diff {
-        let mut d = Diff {
-            upserts: new.empty_like(),
-            removals: self.empty_like(),
-            ..Diff::default()
-        };
-        let index = KeyIndex::of(self);
-        let map = self.translate(new);
-        let mut seen = vec![false; self.len()];
-        for r in 0..new.len() {
-            match index.find(new, &map, r) {
-                Some(o) => {
-                    seen[o] = true;
-                    if !self.same_obs(o, new, r) {
-                        d.changed += 1;
-                        d.upserts.push_row_of(new, r);
-                    }
-                }
-                None => {
-                    d.added += 1;
-                    d.upserts.push_row_of(new, r);
-                }
-            }
-        }
-        for (o, s) in seen.iter().enumerate() {
-            if !s {
-                d.removed += 1;
-                d.removals.push_row_of(self, o);
-            }
-        }
-        d
+        let once = std::iter::once(Ok::<_, std::convert::Infallible>(new));
+        self.diff_chunks(once, false).unwrap_or_else(|e| match e {})
     }
 
     /// What adding `delta` on top of this content adds and changes (an `--append` import).
     pub fn diff_append(&self, delta: &Cube) -> Diff {
-        let mut d = self.diff(delta);
-        d.removed = 0;
-        d.removals = Cube::new(self.dims.clone());
-        d
+        let once = std::iter::once(Ok::<_, std::convert::Infallible>(delta));
+        self.diff_chunks(once, true).unwrap_or_else(|e| match e {})
+    }
+
+    /// As [`Cube::diff`] (or [`Cube::diff_append`] with `append`), the new content given in
+    /// chunks read one at a time, so that only this content and the changes are held.
+    pub fn diff_chunks<C: std::borrow::Borrow<Cube>, E>(
+        &self,
+        chunks: impl IntoIterator<Item = Result<C, E>>,
+        append: bool,
+    ) -> Result<Diff, E> {
+        let mut d = Diff {
+            upserts: Cube::new(self.dims.clone()),
+            removals: if append {
+                Cube::new(self.dims.clone())
+            } else {
+                self.empty_like()
+            },
+            ..Diff::default()
+        };
+        let index = KeyIndex::of(self);
+        let mut seen = vec![false; self.len()];
+        for chunk in chunks {
+            let chunk = chunk?;
+            let new = chunk.borrow();
+            let map = self.translate(new);
+            // The chunk's codes as the changes' dictionaries number them, made on first use.
+            let mut codes: Vec<Vec<Option<u32>>> = new
+                .columns
+                .iter()
+                .map(|c| vec![None; c.dict.len()])
+                .collect();
+            let mut flag_codes = vec![None; new.flags.dict.len()];
+            let mut upsert = |d: &mut Diff, r: usize| {
+                for (k, col) in new.columns.iter().enumerate() {
+                    let c = col.codes[r] as usize;
+                    let code =
+                        *codes[k][c].get_or_insert_with(|| d.upserts.intern(k, &col.dict[c]));
+                    d.upserts.columns[k].codes.push(code);
+                }
+                let f = new.flags.codes[r] as usize;
+                let flag =
+                    *flag_codes[f].get_or_insert_with(|| d.upserts.intern_flag(&new.flags.dict[f]));
+                d.upserts.flags.codes.push(flag);
+                d.upserts.values.push(new.values[r]);
+            };
+            for r in 0..new.len() {
+                match index.find(new, &map, r) {
+                    Some(o) => {
+                        seen[o] = true;
+                        if !self.same_obs(o, new, r) {
+                            d.changed += 1;
+                            upsert(&mut d, r);
+                        }
+                    }
+                    None => {
+                        d.added += 1;
+                        upsert(&mut d, r);
+                    }
+                }
+            }
+        }
+        if !append {
+            for (o, s) in seen.iter().enumerate() {
+                if !s {
+                    d.removed += 1;
+                    d.removals.push_row_of(self, o);
+                }
+            }
+        }
+        Ok(d)
     }
 
     /// This content with `upserts` written over it and `removals` taken out.
