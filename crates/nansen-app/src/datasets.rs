@@ -883,10 +883,10 @@ impl App {
             match &stored {
                 Stored::Whole => {
                     let mut done = 0;
-                    for (seq, chunk) in imported.observations.chunks()?.enumerate() {
-                        let chunk = chunk?;
-                        tx.insert_chunk(vid, "upsert", seq as i64, &chunk)?;
-                        done += chunk.len() as u64;
+                    for (seq, chunk) in imported.observations.stored_chunks()?.enumerate() {
+                        let (observations, bytes) = chunk?;
+                        tx.insert_chunk_bytes(vid, "upsert", seq as i64, observations, bytes)?;
+                        done += observations;
                         saving(done);
                     }
                 }

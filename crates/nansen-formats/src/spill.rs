@@ -14,8 +14,12 @@ pub const CHUNK_ROWS: usize = 65_536;
 /// Observations kept in memory before the chunks go to disk (about 50 MB).
 const IN_MEMORY: u64 = 1 << 20;
 
-/// Chunks read back one at a time, each with the file rows of its observations.
-type ChunksWithRows<'a> = Box<dyn Iterator<Item = Result<(Cube, Vec<u32>), ImportError>> + 'a>;
+/// A chunk in its stored form ([`Cube::to_chunk`]): how many observations it holds, its
+/// bytes, and the file rows they came from.
+type Stored = (u64, Vec<u8>, Vec<u32>);
+
+/// Chunks read back one at a time.
+type StoredChunks<'a> = Box<dyn Iterator<Item = Result<Stored, ImportError>> + 'a>;
 
 /// One chunk: its observations (dictionaries narrowed to what they use) and the file row
 /// each came from.
@@ -93,14 +97,13 @@ impl Spill {
         Ok(())
     }
 
-    /// Each chunk with the file rows of its observations, in the order they were read.
-    pub(crate) fn chunks_with_rows(&mut self) -> Result<ChunksWithRows<'_>, ImportError> {
+    /// Each chunk in its stored form, with the file rows of its observations, in the order
+    /// they were read.
+    fn stored_with_rows(&mut self) -> Result<StoredChunks<'_>, ImportError> {
         match &mut self.file {
-            None => Ok(Box::new(
-                self.held
-                    .iter()
-                    .map(|c| Ok((c.cube.clone(), c.rows.clone()))),
-            )),
+            None => Ok(Box::new(self.held.iter().map(|c| {
+                Ok((c.cube.len() as u64, c.cube.to_chunk(), c.rows.clone()))
+            }))),
             Some(file) => {
                 file.flush()?;
                 let mut read = file.get_ref().reopen()?;
@@ -113,13 +116,31 @@ impl Spill {
         }
     }
 
+    /// Each chunk with the file rows of its observations, in the order they were read.
+    pub(crate) fn chunks_with_rows(
+        &mut self,
+    ) -> Result<impl Iterator<Item = Result<(Cube, Vec<u32>), ImportError>> + '_, ImportError> {
+        Ok(self.stored_with_rows()?.map(|c| {
+            let (_, bytes, rows) = c?;
+            Ok((Cube::from_chunk(&bytes).map_err(damaged)?, rows))
+        }))
+    }
+
+    /// Each chunk in its stored form ([`Cube::to_chunk`]) with how many observations it
+    /// holds, in the order they were read: saved as they are, without decoding them again.
+    pub fn stored_chunks(
+        &mut self,
+    ) -> Result<impl Iterator<Item = Result<(u64, Vec<u8>), ImportError>> + '_, ImportError> {
+        Ok(self
+            .stored_with_rows()?
+            .map(|c| c.map(|(observations, bytes, _)| (observations, bytes))))
+    }
+
     /// Each chunk, in the order they were read.
     pub fn chunks(
         &mut self,
-    ) -> Result<Box<dyn Iterator<Item = Result<Cube, ImportError>> + '_>, ImportError> {
-        Ok(Box::new(
-            self.chunks_with_rows()?.map(|c| c.map(|(cube, _)| cube)),
-        ))
+    ) -> Result<impl Iterator<Item = Result<Cube, ImportError>> + '_, ImportError> {
+        Ok(self.chunks_with_rows()?.map(|c| c.map(|(cube, _)| cube)))
     }
 
     /// Every observation in one cube, in the order they were read.
@@ -132,8 +153,16 @@ impl Spill {
     }
 }
 
+fn damaged(e: impl std::fmt::Display) -> ImportError {
+    ImportError::Io(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!("the import's temporary file is damaged: {e}"),
+    ))
+}
+
 fn write_chunk(out: &mut impl Write, chunk: &Chunk) -> std::io::Result<()> {
-    let bytes = lz4_flex::compress_prepend_size(&chunk.cube.encode());
+    let bytes = chunk.cube.to_chunk();
+    out.write_all(&(chunk.cube.len() as u64).to_le_bytes())?;
     out.write_all(&(bytes.len() as u64).to_le_bytes())?;
     out.write_all(&bytes)?;
     out.write_all(&(chunk.rows.len() as u64).to_le_bytes())?;
@@ -143,30 +172,27 @@ fn write_chunk(out: &mut impl Write, chunk: &Chunk) -> std::io::Result<()> {
     Ok(())
 }
 
-fn read_chunk(input: &mut impl Read) -> Result<Option<(Cube, Vec<u32>)>, ImportError> {
-    let mut len = [0u8; 8];
-    match input.read_exact(&mut len) {
+fn read_u64(input: &mut impl Read) -> std::io::Result<u64> {
+    let mut n = [0u8; 8];
+    input.read_exact(&mut n)?;
+    Ok(u64::from_le_bytes(n))
+}
+
+/// The next chunk as [`write_chunk`] wrote it: observations, stored bytes, file rows.
+fn read_chunk(input: &mut impl Read) -> Result<Option<Stored>, ImportError> {
+    let observations = match read_u64(input) {
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
         r => r?,
-    }
-    let mut bytes = vec![0u8; u64::from_le_bytes(len) as usize];
-    input.read_exact(&mut bytes)?;
-    let corrupt = |what: &str| {
-        ImportError::Io(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("the import's temporary file is damaged: {what}"),
-        ))
     };
-    let raw = lz4_flex::decompress_size_prepended(&bytes).map_err(|e| corrupt(&e.to_string()))?;
-    let cube = Cube::decode(&raw).map_err(|e| corrupt(&e.to_string()))?;
-    input.read_exact(&mut len)?;
-    let mut rows = vec![0u8; u64::from_le_bytes(len) as usize * 4];
+    let mut bytes = vec![0u8; read_u64(input)? as usize];
+    input.read_exact(&mut bytes)?;
+    let mut rows = vec![0u8; read_u64(input)? as usize * 4];
     input.read_exact(&mut rows)?;
     let rows = rows
         .chunks_exact(4)
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
-    Ok(Some((cube, rows)))
+    Ok(Some((observations, bytes, rows)))
 }
 
 #[cfg(test)]

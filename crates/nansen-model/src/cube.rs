@@ -492,6 +492,17 @@ impl Cube {
         }
     }
 
+    /// The form a chunk is stored in: [`Cube::encode`], compressed (LZ4).
+    pub fn to_chunk(&self) -> Vec<u8> {
+        lz4_flex::compress_prepend_size(&self.encode())
+    }
+
+    pub fn from_chunk(bytes: &[u8]) -> Result<Cube, ChunkError> {
+        let raw = lz4_flex::decompress_size_prepended(bytes)
+            .map_err(|_| ChunkError("not LZ4-compressed"))?;
+        Cube::decode(&raw)
+    }
+
     /// A compact byte form: dictionaries, then codes, values and flags, little-endian.
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.len() * (self.dims.len() * 2 + 9) + 64);

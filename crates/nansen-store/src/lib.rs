@@ -525,14 +525,25 @@ impl Tx<'_> {
         seq: i64,
         chunk: &Cube,
     ) -> Result<()> {
-        let bytes = lz4_flex::compress_prepend_size(&chunk.encode());
+        self.insert_chunk_bytes(version_id, kind, seq, chunk.len() as u64, chunk.to_chunk())
+    }
+
+    /// As [`Tx::insert_chunk`], the chunk already in its stored form ([`Cube::to_chunk`]).
+    pub fn insert_chunk_bytes(
+        &mut self,
+        version_id: i64,
+        kind: &str,
+        seq: i64,
+        observations: u64,
+        bytes: Vec<u8>,
+    ) -> Result<()> {
         self.conn.execute(
             "INSERT INTO chunks (version_id, kind, seq, observations, data) VALUES (?, ?, ?, ?, ?)",
             &[
                 version_id.into(),
                 kind.into(),
                 seq.into(),
-                (chunk.len() as i64).into(),
+                (observations as i64).into(),
                 bytes.into(),
             ],
         )?;
@@ -999,9 +1010,7 @@ impl Store {
             let Value::Blob(b) = &r.0[0] else {
                 return Err(StoreError::Corrupt("a chunk is not binary".into()));
             };
-            let raw = lz4_flex::decompress_size_prepended(b)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let c = Cube::decode(&raw).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let c = Cube::from_chunk(b).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             match out.as_mut() {
                 Some(o) => o.extend(&c),
                 None => out = Some(c),

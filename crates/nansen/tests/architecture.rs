@@ -16,7 +16,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("nansen-codes", &["strsim", "thiserror"]),
     (
         "nansen-model",
-        &["nansen-codes", "rustc-hash", "serde", "thiserror"],
+        &[
+            "lz4_flex",
+            "nansen-codes",
+            "rustc-hash",
+            "serde",
+            "thiserror",
+        ],
     ),
     (
         "nansen-formats",
@@ -24,7 +30,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "calamine",
             "csv",
             "encoding_rs",
-            "lz4_flex",
             "memchr",
             "nansen-codes",
             "nansen-model",
@@ -64,7 +69,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "chacha20poly1305",
             "hex",
             "hmac",
-            "lz4_flex",
             "nansen-model",
             "postgres",
             "rand",
