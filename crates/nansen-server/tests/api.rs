@@ -1,6 +1,8 @@
 //! The HTTP API over real HTTP, on SQLite and on PostgreSQL: imports, queries, exports, and a
 //! sweep of every route of the OpenAPI document with another organisation's token and with none.
 
+mod common;
+
 use nansen_app::{App, Caller};
 use nansen_model::Role;
 use nansen_store::testing::{stores, TestStore};
@@ -39,24 +41,10 @@ fn servers() -> Vec<Server> {
             let iom = app.create_token(&op, "v@iom.int", "t").unwrap();
             let bmi = app.create_token(&op, "a@bmi.de", "t").unwrap();
             let app = Arc::new(app);
-            let (tx, rx) = std::sync::mpsc::channel();
-            let served = app.clone();
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(nansen_server::serve(served, "127.0.0.1:0", |addr| {
-                    tx.send(addr).unwrap()
-                }))
-                .unwrap();
-            });
-            let addr = rx.recv().unwrap();
             Server {
                 t,
+                base: common::serve(app.clone()),
                 app,
-                base: format!("http://{addr}"),
                 euaa_editor,
                 euaa_admin,
                 iom,

@@ -6,6 +6,8 @@
 //! Needs Schemathesis's `st` (`pip install schemathesis`; `.ci/run` installs it). Without it
 //! the test is skipped locally, with a note, and fails under CI.
 
+mod common;
+
 use nansen_app::{App, Caller, ImportRequest, NewDocument};
 use nansen_model::{Role, Sharing};
 use nansen_store::testing::stores;
@@ -84,20 +86,7 @@ fn every_operation_of_the_openapi_document_holds_under_generated_requests() {
         ];
 
         let app = Arc::new(app);
-        let (tx, rx) = std::sync::mpsc::channel();
-        let served = app.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(nansen_server::serve(served, "127.0.0.1:0", |addr| {
-                tx.send(addr).unwrap()
-            }))
-            .unwrap();
-        });
-        let base = format!("http://{}", rx.recv().unwrap());
+        let base = common::serve(app.clone());
         for token in &tokens {
             let mut st = Command::new("st");
             st.args([

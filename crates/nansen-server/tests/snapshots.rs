@@ -4,6 +4,8 @@
 //! and `git diff`); under CI a difference fails. Both stores must give the very same answers,
 //! so each store is compared with the same snapshot.
 
+mod common;
+
 use nansen_app::{App, Caller, ImportRequest, NewDocument};
 use nansen_model::{Role, Sharing};
 use nansen_store::testing::stores;
@@ -83,22 +85,9 @@ fn serve(t: &nansen_store::testing::TestStore) -> Served {
         .start_session("admin@euaa.eu", "a long enough password")
         .unwrap();
     let app = Arc::new(app);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let served = app.clone();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(nansen_server::serve(served, "127.0.0.1:0", |addr| {
-            tx.send(addr).unwrap()
-        }))
-        .unwrap();
-    });
     Served {
+        base: common::serve(app.clone()),
         app,
-        base: format!("http://{}", rx.recv().unwrap()),
         admin: admin_token,
         viewer,
         cookie: format!("nansen_session={secret}"),
