@@ -21,6 +21,9 @@ type Stored = (u64, Vec<u8>, Vec<u32>);
 /// Chunks read back one at a time.
 type StoredChunks<'a> = Box<dyn Iterator<Item = Result<Stored, ImportError>> + 'a>;
 
+/// Chunks, each with the file rows of its observations.
+type ChunksWithRows<'a> = Box<dyn Iterator<Item = Result<(Cube, Vec<u32>), ImportError>> + 'a>;
+
 /// One chunk: its observations (dictionaries narrowed to what they use) and the file row
 /// each came from.
 struct Chunk {
@@ -97,43 +100,52 @@ impl Spill {
         Ok(())
     }
 
-    /// Each chunk in its stored form, with the file rows of its observations, in the order
-    /// they were read.
-    fn stored_with_rows(&mut self) -> Result<StoredChunks<'_>, ImportError> {
-        match &mut self.file {
-            None => Ok(Box::new(self.held.iter().map(|c| {
-                Ok((c.cube.len() as u64, c.cube.to_chunk(), c.rows.clone()))
-            }))),
-            Some(file) => {
-                file.flush()?;
-                let mut read = file.get_ref().reopen()?;
-                read.rewind()?;
-                let mut read = BufReader::new(read);
-                Ok(Box::new(std::iter::from_fn(move || {
-                    read_chunk(&mut read).transpose()
-                })))
-            }
-        }
+    /// The chunks on disk, read back from the start in their stored form; none while the
+    /// chunks are still in memory.
+    fn read_back_from_disk(&mut self) -> Result<Option<StoredChunks<'static>>, ImportError> {
+        let Some(file) = &mut self.file else {
+            return Ok(None);
+        };
+        file.flush()?;
+        let mut read = file.get_ref().reopen()?;
+        read.rewind()?;
+        let mut read = BufReader::new(read);
+        Ok(Some(Box::new(std::iter::from_fn(move || {
+            read_chunk(&mut read).transpose()
+        }))))
     }
 
-    /// Each chunk with the file rows of its observations, in the order they were read.
-    pub(crate) fn chunks_with_rows(
-        &mut self,
-    ) -> Result<impl Iterator<Item = Result<(Cube, Vec<u32>), ImportError>> + '_, ImportError> {
-        Ok(self.stored_with_rows()?.map(|c| {
-            let (_, bytes, rows) = c?;
-            Ok((Cube::from_chunk(&bytes).map_err(damaged)?, rows))
-        }))
+    /// Each chunk with the file rows of its observations, in the order they were read; the
+    /// chunks still in memory are handed out as they are, not encoded and decoded again.
+    pub(crate) fn chunks_with_rows(&mut self) -> Result<ChunksWithRows<'_>, ImportError> {
+        Ok(match self.read_back_from_disk()? {
+            Some(stored) => Box::new(stored.map(|c| {
+                let (_, bytes, rows) = c?;
+                Ok((Cube::from_chunk(&bytes).map_err(damaged)?, rows))
+            })),
+            None => Box::new(
+                self.held
+                    .iter()
+                    .map(|c| Ok((c.cube.clone(), c.rows.clone()))),
+            ),
+        })
     }
 
     /// Each chunk in its stored form ([`Cube::to_chunk`]) with how many observations it
-    /// holds, in the order they were read: saved as they are, without decoding them again.
+    /// holds, in the order they were read: those on disk are saved as they are, without
+    /// decoding them again.
     pub fn stored_chunks(
         &mut self,
     ) -> Result<impl Iterator<Item = Result<(u64, Vec<u8>), ImportError>> + '_, ImportError> {
-        Ok(self
-            .stored_with_rows()?
-            .map(|c| c.map(|(observations, bytes, _)| (observations, bytes))))
+        let stored: StoredChunks<'_> = match self.read_back_from_disk()? {
+            Some(stored) => stored,
+            None => Box::new(
+                self.held
+                    .iter()
+                    .map(|c| Ok((c.cube.len() as u64, c.cube.to_chunk(), Vec::new()))),
+            ),
+        };
+        Ok(stored.map(|c| c.map(|(observations, bytes, _)| (observations, bytes))))
     }
 
     /// Each chunk, in the order they were read.
@@ -146,6 +158,12 @@ impl Spill {
     /// Every observation in one cube, in the order they were read.
     pub fn into_cube(mut self) -> Result<Cube, ImportError> {
         let mut all = Cube::new(self.dims.clone());
+        if self.file.is_none() {
+            for c in std::mem::take(&mut self.held) {
+                all.extend(&c.cube);
+            }
+            return Ok(all);
+        }
         for chunk in self.chunks()? {
             all.extend(&chunk?);
         }
