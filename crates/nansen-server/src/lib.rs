@@ -6,6 +6,7 @@ mod metrics;
 mod openapi;
 mod request_id;
 mod routes;
+mod unread_body;
 mod views;
 
 pub use openapi::document as openapi_document;

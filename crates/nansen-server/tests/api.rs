@@ -1241,3 +1241,41 @@ fn every_web_form_refuses_a_post_without_the_sessions_token_and_changes_nothing(
         assert!(audit() > before);
     }
 }
+
+/// A request refused before its body was read leaves the body on the connection, which the
+/// server then closes; the answer says so, so a client that keeps connections alive opens a
+/// new one instead of sending its next request down a closed socket. Answers that read the
+/// whole body keep the connection.
+#[test]
+fn an_answer_given_before_the_body_was_read_says_the_connection_closes() {
+    let s = &servers()[0];
+    let agent = ureq::AgentBuilder::new().build();
+    let connection = |r: &ureq::Response| r.header("connection").unwrap_or("").to_string();
+    let answer = |r: Result<ureq::Response, ureq::Error>| match r {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{e:?}"),
+    };
+    let url = format!("{}/api/v1/tokens", s.base);
+    let refused = answer(
+        agent
+            .post(&url)
+            .set("Authorization", &format!("Bearer {}", s.euaa_editor))
+            .set("Content-Type", "text/plain")
+            .send_string(&"x".repeat(100_000)),
+    );
+    assert_eq!(refused.status(), 415);
+    assert_eq!(connection(&refused), "close");
+    let read = answer(
+        agent
+            .post(&url)
+            .set("Authorization", &format!("Bearer {}", s.euaa_editor))
+            .set("Content-Type", "application/json")
+            .send_string("{\"name\":\"laptop\"}"),
+    );
+    assert_eq!(read.status(), 201);
+    assert_ne!(connection(&read), "close");
+    let health = answer(agent.get(&format!("{}/api/v1/health", s.base)).call());
+    assert_eq!(health.status(), 200);
+    assert_ne!(connection(&health), "close");
+}

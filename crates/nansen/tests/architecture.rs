@@ -129,6 +129,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "axum",
             "csv",
             "futures-util",
+            "http-body",
             "nansen-app",
             "nansen-codes",
             "nansen-forecast",

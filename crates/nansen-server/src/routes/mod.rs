@@ -227,6 +227,9 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn(nansen_web::security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panicked))
+        .layer(axum::middleware::from_fn(
+            crate::unread_body::close_when_unread,
+        ))
         .layer(axum::middleware::from_fn(crate::request_id::track))
 }
 
