@@ -5,7 +5,7 @@ use crate::identity::check_slug;
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_codes::CodeLists;
 use nansen_formats::{ExportFormat, ImportOptions};
-use nansen_model::{disclosure, Access, Cube, Query, Remedy, Role, Sharing, Table};
+use nansen_model::{disclosure, Access, Cube, Query, Remedy, Role, Sharing, Table, VersionMode};
 use nansen_store::{DatasetRecord, StoreError, VersionRecord};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -751,8 +751,8 @@ impl App {
         // nothing to compare with; else its difference from the content before.
         let (mode, added, changed, removed, stored) =
             match previous.as_ref().filter(|p| !p.is_empty()) {
-                None => ("replace", read, 0, 0, Stored::Whole),
-                Some(p) if !same_dims => ("base", read, 0, p.len() as u64, Stored::Whole),
+                None => (VersionMode::Replace, read, 0, 0, Stored::Whole),
+                Some(p) if !same_dims => (VersionMode::Base, read, 0, p.len() as u64, Stored::Whole),
                 Some(p) => {
                     // The file is compared a chunk at a time with the content in memory.
                     let diff = p.diff_chunks(imported.observations.chunks()?, req.append)?;
@@ -767,7 +767,11 @@ impl App {
                         ))
                     };
                     (
-                        if req.append { "append" } else { "replace" },
+                        if req.append {
+                            VersionMode::Append
+                        } else {
+                            VersionMode::Replace
+                        },
                         diff.added,
                         diff.changed,
                         diff.removed,
@@ -863,20 +867,23 @@ impl App {
             }
             let number = tx.next_version_number(dataset_id)?;
             let v = VersionRecord {
+                id: 0,
                 dataset_id,
                 number,
                 created_by: who.label.clone(),
+                // The store stamps the time it lands.
+                created_at: String::new(),
                 file_name: req.file_name.clone(),
                 file_sha256: sha.clone(),
                 format: imported.format.to_string(),
-                mode: mode.into(),
+                mode,
                 rows: imported.rows as i64,
                 observations: observations as i64,
                 added: added as i64,
                 changed: changed as i64,
                 removed: removed as i64,
                 warnings: imported.warnings.clone(),
-                ..Default::default()
+                redacted_at: None,
             };
             let vid = tx.insert_version(&v)?;
             let saving = |done: u64| progress(Progress::Saving { done, total });
@@ -1038,7 +1045,7 @@ impl App {
             .find(|(_, v)| v.redacted_at.is_none())
             .map(|(i, _)| i);
         let rewrite = match next {
-            Some(j) if versions[j].mode != "base" => {
+            Some(j) if versions[j].mode != VersionMode::Base => {
                 let after = self.store.content(&versions, j, None)?;
                 let before_idx = versions[..k].iter().rposition(|v| v.redacted_at.is_none());
                 let before = match before_idx {

@@ -6,31 +6,17 @@ use crate::datasets::sha256_hex;
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_codes::CodeLists;
 use nansen_extract::{ExtractError, Format, Limits};
-use nansen_model::{dataset_access, Access, Principal, Role, Sharing};
+use nansen_model::{dataset_access, Access, DocumentType, Principal, Role, Sharing};
 use nansen_store::{DocumentRecord, DocumentVersionRecord, OrgRecord, StoreError};
 use serde::Serialize;
-
-/// The kinds of document, as stored and as people read them.
-pub const DOCUMENT_TYPES: [(&str, &str); 8] = [
-    ("report", "Report"),
-    ("methodology", "Methodology"),
-    ("coi", "Country-of-origin information"),
-    ("minutes", "Meeting minutes"),
-    ("training", "Training material"),
-    ("agreement", "Agreement"),
-    ("guidance", "Guidance"),
-    ("other", "Other"),
-];
 
 /// The largest file taken, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 100 << 20;
 
+/// A document type as people read it; a word that is not one (a search hit's `dataset`) as
+/// it is.
 pub fn document_type_label(code: &str) -> &str {
-    DOCUMENT_TYPES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, l)| *l)
-        .unwrap_or(code)
+    code.parse::<DocumentType>().map_or(code, DocumentType::label)
 }
 
 /// What is said about a document when it is added; what is not said is read from the file.
@@ -54,7 +40,7 @@ pub struct DocumentView {
     pub org: String,
     pub title: String,
     #[serde(rename = "type")]
-    pub doc_type: String,
+    pub doc_type: DocumentType,
     pub countries: Vec<String>,
     pub themes: Vec<String>,
     pub date: Option<String>,
@@ -144,25 +130,21 @@ fn check_language(code: &str) -> Result<String> {
     }
 }
 
-fn check_type(t: &str) -> Result<String> {
+fn check_type(t: &str) -> Result<DocumentType> {
     let t = t.trim().to_ascii_lowercase();
-    let t = if t == "country-of-origin" || t == "country-of-origin-information" {
-        "coi".to_string()
-    } else {
-        t
-    };
-    if DOCUMENT_TYPES.iter().any(|(c, _)| *c == t) {
-        Ok(t)
-    } else {
-        Err(AppError::BadRequest(format!(
+    if t == "country-of-origin" || t == "country-of-origin-information" {
+        return Ok(DocumentType::Coi);
+    }
+    t.parse().map_err(|_| {
+        AppError::BadRequest(format!(
             "type {t:?}: choose one of {}",
-            DOCUMENT_TYPES
+            DocumentType::ALL
                 .iter()
-                .map(|(c, _)| *c)
+                .map(|d| d.as_str())
                 .collect::<Vec<_>>()
                 .join(", ")
-        )))
-    }
+        ))
+    })
 }
 
 impl From<ExtractError> for AppError {
@@ -294,6 +276,7 @@ impl App {
                     .replace(['_', '-'], " ")
             });
         let record = DocumentRecord {
+            id: 0,
             org_id: org.id,
             org: org.slug.clone(),
             title: title.trim().to_string(),
@@ -313,7 +296,9 @@ impl App {
             summary: new.summary.trim().to_string(),
             sharing: new.share.clone().unwrap_or(Sharing::Private).to_string(),
             created_by: who.label.clone(),
-            ..Default::default()
+            // The store stamps the time it lands; nobody has asked for access yet.
+            created_at: String::new(),
+            approved: Vec::new(),
         };
         let sha = sha256_hex(bytes);
         let id = self.store.write(|tx| {
@@ -396,7 +381,7 @@ impl App {
         let (mut d, _) = self.authorize_document(who, id, Need::Write)?;
         let before = (
             d.title.clone(),
-            d.doc_type.clone(),
+            d.doc_type,
             d.countries.clone(),
             d.themes.clone(),
             d.date.clone(),
@@ -434,7 +419,7 @@ impl App {
         }
         let after = (
             d.title.clone(),
-            d.doc_type.clone(),
+            d.doc_type,
             d.countries.clone(),
             d.themes.clone(),
             d.date.clone(),
@@ -462,7 +447,7 @@ impl App {
             id: d.id,
             org: d.org.clone(),
             title: d.title.clone(),
-            doc_type: d.doc_type.clone(),
+            doc_type: d.doc_type,
             countries: d.countries.clone(),
             themes: d.themes.clone(),
             date: d.date.clone(),
@@ -639,7 +624,10 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("\"Atlantis\""));
-        assert_eq!(check_type("Country-of-origin").unwrap(), "coi");
+        assert_eq!(
+            check_type("Country-of-origin").unwrap(),
+            DocumentType::Coi
+        );
         assert!(check_type("novel")
             .unwrap_err()
             .to_string()

@@ -521,7 +521,7 @@ mod tests {
             let who = app.authenticate_token(&token).unwrap();
             assert_eq!(who.label, "ana@example.org", "{}", t.name);
             let stored = t.store.query("SELECT token_hash FROM tokens", &[]).unwrap();
-            assert_ne!(stored[0].text(0), token, "the token itself is never stored");
+            assert_ne!(stored[0].get::<String>("token_hash").unwrap(), token, "the token itself is never stored");
             let list = app.tokens(&who).unwrap();
             assert!(list[0].last_used_at.is_some(), "last use is stamped");
             app.revoke_token(&who, list[0].id).unwrap();
@@ -541,7 +541,8 @@ mod tests {
                 .store
                 .query("SELECT password_hash FROM users", &[])
                 .unwrap()[0]
-                .text(0);
+                .get::<String>("password_hash")
+                .unwrap();
             assert!(hash.starts_with("$argon2id$"), "{hash}");
         }
     }
@@ -612,7 +613,7 @@ mod tests {
             );
             let stored = t.store.query("SELECT id_hash FROM sessions", &[]).unwrap();
             assert_ne!(
-                stored[0].text(0),
+                stored[0].get::<String>("id_hash").unwrap(),
                 secret,
                 "{}: the secret itself is never stored",
                 t.name

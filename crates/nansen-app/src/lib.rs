@@ -33,7 +33,7 @@ pub use datasets::{
 };
 pub use documents::{
     document_type_label, plain_file_name, DocumentFile, DocumentMetadata, DocumentText,
-    DocumentView, NewDocument, DOCUMENT_TYPES, MAX_DOCUMENT_BYTES,
+    DocumentView, NewDocument, MAX_DOCUMENT_BYTES,
 };
 pub use figures::{Job, JobFigures, OperatingFigures};
 pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR, MAX_HORIZON, MAX_WINDOWS};

@@ -5,7 +5,6 @@
 //! background, so that wait is usually nothing.
 
 use crate::catalogue::coverage_of;
-use crate::documents::document_type_label;
 use crate::{App, Caller, Result};
 use nansen_codes::CodeLists;
 use nansen_model::{Access, Principal, Role, Sharing};
@@ -113,7 +112,7 @@ impl App {
             .unwrap_or_default();
         let about = sentences(&[
             &d.summary,
-            document_type_label(&d.doc_type),
+            d.doc_type.label(),
             &country_names(&d.countries),
             &d.themes.join(", "),
         ]);
@@ -124,7 +123,7 @@ impl App {
             about,
             body,
             language: d.language.clone(),
-            doc_type: d.doc_type.clone(),
+            doc_type: d.doc_type.to_string(),
             org: d.org.clone(),
             countries: d.countries.clone(),
             date: d.date.clone().map(|x| full_date(&x)),

@@ -7,7 +7,7 @@
 
 use crate::warning::split_dataset;
 use crate::{App, AppError, Caller, Need, Result};
-use nansen_model::{Remedy, Role};
+use nansen_model::{DeliveryStatus, Remedy, Role};
 use nansen_store::{DeliveryRecord, StoreError, WebhookRecord};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -60,7 +60,7 @@ pub struct WebhookView {
 pub struct DeliveryView {
     pub id: i64,
     pub event: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_at: String,
     pub last_error: String,
@@ -309,11 +309,11 @@ impl App {
             let mut report = report.lock().unwrap_or_else(|p| p.into_inner());
             match &outcome {
                 Ok(()) => {
-                    tx.update_delivery(d.id, "delivered", attempts, &d.next_at, "")?;
+                    tx.update_delivery(d.id, DeliveryStatus::Delivered, attempts, &d.next_at, "")?;
                     report.delivered += 1;
                 }
                 Err((e, retry)) if !retry || attempts >= policy.max_attempts => {
-                    tx.update_delivery(d.id, "failed", attempts, &d.next_at, e)?;
+                    tx.update_delivery(d.id, DeliveryStatus::Failed, attempts, &d.next_at, e)?;
                     tx.audit(
                         "nansen (webhooks)",
                         "webhook.failed",
@@ -327,7 +327,7 @@ impl App {
                     let wait = policy.backoff.as_secs_f64() * 2f64.powi(attempts as i32 - 1);
                     tx.update_delivery(
                         d.id,
-                        "pending",
+                        DeliveryStatus::Pending,
                         attempts,
                         &nansen_store::now_plus(wait.ceil() as i64),
                         e,

@@ -420,7 +420,7 @@ fn a_surge_in_a_new_version_raises_alerts_triggers_the_plan_and_reaches_the_part
                 && b.contains("\"version\":2")));
         let hooks = app.webhooks(&iom).unwrap();
         assert!(
-            hooks[0].deliveries.iter().all(|d| d.status == "delivered"),
+            hooks[0].deliveries.iter().all(|d| d.status == nansen_model::DeliveryStatus::Delivered),
             "{:?}",
             hooks[0].deliveries
         );

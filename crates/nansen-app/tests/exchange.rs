@@ -125,9 +125,9 @@ fn each_import_is_a_version_that_stores_only_its_difference() {
             ),
             (Some(2), 1, 1, 1, 3)
         );
-        let stored = w.t.store.query("SELECT CAST(SUM(c.observations) AS BIGINT) FROM chunks c JOIN versions v ON v.id = c.version_id WHERE v.number = 2 AND c.kind = 'upsert'", &[]).unwrap();
+        let stored = w.t.store.query("SELECT CAST(SUM(c.observations) AS BIGINT) AS n FROM chunks c JOIN versions v ON v.id = c.version_id WHERE v.number = 2 AND c.kind = 'upsert'", &[]).unwrap();
         assert_eq!(
-            stored[0].int(0),
+            stored[0].get::<i64>("n").unwrap(),
             2,
             "{}: the unchanged DEU 2015 observation is not copied",
             w.t.name
@@ -461,8 +461,8 @@ fn a_redacted_version_is_destroyed_and_later_versions_keep_their_content() {
             "{}",
             w.t.name
         );
-        let left = w.t.store.query("SELECT COUNT(*) FROM chunks c JOIN versions v ON v.id = c.version_id WHERE v.number = 2", &[]).unwrap();
-        assert_eq!(left[0].int(0), 0, "its data is destroyed");
+        let left = w.t.store.query("SELECT COUNT(*) AS n FROM chunks c JOIN versions v ON v.id = c.version_id WHERE v.number = 2", &[]).unwrap();
+        assert_eq!(left[0].get::<i64>("n").unwrap(), 0, "its data is destroyed");
         let d = w.app.dataset(&op, "euaa", "apps").unwrap();
         assert!(
             d.versions[1].redacted_at.is_some() && d.versions[1].file_sha256.len() == 64,

@@ -527,7 +527,9 @@ fn a_copy_of_the_database_alone_can_neither_forge_the_chain_nor_read_webhook_sec
                 "http://127.0.0.1:9/hook",
             )
             .unwrap();
-        let stored = w.t.store.query("SELECT secret FROM webhooks", &[]).unwrap()[0].text(0);
+        let stored: String = w.t.store.query("SELECT secret FROM webhooks", &[]).unwrap()[0]
+            .get("secret")
+            .unwrap();
         assert!(
             !stored.contains(&secret),
             "{}: the signing secret is sealed in the database",

@@ -40,53 +40,14 @@ impl fmt::Display for Role {
     }
 }
 
-/// Where a request for access stands: asked, then approved or refused; an approval can
-/// later be revoked. Written as the store, the API and the CLI spell it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RequestStatus {
-    Pending,
-    Approved,
-    Refused,
-    Revoked,
-}
-
-impl RequestStatus {
-    pub const ALL: [RequestStatus; 4] = [
-        RequestStatus::Pending,
-        RequestStatus::Approved,
-        RequestStatus::Refused,
-        RequestStatus::Revoked,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RequestStatus::Pending => "pending",
-            RequestStatus::Approved => "approved",
-            RequestStatus::Refused => "refused",
-            RequestStatus::Revoked => "revoked",
-        }
-    }
-}
-
-impl fmt::Display for RequestStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RequestStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        RequestStatus::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("a request is pending, approved, refused or revoked, not {s:?}"))
-    }
-}
-
-impl Serialize for RequestStatus {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+crate::vocabulary! {
+    /// Where a request for access stands: asked, then approved or refused; an approval can
+    /// later be revoked.
+    pub enum RequestStatus("a request") {
+        Pending = "pending",
+        Approved = "approved",
+        Refused = "refused",
+        Revoked = "revoked",
     }
 }
 

@@ -7,10 +7,14 @@ pub mod aggregates;
 pub mod analysis;
 pub mod cube;
 pub mod disclosure;
+pub mod name;
 pub mod query;
 pub mod remedy;
+pub mod vocabulary;
 
 pub use access::{dataset_access, Access, Membership, Principal, RequestStatus, Role, Sharing};
 pub use cube::{canonical_order, Cube, Diff};
+pub use name::DatasetName;
 pub use query::{run as run_query, Counted, Provenance, Query, QueryError, Row, Table};
 pub use remedy::Remedy;
+pub use vocabulary::{DeliveryStatus, DocumentType, VersionMode};

@@ -176,9 +176,9 @@ pub fn alert_statuses() -> utoipa::openapi::Object {
 
 pub fn document_types() -> utoipa::openapi::Object {
     one_of(
-        nansen_app::DOCUMENT_TYPES
+        nansen_model::DocumentType::ALL
             .iter()
-            .map(|(t, _)| t.to_string()),
+            .map(|t| t.to_string()),
     )
 }
 

@@ -217,8 +217,7 @@ pub struct Version {
     pub file_name: String,
     pub file_sha256: String,
     pub format: String,
-    /// `replace`, `append` or `base` (new dimensions).
-    pub mode: String,
+    pub mode: VersionMode,
     pub rows: i64,
     pub observations: i64,
     pub added: i64,
@@ -226,6 +225,28 @@ pub struct Version {
     pub removed: i64,
     pub warnings: Vec<String>,
     pub redacted_at: Option<String>,
+}
+
+/// How a version relates to the one before.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VersionMode {
+    /// Its observations replaced those before.
+    Replace,
+    /// Its observations were added to those before.
+    Append,
+    /// Its dimensions are new: it stands alone.
+    Base,
+}
+
+impl From<nansen_model::VersionMode> for VersionMode {
+    fn from(m: nansen_model::VersionMode) -> Self {
+        match m {
+            nansen_model::VersionMode::Replace => VersionMode::Replace,
+            nansen_model::VersionMode::Append => VersionMode::Append,
+            nansen_model::VersionMode::Base => VersionMode::Base,
+        }
+    }
 }
 
 impl From<app::VersionView> for Version {
@@ -237,7 +258,7 @@ impl From<app::VersionView> for Version {
             file_name: v.file_name,
             file_sha256: v.file_sha256,
             format: v.format,
-            mode: v.mode,
+            mode: v.mode.into(),
             rows: v.rows,
             observations: v.observations,
             added: v.added,
@@ -977,11 +998,30 @@ pub struct Webhook {
 pub struct Delivery {
     pub id: i64,
     pub event: String,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_at: String,
     pub last_error: String,
     pub delivered_at: Option<String>,
+}
+
+/// Where one delivery stands: waiting (or waiting to be tried again), delivered, or given up.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    Failed,
+}
+
+impl From<nansen_model::DeliveryStatus> for DeliveryStatus {
+    fn from(s: nansen_model::DeliveryStatus) -> Self {
+        match s {
+            nansen_model::DeliveryStatus::Pending => DeliveryStatus::Pending,
+            nansen_model::DeliveryStatus::Delivered => DeliveryStatus::Delivered,
+            nansen_model::DeliveryStatus::Failed => DeliveryStatus::Failed,
+        }
+    }
 }
 
 impl From<app::WebhookView> for Webhook {
@@ -1000,7 +1040,7 @@ impl From<app::WebhookView> for Webhook {
                 .map(|d| Delivery {
                     id: d.id,
                     event: d.event,
-                    status: d.status,
+                    status: d.status.into(),
                     attempts: d.attempts,
                     next_at: d.next_at,
                     last_error: d.last_error,
@@ -1242,8 +1282,8 @@ pub struct Document {
     pub id: i64,
     pub org: String,
     pub title: String,
-    /// report, methodology, coi, minutes, training, agreement, guidance or other.
     #[serde(rename = "type")]
+    #[schema(schema_with = crate::openapi::document_types)]
     pub doc_type: String,
     pub countries: Vec<String>,
     pub themes: Vec<String>,
@@ -1311,7 +1351,7 @@ impl From<app::DocumentView> for Document {
             id,
             org,
             title,
-            doc_type,
+            doc_type: doc_type.to_string(),
             countries,
             themes,
             date,

@@ -1,7 +1,7 @@
 //! One small interface over SQLite and PostgreSQL: statements written once with `?`
 //! placeholders, values of five kinds, explicit transactions.
 
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
@@ -53,42 +53,118 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
-/// A result row.
+/// A result row: its values read by column name, each as the type its reader expects. A
+/// name the statement does not give, or a value of another type, is an error naming the
+/// column, never a zero or an empty string standing in for it.
 #[derive(Clone, Debug)]
-pub struct Row(pub Vec<Value>);
+pub struct Row {
+    names: Arc<[String]>,
+    values: Vec<Value>,
+}
 
-impl Row {
-    pub fn int(&self, i: usize) -> i64 {
-        match &self.0[i] {
-            Value::Int(v) => *v,
-            Value::Real(v) => *v as i64,
-            Value::Text(t) => t.parse().unwrap_or(0),
-            _ => 0,
-        }
-    }
-    pub fn opt_int(&self, i: usize) -> Option<i64> {
-        match &self.0[i] {
-            Value::Null => None,
-            _ => Some(self.int(i)),
-        }
-    }
-    pub fn text(&self, i: usize) -> String {
-        self.opt_text(i).unwrap_or_default()
-    }
-    pub fn opt_text(&self, i: usize) -> Option<String> {
-        match &self.0[i] {
-            Value::Text(t) => Some(t.clone()),
-            Value::Int(v) => Some(v.to_string()),
-            Value::Real(v) => Some(v.to_string()),
+/// A type a column can be read as.
+pub trait Column: Sized {
+    /// What the reader expected, for the error when the value is something else.
+    const WANTED: &'static str;
+    fn from_value(v: &Value) -> Option<Self>;
+}
+
+impl Column for i64 {
+    const WANTED: &'static str = "an integer";
+    fn from_value(v: &Value) -> Option<i64> {
+        match v {
+            Value::Int(i) => Some(*i),
             _ => None,
         }
     }
-    pub fn blob(&self, i: usize) -> Vec<u8> {
-        match &self.0[i] {
-            Value::Blob(b) => b.clone(),
-            Value::Text(t) => t.as_bytes().to_vec(),
-            _ => Vec::new(),
+}
+
+impl Column for bool {
+    const WANTED: &'static str = "a flag (0 or 1)";
+    fn from_value(v: &Value) -> Option<bool> {
+        match v {
+            Value::Int(0) => Some(false),
+            Value::Int(1) => Some(true),
+            _ => None,
         }
+    }
+}
+
+impl Column for f64 {
+    const WANTED: &'static str = "a number";
+    fn from_value(v: &Value) -> Option<f64> {
+        match v {
+            Value::Real(r) => Some(*r),
+            Value::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+}
+
+impl Column for String {
+    const WANTED: &'static str = "text";
+    fn from_value(v: &Value) -> Option<String> {
+        match v {
+            Value::Text(t) => Some(t.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl Column for Vec<u8> {
+    const WANTED: &'static str = "bytes";
+    fn from_value(v: &Value) -> Option<Vec<u8>> {
+        match v {
+            Value::Blob(b) => Some(b.clone()),
+            _ => None,
+        }
+    }
+}
+
+impl<T: Column> Column for Option<T> {
+    const WANTED: &'static str = T::WANTED;
+    fn from_value(v: &Value) -> Option<Option<T>> {
+        match v {
+            Value::Null => Some(None),
+            v => T::from_value(v).map(Some),
+        }
+    }
+}
+
+impl Value {
+    fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "NULL",
+            Value::Int(_) => "an integer",
+            Value::Real(_) => "a real number",
+            Value::Text(_) => "text",
+            Value::Blob(_) => "bytes",
+        }
+    }
+}
+
+impl Row {
+    /// The value of the column `name`, as a `T`.
+    pub fn get<T: Column>(&self, name: &str) -> Result<T, DbError> {
+        let column = |problem: String| DbError::Column {
+            column: name.to_string(),
+            problem,
+        };
+        let mut at = self.names.iter().enumerate().filter(|(_, n)| *n == name);
+        let i = match (at.next(), at.next()) {
+            (Some((i, _)), None) => i,
+            (None, _) => {
+                return Err(column(format!(
+                    "the statement gives no such column (it gives {})",
+                    self.names.join(", ")
+                )))
+            }
+            (Some(_), Some(_)) => {
+                return Err(column("the statement gives two columns of that name".into()))
+            }
+        };
+        let v = &self.values[i];
+        T::from_value(v).ok_or_else(|| column(format!("holds {} where {} was expected", v.kind(), T::WANTED)))
     }
 }
 
@@ -98,6 +174,10 @@ pub enum DbError {
     Sqlite(#[from] rusqlite::Error),
     #[error("PostgreSQL: {0}")]
     Postgres(#[from] postgres::Error),
+    /// What a statement gave does not match what its reader expects: a mistake in the
+    /// store's code or schema, reported rather than read as zero.
+    #[error("column {column}: {problem}")]
+    Column { column: String, problem: String },
 }
 
 impl DbError {
@@ -200,7 +280,9 @@ impl Connection {
         match self {
             Connection::Sqlite(c) => {
                 let mut st = c.prepare_cached(sql)?;
-                let n = st.column_count();
+                let names: Arc<[String]> =
+                    st.column_names().into_iter().map(String::from).collect();
+                let n = names.len();
                 let rows = st.query_map(
                     rusqlite::params_from_iter(params.iter().map(sqlite_value)),
                     |r| {
@@ -217,16 +299,29 @@ impl Connection {
                                 })
                             })
                             .collect::<Result<Vec<_>, rusqlite::Error>>()
-                            .map(Row)
                     },
                 )?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+                rows.map(|values| {
+                    Ok(Row {
+                        names: names.clone(),
+                        values: values?,
+                    })
+                })
+                .collect()
             }
             Connection::Postgres(c) => {
                 let p: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     params.iter().map(|v| v as _).collect();
                 let rows = c.query(numbered(sql).as_str(), &p)?;
-                Ok(rows.iter().map(pg_row).collect())
+                let Some(first) = rows.first() else {
+                    return Ok(Vec::new());
+                };
+                let names: Arc<[String]> = first
+                    .columns()
+                    .iter()
+                    .map(|c| c.name().to_string())
+                    .collect();
+                rows.iter().map(|r| pg_row(r, &names)).collect()
             }
         }
     }
@@ -246,35 +341,43 @@ fn sqlite_value(v: &Value) -> rusqlite::types::Value {
     }
 }
 
-fn pg_row(r: &postgres::Row) -> Row {
+/// A PostgreSQL row as values of the five kinds; a column of a type the store never writes
+/// is an error naming it, not a NULL.
+fn pg_row(r: &postgres::Row, names: &Arc<[String]>) -> Result<Row, DbError> {
     use postgres::types::Type;
-    Row(r
+    let values = r
         .columns()
         .iter()
         .enumerate()
         .map(|(i, c)| {
             let t = c.type_();
             let v = if *t == Type::INT8 {
-                r.get::<_, Option<i64>>(i).map(Value::Int)
+                r.try_get::<_, Option<i64>>(i)?.map(Value::Int)
             } else if *t == Type::INT4 {
-                r.get::<_, Option<i32>>(i).map(|v| Value::Int(v as i64))
+                r.try_get::<_, Option<i32>>(i)?.map(|v| Value::Int(v as i64))
             } else if *t == Type::INT2 {
-                r.get::<_, Option<i16>>(i).map(|v| Value::Int(v as i64))
+                r.try_get::<_, Option<i16>>(i)?.map(|v| Value::Int(v as i64))
             } else if *t == Type::FLOAT8 {
-                r.get::<_, Option<f64>>(i).map(Value::Real)
+                r.try_get::<_, Option<f64>>(i)?.map(Value::Real)
             } else if *t == Type::BOOL {
-                r.get::<_, Option<bool>>(i).map(|v| Value::Int(v as i64))
+                r.try_get::<_, Option<bool>>(i)?.map(|v| Value::Int(v as i64))
             } else if *t == Type::BYTEA {
-                r.get::<_, Option<Vec<u8>>>(i).map(Value::Blob)
+                r.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob)
+            } else if [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME].contains(t) {
+                r.try_get::<_, Option<String>>(i)?.map(Value::Text)
             } else {
-                r.try_get::<_, Option<String>>(i)
-                    .ok()
-                    .flatten()
-                    .map(Value::Text)
+                return Err(DbError::Column {
+                    column: c.name().to_string(),
+                    problem: format!("has the PostgreSQL type {t}, which the store does not read"),
+                });
             };
-            v.unwrap_or(Value::Null)
+            Ok(v.unwrap_or(Value::Null))
         })
-        .collect())
+        .collect::<Result<Vec<_>, DbError>>()?;
+    Ok(Row {
+        names: names.clone(),
+        values,
+    })
 }
 
 /// A handful of open connections, handed out one at a time.

@@ -1,16 +1,17 @@
 //! Rows of documents, their versions and files, access requests for them, and the search
 //! outbox that tells each node's index what changed.
 
-use crate::db::{Dialect, Row, Value};
-use crate::{now, Result, Store, Tx};
+use crate::db::{DbError, Dialect, Row, Value};
+use crate::{now, Result, Store, StoreError, Tx};
+use nansen_model::DocumentType;
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DocumentRecord {
     pub id: i64,
     pub org_id: i64,
     pub org: String,
     pub title: String,
-    pub doc_type: String,
+    pub doc_type: DocumentType,
     pub countries: Vec<String>,
     pub themes: Vec<String>,
     /// `YYYY-MM-DD`, when the document says it was issued.
@@ -57,7 +58,7 @@ pub struct OutboxEntry {
     pub id: i64,
 }
 
-const DOCUMENT_COLUMNS: &str = "d.id, d.org_id, o.slug, d.title, d.doc_type, d.countries, d.themes, d.doc_date, d.language, d.summary, d.sharing, d.created_by, d.created_at";
+const DOCUMENT_COLUMNS: &str = "d.id, d.org_id, o.slug AS org, d.title, d.doc_type, d.countries, d.themes, d.doc_date, d.language, d.summary, d.sharing, d.created_by, d.created_at";
 
 fn list(s: String) -> Vec<String> {
     s.split(',')
@@ -67,42 +68,46 @@ fn list(s: String) -> Vec<String> {
         .collect()
 }
 
-fn document_from(r: &Row) -> DocumentRecord {
-    DocumentRecord {
-        id: r.int(0),
-        org_id: r.int(1),
-        org: r.text(2),
-        title: r.text(3),
-        doc_type: r.text(4),
-        countries: list(r.text(5)),
-        themes: list(r.text(6)),
-        date: r.opt_text(7),
-        language: r.text(8),
-        summary: r.text(9),
-        sharing: r.text(10),
-        created_by: r.text(11),
-        created_at: r.text(12),
+fn document_from(r: &Row) -> Result<DocumentRecord> {
+    let id = r.get("id")?;
+    Ok(DocumentRecord {
+        id,
+        org_id: r.get("org_id")?,
+        org: r.get("org")?,
+        title: r.get("title")?,
+        doc_type: r
+            .get::<String>("doc_type")?
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("document {id}: {e}")))?,
+        countries: list(r.get("countries")?),
+        themes: list(r.get("themes")?),
+        date: r.get("doc_date")?,
+        language: r.get("language")?,
+        summary: r.get("summary")?,
+        sharing: r.get("sharing")?,
+        created_by: r.get("created_by")?,
+        created_at: r.get("created_at")?,
         approved: Vec::new(),
-    }
+    })
 }
 
 const VERSION_COLUMNS: &str = "id, document_id, number, file_name, format, size, file_sha256, text, pages, no_text, created_by, created_at";
 
-fn version_from(r: &Row) -> DocumentVersionRecord {
-    DocumentVersionRecord {
-        id: r.int(0),
-        document_id: r.int(1),
-        number: r.int(2),
-        file_name: r.text(3),
-        format: r.text(4),
-        size: r.int(5),
-        file_sha256: r.text(6),
-        text: r.text(7),
-        pages: r.int(8),
-        no_text: r.opt_text(9),
-        created_by: r.text(10),
-        created_at: r.text(11),
-    }
+fn version_from(r: &Row) -> Result<DocumentVersionRecord, DbError> {
+    Ok(DocumentVersionRecord {
+        id: r.get("id")?,
+        document_id: r.get("document_id")?,
+        number: r.get("number")?,
+        file_name: r.get("file_name")?,
+        format: r.get("format")?,
+        size: r.get("size")?,
+        file_sha256: r.get("file_sha256")?,
+        text: r.get("text")?,
+        pages: r.get("pages")?,
+        no_text: r.get("no_text")?,
+        created_by: r.get("created_by")?,
+        created_at: r.get("created_at")?,
+    })
 }
 
 impl Tx<'_> {
@@ -117,8 +122,12 @@ impl Tx<'_> {
         }
         let next = self
             .conn
-            .query_one("SELECT COALESCE(MAX(seq), 0) + 1 FROM search_outbox", &[])?
-            .map(|r| r.int(0))
+            .query_one(
+                "SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM search_outbox",
+                &[],
+            )?
+            .map(|r| r.get("next"))
+            .transpose()?
             .unwrap_or(1);
         self.conn.execute(
             "INSERT INTO search_outbox (seq, kind, ref, created_at) VALUES (?, ?, ?, ?)",
@@ -152,12 +161,12 @@ impl Tx<'_> {
             "INSERT INTO documents (org_id, title, doc_type, countries, themes, doc_date, language, summary, sharing, created_by, created_at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &[
-                d.org_id.into(), (&d.title).into(), (&d.doc_type).into(), d.countries.join(",").into(), d.themes.join(",").into(),
+                d.org_id.into(), (&d.title).into(), d.doc_type.as_str().into(), d.countries.join(",").into(), d.themes.join(",").into(),
                 d.date.clone().map(Value::Text).unwrap_or(Value::Null), (&d.language).into(), (&d.summary).into(), (&d.sharing).into(),
                 (&d.created_by).into(), now().into(),
             ],
         )?;
-        let id = r[0].int(0);
+        let id = r[0].get("id")?;
         self.search_outbox(SEARCH_DOCUMENT, id)?;
         Ok(id)
     }
@@ -166,7 +175,7 @@ impl Tx<'_> {
         self.conn.execute(
             "UPDATE documents SET title = ?, doc_type = ?, countries = ?, themes = ?, doc_date = ?, language = ?, summary = ?, sharing = ? WHERE id = ?",
             &[
-                (&d.title).into(), (&d.doc_type).into(), d.countries.join(",").into(), d.themes.join(",").into(),
+                (&d.title).into(), d.doc_type.as_str().into(), d.countries.join(",").into(), d.themes.join(",").into(),
                 d.date.clone().map(Value::Text).unwrap_or(Value::Null), (&d.language).into(), (&d.summary).into(), (&d.sharing).into(), d.id.into(),
             ],
         )?;
@@ -179,10 +188,11 @@ impl Tx<'_> {
         let number = self
             .conn
             .query_one(
-                "SELECT COALESCE(MAX(number), 0) + 1 FROM document_versions WHERE document_id = ?",
+                "SELECT COALESCE(MAX(number), 0) + 1 AS next FROM document_versions WHERE document_id = ?",
                 &[v.document_id.into()],
             )?
-            .map(|r| r.int(0))
+            .map(|r| r.get("next"))
+            .transpose()?
             .unwrap_or(1);
         self.conn.execute(
             "INSERT INTO document_versions (document_id, number, file_name, format, size, file_sha256, text, pages, no_text, created_by, created_at) \
@@ -201,9 +211,10 @@ impl Store {
     /// The last outbox position committed.
     pub fn search_outbox_head(&self) -> Result<i64> {
         Ok(self
-            .query("SELECT COALESCE(MAX(seq), 0) FROM search_outbox", &[])?
+            .query("SELECT COALESCE(MAX(seq), 0) AS seq FROM search_outbox", &[])?
             .first()
-            .map(|r| r.int(0))
+            .map(|r| r.get("seq"))
+            .transpose()?
             .unwrap_or(0))
     }
 
@@ -215,32 +226,35 @@ impl Store {
                 &[seq.into(), upto.into()],
             )?
             .iter()
-            .map(|r| OutboxEntry {
-                seq: r.int(0),
-                kind: r.text(1),
-                id: r.int(2),
+            .map(|r| {
+                Ok(OutboxEntry {
+                    seq: r.get("seq")?,
+                    kind: r.get("kind")?,
+                    id: r.get("ref")?,
+                })
             })
-            .collect())
+            .collect::<Result<_, DbError>>()?)
     }
 
     pub fn file(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .query("SELECT data FROM files WHERE sha256 = ?", &[sha256.into()])?
             .first()
-            .map(|r| r.blob(0)))
+            .map(|r| r.get("data"))
+            .transpose()?)
     }
 
     pub fn document(&self, id: i64) -> Result<Option<DocumentRecord>> {
         let rows = self.query(&format!("SELECT {DOCUMENT_COLUMNS} FROM documents d JOIN orgs o ON o.id = d.org_id WHERE d.id = ?"), &[id.into()])?;
         rows.first()
-            .map(|r| self.with_document_approvals(document_from(r)))
+            .map(|r| self.with_document_approvals(document_from(r)?))
             .transpose()
     }
 
     pub fn documents(&self) -> Result<Vec<DocumentRecord>> {
         let rows = self.query(&format!("SELECT {DOCUMENT_COLUMNS} FROM documents d JOIN orgs o ON o.id = d.org_id ORDER BY d.id"), &[])?;
         rows.iter()
-            .map(|r| self.with_document_approvals(document_from(r)))
+            .map(|r| self.with_document_approvals(document_from(r)?))
             .collect()
     }
 
@@ -261,7 +275,7 @@ impl Store {
             )?
             .iter()
             .map(version_from)
-            .collect())
+            .collect::<Result<_, _>>()?)
     }
 
     /// One version with its text; the latest when `number` is none.
@@ -277,6 +291,6 @@ impl Store {
                 &[document_id.into()],
             )?,
         };
-        Ok(rows.first().map(version_from))
+        Ok(rows.first().map(version_from).transpose()?)
     }
 }

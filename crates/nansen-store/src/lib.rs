@@ -25,7 +25,7 @@ pub use warning::{
 };
 
 use db::{Pool, Pooled};
-use nansen_model::Cube;
+use nansen_model::{Cube, VersionMode};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -47,13 +47,13 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-fn user_from(r: &Row) -> UserRecord {
-    UserRecord {
-        id: r.int(0),
-        email: r.text(1),
-        password_hash: r.text(2),
-        operator: r.int(3) != 0,
-    }
+fn user_from(r: &Row) -> Result<UserRecord, DbError> {
+    Ok(UserRecord {
+        id: r.get("id")?,
+        email: r.get("email")?,
+        password_hash: r.get("password_hash")?,
+        operator: r.get("operator")?,
+    })
 }
 
 /// The time `seconds` from now, in the same form as [`now`] (so the two compare as text).
@@ -133,7 +133,7 @@ pub struct DatasetRecord {
 }
 
 /// One immutable version of a dataset, as the API shows it too (without internal ids).
-#[derive(Clone, Debug, Default, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize)]
 pub struct VersionRecord {
     #[serde(skip)]
     pub id: i64,
@@ -145,7 +145,7 @@ pub struct VersionRecord {
     pub file_name: String,
     pub file_sha256: String,
     pub format: String,
-    pub mode: String,
+    pub mode: VersionMode,
     pub rows: i64,
     pub observations: i64,
     pub added: i64,
@@ -228,69 +228,85 @@ pub enum Location {
 }
 
 const DATASET_COLUMNS: &str =
-    "d.id, d.org_id, o.slug, d.slug, d.title, d.description, d.source, d.methodology, d.licence, \
+    "d.id, d.org_id, o.slug AS org, d.slug, d.title, d.description, d.source, d.methodology, d.licence, \
      d.update_frequency, d.tags, d.sharing, d.sensitive, d.threshold, d.created_at";
 const VERSION_COLUMNS: &str = "id, dataset_id, number, created_by, created_at, file_name, file_sha256, format, mode, rows_read, \
      observations, added, changed, removed, warnings, redacted_at";
 
-fn dataset_from(r: &Row) -> DatasetRecord {
-    DatasetRecord {
-        id: r.int(0),
-        org_id: r.int(1),
-        org: r.text(2),
-        slug: r.text(3),
-        title: r.text(4),
-        description: r.text(5),
-        source: r.text(6),
-        methodology: r.text(7),
-        licence: r.text(8),
-        update_frequency: r.text(9),
+fn org_from(r: &Row) -> Result<OrgRecord, DbError> {
+    Ok(OrgRecord {
+        id: r.get("id")?,
+        slug: r.get("slug")?,
+        name: r.get("name")?,
+    })
+}
+
+fn dataset_from(r: &Row) -> Result<DatasetRecord, DbError> {
+    Ok(DatasetRecord {
+        id: r.get("id")?,
+        org_id: r.get("org_id")?,
+        org: r.get("org")?,
+        slug: r.get("slug")?,
+        title: r.get("title")?,
+        description: r.get("description")?,
+        source: r.get("source")?,
+        methodology: r.get("methodology")?,
+        licence: r.get("licence")?,
+        update_frequency: r.get("update_frequency")?,
         tags: r
-            .text(10)
+            .get::<String>("tags")?
             .split(',')
             .filter(|t| !t.is_empty())
             .map(String::from)
             .collect(),
-        sharing: r.text(11),
-        sensitive: r.int(12) != 0,
-        threshold: r.int(13),
-        created_at: r.text(14),
+        sharing: r.get("sharing")?,
+        sensitive: r.get("sensitive")?,
+        threshold: r.get("threshold")?,
+        created_at: r.get("created_at")?,
         approved: Vec::new(),
-    }
+    })
 }
 
-fn audit_entry_from(r: &Row) -> AuditEntry {
-    AuditEntry {
-        seq: r.int(0),
-        at: r.text(1),
-        actor: r.text(2),
-        action: r.text(3),
-        target: r.text(4),
-        detail: r.text(5),
-        prev_hash: r.text(6),
-        hash: r.text(7),
-    }
+const AUDIT_COLUMNS: &str = "seq, at, actor, action, target, detail, prev_hash, hash";
+
+fn audit_entry_from(r: &Row) -> Result<AuditEntry, DbError> {
+    Ok(AuditEntry {
+        seq: r.get("seq")?,
+        at: r.get("at")?,
+        actor: r.get("actor")?,
+        action: r.get("action")?,
+        target: r.get("target")?,
+        detail: r.get("detail")?,
+        prev_hash: r.get("prev_hash")?,
+        hash: r.get("hash")?,
+    })
 }
 
-fn version_from(r: &Row) -> VersionRecord {
-    VersionRecord {
-        id: r.int(0),
-        dataset_id: r.int(1),
-        number: r.int(2),
-        created_by: r.text(3),
-        created_at: r.text(4),
-        file_name: r.text(5),
-        file_sha256: r.text(6),
-        format: r.text(7),
-        mode: r.text(8),
-        rows: r.int(9),
-        observations: r.int(10),
-        added: r.int(11),
-        changed: r.int(12),
-        removed: r.int(13),
-        warnings: serde_json::from_str(&r.text(14)).unwrap_or_default(),
-        redacted_at: r.opt_text(15),
-    }
+fn version_from(r: &Row) -> Result<VersionRecord, StoreError> {
+    let id = r.get("id")?;
+    let warnings = r.get::<String>("warnings")?;
+    Ok(VersionRecord {
+        id,
+        dataset_id: r.get("dataset_id")?,
+        number: r.get("number")?,
+        created_by: r.get("created_by")?,
+        created_at: r.get("created_at")?,
+        file_name: r.get("file_name")?,
+        file_sha256: r.get("file_sha256")?,
+        format: r.get("format")?,
+        mode: r
+            .get::<String>("mode")?
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("version {id}: {e}")))?,
+        rows: r.get("rows_read")?,
+        observations: r.get("observations")?,
+        added: r.get("added")?,
+        changed: r.get("changed")?,
+        removed: r.get("removed")?,
+        warnings: serde_json::from_str(&warnings)
+            .map_err(|e| StoreError::Corrupt(format!("version {id}: its warnings: {e}")))?,
+        redacted_at: r.get("redacted_at")?,
+    })
 }
 
 /// A write in progress: everything it does commits together, audit entries included.
@@ -322,9 +338,10 @@ impl Tx<'_> {
             &format!("SELECT seq, hash FROM audit_head WHERE id = 1{lock}"),
             &[],
         )?;
-        let (seq, prev) = head
-            .map(|r| (r.int(0), r.text(1)))
-            .unwrap_or((0, String::new()));
+        let (seq, prev) = match head {
+            Some(r) => (r.get("seq")?, r.get("hash")?),
+            None => (0, String::new()),
+        };
         let mut e = AuditEntry {
             seq: seq + 1,
             at: now(),
@@ -353,7 +370,7 @@ impl Tx<'_> {
             "INSERT INTO orgs (slug, name, created_at) VALUES (?, ?, ?) RETURNING id",
             &[slug.into(), name.into(), now().into()],
         )?;
-        Ok(r[0].int(0))
+        Ok(r[0].get("id")?)
     }
 
     pub fn insert_user(&mut self, email: &str, password_hash: &str) -> Result<i64> {
@@ -361,7 +378,7 @@ impl Tx<'_> {
             "INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?) RETURNING id",
             &[email.into(), password_hash.into(), now().into()],
         )?;
-        Ok(r[0].int(0))
+        Ok(r[0].get("id")?)
     }
 
     pub fn insert_session(
@@ -422,7 +439,7 @@ impl Tx<'_> {
             "INSERT INTO tokens (user_id, name, token_hash, created_at) VALUES (?, ?, ?, ?) RETURNING id",
             &[user_id.into(), name.into(), token_hash.into(), now().into()],
         )?;
-        Ok(r[0].int(0))
+        Ok(r[0].get("id")?)
     }
 
     pub fn revoke_token(&mut self, user_id: i64, token_id: i64) -> Result<bool> {
@@ -442,7 +459,7 @@ impl Tx<'_> {
                 d.threshold.into(), now().into(),
             ],
         )?;
-        let id = r[0].int(0);
+        let id = r[0].get("id")?;
         self.search_outbox(SEARCH_DATASET, id)?;
         Ok(id)
     }
@@ -464,7 +481,7 @@ impl Tx<'_> {
             .conn
             .query_one(&format!("SELECT {DATASET_COLUMNS} FROM datasets d JOIN orgs o ON o.id = d.org_id WHERE d.id = ?{lock}"), &[id.into()])?
             .ok_or_else(|| StoreError::Corrupt(format!("dataset {id} is not there")))?;
-        let mut d = dataset_from(&row);
+        let mut d = dataset_from(&row)?;
         change(&mut d);
         self.conn.execute(
             "UPDATE datasets SET title = ?, description = ?, source = ?, methodology = ?, licence = ?, update_frequency = ?, tags = ?, \
@@ -484,12 +501,12 @@ impl Tx<'_> {
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &[
                 v.dataset_id.into(), v.number.into(), (&v.created_by).into(), now().into(), (&v.file_name).into(), (&v.file_sha256).into(),
-                (&v.format).into(), (&v.mode).into(), v.rows.into(), v.observations.into(), v.added.into(), v.changed.into(), v.removed.into(),
+                (&v.format).into(), v.mode.as_str().into(), v.rows.into(), v.observations.into(), v.added.into(), v.changed.into(), v.removed.into(),
                 serde_json::to_string(&v.warnings).unwrap_or_else(|_| "[]".into()).into(),
             ],
         )?;
         self.search_outbox(SEARCH_DATASET, v.dataset_id)?;
-        Ok(r[0].int(0))
+        Ok(r[0].get("id")?)
     }
 
     /// Stores a cube as compressed chunks of one kind ("upsert" or "remove").
@@ -555,29 +572,28 @@ impl Tx<'_> {
         Ok(self
             .conn
             .query_one(
-                "SELECT MAX(number) FROM versions WHERE dataset_id = ? AND redacted_at IS NULL",
+                "SELECT MAX(number) AS number FROM versions WHERE dataset_id = ? AND redacted_at IS NULL",
                 &[dataset_id.into()],
             )?
-            .and_then(|r| r.opt_int(0)))
+            .map(|r| r.get("number"))
+            .transpose()?
+            .flatten())
     }
 
     /// The number the dataset's next version takes: redacted numbers are never reused.
     pub fn next_version_number(&mut self, dataset_id: i64) -> Result<i64> {
-        Ok(self
-            .conn
-            .query_one(
-                "SELECT COALESCE(MAX(number), 0) + 1 FROM versions WHERE dataset_id = ?",
-                &[dataset_id.into()],
-            )?
-            .map(|r| r.int(0))
-            .unwrap_or(1))
+        let next = self.conn.query_one(
+            "SELECT COALESCE(MAX(number), 0) + 1 AS next FROM versions WHERE dataset_id = ?",
+            &[dataset_id.into()],
+        )?;
+        Ok(next.map(|r| r.get("next")).transpose()?.unwrap_or(1))
     }
 
     /// A version whose chunks now hold its whole cube, not a difference from the one before.
     pub fn make_base(&mut self, version_id: i64) -> Result<()> {
         self.conn.execute(
-            "UPDATE versions SET mode = 'base' WHERE id = ?",
-            &[version_id.into()],
+            "UPDATE versions SET mode = ? WHERE id = ?",
+            &[VersionMode::Base.as_str().into(), version_id.into()],
         )?;
         Ok(())
     }
@@ -613,7 +629,7 @@ impl Tx<'_> {
             "SELECT dataset_id FROM versions WHERE id = ?",
             &[version_id.into()],
         )? {
-            self.search_outbox(SEARCH_DATASET, r.int(0))?;
+            self.search_outbox(SEARCH_DATASET, r.get("dataset_id")?)?;
         }
         Ok(())
     }
@@ -678,7 +694,9 @@ impl Store {
         schema::migrate(&mut conn)?;
         let next_entry = conn
             .query_one("SELECT seq FROM audit_head WHERE id = 1", &[])?
-            .map_or(0, |r| r.int(0))
+            .map(|r| r.get::<i64>("seq"))
+            .transpose()?
+            .unwrap_or(0)
             + 1;
         drop(conn);
         let keys = Keys::load_or_make(&key_file(data_dir), next_entry)?;
@@ -837,23 +855,16 @@ impl Store {
                 &[slug.into()],
             )?
             .first()
-            .map(|r| OrgRecord {
-                id: r.int(0),
-                slug: r.text(1),
-                name: r.text(2),
-            }))
+            .map(org_from)
+            .transpose()?)
     }
 
     pub fn orgs(&self) -> Result<Vec<OrgRecord>> {
         Ok(self
             .query("SELECT id, slug, name FROM orgs ORDER BY slug", &[])?
             .iter()
-            .map(|r| OrgRecord {
-                id: r.int(0),
-                slug: r.text(1),
-                name: r.text(2),
-            })
-            .collect())
+            .map(org_from)
+            .collect::<Result<_, _>>()?)
     }
 
     pub fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>> {
@@ -863,7 +874,8 @@ impl Store {
                 &[email.into()],
             )?
             .first()
-            .map(user_from))
+            .map(user_from)
+            .transpose()?)
     }
 
     pub fn user(&self, id: i64) -> Result<Option<UserRecord>> {
@@ -873,25 +885,29 @@ impl Store {
                 &[id.into()],
             )?
             .first()
-            .map(user_from))
+            .map(user_from)
+            .transpose()?)
     }
 
     /// Members of the given organisations (all when `orgs` is none), by organisation and e-mail.
     pub fn members(&self, orgs: Option<&[String]>) -> Result<Vec<MemberRecord>> {
         let rows = self.query(
-            "SELECT u.id, u.email, o.slug, m.role FROM memberships m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = m.org_id ORDER BY o.slug, u.email",
+            "SELECT u.id, u.email, o.slug AS org, m.role FROM memberships m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = m.org_id ORDER BY o.slug, u.email",
             &[],
         )?;
-        Ok(rows
-            .iter()
-            .map(|r| MemberRecord {
-                user_id: r.int(0),
-                email: r.text(1),
-                org: r.text(2),
-                role: r.text(3),
-            })
-            .filter(|m| orgs.is_none_or(|o| o.contains(&m.org)))
-            .collect())
+        let mut members = Vec::new();
+        for r in &rows {
+            let m = MemberRecord {
+                user_id: r.get("id")?,
+                email: r.get("email")?,
+                org: r.get("org")?,
+                role: r.get("role")?,
+            };
+            if orgs.is_none_or(|o| o.contains(&m.org)) {
+                members.push(m);
+            }
+        }
+        Ok(members)
     }
 
     /// The live session with this hash.
@@ -899,7 +915,14 @@ impl Store {
         Ok(self
             .query("SELECT user_id, csrf, expires_at FROM sessions WHERE id_hash = ? AND expires_at > ?", &[id_hash.into(), now().into()])?
             .first()
-            .map(|r| SessionRecord { user_id: r.int(0), csrf: r.text(1), expires_at: r.text(2) }))
+            .map(|r| -> Result<_, DbError> {
+                Ok(SessionRecord {
+                    user_id: r.get("user_id")?,
+                    csrf: r.get("csrf")?,
+                    expires_at: r.get("expires_at")?,
+                })
+            })
+            .transpose()?)
     }
 
     /// `(org slug, role)` for each organisation a user belongs to.
@@ -910,8 +933,8 @@ impl Store {
                 &[user_id.into()],
             )?
             .iter()
-            .map(|r| (r.text(0), r.text(1)))
-            .collect())
+            .map(|r| Ok((r.get("slug")?, r.get("role")?)))
+            .collect::<Result<_, DbError>>()?)
     }
 
     /// The live token with this hash, stamping its last use.
@@ -925,24 +948,26 @@ impl Store {
         };
         self.conn()?.execute(
             "UPDATE tokens SET last_used_at = ? WHERE id = ?",
-            &[now().into(), r.int(0).into()],
+            &[now().into(), r.get::<i64>("id")?.into()],
         )?;
-        Ok(Some(r.int(1)))
+        Ok(Some(r.get("user_id")?))
     }
 
     pub fn tokens(&self, user_id: i64) -> Result<Vec<TokenRecord>> {
         Ok(self
             .query("SELECT id, user_id, name, created_at, last_used_at, revoked_at FROM tokens WHERE user_id = ? ORDER BY id", &[user_id.into()])?
             .iter()
-            .map(|r| TokenRecord {
-                id: r.int(0),
-                user_id: r.int(1),
-                name: r.text(2),
-                created_at: r.text(3),
-                last_used_at: r.opt_text(4),
-                revoked_at: r.opt_text(5),
+            .map(|r| {
+                Ok(TokenRecord {
+                    id: r.get("id")?,
+                    user_id: r.get("user_id")?,
+                    name: r.get("name")?,
+                    created_at: r.get("created_at")?,
+                    last_used_at: r.get("last_used_at")?,
+                    revoked_at: r.get("revoked_at")?,
+                })
             })
-            .collect())
+            .collect::<Result<_, DbError>>()?)
     }
 
     fn with_approvals(&self, mut d: DatasetRecord) -> Result<DatasetRecord> {
@@ -956,21 +981,21 @@ impl Store {
             &[org.into(), slug.into()],
         )?;
         rows.first()
-            .map(|r| self.with_approvals(dataset_from(r)))
+            .map(|r| self.with_approvals(dataset_from(r)?))
             .transpose()
     }
 
     pub fn dataset_by_id(&self, id: i64) -> Result<Option<DatasetRecord>> {
         let rows = self.query(&format!("SELECT {DATASET_COLUMNS} FROM datasets d JOIN orgs o ON o.id = d.org_id WHERE d.id = ?"), &[id.into()])?;
         rows.first()
-            .map(|r| self.with_approvals(dataset_from(r)))
+            .map(|r| self.with_approvals(dataset_from(r)?))
             .transpose()
     }
 
     pub fn datasets(&self) -> Result<Vec<DatasetRecord>> {
         let rows = self.query(&format!("SELECT {DATASET_COLUMNS} FROM datasets d JOIN orgs o ON o.id = d.org_id ORDER BY o.slug, d.slug"), &[])?;
         rows.iter()
-            .map(|r| self.with_approvals(dataset_from(r)))
+            .map(|r| self.with_approvals(dataset_from(r)?))
             .collect()
     }
 
@@ -982,7 +1007,8 @@ impl Store {
                 &[version_id.into()],
             )?
             .first()
-            .map(|r| r.text(0)))
+            .map(|r| r.get("content"))
+            .transpose()?)
     }
 
     pub fn versions(&self, dataset_id: i64) -> Result<Vec<VersionRecord>> {
@@ -995,7 +1021,7 @@ impl Store {
             )?
             .iter()
             .map(version_from)
-            .collect())
+            .collect::<Result<_>>()?)
     }
 
     /// One version's own chunks of one kind, gathered into one cube (or none if it has none),
@@ -1007,10 +1033,7 @@ impl Store {
         )?;
         let mut out: Option<Cube> = None;
         for r in rows {
-            let Value::Blob(b) = &r.0[0] else {
-                return Err(StoreError::Corrupt("a chunk is not binary".into()));
-            };
-            let c = Cube::from_chunk(b).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let c = Cube::from_chunk(&r.get::<Vec<u8>>("data")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             match out.as_mut() {
                 Some(o) => o.extend(&c),
                 None => out = Some(c),
@@ -1034,7 +1057,7 @@ impl Store {
             }
             let upserts = self.chunks(v.id, "upsert")?;
             let removals = self.chunks(v.id, "remove")?;
-            if v.mode == "base" {
+            if v.mode == VersionMode::Base {
                 // A replacement whose dimensions differ: it stands alone.
                 content = None;
             }
@@ -1072,29 +1095,29 @@ impl Store {
         }
         params.push(limit.into());
         Ok(self
-            .query(&format!("SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM audit WHERE seq > ? AND ({about}) ORDER BY seq LIMIT ?"), &params)?
+            .query(&format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > ? AND ({about}) ORDER BY seq LIMIT ?"), &params)?
             .iter()
             .map(audit_entry_from)
-            .collect())
+            .collect::<Result<_, _>>()?)
     }
 
     /// Up to `limit` entries after entry `after`, oldest first: the chain read a page at a
     /// time, in constant memory.
     pub fn audit_page(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>> {
         Ok(self
-            .query("SELECT seq, at, actor, action, target, detail, prev_hash, hash FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", &[after.into(), limit.into()])?
+            .query(&format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > ? ORDER BY seq LIMIT ?"), &[after.into(), limit.into()])?
             .iter()
             .map(audit_entry_from)
-            .collect())
+            .collect::<Result<_, _>>()?)
     }
 
     /// The database's own record of the chain head.
     pub fn audit_head(&self) -> Result<(i64, String)> {
         let rows = self.query("SELECT seq, hash FROM audit_head WHERE id = 1", &[])?;
-        Ok(rows
-            .first()
-            .map(|r| (r.int(0), r.text(1)))
-            .unwrap_or((0, String::new())))
+        Ok(match rows.first() {
+            Some(r) => (r.get("seq")?, r.get("hash")?),
+            None => (0, String::new()),
+        })
     }
 }
 
@@ -1123,6 +1146,37 @@ mod tests {
                 "{}",
                 t.name
             );
+        }
+    }
+
+    /// A row is read by column name as the type its reader expects; a missing or doubled
+    /// name, a NULL where a value must be, or a value of another type is an error naming the
+    /// column, never a zero or an empty string.
+    #[test]
+    fn a_row_read_by_a_wrong_name_or_type_is_an_error_naming_the_column() {
+        for t in testing::stores() {
+            let s = &t.store;
+            let rows = s
+                .query(
+                    "SELECT 7 AS n, 'seven' AS word, NULL AS nothing, 1 AS twice, 2 AS twice",
+                    &[],
+                )
+                .unwrap();
+            let r = &rows[0];
+            assert_eq!(r.get::<i64>("n").unwrap(), 7, "{}", t.name);
+            assert_eq!(r.get::<String>("word").unwrap(), "seven", "{}", t.name);
+            assert_eq!(r.get::<Option<i64>>("nothing").unwrap(), None, "{}", t.name);
+            assert_eq!(r.get::<Option<i64>>("n").unwrap(), Some(7), "{}", t.name);
+            for (e, says) in [
+                (r.get::<i64>("number").unwrap_err(), "column number: the statement gives no such column (it gives n, word, nothing, twice, twice)"),
+                (r.get::<i64>("word").unwrap_err(), "column word: holds text where an integer was expected"),
+                (r.get::<String>("n").unwrap_err(), "column n: holds an integer where text was expected"),
+                (r.get::<String>("nothing").unwrap_err(), "column nothing: holds NULL where text was expected"),
+                (r.get::<i64>("twice").unwrap_err(), "column twice: the statement gives two columns of that name"),
+                (r.get::<bool>("n").unwrap_err(), "column n: holds an integer where a flag (0 or 1) was expected"),
+            ] {
+                assert_eq!(e.to_string(), says, "{}", t.name);
+            }
         }
     }
 
@@ -1178,14 +1232,22 @@ mod tests {
                         ..Default::default()
                     })?;
                     let mk = |n| VersionRecord {
+                        id: 0,
                         dataset_id: ds,
                         number: n,
                         created_by: "t".into(),
+                        created_at: String::new(),
                         file_name: "f".into(),
                         file_sha256: "0".into(),
                         format: "csv".into(),
-                        mode: "replace".into(),
-                        ..Default::default()
+                        mode: VersionMode::Replace,
+                        rows: 0,
+                        observations: 0,
+                        added: 0,
+                        changed: 0,
+                        removed: 0,
+                        warnings: Vec::new(),
+                        redacted_at: None,
                     };
                     let a = tx.insert_version(&mk(1))?;
                     tx.insert_chunks(a, "upsert", &v1, &mut |_| {})?;
@@ -1197,11 +1259,16 @@ mod tests {
                 .unwrap();
             let stored = s
                 .query(
-                    "SELECT COUNT(*) FROM chunks WHERE version_id = ? AND kind = 'upsert'",
+                    "SELECT COUNT(*) AS n FROM chunks WHERE version_id = ? AND kind = 'upsert'",
                     &[id1.into()],
                 )
                 .unwrap();
-            assert_eq!(stored[0].int(0), 2, "{}: two chunks", t.name);
+            assert_eq!(
+                stored[0].get::<i64>("n").unwrap(),
+                2,
+                "{}: two chunks",
+                t.name
+            );
             assert_eq!(
                 s.chunks(id1, "upsert").unwrap().unwrap().len(),
                 CHUNK + 10,

@@ -39,8 +39,8 @@ pub enum Visible<'a> {
 }
 
 const SELECT: &str = "SELECT r.id, r.kind, r.subject_id, \
-     CASE r.kind WHEN 'dataset' THEN so.slug || '/' || d.slug ELSE doc.title END, \
-     so.slug, o.slug, u.email, r.reason, r.status, r.created_at, r.decided_by \
+     CASE r.kind WHEN 'dataset' THEN so.slug || '/' || d.slug ELSE doc.title END AS subject, \
+     so.slug AS owner, o.slug AS org, u.email, r.reason, r.status, r.created_at, r.decided_by \
      FROM requests r \
      JOIN orgs so ON so.id = r.subject_org_id \
      JOIN orgs o ON o.id = r.org_id \
@@ -50,22 +50,23 @@ const SELECT: &str = "SELECT r.id, r.kind, r.subject_id, \
 
 /// A request as stored; a status the model does not know is a corrupt row, never a guess.
 fn record(r: &crate::Row) -> Result<AccessRequestRecord> {
+    let id = r.get("id")?;
     let status = r
-        .text(8)
+        .get::<String>("status")?
         .parse()
-        .map_err(|e: String| StoreError::Corrupt(format!("access request {}: {e}", r.int(0))))?;
+        .map_err(|e: String| StoreError::Corrupt(format!("access request {id}: {e}")))?;
     Ok(AccessRequestRecord {
-        id: r.int(0),
-        kind: r.text(1),
-        subject_id: r.int(2),
-        subject: r.text(3),
-        owner: r.text(4),
-        org: r.text(5),
-        user_email: r.text(6),
-        reason: r.text(7),
+        id,
+        kind: r.get("kind")?,
+        subject_id: r.get("subject_id")?,
+        subject: r.get("subject")?,
+        owner: r.get("owner")?,
+        org: r.get("org")?,
+        user_email: r.get("email")?,
+        reason: r.get("reason")?,
         status,
-        created_at: r.text(9),
-        decided_by: r.opt_text(10),
+        created_at: r.get("created_at")?,
+        decided_by: r.get("decided_by")?,
     })
 }
 
@@ -86,7 +87,7 @@ impl Tx<'_> {
                 RequestStatus::Pending.as_str().into(),
             ],
         )?;
-        Ok(r.first().map(|row| row.int(0)))
+        Ok(r.first().map(|row| row.get("id")).transpose()?)
     }
 
     pub fn insert_request(
@@ -110,7 +111,7 @@ impl Tx<'_> {
                 now().into(),
             ],
         )?;
-        Ok(r[0].int(0))
+        Ok(r[0].get("id")?)
     }
 
     /// Moves a request from status `from` to `status` (approve or refuse a pending one, revoke
@@ -138,12 +139,12 @@ impl Tx<'_> {
         )?;
         let done = moved.is_some();
         if let Some(r) = moved {
-            let outbox = if r.text(0) == DOCUMENT {
+            let outbox = if r.get::<String>("kind")? == DOCUMENT {
                 SEARCH_DOCUMENT
             } else {
                 SEARCH_DATASET
             };
-            self.search_outbox(outbox, r.int(1))?;
+            self.search_outbox(outbox, r.get("subject_id")?)?;
         }
         Ok(done)
     }
@@ -186,7 +187,7 @@ impl Store {
                 &[kind.into(), subject_id.into()],
             )?
             .iter()
-            .map(|r| r.text(0))
-            .collect())
+            .map(|r| r.get("slug"))
+            .collect::<Result<_, _>>()?)
     }
 }

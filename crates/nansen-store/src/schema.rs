@@ -349,10 +349,13 @@ fn migrate_to(conn: &mut Connection, upto: usize) -> Result<(), DbError> {
     let result = (|| {
         conn.batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")?;
         let done = conn.query(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            "SELECT COALESCE(MAX(version), 0) AS version FROM schema_migrations",
             &[],
         )?;
-        let current = done.first().map(|r| r.int(0)).unwrap_or(0) as usize;
+        let current = match done.first() {
+            Some(r) => r.get::<i64>("version")? as usize,
+            None => 0,
+        };
         for (i, m) in MIGRATIONS.iter().enumerate().take(upto).skip(current) {
             conn.batch("BEGIN")?;
             let applied = conn.batch(&dialect_sql(m, d)).and_then(|_| {
@@ -410,12 +413,12 @@ mod tests {
             .iter()
             .map(|r| {
                 (
-                    r.int(0),
-                    r.text(1),
-                    r.int(2),
-                    r.int(3),
-                    r.text(5),
-                    r.text(6),
+                    r.get("id").unwrap(),
+                    r.get("kind").unwrap(),
+                    r.get("subject_id").unwrap(),
+                    r.get("subject_org_id").unwrap(),
+                    r.get("reason").unwrap(),
+                    r.get("status").unwrap(),
                 )
             })
             .collect();
@@ -447,7 +450,7 @@ mod tests {
                 &[],
             )
             .unwrap();
-        assert_eq!(next[0].int(0), 9);
+        assert_eq!(next[0].get::<i64>("id").unwrap(), 9);
     }
 
     #[test]

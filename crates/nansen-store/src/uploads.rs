@@ -26,18 +26,18 @@ const PART: usize = 8 << 20;
 const COLUMNS: &str =
     "id, owner, dataset, file_name, request, status, state, staged_at, updated_at";
 
-fn record(r: &crate::Row) -> StagedUploadRecord {
-    StagedUploadRecord {
-        id: r.text(0),
-        owner: r.text(1),
-        dataset: r.text(2),
-        file_name: r.text(3),
-        request: r.text(4),
-        status: r.text(5),
-        state: r.text(6),
-        staged_at: r.text(7),
-        updated_at: r.text(8),
-    }
+fn record(r: &crate::Row) -> Result<StagedUploadRecord, crate::DbError> {
+    Ok(StagedUploadRecord {
+        id: r.get("id")?,
+        owner: r.get("owner")?,
+        dataset: r.get("dataset")?,
+        file_name: r.get("file_name")?,
+        request: r.get("request")?,
+        status: r.get("status")?,
+        state: r.get("state")?,
+        staged_at: r.get("staged_at")?,
+        updated_at: r.get("updated_at")?,
+    })
 }
 
 impl Store {
@@ -109,7 +109,8 @@ impl Store {
                 &[id.into()],
             )?
             .first()
-            .map(record))
+            .map(record)
+            .transpose()?)
     }
 
     /// How many of `owner`'s uploads are in one of `statuses`.
@@ -120,12 +121,13 @@ impl Store {
         Ok(self
             .query(
                 &format!(
-                    "SELECT COUNT(*) FROM staged_uploads WHERE owner = ? AND status IN ({marks})"
+                    "SELECT COUNT(*) AS n FROM staged_uploads WHERE owner = ? AND status IN ({marks})"
                 ),
                 &params,
             )?
             .first()
-            .map(|r| r.int(0))
+            .map(|r| r.get("n"))
+            .transpose()?
             .unwrap_or(0))
     }
 
@@ -171,7 +173,7 @@ impl Store {
                 out = Some(std::fs::File::create(to).map_err(fail)?);
             }
             if let Some(f) = out.as_mut() {
-                f.write_all(&part.blob(0)).map_err(fail)?;
+                f.write_all(&part.get::<Vec<u8>>("data")?).map_err(fail)?;
             }
         }
         match out {
@@ -207,8 +209,8 @@ impl Store {
                 &[before.into()],
             )?
             .iter()
-            .map(|r| r.text(0))
-            .collect();
+            .map(|r| r.get("id"))
+            .collect::<Result<_, _>>()?;
         for id in &old {
             self.delete_staged_upload(id)?;
         }

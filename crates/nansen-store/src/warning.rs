@@ -1,8 +1,9 @@
 //! Rows of early warning: watches, alerts and their comments, webhook subscriptions and the
 //! deliveries waiting to go out, contingency plans. What they mean is the app's business.
 
-use crate::db::Row;
-use crate::{now, Keys, Result, Store, Tx};
+use crate::db::{DbError, Row};
+use crate::{now, Keys, Result, Store, StoreError, Tx};
+use nansen_model::DeliveryStatus;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct WatchRecord {
@@ -71,8 +72,7 @@ pub struct DeliveryRecord {
     pub webhook_id: i64,
     pub event: String,
     pub payload: String,
-    /// pending, delivered or failed.
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_at: String,
     pub last_error: String,
@@ -97,13 +97,13 @@ pub struct PlanRecord {
     pub checked_at: Option<String>,
 }
 
-const WATCH: &str = "SELECT w.id, w.org_id, o.slug, w.user_id, u.email, w.dataset_id, w.name, w.spec, w.partners, w.created_at, \
+const WATCH: &str = "SELECT w.id, w.org_id, o.slug AS org, w.user_id, u.email, w.dataset_id, w.name, w.spec, w.partners, w.created_at, \
      w.checked_version, w.checked_at, w.outlook, w.problem FROM watches w JOIN orgs o ON o.id = w.org_id JOIN users u ON u.id = w.user_id";
 const ALERT: &str = "SELECT id, watch_id, series, period, rule, detail, version, status, assignee, created_at, updated_at FROM alerts";
-const WEBHOOK: &str = "SELECT h.id, h.org_id, o.slug, h.watch_id, h.dataset_id, h.url, h.secret, h.created_by, h.created_at \
+const WEBHOOK: &str = "SELECT h.id, h.org_id, o.slug AS org, h.watch_id, h.dataset_id, h.url, h.secret, h.created_by, h.created_at \
      FROM webhooks h JOIN orgs o ON o.id = h.org_id WHERE h.removed_at IS NULL";
 const DELIVERY: &str = "SELECT id, webhook_id, event, payload, status, attempts, next_at, last_error, created_at, delivered_at FROM deliveries";
-const PLAN: &str = "SELECT p.id, p.org_id, o.slug, p.title, p.scenario, p.spec, p.created_by, p.created_at, p.triggered_since, p.reason, p.checked_at \
+const PLAN: &str = "SELECT p.id, p.org_id, o.slug AS org, p.title, p.scenario, p.spec, p.created_by, p.created_at, p.triggered_since, p.reason, p.checked_at \
      FROM plans p JOIN orgs o ON o.id = p.org_id";
 
 fn list(s: &str) -> Vec<String> {
@@ -113,84 +113,88 @@ fn list(s: &str) -> Vec<String> {
         .collect()
 }
 
-fn watch_from(r: &Row) -> WatchRecord {
-    WatchRecord {
-        id: r.int(0),
-        org_id: r.int(1),
-        org: r.text(2),
-        user_id: r.int(3),
-        created_by: r.text(4),
-        dataset_id: r.int(5),
-        name: r.text(6),
-        spec: r.text(7),
-        partners: list(&r.text(8)),
-        created_at: r.text(9),
-        checked_version: r.int(10),
-        checked_at: r.opt_text(11),
-        outlook: r.text(12),
-        problem: r.text(13),
-    }
+fn watch_from(r: &Row) -> Result<WatchRecord, DbError> {
+    Ok(WatchRecord {
+        id: r.get("id")?,
+        org_id: r.get("org_id")?,
+        org: r.get("org")?,
+        user_id: r.get("user_id")?,
+        created_by: r.get("email")?,
+        dataset_id: r.get("dataset_id")?,
+        name: r.get("name")?,
+        spec: r.get("spec")?,
+        partners: list(&r.get::<String>("partners")?),
+        created_at: r.get("created_at")?,
+        checked_version: r.get("checked_version")?,
+        checked_at: r.get("checked_at")?,
+        outlook: r.get("outlook")?,
+        problem: r.get("problem")?,
+    })
 }
 
-fn alert_from(r: &Row) -> AlertRecord {
-    AlertRecord {
-        id: r.int(0),
-        watch_id: r.int(1),
-        series: r.text(2),
-        period: r.text(3),
-        rule: r.text(4),
-        detail: r.text(5),
-        version: r.int(6),
-        status: r.text(7),
-        assignee: r.opt_text(8),
-        created_at: r.text(9),
-        updated_at: r.text(10),
-    }
+fn alert_from(r: &Row) -> Result<AlertRecord, DbError> {
+    Ok(AlertRecord {
+        id: r.get("id")?,
+        watch_id: r.get("watch_id")?,
+        series: r.get("series")?,
+        period: r.get("period")?,
+        rule: r.get("rule")?,
+        detail: r.get("detail")?,
+        version: r.get("version")?,
+        status: r.get("status")?,
+        assignee: r.get("assignee")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+    })
 }
 
-fn webhook_from(r: &Row) -> WebhookRecord {
-    WebhookRecord {
-        id: r.int(0),
-        org_id: r.int(1),
-        org: r.text(2),
-        watch_id: r.opt_int(3),
-        dataset_id: r.opt_int(4),
-        url: r.text(5),
-        secret: r.text(6),
-        created_by: r.text(7),
-        created_at: r.text(8),
-    }
+fn webhook_from(r: &Row) -> Result<WebhookRecord, DbError> {
+    Ok(WebhookRecord {
+        id: r.get("id")?,
+        org_id: r.get("org_id")?,
+        org: r.get("org")?,
+        watch_id: r.get("watch_id")?,
+        dataset_id: r.get("dataset_id")?,
+        url: r.get("url")?,
+        secret: r.get("secret")?,
+        created_by: r.get("created_by")?,
+        created_at: r.get("created_at")?,
+    })
 }
 
-fn delivery_from(r: &Row) -> DeliveryRecord {
-    DeliveryRecord {
-        id: r.int(0),
-        webhook_id: r.int(1),
-        event: r.text(2),
-        payload: r.text(3),
-        status: r.text(4),
-        attempts: r.int(5),
-        next_at: r.text(6),
-        last_error: r.text(7),
-        created_at: r.text(8),
-        delivered_at: r.opt_text(9),
-    }
+fn delivery_from(r: &Row) -> Result<DeliveryRecord> {
+    let id = r.get("id")?;
+    Ok(DeliveryRecord {
+        id,
+        webhook_id: r.get("webhook_id")?,
+        event: r.get("event")?,
+        payload: r.get("payload")?,
+        status: r
+            .get::<String>("status")?
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("delivery {id}: {e}")))?,
+        attempts: r.get("attempts")?,
+        next_at: r.get("next_at")?,
+        last_error: r.get("last_error")?,
+        created_at: r.get("created_at")?,
+        delivered_at: r.get("delivered_at")?,
+    })
 }
 
-fn plan_from(r: &Row) -> PlanRecord {
-    PlanRecord {
-        id: r.int(0),
-        org_id: r.int(1),
-        org: r.text(2),
-        title: r.text(3),
-        scenario: r.text(4),
-        spec: r.text(5),
-        created_by: r.text(6),
-        created_at: r.text(7),
-        triggered_since: r.opt_text(8),
-        reason: r.text(9),
-        checked_at: r.opt_text(10),
-    }
+fn plan_from(r: &Row) -> Result<PlanRecord, DbError> {
+    Ok(PlanRecord {
+        id: r.get("id")?,
+        org_id: r.get("org_id")?,
+        org: r.get("org")?,
+        title: r.get("title")?,
+        scenario: r.get("scenario")?,
+        spec: r.get("spec")?,
+        created_by: r.get("created_by")?,
+        created_at: r.get("created_at")?,
+        triggered_since: r.get("triggered_since")?,
+        reason: r.get("reason")?,
+        checked_at: r.get("checked_at")?,
+    })
 }
 
 impl Tx<'_> {
@@ -207,7 +211,7 @@ impl Tx<'_> {
             "INSERT INTO watches (org_id, user_id, dataset_id, name, spec, partners, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &[org_id.into(), user_id.into(), dataset_id.into(), name.into(), spec.into(), partners.join(",").into(), now().into()],
         )?;
-        Ok(r[0].int(0))
+        Ok(r[0].get("id")?)
     }
 
     pub fn update_watch(
@@ -267,7 +271,7 @@ impl Tx<'_> {
             "INSERT INTO alerts (watch_id, series, period, rule, detail, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &[watch_id.into(), series.into(), period.into(), rule.into(), detail.into(), version.into(), (&at).into(), at.into()],
         )?;
-        Ok(Some(r[0].int(0)))
+        Ok(Some(r[0].get("id")?))
     }
 
     pub fn update_alert(&mut self, id: i64, status: &str, assignee: Option<&str>) -> Result<()> {
@@ -283,7 +287,7 @@ impl Tx<'_> {
             "INSERT INTO alert_comments (alert_id, author, body, created_at) VALUES (?, ?, ?, ?) RETURNING id",
             &[alert_id.into(), author.into(), body.into(), now().into()],
         )?;
-        Ok(r[0].int(0))
+        Ok(r[0].get("id")?)
     }
 
     pub fn insert_webhook(
@@ -299,7 +303,7 @@ impl Tx<'_> {
             "INSERT INTO webhooks (org_id, watch_id, dataset_id, url, secret, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &[org_id.into(), watch_id.into(), dataset_id.into(), url.into(), self.keys.seal(secret).into(), by.into(), now().into()],
         )?;
-        Ok(r[0].int(0))
+        Ok(r[0].get("id")?)
     }
 
     pub fn remove_webhook(&mut self, id: i64) -> Result<bool> {
@@ -330,7 +334,7 @@ impl Tx<'_> {
         for h in &hooks {
             self.conn.execute(
                 "INSERT INTO deliveries (webhook_id, event, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?)",
-                &[h.int(0).into(), event.into(), payload.into(), (&at).into(), (&at).into()],
+                &[h.get::<i64>("id")?.into(), event.into(), payload.into(), (&at).into(), (&at).into()],
             )?;
         }
         Ok(hooks.len())
@@ -339,15 +343,15 @@ impl Tx<'_> {
     pub fn update_delivery(
         &mut self,
         id: i64,
-        status: &str,
+        status: DeliveryStatus,
         attempts: i64,
         next_at: &str,
         error: &str,
     ) -> Result<()> {
-        let delivered = (status == "delivered").then(now);
+        let delivered = (status == DeliveryStatus::Delivered).then(now);
         self.conn.execute(
             "UPDATE deliveries SET status = ?, attempts = ?, next_at = ?, last_error = ?, delivered_at = ? WHERE id = ?",
-            &[status.into(), attempts.into(), next_at.into(), error.into(), delivered.into(), id.into()],
+            &[status.as_str().into(), attempts.into(), next_at.into(), error.into(), delivered.into(), id.into()],
         )?;
         Ok(())
     }
@@ -364,7 +368,7 @@ impl Tx<'_> {
             "INSERT INTO plans (org_id, title, scenario, spec, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             &[org_id.into(), title.into(), scenario.into(), spec.into(), by.into(), now().into()],
         )?;
-        Ok(r[0].int(0))
+        Ok(r[0].get("id")?)
     }
 
     pub fn update_plan_spec(&mut self, id: i64, spec: &str) -> Result<()> {
@@ -400,14 +404,15 @@ impl Store {
             .query(&format!("{WATCH} ORDER BY w.id"), &[])?
             .iter()
             .map(watch_from)
-            .collect())
+            .collect::<Result<_, _>>()?)
     }
 
     pub fn watch(&self, id: i64) -> Result<Option<WatchRecord>> {
         Ok(self
             .query(&format!("{WATCH} WHERE w.id = ?"), &[id.into()])?
             .first()
-            .map(watch_from))
+            .map(watch_from)
+            .transpose()?)
     }
 
     /// Alerts of some watches, newest first.
@@ -427,22 +432,31 @@ impl Store {
             )?
             .iter()
             .map(alert_from)
-            .collect())
+            .collect::<Result<_, _>>()?)
     }
 
     pub fn alert(&self, id: i64) -> Result<Option<AlertRecord>> {
         Ok(self
             .query(&format!("{ALERT} WHERE id = ?"), &[id.into()])?
             .first()
-            .map(alert_from))
+            .map(alert_from)
+            .transpose()?)
     }
 
     pub fn comments(&self, alert_id: i64) -> Result<Vec<CommentRecord>> {
         Ok(self
             .query("SELECT id, alert_id, author, body, created_at FROM alert_comments WHERE alert_id = ? ORDER BY id", &[alert_id.into()])?
             .iter()
-            .map(|r| CommentRecord { id: r.int(0), alert_id: r.int(1), author: r.text(2), body: r.text(3), created_at: r.text(4) })
-            .collect())
+            .map(|r| {
+                Ok(CommentRecord {
+                    id: r.get("id")?,
+                    alert_id: r.get("alert_id")?,
+                    author: r.get("author")?,
+                    body: r.get("body")?,
+                    created_at: r.get("created_at")?,
+                })
+            })
+            .collect::<Result<_, DbError>>()?)
     }
 
     /// A subscription with its signing secret unsealed.
@@ -454,7 +468,7 @@ impl Store {
     /// Seals the webhook secrets stored in clear before the installation had keys.
     pub(crate) fn seal_clear_secrets(&self) -> Result<()> {
         for r in self.query("SELECT id, secret FROM webhooks", &[])? {
-            let (id, secret) = (r.int(0), r.text(1));
+            let (id, secret): (i64, String) = (r.get("id")?, r.get("secret")?);
             if !Keys::is_sealed(&secret) {
                 self.query(
                     "UPDATE webhooks SET secret = ? WHERE id = ? RETURNING id",
@@ -468,14 +482,14 @@ impl Store {
     pub fn webhooks(&self) -> Result<Vec<WebhookRecord>> {
         self.query(&format!("{WEBHOOK} ORDER BY h.id"), &[])?
             .iter()
-            .map(|r| self.opened(webhook_from(r)))
+            .map(|r| self.opened(webhook_from(r)?))
             .collect()
     }
 
     pub fn webhook(&self, id: i64) -> Result<Option<WebhookRecord>> {
         self.query(&format!("{WEBHOOK} AND h.id = ?"), &[id.into()])?
             .first()
-            .map(|r| self.opened(webhook_from(r)))
+            .map(|r| self.opened(webhook_from(r)?))
             .transpose()
     }
 
@@ -483,12 +497,12 @@ impl Store {
     pub fn due_deliveries(&self, at: &str) -> Result<Vec<DeliveryRecord>> {
         Ok(self
             .query(
-                &format!("{DELIVERY} WHERE status = 'pending' AND next_at <= ? ORDER BY id"),
-                &[at.into()],
+                &format!("{DELIVERY} WHERE status = ? AND next_at <= ? ORDER BY id"),
+                &[DeliveryStatus::Pending.as_str().into(), at.into()],
             )?
             .iter()
             .map(delivery_from)
-            .collect())
+            .collect::<Result<_, _>>()?)
     }
 
     pub fn deliveries(&self, webhook_id: i64) -> Result<Vec<DeliveryRecord>> {
@@ -499,25 +513,25 @@ impl Store {
             )?
             .iter()
             .map(delivery_from)
-            .collect())
+            .collect::<Result<_, _>>()?)
     }
 
     /// Changes whenever anything a plan's trigger reads may have changed: a new version, an
     /// alert raised or moved on, a watch checked, a plan written or ticked.
     pub fn early_warning_state(&self) -> Result<String> {
         let r = self.query(
-            "SELECT (SELECT COALESCE(MAX(id), 0) FROM versions), (SELECT COALESCE(MAX(updated_at), '') FROM alerts), \
-             (SELECT COALESCE(MAX(checked_at), '') FROM watches), (SELECT COUNT(*) FROM plans), (SELECT COALESCE(MAX(id), 0) FROM plans)",
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM versions) AS version, (SELECT COALESCE(MAX(updated_at), '') FROM alerts) AS alert, \
+             (SELECT COALESCE(MAX(checked_at), '') FROM watches) AS watch, (SELECT COUNT(*) FROM plans) AS plans, (SELECT COALESCE(MAX(id), 0) FROM plans) AS plan",
             &[],
         )?;
         let r = &r[0];
         Ok(format!(
             "{} {} {} {} {}",
-            r.int(0),
-            r.text(1),
-            r.text(2),
-            r.int(3),
-            r.int(4)
+            r.get::<i64>("version")?,
+            r.get::<String>("alert")?,
+            r.get::<String>("watch")?,
+            r.get::<i64>("plans")?,
+            r.get::<i64>("plan")?
         ))
     }
 
@@ -526,13 +540,14 @@ impl Store {
             .query(&format!("{PLAN} ORDER BY p.id"), &[])?
             .iter()
             .map(plan_from)
-            .collect())
+            .collect::<Result<_, _>>()?)
     }
 
     pub fn plan(&self, id: i64) -> Result<Option<PlanRecord>> {
         Ok(self
             .query(&format!("{PLAN} WHERE p.id = ?"), &[id.into()])?
             .first()
-            .map(plan_from))
+            .map(plan_from)
+            .transpose()?)
     }
 }

@@ -12,9 +12,9 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use nansen_app::{
     document_type_label, DocumentFile, DocumentText, DocumentView, HitKind, OrgRecord,
-    SearchRequest, SearchResults, SearchSort, DOCUMENT_TYPES, FACETS,
+    SearchRequest, SearchResults, SearchSort, FACETS,
 };
-use nansen_model::Role;
+use nansen_model::{DocumentType, Role};
 use serde::Deserialize;
 
 /// A document's file as a download; the name is kept safe for the header.
@@ -321,10 +321,10 @@ pub async fn page(
 fn document_body(viewer: &Viewer, p: &DocumentPage, all: bool) -> Markup {
     let d = &p.d;
     html! {
-        p.crumbs { a href="/search" { "Search" } " › " (document_type_label(&d.doc_type)) }
+        p.crumbs { a href="/search" { "Search" } " › " (d.doc_type.label()) }
         h1 lang=[(!d.language.is_empty()).then_some(d.language.as_str())] { (d.title) }
         dl.facts {
-            dt { "Type" } dd { (document_type_label(&d.doc_type)) }
+            dt { "Type" } dd { (d.doc_type.label()) }
             dt { "Organisation" } dd { (d.org) }
             @if let Some(date) = &d.date { dt { "Date" } dd { (date) } }
             @if !d.countries.is_empty() { dt { "Countries" } dd { (d.countries.iter().map(|c| place(c)).collect::<Vec<_>>().join(", ")) } }
@@ -382,7 +382,7 @@ fn document_body(viewer: &Viewer, p: &DocumentPage, all: bool) -> Markup {
                     label for="meta-title" { "Title" }
                     input #meta-title type="text" name="title" value=(d.title) required;
                     label for="meta-type" { "Type" }
-                    select #meta-type name="type" { @for (c, l) in DOCUMENT_TYPES { option value=(c) selected[d.doc_type == c] { (l) } } }
+                    select #meta-type name="type" { @for t in DocumentType::ALL { option value=(t.as_str()) selected[d.doc_type == *t] { (t.label()) } } }
                     label for="meta-countries" { "Countries " span.hint { "(ISO codes or names, comma-separated)" } }
                     input #meta-countries type="text" name="countries" value=(d.countries.join(", "));
                     label for="meta-themes" { "Themes " span.hint { "(comma-separated)" } }
@@ -664,7 +664,7 @@ pub async fn new_form(web: WebState, viewer: Viewer) -> Result<Markup, WebError>
                 label for="title" { "Title " span.hint { "(without it, the file's own title)" } }
                 input #title type="text" name="title";
                 label for="type" { "Type" }
-                select #type name="type" { @for (c, l) in DOCUMENT_TYPES { option value=(c) { (l) } } }
+                select #type name="type" { @for t in DocumentType::ALL { option value=(t.as_str()) { (t.label()) } } }
                 label for="countries" { "Countries " span.hint { "(ISO codes or names, comma-separated)" } }
                 input #countries type="text" name="countries" placeholder="SYR, AFG";
                 label for="themes" { "Themes " span.hint { "(comma-separated)" } }

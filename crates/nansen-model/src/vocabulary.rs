@@ -1,0 +1,133 @@
+//! The closed lists of words Nansen stores and shows: each a Rust enum written, read and
+//! serialised as the one spelling the store, the API and the CLI share. An unknown word is
+//! an error that lists the known ones, never a default.
+
+/// Defines such a list: `vocabulary! { /// doc  pub enum Name("what it is") { Variant = "word", ... } }`
+/// gives the enum with `ALL`, `as_str`, `Display`, `FromStr` and `Serialize`.
+#[macro_export]
+macro_rules! vocabulary {
+    ($(#[$meta:meta])* pub enum $name:ident($what:literal) {
+        $($(#[$vmeta:meta])* $variant:ident = $word:literal),+ $(,)?
+    }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word),+
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| {
+                        let words: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
+                        $crate::vocabulary::refusal($what, &words, s)
+                    })
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+/// "a request is pending, approved, refused or revoked, not \"maybe\"".
+#[doc(hidden)]
+pub fn refusal(what: &str, words: &[&str], got: &str) -> String {
+    let list = match words {
+        [] => String::new(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    };
+    format!("{what} is {list}, not {got:?}")
+}
+
+vocabulary! {
+    /// How a dataset version relates to the one before: it replaced its observations, added
+    /// to them, or, its dimensions being new, stands alone as a base.
+    pub enum VersionMode("a version's mode") {
+        Replace = "replace",
+        Append = "append",
+        Base = "base",
+    }
+}
+
+vocabulary! {
+    /// Where one webhook delivery stands.
+    pub enum DeliveryStatus("a delivery") {
+        Pending = "pending",
+        Delivered = "delivered",
+        Failed = "failed",
+    }
+}
+
+vocabulary! {
+    /// The kinds of document.
+    pub enum DocumentType("a document's type") {
+        Report = "report",
+        Methodology = "methodology",
+        /// Country-of-origin information.
+        Coi = "coi",
+        Minutes = "minutes",
+        Training = "training",
+        Agreement = "agreement",
+        Guidance = "guidance",
+        Other = "other",
+    }
+}
+
+impl DocumentType {
+    /// As people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            DocumentType::Report => "Report",
+            DocumentType::Methodology => "Methodology",
+            DocumentType::Coi => "Country-of-origin information",
+            DocumentType::Minutes => "Meeting minutes",
+            DocumentType::Training => "Training material",
+            DocumentType::Agreement => "Agreement",
+            DocumentType::Guidance => "Guidance",
+            DocumentType::Other => "Other",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_word_reads_back_as_itself_and_an_unknown_one_is_refused_with_the_list() {
+        for m in VersionMode::ALL {
+            assert_eq!(m.as_str().parse::<VersionMode>(), Ok(*m));
+        }
+        assert_eq!(
+            "merge".parse::<VersionMode>().unwrap_err(),
+            "a version's mode is replace, append or base, not \"merge\""
+        );
+        assert_eq!(DeliveryStatus::Delivered.to_string(), "delivered");
+        assert_eq!(DocumentType::ALL.len(), 8);
+    }
+}
