@@ -5,7 +5,7 @@
 use crate::{App, AppError, Caller, Result};
 use nansen_codes::{CodeLists, DerivedKind, Frequency, Period};
 use nansen_model::analysis::{self, Against};
-use nansen_model::{Query, Remedy, Row, Table};
+use nansen_model::{DatasetName, Query, Remedy, Row, Table};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -46,12 +46,6 @@ pub struct FlowLink {
     pub source: String,
     pub target: String,
     pub value: f64,
-}
-
-fn split(name: &str) -> Result<(String, String)> {
-    name.split_once('/')
-        .map(|(o, s)| (o.to_string(), s.to_string()))
-        .ok_or_else(|| AppError::BadRequest(format!("name a dataset as ORG/SLUG, not {name:?}")))
 }
 
 fn without_indicator(q: &Query) -> Query {
@@ -128,17 +122,17 @@ impl App {
     pub fn indicators_in(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         version: Option<i64>,
     ) -> Result<Vec<String>> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let q = Query {
             group_by: vec!["indicator".into()],
             measure: nansen_model::query::Measure::Count,
             ..Query::default()
         };
         Ok(self
-            .query(who, org, slug, version, &q)?
+            .query(who, name, version, &q)?
             .rows
             .into_iter()
             .map(|r| r.key[0].clone())
@@ -149,11 +143,11 @@ impl App {
     pub fn ask(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         version: Option<i64>,
         question: &Question,
     ) -> Result<Table> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         // Rolling sums and changes look back before the range asked for: ask without its
         // start, trim after.
         let asked_from = question.query.from;
@@ -178,7 +172,7 @@ impl App {
             (d, _) => d,
         };
         let mut table = match derived {
-            None => self.query(who, org, slug, version, q)?,
+            None => self.query(who, name, version, q)?,
             Some(code) => {
                 let d = CodeLists::get().derived(code).ok_or_else(|| {
                     let known: Vec<&str> = CodeLists::get()
@@ -193,7 +187,7 @@ impl App {
                 })?;
                 match d.kind {
                     DerivedKind::Ratio => {
-                        let present = self.indicators_in(who, org, slug, version)?;
+                        let present = self.indicators_in(who, name, version)?;
                         let pick = |alts: &[Vec<String>]| {
                             alts.iter()
                                 .find(|alt| alt.iter().all(|i| present.contains(i)))
@@ -212,7 +206,7 @@ impl App {
                                 .map(|i| {
                                     let mut q = without_indicator(q);
                                     q.filters.push(("indicator".into(), vec![i.clone()]));
-                                    self.query(who, org, slug, version, &q)
+                                    self.query(who, name, version, &q)
                                 })
                                 .collect::<Result<Vec<_>>>()?;
                             Ok(add(tables).unwrap_or(Table {
@@ -223,11 +217,11 @@ impl App {
                         analysis::ratio(&part(&num)?, &part(&den)?, d.factor)
                     }
                     DerivedKind::Share => {
-                        self.shares(who, (org, slug, version), q, question.share_of.as_deref())?
+                        self.shares(who, (name, version), q, question.share_of.as_deref())?
                     }
                     DerivedKind::PerCapita => self.per_capita(
                         who,
-                        (org, slug, version),
+                        (name, version),
                         q,
                         question.per_capita.as_deref(),
                         d.factor,
@@ -276,7 +270,7 @@ impl App {
     fn shares(
         &self,
         who: &Caller,
-        (org, slug, version): (&str, &str, Option<i64>),
+        (name, version): (&DatasetName, Option<i64>),
         q: &Query,
         share_of: Option<&str>,
     ) -> Result<Table> {
@@ -327,7 +321,7 @@ impl App {
                 );
             }
         }
-        let t = self.query(who, org, slug, version, &all)?;
+        let t = self.query(who, name, version, &all)?;
         let mut t = match share_of {
             Some(a) => analysis::share_of(t, &over, a).map_err(AppError::BadRequest)?,
             None => analysis::share(t, &over),
@@ -348,7 +342,7 @@ impl App {
     fn per_capita(
         &self,
         who: &Caller,
-        (org, slug, version): (&str, &str, Option<i64>),
+        (name, version): (&DatasetName, Option<i64>),
         q: &Query,
         population: Option<&str>,
         factor: f64,
@@ -363,7 +357,7 @@ impl App {
             AppError::BadRequest("a rate per inhabitant needs the answer grouped by geo".into())
         })?;
         let period = q.group_by.iter().position(|g| g == "period");
-        let counts = self.query(who, org, slug, version, q)?;
+        let counts = self.query(who, name, version, q)?;
         let (porg, pslug) = split(population)?;
         let pq = Query {
             filters: vec![("indicator".into(), vec!["population".into()])],
@@ -422,12 +416,12 @@ impl App {
     pub fn flows(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         version: Option<i64>,
         q: &Query,
         via: Option<&str>,
     ) -> Result<Flows> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let mut q = q.clone();
         q.group_by = std::iter::once("origin")
             .chain(via)
@@ -435,7 +429,7 @@ impl App {
             .map(String::from)
             .collect();
         q.top = None;
-        let t = self.query(who, org, slug, version, &q)?;
+        let t = self.query(who, name, version, &q)?;
         let mut nodes: Vec<FlowNode> = Vec::new();
         let mut links: BTreeMap<(String, String), f64> = BTreeMap::new();
         let names = CodeLists::get();
@@ -504,13 +498,13 @@ impl App {
         let tables = datasets
             .iter()
             .map(|name| {
-                let (o, s) = split(name)?;
+                let name = crate::warning::dataset_name(name)?;
                 // Each source keeps the filters on dimensions it has.
                 let mut q = q.clone();
-                let dims = self.dimensions_of(who, &o, &s)?;
+                let dims = self.dimensions_of(who, &name)?;
                 q.filters
                     .retain(|(d, _)| dims.contains(&nansen_model::query::dimension_alias(d)));
-                self.query(who, &o, &s, None, &q)
+                self.query(who, &name, None, &q)
             })
             .collect::<Result<Vec<Table>>>()?;
         let mut keys: Vec<Vec<String>> = tables
@@ -578,8 +572,9 @@ impl App {
         })
     }
 
-    fn dimensions_of(&self, who: &Caller, org: &str, slug: &str) -> Result<Vec<String>> {
-        let (d, access) = self.authorize(who, org, slug, crate::Need::Data)?;
+    fn dimensions_of(&self, who: &Caller, name: &DatasetName) -> Result<Vec<String>> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
+        let (d, access) = self.authorize(who, name, crate::Need::Data)?;
         Ok(self.cube_of(&d, access, None)?.dims.clone())
     }
 }

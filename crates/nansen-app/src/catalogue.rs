@@ -3,7 +3,7 @@
 
 use crate::{App, Caller, Need, Result};
 use nansen_codes::{Frequency, Period};
-use nansen_model::{Cube, Table};
+use nansen_model::{Cube, DatasetName, Table};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -126,8 +126,9 @@ pub(crate) fn coverage_of(cube: &Cube) -> Coverage {
 
 impl App {
     /// What the latest version covers; to anyone who may know the dataset exists.
-    pub fn coverage(&self, who: &Caller, org: &str, slug: &str) -> Result<Coverage> {
-        let (d, access) = self.authorize(who, org, slug, Need::Metadata)?;
+    pub fn coverage(&self, who: &Caller, name: &DatasetName) -> Result<Coverage> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
+        let (d, access) = self.authorize(who, name, Need::Metadata)?;
         // The protected cube for outside readers of a sensitive dataset: its codes are the same.
         let cube = self.cube_of(&d, access, None)?;
         if let Some((weak, cov)) = self.coverages.lock().expect("coverage cache").get(&d.id) {
@@ -144,8 +145,9 @@ impl App {
     }
 
     /// The first `n` observations of the latest version, as the caller may see them.
-    pub fn preview(&self, who: &Caller, org: &str, slug: &str, n: usize) -> Result<Table> {
-        let (d, access) = self.authorize(who, org, slug, Need::Data)?;
+    pub fn preview(&self, who: &Caller, name: &DatasetName, n: usize) -> Result<Table> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
+        let (d, access) = self.authorize(who, name, Need::Data)?;
         let cube = self.cube_of(&d, access, None)?;
         let rows = (0..cube.len().min(n))
             .map(|r| nansen_model::Row {

@@ -5,7 +5,7 @@ use crate::identity::check_slug;
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_codes::CodeLists;
 use nansen_formats::{ExportFormat, ImportOptions};
-use nansen_model::{disclosure, Access, Cube, Query, Remedy, Role, Sharing, Table, VersionMode};
+use nansen_model::{disclosure, Access, Cube, DatasetName, Query, Remedy, Role, Sharing, Table, VersionMode};
 use nansen_store::{DatasetRecord, StoreError, VersionRecord};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -29,6 +29,14 @@ pub struct ImportRequest {
 }
 
 /// Descriptive metadata to change; `None` leaves a field as it is.
+impl ImportRequest {
+    /// The dataset the file goes to. Its two parts stay apart in the request, which is kept
+    /// as JSON with a staged upload.
+    pub fn dataset(&self) -> DatasetName {
+        DatasetName::new(&self.org, &self.slug)
+    }
+}
+
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct Metadata {
     pub title: Option<String>,
@@ -209,10 +217,10 @@ fn sha256_of(path: &Path) -> std::io::Result<String> {
 }
 
 /// The sharing level as a caller may see it: outside the owner, partners without the list.
-pub(crate) fn shown_sharing(access: Access, sharing: &str) -> String {
-    match (access, sharing.parse::<Sharing>()) {
+pub(crate) fn shown_sharing(access: Access, sharing: &Sharing) -> String {
+    match (access, sharing) {
         (Access::Owner(_), _) => sharing.to_string(),
-        (_, Ok(Sharing::Partners(_))) => "partners".into(),
+        (_, Sharing::Partners(_)) => "partners".into(),
         _ => sharing.to_string(),
     }
 }
@@ -268,8 +276,9 @@ impl App {
         Ok(out)
     }
 
-    pub fn dataset(&self, who: &Caller, org: &str, slug: &str) -> Result<DatasetView> {
-        let (d, access) = self.authorize(who, org, slug, Need::Metadata)?;
+    pub fn dataset(&self, who: &Caller, name: &DatasetName) -> Result<DatasetView> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
+        let (d, access) = self.authorize(who, name, Need::Metadata)?;
         self.view(&d, access)
     }
 
@@ -437,12 +446,12 @@ impl App {
     pub(crate) fn audit_read_of(
         &self,
         who: &Caller,
-        sharing: &str,
+        sharing: &Sharing,
         action: &str,
         target: &str,
         detail: serde_json::Value,
     ) -> Result<()> {
-        if sharing == "public" {
+        if *sharing == Sharing::Public {
             return Ok(());
         }
         self.store.write(|tx| {
@@ -456,25 +465,25 @@ impl App {
     pub fn query(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         version: Option<i64>,
         q: &Query,
     ) -> Result<Table> {
-        self.query_view(who, org, slug, version, q, false)
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
+        self.query_view(who, name, version, q, false)
     }
 
     /// As [`App::query`]; `protected` asks for the disclosure-controlled view whoever asks.
     pub(crate) fn query_view(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         version: Option<i64>,
         q: &Query,
         protected: bool,
     ) -> Result<Table> {
-        let (d, access) = self.authorize(who, org, slug, Need::Data)?;
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
+        let (d, access) = self.authorize(who, name, Need::Data)?;
         let access = if protected { Access::Data } else { access };
         let (cube, read) = self.cube_read(&d, access, version)?;
         let mut table = nansen_model::run_query(&cube, q, CodeLists::get())?;
@@ -510,13 +519,13 @@ impl App {
     pub fn export_file(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         version: Option<i64>,
         format: ExportFormat,
     ) -> Result<ExportFile> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let mut bytes = Vec::new();
-        let provenance = self.write_export(who, org, slug, version, format, &mut bytes)?;
+        let provenance = self.write_export(who, name, version, format, &mut bytes)?;
         let (seq, hash) = self.audit_head()?;
         Ok(ExportFile {
             bytes,
@@ -531,13 +540,13 @@ impl App {
     pub fn export(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         version: Option<i64>,
         format: ExportFormat,
         out: &mut dyn std::io::Write,
     ) -> Result<()> {
-        self.write_export(who, org, slug, version, format, out)
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
+        self.write_export(who, name, version, format, out)
             .map(|_| ())
     }
 
@@ -545,13 +554,13 @@ impl App {
     fn write_export(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         version: Option<i64>,
         format: ExportFormat,
         out: &mut dyn std::io::Write,
     ) -> Result<nansen_model::Provenance> {
-        let (d, access) = self.authorize(who, org, slug, Need::Data)?;
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
+        let (d, access) = self.authorize(who, name, Need::Data)?;
         let (cube, read) = self.cube_read(&d, access, version)?;
         self.audit_read(
             who,
@@ -590,11 +599,11 @@ impl App {
     pub fn set_aside_rows(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         version: Option<i64>,
     ) -> Result<String> {
-        let (d, _) = self.authorize(who, org, slug, Need::Write)?;
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
+        let (d, _) = self.authorize(who, name, Need::Write)?;
         let versions = self.store.versions(d.id)?;
         let v = match version {
             Some(n) => versions.iter().find(|v| v.number == n),
@@ -637,7 +646,7 @@ impl App {
     ) -> Result<Option<DatasetRecord>> {
         let existing = self.store.dataset(&req.org, &req.slug)?;
         let dataset = match &existing {
-            Some(_) => Some(self.authorize(who, &req.org, &req.slug, Need::Write)?.0),
+            Some(_) => Some(self.authorize(who, &req.dataset(), Need::Write)?.0),
             None => {
                 // A new dataset: the caller must be an editor or admin of the organisation.
                 // To anyone else the answer is the one a hidden dataset gets.
@@ -788,7 +797,7 @@ impl App {
             Stored::Whole => read,
             Stored::Difference(d) => d.observations,
         };
-        let name = format!("{}/{}", req.org, req.slug);
+        let name = req.dataset().to_string();
         let mut report = ImportReport {
             dataset: name.clone(),
             version: None,
@@ -830,7 +839,7 @@ impl App {
                         // Only what this import names changes; the rest stays as it is now.
                         let d = tx.update_dataset(d.id, |d| {
                             if let Some(s) = &req.share {
-                                d.sharing = s.to_string();
+                                d.sharing = s.clone();
                             }
                             if let Some(t) = &req.title {
                                 d.title = t.clone();
@@ -850,7 +859,7 @@ impl App {
                         org_id: org.id,
                         slug: req.slug.clone(),
                         title: req.title.clone().unwrap_or_else(|| req.slug.clone()),
-                        sharing: req.share.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "private".into()),
+                        sharing: req.share.clone().unwrap_or_default(),
                         sensitive: req.sensitive.unwrap_or(false),
                         threshold: 5,
                         ..Default::default()
@@ -943,13 +952,13 @@ impl App {
     pub fn share(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         sharing: Sharing,
         sensitive: Option<bool>,
         threshold: Option<i64>,
     ) -> Result<()> {
-        let (d, _) = self.authorize(who, org, slug, Need::Admin)?;
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
+        let (d, _) = self.authorize(who, name, Need::Admin)?;
         self.check_partners(Some(&sharing))?;
         if threshold.is_some_and(|t| !(1..=1000).contains(&t)) {
             return Err(AppError::BadRequest(
@@ -958,7 +967,7 @@ impl App {
         }
         self.store.write(|tx| {
             let d = tx.update_dataset(d.id, |d| {
-                d.sharing = sharing.to_string();
+                d.sharing = sharing.clone();
                 if let Some(s) = sensitive {
                     d.sensitive = s;
                 }
@@ -975,7 +984,8 @@ impl App {
 
     /// Updates what a dataset says about itself; fields left `None` stay as they are.
     /// Sharing is changed only through [`App::share`], by an admin.
-    pub fn set_metadata(&self, who: &Caller, org: &str, slug: &str, m: &Metadata) -> Result<()> {
+    pub fn set_metadata(&self, who: &Caller, name: &DatasetName, m: &Metadata) -> Result<()> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         const FREQUENCIES: [&str; 7] = [
             "daily",
             "weekly",
@@ -985,7 +995,7 @@ impl App {
             "irregular",
             "",
         ];
-        let (d, _) = self.authorize(who, org, slug, Need::Write)?;
+        let (d, _) = self.authorize(who, name, Need::Write)?;
         if let Some(f) = &m.update_frequency {
             if !FREQUENCIES.contains(&f.as_str()) {
                 return Err(AppError::BadRequest(format!("update frequency {f:?}: choose daily, weekly, monthly, quarterly, annual or irregular")));
@@ -1024,8 +1034,9 @@ impl App {
 
     /// Destroys one version's data (personal data uploaded by mistake); its metadata and
     /// audit entries stay, and later versions keep exactly the content they had.
-    pub fn redact(&self, who: &Caller, org: &str, slug: &str, number: i64) -> Result<()> {
-        let (d, _) = self.authorize(who, org, slug, Need::Admin)?;
+    pub fn redact(&self, who: &Caller, name: &DatasetName, number: i64) -> Result<()> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
+        let (d, _) = self.authorize(who, name, Need::Admin)?;
         let versions = self.store.versions(d.id)?;
         let k = versions
             .iter()

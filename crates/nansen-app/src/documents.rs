@@ -155,8 +155,7 @@ impl From<ExtractError> for AppError {
 
 impl App {
     pub(crate) fn document_access(&self, who: &Principal, d: &DocumentRecord) -> Access {
-        let sharing = d.sharing.parse::<Sharing>().unwrap_or(Sharing::Private);
-        dataset_access(who, &d.org, &sharing, &d.approved)
+        dataset_access(who, &d.org, &d.sharing, &d.approved)
     }
 
     /// The one rule for documents, as [`App::authorize`] is for datasets: NotFound for anything
@@ -294,7 +293,7 @@ impl App {
                 .or_else(|| extracted.language.clone())
                 .unwrap_or_default(),
             summary: new.summary.trim().to_string(),
-            sharing: new.share.clone().unwrap_or(Sharing::Private).to_string(),
+            sharing: new.share.clone().unwrap_or_default(),
             created_by: who.label.clone(),
             // The store stamps the time it lands; nobody has asked for access yet.
             created_at: String::new(),
@@ -357,7 +356,7 @@ impl App {
     pub fn share_document(&self, who: &Caller, id: i64, sharing: Sharing) -> Result<()> {
         let (mut d, _) = self.authorize_document(who, id, Need::Admin)?;
         self.check_partners(Some(&sharing))?;
-        let before = std::mem::replace(&mut d.sharing, sharing.to_string());
+        let before = std::mem::replace(&mut d.sharing, sharing);
         self.store.write(|tx| {
             tx.update_document(&d)?;
             tx.audit(

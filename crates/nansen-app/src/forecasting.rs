@@ -4,7 +4,7 @@
 use crate::{App, AppError, Caller, Result};
 use nansen_codes::{Frequency, Period};
 use nansen_forecast::{BacktestReport, Budget, Forecast, Model, Options, Series};
-use nansen_model::{Query, Remedy};
+use nansen_model::{DatasetName, Query, Remedy};
 use std::collections::BTreeMap;
 
 /// The series of a dataset, split by some dimensions, on one regular calendar.
@@ -96,12 +96,12 @@ impl App {
     pub fn panel(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         q: &Query,
         series_by: &[String],
     ) -> Result<Panel> {
-        self.panel_as(who, org, slug, q, series_by, false)
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
+        self.panel_as(who, name, q, series_by, false)
     }
 
     /// As [`App::panel`]; `protected` reads the disclosure-controlled view even when the
@@ -109,12 +109,12 @@ impl App {
     pub(crate) fn panel_as(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         q: &Query,
         series_by: &[String],
         protected: bool,
     ) -> Result<Panel> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let mut q = q.clone();
         q.group_by = series_by
             .iter()
@@ -122,7 +122,7 @@ impl App {
             .chain(std::iter::once("period".to_string()))
             .collect();
         q.top = None;
-        let table = self.query_view(who, org, slug, None, &q, protected)?;
+        let table = self.query_view(who, name, None, &q, protected)?;
         let n = series_by.len();
         let mut by_key: BTreeMap<Vec<String>, BTreeMap<Period, f64>> = BTreeMap::new();
         for r in &table.rows {
@@ -178,15 +178,15 @@ impl App {
     pub fn forecast(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         r: &SeriesRequest,
         level: f64,
         model: Model,
         budget: &Budget,
     ) -> Result<(Panel, Forecast)> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         r.check()?;
-        let panel = self.panel(who, org, slug, &r.query, &r.series_by)?;
+        let panel = self.panel(who, name, &r.query, &r.series_by)?;
         let opts = Options {
             season: panel.season,
             horizon: r.horizon,
@@ -202,20 +202,20 @@ impl App {
     pub fn backtest(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         r: &SeriesRequest,
         windows: usize,
         models: &[Model],
         budget: &Budget,
     ) -> Result<(Panel, BacktestReport)> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         r.check()?;
         if !(1..=MAX_WINDOWS).contains(&windows) {
             return Err(AppError::BadRequest(format!(
                 "the windows must be 1 to {MAX_WINDOWS}, not {windows}"
             )));
         }
-        let panel = self.panel(who, org, slug, &r.query, &r.series_by)?;
+        let panel = self.panel(who, name, &r.query, &r.series_by)?;
         let opts = Options {
             season: panel.season,
             horizon: r.horizon,

@@ -360,7 +360,7 @@ impl App {
                 }
                 (None, None) => unreachable!("a new user always has a hash"),
             };
-            tx.set_membership(id, org_rec.id, &role.to_string())?;
+            tx.set_membership(id, org_rec.id, role)?;
             tx.audit(
                 &who.label,
                 "membership.set",
@@ -376,11 +376,7 @@ impl App {
             .store
             .memberships(user_id)?
             .into_iter()
-            .filter_map(|(org, role)| {
-                role.parse::<Role>()
-                    .ok()
-                    .map(|role| Membership { org, role })
-            })
+            .map(|(org, role)| Membership { org, role })
             .collect();
         Ok(Principal::User {
             id: user_id,
@@ -688,8 +684,8 @@ mod tests {
             assert_eq!(
                 members,
                 [
-                    ("boss@euaa.eu".into(), "admin".into()),
-                    ("new@euaa.eu".into(), "viewer".into())
+                    ("boss@euaa.eu".into(), Role::Admin),
+                    ("new@euaa.eu".into(), Role::Viewer)
                 ],
                 "{}: only euaa's members",
                 t.name

@@ -65,7 +65,7 @@ pub use warning::{
 pub use webhooks::{DeliveryReport, DeliveryView, HookTarget, WebhookPolicy, WebhookView};
 
 pub use nansen_model::Remedy;
-use nansen_model::{dataset_access, Access, Principal, Sharing};
+use nansen_model::{dataset_access, Access, DatasetName, Principal, Sharing};
 use nansen_store::{DatasetRecord, Store};
 use std::collections::HashMap;
 use std::path::Path;
@@ -309,10 +309,10 @@ impl App {
     pub fn authorize(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         need: Need,
     ) -> Result<(DatasetRecord, Access)> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let not_found = || AppError::NotFound(format!("dataset {org}/{slug}"));
         let d = self.store.dataset(org, slug)?.ok_or_else(not_found)?;
         let access = self.access(&who.principal, &d);
@@ -346,8 +346,7 @@ impl App {
     }
 
     fn access(&self, who: &Principal, d: &DatasetRecord) -> Access {
-        let sharing = d.sharing.parse::<Sharing>().unwrap_or(Sharing::Private);
-        dataset_access(who, &d.org, &sharing, &d.approved)
+        dataset_access(who, &d.org, &d.sharing, &d.approved)
     }
 }
 

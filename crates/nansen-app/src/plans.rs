@@ -3,7 +3,7 @@
 //! the time it became so and why, and both changes are audited. Plans are evaluated as the
 //! person who wrote them, with the permissions they have at that moment.
 
-use crate::warning::{split_dataset, still_open};
+use crate::warning::{dataset_name, still_open};
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_model::{Query, Remedy, Role};
 use nansen_store::{PlanRecord, StoreError};
@@ -199,8 +199,7 @@ impl App {
                         )));
                     }
                     if let Capacity::Dataset { dataset, wheres } = above {
-                        let (o, s) = split_dataset(dataset)?;
-                        self.authorize(who, &o, &s, Need::Data)?;
+                        self.authorize(who, &dataset_name(dataset)?, Need::Data)?;
                         Query::parse(wheres, None, None)?;
                     }
                     watch
@@ -394,10 +393,10 @@ impl App {
                     let (capacity, from) = match above {
                         Capacity::Number(n) => (*n, "a fixed capacity".to_string()),
                         Capacity::Dataset { dataset, wheres } => {
-                            let (o, s) = split_dataset(dataset)?;
+                            let name = dataset_name(dataset)?;
                             let mut q = Query::parse(wheres, None, None)?;
                             q.group_by = vec!["period".into()];
-                            let table = self.query(who, &o, &s, None, &q)?;
+                            let table = self.query(who, &name, None, &q)?;
                             let latest = table
                                 .rows
                                 .iter()

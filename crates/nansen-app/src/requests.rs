@@ -3,13 +3,13 @@
 //! Datasets and documents now; cases, templates and projects take the same path.
 
 use crate::{App, AppError, Caller, Need, Result};
-use nansen_model::{Access, Principal, RequestStatus, Role};
+use nansen_model::{Access, DatasetName, Principal, RequestStatus, Role};
 use nansen_store::{AccessRequestRecord, StoreError, Visible};
 
 /// What a request asks to read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Subject {
-    Dataset { org: String, slug: String },
+    Dataset(DatasetName),
     Document(i64),
 }
 
@@ -68,13 +68,13 @@ impl App {
     /// The subject, if `who` may have `need` of it, as the subject's own rule decides.
     fn request_subject(&self, who: &Caller, subject: &Subject, need: Need) -> Result<Found> {
         Ok(match subject {
-            Subject::Dataset { org, slug } => {
-                let (d, access) = self.authorize(who, org, slug, need)?;
+            Subject::Dataset(name) => {
+                let (d, access) = self.authorize(who, name, need)?;
                 Found {
                     kind: nansen_store::requests::DATASET,
                     id: d.id,
                     owner_id: d.org_id,
-                    name: format!("{org}/{slug}"),
+                    name: name.to_string(),
                     access,
                 }
             }
@@ -207,10 +207,7 @@ impl App {
                 .store
                 .dataset_by_id(r.subject_id)?
                 .ok_or_else(not_found)?;
-            Subject::Dataset {
-                org: d.org,
-                slug: d.slug,
-            }
+            Subject::Dataset(DatasetName::new(d.org, d.slug))
         };
         // Whoever may not administer the subject learns nothing of its requests.
         let found = match self.request_subject(who, &subject, Need::Admin) {

@@ -15,8 +15,8 @@ use std::collections::BTreeSet;
 /// How many outbox entries are applied in one commit while catching up.
 const BATCH: usize = 2000;
 
-fn visibility(sharing: &str, approved: &[String]) -> Visibility {
-    match sharing.parse::<Sharing>().unwrap_or(Sharing::Private) {
+fn visibility(sharing: &Sharing, approved: &[String]) -> Visibility {
+    match sharing.clone() {
         Sharing::Public => Visibility {
             public: true,
             ..Default::default()

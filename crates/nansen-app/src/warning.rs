@@ -9,7 +9,7 @@
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_forecast::detect::{Judgement, OneStep, Rule};
 use nansen_forecast::{Budget, Model, Options};
-use nansen_model::{Access, Query, Remedy, Role};
+use nansen_model::{Access, DatasetName, Query, Remedy, Role};
 use nansen_store::{AlertRecord, CommentRecord, StoreError, WatchRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -227,16 +227,14 @@ enum WatchAccess {
     Change,
 }
 
-pub(crate) fn split_dataset(name: &str) -> Result<(String, String)> {
-    name.split_once('/')
-        .filter(|(o, s)| !o.is_empty() && !s.is_empty())
-        .map(|(o, s)| (o.to_string(), s.to_string()))
-        .ok_or_else(|| AppError::BadRequest(format!("{name:?} is not a dataset: write ORG/SLUG")))
+/// A dataset named in a request or a stored spec, as `ORG/SLUG`.
+pub(crate) fn dataset_name(name: &str) -> Result<DatasetName> {
+    name.parse().map_err(AppError::BadRequest)
 }
 
 impl WatchSpec {
     fn check(&self) -> Result<()> {
-        split_dataset(&self.dataset)?;
+        dataset_name(&self.dataset)?;
         if self.rules.is_empty() {
             return Err(AppError::BadRequest(
                 "a watch needs at least one rule: c1, c2, c3, farrington or cusum".into(),
@@ -420,8 +418,7 @@ impl App {
             return (own, true);
         }
         // Alerts carry values: whoever reads them must be able to read the data now.
-        match split_dataset(&spec.dataset)
-            .and_then(|(o, s)| self.authorize(who, &o, &s, Need::Data))
+        match dataset_name(&spec.dataset).and_then(|name| self.authorize(who, &name, Need::Data))
         {
             Ok((d, access)) => (own, d.sensitive && !matches!(access, Access::Owner(_))),
             Err(_) => (WatchAccess::None, true),
@@ -517,10 +514,10 @@ impl App {
                 )));
             }
         }
-        let (dorg, dslug) = split_dataset(&spec.dataset)?;
-        let (d, _) = self.authorize(who, &dorg, &dslug, Need::Data)?;
+        let name = dataset_name(&spec.dataset)?;
+        let (d, _) = self.authorize(who, &name, Need::Data)?;
         // The series must exist before anyone relies on the watch.
-        let panel = self.panel(who, &dorg, &dslug, &spec.query()?, &spec.series_by)?;
+        let panel = self.panel(who, &name, &spec.query()?, &spec.series_by)?;
         if panel.series.is_empty() {
             return Err(AppError::BadRequest(format!(
                 "{} has no series for these filters",
@@ -546,16 +543,16 @@ impl App {
     pub fn detect(
         &self,
         who: &Caller,
-        org: &str,
-        slug: &str,
+        name: &DatasetName,
         r: &DetectRequest,
         budget: &Budget,
     ) -> Result<(crate::Panel, Vec<Detection>)> {
+        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         for rule in &r.rules {
             rule.check()
                 .map_err(|e| AppError::BadRequest(e.to_string()))?;
         }
-        let panel = self.panel(who, org, slug, &r.query, &r.series_by)?;
+        let panel = self.panel(who, name, &r.query, &r.series_by)?;
         let len = panel.series.first().map_or(0, |s| s.values.len());
         let lookback = match r.from.as_deref() {
             Some(p) => {
@@ -634,12 +631,11 @@ impl App {
             let spec: WatchSpec =
                 serde_json::from_str(&w.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let who = self.caller_for(w.user_id, &format!("watch {}", w.id))?;
-            let (org, slug) = split_dataset(&spec.dataset)?;
+            let name = dataset_name(&spec.dataset)?;
             let protected = self.watch_view_protected(w)?;
             let panel = self.panel_as(
                 &who,
-                &org,
-                &slug,
+                &name,
                 &spec.query()?,
                 &spec.series_by,
                 protected,

@@ -5,7 +5,7 @@
 //! Whether the subscriber may still see what it subscribed to is checked again before each
 //! send.
 
-use crate::warning::split_dataset;
+use crate::warning::dataset_name;
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_model::{DeliveryStatus, Remedy, Role};
 use nansen_store::{DeliveryRecord, StoreError, WebhookRecord};
@@ -148,8 +148,7 @@ impl App {
                 (Some(*id), None, format!("watch:{id}"))
             }
             HookTarget::Dataset(name) => {
-                let (o, s) = split_dataset(name)?;
-                let (d, _) = self.authorize(who, &o, &s, Need::Metadata)?;
+                let (d, _) = self.authorize(who, &dataset_name(name)?, Need::Metadata)?;
                 (None, Some(d.id), name.clone())
             }
         };

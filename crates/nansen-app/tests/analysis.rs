@@ -5,6 +5,7 @@ use nansen_app::{App, AppError, Caller, ImportRequest, Question};
 use nansen_model::{Query, Role};
 use nansen_store::testing::{stores, TestStore};
 use std::collections::{BTreeMap, BTreeSet};
+use nansen_model::DatasetName;
 
 /// A small deterministic generator (xorshift), so failures replay.
 struct Rng(u64);
@@ -470,7 +471,7 @@ fn derived_indicators_flows_and_comparisons_answer_within_permissions() {
             .unwrap();
         assert_eq!(cmp.rows[0].key, vec!["DEU", "2015"]);
         assert_eq!(cmp.rows[0].extra, vec![Some(1000.0), Some(0.0), Some(0.0)]);
-        let flows = app.flows(&op, "euaa", "decisions", None, &q, None).unwrap();
+        let flows = app.flows(&op, &DatasetName::new("euaa", "decisions"), None, &q, None).unwrap();
         assert_eq!(
             flows
                 .links
@@ -487,8 +488,7 @@ fn derived_indicators_flows_and_comparisons_answer_within_permissions() {
         assert!(app
             .ask(
                 &iom,
-                "euaa",
-                "decisions",
+                &DatasetName::new("euaa", "decisions"),
                 None,
                 &Question {
                     query: by("geo"),
@@ -508,8 +508,7 @@ fn derived_indicators_flows_and_comparisons_answer_within_permissions() {
         assert!(matches!(
             app.ask(
                 &op,
-                "euaa",
-                "decisions",
+                &DatasetName::new("euaa", "decisions"),
                 None,
                 &Question {
                     query: by("geo"),
@@ -542,8 +541,7 @@ fn two_nodes_on_one_database_give_the_same_answers() {
         let total = |app: &App, who: &Caller| {
             app.query(
                 who,
-                "euaa",
-                "decisions",
+                &DatasetName::new("euaa", "decisions"),
                 None,
                 &Query {
                     filters: vec![("indicator".into(), vec!["asylum_decisions_total".into()])],

@@ -14,6 +14,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use nansen_model::DatasetName;
 
 fn setup(t: &TestStore) -> App {
     let app = App::open(t.dir.path(), t.database_url.as_deref()).unwrap();
@@ -166,8 +167,7 @@ fn a_surge_in_a_new_version_raises_alerts_triggers_the_plan_and_reaches_the_part
         import(&app, "apps", &applications(0, 69, 999));
         app.share(
             &adm,
-            "euaa",
-            "apps",
+            &DatasetName::new("euaa", "apps"),
             Sharing::Partners(vec!["iom".into()]),
             None,
             None,
@@ -530,7 +530,7 @@ fn a_surge_in_a_new_version_raises_alerts_triggers_the_plan_and_reaches_the_part
             "the partner reads them"
         );
         // Take the partner's access away: it stops seeing the watch's alerts at once.
-        app.share(&adm, "euaa", "apps", Sharing::Private, None, None)
+        app.share(&adm, &DatasetName::new("euaa", "apps"), Sharing::Private, None, None)
             .unwrap();
         assert!(app.alerts(&iom, None).unwrap().is_empty(), "{}", t.name);
 

@@ -3,14 +3,12 @@
 use nansen_app::{App, AppError, Caller, ImportRequest, Subject};
 
 fn listed_one() -> Subject {
-    Subject::Dataset {
-        org: "euaa".into(),
-        slug: "listed-one".into(),
-    }
+    Subject::Dataset(DatasetName::new("euaa", "listed-one"))
 }
 use nansen_model::{Query, Role, Sharing};
 use nansen_store::testing::{stores, TestStore};
 use std::path::PathBuf;
+use nansen_model::DatasetName;
 
 struct World {
     t: TestStore,
@@ -156,8 +154,7 @@ fn each_import_is_a_version_that_stores_only_its_difference() {
         w.app
             .export(
                 &op,
-                "euaa",
-                "apps",
+                &DatasetName::new("euaa", "apps"),
                 Some(1),
                 "csv".parse().unwrap(),
                 &mut csv,
@@ -214,14 +211,13 @@ fn each_sharing_level_shows_exactly_what_it_says_and_hides_the_rest_as_not_found
             .unwrap();
         let admin = w.as_("admin@euaa.eu");
         w.app
-            .share(&admin, "euaa", "listed-one", Sharing::Listed, None, None)
+            .share(&admin, &DatasetName::new("euaa", "listed-one"), Sharing::Listed, None, None)
             .unwrap();
         w.import("editor@euaa.eu", "for-iom", V1, |_| {}).unwrap();
         w.app
             .share(
                 &admin,
-                "euaa",
-                "for-iom",
+                &DatasetName::new("euaa", "for-iom"),
                 "partners:iom".parse().unwrap(),
                 None,
                 None,
@@ -229,7 +225,7 @@ fn each_sharing_level_shows_exactly_what_it_says_and_hides_the_rest_as_not_found
             .unwrap();
         w.import("editor@euaa.eu", "open", V1, |_| {}).unwrap();
         w.app
-            .share(&admin, "euaa", "open", Sharing::Public, None, None)
+            .share(&admin, &DatasetName::new("euaa", "open"), Sharing::Public, None, None)
             .unwrap();
 
         let iom = w.as_("viewer@iom.int");
@@ -272,7 +268,7 @@ fn each_sharing_level_shows_exactly_what_it_says_and_hides_the_rest_as_not_found
         assert_eq!(w.total(&iom, "for-iom", None), Some(127.0));
         assert!(matches!(
             w.app
-                .query(&bmi, "euaa", "listed-one", None, &Query::default()),
+                .query(&bmi, &DatasetName::new("euaa", "listed-one"), None, &Query::default()),
             Err(AppError::Forbidden(_))
         ));
         assert!(
@@ -448,12 +444,12 @@ fn a_redacted_version_is_destroyed_and_later_versions_keep_their_content() {
             .redact(&w.as_("admin@euaa.eu"), "euaa", "apps", 2)
             .unwrap();
         assert!(matches!(
-            w.app.query(&op, "euaa", "apps", Some(2), &Query::default()),
+            w.app.query(&op, &DatasetName::new("euaa", "apps"), Some(2), &Query::default()),
             Err(AppError::NotFound(_))
         ));
         let app2 = App::open(w.t.dir.path(), w.t.database_url.as_deref()).unwrap();
         assert_eq!(
-            app2.query(&op, "euaa", "apps", Some(3), &Query::default())
+            app2.query(&op, &DatasetName::new("euaa", "apps"), Some(3), &Query::default())
                 .unwrap()
                 .rows[0]
                 .value,
@@ -463,7 +459,7 @@ fn a_redacted_version_is_destroyed_and_later_versions_keep_their_content() {
         );
         let left = w.t.store.query("SELECT COUNT(*) AS n FROM chunks c JOIN versions v ON v.id = c.version_id WHERE v.number = 2", &[]).unwrap();
         assert_eq!(left[0].get::<i64>("n").unwrap(), 0, "its data is destroyed");
-        let d = w.app.dataset(&op, "euaa", "apps").unwrap();
+        let d = w.app.dataset(&op, &DatasetName::new("euaa", "apps")).unwrap();
         assert!(
             d.versions[1].redacted_at.is_some() && d.versions[1].file_sha256.len() == 64,
             "its metadata stays"

@@ -8,6 +8,7 @@ use nansen_app::{
 use nansen_forecast::detect::Rule;
 use nansen_model::{Query, Role, Sharing};
 use nansen_store::testing::{stores, TestStore};
+use nansen_model::DatasetName;
 
 struct World {
     t: TestStore,
@@ -352,17 +353,14 @@ fn an_approved_request_can_be_revoked_and_ends_when_sharing_moves_on() {
             .unwrap();
         let admin = w.as_("adm@euaa.eu");
         w.app
-            .share(&admin, "euaa", "apps", Sharing::Listed, None, None)
+            .share(&admin, &DatasetName::new("euaa", "apps"), Sharing::Listed, None, None)
             .unwrap();
         let iom = w.as_("v@iom.int");
         let id = w
             .app
             .request_access(
                 &iom,
-                &nansen_app::Subject::Dataset {
-                    org: "euaa".into(),
-                    slug: "apps".into(),
-                },
+                &nansen_app::Subject::Dataset(DatasetName::new("euaa", "apps")),
                 "planning for 2016 arrivals",
             )
             .unwrap();
@@ -374,7 +372,7 @@ fn an_approved_request_can_be_revoked_and_ends_when_sharing_moves_on() {
         w.app.decide_access(&admin, id, true, "").unwrap();
         assert!(
             w.app
-                .query(&iom, "euaa", "apps", None, &Query::default())
+                .query(&iom, &DatasetName::new("euaa", "apps"), None, &Query::default())
                 .is_ok(),
             "{}: approved",
             w.t.name
@@ -383,8 +381,7 @@ fn an_approved_request_can_be_revoked_and_ends_when_sharing_moves_on() {
         w.app
             .share(
                 &admin,
-                "euaa",
-                "apps",
+                &DatasetName::new("euaa", "apps"),
                 Sharing::Partners(vec!["bamf".into()]),
                 None,
                 None,
@@ -392,18 +389,18 @@ fn an_approved_request_can_be_revoked_and_ends_when_sharing_moves_on() {
             .unwrap();
         assert!(
             matches!(
-                w.app.query(&iom, "euaa", "apps", None, &Query::default()),
+                w.app.query(&iom, &DatasetName::new("euaa", "apps"), None, &Query::default()),
                 Err(AppError::NotFound(_))
             ),
             "{}: ended with partner sharing",
             w.t.name
         );
         w.app
-            .share(&admin, "euaa", "apps", Sharing::Listed, None, None)
+            .share(&admin, &DatasetName::new("euaa", "apps"), Sharing::Listed, None, None)
             .unwrap();
         assert!(w
             .app
-            .query(&iom, "euaa", "apps", None, &Query::default())
+            .query(&iom, &DatasetName::new("euaa", "apps"), None, &Query::default())
             .is_ok());
         assert!(
             matches!(
@@ -417,7 +414,7 @@ fn an_approved_request_can_be_revoked_and_ends_when_sharing_moves_on() {
             .unwrap();
         assert!(
             matches!(
-                w.app.query(&iom, "euaa", "apps", None, &Query::default()),
+                w.app.query(&iom, &DatasetName::new("euaa", "apps"), None, &Query::default()),
                 Err(AppError::Forbidden(_))
             ),
             "{}: revoked",

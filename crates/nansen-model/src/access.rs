@@ -14,6 +14,11 @@ pub enum Role {
     Admin,
 }
 
+impl Role {
+    /// From the least to the most one may do.
+    pub const ALL: [Role; 4] = [Role::Viewer, Role::Analyst, Role::Editor, Role::Admin];
+}
+
 impl FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -52,9 +57,11 @@ crate::vocabulary! {
 }
 
 /// The four sharing levels of a dataset.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A new dataset or document is private until its owner says otherwise.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Sharing {
     /// The owner organisation only; to everyone else it does not exist.
+    #[default]
     Private,
     /// Metadata to every signed-in user; data to organisations whose access request was approved.
     Listed,

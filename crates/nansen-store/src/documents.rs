@@ -3,7 +3,7 @@
 
 use crate::db::{DbError, Dialect, Row, Value};
 use crate::{now, Result, Store, StoreError, Tx};
-use nansen_model::DocumentType;
+use nansen_model::{DocumentType, Sharing};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct DocumentRecord {
@@ -18,7 +18,7 @@ pub struct DocumentRecord {
     pub date: Option<String>,
     pub language: String,
     pub summary: String,
-    pub sharing: String,
+    pub sharing: Sharing,
     pub created_by: String,
     pub created_at: String,
     /// Organisations whose access request the owner approved.
@@ -84,7 +84,10 @@ fn document_from(r: &Row) -> Result<DocumentRecord> {
         date: r.get("doc_date")?,
         language: r.get("language")?,
         summary: r.get("summary")?,
-        sharing: r.get("sharing")?,
+        sharing: r
+            .get::<String>("sharing")?
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("document {id}: {e}")))?,
         created_by: r.get("created_by")?,
         created_at: r.get("created_at")?,
         approved: Vec::new(),
@@ -162,7 +165,7 @@ impl Tx<'_> {
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &[
                 d.org_id.into(), (&d.title).into(), d.doc_type.as_str().into(), d.countries.join(",").into(), d.themes.join(",").into(),
-                d.date.clone().map(Value::Text).unwrap_or(Value::Null), (&d.language).into(), (&d.summary).into(), (&d.sharing).into(),
+                d.date.clone().map(Value::Text).unwrap_or(Value::Null), (&d.language).into(), (&d.summary).into(), d.sharing.to_string().into(),
                 (&d.created_by).into(), now().into(),
             ],
         )?;
@@ -176,7 +179,7 @@ impl Tx<'_> {
             "UPDATE documents SET title = ?, doc_type = ?, countries = ?, themes = ?, doc_date = ?, language = ?, summary = ?, sharing = ? WHERE id = ?",
             &[
                 (&d.title).into(), d.doc_type.as_str().into(), d.countries.join(",").into(), d.themes.join(",").into(),
-                d.date.clone().map(Value::Text).unwrap_or(Value::Null), (&d.language).into(), (&d.summary).into(), (&d.sharing).into(), d.id.into(),
+                d.date.clone().map(Value::Text).unwrap_or(Value::Null), (&d.language).into(), (&d.summary).into(), d.sharing.to_string().into(), d.id.into(),
             ],
         )?;
         self.search_outbox(SEARCH_DOCUMENT, d.id)?;

@@ -25,7 +25,7 @@ pub use warning::{
 };
 
 use db::{Pool, Pooled};
-use nansen_model::{Cube, VersionMode};
+use nansen_model::{Cube, Role, Sharing, VersionMode};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -91,7 +91,7 @@ pub struct MemberRecord {
     pub user_id: i64,
     pub email: String,
     pub org: String,
-    pub role: String,
+    pub role: Role,
 }
 
 #[derive(Clone, Debug)]
@@ -124,7 +124,7 @@ pub struct DatasetRecord {
     pub licence: String,
     pub update_frequency: String,
     pub tags: Vec<String>,
-    pub sharing: String,
+    pub sharing: Sharing,
     pub sensitive: bool,
     pub threshold: i64,
     pub created_at: String,
@@ -233,6 +233,13 @@ const DATASET_COLUMNS: &str =
 const VERSION_COLUMNS: &str = "id, dataset_id, number, created_by, created_at, file_name, file_sha256, format, mode, rows_read, \
      observations, added, changed, removed, warnings, redacted_at";
 
+/// A member's role; one the model does not know is a corrupt row, never a lesser role.
+fn role_from(r: &Row) -> Result<Role> {
+    r.get::<String>("role")?
+        .parse()
+        .map_err(|e| StoreError::Corrupt(format!("a membership: {e}")))
+}
+
 fn org_from(r: &Row) -> Result<OrgRecord, DbError> {
     Ok(OrgRecord {
         id: r.get("id")?,
@@ -241,9 +248,10 @@ fn org_from(r: &Row) -> Result<OrgRecord, DbError> {
     })
 }
 
-fn dataset_from(r: &Row) -> Result<DatasetRecord, DbError> {
+fn dataset_from(r: &Row) -> Result<DatasetRecord> {
+    let id = r.get("id")?;
     Ok(DatasetRecord {
-        id: r.get("id")?,
+        id,
         org_id: r.get("org_id")?,
         org: r.get("org")?,
         slug: r.get("slug")?,
@@ -259,7 +267,10 @@ fn dataset_from(r: &Row) -> Result<DatasetRecord, DbError> {
             .filter(|t| !t.is_empty())
             .map(String::from)
             .collect(),
-        sharing: r.get("sharing")?,
+        sharing: r
+            .get::<String>("sharing")?
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("dataset {id}: {e}")))?,
         sensitive: r.get("sensitive")?,
         threshold: r.get("threshold")?,
         created_at: r.get("created_at")?,
@@ -422,14 +433,14 @@ impl Tx<'_> {
         )? == 1)
     }
 
-    pub fn set_membership(&mut self, user_id: i64, org_id: i64, role: &str) -> Result<()> {
+    pub fn set_membership(&mut self, user_id: i64, org_id: i64, role: Role) -> Result<()> {
         self.conn.execute(
             "DELETE FROM memberships WHERE user_id = ? AND org_id = ?",
             &[user_id.into(), org_id.into()],
         )?;
         self.conn.execute(
             "INSERT INTO memberships (user_id, org_id, role) VALUES (?, ?, ?)",
-            &[user_id.into(), org_id.into(), role.into()],
+            &[user_id.into(), org_id.into(), role.to_string().into()],
         )?;
         Ok(())
     }
@@ -455,7 +466,7 @@ impl Tx<'_> {
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &[
                 d.org_id.into(), (&d.slug).into(), (&d.title).into(), (&d.description).into(), (&d.source).into(), (&d.methodology).into(),
-                (&d.licence).into(), (&d.update_frequency).into(), d.tags.join(",").into(), (&d.sharing).into(), d.sensitive.into(),
+                (&d.licence).into(), (&d.update_frequency).into(), d.tags.join(",").into(), d.sharing.to_string().into(), d.sensitive.into(),
                 d.threshold.into(), now().into(),
             ],
         )?;
@@ -488,7 +499,7 @@ impl Tx<'_> {
              sharing = ?, sensitive = ?, threshold = ? WHERE id = ?",
             &[
                 (&d.title).into(), (&d.description).into(), (&d.source).into(), (&d.methodology).into(), (&d.licence).into(),
-                (&d.update_frequency).into(), d.tags.join(",").into(), (&d.sharing).into(), d.sensitive.into(), d.threshold.into(), d.id.into(),
+                (&d.update_frequency).into(), d.tags.join(",").into(), d.sharing.to_string().into(), d.sensitive.into(), d.threshold.into(), d.id.into(),
             ],
         )?;
         self.search_outbox(SEARCH_DATASET, d.id)?;
@@ -901,7 +912,7 @@ impl Store {
                 user_id: r.get("id")?,
                 email: r.get("email")?,
                 org: r.get("org")?,
-                role: r.get("role")?,
+                role: role_from(r)?,
             };
             if orgs.is_none_or(|o| o.contains(&m.org)) {
                 members.push(m);
@@ -926,15 +937,15 @@ impl Store {
     }
 
     /// `(org slug, role)` for each organisation a user belongs to.
-    pub fn memberships(&self, user_id: i64) -> Result<Vec<(String, String)>> {
+    pub fn memberships(&self, user_id: i64) -> Result<Vec<(String, Role)>> {
         Ok(self
             .query(
                 "SELECT o.slug, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.slug",
                 &[user_id.into()],
             )?
             .iter()
-            .map(|r| Ok((r.get("slug")?, r.get("role")?)))
-            .collect::<Result<_, DbError>>()?)
+            .map(|r| Ok((r.get("slug")?, role_from(r)?)))
+            .collect::<Result<_>>()?)
     }
 
     /// The live token with this hash, stamping its last use.
@@ -1227,7 +1238,7 @@ mod tests {
                         org_id: org,
                         slug: "x".into(),
                         title: "X".into(),
-                        sharing: "private".into(),
+                        sharing: Sharing::Private,
                         threshold: 5,
                         ..Default::default()
                     })?;

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
+use nansen_model::DatasetName;
 
 const PASSWORD: &str = "a long enough password";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -626,7 +627,7 @@ fn a_refused_upload_shows_its_problems_and_saves_nothing_then_the_fixed_file_lan
             b.accessible("a refused upload").await;
             let op = Caller::operator();
             assert!(
-                off(|| site.app.dataset(&op, "euaa", "arrivals").is_err()),
+                off(|| site.app.dataset(&op, &DatasetName::new("euaa", "arrivals")).is_err()),
                 "{}: a refused upload creates nothing",
                 b.db
             );
@@ -652,7 +653,7 @@ fn a_refused_upload_shows_its_problems_and_saves_nothing_then_the_fixed_file_lan
                 b.db
             );
             assert!(
-                off(|| site.app.dataset(&op, "euaa", "arrivals").is_err()),
+                off(|| site.app.dataset(&op, &DatasetName::new("euaa", "arrivals")).is_err()),
                 "{}: nothing is saved before confirming",
                 b.db
             );
@@ -660,7 +661,7 @@ fn a_refused_upload_shows_its_problems_and_saves_nothing_then_the_fixed_file_lan
             b.accessible("an upload ready to confirm").await;
             b.submit("#confirm").await;
             assert!(b.text("#landed").await.contains("version 1"), "{}", b.db);
-            let d = off(|| site.app.dataset(&op, "euaa", "arrivals").unwrap());
+            let d = off(|| site.app.dataset(&op, &DatasetName::new("euaa", "arrivals")).unwrap());
             assert_eq!(d.versions.len(), 1);
             assert_eq!(d.versions[0].observations, 3, "{}", b.db);
         });

@@ -6,6 +6,7 @@ use clap::builder::PossibleValue;
 use clap::ValueEnum;
 use nansen_app::{AppError, Remedy};
 use nansen_formats::{ExportFormat, Format};
+use nansen_model::DatasetName;
 use std::sync::OnceLock;
 
 /// Why a command failed. Every command returns it; `main` renders it once.
@@ -170,12 +171,9 @@ pub fn file_format<T>(file_format: Option<T>, old: Option<T>, default: T) -> T {
     file_format.or(old).unwrap_or(default)
 }
 
-/// `ORG/SLUG` as its two parts.
-pub fn split_name(name: &str) -> Result<(String, String), Failure> {
-    let (org, slug) = name
-        .split_once('/')
-        .ok_or_else(|| said(format!("name a dataset as ORG/SLUG, not {name:?}")))?;
-    Ok((org.to_string(), slug.to_string()))
+/// A dataset named as `ORG/SLUG`.
+pub fn dataset_name(name: &str) -> Result<DatasetName, Failure> {
+    name.parse().map_err(said)
 }
 
 /// `DIM,DIM` as a list, blanks dropped.

@@ -5,7 +5,7 @@ use crate::views::{self, AccessRequest, RequestState};
 use axum::extract::Path;
 use axum::Json;
 use nansen_app::Subject;
-use nansen_model::RequestStatus;
+use nansen_model::{DatasetName, RequestStatus};
 use serde::Deserialize;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -26,7 +26,7 @@ pub async fn request_dataset(
     Path(DatasetPath { org, slug }): Path<DatasetPath>,
     Json(b): Json<RequestBody>,
 ) -> Result<(axum::http::StatusCode, Json<RequestState>), ApiError> {
-    request(state, who, Subject::Dataset { org, slug }, b).await
+    request(state, who, Subject::Dataset(DatasetName::new(org, slug)), b).await
 }
 
 /// Ask to read a document whose metadata the caller sees.

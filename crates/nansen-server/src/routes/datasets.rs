@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use nansen_app::{App, Caller, ImportRequest, Permit, Question, UploadState, Work};
 use nansen_formats::{ExportFormat, Format, Mapping};
-use nansen_model::{Query, Sharing};
+use nansen_model::{DatasetName, Query, Sharing};
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa::IntoParams;
@@ -38,7 +38,7 @@ pub async fn show(
 ) -> Result<Json<Dataset>, ApiError> {
     let app = state.0.clone();
     Ok(Json(
-        blocking(move || app.dataset(&who, &org, &slug))
+        blocking(move || app.dataset(&who, &DatasetName::new(&org, &slug)))
             .await?
             .into(),
     ))
@@ -498,7 +498,7 @@ pub async fn observations(
     let asked = parse_query(raw.as_deref().unwrap_or(""), &OBSERVATION_PARAMS)?;
     let app = state.0.clone();
     let (question, version) = (asked.question, asked.version);
-    let table = blocking(move || app.ask(&who, &org, &slug, version, &question)).await?;
+    let table = blocking(move || app.ask(&who, &DatasetName::new(&org, &slug), version, &question)).await?;
     table_response(&table, asked.format.as_deref())
 }
 
@@ -611,7 +611,7 @@ pub async fn export(
     let permit = app.admit(&who, address, Work::Export)?;
     Ok(nansen_web::attachment(
         admitted(&state.0, permit, move |app, _| {
-            app.export_file(&who, &org, &slug, p.version, format)
+            app.export_file(&who, &DatasetName::new(&org, &slug), p.version, format)
         })
         .await?,
     ))
@@ -638,7 +638,7 @@ pub async fn set_aside(
     QueryString(p): QueryString<VersionParams>,
 ) -> Result<Response, ApiError> {
     let app = state.0.clone();
-    let csv = blocking(move || app.set_aside_rows(&who, &org, &slug, p.version)).await?;
+    let csv = blocking(move || app.set_aside_rows(&who, &DatasetName::new(&org, &slug), p.version)).await?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
         csv,
@@ -673,8 +673,9 @@ pub async fn share(
     let app = state.0.clone();
     Ok(Json(
         blocking(move || {
-            app.share(&who, &org, &slug, sharing, b.sensitive, b.threshold)?;
-            app.dataset(&who, &org, &slug)
+            let name = DatasetName::new(org, slug);
+            app.share(&who, &name, sharing, b.sensitive, b.threshold)?;
+            app.dataset(&who, &name)
         })
         .await?
         .into(),
@@ -705,8 +706,9 @@ pub async fn redact(
     let app = state.0.clone();
     Ok(Json(
         blocking(move || {
-            app.redact(&who, &org, &slug, number)?;
-            app.dataset(&who, &org, &slug)
+            let name = DatasetName::new(org, slug);
+            app.redact(&who, &name, number)?;
+            app.dataset(&who, &name)
         })
         .await?
         .into(),
@@ -751,8 +753,9 @@ pub async fn describe(
     let app = state.0.clone();
     Ok(Json(
         blocking(move || {
-            app.set_metadata(&who, &org, &slug, &m)?;
-            app.dataset(&who, &org, &slug)
+            let name = DatasetName::new(org, slug);
+            app.set_metadata(&who, &name, &m)?;
+            app.dataset(&who, &name)
         })
         .await?
         .into(),

@@ -8,6 +8,7 @@ use crate::views::{
     self, Alert, AlertStatus, AlertWithComments, BacktestAnswer, Comment, ForecastAnswer, Plan,
     PlanSpec, Subscribed, Watch, WatchSpec, Webhook,
 };
+use nansen_model::DatasetName;
 use axum::extract::{Path, Query, RawQuery};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -116,7 +117,7 @@ pub async fn forecast(
     let series_by = request.series_by.clone();
     let permit = app.admit(&who, address, Work::Forecast)?;
     let (_, rows) = admitted(&state.0, permit, move |app, budget| {
-        app.forecast(&who, &org, &slug, &request, level, model, budget)
+        app.forecast(&who, &DatasetName::new(&org, &slug), &request, level, model, budget)
     })
     .await?;
     if asked.format.as_deref() == Some("csv") {
@@ -181,7 +182,7 @@ pub async fn backtest(
     let series_by = request.series_by.clone();
     let permit = app.admit(&who, address, Work::Forecast)?;
     let (_, report) = admitted(&state.0, permit, move |app, budget| {
-        app.backtest(&who, &org, &slug, &request, windows, &models, budget)
+        app.backtest(&who, &DatasetName::new(&org, &slug), &request, windows, &models, budget)
     })
     .await?;
     if asked.format.as_deref() == Some("csv") {

@@ -9,6 +9,7 @@ use crate::WebState;
 use maud::{html, Markup};
 use nansen_app::{days_since, Coverage, DatasetView};
 use nansen_codes::normalise;
+use nansen_model::DatasetName;
 use serde::Deserialize;
 use std::collections::BTreeSet;
 
@@ -123,7 +124,7 @@ pub async fn page(
             .into_iter()
             .map(|d| {
                 Ok(Entry {
-                    cov: app.coverage(&who, &d.org, &d.slug)?,
+                    cov: app.coverage(&who, &DatasetName::new(&d.org, &d.slug))?,
                     d,
                 })
             })

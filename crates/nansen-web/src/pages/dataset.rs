@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use nansen_app::{Coverage, DatasetView, ExportFile, OrgRecord};
 use nansen_formats::ExportFormat;
-use nansen_model::{Query, Sharing, Table};
+use nansen_model::{DatasetName, Query, Sharing, Table};
 use serde::Deserialize;
 
 pub const FORMATS: [(&str, &str); 6] = [
@@ -50,9 +50,10 @@ pub async fn page(
     Path((org, slug)): Path<(String, String)>,
 ) -> Result<Markup, WebError> {
     let who = viewer.who.clone();
+    let name = DatasetName::new(org, slug);
     let p = blocking(&web.app, move |app| {
-        let d = app.dataset(&who, &org, &slug)?;
-        let cov = app.coverage(&who, &org, &slug)?;
+        let d = app.dataset(&who, &name)?;
+        let cov = app.coverage(&who, &name)?;
         let sees_data = d.access != "metadata";
         let main = match main_indicator(&cov).filter(|_| sees_data) {
             Some(ind) => {
@@ -61,12 +62,12 @@ pub async fn page(
                     group_by: vec!["period".into()],
                     ..Query::default()
                 };
-                Some((ind, app.query(&who, &org, &slug, None, &q)?))
+                Some((ind, app.query(&who, &name, None, &q)?))
             }
             None => None,
         };
         let preview = if sees_data {
-            Some(app.preview(&who, &org, &slug, 20)?)
+            Some(app.preview(&who, &name, 20)?)
         } else {
             None
         };
@@ -348,9 +349,9 @@ pub async fn share(
         None => None,
     };
     let who = viewer.who.clone();
-    let (o, s) = (org.clone(), slug.clone());
+    let name = DatasetName::new(&org, &slug);
     blocking(&web.app, move |app| {
-        app.share(&who, &o, &s, sharing, Some(sensitive), threshold)
+        app.share(&who, &name, sharing, Some(sensitive), threshold)
     })
     .await?;
     Ok(see_other(&format!("/datasets/{org}/{slug}#sharing")))
@@ -367,10 +368,7 @@ pub async fn request_access(
     Posted { viewer, form: f }: Posted<AccessForm>,
 ) -> Result<Markup, WebError> {
     let who = viewer.who.clone();
-    let subject = nansen_app::Subject::Dataset {
-        org: org.clone(),
-        slug: slug.clone(),
-    };
+    let subject = nansen_app::Subject::Dataset(DatasetName::new(&org, &slug));
     blocking(&web.app, move |app| {
         app.request_access(&who, &subject, &f.reason)
     })
@@ -411,7 +409,7 @@ pub async fn download(
     let permit = web.app.admit(&who, address, nansen_app::Work::Export)?;
     Ok(attachment(
         admitted(&web.app, permit, move |app, _| {
-            app.export_file(&who, &org, &slug, p.version, format)
+            app.export_file(&who, &DatasetName::new(&org, &slug), p.version, format)
         })
         .await?,
     ))

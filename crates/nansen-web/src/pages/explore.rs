@@ -3,7 +3,7 @@
 //! source beside the first when asked. The address is the view: it reproduces it, and the
 //! download gives exactly the table on screen.
 
-use super::{blocking, split_name};
+use super::{blocking, dataset_name};
 use crate::charts::{self, FlowNode, Series};
 use crate::error::WebError;
 use crate::layout::{self, indicator_label, place, Section};
@@ -16,7 +16,7 @@ use axum::response::Response;
 use maud::{html, Markup};
 use nansen_app::{App, AppError, Caller, Coverage, DatasetView};
 use nansen_codes::{CodeLists, Frequency, Period};
-use nansen_model::{Query, Row, Table};
+use nansen_model::{DatasetName, Query, Row, Table};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The view as the address gives it.
@@ -222,11 +222,11 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
             ..View::default()
         };
     }
-    let (org, slug) = view
+    let name: DatasetName = view
         .dataset
-        .split_once('/')
-        .ok_or_else(|| AppError::NotFound("a dataset to explore".into()))?;
-    let cov = app.coverage(who, org, slug)?;
+        .parse()
+        .map_err(|_| AppError::NotFound("a dataset to explore".into()))?;
+    let cov = app.coverage(who, &name)?;
     if view.indicator.is_empty() || !cov.indicators.contains(&view.indicator) {
         view.indicator = main_indicator(&cov).unwrap_or_default();
     }
@@ -234,10 +234,8 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
         view.compare.clear();
         None
     } else {
-        let (o, s) = view.compare.split_once('/').ok_or_else(|| {
-            AppError::BadRequest(format!("compare with ORG/SLUG, not {:?}", view.compare))
-        })?;
-        Some(app.coverage(who, o, s)?)
+        let other: DatasetName = view.compare.parse().map_err(AppError::BadRequest)?;
+        Some(app.coverage(who, &other)?)
     };
     // Sources are compared on the indicator itself: a derived indicator is one source's
     // arithmetic, and the comparison says so rather than mixing the two.
@@ -264,7 +262,7 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
     // Totals by place over the period (bars and map): the map shows every place.
     let mut all_places = view.clone();
     all_places.places.clear();
-    let totals = app.query(who, org, slug, None, &q(&all_places, &["geo"])?)?;
+    let totals = app.query(who, &name, None, &q(&all_places, &["geo"])?)?;
     let mut chosen_for_you = false;
     if view.places.is_empty() && cov.dims.iter().any(|d| d == "geo") {
         let mut ranked: Vec<(&String, f64)> = totals
@@ -284,7 +282,7 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
             derived: (!view.derived.is_empty()).then(|| view.derived.clone()),
             ..Default::default()
         };
-        app.ask(who, org, slug, None, &question)
+        app.ask(who, &name, None, &question)
     };
     // The map shows what the other charts show: the derived indicator when one is chosen.
     let by_geo = if view.derived.is_empty() {
@@ -403,7 +401,7 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
         }
     };
     let flows = if cov.dims.iter().any(|d| d == "origin") && cov.dims.iter().any(|d| d == "geo") {
-        Some(app.flows(who, org, slug, None, &q(&view, &[])?, None)?)
+        Some(app.flows(who, &name, None, &q(&view, &[])?, None)?)
     } else {
         None
     };
@@ -786,7 +784,7 @@ pub async fn download(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let view = View::parse(raw.as_deref())?;
-    split_name(&view.dataset)?;
+    dataset_name(&view.dataset)?;
     let json = raw
         .as_deref()
         .unwrap_or("")

@@ -123,10 +123,7 @@ pub fn see_other(to: &str) -> axum::response::Response {
         .into_response()
 }
 
-/// `ORG/SLUG` split, or a clear refusal.
-pub fn split_name(name: &str) -> Result<(String, String), WebError> {
-    name.split_once('/')
-        .filter(|(o, s)| !o.is_empty() && !s.is_empty())
-        .map(|(o, s)| (o.to_string(), s.to_string()))
-        .ok_or_else(|| WebError::Form(format!("choose a dataset (ORG/SLUG), not {name:?}")))
+/// A dataset chosen in a form, as `ORG/SLUG`, or a clear refusal.
+pub fn dataset_name(name: &str) -> Result<nansen_model::DatasetName, WebError> {
+    name.parse().map_err(WebError::Form)
 }

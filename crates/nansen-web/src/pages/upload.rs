@@ -1,7 +1,7 @@
 //! Upload: choose a file, see it validated; when refused, the rows, columns and reasons with
 //! nothing saved; when valid, what it would add, change and remove, then confirm.
 
-use super::{blocking, see_other, split_name, Address};
+use super::{blocking, see_other, dataset_name, Address};
 use crate::error::WebError;
 use crate::layout::{self, csrf, number, Section};
 use crate::session::{NoFields, Posted, Viewer};
@@ -139,8 +139,8 @@ pub async fn stage(
                     Some(get("title")).filter(|t| !t.is_empty()),
                 ),
                 name => {
-                    let (o, s) = split_name(name)?;
-                    (o, s, None)
+                    let n = dataset_name(name)?;
+                    (n.org, n.slug, None)
                 }
             })
         };

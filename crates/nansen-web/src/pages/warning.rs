@@ -2,12 +2,13 @@
 //! series with their history, forecast fan and alerts, backtests of a dataset, and
 //! contingency plans with their triggers and checklists.
 
-use super::{admitted, blocking, see_other, split_name, Address};
+use super::{admitted, blocking, see_other, dataset_name, Address};
 use crate::charts::{self, FanSeries};
 use crate::error::WebError;
 use crate::layout::{self, csrf, number, when, Section};
 use crate::session::{Posted, Viewer};
 use crate::WebState;
+use nansen_model::DatasetName;
 use axum::extract::{Path, Query};
 use axum::response::Response;
 use maud::{html, Markup};
@@ -464,7 +465,7 @@ pub async fn create_watch(
         lookback: whole("lookback", 3),
         level: 80.0,
     };
-    split_name(&spec.dataset)?;
+    dataset_name(&spec.dataset)?;
     let (org, name, partners) = (get("org"), get("name"), list(get("partners"), ','));
     let who = viewer.who.clone();
     let w = blocking(&web.app, move |app| {
@@ -688,11 +689,11 @@ pub async fn backtest(
     };
     let run = !series_by.is_empty();
     let who = viewer.who.clone();
-    let (o, s) = (org.clone(), slug.clone());
+    let name = DatasetName::new(&org, &slug);
     let (wh, sb, m) = (wheres.clone(), series_by.clone(), model.clone());
     let permit = web.app.admit(&who, address, nansen_app::Work::Forecast)?;
     let report = admitted(&web.app, permit, move |app, budget| {
-        app.dataset(&who, &o, &s)?;
+        app.dataset(&who, &name)?;
         if !run {
             return Ok(None);
         }
@@ -707,7 +708,7 @@ pub async fn backtest(
             horizon,
         };
         Ok(Some(
-            app.backtest(&who, &o, &s, &request, windows, &models, budget)?
+            app.backtest(&who, &name, &request, windows, &models, budget)?
                 .1,
         ))
     })

@@ -1,7 +1,7 @@
 //! `nansen access`: requests for access to listed datasets and documents, and their answers.
 
 use super::Ctx;
-use crate::output::{split_name, Outcome};
+use crate::output::{dataset_name, Outcome};
 use clap::Subcommand;
 use nansen_app::Subject;
 
@@ -57,8 +57,8 @@ impl AccessCommand {
                 let subject = match (dataset, document) {
                     (_, Some(id)) => Subject::Document(id),
                     (Some(d), None) => {
-                        let (org, slug) = split_name(&d)?;
-                        Subject::Dataset { org, slug }
+                        let name = dataset_name(&d)?;
+                        Subject::Dataset(name)
                     }
                     (None, None) => unreachable!("clap requires one"),
                 };

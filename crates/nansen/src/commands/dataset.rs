@@ -1,7 +1,7 @@
 //! `nansen dataset`: import, export, show, list, share, describe, redact.
 
 use super::Ctx;
-use crate::output::{self, split_name, Outcome, OutputFile, TextFormat};
+use crate::output::{self, dataset_name, Outcome, OutputFile, TextFormat};
 use anyhow::Context;
 use clap::Subcommand;
 use nansen_formats::ExportFormat;
@@ -124,8 +124,8 @@ impl DatasetCommand {
                 version,
                 output,
             } => {
-                let (org, slug) = split_name(&dataset)?;
-                let csv = app.set_aside_rows(who, &org, &slug, version)?;
+                let name = dataset_name(&dataset)?;
+                let csv = app.set_aside_rows(who, &name, version)?;
                 match output {
                     Some(path) => std::fs::write(&path, csv)
                         .with_context(|| format!("cannot write {}", path.display()))?,
@@ -140,13 +140,13 @@ impl DatasetCommand {
                 old_format,
                 output,
             } => {
-                let (org, slug) = split_name(&dataset)?;
+                let name = dataset_name(&dataset)?;
                 let format =
                     output::file_format(file_format, old_format, OutputFile(ExportFormat::Csv)).0;
                 let Some(path) = output else {
-                    return Ok(app.export(who, &org, &slug, version, format, out)?);
+                    return Ok(app.export(who, &name, version, format, out)?);
                 };
-                let f = app.export_file(who, &org, &slug, version, format)?;
+                let f = app.export_file(who, &name, version, format)?;
                 std::fs::write(&path, &f.bytes)
                     .with_context(|| format!("cannot write {}", path.display()))?;
                 // A manifest beside the file: what it is and where it comes from, its hash,
@@ -166,9 +166,9 @@ impl DatasetCommand {
                 Ok(())
             }
             DatasetCommand::Show { dataset, format } => {
-                let (org, slug) = split_name(&dataset)?;
-                let d = app.dataset(who, &org, &slug)?;
-                let cov = app.coverage(who, &org, &slug)?;
+                let name = dataset_name(&dataset)?;
+                let d = app.dataset(who, &name)?;
+                let cov = app.coverage(who, &name)?;
                 match format {
                     TextFormat::Json => {
                         let json = crate::dataset_show::json(&d, &cov);
@@ -206,9 +206,9 @@ impl DatasetCommand {
                 sensitive,
                 threshold,
             } => {
-                let (org, slug) = split_name(&dataset)?;
+                let name = dataset_name(&dataset)?;
                 let said = share.to_string();
-                app.share(who, &org, &slug, share, sensitive, threshold)?;
+                app.share(who, &name, share, sensitive, threshold)?;
                 eprintln!("{dataset} is now {said}");
                 Ok(())
             }
@@ -222,7 +222,7 @@ impl DatasetCommand {
                 frequency,
                 tags,
             } => {
-                let (org, slug) = split_name(&dataset)?;
+                let name = dataset_name(&dataset)?;
                 let meta = nansen_app::Metadata {
                     title,
                     description,
@@ -232,13 +232,13 @@ impl DatasetCommand {
                     update_frequency: frequency,
                     tags: tags.map(|t| output::dims(Some(&t))),
                 };
-                app.set_metadata(who, &org, &slug, &meta)?;
+                app.set_metadata(who, &name, &meta)?;
                 eprintln!("{dataset} described");
                 Ok(())
             }
             DatasetCommand::Redact { dataset, version } => {
-                let (org, slug) = split_name(&dataset)?;
-                app.redact(who, &org, &slug, version)?;
+                let name = dataset_name(&dataset)?;
+                app.redact(who, &name, version)?;
                 eprintln!("version {version} of {dataset} was redacted");
                 Ok(())
             }

@@ -2,13 +2,13 @@
 //! the models would have done, and where the series leave their usual course.
 
 use super::Ctx;
-use crate::output::{dims, said, split_name, Failure, Outcome, TableFormat};
+use crate::output::{dims, said, dataset_name, Failure, Outcome, TableFormat};
 use anyhow::Context;
 use clap::Args;
 use nansen_app::{Budget, SeriesRequest, Tabular};
 use nansen_forecast::detect::Rule;
 use nansen_forecast::Model;
-use nansen_model::Query;
+use nansen_model::{DatasetName, Query};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -37,11 +37,11 @@ impl Selection {
     }
 
     /// The dataset's owner and slug, and the query that selects the series.
-    fn query(&self) -> Result<(String, String, Query), Failure> {
-        let (org, slug) = split_name(&self.dataset)?;
+    fn query(&self) -> Result<(DatasetName, Query), Failure> {
+        let name = dataset_name(&self.dataset)?;
         let query = Query::parse(&self.wheres, self.period.as_deref(), None)
             .and_then(|q| q.with_options(None, self.frequency.as_deref(), None))?;
-        Ok((org, slug, query))
+        Ok((name, query))
     }
 
     /// The answer as JSON, or as the table's CSV.
@@ -71,14 +71,14 @@ struct SeriesArgs {
 }
 
 impl SeriesArgs {
-    fn request(&self, series_by: Vec<String>) -> Result<(String, String, SeriesRequest), Failure> {
-        let (org, slug, query) = self.selection.query()?;
+    fn request(&self, series_by: Vec<String>) -> Result<(DatasetName, SeriesRequest), Failure> {
+        let (name, query) = self.selection.query()?;
         let request = SeriesRequest {
             query,
             series_by,
             horizon: self.horizon,
         };
-        Ok((org, slug, request))
+        Ok((name, request))
     }
 }
 
@@ -105,7 +105,7 @@ impl ForecastArgs {
     pub fn exec(self, ctx: Ctx) -> Outcome {
         let model: Model = self.model.parse()?;
         let series_by = dims(self.series_by.as_deref());
-        let (org, slug, request) = self.series.request(series_by.clone())?;
+        let (name, request) = self.series.request(series_by.clone())?;
         let (_, rows) = ctx.app.forecast(
             ctx.who,
             &org,
@@ -152,7 +152,7 @@ impl BacktestArgs {
             m => vec![m.parse()?],
         };
         let series_by = dims(Some(&self.series_by));
-        let (org, slug, request) = self.series.request(series_by.clone())?;
+        let (name, request) = self.series.request(series_by.clone())?;
         let started = std::time::Instant::now();
         let (_, report) = ctx.app.backtest(
             ctx.who,
@@ -229,7 +229,7 @@ impl DetectArgs {
     }
 
     pub fn exec(self, ctx: Ctx) -> Outcome {
-        let (org, slug, query) = self.selection.query()?;
+        let (name, query) = self.selection.query()?;
         let series_by = dims(self.series_by.as_deref());
         let request = nansen_app::DetectRequest {
             query,
@@ -239,7 +239,7 @@ impl DetectArgs {
         };
         let (_, found) = ctx
             .app
-            .detect(ctx.who, &org, &slug, &request, &Budget::unlimited())?;
+            .detect(ctx.who, &name, &request, &Budget::unlimited())?;
         let found: Vec<_> = found
             .into_iter()
             .filter(|f| !self.alarms || f.judgement.alarm)

@@ -1,7 +1,7 @@
 //! `nansen query`, `nansen flows` and `nansen compare`: questions to datasets.
 
 use super::Ctx;
-use crate::output::{said, split_name, Outcome, TableFormat};
+use crate::output::{said, dataset_name, Outcome, TableFormat};
 use anyhow::Context;
 use clap::Args;
 use nansen_model::Query;
@@ -83,7 +83,7 @@ impl QueryArgs {
     pub fn exec(self, ctx: Ctx) -> Outcome {
         let Ctx { app, who, out } = ctx;
         let json = self.wants_json();
-        let (org, slug) = split_name(&self.dataset)?;
+        let name = dataset_name(&self.dataset)?;
         let query = self
             .filters
             .query(self.group_by.as_deref())
@@ -103,7 +103,7 @@ impl QueryArgs {
             per_capita: self.per_capita.clone(),
             share_of: self.share_of.clone(),
         };
-        let table = app.ask(who, &org, &slug, self.version, &question)?;
+        let table = app.ask(who, &name, self.version, &question)?;
         tell(&table, self.flags || json);
         let mut body = Vec::new();
         if json {
@@ -152,9 +152,9 @@ impl FlowArgs {
 
     pub fn exec(self, ctx: Ctx) -> Outcome {
         let Ctx { app, who, out } = ctx;
-        let (org, slug) = split_name(&self.dataset)?;
+        let name = dataset_name(&self.dataset)?;
         let query = self.filters.query(None)?;
-        let flows = app.flows(who, &org, &slug, None, &query, self.via.as_deref())?;
+        let flows = app.flows(who, &name, None, &query, self.via.as_deref())?;
         if self.wants_json() {
             writeln!(out, "{}", serde_json::to_string(&flows)?)?;
         } else {
