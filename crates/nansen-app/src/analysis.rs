@@ -125,7 +125,6 @@ impl App {
         name: &DatasetName,
         version: Option<i64>,
     ) -> Result<Vec<String>> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let q = Query {
             group_by: vec!["indicator".into()],
             measure: nansen_model::query::Measure::Count,
@@ -358,14 +357,14 @@ impl App {
         })?;
         let period = q.group_by.iter().position(|g| g == "period");
         let counts = self.query(who, name, version, q)?;
-        let (porg, pslug) = split(population)?;
+        let population = crate::warning::dataset_name(population)?;
         let pq = Query {
             filters: vec![("indicator".into(), vec!["population".into()])],
             group_by: vec!["geo".into(), "period".into()],
             frequency: Some(Frequency::Year),
             ..Query::default()
         };
-        let pop = self.query(who, &porg, &pslug, None, &pq)?;
+        let pop = self.query(who, &population, None, &pq)?;
         let mut by_geo: HashMap<String, BTreeMap<String, f64>> = HashMap::new();
         for r in &pop.rows {
             if let Some(v) = r.value {
@@ -421,7 +420,6 @@ impl App {
         q: &Query,
         via: Option<&str>,
     ) -> Result<Flows> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let mut q = q.clone();
         q.group_by = std::iter::once("origin")
             .chain(via)
@@ -573,7 +571,6 @@ impl App {
     }
 
     fn dimensions_of(&self, who: &Caller, name: &DatasetName) -> Result<Vec<String>> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let (d, access) = self.authorize(who, name, crate::Need::Data)?;
         Ok(self.cube_of(&d, access, None)?.dims.clone())
     }

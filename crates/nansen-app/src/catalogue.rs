@@ -3,7 +3,7 @@
 
 use crate::{App, Caller, Need, Result};
 use nansen_codes::{Frequency, Period};
-use nansen_model::{Cube, DatasetName, Table};
+use nansen_model::{Cube, DatasetName, Table, Timestamp};
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -70,11 +70,9 @@ impl Freshness {
     }
 }
 
-/// Whole days from an RFC 3339 time to now; none if it does not read.
-pub fn days_since(rfc3339: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
-        .ok()?;
-    Some((time::OffsetDateTime::now_utc() - t).whole_days())
+/// Whole days from a moment to now.
+pub fn days_since(t: Timestamp) -> i64 {
+    t.days_until(Timestamp::now())
 }
 
 fn distinct(cube: &Cube, dim: &str) -> Vec<String> {
@@ -127,7 +125,6 @@ pub(crate) fn coverage_of(cube: &Cube) -> Coverage {
 impl App {
     /// What the latest version covers; to anyone who may know the dataset exists.
     pub fn coverage(&self, who: &Caller, name: &DatasetName) -> Result<Coverage> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let (d, access) = self.authorize(who, name, Need::Metadata)?;
         // The protected cube for outside readers of a sensitive dataset: its codes are the same.
         let cube = self.cube_of(&d, access, None)?;
@@ -146,7 +143,6 @@ impl App {
 
     /// The first `n` observations of the latest version, as the caller may see them.
     pub fn preview(&self, who: &Caller, name: &DatasetName, n: usize) -> Result<Table> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let (d, access) = self.authorize(who, name, Need::Data)?;
         let cube = self.cube_of(&d, access, None)?;
         let rows = (0..cube.len().min(n))

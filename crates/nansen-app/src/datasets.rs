@@ -5,7 +5,10 @@ use crate::identity::check_slug;
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_codes::CodeLists;
 use nansen_formats::{ExportFormat, ImportOptions};
-use nansen_model::{disclosure, Access, Cube, DatasetName, Query, Remedy, Role, Sharing, Table, VersionMode};
+use nansen_model::{
+    disclosure, Access, Cube, DatasetName, DatasetReach, Query, Remedy, Role, Sharing, Table,
+    Timestamp, VersionMode,
+};
 use nansen_store::{DatasetRecord, StoreError, VersionRecord};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -184,10 +187,10 @@ pub struct DatasetView {
     /// The sharing level; the partner list only for the owner.
     pub sharing: String,
     pub sensitive: bool,
-    /// What the caller may do: "owner", "data" or "metadata".
-    pub access: String,
+    /// What the caller may do.
+    pub access: DatasetReach,
     /// When the latest version landed, and whether that is as often as promised.
-    pub updated_at: Option<String>,
+    pub updated_at: Option<Timestamp>,
     pub freshness: Freshness,
     pub versions: Vec<VersionView>,
     /// Whether the caller may share it, redact its versions and answer requests for it.
@@ -233,12 +236,9 @@ impl App {
             .iter()
             .rev()
             .find(|v| v.redacted_at.is_none())
-            .map(|v| v.created_at.clone());
+            .map(|v| v.created_at);
         Ok(DatasetView {
-            freshness: Freshness::of(
-                &d.update_frequency,
-                updated_at.as_deref().and_then(days_since),
-            ),
+            freshness: Freshness::of(&d.update_frequency, updated_at.map(days_since)),
             updated_at,
             name: format!("{}/{}", d.org, d.slug),
             org: d.org.clone(),
@@ -252,12 +252,7 @@ impl App {
             tags: d.tags.clone(),
             sharing,
             sensitive: d.sensitive,
-            access: match access {
-                Access::Owner(_) => "owner",
-                Access::Data => "data",
-                _ => "metadata",
-            }
-            .into(),
+            access: access.into(),
             versions,
             may_administer: Need::Admin.met_by(access),
             threshold: Need::Admin.met_by(access).then_some(d.threshold),
@@ -277,7 +272,6 @@ impl App {
     }
 
     pub fn dataset(&self, who: &Caller, name: &DatasetName) -> Result<DatasetView> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let (d, access) = self.authorize(who, name, Need::Metadata)?;
         self.view(&d, access)
     }
@@ -469,7 +463,6 @@ impl App {
         version: Option<i64>,
         q: &Query,
     ) -> Result<Table> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         self.query_view(who, name, version, q, false)
     }
 
@@ -482,7 +475,6 @@ impl App {
         q: &Query,
         protected: bool,
     ) -> Result<Table> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let (d, access) = self.authorize(who, name, Need::Data)?;
         let access = if protected { Access::Data } else { access };
         let (cube, read) = self.cube_read(&d, access, version)?;
@@ -545,7 +537,6 @@ impl App {
         format: ExportFormat,
         out: &mut dyn std::io::Write,
     ) -> Result<()> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         self.write_export(who, name, version, format, out)
             .map(|_| ())
     }
@@ -758,41 +749,43 @@ impl App {
         }
         // What the version stores: the whole file, read back a chunk at a time, when there is
         // nothing to compare with; else its difference from the content before.
-        let (mode, added, changed, removed, stored) =
-            match previous.as_ref().filter(|p| !p.is_empty()) {
-                None => (VersionMode::Replace, read, 0, 0, Stored::Whole),
-                Some(p) if !same_dims => (VersionMode::Base, read, 0, p.len() as u64, Stored::Whole),
-                Some(p) => {
-                    // The file is compared a chunk at a time with the content in memory.
-                    let diff = p.diff_chunks(imported.observations.chunks()?, req.append)?;
-                    // The content after, for the cache, unless the file was too large to hold.
-                    let content = if imported.observations.on_disk() {
-                        None
-                    } else if req.append {
-                        Some(Arc::new(p.apply(&diff.upserts, &Cube::new(p.dims.clone()))))
+        let (mode, added, changed, removed, stored) = match previous
+            .as_ref()
+            .filter(|p| !p.is_empty())
+        {
+            None => (VersionMode::Replace, read, 0, 0, Stored::Whole),
+            Some(p) if !same_dims => (VersionMode::Base, read, 0, p.len() as u64, Stored::Whole),
+            Some(p) => {
+                // The file is compared a chunk at a time with the content in memory.
+                let diff = p.diff_chunks(imported.observations.chunks()?, req.append)?;
+                // The content after, for the cache, unless the file was too large to hold.
+                let content = if imported.observations.on_disk() {
+                    None
+                } else if req.append {
+                    Some(Arc::new(p.apply(&diff.upserts, &Cube::new(p.dims.clone()))))
+                } else {
+                    Some(Arc::new(
+                        std::mem::take(&mut imported.observations).into_cube()?,
+                    ))
+                };
+                (
+                    if req.append {
+                        VersionMode::Append
                     } else {
-                        Some(Arc::new(
-                            std::mem::take(&mut imported.observations).into_cube()?,
-                        ))
-                    };
-                    (
-                        if req.append {
-                            VersionMode::Append
-                        } else {
-                            VersionMode::Replace
-                        },
-                        diff.added,
-                        diff.changed,
-                        diff.removed,
-                        Stored::Difference(Box::new(Difference {
-                            observations: p.len() as u64 + diff.added - diff.removed,
-                            upserts: diff.upserts,
-                            removals: diff.removals,
-                            content,
-                        })),
-                    )
-                }
-            };
+                        VersionMode::Replace
+                    },
+                    diff.added,
+                    diff.changed,
+                    diff.removed,
+                    Stored::Difference(Box::new(Difference {
+                        observations: p.len() as u64 + diff.added - diff.removed,
+                        upserts: diff.upserts,
+                        removals: diff.removals,
+                        content,
+                    })),
+                )
+            }
+        };
         let observations = match &stored {
             Stored::Whole => read,
             Stored::Difference(d) => d.observations,
@@ -856,13 +849,9 @@ impl App {
                 None => {
                     let org = self.store.org(&req.org)?.ok_or_else(|| AppError::NotFound(format!("organisation {}", req.org)))?;
                     let rec = DatasetRecord {
-                        org_id: org.id,
-                        slug: req.slug.clone(),
-                        title: req.title.clone().unwrap_or_else(|| req.slug.clone()),
                         sharing: req.share.clone().unwrap_or_default(),
                         sensitive: req.sensitive.unwrap_or(false),
-                        threshold: 5,
-                        ..Default::default()
+                        ..DatasetRecord::new(org.id, &req.slug, req.title.as_deref().unwrap_or(&req.slug))
                     };
                     let id = tx.insert_dataset(&rec)?;
                     tx.audit(&who.label, "dataset.create", &name, &serde_json::json!({ "sharing": rec.sharing, "sensitive": rec.sensitive }).to_string())?;
@@ -880,8 +869,8 @@ impl App {
                 dataset_id,
                 number,
                 created_by: who.label.clone(),
-                // The store stamps the time it lands.
-                created_at: String::new(),
+                // The store stamps the time it lands, a moment after this.
+                created_at: Timestamp::now(),
                 file_name: req.file_name.clone(),
                 file_sha256: sha.clone(),
                 format: imported.format.to_string(),

@@ -6,7 +6,9 @@ use crate::datasets::sha256_hex;
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_codes::CodeLists;
 use nansen_extract::{ExtractError, Format, Limits};
-use nansen_model::{dataset_access, Access, DocumentType, Principal, Role, Sharing};
+use nansen_model::{
+    dataset_access, Access, DocumentReach, DocumentType, Principal, Role, Sharing, Timestamp,
+};
 use nansen_store::{DocumentRecord, DocumentVersionRecord, OrgRecord, StoreError};
 use serde::Serialize;
 
@@ -16,7 +18,7 @@ pub const MAX_DOCUMENT_BYTES: usize = 100 << 20;
 /// A document type as people read it; a word that is not one (a search hit's `dataset`) as
 /// it is.
 pub fn document_type_label(code: &str) -> &str {
-    code.parse::<DocumentType>().map_or(code, DocumentType::label)
+    code.parse::<DocumentType>().map_or(code, |t| t.label())
 }
 
 /// What is said about a document when it is added; what is not said is read from the file.
@@ -48,10 +50,9 @@ pub struct DocumentView {
     pub summary: String,
     /// The sharing level; outside the owner, `partners` without the list.
     pub sharing: String,
-    /// `owner`, `text` (may read and download) or `metadata` (may ask for access).
-    pub access: String,
+    pub access: DocumentReach,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub versions: Vec<DocumentVersionRecord>,
 }
 
@@ -253,7 +254,7 @@ impl App {
         let countries = check_countries(&new.countries)?;
         let date = match &new.date {
             Some(d) if !d.trim().is_empty() => Some(check_date(d)?),
-            _ => Some(nansen_store::now()[..10].to_string()),
+            _ => Some(Timestamp::now().date()),
         };
         let given_language = new
             .language
@@ -295,8 +296,9 @@ impl App {
             summary: new.summary.trim().to_string(),
             sharing: new.share.clone().unwrap_or_default(),
             created_by: who.label.clone(),
-            // The store stamps the time it lands; nobody has asked for access yet.
-            created_at: String::new(),
+            // The store stamps the time it lands, a moment after this; nobody has asked for
+            // access yet.
+            created_at: Timestamp::now(),
             approved: Vec::new(),
         };
         let sha = sha256_hex(bytes);
@@ -453,14 +455,9 @@ impl App {
             language: d.language.clone(),
             summary: d.summary.clone(),
             sharing,
-            access: match access {
-                Access::Owner(_) => "owner",
-                Access::Data => "text",
-                _ => "metadata",
-            }
-            .into(),
+            access: access.into(),
             created_by: d.created_by.clone(),
-            created_at: d.created_at.clone(),
+            created_at: d.created_at,
             versions: self.store.document_versions(d.id)?,
         })
     }
@@ -587,7 +584,10 @@ fn version_record(
     by: &str,
 ) -> DocumentVersionRecord {
     DocumentVersionRecord {
+        id: 0,
         document_id,
+        // The store numbers it and stamps the time it lands.
+        number: 0,
         file_name: file_name.to_string(),
         format: format.as_str().into(),
         size: size as i64,
@@ -600,7 +600,7 @@ fn version_record(
         },
         no_text: e.no_text.clone(),
         created_by: by.to_string(),
-        ..Default::default()
+        created_at: Timestamp::now(),
     }
 }
 
@@ -623,10 +623,7 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("\"Atlantis\""));
-        assert_eq!(
-            check_type("Country-of-origin").unwrap(),
-            DocumentType::Coi
-        );
+        assert_eq!(check_type("Country-of-origin").unwrap(), DocumentType::Coi);
         assert!(check_type("novel")
             .unwrap_err()
             .to_string()

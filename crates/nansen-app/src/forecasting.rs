@@ -100,7 +100,6 @@ impl App {
         q: &Query,
         series_by: &[String],
     ) -> Result<Panel> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         self.panel_as(who, name, q, series_by, false)
     }
 
@@ -184,7 +183,6 @@ impl App {
         model: Model,
         budget: &Budget,
     ) -> Result<(Panel, Forecast)> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         r.check()?;
         let panel = self.panel(who, name, &r.query, &r.series_by)?;
         let opts = Options {
@@ -208,7 +206,6 @@ impl App {
         models: &[Model],
         budget: &Budget,
     ) -> Result<(Panel, BacktestReport)> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         r.check()?;
         if !(1..=MAX_WINDOWS).contains(&windows) {
             return Err(AppError::BadRequest(format!(

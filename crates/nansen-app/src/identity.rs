@@ -5,7 +5,7 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use nansen_model::{Membership, Principal, Role};
+use nansen_model::{Membership, Principal, Role, Timestamp};
 use nansen_store::{MemberRecord, OrgRecord, StoreError, TokenRecord};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -244,7 +244,7 @@ impl App {
                 &token_hash(&secret),
                 id,
                 &csrf,
-                &nansen_store::now_plus(SESSION_SECONDS),
+                Timestamp::now().plus_seconds(SESSION_SECONDS),
             )?;
             tx.audit(&who.label, "session.start", &who.label, "{}")?;
             Ok::<_, StoreError>(())
@@ -517,7 +517,11 @@ mod tests {
             let who = app.authenticate_token(&token).unwrap();
             assert_eq!(who.label, "ana@example.org", "{}", t.name);
             let stored = t.store.query("SELECT token_hash FROM tokens", &[]).unwrap();
-            assert_ne!(stored[0].get::<String>("token_hash").unwrap(), token, "the token itself is never stored");
+            assert_ne!(
+                stored[0].get::<String>("token_hash").unwrap(),
+                token,
+                "the token itself is never stored"
+            );
             let list = app.tokens(&who).unwrap();
             assert!(list[0].last_used_at.is_some(), "last use is stamped");
             app.revoke_token(&who, list[0].id).unwrap();
@@ -675,7 +679,7 @@ mod tests {
                 None,
                 "an existing account keeps its password"
             );
-            let members: Vec<(String, String)> = app
+            let members: Vec<(String, nansen_model::Role)> = app
                 .members(&boss)
                 .unwrap()
                 .into_iter()
@@ -684,8 +688,8 @@ mod tests {
             assert_eq!(
                 members,
                 [
-                    ("boss@euaa.eu".into(), Role::Admin),
-                    ("new@euaa.eu".into(), Role::Viewer)
+                    ("boss@euaa.eu".into(), nansen_model::Role::Admin),
+                    ("new@euaa.eu".into(), nansen_model::Role::Viewer)
                 ],
                 "{}: only euaa's members",
                 t.name

@@ -5,7 +5,7 @@
 
 use crate::warning::{dataset_name, still_open};
 use crate::{App, AppError, Caller, Need, Result};
-use nansen_model::{Query, Remedy, Role};
+use nansen_model::{Query, Remedy, Role, Timestamp};
 use nansen_store::{PlanRecord, StoreError};
 use serde::{Deserialize, Serialize};
 
@@ -88,10 +88,10 @@ pub struct PlanView {
     pub scenario: String,
     pub spec: PlanSpec,
     pub created_by: String,
-    pub created_at: String,
-    pub triggered_since: Option<String>,
+    pub created_at: Timestamp,
+    pub triggered_since: Option<Timestamp>,
     pub reason: String,
-    pub checked_at: Option<String>,
+    pub checked_at: Option<Timestamp>,
     pub triggers: Vec<TriggerState>,
     pub may_change: bool,
 }
@@ -343,9 +343,9 @@ impl App {
             .collect();
         let fired = !reason.is_empty();
         let since = match (&p.triggered_since, fired) {
-            (None, true) => Some(nansen_store::now()),
+            (None, true) => Some(Timestamp::now()),
             (Some(_), false) => None,
-            (s, _) => s.clone(),
+            (s, _) => *s,
         };
         let became = since.is_some() && p.triggered_since.is_none();
         let cleared = since.is_none() && p.triggered_since.is_some();
@@ -355,7 +355,7 @@ impl App {
         }
         let actor = format!("nansen (plan {id})");
         self.store.write(|tx| {
-            tx.mark_plan_checked(id, since.as_deref(), &json)?;
+            tx.mark_plan_checked(id, since, &json)?;
             if became {
                 tx.audit(
                     &actor,

@@ -169,7 +169,7 @@ impl App {
             .iter()
             .rev()
             .find(|v| v.redacted_at.is_none())
-            .map(|v| v.created_at[..10].to_string());
+            .map(|v| v.created_at.date());
         Ok(Entry {
             kind: Kind::Dataset,
             id: format!("{}/{}", d.org, d.slug),
@@ -180,7 +180,7 @@ impl App {
             doc_type: "dataset".into(),
             org: d.org.clone(),
             countries,
-            date: updated.or_else(|| d.created_at.get(..10).map(String::from)),
+            date: updated.or_else(|| Some(d.created_at.date())),
             visibility: visibility(&d.sharing, &d.approved),
         })
     }

@@ -8,6 +8,7 @@
 
 use crate::{App, AppError, Caller, ImportReport, ImportRequest, Progress, Result};
 use nansen_formats::{ImportError, Problem};
+use nansen_model::Timestamp;
 use nansen_store::StagedUploadRecord;
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -145,8 +146,8 @@ impl App {
         path: &PathBuf,
     ) -> Result<Upload> {
         self.import_target(who, &request)?;
-        let before = nansen_store::now_plus(-(KEEP.as_secs() as i64));
-        self.store.purge_staged_uploads(&before)?;
+        let before = Timestamp::now().plus_seconds(-(KEEP.as_secs() as i64));
+        self.store.purge_staged_uploads(before)?;
         self.sweep_upload_copies()?;
         let waiting = self
             .store
@@ -167,7 +168,7 @@ impl App {
             state: UploadState::Validating { rows: 0 },
             request,
         };
-        let now = nansen_store::now();
+        let now = Timestamp::now();
         let record = StagedUploadRecord {
             id: upload.id.clone(),
             owner: upload.owner.clone(),
@@ -176,7 +177,7 @@ impl App {
             request: serde_json::to_string(&upload.request).unwrap_or_default(),
             status: upload.state.status().into(),
             state: upload.state.json(),
-            staged_at: now.clone(),
+            staged_at: now,
             updated_at: now,
         };
         self.store.insert_staged_upload(&record, path)?;
@@ -281,7 +282,7 @@ impl App {
             UploadState::Validating { .. } | UploadState::Saving { .. }
         );
         // Work whose node stopped says nothing more; say so instead of waiting for ever.
-        let silent = nansen_store::now_plus(-(SILENT.as_secs() as i64));
+        let silent = Timestamp::now().plus_seconds(-(SILENT.as_secs() as i64));
         if let Some(live) = self.under_way.get(id).filter(|_| working) {
             state = live;
         } else if working && r.updated_at < silent {

@@ -9,7 +9,7 @@
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_forecast::detect::{Judgement, OneStep, Rule};
 use nansen_forecast::{Budget, Model, Options};
-use nansen_model::{Access, DatasetName, Query, Remedy, Role};
+use nansen_model::{Access, DatasetName, Query, Remedy, Role, Timestamp};
 use nansen_store::{AlertRecord, CommentRecord, StoreError, WatchRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -104,11 +104,11 @@ pub struct WatchView {
     pub org: String,
     pub name: String,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub spec: WatchSpec,
     pub partners: Vec<String>,
     pub checked_version: i64,
-    pub checked_at: Option<String>,
+    pub checked_at: Option<Timestamp>,
     pub outlook: Option<Outlook>,
     pub problem: String,
     pub open_alerts: usize,
@@ -129,8 +129,8 @@ pub struct AlertView {
     pub status: AlertStatus,
     pub assignee: Option<String>,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
     pub detail: AlertDetail,
     pub may_change: bool,
 }
@@ -418,8 +418,7 @@ impl App {
             return (own, true);
         }
         // Alerts carry values: whoever reads them must be able to read the data now.
-        match dataset_name(&spec.dataset).and_then(|name| self.authorize(who, &name, Need::Data))
-        {
+        match dataset_name(&spec.dataset).and_then(|name| self.authorize(who, &name, Need::Data)) {
             Ok((d, access)) => (own, d.sensitive && !matches!(access, Access::Owner(_))),
             Err(_) => (WatchAccess::None, true),
         }
@@ -514,10 +513,10 @@ impl App {
                 )));
             }
         }
-        let name = dataset_name(&spec.dataset)?;
-        let (d, _) = self.authorize(who, &name, Need::Data)?;
+        let dataset = dataset_name(&spec.dataset)?;
+        let (d, _) = self.authorize(who, &dataset, Need::Data)?;
         // The series must exist before anyone relies on the watch.
-        let panel = self.panel(who, &name, &spec.query()?, &spec.series_by)?;
+        let panel = self.panel(who, &dataset, &spec.query()?, &spec.series_by)?;
         if panel.series.is_empty() {
             return Err(AppError::BadRequest(format!(
                 "{} has no series for these filters",
@@ -547,7 +546,6 @@ impl App {
         r: &DetectRequest,
         budget: &Budget,
     ) -> Result<(crate::Panel, Vec<Detection>)> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         for rule in &r.rules {
             rule.check()
                 .map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -633,13 +631,7 @@ impl App {
             let who = self.caller_for(w.user_id, &format!("watch {}", w.id))?;
             let name = dataset_name(&spec.dataset)?;
             let protected = self.watch_view_protected(w)?;
-            let panel = self.panel_as(
-                &who,
-                &name,
-                &spec.query()?,
-                &spec.series_by,
-                protected,
-            )?;
+            let panel = self.panel_as(&who, &name, &spec.query()?, &spec.series_by, protected)?;
             let opts = Options {
                 season: panel.season,
                 horizon: spec.horizon,

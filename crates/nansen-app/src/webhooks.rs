@@ -7,7 +7,7 @@
 
 use crate::warning::dataset_name;
 use crate::{App, AppError, Caller, Need, Result};
-use nansen_model::{DeliveryStatus, Remedy, Role};
+use nansen_model::{DatasetName, DeliveryStatus, Remedy, Role, Timestamp};
 use nansen_store::{DeliveryRecord, StoreError, WebhookRecord};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -52,7 +52,7 @@ pub struct WebhookView {
     pub dataset: Option<String>,
     pub url: String,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub deliveries: Vec<DeliveryView>,
 }
 
@@ -62,9 +62,9 @@ pub struct DeliveryView {
     pub event: String,
     pub status: DeliveryStatus,
     pub attempts: i64,
-    pub next_at: String,
+    pub next_at: Timestamp,
     pub last_error: String,
-    pub delivered_at: Option<String>,
+    pub delivered_at: Option<Timestamp>,
 }
 
 impl From<DeliveryRecord> for DeliveryView {
@@ -230,7 +230,7 @@ impl App {
             (Some(w), _) => self.watch(&who, w).is_ok(),
             (None, Some(d)) => match self.store.dataset_by_id(d)? {
                 Some(d) => self
-                    .authorize(&who, &d.org, &d.slug, Need::Metadata)
+                    .authorize(&who, &DatasetName::new(d.org, d.slug), Need::Metadata)
                     .is_ok(),
                 None => false,
             },
@@ -245,7 +245,7 @@ impl App {
     pub fn deliver_webhooks(&self) -> Result<DeliveryReport> {
         let policy = self.policy();
         let mut by_hook: BTreeMap<i64, Vec<DeliveryRecord>> = BTreeMap::new();
-        for d in self.store.due_deliveries(&nansen_store::now())? {
+        for d in self.store.due_deliveries(Timestamp::now())? {
             by_hook.entry(d.webhook_id).or_default().push(d);
         }
         let queue = Mutex::new(by_hook.into_values().collect::<Vec<_>>());
@@ -308,11 +308,11 @@ impl App {
             let mut report = report.lock().unwrap_or_else(|p| p.into_inner());
             match &outcome {
                 Ok(()) => {
-                    tx.update_delivery(d.id, DeliveryStatus::Delivered, attempts, &d.next_at, "")?;
+                    tx.update_delivery(d.id, DeliveryStatus::Delivered, attempts, d.next_at, "")?;
                     report.delivered += 1;
                 }
                 Err((e, retry)) if !retry || attempts >= policy.max_attempts => {
-                    tx.update_delivery(d.id, DeliveryStatus::Failed, attempts, &d.next_at, e)?;
+                    tx.update_delivery(d.id, DeliveryStatus::Failed, attempts, d.next_at, e)?;
                     tx.audit(
                         "nansen (webhooks)",
                         "webhook.failed",
@@ -328,7 +328,7 @@ impl App {
                         d.id,
                         DeliveryStatus::Pending,
                         attempts,
-                        &nansen_store::now_plus(wait.ceil() as i64),
+                        Timestamp::now().plus_seconds(wait.ceil() as i64),
                         e,
                     )?;
                     report.retrying += 1;

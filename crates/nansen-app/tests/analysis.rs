@@ -2,10 +2,10 @@
 //! a straightforward reference over the observations as stored, and the derived questions.
 
 use nansen_app::{App, AppError, Caller, ImportRequest, Question};
+use nansen_model::DatasetName;
 use nansen_model::{Query, Role};
 use nansen_store::testing::{stores, TestStore};
 use std::collections::{BTreeMap, BTreeSet};
-use nansen_model::DatasetName;
 
 /// A small deterministic generator (xorshift), so failures replay.
 struct Rng(u64);
@@ -266,8 +266,7 @@ fn stored(app: &App, slug: &str) -> Vec<Obs> {
     let mut buf = Vec::new();
     app.export(
         &Caller::operator(),
-        "euaa",
-        slug,
+        &DatasetName::new("euaa", slug),
         None,
         "json".parse().unwrap(),
         &mut buf,
@@ -338,7 +337,12 @@ fn random_queries_over_random_datasets_agree_with_the_plain_computation() {
                     q.from = from;
                     q.to = to;
                 }
-                let ours = app.query(&Caller::operator(), "euaa", &slug, None, &q);
+                let ours = app.query(
+                    &Caller::operator(),
+                    &DatasetName::new("euaa", slug.as_str()),
+                    None,
+                    &q,
+                );
                 match (reference(&obs, &q), ours) {
                     (Ok(want), Ok(got)) => {
                         let got: Answer = got.rows.into_iter().map(|r| (r.key, r.value)).collect();
@@ -394,7 +398,7 @@ fn derived_indicators_flows_and_comparisons_answer_within_permissions() {
         });
         let op = Caller::operator();
         let ask = |slug: &str, q: Question| {
-            app.ask(&op, "euaa", slug, None, &q)
+            app.ask(&op, &DatasetName::new("euaa", slug), None, &q)
                 .unwrap()
                 .rows
                 .into_iter()
@@ -471,7 +475,9 @@ fn derived_indicators_flows_and_comparisons_answer_within_permissions() {
             .unwrap();
         assert_eq!(cmp.rows[0].key, vec!["DEU", "2015"]);
         assert_eq!(cmp.rows[0].extra, vec![Some(1000.0), Some(0.0), Some(0.0)]);
-        let flows = app.flows(&op, &DatasetName::new("euaa", "decisions"), None, &q, None).unwrap();
+        let flows = app
+            .flows(&op, &DatasetName::new("euaa", "decisions"), None, &q, None)
+            .unwrap();
         assert_eq!(
             flows
                 .links
@@ -573,8 +579,7 @@ fn two_nodes_on_one_database_give_the_same_answers() {
         assert_eq!(total(&b, &iom).unwrap(), Some(1403.0));
         a.share(
             &a.act_as("ed@euaa.eu").unwrap(),
-            "euaa",
-            "decisions",
+            &DatasetName::new("euaa", "decisions"),
             "partners:iom".parse().unwrap(),
             Some(true),
             Some(5),
@@ -588,8 +593,7 @@ fn two_nodes_on_one_database_give_the_same_answers() {
         );
         a.share(
             &a.act_as("ed@euaa.eu").unwrap(),
-            "euaa",
-            "decisions",
+            &DatasetName::new("euaa", "decisions"),
             "partners:iom".parse().unwrap(),
             Some(true),
             Some(2),
@@ -602,8 +606,7 @@ fn two_nodes_on_one_database_give_the_same_answers() {
         );
         a.share(
             &a.act_as("ed@euaa.eu").unwrap(),
-            "euaa",
-            "decisions",
+            &DatasetName::new("euaa", "decisions"),
             nansen_model::Sharing::Private,
             None,
             None,
@@ -734,7 +737,12 @@ fn forecasts_read_the_series_an_analyst_would_leaves_and_complete_periods_only()
             ..Query::default()
         };
         let panel = app
-            .panel(&Caller::operator(), "euaa", "monthly", &q, &[])
+            .panel(
+                &Caller::operator(),
+                &DatasetName::new("euaa", "monthly"),
+                &q,
+                &[],
+            )
             .unwrap();
         // One series: EU28 is not added to its members, and 2015 (five months) is left out.
         assert_eq!(panel.series.len(), 1, "{}", t.name);

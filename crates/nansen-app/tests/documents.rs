@@ -499,7 +499,11 @@ fn an_editor_describes_a_document_again_and_search_follows() {
             "{}",
             w.t.name
         );
-        assert_eq!(d.doc_type, nansen_model::DocumentType::Report, "what is not given stays");
+        assert_eq!(
+            d.doc_type,
+            nansen_model::DocumentType::Report,
+            "what is not given stays"
+        );
         let r = w.search(&ed, "june");
         assert_eq!(r.total, 1, "{}: the new title is searched", w.t.name);
         assert_eq!(

@@ -8,13 +8,13 @@ use nansen_app::{
     PlanSpec, Trigger, WatchSpec, WebhookPolicy,
 };
 use nansen_forecast::detect::Rule;
+use nansen_model::DatasetName;
 use nansen_model::{Role, Sharing};
 use nansen_store::testing::{stores, TestStore};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use nansen_model::DatasetName;
 
 fn setup(t: &TestStore) -> App {
     let app = App::open(t.dir.path(), t.database_url.as_deref()).unwrap();
@@ -420,7 +420,10 @@ fn a_surge_in_a_new_version_raises_alerts_triggers_the_plan_and_reaches_the_part
                 && b.contains("\"version\":2")));
         let hooks = app.webhooks(&iom).unwrap();
         assert!(
-            hooks[0].deliveries.iter().all(|d| d.status == nansen_model::DeliveryStatus::Delivered),
+            hooks[0]
+                .deliveries
+                .iter()
+                .all(|d| d.status == nansen_model::DeliveryStatus::Delivered),
             "{:?}",
             hooks[0].deliveries
         );
@@ -530,8 +533,14 @@ fn a_surge_in_a_new_version_raises_alerts_triggers_the_plan_and_reaches_the_part
             "the partner reads them"
         );
         // Take the partner's access away: it stops seeing the watch's alerts at once.
-        app.share(&adm, &DatasetName::new("euaa", "apps"), Sharing::Private, None, None)
-            .unwrap();
+        app.share(
+            &adm,
+            &DatasetName::new("euaa", "apps"),
+            Sharing::Private,
+            None,
+            None,
+        )
+        .unwrap();
         assert!(app.alerts(&iom, None).unwrap().is_empty(), "{}", t.name);
 
         // The checklist.

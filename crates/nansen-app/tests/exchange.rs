@@ -5,10 +5,10 @@ use nansen_app::{App, AppError, Caller, ImportRequest, Subject};
 fn listed_one() -> Subject {
     Subject::Dataset(DatasetName::new("euaa", "listed-one"))
 }
+use nansen_model::DatasetName;
 use nansen_model::{Query, Role, Sharing};
 use nansen_store::testing::{stores, TestStore};
 use std::path::PathBuf;
-use nansen_model::DatasetName;
 
 struct World {
     t: TestStore,
@@ -76,7 +76,12 @@ impl World {
     }
     fn total(&self, who: &Caller, slug: &str, version: Option<i64>) -> Option<f64> {
         self.app
-            .query(who, "euaa", slug, version, &Query::default())
+            .query(
+                who,
+                &DatasetName::new("euaa", slug),
+                version,
+                &Query::default(),
+            )
             .unwrap()
             .rows[0]
             .value
@@ -105,7 +110,7 @@ fn each_import_is_a_version_that_stores_only_its_difference() {
         );
         assert_eq!(
             w.app
-                .dataset(&Caller::operator(), "euaa", "apps")
+                .dataset(&Caller::operator(), &DatasetName::new("euaa", "apps"))
                 .unwrap()
                 .versions
                 .len(),
@@ -185,7 +190,10 @@ fn a_refused_file_changes_nothing() {
             ),
             (3, "geo", "Atlantis")
         );
-        let d = w.app.dataset(&Caller::operator(), "euaa", "apps").unwrap();
+        let d = w
+            .app
+            .dataset(&Caller::operator(), &DatasetName::new("euaa", "apps"))
+            .unwrap();
         assert_eq!(d.versions.len(), 1, "{}", w.t.name);
         assert_eq!(w.total(&Caller::operator(), "apps", None), Some(127.0));
         let err = w
@@ -194,7 +202,8 @@ fn a_refused_file_changes_nothing() {
         assert!(matches!(err, AppError::Import(_)));
         assert!(
             matches!(
-                w.app.dataset(&Caller::operator(), "euaa", "brand-new"),
+                w.app
+                    .dataset(&Caller::operator(), &DatasetName::new("euaa", "brand-new")),
                 Err(AppError::NotFound(_))
             ),
             "no half-created dataset"
@@ -211,7 +220,13 @@ fn each_sharing_level_shows_exactly_what_it_says_and_hides_the_rest_as_not_found
             .unwrap();
         let admin = w.as_("admin@euaa.eu");
         w.app
-            .share(&admin, &DatasetName::new("euaa", "listed-one"), Sharing::Listed, None, None)
+            .share(
+                &admin,
+                &DatasetName::new("euaa", "listed-one"),
+                Sharing::Listed,
+                None,
+                None,
+            )
             .unwrap();
         w.import("editor@euaa.eu", "for-iom", V1, |_| {}).unwrap();
         w.app
@@ -225,7 +240,13 @@ fn each_sharing_level_shows_exactly_what_it_says_and_hides_the_rest_as_not_found
             .unwrap();
         w.import("editor@euaa.eu", "open", V1, |_| {}).unwrap();
         w.app
-            .share(&admin, &DatasetName::new("euaa", "open"), Sharing::Public, None, None)
+            .share(
+                &admin,
+                &DatasetName::new("euaa", "open"),
+                Sharing::Public,
+                None,
+                None,
+            )
             .unwrap();
 
         let iom = w.as_("viewer@iom.int");
@@ -256,19 +277,28 @@ fn each_sharing_level_shows_exactly_what_it_says_and_hides_the_rest_as_not_found
         ] {
             let err = w
                 .app
-                .query(who, "euaa", slug, None, &Query::default())
+                .query(
+                    who,
+                    &DatasetName::new("euaa", slug),
+                    None,
+                    &Query::default(),
+                )
                 .unwrap_err();
             assert!(matches!(err, AppError::NotFound(_)), "{slug}: {err}");
             assert_eq!(err.to_string(), format!("dataset euaa/{slug} not found"));
             assert!(matches!(
-                w.app.dataset(who, "euaa", slug),
+                w.app.dataset(who, &DatasetName::new("euaa", slug)),
                 Err(AppError::NotFound(_))
             ));
         }
         assert_eq!(w.total(&iom, "for-iom", None), Some(127.0));
         assert!(matches!(
-            w.app
-                .query(&bmi, &DatasetName::new("euaa", "listed-one"), None, &Query::default()),
+            w.app.query(
+                &bmi,
+                &DatasetName::new("euaa", "listed-one"),
+                None,
+                &Query::default()
+            ),
             Err(AppError::Forbidden(_))
         ));
         assert!(
@@ -281,8 +311,7 @@ fn each_sharing_level_shows_exactly_what_it_says_and_hides_the_rest_as_not_found
         assert!(matches!(
             w.app.share(
                 &w.as_("editor@euaa.eu"),
-                "euaa",
-                "open",
+                &DatasetName::new("euaa", "open"),
                 Sharing::Private,
                 None,
                 None
@@ -363,8 +392,7 @@ fn an_access_request_once_approved_grants_the_organisation_the_data() {
             matches!(
                 w.app.query(
                     &w.as_("viewer@iom.int"),
-                    "euaa",
-                    "listed-one",
+                    &DatasetName::new("euaa", "listed-one"),
                     None,
                     &Query::default()
                 ),
@@ -398,11 +426,21 @@ fn sensitive_data_is_suppressed_for_readers_outside_the_owner() {
         };
         let inside = w
             .app
-            .query(&w.as_("analyst@euaa.eu"), "euaa", "cases", None, &q)
+            .query(
+                &w.as_("analyst@euaa.eu"),
+                &DatasetName::new("euaa", "cases"),
+                None,
+                &q,
+            )
             .unwrap();
         let outside = w
             .app
-            .query(&w.as_("viewer@iom.int"), "euaa", "cases", None, &q)
+            .query(
+                &w.as_("viewer@iom.int"),
+                &DatasetName::new("euaa", "cases"),
+                None,
+                &q,
+            )
             .unwrap();
         assert_eq!(inside.rows[2].value, Some(3.0));
         assert_eq!(
@@ -435,23 +473,41 @@ fn a_redacted_version_is_destroyed_and_later_versions_keep_their_content() {
         let before = w.total(&op, "apps", Some(3));
         assert!(
             matches!(
-                w.app.redact(&w.as_("editor@euaa.eu"), "euaa", "apps", 2),
+                w.app.redact(
+                    &w.as_("editor@euaa.eu"),
+                    &DatasetName::new("euaa", "apps"),
+                    2
+                ),
                 Err(AppError::Forbidden(_))
             ),
             "admins only"
         );
         w.app
-            .redact(&w.as_("admin@euaa.eu"), "euaa", "apps", 2)
+            .redact(
+                &w.as_("admin@euaa.eu"),
+                &DatasetName::new("euaa", "apps"),
+                2,
+            )
             .unwrap();
         assert!(matches!(
-            w.app.query(&op, &DatasetName::new("euaa", "apps"), Some(2), &Query::default()),
+            w.app.query(
+                &op,
+                &DatasetName::new("euaa", "apps"),
+                Some(2),
+                &Query::default()
+            ),
             Err(AppError::NotFound(_))
         ));
         let app2 = App::open(w.t.dir.path(), w.t.database_url.as_deref()).unwrap();
         assert_eq!(
-            app2.query(&op, &DatasetName::new("euaa", "apps"), Some(3), &Query::default())
-                .unwrap()
-                .rows[0]
+            app2.query(
+                &op,
+                &DatasetName::new("euaa", "apps"),
+                Some(3),
+                &Query::default()
+            )
+            .unwrap()
+            .rows[0]
                 .value,
             before,
             "{}",
@@ -459,7 +515,10 @@ fn a_redacted_version_is_destroyed_and_later_versions_keep_their_content() {
         );
         let left = w.t.store.query("SELECT COUNT(*) AS n FROM chunks c JOIN versions v ON v.id = c.version_id WHERE v.number = 2", &[]).unwrap();
         assert_eq!(left[0].get::<i64>("n").unwrap(), 0, "its data is destroyed");
-        let d = w.app.dataset(&op, &DatasetName::new("euaa", "apps")).unwrap();
+        let d = w
+            .app
+            .dataset(&op, &DatasetName::new("euaa", "apps"))
+            .unwrap();
         assert!(
             d.versions[1].redacted_at.is_some() && d.versions[1].file_sha256.len() == 64,
             "its metadata stays"
@@ -558,7 +617,11 @@ fn set_aside_keeps_failing_rows_out_records_why_and_gives_them_back_only_to_the_
         );
         let csv = w
             .app
-            .set_aside_rows(&w.as_("editor@euaa.eu"), "euaa", "apps", None)
+            .set_aside_rows(
+                &w.as_("editor@euaa.eu"),
+                &DatasetName::new("euaa", "apps"),
+                None,
+            )
             .unwrap();
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(lines[0], "row,reason,indicator,period,geo,value,flags");
@@ -573,22 +636,35 @@ fn set_aside_keeps_failing_rows_out_records_why_and_gives_them_back_only_to_the_
         );
         // The rows as sent are for the owner's editors: not an analyst, not another organisation.
         assert!(matches!(
-            w.app
-                .set_aside_rows(&w.as_("analyst@euaa.eu"), "euaa", "apps", None),
+            w.app.set_aside_rows(
+                &w.as_("analyst@euaa.eu"),
+                &DatasetName::new("euaa", "apps"),
+                None
+            ),
             Err(AppError::Forbidden(_))
         ));
         assert!(matches!(
-            w.app
-                .set_aside_rows(&w.as_("admin@bmi.de"), "euaa", "apps", None),
+            w.app.set_aside_rows(
+                &w.as_("admin@bmi.de"),
+                &DatasetName::new("euaa", "apps"),
+                None
+            ),
             Err(AppError::NotFound(_))
         ));
         // Redacting the version destroys them with its data.
         w.app
-            .redact(&w.as_("admin@euaa.eu"), "euaa", "apps", 1)
+            .redact(
+                &w.as_("admin@euaa.eu"),
+                &DatasetName::new("euaa", "apps"),
+                1,
+            )
             .unwrap();
         assert!(matches!(
-            w.app
-                .set_aside_rows(&w.as_("admin@euaa.eu"), "euaa", "apps", Some(1)),
+            w.app.set_aside_rows(
+                &w.as_("admin@euaa.eu"),
+                &DatasetName::new("euaa", "apps"),
+                Some(1)
+            ),
             Err(AppError::NotFound(_))
         ));
     }

@@ -6,9 +6,9 @@ use nansen_app::{
     SeriesRequest, WatchSpec, WebhookPolicy,
 };
 use nansen_forecast::detect::Rule;
+use nansen_model::DatasetName;
 use nansen_model::{Query, Role, Sharing};
 use nansen_store::testing::{stores, TestStore};
-use nansen_model::DatasetName;
 
 struct World {
     t: TestStore,
@@ -186,8 +186,7 @@ fn an_editor_cannot_switch_disclosure_control_off_by_importing() {
         w.app
             .share(
                 &w.as_("adm@euaa.eu"),
-                "euaa",
-                "apps",
+                &DatasetName::new("euaa", "apps"),
                 Sharing::Partners(vec!["iom".into()]),
                 None,
                 None,
@@ -203,14 +202,16 @@ fn an_editor_cannot_switch_disclosure_control_off_by_importing() {
             "{}: {e}",
             w.t.name
         );
-        let d = w.app.dataset(&Caller::operator(), "euaa", "apps").unwrap();
+        let d = w
+            .app
+            .dataset(&Caller::operator(), &DatasetName::new("euaa", "apps"))
+            .unwrap();
         assert!(d.sensitive, "{}: still disclosure-controlled", w.t.name);
         let partner = w
             .app
             .query(
                 &w.as_("v@iom.int"),
-                "euaa",
-                "apps",
+                &DatasetName::new("euaa", "apps"),
                 None,
                 &Query::parse(&["geo=HUN".to_string()], None, Some("period")).unwrap(),
             )
@@ -237,8 +238,7 @@ fn a_watch_read_by_partners_shows_only_what_they_may_read() {
         w.app
             .share(
                 &w.as_("adm@euaa.eu"),
-                "euaa",
-                "apps",
+                &DatasetName::new("euaa", "apps"),
                 Sharing::Partners(vec!["iom".into()]),
                 None,
                 None,
@@ -313,8 +313,7 @@ fn work_past_its_budget_stops_and_says_which_limit() {
             .app
             .backtest(
                 &w.as_("ed@euaa.eu"),
-                "euaa",
-                "apps",
+                &DatasetName::new("euaa", "apps"),
                 &request,
                 24,
                 &nansen_forecast::MODELS,
@@ -329,8 +328,7 @@ fn work_past_its_budget_stops_and_says_which_limit() {
             .app
             .forecast(
                 &w.as_("ed@euaa.eu"),
-                "euaa",
-                "apps",
+                &DatasetName::new("euaa", "apps"),
                 &request,
                 80.0,
                 nansen_forecast::Model::Auto,
@@ -353,7 +351,13 @@ fn an_approved_request_can_be_revoked_and_ends_when_sharing_moves_on() {
             .unwrap();
         let admin = w.as_("adm@euaa.eu");
         w.app
-            .share(&admin, &DatasetName::new("euaa", "apps"), Sharing::Listed, None, None)
+            .share(
+                &admin,
+                &DatasetName::new("euaa", "apps"),
+                Sharing::Listed,
+                None,
+                None,
+            )
             .unwrap();
         let iom = w.as_("v@iom.int");
         let id = w
@@ -372,7 +376,12 @@ fn an_approved_request_can_be_revoked_and_ends_when_sharing_moves_on() {
         w.app.decide_access(&admin, id, true, "").unwrap();
         assert!(
             w.app
-                .query(&iom, &DatasetName::new("euaa", "apps"), None, &Query::default())
+                .query(
+                    &iom,
+                    &DatasetName::new("euaa", "apps"),
+                    None,
+                    &Query::default()
+                )
                 .is_ok(),
             "{}: approved",
             w.t.name
@@ -389,18 +398,34 @@ fn an_approved_request_can_be_revoked_and_ends_when_sharing_moves_on() {
             .unwrap();
         assert!(
             matches!(
-                w.app.query(&iom, &DatasetName::new("euaa", "apps"), None, &Query::default()),
+                w.app.query(
+                    &iom,
+                    &DatasetName::new("euaa", "apps"),
+                    None,
+                    &Query::default()
+                ),
                 Err(AppError::NotFound(_))
             ),
             "{}: ended with partner sharing",
             w.t.name
         );
         w.app
-            .share(&admin, &DatasetName::new("euaa", "apps"), Sharing::Listed, None, None)
+            .share(
+                &admin,
+                &DatasetName::new("euaa", "apps"),
+                Sharing::Listed,
+                None,
+                None,
+            )
             .unwrap();
         assert!(w
             .app
-            .query(&iom, &DatasetName::new("euaa", "apps"), None, &Query::default())
+            .query(
+                &iom,
+                &DatasetName::new("euaa", "apps"),
+                None,
+                &Query::default()
+            )
             .is_ok());
         assert!(
             matches!(
@@ -414,7 +439,12 @@ fn an_approved_request_can_be_revoked_and_ends_when_sharing_moves_on() {
             .unwrap();
         assert!(
             matches!(
-                w.app.query(&iom, &DatasetName::new("euaa", "apps"), None, &Query::default()),
+                w.app.query(
+                    &iom,
+                    &DatasetName::new("euaa", "apps"),
+                    None,
+                    &Query::default()
+                ),
                 Err(AppError::Forbidden(_))
             ),
             "{}: revoked",
@@ -432,8 +462,7 @@ fn a_subscribers_webhook_address_stays_out_of_the_owners_audit_log() {
         w.app
             .share(
                 &w.as_("adm@euaa.eu"),
-                "euaa",
-                "apps",
+                &DatasetName::new("euaa", "apps"),
                 Sharing::Partners(vec!["iom".into()]),
                 None,
                 None,
@@ -504,8 +533,7 @@ fn a_copy_of_the_database_alone_can_neither_forge_the_chain_nor_read_webhook_sec
         w.app
             .share(
                 &w.as_("adm@euaa.eu"),
-                "euaa",
-                "apps",
+                &DatasetName::new("euaa", "apps"),
                 Sharing::Partners(vec!["iom".into()]),
                 None,
                 None,
@@ -603,7 +631,7 @@ fn a_backup_taken_during_imports_restores_every_committed_version_and_an_intact_
             std::thread::sleep(std::time::Duration::from_millis(50));
             let versions_before = w
                 .app
-                .dataset(&Caller::operator(), "euaa", "apps")
+                .dataset(&Caller::operator(), &DatasetName::new("euaa", "apps"))
                 .unwrap()
                 .versions
                 .len();
@@ -639,7 +667,7 @@ fn a_backup_taken_during_imports_restores_every_committed_version_and_an_intact_
         );
         let app = App::open(target.path(), url.as_deref()).unwrap();
         let versions = app
-            .dataset(&Caller::operator(), "euaa", "apps")
+            .dataset(&Caller::operator(), &DatasetName::new("euaa", "apps"))
             .unwrap()
             .versions;
         assert!(
@@ -651,8 +679,7 @@ fn a_backup_taken_during_imports_restores_every_committed_version_and_an_intact_
         for v in &versions {
             app.query(
                 &Caller::operator(),
-                "euaa",
-                "apps",
+                &DatasetName::new("euaa", "apps"),
                 Some(v.number),
                 &Query::default(),
             )

@@ -94,20 +94,8 @@ impl FromStr for Sharing {
     }
 }
 
-/// Written as the CLI and the API spell it: `private`, `listed`, `public`, `partners:A,B`.
-impl Serialize for Sharing {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Sharing {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
+// Written as the CLI and the API spell it: `private`, `listed`, `public`, `partners:A,B`.
+crate::serde_as_text!(Sharing);
 
 impl fmt::Display for Sharing {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -10,6 +10,7 @@ pub mod disclosure;
 pub mod name;
 pub mod query;
 pub mod remedy;
+pub mod timestamp;
 pub mod vocabulary;
 
 pub use access::{dataset_access, Access, Membership, Principal, RequestStatus, Role, Sharing};
@@ -17,4 +18,5 @@ pub use cube::{canonical_order, Cube, Diff};
 pub use name::DatasetName;
 pub use query::{run as run_query, Counted, Provenance, Query, QueryError, Row, Table};
 pub use remedy::Remedy;
-pub use vocabulary::{DeliveryStatus, DocumentType, VersionMode};
+pub use timestamp::Timestamp;
+pub use vocabulary::{DatasetReach, DeliveryStatus, DocumentReach, DocumentType, VersionMode};

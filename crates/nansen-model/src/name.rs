@@ -1,7 +1,6 @@
 //! A dataset's name, `ORG/SLUG`: the organisation that owns it and its slug there. Parsed in
 //! one place, so every door refuses a malformed name with the same words.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
 
@@ -37,19 +36,7 @@ impl FromStr for DatasetName {
     }
 }
 
-impl Serialize for DatasetName {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for DatasetName {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<DatasetName, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
+crate::serde_as_text!(DatasetName);
 
 #[cfg(test)]
 mod tests {
@@ -58,7 +45,10 @@ mod tests {
     #[test]
     fn a_name_is_an_organisation_and_a_slug_and_nothing_else_reads_as_one() {
         let n: DatasetName = "euaa/asylum-monthly".parse().unwrap();
-        assert_eq!((n.org.as_str(), n.slug.as_str()), ("euaa", "asylum-monthly"));
+        assert_eq!(
+            (n.org.as_str(), n.slug.as_str()),
+            ("euaa", "asylum-monthly")
+        );
         assert_eq!(n.to_string(), "euaa/asylum-monthly");
         for bad in ["euaa", "/x", "euaa/", "a/b/c", ""] {
             assert_eq!(

@@ -3,7 +3,7 @@
 //! an error that lists the known ones, never a default.
 
 /// Defines such a list: `vocabulary! { /// doc  pub enum Name("what it is") { Variant = "word", ... } }`
-/// gives the enum with `ALL`, `as_str`, `Display`, `FromStr` and `Serialize`.
+/// gives the enum with `ALL`, `as_str`, `Display`, `FromStr`, `Serialize` and `Deserialize`.
 #[macro_export]
 macro_rules! vocabulary {
     ($(#[$meta:meta])* pub enum $name:ident($what:literal) {
@@ -45,9 +45,25 @@ macro_rules! vocabulary {
             }
         }
 
-        impl ::serde::Serialize for $name {
+        $crate::serde_as_text!($name);
+    };
+}
+
+/// Serialises a type as its `Display` text and reads it back through its `FromStr`, whose
+/// refusal becomes the deserialiser's error.
+#[macro_export]
+macro_rules! serde_as_text {
+    ($t:ty) => {
+        impl ::serde::Serialize for $t {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $t {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<$t, D::Error> {
+                let text = <String as ::serde::Deserialize>::deserialize(d)?;
+                text.parse().map_err(::serde::de::Error::custom)
             }
         }
     };
@@ -62,6 +78,48 @@ pub fn refusal(what: &str, words: &[&str], got: &str) -> String {
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
     };
     format!("{what} is {list}, not {got:?}")
+}
+
+vocabulary! {
+    /// What a caller may do with a dataset, as the dataset's view tells them.
+    pub enum DatasetReach("a caller's access to a dataset") {
+        /// A member of the owner organisation: everything.
+        Owner = "owner",
+        /// Its data (disclosure-controlled when it is sensitive).
+        Data = "data",
+        /// Its description, and the right to ask for access.
+        Metadata = "metadata",
+    }
+}
+
+impl From<crate::Access> for DatasetReach {
+    fn from(a: crate::Access) -> DatasetReach {
+        match a {
+            crate::Access::Owner(_) => DatasetReach::Owner,
+            crate::Access::Data => DatasetReach::Data,
+            crate::Access::Metadata | crate::Access::None => DatasetReach::Metadata,
+        }
+    }
+}
+
+vocabulary! {
+    /// What a caller may do with a document, as the document's view tells them.
+    pub enum DocumentReach("a caller's access to a document") {
+        Owner = "owner",
+        /// Read its text and download its file.
+        Text = "text",
+        Metadata = "metadata",
+    }
+}
+
+impl From<crate::Access> for DocumentReach {
+    fn from(a: crate::Access) -> DocumentReach {
+        match a {
+            crate::Access::Owner(_) => DocumentReach::Owner,
+            crate::Access::Data => DocumentReach::Text,
+            crate::Access::Metadata | crate::Access::None => DocumentReach::Metadata,
+        }
+    }
 }
 
 vocabulary! {

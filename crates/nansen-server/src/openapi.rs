@@ -174,6 +174,22 @@ pub fn alert_statuses() -> utoipa::openapi::Object {
     )
 }
 
+pub fn dataset_reach() -> utoipa::openapi::Object {
+    one_of(
+        nansen_model::DatasetReach::ALL
+            .iter()
+            .map(|r| r.to_string()),
+    )
+}
+
+pub fn document_reach() -> utoipa::openapi::Object {
+    one_of(
+        nansen_model::DocumentReach::ALL
+            .iter()
+            .map(|r| r.to_string()),
+    )
+}
+
 pub fn document_types() -> utoipa::openapi::Object {
     one_of(
         nansen_model::DocumentType::ALL

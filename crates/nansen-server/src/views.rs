@@ -17,6 +17,34 @@ fn history(h: Vec<HistoryPoint>) -> Vec<Vec<serde_json::Value>> {
         .collect()
 }
 
+/// A moment: RFC 3339 in UTC, always with microseconds.
+#[derive(Serialize)]
+pub struct When(nansen_model::Timestamp);
+
+impl utoipa::PartialSchema for When {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+            .examples(["2026-12-05T09:30:00.000000Z"])
+            .into()
+    }
+}
+
+impl ToSchema for When {}
+
+impl From<nansen_model::Timestamp> for When {
+    fn from(t: nansen_model::Timestamp) -> Self {
+        When(t)
+    }
+}
+
+/// An optional moment, as its view.
+fn when(t: Option<nansen_model::Timestamp>) -> Option<When> {
+    t.map(When)
+}
+
 // ---------------------------------------------------------------- errors and health
 
 /// Every failure: `{"error": {...}}`.
@@ -150,10 +178,11 @@ pub struct Dataset {
     #[schema(example = "partners:iom")]
     pub sharing: String,
     pub sensitive: bool,
-    /// What the caller may do: `owner`, `data` or `metadata`.
+    /// What the caller may do: `owner` (everything), `data` or `metadata` (may ask for access).
+    #[schema(schema_with = crate::openapi::dataset_reach)]
     pub access: String,
     /// When the latest version landed.
-    pub updated_at: Option<String>,
+    pub updated_at: Option<When>,
     pub freshness: Freshness,
     pub versions: Vec<Version>,
     /// Whether the caller may share it, redact its versions and answer requests for it.
@@ -198,8 +227,8 @@ impl From<app::DatasetView> for Dataset {
             tags,
             sharing,
             sensitive,
-            access,
-            updated_at,
+            access: access.to_string(),
+            updated_at: when(updated_at),
             freshness: freshness.into(),
             versions: versions.into_iter().map(Into::into).collect(),
             may_administer,
@@ -213,7 +242,7 @@ impl From<app::DatasetView> for Dataset {
 pub struct Version {
     pub number: i64,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: When,
     pub file_name: String,
     pub file_sha256: String,
     pub format: String,
@@ -224,7 +253,7 @@ pub struct Version {
     pub changed: i64,
     pub removed: i64,
     pub warnings: Vec<String>,
-    pub redacted_at: Option<String>,
+    pub redacted_at: Option<When>,
 }
 
 /// How a version relates to the one before.
@@ -254,7 +283,7 @@ impl From<app::VersionView> for Version {
         Version {
             number: v.number,
             created_by: v.created_by,
-            created_at: v.created_at,
+            created_at: v.created_at.into(),
             file_name: v.file_name,
             file_sha256: v.file_sha256,
             format: v.format,
@@ -265,7 +294,7 @@ impl From<app::VersionView> for Version {
             changed: v.changed,
             removed: v.removed,
             warnings: v.warnings,
-            redacted_at: v.redacted_at,
+            redacted_at: when(v.redacted_at),
         }
     }
 }
@@ -731,11 +760,11 @@ pub struct Watch {
     pub org: String,
     pub name: String,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: When,
     pub spec: WatchSpec,
     pub partners: Vec<String>,
     pub checked_version: i64,
-    pub checked_at: Option<String>,
+    pub checked_at: Option<When>,
     pub outlook: Option<Outlook>,
     /// Why the last check could not run, if it could not.
     pub problem: String,
@@ -793,11 +822,11 @@ impl From<app::WatchView> for Watch {
             org,
             name,
             created_by,
-            created_at,
+            created_at: created_at.into(),
             spec: spec.into(),
             partners,
             checked_version,
-            checked_at,
+            checked_at: when(checked_at),
             outlook: outlook.map(|o| Outlook {
                 level: o.level,
                 version: o.version,
@@ -873,8 +902,8 @@ pub struct Alert {
     pub status: AlertStatus,
     pub assignee: Option<String>,
     pub version: i64,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: When,
+    pub updated_at: When,
     pub detail: AlertDetail,
     pub may_change: bool,
 }
@@ -939,8 +968,8 @@ impl From<app::AlertView> for Alert {
             status: status.into(),
             assignee,
             version,
-            created_at,
-            updated_at,
+            created_at: created_at.into(),
+            updated_at: updated_at.into(),
             detail: AlertDetail {
                 key,
                 observed,
@@ -968,7 +997,7 @@ pub struct Comment {
     pub id: i64,
     pub author: String,
     pub body: String,
-    pub created_at: String,
+    pub created_at: When,
 }
 
 impl From<app::CommentRecord> for Comment {
@@ -977,7 +1006,7 @@ impl From<app::CommentRecord> for Comment {
             id: c.id,
             author: c.author,
             body: c.body,
-            created_at: c.created_at,
+            created_at: c.created_at.into(),
         }
     }
 }
@@ -990,7 +1019,7 @@ pub struct Webhook {
     pub dataset: Option<String>,
     pub url: String,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: When,
     pub deliveries: Vec<Delivery>,
 }
 
@@ -1000,9 +1029,9 @@ pub struct Delivery {
     pub event: String,
     pub status: DeliveryStatus,
     pub attempts: i64,
-    pub next_at: String,
+    pub next_at: When,
     pub last_error: String,
-    pub delivered_at: Option<String>,
+    pub delivered_at: Option<When>,
 }
 
 /// Where one delivery stands: waiting (or waiting to be tried again), delivered, or given up.
@@ -1033,7 +1062,7 @@ impl From<app::WebhookView> for Webhook {
             dataset: w.dataset,
             url: w.url,
             created_by: w.created_by,
-            created_at: w.created_at,
+            created_at: w.created_at.into(),
             deliveries: w
                 .deliveries
                 .into_iter()
@@ -1042,9 +1071,9 @@ impl From<app::WebhookView> for Webhook {
                     event: d.event,
                     status: d.status.into(),
                     attempts: d.attempts,
-                    next_at: d.next_at,
+                    next_at: d.next_at.into(),
                     last_error: d.last_error,
-                    delivered_at: d.delivered_at,
+                    delivered_at: when(d.delivered_at),
                 })
                 .collect(),
         }
@@ -1220,11 +1249,11 @@ pub struct Plan {
     pub scenario: String,
     pub spec: PlanSpec,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: When,
     /// Since when any trigger fires; none while none does.
-    pub triggered_since: Option<String>,
+    pub triggered_since: Option<When>,
     pub reason: String,
-    pub checked_at: Option<String>,
+    pub checked_at: Option<When>,
     /// Each trigger's state, in the spec's order.
     pub triggers: Vec<TriggerState>,
     pub may_change: bool,
@@ -1259,10 +1288,10 @@ impl From<app::PlanView> for Plan {
             scenario,
             spec: spec.into(),
             created_by,
-            created_at,
-            triggered_since,
+            created_at: created_at.into(),
+            triggered_since: when(triggered_since),
             reason,
-            checked_at,
+            checked_at: when(checked_at),
             triggers: triggers
                 .into_iter()
                 .map(|t| TriggerState {
@@ -1293,9 +1322,10 @@ pub struct Document {
     /// The sharing level; outside the owner, `partners` without the list.
     pub sharing: String,
     /// `owner`, `text` (may read and download) or `metadata` (may ask for access).
+    #[schema(schema_with = crate::openapi::document_reach)]
     pub access: String,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: When,
     pub versions: Vec<DocumentVersion>,
 }
 
@@ -1310,7 +1340,7 @@ pub struct DocumentVersion {
     /// Why the file's text could not be read, when it could not.
     pub no_text: Option<String>,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: When,
 }
 
 impl From<app::DocumentVersionRecord> for DocumentVersion {
@@ -1324,7 +1354,7 @@ impl From<app::DocumentVersionRecord> for DocumentVersion {
             pages: v.pages,
             no_text: v.no_text,
             created_by: v.created_by,
-            created_at: v.created_at,
+            created_at: v.created_at.into(),
         }
     }
 }
@@ -1358,9 +1388,9 @@ impl From<app::DocumentView> for Document {
             language,
             summary,
             sharing,
-            access,
+            access: access.to_string(),
             created_by,
-            created_at,
+            created_at: created_at.into(),
             versions: versions.into_iter().map(Into::into).collect(),
         }
     }
@@ -1524,7 +1554,7 @@ pub struct AccessRequest {
     pub user: String,
     pub reason: String,
     pub status: RequestStatus,
-    pub created_at: String,
+    pub created_at: When,
     pub decided_by: Option<String>,
 }
 
@@ -1542,7 +1572,7 @@ impl From<app::AccessRequestRecord> for AccessRequest {
             user: r.user_email,
             reason: r.reason,
             status: r.status.into(),
-            created_at: r.created_at,
+            created_at: r.created_at.into(),
             decided_by: r.decided_by,
         }
     }
@@ -1614,9 +1644,9 @@ impl From<Result<app::AuditReport, app::AuditBroken>> for AuditCheck {
 pub struct Token {
     pub id: i64,
     pub name: String,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
+    pub created_at: When,
+    pub last_used_at: Option<When>,
+    pub revoked_at: Option<When>,
 }
 
 impl From<app::TokenRecord> for Token {
@@ -1624,9 +1654,9 @@ impl From<app::TokenRecord> for Token {
         Token {
             id: t.id,
             name: t.name,
-            created_at: t.created_at,
-            last_used_at: t.last_used_at,
-            revoked_at: t.revoked_at,
+            created_at: t.created_at.into(),
+            last_used_at: when(t.last_used_at),
+            revoked_at: when(t.revoked_at),
         }
     }
 }

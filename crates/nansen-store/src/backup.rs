@@ -6,12 +6,13 @@
 //! rebuilt from the database on restore.
 
 use crate::{key_file, owner_only, Location, Result, Store, StoreError};
+use nansen_model::Timestamp;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct BackupManifest {
-    pub taken_at: String,
+    pub taken_at: Timestamp,
     /// "sqlite" or "postgres".
     pub database: String,
     /// The audit chain's head when the backup began: the copy holds at least this.

@@ -1,6 +1,7 @@
 //! One small interface over SQLite and PostgreSQL: statements written once with `?`
 //! placeholders, values of five kinds, explicit transactions.
 
+use nansen_model::Timestamp;
 use std::sync::{Arc, Condvar, Mutex};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +46,17 @@ impl From<&String> for Value {
 impl From<Vec<u8>> for Value {
     fn from(v: Vec<u8>) -> Value {
         Value::Blob(v)
+    }
+}
+/// A time is written at one width, so the database compares times as text in their order.
+impl From<Timestamp> for Value {
+    fn from(t: Timestamp) -> Value {
+        Value::Text(t.to_string())
+    }
+}
+impl From<&Timestamp> for Value {
+    fn from(t: &Timestamp) -> Value {
+        Value::Text(t.to_string())
     }
 }
 impl<T: Into<Value>> From<Option<T>> for Value {
@@ -121,6 +133,16 @@ impl Column for Vec<u8> {
     }
 }
 
+impl Column for Timestamp {
+    const WANTED: &'static str = "a time (RFC 3339)";
+    fn from_value(v: &Value) -> Option<Timestamp> {
+        match v {
+            Value::Text(t) => t.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
 impl<T: Column> Column for Option<T> {
     const WANTED: &'static str = T::WANTED;
     fn from_value(v: &Value) -> Option<Option<T>> {
@@ -160,11 +182,30 @@ impl Row {
                 )))
             }
             (Some(_), Some(_)) => {
-                return Err(column("the statement gives two columns of that name".into()))
+                return Err(column(
+                    "the statement gives two columns of that name".into(),
+                ))
             }
         };
         let v = &self.values[i];
-        T::from_value(v).ok_or_else(|| column(format!("holds {} where {} was expected", v.kind(), T::WANTED)))
+        T::from_value(v).ok_or_else(|| {
+            column(format!(
+                "holds {} where {} was expected",
+                v.kind(),
+                T::WANTED
+            ))
+        })
+    }
+
+    /// The column `name` read as one word of a closed list (a sharing level, a role, a
+    /// status): a word the list does not hold is an error naming the column and the list.
+    pub fn word<T: std::str::FromStr<Err = String>>(&self, name: &str) -> Result<T, DbError> {
+        self.get::<String>(name)?
+            .parse()
+            .map_err(|problem| DbError::Column {
+                column: name.to_string(),
+                problem,
+            })
     }
 }
 
@@ -354,13 +395,16 @@ fn pg_row(r: &postgres::Row, names: &Arc<[String]>) -> Result<Row, DbError> {
             let v = if *t == Type::INT8 {
                 r.try_get::<_, Option<i64>>(i)?.map(Value::Int)
             } else if *t == Type::INT4 {
-                r.try_get::<_, Option<i32>>(i)?.map(|v| Value::Int(v as i64))
+                r.try_get::<_, Option<i32>>(i)?
+                    .map(|v| Value::Int(v as i64))
             } else if *t == Type::INT2 {
-                r.try_get::<_, Option<i16>>(i)?.map(|v| Value::Int(v as i64))
+                r.try_get::<_, Option<i16>>(i)?
+                    .map(|v| Value::Int(v as i64))
             } else if *t == Type::FLOAT8 {
                 r.try_get::<_, Option<f64>>(i)?.map(Value::Real)
             } else if *t == Type::BOOL {
-                r.try_get::<_, Option<bool>>(i)?.map(|v| Value::Int(v as i64))
+                r.try_get::<_, Option<bool>>(i)?
+                    .map(|v| Value::Int(v as i64))
             } else if *t == Type::BYTEA {
                 r.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob)
             } else if [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME].contains(t) {

@@ -2,8 +2,8 @@
 //! outbox that tells each node's index what changed.
 
 use crate::db::{DbError, Dialect, Row, Value};
-use crate::{now, Result, Store, StoreError, Tx};
-use nansen_model::{DocumentType, Sharing};
+use crate::{now, Result, Store, Tx};
+use nansen_model::{DocumentType, Sharing, Timestamp};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct DocumentRecord {
@@ -20,13 +20,13 @@ pub struct DocumentRecord {
     pub summary: String,
     pub sharing: Sharing,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     /// Organisations whose access request the owner approved.
     pub approved: Vec<String>,
 }
 
 /// One immutable version of a document: the file, and the text read out of it.
-#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct DocumentVersionRecord {
     #[serde(skip)]
     pub id: i64,
@@ -43,7 +43,7 @@ pub struct DocumentVersionRecord {
     /// Why the file's text could not be read, when it could not.
     pub no_text: Option<String>,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 /// What kind of thing a search outbox entry is about.
@@ -68,26 +68,19 @@ fn list(s: String) -> Vec<String> {
         .collect()
 }
 
-fn document_from(r: &Row) -> Result<DocumentRecord> {
-    let id = r.get("id")?;
+fn document_from(r: &Row) -> Result<DocumentRecord, DbError> {
     Ok(DocumentRecord {
-        id,
+        id: r.get("id")?,
         org_id: r.get("org_id")?,
         org: r.get("org")?,
         title: r.get("title")?,
-        doc_type: r
-            .get::<String>("doc_type")?
-            .parse()
-            .map_err(|e| StoreError::Corrupt(format!("document {id}: {e}")))?,
+        doc_type: r.word("doc_type")?,
         countries: list(r.get("countries")?),
         themes: list(r.get("themes")?),
         date: r.get("doc_date")?,
         language: r.get("language")?,
         summary: r.get("summary")?,
-        sharing: r
-            .get::<String>("sharing")?
-            .parse()
-            .map_err(|e| StoreError::Corrupt(format!("document {id}: {e}")))?,
+        sharing: r.word("sharing")?,
         created_by: r.get("created_by")?,
         created_at: r.get("created_at")?,
         approved: Vec::new(),
@@ -214,7 +207,10 @@ impl Store {
     /// The last outbox position committed.
     pub fn search_outbox_head(&self) -> Result<i64> {
         Ok(self
-            .query("SELECT COALESCE(MAX(seq), 0) AS seq FROM search_outbox", &[])?
+            .query(
+                "SELECT COALESCE(MAX(seq), 0) AS seq FROM search_outbox",
+                &[],
+            )?
             .first()
             .map(|r| r.get("seq"))
             .transpose()?

@@ -25,7 +25,7 @@ pub use warning::{
 };
 
 use db::{Pool, Pooled};
-use nansen_model::{Cube, Role, Sharing, VersionMode};
+use nansen_model::{Cube, Role, Sharing, Timestamp, VersionMode};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -56,17 +56,8 @@ fn user_from(r: &Row) -> Result<UserRecord, DbError> {
     })
 }
 
-/// The time `seconds` from now, in the same form as [`now`] (so the two compare as text).
-pub fn now_plus(seconds: i64) -> String {
-    let t = time::OffsetDateTime::now_utc() + time::Duration::seconds(seconds);
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| t.unix_timestamp().to_string())
-}
-
-pub fn now() -> String {
-    let t = time::OffsetDateTime::now_utc();
-    t.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+fn now() -> Timestamp {
+    Timestamp::now()
 }
 
 #[derive(Clone, Debug)]
@@ -98,7 +89,7 @@ pub struct MemberRecord {
 pub struct SessionRecord {
     pub user_id: i64,
     pub csrf: String,
-    pub expires_at: String,
+    pub expires_at: Timestamp,
 }
 
 #[derive(Clone, Debug)]
@@ -106,12 +97,12 @@ pub struct TokenRecord {
     pub id: i64,
     pub user_id: i64,
     pub name: String,
-    pub created_at: String,
-    pub last_used_at: Option<String>,
-    pub revoked_at: Option<String>,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct DatasetRecord {
     pub id: i64,
     pub org_id: i64,
@@ -127,9 +118,34 @@ pub struct DatasetRecord {
     pub sharing: Sharing,
     pub sensitive: bool,
     pub threshold: i64,
-    pub created_at: String,
+    pub created_at: Timestamp,
     /// Organisations whose access request the owner approved.
     pub approved: Vec<String>,
+}
+
+impl DatasetRecord {
+    /// A new dataset of an organisation, described by its slug and title only, private, with
+    /// the default disclosure threshold.
+    pub fn new(org_id: i64, slug: &str, title: &str) -> DatasetRecord {
+        DatasetRecord {
+            id: 0,
+            org_id,
+            org: String::new(),
+            slug: slug.to_string(),
+            title: title.to_string(),
+            description: String::new(),
+            source: String::new(),
+            methodology: String::new(),
+            licence: String::new(),
+            update_frequency: String::new(),
+            tags: Vec::new(),
+            sharing: Sharing::Private,
+            sensitive: false,
+            threshold: 5,
+            created_at: Timestamp::now(),
+            approved: Vec::new(),
+        }
+    }
 }
 
 /// One immutable version of a dataset, as the API shows it too (without internal ids).
@@ -141,7 +157,7 @@ pub struct VersionRecord {
     pub dataset_id: i64,
     pub number: i64,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub file_name: String,
     pub file_sha256: String,
     pub format: String,
@@ -152,12 +168,13 @@ pub struct VersionRecord {
     pub changed: i64,
     pub removed: i64,
     pub warnings: Vec<String>,
-    pub redacted_at: Option<String>,
+    pub redacted_at: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AuditEntry {
     pub seq: i64,
+    /// As written: the entry's hash covers this text.
     pub at: String,
     pub actor: String,
     pub action: String,
@@ -233,13 +250,6 @@ const DATASET_COLUMNS: &str =
 const VERSION_COLUMNS: &str = "id, dataset_id, number, created_by, created_at, file_name, file_sha256, format, mode, rows_read, \
      observations, added, changed, removed, warnings, redacted_at";
 
-/// A member's role; one the model does not know is a corrupt row, never a lesser role.
-fn role_from(r: &Row) -> Result<Role> {
-    r.get::<String>("role")?
-        .parse()
-        .map_err(|e| StoreError::Corrupt(format!("a membership: {e}")))
-}
-
 fn org_from(r: &Row) -> Result<OrgRecord, DbError> {
     Ok(OrgRecord {
         id: r.get("id")?,
@@ -248,10 +258,9 @@ fn org_from(r: &Row) -> Result<OrgRecord, DbError> {
     })
 }
 
-fn dataset_from(r: &Row) -> Result<DatasetRecord> {
-    let id = r.get("id")?;
+fn dataset_from(r: &Row) -> Result<DatasetRecord, DbError> {
     Ok(DatasetRecord {
-        id,
+        id: r.get("id")?,
         org_id: r.get("org_id")?,
         org: r.get("org")?,
         slug: r.get("slug")?,
@@ -267,10 +276,7 @@ fn dataset_from(r: &Row) -> Result<DatasetRecord> {
             .filter(|t| !t.is_empty())
             .map(String::from)
             .collect(),
-        sharing: r
-            .get::<String>("sharing")?
-            .parse()
-            .map_err(|e| StoreError::Corrupt(format!("dataset {id}: {e}")))?,
+        sharing: r.word("sharing")?,
         sensitive: r.get("sensitive")?,
         threshold: r.get("threshold")?,
         created_at: r.get("created_at")?,
@@ -305,10 +311,7 @@ fn version_from(r: &Row) -> Result<VersionRecord, StoreError> {
         file_name: r.get("file_name")?,
         file_sha256: r.get("file_sha256")?,
         format: r.get("format")?,
-        mode: r
-            .get::<String>("mode")?
-            .parse()
-            .map_err(|e| StoreError::Corrupt(format!("version {id}: {e}")))?,
+        mode: r.word("mode")?,
         rows: r.get("rows_read")?,
         observations: r.get("observations")?,
         added: r.get("added")?,
@@ -355,7 +358,7 @@ impl Tx<'_> {
         };
         let mut e = AuditEntry {
             seq: seq + 1,
-            at: now(),
+            at: now().to_string(),
             actor: actor.into(),
             action: action.into(),
             target: target.into(),
@@ -397,7 +400,7 @@ impl Tx<'_> {
         id_hash: &str,
         user_id: i64,
         csrf: &str,
-        expires_at: &str,
+        expires_at: Timestamp,
     ) -> Result<()> {
         // Expired sessions go whenever a new one starts.
         self.conn.execute(
@@ -912,7 +915,7 @@ impl Store {
                 user_id: r.get("id")?,
                 email: r.get("email")?,
                 org: r.get("org")?,
-                role: role_from(r)?,
+                role: r.word("role")?,
             };
             if orgs.is_none_or(|o| o.contains(&m.org)) {
                 members.push(m);
@@ -938,14 +941,14 @@ impl Store {
 
     /// `(org slug, role)` for each organisation a user belongs to.
     pub fn memberships(&self, user_id: i64) -> Result<Vec<(String, Role)>> {
-        Ok(self
+        self
             .query(
                 "SELECT o.slug, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.slug",
                 &[user_id.into()],
             )?
             .iter()
-            .map(|r| Ok((r.get("slug")?, role_from(r)?)))
-            .collect::<Result<_>>()?)
+            .map(|r| Ok((r.get("slug")?, r.word("role")?)))
+            .collect::<Result<_>>()
     }
 
     /// The live token with this hash, stamping its last use.
@@ -1023,16 +1026,13 @@ impl Store {
     }
 
     pub fn versions(&self, dataset_id: i64) -> Result<Vec<VersionRecord>> {
-        Ok(self
-            .query(
-                &format!(
-                    "SELECT {VERSION_COLUMNS} FROM versions WHERE dataset_id = ? ORDER BY number"
-                ),
-                &[dataset_id.into()],
-            )?
-            .iter()
-            .map(version_from)
-            .collect::<Result<_>>()?)
+        self.query(
+            &format!("SELECT {VERSION_COLUMNS} FROM versions WHERE dataset_id = ? ORDER BY number"),
+            &[dataset_id.into()],
+        )?
+        .iter()
+        .map(version_from)
+        .collect::<Result<_>>()
     }
 
     /// One version's own chunks of one kind, gathered into one cube (or none if it has none),
@@ -1044,7 +1044,8 @@ impl Store {
         )?;
         let mut out: Option<Cube> = None;
         for r in rows {
-            let c = Cube::from_chunk(&r.get::<Vec<u8>>("data")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let c = Cube::from_chunk(&r.get::<Vec<u8>>("data")?)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
             match out.as_mut() {
                 Some(o) => o.extend(&c),
                 None => out = Some(c),
@@ -1116,7 +1117,10 @@ impl Store {
     /// time, in constant memory.
     pub fn audit_page(&self, after: i64, limit: i64) -> Result<Vec<AuditEntry>> {
         Ok(self
-            .query(&format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > ? ORDER BY seq LIMIT ?"), &[after.into(), limit.into()])?
+            .query(
+                &format!("SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > ? ORDER BY seq LIMIT ?"),
+                &[after.into(), limit.into()],
+            )?
             .iter()
             .map(audit_entry_from)
             .collect::<Result<_, _>>()?)
@@ -1169,20 +1173,20 @@ mod tests {
             let s = &t.store;
             let rows = s
                 .query(
-                    "SELECT 7 AS n, 'seven' AS word, NULL AS nothing, 1 AS twice, 2 AS twice",
+                    "SELECT 7 AS n, 'seven' AS word, NULL AS absent, 1 AS twice, 2 AS twice",
                     &[],
                 )
                 .unwrap();
             let r = &rows[0];
             assert_eq!(r.get::<i64>("n").unwrap(), 7, "{}", t.name);
             assert_eq!(r.get::<String>("word").unwrap(), "seven", "{}", t.name);
-            assert_eq!(r.get::<Option<i64>>("nothing").unwrap(), None, "{}", t.name);
+            assert_eq!(r.get::<Option<i64>>("absent").unwrap(), None, "{}", t.name);
             assert_eq!(r.get::<Option<i64>>("n").unwrap(), Some(7), "{}", t.name);
             for (e, says) in [
-                (r.get::<i64>("number").unwrap_err(), "column number: the statement gives no such column (it gives n, word, nothing, twice, twice)"),
+                (r.get::<i64>("number").unwrap_err(), "column number: the statement gives no such column (it gives n, word, absent, twice, twice)"),
                 (r.get::<i64>("word").unwrap_err(), "column word: holds text where an integer was expected"),
                 (r.get::<String>("n").unwrap_err(), "column n: holds an integer where text was expected"),
-                (r.get::<String>("nothing").unwrap_err(), "column nothing: holds NULL where text was expected"),
+                (r.get::<String>("absent").unwrap_err(), "column absent: holds NULL where text was expected"),
                 (r.get::<i64>("twice").unwrap_err(), "column twice: the statement gives two columns of that name"),
                 (r.get::<bool>("n").unwrap_err(), "column n: holds an integer where a flag (0 or 1) was expected"),
             ] {
@@ -1234,20 +1238,13 @@ mod tests {
             let (id1, id2) = s
                 .write(|tx| -> Result<(i64, i64)> {
                     let org = tx.insert_org("euaa", "EUAA")?;
-                    let ds = tx.insert_dataset(&DatasetRecord {
-                        org_id: org,
-                        slug: "x".into(),
-                        title: "X".into(),
-                        sharing: Sharing::Private,
-                        threshold: 5,
-                        ..Default::default()
-                    })?;
+                    let ds = tx.insert_dataset(&DatasetRecord::new(org, "x", "X"))?;
                     let mk = |n| VersionRecord {
                         id: 0,
                         dataset_id: ds,
                         number: n,
                         created_by: "t".into(),
-                        created_at: String::new(),
+                        created_at: Timestamp::now(),
                         file_name: "f".into(),
                         file_sha256: "0".into(),
                         format: "csv".into(),

@@ -1,8 +1,8 @@
 //! Requests for access to a listed subject (a dataset, a document; cases, templates and
 //! projects next): one table, and who may see which request decided in its SQL.
 
-use crate::{now, Result, Store, StoreError, Tx, SEARCH_DATASET, SEARCH_DOCUMENT};
-use nansen_model::RequestStatus;
+use crate::{now, Result, Store, Tx, SEARCH_DATASET, SEARCH_DOCUMENT};
+use nansen_model::{RequestStatus, Timestamp};
 
 /// What a request asks for. Stored as its name.
 pub const DATASET: &str = "dataset";
@@ -24,7 +24,7 @@ pub struct AccessRequestRecord {
     pub user_email: String,
     pub reason: String,
     pub status: RequestStatus,
-    pub created_at: String,
+    pub created_at: Timestamp,
     pub decided_by: Option<String>,
 }
 
@@ -48,15 +48,10 @@ const SELECT: &str = "SELECT r.id, r.kind, r.subject_id, \
      LEFT JOIN datasets d ON r.kind = 'dataset' AND d.id = r.subject_id \
      LEFT JOIN documents doc ON r.kind = 'document' AND doc.id = r.subject_id";
 
-/// A request as stored; a status the model does not know is a corrupt row, never a guess.
+/// A request as stored; a status the model does not know is an error naming the column.
 fn record(r: &crate::Row) -> Result<AccessRequestRecord> {
-    let id = r.get("id")?;
-    let status = r
-        .get::<String>("status")?
-        .parse()
-        .map_err(|e: String| StoreError::Corrupt(format!("access request {id}: {e}")))?;
     Ok(AccessRequestRecord {
-        id,
+        id: r.get("id")?,
         kind: r.get("kind")?,
         subject_id: r.get("subject_id")?,
         subject: r.get("subject")?,
@@ -64,7 +59,7 @@ fn record(r: &crate::Row) -> Result<AccessRequestRecord> {
         org: r.get("org")?,
         user_email: r.get("email")?,
         reason: r.get("reason")?,
-        status,
+        status: r.word("status")?,
         created_at: r.get("created_at")?,
         decided_by: r.get("decided_by")?,
     })

@@ -2,6 +2,7 @@
 //! node of a deployment can show, confirm or discard what another node received.
 
 use crate::{now, Result, Store};
+use nansen_model::Timestamp;
 use std::io::{Read, Write};
 use std::path::Path;
 
@@ -16,8 +17,8 @@ pub struct StagedUploadRecord {
     /// The state's name (`validating`, `ready`, ...), for counting without reading the JSON.
     pub status: String,
     pub state: String,
-    pub staged_at: String,
-    pub updated_at: String,
+    pub staged_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 /// The file is kept in parts of this size, so no statement carries a whole upload.
@@ -56,8 +57,8 @@ impl Store {
                 u.request.as_str().into(),
                 u.status.as_str().into(),
                 u.state.as_str().into(),
-                u.staged_at.as_str().into(),
-                u.updated_at.as_str().into(),
+                u.staged_at.into(),
+                u.updated_at.into(),
             ],
         )?;
         let mut f = std::fs::File::open(file).map_err(|e| crate::StoreError::DataDir {
@@ -202,7 +203,7 @@ impl Store {
     }
 
     /// Forgets uploads staged before `before` (an RFC 3339 time), with their files; their ids.
-    pub fn purge_staged_uploads(&self, before: &str) -> Result<Vec<String>> {
+    pub fn purge_staged_uploads(&self, before: Timestamp) -> Result<Vec<String>> {
         let old: Vec<String> = self
             .query(
                 "SELECT id FROM staged_uploads WHERE staged_at < ?",

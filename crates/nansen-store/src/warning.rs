@@ -2,8 +2,8 @@
 //! deliveries waiting to go out, contingency plans. What they mean is the app's business.
 
 use crate::db::{DbError, Row};
-use crate::{now, Keys, Result, Store, StoreError, Tx};
-use nansen_model::DeliveryStatus;
+use crate::{now, Keys, Result, Store, Tx};
+use nansen_model::{DeliveryStatus, Timestamp};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct WatchRecord {
@@ -18,10 +18,10 @@ pub struct WatchRecord {
     pub spec: String,
     /// Organisations that may follow it, besides its own.
     pub partners: Vec<String>,
-    pub created_at: String,
+    pub created_at: Timestamp,
     /// The dataset version last checked, 0 before the first check.
     pub checked_version: i64,
-    pub checked_at: Option<String>,
+    pub checked_at: Option<Timestamp>,
     /// The latest forecast, as JSON.
     pub outlook: String,
     /// Why the last check could not run, if it could not.
@@ -40,8 +40,8 @@ pub struct AlertRecord {
     pub version: i64,
     pub status: String,
     pub assignee: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +50,7 @@ pub struct CommentRecord {
     pub alert_id: i64,
     pub author: String,
     pub body: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -63,7 +63,7 @@ pub struct WebhookRecord {
     pub url: String,
     pub secret: String,
     pub created_by: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -74,10 +74,10 @@ pub struct DeliveryRecord {
     pub payload: String,
     pub status: DeliveryStatus,
     pub attempts: i64,
-    pub next_at: String,
+    pub next_at: Timestamp,
     pub last_error: String,
-    pub created_at: String,
-    pub delivered_at: Option<String>,
+    pub created_at: Timestamp,
+    pub delivered_at: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -90,11 +90,11 @@ pub struct PlanRecord {
     /// Triggers and actions, as JSON.
     pub spec: String,
     pub created_by: String,
-    pub created_at: String,
-    pub triggered_since: Option<String>,
+    pub created_at: Timestamp,
+    pub triggered_since: Option<Timestamp>,
     /// Each trigger's state at the last evaluation, as JSON.
     pub reason: String,
-    pub checked_at: Option<String>,
+    pub checked_at: Option<Timestamp>,
 }
 
 const WATCH: &str = "SELECT w.id, w.org_id, o.slug AS org, w.user_id, u.email, w.dataset_id, w.name, w.spec, w.partners, w.created_at, \
@@ -162,17 +162,13 @@ fn webhook_from(r: &Row) -> Result<WebhookRecord, DbError> {
     })
 }
 
-fn delivery_from(r: &Row) -> Result<DeliveryRecord> {
-    let id = r.get("id")?;
+fn delivery_from(r: &Row) -> Result<DeliveryRecord, DbError> {
     Ok(DeliveryRecord {
-        id,
+        id: r.get("id")?,
         webhook_id: r.get("webhook_id")?,
         event: r.get("event")?,
         payload: r.get("payload")?,
-        status: r
-            .get::<String>("status")?
-            .parse()
-            .map_err(|e| StoreError::Corrupt(format!("delivery {id}: {e}")))?,
+        status: r.word("status")?,
         attempts: r.get("attempts")?,
         next_at: r.get("next_at")?,
         last_error: r.get("last_error")?,
@@ -345,7 +341,7 @@ impl Tx<'_> {
         id: i64,
         status: DeliveryStatus,
         attempts: i64,
-        next_at: &str,
+        next_at: Timestamp,
         error: &str,
     ) -> Result<()> {
         let delivered = (status == DeliveryStatus::Delivered).then(now);
@@ -382,7 +378,7 @@ impl Tx<'_> {
     pub fn mark_plan_checked(
         &mut self,
         id: i64,
-        triggered_since: Option<&str>,
+        triggered_since: Option<Timestamp>,
         reason: &str,
     ) -> Result<()> {
         self.conn.execute(
@@ -494,26 +490,26 @@ impl Store {
     }
 
     /// Pending deliveries due by `at`, oldest first.
-    pub fn due_deliveries(&self, at: &str) -> Result<Vec<DeliveryRecord>> {
-        Ok(self
-            .query(
-                &format!("{DELIVERY} WHERE status = ? AND next_at <= ? ORDER BY id"),
-                &[DeliveryStatus::Pending.as_str().into(), at.into()],
-            )?
+    pub fn due_deliveries(&self, at: Timestamp) -> Result<Vec<DeliveryRecord>> {
+        let rows = self.query(
+            &format!("{DELIVERY} WHERE status = ? AND next_at <= ? ORDER BY id"),
+            &[DeliveryStatus::Pending.as_str().into(), at.into()],
+        )?;
+        Ok(rows
             .iter()
             .map(delivery_from)
-            .collect::<Result<_, _>>()?)
+            .collect::<Result<_, DbError>>()?)
     }
 
     pub fn deliveries(&self, webhook_id: i64) -> Result<Vec<DeliveryRecord>> {
-        Ok(self
-            .query(
-                &format!("{DELIVERY} WHERE webhook_id = ? ORDER BY id"),
-                &[webhook_id.into()],
-            )?
+        let rows = self.query(
+            &format!("{DELIVERY} WHERE webhook_id = ? ORDER BY id"),
+            &[webhook_id.into()],
+        )?;
+        Ok(rows
             .iter()
             .map(delivery_from)
-            .collect::<Result<_, _>>()?)
+            .collect::<Result<_, DbError>>()?)
     }
 
     /// Changes whenever anything a plan's trigger reads may have changed: a new version, an

@@ -130,11 +130,8 @@ pub fn number(v: Option<f64>) -> String {
 }
 
 /// A timestamp as a date and minute, in UTC.
-pub fn when(rfc3339: &str) -> String {
-    rfc3339
-        .get(..16)
-        .map(|s| s.replace('T', " "))
-        .unwrap_or_else(|| rfc3339.to_string())
+pub fn when(t: &nansen_model::Timestamp) -> String {
+    t.to_minute()
 }
 
 /// Data for the page script, in a block no browser runs.

@@ -4,6 +4,7 @@
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use nansen_app::{App, Caller, ImportRequest, Metadata};
+use nansen_model::DatasetName;
 use nansen_model::{Role, Sharing};
 use nansen_store::testing::{stores, TestStore};
 use serde_json::{json, Value};
@@ -11,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
-use nansen_model::DatasetName;
 
 const PASSWORD: &str = "a long enough password";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -69,7 +69,8 @@ fn import(app: &App, who: &Caller, (slug, file, share, title, frequency): Demo) 
         description: Some(format!("{title}, from the demo files.")),
         ..Default::default()
     };
-    app.set_metadata(who, org, slug, &meta).unwrap();
+    app.set_metadata(who, &DatasetName::new(org, slug), &meta)
+        .unwrap();
 }
 
 /// Three organisations, their people, and datasets at three sharing levels; served over HTTP.
@@ -627,7 +628,10 @@ fn a_refused_upload_shows_its_problems_and_saves_nothing_then_the_fixed_file_lan
             b.accessible("a refused upload").await;
             let op = Caller::operator();
             assert!(
-                off(|| site.app.dataset(&op, &DatasetName::new("euaa", "arrivals")).is_err()),
+                off(|| site
+                    .app
+                    .dataset(&op, &DatasetName::new("euaa", "arrivals"))
+                    .is_err()),
                 "{}: a refused upload creates nothing",
                 b.db
             );
@@ -653,7 +657,10 @@ fn a_refused_upload_shows_its_problems_and_saves_nothing_then_the_fixed_file_lan
                 b.db
             );
             assert!(
-                off(|| site.app.dataset(&op, &DatasetName::new("euaa", "arrivals")).is_err()),
+                off(|| site
+                    .app
+                    .dataset(&op, &DatasetName::new("euaa", "arrivals"))
+                    .is_err()),
                 "{}: nothing is saved before confirming",
                 b.db
             );
@@ -661,7 +668,11 @@ fn a_refused_upload_shows_its_problems_and_saves_nothing_then_the_fixed_file_lan
             b.accessible("an upload ready to confirm").await;
             b.submit("#confirm").await;
             assert!(b.text("#landed").await.contains("version 1"), "{}", b.db);
-            let d = off(|| site.app.dataset(&op, &DatasetName::new("euaa", "arrivals")).unwrap());
+            let d = off(|| {
+                site.app
+                    .dataset(&op, &DatasetName::new("euaa", "arrivals"))
+                    .unwrap()
+            });
             assert_eq!(d.versions.len(), 1);
             assert_eq!(d.versions[0].observations, 3, "{}", b.db);
         });
@@ -980,8 +991,7 @@ fn a_new_analyst_finds_charts_compares_maps_and_downloads_germanys_applications(
                 site.app
                     .query(
                         &Caller::operator(),
-                        "euaa",
-                        "asylum-applicants-monthly",
+                        &DatasetName::new("euaa", "asylum-applicants-monthly"),
                         None,
                         &q,
                     )

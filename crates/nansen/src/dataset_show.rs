@@ -22,10 +22,14 @@ pub fn text(d: &DatasetView, cov: &Coverage, out: &mut dyn Write) -> std::io::Re
         )
     };
     field(out, "sharing", &d.sharing)?;
-    field(out, "your access", &d.access)?;
+    field(out, "your access", d.access.as_str())?;
     field(out, "source", &d.source)?;
     field(out, "licence", &d.licence)?;
-    field(out, "updated", d.updated_at.as_deref().unwrap_or("never"))?;
+    field(
+        out,
+        "updated",
+        &d.updated_at.map_or("never".into(), |t| t.to_string()),
+    )?;
     let periods = match (&cov.first_period, &cov.last_period) {
         (Some(a), Some(b)) => format!(
             "{a} to {b}{}, {} observations",

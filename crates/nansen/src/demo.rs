@@ -4,6 +4,7 @@
 use anyhow::{bail, Context, Result};
 use nansen_app::{App, Caller, ImportRequest};
 use nansen_formats::{ImportOptions, Mapping};
+use nansen_model::DatasetName;
 use nansen_model::{Role, Sharing};
 use std::path::Path;
 use std::sync::Arc;
@@ -224,7 +225,7 @@ pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, S
             description: Some(d.description.into()),
             ..Default::default()
         };
-        app.set_metadata(&admin, d.org, d.slug, &meta)?;
+        app.set_metadata(&admin, &DatasetName::new(d.org, d.slug), &meta)?;
         eprintln!(
             "  {}/{}: {} observations, {}",
             d.org, d.slug, r.observations, d.sharing

@@ -22,6 +22,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "rustc-hash",
             "serde",
             "thiserror",
+            "time",
         ],
     ),
     (
@@ -78,7 +79,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sha2",
             "tempfile",
             "thiserror",
-            "time",
         ],
     ),
     (
@@ -99,7 +99,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "serde_json",
             "sha2",
             "thiserror",
-            "time",
         ],
     ),
     (

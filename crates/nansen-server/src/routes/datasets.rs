@@ -498,7 +498,8 @@ pub async fn observations(
     let asked = parse_query(raw.as_deref().unwrap_or(""), &OBSERVATION_PARAMS)?;
     let app = state.0.clone();
     let (question, version) = (asked.question, asked.version);
-    let table = blocking(move || app.ask(&who, &DatasetName::new(&org, &slug), version, &question)).await?;
+    let table =
+        blocking(move || app.ask(&who, &DatasetName::new(&org, &slug), version, &question)).await?;
     table_response(&table, asked.format.as_deref())
 }
 
@@ -532,8 +533,7 @@ pub async fn flows(
         blocking(move || {
             app.flows(
                 &who,
-                &org,
-                &slug,
+                &DatasetName::new(org, slug),
                 asked.version,
                 &asked.question.query,
                 asked.via.as_deref(),
@@ -638,7 +638,8 @@ pub async fn set_aside(
     QueryString(p): QueryString<VersionParams>,
 ) -> Result<Response, ApiError> {
     let app = state.0.clone();
-    let csv = blocking(move || app.set_aside_rows(&who, &DatasetName::new(&org, &slug), p.version)).await?;
+    let csv = blocking(move || app.set_aside_rows(&who, &DatasetName::new(&org, &slug), p.version))
+        .await?;
     Ok((
         [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
         csv,

@@ -8,13 +8,13 @@ use crate::views::{
     self, Alert, AlertStatus, AlertWithComments, BacktestAnswer, Comment, ForecastAnswer, Plan,
     PlanSpec, Subscribed, Watch, WatchSpec, Webhook,
 };
-use nansen_model::DatasetName;
 use axum::extract::{Path, Query, RawQuery};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use nansen_app::{AlertChange, HookTarget, SeriesRequest, Tabular, Work};
 use nansen_forecast::Model;
+use nansen_model::DatasetName;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -117,7 +117,14 @@ pub async fn forecast(
     let series_by = request.series_by.clone();
     let permit = app.admit(&who, address, Work::Forecast)?;
     let (_, rows) = admitted(&state.0, permit, move |app, budget| {
-        app.forecast(&who, &DatasetName::new(&org, &slug), &request, level, model, budget)
+        app.forecast(
+            &who,
+            &DatasetName::new(&org, &slug),
+            &request,
+            level,
+            model,
+            budget,
+        )
     })
     .await?;
     if asked.format.as_deref() == Some("csv") {
@@ -182,7 +189,14 @@ pub async fn backtest(
     let series_by = request.series_by.clone();
     let permit = app.admit(&who, address, Work::Forecast)?;
     let (_, report) = admitted(&state.0, permit, move |app, budget| {
-        app.backtest(&who, &DatasetName::new(&org, &slug), &request, windows, &models, budget)
+        app.backtest(
+            &who,
+            &DatasetName::new(&org, &slug),
+            &request,
+            windows,
+            &models,
+            budget,
+        )
     })
     .await?;
     if asked.format.as_deref() == Some("csv") {

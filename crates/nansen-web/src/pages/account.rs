@@ -217,7 +217,7 @@ async fn account_page(
                         tr {
                             td { (t.name) }
                             td { (when(&t.created_at)) }
-                            td { (t.last_used_at.as_deref().map(when).unwrap_or_else(|| "never".into())) }
+                            td { (t.last_used_at.as_ref().map(when).unwrap_or_else(|| "never".into())) }
                             td {
                                 @if let Some(r) = &t.revoked_at { "revoked " (when(r)) } @else {
                                     form.inline method="post" action=(format!("/account/tokens/{}/revoke", t.id)) {

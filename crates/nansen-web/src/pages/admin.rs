@@ -20,7 +20,6 @@ struct Overview {
     requests: Vec<AccessRequestRecord>,
 }
 
-
 async fn overview(
     web: &WebState,
     viewer: &Viewer,
@@ -376,7 +375,7 @@ pub async fn audit(
             table.data {
                 caption { "Newest first" }
                 thead { tr { th scope="col" class="num" { "#" } th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "Action" } th scope="col" { "About" } th scope="col" { "Detail" } } }
-                tbody { @for e in shown.iter().skip(page * PAGE).take(PAGE) { tr { td.num { (e.seq) } td { (when(&e.at)) } td { (e.actor) } td { (e.action) } td { (e.target) } td { code.detail { (e.detail) } } } } }
+                tbody { @for e in shown.iter().skip(page * PAGE).take(PAGE) { tr { td.num { (e.seq) } td { @if let Ok(t) = e.at.parse() { (when(&t)) } @else { (e.at) } } td { (e.actor) } td { (e.action) } td { (e.target) } td { code.detail { (e.detail) } } } } }
             }
         }
         nav aria-label="Pages" { ul.inline {

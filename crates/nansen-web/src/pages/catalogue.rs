@@ -65,7 +65,7 @@ impl Entry {
 
     fn matches(&self, f: &Filters) -> bool {
         let words = self.words();
-        let days = self.d.updated_at.as_deref().and_then(days_since);
+        let days = self.d.updated_at.map(days_since);
         normalise(&f.q)
             .split_whitespace()
             .all(|w| words.contains(w))

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use nansen_app::{Coverage, DatasetView, ExportFile, OrgRecord};
 use nansen_formats::ExportFormat;
-use nansen_model::{DatasetName, Query, Sharing, Table};
+use nansen_model::{DatasetName, DatasetReach, Query, Sharing, Table};
 use serde::Deserialize;
 
 pub const FORMATS: [(&str, &str); 6] = [
@@ -54,7 +54,7 @@ pub async fn page(
     let p = blocking(&web.app, move |app| {
         let d = app.dataset(&who, &name)?;
         let cov = app.coverage(&who, &name)?;
-        let sees_data = d.access != "metadata";
+        let sees_data = d.access != DatasetReach::Metadata;
         let main = match main_indicator(&cov).filter(|_| sees_data) {
             Some(ind) => {
                 let q = Query {
@@ -104,7 +104,7 @@ pub async fn page(
         dl.facts {
             dt { "Source" } dd { (if d.source.is_empty() { "–" } else { &d.source }) }
             dt { "Licence" } dd { (if d.licence.is_empty() { "–" } else { &d.licence }) }
-            dt { "Updated" } dd { (d.updated_at.as_deref().map(when).unwrap_or_else(|| "never".into())) @if !d.update_frequency.is_empty() { " (expected " (d.update_frequency) ")" } }
+            dt { "Updated" } dd { (d.updated_at.as_ref().map(when).unwrap_or_else(|| "never".into())) @if !d.update_frequency.is_empty() { " (expected " (d.update_frequency) ")" } }
             dt { "Periods" } dd { @if let (Some(a), Some(b)) = (&p.cov.first_period, &p.cov.last_period) { (a) " to " (b) } @else { "–" } @if let Some(f) = &p.cov.frequency { " (by " (f) ")" } }
             dt { "Indicators" } dd { (p.cov.indicators.iter().map(|i| indicator_label(i)).collect::<Vec<_>>().join("; ")) }
             dt { "Dimensions" } dd { (p.cov.dims.join(", ")) }
@@ -123,7 +123,7 @@ pub async fn page(
                 " " a href=(format!("/datasets/{name}/backtest?{}", serde_urlencoded::to_string([("wheres", format!("indicator={ind}").as_str()), ("series_by", "geo")]).unwrap_or_default())) { "Backtest the forecasts" }
                 @if viewer.signed_in() { " " a href="/watches#new-watch" { "Watch a series" } } }
         }
-        @if d.access == "metadata" {
+        @if d.access == DatasetReach::Metadata {
             (request_form(&viewer, d))
         }
         @if let Some(t) = &p.preview {
@@ -183,7 +183,7 @@ fn versions(d: &DatasetView) -> Markup {
                     thead { tr {
                         th scope="col" { "Version" } th scope="col" { "Landed" } th scope="col" { "By" } th scope="col" { "File" }
                         th scope="col" class="num" { "Added" } th scope="col" class="num" { "Changed" } th scope="col" class="num" { "Removed" } th scope="col" class="num" { "Observations" }
-                        @if d.access != "metadata" { th scope="col" { "Download" } }
+                        @if d.access != DatasetReach::Metadata { th scope="col" { "Download" } }
                     } }
                     tbody {
                         @for v in d.versions.iter().rev() {
@@ -196,7 +196,7 @@ fn versions(d: &DatasetView) -> Markup {
                                 td.num { (number(Some(v.changed as f64))) }
                                 td.num { (number(Some(v.removed as f64))) }
                                 td.num { (number(Some(v.observations as f64))) }
-                                @if d.access != "metadata" {
+                                @if d.access != DatasetReach::Metadata {
                                     td { @if v.redacted_at.is_none() {
                                         a href=(format!("/datasets/{}/download?format=csv&version={}", d.name, v.number)) download aria-label=(format!("Version {} as CSV", v.number)) { "CSV" }
                                     } }

@@ -14,7 +14,7 @@ use nansen_app::{
     document_type_label, DocumentFile, DocumentText, DocumentView, HitKind, OrgRecord,
     SearchRequest, SearchResults, SearchSort, FACETS,
 };
-use nansen_model::{DocumentType, Role};
+use nansen_model::{DocumentReach, DocumentType, Role};
 use serde::Deserialize;
 
 /// A document's file as a download; the name is kept safe for the header.
@@ -287,14 +287,16 @@ pub async fn page(
     let version = p.version;
     let page = blocking(&web.app, move |app| {
         let d = app.document(&who, id)?;
-        let text = if d.access != "metadata" {
+        let text = if d.access != DocumentReach::Metadata {
             Some(app.document_text(&who, id, version)?)
         } else {
             None
         };
         let role = who.principal.role_in(&d.org);
-        let admin = d.access == "owner" && (role == Some(Role::Admin) || app.is_operator(&who)?);
-        let editor = d.access == "owner" && matches!(role, Some(Role::Editor | Role::Admin));
+        let admin = d.access == DocumentReach::Owner
+            && (role == Some(Role::Admin) || app.is_operator(&who)?);
+        let editor =
+            d.access == DocumentReach::Owner && matches!(role, Some(Role::Editor | Role::Admin));
         let orgs = if admin {
             app.organisations(&who)?
         } else {
@@ -333,7 +335,7 @@ fn document_body(viewer: &Viewer, p: &DocumentPage, all: bool) -> Markup {
             dt { "Sharing" } dd { (crate::pages::catalogue::sharing_label(&d.sharing)) }
         }
         @if !d.summary.is_empty() { p.summary { (d.summary) } }
-        @if d.access == "metadata" { (access_request_form(viewer, "document", "text", &d.org, &format!("/documents/{}", d.id))) }
+        @if d.access == DocumentReach::Metadata { (access_request_form(viewer, "document", "text", &d.org, &format!("/documents/{}", d.id))) }
         section aria-labelledby="versions" {
             h2 #versions { "Versions" }
             table {
@@ -343,7 +345,7 @@ fn document_body(viewer: &Viewer, p: &DocumentPage, all: bool) -> Markup {
                         tr {
                             td { (v.number) }
                             td {
-                                @if d.access != "metadata" { a href=(format!("/documents/{}/file?version={}", d.id, v.number)) download { (v.file_name) } }
+                                @if d.access != DocumentReach::Metadata { a href=(format!("/documents/{}/file?version={}", d.id, v.number)) download { (v.file_name) } }
                                 @else { (v.file_name) }
                                 " (" (v.format.to_uppercase()) ", " (kilobytes(v.size)) ")"
                             }

@@ -16,7 +16,7 @@ use axum::response::Response;
 use maud::{html, Markup};
 use nansen_app::{App, AppError, Caller, Coverage, DatasetView};
 use nansen_codes::{CodeLists, Frequency, Period};
-use nansen_model::{DatasetName, Query, Row, Table};
+use nansen_model::{DatasetName, DatasetReach, Query, Row, Table};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The view as the address gives it.
@@ -205,7 +205,7 @@ fn explore(app: &App, who: &Caller, mut view: View) -> Result<Explored, AppError
     let choices: Vec<DatasetView> = app
         .list_datasets(who)?
         .into_iter()
-        .filter(|d| d.access != "metadata" && !d.versions.is_empty())
+        .filter(|d| d.access != DatasetReach::Metadata && !d.versions.is_empty())
         .collect();
     if view.dataset.is_empty() {
         view.dataset = choices

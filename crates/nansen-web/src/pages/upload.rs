@@ -1,7 +1,7 @@
 //! Upload: choose a file, see it validated; when refused, the rows, columns and reasons with
 //! nothing saved; when valid, what it would add, change and remove, then confirm.
 
-use super::{blocking, see_other, dataset_name, Address};
+use super::{blocking, dataset_name, see_other, Address};
 use crate::error::WebError;
 use crate::layout::{self, csrf, number, Section};
 use crate::session::{NoFields, Posted, Viewer};
@@ -11,7 +11,7 @@ use axum::response::Response;
 use futures_util::StreamExt;
 use maud::{html, Markup};
 use nansen_app::{AppError, ImportReport, ImportRequest, Upload, UploadState};
-use nansen_model::Role;
+use nansen_model::{DatasetReach, Role};
 use serde::Deserialize;
 use std::io::Write;
 
@@ -37,7 +37,7 @@ async fn targets(web: &WebState, viewer: &Viewer) -> Result<Targets, WebError> {
         let datasets = app
             .list_datasets(&who)?
             .into_iter()
-            .filter(|d| d.access == "owner" && may(&d.org))
+            .filter(|d| d.access == DatasetReach::Owner && may(&d.org))
             .map(|d| (d.name, d.title))
             .collect();
         let orgs = app

@@ -2,13 +2,12 @@
 //! series with their history, forecast fan and alerts, backtests of a dataset, and
 //! contingency plans with their triggers and checklists.
 
-use super::{admitted, blocking, see_other, dataset_name, Address};
+use super::{admitted, blocking, dataset_name, see_other, Address};
 use crate::charts::{self, FanSeries};
 use crate::error::WebError;
 use crate::layout::{self, csrf, number, when, Section};
 use crate::session::{Posted, Viewer};
 use crate::WebState;
-use nansen_model::DatasetName;
 use axum::extract::{Path, Query};
 use axum::response::Response;
 use maud::{html, Markup};
@@ -17,6 +16,7 @@ use nansen_app::{
     WatchSpec, WatchView,
 };
 use nansen_forecast::detect::Rule;
+use nansen_model::{DatasetName, DatasetReach};
 use serde::Deserialize;
 
 fn subnav(current: &str) -> Markup {
@@ -346,7 +346,10 @@ pub async fn watches(web: WebState, viewer: Viewer) -> Result<Markup, WebError> 
     })
     .await?;
     let orgs = editable_orgs(&viewer);
-    let readable: Vec<_> = datasets.iter().filter(|d| d.access != "metadata").collect();
+    let readable: Vec<_> = datasets
+        .iter()
+        .filter(|d| d.access != DatasetReach::Metadata)
+        .collect();
     let body = html! {
         h1 { "Watched series" }
         (subnav("/watches"))
@@ -665,7 +668,7 @@ pub async fn backtest(
     Path((org, slug)): Path<(String, String)>,
     Query(f): Query<BacktestForm>,
 ) -> Result<Markup, WebError> {
-    let name = format!("{org}/{slug}");
+    let name = DatasetName::new(org, slug);
     let wheres: Vec<String> = f
         .wheres
         .lines()
@@ -689,11 +692,11 @@ pub async fn backtest(
     };
     let run = !series_by.is_empty();
     let who = viewer.who.clone();
-    let name = DatasetName::new(&org, &slug);
+    let dataset = name.clone();
     let (wh, sb, m) = (wheres.clone(), series_by.clone(), model.clone());
     let permit = web.app.admit(&who, address, nansen_app::Work::Forecast)?;
     let report = admitted(&web.app, permit, move |app, budget| {
-        app.dataset(&who, &name)?;
+        app.dataset(&who, &dataset)?;
         if !run {
             return Ok(None);
         }
@@ -708,7 +711,7 @@ pub async fn backtest(
             horizon,
         };
         Ok(Some(
-            app.backtest(&who, &name, &request, windows, &models, budget)?
+            app.backtest(&who, &dataset, &request, windows, &models, budget)?
                 .1,
         ))
     })

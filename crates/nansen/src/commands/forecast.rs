@@ -2,7 +2,7 @@
 //! the models would have done, and where the series leave their usual course.
 
 use super::Ctx;
-use crate::output::{dims, said, dataset_name, Failure, Outcome, TableFormat};
+use crate::output::{dataset_name, dims, said, Failure, Outcome, TableFormat};
 use anyhow::Context;
 use clap::Args;
 use nansen_app::{Budget, SeriesRequest, Tabular};
@@ -108,8 +108,7 @@ impl ForecastArgs {
         let (name, request) = self.series.request(series_by.clone())?;
         let (_, rows) = ctx.app.forecast(
             ctx.who,
-            &org,
-            &slug,
+            &name,
             &request,
             self.level,
             model,
@@ -156,8 +155,7 @@ impl BacktestArgs {
         let started = std::time::Instant::now();
         let (_, report) = ctx.app.backtest(
             ctx.who,
-            &org,
-            &slug,
+            &name,
             &request,
             self.windows,
             &models,

@@ -1,7 +1,7 @@
 //! `nansen query`, `nansen flows` and `nansen compare`: questions to datasets.
 
 use super::Ctx;
-use crate::output::{said, dataset_name, Outcome, TableFormat};
+use crate::output::{dataset_name, said, Outcome, TableFormat};
 use anyhow::Context;
 use clap::Args;
 use nansen_model::Query;
