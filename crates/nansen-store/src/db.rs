@@ -54,11 +54,6 @@ impl From<Timestamp> for Value {
         Value::Text(t.to_string())
     }
 }
-impl From<&Timestamp> for Value {
-    fn from(t: &Timestamp) -> Value {
-        Value::Text(t.to_string())
-    }
-}
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(v: Option<T>) -> Value {
         v.map(Into::into).unwrap_or(Value::Null)
@@ -97,17 +92,6 @@ impl Column for bool {
         match v {
             Value::Int(0) => Some(false),
             Value::Int(1) => Some(true),
-            _ => None,
-        }
-    }
-}
-
-impl Column for f64 {
-    const WANTED: &'static str = "a number";
-    fn from_value(v: &Value) -> Option<f64> {
-        match v {
-            Value::Real(r) => Some(*r),
-            Value::Int(i) => Some(*i as f64),
             _ => None,
         }
     }

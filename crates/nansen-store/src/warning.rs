@@ -265,7 +265,7 @@ impl Tx<'_> {
         let at = now();
         let r = self.conn.query(
             "INSERT INTO alerts (watch_id, series, period, rule, detail, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            &[watch_id.into(), series.into(), period.into(), rule.into(), detail.into(), version.into(), (&at).into(), at.into()],
+            &[watch_id.into(), series.into(), period.into(), rule.into(), detail.into(), version.into(), at.into(), at.into()],
         )?;
         Ok(Some(r[0].get("id")?))
     }
@@ -330,7 +330,7 @@ impl Tx<'_> {
         for h in &hooks {
             self.conn.execute(
                 "INSERT INTO deliveries (webhook_id, event, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?)",
-                &[h.get::<i64>("id")?.into(), event.into(), payload.into(), (&at).into(), (&at).into()],
+                &[h.get::<i64>("id")?.into(), event.into(), payload.into(), at.into(), at.into()],
             )?;
         }
         Ok(hooks.len())
