@@ -146,7 +146,6 @@ impl App {
         version: Option<i64>,
         question: &Question,
     ) -> Result<Table> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         // Rolling sums and changes look back before the range asked for: ask without its
         // start, trim after.
         let asked_from = question.query.from;
@@ -195,7 +194,7 @@ impl App {
                         let (Some(num), Some(den)) = (pick(&d.numerator), pick(&d.denominator))
                         else {
                             return Err(AppError::BadRequest(format!(
-                                "{org}/{slug} lacks the indicators {} needs ({})",
+                                "{name} lacks the indicators {} needs ({})",
                                 d.code, d.formula
                             )));
                         };
@@ -357,7 +356,7 @@ impl App {
         })?;
         let period = q.group_by.iter().position(|g| g == "period");
         let counts = self.query(who, name, version, q)?;
-        let population = crate::warning::dataset_name(population)?;
+        let population = crate::dataset_name(population)?;
         let pq = Query {
             filters: vec![("indicator".into(), vec!["population".into()])],
             group_by: vec!["geo".into(), "period".into()],
@@ -496,7 +495,7 @@ impl App {
         let tables = datasets
             .iter()
             .map(|name| {
-                let name = crate::warning::dataset_name(name)?;
+                let name = crate::dataset_name(name)?;
                 // Each source keeps the filters on dimensions it has.
                 let mut q = q.clone();
                 let dims = self.dimensions_of(who, &name)?;

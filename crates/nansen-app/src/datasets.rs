@@ -31,7 +31,6 @@ pub struct ImportRequest {
     pub sensitive: Option<bool>,
 }
 
-/// Descriptive metadata to change; `None` leaves a field as it is.
 impl ImportRequest {
     /// The dataset the file goes to. Its two parts stay apart in the request, which is kept
     /// as JSON with a staged upload.
@@ -40,6 +39,7 @@ impl ImportRequest {
     }
 }
 
+/// Descriptive metadata to change; `None` leaves a field as it is.
 #[derive(Clone, Debug, Default, serde::Deserialize)]
 pub struct Metadata {
     pub title: Option<String>,
@@ -550,7 +550,6 @@ impl App {
         format: ExportFormat,
         out: &mut dyn std::io::Write,
     ) -> Result<nansen_model::Provenance> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let (d, access) = self.authorize(who, name, Need::Data)?;
         let (cube, read) = self.cube_read(&d, access, version)?;
         self.audit_read(
@@ -560,7 +559,7 @@ impl App {
             serde_json::json!({ "version": version, "format": format.extension() }),
         )?;
         let p = nansen_model::Provenance {
-            query: format!("nansen dataset export {org}/{slug}"),
+            query: format!("nansen dataset export {name}"),
             ..Self::provenance_of(&d, read)
         };
         let about = [
@@ -593,17 +592,16 @@ impl App {
         name: &DatasetName,
         version: Option<i64>,
     ) -> Result<String> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let (d, _) = self.authorize(who, name, Need::Write)?;
         let versions = self.store.versions(d.id)?;
         let v = match version {
             Some(n) => versions.iter().find(|v| v.number == n),
             None => versions.last(),
         }
-        .ok_or_else(|| AppError::NotFound(format!("version {version:?} of {org}/{slug}")))?;
+        .ok_or_else(|| AppError::NotFound(format!("version {version:?} of {name}")))?;
         let csv = self.store.set_aside(v.id)?.ok_or_else(|| {
             AppError::NotFound(format!(
-                "rows set aside by version {} of {org}/{slug}: it set none aside{}",
+                "rows set aside by version {} of {name}: it set none aside{}",
                 v.number,
                 if v.redacted_at.is_some() {
                     " (or they were destroyed with the version)"
@@ -616,7 +614,7 @@ impl App {
             tx.audit(
                 &who.label,
                 "dataset.set_aside.read",
-                &format!("{org}/{slug}"),
+                &name.to_string(),
                 &serde_json::json!({ "version": v.number }).to_string(),
             )
             .map(|_| ())
@@ -869,7 +867,6 @@ impl App {
                 dataset_id,
                 number,
                 created_by: who.label.clone(),
-                // The store stamps the time it lands, a moment after this.
                 created_at: Timestamp::now(),
                 file_name: req.file_name.clone(),
                 file_sha256: sha.clone(),
@@ -946,7 +943,6 @@ impl App {
         sensitive: Option<bool>,
         threshold: Option<i64>,
     ) -> Result<()> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let (d, _) = self.authorize(who, name, Need::Admin)?;
         self.check_partners(Some(&sharing))?;
         if threshold.is_some_and(|t| !(1..=1000).contains(&t)) {
@@ -964,7 +960,7 @@ impl App {
                     d.threshold = t;
                 }
             })?;
-            tx.audit(&who.label, "dataset.share", &format!("{org}/{slug}"), &serde_json::json!({ "sharing": d.sharing, "sensitive": d.sensitive, "threshold": d.threshold }).to_string())?;
+            tx.audit(&who.label, "dataset.share", &name.to_string(), &serde_json::json!({ "sharing": d.sharing, "sensitive": d.sensitive, "threshold": d.threshold }).to_string())?;
             Ok::<_, StoreError>(())
         })?;
         self.forget(d.id);
@@ -974,7 +970,6 @@ impl App {
     /// Updates what a dataset says about itself; fields left `None` stay as they are.
     /// Sharing is changed only through [`App::share`], by an admin.
     pub fn set_metadata(&self, who: &Caller, name: &DatasetName, m: &Metadata) -> Result<()> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         const FREQUENCIES: [&str; 7] = [
             "daily",
             "weekly",
@@ -1013,7 +1008,7 @@ impl App {
             tx.audit(
                 &who.label,
                 "dataset.describe",
-                &format!("{org}/{slug}"),
+                &name.to_string(),
                 &serde_json::json!({ "title": d.title }).to_string(),
             )?;
             Ok::<_, StoreError>(())
@@ -1024,16 +1019,15 @@ impl App {
     /// Destroys one version's data (personal data uploaded by mistake); its metadata and
     /// audit entries stay, and later versions keep exactly the content they had.
     pub fn redact(&self, who: &Caller, name: &DatasetName, number: i64) -> Result<()> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let (d, _) = self.authorize(who, name, Need::Admin)?;
         let versions = self.store.versions(d.id)?;
         let k = versions
             .iter()
             .position(|v| v.number == number)
-            .ok_or_else(|| AppError::NotFound(format!("version {number} of {org}/{slug}")))?;
+            .ok_or_else(|| AppError::NotFound(format!("version {number} of {name}")))?;
         if versions[k].redacted_at.is_some() {
             return Err(AppError::Conflict(format!(
-                "version {number} of {org}/{slug} is already redacted"
+                "version {number} of {name} is already redacted"
             )));
         }
         // The next live version stored only its changes against this one: restate them
@@ -1084,7 +1078,7 @@ impl App {
             tx.audit(
                 &who.label,
                 "version.redact",
-                &format!("{org}/{slug}"),
+                &name.to_string(),
                 &serde_json::json!({ "version": number }).to_string(),
             )?;
             Ok::<_, StoreError>(())

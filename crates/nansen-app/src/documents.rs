@@ -296,9 +296,8 @@ impl App {
             summary: new.summary.trim().to_string(),
             sharing: new.share.clone().unwrap_or_default(),
             created_by: who.label.clone(),
-            // The store stamps the time it lands, a moment after this; nobody has asked for
-            // access yet.
             created_at: Timestamp::now(),
+            // Nobody has asked for access yet.
             approved: Vec::new(),
         };
         let sha = sha256_hex(bytes);
@@ -586,7 +585,7 @@ fn version_record(
     DocumentVersionRecord {
         id: 0,
         document_id,
-        // The store numbers it and stamps the time it lands.
+        // The store numbers it.
         number: 0,
         file_name: file_name.to_string(),
         format: format.as_str().into(),

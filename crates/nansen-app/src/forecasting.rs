@@ -113,7 +113,6 @@ impl App {
         series_by: &[String],
         protected: bool,
     ) -> Result<Panel> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
         let mut q = q.clone();
         q.group_by = series_by
             .iter()
@@ -141,7 +140,7 @@ impl App {
         let periods: Vec<Period> = by_key.values().flat_map(|m| m.keys().copied()).collect();
         let (Some(&start), Some(&end)) = (periods.iter().min(), periods.iter().max()) else {
             return Err(AppError::BadRequest(format!(
-                "{org}/{slug} has no values for these filters to forecast"
+                "{name} has no values for these filters to forecast"
             )));
         };
         if periods.iter().any(|p| p.frequency() != start.frequency()) {

@@ -312,9 +312,11 @@ impl App {
         name: &DatasetName,
         need: Need,
     ) -> Result<(DatasetRecord, Access)> {
-        let (org, slug) = (name.org.as_str(), name.slug.as_str());
-        let not_found = || AppError::NotFound(format!("dataset {org}/{slug}"));
-        let d = self.store.dataset(org, slug)?.ok_or_else(not_found)?;
+        let not_found = || AppError::NotFound(format!("dataset {name}"));
+        let d = self
+            .store
+            .dataset(&name.org, &name.slug)?
+            .ok_or_else(not_found)?;
         let access = self.access(&who.principal, &d);
         if need.met_by(access) {
             return Ok((d, access));
@@ -323,11 +325,11 @@ impl App {
             return Err(not_found());
         }
         Err(AppError::Forbidden(match need {
-            Need::Data => format!(
-                "{org}/{slug} is listed: its data is shared on request; ask the owner for access"
-            ),
-            Need::Write => format!("only editors and admins of {org} may change {org}/{slug}"),
-            _ => format!("only admins of {org} may do this to {org}/{slug}"),
+            Need::Data => {
+                format!("{name} is listed: its data is shared on request; ask the owner for access")
+            }
+            Need::Write => format!("only editors and admins of {} may change {name}", name.org),
+            _ => format!("only admins of {} may do this to {name}", name.org),
         }))
     }
 
@@ -348,6 +350,11 @@ impl App {
     fn access(&self, who: &Principal, d: &DatasetRecord) -> Access {
         dataset_access(who, &d.org, &d.sharing, &d.approved)
     }
+}
+
+/// A dataset named in a request or a stored spec, as `ORG/SLUG`.
+pub(crate) fn dataset_name(name: &str) -> Result<DatasetName> {
+    name.parse().map_err(AppError::BadRequest)
 }
 
 #[cfg(test)]

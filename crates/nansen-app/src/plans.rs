@@ -3,7 +3,8 @@
 //! the time it became so and why, and both changes are audited. Plans are evaluated as the
 //! person who wrote them, with the permissions they have at that moment.
 
-use crate::warning::{dataset_name, still_open};
+use crate::dataset_name;
+use crate::warning::still_open;
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_model::{Query, Remedy, Role, Timestamp};
 use nansen_store::{PlanRecord, StoreError};

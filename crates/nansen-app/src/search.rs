@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 const BATCH: usize = 2000;
 
 fn visibility(sharing: &Sharing, approved: &[String]) -> Visibility {
-    match sharing.clone() {
+    match sharing {
         Sharing::Public => Visibility {
             public: true,
             ..Default::default()
@@ -27,7 +27,7 @@ fn visibility(sharing: &Sharing, approved: &[String]) -> Visibility {
             ..Default::default()
         },
         Sharing::Partners(orgs) => Visibility {
-            readers: orgs.into_iter().chain(approved.iter().cloned()).collect(),
+            readers: orgs.iter().chain(approved).cloned().collect(),
             ..Default::default()
         },
         Sharing::Private => Visibility::default(),

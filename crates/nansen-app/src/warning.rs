@@ -6,7 +6,7 @@
 //! must also be able to read the dataset's data, checked each time. A watch is checked as the
 //! person who set it up, with the permissions they have at that moment.
 
-use crate::{App, AppError, Caller, Need, Result};
+use crate::{dataset_name, App, AppError, Caller, Need, Result};
 use nansen_forecast::detect::{Judgement, OneStep, Rule};
 use nansen_forecast::{Budget, Model, Options};
 use nansen_model::{Access, DatasetName, Query, Remedy, Role, Timestamp};
@@ -225,11 +225,6 @@ enum WatchAccess {
     None,
     Read,
     Change,
-}
-
-/// A dataset named in a request or a stored spec, as `ORG/SLUG`.
-pub(crate) fn dataset_name(name: &str) -> Result<DatasetName> {
-    name.parse().map_err(AppError::BadRequest)
 }
 
 impl WatchSpec {

@@ -5,7 +5,7 @@
 //! Whether the subscriber may still see what it subscribed to is checked again before each
 //! send.
 
-use crate::warning::dataset_name;
+use crate::dataset_name;
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_model::{DatasetName, DeliveryStatus, Remedy, Role, Timestamp};
 use nansen_store::{DeliveryRecord, StoreError, WebhookRecord};

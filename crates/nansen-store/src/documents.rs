@@ -159,7 +159,7 @@ impl Tx<'_> {
             &[
                 d.org_id.into(), (&d.title).into(), d.doc_type.as_str().into(), d.countries.join(",").into(), d.themes.join(",").into(),
                 d.date.clone().map(Value::Text).unwrap_or(Value::Null), (&d.language).into(), (&d.summary).into(), d.sharing.to_string().into(),
-                (&d.created_by).into(), now().into(),
+                (&d.created_by).into(), d.created_at.into(),
             ],
         )?;
         let id = r[0].get("id")?;
@@ -195,7 +195,7 @@ impl Tx<'_> {
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &[
                 v.document_id.into(), number.into(), (&v.file_name).into(), (&v.format).into(), v.size.into(), (&v.file_sha256).into(),
-                (&v.text).into(), v.pages.into(), v.no_text.clone().map(Value::Text).unwrap_or(Value::Null), (&v.created_by).into(), now().into(),
+                (&v.text).into(), v.pages.into(), v.no_text.clone().map(Value::Text).unwrap_or(Value::Null), (&v.created_by).into(), v.created_at.into(),
             ],
         )?;
         self.search_outbox(SEARCH_DOCUMENT, v.document_id)?;

@@ -470,7 +470,7 @@ impl Tx<'_> {
             &[
                 d.org_id.into(), (&d.slug).into(), (&d.title).into(), (&d.description).into(), (&d.source).into(), (&d.methodology).into(),
                 (&d.licence).into(), (&d.update_frequency).into(), d.tags.join(",").into(), d.sharing.to_string().into(), d.sensitive.into(),
-                d.threshold.into(), now().into(),
+                d.threshold.into(), d.created_at.into(),
             ],
         )?;
         let id = r[0].get("id")?;
@@ -514,7 +514,7 @@ impl Tx<'_> {
             "INSERT INTO versions (dataset_id, number, created_by, created_at, file_name, file_sha256, format, mode, rows_read, observations, added, changed, removed, warnings) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &[
-                v.dataset_id.into(), v.number.into(), (&v.created_by).into(), now().into(), (&v.file_name).into(), (&v.file_sha256).into(),
+                v.dataset_id.into(), v.number.into(), (&v.created_by).into(), v.created_at.into(), (&v.file_name).into(), (&v.file_sha256).into(),
                 (&v.format).into(), v.mode.as_str().into(), v.rows.into(), v.observations.into(), v.added.into(), v.changed.into(), v.removed.into(),
                 serde_json::to_string(&v.warnings).unwrap_or_else(|_| "[]".into()).into(),
             ],
