@@ -5,7 +5,7 @@ use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };
 use argon2::Argon2;
-use nansen_model::{Membership, Principal, Role, Timestamp};
+use nansen_model::{Principal, Role, Timestamp};
 use nansen_store::{MemberRecord, OrgRecord, StoreError, TokenRecord};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -168,7 +168,13 @@ impl App {
         let email = email.trim().to_lowercase();
         let new = self.store.user_by_email(&email)?.is_none();
         let password = new.then(generate_password);
-        self.add_member(who, &email, org, role, password.as_deref().unwrap_or(""))?;
+        self.add_member(
+            who,
+            &email,
+            org,
+            (role, false),
+            password.as_deref().unwrap_or(""),
+        )?;
         Ok(password)
     }
 
@@ -317,8 +323,26 @@ impl App {
         role: Role,
         password: &str,
     ) -> Result<()> {
+        self.add_user_as(who, email, org, (role, false), password)
+    }
+
+    /// As `add_user`, the role with whether the member is a supervisor (who approves the
+    /// stages that need it and may override a missing consent).
+    pub fn add_user_as(
+        &self,
+        who: &Caller,
+        email: &str,
+        org: &str,
+        (role, supervisor): (Role, bool),
+        password: &str,
+    ) -> Result<()> {
         self.require_operator(who)?;
-        self.add_member(who, email, org, role, password)
+        if supervisor && !matches!(role, Role::Caseworker | Role::Admin) {
+            return Err(AppError::BadRequest(format!(
+                "a supervisor is a caseworker or an admin, not a {role}"
+            )));
+        }
+        self.add_member(who, email, org, (role, supervisor), password)
     }
 
     fn add_member(
@@ -326,7 +350,7 @@ impl App {
         who: &Caller,
         email: &str,
         org: &str,
-        role: Role,
+        (role, supervisor): (Role, bool),
         password: &str,
     ) -> Result<()> {
         let email = email.trim().to_lowercase();
@@ -360,24 +384,20 @@ impl App {
                 }
                 (None, None) => unreachable!("a new user always has a hash"),
             };
-            tx.set_membership(id, org_rec.id, role)?;
+            tx.set_membership(id, org_rec.id, role, supervisor)?;
             tx.audit(
                 &who.label,
                 "membership.set",
                 &email,
-                &serde_json::json!({ "org": org, "role": role }).to_string(),
+                &serde_json::json!({ "org": org, "role": role, "supervisor": supervisor })
+                    .to_string(),
             )?;
             Ok::<_, AppError>(())
         })
     }
 
     pub(crate) fn principal_of(&self, user_id: i64, email: &str) -> Result<Principal> {
-        let memberships = self
-            .store
-            .memberships(user_id)?
-            .into_iter()
-            .map(|(org, role)| Membership { org, role })
-            .collect();
+        let memberships = self.store.memberships(user_id)?;
         Ok(Principal::User {
             id: user_id,
             email: email.to_string(),

@@ -8,6 +8,7 @@
 mod analysis;
 mod audit;
 mod backup;
+mod cases;
 mod catalogue;
 mod datasets;
 mod documents;
@@ -16,6 +17,7 @@ mod forecasting;
 mod identity;
 mod limits;
 mod plans;
+mod programmes;
 mod requests;
 mod search;
 mod tables;
@@ -26,6 +28,11 @@ mod webhooks;
 pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
 pub use backup::Restored;
+pub use cases::{
+    CaseEventView, CaseList, CaseQuery, CaseRow, CaseView, Household, HouseholdMember,
+    IdentityMember, Moved, PossibleDuplicate, Process, ReferralCreated, ReferralRequest,
+    ReferralView, Registered, MAX_CASE_PAGE,
+};
 pub use catalogue::{days_since, Coverage, Freshness};
 pub use datasets::{
     sha256_hex, Change, DatasetView, ExportFile, ImportReport, ImportRequest, Metadata, Progress,
@@ -52,6 +59,9 @@ pub use nansen_store::{
 pub use plans::{
     default_bound, default_periods, default_series, Action, Capacity, PlanSpec, PlanView, Trigger,
     TriggerState,
+};
+pub use programmes::{
+    NewProgramme, Partner, PartnerPart, PledgeChangeView, PledgeInput, PledgeView, ProgrammeView,
 };
 pub use requests::Subject;
 pub use search::{MAX_SEARCH_PAGE, MAX_SEARCH_WINDOW};

@@ -120,7 +120,7 @@ impl App {
         let p = self.store.plan(id)?.ok_or_else(not_found)?;
         let role = who.principal.role_in(&p.org).ok_or_else(not_found)?;
         let spec = serde_json::from_str(&p.spec).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        Ok((p, spec, role >= Role::Editor))
+        Ok((p, spec, role.edits_data()))
     }
 
     /// A plan as last evaluated (the evaluation reads data as its author: it is the job's to
@@ -162,7 +162,7 @@ impl App {
             .store
             .org(org)?
             .ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
-        if who.principal.role_in(org).is_none_or(|r| r < Role::Editor) {
+        if !who.principal.role_in(org).is_some_and(Role::edits_data) {
             return Err(AppError::Forbidden(format!(
                 "only editors and admins of {org} may write its plans"
             )));

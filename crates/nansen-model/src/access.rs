@@ -1,47 +1,33 @@
 //! Who may see and change what. Every handler asks here, through the application layer;
 //! none decides for itself.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fmt;
 use std::str::FromStr;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Viewer,
-    Analyst,
-    Editor,
-    Admin,
-}
-
-impl Role {
-    /// From the least to the most one may do.
-    pub const ALL: [Role; 4] = [Role::Viewer, Role::Analyst, Role::Editor, Role::Admin];
-}
-
-impl FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "admin" => Ok(Role::Admin),
-            "editor" => Ok(Role::Editor),
-            "analyst" => Ok(Role::Analyst),
-            "viewer" => Ok(Role::Viewer),
-            _ => Err(format!(
-                "unknown role {s:?}: choose admin, editor, analyst or viewer"
-            )),
-        }
+crate::vocabulary! {
+    /// What a member may do in their organisation. The first four are about data and
+    /// documents, from the least to the most; `caseworker` and `protection` work on cases
+    /// (a supervisor is a caseworker, or an admin, whose membership says they may approve).
+    /// Ordered only so that `Access` orders; compare roles through their methods.
+    #[derive(PartialOrd, Ord)]
+    pub enum Role("a role") {
+        Viewer = "viewer",
+        Analyst = "analyst",
+        Editor = "editor",
+        Admin = "admin",
+        /// Registers and moves the organisation's cases; sees their protection sections
+        /// only when assigned.
+        Caseworker = "caseworker",
+        /// A protection officer: sees every section of the organisation's cases.
+        Protection = "protection",
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Role::Admin => "admin",
-            Role::Editor => "editor",
-            Role::Analyst => "analyst",
-            Role::Viewer => "viewer",
-        })
+impl Role {
+    /// May import versions of the organisation's datasets and change their metadata.
+    pub fn edits_data(self) -> bool {
+        matches!(self, Role::Editor | Role::Admin)
     }
 }
 
@@ -113,6 +99,8 @@ impl fmt::Display for Sharing {
 pub struct Membership {
     pub org: String,
     pub role: Role,
+    /// May approve the stages and consent overrides that need a supervisor.
+    pub supervisor: bool,
 }
 
 /// Who is asking.
@@ -175,7 +163,7 @@ impl Access {
         matches!(self, Access::Data | Access::Owner(_))
     }
     pub fn may_import(self) -> bool {
-        matches!(self, Access::Owner(Role::Editor | Role::Admin))
+        matches!(self, Access::Owner(role) if role.edits_data())
     }
     pub fn is_owner_admin(self) -> bool {
         self == Access::Owner(Role::Admin)
@@ -218,6 +206,7 @@ mod tests {
             memberships: vec![Membership {
                 org: org.into(),
                 role,
+                supervisor: false,
             }],
         }
     }

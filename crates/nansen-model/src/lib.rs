@@ -15,7 +15,7 @@ pub mod vocabulary;
 
 pub use access::{dataset_access, Access, Membership, Principal, RequestStatus, Role, Sharing};
 pub use cube::{canonical_order, Cube, Diff};
-pub use name::DatasetName;
+pub use name::{DatasetName, ProgrammeName};
 pub use query::{run as run_query, Counted, Provenance, Query, QueryError, Row, Table};
 pub use remedy::Remedy;
 pub use timestamp::Timestamp;

@@ -35,6 +35,11 @@ impl Timestamp {
             .unwrap_or_default()
     }
 
+    /// The day of this moment, in UTC.
+    pub fn day(self) -> time::Date {
+        self.0.date()
+    }
+
     /// `YYYY-MM-DD HH:MM`, as people read a time in a list.
     pub fn to_minute(self) -> String {
         self.0

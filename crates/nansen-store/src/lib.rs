@@ -3,6 +3,8 @@
 //! compressed columnar chunks: a version keeps only what it added, changed or removed.
 
 mod backup;
+mod case_keys;
+mod cases;
 mod db;
 mod documents;
 mod keys;
@@ -13,6 +15,11 @@ mod uploads;
 mod warning;
 
 pub use backup::{restore, BackupManifest};
+pub use case_keys::{case_key_file, CaseKeys};
+pub use cases::{
+    new_reference, CaseEvent, CaseFilter, CaseRecord, NewCase, PledgeChange, PledgeRecord,
+    ProgrammeRecord, ReferralRecord,
+};
 pub use db::{Connection, DbError, Dialect, Row, Value};
 pub use documents::{
     DocumentRecord, DocumentVersionRecord, OutboxEntry, SEARCH_DATASET, SEARCH_DOCUMENT,
@@ -25,7 +32,7 @@ pub use warning::{
 };
 
 use db::{Pool, Pooled};
-use nansen_model::{Cube, Role, Sharing, Timestamp, VersionMode};
+use nansen_model::{Cube, Membership, Role, Sharing, Timestamp, VersionMode};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 
@@ -83,6 +90,7 @@ pub struct MemberRecord {
     pub email: String,
     pub org: String,
     pub role: Role,
+    pub supervisor: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -234,6 +242,8 @@ pub struct Store {
     /// for readers and other processes.
     head_file_lock: std::sync::Mutex<()>,
     keys: Keys,
+    /// Re-read when a case key's generation is not among them (another node rotated).
+    case_keys: std::sync::RwLock<CaseKeys>,
     location: Location,
 }
 
@@ -328,6 +338,7 @@ pub struct Tx<'a> {
     conn: &'a mut Connection,
     head: Option<(i64, String)>,
     keys: &'a Keys,
+    case_keys: CaseKeys,
 }
 
 impl Tx<'_> {
@@ -436,14 +447,25 @@ impl Tx<'_> {
         )? == 1)
     }
 
-    pub fn set_membership(&mut self, user_id: i64, org_id: i64, role: Role) -> Result<()> {
+    pub fn set_membership(
+        &mut self,
+        user_id: i64,
+        org_id: i64,
+        role: Role,
+        supervisor: bool,
+    ) -> Result<()> {
         self.conn.execute(
             "DELETE FROM memberships WHERE user_id = ? AND org_id = ?",
             &[user_id.into(), org_id.into()],
         )?;
         self.conn.execute(
-            "INSERT INTO memberships (user_id, org_id, role) VALUES (?, ?, ?)",
-            &[user_id.into(), org_id.into(), role.to_string().into()],
+            "INSERT INTO memberships (user_id, org_id, role, supervisor) VALUES (?, ?, ?, ?)",
+            &[
+                user_id.into(),
+                org_id.into(),
+                role.to_string().into(),
+                supervisor.into(),
+            ],
         )?;
         Ok(())
     }
@@ -714,12 +736,14 @@ impl Store {
             + 1;
         drop(conn);
         let keys = Keys::load_or_make(&key_file(data_dir), next_entry)?;
+        let case_keys = CaseKeys::load_or_make(&case_key_file(data_dir))?;
         let store = Store {
             pool,
             dialect,
             data_dir: data_dir.to_path_buf(),
             head_file_lock: Default::default(),
             keys,
+            case_keys: std::sync::RwLock::new(case_keys),
             location,
         };
         store.seal_clear_secrets()?;
@@ -775,6 +799,7 @@ impl Store {
             conn: &mut conn,
             head: None,
             keys: &self.keys,
+            case_keys: self.case_keys(),
         };
         match f(&mut tx) {
             Ok(v) => {
@@ -853,6 +878,21 @@ impl Store {
         &self.keys
     }
 
+    /// The case keys as this node last read them.
+    pub fn case_keys(&self) -> CaseKeys {
+        self.case_keys
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Reads the case key file again.
+    pub fn reload_case_keys(&self) -> Result<()> {
+        let fresh = self.case_keys().reload()?;
+        *self.case_keys.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+        Ok(())
+    }
+
     /// The hash an entry must have, as this installation computes it.
     pub fn audit_hash(&self, e: &AuditEntry) -> String {
         e.compute_hash_with(&self.keys)
@@ -906,7 +946,7 @@ impl Store {
     /// Members of the given organisations (all when `orgs` is none), by organisation and e-mail.
     pub fn members(&self, orgs: Option<&[String]>) -> Result<Vec<MemberRecord>> {
         let rows = self.query(
-            "SELECT u.id, u.email, o.slug AS org, m.role FROM memberships m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = m.org_id ORDER BY o.slug, u.email",
+            "SELECT u.id, u.email, o.slug AS org, m.role, m.supervisor FROM memberships m JOIN users u ON u.id = m.user_id JOIN orgs o ON o.id = m.org_id ORDER BY o.slug, u.email",
             &[],
         )?;
         let mut members = Vec::new();
@@ -916,6 +956,7 @@ impl Store {
                 email: r.get("email")?,
                 org: r.get("org")?,
                 role: r.word("role")?,
+                supervisor: r.get("supervisor")?,
             };
             if orgs.is_none_or(|o| o.contains(&m.org)) {
                 members.push(m);
@@ -939,15 +980,21 @@ impl Store {
             .transpose()?)
     }
 
-    /// `(org slug, role)` for each organisation a user belongs to.
-    pub fn memberships(&self, user_id: i64) -> Result<Vec<(String, Role)>> {
+    /// Each organisation a user belongs to, with the role held there.
+    pub fn memberships(&self, user_id: i64) -> Result<Vec<Membership>> {
         self
             .query(
-                "SELECT o.slug, m.role FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.slug",
+                "SELECT o.slug, m.role, m.supervisor FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE m.user_id = ? ORDER BY o.slug",
                 &[user_id.into()],
             )?
             .iter()
-            .map(|r| Ok((r.get("slug")?, r.word("role")?)))
+            .map(|r| {
+                Ok(Membership {
+                    org: r.get("slug")?,
+                    role: r.word("role")?,
+                    supervisor: r.get("supervisor")?,
+                })
+            })
             .collect::<Result<_>>()
     }
 

@@ -316,6 +316,146 @@ INSERT INTO requests (kind, subject_id, subject_org_id, org_id, user_id, reason,
 DROP TABLE access_requests;
 DROP TABLE document_requests;
 "#,
+    // 8: operations: programmes, their partners and pledges, and cases. A case's personal
+    // and protection data is only ever stored sealed with the case's own key
+    // (`case_sections`, the sealed notes and reasons); that key is stored wrapped by the
+    // installation's case key, which is kept outside the database. People are found through
+    // keyed hashes of their names' skeletons and birth dates (`case_index`); the pipeline
+    // counts people from `case_people`, which holds no name and no date.
+    r#"
+ALTER TABLE memberships ADD COLUMN supervisor BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE programmes (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    slug TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    starts_on TEXT,
+    ends_on TEXT,
+    retention_days BIGINT,
+    stages TEXT NOT NULL,
+    closed_at TEXT,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (org_id, slug)
+);
+CREATE TABLE programme_partners (
+    programme_id BIGINT NOT NULL REFERENCES programmes(id),
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    part TEXT NOT NULL,
+    PRIMARY KEY (programme_id, org_id)
+);
+CREATE TABLE pledges (
+    id {id},
+    programme_id BIGINT NOT NULL REFERENCES programmes(id),
+    state TEXT NOT NULL,
+    places BIGINT NOT NULL,
+    uam_places BIGINT NOT NULL,
+    medical_places BIGINT NOT NULL,
+    starts_on TEXT,
+    ends_on TEXT,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    UNIQUE (programme_id, state)
+);
+CREATE TABLE pledge_changes (
+    id {id},
+    pledge_id BIGINT NOT NULL REFERENCES pledges(id),
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    places BIGINT NOT NULL,
+    uam_places BIGINT NOT NULL,
+    medical_places BIGINT NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE cases (
+    id {id},
+    ref TEXT NOT NULL UNIQUE,
+    programme_id BIGINT NOT NULL REFERENCES programmes(id),
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    stage TEXT NOT NULL,
+    stage_since TEXT NOT NULL,
+    pending_stage TEXT,
+    assignee_id BIGINT REFERENCES users(id),
+    revision BIGINT NOT NULL DEFAULT 1,
+    persons BIGINT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    erased_at TEXT,
+    erased_by TEXT,
+    erase_reason TEXT
+);
+CREATE INDEX cases_programme ON cases (programme_id, stage, updated_at);
+CREATE INDEX cases_org ON cases (org_id, programme_id);
+CREATE INDEX cases_assignee ON cases (assignee_id);
+CREATE TABLE case_keys (
+    case_id BIGINT PRIMARY KEY REFERENCES cases(id),
+    generation BIGINT NOT NULL,
+    wrapped {blob} NOT NULL
+);
+CREATE TABLE case_sections (
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    section TEXT NOT NULL,
+    sealed {blob} NOT NULL,
+    PRIMARY KEY (case_id, section)
+);
+CREATE TABLE case_index (
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    member BIGINT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX case_index_hash ON case_index (hash, case_id);
+CREATE INDEX case_index_case ON case_index (case_id);
+CREATE TABLE case_people (
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    member BIGINT NOT NULL,
+    nationality TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    age_band TEXT NOT NULL,
+    PRIMARY KEY (case_id, member)
+);
+CREATE TABLE case_links (
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    linked_id BIGINT NOT NULL REFERENCES cases(id),
+    PRIMARY KEY (case_id, linked_id)
+);
+CREATE TABLE case_events (
+    id {id},
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    from_stage TEXT,
+    to_stage TEXT,
+    note {blob}
+);
+CREATE INDEX case_events_case ON case_events (case_id, id);
+CREATE TABLE referrals (
+    id {id},
+    ref TEXT NOT NULL UNIQUE,
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    from_org_id BIGINT NOT NULL REFERENCES orgs(id),
+    to_org_id BIGINT NOT NULL REFERENCES orgs(id),
+    sections TEXT NOT NULL,
+    reason {blob} NOT NULL,
+    consent_overridden BIGINT NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at TEXT,
+    decision_note {blob}
+);
+CREATE INDEX referrals_case ON referrals (case_id);
+CREATE INDEX referrals_to ON referrals (to_org_id, status);
+CREATE TABLE case_key_state (
+    id BIGINT PRIMARY KEY,
+    rotation_due BIGINT NOT NULL DEFAULT 0
+);
+INSERT INTO case_key_state (id, rotation_due) VALUES (1, 0);
+"#,
 ];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {

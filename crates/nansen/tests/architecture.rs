@@ -26,6 +26,18 @@ const ALLOWED: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "nansen-cases",
+        &[
+            "nansen-codes",
+            "nansen-model",
+            "serde",
+            "serde_json",
+            "serde_path_to_error",
+            "thiserror",
+            "time",
+        ],
+    ),
+    (
         "nansen-formats",
         &[
             "calamine",
@@ -70,6 +82,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "chacha20poly1305",
             "hex",
             "hmac",
+            "nansen-cases",
             "nansen-model",
             "postgres",
             "rand",
@@ -86,6 +99,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &[
             "argon2",
             "hex",
+            "nansen-cases",
             "nansen-codes",
             "nansen-extract",
             "nansen-forecast",

@@ -98,7 +98,7 @@ async fn overview(
                                         input type="hidden" name="org" value=(m.org);
                                         label.visually-hidden for=(format!("role-{i}")) { "Role of " (m.email) " in " (m.org) }
                                         select id=(format!("role-{i}")) name="role" {
-                                            @for r in Role::ALL { option value=(r.to_string()) selected[m.role == r] { (r.to_string()) } }
+                                            @for r in Role::ALL { option value=(r.to_string()) selected[m.role == *r] { (r.to_string()) } }
                                         }
                                         button type="submit" aria-label=(format!("Save the role of {} in {}", m.email, m.org)) { "Save" }
                                     }
@@ -126,7 +126,7 @@ async fn overview(
                 label for="m-org" { "Organisation" }
                 select #m-org name="org" { @for org in &o.administered { option value=(org.slug) { (org.slug) } } }
                 label for="m-role" { "Role" }
-                select #m-role name="role" { @for r in Role::ALL { option value=(r.to_string()) selected[r == Role::Analyst] { (r.to_string()) } } }
+                select #m-role name="role" { @for r in Role::ALL { option value=(r.to_string()) selected[*r == Role::Analyst] { (r.to_string()) } } }
                 button type="submit" { "Add" }
             }
         }

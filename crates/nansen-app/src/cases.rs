@@ -1,0 +1,1642 @@
+//! Cases: households registered in a programme, moved through its stages, assigned, referred
+//! to other organisations, read section by section. Which sections a caller sees is decided
+//! once, by `nansen_cases::case_sections`; a case a caller may not see is not found, exactly
+//! as one that does not exist, whatever the shape of its id. Every read is audited with the
+//! sections it showed. Personal and protection data reaches the store only to be sealed.
+
+use crate::programmes::Standing;
+use crate::{App, AppError, Caller, Result};
+use nansen_cases::case::{age_on, IdDocument};
+use nansen_cases::names::{alike, skeletons};
+use nansen_cases::{
+    case_sections, AgeBand, CaseFacts, CaseFile, Consent, ConsentPurpose, FamilyAbroad, Move,
+    Priority, Relationship, Section, Sex, SubmissionCategory, NEEDS,
+};
+use nansen_model::{Principal, ProgrammeName, Role, Timestamp};
+use nansen_store::{CaseFilter, CaseRecord, NewCase, ProgrammeRecord, ReferralRecord, StoreError};
+use serde::{Deserialize, Serialize};
+
+/// One member as the identity section holds them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IdentityMember {
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: String,
+    #[serde(default)]
+    pub birth_date_estimated: bool,
+    pub sex: Sex,
+    pub nationality: String,
+    #[serde(default)]
+    pub documents: Vec<IdDocument>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HouseholdMember {
+    pub relationship: Relationship,
+    pub languages: Vec<String>,
+}
+
+/// What the household section holds: each member's place in it (in the identity section's
+/// order) and family in receiving states.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Household {
+    pub members: Vec<HouseholdMember>,
+    pub family_abroad: Vec<FamilyAbroad>,
+}
+
+/// The part of the process section that is sealed with the case.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct ProcessSealed {
+    submission_category: Option<SubmissionCategory>,
+    priority: Option<Priority>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseEventView {
+    pub at: Timestamp,
+    pub by: String,
+    pub kind: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReferralView {
+    pub id: String,
+    pub case: String,
+    pub from: String,
+    pub to: String,
+    pub sections: Vec<Section>,
+    /// `pending`, `accepted` or `declined`.
+    pub status: String,
+    /// Sent without the household's consent, on a supervisor's authority.
+    pub consent_overridden: bool,
+    pub reason: Option<String>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<Timestamp>,
+}
+
+/// The process section: where the case stands and how it got there.
+#[derive(Clone, Debug, Serialize)]
+pub struct Process {
+    pub stage: String,
+    pub stage_since: Timestamp,
+    /// A move waiting for a supervisor's approval.
+    pub pending_stage: Option<String>,
+    pub assignee: Option<String>,
+    /// Cases it travels with.
+    pub links: Vec<String>,
+    pub submission_category: Option<SubmissionCategory>,
+    pub priority: Option<Priority>,
+    pub history: Vec<CaseEventView>,
+    pub referrals: Vec<ReferralView>,
+}
+
+/// A case as one caller may see it: the sections they may see, and a list naming them.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseView {
+    pub id: String,
+    pub programme: ProgrammeName,
+    pub org: String,
+    pub persons: i64,
+    /// Goes up with every change; a change sent with an older one is refused.
+    pub revision: i64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub erased_at: Option<Timestamp>,
+    pub sections: Vec<Section>,
+    pub identity: Option<Vec<IdentityMember>>,
+    pub household: Option<Household>,
+    pub process: Option<Process>,
+    pub needs: Option<Vec<nansen_cases::Need>>,
+    pub medical: Option<String>,
+    pub best_interests: Option<String>,
+    pub consent: Option<Vec<Consent>>,
+}
+
+/// A member of an existing case who may be the same person as one being registered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PossibleDuplicate {
+    pub case: String,
+    /// The member of the case being registered, counted from 0.
+    pub member: usize,
+    /// The member of the existing case.
+    pub matched_member: i64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Registered {
+    pub id: String,
+    pub possible_duplicates: Vec<PossibleDuplicate>,
+}
+
+/// A row of a caseworker's list.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseRow {
+    pub id: String,
+    pub org: String,
+    pub persons: i64,
+    /// With the process section.
+    pub stage: Option<String>,
+    pub pending_stage: Option<String>,
+    pub assignee: Option<String>,
+    /// The principal applicant's name, with the identity section.
+    pub principal: Option<String>,
+    pub updated_at: Timestamp,
+    pub sections: Vec<Section>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseList {
+    /// How many cases the filter selects.
+    pub total: i64,
+    pub cases: Vec<CaseRow>,
+}
+
+/// What a caseworker's list is filtered by.
+#[derive(Clone, Debug, Default)]
+pub struct CaseQuery {
+    pub stage: Option<String>,
+    /// An e-mail address.
+    pub assignee: Option<String>,
+    /// A specific-needs category, for those who may see needs.
+    pub needs_category: Option<String>,
+    /// A name, matched across transliterations.
+    pub name: Option<String>,
+    /// A date of birth, `YYYY-MM-DD`.
+    pub born: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Most rows one page of a list shows.
+pub const MAX_CASE_PAGE: i64 = 500;
+
+/// What a stage move did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Moved {
+    pub id: String,
+    pub stage: String,
+    /// Set when the move waits for a supervisor.
+    pub pending_stage: Option<String>,
+    pub revision: i64,
+}
+
+/// A referral as its sender asks for it.
+#[derive(Clone, Debug)]
+pub struct ReferralRequest {
+    pub to: String,
+    pub sections: Vec<Section>,
+    pub reason: String,
+    /// Send without the household's consent, as a supervisor, for the reason given.
+    pub override_consent: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ReferralCreated {
+    pub id: String,
+    pub status: String,
+}
+
+/// Index tokens: what finding a person looks for, hashed by the store.
+fn dob_token(date: &str) -> String {
+    format!("dob:{date}")
+}
+fn name_token(skeleton: &str) -> String {
+    format!("name:{skeleton}")
+}
+fn need_token(category: &str) -> String {
+    format!("need:{category}")
+}
+/// The member number of tokens about the whole case.
+const WHOLE_CASE: i64 = -1;
+
+fn json<T: Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("a section serialises")
+}
+
+fn read<T: for<'de> Deserialize<'de>>(section: Section, bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| AppError::Store(StoreError::Corrupt(format!("the {section} section: {e}"))))
+}
+
+fn note_of(note: Option<&str>) -> Option<&str> {
+    note.map(str::trim).filter(|n| !n.is_empty())
+}
+
+fn works_on_cases(role: Role) -> bool {
+    matches!(role, Role::Admin | Role::Caseworker)
+}
+
+impl App {
+    fn case_facts(&self, c: &CaseRecord) -> Result<CaseFacts> {
+        Ok(CaseFacts {
+            org: c.org.clone(),
+            assignee: c.assignee_id,
+            referred_to: self.store.accepted_referrals(c.id)?,
+        })
+    }
+
+    /// The case and the sections the caller sees of it; not found when they see none.
+    fn case_for(&self, who: &Caller, id: &str) -> Result<(CaseRecord, Vec<Section>)> {
+        let not_found = || AppError::NotFound(format!("case {id}"));
+        let c = self.store.case_by_reference(id)?.ok_or_else(not_found)?;
+        let sections = case_sections(&who.principal, &self.case_facts(&c)?);
+        if sections.is_empty() {
+            return Err(not_found());
+        }
+        Ok((c, sections))
+    }
+
+    /// The case, for a change only the case's own admins and caseworkers make.
+    fn case_to_change(&self, who: &Caller, id: &str) -> Result<(CaseRecord, Vec<Section>)> {
+        let (c, sections) = self.case_for(who, id)?;
+        let own = who.principal == Principal::Operator
+            || who.principal.role_in(&c.org).is_some_and(works_on_cases);
+        if !own {
+            return Err(AppError::Forbidden(format!(
+                "only caseworkers and admins of {} change its cases",
+                c.org
+            )));
+        }
+        if c.erased_at.is_some() {
+            return Err(AppError::Conflict(format!("case {id} was erased")));
+        }
+        Ok((c, sections))
+    }
+
+    fn is_supervisor(&self, who: &Caller, org: &str) -> bool {
+        match &who.principal {
+            Principal::Operator => true,
+            Principal::User { memberships, .. } => memberships
+                .iter()
+                .any(|m| m.org == org && m.supervisor && works_on_cases(m.role)),
+            Principal::Anonymous => false,
+        }
+    }
+
+    fn programme_of(&self, c: &CaseRecord) -> Result<ProgrammeRecord> {
+        self.store.programme_by_id(c.programme_id)?.ok_or_else(|| {
+            AppError::Store(StoreError::Corrupt(format!(
+                "case {} belongs to no programme",
+                c.reference
+            )))
+        })
+    }
+
+    /// The organisation a caller registers cases for in a programme: the owner when they
+    /// may, else the first implementing partner they work for.
+    fn registering_org(&self, who: &Caller, p: &ProgrammeRecord) -> Option<String> {
+        if who.principal == Principal::Operator {
+            return Some(p.org.clone());
+        }
+        std::iter::once(p.org.as_str())
+            .chain(
+                p.partners
+                    .iter()
+                    .filter(|(_, part)| part == crate::PartnerPart::Implementing.as_str())
+                    .map(|(o, _)| o.as_str()),
+            )
+            .find(|o| who.principal.role_in(o).is_some_and(works_on_cases))
+            .map(str::to_string)
+    }
+
+    /// Registers a household in a programme. Refused whole, naming each field and reason,
+    /// when anything is wrong; answers its id and the visible cases that may hold the same
+    /// people.
+    pub fn add_case(
+        &self,
+        who: &Caller,
+        name: &ProgrammeName,
+        mut file: CaseFile,
+    ) -> Result<Registered> {
+        let (p, standing) = self.programme_for(who, name)?;
+        let org = self
+            .registering_org(who, &p)
+            .filter(|_| standing.registers)
+            .ok_or_else(|| {
+                AppError::Forbidden(format!(
+                    "only caseworkers and admins of {name}'s organisation or its implementing partners register cases"
+                ))
+            })?;
+        let today = Timestamp::now().day();
+        if let Err(problems) = file.check(today) {
+            let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            return Err(AppError::BadRequest(format!(
+                "the case was not registered: {}",
+                list.join("; ")
+            )));
+        }
+        let mut links = Vec::new();
+        for (i, l) in file.links.iter().enumerate() {
+            let linked = self
+                .store
+                .case_by_reference(l)?
+                .filter(|c| c.programme_id == p.id && c.erased_at.is_none())
+                .filter(|c| {
+                    !case_sections(
+                        &who.principal,
+                        &CaseFacts {
+                            org: c.org.clone(),
+                            assignee: c.assignee_id,
+                            referred_to: Vec::new(),
+                        },
+                    )
+                    .is_empty()
+                })
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "links[{i}]: no case {l:?} in {name} to travel with"
+                    ))
+                })?;
+            links.push(linked.id);
+        }
+        let org_rec = self
+            .store
+            .org(&org)?
+            .ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
+        let prepared = Prepared::of(&file, today);
+        let possible_duplicates = self.possible_duplicates(who, &prepared)?;
+        let stage = p.workflow.first().to_string();
+        let id = self.store.write(|tx| {
+            let (_, reference) = tx.insert_case(&NewCase {
+                programme_id: p.id,
+                org_id: org_rec.id,
+                stage: &stage,
+                persons: file.persons() as i64,
+                created_by: &who.label,
+                sections: &prepared.sections,
+                index: &prepared.index,
+                people: &prepared.people,
+                links: &links,
+            })?;
+            tx.audit(
+                &who.label,
+                "case.add",
+                &reference,
+                &serde_json::json!({ "programme": name, "org": org, "persons": file.persons() })
+                    .to_string(),
+            )?;
+            Ok::<_, StoreError>(reference)
+        })?;
+        Ok(Registered {
+            id,
+            possible_duplicates,
+        })
+    }
+
+    /// Members of cases the caller sees with the birth date of one of the new members and a
+    /// name alike across transliterations.
+    fn possible_duplicates(&self, who: &Caller, new: &Prepared) -> Result<Vec<PossibleDuplicate>> {
+        let mut out = Vec::new();
+        let mut seen_cases: std::collections::HashMap<i64, bool> = Default::default();
+        for (member, (dob, names)) in new.people_tokens.iter().enumerate() {
+            let dob_hash = self.store.index_hash(dob);
+            let mine: Vec<String> = names.iter().map(|n| self.store.index_hash(n)).collect();
+            for (case_id, their_member) in self.store.people_with(std::slice::from_ref(dob))? {
+                let theirs: Vec<String> = self
+                    .store
+                    .person_hashes(case_id, their_member)?
+                    .into_iter()
+                    .filter(|h| *h != dob_hash)
+                    .collect();
+                if !alike(&mine, &theirs) {
+                    continue;
+                }
+                let visible = match seen_cases.get(&case_id) {
+                    Some(v) => *v,
+                    None => {
+                        let v = match self.store.cases_by_id(&[case_id])?.into_iter().next() {
+                            Some(c) => {
+                                !case_sections(&who.principal, &self.case_facts(&c)?).is_empty()
+                            }
+                            None => false,
+                        };
+                        seen_cases.insert(case_id, v);
+                        v
+                    }
+                };
+                if visible {
+                    let reference = self.store.cases_by_id(&[case_id])?.remove(0).reference;
+                    out.push(PossibleDuplicate {
+                        case: reference,
+                        member,
+                        matched_member: their_member,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A case with the sections the caller may see; the read is audited with them.
+    pub fn case(&self, who: &Caller, id: &str) -> Result<CaseView> {
+        let (c, sections) = self.case_for(who, id)?;
+        let p = self.programme_of(&c)?;
+        let opened = self.store.open_sections(&c, &sections)?;
+        let get = |s: Section| {
+            opened
+                .iter()
+                .find(|(x, _)| *x == s)
+                .map(|(_, b)| b.as_slice())
+        };
+        let process = if sections.contains(&Section::Process) {
+            let sealed: ProcessSealed = match get(Section::Process) {
+                Some(b) => read(Section::Process, b)?,
+                None => ProcessSealed::default(),
+            };
+            let links = self
+                .store
+                .cases_by_id(&self.store.case_links(c.id)?)?
+                .into_iter()
+                .map(|l| l.reference)
+                .collect();
+            Some(Process {
+                stage: c.stage.clone(),
+                stage_since: c.stage_since,
+                pending_stage: c.pending_stage.clone(),
+                assignee: c.assignee.clone(),
+                links,
+                submission_category: sealed.submission_category,
+                priority: sealed.priority,
+                history: self
+                    .store
+                    .case_events(&c)?
+                    .into_iter()
+                    .map(|e| CaseEventView {
+                        at: e.at,
+                        by: e.actor,
+                        kind: e.kind,
+                        from: e.from_stage,
+                        to: e.to_stage,
+                        note: e.note,
+                    })
+                    .collect(),
+                referrals: self
+                    .store
+                    .referrals_of(c.id)?
+                    .into_iter()
+                    .map(|r| self.referral_view(r, &c, true))
+                    .collect::<Result<_>>()?,
+            })
+        } else {
+            None
+        };
+        let needs = get(Section::Needs)
+            .map(|b| read::<Vec<String>>(Section::Needs, b))
+            .transpose()?
+            .map(|codes| codes.iter().filter_map(|c| NEEDS.get(c).cloned()).collect());
+        let view = CaseView {
+            id: c.reference.clone(),
+            programme: ProgrammeName::new(p.org, p.slug),
+            org: c.org.clone(),
+            persons: c.persons,
+            revision: c.revision,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            erased_at: c.erased_at,
+            identity: get(Section::Identity)
+                .map(|b| read(Section::Identity, b))
+                .transpose()?,
+            household: get(Section::Household)
+                .map(|b| read(Section::Household, b))
+                .transpose()?,
+            process,
+            needs,
+            medical: get(Section::Medical)
+                .map(|b| read(Section::Medical, b))
+                .transpose()?,
+            best_interests: get(Section::BestInterests)
+                .map(|b| read(Section::BestInterests, b))
+                .transpose()?,
+            consent: get(Section::Consent)
+                .map(|b| read(Section::Consent, b))
+                .transpose()?,
+            sections: sections.clone(),
+        };
+        self.store.write(|tx| {
+            tx.audit(
+                &who.label,
+                "case.read",
+                &c.reference,
+                &serde_json::json!({ "sections": sections }).to_string(),
+            )?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(view)
+    }
+
+    fn referral_view(
+        &self,
+        r: ReferralRecord,
+        c: &CaseRecord,
+        with_reason: bool,
+    ) -> Result<ReferralView> {
+        let reason = if with_reason {
+            self.store.referral_reason(&r, c)?
+        } else {
+            None
+        };
+        Ok(ReferralView {
+            id: r.reference,
+            case: r.case_reference,
+            from: r.from_org,
+            to: r.to_org,
+            sections: r.sections,
+            status: r.status,
+            consent_overridden: r.consent_overridden,
+            reason,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            decided_by: r.decided_by,
+            decided_at: r.decided_at,
+        })
+    }
+
+    /// The cases of a programme the caller works on, filtered; the list is audited with
+    /// the cases it named.
+    pub fn cases(&self, who: &Caller, name: &ProgrammeName, q: &CaseQuery) -> Result<CaseList> {
+        let (p, _) = self.programme_for(who, name)?;
+        let programme_orgs: Vec<&str> = std::iter::once(p.org.as_str())
+            .chain(p.partners.iter().map(|(o, _)| o.as_str()))
+            .collect();
+        let operator = who.principal == Principal::Operator;
+        let mut own = Vec::new();
+        let mut protection = Vec::new();
+        let mut receiving = Vec::new();
+        for org in self.store.orgs()? {
+            let role = if operator {
+                Some(Role::Admin)
+            } else {
+                who.principal.role_in(&org.slug)
+            };
+            let Some(role) = role else { continue };
+            if !matches!(role, Role::Admin | Role::Caseworker | Role::Protection) {
+                continue;
+            }
+            if programme_orgs.contains(&org.slug.as_str()) {
+                own.push(org.id);
+                if role == Role::Protection || operator {
+                    protection.push(org.id);
+                }
+            }
+            receiving.push(org.id);
+        }
+        if own.is_empty() && receiving.is_empty() {
+            return Err(AppError::Forbidden(format!(
+                "analysts and viewers see {name}'s statistics, not its cases"
+            )));
+        }
+        let mut filter = CaseFilter {
+            programme_id: p.id,
+            orgs: own,
+            referred_to: receiving,
+            limit: q.limit.unwrap_or(50).clamp(1, MAX_CASE_PAGE),
+            offset: q.offset.unwrap_or(0).max(0),
+            ..Default::default()
+        };
+        if let Some(stage) = &q.stage {
+            if p.workflow.stage(stage).is_none() {
+                return Err(AppError::BadRequest(format!(
+                    "{name} has no stage {stage:?}"
+                )));
+            }
+            filter.stage = Some(stage.clone());
+        }
+        if let Some(email) = &q.assignee {
+            match self.store.user_by_email(&email.trim().to_lowercase())? {
+                Some(u) => filter.assignee_id = Some(u.id),
+                None => {
+                    return Ok(CaseList {
+                        total: 0,
+                        cases: Vec::new(),
+                    })
+                }
+            }
+        }
+        if let Some(category) = &q.needs_category {
+            if !NEEDS.categories().contains(&category.as_str()) {
+                return Err(AppError::BadRequest(format!(
+                    "{category:?} is not a category of specific needs"
+                )));
+            }
+            // Needs are seen by protection officers and, on their own cases, by the assigned
+            // caseworker: the filter reaches no further.
+            if !protection.is_empty() {
+                filter.orgs = protection;
+                filter.referred_to.clear();
+            } else if let Some(me) = who.user_id() {
+                filter.assignee_id = Some(me);
+            }
+            filter.tokens.push(need_token(category));
+        }
+        if let Some(n) = &q.name {
+            filter
+                .tokens
+                .extend(skeletons(n).iter().map(|s| name_token(s)));
+        }
+        if let Some(born) = &q.born {
+            crate::programmes::check_date("born", &Some(born.clone()))?;
+            filter.tokens.push(dob_token(born));
+        }
+        let (records, total) = self.store.cases(&filter)?;
+        let mut rows = Vec::new();
+        for c in records {
+            let sections = case_sections(&who.principal, &self.case_facts(&c)?);
+            if sections.is_empty() {
+                continue;
+            }
+            let principal = if sections.contains(&Section::Identity) {
+                let opened = self.store.open_sections(&c, &[Section::Identity])?;
+                match opened.first() {
+                    Some((_, b)) => {
+                        let members: Vec<IdentityMember> = read(Section::Identity, b)?;
+                        members.first().map(|m| {
+                            format!("{} {}", m.given_name, m.family_name)
+                                .trim()
+                                .to_string()
+                        })
+                    }
+                    None => None,
+                }
+            } else {
+                None
+            };
+            let process = sections.contains(&Section::Process);
+            rows.push(CaseRow {
+                id: c.reference,
+                org: c.org,
+                persons: c.persons,
+                stage: process.then_some(c.stage),
+                pending_stage: if process { c.pending_stage } else { None },
+                assignee: if process { c.assignee } else { None },
+                principal,
+                updated_at: c.updated_at,
+                sections,
+            });
+        }
+        if !rows.is_empty() {
+            let shown: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            self.store.write(|tx| {
+                tx.audit(
+                    &who.label,
+                    "case.list",
+                    &name.to_string(),
+                    &serde_json::json!({ "cases": shown, "sections": ["identity", "process"] })
+                        .to_string(),
+                )?;
+                Ok::<_, StoreError>(())
+            })?;
+        }
+        Ok(CaseList { total, cases: rows })
+    }
+
+    /// Moves a case to a stage, as the workflow allows. A stage that needs approval waits for
+    /// a supervisor unless the mover is one. `revision`, when given, must be the case's.
+    pub fn move_case(
+        &self,
+        who: &Caller,
+        id: &str,
+        to: &str,
+        note: Option<&str>,
+        revision: Option<i64>,
+    ) -> Result<Moved> {
+        let (c, _) = self.case_to_change(who, id)?;
+        check_revision(&c, revision)?;
+        let p = self.programme_of(&c)?;
+        let note = note_of(note);
+        let kind = p
+            .workflow
+            .check(&c.stage, to, note.is_some())
+            .map_err(|e| AppError::BadRequest(format!("case {id}: {e}")))?;
+        let needs_approval =
+            p.workflow.stage(to).is_some_and(|s| s.approval) && !self.is_supervisor(who, &c.org);
+        let (stage, pending, event) = if needs_approval {
+            (c.stage.clone(), Some(to), "move-requested")
+        } else {
+            (to.to_string(), None, "moved")
+        };
+        self.store.write(|tx| {
+            if !tx.update_case(&c, &stage, pending, c.assignee_id)? {
+                return Err(changed(id));
+            }
+            tx.case_event(&c, &who.label, event, (Some(&c.stage), Some(to)), note)?;
+            tx.audit(
+                &who.label,
+                if needs_approval {
+                    "case.move-request"
+                } else {
+                    "case.move"
+                },
+                id,
+                &serde_json::json!({ "from": c.stage, "to": to, "back": kind == Move::WithNote })
+                    .to_string(),
+            )?;
+            Ok(())
+        })?;
+        Ok(Moved {
+            id: id.to_string(),
+            stage,
+            pending_stage: pending.map(str::to_string),
+            revision: c.revision + 1,
+        })
+    }
+
+    /// A supervisor approves (or, with `refuse`, turns down) the move a case waits for.
+    pub fn approve_move(
+        &self,
+        who: &Caller,
+        id: &str,
+        refuse: bool,
+        note: Option<&str>,
+    ) -> Result<Moved> {
+        let (c, _) = self.case_to_change(who, id)?;
+        if !self.is_supervisor(who, &c.org) {
+            return Err(AppError::Forbidden(format!(
+                "only supervisors of {} approve moves of its cases",
+                c.org
+            )));
+        }
+        let Some(pending) = c.pending_stage.clone() else {
+            return Err(AppError::Conflict(format!(
+                "case {id} waits for no approval"
+            )));
+        };
+        let stage = if refuse {
+            c.stage.clone()
+        } else {
+            pending.clone()
+        };
+        self.store.write(|tx| {
+            if !tx.update_case(&c, &stage, None, c.assignee_id)? {
+                return Err(changed(id));
+            }
+            let kind = if refuse {
+                "move-refused"
+            } else {
+                "move-approved"
+            };
+            tx.case_event(
+                &c,
+                &who.label,
+                kind,
+                (Some(&c.stage), Some(&pending)),
+                note_of(note),
+            )?;
+            tx.audit(
+                &who.label,
+                &format!("case.{kind}"),
+                id,
+                &serde_json::json!({ "to": pending }).to_string(),
+            )?;
+            Ok(())
+        })?;
+        Ok(Moved {
+            id: id.to_string(),
+            stage,
+            pending_stage: None,
+            revision: c.revision + 1,
+        })
+    }
+
+    /// Assigns a case to a caseworker (or admin) of its organisation, or unassigns it. Admins
+    /// and supervisors assign anyone; a caseworker may take an unassigned case.
+    pub fn assign_case(&self, who: &Caller, id: &str, assignee: Option<&str>) -> Result<Moved> {
+        let (c, _) = self.case_to_change(who, id)?;
+        let target = match assignee {
+            None => None,
+            Some(email) => {
+                let email = email.trim().to_lowercase();
+                let member = self
+                    .store
+                    .members(Some(std::slice::from_ref(&c.org)))?
+                    .into_iter()
+                    .find(|m| m.email == email && works_on_cases(m.role))
+                    .ok_or_else(|| {
+                        AppError::BadRequest(format!(
+                            "{email} is no caseworker or admin of {}",
+                            c.org
+                        ))
+                    })?;
+                Some(member)
+            }
+        };
+        let manages =
+            self.is_supervisor(who, &c.org) || who.principal.role_in(&c.org) == Some(Role::Admin);
+        let takes_it = c.assignee_id.is_none()
+            && target
+                .as_ref()
+                .is_some_and(|t| Some(t.user_id) == who.user_id());
+        if !manages && !takes_it {
+            return Err(AppError::Forbidden(format!(
+                "admins and supervisors of {} assign its cases; a caseworker may take an unassigned one",
+                c.org
+            )));
+        }
+        let target_id = target.as_ref().map(|t| t.user_id);
+        let target_email = target.map(|t| t.email);
+        self.store.write(|tx| {
+            if !tx.update_case(&c, &c.stage, c.pending_stage.as_deref(), target_id)? {
+                return Err(changed(id));
+            }
+            tx.case_event(
+                &c,
+                &who.label,
+                "assigned",
+                (None, None),
+                target_email.as_deref(),
+            )?;
+            tx.audit(
+                &who.label,
+                "case.assign",
+                id,
+                &serde_json::json!({ "assignee": target_email }).to_string(),
+            )?;
+            Ok(())
+        })?;
+        Ok(Moved {
+            id: id.to_string(),
+            stage: c.stage,
+            pending_stage: c.pending_stage,
+            revision: c.revision + 1,
+        })
+    }
+
+    /// Records a consent the household gave.
+    pub fn add_consent(&self, who: &Caller, id: &str, consent: Consent) -> Result<Vec<Consent>> {
+        let (c, _) = self.case_to_change(who, id)?;
+        let needs_partner = consent.purpose != ConsentPurpose::Reporting;
+        if needs_partner
+            && consent
+                .partner
+                .as_deref()
+                .is_none_or(|p| p.trim().is_empty())
+        {
+            return Err(AppError::BadRequest(format!(
+                "partner: a {} consent names the partner it allows",
+                consent.purpose
+            )));
+        }
+        if consent.purpose == ConsentPurpose::Referral {
+            let partner = consent.partner.as_deref().unwrap_or_default();
+            if self.store.org(partner)?.is_none() {
+                return Err(AppError::BadRequest(format!(
+                    "partner: no organisation {partner} to consent to referrals to"
+                )));
+            }
+        }
+        let opened = self.store.open_sections(&c, &[Section::Consent])?;
+        let mut consents: Vec<Consent> = match opened.first() {
+            Some((_, b)) => read(Section::Consent, b)?,
+            None => Vec::new(),
+        };
+        if !consents.contains(&consent) {
+            consents.push(consent.clone());
+        }
+        self.store.write(|tx| {
+            if !tx.replace_section(&c, Section::Consent, &json(&consents))? {
+                return Err(changed(id));
+            }
+            tx.case_event(&c, &who.label, "consent", (None, None), None)?;
+            tx.audit(
+                &who.label,
+                "case.consent",
+                id,
+                &serde_json::to_string(&consent).expect("serialises"),
+            )?;
+            Ok(())
+        })?;
+        Ok(consents)
+    }
+
+    /// Sends a case to another organisation with the sections named. Needs the household's
+    /// consent to referral to that organisation, which only a supervisor may override, with
+    /// the reason given; the override is audited and shown on the case.
+    pub fn refer_case(
+        &self,
+        who: &Caller,
+        id: &str,
+        r: ReferralRequest,
+    ) -> Result<ReferralCreated> {
+        let (c, seen) = self.case_to_change(who, id)?;
+        let to = self
+            .store
+            .org(&r.to)?
+            .ok_or_else(|| AppError::BadRequest(format!("to: no organisation {}", r.to)))?;
+        if to.slug == c.org {
+            return Err(AppError::BadRequest(format!(
+                "to: case {id} belongs to {} already",
+                c.org
+            )));
+        }
+        if r.sections.is_empty() {
+            return Err(AppError::BadRequest(
+                "sections: a referral sends at least one section".into(),
+            ));
+        }
+        if let Some(s) = r.sections.iter().find(|s| !seen.contains(s)) {
+            return Err(AppError::Forbidden(format!(
+                "sections: you may not see the {s} section of case {id}, so you may not send it"
+            )));
+        }
+        if r.reason.trim().is_empty() {
+            return Err(AppError::BadRequest(
+                "reason: a referral says why it is made".into(),
+            ));
+        }
+        let consents: Vec<Consent> =
+            match self.store.open_sections(&c, &[Section::Consent])?.first() {
+                Some((_, b)) => read(Section::Consent, b)?,
+                None => Vec::new(),
+            };
+        let consented = consents.iter().any(|k| {
+            k.purpose == ConsentPurpose::Referral && k.partner.as_deref() == Some(to.slug.as_str())
+        });
+        if !consented && !r.override_consent {
+            return Err(AppError::BadRequest(format!(
+                "the household has not consented to referral to {}: record the consent first, or a supervisor may override it with a reason",
+                to.slug
+            )));
+        }
+        let overridden = !consented && r.override_consent;
+        if overridden && !self.is_supervisor(who, &c.org) {
+            return Err(AppError::Forbidden(format!(
+                "only supervisors of {} may refer a case without consent",
+                c.org
+            )));
+        }
+        let sections = r.sections.clone();
+        let reference = self.store.write(|tx| {
+            let reference = tx.insert_referral(&c, to.id, &sections, r.reason.trim(), overridden, &who.label)?;
+            let kind = if overridden { "referred-without-consent" } else { "referred" };
+            tx.case_event(&c, &who.label, kind, (None, None), Some(r.reason.trim()))?;
+            tx.audit(
+                &who.label,
+                if overridden { "case.refer-override" } else { "case.refer" },
+                id,
+                &serde_json::json!({ "referral": reference, "to": to.slug, "sections": sections, "consent_overridden": overridden })
+                    .to_string(),
+            )?;
+            Ok::<_, StoreError>(reference)
+        })?;
+        Ok(ReferralCreated {
+            id: reference,
+            status: "pending".into(),
+        })
+    }
+
+    /// The referral, if the caller's organisation sent or received it (as an admin,
+    /// caseworker or protection officer); else not found.
+    fn referral_for(&self, who: &Caller, id: &str) -> Result<(ReferralRecord, CaseRecord)> {
+        let not_found = || AppError::NotFound(format!("referral {id}"));
+        let r = self
+            .store
+            .referral_by_reference(id)?
+            .ok_or_else(not_found)?;
+        let party = who.principal == Principal::Operator
+            || [&r.from_org, &r.to_org].iter().any(|o| {
+                who.principal
+                    .role_in(o)
+                    .is_some_and(|role| works_on_cases(role) || role == Role::Protection)
+            });
+        if !party {
+            return Err(not_found());
+        }
+        let c = self
+            .store
+            .cases_by_id(&[r.case_id])?
+            .into_iter()
+            .next()
+            .ok_or_else(not_found)?;
+        Ok((r, c))
+    }
+
+    /// The receiving organisation's admin or caseworker accepts or declines a referral.
+    pub fn decide_referral(
+        &self,
+        who: &Caller,
+        id: &str,
+        accept: bool,
+        note: Option<&str>,
+    ) -> Result<ReferralView> {
+        let (r, c) = self.referral_for(who, id)?;
+        let receiver = who.principal == Principal::Operator
+            || who.principal.role_in(&r.to_org).is_some_and(works_on_cases);
+        if !receiver {
+            return Err(AppError::Forbidden(format!(
+                "only caseworkers and admins of {} decide on referrals to it",
+                r.to_org
+            )));
+        }
+        if r.status != "pending" {
+            return Err(AppError::Conflict(format!(
+                "referral {id} was {} already",
+                r.status
+            )));
+        }
+        let status = if accept { "accepted" } else { "declined" };
+        self.store.write(|tx| {
+            if !tx.decide_referral(&r, &c, status, &who.label, note_of(note))? {
+                return Err(AppError::Conflict(format!(
+                    "referral {id} was decided meanwhile"
+                )));
+            }
+            tx.case_event(
+                &c,
+                &who.label,
+                &format!("referral-{status}"),
+                (None, None),
+                note_of(note),
+            )?;
+            tx.audit(
+                &who.label,
+                &format!("referral.{}", if accept { "accept" } else { "decline" }),
+                id,
+                &serde_json::json!({ "case": c.reference }).to_string(),
+            )?;
+            Ok(())
+        })?;
+        let (r, c) = self.referral_for(who, id)?;
+        self.referral_view(r, &c, true)
+    }
+
+    /// Referrals sent to or by the caller's organisations, newest first.
+    pub fn referrals(&self, who: &Caller) -> Result<Vec<ReferralView>> {
+        let mut orgs = Vec::new();
+        for org in self.store.orgs()? {
+            let party = who.principal == Principal::Operator
+                || who
+                    .principal
+                    .role_in(&org.slug)
+                    .is_some_and(|role| works_on_cases(role) || role == Role::Protection);
+            if party {
+                orgs.push(org.id);
+            }
+        }
+        let mut out = Vec::new();
+        for r in self.store.referrals_for(&orgs)? {
+            if let Some(c) = self.store.cases_by_id(&[r.case_id])?.into_iter().next() {
+                out.push(self.referral_view(r, &c, true)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Where a case of the caller's programme stands: for the standing checks of the web.
+    pub fn standing_in(&self, who: &Caller, name: &ProgrammeName) -> Result<(bool, bool)> {
+        let (_, s): (_, Standing) = self.programme_for(who, name)?;
+        Ok((s.administers, s.registers))
+    }
+}
+
+fn check_revision(c: &CaseRecord, revision: Option<i64>) -> Result<()> {
+    match revision {
+        Some(r) if r != c.revision => Err(changed(&c.reference)),
+        _ => Ok(()),
+    }
+}
+
+fn changed(id: &str) -> AppError {
+    AppError::Conflict(format!(
+        "case {id} changed since you read it: read it again and redo your change"
+    ))
+}
+
+/// A case made ready for the store: its sections in plain form, its index tokens and the
+/// figures the pipeline counts.
+struct Prepared {
+    sections: Vec<(Section, Vec<u8>)>,
+    index: Vec<(i64, String)>,
+    people: Vec<(i64, String, String, String)>,
+    /// Per member: the birth-date token and the name tokens.
+    people_tokens: Vec<(String, Vec<String>)>,
+}
+
+impl Prepared {
+    fn of(file: &CaseFile, today: nansen_cases::case::Date) -> Prepared {
+        let identity: Vec<IdentityMember> = file
+            .members
+            .iter()
+            .map(|m| IdentityMember {
+                given_name: m.given_name.trim().to_string(),
+                family_name: m.family_name.trim().to_string(),
+                birth_date: m.birth_date.clone(),
+                birth_date_estimated: m.birth_date_estimated,
+                sex: m.sex,
+                nationality: m.nationality.clone(),
+                documents: m.documents.clone(),
+            })
+            .collect();
+        let household = Household {
+            members: file
+                .members
+                .iter()
+                .map(|m| HouseholdMember {
+                    relationship: m.relationship,
+                    languages: m.languages.clone(),
+                })
+                .collect(),
+            family_abroad: file.family_abroad.clone(),
+        };
+        let process = ProcessSealed {
+            submission_category: file.submission_category,
+            priority: file.priority,
+        };
+        let mut sections = vec![
+            (Section::Identity, json(&identity)),
+            (Section::Household, json(&household)),
+            (Section::Process, json(&process)),
+            (Section::Needs, json(&file.needs)),
+            (Section::Consent, json(&file.consents)),
+        ];
+        if let Some(m) = &file.medical {
+            sections.push((Section::Medical, json(m)));
+        }
+        if let Some(b) = &file.best_interests {
+            sections.push((Section::BestInterests, json(b)));
+        }
+        let mut index = Vec::new();
+        let mut people = Vec::new();
+        let mut people_tokens = Vec::new();
+        for (i, m) in file.members.iter().enumerate() {
+            let member = i as i64;
+            let dob = dob_token(&m.birth_date);
+            let names: Vec<String> = skeletons(&format!("{} {}", m.given_name, m.family_name))
+                .iter()
+                .map(|s| name_token(s))
+                .collect();
+            index.push((member, dob.clone()));
+            index.extend(names.iter().map(|n| (member, n.clone())));
+            people_tokens.push((dob, names));
+            let band = m
+                .birth()
+                .map(|b| AgeBand::of_age(age_on(b, today)).as_str())
+                .unwrap_or("UNK");
+            people.push((
+                member,
+                m.nationality.clone(),
+                m.sex.statistics_code().to_string(),
+                band.to_string(),
+            ));
+        }
+        for category in file.need_categories() {
+            index.push((WHOLE_CASE, need_token(&category)));
+        }
+        Prepared {
+            sections,
+            index,
+            people,
+            people_tokens,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::apps;
+    use crate::*;
+    use nansen_cases::{CaseFile, ProgrammeKind, Section};
+    use nansen_model::{ProgrammeName, Role};
+
+    const PASSWORD: &str = "correct horse battery";
+
+    /// EUAA runs a relocation with IOM implementing and BAMF receiving; each person named by
+    /// their role.
+    fn world(app: &App) -> std::collections::HashMap<&'static str, Caller> {
+        let op = Caller::operator();
+        for (slug, name) in [("euaa", "EUAA"), ("iom", "IOM"), ("bamf", "BAMF")] {
+            app.add_org(&op, slug, name).unwrap();
+        }
+        let people = [
+            ("admin", "admin@euaa.eu", "euaa", Role::Admin, false),
+            ("cw", "cw@euaa.eu", "euaa", Role::Caseworker, false),
+            ("cw2", "cw2@euaa.eu", "euaa", Role::Caseworker, false),
+            ("supervisor", "sup@euaa.eu", "euaa", Role::Caseworker, true),
+            ("protection", "po@euaa.eu", "euaa", Role::Protection, false),
+            ("analyst", "analyst@euaa.eu", "euaa", Role::Analyst, false),
+            ("iom", "cw@iom.int", "iom", Role::Caseworker, false),
+            ("bamf", "admin@bamf.de", "bamf", Role::Admin, false),
+        ];
+        let mut out = std::collections::HashMap::new();
+        for (who, email, org, role, sup) in people {
+            app.add_user_as(&op, email, org, (role, sup), PASSWORD)
+                .unwrap();
+            out.insert(who, app.sign_in(email, PASSWORD).unwrap());
+        }
+        app.add_programme(
+            &out["admin"],
+            NewProgramme {
+                name: programme(),
+                kind: ProgrammeKind::Relocation,
+                title: "Relocation from Greece".into(),
+                partners: vec!["iom".into()],
+                receiving: vec!["bamf".into()],
+                starts_on: Some("2020-04-01".into()),
+                ends_on: None,
+                retention_days: Some(365),
+            },
+        )
+        .unwrap();
+        out
+    }
+
+    fn programme() -> ProgrammeName {
+        "euaa/relocation".parse().unwrap()
+    }
+
+    fn household(given: &str, family: &str, born: &str) -> CaseFile {
+        CaseFile::from_json(&format!(
+            r#"{{"members": [
+                {{"given_name": "{given}", "family_name": "{family}", "birth_date": "{born}", "sex": "F", "nationality": "AFG", "languages": ["fa"], "relationship": "principal"}},
+                {{"given_name": "Omid", "family_name": "{family}", "birth_date": "2012-03-04", "sex": "M", "nationality": "AFG", "relationship": "child"}}
+            ], "needs": ["SM-CI"], "consents": [{{"purpose": "referral", "partner": "iom"}}], "medical": "insulin twice a day"}}"#
+        ))
+        .unwrap()
+    }
+
+    fn sections(v: &CaseView) -> Vec<&'static str> {
+        v.sections.iter().map(|s| s.as_str()).collect()
+    }
+
+    #[test]
+    fn each_role_sees_the_sections_it_may_and_everyone_else_no_case_at_all() {
+        for (_t, app) in apps() {
+            let who = world(&app);
+            let id = app
+                .add_case(
+                    &who["cw"],
+                    &programme(),
+                    household("Zarifa", "Ahmadi", "1990-04-02"),
+                )
+                .unwrap()
+                .id;
+            let everyday = vec!["identity", "household", "process", "consent"];
+            let cw = app.case(&who["cw"], &id).unwrap();
+            assert_eq!(sections(&cw), everyday, "a caseworker not assigned");
+            assert!(cw.medical.is_none() && cw.needs.is_none());
+            assert_eq!(cw.identity.as_ref().unwrap()[0].given_name, "Zarifa");
+            assert_eq!(cw.process.as_ref().unwrap().stage, "identified");
+            assert_eq!(
+                cw.process.as_ref().unwrap().assignee,
+                None,
+                "unassigned until assigned"
+            );
+            let po = app.case(&who["protection"], &id).unwrap();
+            assert_eq!(po.sections.len(), Section::ALL.len());
+            assert_eq!(po.medical.as_deref(), Some("insulin twice a day"));
+            assert_eq!(
+                po.needs.as_ref().unwrap()[0].category,
+                "Serious medical condition"
+            );
+            app.assign_case(&who["admin"], &id, Some("cw@euaa.eu"))
+                .unwrap();
+            assert_eq!(
+                app.case(&who["cw"], &id).unwrap().sections.len(),
+                Section::ALL.len(),
+                "the assigned caseworker"
+            );
+            assert_eq!(sections(&app.case(&who["cw2"], &id).unwrap()), everyday);
+            let unknown = app
+                .case(&who["analyst"], "no-such-case")
+                .unwrap_err()
+                .to_string();
+            for outsider in ["analyst", "iom", "bamf"] {
+                let e = app.case(&who[outsider], &id).unwrap_err();
+                assert!(matches!(e, AppError::NotFound(_)), "{outsider}: {e}");
+                assert_eq!(
+                    e.to_string().replace(&id, "X"),
+                    unknown.replace("no-such-case", "X")
+                );
+            }
+            for odd in ["", "../../etc/passwd", "1 OR 1=1", &"x".repeat(5000)] {
+                assert!(matches!(
+                    app.case(&who["cw"], odd),
+                    Err(AppError::NotFound(_))
+                ));
+            }
+            let reads: Vec<(String, String)> = app
+                .audit_log(&Caller::operator())
+                .unwrap()
+                .into_iter()
+                .filter(|e| e.action == "case.read" && e.target == id)
+                .map(|e| (e.actor, e.detail))
+                .collect();
+            assert_eq!(reads.len(), 4);
+            assert_eq!(reads[1].0, "po@euaa.eu");
+            assert!(reads[1].1.contains("\"medical\""), "{}", reads[1].1);
+            assert!(!reads[0].1.contains("\"medical\""));
+            assert!(matches!(
+                app.cases(&who["analyst"], &programme(), &CaseQuery::default()),
+                Err(AppError::Forbidden(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn a_case_moves_as_its_workflow_allows_with_approvals_and_no_lost_update() {
+        for (_t, app) in apps() {
+            let who = world(&app);
+            let id = app
+                .add_case(
+                    &who["cw"],
+                    &programme(),
+                    household("Zarifa", "Ahmadi", "1990-04-02"),
+                )
+                .unwrap()
+                .id;
+            let e = app
+                .move_case(&who["cw"], &id, "matched", None, None)
+                .unwrap_err();
+            assert!(
+                e.to_string().contains("moves on to assessed, not matched"),
+                "{e}"
+            );
+            let moved = app
+                .move_case(&who["cw"], &id, "assessed", None, Some(1))
+                .unwrap();
+            assert_eq!((moved.stage.as_str(), moved.revision), ("assessed", 2));
+            let stale = app
+                .move_case(&who["cw2"], &id, "ready-for-matching", None, Some(1))
+                .unwrap_err();
+            assert!(matches!(stale, AppError::Conflict(_)), "{stale}");
+            let asked = app
+                .move_case(&who["cw"], &id, "ready-for-matching", None, None)
+                .unwrap();
+            assert_eq!(
+                (asked.stage.as_str(), asked.pending_stage.as_deref()),
+                ("assessed", Some("ready-for-matching")),
+                "waits for a supervisor"
+            );
+            assert!(matches!(
+                app.approve_move(&who["cw2"], &id, false, None),
+                Err(AppError::Forbidden(_))
+            ));
+            let approved = app
+                .approve_move(&who["supervisor"], &id, false, Some("files complete"))
+                .unwrap();
+            assert_eq!(approved.stage, "ready-for-matching");
+            assert!(
+                app.move_case(&who["cw"], &id, "assessed", None, None)
+                    .is_err(),
+                "back needs a note"
+            );
+            app.move_case(&who["cw"], &id, "withdrawn", Some("the family left"), None)
+                .unwrap();
+            let history = app.case(&who["cw"], &id).unwrap().process.unwrap().history;
+            let kinds: Vec<&str> = history.iter().map(|h| h.kind.as_str()).collect();
+            assert_eq!(
+                kinds,
+                vec![
+                    "registered",
+                    "moved",
+                    "move-requested",
+                    "move-approved",
+                    "moved"
+                ]
+            );
+            assert_eq!(history[4].note.as_deref(), Some("the family left"));
+            assert!(matches!(
+                app.move_case(&who["analyst"], &id, "identified", Some("x"), None),
+                Err(AppError::NotFound(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn a_referral_needs_consent_or_a_supervisors_reasoned_override_and_shows_only_its_sections() {
+        for (_t, app) in apps() {
+            let who = world(&app);
+            let id = app
+                .add_case(
+                    &who["cw"],
+                    &programme(),
+                    household("Zarifa", "Ahmadi", "1990-04-02"),
+                )
+                .unwrap()
+                .id;
+            let to_bamf = |override_consent| ReferralRequest {
+                to: "bamf".into(),
+                sections: vec![Section::Identity, Section::Household],
+                reason: "pre-departure orientation".into(),
+                override_consent,
+            };
+            let e = app.refer_case(&who["cw"], &id, to_bamf(false)).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("has not consented to referral to bamf"),
+                "{e}"
+            );
+            assert!(matches!(
+                app.refer_case(&who["cw"], &id, to_bamf(true)),
+                Err(AppError::Forbidden(_))
+            ));
+            let sent = app
+                .refer_case(&who["supervisor"], &id, to_bamf(true))
+                .unwrap();
+            assert_eq!(sent.status, "pending");
+            assert!(
+                matches!(app.case(&who["bamf"], &id), Err(AppError::NotFound(_))),
+                "not before acceptance"
+            );
+            let inbox = app.referrals(&who["bamf"]).unwrap();
+            assert_eq!(inbox.len(), 1);
+            assert!(inbox[0].consent_overridden);
+            assert!(matches!(
+                app.decide_referral(&who["iom"], &sent.id, true, None),
+                Err(AppError::NotFound(_))
+            ));
+            let decided = app
+                .decide_referral(&who["bamf"], &sent.id, true, None)
+                .unwrap();
+            assert_eq!(decided.status, "accepted");
+            let seen = app.case(&who["bamf"], &id).unwrap();
+            assert_eq!(sections(&seen), vec!["identity", "household"]);
+            assert!(seen.process.is_none() && seen.medical.is_none());
+            let shown = app.case(&who["cw"], &id).unwrap().process.unwrap();
+            assert!(
+                shown.referrals[0].consent_overridden,
+                "the override is shown on the case"
+            );
+            assert!(app
+                .audit_log(&Caller::operator())
+                .unwrap()
+                .iter()
+                .any(|e| e.action == "case.refer-override" && e.actor == "sup@euaa.eu"));
+            // With consent, a caseworker refers without anyone's override.
+            let to_iom = ReferralRequest {
+                to: "iom".into(),
+                sections: vec![Section::Medical],
+                reason: "medical escort".into(),
+                override_consent: false,
+            };
+            assert!(
+                matches!(
+                    app.refer_case(&who["cw"], &id, to_iom.clone()),
+                    Err(AppError::Forbidden(_))
+                ),
+                "cannot send a section one may not see"
+            );
+            app.assign_case(&who["admin"], &id, Some("cw@euaa.eu"))
+                .unwrap();
+            app.refer_case(&who["cw"], &id, to_iom).unwrap();
+        }
+    }
+
+    #[test]
+    fn registering_lists_visible_cases_that_may_hold_the_same_person_across_spellings() {
+        for (_t, app) in apps() {
+            let who = world(&app);
+            let first = app
+                .add_case(
+                    &who["cw"],
+                    &programme(),
+                    household("Mohammed", "Haidari", "1985-07-01"),
+                )
+                .unwrap();
+            assert!(first.possible_duplicates.is_empty());
+            let again = app
+                .add_case(
+                    &who["cw2"],
+                    &programme(),
+                    household("Muhammad", "Haydari", "1985-07-01"),
+                )
+                .unwrap();
+            assert!(again.possible_duplicates.contains(&PossibleDuplicate {
+                case: first.id.clone(),
+                member: 0,
+                matched_member: 0
+            }));
+            assert!(
+                again.possible_duplicates.iter().any(|d| d.member == 1),
+                "the child, same name and birth date, too"
+            );
+            let other_day = app
+                .add_case(
+                    &who["cw"],
+                    &programme(),
+                    household("Mohammed", "Haidari", "1985-07-02"),
+                )
+                .unwrap();
+            assert!(other_day.possible_duplicates.iter().all(|d| d.member != 0));
+            // IOM registers in the same programme: EUAA's cases are not IOM's to see.
+            let iom = app
+                .add_case(
+                    &who["iom"],
+                    &programme(),
+                    household("Mohamad", "Haidari", "1985-07-01"),
+                )
+                .unwrap();
+            assert!(
+                iom.possible_duplicates.is_empty(),
+                "{:?}",
+                iom.possible_duplicates
+            );
+            let found = app
+                .cases(
+                    &who["cw"],
+                    &programme(),
+                    &CaseQuery {
+                        name: Some("Muhamad Haidary".into()),
+                        born: Some("1985-07-01".into()),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            assert_eq!(found.total, 2, "found by name and birth date, only EUAA's");
+        }
+    }
+
+    #[test]
+    fn a_refused_registration_names_field_and_reason_and_stores_nothing() {
+        for (_t, app) in apps() {
+            let who = world(&app);
+            let mut bad = household("Zarifa", "Ahmadi", "2999-01-01");
+            bad.needs.push("XX-YY".into());
+            let e = app
+                .add_case(&who["cw"], &programme(), bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("members[0].birth_date: 2999-01-01 is in the future"),
+                "{e}"
+            );
+            assert!(
+                e.contains("needs[1]: \"XX-YY\" is not in UNHCR's specific-needs vocabulary"),
+                "{e}"
+            );
+            let mut linked = household("Zarifa", "Ahmadi", "1990-01-01");
+            linked.links.push("nonexistent".into());
+            let e = app
+                .add_case(&who["cw"], &programme(), linked)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("links[0]: no case \"nonexistent\""), "{e}");
+            assert_eq!(
+                app.cases(&who["cw"], &programme(), &CaseQuery::default())
+                    .unwrap()
+                    .total,
+                0
+            );
+            assert!(matches!(
+                app.add_case(
+                    &who["analyst"],
+                    &programme(),
+                    household("A", "B", "1990-01-01")
+                ),
+                Err(AppError::Forbidden(_))
+            ));
+            assert!(matches!(
+                app.add_case(
+                    &who["bamf"],
+                    &programme(),
+                    household("A", "B", "1990-01-01")
+                ),
+                Err(AppError::Forbidden(_))
+            ));
+        }
+    }
+
+    #[test]
+    fn a_pledge_keeps_its_history_and_only_admins_set_it() {
+        for (_t, app) in apps() {
+            let who = world(&app);
+            let pledge = |places| PledgeInput {
+                state: "Germany".into(),
+                places,
+                uam_places: 20,
+                medical_places: 30,
+                starts_on: None,
+                ends_on: None,
+                note: "cabinet decision".into(),
+            };
+            assert!(matches!(
+                app.set_pledge(&who["cw"], &programme(), pledge(500)),
+                Err(AppError::Forbidden(_))
+            ));
+            app.set_pledge(&who["admin"], &programme(), pledge(500))
+                .unwrap();
+            let v = app
+                .set_pledge(&who["bamf"], &programme(), pledge(650))
+                .unwrap();
+            assert_eq!((v.state.as_str(), v.places), ("DEU", 650));
+            assert_eq!(
+                v.history.iter().map(|h| h.places).collect::<Vec<_>>(),
+                vec![500, 650]
+            );
+            assert!(
+                app.set_pledge(&who["admin"], &programme(), pledge(10))
+                    .is_err(),
+                "sub-quotas within the places"
+            );
+            let outsider = app.add_org(&Caller::operator(), "unhcr", "UNHCR");
+            assert!(outsider.is_ok());
+            assert!(matches!(
+                app.pledges(&Caller::anonymous(), &programme()),
+                Err(AppError::NotFound(_))
+            ));
+        }
+    }
+}

@@ -1,0 +1,947 @@
+//! Programmes, pledges, cases and referrals. A case's personal and protection data enters
+//! and leaves this module in plain form and is stored only sealed with the case's own key
+//! (see `case_keys.rs`); so are the notes of its history and the reasons of its referrals.
+
+use crate::case_keys::CaseKey;
+use crate::{now, DbError, Result, Row, Store, StoreError, Tx, Value};
+use nansen_cases::{ProgrammeKind, Section, Workflow};
+use nansen_model::Timestamp;
+
+/// A new opaque reference for a case or a referral: 16 characters of Crockford's base32 from
+/// 80 random bits, which say nothing of the record.
+pub fn new_reference() -> String {
+    use rand::RngCore;
+    const ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
+    let mut bytes = [0u8; 10];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let mut bits: u128 = 0;
+    for b in bytes {
+        bits = (bits << 8) | b as u128;
+    }
+    (0..16)
+        .rev()
+        .map(|i| ALPHABET[((bits >> (i * 5)) & 31) as usize] as char)
+        .collect()
+}
+
+#[derive(Clone, Debug)]
+pub struct ProgrammeRecord {
+    pub id: i64,
+    pub org_id: i64,
+    pub org: String,
+    pub slug: String,
+    pub kind: ProgrammeKind,
+    pub title: String,
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    /// Days after a case closes before the retention job erases it.
+    pub retention_days: Option<i64>,
+    pub workflow: Workflow,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    /// Partner organisations by slug, with their part (`implementing`, `receiving`).
+    pub partners: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct PledgeRecord {
+    pub id: i64,
+    pub state: String,
+    pub places: i64,
+    pub uam_places: i64,
+    pub medical_places: i64,
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub created_by: String,
+    pub updated_at: Timestamp,
+}
+
+/// A pledge's figures at one moment of its history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PledgeChange {
+    pub at: Timestamp,
+    pub actor: String,
+    pub places: i64,
+    pub uam_places: i64,
+    pub medical_places: i64,
+    pub note: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct CaseRecord {
+    pub id: i64,
+    /// The id people and the API use.
+    pub reference: String,
+    pub programme_id: i64,
+    pub org_id: i64,
+    pub org: String,
+    pub stage: String,
+    pub stage_since: Timestamp,
+    /// A move waiting for a supervisor's approval.
+    pub pending_stage: Option<String>,
+    pub assignee_id: Option<i64>,
+    pub assignee: Option<String>,
+    /// Goes up with every change, so two changes made from the same view cannot both land.
+    pub revision: i64,
+    pub persons: i64,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub erased_at: Option<Timestamp>,
+}
+
+/// What a new case is stored with.
+pub struct NewCase<'a> {
+    pub programme_id: i64,
+    pub org_id: i64,
+    pub stage: &'a str,
+    pub persons: i64,
+    pub created_by: &'a str,
+    /// Each section's content, in plain form; sealed here.
+    pub sections: &'a [(Section, Vec<u8>)],
+    /// `(member, token)`: what finding the case by a person's name or birth date looks for.
+    pub index: &'a [(i64, String)],
+    /// `(member, nationality, sex, age band)`: what the pipeline counts.
+    pub people: &'a [(i64, String, String, String)],
+    /// Cases of the same programme it travels with.
+    pub links: &'a [i64],
+}
+
+/// One entry of a case's history, its note opened.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseEvent {
+    pub at: Timestamp,
+    pub actor: String,
+    /// `registered`, `moved`, `move-requested`, `move-approved`, `assigned`, `consent`,
+    /// `referred`, `referral-accepted`, `referral-declined`, `erased`.
+    pub kind: String,
+    pub from_stage: Option<String>,
+    pub to_stage: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ReferralRecord {
+    pub id: i64,
+    pub reference: String,
+    pub case_id: i64,
+    pub case_reference: String,
+    pub from_org: String,
+    pub to_org: String,
+    pub sections: Vec<Section>,
+    pub consent_overridden: bool,
+    /// `pending`, `accepted` or `declined`.
+    pub status: String,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<Timestamp>,
+}
+
+/// Which cases a list shows.
+#[derive(Clone, Debug, Default)]
+pub struct CaseFilter {
+    pub programme_id: i64,
+    /// Cases of these organisations...
+    pub orgs: Vec<i64>,
+    /// ... and cases whose referral these organisations accepted.
+    pub referred_to: Vec<i64>,
+    pub stage: Option<String>,
+    pub assignee_id: Option<i64>,
+    /// Index tokens every case listed must hold (a needs category, a name, a birth date).
+    pub tokens: Vec<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+const PROGRAMME_COLUMNS: &str = "p.id, p.org_id, o.slug AS org, p.slug, p.kind, p.title, p.starts_on, p.ends_on, p.retention_days, p.stages, p.created_by, p.created_at";
+const CASE_COLUMNS: &str = "c.id, c.ref, c.programme_id, c.org_id, o.slug AS org, c.stage, c.stage_since, c.pending_stage, c.assignee_id, u.email AS assignee, c.revision, c.persons, c.created_by, c.created_at, c.updated_at, c.erased_at";
+const CASE_FROM: &str =
+    "FROM cases c JOIN orgs o ON o.id = c.org_id LEFT JOIN users u ON u.id = c.assignee_id";
+const REFERRAL_SELECT: &str = "SELECT r.id, r.ref, r.case_id, c.ref AS case_ref, fo.slug AS from_org, t.slug AS to_org, r.sections, r.consent_overridden, r.status, r.created_by, r.created_at, r.decided_by, r.decided_at \
+     FROM referrals r JOIN cases c ON c.id = r.case_id JOIN orgs fo ON fo.id = r.from_org_id JOIN orgs t ON t.id = r.to_org_id";
+
+fn corrupt(what: String) -> StoreError {
+    StoreError::Corrupt(what)
+}
+
+fn programme_from(r: &Row) -> Result<ProgrammeRecord> {
+    let id: i64 = r.get("id")?;
+    let stages: String = r.get("stages")?;
+    Ok(ProgrammeRecord {
+        id,
+        org_id: r.get("org_id")?,
+        org: r.get("org")?,
+        slug: r.get("slug")?,
+        kind: r.word("kind")?,
+        title: r.get("title")?,
+        starts_on: r.get("starts_on")?,
+        ends_on: r.get("ends_on")?,
+        retention_days: r.get("retention_days")?,
+        workflow: serde_json::from_str(&stages)
+            .map_err(|e| corrupt(format!("programme {id}: its stages: {e}")))?,
+        created_by: r.get("created_by")?,
+        created_at: r.get("created_at")?,
+        partners: Vec::new(),
+    })
+}
+
+fn case_from(r: &Row) -> Result<CaseRecord, DbError> {
+    Ok(CaseRecord {
+        id: r.get("id")?,
+        reference: r.get("ref")?,
+        programme_id: r.get("programme_id")?,
+        org_id: r.get("org_id")?,
+        org: r.get("org")?,
+        stage: r.get("stage")?,
+        stage_since: r.get("stage_since")?,
+        pending_stage: r.get("pending_stage")?,
+        assignee_id: r.get("assignee_id")?,
+        assignee: r.get("assignee")?,
+        revision: r.get("revision")?,
+        persons: r.get("persons")?,
+        created_by: r.get("created_by")?,
+        created_at: r.get("created_at")?,
+        updated_at: r.get("updated_at")?,
+        erased_at: r.get("erased_at")?,
+    })
+}
+
+fn sections_from(text: &str) -> Result<Vec<Section>> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|e: String| corrupt(format!("referral sections: {e}")))
+        })
+        .collect()
+}
+
+fn referral_from(r: &Row) -> Result<ReferralRecord> {
+    Ok(ReferralRecord {
+        id: r.get("id")?,
+        reference: r.get("ref")?,
+        case_id: r.get("case_id")?,
+        case_reference: r.get("case_ref")?,
+        from_org: r.get("from_org")?,
+        to_org: r.get("to_org")?,
+        sections: sections_from(&r.get::<String>("sections")?)?,
+        consent_overridden: r.get("consent_overridden")?,
+        status: r.get("status")?,
+        created_by: r.get("created_by")?,
+        created_at: r.get("created_at")?,
+        decided_by: r.get("decided_by")?,
+        decided_at: r.get("decided_at")?,
+    })
+}
+
+/// What a sealed piece of a case is bound to.
+fn sealed_as(case: &str, what: &str) -> String {
+    format!("case {case} {what}")
+}
+
+impl Tx<'_> {
+    pub fn insert_programme(&mut self, p: &ProgrammeRecord) -> Result<i64> {
+        let stages = serde_json::to_string(&p.workflow).expect("stages serialise");
+        let r = self.conn.query(
+            "INSERT INTO programmes (org_id, slug, kind, title, starts_on, ends_on, retention_days, stages, created_by, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &[
+                p.org_id.into(),
+                (&p.slug).into(),
+                p.kind.as_str().into(),
+                (&p.title).into(),
+                p.starts_on.clone().into(),
+                p.ends_on.clone().into(),
+                p.retention_days.into(),
+                stages.into(),
+                (&p.created_by).into(),
+                p.created_at.into(),
+            ],
+        )?;
+        let id: i64 = r[0].get("id")?;
+        for (org, part) in &p.partners {
+            self.conn.execute(
+                "INSERT INTO programme_partners (programme_id, org_id, part) SELECT ?, id, ? FROM orgs WHERE slug = ?",
+                &[id.into(), part.into(), org.into()],
+            )?;
+        }
+        Ok(id)
+    }
+
+    pub fn set_stages(&mut self, programme_id: i64, workflow: &Workflow) -> Result<()> {
+        self.conn.execute(
+            "UPDATE programmes SET stages = ? WHERE id = ?",
+            &[
+                serde_json::to_string(workflow)
+                    .expect("stages serialise")
+                    .into(),
+                programme_id.into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Adds a state's pledge or changes it, keeping its history.
+    pub fn set_pledge(&mut self, programme_id: i64, p: &PledgeRecord, note: &str) -> Result<i64> {
+        let at = now();
+        let existing = self.conn.query_one(
+            "SELECT id FROM pledges WHERE programme_id = ? AND state = ?",
+            &[programme_id.into(), (&p.state).into()],
+        )?;
+        let id = match existing {
+            Some(r) => {
+                let id: i64 = r.get("id")?;
+                self.conn.execute(
+                    "UPDATE pledges SET places = ?, uam_places = ?, medical_places = ?, starts_on = ?, ends_on = ?, updated_at = ? WHERE id = ?",
+                    &[p.places.into(), p.uam_places.into(), p.medical_places.into(), p.starts_on.clone().into(), p.ends_on.clone().into(), at.into(), id.into()],
+                )?;
+                id
+            }
+            None => self.conn.query(
+                "INSERT INTO pledges (programme_id, state, places, uam_places, medical_places, starts_on, ends_on, created_by, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                &[programme_id.into(), (&p.state).into(), p.places.into(), p.uam_places.into(), p.medical_places.into(), p.starts_on.clone().into(), p.ends_on.clone().into(), (&p.created_by).into(), at.into(), at.into()],
+            )?[0]
+                .get("id")?,
+        };
+        self.conn.execute(
+            "INSERT INTO pledge_changes (pledge_id, at, actor, places, uam_places, medical_places, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            &[id.into(), at.into(), (&p.created_by).into(), p.places.into(), p.uam_places.into(), p.medical_places.into(), note.into()],
+        )?;
+        Ok(id)
+    }
+
+    /// Stores a new case with a key of its own; returns its id and reference.
+    pub fn insert_case(&mut self, c: &NewCase) -> Result<(i64, String)> {
+        let reference = new_reference();
+        let at = now();
+        let r = self.conn.query(
+            "INSERT INTO cases (ref, programme_id, org_id, stage, stage_since, persons, created_by, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &[
+                (&reference).into(),
+                c.programme_id.into(),
+                c.org_id.into(),
+                c.stage.into(),
+                at.into(),
+                c.persons.into(),
+                c.created_by.into(),
+                at.into(),
+                at.into(),
+            ],
+        )?;
+        let id: i64 = r[0].get("id")?;
+        let key = CaseKey::new();
+        let (generation, wrapped) = self.case_keys.wrap(&key, &reference);
+        self.conn.execute(
+            "INSERT INTO case_keys (case_id, generation, wrapped) VALUES (?, ?, ?)",
+            &[id.into(), generation.into(), wrapped.into()],
+        )?;
+        for (section, plain) in c.sections {
+            self.conn.execute(
+                "INSERT INTO case_sections (case_id, section, sealed) VALUES (?, ?, ?)",
+                &[
+                    id.into(),
+                    section.as_str().into(),
+                    key.seal(&sealed_as(&reference, section.as_str()), plain)
+                        .into(),
+                ],
+            )?;
+        }
+        self.set_case_index(id, c.index)?;
+        for (member, nationality, sex, age_band) in c.people {
+            self.conn.execute(
+                "INSERT INTO case_people (case_id, member, nationality, sex, age_band) VALUES (?, ?, ?, ?, ?)",
+                &[id.into(), (*member).into(), nationality.into(), sex.into(), age_band.into()],
+            )?;
+        }
+        for linked in c.links {
+            for (a, b) in [(id, *linked), (*linked, id)] {
+                self.conn.execute(
+                    "INSERT INTO case_links (case_id, linked_id) VALUES (?, ?)",
+                    &[a.into(), b.into()],
+                )?;
+            }
+        }
+        self.add_case_event(
+            id,
+            &reference,
+            &key,
+            c.created_by,
+            "registered",
+            None,
+            Some(c.stage),
+            None,
+        )?;
+        Ok((id, reference))
+    }
+
+    fn set_case_index(&mut self, case_id: i64, index: &[(i64, String)]) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM case_index WHERE case_id = ?",
+            &[case_id.into()],
+        )?;
+        for (member, token) in index {
+            self.conn.execute(
+                "INSERT INTO case_index (case_id, member, hash) VALUES (?, ?, ?)",
+                &[
+                    case_id.into(),
+                    (*member).into(),
+                    self.case_keys.index(token).into(),
+                ],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// The key of a case, for sealing what is added to it.
+    fn case_key(&mut self, case_id: i64, reference: &str) -> Result<CaseKey> {
+        let row = self
+            .conn
+            .query_one(
+                "SELECT generation, wrapped FROM case_keys WHERE case_id = ?",
+                &[case_id.into()],
+            )?
+            .ok_or_else(|| corrupt(format!("case {reference} has no key: it was erased")))?;
+        self.case_keys
+            .unwrap(row.get("generation")?, &row.get::<Vec<u8>>("wrapped")?, reference)?
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "case {reference}: the case key file no longer holds the generation its key was wrapped by"
+                ))
+            })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn add_case_event(
+        &mut self,
+        case_id: i64,
+        reference: &str,
+        key: &CaseKey,
+        actor: &str,
+        kind: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+        note: Option<&str>,
+    ) -> Result<()> {
+        let sealed = note.map(|n| key.seal(&sealed_as(reference, "note"), n.as_bytes()));
+        self.conn.execute(
+            "INSERT INTO case_events (case_id, at, actor, kind, from_stage, to_stage, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            &[case_id.into(), now().into(), actor.into(), kind.into(), from.into(), to.into(), sealed.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Records something that happened to a case, its note sealed.
+    pub fn case_event(
+        &mut self,
+        case: &CaseRecord,
+        actor: &str,
+        kind: &str,
+        stages: (Option<&str>, Option<&str>),
+        note: Option<&str>,
+    ) -> Result<()> {
+        let key = self.case_key(case.id, &case.reference)?;
+        self.add_case_event(
+            case.id,
+            &case.reference,
+            &key,
+            actor,
+            kind,
+            stages.0,
+            stages.1,
+            note,
+        )
+    }
+
+    /// Changes a case as seen at `revision`: false when someone changed it since.
+    pub fn update_case(
+        &mut self,
+        case: &CaseRecord,
+        stage: &str,
+        pending_stage: Option<&str>,
+        assignee_id: Option<i64>,
+    ) -> Result<bool> {
+        let at = now();
+        let stage_since = if stage == case.stage {
+            case.stage_since
+        } else {
+            at
+        };
+        let n = self.conn.execute(
+            "UPDATE cases SET stage = ?, stage_since = ?, pending_stage = ?, assignee_id = ?, revision = revision + 1, updated_at = ? \
+             WHERE id = ? AND revision = ? AND erased_at IS NULL",
+            &[stage.into(), stage_since.into(), pending_stage.into(), assignee_id.into(), at.into(), case.id.into(), case.revision.into()],
+        )?;
+        Ok(n == 1)
+    }
+
+    /// Replaces one section's content (sealed) of a case as seen at its revision.
+    pub fn replace_section(
+        &mut self,
+        case: &CaseRecord,
+        section: Section,
+        plain: &[u8],
+    ) -> Result<bool> {
+        let key = self.case_key(case.id, &case.reference)?;
+        let n = self.conn.execute(
+            "UPDATE cases SET revision = revision + 1, updated_at = ? WHERE id = ? AND revision = ? AND erased_at IS NULL",
+            &[now().into(), case.id.into(), case.revision.into()],
+        )?;
+        if n != 1 {
+            return Ok(false);
+        }
+        self.conn.execute(
+            "DELETE FROM case_sections WHERE case_id = ? AND section = ?",
+            &[case.id.into(), section.as_str().into()],
+        )?;
+        self.conn.execute(
+            "INSERT INTO case_sections (case_id, section, sealed) VALUES (?, ?, ?)",
+            &[
+                case.id.into(),
+                section.as_str().into(),
+                key.seal(&sealed_as(&case.reference, section.as_str()), plain)
+                    .into(),
+            ],
+        )?;
+        Ok(true)
+    }
+
+    pub fn insert_referral(
+        &mut self,
+        case: &CaseRecord,
+        to_org_id: i64,
+        sections: &[Section],
+        reason: &str,
+        consent_overridden: bool,
+        actor: &str,
+    ) -> Result<String> {
+        let key = self.case_key(case.id, &case.reference)?;
+        let reference = new_reference();
+        let list: Vec<&str> = sections.iter().map(|s| s.as_str()).collect();
+        self.conn.execute(
+            "INSERT INTO referrals (ref, case_id, from_org_id, to_org_id, sections, reason, consent_overridden, status, created_by, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+            &[
+                (&reference).into(),
+                case.id.into(),
+                case.org_id.into(),
+                to_org_id.into(),
+                list.join(",").into(),
+                key.seal(&sealed_as(&case.reference, &format!("referral {reference}")), reason.as_bytes()).into(),
+                consent_overridden.into(),
+                actor.into(),
+                now().into(),
+            ],
+        )?;
+        Ok(reference)
+    }
+
+    /// Accepts or declines a pending referral: false when it was decided meanwhile.
+    pub fn decide_referral(
+        &mut self,
+        referral: &ReferralRecord,
+        case: &CaseRecord,
+        status: &str,
+        actor: &str,
+        note: Option<&str>,
+    ) -> Result<bool> {
+        let key = self.case_key(case.id, &case.reference)?;
+        let sealed = note.map(|n| {
+            key.seal(
+                &sealed_as(&case.reference, &format!("decision {}", referral.reference)),
+                n.as_bytes(),
+            )
+        });
+        let n = self.conn.execute(
+            "UPDATE referrals SET status = ?, decided_by = ?, decided_at = ?, decision_note = ? WHERE id = ? AND status = 'pending'",
+            &[status.into(), actor.into(), now().into(), sealed.into(), referral.id.into()],
+        )?;
+        Ok(n == 1)
+    }
+}
+
+impl Store {
+    fn with_partners(&self, mut p: ProgrammeRecord) -> Result<ProgrammeRecord> {
+        p.partners = self
+            .query(
+                "SELECT o.slug, pp.part FROM programme_partners pp JOIN orgs o ON o.id = pp.org_id WHERE pp.programme_id = ? ORDER BY o.slug",
+                &[p.id.into()],
+            )?
+            .iter()
+            .map(|r| Ok((r.get("slug")?, r.get("part")?)))
+            .collect::<Result<_>>()?;
+        Ok(p)
+    }
+
+    pub fn programme(&self, org: &str, slug: &str) -> Result<Option<ProgrammeRecord>> {
+        let rows = self.query(
+            &format!("SELECT {PROGRAMME_COLUMNS} FROM programmes p JOIN orgs o ON o.id = p.org_id WHERE o.slug = ? AND p.slug = ?"),
+            &[org.into(), slug.into()],
+        )?;
+        rows.first()
+            .map(|r| self.with_partners(programme_from(r)?))
+            .transpose()
+    }
+
+    pub fn programme_by_id(&self, id: i64) -> Result<Option<ProgrammeRecord>> {
+        let rows = self.query(
+            &format!("SELECT {PROGRAMME_COLUMNS} FROM programmes p JOIN orgs o ON o.id = p.org_id WHERE p.id = ?"),
+            &[id.into()],
+        )?;
+        rows.first()
+            .map(|r| self.with_partners(programme_from(r)?))
+            .transpose()
+    }
+
+    pub fn programmes(&self) -> Result<Vec<ProgrammeRecord>> {
+        self.query(
+            &format!("SELECT {PROGRAMME_COLUMNS} FROM programmes p JOIN orgs o ON o.id = p.org_id ORDER BY o.slug, p.slug"),
+            &[],
+        )?
+        .iter()
+        .map(|r| self.with_partners(programme_from(r)?))
+        .collect()
+    }
+
+    /// The stages cases of a programme are at, or wait to move to.
+    pub fn stages_in_use(&self, programme_id: i64) -> Result<Vec<String>> {
+        self.query(
+            "SELECT DISTINCT stage FROM cases WHERE programme_id = ? UNION SELECT DISTINCT pending_stage AS stage FROM cases WHERE programme_id = ? AND pending_stage IS NOT NULL",
+            &[programme_id.into(), programme_id.into()],
+        )?
+        .iter()
+        .map(|r| Ok(r.get("stage")?))
+        .collect()
+    }
+
+    pub fn pledges(&self, programme_id: i64) -> Result<Vec<PledgeRecord>> {
+        self.query(
+            "SELECT id, state, places, uam_places, medical_places, starts_on, ends_on, created_by, updated_at FROM pledges WHERE programme_id = ? ORDER BY state",
+            &[programme_id.into()],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(PledgeRecord {
+                id: r.get("id")?,
+                state: r.get("state")?,
+                places: r.get("places")?,
+                uam_places: r.get("uam_places")?,
+                medical_places: r.get("medical_places")?,
+                starts_on: r.get("starts_on")?,
+                ends_on: r.get("ends_on")?,
+                created_by: r.get("created_by")?,
+                updated_at: r.get("updated_at")?,
+            })
+        })
+        .collect()
+    }
+
+    pub fn pledge_changes(&self, pledge_id: i64) -> Result<Vec<PledgeChange>> {
+        self.query(
+            "SELECT at, actor, places, uam_places, medical_places, note FROM pledge_changes WHERE pledge_id = ? ORDER BY id",
+            &[pledge_id.into()],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(PledgeChange {
+                at: r.get("at")?,
+                actor: r.get("actor")?,
+                places: r.get("places")?,
+                uam_places: r.get("uam_places")?,
+                medical_places: r.get("medical_places")?,
+                note: r.get("note")?,
+            })
+        })
+        .collect()
+    }
+
+    /// A case by its reference; any reference not stored is simply none.
+    pub fn case_by_reference(&self, reference: &str) -> Result<Option<CaseRecord>> {
+        Ok(self
+            .query(
+                &format!("SELECT {CASE_COLUMNS} {CASE_FROM} WHERE c.ref = ?"),
+                &[reference.into()],
+            )?
+            .first()
+            .map(case_from)
+            .transpose()?)
+    }
+
+    pub fn cases_by_id(&self, ids: &[i64]) -> Result<Vec<CaseRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; ids.len()].join(", ");
+        let params: Vec<Value> = ids.iter().map(|i| (*i).into()).collect();
+        Ok(self
+            .query(
+                &format!("SELECT {CASE_COLUMNS} {CASE_FROM} WHERE c.id IN ({marks}) ORDER BY c.id"),
+                &params,
+            )?
+            .iter()
+            .map(case_from)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Organisations that accepted a referral of the case, with the sections sent to each.
+    pub fn accepted_referrals(&self, case_id: i64) -> Result<Vec<(String, Vec<Section>)>> {
+        self.query(
+            "SELECT o.slug, r.sections FROM referrals r JOIN orgs o ON o.id = r.to_org_id WHERE r.case_id = ? AND r.status = 'accepted' ORDER BY r.id",
+            &[case_id.into()],
+        )?
+        .iter()
+        .map(|r| Ok((r.get("slug")?, sections_from(&r.get::<String>("sections")?)?)))
+        .collect()
+    }
+
+    /// The cases a filter selects, most recently changed first, and how many it selects.
+    pub fn cases(&self, f: &CaseFilter) -> Result<(Vec<CaseRecord>, i64)> {
+        if f.orgs.is_empty() && f.referred_to.is_empty() {
+            return Ok((Vec::new(), 0));
+        }
+        let mut sql = format!("{CASE_FROM} WHERE c.programme_id = ? AND c.erased_at IS NULL AND (");
+        let mut params: Vec<Value> = vec![f.programme_id.into()];
+        let mut reach = Vec::new();
+        if !f.orgs.is_empty() {
+            reach.push(format!(
+                "c.org_id IN ({})",
+                vec!["?"; f.orgs.len()].join(", ")
+            ));
+            params.extend(f.orgs.iter().map(|o| Value::from(*o)));
+        }
+        if !f.referred_to.is_empty() {
+            reach.push(format!(
+                "c.id IN (SELECT case_id FROM referrals WHERE status = 'accepted' AND to_org_id IN ({}))",
+                vec!["?"; f.referred_to.len()].join(", ")
+            ));
+            params.extend(f.referred_to.iter().map(|o| Value::from(*o)));
+        }
+        sql.push_str(&reach.join(" OR "));
+        sql.push(')');
+        if let Some(stage) = &f.stage {
+            sql.push_str(" AND c.stage = ?");
+            params.push(stage.into());
+        }
+        if let Some(a) = f.assignee_id {
+            sql.push_str(" AND c.assignee_id = ?");
+            params.push(a.into());
+        }
+        for token in &f.tokens {
+            sql.push_str(" AND c.id IN (SELECT case_id FROM case_index WHERE hash = ?)");
+            params.push(self.case_keys().index(token).into());
+        }
+        let total: i64 = self
+            .query(&format!("SELECT COUNT(*) AS n {sql}"), &params)?
+            .first()
+            .map(|r| r.get("n"))
+            .transpose()?
+            .unwrap_or(0);
+        params.push(f.limit.into());
+        params.push(f.offset.into());
+        let rows = self.query(
+            &format!("SELECT {CASE_COLUMNS} {sql} ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?"),
+            &params,
+        )?;
+        Ok((rows.iter().map(case_from).collect::<Result<_, _>>()?, total))
+    }
+
+    /// `(case id, member)` of every person indexed under all of `tokens`, erased cases left out.
+    pub fn people_with(&self, tokens: &[String]) -> Result<Vec<(i64, i64)>> {
+        let Some((first, rest)) = tokens.split_first() else {
+            return Ok(Vec::new());
+        };
+        let keys = self.case_keys();
+        let mut sql = String::from(
+            "SELECT DISTINCT i.case_id, i.member FROM case_index i JOIN cases c ON c.id = i.case_id WHERE i.hash = ? AND c.erased_at IS NULL",
+        );
+        let mut params: Vec<Value> = vec![keys.index(first).into()];
+        for t in rest {
+            sql.push_str(" AND EXISTS (SELECT 1 FROM case_index j WHERE j.case_id = i.case_id AND j.member = i.member AND j.hash = ?)");
+            params.push(keys.index(t).into());
+        }
+        sql.push_str(" ORDER BY i.case_id, i.member LIMIT 1000");
+        self.query(&sql, &params)?
+            .iter()
+            .map(|r| Ok((r.get("case_id")?, r.get("member")?)))
+            .collect()
+    }
+
+    /// The index tokens of one person of a case, hashed.
+    pub fn person_hashes(&self, case_id: i64, member: i64) -> Result<Vec<String>> {
+        self.query(
+            "SELECT hash FROM case_index WHERE case_id = ? AND member = ?",
+            &[case_id.into(), member.into()],
+        )?
+        .iter()
+        .map(|r| Ok(r.get("hash")?))
+        .collect()
+    }
+
+    /// The keyed hash the index holds for a token.
+    pub fn index_hash(&self, token: &str) -> String {
+        self.case_keys().index(token)
+    }
+
+    fn open_case_key(&self, case: &CaseRecord) -> Result<Option<CaseKey>> {
+        let Some(row) = self
+            .query(
+                "SELECT generation, wrapped FROM case_keys WHERE case_id = ?",
+                &[case.id.into()],
+            )?
+            .into_iter()
+            .next()
+        else {
+            return Ok(None);
+        };
+        let generation: i64 = row.get("generation")?;
+        let wrapped: Vec<u8> = row.get("wrapped")?;
+        if let Some(key) = self
+            .case_keys()
+            .unwrap(generation, &wrapped, &case.reference)?
+        {
+            return Ok(Some(key));
+        }
+        // Another node may have rotated the keys since this one read the file.
+        self.reload_case_keys()?;
+        self.case_keys()
+            .unwrap(generation, &wrapped, &case.reference)?
+            .map(Some)
+            .ok_or_else(|| {
+                corrupt(format!(
+                    "case {}: the case key file no longer holds generation {generation}, which its key was wrapped by",
+                    case.reference
+                ))
+            })
+    }
+
+    /// The plain content of the named sections of a case (an erased case has none).
+    pub fn open_sections(
+        &self,
+        case: &CaseRecord,
+        which: &[Section],
+    ) -> Result<Vec<(Section, Vec<u8>)>> {
+        let Some(key) = self.open_case_key(case)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        for r in self.query(
+            "SELECT section, sealed FROM case_sections WHERE case_id = ?",
+            &[case.id.into()],
+        )? {
+            let section: Section = r.word("section")?;
+            if which.contains(&section) {
+                let plain = key.open(
+                    &sealed_as(&case.reference, section.as_str()),
+                    &r.get::<Vec<u8>>("sealed")?,
+                )?;
+                out.push((section, plain));
+            }
+        }
+        out.sort_by_key(|(s, _)| Section::ALL.iter().position(|x| x == s));
+        Ok(out)
+    }
+
+    /// A case's history, oldest first, its notes opened (none once erased).
+    pub fn case_events(&self, case: &CaseRecord) -> Result<Vec<CaseEvent>> {
+        let key = self.open_case_key(case)?;
+        self.query(
+            "SELECT at, actor, kind, from_stage, to_stage, note FROM case_events WHERE case_id = ? ORDER BY id",
+            &[case.id.into()],
+        )?
+        .iter()
+        .map(|r| {
+            let note: Option<Vec<u8>> = r.get("note")?;
+            let note = match (note, &key) {
+                (Some(sealed), Some(k)) => Some(
+                    String::from_utf8_lossy(&k.open(&sealed_as(&case.reference, "note"), &sealed)?)
+                        .into_owned(),
+                ),
+                _ => None,
+            };
+            Ok(CaseEvent {
+                at: r.get("at")?,
+                actor: r.get("actor")?,
+                kind: r.get("kind")?,
+                from_stage: r.get("from_stage")?,
+                to_stage: r.get("to_stage")?,
+                note,
+            })
+        })
+        .collect()
+    }
+
+    /// Cases linked to this one (they travel together), by id.
+    pub fn case_links(&self, case_id: i64) -> Result<Vec<i64>> {
+        self.query(
+            "SELECT linked_id FROM case_links WHERE case_id = ? ORDER BY linked_id",
+            &[case_id.into()],
+        )?
+        .iter()
+        .map(|r| Ok(r.get("linked_id")?))
+        .collect()
+    }
+
+    pub fn referral_by_reference(&self, reference: &str) -> Result<Option<ReferralRecord>> {
+        self.query(
+            &format!("{REFERRAL_SELECT} WHERE r.ref = ?"),
+            &[reference.into()],
+        )?
+        .first()
+        .map(referral_from)
+        .transpose()
+    }
+
+    /// Referrals of a case, oldest first.
+    pub fn referrals_of(&self, case_id: i64) -> Result<Vec<ReferralRecord>> {
+        self.query(
+            &format!("{REFERRAL_SELECT} WHERE r.case_id = ? ORDER BY r.id"),
+            &[case_id.into()],
+        )?
+        .iter()
+        .map(referral_from)
+        .collect()
+    }
+
+    /// Referrals sent to or from these organisations, newest first.
+    pub fn referrals_for(&self, org_ids: &[i64]) -> Result<Vec<ReferralRecord>> {
+        if org_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; org_ids.len()].join(", ");
+        let mut params: Vec<Value> = org_ids.iter().map(|o| (*o).into()).collect();
+        params.extend(org_ids.iter().map(|o| Value::from(*o)));
+        self.query(
+            &format!("{REFERRAL_SELECT} WHERE r.to_org_id IN ({marks}) OR r.from_org_id IN ({marks}) ORDER BY r.id DESC LIMIT 500"),
+            &params,
+        )?
+        .iter()
+        .map(referral_from)
+        .collect()
+    }
+
+    /// The reason a referral gives, opened with its case's key.
+    pub fn referral_reason(
+        &self,
+        referral: &ReferralRecord,
+        case: &CaseRecord,
+    ) -> Result<Option<String>> {
+        let Some(key) = self.open_case_key(case)? else {
+            return Ok(None);
+        };
+        let row = self
+            .query(
+                "SELECT reason FROM referrals WHERE id = ?",
+                &[referral.id.into()],
+            )?
+            .into_iter()
+            .next()
+            .ok_or_else(|| corrupt(format!("referral {} vanished", referral.reference)))?;
+        let plain = key.open(
+            &sealed_as(&case.reference, &format!("referral {}", referral.reference)),
+            &row.get::<Vec<u8>>("reason")?,
+        )?;
+        Ok(Some(String::from_utf8_lossy(&plain).into_owned()))
+    }
+}
