@@ -1640,3 +1640,125 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod at_rest {
+    use crate::test_support::apps;
+    use crate::*;
+    use nansen_cases::CaseFile;
+
+    /// Every byte of every file under `dir`.
+    fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                out.extend(files(&path));
+            } else {
+                out.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+        out
+    }
+
+    fn holds(bytes: &[u8], needle: &str) -> bool {
+        bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+    }
+
+    #[test]
+    fn a_name_written_into_a_case_is_nowhere_in_the_database_a_dump_or_the_data_directory() {
+        for (t, app) in apps() {
+            let op = Caller::operator();
+            app.add_org(&op, "euaa", "EUAA").unwrap();
+            app.add_programme(
+                &op,
+                NewProgramme {
+                    name: "euaa/relocation".parse().unwrap(),
+                    kind: nansen_cases::ProgrammeKind::Relocation,
+                    // A canary the scan must find, so that finding nothing means something.
+                    title: "Canaryprogrammetitle".into(),
+                    partners: vec![],
+                    receiving: vec![],
+                    starts_on: None,
+                    ends_on: None,
+                    retention_days: None,
+                },
+            )
+            .unwrap();
+            let secrets = [
+                "Quetzalwyn",
+                "Oxtravelle",
+                "1987-11-23",
+                "insulinewhisper",
+                "P9Q8R7",
+            ];
+            let file = CaseFile::from_json(&format!(
+                r#"{{"members": [{{"given_name": "{}", "family_name": "{}", "birth_date": "{}", "sex": "F", "nationality": "ERI", "relationship": "principal", "documents": [{{"kind": "passport", "number": "{}"}}]}}],
+                    "medical": "{}", "needs": ["SV-VA"]}}"#,
+                secrets[0], secrets[1], secrets[2], secrets[4], secrets[3]
+            ))
+            .unwrap();
+            let id = app
+                .add_case(&op, &"euaa/relocation".parse().unwrap(), file)
+                .unwrap()
+                .id;
+            let id2 = app.add_case(&op, &"euaa/relocation".parse().unwrap(), CaseFile::from_json(r#"{"members": [{"given_name": "A", "family_name": "B", "birth_date": "2000-01-01", "sex": "M", "nationality": "SYR", "relationship": "principal"}]}"#).unwrap()).unwrap().id;
+            app.move_case(
+                &op,
+                &id,
+                "withdrawn",
+                Some("Quetzalwyn moved to her aunt"),
+                None,
+            )
+            .unwrap();
+            let read = app.case(&op, &id).unwrap();
+            assert_eq!(
+                read.identity.unwrap()[0].given_name,
+                secrets[0],
+                "readable through Nansen"
+            );
+            let _ = app
+                .cases(
+                    &op,
+                    &"euaa/relocation".parse().unwrap(),
+                    &CaseQuery {
+                        name: Some("Quetzalwyn".into()),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            assert!(!id2.is_empty());
+            drop(app);
+            let mut everything = files(t.dir.path());
+            if let Some(url) = &t.database_url {
+                let out = std::process::Command::new("pg_dump")
+                    .args(["--dbname", url])
+                    .output()
+                    .expect("pg_dump runs (PostgreSQL's client tools)");
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                everything.push(("pg_dump".into(), out.stdout));
+            }
+            assert!(
+                everything
+                    .iter()
+                    .any(|(_, b)| holds(b, "Canaryprogrammetitle")),
+                "{}: the scan finds what is stored in clear",
+                t.name
+            );
+            for (path, bytes) in &everything {
+                for s in secrets {
+                    assert!(
+                        !holds(bytes, s),
+                        "{}: {s} is readable in {}",
+                        t.name,
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}

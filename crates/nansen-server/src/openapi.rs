@@ -23,6 +23,7 @@ use utoipa::OpenApi;
         (name = "early warning", description = "Forecasts, backtests, watches, alerts, webhooks and contingency plans"),
         (name = "documents", description = "Documents and search"),
         (name = "access", description = "Requests for access, the audit log and tokens"),
+        (name = "operations", description = "Programmes, pledges, cases and referrals: resettlement, humanitarian admission, relocation, return and family reunification"),
         (name = "service", description = "Health and this document")
     )
 )]
@@ -196,6 +197,33 @@ pub fn document_types() -> utoipa::openapi::Object {
             .iter()
             .map(|t| t.to_string()),
     )
+}
+
+/// The schema of a closed list of the operations' words, from the list itself.
+macro_rules! vocabulary_schema {
+    ($($name:ident: $t:ty),+ $(,)?) => {
+        $(pub fn $name() -> utoipa::openapi::Object {
+            one_of(<$t>::ALL.iter().map(|v| v.to_string()))
+        })+
+    };
+}
+
+vocabulary_schema!(
+    programme_kinds: nansen_cases::ProgrammeKind,
+    partner_parts: nansen_app::PartnerPart,
+    sections: nansen_cases::Section,
+    sexes: nansen_cases::Sex,
+    relationships: nansen_cases::Relationship,
+    consent_purposes: nansen_cases::ConsentPurpose,
+    submission_categories: nansen_cases::SubmissionCategory,
+    priorities: nansen_cases::Priority,
+);
+
+/// A list of sections of a case.
+pub fn section_list() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(sections())
+        .build()
 }
 
 pub fn hit_kinds() -> utoipa::openapi::Object {

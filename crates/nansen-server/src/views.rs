@@ -1677,3 +1677,809 @@ pub struct TokenRevoked {
 pub fn all<A, B: From<A>>(v: Vec<A>) -> Vec<B> {
     v.into_iter().map(Into::into).collect()
 }
+
+// ---------------------------------------------------------------- operations
+
+/// A new programme.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewProgramme {
+    #[schema(example = "euaa/relocation-greece")]
+    pub name: String,
+    #[serde(rename = "type")]
+    #[schema(schema_with = crate::openapi::programme_kinds)]
+    pub kind: nansen_cases::ProgrammeKind,
+    #[schema(example = "Voluntary relocation from Greece")]
+    pub title: String,
+    /// Implementing partners: organisations that register and run cases.
+    #[serde(default)]
+    #[schema(example = json!(["iom"]))]
+    pub partners: Vec<String>,
+    /// Receiving partners: the administrations of the states that receive people.
+    #[serde(default)]
+    pub receiving: Vec<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub starts_on: Option<String>,
+    #[serde(default)]
+    pub ends_on: Option<String>,
+    /// Days after a case is closed before it is erased.
+    #[serde(default)]
+    pub retention_days: Option<i64>,
+}
+
+impl NewProgramme {
+    pub fn into_app(self) -> Result<app::NewProgramme, app::AppError> {
+        let NewProgramme {
+            name,
+            kind,
+            title,
+            partners,
+            receiving,
+            starts_on,
+            ends_on,
+            retention_days,
+        } = self;
+        Ok(app::NewProgramme {
+            name: name.parse().map_err(app::AppError::BadRequest)?,
+            kind,
+            title,
+            partners,
+            receiving,
+            starts_on,
+            ends_on,
+            retention_days,
+        })
+    }
+}
+
+/// A stage of a programme's workflow.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    #[schema(example = "ready-for-matching")]
+    pub name: String,
+    /// A case enters it only once a supervisor approves.
+    #[serde(default)]
+    pub approval: bool,
+    /// A way out of the workflow (`withdrawn`, `closed`).
+    #[serde(default)]
+    pub exit: bool,
+}
+
+impl From<nansen_cases::Stage> for Stage {
+    fn from(s: nansen_cases::Stage) -> Self {
+        let nansen_cases::Stage {
+            name,
+            approval,
+            exit,
+        } = s;
+        Stage {
+            name,
+            approval,
+            exit,
+        }
+    }
+}
+
+impl From<Stage> for nansen_cases::Stage {
+    fn from(s: Stage) -> Self {
+        nansen_cases::Stage {
+            name: s.name,
+            approval: s.approval,
+            exit: s.exit,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Partner {
+    pub org: String,
+    #[schema(schema_with = crate::openapi::partner_parts)]
+    pub part: app::PartnerPart,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Programme {
+    #[schema(example = "euaa/relocation-greece")]
+    pub name: String,
+    #[serde(rename = "type")]
+    #[schema(schema_with = crate::openapi::programme_kinds)]
+    pub kind: nansen_cases::ProgrammeKind,
+    pub title: String,
+    pub partners: Vec<Partner>,
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub retention_days: Option<i64>,
+    /// The workflow, in order, the exits last.
+    pub stages: Vec<Stage>,
+    pub created_at: When,
+    /// May change its stages and pledges.
+    pub may_administer: bool,
+    /// May register cases in it.
+    pub may_register: bool,
+}
+
+impl From<app::ProgrammeView> for Programme {
+    fn from(p: app::ProgrammeView) -> Self {
+        let app::ProgrammeView {
+            name,
+            kind,
+            title,
+            partners,
+            starts_on,
+            ends_on,
+            retention_days,
+            stages,
+            created_at,
+            may_administer,
+            may_register,
+        } = p;
+        Programme {
+            name: name.to_string(),
+            kind,
+            title,
+            partners: partners
+                .into_iter()
+                .map(|p| Partner {
+                    org: p.org,
+                    part: p.part,
+                })
+                .collect(),
+            starts_on,
+            ends_on,
+            retention_days,
+            stages: all(stages.stages),
+            created_at: created_at.into(),
+            may_administer,
+            may_register,
+        }
+    }
+}
+
+/// A state's places in a programme, given or changed.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPledge {
+    /// The receiving state: a country code or name.
+    #[schema(example = "DEU")]
+    pub state: String,
+    /// Persons.
+    #[schema(example = 500)]
+    pub places: i64,
+    /// Of which for unaccompanied children.
+    #[serde(default)]
+    #[schema(example = 20)]
+    pub uam_places: i64,
+    /// Of which for medical cases.
+    #[serde(default)]
+    #[schema(example = 30)]
+    pub medical_places: i64,
+    #[serde(default)]
+    pub starts_on: Option<String>,
+    #[serde(default)]
+    pub ends_on: Option<String>,
+    /// Why it was given or changed.
+    #[serde(default)]
+    pub note: String,
+}
+
+impl From<NewPledge> for app::PledgeInput {
+    fn from(p: NewPledge) -> Self {
+        let NewPledge {
+            state,
+            places,
+            uam_places,
+            medical_places,
+            starts_on,
+            ends_on,
+            note,
+        } = p;
+        app::PledgeInput {
+            state,
+            places,
+            uam_places,
+            medical_places,
+            starts_on,
+            ends_on,
+            note,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PledgeChange {
+    pub at: When,
+    pub by: String,
+    pub places: i64,
+    pub uam_places: i64,
+    pub medical_places: i64,
+    pub note: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Pledge {
+    pub state: String,
+    pub places: i64,
+    pub uam_places: i64,
+    pub medical_places: i64,
+    pub starts_on: Option<String>,
+    pub ends_on: Option<String>,
+    pub updated_at: When,
+    /// Every figure it had, oldest first.
+    pub history: Vec<PledgeChange>,
+}
+
+impl From<app::PledgeView> for Pledge {
+    fn from(p: app::PledgeView) -> Self {
+        let app::PledgeView {
+            state,
+            places,
+            uam_places,
+            medical_places,
+            starts_on,
+            ends_on,
+            updated_at,
+            history,
+        } = p;
+        Pledge {
+            state,
+            places,
+            uam_places,
+            medical_places,
+            starts_on,
+            ends_on,
+            updated_at: updated_at.into(),
+            history: history
+                .into_iter()
+                .map(|c| PledgeChange {
+                    at: c.at.into(),
+                    by: c.by,
+                    places: c.places,
+                    uam_places: c.uam_places,
+                    medical_places: c.medical_places,
+                    note: c.note,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An identity document of a member.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdDocument {
+    /// `passport`, `national-id`, `birth-certificate`, `travel-document`,
+    /// `residence-permit` or `other`.
+    #[schema(example = "passport")]
+    pub kind: String,
+    pub number: String,
+}
+
+impl From<IdDocument> for nansen_cases::case::IdDocument {
+    fn from(d: IdDocument) -> Self {
+        nansen_cases::case::IdDocument {
+            kind: d.kind,
+            number: d.number,
+        }
+    }
+}
+
+impl From<nansen_cases::case::IdDocument> for IdDocument {
+    fn from(d: nansen_cases::case::IdDocument) -> Self {
+        IdDocument {
+            kind: d.kind,
+            number: d.number,
+        }
+    }
+}
+
+/// A member of a household being registered.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    #[schema(example = "Amina")]
+    pub given_name: String,
+    #[schema(example = "Haddad")]
+    pub family_name: String,
+    /// `YYYY-MM-DD`, not in the future.
+    #[schema(example = "1990-04-02")]
+    pub birth_date: String,
+    /// Only the year or an age was known.
+    #[serde(default)]
+    pub birth_date_estimated: bool,
+    #[schema(schema_with = crate::openapi::sexes)]
+    pub sex: nansen_cases::Sex,
+    /// A country code (or name) from the country list.
+    #[schema(example = "SYR")]
+    pub nationality: String,
+    /// ISO 639 codes.
+    #[serde(default)]
+    #[schema(example = json!(["ar"]))]
+    pub languages: Vec<String>,
+    #[schema(schema_with = crate::openapi::relationships)]
+    pub relationship: nansen_cases::Relationship,
+    #[serde(default)]
+    pub documents: Vec<IdDocument>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    #[schema(schema_with = crate::openapi::consent_purposes)]
+    pub purpose: nansen_cases::ConsentPurpose,
+    /// The organisation (referral) or state (submission) it allows; none for reporting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "iom")]
+    pub partner: Option<String>,
+}
+
+impl From<Consent> for nansen_cases::Consent {
+    fn from(c: Consent) -> Self {
+        nansen_cases::Consent {
+            purpose: c.purpose,
+            partner: c.partner,
+        }
+    }
+}
+
+impl From<nansen_cases::Consent> for Consent {
+    fn from(c: nansen_cases::Consent) -> Self {
+        Consent {
+            purpose: c.purpose,
+            partner: c.partner,
+        }
+    }
+}
+
+/// Family in a receiving state.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FamilyAbroad {
+    #[schema(example = "DEU")]
+    pub state: String,
+    #[schema(schema_with = crate::openapi::relationships)]
+    pub relationship: nansen_cases::Relationship,
+}
+
+impl From<FamilyAbroad> for nansen_cases::FamilyAbroad {
+    fn from(f: FamilyAbroad) -> Self {
+        nansen_cases::FamilyAbroad {
+            state: f.state,
+            relationship: f.relationship,
+        }
+    }
+}
+
+impl From<nansen_cases::FamilyAbroad> for FamilyAbroad {
+    fn from(f: nansen_cases::FamilyAbroad) -> Self {
+        FamilyAbroad {
+            state: f.state,
+            relationship: f.relationship,
+        }
+    }
+}
+
+/// A household's registration, as `docs/cases.md` describes it.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    pub members: Vec<NewMember>,
+    /// Specific-needs codes (`/api/v1/vocabularies/specific-needs`).
+    #[serde(default)]
+    #[schema(example = json!(["SM-CI"]))]
+    pub needs: Vec<String>,
+    #[serde(default)]
+    pub consents: Vec<Consent>,
+    /// Ids of cases of the same programme it must travel with.
+    #[serde(default)]
+    pub links: Vec<String>,
+    #[serde(default)]
+    pub family_abroad: Vec<FamilyAbroad>,
+    #[serde(default)]
+    #[schema(schema_with = crate::openapi::submission_categories)]
+    pub submission_category: Option<nansen_cases::SubmissionCategory>,
+    #[serde(default)]
+    #[schema(schema_with = crate::openapi::priorities)]
+    pub priority: Option<nansen_cases::Priority>,
+    /// The medical section's notes.
+    #[serde(default)]
+    pub medical: Option<String>,
+    /// Best-interests assessments and determinations of the household's children.
+    #[serde(default)]
+    pub best_interests: Option<String>,
+}
+
+impl From<NewCase> for nansen_cases::CaseFile {
+    fn from(c: NewCase) -> Self {
+        let NewCase {
+            members,
+            needs,
+            consents,
+            links,
+            family_abroad,
+            submission_category,
+            priority,
+            medical,
+            best_interests,
+        } = c;
+        nansen_cases::CaseFile {
+            members: members
+                .into_iter()
+                .map(|m| nansen_cases::Member {
+                    given_name: m.given_name,
+                    family_name: m.family_name,
+                    birth_date: m.birth_date,
+                    birth_date_estimated: m.birth_date_estimated,
+                    sex: m.sex,
+                    nationality: m.nationality,
+                    languages: m.languages,
+                    relationship: m.relationship,
+                    documents: all(m.documents),
+                })
+                .collect(),
+            needs,
+            consents: all(consents),
+            links,
+            family_abroad: all(family_abroad),
+            submission_category,
+            priority,
+            medical,
+            best_interests,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PossibleDuplicate {
+    /// A case the caller sees.
+    pub case: String,
+    /// The member of the new case, counted from 0.
+    pub member: usize,
+    /// Its member who may be the same person.
+    pub matched_member: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Registered {
+    /// The new case's id.
+    pub id: String,
+    pub possible_duplicates: Vec<PossibleDuplicate>,
+}
+
+impl From<app::Registered> for Registered {
+    fn from(r: app::Registered) -> Self {
+        Registered {
+            id: r.id,
+            possible_duplicates: r
+                .possible_duplicates
+                .into_iter()
+                .map(|d| PossibleDuplicate {
+                    case: d.case,
+                    member: d.member,
+                    matched_member: d.matched_member,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IdentityMember {
+    pub given_name: String,
+    pub family_name: String,
+    pub birth_date: String,
+    pub birth_date_estimated: bool,
+    #[schema(schema_with = crate::openapi::sexes)]
+    pub sex: nansen_cases::Sex,
+    pub nationality: String,
+    pub documents: Vec<IdDocument>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct HouseholdMember {
+    #[schema(schema_with = crate::openapi::relationships)]
+    pub relationship: nansen_cases::Relationship,
+    pub languages: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Household {
+    /// In the identity section's order.
+    pub members: Vec<HouseholdMember>,
+    pub family_abroad: Vec<FamilyAbroad>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CaseEvent {
+    pub at: When,
+    pub by: String,
+    /// `registered`, `moved`, `move-requested`, `move-approved`, `move-refused`, `assigned`,
+    /// `consent`, `referred`, `referred-without-consent`, `referral-accepted`,
+    /// `referral-declined`.
+    pub kind: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Referral {
+    pub id: String,
+    pub case: String,
+    pub from: String,
+    pub to: String,
+    #[schema(schema_with = crate::openapi::section_list)]
+    pub sections: Vec<nansen_cases::Section>,
+    /// `pending`, `accepted` or `declined`.
+    pub status: String,
+    /// Sent without the household's consent, on a supervisor's authority.
+    pub consent_overridden: bool,
+    pub reason: Option<String>,
+    pub created_by: String,
+    pub created_at: When,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<When>,
+}
+
+impl From<app::ReferralView> for Referral {
+    fn from(r: app::ReferralView) -> Self {
+        let app::ReferralView {
+            id,
+            case,
+            from,
+            to,
+            sections,
+            status,
+            consent_overridden,
+            reason,
+            created_by,
+            created_at,
+            decided_by,
+            decided_at,
+        } = r;
+        Referral {
+            id,
+            case,
+            from,
+            to,
+            sections,
+            status,
+            consent_overridden,
+            reason,
+            created_by,
+            created_at: created_at.into(),
+            decided_by,
+            decided_at: when(decided_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Process {
+    pub stage: String,
+    pub stage_since: When,
+    /// A move waiting for a supervisor.
+    pub pending_stage: Option<String>,
+    pub assignee: Option<String>,
+    /// Cases it travels with.
+    pub links: Vec<String>,
+    #[schema(schema_with = crate::openapi::submission_categories)]
+    pub submission_category: Option<nansen_cases::SubmissionCategory>,
+    #[schema(schema_with = crate::openapi::priorities)]
+    pub priority: Option<nansen_cases::Priority>,
+    pub history: Vec<CaseEvent>,
+    pub referrals: Vec<Referral>,
+}
+
+/// A specific need, from UNHCR's vocabulary.
+#[derive(Serialize, ToSchema)]
+pub struct SpecificNeed {
+    #[schema(example = "SM-CI")]
+    pub code: String,
+    #[schema(example = "Chronic illness")]
+    pub label: String,
+    #[schema(example = "Serious medical condition")]
+    pub category: String,
+}
+
+impl From<nansen_cases::Need> for SpecificNeed {
+    fn from(n: nansen_cases::Need) -> Self {
+        SpecificNeed {
+            code: n.code,
+            label: n.label,
+            category: n.category,
+        }
+    }
+}
+
+/// A case with the sections the caller may see, each present only when `sections` names it.
+#[derive(Serialize, ToSchema)]
+pub struct Case {
+    pub id: String,
+    #[schema(example = "euaa/relocation-greece")]
+    pub programme: String,
+    pub org: String,
+    pub persons: i64,
+    /// Send it back with a change; a change made on an older one is refused (409).
+    pub revision: i64,
+    pub created_at: When,
+    pub updated_at: When,
+    pub erased_at: Option<When>,
+    #[schema(schema_with = crate::openapi::section_list)]
+    pub sections: Vec<nansen_cases::Section>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity: Option<Vec<IdentityMember>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub household: Option<Household>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub process: Option<Process>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needs: Option<Vec<SpecificNeed>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub medical: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub best_interests: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consent: Option<Vec<Consent>>,
+}
+
+impl From<app::CaseView> for Case {
+    fn from(c: app::CaseView) -> Self {
+        let app::CaseView {
+            id,
+            programme,
+            org,
+            persons,
+            revision,
+            created_at,
+            updated_at,
+            erased_at,
+            sections,
+            identity,
+            household,
+            process,
+            needs,
+            medical,
+            best_interests,
+            consent,
+        } = c;
+        Case {
+            id,
+            programme: programme.to_string(),
+            org,
+            persons,
+            revision,
+            created_at: created_at.into(),
+            updated_at: updated_at.into(),
+            erased_at: when(erased_at),
+            sections,
+            identity: identity.map(|m| {
+                m.into_iter()
+                    .map(|m| IdentityMember {
+                        given_name: m.given_name,
+                        family_name: m.family_name,
+                        birth_date: m.birth_date,
+                        birth_date_estimated: m.birth_date_estimated,
+                        sex: m.sex,
+                        nationality: m.nationality,
+                        documents: all(m.documents),
+                    })
+                    .collect()
+            }),
+            household: household.map(|h| Household {
+                members: h
+                    .members
+                    .into_iter()
+                    .map(|m| HouseholdMember {
+                        relationship: m.relationship,
+                        languages: m.languages,
+                    })
+                    .collect(),
+                family_abroad: all(h.family_abroad),
+            }),
+            process: process.map(|p| Process {
+                stage: p.stage,
+                stage_since: p.stage_since.into(),
+                pending_stage: p.pending_stage,
+                assignee: p.assignee,
+                links: p.links,
+                submission_category: p.submission_category,
+                priority: p.priority,
+                history: p
+                    .history
+                    .into_iter()
+                    .map(|e| CaseEvent {
+                        at: e.at.into(),
+                        by: e.by,
+                        kind: e.kind,
+                        from: e.from,
+                        to: e.to,
+                        note: e.note,
+                    })
+                    .collect(),
+                referrals: all(p.referrals),
+            }),
+            needs: needs.map(all),
+            medical,
+            best_interests,
+            consent: consent.map(all),
+        }
+    }
+}
+
+/// A row of a caseworker's list.
+#[derive(Serialize, ToSchema)]
+pub struct CaseRow {
+    pub id: String,
+    pub org: String,
+    pub persons: i64,
+    /// With the process section.
+    pub stage: Option<String>,
+    pub pending_stage: Option<String>,
+    pub assignee: Option<String>,
+    /// The principal applicant's name, with the identity section.
+    pub principal: Option<String>,
+    pub updated_at: When,
+    #[schema(schema_with = crate::openapi::section_list)]
+    pub sections: Vec<nansen_cases::Section>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CaseList {
+    /// How many cases the filter selects.
+    pub total: i64,
+    pub cases: Vec<CaseRow>,
+}
+
+impl From<app::CaseList> for CaseList {
+    fn from(l: app::CaseList) -> Self {
+        CaseList {
+            total: l.total,
+            cases: l
+                .cases
+                .into_iter()
+                .map(|r| CaseRow {
+                    id: r.id,
+                    org: r.org,
+                    persons: r.persons,
+                    stage: r.stage,
+                    pending_stage: r.pending_stage,
+                    assignee: r.assignee,
+                    principal: r.principal,
+                    updated_at: r.updated_at.into(),
+                    sections: r.sections,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Where a case stands after a move, an approval or an assignment.
+#[derive(Serialize, ToSchema)]
+pub struct Moved {
+    pub id: String,
+    pub stage: String,
+    /// Set when the move waits for a supervisor's approval.
+    pub pending_stage: Option<String>,
+    pub revision: i64,
+}
+
+impl From<app::Moved> for Moved {
+    fn from(m: app::Moved) -> Self {
+        Moved {
+            id: m.id,
+            stage: m.stage,
+            pending_stage: m.pending_stage,
+            revision: m.revision,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReferralCreated {
+    pub id: String,
+    /// `pending` until the receiving organisation decides.
+    #[schema(example = "pending")]
+    pub status: String,
+}

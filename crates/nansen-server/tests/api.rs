@@ -62,14 +62,44 @@ fn call(method: &str, url: &str, token: Option<&str>, body: Option<&[u8]>) -> (u
         req = req.set("Authorization", &format!("Bearer {t}"));
     }
     let res = match body {
-        Some(b) => req.set("Content-Type", "application/octet-stream").send_bytes(b),
-        None if method == "POST" => req.set("Content-Type", "application/json").send_string("{\"reason\":\"we need it for planning\",\"approve\":true,\"sharing\":\"public\",\"name\":\"x\",\"done\":true,\"body\":\"x\"}"),
+        Some(b) => req
+            .set("Content-Type", "application/octet-stream")
+            .send_bytes(b),
+        None if method == "POST" || method == "PUT" => req
+            .set("Content-Type", "application/json")
+            .send_string(sweep_body(url)),
         None => req.call(),
     };
     match res {
         Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
         Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
         Err(e) => panic!("{method} {url}: {e}"),
+    }
+}
+
+/// A JSON body each route takes as well formed, so that what answers is the route's rule, not
+/// its body's shape: the operations' bodies refuse fields they do not know.
+fn sweep_body(url: &str) -> &'static str {
+    let path = url.split('?').next().unwrap_or(url);
+    let ends = |s: &str| path.ends_with(s);
+    if ends("/stages") {
+        r#"[{"name": "applied"}, {"name": "closed", "exit": true}]"#
+    } else if ends("/pledges") {
+        r#"{"state": "DEU", "places": 1}"#
+    } else if path.contains("/programmes/") && ends("/cases") {
+        r#"{"members": []}"#
+    } else if ends("/transitions") {
+        r#"{"to": "assessed", "note": "x"}"#
+    } else if ends("/assignee") {
+        r#"{"assignee": null}"#
+    } else if ends("/consents") {
+        r#"{"purpose": "reporting"}"#
+    } else if path.contains("/cases/") && ends("/referrals") {
+        r#"{"to": "bmi", "sections": ["identity"], "reason": "x", "override_consent": true}"#
+    } else if ends("/approval") || ends("/accept") || ends("/decline") {
+        "{}"
+    } else {
+        r#"{"reason":"we need it for planning","approve":true,"sharing":"public","name":"x","done":true,"body":"x"}"#
     }
 }
 
@@ -367,6 +397,46 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
             Some(b"A classified memo."),
         );
         assert_eq!(code, 201, "{body}");
+        // A programme of the same name with a case and a referral, all EUAA's.
+        let op = Caller::operator();
+        s.app
+            .add_programme(
+                &op,
+                nansen_app::NewProgramme {
+                    name: "euaa/classified".parse().unwrap(),
+                    kind: nansen_cases::ProgrammeKind::Relocation,
+                    title: "classified".into(),
+                    partners: vec![],
+                    receiving: vec![],
+                    starts_on: None,
+                    ends_on: None,
+                    retention_days: None,
+                },
+            )
+            .unwrap();
+        let case = s
+            .app
+            .add_case(
+                &op,
+                &"euaa/classified".parse().unwrap(),
+                nansen_cases::CaseFile::from_json(r#"{"members": [{"given_name": "classified", "family_name": "classified", "birth_date": "1990-01-01", "sex": "F", "nationality": "SYR", "relationship": "principal"}]}"#).unwrap(),
+            )
+            .unwrap()
+            .id;
+        let referral = s
+            .app
+            .refer_case(
+                &op,
+                &case,
+                nansen_app::ReferralRequest {
+                    to: "iom".into(),
+                    sections: vec![nansen_cases::Section::Identity],
+                    reason: "classified".into(),
+                    override_consent: true,
+                },
+            )
+            .unwrap()
+            .id;
         let (code, doc) = call(
             "GET",
             &format!("{}/api/v1/openapi.json", s.base),
@@ -377,6 +447,16 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
         let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
         let paths = doc["paths"].as_object().unwrap();
         assert!(paths.len() >= 40, "every route is documented");
+        // Opaque ids: the case's and the referral's where their routes take one.
+        let id_for = |path: &str| {
+            if path.starts_with("/api/v1/cases/") {
+                case.clone()
+            } else if path.starts_with("/api/v1/referrals/") {
+                referral.clone()
+            } else {
+                "1".to_string()
+            }
+        };
         let mut checked = 0;
         for (path, ops) in paths {
             for method in ops.as_object().unwrap().keys() {
@@ -403,7 +483,7 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
                     .replace("{org}", "euaa")
                     .replace("{slug}", "classified")
                     .replace("{number}", "1")
-                    .replace("{id}", "1")
+                    .replace("{id}", &id_for(path))
                     .replace("{n}", "1");
                 let url = format!("{}{concrete}{query}", s.base);
                 let missing = format!(
@@ -1278,4 +1358,176 @@ fn an_answer_given_before_the_body_was_read_says_the_connection_closes() {
     let health = answer(agent.get(&format!("{}/api/v1/health", s.base)).call());
     assert_eq!(health.status(), 200);
     assert_ne!(connection(&health), "close");
+}
+
+#[test]
+fn operations_over_http_show_each_role_its_sections_and_refuse_bad_cases_by_field() {
+    for s in servers() {
+        let op = Caller::operator();
+        let mut tokens = std::collections::HashMap::new();
+        for (who, email, org, role, supervisor) in [
+            ("cw", "cw@euaa.eu", "euaa", Role::Caseworker, false),
+            ("sup", "sup@euaa.eu", "euaa", Role::Caseworker, true),
+            ("po", "po@euaa.eu", "euaa", Role::Protection, false),
+            ("analyst", "an@euaa.eu", "euaa", Role::Analyst, false),
+            ("iom", "cw@iom.int", "iom", Role::Caseworker, false),
+        ] {
+            s.app
+                .add_user_as(
+                    &op,
+                    email,
+                    org,
+                    (role, supervisor),
+                    "a long enough password",
+                )
+                .unwrap();
+            tokens.insert(who, s.app.create_token(&op, email, "t").unwrap());
+        }
+        let url = |p: &str| format!("{}/api/v1{p}", s.base);
+        let (code, body) = send_json(
+            "POST",
+            &url("/programmes"),
+            &s.euaa_admin,
+            serde_json::json!({"name": "euaa/relocation", "type": "relocation", "title": "Relocation from Greece", "partners": ["iom"]}),
+        );
+        assert_eq!(code, 201, "{body}");
+        let programme: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(programme["stages"][2]["name"], "ready-for-matching");
+        assert_eq!(programme["stages"][2]["approval"], true);
+        let (code, body) = send_json(
+            "POST",
+            &url("/programmes/euaa/relocation/pledges"),
+            &s.euaa_admin,
+            serde_json::json!({"state": "DEU", "places": 500, "uam_places": 20, "medical_places": 30}),
+        );
+        assert_eq!(code, 201, "{body}");
+        let case = serde_json::json!({
+            "members": [{"given_name": "Amina", "family_name": "Haddad", "birth_date": "1990-04-02", "sex": "F", "nationality": "SYR", "languages": ["ar"], "relationship": "principal"}],
+            "needs": ["SM-CI"],
+            "consents": [{"purpose": "referral", "partner": "iom"}],
+            "links": []
+        });
+        let (code, body) = send_json(
+            "POST",
+            &url("/programmes/euaa/relocation/cases"),
+            &tokens["cw"],
+            case.clone(),
+        );
+        assert_eq!(code, 201, "{body}");
+        let registered: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let id = registered["id"].as_str().unwrap().to_string();
+        assert_eq!(registered["possible_duplicates"], serde_json::json!([]));
+        let (_, again) = send_json(
+            "POST",
+            &url("/programmes/euaa/relocation/cases"),
+            &tokens["cw"],
+            case.clone(),
+        );
+        assert!(
+            again.contains(&id),
+            "the same person again is a possible duplicate: {again}"
+        );
+
+        let read = |token: &str| call("GET", &url(&format!("/cases/{id}")), Some(token), None);
+        let (code, body) = read(&tokens["cw"]);
+        assert_eq!(code, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            v["sections"],
+            serde_json::json!(["identity", "household", "process", "consent"])
+        );
+        assert!(v.get("needs").is_none() && v["identity"][0]["given_name"] == "Amina");
+        let (_, body) = read(&tokens["po"]);
+        assert!(body.contains("Chronic illness"), "{body}");
+        let (code, unknown) = call(
+            "GET",
+            &url("/cases/not-a-case"),
+            Some(&tokens["analyst"]),
+            None,
+        );
+        assert_eq!(code, 404);
+        for outsider in [
+            tokens["analyst"].as_str(),
+            tokens["iom"].as_str(),
+            s.bmi.as_str(),
+        ] {
+            let (code, body) = read(outsider);
+            assert_eq!(
+                (code, body.replace(&id, "not-a-case")),
+                (404, unknown.clone())
+            );
+        }
+
+        let mut bad = case.clone();
+        bad["members"][0]["birth_date"] = "2999-01-01".into();
+        let (code, body) = send_json(
+            "POST",
+            &url("/programmes/euaa/relocation/cases"),
+            &tokens["cw"],
+            bad,
+        );
+        assert_eq!(code, 400);
+        assert!(
+            body.contains("members[0].birth_date: 2999-01-01 is in the future"),
+            "{body}"
+        );
+        let mut bad = case.clone();
+        bad["members"][0]["sex"] = "Q".into();
+        let (code, body) = send_json(
+            "POST",
+            &url("/programmes/euaa/relocation/cases"),
+            &tokens["cw"],
+            bad,
+        );
+        assert_eq!(code, 422);
+        assert!(body.contains("members[0].sex"), "{body}");
+
+        let (code, body) = send_json(
+            "POST",
+            &url(&format!("/cases/{id}/transitions")),
+            &tokens["cw"],
+            serde_json::json!({"to": "assessed", "revision": 1}),
+        );
+        assert_eq!(code, 200, "{body}");
+        let (code, body) = send_json(
+            "POST",
+            &url(&format!("/cases/{id}/transitions")),
+            &tokens["sup"],
+            serde_json::json!({"to": "ready-for-matching", "revision": 1}),
+        );
+        assert_eq!(
+            code, 409,
+            "a change made on an older revision is refused: {body}"
+        );
+        let (code, body) = send_json(
+            "POST",
+            &url(&format!("/cases/{id}/referrals")),
+            &tokens["cw"],
+            serde_json::json!({"to": "iom", "sections": ["identity"], "reason": "transport"}),
+        );
+        assert_eq!(code, 201, "{body}");
+        let created: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(created["status"], "pending");
+        let referral = created["id"].as_str().unwrap();
+        let (code, _) = send_json(
+            "POST",
+            &url(&format!("/referrals/{referral}/accept")),
+            &tokens["iom"],
+            serde_json::json!({}),
+        );
+        assert_eq!(code, 200);
+        let (code, body) = read(&tokens["iom"]);
+        assert_eq!(code, 200);
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["sections"], serde_json::json!(["identity"]));
+
+        let (code, body) = call("GET", &url("/vocabularies/specific-needs"), None, None);
+        assert_eq!(code, 200);
+        let needs: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert!(needs
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["code"] == "SC-UC" && n["category"] == "Unaccompanied or separated child"));
+    }
 }

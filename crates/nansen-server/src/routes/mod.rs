@@ -2,6 +2,7 @@
 
 mod access;
 mod audit;
+mod cases;
 mod datasets;
 mod documents;
 mod health;
@@ -215,6 +216,21 @@ pub(crate) fn api() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(access::request_document))
         .routes(routes!(documents::search))
         .routes(routes!(documents::reindex))
+        .routes(routes!(cases::programmes, cases::add_programme))
+        .routes(routes!(cases::programme))
+        .routes(routes!(cases::set_stages))
+        .routes(routes!(cases::pledges, cases::set_pledge))
+        .routes(routes!(cases::cases, cases::add_case))
+        .routes(routes!(cases::case))
+        .routes(routes!(cases::transition))
+        .routes(routes!(cases::approve))
+        .routes(routes!(cases::assign))
+        .routes(routes!(cases::consent))
+        .routes(routes!(cases::refer))
+        .routes(routes!(cases::referrals))
+        .routes(routes!(cases::accept))
+        .routes(routes!(cases::decline))
+        .routes(routes!(cases::specific_needs))
 }
 
 pub fn router(app: Arc<App>) -> Router {

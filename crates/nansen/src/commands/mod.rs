@@ -7,6 +7,7 @@ mod dataset;
 mod doc;
 mod forecast;
 mod import;
+mod operations;
 mod org;
 mod plan;
 mod query;
@@ -94,6 +95,16 @@ pub enum Command {
     /// Requests for access to listed datasets and documents, and their answers.
     #[command(subcommand)]
     Access(access::AccessCommand),
+    /// Programmes of operations: resettlement, humanitarian admission, relocation, return,
+    /// family reunification.
+    #[command(subcommand)]
+    Programme(operations::ProgrammeCommand),
+    /// Places receiving states pledge in a programme.
+    #[command(subcommand)]
+    Pledge(operations::PledgeCommand),
+    /// Cases: households registered in a programme, moved through its stages, referred.
+    #[command(subcommand)]
+    Case(operations::CaseCommand),
     /// The audit log: read it, and verify its hash chain.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
@@ -112,6 +123,7 @@ impl Command {
             Command::Detect(d) => d.wants_json(),
             Command::Doc(d) => d.wants_json(),
             Command::Search(s) => s.wants_json(),
+            Command::Case(c) => c.wants_json(),
             _ => false,
         }
     }
@@ -162,6 +174,9 @@ impl Command {
             Command::Reindex => admin::reindex(ctx),
             Command::Backup(c) => c.exec(ctx),
             Command::Access(c) => c.exec(ctx),
+            Command::Programme(c) => c.exec(ctx),
+            Command::Pledge(c) => c.exec(ctx),
+            Command::Case(c) => c.exec(ctx),
             Command::Audit(c) => c.exec(ctx),
         }
     }

@@ -38,8 +38,12 @@ pub enum UserCommand {
         #[arg(long)]
         org: String,
         /// What the person may do in the organisation
-        #[arg(long, value_parser = ["admin", "editor", "analyst", "viewer"])]
+        #[arg(long, value_parser = ["admin", "editor", "analyst", "viewer", "caseworker", "protection"])]
         role: String,
+        /// A caseworker or admin who approves the stages that need it and may refer a case
+        /// without consent, with a reason
+        #[arg(long)]
+        supervisor: bool,
         /// Also make the user a platform operator (adds organisations and members of any).
         #[arg(long)]
         operator: bool,
@@ -52,6 +56,7 @@ impl UserCommand {
             email,
             org,
             role,
+            supervisor,
             operator,
         } = self;
         let role: Role = role.parse().map_err(crate::output::said)?;
@@ -64,14 +69,16 @@ impl UserCommand {
             let first = line.lines().next().unwrap_or("");
             (first.trim_end_matches('\r').to_string(), false)
         };
-        ctx.app.add_user(ctx.who, &email, &org, role, &password)?;
+        ctx.app
+            .add_user_as(ctx.who, &email, &org, (role, supervisor), &password)?;
         if operator {
             ctx.app.set_operator(ctx.who, &email, true)?;
         }
         if generated {
             writeln!(ctx.out, "{password}")?;
         }
-        eprintln!("{email} is {role} of {org}");
+        let supervising = if supervisor { " and a supervisor" } else { "" };
+        eprintln!("{email} is {role}{supervising} of {org}");
         Ok(())
     }
 }

@@ -1,0 +1,553 @@
+//! `nansen programme`, `nansen pledge`, `nansen case`: the operations, as the caller (`--as`)
+//! may run them.
+
+use super::Ctx;
+use crate::output::{said, Failure, Outcome, TextFormat};
+use anyhow::Context;
+use clap::Subcommand;
+use nansen_app::{CaseQuery, CaseView, NewProgramme, PledgeInput, ReferralRequest};
+use nansen_cases::{CaseFile, Consent, ConsentPurpose, ProgrammeKind, Section, Workflow};
+use nansen_model::ProgrammeName;
+use std::path::PathBuf;
+
+fn programme_name(name: &str) -> Result<ProgrammeName, Failure> {
+    name.parse().map_err(said)
+}
+
+#[derive(Subcommand)]
+pub enum ProgrammeCommand {
+    /// Create a programme (admins of its organisation) with its type's default stages.
+    Add {
+        /// ORG/SLUG
+        name: String,
+        #[arg(long = "type")]
+        kind: ProgrammeKind,
+        #[arg(long)]
+        title: String,
+        /// An implementing partner: registers and runs cases (repeat for several)
+        #[arg(long = "partner")]
+        partners: Vec<String>,
+        /// A receiving partner: a receiving state's administration (repeat for several)
+        #[arg(long)]
+        receiving: Vec<String>,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        starts: Option<String>,
+        /// YYYY-MM-DD
+        #[arg(long)]
+        ends: Option<String>,
+        /// Days after a case is closed before it is erased
+        #[arg(long)]
+        retention_days: Option<i64>,
+    },
+    /// A programme: its type, partners and stages, as JSON.
+    Show {
+        /// ORG/SLUG
+        name: String,
+    },
+    /// The programmes the caller works in: name, type, title.
+    List,
+    /// A programme's stages in order (`*` needs a supervisor's approval, `exit` leaves the
+    /// workflow); with --file, replace them (its admins).
+    Stages {
+        /// ORG/SLUG
+        name: String,
+        /// A JSON list of stages: [{"name": "applied"}, {"name": "decided", "approval": true},
+        /// {"name": "closed", "exit": true}]
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+}
+
+impl ProgrammeCommand {
+    pub fn exec(self, ctx: Ctx) -> Outcome {
+        let Ctx { app, who, out } = ctx;
+        match self {
+            ProgrammeCommand::Add {
+                name,
+                kind,
+                title,
+                partners,
+                receiving,
+                starts,
+                ends,
+                retention_days,
+            } => {
+                let p = app.add_programme(
+                    who,
+                    NewProgramme {
+                        name: programme_name(&name)?,
+                        kind,
+                        title,
+                        partners,
+                        receiving,
+                        starts_on: starts,
+                        ends_on: ends,
+                        retention_days,
+                    },
+                )?;
+                writeln!(out, "{}", p.name)?;
+            }
+            ProgrammeCommand::Show { name } => {
+                writeln!(
+                    out,
+                    "{}",
+                    serde_json::to_string_pretty(&app.programme(who, &programme_name(&name)?)?)?
+                )?;
+            }
+            ProgrammeCommand::List => {
+                for p in app.programmes(who)? {
+                    writeln!(out, "{}\t{}\t{}", p.name, p.kind, p.title)?;
+                }
+            }
+            ProgrammeCommand::Stages { name, file } => {
+                let name = programme_name(&name)?;
+                let p = match file {
+                    Some(f) => {
+                        let text = std::fs::read_to_string(&f)
+                            .with_context(|| format!("cannot read {}", f.display()))?;
+                        let workflow: Workflow = serde_json::from_str(&text)
+                            .map_err(|e| said(format!("{}: {e}", f.display())))?;
+                        app.set_stages(who, &name, workflow)?
+                    }
+                    None => app.programme(who, &name)?,
+                };
+                for s in &p.stages.stages {
+                    let mark = match (s.approval, s.exit) {
+                        (true, _) => "\t* approval",
+                        (_, true) => "\texit",
+                        _ => "",
+                    };
+                    writeln!(out, "{}{mark}", s.name)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Subcommand)]
+pub enum PledgeCommand {
+    /// Record a receiving state's pledge in a programme, or change it (its history is kept).
+    Add {
+        /// The programme, ORG/SLUG
+        programme: String,
+        /// The receiving state: a country code or name
+        #[arg(long)]
+        state: String,
+        /// Places, in persons
+        #[arg(long)]
+        places: i64,
+        /// Of which for unaccompanied children
+        #[arg(long, default_value_t = 0)]
+        uam_places: i64,
+        /// Of which for medical cases
+        #[arg(long, default_value_t = 0)]
+        medical_places: i64,
+        #[arg(long)]
+        starts: Option<String>,
+        #[arg(long)]
+        ends: Option<String>,
+        /// Why it was given or changed
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// A programme's pledges: state, places, of which unaccompanied children, medical cases.
+    List {
+        /// The programme, ORG/SLUG
+        programme: String,
+    },
+}
+
+impl PledgeCommand {
+    pub fn exec(self, ctx: Ctx) -> Outcome {
+        let Ctx { app, who, out } = ctx;
+        match self {
+            PledgeCommand::Add {
+                programme,
+                state,
+                places,
+                uam_places,
+                medical_places,
+                starts,
+                ends,
+                note,
+            } => {
+                let p = app.set_pledge(
+                    who,
+                    &programme_name(&programme)?,
+                    PledgeInput {
+                        state,
+                        places,
+                        uam_places,
+                        medical_places,
+                        starts_on: starts,
+                        ends_on: ends,
+                        note,
+                    },
+                )?;
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}",
+                    p.state, p.places, p.uam_places, p.medical_places
+                )?;
+            }
+            PledgeCommand::List { programme } => {
+                for p in app.pledges(who, &programme_name(&programme)?)? {
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}",
+                        p.state, p.places, p.uam_places, p.medical_places
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[derive(Subcommand)]
+pub enum CaseCommand {
+    /// Register a household from a case file (docs/cases.md); prints possible duplicates,
+    /// then the new case's id on the last line.
+    Add {
+        /// The programme, ORG/SLUG
+        programme: String,
+        /// The case, as JSON
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// A case with the sections the caller may see (the read is audited).
+    Show {
+        id: String,
+        /// How to print: text for people, json for scripts
+        #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+        format: TextFormat,
+    },
+    /// The cases of a programme the caller works on: id, stage, assignee, persons, principal.
+    List {
+        /// The programme, ORG/SLUG
+        programme: String,
+        #[arg(long)]
+        stage: Option<String>,
+        /// An e-mail address
+        #[arg(long)]
+        assignee: Option<String>,
+        /// A category of specific needs (for those who may see needs)
+        #[arg(long)]
+        needs_category: Option<String>,
+        /// A name, found across its spellings
+        #[arg(long)]
+        name: Option<String>,
+        /// A date of birth, YYYY-MM-DD
+        #[arg(long)]
+        born: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Move a case to a stage, as its workflow allows (back, out or from withdrawn: with a note).
+    Move {
+        id: String,
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Assign a case to a caseworker of its organisation, or unassign it with --nobody.
+    Assign {
+        id: String,
+        /// The caseworker's e-mail address
+        #[arg(long, required_unless_present = "nobody")]
+        to: Option<String>,
+        #[arg(long, conflicts_with = "to")]
+        nobody: bool,
+    },
+    /// Approve the move a case waits for (supervisors), or turn it down with --refuse.
+    Approve {
+        id: String,
+        #[arg(long)]
+        refuse: bool,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Refer a case to another organisation with the sections named.
+    Refer {
+        id: String,
+        /// The receiving organisation
+        #[arg(long)]
+        to: String,
+        /// A section to send (repeat): identity, household, process, needs, medical,
+        /// best-interests, consent
+        #[arg(long = "section", required = true)]
+        sections: Vec<Section>,
+        /// Why it is referred
+        #[arg(long)]
+        reason: String,
+        /// Send without the household's consent (supervisors; audited, shown on the case)
+        #[arg(long)]
+        override_consent: bool,
+    },
+    /// Referrals sent to or by the caller's organisations: id, case, from, to, status, sections.
+    Referrals,
+    /// Accept a referral (caseworkers and admins of the receiving organisation).
+    Accept {
+        /// The referral's id
+        id: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Decline a referral.
+    Decline {
+        /// The referral's id
+        id: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Record a consent the household gave.
+    Consent {
+        id: String,
+        #[arg(long)]
+        purpose: ConsentPurpose,
+        /// The organisation (referral) or state (submission) it allows
+        #[arg(long)]
+        partner: Option<String>,
+    },
+}
+
+impl CaseCommand {
+    pub fn wants_json(&self) -> bool {
+        matches!(
+            self,
+            CaseCommand::Show {
+                format: TextFormat::Json,
+                ..
+            }
+        )
+    }
+
+    pub fn exec(self, ctx: Ctx) -> Outcome {
+        let Ctx { app, who, out } = ctx;
+        match self {
+            CaseCommand::Add { programme, file } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let case = CaseFile::from_json(&text)
+                    .map_err(|p| said(format!("{}: {p}", file.display())))?;
+                let registered = app.add_case(who, &programme_name(&programme)?, case)?;
+                for d in &registered.possible_duplicates {
+                    eprintln!(
+                        "member {} may be member {} of case {}",
+                        d.member, d.matched_member, d.case
+                    );
+                }
+                writeln!(out, "{}", registered.id)?;
+            }
+            CaseCommand::Show { id, format } => {
+                let case = app.case(who, &id)?;
+                match format {
+                    TextFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&case)?)?,
+                    TextFormat::Text => show(out, &case)?,
+                }
+            }
+            CaseCommand::List {
+                programme,
+                stage,
+                assignee,
+                needs_category,
+                name,
+                born,
+                limit,
+            } => {
+                let list = app.cases(
+                    who,
+                    &programme_name(&programme)?,
+                    &CaseQuery {
+                        stage,
+                        assignee,
+                        needs_category,
+                        name,
+                        born,
+                        limit: Some(limit),
+                        offset: None,
+                    },
+                )?;
+                for c in &list.cases {
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}\t{}",
+                        c.id,
+                        c.stage.as_deref().unwrap_or("-"),
+                        c.assignee.as_deref().unwrap_or("-"),
+                        c.persons,
+                        c.principal.as_deref().unwrap_or("-")
+                    )?;
+                }
+                eprintln!("{} of {} cases", list.cases.len(), list.total);
+            }
+            CaseCommand::Move { id, to, note } => {
+                let m = app.move_case(who, &id, &to, note.as_deref(), None)?;
+                match m.pending_stage {
+                    Some(p) => writeln!(out, "{} waits for a supervisor to approve {p}", m.id)?,
+                    None => writeln!(out, "{} is at {}", m.id, m.stage)?,
+                }
+            }
+            CaseCommand::Assign { id, to, nobody } => {
+                let target = if nobody { None } else { to };
+                app.assign_case(who, &id, target.as_deref())?;
+            }
+            CaseCommand::Approve { id, refuse, note } => {
+                let m = app.approve_move(who, &id, refuse, note.as_deref())?;
+                writeln!(out, "{} is at {}", m.id, m.stage)?;
+            }
+            CaseCommand::Refer {
+                id,
+                to,
+                sections,
+                reason,
+                override_consent,
+            } => {
+                let r = app.refer_case(
+                    who,
+                    &id,
+                    ReferralRequest {
+                        to,
+                        sections,
+                        reason,
+                        override_consent,
+                    },
+                )?;
+                writeln!(out, "{}", r.id)?;
+            }
+            CaseCommand::Referrals => {
+                for r in app.referrals(who)? {
+                    let sections: Vec<&str> = r.sections.iter().map(|s| s.as_str()).collect();
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        r.id,
+                        r.case,
+                        r.from,
+                        r.to,
+                        r.status,
+                        sections.join(",")
+                    )?;
+                }
+            }
+            CaseCommand::Accept { id, note } => {
+                app.decide_referral(who, &id, true, note.as_deref())?;
+            }
+            CaseCommand::Decline { id, note } => {
+                app.decide_referral(who, &id, false, note.as_deref())?;
+            }
+            CaseCommand::Consent {
+                id,
+                purpose,
+                partner,
+            } => {
+                app.add_consent(who, &id, Consent { purpose, partner })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A case for people: each section the caller sees, in order.
+fn show(out: &mut dyn std::io::Write, c: &CaseView) -> Outcome {
+    writeln!(
+        out,
+        "case {}\t{}\t{}\tpersons {}\trevision {}",
+        c.id, c.programme, c.org, c.persons, c.revision
+    )?;
+    let names: Vec<&str> = c.sections.iter().map(|s| s.as_str()).collect();
+    writeln!(out, "sections: {}", names.join(", "))?;
+    if let Some(members) = &c.identity {
+        writeln!(out, "identity:")?;
+        for (i, m) in members.iter().enumerate() {
+            writeln!(
+                out,
+                "  {i}\t{} {}\t{}{}\t{}\t{}",
+                m.given_name,
+                m.family_name,
+                m.birth_date,
+                if m.birth_date_estimated {
+                    " (estimated)"
+                } else {
+                    ""
+                },
+                m.sex,
+                m.nationality
+            )?;
+        }
+    }
+    if let Some(h) = &c.household {
+        writeln!(out, "household:")?;
+        for (i, m) in h.members.iter().enumerate() {
+            writeln!(out, "  {i}\t{}\t{}", m.relationship, m.languages.join(","))?;
+        }
+        for f in &h.family_abroad {
+            writeln!(out, "  family in {}: {}", f.state, f.relationship)?;
+        }
+    }
+    if let Some(p) = &c.process {
+        writeln!(
+            out,
+            "process: at {} since {}{}; assignee {}",
+            p.stage,
+            p.stage_since.to_minute(),
+            p.pending_stage
+                .as_ref()
+                .map(|s| format!(", waiting for approval of {s}"))
+                .unwrap_or_default(),
+            p.assignee.as_deref().unwrap_or("none")
+        )?;
+        for e in &p.history {
+            writeln!(
+                out,
+                "  {}\t{}\t{}\t{}\t{}",
+                e.at.to_minute(),
+                e.by,
+                e.kind,
+                e.to.as_deref().unwrap_or(""),
+                e.note.as_deref().unwrap_or("")
+            )?;
+        }
+        for r in &p.referrals {
+            writeln!(
+                out,
+                "  referral {} to {}: {}{}",
+                r.id,
+                r.to,
+                r.status,
+                if r.consent_overridden {
+                    " (without consent, on a supervisor's authority)"
+                } else {
+                    ""
+                }
+            )?;
+        }
+    }
+    if let Some(needs) = &c.needs {
+        writeln!(out, "needs:")?;
+        for n in needs {
+            writeln!(out, "  {}\t{}\t{}", n.code, n.label, n.category)?;
+        }
+    }
+    if let Some(m) = &c.medical {
+        writeln!(out, "medical: {m}")?;
+    }
+    if let Some(b) = &c.best_interests {
+        writeln!(out, "best interests: {b}")?;
+    }
+    if let Some(consents) = &c.consent {
+        writeln!(out, "consent:")?;
+        for k in consents {
+            writeln!(
+                out,
+                "  {}\t{}",
+                k.purpose,
+                k.partner.as_deref().unwrap_or("")
+            )?;
+        }
+    }
+    Ok(())
+}
