@@ -4,7 +4,6 @@
 //! as one that does not exist, whatever the shape of its id. Every read is audited with the
 //! sections it showed. Personal and protection data reaches the store only to be sealed.
 
-use crate::programmes::Standing;
 use crate::{App, AppError, Caller, Result};
 use nansen_cases::case::{age_on, IdDocument};
 use nansen_cases::names::{alike, skeletons};
@@ -435,6 +434,12 @@ impl App {
     /// A case with the sections the caller may see; the read is audited with them.
     pub fn case(&self, who: &Caller, id: &str) -> Result<CaseView> {
         let (c, sections) = self.case_for(who, id)?;
+        // An erased case is a tombstone: who erased it and when are in the audit log.
+        let sections = if c.erased_at.is_some() {
+            Vec::new()
+        } else {
+            sections
+        };
         let p = self.programme_of(&c)?;
         let opened = self.store.open_sections(&c, &sections)?;
         let get = |s: Section| {
@@ -1085,11 +1090,107 @@ impl App {
         Ok(out)
     }
 
-    /// Where a case of the caller's programme stands: for the standing checks of the web.
-    pub fn standing_in(&self, who: &Caller, name: &ProgrammeName) -> Result<(bool, bool)> {
-        let (_, s): (_, Standing) = self.programme_for(who, name)?;
-        Ok((s.administers, s.registers))
+    /// Erases a case (admins of its organisation): its key is destroyed, so nothing sealed
+    /// with it can be read again, here or in any copy of the database, once the case keys
+    /// are rotated, which follows at once. A tombstone and the programme's counts remain.
+    pub fn erase_case(&self, who: &Caller, id: &str, reason: &str) -> Result<Erased> {
+        let (c, _) = self.case_for(who, id)?;
+        let admin = who.principal == Principal::Operator
+            || who.principal.role_in(&c.org) == Some(Role::Admin);
+        if !admin {
+            return Err(AppError::Forbidden(format!(
+                "only admins of {} erase its cases",
+                c.org
+            )));
+        }
+        if reason.trim().is_empty() {
+            return Err(AppError::BadRequest(
+                "reason: an erasure says why (a request of the person, the retention period)"
+                    .into(),
+            ));
+        }
+        self.erase(&who.label, &c, reason.trim())?;
+        let rotation = self.store.rotate_case_keys(&who.label, &mut |_, _| {})?;
+        Ok(Erased {
+            id: c.reference,
+            rewrapped: rotation.rewrapped,
+        })
     }
+
+    fn erase(&self, actor: &str, c: &CaseRecord, reason: &str) -> Result<()> {
+        self.store.write(|tx| {
+            if !tx.erase_case(c, actor, reason)? {
+                return Err(AppError::Conflict(format!(
+                    "case {} was erased already",
+                    c.reference
+                )));
+            }
+            tx.audit(
+                actor,
+                "case.erase",
+                &c.reference,
+                &serde_json::json!({ "reason": reason }).to_string(),
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Moves every case key to a new generation of the case key file and destroys the old
+    /// ones (platform operators). `progress` hears how many keys of how many are done.
+    pub fn rotate_case_keys(
+        &self,
+        who: &Caller,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<nansen_store::Rotation> {
+        self.require_operator(who)?;
+        Ok(self.store.rotate_case_keys(&who.label, progress)?)
+    }
+
+    /// The retention job: erases every case that has been out of its programme's workflow
+    /// (an exit stage) for longer than the programme keeps cases, then rotates the case keys
+    /// once, and finishes a rotation an erasure still owes. Returns the cases erased.
+    pub fn run_retention(&self) -> Result<Vec<String>> {
+        let now = Timestamp::now();
+        let mut erased = Vec::new();
+        for p in self.store.programmes()? {
+            let Some(days) = p.retention_days else {
+                continue;
+            };
+            let exits: Vec<String> = p
+                .workflow
+                .stages
+                .iter()
+                .filter(|s| s.exit)
+                .map(|s| s.name.clone())
+                .collect();
+            for c in self
+                .store
+                .cases_at_since(p.id, &exits, now.plus_seconds(-days * 86_400))?
+            {
+                let reason = format!(
+                    "{} kept cases {days} days after they left the workflow",
+                    p.slug
+                );
+                match self.erase("retention", &c, &reason) {
+                    Ok(()) => erased.push(c.reference),
+                    Err(AppError::Conflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        if self.store.rotation_due()? {
+            self.store.rotate_case_keys("retention", &mut |_, _| {})?;
+        }
+        Ok(erased)
+    }
+}
+
+/// What erasing a case did.
+#[derive(Clone, Debug, Serialize)]
+pub struct Erased {
+    pub id: String,
+    /// Keys of other cases moved to the new generation.
+    pub rewrapped: usize,
 }
 
 fn check_revision(c: &CaseRecord, revision: Option<i64>) -> Result<()> {
@@ -1759,6 +1860,185 @@ mod at_rest {
                     );
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod erasure {
+    use crate::test_support::apps;
+    use crate::*;
+    use nansen_cases::CaseFile;
+
+    fn case(given: &str) -> CaseFile {
+        CaseFile::from_json(&format!(r#"{{"members": [{{"given_name": "{given}", "family_name": "Tesfay", "birth_date": "1995-02-03", "sex": "M", "nationality": "ERI", "relationship": "principal"}}], "medical": "{given} needs dialysis"}}"#)).unwrap()
+    }
+
+    #[test]
+    fn an_erased_case_opens_nowhere_again_not_even_from_a_backup_taken_before() {
+        for (t, app) in apps() {
+            let op = Caller::operator();
+            app.add_org(&op, "euaa", "EUAA").unwrap();
+            let name: nansen_model::ProgrammeName = "euaa/resettlement".parse().unwrap();
+            app.add_programme(
+                &op,
+                NewProgramme {
+                    name: name.clone(),
+                    kind: nansen_cases::ProgrammeKind::Resettlement,
+                    title: "Resettlement".into(),
+                    partners: vec![],
+                    receiving: vec![],
+                    starts_on: None,
+                    ends_on: None,
+                    retention_days: Some(30),
+                },
+            )
+            .unwrap();
+            let gone = app.add_case(&op, &name, case("Yonas")).unwrap().id;
+            let kept = app.add_case(&op, &name, case("Dawit")).unwrap().id;
+            let backups = tempfile::tempdir().unwrap();
+            app.backup(&op, &backups.path().join("before")).unwrap();
+
+            assert!(
+                app.erase_case(&op, &gone, " ").is_err(),
+                "an erasure says why"
+            );
+            let erased = app.erase_case(&op, &gone, "the person asked").unwrap();
+            assert_eq!(
+                erased.rewrapped, 1,
+                "the other case moved to the new generation"
+            );
+            let tomb = app.case(&op, &gone).unwrap();
+            assert!(
+                tomb.erased_at.is_some() && tomb.sections.is_empty() && tomb.identity.is_none()
+            );
+            assert_eq!(
+                app.case(&op, &kept).unwrap().medical.as_deref(),
+                Some("Dawit needs dialysis")
+            );
+            assert!(matches!(
+                app.erase_case(&op, &gone, "again"),
+                Err(AppError::Conflict(_))
+            ));
+            assert_eq!(
+                app.cases(&op, &name, &CaseQuery::default()).unwrap().total,
+                1
+            );
+            assert!(app
+                .audit_log(&op)
+                .unwrap()
+                .iter()
+                .any(|e| e.action == "keys.rotate"));
+
+            // The backup taken before holds the erased case's key, wrapped by a generation the
+            // case key file no longer has: restored beside it, the case cannot be opened.
+            let target = tempfile::tempdir().unwrap();
+            let fresh = nansen_store::testing::fresh_postgres();
+            let url = t
+                .database_url
+                .as_ref()
+                .and(fresh.as_ref().map(|d| d.url.clone()));
+            if t.database_url.is_some() && url.is_none() {
+                continue;
+            }
+            std::fs::copy(
+                t.dir.path().join("case-keys"),
+                target.path().join("case-keys"),
+            )
+            .unwrap();
+            App::restore(
+                &backups.path().join("before"),
+                target.path(),
+                url.as_deref(),
+                &mut |_| {},
+            )
+            .unwrap();
+            let restored = App::open(target.path(), url.as_deref()).unwrap();
+            let e = restored.case(&op, &gone).unwrap_err().to_string();
+            assert!(
+                e.contains("no longer holds generation 1"),
+                "{}: {e}",
+                t.name
+            );
+
+            // Without its case key file, a database holding case keys does not start.
+            let bare = tempfile::tempdir().unwrap();
+            let fresh2 = nansen_store::testing::fresh_postgres();
+            let url2 = t
+                .database_url
+                .as_ref()
+                .and(fresh2.as_ref().map(|d| d.url.clone()));
+            let e = App::restore(
+                &backups.path().join("before"),
+                bare.path(),
+                url2.as_deref(),
+                &mut |_| {},
+            )
+            .map(|_| ())
+            .and_then(|_| App::open(bare.path(), url2.as_deref()).map(|_| ()))
+            .unwrap_err()
+            .to_string();
+            assert!(e.contains("no case key file"), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_retention_job_erases_what_left_the_workflow_long_enough_ago_and_rotation_keeps_the_rest()
+    {
+        for (t, app) in apps() {
+            let op = Caller::operator();
+            app.add_org(&op, "iom", "IOM").unwrap();
+            let name: nansen_model::ProgrammeName = "iom/avrr".parse().unwrap();
+            app.add_programme(
+                &op,
+                NewProgramme {
+                    name: name.clone(),
+                    kind: nansen_cases::ProgrammeKind::Return,
+                    title: "Assisted voluntary return".into(),
+                    partners: vec![],
+                    receiving: vec![],
+                    starts_on: None,
+                    ends_on: None,
+                    retention_days: Some(30),
+                },
+            )
+            .unwrap();
+            let old = app.add_case(&op, &name, case("Yonas")).unwrap().id;
+            let recent = app.add_case(&op, &name, case("Dawit")).unwrap().id;
+            let open = app.add_case(&op, &name, case("Selam")).unwrap().id;
+            for id in [&old, &recent] {
+                app.move_case(&op, id, "closed", Some("returned and reintegrated"), None)
+                    .unwrap();
+            }
+            // Closed 40 days ago, as the database would say had time passed.
+            t.store
+                .query(
+                    "UPDATE cases SET stage_since = ? WHERE ref = ?",
+                    &[
+                        nansen_model::Timestamp::now()
+                            .plus_seconds(-40 * 86_400)
+                            .into(),
+                        old.as_str().into(),
+                    ],
+                )
+                .unwrap();
+            assert_eq!(app.run_retention().unwrap(), vec![old.clone()]);
+            assert!(app.case(&op, &old).unwrap().erased_at.is_some());
+            for id in [&recent, &open] {
+                assert!(app.case(&op, id).unwrap().identity.is_some());
+            }
+            assert!(app.run_retention().unwrap().is_empty(), "once");
+            let r = app.rotate_case_keys(&op, &mut |_, _| {}).unwrap();
+            assert_eq!((r.rewrapped, r.retired.len()), (2, 1));
+            assert_eq!(
+                app.case(&op, &open).unwrap().identity.unwrap()[0].given_name,
+                "Selam"
+            );
+            let keys = std::fs::read_to_string(t.dir.path().join("case-keys")).unwrap();
+            assert_eq!(
+                keys.lines().filter(|l| l.starts_with("generation")).count(),
+                1
+            );
         }
     }
 }

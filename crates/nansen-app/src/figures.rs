@@ -16,16 +16,24 @@ pub enum Job {
     Webhooks,
     /// The search index brought up to the outbox.
     Search,
+    /// Cases past their programme's retention period erased, owed key rotations done.
+    Retention,
 }
 
 impl Job {
-    pub const ALL: [Job; 3] = [Job::EarlyWarning, Job::Webhooks, Job::Search];
+    pub const ALL: [Job; 4] = [
+        Job::EarlyWarning,
+        Job::Webhooks,
+        Job::Search,
+        Job::Retention,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Job::EarlyWarning => "early_warning",
             Job::Webhooks => "webhooks",
             Job::Search => "search",
+            Job::Retention => "retention",
         }
     }
 }

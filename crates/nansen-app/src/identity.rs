@@ -96,7 +96,7 @@ pub fn generate_password() -> String {
 }
 
 impl App {
-    fn require_operator(&self, who: &Caller) -> Result<()> {
+    pub(crate) fn require_operator(&self, who: &Caller) -> Result<()> {
         if self.is_operator(who)? {
             Ok(())
         } else {

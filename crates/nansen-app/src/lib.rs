@@ -29,7 +29,7 @@ pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
 pub use backup::Restored;
 pub use cases::{
-    CaseEventView, CaseList, CaseQuery, CaseRow, CaseView, Household, HouseholdMember,
+    CaseEventView, CaseList, CaseQuery, CaseRow, CaseView, Erased, Household, HouseholdMember,
     IdentityMember, Moved, PossibleDuplicate, Process, ReferralCreated, ReferralRequest,
     ReferralView, Registered, MAX_CASE_PAGE,
 };
@@ -51,11 +51,11 @@ pub use nansen_search::{
     FacetCount, Hit, Kind as HitKind, Request as SearchRequest, Results as SearchResults,
     Sort as SearchSort, FACETS,
 };
-pub use nansen_store::BackupManifest;
 pub use nansen_store::{
     AccessRequestRecord, AuditEntry, CommentRecord, DocumentRecord, DocumentVersionRecord,
     MemberRecord, OrgRecord, StoreError, TokenRecord,
 };
+pub use nansen_store::{BackupManifest, Rotation};
 pub use plans::{
     default_bound, default_periods, default_series, Action, Capacity, PlanSpec, PlanView, Trigger,
     TriggerState,

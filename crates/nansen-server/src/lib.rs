@@ -96,6 +96,29 @@ pub fn spawn_search_follower(app: Arc<App>, every: std::time::Duration) {
     });
 }
 
+/// How often the server erases cases past their programme's retention period.
+pub const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Runs the retention job in a thread of its own, every `every`: expired cases are found
+/// from the database each round, so a round that fails or a process stopped loses nothing.
+pub fn spawn_retention(app: Arc<App>, every: std::time::Duration) {
+    std::thread::spawn(move || loop {
+        let started = std::time::Instant::now();
+        let span = tracing::info_span!("job round", job = Job::Retention.name()).entered();
+        let round = app.run_retention();
+        app.count_round(Job::Retention, started.elapsed(), round.is_ok());
+        match round {
+            Ok(erased) if !erased.is_empty() => {
+                tracing::info!(erased = erased.len(), "cases past retention erased")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "retention"),
+        }
+        drop(span);
+        std::thread::sleep(every);
+    });
+}
+
 /// Serves until the process is stopped; `ready` is told the bound address.
 pub async fn serve(
     app: Arc<App>,
@@ -104,6 +127,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     spawn_early_warning(app.clone(), EARLY_WARNING_EVERY);
     spawn_search_follower(app.clone(), SEARCH_FOLLOW_EVERY);
+    spawn_retention(app.clone(), RETENTION_EVERY);
     let listener = tokio::net::TcpListener::bind(bind).await?;
     ready(listener.local_addr()?);
     axum::serve(

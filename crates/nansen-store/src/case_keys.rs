@@ -229,10 +229,11 @@ impl CaseKeys {
         self.generations.iter().map(|g| g.0).collect()
     }
 
-    /// A case key wrapped by the current generation, bound to the case's reference.
-    pub fn wrap(&self, key: &CaseKey, case: &str) -> (i64, Vec<u8>) {
-        let (g, kek) = self.generations.last().expect("at least one");
-        (*g, seal(kek, &format!("case key {case}"), &key.0))
+    /// A case key wrapped by `generation`, bound to the case's reference; none when the file
+    /// does not hold that generation.
+    pub fn wrap(&self, generation: i64, key: &CaseKey, case: &str) -> Option<Vec<u8>> {
+        let (_, kek) = self.generations.iter().find(|g| g.0 == generation)?;
+        Some(seal(kek, &format!("case key {case}"), &key.0))
     }
 
     /// The case key back; `None` when this file no longer holds its generation.
@@ -304,7 +305,8 @@ mod tests {
             case.open("case xyz identity", &sealed).is_err(),
             "bound to what it is"
         );
-        let (generation, wrapped) = keys.wrap(&case, "abc");
+        let generation = keys.current();
+        let wrapped = keys.wrap(generation, &case, "abc").unwrap();
         let back = keys.unwrap(generation, &wrapped, "abc").unwrap().unwrap();
         assert_eq!(
             back.open("case abc identity", &sealed).unwrap(),
@@ -320,6 +322,7 @@ mod tests {
 
         let next = keys.begin_rotation().unwrap();
         assert_eq!(keys.reload().unwrap().generations(), vec![generation, next]);
+        assert!(keys.wrap(next + 1, &case, "abc").is_none());
         assert_eq!(keys.retire_old().unwrap(), vec![generation]);
         let reread = keys.reload().unwrap();
         assert_eq!(reread.generations(), vec![next]);

@@ -333,7 +333,7 @@ impl Tx<'_> {
         )?;
         let id: i64 = r[0].get("id")?;
         let key = CaseKey::new();
-        let (generation, wrapped) = self.case_keys.wrap(&key, &reference);
+        let (generation, wrapped) = self.wrap_case_key(&key, &reference)?;
         self.conn.execute(
             "INSERT INTO case_keys (case_id, generation, wrapped) VALUES (?, ?, ?)",
             &[id.into(), generation.into(), wrapped.into()],
@@ -375,6 +375,73 @@ impl Tx<'_> {
             None,
         )?;
         Ok((id, reference))
+    }
+
+    /// Wraps a new case key by the generation the database names: the one a rotation moved
+    /// to, read under a lock the rotation's switch waits for, so no key is wrapped by a
+    /// generation being retired.
+    fn wrap_case_key(&mut self, key: &CaseKey, reference: &str) -> Result<(i64, Vec<u8>)> {
+        let lock = if self.conn.dialect() == crate::Dialect::Postgres {
+            " FOR SHARE"
+        } else {
+            ""
+        };
+        let generation: i64 = self
+            .conn
+            .query_one(
+                &format!("SELECT generation FROM case_key_state WHERE id = 1{lock}"),
+                &[],
+            )?
+            .ok_or_else(|| corrupt("case_key_state has no row".into()))?
+            .get("generation")?;
+        if let Some(w) = self.case_keys.wrap(generation, key, reference) {
+            return Ok((generation, w));
+        }
+        self.case_keys = self.case_keys.reload()?;
+        let wrapped = self.case_keys.wrap(generation, key, reference).ok_or_else(|| {
+            corrupt(format!(
+                "the case key file {} holds no generation {generation}, which the database says wraps new case keys",
+                self.case_keys.path.display()
+            ))
+        })?;
+        Ok((generation, wrapped))
+    }
+
+    /// Destroys a case's key and everything sealed with it, keeping a tombstone (who erased
+    /// it, when, why) and its figures, so the programme's counts stay as they were. Owes a
+    /// rotation of the case keys, so that copies of the database taken before cannot open
+    /// it either. False when it was erased already.
+    pub fn erase_case(&mut self, case: &CaseRecord, actor: &str, reason: &str) -> Result<bool> {
+        let n = self.conn.execute(
+            "UPDATE cases SET erased_at = ?, erased_by = ?, erase_reason = ?, pending_stage = NULL, revision = revision + 1, updated_at = ? WHERE id = ? AND erased_at IS NULL",
+            &[now().into(), actor.into(), reason.into(), now().into(), case.id.into()],
+        )?;
+        if n != 1 {
+            return Ok(false);
+        }
+        for sql in [
+            "DELETE FROM case_keys WHERE case_id = ?",
+            "DELETE FROM case_sections WHERE case_id = ?",
+            "DELETE FROM case_index WHERE case_id = ?",
+            "UPDATE case_events SET note = NULL WHERE case_id = ?",
+            "UPDATE referrals SET reason = ?, decision_note = NULL WHERE case_id = ?",
+        ] {
+            let params: Vec<Value> = if sql.contains("reason = ?") {
+                vec![Vec::<u8>::new().into(), case.id.into()]
+            } else {
+                vec![case.id.into()]
+            };
+            self.conn.execute(sql, &params)?;
+        }
+        self.conn.execute(
+            "INSERT INTO case_events (case_id, at, actor, kind) VALUES (?, ?, ?, 'erased')",
+            &[case.id.into(), now().into(), actor.into()],
+        )?;
+        self.conn.execute(
+            "UPDATE case_key_state SET rotation_due = 1 WHERE id = 1",
+            &[],
+        )?;
+        Ok(true)
     }
 
     fn set_case_index(&mut self, case_id: i64, index: &[(i64, String)]) -> Result<()> {
@@ -562,7 +629,146 @@ impl Tx<'_> {
     }
 }
 
+/// What a rotation of the case keys did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    pub generation: i64,
+    pub rewrapped: usize,
+    pub retired: Vec<i64>,
+}
+
 impl Store {
+    /// Whether an erasure owes a rotation of the case keys.
+    pub fn rotation_due(&self) -> Result<bool> {
+        Ok(self
+            .query("SELECT rotation_due FROM case_key_state WHERE id = 1", &[])?
+            .first()
+            .map(|r| r.get::<bool>("rotation_due"))
+            .transpose()?
+            .unwrap_or(false))
+    }
+
+    /// Moves every case key to a new generation of the case key file, then destroys the old
+    /// generations. Safe to stop at any point: the file keeps the old generations until no
+    /// key needs them, and running it again finishes the rotation begun. `progress` is told
+    /// how many keys are rewrapped of how many.
+    pub fn rotate_case_keys(
+        &self,
+        actor: &str,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<Rotation> {
+        let mut keys = self.case_keys().reload()?;
+        let named: i64 = self
+            .query("SELECT generation FROM case_key_state WHERE id = 1", &[])?
+            .first()
+            .ok_or_else(|| corrupt("case_key_state has no row".into()))?
+            .get("generation")?;
+        // A rotation stopped half way left its new generation in the file: finish it.
+        let target = if keys.current() > named {
+            keys.current()
+        } else {
+            keys.begin_rotation()?
+        };
+        *self.case_keys.write().unwrap_or_else(|p| p.into_inner()) = keys.clone();
+        self.write(|tx| {
+            tx.conn.execute(
+                "UPDATE case_key_state SET generation = ? WHERE id = 1",
+                &[target.into()],
+            )?;
+            Ok::<_, StoreError>(())
+        })?;
+        let total: i64 = self
+            .query(
+                "SELECT COUNT(*) AS n FROM case_keys WHERE generation <> ?",
+                &[target.into()],
+            )?
+            .first()
+            .map(|r| r.get("n"))
+            .transpose()?
+            .unwrap_or(0);
+        let mut done = 0usize;
+        loop {
+            let rows = self.query(
+                "SELECT k.case_id, c.ref, k.generation, k.wrapped FROM case_keys k JOIN cases c ON c.id = k.case_id WHERE k.generation <> ? ORDER BY k.case_id LIMIT 500",
+                &[target.into()],
+            )?;
+            if rows.is_empty() {
+                break;
+            }
+            self.write(|tx| {
+                for r in &rows {
+                    let reference: String = r.get("ref")?;
+                    let generation: i64 = r.get("generation")?;
+                    let key = keys
+                        .unwrap(generation, &r.get::<Vec<u8>>("wrapped")?, &reference)?
+                        .ok_or_else(|| {
+                            corrupt(format!(
+                                "case {reference}: its key is wrapped by generation {generation}, which the case key file no longer holds"
+                            ))
+                        })?;
+                    let wrapped = keys
+                        .wrap(target, &key, &reference)
+                        .expect("the target generation is in the file");
+                    tx.conn.execute(
+                        "UPDATE case_keys SET generation = ?, wrapped = ? WHERE case_id = ? AND generation = ?",
+                        &[target.into(), wrapped.into(), r.get::<i64>("case_id")?.into(), generation.into()],
+                    )?;
+                }
+                Ok::<_, StoreError>(())
+            })?;
+            done += rows.len();
+            progress(done, total as usize);
+        }
+        let retired = keys.retire_old()?;
+        *self.case_keys.write().unwrap_or_else(|p| p.into_inner()) = keys;
+        let rotation = Rotation {
+            generation: target,
+            rewrapped: done,
+            retired,
+        };
+        self.write(|tx| {
+            tx.conn.execute(
+                "UPDATE case_key_state SET rotation_due = 0 WHERE id = 1",
+                &[],
+            )?;
+            tx.audit(
+                actor,
+                "keys.rotate",
+                "case keys",
+                &format!(
+                    "{{\"generation\": {}, \"rewrapped\": {}, \"retired\": {:?}}}",
+                    rotation.generation, rotation.rewrapped, rotation.retired
+                ),
+            )?;
+            Ok::<_, StoreError>(())
+        })?;
+        Ok(rotation)
+    }
+
+    /// Cases of a programme at one of `stages` since before `before`, not yet erased.
+    pub fn cases_at_since(
+        &self,
+        programme_id: i64,
+        stages: &[String],
+        before: Timestamp,
+    ) -> Result<Vec<CaseRecord>> {
+        if stages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; stages.len()].join(", ");
+        let mut params: Vec<Value> = vec![programme_id.into()];
+        params.extend(stages.iter().map(Value::from));
+        params.push(before.into());
+        Ok(self
+            .query(
+                &format!("SELECT {CASE_COLUMNS} {CASE_FROM} WHERE c.programme_id = ? AND c.stage IN ({marks}) AND c.stage_since < ? AND c.erased_at IS NULL ORDER BY c.id"),
+                &params,
+            )?
+            .iter()
+            .map(case_from)
+            .collect::<Result<_, _>>()?)
+    }
+
     fn with_partners(&self, mut p: ProgrammeRecord) -> Result<ProgrammeRecord> {
         p.partners = self
             .query(

@@ -18,7 +18,7 @@ pub use backup::{restore, BackupManifest};
 pub use case_keys::{case_key_file, CaseKeys};
 pub use cases::{
     new_reference, CaseEvent, CaseFilter, CaseRecord, NewCase, PledgeChange, PledgeRecord,
-    ProgrammeRecord, ReferralRecord,
+    ProgrammeRecord, ReferralRecord, Rotation,
 };
 pub use db::{Connection, DbError, Dialect, Row, Value};
 pub use documents::{
@@ -736,7 +736,24 @@ impl Store {
             + 1;
         drop(conn);
         let keys = Keys::load_or_make(&key_file(data_dir), next_entry)?;
-        let case_keys = CaseKeys::load_or_make(&case_key_file(data_dir))?;
+        let case_key_path = case_key_file(data_dir);
+        if !case_key_path.exists() {
+            // A database that holds case keys without the file that opens them was restored
+            // or moved without it: making a new file would leave every case unreadable.
+            let mut conn = pool.get()?;
+            let keys_held: i64 = conn
+                .query_one("SELECT COUNT(*) AS n FROM case_keys", &[])?
+                .map(|r| r.get("n"))
+                .transpose()?
+                .unwrap_or(0);
+            if keys_held > 0 {
+                return Err(StoreError::Corrupt(format!(
+                    "the database holds {keys_held} case keys but there is no case key file at {}: put it there (or name it with NANSEN_CASE_KEY_FILE) before starting",
+                    case_key_path.display()
+                )));
+            }
+        }
+        let case_keys = CaseKeys::load_or_make(&case_key_path)?;
         let store = Store {
             pool,
             dialect,
@@ -747,6 +764,7 @@ impl Store {
             location,
         };
         store.seal_clear_secrets()?;
+        store.follow_case_key_file()?;
         for suffix in ["", "-wal", "-shm"] {
             let f = store.data_dir.join(format!("nansen.sqlite{suffix}"));
             if f.exists() {
@@ -884,6 +902,29 @@ impl Store {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone()
+    }
+
+    /// New case keys are wrapped by the generation the database names; when the case key
+    /// file does not hold it (a database restored beside a newer file, a file made anew), the
+    /// file's newest generation is named instead.
+    fn follow_case_key_file(&self) -> Result<()> {
+        let keys = self.case_keys();
+        let named: i64 = self
+            .query("SELECT generation FROM case_key_state WHERE id = 1", &[])?
+            .first()
+            .map(|r| r.get("generation"))
+            .transpose()?
+            .unwrap_or(0);
+        if !keys.generations().contains(&named) {
+            self.write(|tx| {
+                tx.conn().execute(
+                    "UPDATE case_key_state SET generation = ? WHERE id = 1",
+                    &[keys.current().into()],
+                )?;
+                Ok::<_, StoreError>(())
+            })?;
+        }
+        Ok(())
     }
 
     /// Reads the case key file again.

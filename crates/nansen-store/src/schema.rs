@@ -321,7 +321,9 @@ DROP TABLE document_requests;
     // (`case_sections`, the sealed notes and reasons); that key is stored wrapped by the
     // installation's case key, which is kept outside the database. People are found through
     // keyed hashes of their names' skeletons and birth dates (`case_index`); the pipeline
-    // counts people from `case_people`, which holds no name and no date.
+    // counts people from `case_people`, which holds no name and no date. `case_key_state`
+    // says which generation of the case key file wraps new keys, so every node agrees while
+    // a rotation runs, and whether an erasure still owes one.
     r#"
 ALTER TABLE memberships ADD COLUMN supervisor BIGINT NOT NULL DEFAULT 0;
 CREATE TABLE programmes (
@@ -452,9 +454,10 @@ CREATE INDEX referrals_case ON referrals (case_id);
 CREATE INDEX referrals_to ON referrals (to_org_id, status);
 CREATE TABLE case_key_state (
     id BIGINT PRIMARY KEY,
+    generation BIGINT NOT NULL,
     rotation_due BIGINT NOT NULL DEFAULT 0
 );
-INSERT INTO case_key_state (id, rotation_due) VALUES (1, 0);
+INSERT INTO case_key_state (id, generation, rotation_due) VALUES (1, 1, 0);
 "#,
 ];
 

@@ -105,6 +105,9 @@ pub enum Command {
     /// Cases: households registered in a programme, moved through its stages, referred.
     #[command(subcommand)]
     Case(operations::CaseCommand),
+    /// The installation's case keys, kept outside the database.
+    #[command(subcommand)]
+    Keys(operations::KeysCommand),
     /// The audit log: read it, and verify its hash chain.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
@@ -177,6 +180,7 @@ impl Command {
             Command::Programme(c) => c.exec(ctx),
             Command::Pledge(c) => c.exec(ctx),
             Command::Case(c) => c.exec(ctx),
+            Command::Keys(c) => c.exec(ctx),
             Command::Audit(c) => c.exec(ctx),
         }
     }

@@ -303,6 +303,14 @@ pub enum CaseCommand {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Erase a case (admins of its organisation): its key is destroyed and the case keys
+    /// rotated, so nothing of it opens again, backups included; a tombstone and the counts stay.
+    Erase {
+        id: String,
+        /// Why (a request of the person, a court order)
+        #[arg(long)]
+        reason: String,
+    },
     /// Record a consent the household gave.
     Consent {
         id: String,
@@ -439,6 +447,14 @@ impl CaseCommand {
             CaseCommand::Decline { id, note } => {
                 app.decide_referral(who, &id, false, note.as_deref())?;
             }
+            CaseCommand::Erase { id, reason } => {
+                let e = app.erase_case(who, &id, &reason)?;
+                writeln!(
+                    out,
+                    "{} erased; {} other case keys moved to a new generation",
+                    e.id, e.rewrapped
+                )?;
+            }
             CaseCommand::Consent {
                 id,
                 purpose,
@@ -550,4 +566,35 @@ fn show(out: &mut dyn std::io::Write, c: &CaseView) -> Outcome {
         }
     }
     Ok(())
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Move every case key to a new generation of the case key file and destroy the old ones
+    /// (platform operators). Safe to stop and run again.
+    Rotate,
+}
+
+impl KeysCommand {
+    pub fn exec(self, ctx: Ctx) -> Outcome {
+        let Ctx { app, who, out } = ctx;
+        match self {
+            KeysCommand::Rotate => {
+                let shown = crate::output::Progress::new();
+                let r = app.rotate_case_keys(who, &mut |done, total| {
+                    shown.show(&format!("rewrapped {done} of {total} case keys"), false)
+                })?;
+                shown.done();
+                let retired: Vec<String> = r.retired.iter().map(i64::to_string).collect();
+                writeln!(
+                    out,
+                    "case keys at generation {}: {} rewrapped, generation {} destroyed",
+                    r.generation,
+                    r.rewrapped,
+                    retired.join(", ")
+                )?;
+            }
+        }
+        Ok(())
+    }
 }
