@@ -53,7 +53,7 @@ pub(crate) struct Counters {
     imports_refused: AtomicU64,
     import_rows: AtomicU64,
     import_micros: AtomicU64,
-    jobs: [JobCounts; 3],
+    jobs: [JobCounts; Job::ALL.len()],
     delivered: AtomicU64,
     retrying: AtomicU64,
     failed: AtomicU64,

@@ -20,8 +20,10 @@ pub enum ProgrammeCommand {
     Add {
         /// ORG/SLUG
         name: String,
+        /// relocation, resettlement, humanitarian-admission, return or family-reunification
         #[arg(long = "type")]
         kind: ProgrammeKind,
+        /// What people call it
         #[arg(long)]
         title: String,
         /// An implementing partner: registers and runs cases (repeat for several)
@@ -144,8 +146,10 @@ pub enum PledgeCommand {
         /// Of which for medical cases
         #[arg(long, default_value_t = 0)]
         medical_places: i64,
+        /// From when, YYYY-MM-DD
         #[arg(long)]
         starts: Option<String>,
+        /// Until when, YYYY-MM-DD
         #[arg(long)]
         ends: Option<String>,
         /// Why it was given or changed
@@ -219,6 +223,7 @@ pub enum CaseCommand {
     },
     /// A case with the sections the caller may see (the read is audited).
     Show {
+        /// The case's id
         id: String,
         /// How to print: text for people, json for scripts
         #[arg(long, value_enum, default_value_t = TextFormat::Text)]
@@ -228,6 +233,7 @@ pub enum CaseCommand {
     List {
         /// The programme, ORG/SLUG
         programme: String,
+        /// Only cases at this stage
         #[arg(long)]
         stage: Option<String>,
         /// An e-mail address
@@ -242,36 +248,46 @@ pub enum CaseCommand {
         /// A date of birth, YYYY-MM-DD
         #[arg(long)]
         born: Option<String>,
+        /// At most this many (up to 500), most recently changed first
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
     /// Move a case to a stage, as its workflow allows (back, out or from withdrawn: with a note).
     Move {
+        /// The case's id
         id: String,
+        /// The stage to move it to
         #[arg(long)]
         to: String,
+        /// Why: needed to move back, out of the workflow or from withdrawn
         #[arg(long)]
         note: Option<String>,
     },
     /// Assign a case to a caseworker of its organisation, or unassign it with --nobody.
     Assign {
+        /// The case's id
         id: String,
         /// The caseworker's e-mail address
         #[arg(long, required_unless_present = "nobody")]
         to: Option<String>,
+        /// Unassign it
         #[arg(long, conflicts_with = "to")]
         nobody: bool,
     },
     /// Approve the move a case waits for (supervisors), or turn it down with --refuse.
     Approve {
+        /// The case's id
         id: String,
+        /// Turn the move down: the case stays where it is
         #[arg(long)]
         refuse: bool,
+        /// Why, for the case's history
         #[arg(long)]
         note: Option<String>,
     },
     /// Refer a case to another organisation with the sections named.
     Refer {
+        /// The case's id
         id: String,
         /// The receiving organisation
         #[arg(long)]
@@ -293,6 +309,7 @@ pub enum CaseCommand {
     Accept {
         /// The referral's id
         id: String,
+        /// For the case's history
         #[arg(long)]
         note: Option<String>,
     },
@@ -300,12 +317,14 @@ pub enum CaseCommand {
     Decline {
         /// The referral's id
         id: String,
+        /// Why, for the sender
         #[arg(long)]
         note: Option<String>,
     },
     /// Erase a case (admins of its organisation): its key is destroyed and the case keys
     /// rotated, so nothing of it opens again, backups included; a tombstone and the counts stay.
     Erase {
+        /// The case's id
         id: String,
         /// Why (a request of the person, a court order)
         #[arg(long)]
@@ -313,7 +332,9 @@ pub enum CaseCommand {
     },
     /// Record a consent the household gave.
     Consent {
+        /// The case's id
         id: String,
+        /// referral, submission or reporting
         #[arg(long)]
         purpose: ConsentPurpose,
         /// The organisation (referral) or state (submission) it allows
