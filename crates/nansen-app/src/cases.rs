@@ -9,7 +9,7 @@ use nansen_cases::case::{age_on, IdDocument};
 use nansen_cases::names::{alike, skeletons};
 use nansen_cases::{
     case_sections, AgeBand, CaseFacts, CaseFile, Consent, ConsentPurpose, FamilyAbroad, Move,
-    Priority, Relationship, Section, Sex, SubmissionCategory, NEEDS,
+    Priority, ReferralStatus, Relationship, Section, Sex, SubmissionCategory, NEEDS,
 };
 use nansen_model::{Principal, ProgrammeName, Role, Timestamp};
 use nansen_store::{CaseFilter, CaseRecord, NewCase, ProgrammeRecord, ReferralRecord, StoreError};
@@ -67,8 +67,7 @@ pub struct ReferralView {
     pub from: String,
     pub to: String,
     pub sections: Vec<Section>,
-    /// `pending`, `accepted` or `declined`.
-    pub status: String,
+    pub status: ReferralStatus,
     /// Sent without the household's consent, on a supervisor's authority.
     pub consent_overridden: bool,
     pub reason: Option<String>,
@@ -197,7 +196,7 @@ pub struct ReferralRequest {
 #[derive(Clone, Debug, Serialize)]
 pub struct ReferralCreated {
     pub id: String,
-    pub status: String,
+    pub status: ReferralStatus,
 }
 
 /// Index tokens: what finding a person looks for, hashed by the store.
@@ -989,7 +988,7 @@ impl App {
         })?;
         Ok(ReferralCreated {
             id: reference,
-            status: "pending".into(),
+            status: ReferralStatus::Pending,
         })
     }
 
@@ -1036,13 +1035,17 @@ impl App {
                 r.to_org
             )));
         }
-        if r.status != "pending" {
+        if r.status != ReferralStatus::Pending {
             return Err(AppError::Conflict(format!(
                 "referral {id} was {} already",
                 r.status
             )));
         }
-        let status = if accept { "accepted" } else { "declined" };
+        let status = if accept {
+            ReferralStatus::Accepted
+        } else {
+            ReferralStatus::Declined
+        };
         self.store.write(|tx| {
             if !tx.decide_referral(&r, &c, status, &who.label, note_of(note))? {
                 return Err(AppError::Conflict(format!(
@@ -1182,6 +1185,165 @@ impl App {
             self.store.rotate_case_keys("retention", &mut |_, _| {})?;
         }
         Ok(erased)
+    }
+}
+
+/// A household an import set aside, with its rows and what is wrong with it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SetAsideHousehold {
+    pub household: String,
+    pub rows: Vec<usize>,
+    pub problems: Vec<String>,
+}
+
+/// What a bulk registration did.
+#[derive(Clone, Debug, Serialize)]
+pub struct CaseImport {
+    /// The new cases' ids, in the file's order of households.
+    pub registered: Vec<String>,
+    /// Households kept out with `set_aside`.
+    pub set_aside: Vec<SetAsideHousehold>,
+    /// `(household, possible duplicate)`: members of visible cases who may be the same people.
+    pub possible_duplicates: Vec<(String, PossibleDuplicate)>,
+}
+
+/// How far a bulk registration has gone.
+#[derive(Clone, Copy, Debug)]
+pub enum ImportStep {
+    /// Households checked so far, of all.
+    Checked(usize, usize),
+    /// The one transaction that stores them all has begun.
+    Saving(usize),
+}
+
+/// Most households one file registers.
+pub const MAX_IMPORT_HOUSEHOLDS: usize = 200_000;
+
+impl App {
+    /// Registers the households of a CSV or XLSX table (one row per person; docs/cases.md) in
+    /// one transaction: all or nothing, each problem named by row and column; with
+    /// `set_aside`, households with problems are kept out and reported instead.
+    pub fn import_cases(
+        &self,
+        who: &Caller,
+        name: &ProgrammeName,
+        file: &std::path::Path,
+        mapping: Option<&str>,
+        set_aside: bool,
+        progress: &mut dyn FnMut(ImportStep),
+    ) -> Result<CaseImport> {
+        use nansen_cases::import::{households, locate, RowProblem};
+        use nansen_formats::{ImportError, Problem};
+        let (p, standing) = self.programme_for(who, name)?;
+        let org = self
+            .registering_org(who, &p)
+            .filter(|_| standing.registers)
+            .ok_or_else(|| {
+                AppError::Forbidden(format!(
+                    "only caseworkers and admins of {name}'s organisation or its implementing partners register cases"
+                ))
+            })?;
+        let org_rec = self
+            .store
+            .org(&org)?
+            .ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
+        let headers = match mapping {
+            Some(text) => nansen_cases::import::mapping(text)
+                .map_err(|e| AppError::BadRequest(format!("the mapping: {e}")))?,
+            None => Default::default(),
+        };
+        let refused = |problems: Vec<RowProblem>| {
+            let list: Vec<Problem> = problems
+                .iter()
+                .map(|p| Problem::new(p.row as u64, &p.column, "", p.reason.clone()))
+                .collect();
+            AppError::Import(ImportError::refused(
+                format!(
+                    "the file was not imported, nothing was stored: {} problems",
+                    list.len()
+                ),
+                list,
+            ))
+        };
+        let mut rows = Vec::new();
+        let header = nansen_formats::table(file, &mut |row, cells| {
+            rows.push((row as usize, cells));
+            Ok(())
+        })?;
+        let found = households(&header, rows.into_iter(), &headers).map_err(refused)?;
+        if found.len() > MAX_IMPORT_HOUSEHOLDS {
+            return Err(AppError::TooLarge(format!(
+                "{} households: one file registers at most {MAX_IMPORT_HOUSEHOLDS}",
+                found.len()
+            )));
+        }
+        let today = Timestamp::now().day();
+        let total = found.len();
+        let mut ready = Vec::new();
+        let mut kept_out = Vec::new();
+        let mut problems = Vec::new();
+        for (i, mut h) in found.into_iter().enumerate() {
+            let mut mine = std::mem::take(&mut h.problems);
+            if let Err(ps) = h.case.check(today) {
+                mine.extend(ps.iter().map(|p| locate(&h, &p.field, &p.reason)));
+            }
+            if mine.is_empty() {
+                ready.push(h);
+            } else if set_aside {
+                kept_out.push(SetAsideHousehold {
+                    household: h.key.clone(),
+                    rows: h.rows.clone(),
+                    problems: mine.iter().map(ToString::to_string).collect(),
+                });
+            } else {
+                problems.extend(mine);
+            }
+            if (i + 1) % 500 == 0 || i + 1 == total {
+                progress(ImportStep::Checked(i + 1, total));
+            }
+        }
+        if !problems.is_empty() {
+            return Err(refused(problems));
+        }
+        let prepared: Vec<Prepared> = ready.iter().map(|h| Prepared::of(&h.case, today)).collect();
+        let mut possible_duplicates = Vec::new();
+        for (h, prep) in ready.iter().zip(&prepared) {
+            for d in self.possible_duplicates(who, prep)? {
+                possible_duplicates.push((h.key.clone(), d));
+            }
+        }
+        progress(ImportStep::Saving(ready.len()));
+        let stage = p.workflow.first().to_string();
+        let registered = self.store.write(|tx| {
+            let mut ids = Vec::with_capacity(ready.len());
+            for (h, prep) in ready.iter().zip(&prepared) {
+                let (_, reference) = tx.insert_case(&NewCase {
+                    programme_id: p.id,
+                    org_id: org_rec.id,
+                    stage: &stage,
+                    persons: h.case.persons() as i64,
+                    created_by: &who.label,
+                    sections: &prep.sections,
+                    index: &prep.index,
+                    people: &prep.people,
+                    links: &[],
+                })?;
+                tx.audit(
+                    &who.label,
+                    "case.add",
+                    &reference,
+                    &serde_json::json!({ "programme": name, "org": org, "persons": h.case.persons(), "import": true })
+                        .to_string(),
+                )?;
+                ids.push(reference);
+            }
+            Ok::<_, StoreError>(ids)
+        })?;
+        Ok(CaseImport {
+            registered,
+            set_aside: kept_out,
+            possible_duplicates,
+        })
     }
 }
 
@@ -1537,7 +1699,7 @@ mod tests {
             let sent = app
                 .refer_case(&who["supervisor"], &id, to_bamf(true))
                 .unwrap();
-            assert_eq!(sent.status, "pending");
+            assert_eq!(sent.status, nansen_cases::ReferralStatus::Pending);
             assert!(
                 matches!(app.case(&who["bamf"], &id), Err(AppError::NotFound(_))),
                 "not before acceptance"
@@ -1552,7 +1714,7 @@ mod tests {
             let decided = app
                 .decide_referral(&who["bamf"], &sent.id, true, None)
                 .unwrap();
-            assert_eq!(decided.status, "accepted");
+            assert_eq!(decided.status, nansen_cases::ReferralStatus::Accepted);
             let seen = app.case(&who["bamf"], &id).unwrap();
             assert_eq!(sections(&seen), vec!["identity", "household"]);
             assert!(seen.process.is_none() && seen.medical.is_none());

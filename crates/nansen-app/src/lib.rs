@@ -29,9 +29,10 @@ pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
 pub use backup::Restored;
 pub use cases::{
-    CaseEventView, CaseList, CaseQuery, CaseRow, CaseView, Erased, Household, HouseholdMember,
-    IdentityMember, Moved, PossibleDuplicate, Process, ReferralCreated, ReferralRequest,
-    ReferralView, Registered, MAX_CASE_PAGE,
+    CaseEventView, CaseImport, CaseList, CaseQuery, CaseRow, CaseView, Erased, Household,
+    HouseholdMember, IdentityMember, ImportStep, Moved, PossibleDuplicate, Process,
+    ReferralCreated, ReferralRequest, ReferralView, Registered, SetAsideHousehold, MAX_CASE_PAGE,
+    MAX_IMPORT_HOUSEHOLDS,
 };
 pub use catalogue::{days_since, Coverage, Freshness};
 pub use datasets::{

@@ -66,6 +66,15 @@ nansen_model::vocabulary! {
 }
 
 nansen_model::vocabulary! {
+    /// Where a referral stands: sent, then accepted or declined by the receiving organisation.
+    pub enum ReferralStatus("a referral's status") {
+        Pending = "pending",
+        Accepted = "accepted",
+        Declined = "declined",
+    }
+}
+
+nansen_model::vocabulary! {
     /// UNHCR's resettlement submission categories (Resettlement Handbook, chapter 6).
     pub enum SubmissionCategory("a submission category") {
         /// Legal and/or physical protection needs.

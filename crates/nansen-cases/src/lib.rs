@@ -6,6 +6,7 @@
 //! a caller may see, and how names written in different transliterations are compared.
 
 pub mod case;
+pub mod import;
 pub mod names;
 pub mod needs;
 pub mod sections;
@@ -13,7 +14,7 @@ pub mod workflow;
 
 pub use case::{
     AgeBand, CaseFile, CaseProblem, Consent, ConsentPurpose, FamilyAbroad, Link, Member, Priority,
-    Relationship, Sex, SubmissionCategory,
+    ReferralStatus, Relationship, Sex, SubmissionCategory,
 };
 pub use needs::{Need, NEEDS};
 pub use sections::{case_sections, CaseFacts, Section};

@@ -227,6 +227,26 @@ pub fn read(path: &Path, options: &ImportOptions) -> Result<Imported, ImportErro
     harmonise::read(path, options, &mut |_| {}, None)?.into_imported()
 }
 
+/// A table that is not observations (a registration list): its header, and each row after it
+/// given to `f` with its row number in the file (the header is row 1). CSV in any encoding and
+/// delimiter, XLSX or XLS (the first sheet), with the same guards as an import: a row of
+/// another width than the header, an archive that unpacks too far, are refused by row.
+pub fn table(
+    path: &Path,
+    f: &mut dyn FnMut(u64, Vec<String>) -> Result<(), ImportError>,
+) -> Result<Vec<String>, ImportError> {
+    let rows = match rows::container(path)? {
+        rows::Container::Zip | rows::Container::Ole => rows::spreadsheet(path, None)?,
+        _ => rows::Rows::csv(path)?,
+    };
+    let header = rows.head(1)?.into_iter().next().unwrap_or_default();
+    let width = header.len();
+    rows.each(1, &header, &mut |row, cells| {
+        f(row, (0..width).map(|i| cells.get(i).to_string()).collect())
+    })?;
+    Ok(header)
+}
+
 /// As [`read`], keeping the observations in chunks that go to a temporary file in `spill_to`
 /// once they outgrow memory, and calling `progress` with the rows read so far every 100,000
 /// rows: the memory a file takes does not grow with its observations.

@@ -217,6 +217,7 @@ vocabulary_schema!(
     consent_purposes: nansen_cases::ConsentPurpose,
     submission_categories: nansen_cases::SubmissionCategory,
     priorities: nansen_cases::Priority,
+    referral_statuses: nansen_cases::ReferralStatus,
 );
 
 /// A list of sections of a case.

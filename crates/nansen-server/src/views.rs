@@ -2211,8 +2211,8 @@ pub struct Referral {
     pub to: String,
     #[schema(schema_with = crate::openapi::section_list)]
     pub sections: Vec<nansen_cases::Section>,
-    /// `pending`, `accepted` or `declined`.
-    pub status: String,
+    #[schema(schema_with = crate::openapi::referral_statuses)]
+    pub status: nansen_cases::ReferralStatus,
     /// Sent without the household's consent, on a supervisor's authority.
     pub consent_overridden: bool,
     pub reason: Option<String>,
@@ -2480,6 +2480,6 @@ impl From<app::Moved> for Moved {
 pub struct ReferralCreated {
     pub id: String,
     /// `pending` until the receiving organisation decides.
-    #[schema(example = "pending")]
-    pub status: String,
+    #[schema(schema_with = crate::openapi::referral_statuses)]
+    pub status: nansen_cases::ReferralStatus,
 }

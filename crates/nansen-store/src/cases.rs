@@ -4,7 +4,7 @@
 
 use crate::case_keys::CaseKey;
 use crate::{now, DbError, Result, Row, Store, StoreError, Tx, Value};
-use nansen_cases::{ProgrammeKind, Section, Workflow};
+use nansen_cases::{ProgrammeKind, ReferralStatus, Section, Workflow};
 use nansen_model::Timestamp;
 
 /// A new opaque reference for a case or a referral: 16 characters of Crockford's base32 from
@@ -130,8 +130,7 @@ pub struct ReferralRecord {
     pub to_org: String,
     pub sections: Vec<Section>,
     pub consent_overridden: bool,
-    /// `pending`, `accepted` or `declined`.
-    pub status: String,
+    pub status: ReferralStatus,
     pub created_by: String,
     pub created_at: Timestamp,
     pub decided_by: Option<String>,
@@ -227,7 +226,7 @@ fn referral_from(r: &Row) -> Result<ReferralRecord> {
         to_org: r.get("to_org")?,
         sections: sections_from(&r.get::<String>("sections")?)?,
         consent_overridden: r.get("consent_overridden")?,
-        status: r.get("status")?,
+        status: r.word("status")?,
         created_by: r.get("created_by")?,
         created_at: r.get("created_at")?,
         decided_by: r.get("decided_by")?,
@@ -589,7 +588,7 @@ impl Tx<'_> {
         let list: Vec<&str> = sections.iter().map(|s| s.as_str()).collect();
         self.conn.execute(
             "INSERT INTO referrals (ref, case_id, from_org_id, to_org_id, sections, reason, consent_overridden, status, created_by, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &[
                 (&reference).into(),
                 case.id.into(),
@@ -598,6 +597,7 @@ impl Tx<'_> {
                 list.join(",").into(),
                 key.seal(&sealed_as(&case.reference, &format!("referral {reference}")), reason.as_bytes()).into(),
                 consent_overridden.into(),
+                ReferralStatus::Pending.as_str().into(),
                 actor.into(),
                 now().into(),
             ],
@@ -610,7 +610,7 @@ impl Tx<'_> {
         &mut self,
         referral: &ReferralRecord,
         case: &CaseRecord,
-        status: &str,
+        status: ReferralStatus,
         actor: &str,
         note: Option<&str>,
     ) -> Result<bool> {
@@ -622,8 +622,8 @@ impl Tx<'_> {
             )
         });
         let n = self.conn.execute(
-            "UPDATE referrals SET status = ?, decided_by = ?, decided_at = ?, decision_note = ? WHERE id = ? AND status = 'pending'",
-            &[status.into(), actor.into(), now().into(), sealed.into(), referral.id.into()],
+            "UPDATE referrals SET status = ?, decided_by = ?, decided_at = ?, decision_note = ? WHERE id = ? AND status = ?",
+            &[status.as_str().into(), actor.into(), now().into(), sealed.into(), referral.id.into(), ReferralStatus::Pending.as_str().into()],
         )?;
         Ok(n == 1)
     }

@@ -35,6 +35,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "serde_path_to_error",
             "thiserror",
             "time",
+            "toml",
         ],
     ),
     (

@@ -1317,3 +1317,109 @@ fn a_saved_answer_carries_where_it_comes_from_beside_it() {
         );
     }
 }
+
+/// A registration table of `n` households of two people each.
+fn households_csv(path: &Path, n: usize) {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    writeln!(
+        f,
+        "household,given_name,family_name,birth_date,sex,nationality,relationship,needs"
+    )
+    .unwrap();
+    for i in 0..n {
+        writeln!(
+            f,
+            "h{i},Given{i},Family{i},1980-01-{:02},F,SYR,principal,SM-CI",
+            1 + i % 28
+        )
+        .unwrap();
+        writeln!(
+            f,
+            "h{i},Child{i},Family{i},2015-02-{:02},M,SYR,child,",
+            1 + i % 28
+        )
+        .unwrap();
+    }
+}
+
+fn cases_listed(e: &Env) -> String {
+    let o = e.run(&["case", "list", "euaa/relocation", "--limit", "1"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stderr).trim().to_string()
+}
+
+#[test]
+fn a_bulk_registration_is_all_or_nothing_even_under_kill_9() {
+    use std::io::BufRead;
+    for e in envs() {
+        e.setup();
+        e.ok(&[
+            "programme",
+            "add",
+            "euaa/relocation",
+            "--type",
+            "relocation",
+            "--title",
+            "Relocation",
+        ]);
+        let bad = e.file(
+            "bad.csv",
+            b"household,given_name,family_name,birth_date,sex,nationality,relationship\n\
+              h1,Amina,Haddad,1990-04-02,F,SYR,principal\n\
+              h2,Yonas,Tesfay,2999-01-01,M,ERI,principal\n\
+              h3,Sara,Ali,1985-05-05,Q,SOM,principal\n",
+        );
+        let o = e.run(&["case", "import", "euaa/relocation", bad.to_str().unwrap()]);
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success());
+        assert!(
+            said.contains("row 3") && said.contains("birth_date") && said.contains("in the future"),
+            "{said}"
+        );
+        assert!(said.contains("row 4") && said.contains("sex"), "{said}");
+        assert_eq!(
+            cases_listed(&e),
+            "0 of 0 cases",
+            "{}: a refused file stores nothing",
+            e.name
+        );
+        let o = e.run(&[
+            "case",
+            "import",
+            "euaa/relocation",
+            bad.to_str().unwrap(),
+            "--set-aside",
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 1);
+        assert!(String::from_utf8_lossy(&o.stderr).contains("set aside household h2"));
+
+        let big = e.dir.path().join("households.csv");
+        households_csv(&big, 10_000);
+        let mut child = e
+            .cmd(&["case", "import", "euaa/relocation", big.to_str().unwrap()])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        let mut saw = String::new();
+        for line in stderr.lines() {
+            let line = line.unwrap();
+            if line.starts_with("saving ") {
+                saw = line;
+                break;
+            }
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        assert_eq!(saw, "saving 10000 cases", "{}: killed while saving", e.name);
+        assert_eq!(
+            cases_listed(&e),
+            "1 of 1 cases",
+            "{}: no case of the killed import",
+            e.name
+        );
+        e.ok(&["audit", "verify"]);
+    }
+}

@@ -221,6 +221,20 @@ pub enum CaseCommand {
         #[arg(long)]
         file: PathBuf,
     },
+    /// Register many households from a CSV or XLSX table, one row per person (docs/cases.md):
+    /// all or nothing, each problem named by row and column. Prints the new ids.
+    Import {
+        /// The programme, ORG/SLUG
+        programme: String,
+        /// The table
+        file: PathBuf,
+        /// A TOML file naming the table's header for each column ([columns] given_name = "First name")
+        #[arg(long)]
+        mapping: Option<PathBuf>,
+        /// Keep households with problems out (listed on stderr) and register the rest
+        #[arg(long)]
+        set_aside: bool,
+    },
     /// A case with the sections the caller may see (the read is audited).
     Show {
         /// The case's id
@@ -370,6 +384,57 @@ impl CaseCommand {
                     );
                 }
                 writeln!(out, "{}", registered.id)?;
+            }
+            CaseCommand::Import {
+                programme,
+                file,
+                mapping,
+                set_aside,
+            } => {
+                let mapping = mapping
+                    .map(|m| {
+                        std::fs::read_to_string(&m)
+                            .with_context(|| format!("cannot read {}", m.display()))
+                    })
+                    .transpose()?;
+                let shown = crate::output::Progress::new();
+                let imported = app.import_cases(
+                    who,
+                    &programme_name(&programme)?,
+                    &file,
+                    mapping.as_deref(),
+                    set_aside,
+                    &mut |step| match step {
+                        nansen_app::ImportStep::Checked(done, total) => {
+                            shown.show(&format!("checked {done} of {total} households"), false)
+                        }
+                        nansen_app::ImportStep::Saving(n) => {
+                            shown.show(&format!("saving {n} cases"), true)
+                        }
+                    },
+                )?;
+                shown.done();
+                for h in &imported.set_aside {
+                    eprintln!(
+                        "set aside household {}: {}",
+                        h.household,
+                        h.problems.join("; ")
+                    );
+                }
+                for (household, d) in &imported.possible_duplicates {
+                    eprintln!(
+                        "household {household}: member {} may be member {} of case {}",
+                        d.member, d.matched_member, d.case
+                    );
+                }
+                for id in &imported.registered {
+                    writeln!(out, "{id}")?;
+                }
+                eprintln!(
+                    "registered {} cases, set aside {}",
+                    imported.registered.len(),
+                    imported.set_aside.len()
+                );
             }
             CaseCommand::Show { id, format } => {
                 let case = app.case(who, &id)?;
