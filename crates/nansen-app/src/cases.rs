@@ -1373,7 +1373,7 @@ fn changed(id: &str) -> AppError {
 struct Prepared {
     sections: Vec<(Section, Vec<u8>)>,
     index: Vec<(i64, String)>,
-    people: Vec<(i64, String, String, String)>,
+    people: Vec<nansen_store::Person>,
     /// Per member: the birth-date token and the name tokens.
     people_tokens: Vec<(String, Vec<String>)>,
 }
@@ -1438,12 +1438,13 @@ impl Prepared {
                 .birth()
                 .map(|b| AgeBand::of_age(age_on(b, today)).as_str())
                 .unwrap_or("UNK");
-            people.push((
+            people.push(nansen_store::Person {
                 member,
-                m.nationality.clone(),
-                m.sex.statistics_code().to_string(),
-                band.to_string(),
-            ));
+                nationality: m.nationality.clone(),
+                sex: m.sex.statistics_code().to_string(),
+                age_band: band.to_string(),
+                principal: m.relationship == Relationship::Principal,
+            });
         }
         for category in file.need_categories() {
             index.push((WHOLE_CASE, need_token(&category)));
@@ -1858,6 +1859,171 @@ mod tests {
                     household("A", "B", "1990-01-01")
                 ),
                 Err(AppError::Forbidden(_))
+            ));
+        }
+    }
+
+    fn pipeline_query(
+        app: &App,
+        who: &Caller,
+        filters: &[(&str, &str)],
+        group_by: &[&str],
+    ) -> Result<Vec<(Vec<String>, Option<f64>)>> {
+        let q = nansen_model::Query {
+            filters: filters
+                .iter()
+                .map(|(d, v)| (d.to_string(), vec![v.to_string()]))
+                .collect(),
+            group_by: group_by.iter().map(|g| g.to_string()).collect(),
+            ..Default::default()
+        };
+        let t = app.query(who, &"euaa/relocation-pipeline".parse().unwrap(), None, &q)?;
+        Ok(t.rows.into_iter().map(|r| (r.key, r.value)).collect())
+    }
+
+    #[test]
+    fn the_pipeline_is_a_dataset_counted_in_each_change_and_read_by_partners_through_disclosure_control(
+    ) {
+        for (_t, app) in apps() {
+            let who = world(&app);
+            let mut ids = Vec::new();
+            for i in 0..7 {
+                ids.push(
+                    app.add_case(
+                        &who["cw"],
+                        &programme(),
+                        household("Zarifa", "Ahmadi", &format!("1990-04-{:02}", i + 1)),
+                    )
+                    .unwrap()
+                    .id,
+                );
+            }
+            for id in &ids[..6] {
+                app.move_case(&who["cw"], id, "assessed", None, None)
+                    .unwrap();
+            }
+            app.set_pledge(
+                &who["admin"],
+                &programme(),
+                PledgeInput {
+                    state: "DEU".into(),
+                    places: 500,
+                    uam_places: 20,
+                    medical_places: 30,
+                    starts_on: None,
+                    ends_on: None,
+                    note: String::new(),
+                },
+            )
+            .unwrap();
+            let persons = |who: &Caller| {
+                pipeline_query(
+                    &app,
+                    who,
+                    &[("indicator", "persons_entered_stage")],
+                    &["stage"],
+                )
+                .unwrap()
+            };
+            assert_eq!(
+                persons(&who["analyst"]),
+                vec![
+                    (vec!["assessed".to_string()], Some(12.0)),
+                    (vec!["identified".to_string()], Some(14.0))
+                ],
+                "seven households of two entered, six moved on; the owner's analysts read it"
+            );
+            let cases = pipeline_query(
+                &app,
+                &who["admin"],
+                &[
+                    ("indicator", "cases_entered_stage"),
+                    ("stage", "identified"),
+                ],
+                &["origin"],
+            )
+            .unwrap();
+            assert_eq!(
+                cases,
+                vec![
+                    (vec!["AFG".to_string()], Some(7.0)),
+                    (vec!["TOTAL".to_string()], Some(7.0))
+                ]
+            );
+            let unnamed = pipeline_query(
+                &app,
+                &who["admin"],
+                &[("indicator", "persons_entered_stage")],
+                &[],
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(
+                unnamed.contains("stage"),
+                "entries into different stages are never added: {unnamed}"
+            );
+            let pledged = |who: &Caller| {
+                let q = nansen_model::Query {
+                    filters: vec![("indicator".into(), vec!["pledged_places_uam".into()])],
+                    group_by: vec!["geo".into()],
+                    ..Default::default()
+                };
+                let t = app
+                    .query(who, &"euaa/relocation-pledges".parse().unwrap(), None, &q)
+                    .unwrap();
+                t.rows
+                    .into_iter()
+                    .map(|r| (r.key, r.value))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(
+                pledged(&who["admin"]),
+                vec![
+                    (vec!["DEU".to_string()], Some(20.0)),
+                    (vec!["TOTAL".to_string()], Some(20.0))
+                ]
+            );
+            assert_eq!(
+                pledged(&who["bamf"]),
+                pledged(&who["admin"]),
+                "a receiving partner reads the pledges"
+            );
+            // IOM, a partner, reads it disclosure-controlled: the counts below the threshold hidden.
+            let partner = pipeline_query(
+                &app,
+                &who["iom"],
+                &[
+                    ("indicator", "persons_entered_stage"),
+                    ("stage", "identified"),
+                ],
+                &["sex"],
+            )
+            .unwrap();
+            assert!(
+                !partner.is_empty() && partner.iter().all(|(_, v)| v.is_none_or(|v| v >= 5.0)),
+                "{partner:?}"
+            );
+            // An erasure leaves the counts as they were.
+            app.erase_case(&who["admin"], &ids[6], "asked").unwrap();
+            assert_eq!(persons(&who["admin"])[1].1, Some(14.0));
+            assert!(
+                !pipeline_query(
+                    &app,
+                    &who["bamf"],
+                    &[
+                        ("indicator", "persons_entered_stage"),
+                        ("stage", "assessed")
+                    ],
+                    &["origin"]
+                )
+                .unwrap()
+                .is_empty(),
+                "a receiving partner reads it too"
+            );
+            let outsider = Caller::anonymous();
+            assert!(matches!(
+                pipeline_query(&app, &outsider, &[], &[]),
+                Err(AppError::NotFound(_))
             ));
         }
     }

@@ -295,6 +295,7 @@ impl App {
         access: Access,
         number: Option<i64>,
     ) -> Result<(Arc<Cube>, Option<i64>)> {
+        let _ = self.fresh_pipeline(&d.org, &d.slug);
         let versions = self.store.versions(d.id)?;
         let idx = match number {
             Some(n) => {

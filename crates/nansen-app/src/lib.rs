@@ -16,6 +16,7 @@ mod figures;
 mod forecasting;
 mod identity;
 mod limits;
+mod pipeline;
 mod plans;
 mod programmes;
 mod requests;
@@ -57,6 +58,7 @@ pub use nansen_store::{
     MemberRecord, OrgRecord, StoreError, TokenRecord,
 };
 pub use nansen_store::{BackupManifest, Rotation};
+pub use pipeline::{pipeline_dataset, pledges_dataset, PIPELINE, PLEDGES};
 pub use plans::{
     default_bound, default_periods, default_series, Action, Capacity, PlanSpec, PlanView, Trigger,
     TriggerState,
@@ -305,6 +307,7 @@ impl App {
     /// watches that have not seen their dataset's latest version, evaluates the plans, and
     /// sends the webhooks that are due. Work left by a crash is simply done next round.
     pub fn run_early_warning(&self) -> Result<WarningRound> {
+        self.refresh_pipelines()?;
         let checks = self.run_watches()?;
         let plans_changed = self.evaluate_plans()?;
         let deliveries = self.deliver_webhooks()?;

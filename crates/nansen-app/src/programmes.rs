@@ -222,6 +222,13 @@ impl App {
             )));
         }
         crate::identity::check_slug(&name.slug, "programme slug")?;
+        if name.slug.len() + crate::PIPELINE.len() > 64 {
+            return Err(AppError::BadRequest(format!(
+                "programme slug {:?}: at most {} characters, so its pipeline dataset's name fits",
+                name.slug,
+                64 - crate::PIPELINE.len()
+            )));
+        }
         if new.title.trim().is_empty() || new.title.len() > 300 {
             return Err(AppError::BadRequest(
                 "title: a programme has a title of at most 300 characters".into(),
@@ -271,9 +278,46 @@ impl App {
             created_at: Timestamp::now(),
             partners,
         };
+        // Its statistics, as datasets shared with its partners: the pipeline sensitive (read
+        // through disclosure control), the pledges not.
+        let partners: Vec<String> = record.partners.iter().map(|(o, _)| o.clone()).collect();
+        let sharing = if partners.is_empty() {
+            nansen_model::Sharing::Private
+        } else {
+            nansen_model::Sharing::Partners(partners)
+        };
+        let pipeline = crate::pipeline_dataset(&record);
+        let pledges = crate::pledges_dataset(&record);
+        let datasets = [
+            nansen_store::DatasetRecord {
+                sharing: sharing.clone(),
+                sensitive: true,
+                description: format!(
+                    "Persons and cases entering each stage of {name} by month, receiving state, nationality, sex and age band: kept by Nansen from the programme's cases."
+                ),
+                ..nansen_store::DatasetRecord::new(org.id, &pipeline.slug, &format!("{}: pipeline", record.title))
+            },
+            nansen_store::DatasetRecord {
+                sharing,
+                description: format!(
+                    "Places pledged in {name} by receiving state and month, of which for unaccompanied children and for medical cases: kept by Nansen from the pledges."
+                ),
+                ..nansen_store::DatasetRecord::new(org.id, &pledges.slug, &format!("{}: pledges", record.title))
+            },
+        ];
         self.store
             .write(|tx| {
                 tx.insert_programme(&record)?;
+                for d in &datasets {
+                    tx.insert_dataset(d)?;
+                    tx.audit(
+                        &who.label,
+                        "dataset.create",
+                        &format!("{}/{}", name.org, d.slug),
+                        &serde_json::json!({ "sharing": d.sharing, "sensitive": d.sensitive })
+                            .to_string(),
+                    )?;
+                }
                 tx.audit(
                     &who.label,
                     "programme.add",

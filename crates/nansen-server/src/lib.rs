@@ -55,7 +55,8 @@ pub fn spawn_early_warning(app: Arc<App>, every: std::time::Duration) {
         let started = std::time::Instant::now();
         let span = tracing::info_span!("job round", job = Job::EarlyWarning.name()).entered();
         let round = app
-            .run_watches()
+            .refresh_pipelines()
+            .and_then(|_| app.run_watches())
             .and_then(|checks| Ok((checks, app.evaluate_plans()?)));
         app.count_round(Job::EarlyWarning, started.elapsed(), round.is_ok());
         match round {

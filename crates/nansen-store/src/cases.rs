@@ -101,11 +101,39 @@ pub struct NewCase<'a> {
     pub sections: &'a [(Section, Vec<u8>)],
     /// `(member, token)`: what finding the case by a person's name or birth date looks for.
     pub index: &'a [(i64, String)],
-    /// `(member, nationality, sex, age band)`: what the pipeline counts.
-    pub people: &'a [(i64, String, String, String)],
+    /// What the pipeline counts of each person; no name, no date.
+    pub people: &'a [Person],
     /// Cases of the same programme it travels with.
     pub links: &'a [i64],
 }
+
+/// A person as the pipeline counts them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Person {
+    pub member: i64,
+    pub nationality: String,
+    /// `F`, `M` or `UNK`.
+    pub sex: String,
+    pub age_band: String,
+    /// The household's principal applicant: a case is counted with them.
+    pub principal: bool,
+}
+
+/// Entries into a stage in a month, by receiving state, nationality, sex and age band.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PipelineCount {
+    pub month: String,
+    pub stage: String,
+    pub geo: String,
+    pub origin: String,
+    pub sex: String,
+    pub age: String,
+    pub persons: i64,
+    pub cases: i64,
+}
+
+/// Where a case is counted before a receiving state is known: ISO's code for "unknown".
+pub const NO_STATE_YET: &str = "XXX";
 
 /// One entry of a case's history, its note opened.
 #[derive(Clone, Debug, PartialEq)]
@@ -308,6 +336,7 @@ impl Tx<'_> {
             "INSERT INTO pledge_changes (pledge_id, at, actor, places, uam_places, medical_places, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
             &[id.into(), at.into(), (&p.created_by).into(), p.places.into(), p.uam_places.into(), p.medical_places.into(), note.into()],
         )?;
+        self.pipeline_changed(programme_id)?;
         Ok(id)
     }
 
@@ -349,12 +378,13 @@ impl Tx<'_> {
             )?;
         }
         self.set_case_index(id, c.index)?;
-        for (member, nationality, sex, age_band) in c.people {
+        for p in c.people {
             self.conn.execute(
-                "INSERT INTO case_people (case_id, member, nationality, sex, age_band) VALUES (?, ?, ?, ?, ?)",
-                &[id.into(), (*member).into(), nationality.into(), sex.into(), age_band.into()],
+                "INSERT INTO case_people (case_id, member, nationality, sex, age_band, principal) VALUES (?, ?, ?, ?, ?, ?)",
+                &[id.into(), p.member.into(), (&p.nationality).into(), (&p.sex).into(), (&p.age_band).into(), p.principal.into()],
             )?;
         }
+        self.count_entry(c.programme_id, id, c.stage)?;
         for linked in c.links {
             for (a, b) in [(id, *linked), (*linked, id)] {
                 self.conn.execute(
@@ -540,7 +570,56 @@ impl Tx<'_> {
              WHERE id = ? AND revision = ? AND erased_at IS NULL",
             &[stage.into(), stage_since.into(), pending_stage.into(), assignee_id.into(), at.into(), case.id.into(), case.revision.into()],
         )?;
+        if n == 1 && stage != case.stage {
+            self.count_entry(case.programme_id, case.id, stage)?;
+        }
         Ok(n == 1)
+    }
+
+    /// Counts a case's people into the stage they entered this month, and marks the
+    /// programme's pipeline dataset as behind: in the transaction of the change itself.
+    fn count_entry(&mut self, programme_id: i64, case_id: i64, stage: &str) -> Result<()> {
+        let month = now().date()[..7].to_string();
+        let people = self.conn.query(
+            "SELECT nationality, sex, age_band, principal FROM case_people WHERE case_id = ?",
+            &[case_id.into()],
+        )?;
+        for p in people {
+            let principal: bool = p.get("principal")?;
+            self.conn.execute(
+                "INSERT INTO pipeline_counts (programme_id, month, stage, geo, origin, sex, age, persons, cases) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) \
+                 ON CONFLICT (programme_id, month, stage, geo, origin, sex, age) DO UPDATE SET persons = pipeline_counts.persons + 1, cases = pipeline_counts.cases + excluded.cases",
+                &[
+                    programme_id.into(),
+                    (&month).into(),
+                    stage.into(),
+                    NO_STATE_YET.into(),
+                    p.get::<String>("nationality")?.into(),
+                    p.get::<String>("sex")?.into(),
+                    p.get::<String>("age_band")?.into(),
+                    i64::from(principal).into(),
+                ],
+            )?;
+        }
+        self.pipeline_changed(programme_id)
+    }
+
+    /// Marks a programme's pipeline dataset as behind what the database holds.
+    fn pipeline_changed(&mut self, programme_id: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE programmes SET pipeline_changes = pipeline_changes + 1 WHERE id = ?",
+            &[programme_id.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Records that the pipeline dataset now shows the programme as of `changes`.
+    pub fn pipeline_seen(&mut self, programme_id: i64, changes: i64) -> Result<()> {
+        self.conn.execute(
+            "UPDATE programmes SET pipeline_seen = ? WHERE id = ? AND pipeline_seen < ?",
+            &[changes.into(), programme_id.into(), changes.into()],
+        )?;
+        Ok(())
     }
 
     /// Replaces one section's content (sealed) of a case as seen at its revision.
@@ -638,6 +717,59 @@ pub struct Rotation {
 }
 
 impl Store {
+    /// How many changes a programme's pipeline has had, and how many its dataset shows.
+    pub fn pipeline_state(&self, programme_id: i64) -> Result<(i64, i64)> {
+        let r = self
+            .query(
+                "SELECT pipeline_changes, pipeline_seen FROM programmes WHERE id = ?",
+                &[programme_id.into()],
+            )?
+            .into_iter()
+            .next()
+            .ok_or_else(|| corrupt(format!("programme {programme_id} vanished")))?;
+        Ok((r.get("pipeline_changes")?, r.get("pipeline_seen")?))
+    }
+
+    /// Every count of a programme's pipeline.
+    pub fn pipeline_counts(&self, programme_id: i64) -> Result<Vec<PipelineCount>> {
+        self.query(
+            "SELECT month, stage, geo, origin, sex, age, persons, cases FROM pipeline_counts WHERE programme_id = ? ORDER BY month, stage, geo, origin, sex, age",
+            &[programme_id.into()],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(PipelineCount {
+                month: r.get("month")?,
+                stage: r.get("stage")?,
+                geo: r.get("geo")?,
+                origin: r.get("origin")?,
+                sex: r.get("sex")?,
+                age: r.get("age")?,
+                persons: r.get("persons")?,
+                cases: r.get("cases")?,
+            })
+        })
+        .collect()
+    }
+
+    /// Each pledge's figures as they changed: `(state, when, [places, of which for
+    /// unaccompanied children, for medical cases])`, oldest first.
+    pub fn pledge_history(&self, programme_id: i64) -> Result<Vec<(String, Timestamp, [i64; 3])>> {
+        self.query(
+            "SELECT p.state, c.at, c.places, c.uam_places, c.medical_places FROM pledge_changes c JOIN pledges p ON p.id = c.pledge_id WHERE p.programme_id = ? ORDER BY c.id",
+            &[programme_id.into()],
+        )?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.get("state")?,
+                r.get("at")?,
+                [r.get("places")?, r.get("uam_places")?, r.get("medical_places")?],
+            ))
+        })
+        .collect()
+    }
+
     /// Whether an erasure owes a rotation of the case keys.
     pub fn rotation_due(&self) -> Result<bool> {
         Ok(self

@@ -321,7 +321,9 @@ DROP TABLE document_requests;
     // (`case_sections`, the sealed notes and reasons); that key is stored wrapped by the
     // installation's case key, which is kept outside the database. People are found through
     // keyed hashes of their names' skeletons and birth dates (`case_index`); the pipeline
-    // counts people from `case_people`, which holds no name and no date. `case_key_state`
+    // counts people from `case_people`, which holds no name and no date, into
+    // `pipeline_counts` in the transaction of each change (who entered which stage when), and
+    // `pipeline_changes` says the programme's pipeline dataset is behind. `case_key_state`
     // says which generation of the case key file wraps new keys, so every node agrees while
     // a rotation runs, and whether an erasure still owes one.
     r#"
@@ -337,9 +339,23 @@ CREATE TABLE programmes (
     retention_days BIGINT,
     stages TEXT NOT NULL,
     closed_at TEXT,
+    pipeline_changes BIGINT NOT NULL DEFAULT 0,
+    pipeline_seen BIGINT NOT NULL DEFAULT 0,
     created_by TEXT NOT NULL,
     created_at TEXT NOT NULL,
     UNIQUE (org_id, slug)
+);
+CREATE TABLE pipeline_counts (
+    programme_id BIGINT NOT NULL REFERENCES programmes(id),
+    month TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    geo TEXT NOT NULL,
+    origin TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    age TEXT NOT NULL,
+    persons BIGINT NOT NULL,
+    cases BIGINT NOT NULL,
+    PRIMARY KEY (programme_id, month, stage, geo, origin, sex, age)
 );
 CREATE TABLE programme_partners (
     programme_id BIGINT NOT NULL REFERENCES programmes(id),
@@ -416,6 +432,7 @@ CREATE TABLE case_people (
     nationality TEXT NOT NULL,
     sex TEXT NOT NULL,
     age_band TEXT NOT NULL,
+    principal BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (case_id, member)
 );
 CREATE TABLE case_links (
