@@ -147,6 +147,13 @@ const USERS: &[(&str, &str, Role)] = &[
     ("officer@bamf.demo", "bamf", Role::Admin),
 ];
 
+/// Who works on the demo's cases: `(email, organisation, role, supervisor)`.
+const CASE_USERS: &[(&str, &str, Role, bool)] = &[
+    ("caseworker@euaa.demo", "euaa", Role::Caseworker, true),
+    ("protection@euaa.demo", "euaa", Role::Protection, false),
+    ("caseworker@iom.demo", "iom", Role::Caseworker, false),
+];
+
 /// Builds the demo data directory, replacing an earlier demo but nothing else.
 pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, String)> {
     if database_url.is_some() {
@@ -231,12 +238,28 @@ pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, S
             d.org, d.slug, r.observations, d.sharing
         );
     }
-    std::fs::remove_dir_all(&files)?;
     documents(&app)?;
     early_warning(&app)?;
+    for (email, org, role, supervisor) in CASE_USERS {
+        app.add_user_as(&op, email, org, (*role, *supervisor), &password)?;
+    }
+    operations(&app, &files)?;
+    std::fs::remove_dir_all(&files)?;
     let sign_ins: String = USERS
         .iter()
-        .map(|(e, o, r)| format!("  {e:<20} password {password}   ({r} of {o})\n"))
+        .map(|(e, o, r)| (*e, *o, r.to_string()))
+        .chain(CASE_USERS.iter().map(|(e, o, r, s)| {
+            (
+                *e,
+                *o,
+                if *s {
+                    format!("{r}, supervisor")
+                } else {
+                    r.to_string()
+                },
+            )
+        }))
+        .map(|(e, o, r)| format!("  {e:<24} password {password}   ({r} of {o})\n"))
         .collect();
     std::fs::write(data_dir.join("demo-sign-ins.txt"), &sign_ins)?;
     Ok((Arc::new(app), sign_ins))
@@ -404,5 +427,254 @@ fn early_warning(app: &App) -> Result<()> {
             "not triggered"
         }
     );
+    Ok(())
+}
+
+/// A small deterministic generator: the demo is the same every time it is built.
+struct Draw(u64);
+
+impl Draw {
+    fn next(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+    fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+        from[self.next(from.len())]
+    }
+}
+
+/// Generated households, no real person: names are drawn from lists of common given and family
+/// names, dates of birth at random.
+fn households_csv(draw: &mut Draw, n: usize, nationalities: &[&str], needs: &[&str]) -> String {
+    const GIVEN_F: &[&str] = &[
+        "Amina", "Zarifa", "Huda", "Maryam", "Selam", "Fatima", "Nour", "Rahel", "Samira", "Layla",
+    ];
+    const GIVEN_M: &[&str] = &[
+        "Ahmad", "Yonas", "Omar", "Dawit", "Hassan", "Karim", "Bilal", "Tesfay", "Yusuf", "Rahim",
+    ];
+    const FAMILY: &[&str] = &[
+        "Haddad",
+        "Ahmadi",
+        "Tesfay",
+        "Mohammadi",
+        "Hussaini",
+        "Abdi",
+        "Rahimi",
+        "Gebremariam",
+        "Karimi",
+        "Osman",
+        "Nouri",
+        "Hashemi",
+    ];
+    let mut out = String::from("household,given_name,family_name,birth_date,sex,nationality,languages,relationship,needs,consents\n");
+    for h in 0..n {
+        let family = draw.pick(FAMILY);
+        let nationality = draw.pick(nationalities);
+        let language = match nationality {
+            "AFG" => "fa;ps",
+            "ERI" => "ti",
+            "SOM" => "so",
+            "COD" => "fr;ln",
+            _ => "ar",
+        };
+        let size = 1 + draw.next(5);
+        let need = if draw.next(4) == 0 {
+            draw.pick(needs)
+        } else {
+            ""
+        };
+        let consents = if draw.next(5) == 0 {
+            "reporting"
+        } else {
+            "referral:iom;reporting"
+        };
+        for m in 0..size {
+            let (relationship, born) = match m {
+                0 => ("principal", 1960 + draw.next(40)),
+                1 => ("spouse", 1962 + draw.next(38)),
+                _ => ("child", 2008 + draw.next(17)),
+            };
+            let female = draw.next(2) == 0;
+            let given = if female {
+                draw.pick(GIVEN_F)
+            } else {
+                draw.pick(GIVEN_M)
+            };
+            out.push_str(&format!(
+                "d{h},{given},{family},{born}-{:02}-{:02},{},{nationality},{language},{relationship},{},{}\n",
+                1 + draw.next(12),
+                1 + draw.next(28),
+                if female { "F" } else { "M" },
+                if m == 0 { need } else { "" },
+                if m == 0 { consents } else { "" },
+            ));
+        }
+    }
+    out
+}
+
+/// Moves each case a drawn number of stages along its workflow, some out to an exit.
+fn spread(
+    app: &App,
+    who: &Caller,
+    ids: &[String],
+    stages: &[String],
+    draw: &mut Draw,
+) -> Result<()> {
+    for id in ids {
+        let steps = draw.next(stages.len());
+        for stage in &stages[1..=steps] {
+            app.move_case(who, id, stage, None, None)?;
+        }
+        if draw.next(12) == 0 {
+            let exit = if draw.next(2) == 0 {
+                "withdrawn"
+            } else {
+                "closed"
+            };
+            app.move_case(who, id, exit, Some("generated for the demo"), None)?;
+        }
+    }
+    Ok(())
+}
+
+/// A relocation programme with pledges and a few hundred generated households at every stage,
+/// a return programme, and a referral from EUAA to IOM.
+fn operations(app: &App, files: &Path) -> Result<()> {
+    use nansen_app::{NewProgramme, PledgeInput, ReferralRequest};
+    use nansen_cases::{ProgrammeKind, Section};
+    let admin = app.act_as(OPERATOR)?;
+    let worker = app.act_as("caseworker@euaa.demo")?;
+    let iom_admin = app.act_as("admin@iom.demo")?;
+    let iom_worker = app.act_as("caseworker@iom.demo")?;
+    let mut draw = Draw(2020);
+    let relocation: nansen_model::ProgrammeName =
+        "euaa/relocation-demo".parse().map_err(anyhow::Error::msg)?;
+    app.add_programme(
+        &admin,
+        NewProgramme {
+            name: relocation.clone(),
+            kind: ProgrammeKind::Relocation,
+            title: "Voluntary relocation (demo, generated households)".into(),
+            partners: vec!["iom".into()],
+            receiving: vec!["bamf".into()],
+            starts_on: Some("2025-04-01".into()),
+            ends_on: None,
+            retention_days: Some(730),
+        },
+    )?;
+    for (state, places, uam, medical) in [
+        ("DEU", 500, 40, 50),
+        ("FRA", 350, 20, 30),
+        ("PRT", 200, 30, 10),
+        ("IRL", 150, 10, 10),
+        ("BEL", 120, 10, 10),
+        ("FIN", 130, 20, 15),
+        ("LUX", 40, 5, 5),
+        ("NLD", 100, 10, 10),
+    ] {
+        app.set_pledge(
+            &admin,
+            &relocation,
+            PledgeInput {
+                state: state.into(),
+                places,
+                uam_places: uam,
+                medical_places: medical,
+                starts_on: None,
+                ends_on: None,
+                note: "demo pledge".into(),
+            },
+        )?;
+    }
+    let table = files.join("relocation-households.csv");
+    std::fs::write(
+        &table,
+        households_csv(
+            &mut draw,
+            240,
+            &["AFG", "SYR", "IRQ", "COD", "SOM", "ERI"],
+            &[
+                "SC-UC", "SM-CI", "SM-MI", "DS-PM", "SP-PT", "WR-WR", "SV-VA",
+            ],
+        ),
+    )?;
+    let registered = app
+        .import_cases(&worker, &relocation, &table, None, false, &mut |_| {})?
+        .registered;
+    let stages: Vec<String> = app
+        .programme(&admin, &relocation)?
+        .stages
+        .ordinary()
+        .map(|s| s.name.clone())
+        .collect();
+    spread(app, &worker, &registered, &stages, &mut draw)?;
+    app.assign_case(&worker, &registered[0], Some("caseworker@euaa.demo"))?;
+    // One referral to IOM accepted, one waiting.
+    for (id, accept) in [(&registered[1], true), (&registered[2], false)] {
+        app.add_consent(
+            &worker,
+            id,
+            nansen_cases::Consent {
+                purpose: nansen_cases::ConsentPurpose::Referral,
+                partner: Some("iom".into()),
+            },
+        )?;
+        let r = app.refer_case(
+            &worker,
+            id,
+            ReferralRequest {
+                to: "iom".into(),
+                sections: vec![Section::Identity, Section::Household],
+                reason: "pre-departure orientation and transport".into(),
+                override_consent: false,
+            },
+        )?;
+        if accept {
+            app.decide_referral(&iom_worker, &r.id, true, None)?;
+        }
+    }
+
+    let avrr: nansen_model::ProgrammeName =
+        "iom/return-demo".parse().map_err(anyhow::Error::msg)?;
+    app.add_programme(
+        &iom_admin,
+        NewProgramme {
+            name: avrr.clone(),
+            kind: ProgrammeKind::Return,
+            title: "Assisted voluntary return and reintegration (demo, generated households)"
+                .into(),
+            partners: vec![],
+            receiving: vec![],
+            starts_on: Some("2025-01-01".into()),
+            ends_on: None,
+            retention_days: Some(1825),
+        },
+    )?;
+    let table = files.join("return-households.csv");
+    std::fs::write(
+        &table,
+        households_csv(
+            &mut draw,
+            60,
+            &["IRQ", "NGA", "SEN", "GEO", "PAK"],
+            &["SM-CI", "LP-ND"],
+        ),
+    )?;
+    let registered = app
+        .import_cases(&iom_worker, &avrr, &table, None, false, &mut |_| {})?
+        .registered;
+    let stages: Vec<String> = app
+        .programme(&iom_admin, &avrr)?
+        .stages
+        .ordinary()
+        .map(|s| s.name.clone())
+        .collect();
+    spread(app, &Caller::operator(), &registered, &stages, &mut draw)?;
+    app.refresh_pipelines()?;
+    eprintln!("  operations: {relocation} (240 households, 8 pledges), {avrr} (60 households)");
     Ok(())
 }

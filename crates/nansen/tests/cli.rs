@@ -459,6 +459,50 @@ fn the_demo_builds_with_every_sharing_level() {
         !list(Some("admin@iom.demo")).contains("bamf/refugee-population"),
         "private stays private"
     );
+    // The operations: generated households at every stage, seen by caseworkers, not analysts.
+    let as_ = |who: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_nansen"))
+            .arg("--data-dir")
+            .arg(&data)
+            .args(["--as", who])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = as_(
+        "caseworker@euaa.demo",
+        &["case", "list", "euaa/relocation-demo", "--stage", "arrived"],
+    );
+    assert!(
+        o.status.success() && !o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!as_(
+        "analyst@euaa.demo",
+        &["case", "list", "euaa/relocation-demo"]
+    )
+    .status
+    .success());
+    let referrals =
+        String::from_utf8(as_("caseworker@iom.demo", &["case", "referrals"]).stdout).unwrap();
+    assert!(referrals.contains("\teuaa\tiom\tpending\t"), "{referrals}");
+    let o = as_(
+        "analyst@euaa.demo",
+        &[
+            "query",
+            "euaa/relocation-demo-pipeline",
+            "--where",
+            "indicator=persons_entered_stage",
+            "--group-by",
+            "stage",
+        ],
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("arrived,"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     // Running the demo again replaces the earlier demo; it refuses a directory it did not make.
     assert!(Command::new(env!("CARGO_BIN_EXE_nansen"))
         .arg("--data-dir")
