@@ -366,24 +366,38 @@ impl Tx<'_> {
             "INSERT INTO case_keys (case_id, generation, wrapped) VALUES (?, ?, ?)",
             &[id.into(), generation.into(), wrapped.into()],
         )?;
-        for (section, plain) in c.sections {
-            self.conn.execute(
-                "INSERT INTO case_sections (case_id, section, sealed) VALUES (?, ?, ?)",
-                &[
+        let sealed: Vec<Vec<Value>> = c
+            .sections
+            .iter()
+            .map(|(section, plain)| {
+                vec![
                     id.into(),
                     section.as_str().into(),
                     key.seal(&sealed_as(&reference, section.as_str()), plain)
                         .into(),
-                ],
-            )?;
-        }
+                ]
+            })
+            .collect();
+        self.insert_rows("case_sections (case_id, section, sealed)", sealed)?;
         self.set_case_index(id, c.index)?;
-        for p in c.people {
-            self.conn.execute(
-                "INSERT INTO case_people (case_id, member, nationality, sex, age_band, principal) VALUES (?, ?, ?, ?, ?, ?)",
-                &[id.into(), p.member.into(), (&p.nationality).into(), (&p.sex).into(), (&p.age_band).into(), p.principal.into()],
-            )?;
-        }
+        let people: Vec<Vec<Value>> = c
+            .people
+            .iter()
+            .map(|p| {
+                vec![
+                    id.into(),
+                    p.member.into(),
+                    (&p.nationality).into(),
+                    (&p.sex).into(),
+                    (&p.age_band).into(),
+                    p.principal.into(),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            "case_people (case_id, member, nationality, sex, age_band, principal)",
+            people,
+        )?;
         self.count_entry(c.programme_id, id, c.stage)?;
         for linked in c.links {
             for (a, b) in [(id, *linked), (*linked, id)] {
@@ -404,6 +418,24 @@ impl Tx<'_> {
             None,
         )?;
         Ok((id, reference))
+    }
+
+    /// Inserts rows into `table (columns)` in statements of up to 100 rows: one round trip
+    /// for what would be dozens.
+    fn insert_rows(&mut self, table: &str, rows: Vec<Vec<Value>>) -> Result<()> {
+        for batch in rows.chunks(100) {
+            let Some(width) = batch.first().map(Vec::len) else {
+                return Ok(());
+            };
+            let one = format!("({})", vec!["?"; width].join(", "));
+            let sql = format!(
+                "INSERT INTO {table} VALUES {}",
+                vec![one; batch.len()].join(", ")
+            );
+            let params: Vec<Value> = batch.iter().flatten().cloned().collect();
+            self.conn.execute(&sql, &params)?;
+        }
+        Ok(())
     }
 
     /// Wraps a new case key by the generation the database names: the one a rotation moved
@@ -478,16 +510,17 @@ impl Tx<'_> {
             "DELETE FROM case_index WHERE case_id = ?",
             &[case_id.into()],
         )?;
-        for (member, token) in index {
-            self.conn.execute(
-                "INSERT INTO case_index (case_id, member, hash) VALUES (?, ?, ?)",
-                &[
+        let rows: Vec<Vec<Value>> = index
+            .iter()
+            .map(|(member, token)| {
+                vec![
                     case_id.into(),
                     (*member).into(),
                     self.case_keys.index(token).into(),
-                ],
-            )?;
-        }
+                ]
+            })
+            .collect();
+        self.insert_rows("case_index (case_id, member, hash)", rows)?;
         Ok(())
     }
 
