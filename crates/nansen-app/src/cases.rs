@@ -12,7 +12,9 @@ use nansen_cases::{
     Priority, ReferralStatus, Relationship, Section, Sex, SubmissionCategory, NEEDS,
 };
 use nansen_model::{Principal, ProgrammeName, Role, Timestamp};
-use nansen_store::{CaseFilter, CaseRecord, NewCase, ProgrammeRecord, ReferralRecord, StoreError};
+use nansen_store::{
+    CaseFilter, CaseRecord, NewCase, OrgRecord, ProgrammeRecord, ReferralRecord, StoreError,
+};
 use serde::{Deserialize, Serialize};
 
 /// One member as the identity section holds them.
@@ -285,21 +287,66 @@ impl App {
         })
     }
 
-    /// The organisation a caller registers cases for in a programme: the owner when they
-    /// may, else the first implementing partner they work for.
-    fn registering_org(&self, who: &Caller, p: &ProgrammeRecord) -> Option<String> {
-        if who.principal == Principal::Operator {
-            return Some(p.org.clone());
-        }
-        std::iter::once(p.org.as_str())
-            .chain(
-                p.partners
-                    .iter()
-                    .filter(|(_, part)| part == crate::PartnerPart::Implementing.as_str())
-                    .map(|(o, _)| o.as_str()),
-            )
-            .find(|o| who.principal.role_in(o).is_some_and(works_on_cases))
-            .map(str::to_string)
+    /// The programme and the organisation a caller registers cases for in it: the owner when
+    /// they may, else the first implementing partner they work for; refused to anyone else.
+    fn registrar(
+        &self,
+        who: &Caller,
+        name: &ProgrammeName,
+    ) -> Result<(ProgrammeRecord, OrgRecord)> {
+        let (p, standing) = self.programme_for(who, name)?;
+        let org = if who.principal == Principal::Operator {
+            Some(p.org.as_str())
+        } else {
+            std::iter::once(p.org.as_str())
+                .chain(
+                    p.partners
+                        .iter()
+                        .filter(|(_, part)| part == crate::PartnerPart::Implementing.as_str())
+                        .map(|(o, _)| o.as_str()),
+                )
+                .find(|o| who.principal.role_in(o).is_some_and(works_on_cases))
+        };
+        let org = org.filter(|_| standing.registers).ok_or_else(|| {
+            AppError::Forbidden(format!(
+                "only caseworkers and admins of {name}'s organisation or its implementing partners register cases"
+            ))
+        })?;
+        let org = self
+            .store
+            .org(org)?
+            .ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
+        Ok((p, org))
+    }
+
+    /// Stores a registered case with its audit entry, in the caller's transaction.
+    fn save_case(
+        &self,
+        tx: &mut nansen_store::Tx,
+        who: &Caller,
+        (p, org): (&ProgrammeRecord, &OrgRecord),
+        prepared: &Prepared,
+        links: &[i64],
+    ) -> Result<String, StoreError> {
+        let (_, reference) = tx.insert_case(&NewCase {
+            programme_id: p.id,
+            org_id: org.id,
+            stage: p.workflow.first(),
+            persons: prepared.persons,
+            created_by: &who.label,
+            sections: &prepared.sections,
+            index: &prepared.index,
+            people: &prepared.people,
+            links,
+        })?;
+        tx.audit(
+            &who.label,
+            "case.add",
+            &reference,
+            &serde_json::json!({ "programme": format!("{}/{}", p.org, p.slug), "org": org.slug, "persons": prepared.persons })
+                .to_string(),
+        )?;
+        Ok(reference)
     }
 
     /// Registers a household in a programme. Refused whole, naming each field and reason,
@@ -311,15 +358,7 @@ impl App {
         name: &ProgrammeName,
         mut file: CaseFile,
     ) -> Result<Registered> {
-        let (p, standing) = self.programme_for(who, name)?;
-        let org = self
-            .registering_org(who, &p)
-            .filter(|_| standing.registers)
-            .ok_or_else(|| {
-                AppError::Forbidden(format!(
-                    "only caseworkers and admins of {name}'s organisation or its implementing partners register cases"
-                ))
-            })?;
+        let (p, org) = self.registrar(who, name)?;
         let today = Timestamp::now().day();
         if let Err(problems) = file.check(today) {
             let list: Vec<String> = problems.iter().map(ToString::to_string).collect();
@@ -352,34 +391,11 @@ impl App {
                 })?;
             links.push(linked.id);
         }
-        let org_rec = self
-            .store
-            .org(&org)?
-            .ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
         let prepared = Prepared::of(&file, today);
         let possible_duplicates = self.possible_duplicates(who, &prepared)?;
-        let stage = p.workflow.first().to_string();
-        let id = self.store.write(|tx| {
-            let (_, reference) = tx.insert_case(&NewCase {
-                programme_id: p.id,
-                org_id: org_rec.id,
-                stage: &stage,
-                persons: file.persons() as i64,
-                created_by: &who.label,
-                sections: &prepared.sections,
-                index: &prepared.index,
-                people: &prepared.people,
-                links: &links,
-            })?;
-            tx.audit(
-                &who.label,
-                "case.add",
-                &reference,
-                &serde_json::json!({ "programme": name, "org": org, "persons": file.persons() })
-                    .to_string(),
-            )?;
-            Ok::<_, StoreError>(reference)
-        })?;
+        let id = self
+            .store
+            .write(|tx| self.save_case(tx, who, (&p, &org), &prepared, &links))?;
         Ok(Registered {
             id,
             possible_duplicates,
@@ -1234,19 +1250,7 @@ impl App {
     ) -> Result<CaseImport> {
         use nansen_cases::import::{households, locate, RowProblem};
         use nansen_formats::{ImportError, Problem};
-        let (p, standing) = self.programme_for(who, name)?;
-        let org = self
-            .registering_org(who, &p)
-            .filter(|_| standing.registers)
-            .ok_or_else(|| {
-                AppError::Forbidden(format!(
-                    "only caseworkers and admins of {name}'s organisation or its implementing partners register cases"
-                ))
-            })?;
-        let org_rec = self
-            .store
-            .org(&org)?
-            .ok_or_else(|| AppError::NotFound(format!("organisation {org}")))?;
+        let (p, org) = self.registrar(who, name)?;
         let headers = match mapping {
             Some(text) => nansen_cases::import::mapping(text)
                 .map_err(|e| AppError::BadRequest(format!("the mapping: {e}")))?,
@@ -1313,31 +1317,11 @@ impl App {
             }
         }
         progress(ImportStep::Saving(ready.len()));
-        let stage = p.workflow.first().to_string();
         let registered = self.store.write(|tx| {
-            let mut ids = Vec::with_capacity(ready.len());
-            for (h, prep) in ready.iter().zip(&prepared) {
-                let (_, reference) = tx.insert_case(&NewCase {
-                    programme_id: p.id,
-                    org_id: org_rec.id,
-                    stage: &stage,
-                    persons: h.case.persons() as i64,
-                    created_by: &who.label,
-                    sections: &prep.sections,
-                    index: &prep.index,
-                    people: &prep.people,
-                    links: &[],
-                })?;
-                tx.audit(
-                    &who.label,
-                    "case.add",
-                    &reference,
-                    &serde_json::json!({ "programme": name, "org": org, "persons": h.case.persons(), "import": true })
-                        .to_string(),
-                )?;
-                ids.push(reference);
-            }
-            Ok::<_, StoreError>(ids)
+            prepared
+                .iter()
+                .map(|prep| self.save_case(tx, who, (&p, &org), prep, &[]))
+                .collect::<Result<Vec<_>, _>>()
         })?;
         Ok(CaseImport {
             registered,
@@ -1371,6 +1355,7 @@ fn changed(id: &str) -> AppError {
 /// A case made ready for the store: its sections in plain form, its index tokens and the
 /// figures the pipeline counts.
 struct Prepared {
+    persons: i64,
     sections: Vec<(Section, Vec<u8>)>,
     index: Vec<(i64, String)>,
     people: Vec<nansen_store::Person>,
@@ -1450,6 +1435,7 @@ impl Prepared {
             index.push((WHOLE_CASE, need_token(&category)));
         }
         Prepared {
+            persons: file.persons() as i64,
             sections,
             index,
             people,
