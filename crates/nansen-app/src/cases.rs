@@ -406,7 +406,8 @@ impl App {
     /// name alike across transliterations.
     fn possible_duplicates(&self, who: &Caller, new: &Prepared) -> Result<Vec<PossibleDuplicate>> {
         let mut out = Vec::new();
-        let mut seen_cases: std::collections::HashMap<i64, bool> = Default::default();
+        // Each candidate case read once: its reference when the caller sees it, else none.
+        let mut seen_cases: std::collections::HashMap<i64, Option<String>> = Default::default();
         for (member, (dob, names)) in new.people_tokens.iter().enumerate() {
             let dob_hash = self.store.index_hash(dob);
             let mine: Vec<String> = names.iter().map(|n| self.store.index_hash(n)).collect();
@@ -420,23 +421,20 @@ impl App {
                 if !alike(&mine, &theirs) {
                     continue;
                 }
-                let visible = match seen_cases.get(&case_id) {
-                    Some(v) => *v,
-                    None => {
-                        let v = match self.store.cases_by_id(&[case_id])?.into_iter().next() {
-                            Some(c) => {
-                                !case_sections(&who.principal, &self.case_facts(&c)?).is_empty()
-                            }
-                            None => false,
-                        };
-                        seen_cases.insert(case_id, v);
-                        v
-                    }
-                };
-                if visible {
-                    let reference = self.store.cases_by_id(&[case_id])?.remove(0).reference;
+                if let std::collections::hash_map::Entry::Vacant(slot) = seen_cases.entry(case_id) {
+                    let visible = match self.store.cases_by_id(&[case_id])?.into_iter().next() {
+                        Some(c)
+                            if !case_sections(&who.principal, &self.case_facts(&c)?).is_empty() =>
+                        {
+                            Some(c.reference)
+                        }
+                        _ => None,
+                    };
+                    slot.insert(visible);
+                }
+                if let Some(reference) = &seen_cases[&case_id] {
                     out.push(PossibleDuplicate {
-                        case: reference,
+                        case: reference.clone(),
                         member,
                         matched_member: their_member,
                     });
