@@ -87,6 +87,8 @@ pub struct Process {
     /// A move waiting for a supervisor's approval.
     pub pending_stage: Option<String>,
     pub assignee: Option<String>,
+    /// The receiving state it is matched to.
+    pub state: Option<String>,
     /// Cases it travels with.
     pub links: Vec<String>,
     pub submission_category: Option<SubmissionCategory>,
@@ -142,7 +144,11 @@ pub struct CaseRow {
     /// With the process section.
     pub stage: Option<String>,
     pub pending_stage: Option<String>,
+    /// Since when it is at its stage, with the process section.
+    pub stage_since: Option<Timestamp>,
     pub assignee: Option<String>,
+    /// The receiving state it is matched to, with the process section.
+    pub state: Option<String>,
     /// The principal applicant's name, with the identity section.
     pub principal: Option<String>,
     pub updated_at: Timestamp,
@@ -168,6 +174,11 @@ pub struct CaseQuery {
     pub name: Option<String>,
     /// A date of birth, `YYYY-MM-DD`.
     pub born: Option<String>,
+    /// The receiving state the cases are matched to, a country code or name.
+    pub state: Option<String>,
+    /// The cases waiting longest in their stage first (withdrawn and closed ones left out),
+    /// instead of the last changed first.
+    pub longest_waiting: bool,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
@@ -477,6 +488,7 @@ impl App {
                 stage_since: c.stage_since,
                 pending_stage: c.pending_stage.clone(),
                 assignee: c.assignee.clone(),
+                state: c.state.clone(),
                 links,
                 submission_category: sealed.submission_category,
                 priority: sealed.priority,
@@ -660,6 +672,19 @@ impl App {
             crate::programmes::check_date("born", &Some(born.clone()))?;
             filter.tokens.push(dob_token(born));
         }
+        if let Some(state) = &q.state {
+            filter.state = Some(state_code("state", state)?);
+        }
+        if q.longest_waiting {
+            filter.longest_waiting = true;
+            filter.not_stages = p
+                .workflow
+                .stages
+                .iter()
+                .filter(|s| s.exit)
+                .map(|s| s.name.clone())
+                .collect();
+        }
         let (records, total) = self.store.cases(&filter)?;
         let mut rows = Vec::new();
         for c in records {
@@ -690,7 +715,9 @@ impl App {
                 persons: c.persons,
                 stage: process.then_some(c.stage),
                 pending_stage: if process { c.pending_stage } else { None },
+                stage_since: process.then_some(c.stage_since),
                 assignee: if process { c.assignee } else { None },
+                state: if process { c.state } else { None },
                 principal,
                 updated_at: c.updated_at,
                 sections,
@@ -759,6 +786,61 @@ impl App {
             id: id.to_string(),
             stage,
             pending_stage: pending.map(str::to_string),
+            revision: c.revision + 1,
+        })
+    }
+
+    /// Matches a case to a receiving state with a pledge in its programme, or (`None`)
+    /// unmatches it. The people it counts into stages from now on count under that state.
+    pub fn match_case(
+        &self,
+        who: &Caller,
+        id: &str,
+        state: Option<&str>,
+        revision: Option<i64>,
+    ) -> Result<Moved> {
+        let (c, _) = self.case_to_change(who, id)?;
+        check_revision(&c, revision)?;
+        let state = match state {
+            None => None,
+            Some(s) => {
+                let code = state_code("state", s)?;
+                if !self
+                    .store
+                    .pledges(c.programme_id)?
+                    .iter()
+                    .any(|p| p.state == code)
+                {
+                    return Err(AppError::BadRequest(format!(
+                        "state: {code} has pledged no places in this programme"
+                    )));
+                }
+                Some(code)
+            }
+        };
+        self.store.write(|tx| {
+            if !tx.set_case_state(&c, state.as_deref())? {
+                return Err(changed(id));
+            }
+            tx.case_event(
+                &c,
+                &who.label,
+                "matched",
+                (c.state.as_deref(), state.as_deref()),
+                None,
+            )?;
+            tx.audit(
+                &who.label,
+                "case.match",
+                id,
+                &serde_json::json!({ "from": c.state, "to": state }).to_string(),
+            )?;
+            Ok(())
+        })?;
+        Ok(Moved {
+            id: id.to_string(),
+            stage: c.stage,
+            pending_stage: c.pending_stage,
             revision: c.revision + 1,
         })
     }
@@ -1335,6 +1417,20 @@ pub struct Erased {
     pub id: String,
     /// Keys of other cases moved to the new generation.
     pub rewrapped: usize,
+}
+
+/// A country of the code list (not an aggregate), by code or name, or a refusal naming the field.
+pub(crate) fn state_code(field: &str, value: &str) -> Result<String> {
+    let codes = nansen_codes::CodeLists::get();
+    codes
+        .country(value)
+        .filter(|c| !codes.is_aggregate(c))
+        .map(str::to_string)
+        .ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "{field}: {value:?} is not a country in the code list"
+            ))
+        })
 }
 
 fn check_revision(c: &CaseRecord, revision: Option<i64>) -> Result<()> {
@@ -2050,6 +2146,118 @@ mod tests {
                 app.pledges(&Caller::anonymous(), &programme()),
                 Err(AppError::NotFound(_))
             ));
+        }
+    }
+
+    #[test]
+    fn the_dashboard_shows_each_states_pledge_beside_its_people_by_stage_and_how_long_cases_wait() {
+        for (t, app) in apps() {
+            let who = world(&app);
+            let pledge = |state: &str, places| PledgeInput {
+                state: state.into(),
+                places,
+                uam_places: 0,
+                medical_places: 0,
+                starts_on: None,
+                ends_on: None,
+                note: String::new(),
+            };
+            app.set_pledge(&who["admin"], &programme(), pledge("DEU", 100))
+                .unwrap();
+            let ids: Vec<String> = ["Zarifa", "Mariam", "Shirin"]
+                .iter()
+                .map(|n| {
+                    app.add_case(
+                        &who["cw"],
+                        &programme(),
+                        household(n, "Ahmadi", "1990-04-02"),
+                    )
+                    .unwrap()
+                    .id
+                })
+                .collect();
+            let refused = app
+                .match_case(&who["cw"], &ids[0], Some("FRA"), None)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                refused.contains("state: FRA has pledged no places"),
+                "{refused}"
+            );
+            app.match_case(&who["cw"], &ids[0], Some("Germany"), None)
+                .unwrap();
+            app.move_case(&who["cw"], &ids[0], "assessed", None, None)
+                .unwrap();
+            app.move_case(&who["cw"], &ids[2], "withdrawn", Some("left Greece"), None)
+                .unwrap();
+            // Mariam's case has waited 40 days, as the database would say had time passed.
+            t.store
+                .query(
+                    "UPDATE cases SET stage_since = ? WHERE ref = ?",
+                    &[
+                        nansen_model::Timestamp::now()
+                            .plus_seconds(-40 * 86_400)
+                            .into(),
+                        ids[1].as_str().into(),
+                    ],
+                )
+                .unwrap();
+
+            let d = app.dashboard(&who["analyst"], &programme()).unwrap();
+            let at = |s: &str| d.stages.iter().position(|x| x == s).unwrap();
+            let deu = &d.states[0];
+            assert_eq!(deu.state.as_deref(), Some("DEU"));
+            assert_eq!(deu.pledged, Some([100, 0, 0]));
+            assert_eq!(deu.now_at[at("assessed")], 2, "Zarifa and her son");
+            assert_eq!(deu.reached[at("identified")], 2, "past identified");
+            assert_eq!(deu.reached[at("matched")], 0);
+            let unmatched = &d.states[1];
+            assert_eq!(unmatched.state, None);
+            assert_eq!(unmatched.now_at[at("identified")], 2);
+            assert_eq!(unmatched.now_at[at("withdrawn")], 2);
+            assert_eq!(
+                unmatched.reached[at("identified")],
+                2,
+                "a withdrawn case reaches no stage"
+            );
+            assert_eq!(d.total.now_at.iter().sum::<i64>(), 6);
+            assert_eq!(d.total.pledged, Some([100, 0, 0]));
+            let identified = &d.times[at("identified")];
+            assert_eq!(
+                identified.stays_ended, 2,
+                "Zarifa's and Shirin's cases left it"
+            );
+            assert_eq!(identified.median_days, Some(0));
+            assert_eq!(identified.waiting, 1);
+            assert_eq!(identified.waiting_longest_days, Some(40));
+            assert!(
+                d.longest_waiting.is_empty(),
+                "an analyst sees figures, not cases"
+            );
+            let cw = app.dashboard(&who["cw"], &programme()).unwrap();
+            assert_eq!(
+                cw.longest_waiting.first().map(|c| c.id.as_str()),
+                Some(ids[1].as_str()),
+                "Mariam's case waits longest; the withdrawn one waits for nothing"
+            );
+            assert_eq!(cw.longest_waiting.len(), 2);
+            let partner = app.dashboard(&who["bamf"], &programme()).unwrap_err();
+            assert!(
+                matches!(partner, AppError::Forbidden(ref m) if m.contains("relocation-pipeline")),
+                "{partner}"
+            );
+            let deu_cases = app
+                .cases(
+                    &who["cw"],
+                    &programme(),
+                    &CaseQuery {
+                        state: Some("DEU".into()),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+            assert_eq!(deu_cases.total, 1);
+            assert_eq!(deu_cases.cases[0].state.as_deref(), Some("DEU"));
         }
     }
 }

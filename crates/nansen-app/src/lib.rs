@@ -10,6 +10,7 @@ mod audit;
 mod backup;
 mod cases;
 mod catalogue;
+mod dashboard;
 mod datasets;
 mod documents;
 mod figures;
@@ -36,6 +37,7 @@ pub use cases::{
     MAX_IMPORT_HOUSEHOLDS,
 };
 pub use catalogue::{days_since, Coverage, Freshness};
+pub use dashboard::{Dashboard, StageTime, StateProgress};
 pub use datasets::{
     sha256_hex, Change, DatasetView, ExportFile, ImportReport, ImportRequest, Metadata, Progress,
     VersionView,

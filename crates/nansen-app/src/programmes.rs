@@ -4,7 +4,6 @@
 
 use crate::{App, AppError, Caller, Result};
 use nansen_cases::{ProgrammeKind, Workflow};
-use nansen_codes::CodeLists;
 use nansen_model::{Principal, ProgrammeName, Role, Timestamp};
 use nansen_store::{PledgeChange, PledgeRecord, ProgrammeRecord, StoreError};
 
@@ -403,17 +402,7 @@ impl App {
                 p.org
             )));
         }
-        let codes = CodeLists::get();
-        let state = codes
-            .country(&pledge.state)
-            .filter(|c| !codes.is_aggregate(c))
-            .ok_or_else(|| {
-                AppError::BadRequest(format!(
-                    "state: {:?} is not a country in the code list",
-                    pledge.state
-                ))
-            })?
-            .to_string();
+        let state = crate::cases::state_code("state", &pledge.state)?;
         for (field, v) in [
             ("places", pledge.places),
             ("uam_places", pledge.uam_places),

@@ -84,6 +84,8 @@ pub struct CaseRecord {
     /// Goes up with every change, so two changes made from the same view cannot both land.
     pub revision: i64,
     pub persons: i64,
+    /// The receiving state the case is matched to, once it is.
+    pub state: Option<String>,
     pub created_by: String,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -132,6 +134,15 @@ pub struct PipelineCount {
     pub cases: i64,
 }
 
+/// How many cases and people are at a stage for a receiving state (none before matching).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StagePosition {
+    pub state: Option<String>,
+    pub stage: String,
+    pub cases: i64,
+    pub persons: i64,
+}
+
 /// Where a case is counted before a receiving state is known: ISO's code for "unknown".
 pub const NO_STATE_YET: &str = "XXX";
 
@@ -175,6 +186,12 @@ pub struct CaseFilter {
     pub referred_to: Vec<i64>,
     pub stage: Option<String>,
     pub assignee_id: Option<i64>,
+    /// Cases matched to this receiving state.
+    pub state: Option<String>,
+    /// The longest in their stage first, instead of the last changed first.
+    pub longest_waiting: bool,
+    /// Cases at none of these stages.
+    pub not_stages: Vec<String>,
     /// Index tokens every case listed must hold (a needs category, a name, a birth date).
     pub tokens: Vec<String>,
     pub limit: i64,
@@ -182,7 +199,7 @@ pub struct CaseFilter {
 }
 
 const PROGRAMME_COLUMNS: &str = "p.id, p.org_id, o.slug AS org, p.slug, p.kind, p.title, p.starts_on, p.ends_on, p.retention_days, p.stages, p.created_by, p.created_at";
-const CASE_COLUMNS: &str = "c.id, c.ref, c.programme_id, c.org_id, o.slug AS org, c.stage, c.stage_since, c.pending_stage, c.assignee_id, u.email AS assignee, c.revision, c.persons, c.created_by, c.created_at, c.updated_at, c.erased_at";
+const CASE_COLUMNS: &str = "c.id, c.ref, c.programme_id, c.org_id, o.slug AS org, c.stage, c.stage_since, c.pending_stage, c.assignee_id, u.email AS assignee, c.revision, c.persons, c.state, c.created_by, c.created_at, c.updated_at, c.erased_at";
 const CASE_FROM: &str =
     "FROM cases c JOIN orgs o ON o.id = c.org_id LEFT JOIN users u ON u.id = c.assignee_id";
 const REFERRAL_SELECT: &str = "SELECT r.id, r.ref, r.case_id, c.ref AS case_ref, fo.slug AS from_org, t.slug AS to_org, r.sections, r.consent_overridden, r.status, r.created_by, r.created_at, r.decided_by, r.decided_at \
@@ -227,6 +244,7 @@ fn case_from(r: &Row) -> Result<CaseRecord, DbError> {
         assignee: r.get("assignee")?,
         revision: r.get("revision")?,
         persons: r.get("persons")?,
+        state: r.get("state")?,
         created_by: r.get("created_by")?,
         created_at: r.get("created_at")?,
         updated_at: r.get("updated_at")?,
@@ -398,7 +416,7 @@ impl Tx<'_> {
             "case_people (case_id, member, nationality, sex, age_band, principal)",
             people,
         )?;
-        self.count_entry(c.programme_id, id, c.stage)?;
+        self.count_entry(c.programme_id, id, c.stage, None)?;
         for linked in c.links {
             for (a, b) in [(id, *linked), (*linked, id)] {
                 self.conn.execute(
@@ -584,13 +602,42 @@ impl Tx<'_> {
         )
     }
 
-    /// Changes a case as seen at `revision`: false when someone changed it since.
+    /// Changes a case as seen at `revision`: false when someone changed it since. Leaving a
+    /// stage counts the days spent in it; entering one counts the case's people into it.
     pub fn update_case(
         &mut self,
         case: &CaseRecord,
         stage: &str,
         pending_stage: Option<&str>,
         assignee_id: Option<i64>,
+    ) -> Result<bool> {
+        self.change_case(
+            case,
+            stage,
+            pending_stage,
+            assignee_id,
+            case.state.as_deref(),
+        )
+    }
+
+    /// Matches a case to a receiving state (or unmatches it), as seen at its revision.
+    pub fn set_case_state(&mut self, case: &CaseRecord, state: Option<&str>) -> Result<bool> {
+        self.change_case(
+            case,
+            &case.stage,
+            case.pending_stage.as_deref(),
+            case.assignee_id,
+            state,
+        )
+    }
+
+    fn change_case(
+        &mut self,
+        case: &CaseRecord,
+        stage: &str,
+        pending_stage: Option<&str>,
+        assignee_id: Option<i64>,
+        state: Option<&str>,
     ) -> Result<bool> {
         let at = now();
         let stage_since = if stage == case.stage {
@@ -599,19 +646,32 @@ impl Tx<'_> {
             at
         };
         let n = self.conn.execute(
-            "UPDATE cases SET stage = ?, stage_since = ?, pending_stage = ?, assignee_id = ?, revision = revision + 1, updated_at = ? \
+            "UPDATE cases SET stage = ?, stage_since = ?, pending_stage = ?, assignee_id = ?, state = ?, revision = revision + 1, updated_at = ? \
              WHERE id = ? AND revision = ? AND erased_at IS NULL",
-            &[stage.into(), stage_since.into(), pending_stage.into(), assignee_id.into(), at.into(), case.id.into(), case.revision.into()],
+            &[stage.into(), stage_since.into(), pending_stage.into(), assignee_id.into(), state.into(), at.into(), case.id.into(), case.revision.into()],
         )?;
         if n == 1 && stage != case.stage {
-            self.count_entry(case.programme_id, case.id, stage)?;
+            let days = case.stage_since.days_until(at).max(0);
+            self.conn.execute(
+                "INSERT INTO stage_stays (programme_id, stage, days, stays) VALUES (?, ?, ?, 1) \
+                 ON CONFLICT (programme_id, stage, days) DO UPDATE SET stays = stage_stays.stays + 1",
+                &[case.programme_id.into(), (&case.stage).into(), days.into()],
+            )?;
+            self.count_entry(case.programme_id, case.id, stage, state)?;
         }
         Ok(n == 1)
     }
 
-    /// Counts a case's people into the stage they entered this month, and marks the
-    /// programme's pipeline dataset as behind: in the transaction of the change itself.
-    fn count_entry(&mut self, programme_id: i64, case_id: i64, stage: &str) -> Result<()> {
+    /// Counts a case's people into the stage they entered this month, under its receiving
+    /// state, and marks the programme's pipeline dataset as behind: in the transaction of the
+    /// change itself.
+    fn count_entry(
+        &mut self,
+        programme_id: i64,
+        case_id: i64,
+        stage: &str,
+        state: Option<&str>,
+    ) -> Result<()> {
         let month = now().date()[..7].to_string();
         let people = self.conn.query(
             "SELECT nationality, sex, age_band, principal FROM case_people WHERE case_id = ?",
@@ -626,7 +686,7 @@ impl Tx<'_> {
                     programme_id.into(),
                     (&month).into(),
                     stage.into(),
-                    NO_STATE_YET.into(),
+                    state.unwrap_or(NO_STATE_YET).into(),
                     p.get::<String>("nationality")?.into(),
                     p.get::<String>("sex")?.into(),
                     p.get::<String>("age_band")?.into(),
@@ -782,6 +842,50 @@ impl Store {
                 cases: r.get("cases")?,
             })
         })
+        .collect()
+    }
+
+    /// Where a programme's cases are now: `(receiving state, stage, cases, persons)`, erased
+    /// cases left out.
+    pub fn stage_positions(&self, programme_id: i64) -> Result<Vec<StagePosition>> {
+        self.query(
+            "SELECT state, stage, COUNT(*) AS cases, CAST(SUM(persons) AS BIGINT) AS persons FROM cases \
+             WHERE programme_id = ? AND erased_at IS NULL GROUP BY state, stage ORDER BY state, stage",
+            &[programme_id.into()],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(StagePosition {
+                state: r.get("state")?,
+                stage: r.get("stage")?,
+                cases: r.get("cases")?,
+                persons: r.get("persons")?,
+            })
+        })
+        .collect()
+    }
+
+    /// How long the stays in each stage that ended lasted: `(stage, whole days, stays)`.
+    pub fn stage_stays(&self, programme_id: i64) -> Result<Vec<(String, i64, i64)>> {
+        self.query(
+            "SELECT stage, days, stays FROM stage_stays WHERE programme_id = ? ORDER BY stage, days",
+            &[programme_id.into()],
+        )?
+        .iter()
+        .map(|r| Ok((r.get("stage")?, r.get("days")?, r.get("stays")?)))
+        .collect()
+    }
+
+    /// Since which day the cases in each stage wait: `(stage, YYYY-MM-DD, cases)`, erased
+    /// cases left out.
+    pub fn stage_waits(&self, programme_id: i64) -> Result<Vec<(String, String, i64)>> {
+        self.query(
+            "SELECT stage, substr(stage_since, 1, 10) AS day, COUNT(*) AS cases FROM cases \
+             WHERE programme_id = ? AND erased_at IS NULL GROUP BY stage, substr(stage_since, 1, 10) ORDER BY stage, day",
+            &[programme_id.into()],
+        )?
+        .iter()
+        .map(|r| Ok((r.get("stage")?, r.get("day")?, r.get("cases")?)))
         .collect()
     }
 
@@ -1099,6 +1203,17 @@ impl Store {
             sql.push_str(" AND c.assignee_id = ?");
             params.push(a.into());
         }
+        if let Some(state) = &f.state {
+            sql.push_str(" AND c.state = ?");
+            params.push(state.into());
+        }
+        if !f.not_stages.is_empty() {
+            sql.push_str(&format!(
+                " AND c.stage NOT IN ({})",
+                vec!["?"; f.not_stages.len()].join(", ")
+            ));
+            params.extend(f.not_stages.iter().map(Value::from));
+        }
         for token in &f.tokens {
             sql.push_str(" AND c.id IN (SELECT case_id FROM case_index WHERE hash = ?)");
             params.push(self.case_keys().index(token).into());
@@ -1111,8 +1226,13 @@ impl Store {
             .unwrap_or(0);
         params.push(f.limit.into());
         params.push(f.offset.into());
+        let order = if f.longest_waiting {
+            "c.stage_since, c.id"
+        } else {
+            "c.updated_at DESC, c.id DESC"
+        };
         let rows = self.query(
-            &format!("SELECT {CASE_COLUMNS} {sql} ORDER BY c.updated_at DESC, c.id DESC LIMIT ? OFFSET ?"),
+            &format!("SELECT {CASE_COLUMNS} {sql} ORDER BY {order} LIMIT ? OFFSET ?"),
             &params,
         )?;
         Ok((rows.iter().map(case_from).collect::<Result<_, _>>()?, total))

@@ -476,6 +476,18 @@ CREATE TABLE case_key_state (
 );
 INSERT INTO case_key_state (id, generation, rotation_due) VALUES (1, 1, 0);
 "#,
+    // 9: a case's receiving state, and how long cases stayed in each stage.
+    r#"
+ALTER TABLE cases ADD COLUMN state TEXT;
+CREATE INDEX cases_waiting ON cases (programme_id, stage, stage_since);
+CREATE TABLE stage_stays (
+    programme_id BIGINT NOT NULL REFERENCES programmes(id),
+    stage TEXT NOT NULL,
+    days BIGINT NOT NULL,
+    stays BIGINT NOT NULL,
+    PRIMARY KEY (programme_id, stage, days)
+);
+"#,
 ];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {
