@@ -2262,6 +2262,9 @@ pub struct Process {
     /// A move waiting for a supervisor.
     pub pending_stage: Option<String>,
     pub assignee: Option<String>,
+    /// The receiving state it is matched to.
+    #[schema(example = "DEU")]
+    pub state: Option<String>,
     /// Cases it travels with.
     pub links: Vec<String>,
     #[schema(schema_with = crate::openapi::submission_categories)]
@@ -2383,6 +2386,7 @@ impl From<app::CaseView> for Case {
                 stage_since: p.stage_since.into(),
                 pending_stage: p.pending_stage,
                 assignee: p.assignee,
+                state: p.state,
                 links: p.links,
                 submission_category: p.submission_category,
                 priority: p.priority,
@@ -2417,7 +2421,11 @@ pub struct CaseRow {
     /// With the process section.
     pub stage: Option<String>,
     pub pending_stage: Option<String>,
+    /// Since when it is at its stage, with the process section.
+    pub stage_since: Option<When>,
     pub assignee: Option<String>,
+    /// The receiving state it is matched to, with the process section.
+    pub state: Option<String>,
     /// The principal applicant's name, with the identity section.
     pub principal: Option<String>,
     pub updated_at: When,
@@ -2432,25 +2440,114 @@ pub struct CaseList {
     pub cases: Vec<CaseRow>,
 }
 
+impl From<app::CaseRow> for CaseRow {
+    fn from(r: app::CaseRow) -> Self {
+        CaseRow {
+            id: r.id,
+            org: r.org,
+            persons: r.persons,
+            stage: r.stage,
+            pending_stage: r.pending_stage,
+            stage_since: r.stage_since.map(Into::into),
+            assignee: r.assignee,
+            state: r.state,
+            principal: r.principal,
+            updated_at: r.updated_at.into(),
+            sections: r.sections,
+        }
+    }
+}
+
 impl From<app::CaseList> for CaseList {
     fn from(l: app::CaseList) -> Self {
         CaseList {
             total: l.total,
-            cases: l
-                .cases
-                .into_iter()
-                .map(|r| CaseRow {
-                    id: r.id,
-                    org: r.org,
-                    persons: r.persons,
-                    stage: r.stage,
-                    pending_stage: r.pending_stage,
-                    assignee: r.assignee,
-                    principal: r.principal,
-                    updated_at: r.updated_at.into(),
-                    sections: r.sections,
-                })
-                .collect(),
+            cases: all(l.cases),
+        }
+    }
+}
+
+/// The people of one receiving state's cases, stage by stage.
+#[derive(Serialize, ToSchema)]
+pub struct StateProgress {
+    /// Null for the cases not matched to a state yet (and for the whole programme).
+    #[schema(example = "DEU")]
+    pub state: Option<String>,
+    /// Places pledged, of which for unaccompanied children and for medical cases; null
+    /// without a pledge.
+    pub pledged: Option<[i64; 3]>,
+    /// Persons whose case is now at each stage, in the order of `stages`.
+    pub now_at: Vec<i64>,
+    /// Persons whose case is now at each stage or a later one, withdrawn and closed cases
+    /// left out.
+    pub reached: Vec<i64>,
+    pub cases: i64,
+}
+
+impl From<app::StateProgress> for StateProgress {
+    fn from(r: app::StateProgress) -> Self {
+        StateProgress {
+            state: r.state,
+            pledged: r.pledged,
+            now_at: r.now_at,
+            reached: r.reached,
+            cases: r.cases,
+        }
+    }
+}
+
+/// How long cases stay in a stage, in whole days.
+#[derive(Serialize, ToSchema)]
+pub struct StageTime {
+    pub stage: String,
+    /// Stays in it that ended, with their median and 90th percentile.
+    pub stays_ended: i64,
+    pub median_days: Option<i64>,
+    pub p90_days: Option<i64>,
+    /// Cases in it now, with the median and longest wait so far.
+    pub waiting: i64,
+    pub waiting_median_days: Option<i64>,
+    pub waiting_longest_days: Option<i64>,
+}
+
+impl From<app::StageTime> for StageTime {
+    fn from(t: app::StageTime) -> Self {
+        StageTime {
+            stage: t.stage,
+            stays_ended: t.stays_ended,
+            median_days: t.median_days,
+            p90_days: t.p90_days,
+            waiting: t.waiting,
+            waiting_median_days: t.waiting_median_days,
+            waiting_longest_days: t.waiting_longest_days,
+        }
+    }
+}
+
+/// A programme's pipeline: each receiving state's pledge beside its people by stage, how
+/// long stays last, and where cases wait longest.
+#[derive(Serialize, ToSchema)]
+pub struct Pipeline {
+    #[schema(value_type = String, example = "euaa/relocation-greece")]
+    pub programme: nansen_model::ProgrammeName,
+    pub stages: Vec<String>,
+    /// By receiving state, the cases not matched yet last.
+    pub states: Vec<StateProgress>,
+    pub total: StateProgress,
+    pub times: Vec<StageTime>,
+    /// The cases waiting longest in their stage that the caller may open.
+    pub longest_waiting: Vec<CaseRow>,
+}
+
+impl From<app::Dashboard> for Pipeline {
+    fn from(d: app::Dashboard) -> Self {
+        Pipeline {
+            programme: d.programme,
+            stages: d.stages,
+            states: all(d.states),
+            total: d.total.into(),
+            times: all(d.times),
+            longest_waiting: all(d.longest_waiting),
         }
     }
 }

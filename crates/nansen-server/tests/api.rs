@@ -92,6 +92,8 @@ fn sweep_body(url: &str) -> &'static str {
         r#"{"to": "assessed", "note": "x"}"#
     } else if ends("/assignee") {
         r#"{"assignee": null}"#
+    } else if ends("/match") {
+        r#"{"state": null}"#
     } else if ends("/consents") {
         r#"{"purpose": "reporting"}"#
     } else if path.contains("/cases/") && ends("/referrals") {
@@ -1523,6 +1525,49 @@ fn operations_over_http_show_each_role_its_sections_and_refuse_bad_cases_by_fiel
         assert_eq!(code, 200);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["sections"], serde_json::json!(["identity"]));
+
+        let (code, body) = send_json(
+            "POST",
+            &url(&format!("/cases/{id}/match")),
+            &tokens["cw"],
+            serde_json::json!({"state": "Germany"}),
+        );
+        assert_eq!(code, 200, "{body}");
+        let (code, body) = call(
+            "GET",
+            &url("/programmes/euaa/relocation/pipeline"),
+            Some(&tokens["analyst"]),
+            None,
+        );
+        assert_eq!(code, 200, "{body}");
+        let pipeline: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(pipeline["states"][0]["state"], "DEU");
+        assert_eq!(
+            pipeline["states"][0]["pledged"],
+            serde_json::json!([500, 20, 30])
+        );
+        assert_eq!(
+            pipeline["states"][0]["now_at"][1], 1,
+            "Amina, assessed: {body}"
+        );
+        assert_eq!(pipeline["longest_waiting"], serde_json::json!([]));
+        let (code, body) = call(
+            "GET",
+            &url("/programmes/euaa/relocation/cases?state=DEU&order=waiting"),
+            Some(&tokens["cw"]),
+            None,
+        );
+        assert_eq!(code, 200, "{body}");
+        let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(list["total"], 1);
+        assert_eq!(list["cases"][0]["state"], "DEU");
+        let (code, _) = call(
+            "GET",
+            &url("/programmes/euaa/relocation/cases?order=oldest"),
+            Some(&tokens["cw"]),
+            None,
+        );
+        assert_eq!(code, 400);
 
         let (code, body) = call("GET", &url("/vocabularies/specific-needs"), None, None);
         assert_eq!(code, 200);

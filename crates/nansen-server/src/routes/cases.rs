@@ -171,6 +171,13 @@ pub struct CaseParams {
     name: Option<String>,
     /// A date of birth, `YYYY-MM-DD`.
     born: Option<String>,
+    /// The receiving state the cases are matched to.
+    #[param(example = "DEU")]
+    state: Option<String>,
+    /// `waiting`: the cases waiting longest in their stage first, withdrawn and closed ones
+    /// left out; `changed` (the default): the last changed first.
+    #[param(example = "waiting")]
+    order: Option<String>,
     offset: Option<i64>,
     #[param(maximum = 500)]
     limit: Option<i64>,
@@ -189,12 +196,23 @@ pub async fn cases(
 ) -> Result<Json<CaseList>, ApiError> {
     let app = state.0.clone();
     let name = p.name();
+    let longest_waiting = match q.order.as_deref() {
+        None | Some("changed") => false,
+        Some("waiting") => true,
+        Some(o) => {
+            return Err(crate::error::bad_request(format!(
+                "order: {o:?} is neither \"changed\" nor \"waiting\""
+            )))
+        }
+    };
     let query = nansen_app::CaseQuery {
         stage: q.stage,
         assignee: q.assignee,
         needs_category: q.needs_category,
         name: q.name,
         born: q.born,
+        state: q.state,
+        longest_waiting,
         limit: q.limit,
         offset: q.offset,
     };
@@ -247,6 +265,54 @@ pub async fn transition(
         blocking(move || app.move_case(&who, &id, &t.to, t.note.as_deref(), t.revision))
             .await?
             .into(),
+    ))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Matching {
+    /// A receiving state with a pledge in the programme; null to unmatch.
+    #[schema(example = "DEU")]
+    state: Option<String>,
+    /// The case's revision as the caller last read it: refused (409) if it changed since.
+    #[serde(default)]
+    revision: Option<i64>,
+}
+
+/// Match a case to a receiving state by hand; its people count under that state from then on.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/match", tag = "operations", operation_id = "matchCase",
+    params(RefPath), request_body = Matching,
+    responses((status = 200, description = "Where the case now stands", body = Moved),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, NotJson, BadBody))]
+pub async fn match_case(
+    state: AppState,
+    SignedIn(who): SignedIn,
+    Path(RefPath { id }): Path<RefPath>,
+    Json(m): Json<Matching>,
+) -> Result<Json<Moved>, ApiError> {
+    let app = state.0.clone();
+    Ok(Json(
+        blocking(move || app.match_case(&who, &id, m.state.as_deref(), m.revision))
+            .await?
+            .into(),
+    ))
+}
+
+/// A programme's pipeline, with exact figures: for its owner's members and the partners who
+/// run its cases (receiving partners read the pipeline dataset, disclosure-controlled).
+#[utoipa::path(get, path = "/api/v1/programmes/{org}/{slug}/pipeline", tag = "operations", operation_id = "getPipeline",
+    params(ProgrammePath),
+    responses((status = 200, description = "The pipeline", body = views::Pipeline),
+        Unauthorized, Forbidden, NotFound))]
+pub async fn pipeline(
+    state: AppState,
+    Who(who): Who,
+    Path(p): Path<ProgrammePath>,
+) -> Result<Json<views::Pipeline>, ApiError> {
+    let app = state.0.clone();
+    let name = p.name();
+    Ok(Json(
+        blocking(move || app.dashboard(&who, &name)).await?.into(),
     ))
 }
 
