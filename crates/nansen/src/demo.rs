@@ -522,11 +522,17 @@ fn spread(
     who: &Caller,
     ids: &[String],
     stages: &[String],
+    matching: Option<(&str, &[&str])>,
     draw: &mut Draw,
 ) -> Result<()> {
     for id in ids {
         let steps = draw.next(stages.len());
         for stage in &stages[1..=steps] {
+            // A household is matched to a pledging state before it moves to `matched`.
+            if let Some((_, states)) = matching.filter(|(at, _)| at == stage) {
+                let state = states[draw.next(states.len())];
+                app.match_case(who, id, Some(state), None)?;
+            }
             app.move_case(who, id, stage, None, None)?;
         }
         if draw.next(12) == 0 {
@@ -566,7 +572,7 @@ fn operations(app: &App, files: &Path) -> Result<()> {
             retention_days: Some(730),
         },
     )?;
-    for (state, places, uam, medical) in [
+    let pledges = [
         ("DEU", 500, 40, 50),
         ("FRA", 350, 20, 30),
         ("PRT", 200, 30, 10),
@@ -575,7 +581,8 @@ fn operations(app: &App, files: &Path) -> Result<()> {
         ("FIN", 130, 20, 15),
         ("LUX", 40, 5, 5),
         ("NLD", 100, 10, 10),
-    ] {
+    ];
+    for (state, places, uam, medical) in pledges {
         app.set_pledge(
             &admin,
             &relocation,
@@ -611,7 +618,15 @@ fn operations(app: &App, files: &Path) -> Result<()> {
         .ordinary()
         .map(|s| s.name.clone())
         .collect();
-    spread(app, &worker, &registered, &stages, &mut draw)?;
+    let states: Vec<&str> = pledges.iter().map(|p| p.0).collect();
+    spread(
+        app,
+        &worker,
+        &registered,
+        &stages,
+        Some(("matched", &states)),
+        &mut draw,
+    )?;
     app.assign_case(&worker, &registered[0], Some("caseworker@euaa.demo"))?;
     // One referral to IOM accepted, one waiting.
     for (id, accept) in [(&registered[1], true), (&registered[2], false)] {
@@ -673,7 +688,14 @@ fn operations(app: &App, files: &Path) -> Result<()> {
         .ordinary()
         .map(|s| s.name.clone())
         .collect();
-    spread(app, &Caller::operator(), &registered, &stages, &mut draw)?;
+    spread(
+        app,
+        &Caller::operator(),
+        &registered,
+        &stages,
+        None,
+        &mut draw,
+    )?;
     app.refresh_pipelines()?;
     eprintln!("  operations: {relocation} (240 households, 8 pledges), {avrr} (60 households)");
     Ok(())

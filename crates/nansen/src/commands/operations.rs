@@ -49,6 +49,15 @@ pub enum ProgrammeCommand {
     },
     /// The programmes the caller works in: name, type, title.
     List,
+    /// A programme's pipeline: each receiving state's pledge beside the persons now at each
+    /// stage, then how long stays in each stage last (its owner and implementing partners).
+    Pipeline {
+        /// ORG/SLUG
+        name: String,
+        /// How to print: text for people, json for scripts
+        #[arg(long, value_enum, default_value_t = TextFormat::Text)]
+        format: TextFormat,
+    },
     /// A programme's stages in order (`*` needs a supervisor's approval, `exit` leaves the
     /// workflow); with --file, replace them (its admins).
     Stages {
@@ -100,6 +109,13 @@ impl ProgrammeCommand {
             ProgrammeCommand::List => {
                 for p in app.programmes(who)? {
                     writeln!(out, "{}\t{}\t{}", p.name, p.kind, p.title)?;
+                }
+            }
+            ProgrammeCommand::Pipeline { name, format } => {
+                let d = app.dashboard(who, &programme_name(&name)?)?;
+                match format {
+                    TextFormat::Json => writeln!(out, "{}", serde_json::to_string_pretty(&d)?)?,
+                    TextFormat::Text => pipeline(out, &d)?,
                 }
             }
             ProgrammeCommand::Stages { name, file } => {
@@ -262,9 +278,27 @@ pub enum CaseCommand {
         /// A date of birth, YYYY-MM-DD
         #[arg(long)]
         born: Option<String>,
+        /// Only cases matched to this receiving state
+        #[arg(long)]
+        state: Option<String>,
+        /// The cases waiting longest in their stage first (withdrawn and closed left out)
+        #[arg(long)]
+        waiting: bool,
         /// At most this many (up to 500), most recently changed first
         #[arg(long, default_value_t = 50)]
         limit: i64,
+    },
+    /// Match a case by hand to a receiving state with a pledge in its programme, or unmatch
+    /// it with --nobody.
+    Match {
+        /// The case's id
+        id: String,
+        /// The receiving state, a country code or name
+        #[arg(long, required_unless_present = "nobody")]
+        state: Option<String>,
+        /// Unmatch it
+        #[arg(long, conflicts_with = "state")]
+        nobody: bool,
     },
     /// Move a case to a stage, as its workflow allows (back, out or from withdrawn: with a note).
     Move {
@@ -450,6 +484,8 @@ impl CaseCommand {
                 needs_category,
                 name,
                 born,
+                state,
+                waiting,
                 limit,
             } => {
                 let list = app.cases(
@@ -461,6 +497,8 @@ impl CaseCommand {
                         needs_category,
                         name,
                         born,
+                        state,
+                        longest_waiting: waiting,
                         limit: Some(limit),
                         offset: None,
                     },
@@ -484,6 +522,10 @@ impl CaseCommand {
                     Some(p) => writeln!(out, "{} waits for a supervisor to approve {p}", m.id)?,
                     None => writeln!(out, "{} is at {}", m.id, m.stage)?,
                 }
+            }
+            CaseCommand::Match { id, state, nobody } => {
+                let state = if nobody { None } else { state };
+                app.match_case(who, &id, state.as_deref(), None)?;
             }
             CaseCommand::Assign { id, to, nobody } => {
                 let target = if nobody { None } else { to };
@@ -683,4 +725,37 @@ impl KeysCommand {
         }
         Ok(())
     }
+}
+
+/// The pipeline as two tables: persons by state and stage, then the time spent in each stage.
+fn pipeline(out: &mut dyn std::io::Write, d: &nansen_app::Dashboard) -> anyhow::Result<()> {
+    writeln!(out, "state\tpledged\t{}", d.stages.join("\t"))?;
+    for r in d.states.iter().chain(std::iter::once(&d.total)) {
+        let name = match (&r.state, std::ptr::eq(r, &d.total)) {
+            (_, true) => "all",
+            (Some(s), _) => s.as_str(),
+            (None, _) => "not matched",
+        };
+        let pledged = r.pledged.map(|p| p[0].to_string()).unwrap_or("-".into());
+        let counts: Vec<String> = r.now_at.iter().map(i64::to_string).collect();
+        writeln!(out, "{name}\t{pledged}\t{}", counts.join("\t"))?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "stage\tstays ended\tmedian days\twaiting\tlongest wait (days)"
+    )?;
+    let days = |d: Option<i64>| d.map(|d| d.to_string()).unwrap_or("-".into());
+    for t in &d.times {
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}",
+            t.stage,
+            t.stays_ended,
+            days(t.median_days),
+            t.waiting,
+            days(t.waiting_longest_days)
+        )?;
+    }
+    Ok(())
 }
