@@ -97,6 +97,16 @@ pub struct Process {
     pub referrals: Vec<ReferralView>,
 }
 
+/// A stage a case may be moved to from where it stands.
+#[derive(Clone, Debug, Serialize)]
+pub struct MoveOption {
+    pub to: String,
+    /// A move back, out or from `withdrawn` says why.
+    pub needs_note: bool,
+    /// The move waits for a supervisor, unless the mover is one.
+    pub needs_approval: bool,
+}
+
 /// A case as one caller may see it: the sections they may see, and a list naming them.
 #[derive(Clone, Debug, Serialize)]
 pub struct CaseView {
@@ -117,6 +127,12 @@ pub struct CaseView {
     pub medical: Option<String>,
     pub best_interests: Option<String>,
     pub consent: Option<Vec<Consent>>,
+    /// Whether the caller may change it (its organisation's caseworkers and admins).
+    pub may_change: bool,
+    /// Whether the caller may approve the move it waits for.
+    pub may_approve: bool,
+    /// Where the caller may move it, in the workflow's order.
+    pub moves: Vec<MoveOption>,
 }
 
 /// A member of an existing case who may be the same person as one being registered.
@@ -519,7 +535,29 @@ impl App {
             .map(|b| read::<Vec<String>>(Section::Needs, b))
             .transpose()?
             .map(|codes| codes.iter().filter_map(|c| NEEDS.get(c).cloned()).collect());
+        let may_change = c.erased_at.is_none()
+            && (who.principal == Principal::Operator
+                || who.principal.role_in(&c.org).is_some_and(works_on_cases));
+        let moves = if may_change && c.pending_stage.is_none() {
+            p.workflow
+                .stages
+                .iter()
+                .filter_map(|s| {
+                    let m = p.workflow.check(&c.stage, &s.name, true).ok()?;
+                    Some(MoveOption {
+                        to: s.name.clone(),
+                        needs_note: m == Move::WithNote,
+                        needs_approval: s.approval,
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let view = CaseView {
+            may_change,
+            may_approve: may_change && c.pending_stage.is_some() && self.is_supervisor(who, &c.org),
+            moves,
             id: c.reference.clone(),
             programme: ProgrammeName::new(p.org, p.slug),
             org: c.org.clone(),

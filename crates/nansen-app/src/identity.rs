@@ -158,13 +158,14 @@ impl App {
         who: &Caller,
         email: &str,
         org: &str,
-        role: Role,
+        (role, supervisor): (Role, bool),
     ) -> Result<Option<String>> {
         if !self.administered_orgs(who)?.iter().any(|o| o.slug == org) {
             return Err(AppError::Forbidden(format!(
                 "only admins of {org} may change its members"
             )));
         }
+        check_supervisor(role, supervisor)?;
         let email = email.trim().to_lowercase();
         let new = self.store.user_by_email(&email)?.is_none();
         let password = new.then(generate_password);
@@ -172,7 +173,7 @@ impl App {
             who,
             &email,
             org,
-            (role, false),
+            (role, supervisor),
             password.as_deref().unwrap_or(""),
         )?;
         Ok(password)
@@ -337,11 +338,7 @@ impl App {
         password: &str,
     ) -> Result<()> {
         self.require_operator(who)?;
-        if supervisor && !matches!(role, Role::Caseworker | Role::Admin) {
-            return Err(AppError::BadRequest(format!(
-                "a supervisor is a caseworker or an admin, not a {role}"
-            )));
-        }
+        check_supervisor(role, supervisor)?;
         self.add_member(who, email, org, (role, supervisor), password)
     }
 
@@ -513,6 +510,16 @@ impl App {
             label: u.email,
         })
     }
+}
+
+/// Only those who run cases approve their moves.
+fn check_supervisor(role: Role, supervisor: bool) -> Result<()> {
+    if supervisor && !matches!(role, Role::Caseworker | Role::Admin) {
+        return Err(AppError::BadRequest(format!(
+            "a supervisor is a caseworker or an admin, not a {role}"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -689,13 +696,23 @@ mod tests {
             .unwrap();
             let boss = app.act_as("boss@euaa.eu").unwrap();
             let password = app
-                .set_member(&boss, "New@euaa.eu", "euaa", nansen_model::Role::Editor)
+                .set_member(
+                    &boss,
+                    "New@euaa.eu",
+                    "euaa",
+                    (nansen_model::Role::Editor, false),
+                )
                 .unwrap();
             let password = password.expect("a new account gets a password, shown once");
             assert!(app.sign_in("new@euaa.eu", &password).is_ok(), "{}", t.name);
             assert_eq!(
-                app.set_member(&boss, "new@euaa.eu", "euaa", nansen_model::Role::Viewer)
-                    .unwrap(),
+                app.set_member(
+                    &boss,
+                    "new@euaa.eu",
+                    "euaa",
+                    (nansen_model::Role::Viewer, false)
+                )
+                .unwrap(),
                 None,
                 "an existing account keeps its password"
             );
@@ -714,9 +731,49 @@ mod tests {
                 "{}: only euaa's members",
                 t.name
             );
+            app.set_member(
+                &boss,
+                "new@euaa.eu",
+                "euaa",
+                (nansen_model::Role::Caseworker, true),
+            )
+            .unwrap();
+            assert!(
+                app.members(&boss)
+                    .unwrap()
+                    .iter()
+                    .any(|m| m.email == "new@euaa.eu" && m.supervisor),
+                "{}: an admin makes a caseworker a supervisor",
+                t.name
+            );
             assert!(
                 matches!(
-                    app.set_member(&boss, "x@iom.int", "iom", nansen_model::Role::Admin),
+                    app.set_member(
+                        &boss,
+                        "new@euaa.eu",
+                        "euaa",
+                        (nansen_model::Role::Analyst, true)
+                    ),
+                    Err(AppError::BadRequest(_))
+                ),
+                "{}: an analyst approves no moves",
+                t.name
+            );
+            app.set_member(
+                &boss,
+                "new@euaa.eu",
+                "euaa",
+                (nansen_model::Role::Viewer, false),
+            )
+            .unwrap();
+            assert!(
+                matches!(
+                    app.set_member(
+                        &boss,
+                        "x@iom.int",
+                        "iom",
+                        (nansen_model::Role::Admin, false)
+                    ),
                     Err(AppError::Forbidden(_))
                 ),
                 "{}",

@@ -32,7 +32,7 @@ pub use audit::{AuditBroken, AuditReport};
 pub use backup::Restored;
 pub use cases::{
     CaseEventView, CaseImport, CaseList, CaseQuery, CaseRow, CaseView, Erased, Household,
-    HouseholdMember, IdentityMember, ImportStep, Moved, PossibleDuplicate, Process,
+    HouseholdMember, IdentityMember, ImportStep, MoveOption, Moved, PossibleDuplicate, Process,
     ReferralCreated, ReferralRequest, ReferralView, Registered, SetAsideHousehold, MAX_CASE_PAGE,
     MAX_IMPORT_HOUSEHOLDS,
 };

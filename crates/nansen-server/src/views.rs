@@ -2325,6 +2325,33 @@ pub struct Case {
     pub best_interests: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub consent: Option<Vec<Consent>>,
+    /// Whether the caller may change it.
+    pub may_change: bool,
+    /// Whether the caller may approve the move it waits for.
+    pub may_approve: bool,
+    /// Where the caller may move it.
+    pub moves: Vec<MoveOption>,
+}
+
+/// A stage a case may be moved to from where it stands.
+#[derive(Serialize, ToSchema)]
+pub struct MoveOption {
+    #[schema(example = "assessed")]
+    pub to: String,
+    /// A move back, out or from `withdrawn` says why.
+    pub needs_note: bool,
+    /// The move waits for a supervisor, unless the mover is one.
+    pub needs_approval: bool,
+}
+
+impl From<app::MoveOption> for MoveOption {
+    fn from(m: app::MoveOption) -> Self {
+        MoveOption {
+            to: m.to,
+            needs_note: m.needs_note,
+            needs_approval: m.needs_approval,
+        }
+    }
 }
 
 impl From<app::CaseView> for Case {
@@ -2346,8 +2373,14 @@ impl From<app::CaseView> for Case {
             medical,
             best_interests,
             consent,
+            may_change,
+            may_approve,
+            moves,
         } = c;
         Case {
+            may_change,
+            may_approve,
+            moves: all(moves),
             id,
             programme: programme.to_string(),
             org,

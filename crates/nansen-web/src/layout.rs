@@ -12,6 +12,7 @@ pub enum Section {
     Explore,
     Upload,
     Warning,
+    Operations,
     Admin,
     Account,
     None,
@@ -56,6 +57,7 @@ pub fn frame(viewer: Option<&Viewer>, title: &str, section: Section, body: Marku
                             (item(Section::Explore, "/explore", "Explore"))
                             @if viewer.signed_in() { (item(Section::Upload, "/upload", "Upload")) }
                             @if viewer.signed_in() { (item(Section::Warning, "/alerts", "Early warning")) }
+                            @if viewer.signed_in() { (item(Section::Operations, "/programmes", "Operations")) }
                             @if viewer.admin { (item(Section::Admin, "/admin", "Administration")) }
                         }
                     }

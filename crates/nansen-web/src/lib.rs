@@ -100,6 +100,32 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/plans/:id", get(pages::warning::plan))
         .route("/plans/:id/actions/:n", post(pages::warning::tick))
+        .route("/programmes", get(pages::operations::programmes))
+        .route("/programmes/:org/:slug", get(pages::operations::programme))
+        .route(
+            "/programmes/:org/:slug/cases",
+            get(pages::operations::cases),
+        )
+        .route(
+            "/programmes/:org/:slug/pledges",
+            get(pages::operations::pledges).post(pages::operations::set_pledge),
+        )
+        .route("/cases/:id", get(pages::operations::case))
+        .route("/cases/:id/move", post(pages::operations::move_case))
+        .route("/cases/:id/approval", post(pages::operations::approve))
+        .route("/cases/:id/assignee", post(pages::operations::assign))
+        .route("/cases/:id/match", post(pages::operations::match_case))
+        .route("/cases/:id/referrals", post(pages::operations::refer))
+        .route("/cases/:id/consents", post(pages::operations::consent))
+        .route("/referrals", get(pages::operations::referrals))
+        .route(
+            "/referrals/:id/accept",
+            post(pages::operations::accept_referral),
+        )
+        .route(
+            "/referrals/:id/decline",
+            post(pages::operations::decline_referral),
+        )
         .route("/search", get(pages::documents::search))
         .route(
             "/documents/new",

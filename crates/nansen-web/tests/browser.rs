@@ -1483,3 +1483,200 @@ fn a_pdf_uploaded_on_the_web_is_found_by_a_partner_by_a_word_of_its_third_page_a
         });
     }
 }
+
+#[test]
+fn a_case_moves_on_the_web_as_its_workflow_allows_and_each_role_sees_only_what_it_may() {
+    if !ready() {
+        return;
+    }
+    for site in sites() {
+        let (name, id) = off(|| {
+            let op = Caller::operator();
+            for (email, org, role, supervisor) in [
+                ("caseworker@euaa.test", "euaa", Role::Caseworker, false),
+                ("supervisor@euaa.test", "euaa", Role::Caseworker, true),
+                ("protection@euaa.test", "euaa", Role::Protection, false),
+                ("caseworker@iom.test", "iom", Role::Caseworker, false),
+            ] {
+                site.app
+                    .add_user_as(&op, email, org, (role, supervisor), PASSWORD)
+                    .unwrap();
+            }
+            let admin = site.app.act_as("admin@euaa.test").unwrap();
+            let name: nansen_model::ProgrammeName = "euaa/relocation".parse().unwrap();
+            site.app
+                .add_programme(
+                    &admin,
+                    nansen_app::NewProgramme {
+                        name: name.clone(),
+                        kind: nansen_cases::ProgrammeKind::Relocation,
+                        title: "Relocation from Greece".into(),
+                        partners: vec!["iom".into()],
+                        receiving: vec!["bamf".into()],
+                        starts_on: None,
+                        ends_on: None,
+                        retention_days: None,
+                    },
+                )
+                .unwrap();
+            site.app
+                .set_pledge(
+                    &admin,
+                    &name,
+                    nansen_app::PledgeInput {
+                        state: "DEU".into(),
+                        places: 100,
+                        uam_places: 10,
+                        medical_places: 5,
+                        starts_on: None,
+                        ends_on: None,
+                        note: String::new(),
+                    },
+                )
+                .unwrap();
+            let case = nansen_cases::CaseFile::from_json(
+                r#"{"members": [{"given_name": "Zarifa", "family_name": "Ahmadi", "birth_date": "1990-04-02", "sex": "F", "nationality": "AFG", "languages": ["fa"], "relationship": "principal"}],
+                    "needs": ["SM-CI"], "consents": [{"purpose": "referral", "partner": "iom"}], "medical": "insulin twice a day"}"#,
+            )
+            .unwrap();
+            let worker = site.app.act_as("caseworker@euaa.test").unwrap();
+            let id = site.app.add_case(&worker, &name, case).unwrap().id;
+            (name, id)
+        });
+        let case_page = format!("/cases/{id}");
+        rt().block_on(async {
+            let b = browser(&site).await;
+            b.sign_in("caseworker@euaa.test").await;
+            b.go("/programmes").await;
+            b.submit("a[href='/programmes/euaa/relocation']").await;
+            let rows = b
+                .table_rows("section[aria-labelledby='by-state'] table")
+                .await;
+            assert_eq!(rows[0][0], "Germany (DEU)", "{}: {rows:?}", b.db);
+            assert_eq!(rows[0][1], "100", "{}: the pledge beside its state", b.db);
+            b.accessible("a programme's dashboard").await;
+            b.shot("operations-dashboard").await;
+            b.go(&format!("/programmes/{}/{}/cases", name.org, name.slug))
+                .await;
+            assert!(b.body().await.contains("Zarifa Ahmadi"), "{}", b.db);
+            b.accessible("a caseworker's list").await;
+            b.submit(&format!("a[href='{case_page}']")).await;
+            let body = b.body().await;
+            assert!(
+                body.contains("Zarifa") && body.contains("1990-04-02"),
+                "{}",
+                b.db
+            );
+            assert!(
+                !body.contains("insulin"),
+                "{}: a caseworker not assigned sees no medical section",
+                b.db
+            );
+            b.submit("form[action$='/assignee'] button.secondary").await;
+            assert!(
+                b.body().await.contains("insulin twice a day"),
+                "{}: the assigned caseworker does",
+                b.db
+            );
+            b.click("#match-state option[value=DEU]").await;
+            b.submit("form[action$='/match'] button").await;
+            b.submit("form[action$='/move'] button[type=submit]").await;
+            assert!(
+                b.text("#process + dl").await.contains("assessed"),
+                "{}",
+                b.db
+            );
+            b.submit("form[action$='/move'] button[type=submit]").await;
+            assert!(
+                b.body().await.contains("Waiting for approval"),
+                "{}: ready for matching needs a supervisor",
+                b.db
+            );
+            b.fill("#refer-to", "iom").await;
+            b.click("input[name=sections][value=identity]").await;
+            b.fill("#refer-reason", "transport to the airport").await;
+            b.submit("form[action$='/referrals'] button[type=submit]")
+                .await;
+            assert!(
+                b.body().await.contains("transport to the airport"),
+                "{}",
+                b.db
+            );
+            b.accessible("a case page with its forms").await;
+            b.shot("operations-case").await;
+            b.sign_out().await;
+
+            b.sign_in("supervisor@euaa.test").await;
+            b.go(&case_page).await;
+            b.submit("form[action$='/approval'] button[value=false]")
+                .await;
+            assert!(
+                b.text("#process + dl").await.contains("ready for matching"),
+                "{}: approved",
+                b.db
+            );
+            b.sign_out().await;
+
+            b.sign_in("caseworker@iom.test").await;
+            b.go(&case_page).await;
+            assert_eq!(
+                b.text("h1").await,
+                "Not found",
+                "{}: not before accepting",
+                b.db
+            );
+            b.go("/referrals").await;
+            b.accessible("the referral inbox").await;
+            b.submit("form[action$='/accept'] button").await;
+            b.go(&case_page).await;
+            let body = b.body().await;
+            assert!(
+                body.contains("Zarifa"),
+                "{}: the identity section sent",
+                b.db
+            );
+            assert!(
+                !body.contains("Process") && !body.contains("insulin"),
+                "{}: and nothing else",
+                b.db
+            );
+            b.sign_out().await;
+
+            b.sign_in("protection@euaa.test").await;
+            b.go(&case_page).await;
+            assert!(b.body().await.contains("Chronic illness"), "{}", b.db);
+            b.sign_out().await;
+
+            b.sign_in("analyst@euaa.test").await;
+            b.go("/programmes/euaa/relocation").await;
+            let rows = b
+                .table_rows("section[aria-labelledby='by-state'] table")
+                .await;
+            assert_eq!(
+                rows[0][2..4],
+                ["1".to_string(), "1".to_string()],
+                "{}: Zarifa reached identified and assessed, in Germany: {rows:?}",
+                b.db
+            );
+            b.go(&case_page).await;
+            assert_eq!(
+                b.text("h1").await,
+                "Not found",
+                "{}: analysts see no case",
+                b.db
+            );
+            b.go("/programmes").await;
+            b.sign_out().await;
+
+            b.sign_in("officer@bamf.test").await;
+            b.go("/programmes/euaa/relocation").await;
+            assert!(
+                b.body().await.contains("disclosure-controlled"),
+                "{}: a receiving partner reads the pipeline dataset instead",
+                b.db
+            );
+            b.go(&case_page).await;
+            assert_eq!(b.text("h1").await, "Not found", "{}", b.db);
+        });
+    }
+}

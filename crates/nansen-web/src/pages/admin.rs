@@ -100,6 +100,7 @@ async fn overview(
                                         select id=(format!("role-{i}")) name="role" {
                                             @for r in Role::ALL { option value=(r.to_string()) selected[m.role == *r] { (r.to_string()) } }
                                         }
+                                        label.check { input type="checkbox" name="supervisor" value="true" checked[m.supervisor]; " supervisor" }
                                         button type="submit" aria-label=(format!("Save the role of {} in {}", m.email, m.org)) { "Save" }
                                     }
                                 }
@@ -127,6 +128,7 @@ async fn overview(
                 select #m-org name="org" { @for org in &o.administered { option value=(org.slug) { (org.slug) } } }
                 label for="m-role" { "Role" }
                 select #m-role name="role" { @for r in Role::ALL { option value=(r.to_string()) selected[*r == Role::Analyst] { (r.to_string()) } } }
+                label.check { input type="checkbox" name="supervisor" value="true"; " supervisor (a caseworker or admin who approves moves)" }
                 button type="submit" { "Add" }
             }
         }
@@ -183,6 +185,9 @@ pub struct Member {
     org: String,
     #[serde(default)]
     role: String,
+    /// Ticked: a caseworker or admin who approves moves of the organisation's cases.
+    #[serde(default)]
+    supervisor: bool,
 }
 
 pub async fn set_member(
@@ -193,7 +198,7 @@ pub async fn set_member(
     let who = viewer.who.clone();
     let (email, org) = (f.email.trim().to_lowercase(), f.org.clone());
     let password = blocking(&web.app, move |app| {
-        app.set_member(&who, &email, &org, role)
+        app.set_member(&who, &email, &org, (role, f.supervisor))
     })
     .await?;
     match password {
