@@ -50,6 +50,26 @@ pub struct Household {
 struct ProcessSealed {
     submission_category: Option<SubmissionCategory>,
     priority: Option<Priority>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    follow_ups: Vec<FollowUp>,
+}
+
+/// A reintegration follow-up survey of a returned household, after IOM's Reintegration
+/// Sustainability Survey: a score from 0 to 1 on each of its three dimensions, as the
+/// survey's own scoring gives them. No composite is made here: its weights are the survey's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    /// The day of the interview, `YYYY-MM-DD`.
+    pub on: String,
+    pub economic: f64,
+    pub social: f64,
+    pub psychosocial: f64,
+    #[serde(default)]
+    pub note: String,
+    /// Who recorded it; set by Nansen.
+    #[serde(default)]
+    pub by: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -93,6 +113,8 @@ pub struct Process {
     pub links: Vec<String>,
     pub submission_category: Option<SubmissionCategory>,
     pub priority: Option<Priority>,
+    /// Reintegration follow-up surveys (return programmes), oldest first.
+    pub follow_ups: Vec<FollowUp>,
     pub history: Vec<CaseEventView>,
     pub referrals: Vec<ReferralView>,
 }
@@ -133,6 +155,10 @@ pub struct CaseView {
     pub may_approve: bool,
     /// Where the caller may move it, in the workflow's order.
     pub moves: Vec<MoveOption>,
+    /// Whether it takes reintegration follow-up surveys (a case of a return programme).
+    pub follow_ups_allowed: bool,
+    /// Its documents filed under the sections shown.
+    pub documents: Vec<crate::CaseDocumentView>,
 }
 
 /// A member of an existing case who may be the same person as one being registered.
@@ -268,7 +294,7 @@ impl App {
     }
 
     /// The case and the sections the caller sees of it; not found when they see none.
-    fn case_for(&self, who: &Caller, id: &str) -> Result<(CaseRecord, Vec<Section>)> {
+    pub(crate) fn case_for(&self, who: &Caller, id: &str) -> Result<(CaseRecord, Vec<Section>)> {
         let not_found = || AppError::NotFound(format!("case {id}"));
         let c = self.store.case_by_reference(id)?.ok_or_else(not_found)?;
         let sections = case_sections(&who.principal, &self.case_facts(&c)?);
@@ -279,7 +305,11 @@ impl App {
     }
 
     /// The case, for a change only the case's own admins and caseworkers make.
-    fn case_to_change(&self, who: &Caller, id: &str) -> Result<(CaseRecord, Vec<Section>)> {
+    pub(crate) fn case_to_change(
+        &self,
+        who: &Caller,
+        id: &str,
+    ) -> Result<(CaseRecord, Vec<Section>)> {
         let (c, sections) = self.case_for(who, id)?;
         let own = who.principal == Principal::Operator
             || who.principal.role_in(&c.org).is_some_and(works_on_cases);
@@ -508,6 +538,7 @@ impl App {
                 links,
                 submission_category: sealed.submission_category,
                 priority: sealed.priority,
+                follow_ups: sealed.follow_ups,
                 history: self
                     .store
                     .case_events(&c)?
@@ -554,7 +585,16 @@ impl App {
         } else {
             Vec::new()
         };
+        let documents = self
+            .store
+            .case_documents(&c)?
+            .into_iter()
+            .filter(|d| sections.contains(&d.section))
+            .map(Into::into)
+            .collect();
         let view = CaseView {
+            documents,
+            follow_ups_allowed: p.kind == nansen_cases::ProgrammeKind::Return,
             may_change,
             may_approve: may_change && c.pending_stage.is_some() && self.is_supervisor(who, &c.org),
             moves,
@@ -881,6 +921,64 @@ impl App {
             pending_stage: c.pending_stage,
             revision: c.revision + 1,
         })
+    }
+
+    /// Records a reintegration follow-up survey of a case in a return programme.
+    pub fn add_follow_up(
+        &self,
+        who: &Caller,
+        id: &str,
+        mut survey: FollowUp,
+    ) -> Result<Vec<FollowUp>> {
+        let (c, _) = self.case_to_change(who, id)?;
+        let p = self.programme_of(&c)?;
+        if p.kind != nansen_cases::ProgrammeKind::Return {
+            return Err(AppError::BadRequest(format!(
+                "follow-up surveys are for return programmes; {}/{} is a {} programme",
+                p.org, p.slug, p.kind
+            )));
+        }
+        let Some(day) = nansen_cases::case::parse_date(&survey.on) else {
+            return Err(AppError::BadRequest(format!(
+                "on: {:?} is not a date written YYYY-MM-DD",
+                survey.on
+            )));
+        };
+        if day > Timestamp::now().day() {
+            return Err(AppError::BadRequest(format!(
+                "on: {} is in the future",
+                survey.on
+            )));
+        }
+        for (field, v) in [
+            ("economic", survey.economic),
+            ("social", survey.social),
+            ("psychosocial", survey.psychosocial),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(AppError::BadRequest(format!(
+                    "{field}: {v} is not a score from 0 to 1"
+                )));
+            }
+        }
+        survey.note = survey.note.trim().to_string();
+        survey.by = who.label.clone();
+        let opened = self.store.open_sections(&c, &[Section::Process])?;
+        let mut sealed: ProcessSealed = match opened.first() {
+            Some((_, b)) => read(Section::Process, b)?,
+            None => ProcessSealed::default(),
+        };
+        sealed.follow_ups.push(survey);
+        sealed.follow_ups.sort_by(|a, b| a.on.cmp(&b.on));
+        self.store.write(|tx| {
+            if !tx.replace_section(&c, Section::Process, &json(&sealed))? {
+                return Err(changed(id));
+            }
+            tx.case_event(&c, &who.label, "follow-up", (None, None), None)?;
+            tx.audit(&who.label, "case.follow-up", id, "{}")?;
+            Ok(())
+        })?;
+        Ok(sealed.follow_ups)
     }
 
     /// A supervisor approves (or, with `refuse`, turns down) the move a case waits for.
@@ -1478,7 +1576,7 @@ fn check_revision(c: &CaseRecord, revision: Option<i64>) -> Result<()> {
     }
 }
 
-fn changed(id: &str) -> AppError {
+pub(crate) fn changed(id: &str) -> AppError {
     AppError::Conflict(format!(
         "case {id} changed since you read it: read it again and redo your change"
     ))
@@ -1524,6 +1622,7 @@ impl Prepared {
         let process = ProcessSealed {
             submission_category: file.submission_category,
             priority: file.priority,
+            follow_ups: Vec::new(),
         };
         let mut sections = vec![
             (Section::Identity, json(&identity)),
@@ -2188,6 +2287,88 @@ mod tests {
     }
 
     #[test]
+    fn a_returned_households_follow_up_surveys_are_kept_sealed_in_its_process_section() {
+        for (_t, app) in apps() {
+            let who = world(&app);
+            let relocation_case = app
+                .add_case(
+                    &who["cw"],
+                    &programme(),
+                    household("Zarifa", "Ahmadi", "1990-04-02"),
+                )
+                .unwrap()
+                .id;
+            let survey = |on: &str, economic: f64| FollowUp {
+                on: on.into(),
+                economic,
+                social: 0.5,
+                psychosocial: 0.75,
+                note: " found work ".into(),
+                by: String::new(),
+            };
+            let refused = app
+                .add_follow_up(&who["cw"], &relocation_case, survey("2026-01-05", 0.4))
+                .unwrap_err()
+                .to_string();
+            assert!(refused.contains("for return programmes"), "{refused}");
+            let avrr: ProgrammeName = "euaa/return".parse().unwrap();
+            app.add_programme(
+                &who["admin"],
+                NewProgramme {
+                    name: avrr.clone(),
+                    kind: ProgrammeKind::Return,
+                    title: "Return".into(),
+                    partners: vec![],
+                    receiving: vec![],
+                    starts_on: None,
+                    ends_on: None,
+                    retention_days: None,
+                },
+            )
+            .unwrap();
+            let id = app
+                .add_case(
+                    &who["cw"],
+                    &avrr,
+                    household("Dawit", "Tesfay", "1988-01-01"),
+                )
+                .unwrap()
+                .id;
+            for (bad, field) in [
+                (survey("2026-01-05", 1.5), "economic: 1.5 is not a score"),
+                (survey("2999-01-01", 0.4), "on: 2999-01-01 is in the future"),
+                (survey("5 January", 0.4), "on: \"5 January\" is not a date"),
+            ] {
+                let e = app
+                    .add_follow_up(&who["cw"], &id, bad)
+                    .unwrap_err()
+                    .to_string();
+                assert!(e.contains(field), "{e}");
+            }
+            assert!(
+                app.add_follow_up(&who["analyst"], &id, survey("2026-01-05", 0.4))
+                    .is_err(),
+                "an analyst records no survey"
+            );
+            app.add_follow_up(&who["cw"], &id, survey("2026-03-05", 0.6))
+                .unwrap();
+            let all = app
+                .add_follow_up(&who["cw"], &id, survey("2026-01-05", 0.4))
+                .unwrap();
+            assert_eq!(
+                all.iter().map(|f| f.on.as_str()).collect::<Vec<_>>(),
+                ["2026-01-05", "2026-03-05"],
+                "kept in the order of the interviews"
+            );
+            let process = app.case(&who["cw"], &id).unwrap().process.unwrap();
+            assert_eq!(process.follow_ups[1].economic, 0.6);
+            assert_eq!(process.follow_ups[0].note, "found work");
+            assert_eq!(process.follow_ups[0].by, "cw@euaa.eu");
+            assert!(process.history.iter().any(|e| e.kind == "follow-up"));
+        }
+    }
+
+    #[test]
     fn the_dashboard_shows_each_states_pledge_beside_its_people_by_stage_and_how_long_cases_wait() {
         for (t, app) in apps() {
             let who = world(&app);
@@ -2370,12 +2551,24 @@ mod at_rest {
                 None,
             )
             .unwrap();
+            // A scan attached under the medical section, its name and content naming her.
+            app.attach_case_document(
+                &op,
+                &id,
+                nansen_cases::Section::Medical,
+                "Oxtravelle-report.pdf",
+                b"%PDF-1.4 Quetzalwyn Oxtravelle insulinewhisper",
+            )
+            .unwrap();
             let read = app.case(&op, &id).unwrap();
             assert_eq!(
                 read.identity.unwrap()[0].given_name,
                 secrets[0],
                 "readable through Nansen"
             );
+            assert_eq!(read.documents[0].file_name, "Oxtravelle-report.pdf");
+            let (_, file) = app.case_document(&op, &id, &read.documents[0].id).unwrap();
+            assert!(file.bytes.ends_with(b"insulinewhisper"));
             let _ = app
                 .cases(
                     &op,

@@ -8,6 +8,7 @@
 mod analysis;
 mod audit;
 mod backup;
+mod case_documents;
 mod cases;
 mod catalogue;
 mod dashboard;
@@ -30,8 +31,9 @@ mod webhooks;
 pub use analysis::{FlowLink, FlowNode, Flows, Question};
 pub use audit::{AuditBroken, AuditReport};
 pub use backup::Restored;
+pub use case_documents::{CaseDocumentView, MAX_CASE_DOCUMENT_BYTES};
 pub use cases::{
-    CaseEventView, CaseImport, CaseList, CaseQuery, CaseRow, CaseView, Erased, Household,
+    CaseEventView, CaseImport, CaseList, CaseQuery, CaseRow, CaseView, Erased, FollowUp, Household,
     HouseholdMember, IdentityMember, ImportStep, MoveOption, Moved, PossibleDuplicate, Process,
     ReferralCreated, ReferralRequest, ReferralView, Registered, SetAsideHousehold, MAX_CASE_PAGE,
     MAX_IMPORT_HOUSEHOLDS,

@@ -2271,6 +2271,8 @@ pub struct Process {
     pub submission_category: Option<nansen_cases::SubmissionCategory>,
     #[schema(schema_with = crate::openapi::priorities)]
     pub priority: Option<nansen_cases::Priority>,
+    /// Reintegration follow-up surveys (return programmes), oldest first.
+    pub follow_ups: Vec<FollowUp>,
     pub history: Vec<CaseEvent>,
     pub referrals: Vec<Referral>,
 }
@@ -2331,6 +2333,86 @@ pub struct Case {
     pub may_approve: bool,
     /// Where the caller may move it.
     pub moves: Vec<MoveOption>,
+    /// Whether it takes reintegration follow-up surveys (a case of a return programme).
+    pub follow_ups_allowed: bool,
+    /// Its documents filed under the sections shown.
+    pub documents: Vec<CaseDocument>,
+}
+
+/// A document attached to a case.
+#[derive(Serialize, ToSchema)]
+pub struct CaseDocument {
+    pub id: String,
+    /// Read only by the readers of this section.
+    #[schema(value_type = String, example = "medical")]
+    pub section: nansen_cases::Section,
+    pub file_name: String,
+    #[schema(example = "application/pdf")]
+    pub media_type: String,
+    pub bytes: i64,
+    pub added_by: String,
+    pub added_at: When,
+}
+
+impl From<app::CaseDocumentView> for CaseDocument {
+    fn from(d: app::CaseDocumentView) -> Self {
+        CaseDocument {
+            id: d.id,
+            section: d.section,
+            file_name: d.file_name,
+            media_type: d.media_type,
+            bytes: d.bytes,
+            added_by: d.added_by,
+            added_at: d.added_at.into(),
+        }
+    }
+}
+
+/// A reintegration follow-up survey: a score from 0 to 1 on each of the three dimensions of
+/// IOM's Reintegration Sustainability Survey.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FollowUp {
+    /// The day of the interview.
+    #[schema(example = "2026-03-05")]
+    pub on: String,
+    #[schema(minimum = 0, maximum = 1, example = 0.6)]
+    pub economic: f64,
+    #[schema(minimum = 0, maximum = 1, example = 0.5)]
+    pub social: f64,
+    #[schema(minimum = 0, maximum = 1, example = 0.75)]
+    pub psychosocial: f64,
+    #[serde(default)]
+    pub note: String,
+    /// Who recorded it (set by Nansen; ignored when sent).
+    #[serde(default)]
+    pub by: String,
+}
+
+impl From<app::FollowUp> for FollowUp {
+    fn from(f: app::FollowUp) -> Self {
+        FollowUp {
+            on: f.on,
+            economic: f.economic,
+            social: f.social,
+            psychosocial: f.psychosocial,
+            note: f.note,
+            by: f.by,
+        }
+    }
+}
+
+impl From<FollowUp> for app::FollowUp {
+    fn from(f: FollowUp) -> Self {
+        app::FollowUp {
+            on: f.on,
+            economic: f.economic,
+            social: f.social,
+            psychosocial: f.psychosocial,
+            note: f.note,
+            by: f.by,
+        }
+    }
 }
 
 /// A stage a case may be moved to from where it stands.
@@ -2376,8 +2458,12 @@ impl From<app::CaseView> for Case {
             may_change,
             may_approve,
             moves,
+            follow_ups_allowed,
+            documents,
         } = c;
         Case {
+            follow_ups_allowed,
+            documents: all(documents),
             may_change,
             may_approve,
             moves: all(moves),
@@ -2423,6 +2509,7 @@ impl From<app::CaseView> for Case {
                 links: p.links,
                 submission_category: p.submission_category,
                 priority: p.priority,
+                follow_ups: all(p.follow_ups),
                 history: p
                     .history
                     .into_iter()

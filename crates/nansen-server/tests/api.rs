@@ -92,6 +92,8 @@ fn sweep_body(url: &str) -> &'static str {
         r#"{"to": "assessed", "note": "x"}"#
     } else if ends("/assignee") {
         r#"{"assignee": null}"#
+    } else if ends("/follow-ups") {
+        r#"{"on": "2026-01-05", "economic": 0.5, "social": 0.5, "psychosocial": 0.5}"#
     } else if ends("/match") {
         r#"{"state": null}"#
     } else if ends("/consents") {
@@ -1525,6 +1527,37 @@ fn operations_over_http_show_each_role_its_sections_and_refuse_bad_cases_by_fiel
         assert_eq!(code, 200);
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["sections"], serde_json::json!(["identity"]));
+
+        // A passport scan filed under identity reaches IOM, which was sent that section; a
+        // medical report cannot be filed by a caseworker who does not read medical.
+        let attach = |section: &str, body: &[u8]| {
+            call(
+                "POST",
+                &url(&format!(
+                    "/cases/{id}/documents?section={section}&file_name=scan.pdf"
+                )),
+                Some(&tokens["cw"]),
+                Some(body),
+            )
+        };
+        let (code, body) = attach("identity", b"%PDF-1.4 Amina Haddad passport");
+        assert_eq!(code, 201, "{body}");
+        let doc: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let doc_url = url(&format!(
+            "/cases/{id}/documents/{}",
+            doc["id"].as_str().unwrap()
+        ));
+        let (code, file) = call("GET", &doc_url, Some(&tokens["iom"]), None);
+        assert_eq!(
+            (code, file.as_str()),
+            (200, "%PDF-1.4 Amina Haddad passport")
+        );
+        let (code, _) = call("GET", &doc_url, Some(&tokens["analyst"]), None);
+        assert_eq!(code, 404, "an analyst reads no case's documents");
+        assert_eq!(attach("medical", b"%PDF-1.4 x").0, 403);
+        let (code, body) = attach("identity", b"<html><script>alert(1)</script>");
+        assert_eq!(code, 400, "{body}");
+        assert!(body.contains("is not a PDF, JPEG, PNG"), "{body}");
 
         let (code, body) = send_json(
             "POST",

@@ -134,6 +134,19 @@ pub struct PipelineCount {
     pub cases: i64,
 }
 
+/// A document attached to a case, as listed (its content is read apart).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseDocument {
+    pub reference: String,
+    /// The section whose readers may read it.
+    pub section: Section,
+    pub name: String,
+    pub media_type: String,
+    pub bytes: i64,
+    pub added_by: String,
+    pub added_at: Timestamp,
+}
+
 /// How many cases and people are at a stage for a receiving state (none before matching).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StagePosition {
@@ -501,6 +514,7 @@ impl Tx<'_> {
         for sql in [
             "DELETE FROM case_keys WHERE case_id = ?",
             "DELETE FROM case_sections WHERE case_id = ?",
+            "DELETE FROM case_documents WHERE case_id = ?",
             "DELETE FROM case_index WHERE case_id = ?",
             "UPDATE case_events SET note = NULL WHERE case_id = ?",
             "UPDATE referrals SET reason = ?, decision_note = NULL WHERE case_id = ?",
@@ -744,6 +758,44 @@ impl Tx<'_> {
             ],
         )?;
         Ok(true)
+    }
+
+    /// Attaches a document to a case under one of its sections, its name and content sealed
+    /// with the case's key; returns its reference. Counts as a change of the case.
+    pub fn insert_case_document(
+        &mut self,
+        case: &CaseRecord,
+        section: Section,
+        name: &str,
+        media_type: &str,
+        content: &[u8],
+        actor: &str,
+    ) -> Result<Option<String>> {
+        let key = self.case_key(case.id, &case.reference)?;
+        let n = self.conn.execute(
+            "UPDATE cases SET revision = revision + 1, updated_at = ? WHERE id = ? AND revision = ? AND erased_at IS NULL",
+            &[now().into(), case.id.into(), case.revision.into()],
+        )?;
+        if n != 1 {
+            return Ok(None);
+        }
+        let reference = new_reference();
+        let what = format!("document {reference}");
+        self.conn.execute(
+            "INSERT INTO case_documents (ref, case_id, section, name, content, media_type, bytes, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            &[
+                (&reference).into(),
+                case.id.into(),
+                section.as_str().into(),
+                key.seal(&sealed_as(&case.reference, &format!("{what} name")), name.as_bytes()).into(),
+                key.seal(&sealed_as(&case.reference, &what), content).into(),
+                media_type.into(),
+                (content.len() as i64).into(),
+                actor.into(),
+                now().into(),
+            ],
+        )?;
+        Ok(Some(reference))
     }
 
     pub fn insert_referral(
@@ -1332,6 +1384,58 @@ impl Store {
         }
         out.sort_by_key(|(s, _)| Section::ALL.iter().position(|x| x == s));
         Ok(out)
+    }
+
+    /// The documents of a case, their names opened, without their content; none once erased.
+    pub fn case_documents(&self, case: &CaseRecord) -> Result<Vec<CaseDocument>> {
+        let Some(key) = self.open_case_key(case)? else {
+            return Ok(Vec::new());
+        };
+        self.query(
+            "SELECT ref, section, name, media_type, bytes, added_by, added_at FROM case_documents WHERE case_id = ? ORDER BY id",
+            &[case.id.into()],
+        )?
+        .iter()
+        .map(|r| {
+            let reference: String = r.get("ref")?;
+            let name = key.open(
+                &sealed_as(&case.reference, &format!("document {reference} name")),
+                &r.get::<Vec<u8>>("name")?,
+            )?;
+            Ok(CaseDocument {
+                section: r.word("section")?,
+                name: String::from_utf8_lossy(&name).into_owned(),
+                media_type: r.get("media_type")?,
+                bytes: r.get("bytes")?,
+                added_by: r.get("added_by")?,
+                added_at: r.get("added_at")?,
+                reference,
+            })
+        })
+        .collect()
+    }
+
+    /// A document's content, opened; none when the case holds no such document.
+    pub fn case_document_content(
+        &self,
+        case: &CaseRecord,
+        reference: &str,
+    ) -> Result<Option<Vec<u8>>> {
+        let Some(key) = self.open_case_key(case)? else {
+            return Ok(None);
+        };
+        let rows = self.query(
+            "SELECT content FROM case_documents WHERE case_id = ? AND ref = ?",
+            &[case.id.into(), reference.into()],
+        )?;
+        rows.first()
+            .map(|r| {
+                key.open(
+                    &sealed_as(&case.reference, &format!("document {reference}")),
+                    &r.get::<Vec<u8>>("content")?,
+                )
+            })
+            .transpose()
     }
 
     /// A case's history, oldest first, its notes opened (none once erased).

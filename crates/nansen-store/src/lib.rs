@@ -17,8 +17,9 @@ mod warning;
 pub use backup::{restore, BackupManifest};
 pub use case_keys::{case_key_file, CaseKeys};
 pub use cases::{
-    new_reference, CaseEvent, CaseFilter, CaseRecord, NewCase, Person, PipelineCount, PledgeChange,
-    PledgeRecord, ProgrammeRecord, ReferralRecord, Rotation, StagePosition, NO_STATE_YET,
+    new_reference, CaseDocument, CaseEvent, CaseFilter, CaseRecord, NewCase, Person, PipelineCount,
+    PledgeChange, PledgeRecord, ProgrammeRecord, ReferralRecord, Rotation, StagePosition,
+    NO_STATE_YET,
 };
 pub use db::{Connection, DbError, Dialect, Row, Value};
 pub use documents::{

@@ -476,7 +476,7 @@ CREATE TABLE case_key_state (
 );
 INSERT INTO case_key_state (id, generation, rotation_due) VALUES (1, 1, 0);
 "#,
-    // 9: a case's receiving state, and how long cases stayed in each stage.
+    // 9: a case's receiving state, how long cases stayed in each stage, documents of cases.
     r#"
 ALTER TABLE cases ADD COLUMN state TEXT;
 CREATE INDEX cases_waiting ON cases (programme_id, stage, stage_since);
@@ -487,6 +487,19 @@ CREATE TABLE stage_stays (
     stays BIGINT NOT NULL,
     PRIMARY KEY (programme_id, stage, days)
 );
+CREATE TABLE case_documents (
+    id {id},
+    ref TEXT NOT NULL UNIQUE,
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    section TEXT NOT NULL,
+    name {blob} NOT NULL,
+    content {blob} NOT NULL,
+    media_type TEXT NOT NULL,
+    bytes BIGINT NOT NULL,
+    added_by TEXT NOT NULL,
+    added_at TEXT NOT NULL
+);
+CREATE INDEX case_documents_case ON case_documents (case_id);
 "#,
 ];
 

@@ -117,6 +117,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/cases/:id/match", post(pages::operations::match_case))
         .route("/cases/:id/referrals", post(pages::operations::refer))
         .route("/cases/:id/consents", post(pages::operations::consent))
+        .route("/cases/:id/follow-ups", post(pages::operations::follow_up))
         .route("/referrals", get(pages::operations::referrals))
         .route(
             "/referrals/:id/accept",

@@ -696,7 +696,39 @@ fn operations(app: &App, files: &Path) -> Result<()> {
         None,
         &mut draw,
     )?;
+    // Households at the follow-up stage had their reintegration surveyed, some twice.
+    let mut surveyed = 0;
+    let at_follow_up = app.cases(
+        &iom_worker,
+        &avrr,
+        &nansen_app::CaseQuery {
+            stage: Some("follow-up".into()),
+            limit: Some(nansen_app::MAX_CASE_PAGE),
+            ..Default::default()
+        },
+    )?;
+    for id in at_follow_up.cases.iter().map(|c| &c.id) {
+        for (month, base) in [("2026-03-10", 0.35), ("2026-09-14", 0.55)]
+            .iter()
+            .take(1 + draw.next(2))
+        {
+            let score = |draw: &mut Draw| base + draw.next(30) as f64 / 100.0;
+            app.add_follow_up(
+                &iom_worker,
+                id,
+                nansen_app::FollowUp {
+                    on: month.to_string(),
+                    economic: score(&mut draw),
+                    social: score(&mut draw),
+                    psychosocial: score(&mut draw),
+                    note: "generated for the demo".into(),
+                    by: String::new(),
+                },
+            )?;
+            surveyed += 1;
+        }
+    }
     app.refresh_pipelines()?;
-    eprintln!("  operations: {relocation} (240 households, 8 pledges), {avrr} (60 households)");
+    eprintln!("  operations: {relocation} (240 households, 8 pledges), {avrr} (60 households, {surveyed} follow-up surveys)");
     Ok(())
 }

@@ -5,7 +5,9 @@
 
 use super::{blocking, AppState, SignedIn, Who};
 use crate::error::ApiError;
-use crate::openapi::{BadBody, BadRequest, Conflict, Forbidden, NotFound, NotJson, Unauthorized};
+use crate::openapi::{
+    BadBody, BadRequest, Conflict, Forbidden, NotFound, NotJson, TooLarge, Unauthorized,
+};
 use crate::views::{self, Case, CaseList, Moved, Pledge, Programme, Referral, Registered};
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
@@ -387,6 +389,90 @@ pub async fn consent(
     Ok(Json(views::all(
         blocking(move || app.add_consent(&who, &id, c.into())).await?,
     )))
+}
+
+/// Record a reintegration follow-up survey of a case in a return programme.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/follow-ups", tag = "operations", operation_id = "addFollowUp",
+    params(RefPath), request_body = views::FollowUp,
+    responses((status = 200, description = "The case's follow-up surveys", body = Vec<views::FollowUp>),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, NotJson, BadBody))]
+pub async fn follow_up(
+    state: AppState,
+    SignedIn(who): SignedIn,
+    Path(RefPath { id }): Path<RefPath>,
+    Json(f): Json<views::FollowUp>,
+) -> Result<Json<Vec<views::FollowUp>>, ApiError> {
+    let app = state.0.clone();
+    Ok(Json(views::all(
+        blocking(move || app.add_follow_up(&who, &id, f.into())).await?,
+    )))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AttachParams {
+    /// The section whose readers may read it (one the sender reads).
+    #[param(example = "medical")]
+    section: String,
+    #[param(example = "medical-report.pdf")]
+    file_name: String,
+}
+
+/// Attach a document to a case: the file is the body (PDF, JPEG, PNG, DOCX or ODT, up to
+/// 20 MB), sealed with the case's key and read only by the readers of its section.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/documents", tag = "operations", operation_id = "attachCaseDocument",
+    params(RefPath, AttachParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, description = "The document", body = views::CaseDocument),
+        BadRequest, Unauthorized, Forbidden, NotFound, Conflict, TooLarge))]
+pub async fn attach(
+    state: AppState,
+    SignedIn(who): SignedIn,
+    Path(RefPath { id }): Path<RefPath>,
+    Query(p): Query<AttachParams>,
+    body: axum::body::Body,
+) -> Result<(StatusCode, Json<views::CaseDocument>), ApiError> {
+    let section: nansen_cases::Section = p.section.parse().map_err(crate::error::bad_request)?;
+    let app = state.0.clone();
+    let (w, i) = (who.clone(), id.clone());
+    blocking(move || app.may_attach_case_document(&w, &i, section)).await?;
+    // Held in memory, never staged on disk: a case's documents exist only sealed.
+    let max = nansen_app::MAX_CASE_DOCUMENT_BYTES;
+    let content = axum::body::to_bytes(body, max + 1).await.map_err(|_| {
+        ApiError::from(nansen_app::AppError::TooLarge(format!(
+            "a case's document may be up to {} MB",
+            max >> 20
+        )))
+    })?;
+    let app = state.0.clone();
+    let doc =
+        blocking(move || app.attach_case_document(&who, &id, section, &p.file_name, &content))
+            .await?;
+    Ok((StatusCode::CREATED, Json(doc.into())))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct CaseDocumentPath {
+    /// The case's id.
+    pub id: String,
+    /// The document's id.
+    pub document: String,
+}
+
+/// A document of a case, for the readers of its section; the read is audited.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/documents/{document}", tag = "operations", operation_id = "getCaseDocument",
+    params(CaseDocumentPath),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+        Unauthorized, NotFound))]
+pub async fn case_document(
+    state: AppState,
+    Who(who): Who,
+    Path(CaseDocumentPath { id, document }): Path<CaseDocumentPath>,
+) -> Result<axum::response::Response, ApiError> {
+    let app = state.0.clone();
+    let (_, file) = blocking(move || app.case_document(&who, &id, &document)).await?;
+    Ok(nansen_web::document_attachment(file))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

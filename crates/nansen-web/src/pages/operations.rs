@@ -617,6 +617,38 @@ fn case_body(viewer: &Viewer, c: &CaseView, pledges: &[PledgeView]) -> Markup {
                         }
                     }
                 }
+                @if !p.follow_ups.is_empty() || (c.may_change && c.follow_ups_allowed) {
+                    h3 #follow-ups { "Reintegration follow-ups" }
+                    @if !p.follow_ups.is_empty() {
+                        div.table-wrap tabindex="0" role="region" aria-label="Follow-up surveys" {
+                            table {
+                                caption { "Follow-up surveys: scores from 0 to 1 on each dimension of IOM's Reintegration Sustainability Survey" }
+                                thead { tr { th scope="col" { "Interview" } th scope="col" .num { "Economic" } th scope="col" .num { "Social" }
+                                    th scope="col" .num { "Psychosocial" } th scope="col" { "Note" } th scope="col" { "By" } } }
+                                tbody { @for f in &p.follow_ups { tr {
+                                    td { (f.on) } td.num { (number(Some(f.economic))) } td.num { (number(Some(f.social))) }
+                                    td.num { (number(Some(f.psychosocial))) } td { (f.note) } td { (f.by) }
+                                } } }
+                            }
+                        }
+                    }
+                    @if c.may_change && c.follow_ups_allowed {
+                        form.stack method="post" action=(action("follow-ups")) {
+                            (csrf(viewer))
+                            label for="fu-on" { "Day of the interview (YYYY-MM-DD)" }
+                            input #fu-on type="text" name="on" required inputmode="numeric";
+                            label for="fu-economic" { "Economic score (0 to 1)" }
+                            input #fu-economic type="number" name="economic" min="0" max="1" step="0.01" required;
+                            label for="fu-social" { "Social score (0 to 1)" }
+                            input #fu-social type="number" name="social" min="0" max="1" step="0.01" required;
+                            label for="fu-psychosocial" { "Psychosocial score (0 to 1)" }
+                            input #fu-psychosocial type="number" name="psychosocial" min="0" max="1" step="0.01" required;
+                            label for="fu-note" { "What the interview found" }
+                            input #fu-note type="text" name="note";
+                            button type="submit" { "Record the follow-up" }
+                        }
+                    }
+                }
                 h3 { "History" }
                 div.table-wrap tabindex="0" role="region" aria-label="History" {
                     table {
@@ -893,6 +925,41 @@ pub async fn refer(
     let who = viewer.who.clone();
     let back = format!("/cases/{id}#process");
     blocking(&web.app, move |app| app.refer_case(&who, &id, request)).await?;
+    Ok(see_other(&back))
+}
+
+#[derive(Deserialize)]
+pub struct FollowUpForm {
+    on: String,
+    economic: f64,
+    social: f64,
+    psychosocial: f64,
+    #[serde(default)]
+    note: String,
+}
+
+pub async fn follow_up(
+    web: WebState,
+    Path(id): Path<String>,
+    Posted { viewer, form: f }: Posted<FollowUpForm>,
+) -> Result<Response, WebError> {
+    let who = viewer.who.clone();
+    let back = format!("/cases/{id}#follow-ups");
+    blocking(&web.app, move |app| {
+        app.add_follow_up(
+            &who,
+            &id,
+            nansen_app::FollowUp {
+                on: f.on,
+                economic: f.economic,
+                social: f.social,
+                psychosocial: f.psychosocial,
+                note: f.note,
+                by: String::new(),
+            },
+        )
+    })
+    .await?;
     Ok(see_other(&back))
 }
 

@@ -288,6 +288,27 @@ pub enum CaseCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+    /// Record a reintegration follow-up survey of a returned household (return programmes):
+    /// a score from 0 to 1 on each dimension of IOM's Reintegration Sustainability Survey.
+    FollowUp {
+        /// The case's id
+        id: String,
+        /// The day of the interview, YYYY-MM-DD
+        #[arg(long)]
+        on: String,
+        /// The economic dimension's score, 0 to 1
+        #[arg(long)]
+        economic: f64,
+        /// The social dimension's score, 0 to 1
+        #[arg(long)]
+        social: f64,
+        /// The psychosocial dimension's score, 0 to 1
+        #[arg(long)]
+        psychosocial: f64,
+        /// What the interview found
+        #[arg(long, default_value = "")]
+        note: String,
+    },
     /// Match a case by hand to a receiving state with a pledge in its programme, or unmatch
     /// it with --nobody.
     Match {
@@ -523,6 +544,28 @@ impl CaseCommand {
                     None => writeln!(out, "{} is at {}", m.id, m.stage)?,
                 }
             }
+            CaseCommand::FollowUp {
+                id,
+                on,
+                economic,
+                social,
+                psychosocial,
+                note,
+            } => {
+                let all = app.add_follow_up(
+                    who,
+                    &id,
+                    nansen_app::FollowUp {
+                        on,
+                        economic,
+                        social,
+                        psychosocial,
+                        note,
+                        by: String::new(),
+                    },
+                )?;
+                writeln!(out, "{id} has {} follow-up surveys", all.len())?;
+            }
             CaseCommand::Match { id, state, nobody } => {
                 let state = if nobody { None } else { state };
                 app.match_case(who, &id, state.as_deref(), None)?;
@@ -644,6 +687,24 @@ fn show(out: &mut dyn std::io::Write, c: &CaseView) -> Outcome {
                 .unwrap_or_default(),
             p.assignee.as_deref().unwrap_or("none")
         )?;
+        if let Some(state) = &p.state {
+            writeln!(out, "  matched to {state}")?;
+        }
+        for f in &p.follow_ups {
+            writeln!(
+                out,
+                "  follow-up {}: economic {}, social {}, psychosocial {}{}",
+                f.on,
+                f.economic,
+                f.social,
+                f.psychosocial,
+                if f.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", f.note)
+                }
+            )?;
+        }
         for e in &p.history {
             writeln!(
                 out,
