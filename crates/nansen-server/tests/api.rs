@@ -1555,6 +1555,14 @@ fn operations_over_http_show_each_role_its_sections_and_refuse_bad_cases_by_fiel
         let (code, _) = call("GET", &doc_url, Some(&tokens["analyst"]), None);
         assert_eq!(code, 404, "an analyst reads no case's documents");
         assert_eq!(attach("medical", b"%PDF-1.4 x").0, 403);
+        let (code, body) = send_json(
+            "POST",
+            &url(&format!("/cases/{id}/follow-ups")),
+            &tokens["cw"],
+            serde_json::json!({"on": "2026-01-05", "economic": 0.5, "social": 0.5, "psychosocial": 0.5}),
+        );
+        assert_eq!(code, 400, "{body}");
+        assert!(body.contains("for return programmes"), "{body}");
         let (code, body) = attach("identity", b"<html><script>alert(1)</script>");
         assert_eq!(code, 400, "{body}");
         assert!(body.contains("is not a PDF, JPEG, PNG"), "{body}");

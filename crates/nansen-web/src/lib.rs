@@ -118,6 +118,16 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/cases/:id/referrals", post(pages::operations::refer))
         .route("/cases/:id/consents", post(pages::operations::consent))
         .route("/cases/:id/follow-ups", post(pages::operations::follow_up))
+        .route(
+            "/cases/:id/documents",
+            post(pages::operations::attach).layer(axum::extract::DefaultBodyLimit::max(
+                nansen_app::MAX_CASE_DOCUMENT_BYTES + (1 << 20),
+            )),
+        )
+        .route(
+            "/cases/:id/documents/:document",
+            get(pages::operations::document),
+        )
         .route("/referrals", get(pages::operations::referrals))
         .route(
             "/referrals/:id/accept",

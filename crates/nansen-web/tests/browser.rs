@@ -1602,6 +1602,31 @@ fn a_case_moves_on_the_web_as_its_workflow_allows_and_each_role_sees_only_what_i
                 "{}",
                 b.db
             );
+            let dir = tempfile::tempdir().unwrap();
+            let scan = dir.path().join("medical-report.pdf");
+            std::fs::write(&scan, "%PDF-1.4 insulin prescription").unwrap();
+            b.click("#doc-section option[value=medical]").await;
+            b.find("#doc-file")
+                .await
+                .send_keys(scan.to_str().unwrap())
+                .await
+                .unwrap();
+            b.submit("form[action$='/documents'] button[type=submit]")
+                .await;
+            let link = b
+                .find("#documents + ul a")
+                .await
+                .attr("href")
+                .await
+                .unwrap()
+                .unwrap();
+            let (status, file) = b.fetch(&link).await;
+            assert_eq!(
+                (status, file.as_str()),
+                (200, "%PDF-1.4 insulin prescription"),
+                "{}",
+                b.db
+            );
             b.accessible("a case page with its forms").await;
             b.shot("operations-case").await;
             b.sign_out().await;
@@ -1640,6 +1665,12 @@ fn a_case_moves_on_the_web_as_its_workflow_allows_and_each_role_sees_only_what_i
                 "{}: and nothing else",
                 b.db
             );
+            assert!(
+                !body.contains("medical-report.pdf"),
+                "{}: nor the medical section's document",
+                b.db
+            );
+            assert_eq!(b.fetch(&link).await.0, 404, "{}", b.db);
             b.sign_out().await;
 
             b.sign_in("protection@euaa.test").await;

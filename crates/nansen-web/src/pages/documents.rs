@@ -522,14 +522,25 @@ pub async fn request_access(
 }
 
 /// What a document form's file is for: checked before a byte of the file is taken.
-enum Sending {
+pub(crate) enum Sending {
     NewDocument,
     Version(i64),
+    /// A document of a case, filed under the form's `section`.
+    CaseDocument(String),
+}
+
+impl Sending {
+    fn max_bytes(&self) -> usize {
+        match self {
+            Sending::CaseDocument(_) => nansen_app::MAX_CASE_DOCUMENT_BYTES,
+            _ => nansen_app::MAX_DOCUMENT_BYTES,
+        }
+    }
 }
 
 /// The parts of a document form: its fields, and the file's name and bytes, with the place
 /// the upload holds until it is read.
-async fn read_form(
+pub(crate) async fn read_form(
     web: &WebState,
     viewer: &Viewer,
     address: Option<std::net::IpAddr>,
@@ -556,6 +567,17 @@ async fn read_form(
                 Sending::Version(id) => {
                     blocking(&web.app, move |app| app.may_add_document_version(&who, id)).await?
                 }
+                Sending::CaseDocument(ref case) => {
+                    let section: nansen_cases::Section = field(&fields, "section")
+                        .unwrap_or("")
+                        .parse()
+                        .map_err(WebError::Form)?;
+                    let case = case.clone();
+                    blocking(&web.app, move |app| {
+                        app.may_attach_case_document(&who, &case, section)
+                    })
+                    .await?
+                }
             }
             let permit = web
                 .app
@@ -563,10 +585,10 @@ async fn read_form(
             let file_name = part.file_name().unwrap_or("document").to_string();
             let mut bytes = Vec::new();
             while let Some(chunk) = part.chunk().await.map_err(|e| bad(e.to_string()))? {
-                if bytes.len() + chunk.len() > nansen_app::MAX_DOCUMENT_BYTES {
+                if bytes.len() + chunk.len() > sending.max_bytes() {
                     return Err(WebError::App(nansen_app::AppError::TooLarge(format!(
                         "documents may be up to {} MB",
-                        nansen_app::MAX_DOCUMENT_BYTES >> 20
+                        sending.max_bytes() >> 20
                     ))));
                 }
                 bytes.extend_from_slice(&chunk);

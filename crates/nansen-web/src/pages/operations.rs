@@ -3,7 +3,7 @@
 //! and the referral inbox. What each reader sees is decided by the application, as for the
 //! API: a page shows what it is given and offers what the case says the reader may do.
 
-use super::{blocking, see_other};
+use super::{blocking, see_other, Address};
 use crate::error::WebError;
 use crate::layout::{self, csrf, number, place, when, Section};
 use crate::session::{Posted, Viewer};
@@ -690,6 +690,27 @@ fn case_body(viewer: &Viewer, c: &CaseView, pledges: &[PledgeView]) -> Markup {
         }
         @if let Some(m) = &c.medical { section aria-labelledby="medical" { h2 #medical { "Medical" } p { (m) } } }
         @if let Some(b) = &c.best_interests { section aria-labelledby="best-interests" { h2 #best-interests { "Best interests" } p { (b) } } }
+        @if !c.documents.is_empty() || c.may_change {
+            section aria-labelledby="documents" {
+                h2 #documents { "Documents" }
+                @if c.documents.is_empty() { p { "None you may read." } } @else {
+                    ul { @for d in &c.documents { li {
+                        a href=(format!("/cases/{}/documents/{}", c.id, d.id)) { (d.file_name) }
+                        " · " (d.section.as_str()) " · " (number(Some(d.bytes as f64))) " bytes · added by " (d.added_by) " " (when(&d.added_at))
+                    } } }
+                }
+                @if c.may_change {
+                    form.stack method="post" action=(action("documents")) enctype="multipart/form-data" {
+                        (csrf(viewer))
+                        label for="doc-section" { "File under the section (only its readers read it)" }
+                        select #doc-section name="section" { @for s in &c.sections { option value=(s.as_str()) { (s.as_str()) } } }
+                        label for="doc-file" { "PDF, JPEG, PNG, DOCX or ODT, up to " (nansen_app::MAX_CASE_DOCUMENT_BYTES >> 20) " MB" }
+                        input #doc-file type="file" name="file" required;
+                        button type="submit" { "Attach" }
+                    }
+                }
+            }
+        }
         @if let Some(consents) = &c.consent {
             section aria-labelledby="consent" {
                 h2 #consent { "Consent" }
@@ -926,6 +947,49 @@ pub async fn refer(
     let back = format!("/cases/{id}#process");
     blocking(&web.app, move |app| app.refer_case(&who, &id, request)).await?;
     Ok(see_other(&back))
+}
+
+/// A document attached on the web: the form's section, then its file.
+pub async fn attach(
+    web: WebState,
+    viewer: Viewer,
+    Address(address): Address,
+    Path(id): Path<String>,
+    parts: axum::extract::Multipart,
+) -> Result<Response, WebError> {
+    viewer.require(&format!("/cases/{id}"))?;
+    let (fields, file_name, bytes, permit) = super::documents::read_form(
+        &web,
+        &viewer,
+        address,
+        super::documents::Sending::CaseDocument(id.clone()),
+        parts,
+    )
+    .await?;
+    let section: nansen_cases::Section = super::dataset::field(&fields, "section")
+        .unwrap_or("")
+        .parse()
+        .map_err(WebError::Form)?;
+    let who = viewer.who.clone();
+    let back = format!("/cases/{id}#documents");
+    blocking(&web.app, move |app| {
+        let _permit = permit;
+        app.attach_case_document(&who, &id, section, &file_name, &bytes)
+    })
+    .await?;
+    Ok(see_other(&back))
+}
+
+/// A document of a case, for the readers of its section.
+pub async fn document(
+    web: WebState,
+    viewer: Viewer,
+    Path((id, document)): Path<(String, String)>,
+) -> Result<Response, WebError> {
+    viewer.require(&format!("/cases/{id}"))?;
+    let who = viewer.who.clone();
+    let (_, file) = blocking(&web.app, move |app| app.case_document(&who, &id, &document)).await?;
+    Ok(super::documents::document_attachment(file))
 }
 
 #[derive(Deserialize)]

@@ -309,6 +309,27 @@ pub enum CaseCommand {
         #[arg(long, default_value = "")]
         note: String,
     },
+    /// Attach a document (PDF, JPEG, PNG, DOCX or ODT, up to 20 MB) to a case under a
+    /// section: only that section's readers read it. Prints its id.
+    Attach {
+        /// The case's id
+        id: String,
+        /// The file
+        file: PathBuf,
+        /// identity, household, process, needs, medical, best-interests or consent
+        #[arg(long)]
+        section: Section,
+    },
+    /// Write a document of a case to a file (the read is audited).
+    Document {
+        /// The case's id
+        id: String,
+        /// The document's id
+        document: String,
+        /// Where to write it
+        #[arg(short, long)]
+        output: PathBuf,
+    },
     /// Match a case by hand to a receiving state with a pledge in its programme, or unmatch
     /// it with --nobody.
     Match {
@@ -566,6 +587,31 @@ impl CaseCommand {
                 )?;
                 writeln!(out, "{id} has {} follow-up surveys", all.len())?;
             }
+            CaseCommand::Attach { id, file, section } => {
+                let content = std::fs::read(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let name = file
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let d = app.attach_case_document(who, &id, section, &name, &content)?;
+                writeln!(out, "{}", d.id)?;
+            }
+            CaseCommand::Document {
+                id,
+                document,
+                output,
+            } => {
+                let (_, f) = app.case_document(who, &id, &document)?;
+                std::fs::write(&output, &f.bytes)
+                    .with_context(|| format!("cannot write {}", output.display()))?;
+                eprintln!(
+                    "{} ({} bytes) written to {}",
+                    f.file_name,
+                    f.bytes.len(),
+                    output.display()
+                );
+            }
             CaseCommand::Match { id, state, nobody } => {
                 let state = if nobody { None } else { state };
                 app.match_case(who, &id, state.as_deref(), None)?;
@@ -703,6 +749,13 @@ fn show(out: &mut dyn std::io::Write, c: &CaseView) -> Outcome {
                 } else {
                     format!(" ({})", f.note)
                 }
+            )?;
+        }
+        for d in &c.documents {
+            writeln!(
+                out,
+                "  document {} ({}): {} {} bytes",
+                d.id, d.section, d.file_name, d.bytes
             )?;
         }
         for e in &p.history {
