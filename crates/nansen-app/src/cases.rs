@@ -285,23 +285,11 @@ fn works_on_cases(role: Role) -> bool {
 }
 
 impl App {
-    fn case_facts(&self, c: &CaseRecord) -> Result<CaseFacts> {
-        Ok(CaseFacts {
-            org: c.org.clone(),
-            assignee: c.assignee_id,
-            referred_to: self.store.accepted_referrals(c.id)?,
-        })
-    }
-
     /// The case and the sections the caller sees of it; not found when they see none.
     pub(crate) fn case_for(&self, who: &Caller, id: &str) -> Result<(CaseRecord, Vec<Section>)> {
         let not_found = || AppError::NotFound(format!("case {id}"));
         let c = self.store.case_by_reference(id)?.ok_or_else(not_found)?;
-        let sections = case_sections(&who.principal, &self.case_facts(&c)?);
-        if sections.is_empty() {
-            return Err(not_found());
-        }
-        Ok((c, sections))
+        self.visible(who, vec![c])?.pop().ok_or_else(not_found)
     }
 
     /// The case, for a change only the case's own admins and caseworkers make.
@@ -462,43 +450,59 @@ impl App {
     /// Members of cases the caller sees with the birth date of one of the new members and a
     /// name alike across transliterations.
     fn possible_duplicates(&self, who: &Caller, new: &Prepared) -> Result<Vec<PossibleDuplicate>> {
-        let mut out = Vec::new();
-        // Each candidate case read once: its reference when the caller sees it, else none.
-        let mut seen_cases: std::collections::HashMap<i64, Option<String>> = Default::default();
+        // `(member, case id, their member)` of every person alike: one read per member.
+        let mut alike_people = Vec::new();
         for (member, (dob, names)) in new.people_tokens.iter().enumerate() {
             let dob_hash = self.store.index_hash(dob);
             let mine: Vec<String> = names.iter().map(|n| self.store.index_hash(n)).collect();
-            for (case_id, their_member) in self.store.people_with(std::slice::from_ref(dob))? {
-                let theirs: Vec<String> = self
-                    .store
-                    .person_hashes(case_id, their_member)?
-                    .into_iter()
-                    .filter(|h| *h != dob_hash)
-                    .collect();
-                if !alike(&mine, &theirs) {
-                    continue;
-                }
-                if let std::collections::hash_map::Entry::Vacant(slot) = seen_cases.entry(case_id) {
-                    let visible = match self.store.cases_by_id(&[case_id])?.into_iter().next() {
-                        Some(c)
-                            if !case_sections(&who.principal, &self.case_facts(&c)?).is_empty() =>
-                        {
-                            Some(c.reference)
-                        }
-                        _ => None,
-                    };
-                    slot.insert(visible);
-                }
-                if let Some(reference) = &seen_cases[&case_id] {
-                    out.push(PossibleDuplicate {
-                        case: reference.clone(),
-                        member,
-                        matched_member: their_member,
-                    });
+            for (case_id, their_member, hashes) in self.store.people_like(dob)? {
+                let theirs: Vec<String> = hashes.into_iter().filter(|h| *h != dob_hash).collect();
+                if alike(&mine, &theirs) {
+                    alike_people.push((member, case_id, their_member));
                 }
             }
         }
-        Ok(out)
+        // Their cases, read once, and only those the caller sees named.
+        let ids: std::collections::BTreeSet<i64> = alike_people.iter().map(|p| p.1).collect();
+        let ids: Vec<i64> = ids.into_iter().collect();
+        let visible: std::collections::HashMap<i64, String> = self
+            .visible(who, self.store.cases_by_id(&ids)?)?
+            .into_iter()
+            .map(|(c, _)| (c.id, c.reference))
+            .collect();
+        Ok(alike_people
+            .into_iter()
+            .filter_map(|(member, case_id, matched_member)| {
+                Some(PossibleDuplicate {
+                    case: visible.get(&case_id)?.clone(),
+                    member,
+                    matched_member,
+                })
+            })
+            .collect())
+    }
+
+    /// The cases of `records` the caller sees, with the sections they see of each; their
+    /// referrals read in one go.
+    fn visible(
+        &self,
+        who: &Caller,
+        records: Vec<CaseRecord>,
+    ) -> Result<Vec<(CaseRecord, Vec<Section>)>> {
+        let ids: Vec<i64> = records.iter().map(|c| c.id).collect();
+        let mut referred = self.store.accepted_referrals_of(&ids)?;
+        Ok(records
+            .into_iter()
+            .filter_map(|c| {
+                let facts = CaseFacts {
+                    org: c.org.clone(),
+                    assignee: c.assignee_id,
+                    referred_to: referred.remove(&c.id).unwrap_or_default(),
+                };
+                let sections = case_sections(&who.principal, &facts);
+                (!sections.is_empty()).then_some((c, sections))
+            })
+            .collect())
     }
 
     /// A case with the sections the caller may see; the read is audited with them.
@@ -764,27 +768,27 @@ impl App {
                 .collect();
         }
         let (records, total) = self.store.cases(&filter)?;
+        // Three reads for the whole page, whatever its length: the cases, their referrals,
+        // and the identity sections of those whose identity the caller sees.
+        let seen = self.visible(who, records)?;
+        let named: Vec<CaseRecord> = seen
+            .iter()
+            .filter(|(_, s)| s.contains(&Section::Identity))
+            .map(|(c, _)| c.clone())
+            .collect();
+        let identities = self.store.open_section_of_each(&named, Section::Identity)?;
         let mut rows = Vec::new();
-        for c in records {
-            let sections = case_sections(&who.principal, &self.case_facts(&c)?);
-            if sections.is_empty() {
-                continue;
-            }
-            let principal = if sections.contains(&Section::Identity) {
-                let opened = self.store.open_sections(&c, &[Section::Identity])?;
-                match opened.first() {
-                    Some((_, b)) => {
-                        let members: Vec<IdentityMember> = read(Section::Identity, b)?;
-                        members.first().map(|m| {
-                            format!("{} {}", m.given_name, m.family_name)
-                                .trim()
-                                .to_string()
-                        })
-                    }
-                    None => None,
+        for (c, sections) in seen {
+            let principal = match identities.get(&c.id) {
+                Some(b) => {
+                    let members: Vec<IdentityMember> = read(Section::Identity, b)?;
+                    members.first().map(|m| {
+                        format!("{} {}", m.given_name, m.family_name)
+                            .trim()
+                            .to_string()
+                    })
                 }
-            } else {
-                None
+                None => None,
             };
             let process = sections.contains(&Section::Process);
             rows.push(CaseRow {

@@ -454,13 +454,18 @@ impl Tx<'_> {
     /// Inserts rows into `table (columns)` in statements of up to 100 rows: one round trip
     /// for what would be dozens.
     fn insert_rows(&mut self, table: &str, rows: Vec<Vec<Value>>) -> Result<()> {
+        self.insert_rows_then(table, &rows, "")
+    }
+
+    /// As [`Tx::insert_rows`], each statement ending with `then` (an `ON CONFLICT` clause).
+    fn insert_rows_then(&mut self, table: &str, rows: &[Vec<Value>], then: &str) -> Result<()> {
         for batch in rows.chunks(100) {
             let Some(width) = batch.first().map(Vec::len) else {
                 return Ok(());
             };
             let one = format!("({})", vec!["?"; width].join(", "));
             let sql = format!(
-                "INSERT INTO {table} VALUES {}",
+                "INSERT INTO {table} VALUES {}{then}",
                 vec![one; batch.len()].join(", ")
             );
             let params: Vec<Value> = batch.iter().flatten().cloned().collect();
@@ -691,21 +696,39 @@ impl Tx<'_> {
             "SELECT nationality, sex, age_band, principal FROM case_people WHERE case_id = ?",
             &[case_id.into()],
         )?;
+        // One upsert for the household: its people grouped by cell first, since a statement
+        // may not change the same row twice.
+        let mut cells: std::collections::BTreeMap<(String, String, String), (i64, i64)> =
+            Default::default();
         for p in people {
-            let principal: bool = p.get("principal")?;
-            self.conn.execute(
-                "INSERT INTO pipeline_counts (programme_id, month, stage, geo, origin, sex, age, persons, cases) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?) \
-                 ON CONFLICT (programme_id, month, stage, geo, origin, sex, age) DO UPDATE SET persons = pipeline_counts.persons + 1, cases = pipeline_counts.cases + excluded.cases",
-                &[
-                    programme_id.into(),
-                    (&month).into(),
-                    stage.into(),
-                    state.unwrap_or(NO_STATE_YET).into(),
-                    p.get::<String>("nationality")?.into(),
-                    p.get::<String>("sex")?.into(),
-                    p.get::<String>("age_band")?.into(),
-                    i64::from(principal).into(),
-                ],
+            let cell = cells
+                .entry((p.get("nationality")?, p.get("sex")?, p.get("age_band")?))
+                .or_default();
+            cell.0 += 1;
+            cell.1 += i64::from(p.get::<bool>("principal")?);
+        }
+        if !cells.is_empty() {
+            let geo = state.unwrap_or(NO_STATE_YET);
+            let rows: Vec<Vec<Value>> = cells
+                .into_iter()
+                .map(|((origin, sex, age), (persons, cases))| {
+                    vec![
+                        programme_id.into(),
+                        (&month).into(),
+                        stage.into(),
+                        geo.into(),
+                        origin.into(),
+                        sex.into(),
+                        age.into(),
+                        persons.into(),
+                        cases.into(),
+                    ]
+                })
+                .collect();
+            self.insert_rows_then(
+                "pipeline_counts (programme_id, month, stage, geo, origin, sex, age, persons, cases)",
+                &rows,
+                " ON CONFLICT (programme_id, month, stage, geo, origin, sex, age) DO UPDATE SET persons = pipeline_counts.persons + excluded.persons, cases = pipeline_counts.cases + excluded.cases",
             )?;
         }
         self.pipeline_changed(programme_id)
@@ -1212,15 +1235,29 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Organisations that accepted a referral of the case, with the sections sent to each.
-    pub fn accepted_referrals(&self, case_id: i64) -> Result<Vec<(String, Vec<Section>)>> {
-        self.query(
-            "SELECT o.slug, r.sections FROM referrals r JOIN orgs o ON o.id = r.to_org_id WHERE r.case_id = ? AND r.status = 'accepted' ORDER BY r.id",
-            &[case_id.into()],
-        )?
-        .iter()
-        .map(|r| Ok((r.get("slug")?, sections_from(&r.get::<String>("sections")?)?)))
-        .collect()
+    /// The organisations that accepted a referral of each of the cases, with the sections
+    /// sent to each, in one read, by case id.
+    pub fn accepted_referrals_of(
+        &self,
+        case_ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Vec<(String, Vec<Section>)>>> {
+        let mut out: std::collections::HashMap<i64, Vec<(String, Vec<Section>)>> =
+            std::collections::HashMap::new();
+        if case_ids.is_empty() {
+            return Ok(out);
+        }
+        let marks = vec!["?"; case_ids.len()].join(", ");
+        let params: Vec<Value> = case_ids.iter().map(|i| Value::from(*i)).collect();
+        for r in self.query(
+            &format!("SELECT r.case_id, o.slug, r.sections FROM referrals r JOIN orgs o ON o.id = r.to_org_id WHERE r.case_id IN ({marks}) AND r.status = 'accepted' ORDER BY r.id"),
+            &params,
+        )? {
+            out.entry(r.get("case_id")?).or_default().push((
+                r.get("slug")?,
+                sections_from(&r.get::<String>("sections")?)?,
+            ));
+        }
+        Ok(out)
     }
 
     /// The cases a filter selects, most recently changed first, and how many it selects.
@@ -1290,36 +1327,26 @@ impl Store {
         Ok((rows.iter().map(case_from).collect::<Result<_, _>>()?, total))
     }
 
-    /// `(case id, member)` of every person indexed under all of `tokens`, erased cases left out.
-    pub fn people_with(&self, tokens: &[String]) -> Result<Vec<(i64, i64)>> {
-        let Some((first, rest)) = tokens.split_first() else {
-            return Ok(Vec::new());
-        };
-        let keys = self.case_keys();
-        let mut sql = String::from(
-            "SELECT DISTINCT i.case_id, i.member FROM case_index i JOIN cases c ON c.id = i.case_id WHERE i.hash = ? AND c.erased_at IS NULL",
-        );
-        let mut params: Vec<Value> = vec![keys.index(first).into()];
-        for t in rest {
-            sql.push_str(" AND EXISTS (SELECT 1 FROM case_index j WHERE j.case_id = i.case_id AND j.member = i.member AND j.hash = ?)");
-            params.push(keys.index(t).into());
+    /// Every person indexed under `token` (up to 1,000, erased cases left out), each as
+    /// `(case id, member, every hash indexed for them)`, in one read.
+    pub fn people_like(&self, token: &str) -> Result<Vec<(i64, i64, Vec<String>)>> {
+        let rows = self.query(
+            "SELECT j.case_id, j.member, j.hash FROM \
+             (SELECT DISTINCT i.case_id, i.member FROM case_index i JOIN cases c ON c.id = i.case_id \
+              WHERE i.hash = ? AND c.erased_at IS NULL ORDER BY i.case_id, i.member LIMIT 1000) p \
+             JOIN case_index j ON j.case_id = p.case_id AND j.member = p.member ORDER BY j.case_id, j.member",
+            &[self.case_keys().index(token).into()],
+        )?;
+        let mut out: Vec<(i64, i64, Vec<String>)> = Vec::new();
+        for r in rows {
+            let (case_id, member): (i64, i64) = (r.get("case_id")?, r.get("member")?);
+            let hash: String = r.get("hash")?;
+            match out.last_mut() {
+                Some((c, m, hashes)) if *c == case_id && *m == member => hashes.push(hash),
+                _ => out.push((case_id, member, vec![hash])),
+            }
         }
-        sql.push_str(" ORDER BY i.case_id, i.member LIMIT 1000");
-        self.query(&sql, &params)?
-            .iter()
-            .map(|r| Ok((r.get("case_id")?, r.get("member")?)))
-            .collect()
-    }
-
-    /// The index tokens of one person of a case, hashed.
-    pub fn person_hashes(&self, case_id: i64, member: i64) -> Result<Vec<String>> {
-        self.query(
-            "SELECT hash FROM case_index WHERE case_id = ? AND member = ?",
-            &[case_id.into(), member.into()],
-        )?
-        .iter()
-        .map(|r| Ok(r.get("hash")?))
-        .collect()
+        Ok(out)
     }
 
     /// The keyed hash the index holds for a token.
@@ -1338,25 +1365,63 @@ impl Store {
         else {
             return Ok(None);
         };
-        let generation: i64 = row.get("generation")?;
-        let wrapped: Vec<u8> = row.get("wrapped")?;
-        if let Some(key) = self
-            .case_keys()
-            .unwrap(generation, &wrapped, &case.reference)?
-        {
-            return Ok(Some(key));
+        self.unwrap_case_key(
+            &case.reference,
+            row.get("generation")?,
+            &row.get::<Vec<u8>>("wrapped")?,
+        )
+        .map(Some)
+    }
+
+    fn unwrap_case_key(&self, reference: &str, generation: i64, wrapped: &[u8]) -> Result<CaseKey> {
+        if let Some(key) = self.case_keys().unwrap(generation, wrapped, reference)? {
+            return Ok(key);
         }
         // Another node may have rotated the keys since this one read the file.
         self.reload_case_keys()?;
         self.case_keys()
-            .unwrap(generation, &wrapped, &case.reference)?
-            .map(Some)
+            .unwrap(generation, wrapped, reference)?
             .ok_or_else(|| {
                 corrupt(format!(
-                    "case {}: the case key file no longer holds generation {generation}, which its key was wrapped by",
-                    case.reference
+                    "case {reference}: the case key file no longer holds generation {generation}, which its key was wrapped by"
                 ))
             })
+    }
+
+    /// One section of each of many cases, opened, in one read: what a list shows.
+    pub fn open_section_of_each(
+        &self,
+        cases: &[CaseRecord],
+        section: Section,
+    ) -> Result<std::collections::HashMap<i64, Vec<u8>>> {
+        let mut out = std::collections::HashMap::new();
+        if cases.is_empty() {
+            return Ok(out);
+        }
+        let marks = vec!["?"; cases.len()].join(", ");
+        let mut params: Vec<Value> = vec![section.as_str().into()];
+        params.extend(cases.iter().map(|c| Value::from(c.id)));
+        let rows = self.query(
+            &format!("SELECT k.case_id, k.generation, k.wrapped, s.sealed FROM case_keys k JOIN case_sections s ON s.case_id = k.case_id AND s.section = ? WHERE k.case_id IN ({marks})"),
+            &params,
+        )?;
+        for r in rows {
+            let id: i64 = r.get("case_id")?;
+            let Some(c) = cases.iter().find(|c| c.id == id) else {
+                continue;
+            };
+            let key = self.unwrap_case_key(
+                &c.reference,
+                r.get("generation")?,
+                &r.get::<Vec<u8>>("wrapped")?,
+            )?;
+            let plain = key.open(
+                &sealed_as(&c.reference, section.as_str()),
+                &r.get::<Vec<u8>>("sealed")?,
+            )?;
+            out.insert(id, plain);
+        }
+        Ok(out)
     }
 
     /// The plain content of the named sections of a case (an erased case has none).
