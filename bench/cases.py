@@ -2,7 +2,8 @@
 """Cases benchmark (issue 15): 100,000 generated households (about 300,000 persons, no real
 person) registered in one programme by `nansen case import`, then, over real HTTP, the p50 and
 p95 of a filtered case list, of opening a case (decryption and its audit entry), of
-registering a case with its duplicate check, and of the programme's pipeline query.
+registering a case with its duplicate check, of the programme's pipeline query and of its
+dashboard.
 
 Usage: bench/cases.py NANSEN_BINARY WORK_DIR HOUSEHOLDS [POSTGRES_URL]   (run by bench/cases.sh)"""
 import json, os, random, shutil, signal, socket, statistics, subprocess, sys, time, urllib.request
@@ -120,6 +121,8 @@ try:
     first, _ = call("GET", q, token)
     results["pipeline by stage (steady)"] = [call("GET", q, token)[0] for _ in range(RUNS)]
     print(f"pipeline by stage, first read after the registrations (lands a version): {first:.0f} ms")
+    results["programme dashboard (/pipeline)"] = [call("GET", f"{base}/programmes/euaa/bench/pipeline", token)[0] for _ in range(RUNS)]
+    results["longest waiting first (50 a page)"] = [call("GET", f"{base}/programmes/euaa/bench/cases?order=waiting&limit=50", token)[0] for _ in range(RUNS)]
     for name, xs in results.items():
         print(f"{name:<40} p50 {pct(xs, 50):7.1f} ms   p95 {pct(xs, 95):7.1f} ms")
 finally:
