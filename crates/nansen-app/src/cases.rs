@@ -199,8 +199,10 @@ pub struct CaseRow {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct CaseList {
-    /// How many cases the filter selects.
+    /// How many cases the filter selects, counted up to 10,000.
     pub total: i64,
+    /// False when the filter selects more than `total`.
+    pub total_exact: bool,
     pub cases: Vec<CaseRow>,
 }
 
@@ -724,6 +726,7 @@ impl App {
                 None => {
                     return Ok(CaseList {
                         total: 0,
+                        total_exact: true,
                         cases: Vec::new(),
                     })
                 }
@@ -818,7 +821,11 @@ impl App {
                 Ok::<_, StoreError>(())
             })?;
         }
-        Ok(CaseList { total, cases: rows })
+        Ok(CaseList {
+            total: total.min(nansen_store::MAX_COUNTED),
+            total_exact: total <= nansen_store::MAX_COUNTED,
+            cases: rows,
+        })
     }
 
     /// Moves a case to a stage, as the workflow allows. A stage that needs approval waits for
@@ -1543,6 +1550,9 @@ impl App {
                 .map(|prep| self.save_case(tx, who, (&p, &org), prep, &[]))
                 .collect::<Result<Vec<_>, _>>()
         })?;
+        if registered.len() >= 500 {
+            self.store.refresh_case_statistics()?;
+        }
         Ok(CaseImport {
             registered,
             set_aside: kept_out,

@@ -2555,8 +2555,10 @@ pub struct CaseRow {
 
 #[derive(Serialize, ToSchema)]
 pub struct CaseList {
-    /// How many cases the filter selects.
+    /// How many cases the filter selects, counted up to 10,000.
     pub total: i64,
+    /// False when the filter selects more than `total`.
+    pub total_exact: bool,
     pub cases: Vec<CaseRow>,
 }
 
@@ -2582,6 +2584,7 @@ impl From<app::CaseList> for CaseList {
     fn from(l: app::CaseList) -> Self {
         CaseList {
             total: l.total,
+            total_exact: l.total_exact,
             cases: all(l.cases),
         }
     }

@@ -156,6 +156,9 @@ pub struct StagePosition {
     pub persons: i64,
 }
 
+/// How far a list's count of the cases a filter selects goes.
+pub const MAX_COUNTED: i64 = 10_000;
+
 /// Where a case is counted before a receiving state is known: ISO's code for "unknown".
 pub const NO_STATE_YET: &str = "XXX";
 
@@ -1260,12 +1263,29 @@ impl Store {
         Ok(out)
     }
 
-    /// The cases a filter selects, most recently changed first, and how many it selects.
+    /// Refreshes the planner's statistics of the case tables, after a bulk registration
+    /// changed them wholesale: until then PostgreSQL plans for the tables as they were.
+    pub fn refresh_case_statistics(&self) -> Result<()> {
+        let mut conn = self.conn()?;
+        for table in [
+            "cases",
+            "case_index",
+            "case_people",
+            "case_sections",
+            "case_keys",
+        ] {
+            conn.batch(&format!("ANALYZE {table}"))?;
+        }
+        Ok(())
+    }
+
+    /// The cases a filter selects, most recently changed first, and how many it selects (up
+    /// to [`MAX_COUNTED`] and one more, which says there are more).
     pub fn cases(&self, f: &CaseFilter) -> Result<(Vec<CaseRecord>, i64)> {
         if f.orgs.is_empty() && f.referred_to.is_empty() {
             return Ok((Vec::new(), 0));
         }
-        let mut sql = format!("{CASE_FROM} WHERE c.programme_id = ? AND c.erased_at IS NULL AND (");
+        let mut sql = String::from("WHERE c.programme_id = ? AND c.erased_at IS NULL AND (");
         let mut params: Vec<Value> = vec![f.programme_id.into()];
         let mut reach = Vec::new();
         if !f.orgs.is_empty() {
@@ -1307,8 +1327,16 @@ impl Store {
             sql.push_str(" AND c.id IN (SELECT case_id FROM case_index WHERE hash = ?)");
             params.push(self.case_keys().index(token).into());
         }
+        // Counting stops past MAX_COUNTED: a count of every case at a busy stage would cost
+        // more than the page it heads.
         let total: i64 = self
-            .query(&format!("SELECT COUNT(*) AS n {sql}"), &params)?
+            .query(
+                &format!(
+                    "SELECT COUNT(*) AS n FROM (SELECT 1 FROM cases c {sql} LIMIT {}) t",
+                    MAX_COUNTED + 1
+                ),
+                &params,
+            )?
             .first()
             .map(|r| r.get("n"))
             .transpose()?
@@ -1321,7 +1349,7 @@ impl Store {
             "c.updated_at DESC, c.id DESC"
         };
         let rows = self.query(
-            &format!("SELECT {CASE_COLUMNS} {sql} ORDER BY {order} LIMIT ? OFFSET ?"),
+            &format!("SELECT {CASE_COLUMNS} {CASE_FROM} {sql} ORDER BY {order} LIMIT ? OFFSET ?"),
             &params,
         )?;
         Ok((rows.iter().map(case_from).collect::<Result<_, _>>()?, total))

@@ -19,7 +19,7 @@ pub use case_keys::{case_key_file, CaseKeys};
 pub use cases::{
     new_reference, CaseDocument, CaseEvent, CaseFilter, CaseRecord, NewCase, Person, PipelineCount,
     PledgeChange, PledgeRecord, ProgrammeRecord, ReferralRecord, Rotation, StagePosition,
-    NO_STATE_YET,
+    MAX_COUNTED, NO_STATE_YET,
 };
 pub use db::{Connection, DbError, Dialect, Row, Value};
 pub use documents::{

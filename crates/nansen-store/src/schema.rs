@@ -480,6 +480,9 @@ INSERT INTO case_key_state (id, generation, rotation_due) VALUES (1, 1, 0);
     r#"
 ALTER TABLE cases ADD COLUMN state TEXT;
 CREATE INDEX cases_waiting ON cases (programme_id, stage, stage_since);
+DROP INDEX cases_programme;
+CREATE INDEX cases_programme ON cases (programme_id, stage, updated_at, id);
+CREATE INDEX cases_recent ON cases (programme_id, updated_at, id);
 CREATE TABLE stage_stays (
     programme_id BIGINT NOT NULL REFERENCES programmes(id),
     stage TEXT NOT NULL,

@@ -356,7 +356,7 @@ pub async fn cases(
                     option value="waiting" selected[f.order == "waiting"] { "waiting longest first" } } }
             button type="submit" { "Show" }
         }
-        p role="status" { (number(Some(list.total as f64))) " cases" @if list.total > PAGE { ", " (f.offset.max(0) + 1) " to " (f.offset.max(0) + list.cases.len() as i64) " shown" } }
+        p role="status" { @if !list.total_exact { "More than " } (number(Some(list.total as f64))) " cases" @if list.total > PAGE { ", " (f.offset.max(0) + 1) " to " (f.offset.max(0) + list.cases.len() as i64) " shown" } }
         @if !list.cases.is_empty() { (case_table(&list.cases, "Cases")) }
         nav aria-label="Pages" { ul.inline {
             @if f.offset > 0 { li { a href=(page_link((f.offset - PAGE).max(0))) { "← Previous" } } }

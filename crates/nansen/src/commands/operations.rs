@@ -556,7 +556,8 @@ impl CaseCommand {
                         c.principal.as_deref().unwrap_or("-")
                     )?;
                 }
-                eprintln!("{} of {} cases", list.cases.len(), list.total);
+                let more = if list.total_exact { "" } else { "more than " };
+                eprintln!("{} of {more}{} cases", list.cases.len(), list.total);
             }
             CaseCommand::Move { id, to, note } => {
                 let m = app.move_case(who, &id, &to, note.as_deref(), None)?;
