@@ -156,6 +156,9 @@ pub struct StagePosition {
     pub persons: i64,
 }
 
+/// An organisation that accepted a case's referral, with the sections sent to it.
+pub type Referred = (String, Vec<Section>);
+
 /// How far a list's count of the cases a filter selects goes.
 pub const MAX_COUNTED: i64 = 10_000;
 
@@ -1243,8 +1246,8 @@ impl Store {
     pub fn accepted_referrals_of(
         &self,
         case_ids: &[i64],
-    ) -> Result<std::collections::HashMap<i64, Vec<(String, Vec<Section>)>>> {
-        let mut out: std::collections::HashMap<i64, Vec<(String, Vec<Section>)>> =
+    ) -> Result<std::collections::HashMap<i64, Vec<Referred>>> {
+        let mut out: std::collections::HashMap<i64, Vec<Referred>> =
             std::collections::HashMap::new();
         if case_ids.is_empty() {
             return Ok(out);
