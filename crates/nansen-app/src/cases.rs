@@ -755,7 +755,8 @@ impl App {
         }
         if let Some(born) = &q.born {
             crate::programmes::check_date("born", &Some(born.clone()))?;
-            filter.tokens.push(dob_token(born));
+            // A birth date is the rarest token: it goes first (see `CaseFilter::tokens`).
+            filter.tokens.insert(0, dob_token(born));
         }
         if let Some(state) = &q.state {
             filter.state = Some(state_code("state", state)?);

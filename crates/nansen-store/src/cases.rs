@@ -211,7 +211,8 @@ pub struct CaseFilter {
     pub longest_waiting: bool,
     /// Cases at none of these stages.
     pub not_stages: Vec<String>,
-    /// Index tokens every case listed must hold (a needs category, a name, a birth date).
+    /// Index tokens every case listed must hold (a needs category, a name, a birth date), the
+    /// one fewest cases hold first.
     pub tokens: Vec<String>,
     pub limit: i64,
     pub offset: i64,
@@ -1326,8 +1327,14 @@ impl Store {
             ));
             params.extend(f.not_stages.iter().map(Value::from));
         }
-        for token in &f.tokens {
-            sql.push_str(" AND c.id IN (SELECT case_id FROM case_index WHERE hash = ?)");
+        // The first token selects the candidates; each other one is looked up per candidate,
+        // so a common name costs nothing beside a rare birth date put first.
+        for (i, token) in f.tokens.iter().enumerate() {
+            sql.push_str(if i == 0 {
+                " AND c.id IN (SELECT case_id FROM case_index WHERE hash = ?)"
+            } else {
+                " AND EXISTS (SELECT 1 FROM case_index j WHERE j.hash = ? AND j.case_id = c.id)"
+            });
             params.push(self.case_keys().index(token).into());
         }
         // Counting stops past MAX_COUNTED: a count of every case at a busy stage would cost
