@@ -92,13 +92,23 @@ impl App {
     /// Whether the caller may attach a document to the case under the section: asked before
     /// the file is received.
     pub fn may_attach_case_document(&self, who: &Caller, id: &str, section: Section) -> Result<()> {
-        let (_, sections) = self.case_to_change(who, id)?;
+        self.case_to_attach(who, id, section).map(|_| ())
+    }
+
+    /// The case a caller attaches to under `section`, with the sections they read of it.
+    fn case_to_attach(
+        &self,
+        who: &Caller,
+        id: &str,
+        section: Section,
+    ) -> Result<(nansen_store::CaseRecord, Vec<Section>)> {
+        let (c, sections) = self.case_to_change(who, id)?;
         if !sections.contains(&section) {
             return Err(AppError::Forbidden(format!(
                 "you do not read the {section} section of case {id}, so you file nothing under it"
             )));
         }
-        Ok(())
+        Ok((c, sections))
     }
 
     /// Attaches a document to a case under a section the caller reads; the case's caseworkers
@@ -111,8 +121,7 @@ impl App {
         file_name: &str,
         content: &[u8],
     ) -> Result<CaseDocumentView> {
-        self.may_attach_case_document(who, id, section)?;
-        let (c, _) = self.case_to_change(who, id)?;
+        let (c, sections) = self.case_to_attach(who, id, section)?;
         if content.len() > MAX_CASE_DOCUMENT_BYTES {
             return Err(AppError::TooLarge(format!(
                 "a case's document may be up to {} MB",
@@ -137,7 +146,7 @@ impl App {
             )?;
             Ok(reference)
         })?;
-        self.case_documents_seen(who, id)?
+        self.documents_shown(&c, &sections)?
             .into_iter()
             .find(|d| d.id == reference)
             .ok_or_else(|| {
@@ -147,16 +156,15 @@ impl App {
             })
     }
 
-    /// The documents of a case filed under sections the caller reads.
-    pub(crate) fn case_documents_seen(
+    /// The documents of a case filed under the sections shown.
+    pub(crate) fn documents_shown(
         &self,
-        who: &Caller,
-        id: &str,
+        c: &nansen_store::CaseRecord,
+        sections: &[Section],
     ) -> Result<Vec<CaseDocumentView>> {
-        let (c, sections) = self.case_for(who, id)?;
         Ok(self
             .store
-            .case_documents(&c)?
+            .case_documents(c)?
             .into_iter()
             .filter(|d| sections.contains(&d.section))
             .map(Into::into)
@@ -172,9 +180,9 @@ impl App {
         document: &str,
     ) -> Result<(CaseDocumentView, crate::DocumentFile)> {
         let not_found = || AppError::NotFound(format!("document {document} of case {id}"));
-        let (c, _) = self.case_for(who, id)?;
+        let (c, sections) = self.case_for(who, id)?;
         let view = self
-            .case_documents_seen(who, id)?
+            .documents_shown(&c, &sections)?
             .into_iter()
             .find(|d| d.id == document)
             .ok_or_else(not_found)?;

@@ -591,13 +591,7 @@ impl App {
         } else {
             Vec::new()
         };
-        let documents = self
-            .store
-            .case_documents(&c)?
-            .into_iter()
-            .filter(|d| sections.contains(&d.section))
-            .map(Into::into)
-            .collect();
+        let documents = self.documents_shown(&c, &sections)?;
         let view = CaseView {
             documents,
             follow_ups_allowed: p.kind == nansen_cases::ProgrammeKind::Return,
