@@ -366,34 +366,52 @@ impl App {
         Ok((p, org))
     }
 
-    /// Stores a registered case with its audit entry, in the caller's transaction.
-    fn save_case(
+    /// Stores registered cases, each with the cases it travels with, and their audit entries,
+    /// in the caller's transaction; answers their ids in order.
+    fn save_cases(
         &self,
         tx: &mut nansen_store::Tx,
         who: &Caller,
         (p, org): (&ProgrammeRecord, &OrgRecord),
-        prepared: &Prepared,
-        links: &[i64],
-    ) -> Result<String, StoreError> {
-        let (_, reference) = tx.insert_case(&NewCase {
-            programme_id: p.id,
-            org_id: org.id,
-            stage: p.workflow.first(),
-            persons: prepared.persons,
-            created_by: &who.label,
-            sections: &prepared.sections,
-            index: &prepared.index,
-            people: &prepared.people,
-            links,
-        })?;
-        tx.audit(
-            &who.label,
-            "case.add",
-            &reference,
-            &serde_json::json!({ "programme": format!("{}/{}", p.org, p.slug), "org": org.slug, "persons": prepared.persons })
-                .to_string(),
-        )?;
-        Ok(reference)
+        cases: &[(&Prepared, &[i64])],
+    ) -> Result<Vec<String>, StoreError> {
+        let new: Vec<NewCase> = cases
+            .iter()
+            .map(|(prepared, links)| NewCase {
+                programme_id: p.id,
+                org_id: org.id,
+                stage: p.workflow.first(),
+                persons: prepared.persons,
+                created_by: &who.label,
+                sections: &prepared.sections,
+                index: &prepared.index,
+                people: &prepared.people,
+                links,
+            })
+            .collect();
+        let stored = tx.insert_cases(&new)?;
+        let programme = format!("{}/{}", p.org, p.slug);
+        let details: Vec<String> = cases
+            .iter()
+            .map(|(prepared, _)| {
+                serde_json::json!({ "programme": programme, "org": org.slug, "persons": prepared.persons })
+                    .to_string()
+            })
+            .collect();
+        let entries: Vec<(&str, &str, &str, &str)> = stored
+            .iter()
+            .zip(&details)
+            .map(|((_, reference), detail)| {
+                (
+                    who.label.as_str(),
+                    "case.add",
+                    reference.as_str(),
+                    detail.as_str(),
+                )
+            })
+            .collect();
+        tx.audit_all(&entries)?;
+        Ok(stored.into_iter().map(|(_, reference)| reference).collect())
     }
 
     /// Registers a household in a programme. Refused whole, naming each field and reason,
@@ -439,49 +457,65 @@ impl App {
             links.push(linked.id);
         }
         let prepared = Prepared::of(&file, today);
-        let possible_duplicates = self.possible_duplicates(who, &prepared)?;
+        let possible_duplicates = self.possible_duplicates(who, &[&prepared])?.remove(0);
         let id = self
             .store
-            .write(|tx| self.save_case(tx, who, (&p, &org), &prepared, &links))?;
+            .write(|tx| self.save_cases(tx, who, (&p, &org), &[(&prepared, &links)]))?
+            .remove(0);
         Ok(Registered {
             id,
             possible_duplicates,
         })
     }
 
-    /// Members of cases the caller sees with the birth date of one of the new members and a
-    /// name alike across transliterations.
-    fn possible_duplicates(&self, who: &Caller, new: &Prepared) -> Result<Vec<PossibleDuplicate>> {
-        // `(member, case id, their member)` of every person alike: one read per member.
+    /// For each new household, the members of cases the caller sees with the birth date of
+    /// one of its members and a name alike across transliterations: one read for the people
+    /// under all the birth dates, one for their cases.
+    fn possible_duplicates(
+        &self,
+        who: &Caller,
+        new: &[&Prepared],
+    ) -> Result<Vec<Vec<PossibleDuplicate>>> {
+        let dates: std::collections::BTreeSet<&str> = new
+            .iter()
+            .flat_map(|p| p.people_tokens.iter().map(|(dob, _)| dob.as_str()))
+            .collect();
+        let dates: Vec<&str> = dates.into_iter().collect();
+        let under = self.store.people_like(&dates)?;
+        // `(household, member, case id, their member)` of every person alike.
         let mut alike_people = Vec::new();
-        for (member, (dob, names)) in new.people_tokens.iter().enumerate() {
-            let dob_hash = self.store.index_hash(dob);
-            let mine: Vec<String> = names.iter().map(|n| self.store.index_hash(n)).collect();
-            for (case_id, their_member, hashes) in self.store.people_like(dob)? {
-                let theirs: Vec<String> = hashes.into_iter().filter(|h| *h != dob_hash).collect();
-                if alike(&mine, &theirs) {
-                    alike_people.push((member, case_id, their_member));
+        for (household, prepared) in new.iter().enumerate() {
+            for (member, (dob, names)) in prepared.people_tokens.iter().enumerate() {
+                let dob_hash = self.store.index_hash(dob);
+                let mine: Vec<String> = names.iter().map(|n| self.store.index_hash(n)).collect();
+                for (case_id, their_member, hashes) in under.get(&dob_hash).into_iter().flatten() {
+                    let theirs: Vec<String> =
+                        hashes.iter().filter(|h| **h != dob_hash).cloned().collect();
+                    if alike(&mine, &theirs) {
+                        alike_people.push((household, member, *case_id, *their_member));
+                    }
                 }
             }
         }
         // Their cases, read once, and only those the caller sees named.
-        let ids: std::collections::BTreeSet<i64> = alike_people.iter().map(|p| p.1).collect();
+        let ids: std::collections::BTreeSet<i64> = alike_people.iter().map(|p| p.2).collect();
         let ids: Vec<i64> = ids.into_iter().collect();
         let visible: std::collections::HashMap<i64, String> = self
             .visible(who, self.store.cases_by_id(&ids)?)?
             .into_iter()
             .map(|(c, _)| (c.id, c.reference))
             .collect();
-        Ok(alike_people
-            .into_iter()
-            .filter_map(|(member, case_id, matched_member)| {
-                Some(PossibleDuplicate {
-                    case: visible.get(&case_id)?.clone(),
+        let mut found = vec![Vec::new(); new.len()];
+        for (household, member, case_id, matched_member) in alike_people {
+            if let Some(case) = visible.get(&case_id) {
+                found[household].push(PossibleDuplicate {
+                    case: case.clone(),
                     member,
                     matched_member,
-                })
-            })
-            .collect())
+                });
+            }
+        }
+        Ok(found)
     }
 
     /// The cases of `records` the caller sees, with the sections they see of each; their
@@ -1533,17 +1567,20 @@ impl App {
         }
         let prepared: Vec<Prepared> = ready.iter().map(|h| Prepared::of(&h.case, today)).collect();
         let mut possible_duplicates = Vec::new();
-        for (h, prep) in ready.iter().zip(&prepared) {
-            for d in self.possible_duplicates(who, prep)? {
-                possible_duplicates.push((h.key.clone(), d));
+        for (households, preps) in ready.chunks(500).zip(prepared.chunks(500)) {
+            let preps: Vec<&Prepared> = preps.iter().collect();
+            for (h, found) in households
+                .iter()
+                .zip(self.possible_duplicates(who, &preps)?)
+            {
+                possible_duplicates.extend(found.into_iter().map(|d| (h.key.clone(), d)));
             }
         }
         progress(ImportStep::Saving(ready.len()));
         let registered = self.store.write(|tx| {
-            prepared
-                .iter()
-                .map(|prep| self.save_case(tx, who, (&p, &org), prep, &[]))
-                .collect::<Result<Vec<_>, _>>()
+            let cases: Vec<(&Prepared, &[i64])> =
+                prepared.iter().map(|prep| (prep, &[][..])).collect();
+            self.save_cases(tx, who, (&p, &org), &cases)
         })?;
         if registered.len() >= 500 {
             self.store.refresh_case_statistics()?;
@@ -2418,18 +2455,22 @@ mod tests {
                 .unwrap();
             app.move_case(&who["cw"], &ids[2], "withdrawn", Some("left Greece"), None)
                 .unwrap();
-            // Mariam's case has waited 40 days, as the database would say had time passed.
+            // Mariam's case has waited 40 days, as the database would say had time passed: in
+            // the case and in the waits kept beside it.
+            let forty_days_ago = nansen_model::Timestamp::now().plus_seconds(-40 * 86_400);
             t.store
                 .query(
                     "UPDATE cases SET stage_since = ? WHERE ref = ?",
-                    &[
-                        nansen_model::Timestamp::now()
-                            .plus_seconds(-40 * 86_400)
-                            .into(),
-                        ids[1].as_str().into(),
-                    ],
+                    &[forty_days_ago.into(), ids[1].as_str().into()],
                 )
                 .unwrap();
+            t.store
+                .query(
+                    "UPDATE stage_waits SET since = ? WHERE stage = 'identified' AND cases = 1",
+                    &[forty_days_ago.date().into()],
+                )
+                .unwrap();
+            assert_positions_as_counted(&t.store);
 
             let d = app.dashboard(&who["analyst"], &programme()).unwrap();
             let at = |s: &str| d.stages.iter().position(|x| x == s).unwrap();
@@ -2486,7 +2527,66 @@ mod tests {
                 .unwrap();
             assert_eq!(deu_cases.total, 1);
             assert_eq!(deu_cases.cases[0].state.as_deref(), Some("DEU"));
+
+            // Unmatching, erasing and a bulk registration keep the positions as the cases say.
+            app.match_case(&who["cw"], &ids[0], None, None).unwrap();
+            app.erase_case(&who["admin"], &ids[1], "asked to be forgotten")
+                .unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let table = dir.path().join("households.csv");
+            std::fs::write(
+                &table,
+                "household,given_name,family_name,birth_date,sex,nationality,relationship\n\
+                 h1,Amina,Haddad,1990-04-02,F,SYR,principal\n\
+                 h1,Omar,Haddad,2015-02-03,M,SYR,child\n\
+                 h2,Yonas,Tesfay,1988-01-01,M,ERI,principal\n",
+            )
+            .unwrap();
+            app.import_cases(&who["cw"], &programme(), &table, None, false, &mut |_| {})
+                .unwrap();
+            assert_positions_as_counted(&t.store);
+            let d = app.dashboard(&who["admin"], &programme()).unwrap();
+            assert_eq!(d.states[1].state, None);
+            assert_eq!(
+                d.states[1].now_at[at("identified")],
+                3,
+                "Mariam's erased case left, the two imported households came"
+            );
+            assert_eq!(d.states[1].now_at[at("assessed")], 2, "Zarifa's, unmatched");
+            assert_eq!(
+                d.states[0].now_at.iter().sum::<i64>(),
+                0,
+                "none in Germany now"
+            );
         }
+    }
+
+    /// The positions and waits kept beside the cases are what counting the cases gives.
+    fn assert_positions_as_counted(store: &nansen_store::Store) {
+        let read = |sql: &str| -> Vec<(String, String, i64, i64)> {
+            store
+                .query(sql, &[])
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    let n = |c: &str| r.get::<Option<i64>>(c).unwrap().unwrap_or(0);
+                    (
+                        r.get("stage").unwrap(),
+                        r.get("place").unwrap(),
+                        n("cases"),
+                        n("persons"),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(
+            read("SELECT stage, state AS place, cases, persons FROM stage_positions WHERE cases <> 0 ORDER BY stage, place"),
+            read("SELECT stage, COALESCE(state, '') AS place, COUNT(*) AS cases, CAST(SUM(persons) AS BIGINT) AS persons FROM cases WHERE erased_at IS NULL GROUP BY stage, COALESCE(state, '') ORDER BY stage, place"),
+        );
+        assert_eq!(
+            read("SELECT stage, since AS place, cases, NULL AS persons FROM stage_waits WHERE cases <> 0 ORDER BY stage, place"),
+            read("SELECT stage, substr(stage_since, 1, 10) AS place, COUNT(*) AS cases, NULL AS persons FROM cases WHERE erased_at IS NULL GROUP BY stage, substr(stage_since, 1, 10) ORDER BY stage, place"),
+        );
     }
 }
 

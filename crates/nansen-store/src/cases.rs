@@ -121,6 +121,99 @@ pub struct Person {
     pub principal: bool,
 }
 
+/// People entering stages, grouped by the pipeline's cell first: a statement may not change
+/// the same row twice.
+type PipelineCell = (i64, String, String, String, String, String);
+
+#[derive(Default)]
+struct Entries {
+    /// `(programme, stage, geo, origin, sex, age)` to `(persons, cases)`.
+    cells: std::collections::BTreeMap<PipelineCell, (i64, i64)>,
+    programmes: std::collections::BTreeSet<i64>,
+}
+
+impl Entries {
+    fn add(&mut self, programme_id: i64, stage: &str, state: Option<&str>, people: &[Person]) {
+        let geo = state.unwrap_or(NO_STATE_YET);
+        for p in people {
+            let cell = self
+                .cells
+                .entry((
+                    programme_id,
+                    stage.to_string(),
+                    geo.to_string(),
+                    p.nationality.clone(),
+                    p.sex.clone(),
+                    p.age_band.clone(),
+                ))
+                .or_default();
+            cell.0 += 1;
+            cell.1 += i64::from(p.principal);
+        }
+        self.programmes.insert(programme_id);
+    }
+}
+
+/// A person of the index: `(case id, member, every hash indexed for them)`.
+pub type PersonIndexed = (i64, i64, Vec<String>);
+
+/// Cases arriving at and leaving their places: by programme, stage and receiving state ('' while
+/// not matched) as `(cases, persons)`, and by programme, stage and the day they entered it.
+#[derive(Default)]
+struct Positions {
+    at: std::collections::BTreeMap<(i64, String, String), (i64, i64)>,
+    since: std::collections::BTreeMap<(i64, String, String), i64>,
+}
+
+impl Positions {
+    fn enter(
+        &mut self,
+        programme_id: i64,
+        stage: &str,
+        state: Option<&str>,
+        since: Timestamp,
+        persons: i64,
+    ) {
+        self.shift(programme_id, stage, state, since, persons, 1);
+    }
+
+    fn leave(
+        &mut self,
+        programme_id: i64,
+        stage: &str,
+        state: Option<&str>,
+        since: Timestamp,
+        persons: i64,
+    ) {
+        self.shift(programme_id, stage, state, since, persons, -1);
+    }
+
+    fn shift(
+        &mut self,
+        programme_id: i64,
+        stage: &str,
+        state: Option<&str>,
+        since: Timestamp,
+        persons: i64,
+        by: i64,
+    ) {
+        let at = self
+            .at
+            .entry((
+                programme_id,
+                stage.to_string(),
+                state.unwrap_or("").to_string(),
+            ))
+            .or_default();
+        at.0 += by;
+        at.1 += by * persons;
+        *self
+            .since
+            .entry((programme_id, stage.to_string(), since.date()))
+            .or_default() += by;
+    }
+}
+
 /// Entries into a stage in a month, by receiving state, nationality, sex and age band.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PipelineCount {
@@ -220,8 +313,14 @@ pub struct CaseFilter {
 
 const PROGRAMME_COLUMNS: &str = "p.id, p.org_id, o.slug AS org, p.slug, p.kind, p.title, p.starts_on, p.ends_on, p.retention_days, p.stages, p.created_by, p.created_at";
 const CASE_COLUMNS: &str = "c.id, c.ref, c.programme_id, c.org_id, o.slug AS org, c.stage, c.stage_since, c.pending_stage, c.assignee_id, u.email AS assignee, c.revision, c.persons, c.state, c.created_by, c.created_at, c.updated_at, c.erased_at";
-const CASE_FROM: &str =
-    "FROM cases c JOIN orgs o ON o.id = c.org_id LEFT JOIN users u ON u.id = c.assignee_id";
+/// What a case's row is read with, after `cases c`.
+macro_rules! case_joins {
+    () => {
+        "JOIN orgs o ON o.id = c.org_id LEFT JOIN users u ON u.id = c.assignee_id"
+    };
+}
+const CASE_JOINS: &str = case_joins!();
+const CASE_FROM: &str = concat!("FROM cases c ", case_joins!());
 const REFERRAL_SELECT: &str = "SELECT r.id, r.ref, r.case_id, c.ref AS case_ref, fo.slug AS from_org, t.slug AS to_org, r.sections, r.consent_overridden, r.status, r.created_by, r.created_at, r.decided_by, r.decided_at \
      FROM referrals r JOIN cases c ON c.id = r.case_id JOIN orgs fo ON fo.id = r.from_org_id JOIN orgs t ON t.id = r.to_org_id";
 
@@ -378,102 +477,132 @@ impl Tx<'_> {
         Ok(id)
     }
 
-    /// Stores a new case with a key of its own; returns its id and reference.
-    pub fn insert_case(&mut self, c: &NewCase) -> Result<(i64, String)> {
-        let reference = new_reference();
+    /// Registers cases, each with its key, sections, index, people, links, first event and
+    /// pipeline entry, in multi-row statements: a bulk registration costs a few round trips
+    /// per hundred cases rather than a dozen per case. Answers `(id, reference)` in order.
+    pub fn insert_cases(&mut self, cases: &[NewCase]) -> Result<Vec<(i64, String)>> {
         let at = now();
-        let r = self.conn.query(
-            "INSERT INTO cases (ref, programme_id, org_id, stage, stage_since, persons, created_by, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            &[
-                (&reference).into(),
-                c.programme_id.into(),
-                c.org_id.into(),
-                c.stage.into(),
-                at.into(),
-                c.persons.into(),
-                c.created_by.into(),
-                at.into(),
-                at.into(),
-            ],
-        )?;
-        let id: i64 = r[0].get("id")?;
-        let key = CaseKey::new();
-        let (generation, wrapped) = self.wrap_case_key(&key, &reference)?;
-        self.conn.execute(
-            "INSERT INTO case_keys (case_id, generation, wrapped) VALUES (?, ?, ?)",
-            &[id.into(), generation.into(), wrapped.into()],
-        )?;
-        let sealed: Vec<Vec<Value>> = c
-            .sections
-            .iter()
-            .map(|(section, plain)| {
-                vec![
-                    id.into(),
-                    section.as_str().into(),
-                    key.seal(&sealed_as(&reference, section.as_str()), plain)
-                        .into(),
-                ]
+        let references: Vec<String> = cases.iter().map(|_| new_reference()).collect();
+        let mut ids: std::collections::HashMap<String, i64> = Default::default();
+        for (batch, refs) in cases.chunks(100).zip(references.chunks(100)) {
+            let one = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+            let sql = format!(
+                "INSERT INTO cases (ref, programme_id, org_id, stage, stage_since, persons, created_by, created_at, updated_at) \
+                 VALUES {} RETURNING id, ref",
+                vec![one; batch.len()].join(", ")
+            );
+            let params: Vec<Value> = batch
+                .iter()
+                .zip(refs)
+                .flat_map(|(c, r)| -> [Value; 9] {
+                    [
+                        r.into(),
+                        c.programme_id.into(),
+                        c.org_id.into(),
+                        c.stage.into(),
+                        at.into(),
+                        c.persons.into(),
+                        c.created_by.into(),
+                        at.into(),
+                        at.into(),
+                    ]
+                })
+                .collect();
+            for r in self.conn.query(&sql, &params)? {
+                ids.insert(r.get("ref")?, r.get("id")?);
+            }
+        }
+        let stored: Vec<(i64, String)> = references
+            .into_iter()
+            .map(|r| {
+                Ok((
+                    *ids.get(&r)
+                        .ok_or_else(|| corrupt(format!("case {r} was not stored")))?,
+                    r,
+                ))
             })
-            .collect();
-        self.insert_rows("case_sections (case_id, section, sealed)", sealed)?;
-        self.set_case_index(id, c.index)?;
-        let people: Vec<Vec<Value>> = c
-            .people
-            .iter()
-            .map(|p| {
-                vec![
+            .collect::<Result<_>>()?;
+        let (mut keys, mut sections, mut index, mut people, mut links, mut events) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let mut entries = Entries::default();
+        let mut positions = Positions::default();
+        let generation = self.wrapping_generation()?;
+        for (c, (id, reference)) in cases.iter().zip(&stored) {
+            let id = *id;
+            let key = CaseKey::new();
+            let wrapped = self.wrap_case_key(generation, &key, reference)?;
+            keys.push(vec![id.into(), generation.into(), wrapped.into()]);
+            for (section, plain) in c.sections {
+                let sealed = key.seal(&sealed_as(reference, section.as_str()), plain);
+                sections.push(vec![id.into(), section.as_str().into(), sealed.into()]);
+            }
+            for (member, token) in c.index {
+                index.push(vec![
+                    id.into(),
+                    (*member).into(),
+                    self.case_keys.index(token).into(),
+                ]);
+            }
+            for p in c.people {
+                people.push(vec![
                     id.into(),
                     p.member.into(),
                     (&p.nationality).into(),
                     (&p.sex).into(),
                     (&p.age_band).into(),
                     p.principal.into(),
-                ]
-            })
-            .collect();
+                ]);
+            }
+            entries.add(c.programme_id, c.stage, None, c.people);
+            positions.enter(c.programme_id, c.stage, None, at, c.persons);
+            for linked in c.links {
+                links.push(vec![id.into(), (*linked).into()]);
+                links.push(vec![(*linked).into(), id.into()]);
+            }
+            let none: Option<&str> = None;
+            events.push(vec![
+                id.into(),
+                at.into(),
+                c.created_by.into(),
+                "registered".into(),
+                none.into(),
+                c.stage.into(),
+                none.into(),
+            ]);
+        }
+        self.insert_rows("case_keys (case_id, generation, wrapped)", keys)?;
+        self.insert_rows("case_sections (case_id, section, sealed)", sections)?;
+        self.insert_rows("case_index (case_id, member, hash)", index)?;
         self.insert_rows(
             "case_people (case_id, member, nationality, sex, age_band, principal)",
             people,
         )?;
-        self.count_entry(c.programme_id, id, c.stage, None)?;
-        for linked in c.links {
-            for (a, b) in [(id, *linked), (*linked, id)] {
-                self.conn.execute(
-                    "INSERT INTO case_links (case_id, linked_id) VALUES (?, ?)",
-                    &[a.into(), b.into()],
-                )?;
-            }
-        }
-        self.add_case_event(
-            id,
-            &reference,
-            &key,
-            c.created_by,
-            "registered",
-            None,
-            Some(c.stage),
-            None,
+        self.insert_rows("case_links (case_id, linked_id)", links)?;
+        self.insert_rows(
+            "case_events (case_id, at, actor, kind, from_stage, to_stage, note)",
+            events,
         )?;
-        Ok((id, reference))
+        self.count_entries(entries)?;
+        self.shift_positions(positions)?;
+        Ok(stored)
     }
 
-    /// Inserts rows into `table (columns)` in statements of up to 100 rows: one round trip
-    /// for what would be dozens.
-    fn insert_rows(&mut self, table: &str, rows: Vec<Vec<Value>>) -> Result<()> {
+    /// Inserts rows into `table (columns)` in statements of up to 2,000 values: one round trip
+    /// for what would be hundreds.
+    pub(crate) fn insert_rows(&mut self, table: &str, rows: Vec<Vec<Value>>) -> Result<()> {
         self.insert_rows_then(table, &rows, "")
     }
 
     /// As [`Tx::insert_rows`], each statement ending with `then` (an `ON CONFLICT` clause).
     fn insert_rows_then(&mut self, table: &str, rows: &[Vec<Value>], then: &str) -> Result<()> {
-        for batch in rows.chunks(100) {
-            let Some(width) = batch.first().map(Vec::len) else {
-                return Ok(());
-            };
-            let one = format!("({})", vec!["?"; width].join(", "));
+        let Some(width) = rows.first().map(Vec::len) else {
+            return Ok(());
+        };
+        let one = format!("({})", vec!["?"; width].join(", "));
+        for batch in rows.chunks((2000 / width).max(1)) {
             let sql = format!(
                 "INSERT INTO {table} VALUES {}{then}",
-                vec![one; batch.len()].join(", ")
+                vec![one.as_str(); batch.len()].join(", ")
             );
             let params: Vec<Value> = batch.iter().flatten().cloned().collect();
             self.conn.execute(&sql, &params)?;
@@ -481,34 +610,42 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Wraps a new case key by the generation the database names: the one a rotation moved
-    /// to, read under a lock the rotation's switch waits for, so no key is wrapped by a
-    /// generation being retired.
-    fn wrap_case_key(&mut self, key: &CaseKey, reference: &str) -> Result<(i64, Vec<u8>)> {
+    /// The generation new case keys are wrapped by: the one a rotation moved to, read under a
+    /// lock the rotation's switch waits for, so no key is wrapped by a generation being retired.
+    fn wrapping_generation(&mut self) -> Result<i64> {
         let lock = if self.conn.dialect() == crate::Dialect::Postgres {
             " FOR SHARE"
         } else {
             ""
         };
-        let generation: i64 = self
-            .conn
+        self.conn
             .query_one(
                 &format!("SELECT generation FROM case_key_state WHERE id = 1{lock}"),
                 &[],
             )?
             .ok_or_else(|| corrupt("case_key_state has no row".into()))?
-            .get("generation")?;
+            .get("generation")
+            .map_err(Into::into)
+    }
+
+    /// Wraps a new case key by `generation`, reading the key file again when this process
+    /// does not hold that generation yet (another node rotated).
+    fn wrap_case_key(
+        &mut self,
+        generation: i64,
+        key: &CaseKey,
+        reference: &str,
+    ) -> Result<Vec<u8>> {
         if let Some(w) = self.case_keys.wrap(generation, key, reference) {
-            return Ok((generation, w));
+            return Ok(w);
         }
         self.case_keys = self.case_keys.reload()?;
-        let wrapped = self.case_keys.wrap(generation, key, reference).ok_or_else(|| {
+        self.case_keys.wrap(generation, key, reference).ok_or_else(|| {
             corrupt(format!(
                 "the case key file {} holds no generation {generation}, which the database says wraps new case keys",
                 self.case_keys.path.display()
             ))
-        })?;
-        Ok((generation, wrapped))
+        })
     }
 
     /// Destroys a case's key and everything sealed with it, keeping a tombstone (who erased
@@ -516,13 +653,29 @@ impl Tx<'_> {
     /// rotation of the case keys, so that copies of the database taken before cannot open
     /// it either. False when it was erased already.
     pub fn erase_case(&mut self, case: &CaseRecord, actor: &str, reason: &str) -> Result<bool> {
-        let n = self.conn.execute(
-            "UPDATE cases SET erased_at = ?, erased_by = ?, erase_reason = ?, pending_stage = NULL, revision = revision + 1, updated_at = ? WHERE id = ? AND erased_at IS NULL",
-            &[now().into(), actor.into(), reason.into(), now().into(), case.id.into()],
-        )?;
-        if n != 1 {
+        // Where the case is as the update finds it, not as the caller read it: its place
+        // in the positions is given up from there.
+        let Some(was) = self
+            .conn
+            .query(
+                "UPDATE cases SET erased_at = ?, erased_by = ?, erase_reason = ?, pending_stage = NULL, revision = revision + 1, updated_at = ? WHERE id = ? AND erased_at IS NULL \
+                 RETURNING programme_id, stage, state, stage_since, persons",
+                &[now().into(), actor.into(), reason.into(), now().into(), case.id.into()],
+            )?
+            .into_iter()
+            .next()
+        else {
             return Ok(false);
-        }
+        };
+        let mut positions = Positions::default();
+        positions.leave(
+            was.get("programme_id")?,
+            &was.get::<String>("stage")?,
+            was.get::<Option<String>>("state")?.as_deref(),
+            was.get("stage_since")?,
+            was.get("persons")?,
+        );
+        self.shift_positions(positions)?;
         for sql in [
             "DELETE FROM case_keys WHERE case_id = ?",
             "DELETE FROM case_sections WHERE case_id = ?",
@@ -547,25 +700,6 @@ impl Tx<'_> {
             &[],
         )?;
         Ok(true)
-    }
-
-    fn set_case_index(&mut self, case_id: i64, index: &[(i64, String)]) -> Result<()> {
-        self.conn.execute(
-            "DELETE FROM case_index WHERE case_id = ?",
-            &[case_id.into()],
-        )?;
-        let rows: Vec<Vec<Value>> = index
-            .iter()
-            .map(|(member, token)| {
-                vec![
-                    case_id.into(),
-                    (*member).into(),
-                    self.case_keys.index(token).into(),
-                ]
-            })
-            .collect();
-        self.insert_rows("case_index (case_id, member, hash)", rows)?;
-        Ok(())
     }
 
     /// The key of a case, for sealing what is added to it.
@@ -676,6 +810,18 @@ impl Tx<'_> {
              WHERE id = ? AND revision = ? AND erased_at IS NULL",
             &[stage.into(), stage_since.into(), pending_stage.into(), assignee_id.into(), state.into(), at.into(), case.id.into(), case.revision.into()],
         )?;
+        if n == 1 && (stage != case.stage || state != case.state.as_deref()) {
+            let mut positions = Positions::default();
+            positions.leave(
+                case.programme_id,
+                &case.stage,
+                case.state.as_deref(),
+                case.stage_since,
+                case.persons,
+            );
+            positions.enter(case.programme_id, stage, state, stage_since, case.persons);
+            self.shift_positions(positions)?;
+        }
         if n == 1 && stage != case.stage {
             let days = case.stage_since.days_until(at).max(0);
             self.conn.execute(
@@ -698,27 +844,37 @@ impl Tx<'_> {
         stage: &str,
         state: Option<&str>,
     ) -> Result<()> {
+        let people: Vec<Person> = self
+            .conn
+            .query(
+                "SELECT member, nationality, sex, age_band, principal FROM case_people WHERE case_id = ?",
+                &[case_id.into()],
+            )?
+            .iter()
+            .map(|p| {
+                Ok(Person {
+                    member: p.get("member")?,
+                    nationality: p.get("nationality")?,
+                    sex: p.get("sex")?,
+                    age_band: p.get("age_band")?,
+                    principal: p.get("principal")?,
+                })
+            })
+            .collect::<Result<_>>()?;
+        let mut entries = Entries::default();
+        entries.add(programme_id, stage, state, &people);
+        self.count_entries(entries)
+    }
+
+    /// Adds entries to the pipeline counts in one upsert per hundred cells, and marks each
+    /// programme's pipeline dataset as behind.
+    fn count_entries(&mut self, entries: Entries) -> Result<()> {
         let month = now().date()[..7].to_string();
-        let people = self.conn.query(
-            "SELECT nationality, sex, age_band, principal FROM case_people WHERE case_id = ?",
-            &[case_id.into()],
-        )?;
-        // One upsert for the household: its people grouped by cell first, since a statement
-        // may not change the same row twice.
-        let mut cells: std::collections::BTreeMap<(String, String, String), (i64, i64)> =
-            Default::default();
-        for p in people {
-            let cell = cells
-                .entry((p.get("nationality")?, p.get("sex")?, p.get("age_band")?))
-                .or_default();
-            cell.0 += 1;
-            cell.1 += i64::from(p.get::<bool>("principal")?);
-        }
-        if !cells.is_empty() {
-            let geo = state.unwrap_or(NO_STATE_YET);
-            let rows: Vec<Vec<Value>> = cells
-                .into_iter()
-                .map(|((origin, sex, age), (persons, cases))| {
+        let rows: Vec<Vec<Value>> = entries
+            .cells
+            .into_iter()
+            .map(
+                |((programme_id, stage, geo, origin, sex, age), (persons, cases))| {
                     vec![
                         programme_id.into(),
                         (&month).into(),
@@ -730,15 +886,56 @@ impl Tx<'_> {
                         persons.into(),
                         cases.into(),
                     ]
+                },
+            )
+            .collect();
+        self.insert_rows_then(
+            "pipeline_counts (programme_id, month, stage, geo, origin, sex, age, persons, cases)",
+            &rows,
+            " ON CONFLICT (programme_id, month, stage, geo, origin, sex, age) DO UPDATE SET persons = pipeline_counts.persons + excluded.persons, cases = pipeline_counts.cases + excluded.cases",
+        )?;
+        for programme_id in entries.programmes {
+            self.pipeline_changed(programme_id)?;
+        }
+        Ok(())
+    }
+
+    /// Moves cases in the kept positions and waits: one upsert for each.
+    fn shift_positions(&mut self, p: Positions) -> Result<()> {
+        let rows: Vec<Vec<Value>> =
+            p.at.into_iter()
+                .map(|((programme_id, stage, state), (cases, persons))| {
+                    vec![
+                        programme_id.into(),
+                        stage.into(),
+                        state.into(),
+                        cases.into(),
+                        persons.into(),
+                    ]
                 })
                 .collect();
-            self.insert_rows_then(
-                "pipeline_counts (programme_id, month, stage, geo, origin, sex, age, persons, cases)",
-                &rows,
-                " ON CONFLICT (programme_id, month, stage, geo, origin, sex, age) DO UPDATE SET persons = pipeline_counts.persons + excluded.persons, cases = pipeline_counts.cases + excluded.cases",
-            )?;
-        }
-        self.pipeline_changed(programme_id)
+        self.insert_rows_then(
+            "stage_positions (programme_id, stage, state, cases, persons)",
+            &rows,
+            " ON CONFLICT (programme_id, stage, state) DO UPDATE SET cases = stage_positions.cases + excluded.cases, persons = stage_positions.persons + excluded.persons",
+        )?;
+        let rows: Vec<Vec<Value>> = p
+            .since
+            .into_iter()
+            .map(|((programme_id, stage, since), cases)| {
+                vec![
+                    programme_id.into(),
+                    stage.into(),
+                    since.into(),
+                    cases.into(),
+                ]
+            })
+            .collect();
+        self.insert_rows_then(
+            "stage_waits (programme_id, stage, since, cases)",
+            &rows,
+            " ON CONFLICT (programme_id, stage, since) DO UPDATE SET cases = stage_waits.cases + excluded.cases",
+        )
     }
 
     /// Marks a programme's pipeline dataset as behind what the database holds.
@@ -931,14 +1128,15 @@ impl Store {
     /// cases left out.
     pub fn stage_positions(&self, programme_id: i64) -> Result<Vec<StagePosition>> {
         self.query(
-            "SELECT state, stage, COUNT(*) AS cases, CAST(SUM(persons) AS BIGINT) AS persons FROM cases \
-             WHERE programme_id = ? AND erased_at IS NULL GROUP BY state, stage ORDER BY state, stage",
+            "SELECT state, stage, cases, persons FROM stage_positions \
+             WHERE programme_id = ? AND cases > 0 ORDER BY state, stage",
             &[programme_id.into()],
         )?
         .iter()
         .map(|r| {
+            let state: String = r.get("state")?;
             Ok(StagePosition {
-                state: r.get("state")?,
+                state: (!state.is_empty()).then_some(state),
                 stage: r.get("stage")?,
                 cases: r.get("cases")?,
                 persons: r.get("persons")?,
@@ -962,12 +1160,11 @@ impl Store {
     /// cases left out.
     pub fn stage_waits(&self, programme_id: i64) -> Result<Vec<(String, String, i64)>> {
         self.query(
-            "SELECT stage, substr(stage_since, 1, 10) AS day, COUNT(*) AS cases FROM cases \
-             WHERE programme_id = ? AND erased_at IS NULL GROUP BY stage, substr(stage_since, 1, 10) ORDER BY stage, day",
+            "SELECT stage, since, cases FROM stage_waits WHERE programme_id = ? AND cases > 0 ORDER BY stage, since",
             &[programme_id.into()],
         )?
         .iter()
-        .map(|r| Ok((r.get("stage")?, r.get("day")?, r.get("cases")?)))
+        .map(|r| Ok((r.get("stage")?, r.get("since")?, r.get("cases")?)))
         .collect()
     }
 
@@ -1358,30 +1555,53 @@ impl Store {
         } else {
             "c.updated_at DESC, c.id DESC"
         };
+        // The page's ids first, from the narrow rows the order's index gives, and only then
+        // what the page shows: joining first made the planner sort every selected case.
         let rows = self.query(
-            &format!("SELECT {CASE_COLUMNS} {CASE_FROM} {sql} ORDER BY {order} LIMIT ? OFFSET ?"),
+            &format!(
+                "SELECT {CASE_COLUMNS} FROM (SELECT c.id FROM cases c {sql} ORDER BY {order} LIMIT ? OFFSET ?) page \
+                 JOIN cases c ON c.id = page.id {CASE_JOINS} ORDER BY {order}"
+            ),
             &params,
         )?;
         Ok((rows.iter().map(case_from).collect::<Result<_, _>>()?, total))
     }
 
-    /// Every person indexed under `token` (up to 1,000, erased cases left out), each as
-    /// `(case id, member, every hash indexed for them)`, in one read.
-    pub fn people_like(&self, token: &str) -> Result<Vec<(i64, i64, Vec<String>)>> {
-        let rows = self.query(
-            "SELECT j.case_id, j.member, j.hash FROM \
-             (SELECT DISTINCT i.case_id, i.member FROM case_index i JOIN cases c ON c.id = i.case_id \
-              WHERE i.hash = ? AND c.erased_at IS NULL ORDER BY i.case_id, i.member LIMIT 1000) p \
-             JOIN case_index j ON j.case_id = p.case_id AND j.member = p.member ORDER BY j.case_id, j.member",
-            &[self.case_keys().index(token).into()],
-        )?;
-        let mut out: Vec<(i64, i64, Vec<String>)> = Vec::new();
-        for r in rows {
-            let (case_id, member): (i64, i64) = (r.get("case_id")?, r.get("member")?);
-            let hash: String = r.get("hash")?;
-            match out.last_mut() {
-                Some((c, m, hashes)) if *c == case_id && *m == member => hashes.push(hash),
-                _ => out.push((case_id, member, vec![hash])),
+    /// Every person indexed under each of `tokens` (up to 1,000 a token, erased cases left
+    /// out), by the token's hash, each as `(case id, member, every hash indexed for them)`: one
+    /// read per 500 tokens.
+    pub fn people_like(
+        &self,
+        tokens: &[&str],
+    ) -> Result<std::collections::HashMap<String, Vec<PersonIndexed>>> {
+        let mut out: std::collections::HashMap<String, Vec<PersonIndexed>> = Default::default();
+        for batch in tokens.chunks(500) {
+            let hashes: Vec<Value> = batch
+                .iter()
+                .map(|t| self.case_keys().index(t).into())
+                .collect();
+            let rows = self.query(
+                &format!(
+                    "SELECT p.token, j.case_id, j.member, j.hash FROM \
+                     (SELECT token, case_id, member FROM \
+                       (SELECT token, case_id, member, ROW_NUMBER() OVER (PARTITION BY token ORDER BY case_id, member) AS n FROM \
+                         (SELECT DISTINCT i.hash AS token, i.case_id, i.member FROM case_index i JOIN cases c ON c.id = i.case_id \
+                          WHERE i.hash IN ({}) AND c.erased_at IS NULL) d) r \
+                      WHERE n <= 1000) p \
+                     JOIN case_index j ON j.case_id = p.case_id AND j.member = p.member ORDER BY p.token, j.case_id, j.member",
+                    vec!["?"; hashes.len()].join(", ")
+                ),
+                &hashes,
+            )?;
+            for r in rows {
+                let token: String = r.get("token")?;
+                let (case_id, member): (i64, i64) = (r.get("case_id")?, r.get("member")?);
+                let hash: String = r.get("hash")?;
+                let people = out.entry(token).or_default();
+                match people.last_mut() {
+                    Some((c, m, hashes)) if *c == case_id && *m == member => hashes.push(hash),
+                    _ => people.push((case_id, member, vec![hash])),
+                }
             }
         }
         Ok(out)

@@ -226,7 +226,39 @@ pub enum Dialect {
 
 pub enum Connection {
     Sqlite(rusqlite::Connection),
-    Postgres(Box<postgres::Client>),
+    Postgres(Box<Pg>),
+}
+
+/// A PostgreSQL session with the statements it prepared: a statement run again costs one
+/// round trip instead of two (prepare, then run), as SQLite's statement cache does for it.
+pub struct Pg {
+    client: postgres::Client,
+    prepared: std::collections::HashMap<String, postgres::Statement>,
+}
+
+/// Most statements a session keeps prepared; past it they are all let go, so statements
+/// built with lists of varying length cannot grow a session without bound.
+const MOST_PREPARED: usize = 512;
+
+impl Pg {
+    pub fn new(client: postgres::Client) -> Box<Pg> {
+        Box::new(Pg {
+            client,
+            prepared: Default::default(),
+        })
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<postgres::Statement, postgres::Error> {
+        if let Some(st) = self.prepared.get(sql) {
+            return Ok(st.clone());
+        }
+        if self.prepared.len() >= MOST_PREPARED {
+            self.prepared.clear();
+        }
+        let st = self.client.prepare(&numbered(sql))?;
+        self.prepared.insert(sql.to_string(), st.clone());
+        Ok(st)
+    }
 }
 
 impl postgres::types::ToSql for Value {
@@ -282,7 +314,11 @@ impl Connection {
     pub fn batch(&mut self, sql: &str) -> Result<(), DbError> {
         match self {
             Connection::Sqlite(c) => c.execute_batch(sql)?,
-            Connection::Postgres(c) => c.batch_execute(sql)?,
+            Connection::Postgres(c) => {
+                // A change of the schema may change what a prepared statement answers.
+                c.prepared.clear();
+                c.client.batch_execute(sql)?
+            }
         }
         Ok(())
     }
@@ -296,7 +332,8 @@ impl Connection {
             Connection::Postgres(c) => {
                 let p: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     params.iter().map(|v| v as _).collect();
-                Ok(c.execute(numbered(sql).as_str(), &p)?)
+                let st = c.statement(sql)?;
+                Ok(c.client.execute(&st, &p)?)
             }
         }
     }
@@ -337,7 +374,8 @@ impl Connection {
             Connection::Postgres(c) => {
                 let p: Vec<&(dyn postgres::types::ToSql + Sync)> =
                     params.iter().map(|v| v as _).collect();
-                let rows = c.query(numbered(sql).as_str(), &p)?;
+                let st = c.statement(sql)?;
+                let rows = c.client.query(&st, &p)?;
                 let Some(first) = rows.first() else {
                     return Ok(Vec::new());
                 };

@@ -355,6 +355,13 @@ impl Tx<'_> {
         target: &str,
         detail: &str,
     ) -> Result<AuditEntry> {
+        let mut entries = self.audit_all(&[(actor, action, target, detail)])?;
+        Ok(entries.remove(0))
+    }
+
+    /// Appends `(actor, action, target, detail)` entries to the chain in order: the head read
+    /// and moved once, the entries written in multi-row statements.
+    pub fn audit_all(&mut self, entries: &[(&str, &str, &str, &str)]) -> Result<Vec<AuditEntry>> {
         let lock = if self.conn.dialect() == Dialect::Postgres {
             " FOR UPDATE"
         } else {
@@ -364,31 +371,55 @@ impl Tx<'_> {
             &format!("SELECT seq, hash FROM audit_head WHERE id = 1{lock}"),
             &[],
         )?;
-        let (seq, prev) = match head {
+        let (mut seq, mut prev): (i64, String) = match head {
             Some(r) => (r.get("seq")?, r.get("hash")?),
             None => (0, String::new()),
         };
-        let mut e = AuditEntry {
-            seq: seq + 1,
-            at: now().to_string(),
-            actor: actor.into(),
-            action: action.into(),
-            target: target.into(),
-            detail: detail.into(),
-            prev_hash: prev,
-            hash: String::new(),
-        };
-        e.hash = e.compute_hash_with(self.keys);
-        self.conn.execute(
-            "INSERT INTO audit (seq, at, actor, action, target, detail, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            &[e.seq.into(), (&e.at).into(), (&e.actor).into(), (&e.action).into(), (&e.target).into(), (&e.detail).into(), (&e.prev_hash).into(), (&e.hash).into()],
+        let at = now().to_string();
+        let mut written = Vec::with_capacity(entries.len());
+        for (actor, action, target, detail) in entries {
+            seq += 1;
+            let mut e = AuditEntry {
+                seq,
+                at: at.clone(),
+                actor: (*actor).into(),
+                action: (*action).into(),
+                target: (*target).into(),
+                detail: (*detail).into(),
+                prev_hash: prev,
+                hash: String::new(),
+            };
+            e.hash = e.compute_hash_with(self.keys);
+            prev = e.hash.clone();
+            written.push(e);
+        }
+        let rows: Vec<Vec<Value>> = written
+            .iter()
+            .map(|e| {
+                vec![
+                    e.seq.into(),
+                    (&e.at).into(),
+                    (&e.actor).into(),
+                    (&e.action).into(),
+                    (&e.target).into(),
+                    (&e.detail).into(),
+                    (&e.prev_hash).into(),
+                    (&e.hash).into(),
+                ]
+            })
+            .collect();
+        self.insert_rows(
+            "audit (seq, at, actor, action, target, detail, prev_hash, hash)",
+            rows,
         )?;
-        self.conn.execute(
-            "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1",
-            &[e.seq.into(), (&e.hash).into()],
-        )?;
-        self.head = Some((e.seq, e.hash.clone()));
-        Ok(e)
+        if !written.is_empty() {
+            self.conn.execute(
+                "UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1",
+                &[seq.into(), (&prev).into()],
+            )?;
+            self.head = Some((seq, prev));
+        }
+        Ok(written)
     }
 
     pub fn insert_org(&mut self, slug: &str, name: &str) -> Result<i64> {
@@ -704,10 +735,9 @@ impl Store {
                 let location = Location::Postgres(url.to_string());
                 let url = url.to_string();
                 let open = move || -> Result<Connection, DbError> {
-                    Ok(Connection::Postgres(Box::new(postgres::Client::connect(
-                        &url,
-                        postgres::NoTls,
-                    )?)))
+                    Ok(Connection::Postgres(db::Pg::new(
+                        postgres::Client::connect(&url, postgres::NoTls)?,
+                    )))
                 };
                 (Pool::new(8, Box::new(open)), Dialect::Postgres, location)
             }

@@ -1711,3 +1711,90 @@ fn a_case_moves_on_the_web_as_its_workflow_allows_and_each_role_sees_only_what_i
         });
     }
 }
+
+#[test]
+fn a_returnee_s_follow_up_is_recorded_on_the_web_and_a_wrong_one_is_refused_with_its_reason() {
+    if !ready() {
+        return;
+    }
+    for site in sites() {
+        let id = off(|| {
+            let op = Caller::operator();
+            site.app
+                .add_user_as(
+                    &op,
+                    "caseworker@iom.test",
+                    "iom",
+                    (Role::Caseworker, false),
+                    PASSWORD,
+                )
+                .unwrap();
+            let worker = site.app.act_as("caseworker@iom.test").unwrap();
+            let name: nansen_model::ProgrammeName = "iom/avrr".parse().unwrap();
+            site.app
+                .add_programme(
+                    &site.app.act_as("admin@iom.test").unwrap(),
+                    nansen_app::NewProgramme {
+                        name: name.clone(),
+                        kind: nansen_cases::ProgrammeKind::Return,
+                        title: "Assisted voluntary return".into(),
+                        partners: vec![],
+                        receiving: vec![],
+                        starts_on: None,
+                        ends_on: None,
+                        retention_days: None,
+                    },
+                )
+                .unwrap();
+            let case = nansen_cases::CaseFile::from_json(
+                r#"{"members": [{"given_name": "Bashir", "family_name": "Noori", "birth_date": "1988-07-01", "sex": "M", "nationality": "AFG", "relationship": "principal"}]}"#,
+            )
+            .unwrap();
+            site.app.add_case(&worker, &name, case).unwrap().id
+        });
+        rt().block_on(async {
+            let b = browser(&site).await;
+            b.sign_in("caseworker@iom.test").await;
+            b.go(&format!("/cases/{id}")).await;
+            b.fill("#fu-on", "2999-01-01").await;
+            b.fill("#fu-economic", "0.6").await;
+            b.fill("#fu-social", "0.7").await;
+            b.fill("#fu-psychosocial", "0.5").await;
+            b.submit("form[action$='/follow-ups'] button[type=submit]")
+                .await;
+            assert!(
+                b.body().await.contains("2999-01-01 is in the future"),
+                "{}: a survey from the future is refused with its reason",
+                b.db
+            );
+            b.go(&format!("/cases/{id}")).await;
+            assert!(
+                !b.body().await.contains("Follow-up surveys:"),
+                "{}: and nothing was recorded",
+                b.db
+            );
+            b.fill("#fu-on", "2026-03-01").await;
+            b.fill("#fu-economic", "0.6").await;
+            b.fill("#fu-social", "0.7").await;
+            b.fill("#fu-psychosocial", "0.5").await;
+            b.fill("#fu-note", "runs a small shop").await;
+            b.submit("form[action$='/follow-ups'] button[type=submit]")
+                .await;
+            let rows = b.table_rows("#follow-ups + div table").await;
+            assert_eq!(
+                rows,
+                vec![vec![
+                    "2026-03-01".to_string(),
+                    "0.6".into(),
+                    "0.7".into(),
+                    "0.5".into(),
+                    "runs a small shop".into(),
+                    "caseworker@iom.test".into(),
+                ]],
+                "{}",
+                b.db
+            );
+            b.accessible("a return case with its follow-ups").await;
+        });
+    }
+}

@@ -1465,5 +1465,15 @@ fn a_bulk_registration_is_all_or_nothing_even_under_kill_9() {
             e.name
         );
         e.ok(&["audit", "verify"]);
+
+        // Let through, the same file makes 10,001 cases: more than a list counts.
+        e.ok(&["case", "import", "euaa/relocation", big.to_str().unwrap()]);
+        assert_eq!(
+            cases_listed(&e),
+            "1 of more than 10000 cases",
+            "{}: the count stops at 10,000",
+            e.name
+        );
+        e.ok(&["audit", "verify"]);
     }
 }
