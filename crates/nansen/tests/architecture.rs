@@ -60,6 +60,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     ("nansen-forecast", &["serde", "statrs", "thiserror"]),
     (
+        "nansen-match",
+        &["clarabel", "serde", "serde_json", "thiserror"],
+    ),
+    (
         "nansen-extract",
         &[
             "encoding_rs",
@@ -175,6 +179,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "nansen-codes",
             "nansen-forecast",
             "nansen-formats",
+            "nansen-match",
             "nansen-model",
             "nansen-server",
             "serde_json",

@@ -7,6 +7,7 @@ mod dataset;
 mod doc;
 mod forecast;
 mod import;
+mod matching;
 mod operations;
 mod org;
 mod plan;
@@ -111,6 +112,9 @@ pub enum Command {
     /// The audit log: read it, and verify its hash chain.
     #[command(subcommand)]
     Audit(admin::AuditCommand),
+    /// Matching households to the places states pledged.
+    #[command(subcommand)]
+    Match(matching::MatchCommand),
 }
 
 impl Command {
@@ -127,16 +131,18 @@ impl Command {
             Command::Doc(d) => d.wants_json(),
             Command::Search(s) => s.wants_json(),
             Command::Case(c) => c.wants_json(),
+            Command::Match(m) => m.wants_json(),
             _ => false,
         }
     }
 
     pub fn exec(self, g: &Globals) -> Outcome {
-        // These three start before, or without, an open data directory.
+        // These start before, or without, an open data directory.
         let command = match self {
             Command::Demo(a) => return a.exec(g),
             Command::Restore(a) => return a.exec(g),
             Command::Serve(a) => return a.exec(g),
+            Command::Match(m) => return m.exec(),
             other => other,
         };
         let app = App::open(&g.data_dir, g.database_url.as_deref()).map_err(|e| {
@@ -155,7 +161,7 @@ impl Command {
             out: &mut std::io::stdout().lock(),
         };
         match command {
-            Command::Demo(_) | Command::Restore(_) | Command::Serve(_) => {
+            Command::Demo(_) | Command::Restore(_) | Command::Serve(_) | Command::Match(_) => {
                 unreachable!("started above")
             }
             Command::Org(c) => c.exec(ctx),
