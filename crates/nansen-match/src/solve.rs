@@ -196,11 +196,7 @@ pub fn solve(instance: &Instance, options: &Options) -> Result<Solution, SolveEr
 
     let free: Vec<usize> = (0..groups.len()).filter(|&g| !pinned[g]).collect();
     let (prices, relaxed) = relaxation(&groups, &free, &room, m, deadline);
-    let reduced = |g: usize, (j, v): (usize, f64)| -> f64 {
-        v - (0..KINDS)
-            .map(|k| prices[j][k] * groups[g].needs[k] as f64)
-            .sum::<f64>()
-    };
+    let reduced = |g: usize, option| net_of_prices(&groups[g], option, &prices);
     let pinned_value: f64 = (0..groups.len())
         .filter(|&g| pinned[g])
         .filter_map(|g| at[g].and_then(|j| groups[g].value_in(j)))
@@ -236,14 +232,14 @@ pub fn solve(instance: &Instance, options: &Options) -> Result<Solution, SolveEr
             }
         }
     }
-    let mut candidates: Vec<(f64, usize, usize, f64)> = free
+    let mut candidates: Vec<(f64, usize, usize)> = free
         .iter()
         .filter(|&&g| at[g].is_none())
-        .flat_map(|&g| groups[g].options.iter().map(move |&(j, v)| (0.0, g, j, v)))
-        .map(|(_, g, j, v)| (reduced(g, (j, v)), g, j, v))
+        .flat_map(|&g| groups[g].options.iter().map(move |&o| (g, o)))
+        .map(|(g, o)| (reduced(g, o), g, o.0))
         .collect();
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
-    for &(_, g, j, _) in &candidates {
+    for &(_, g, j) in &candidates {
         if at[g].is_none() && fits(&room[j], &groups[g].needs) {
             take(&mut room[j], &groups[g].needs);
             at[g] = Some(j);
@@ -281,6 +277,14 @@ pub fn solve(instance: &Instance, options: &Options) -> Result<Solution, SolveEr
         prices,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// What a group is worth in a state net of the places it takes there, at `prices`.
+fn net_of_prices(group: &Group, (state, value): (usize, f64), prices: &[[f64; KINDS]]) -> f64 {
+    value
+        - (0..KINDS)
+            .map(|k| prices[state][k] * group.needs[k] as f64)
+            .sum::<f64>()
 }
 
 const KIND_NAMES: [&str; KINDS] = ["persons", "unaccompanied children", "medical cases"];
@@ -337,12 +341,7 @@ fn relaxation(
         };
         best = solved;
         let prices = &best.0;
-        let reduced = |g: usize, o: usize| {
-            let (j, v) = groups[g].options[o];
-            v - (0..KINDS)
-                .map(|k| prices[j][k] * groups[g].needs[k] as f64)
-                .sum::<f64>()
-        };
+        let reduced = |g: usize, o: usize| net_of_prices(&groups[g], groups[g].options[o], prices);
         let mut added = 0;
         for &g in free {
             let worth = taken[g].iter().map(|&o| reduced(g, o)).fold(0.0, f64::max);

@@ -866,7 +866,7 @@ impl Tx<'_> {
         self.count_entries(entries)
     }
 
-    /// Adds entries to the pipeline counts in one upsert per hundred cells, and marks each
+    /// Adds entries to the pipeline counts in one upsert per couple of hundred cells, and marks each
     /// programme's pipeline dataset as behind.
     fn count_entries(&mut self, entries: Entries) -> Result<()> {
         let month = now().date()[..7].to_string();
