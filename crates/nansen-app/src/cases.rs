@@ -43,6 +43,9 @@ pub struct HouseholdMember {
 pub struct Household {
     pub members: Vec<HouseholdMember>,
     pub family_abroad: Vec<FamilyAbroad>,
+    /// Receiving states it would go to, first choice first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preferred_states: Vec<String>,
 }
 
 /// The part of the process section that is sealed with the case.
@@ -273,7 +276,7 @@ fn json<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("a section serialises")
 }
 
-fn read<T: for<'de> Deserialize<'de>>(section: Section, bytes: &[u8]) -> Result<T> {
+pub(crate) fn read<T: for<'de> Deserialize<'de>>(section: Section, bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes)
         .map_err(|e| AppError::Store(StoreError::Corrupt(format!("the {section} section: {e}"))))
 }
@@ -520,7 +523,7 @@ impl App {
 
     /// The cases of `records` the caller sees, with the sections they see of each; their
     /// referrals read in one go.
-    fn visible(
+    pub(crate) fn visible(
         &self,
         who: &Caller,
         records: Vec<CaseRecord>,
@@ -1318,6 +1321,12 @@ impl App {
         } else {
             ReferralStatus::Declined
         };
+        let a_match = self.store.proposal_of_referral(r.id)?.is_some();
+        if a_match && !accept && note_of(note).is_none() {
+            return Err(AppError::BadRequest(
+                "note: declining a match says why, so matching can take it into account".into(),
+            ));
+        }
         self.store.write(|tx| {
             if !tx.decide_referral(&r, &c, status, &who.label, note_of(note))? {
                 return Err(AppError::Conflict(format!(
@@ -1331,6 +1340,11 @@ impl App {
                 (None, None),
                 note_of(note),
             )?;
+            if a_match && !accept {
+                let reason = format!("{} declined: {}", r.to_org, note_of(note).unwrap_or(""));
+                self.return_to_matching(tx, who, &c, &reason)?;
+            }
+
             tx.audit(
                 &who.label,
                 &format!("referral.{}", if accept { "accept" } else { "decline" }),
@@ -1664,6 +1678,7 @@ impl Prepared {
                 })
                 .collect(),
             family_abroad: file.family_abroad.clone(),
+            preferred_states: file.preferred_states.clone(),
         };
         let process = ProcessSealed {
             submission_category: file.submission_category,
@@ -2169,6 +2184,9 @@ mod tests {
                 &who["admin"],
                 &programme(),
                 PledgeInput {
+                    languages: Vec::new(),
+                    prefers: Vec::new(),
+                    excludes: Vec::new(),
                     state: "DEU".into(),
                     places: 500,
                     uam_places: 20,
@@ -2296,6 +2314,9 @@ mod tests {
         for (_t, app) in apps() {
             let who = world(&app);
             let pledge = |places| PledgeInput {
+                languages: Vec::new(),
+                prefers: Vec::new(),
+                excludes: Vec::new(),
                 state: "Germany".into(),
                 places,
                 uam_places: 20,
@@ -2419,6 +2440,9 @@ mod tests {
         for (t, app) in apps() {
             let who = world(&app);
             let pledge = |state: &str, places| PledgeInput {
+                languages: Vec::new(),
+                prefers: Vec::new(),
+                excludes: Vec::new(),
                 state: state.into(),
                 places,
                 uam_places: 0,

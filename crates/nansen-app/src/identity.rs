@@ -290,20 +290,35 @@ impl App {
     }
 
     pub fn add_org(&self, who: &Caller, slug: &str, name: &str) -> Result<OrgRecord> {
+        self.add_org_of(who, slug, name, None)
+    }
+
+    /// Adds an organisation that speaks for a state (`country`, a code or name): a receiving
+    /// partner for that state in programmes, and the state it reports for.
+    pub fn add_org_of(
+        &self,
+        who: &Caller,
+        slug: &str,
+        name: &str,
+        country: Option<&str>,
+    ) -> Result<OrgRecord> {
         self.require_operator(who)?;
         check_slug(slug, "organisation slug")?;
         if name.trim().is_empty() {
             return Err(AppError::BadRequest("an organisation needs a name".into()));
         }
+        let country = country
+            .map(|c| crate::cases::state_code("country", c))
+            .transpose()?;
         let id = self
             .store
             .write(|tx| {
-                let id = tx.insert_org(slug, name.trim())?;
+                let id = tx.insert_org_of(slug, name.trim(), country.as_deref())?;
                 tx.audit(
                     &who.label,
                     "org.add",
                     slug,
-                    &serde_json::json!({ "name": name.trim() }).to_string(),
+                    &serde_json::json!({ "name": name.trim(), "country": country }).to_string(),
                 )?;
                 Ok::<_, StoreError>(id)
             })
@@ -312,6 +327,7 @@ impl App {
             id,
             slug: slug.into(),
             name: name.trim().into(),
+            country,
         })
     }
 

@@ -18,6 +18,7 @@ mod figures;
 mod forecasting;
 mod identity;
 mod limits;
+mod matching;
 mod pipeline;
 mod plans;
 mod programmes;
@@ -52,6 +53,11 @@ pub use figures::{Job, JobFigures, OperatingFigures};
 pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR, MAX_HORIZON, MAX_WINDOWS};
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
 pub use limits::{Limits, Permit, Work, WorkLimit};
+pub use matching::{
+    Acceptance, AcceptedCase, MatchSettings, MatchSettingsChange, MovedCase, ProposalItem,
+    ProposalRequest, ProposalSummary, ProposalView, ProposedCaseView, SkippedCase, WaitingCase,
+    MAX_MATCHING_CASES, MAX_MATCHING_SECONDS, READY,
+};
 pub use nansen_forecast::{Budget, Stopped};
 pub use nansen_search::{
     FacetCount, Hit, Kind as HitKind, Request as SearchRequest, Results as SearchResults,

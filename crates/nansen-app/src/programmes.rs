@@ -67,6 +67,12 @@ pub struct PledgeInput {
     pub medical_places: i64,
     pub starts_on: Option<String>,
     pub ends_on: Option<String>,
+    /// Languages its services work in (ISO 639 codes), for matching.
+    pub languages: Vec<String>,
+    /// Nationalities it prefers to receive, and those it does not receive (country codes or
+    /// names).
+    pub prefers: Vec<String>,
+    pub excludes: Vec<String>,
     pub note: String,
 }
 
@@ -78,6 +84,9 @@ pub struct PledgeView {
     pub medical_places: i64,
     pub starts_on: Option<String>,
     pub ends_on: Option<String>,
+    pub languages: Vec<String>,
+    pub prefers: Vec<String>,
+    pub excludes: Vec<String>,
     pub updated_at: Timestamp,
     /// Every figure it had, oldest first, with who set it and why.
     pub history: Vec<PledgeChangeView>,
@@ -276,6 +285,7 @@ impl App {
             created_by: who.label.clone(),
             created_at: Timestamp::now(),
             partners,
+            matching: "{}".into(),
         };
         // Its statistics, as datasets shared with its partners: the pipeline sensitive (read
         // through disclosure control), the pledges not.
@@ -422,6 +432,35 @@ impl App {
         }
         check_date("starts_on", &pledge.starts_on)?;
         check_date("ends_on", &pledge.ends_on)?;
+        let mut languages = Vec::new();
+        for l in &pledge.languages {
+            let l = l.trim().to_lowercase();
+            if !(2..=3).contains(&l.len()) || !l.bytes().all(|b| b.is_ascii_lowercase()) {
+                return Err(AppError::BadRequest(format!(
+                    "languages: {l:?} is not an ISO 639 language code"
+                )));
+            }
+            if !languages.contains(&l) {
+                languages.push(l);
+            }
+        }
+        let nationalities = |field: &str, list: &[String]| -> Result<Vec<String>> {
+            let mut out: Vec<String> = Vec::new();
+            for n in list {
+                let code = crate::cases::state_code(field, n)?;
+                if !out.contains(&code) {
+                    out.push(code);
+                }
+            }
+            Ok(out)
+        };
+        let prefers = nationalities("prefers", &pledge.prefers)?;
+        let excludes = nationalities("excludes", &pledge.excludes)?;
+        if let Some(n) = prefers.iter().find(|n| excludes.contains(n)) {
+            return Err(AppError::BadRequest(format!(
+                "prefers and excludes: {n} is in both"
+            )));
+        }
         let record = PledgeRecord {
             id: 0,
             state: state.clone(),
@@ -430,6 +469,9 @@ impl App {
             medical_places: pledge.medical_places,
             starts_on: pledge.starts_on,
             ends_on: pledge.ends_on,
+            languages,
+            prefers,
+            excludes,
             created_by: who.label.clone(),
             updated_at: Timestamp::now(),
         };
@@ -443,6 +485,9 @@ impl App {
                     "places": record.places,
                     "uam_places": record.uam_places,
                     "medical_places": record.medical_places,
+                    "languages": record.languages,
+                    "prefers": record.prefers,
+                    "excludes": record.excludes,
                 })
                 .to_string(),
             )?;
@@ -476,6 +521,9 @@ impl App {
                     medical_places: r.medical_places,
                     starts_on: r.starts_on,
                     ends_on: r.ends_on,
+                    languages: r.languages,
+                    prefers: r.prefers,
+                    excludes: r.excludes,
                     updated_at: r.updated_at,
                 })
             })

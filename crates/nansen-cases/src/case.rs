@@ -216,6 +216,10 @@ pub struct CaseFile {
     pub links: Vec<Link>,
     #[serde(default)]
     pub family_abroad: Vec<FamilyAbroad>,
+    /// The receiving states the household would go to, first choice first (country codes
+    /// or names), when it stated them: matching weighs them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub preferred_states: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub submission_category: Option<SubmissionCategory>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -370,6 +374,15 @@ impl CaseFile {
                     format!("consents[{i}].partner"),
                     format!("a {} consent names the partner it allows", c.purpose),
                 ));
+            }
+        }
+        for (i, p) in self.preferred_states.iter_mut().enumerate() {
+            match country(p) {
+                Some(c) => *p = c,
+                None => out.push(problem(
+                    format!("preferred_states[{i}]"),
+                    format!("{p:?} is not a country in the code list"),
+                )),
             }
         }
         for (i, f) in self.family_abroad.iter_mut().enumerate() {

@@ -11,9 +11,12 @@
 //! verifies an assignment against every constraint without sharing code with the solver.
 
 pub mod check;
+pub mod explain;
 pub mod instance;
+pub mod score;
 pub mod solve;
 
 pub use check::{check, Violation};
+pub use explain::{explain, CaseExplanation, Explanation, NextBest, StateSummary, Stopped};
 pub use instance::{Case, Instance, InstanceError, State};
 pub use solve::{solve, Options, Solution, SolveError};

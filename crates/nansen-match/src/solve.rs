@@ -9,8 +9,8 @@ use crate::Instance;
 use std::time::{Duration, Instant};
 
 /// Persons, unaccompanied children, medical cases: the three kinds of places.
-const KINDS: usize = 3;
-type Places = [i64; KINDS];
+pub(crate) const KINDS: usize = 3;
+pub(crate) type Places = [i64; KINDS];
 
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -20,6 +20,9 @@ pub struct Options {
     pub pins: Vec<(usize, usize)>,
     /// `(case, state)` pairs that must not be made.
     pub forbids: Vec<(usize, usize)>,
+    /// An earlier assignment to start from (by case index; empty for none): a what-if after
+    /// a small change keeps what still fits and is improved from there.
+    pub start: Vec<Option<usize>>,
 }
 
 impl Default for Options {
@@ -28,6 +31,7 @@ impl Default for Options {
             time_limit: Duration::from_secs(10),
             pins: Vec::new(),
             forbids: Vec::new(),
+            start: Vec::new(),
         }
     }
 }
@@ -55,15 +59,15 @@ pub enum SolveError {
 }
 
 /// Cases that travel together, with what they need and what each state is worth to them.
-struct Group {
-    members: Vec<usize>,
-    needs: Places,
+pub(crate) struct Group {
+    pub(crate) members: Vec<usize>,
+    pub(crate) needs: Places,
     /// `(state, value)` for each state every member may go to, of positive value.
-    options: Vec<(usize, f64)>,
+    pub(crate) options: Vec<(usize, f64)>,
 }
 
 impl Group {
-    fn value_in(&self, state: usize) -> Option<f64> {
+    pub(crate) fn value_in(&self, state: usize) -> Option<f64> {
         self.options
             .iter()
             .find(|(s, _)| *s == state)
@@ -71,7 +75,7 @@ impl Group {
     }
 }
 
-fn groups_of(instance: &Instance, forbids: &[(usize, usize)]) -> Vec<Group> {
+pub(crate) fn groups_of(instance: &Instance, forbids: &[(usize, usize)]) -> Vec<Group> {
     let n = instance.cases.len();
     let mut parent: Vec<usize> = (0..n).collect();
     fn root(parent: &mut [usize], mut i: usize) -> usize {
@@ -191,7 +195,12 @@ pub fn solve(instance: &Instance, options: &Options) -> Result<Solution, SolveEr
         if pinned[g] {
             continue;
         }
-        group.options.retain(|(_, v)| *v > 0.0);
+        // A state whose places could never hold the group is no option: dropping it keeps
+        // the relaxation from placing a share of a household too large to go there whole.
+        let needs = group.needs;
+        group
+            .options
+            .retain(|(j, v)| *v > 0.0 && fits(&room[*j], &needs));
     }
 
     let free: Vec<usize> = (0..groups.len()).filter(|&g| !pinned[g]).collect();
@@ -219,8 +228,26 @@ pub fn solve(instance: &Instance, options: &Options) -> Result<Solution, SolveEr
             })
             .sum::<f64>();
 
-    // A first assignment: what the relaxation chose whole, then the rest by reduced value.
+    // A first assignment: what an earlier one kept (where it still holds), what the
+    // relaxation chose whole, then the rest by reduced value.
     for &g in &free {
+        let earlier = groups[g]
+            .members
+            .iter()
+            .map(|&i| options.start.get(i).copied().flatten())
+            .reduce(|a, b| if a == b { a } else { None })
+            .flatten();
+        if let Some(j) = earlier.filter(|&j| groups[g].value_in(j).is_some()) {
+            if fits(&room[j], &groups[g].needs) {
+                take(&mut room[j], &groups[g].needs);
+                at[g] = Some(j);
+            }
+        }
+    }
+    for &g in &free {
+        if at[g].is_some() {
+            continue;
+        }
         let chosen = relaxed[g]
             .iter()
             .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -287,7 +314,7 @@ fn net_of_prices(group: &Group, (state, value): (usize, f64), prices: &[[f64; KI
             .sum::<f64>()
 }
 
-const KIND_NAMES: [&str; KINDS] = ["persons", "unaccompanied children", "medical cases"];
+pub(crate) const KIND_NAMES: [&str; KINDS] = ["persons", "unaccompanied children", "medical cases"];
 
 fn fits(room: &Places, needs: &Places) -> bool {
     (0..KINDS).all(|k| room[k] >= needs[k])

@@ -1859,6 +1859,16 @@ pub struct NewPledge {
     pub starts_on: Option<String>,
     #[serde(default)]
     pub ends_on: Option<String>,
+    /// Languages its services work in (ISO 639 codes): matching weighs a shared language.
+    #[serde(default)]
+    #[schema(example = json!(["de", "en"]))]
+    pub languages: Vec<String>,
+    /// Nationalities it prefers to receive.
+    #[serde(default)]
+    pub prefers: Vec<String>,
+    /// Nationalities it does not receive: matching never proposes them to it.
+    #[serde(default)]
+    pub excludes: Vec<String>,
     /// Why it was given or changed.
     #[serde(default)]
     pub note: String,
@@ -1873,6 +1883,9 @@ impl From<NewPledge> for app::PledgeInput {
             medical_places,
             starts_on,
             ends_on,
+            languages,
+            prefers,
+            excludes,
             note,
         } = p;
         app::PledgeInput {
@@ -1882,6 +1895,9 @@ impl From<NewPledge> for app::PledgeInput {
             medical_places,
             starts_on,
             ends_on,
+            languages,
+            prefers,
+            excludes,
             note,
         }
     }
@@ -1905,6 +1921,9 @@ pub struct Pledge {
     pub medical_places: i64,
     pub starts_on: Option<String>,
     pub ends_on: Option<String>,
+    pub languages: Vec<String>,
+    pub prefers: Vec<String>,
+    pub excludes: Vec<String>,
     pub updated_at: When,
     /// Every figure it had, oldest first.
     pub history: Vec<PledgeChange>,
@@ -1919,6 +1938,9 @@ impl From<app::PledgeView> for Pledge {
             medical_places,
             starts_on,
             ends_on,
+            languages,
+            prefers,
+            excludes,
             updated_at,
             history,
         } = p;
@@ -1929,6 +1951,9 @@ impl From<app::PledgeView> for Pledge {
             medical_places,
             starts_on,
             ends_on,
+            languages,
+            prefers,
+            excludes,
             updated_at: updated_at.into(),
             history: history
                 .into_iter()
@@ -2076,6 +2101,10 @@ pub struct NewCase {
     pub links: Vec<String>,
     #[serde(default)]
     pub family_abroad: Vec<FamilyAbroad>,
+    /// Receiving states the household would go to, first choice first: matching weighs them.
+    #[serde(default)]
+    #[schema(example = json!(["DEU", "FRA"]))]
+    pub preferred_states: Vec<String>,
     #[serde(default)]
     #[schema(schema_with = crate::openapi::submission_categories)]
     pub submission_category: Option<nansen_cases::SubmissionCategory>,
@@ -2098,6 +2127,7 @@ impl From<NewCase> for nansen_cases::CaseFile {
             consents,
             links,
             family_abroad,
+            preferred_states,
             submission_category,
             priority,
             medical,
@@ -2122,6 +2152,7 @@ impl From<NewCase> for nansen_cases::CaseFile {
             consents: all(consents),
             links,
             family_abroad: all(family_abroad),
+            preferred_states,
             submission_category,
             priority,
             medical,
@@ -2188,6 +2219,8 @@ pub struct Household {
     /// In the identity section's order.
     pub members: Vec<HouseholdMember>,
     pub family_abroad: Vec<FamilyAbroad>,
+    /// Receiving states it would go to, first choice first.
+    pub preferred_states: Vec<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -2499,6 +2532,7 @@ impl From<app::CaseView> for Case {
                     })
                     .collect(),
                 family_abroad: all(h.family_abroad),
+                preferred_states: h.preferred_states,
             }),
             process: process.map(|p| Process {
                 stage: p.stage,

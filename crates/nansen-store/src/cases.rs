@@ -41,6 +41,8 @@ pub struct ProgrammeRecord {
     pub created_at: Timestamp,
     /// Partner organisations by slug, with their part (`implementing`, `receiving`).
     pub partners: Vec<(String, String)>,
+    /// Its matching settings, as the app writes them (JSON).
+    pub matching: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -52,6 +54,11 @@ pub struct PledgeRecord {
     pub medical_places: i64,
     pub starts_on: Option<String>,
     pub ends_on: Option<String>,
+    /// What the state states for matching: languages its services work in, nationalities it
+    /// prefers to receive and those it does not receive.
+    pub languages: Vec<String>,
+    pub prefers: Vec<String>,
+    pub excludes: Vec<String>,
     pub created_by: String,
     pub updated_at: Timestamp,
 }
@@ -311,7 +318,7 @@ pub struct CaseFilter {
     pub offset: i64,
 }
 
-const PROGRAMME_COLUMNS: &str = "p.id, p.org_id, o.slug AS org, p.slug, p.kind, p.title, p.starts_on, p.ends_on, p.retention_days, p.stages, p.created_by, p.created_at";
+const PROGRAMME_COLUMNS: &str = "p.id, p.org_id, o.slug AS org, p.slug, p.kind, p.title, p.starts_on, p.ends_on, p.retention_days, p.stages, p.created_by, p.created_at, p.matching";
 const CASE_COLUMNS: &str = "c.id, c.ref, c.programme_id, c.org_id, o.slug AS org, c.stage, c.stage_since, c.pending_stage, c.assignee_id, u.email AS assignee, c.revision, c.persons, c.state, c.created_by, c.created_at, c.updated_at, c.erased_at";
 /// What a case's row is read with, after `cases c`.
 macro_rules! case_joins {
@@ -326,6 +333,15 @@ const REFERRAL_SELECT: &str = "SELECT r.id, r.ref, r.case_id, c.ref AS case_ref,
 
 fn corrupt(what: String) -> StoreError {
     StoreError::Corrupt(what)
+}
+
+/// A list kept as comma-separated words.
+fn list(joined: String) -> Vec<String> {
+    joined
+        .split(',')
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 fn programme_from(r: &Row) -> Result<ProgrammeRecord> {
@@ -346,6 +362,7 @@ fn programme_from(r: &Row) -> Result<ProgrammeRecord> {
         created_by: r.get("created_by")?,
         created_at: r.get("created_at")?,
         partners: Vec::new(),
+        matching: r.get("matching")?,
     })
 }
 
@@ -400,7 +417,7 @@ fn referral_from(r: &Row) -> Result<ReferralRecord> {
 }
 
 /// What a sealed piece of a case is bound to.
-fn sealed_as(case: &str, what: &str) -> String {
+pub(crate) fn sealed_as(case: &str, what: &str) -> String {
     format!("case {case} {what}")
 }
 
@@ -457,15 +474,15 @@ impl Tx<'_> {
             Some(r) => {
                 let id: i64 = r.get("id")?;
                 self.conn.execute(
-                    "UPDATE pledges SET places = ?, uam_places = ?, medical_places = ?, starts_on = ?, ends_on = ?, updated_at = ? WHERE id = ?",
-                    &[p.places.into(), p.uam_places.into(), p.medical_places.into(), p.starts_on.clone().into(), p.ends_on.clone().into(), at.into(), id.into()],
+                    "UPDATE pledges SET places = ?, uam_places = ?, medical_places = ?, starts_on = ?, ends_on = ?, languages = ?, prefers = ?, excludes = ?, updated_at = ? WHERE id = ?",
+                    &[p.places.into(), p.uam_places.into(), p.medical_places.into(), p.starts_on.clone().into(), p.ends_on.clone().into(), p.languages.join(",").into(), p.prefers.join(",").into(), p.excludes.join(",").into(), at.into(), id.into()],
                 )?;
                 id
             }
             None => self.conn.query(
-                "INSERT INTO pledges (programme_id, state, places, uam_places, medical_places, starts_on, ends_on, created_by, created_at, updated_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                &[programme_id.into(), (&p.state).into(), p.places.into(), p.uam_places.into(), p.medical_places.into(), p.starts_on.clone().into(), p.ends_on.clone().into(), (&p.created_by).into(), at.into(), at.into()],
+                "INSERT INTO pledges (programme_id, state, places, uam_places, medical_places, starts_on, ends_on, languages, prefers, excludes, created_by, created_at, updated_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                &[programme_id.into(), (&p.state).into(), p.places.into(), p.uam_places.into(), p.medical_places.into(), p.starts_on.clone().into(), p.ends_on.clone().into(), p.languages.join(",").into(), p.prefers.join(",").into(), p.excludes.join(",").into(), (&p.created_by).into(), at.into(), at.into()],
             )?[0]
                 .get("id")?,
         };
@@ -683,8 +700,9 @@ impl Tx<'_> {
             "DELETE FROM case_index WHERE case_id = ?",
             "UPDATE case_events SET note = NULL WHERE case_id = ?",
             "UPDATE referrals SET reason = ?, decision_note = NULL WHERE case_id = ?",
+            "UPDATE proposal_cases SET explanation = ? WHERE case_id = ?",
         ] {
-            let params: Vec<Value> = if sql.contains("reason = ?") {
+            let params: Vec<Value> = if sql.contains(" = ? WHERE") {
                 vec![Vec::<u8>::new().into(), case.id.into()]
             } else {
                 vec![case.id.into()]
@@ -703,6 +721,39 @@ impl Tx<'_> {
     }
 
     /// The key of a case, for sealing what is added to it.
+    /// The keys of several cases, by id, in one read (an erased case has none).
+    pub(crate) fn case_keys_of(
+        &mut self,
+        cases: &[(i64, &str)],
+    ) -> Result<std::collections::HashMap<i64, CaseKey>> {
+        let mut out = std::collections::HashMap::new();
+        if cases.is_empty() {
+            return Ok(out);
+        }
+        let refs: std::collections::HashMap<i64, &str> = cases.iter().copied().collect();
+        let marks = vec!["?"; cases.len()].join(", ");
+        let params: Vec<Value> = cases.iter().map(|(id, _)| Value::from(*id)).collect();
+        for row in self.conn.query(
+            &format!(
+                "SELECT case_id, generation, wrapped FROM case_keys WHERE case_id IN ({marks})"
+            ),
+            &params,
+        )? {
+            let id: i64 = row.get("case_id")?;
+            let reference = refs[&id];
+            let key = self
+                .case_keys
+                .unwrap(row.get("generation")?, &row.get::<Vec<u8>>("wrapped")?, reference)?
+                .ok_or_else(|| {
+                    corrupt(format!(
+                        "case {reference}: the case key file no longer holds the generation its key was wrapped by"
+                    ))
+                })?;
+            out.insert(id, key);
+        }
+        Ok(out)
+    }
+
     fn case_key(&mut self, case_id: i64, reference: &str) -> Result<CaseKey> {
         let row = self
             .conn
@@ -778,6 +829,17 @@ impl Tx<'_> {
             assignee_id,
             case.state.as_deref(),
         )
+    }
+
+    /// Moves a case to a stage and matches it to a state (or unmatches it) at once, as seen
+    /// at its revision: a match accepted, or returned to matching.
+    pub fn place_case(
+        &mut self,
+        case: &CaseRecord,
+        stage: &str,
+        state: Option<&str>,
+    ) -> Result<bool> {
+        self.change_case(case, stage, None, case.assignee_id, state)
     }
 
     /// Matches a case to a receiving state (or unmatches it), as seen at its revision.
@@ -1294,6 +1356,31 @@ impl Store {
     }
 
     /// Cases of a programme at one of `stages` since before `before`, not yet erased.
+    /// The cases of a programme at the given stages: `matched` true for those matched to a
+    /// state, false for those not.
+    pub fn cases_at(
+        &self,
+        programme_id: i64,
+        stages: &[String],
+        matched: bool,
+    ) -> Result<Vec<CaseRecord>> {
+        if stages.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; stages.len()].join(", ");
+        let mut params: Vec<Value> = vec![programme_id.into()];
+        params.extend(stages.iter().map(Value::from));
+        let state = if matched { "IS NOT NULL" } else { "IS NULL" };
+        Ok(self
+            .query(
+                &format!("SELECT {CASE_COLUMNS} {CASE_FROM} WHERE c.programme_id = ? AND c.stage IN ({marks}) AND c.state {state} AND c.erased_at IS NULL ORDER BY c.id"),
+                &params,
+            )?
+            .iter()
+            .map(case_from)
+            .collect::<Result<_, _>>()?)
+    }
+
     pub fn cases_at_since(
         &self,
         programme_id: i64,
@@ -1372,7 +1459,7 @@ impl Store {
 
     pub fn pledges(&self, programme_id: i64) -> Result<Vec<PledgeRecord>> {
         self.query(
-            "SELECT id, state, places, uam_places, medical_places, starts_on, ends_on, created_by, updated_at FROM pledges WHERE programme_id = ? ORDER BY state",
+            "SELECT id, state, places, uam_places, medical_places, starts_on, ends_on, languages, prefers, excludes, created_by, updated_at FROM pledges WHERE programme_id = ? ORDER BY state",
             &[programme_id.into()],
         )?
         .iter()
@@ -1385,6 +1472,9 @@ impl Store {
                 medical_places: r.get("medical_places")?,
                 starts_on: r.get("starts_on")?,
                 ends_on: r.get("ends_on")?,
+                languages: list(r.get("languages")?),
+                prefers: list(r.get("prefers")?),
+                excludes: list(r.get("excludes")?),
                 created_by: r.get("created_by")?,
                 updated_at: r.get("updated_at")?,
             })
@@ -1424,19 +1514,19 @@ impl Store {
     }
 
     pub fn cases_by_id(&self, ids: &[i64]) -> Result<Vec<CaseRecord>> {
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let marks = vec!["?"; ids.len()].join(", ");
-        let params: Vec<Value> = ids.iter().map(|i| (*i).into()).collect();
-        Ok(self
-            .query(
-                &format!("SELECT {CASE_COLUMNS} {CASE_FROM} WHERE c.id IN ({marks}) ORDER BY c.id"),
+        let mut out = Vec::with_capacity(ids.len());
+        for batch in ids.chunks(1000) {
+            let marks = vec!["?"; batch.len()].join(", ");
+            let params: Vec<Value> = batch.iter().map(|i| (*i).into()).collect();
+            for r in self.query(
+                &format!("SELECT {CASE_COLUMNS} {CASE_FROM} WHERE c.id IN ({marks})"),
                 &params,
-            )?
-            .iter()
-            .map(case_from)
-            .collect::<Result<_, _>>()?)
+            )? {
+                out.push(case_from(&r)?);
+            }
+        }
+        out.sort_by_key(|c| c.id);
+        Ok(out)
     }
 
     /// The organisations that accepted a referral of each of the cases, with the sections
@@ -1631,7 +1721,12 @@ impl Store {
         .map(Some)
     }
 
-    fn unwrap_case_key(&self, reference: &str, generation: i64, wrapped: &[u8]) -> Result<CaseKey> {
+    pub(crate) fn unwrap_case_key(
+        &self,
+        reference: &str,
+        generation: i64,
+        wrapped: &[u8],
+    ) -> Result<CaseKey> {
         if let Some(key) = self.case_keys().unwrap(generation, wrapped, reference)? {
             return Ok(key);
         }
@@ -1653,31 +1748,46 @@ impl Store {
         section: Section,
     ) -> Result<std::collections::HashMap<i64, Vec<u8>>> {
         let mut out = std::collections::HashMap::new();
-        if cases.is_empty() {
-            return Ok(out);
+        let by_id: std::collections::HashMap<i64, &CaseRecord> =
+            cases.iter().map(|c| (c.id, c)).collect();
+        for batch in cases.chunks(1000) {
+            let marks = vec!["?"; batch.len()].join(", ");
+            let mut params: Vec<Value> = vec![section.as_str().into()];
+            params.extend(batch.iter().map(|c| Value::from(c.id)));
+            let rows = self.query(
+                &format!("SELECT k.case_id, k.generation, k.wrapped, s.sealed FROM case_keys k JOIN case_sections s ON s.case_id = k.case_id AND s.section = ? WHERE k.case_id IN ({marks})"),
+                &params,
+            )?;
+            for r in rows {
+                let id: i64 = r.get("case_id")?;
+                let c = by_id[&id];
+                let key = self.unwrap_case_key(
+                    &c.reference,
+                    r.get("generation")?,
+                    &r.get::<Vec<u8>>("wrapped")?,
+                )?;
+                let plain = key.open(
+                    &sealed_as(&c.reference, section.as_str()),
+                    &r.get::<Vec<u8>>("sealed")?,
+                )?;
+                out.insert(id, plain);
+            }
         }
-        let marks = vec!["?"; cases.len()].join(", ");
-        let mut params: Vec<Value> = vec![section.as_str().into()];
-        params.extend(cases.iter().map(|c| Value::from(c.id)));
-        let rows = self.query(
-            &format!("SELECT k.case_id, k.generation, k.wrapped, s.sealed FROM case_keys k JOIN case_sections s ON s.case_id = k.case_id AND s.section = ? WHERE k.case_id IN ({marks})"),
-            &params,
-        )?;
-        for r in rows {
-            let id: i64 = r.get("case_id")?;
-            let Some(c) = cases.iter().find(|c| c.id == id) else {
-                continue;
-            };
-            let key = self.unwrap_case_key(
-                &c.reference,
-                r.get("generation")?,
-                &r.get::<Vec<u8>>("wrapped")?,
-            )?;
-            let plain = key.open(
-                &sealed_as(&c.reference, section.as_str()),
-                &r.get::<Vec<u8>>("sealed")?,
-            )?;
-            out.insert(id, plain);
+        Ok(out)
+    }
+
+    /// The links among cases: `(case, linked)` for each of the given cases.
+    pub fn links_of(&self, case_ids: &[i64]) -> Result<Vec<(i64, i64)>> {
+        let mut out = Vec::new();
+        for batch in case_ids.chunks(1000) {
+            let marks = vec!["?"; batch.len()].join(", ");
+            let params: Vec<Value> = batch.iter().map(|i| Value::from(*i)).collect();
+            for r in self.query(
+                &format!("SELECT case_id, linked_id FROM case_links WHERE case_id IN ({marks}) ORDER BY case_id, linked_id"),
+                &params,
+            )? {
+                out.push((r.get("case_id")?, r.get("linked_id")?));
+            }
         }
         Ok(out)
     }

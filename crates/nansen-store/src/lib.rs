@@ -8,6 +8,7 @@ mod cases;
 mod db;
 mod documents;
 mod keys;
+mod proposals;
 pub mod requests;
 mod schema;
 pub mod testing;
@@ -26,6 +27,7 @@ pub use documents::{
     DocumentRecord, DocumentVersionRecord, OutboxEntry, SEARCH_DATASET, SEARCH_DOCUMENT,
 };
 pub use keys::{key_file, Keys};
+pub use proposals::{ProposalRecord, ProposedCase};
 pub use requests::{AccessRequestRecord, Visible};
 pub use uploads::StagedUploadRecord;
 pub use warning::{
@@ -73,6 +75,8 @@ pub struct OrgRecord {
     pub id: i64,
     pub slug: String,
     pub name: String,
+    /// The state it speaks for (ISO 3166 alpha-3), when it is a state's administration.
+    pub country: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -266,6 +270,7 @@ fn org_from(r: &Row) -> Result<OrgRecord, DbError> {
         id: r.get("id")?,
         slug: r.get("slug")?,
         name: r.get("name")?,
+        country: r.get("country")?,
     })
 }
 
@@ -423,9 +428,14 @@ impl Tx<'_> {
     }
 
     pub fn insert_org(&mut self, slug: &str, name: &str) -> Result<i64> {
+        self.insert_org_of(slug, name, None)
+    }
+
+    /// An organisation that speaks for a state (`country`, ISO 3166 alpha-3).
+    pub fn insert_org_of(&mut self, slug: &str, name: &str, country: Option<&str>) -> Result<i64> {
         let r = self.conn.query(
-            "INSERT INTO orgs (slug, name, created_at) VALUES (?, ?, ?) RETURNING id",
-            &[slug.into(), name.into(), now().into()],
+            "INSERT INTO orgs (slug, name, country, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+            &[slug.into(), name.into(), country.into(), now().into()],
         )?;
         Ok(r[0].get("id")?)
     }
@@ -977,7 +987,7 @@ impl Store {
     pub fn org(&self, slug: &str) -> Result<Option<OrgRecord>> {
         Ok(self
             .query(
-                "SELECT id, slug, name FROM orgs WHERE slug = ?",
+                "SELECT id, slug, name, country FROM orgs WHERE slug = ?",
                 &[slug.into()],
             )?
             .first()
@@ -987,7 +997,10 @@ impl Store {
 
     pub fn orgs(&self) -> Result<Vec<OrgRecord>> {
         Ok(self
-            .query("SELECT id, slug, name FROM orgs ORDER BY slug", &[])?
+            .query(
+                "SELECT id, slug, name, country FROM orgs ORDER BY slug",
+                &[],
+            )?
             .iter()
             .map(org_from)
             .collect::<Result<_, _>>()?)

@@ -531,6 +531,39 @@ INSERT INTO stage_waits (programme_id, stage, since, cases)
     WHERE erased_at IS NULL GROUP BY programme_id, stage, substr(stage_since, 1, 10);
 CREATE INDEX cases_since ON cases (programme_id, stage_since, id);
 "#,
+    // 11: matching (issue 16). An organisation's country (the receiving state it speaks
+    // for); what a pledging state speaks and prefers; a programme's matching settings (score
+    // weights, the sections a match refers, an uploaded score matrix) as JSON. A proposal
+    // keeps its figures and per-state table in the open (no person in them) and each case's
+    // explanation sealed with the case's own key, so an erasure takes it too.
+    r#"
+ALTER TABLE orgs ADD COLUMN country TEXT;
+ALTER TABLE pledges ADD COLUMN languages TEXT NOT NULL DEFAULT '';
+ALTER TABLE pledges ADD COLUMN prefers TEXT NOT NULL DEFAULT '';
+ALTER TABLE pledges ADD COLUMN excludes TEXT NOT NULL DEFAULT '';
+ALTER TABLE programmes ADD COLUMN matching TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE proposals (
+    id {id},
+    ref TEXT NOT NULL UNIQUE,
+    programme_id BIGINT NOT NULL REFERENCES programmes(id),
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    summary TEXT NOT NULL
+);
+CREATE INDEX proposals_programme ON proposals (programme_id, id);
+CREATE TABLE proposal_cases (
+    proposal_id BIGINT NOT NULL REFERENCES proposals(id),
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    state TEXT,
+    explanation {blob} NOT NULL,
+    decision TEXT,
+    decided_by TEXT,
+    decided_at TEXT,
+    referral_id BIGINT REFERENCES referrals(id),
+    PRIMARY KEY (proposal_id, case_id)
+);
+CREATE INDEX proposal_cases_referral ON proposal_cases (referral_id);
+"#,
 ];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {

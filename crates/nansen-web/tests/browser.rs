@@ -1524,6 +1524,9 @@ fn a_case_moves_on_the_web_as_its_workflow_allows_and_each_role_sees_only_what_i
                     &admin,
                     &name,
                     nansen_app::PledgeInput {
+                        languages: Vec::new(),
+                        prefers: Vec::new(),
+                        excludes: Vec::new(),
                         state: "DEU".into(),
                         places: 100,
                         uam_places: 10,

@@ -587,6 +587,9 @@ fn operations(app: &App, files: &Path) -> Result<()> {
             &admin,
             &relocation,
             PledgeInput {
+                languages: Vec::new(),
+                prefers: Vec::new(),
+                excludes: Vec::new(),
                 state: state.into(),
                 places,
                 uam_places: uam,

@@ -470,6 +470,9 @@ pub async fn set_pledge(
             &who,
             &name,
             PledgeInput {
+                languages: Vec::new(),
+                prefers: Vec::new(),
+                excludes: Vec::new(),
                 state: f.state,
                 places: f.places,
                 uam_places: f.uam_places,

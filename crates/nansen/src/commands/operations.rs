@@ -168,6 +168,15 @@ pub enum PledgeCommand {
         /// Until when, YYYY-MM-DD
         #[arg(long)]
         ends: Option<String>,
+        /// Languages its services work in, ISO 639 codes separated by commas (matching weighs a shared language)
+        #[arg(long, value_delimiter = ',')]
+        languages: Vec<String>,
+        /// Nationalities it prefers to receive, separated by commas
+        #[arg(long, value_delimiter = ',')]
+        prefers: Vec<String>,
+        /// Nationalities it does not receive, separated by commas (never proposed to it)
+        #[arg(long, value_delimiter = ',')]
+        excludes: Vec<String>,
         /// Why it was given or changed
         #[arg(long, default_value = "")]
         note: String,
@@ -191,6 +200,9 @@ impl PledgeCommand {
                 medical_places,
                 starts,
                 ends,
+                languages,
+                prefers,
+                excludes,
                 note,
             } => {
                 let p = app.set_pledge(
@@ -203,6 +215,9 @@ impl PledgeCommand {
                         medical_places,
                         starts_on: starts,
                         ends_on: ends,
+                        languages,
+                        prefers,
+                        excludes,
                         note,
                     },
                 )?;

@@ -15,13 +15,21 @@ pub enum OrgCommand {
         /// A name people read
         #[arg(long)]
         name: String,
+        /// The state it speaks for, when it is a state's administration (a country code or name): it receives that state's matches in programmes it is a receiving partner of
+        #[arg(long)]
+        country: Option<String>,
     },
 }
 
 impl OrgCommand {
     pub fn exec(self, ctx: Ctx) -> Outcome {
-        let OrgCommand::Add { slug, name } = self;
-        ctx.app.add_org(ctx.who, &slug, &name)?;
+        let OrgCommand::Add {
+            slug,
+            name,
+            country,
+        } = self;
+        ctx.app
+            .add_org_of(ctx.who, &slug, &name, country.as_deref())?;
         eprintln!("added organisation {slug}");
         Ok(())
     }
