@@ -59,6 +59,7 @@ pub use matching::{
     MAX_MATCHING_CASES, MAX_MATCHING_SECONDS, READY,
 };
 pub use nansen_forecast::{Budget, Stopped};
+pub use nansen_match::score::Weights as ScoreWeights;
 pub use nansen_search::{
     FacetCount, Hit, Kind as HitKind, Request as SearchRequest, Results as SearchResults,
     Sort as SearchSort, FACETS,

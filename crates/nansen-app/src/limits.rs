@@ -20,6 +20,8 @@ pub enum Work {
     /// Imports, staged uploads and documents: a body written to disk and read.
     Upload,
     Search,
+    /// Matching proposals: the solver's search.
+    Matching,
 }
 
 impl Work {
@@ -29,6 +31,7 @@ impl Work {
             Work::Export => "exports",
             Work::Upload => "uploads",
             Work::Search => "searches",
+            Work::Matching => "matching proposals",
         }
     }
 }
@@ -54,6 +57,7 @@ pub struct Limits {
     pub export: WorkLimit,
     pub upload: WorkLimit,
     pub search: WorkLimit,
+    pub matching: WorkLimit,
     /// What a refused caller is told to wait, in seconds.
     pub retry_after: u64,
 }
@@ -90,6 +94,14 @@ impl Default for Limits {
                 seconds: 10,
                 anonymous_seconds: 5,
             },
+            // A proposal searches for up to a minute on one core; the anonymous propose none.
+            matching: WorkLimit {
+                per_person: 1,
+                per_address: 0,
+                total: 2,
+                seconds: 90,
+                anonymous_seconds: 0,
+            },
             retry_after: 5,
         }
     }
@@ -102,6 +114,7 @@ impl Limits {
             Work::Export => self.export,
             Work::Upload => self.upload,
             Work::Search => self.search,
+            Work::Matching => self.matching,
         }
     }
 }

@@ -102,7 +102,7 @@ pub struct ProposalSummary {
     pub gap: f64,
     pub seconds: f64,
     /// Cases that took part, and of them those assigned.
-    pub cases: usize,
+    pub taking_part: usize,
     pub assigned_cases: usize,
     pub assigned_persons: i64,
     /// `default` (the weights below) or `uploaded` (the programme's score matrix).
@@ -701,7 +701,7 @@ impl App {
             bound: round(solution.bound),
             gap: solution.gap,
             seconds: round(solution.seconds),
-            cases: pool.cases.len(),
+            taking_part: pool.cases.len(),
             assigned_cases: assigned.len(),
             assigned_persons: assigned.iter().map(|&i| pool.cases[i].persons).sum(),
             score: if settings.scores.is_some() {
@@ -750,7 +750,7 @@ impl App {
                     &reference,
                     &serde_json::json!({
                         "programme": name.to_string(),
-                        "cases": summary.cases,
+                        "cases": summary.taking_part,
                         "assigned_cases": summary.assigned_cases,
                         "objective": summary.objective,
                         "gap": summary.gap,
@@ -892,7 +892,7 @@ impl App {
                     created_at: r.created_at,
                     objective: s.objective,
                     gap: s.gap,
-                    cases: s.cases,
+                    cases: s.taking_part,
                     assigned_cases: s.assigned_cases,
                     accepted_cases: accepted,
                 })
@@ -1630,7 +1630,7 @@ mod tests {
                 .propose(&who["admin"], &programme(), ProposalRequest::default())
                 .unwrap();
             assert!(p.id.is_some());
-            assert_eq!(p.summary.cases, 3, "Desta waits for Ezana");
+            assert_eq!(p.summary.taking_part, 3, "Desta waits for Ezana");
             assert_eq!(
                 p.summary.waiting,
                 vec![WaitingCase {

@@ -2737,3 +2737,407 @@ pub struct ReferralCreated {
     #[schema(schema_with = crate::openapi::referral_statuses)]
     pub status: nansen_cases::ReferralStatus,
 }
+
+/// The default score's weights, each from 0 to 1; the score is their sum, capped at 1.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchWeights {
+    /// Every permitted pair starts with it.
+    #[schema(example = 0.25)]
+    pub base: f64,
+    /// A member speaks one of the state's languages.
+    #[schema(example = 0.35)]
+    pub language: f64,
+    /// Family in the state.
+    #[schema(example = 0.25)]
+    pub family: f64,
+    /// The state prefers the household's nationality.
+    #[schema(example = 0.1)]
+    pub state_preference: f64,
+    /// The household ranked the state: all of it for the first choice, less for each later.
+    #[schema(example = 0.15)]
+    pub household_preference: f64,
+}
+
+impl From<app::ScoreWeights> for MatchWeights {
+    fn from(w: app::ScoreWeights) -> Self {
+        MatchWeights {
+            base: w.base,
+            language: w.language,
+            family: w.family,
+            state_preference: w.state_preference,
+            household_preference: w.household_preference,
+        }
+    }
+}
+
+impl From<MatchWeights> for app::ScoreWeights {
+    fn from(w: MatchWeights) -> Self {
+        app::ScoreWeights {
+            base: w.base,
+            language: w.language,
+            family: w.family,
+            state_preference: w.state_preference,
+            household_preference: w.household_preference,
+        }
+    }
+}
+
+/// A programme's matching settings.
+#[derive(Serialize, ToSchema)]
+pub struct MatchSettings {
+    pub weights: MatchWeights,
+    /// The sections an accepted match refers to the receiving state.
+    #[schema(schema_with = crate::openapi::section_list)]
+    pub referral_sections: Vec<nansen_cases::Section>,
+    /// Cases in the uploaded score matrix, when one is used instead of the default score.
+    pub score_matrix_cases: Option<usize>,
+}
+
+impl From<app::MatchSettings> for MatchSettings {
+    fn from(s: app::MatchSettings) -> Self {
+        MatchSettings {
+            weights: s.weights.into(),
+            referral_sections: s.referral_sections,
+            score_matrix_cases: s.scores.map(|m| m.len()),
+        }
+    }
+}
+
+/// What changes in a programme's matching settings; what is absent stays.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchSettingsChange {
+    #[serde(default)]
+    pub weights: Option<MatchWeights>,
+    #[serde(default)]
+    #[schema(schema_with = crate::openapi::section_list)]
+    pub referral_sections: Option<Vec<nansen_cases::Section>>,
+}
+
+/// What a proposal is asked for.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NewProposal {
+    /// `CASE=STATE` pairs that must hold.
+    #[serde(default)]
+    pub pins: Vec<String>,
+    /// `CASE=STATE` pairs that must not.
+    #[serde(default)]
+    pub forbids: Vec<String>,
+    /// Seconds the search may take, at most 60 (10 by default, 1 with `from`).
+    #[serde(default)]
+    pub time_limit: Option<f64>,
+    /// Solve and answer, keeping nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// An earlier proposal to start from; the answer says what moved since.
+    #[serde(default)]
+    pub from: Option<String>,
+}
+
+/// What the parts of a case's default score in a state are.
+#[derive(Serialize, ToSchema)]
+pub struct ScoreParts {
+    pub base: f64,
+    pub language: f64,
+    pub family: f64,
+    pub state_preference: f64,
+    pub household_preference: f64,
+}
+
+/// The best other state a case may go to, and what choosing it would cost the objective
+/// (read from the relaxation's prices of places).
+#[derive(Serialize, ToSchema)]
+pub struct NextBestState {
+    pub state: String,
+    pub score: f64,
+    pub cost: f64,
+}
+
+/// A state the case would score higher in, and what stopped it.
+#[derive(Serialize, ToSchema)]
+pub struct StoppedState {
+    pub state: String,
+    pub score: f64,
+    pub because: String,
+}
+
+/// One case of a proposal.
+#[derive(Serialize, ToSchema)]
+pub struct ProposedCase {
+    pub case: String,
+    pub persons: i64,
+    pub state: Option<String>,
+    pub score: Option<f64>,
+    /// The default score's parts in that state (none with an uploaded matrix).
+    pub parts: Option<ScoreParts>,
+    /// What it adds to the objective; shown only to those who see the case's needs.
+    pub value: Option<f64>,
+    pub travels_with: Vec<String>,
+    pub next_best: Option<NextBestState>,
+    /// States it would score higher in, best first.
+    pub stopped: Vec<StoppedState>,
+    pub unassigned_because: Option<String>,
+    /// `accepted`, or null while undecided.
+    pub decision: Option<String>,
+    pub decided_by: Option<String>,
+    /// The referral its acceptance sent to the receiving state.
+    pub referral: Option<String>,
+}
+
+impl From<app::ProposedCaseView> for ProposedCase {
+    fn from(c: app::ProposedCaseView) -> Self {
+        ProposedCase {
+            case: c.case,
+            persons: c.persons,
+            state: c.state,
+            score: c.score,
+            parts: c.parts.map(|p| ScoreParts {
+                base: p.base,
+                language: p.language,
+                family: p.family,
+                state_preference: p.state_preference,
+                household_preference: p.household_preference,
+            }),
+            value: c.value,
+            travels_with: c.travels_with,
+            next_best: c.next_best.map(|n| NextBestState {
+                state: n.state,
+                score: n.score,
+                cost: n.cost,
+            }),
+            stopped: c
+                .stopped
+                .into_iter()
+                .map(|s| StoppedState {
+                    state: s.state,
+                    score: s.score,
+                    because: s.because,
+                })
+                .collect(),
+            unassigned_because: c.unassigned_because,
+            decision: c.decision,
+            decided_by: c.decided_by,
+            referral: c.referral,
+        }
+    }
+}
+
+/// A count of households by a language or nationality.
+#[derive(Serialize, ToSchema)]
+pub struct Counted {
+    pub code: String,
+    pub households: i64,
+}
+
+/// What a state was pledged (its places left when the proposal was made) and receives.
+#[derive(Serialize, ToSchema)]
+pub struct ProposalState {
+    pub state: String,
+    pub places: i64,
+    pub uam_places: i64,
+    pub medical_places: i64,
+    pub persons: i64,
+    pub cases: i64,
+    pub unaccompanied_children: i64,
+    pub medical_cases: i64,
+    /// Its share of the persons assigned, beside its share of the places.
+    pub share_of_persons: f64,
+    pub share_of_places: f64,
+    pub languages: Vec<Counted>,
+    pub nationalities: Vec<Counted>,
+    /// What one more place is worth here: persons, unaccompanied children, medical cases.
+    pub prices: Vec<f64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MovedCase {
+    pub case: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+/// A case at the ready stage that could not take part, and why.
+#[derive(Serialize, ToSchema)]
+pub struct WaitingCase {
+    pub case: String,
+    pub because: String,
+}
+
+/// A matching proposal: its proven figures, every case explained, the states' table.
+#[derive(Serialize, ToSchema)]
+pub struct Proposal {
+    /// Null for a dry run.
+    pub id: Option<String>,
+    pub programme: String,
+    pub created_by: String,
+    pub created_at: When,
+    pub objective: f64,
+    /// No assignment of these cases to these places reaches more.
+    pub bound: f64,
+    pub gap: f64,
+    pub seconds: f64,
+    pub taking_part: usize,
+    pub assigned_cases: usize,
+    pub assigned_persons: i64,
+    /// `default` or `uploaded`.
+    pub score: String,
+    pub weights: MatchWeights,
+    pub pins: Vec<String>,
+    pub forbids: Vec<String>,
+    pub previous: Option<String>,
+    pub moved: Vec<MovedCase>,
+    pub states: Vec<ProposalState>,
+    pub waiting: Vec<WaitingCase>,
+    pub cases: Vec<ProposedCase>,
+}
+
+impl From<app::ProposalView> for Proposal {
+    fn from(p: app::ProposalView) -> Self {
+        let s = p.summary;
+        let counted = |v: Vec<(String, i64)>| {
+            v.into_iter()
+                .map(|(code, households)| Counted { code, households })
+                .collect()
+        };
+        Proposal {
+            id: p.id,
+            programme: s.programme,
+            created_by: p.created_by,
+            created_at: p.created_at.into(),
+            objective: s.objective,
+            bound: s.bound,
+            gap: s.gap,
+            seconds: s.seconds,
+            taking_part: s.taking_part,
+            assigned_cases: s.assigned_cases,
+            assigned_persons: s.assigned_persons,
+            score: s.score,
+            weights: s.weights.into(),
+            pins: s.pins,
+            forbids: s.forbids,
+            previous: s.previous,
+            moved: s
+                .moved
+                .into_iter()
+                .map(|m| MovedCase {
+                    case: m.case,
+                    from: m.from,
+                    to: m.to,
+                })
+                .collect(),
+            states: s
+                .states
+                .into_iter()
+                .map(|st| ProposalState {
+                    state: st.state,
+                    places: st.places,
+                    uam_places: st.uam_places,
+                    medical_places: st.medical_places,
+                    persons: st.persons,
+                    cases: st.cases,
+                    unaccompanied_children: st.unaccompanied_children,
+                    medical_cases: st.medical_cases,
+                    share_of_persons: st.share_of_persons,
+                    share_of_places: st.share_of_places,
+                    languages: counted(st.languages),
+                    nationalities: counted(st.nationalities),
+                    prices: st.prices.to_vec(),
+                })
+                .collect(),
+            waiting: s
+                .waiting
+                .into_iter()
+                .map(|w| WaitingCase {
+                    case: w.case,
+                    because: w.because,
+                })
+                .collect(),
+            cases: p.cases.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A proposal in a programme's list.
+#[derive(Serialize, ToSchema)]
+pub struct ProposalItem {
+    pub id: String,
+    pub created_by: String,
+    pub created_at: When,
+    pub objective: f64,
+    pub gap: f64,
+    pub taking_part: usize,
+    pub assigned_cases: usize,
+    pub accepted_cases: usize,
+}
+
+impl From<app::ProposalItem> for ProposalItem {
+    fn from(p: app::ProposalItem) -> Self {
+        ProposalItem {
+            id: p.id,
+            created_by: p.created_by,
+            created_at: p.created_at.into(),
+            objective: p.objective,
+            gap: p.gap,
+            taking_part: p.cases,
+            assigned_cases: p.assigned_cases,
+            accepted_cases: p.accepted_cases,
+        }
+    }
+}
+
+/// The cases to accept; none names every undecided case the proposal assigns.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptProposal {
+    #[serde(default)]
+    pub cases: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AcceptedCase {
+    pub case: String,
+    pub state: String,
+    /// The referral sent to the state's receiving partner, when the programme has one.
+    pub referral: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SkippedCase {
+    pub case: String,
+    pub because: String,
+}
+
+/// What an acceptance did: the cases matched and referred, and those skipped with why.
+#[derive(Serialize, ToSchema)]
+pub struct Acceptance {
+    pub proposal: String,
+    pub accepted: Vec<AcceptedCase>,
+    pub skipped: Vec<SkippedCase>,
+}
+
+impl From<app::Acceptance> for Acceptance {
+    fn from(a: app::Acceptance) -> Self {
+        Acceptance {
+            proposal: a.proposal,
+            accepted: a
+                .accepted
+                .into_iter()
+                .map(|c| AcceptedCase {
+                    case: c.case,
+                    state: c.state,
+                    referral: c.referral,
+                })
+                .collect(),
+            skipped: a
+                .skipped
+                .into_iter()
+                .map(|c| SkippedCase {
+                    case: c.case,
+                    because: c.because,
+                })
+                .collect(),
+        }
+    }
+}

@@ -100,7 +100,12 @@ fn sweep_body(url: &str) -> &'static str {
         r#"{"purpose": "reporting"}"#
     } else if path.contains("/cases/") && ends("/referrals") {
         r#"{"to": "bmi", "sections": ["identity"], "reason": "x", "override_consent": true}"#
-    } else if ends("/approval") || ends("/accept") || ends("/decline") {
+    } else if ends("/approval")
+        || ends("/accept")
+        || ends("/decline")
+        || ends("/proposals")
+        || ends("/matching")
+    {
         "{}"
     } else {
         r#"{"reason":"we need it for planning","approve":true,"sharing":"public","name":"x","done":true,"body":"x"}"#
@@ -441,6 +446,35 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
             )
             .unwrap()
             .id;
+        // And a matching proposal of it.
+        let classified = "euaa/classified".parse().unwrap();
+        s.app
+            .set_pledge(
+                &op,
+                &classified,
+                nansen_app::PledgeInput {
+                    state: "DEU".into(),
+                    places: 5,
+                    uam_places: 0,
+                    medical_places: 0,
+                    starts_on: None,
+                    ends_on: None,
+                    languages: vec![],
+                    prefers: vec![],
+                    excludes: vec![],
+                    note: String::new(),
+                },
+            )
+            .unwrap();
+        for stage in ["assessed", "ready-for-matching"] {
+            s.app.move_case(&op, &case, stage, None, None).unwrap();
+        }
+        let proposal = s
+            .app
+            .propose(&op, &classified, nansen_app::ProposalRequest::default())
+            .unwrap()
+            .id
+            .unwrap();
         let (code, doc) = call(
             "GET",
             &format!("{}/api/v1/openapi.json", s.base),
@@ -457,6 +491,8 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
                 case.clone()
             } else if path.starts_with("/api/v1/referrals/") {
                 referral.clone()
+            } else if path.starts_with("/api/v1/proposals/") {
+                proposal.clone()
             } else {
                 "1".to_string()
             }
@@ -488,6 +524,7 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
                     .replace("{slug}", "classified")
                     .replace("{number}", "1")
                     .replace("{id}", &id_for(path))
+                    .replace("{case}", &case)
                     .replace("{n}", "1");
                 let url = format!("{}{concrete}{query}", s.base);
                 let missing = format!(
@@ -497,6 +534,7 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
                         .replace("{slug}", "no-such-dataset")
                         .replace("{number}", "1")
                         .replace("{id}", "999")
+                        .replace("{case}", "999")
                         .replace("{n}", "1")
                 );
                 for token in [Some(s.bmi.as_str()), None] {
@@ -1618,5 +1656,123 @@ fn operations_over_http_show_each_role_its_sections_and_refuse_bad_cases_by_fiel
             .unwrap()
             .iter()
             .any(|n| n["code"] == "SC-UC" && n["category"] == "Unaccompanied or separated child"));
+    }
+}
+
+#[test]
+fn a_matching_proposal_is_made_read_and_accepted_over_http_by_the_programme_s_admins_alone() {
+    for s in servers() {
+        let op = Caller::operator();
+        s.app.add_org_of(&op, "bamf", "BAMF", Some("DEU")).unwrap();
+        let url = |p: &str| format!("{}/api/v1{p}", s.base);
+        let (code, body) = send_json(
+            "POST",
+            &url("/programmes"),
+            &s.euaa_admin,
+            serde_json::json!({"name": "euaa/relocation", "type": "relocation", "title": "Relocation", "receiving": ["bamf"]}),
+        );
+        assert_eq!(code, 201, "{body}");
+        let (code, body) = send_json(
+            "POST",
+            &url("/programmes/euaa/relocation/pledges"),
+            &s.euaa_admin,
+            serde_json::json!({"state": "DEU", "places": 4, "languages": ["de", "ar"], "excludes": ["ERI"]}),
+        );
+        assert_eq!(code, 201, "{body}");
+        let pledge: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(pledge["languages"], serde_json::json!(["de", "ar"]));
+        let programme = "euaa/relocation".parse().unwrap();
+        let case = s
+            .app
+            .add_case(
+                &op,
+                &programme,
+                nansen_cases::CaseFile::from_json(r#"{"members": [{"given_name": "Amina", "family_name": "Haddad", "birth_date": "1990-01-01", "sex": "F", "nationality": "SYR", "languages": ["ar"], "relationship": "principal"}], "consents": [{"purpose": "referral", "partner": "bamf"}], "preferred_states": ["Germany"]}"#).unwrap(),
+            )
+            .unwrap()
+            .id;
+        for stage in ["assessed", "ready-for-matching"] {
+            s.app.move_case(&op, &case, stage, None, None).unwrap();
+        }
+        let proposals = url("/programmes/euaa/relocation/proposals");
+        // Members who are not admins are refused; outsiders find nothing.
+        let (code, _) = send_json("POST", &proposals, &s.euaa_editor, serde_json::json!({}));
+        assert_eq!(code, 403);
+        let (code, _) = send_json("POST", &proposals, &s.bmi, serde_json::json!({}));
+        assert_eq!(code, 404);
+        let (code, body) = send_json(
+            "POST",
+            &proposals,
+            &s.euaa_admin,
+            serde_json::json!({"pins": ["nobody=DEU"]}),
+        );
+        assert_eq!(code, 400, "{body}");
+        assert!(
+            body.contains("case nobody is not among the cases taking part"),
+            "{body}"
+        );
+        let (code, body) = send_json("POST", &proposals, &s.euaa_admin, serde_json::json!({}));
+        assert_eq!(code, 201, "{body}");
+        let p: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let id = p["id"].as_str().unwrap().to_string();
+        assert_eq!(p["assigned_cases"], 1);
+        assert_eq!(p["cases"][0]["state"], "DEU");
+        assert_eq!(
+            p["cases"][0]["parts"],
+            serde_json::json!({"base": 0.25, "language": 0.35, "family": 0.0, "state_preference": 0.0, "household_preference": 0.15})
+        );
+        assert_eq!(p["states"][0]["persons"], 1);
+        assert!(p["bound"].as_f64().unwrap() >= p["objective"].as_f64().unwrap());
+        for (token, expected) in [(&s.euaa_admin, 200), (&s.euaa_editor, 403), (&s.iom, 404)] {
+            let (code, _) = call("GET", &url(&format!("/proposals/{id}")), Some(token), None);
+            assert_eq!(code, expected);
+            let (code, _) = call(
+                "GET",
+                &url(&format!("/proposals/{id}/cases/{case}")),
+                Some(token),
+                None,
+            );
+            assert_eq!(code, expected);
+        }
+        let (code, body) = send_json(
+            "PUT",
+            &url("/programmes/euaa/relocation/matching"),
+            &s.euaa_admin,
+            serde_json::json!({"weights": {"base": 0.2, "language": 1.5, "family": 0.2, "state_preference": 0.1, "household_preference": 0.1}}),
+        );
+        assert_eq!(code, 400, "{body}");
+        assert!(
+            body.contains("weights.language: 1.5 is not between 0 and 1"),
+            "{body}"
+        );
+        let res = ureq::request("PUT", &url("/programmes/euaa/relocation/matching/scores"))
+            .set("Authorization", &format!("Bearer {}", s.euaa_admin))
+            .set("Content-Type", "text/csv")
+            .send_string(&format!("case,DEU\n{case},2\n"));
+        let Err(ureq::Error::Status(400, r)) = res else {
+            panic!("a score outside 0 to 1 is refused")
+        };
+        assert!(r
+            .into_string()
+            .unwrap()
+            .contains("row 2, column DEU: 2 is outside 0 to 1"));
+        let accept = url(&format!("/proposals/{id}/accept"));
+        let (code, _) = send_json("POST", &accept, &s.euaa_editor, serde_json::json!({}));
+        assert_eq!(code, 403);
+        let (code, body) = send_json("POST", &accept, &s.euaa_admin, serde_json::json!({}));
+        assert_eq!(code, 200, "{body}");
+        let a: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(a["accepted"][0]["case"], case.as_str());
+        assert_eq!(a["accepted"][0]["state"], "DEU");
+        assert!(a["accepted"][0]["referral"].is_string(), "{body}");
+        let (_, body) = call(
+            "GET",
+            &url(&format!("/cases/{case}")),
+            Some(&s.euaa_admin),
+            None,
+        );
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["process"]["stage"], "matched");
+        assert_eq!(v["process"]["state"], "DEU");
     }
 }

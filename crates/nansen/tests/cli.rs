@@ -1477,3 +1477,110 @@ fn a_bulk_registration_is_all_or_nothing_even_under_kill_9() {
         e.ok(&["audit", "verify"]);
     }
 }
+
+#[test]
+fn a_programme_admin_proposes_explains_and_accepts_a_match_from_the_command_line() {
+    for e in envs() {
+        e.ok(&["org", "add", "euaa", "--name", "EUAA"]);
+        e.ok(&[
+            "org",
+            "add",
+            "bamf",
+            "--name",
+            "BAMF",
+            "--country",
+            "Germany",
+        ]);
+        e.ok(&["org", "add", "ofii", "--name", "OFII", "--country", "FRA"]);
+        e.ok(&[
+            "programme",
+            "add",
+            "euaa/relocation",
+            "--type",
+            "relocation",
+            "--title",
+            "Relocation",
+            "--receiving",
+            "bamf",
+            "--receiving",
+            "ofii",
+        ]);
+        e.ok(&[
+            "pledge",
+            "add",
+            "euaa/relocation",
+            "--state",
+            "DEU",
+            "--places",
+            "3",
+            "--languages",
+            "de,ar",
+        ]);
+        e.ok(&[
+            "pledge",
+            "add",
+            "euaa/relocation",
+            "--state",
+            "FRA",
+            "--places",
+            "3",
+            "--languages",
+            "fr",
+            "--excludes",
+            "SYR",
+        ]);
+        let table = e.file(
+            "households.csv",
+            b"household,given_name,family_name,birth_date,sex,nationality,relationship,languages,consents\n\
+              h1,Amina,Haddad,1990-04-02,F,SYR,principal,ar,referral:bamf\n\
+              h1,Omar,Haddad,2015-01-01,M,SYR,child,ar,\n\
+              h2,Luc,Mbala,1985-05-05,M,COD,principal,fr,referral:ofii\n",
+        );
+        let ids = e.ok(&["case", "import", "euaa/relocation", table.to_str().unwrap()]);
+        let ids: Vec<&str> = ids.lines().collect();
+        assert_eq!(ids.len(), 2, "{ids:?}");
+        for id in &ids {
+            for stage in ["assessed", "ready-for-matching"] {
+                e.ok(&["case", "move", id, "--to", stage]);
+            }
+        }
+        let shown = e.ok(&["match", "propose", "euaa/relocation"]);
+        let proposal = shown
+            .lines()
+            .last()
+            .and_then(|l| l.strip_prefix("proposal "))
+            .unwrap_or_else(|| panic!("{}: {shown}", e.name))
+            .to_string();
+        assert!(shown.contains("assigned_cases 2 of 2"), "{shown}");
+        assert!(shown.contains(&format!("{}\t2\tDEU\t", ids[0])), "{shown}");
+        assert!(shown.contains(&format!("{}\t1\tFRA\t", ids[1])), "{shown}");
+        let why = e.ok(&["match", "explain", &proposal, ids[1]]);
+        assert!(why.contains("proposed FRA, score 0.600"), "{why}");
+        assert!(
+            why.contains("score parts: base 0.250, language 0.350"),
+            "{why}"
+        );
+        // A pin that breaks a quota is refused, naming it; nothing is kept.
+        let pin = format!("{}=FRA", ids[0]);
+        let o = e.run(&["match", "propose", "euaa/relocation", "--pin", &pin]);
+        assert!(!o.status.success());
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            said.contains(&format!("pin {pin}: it may not go to FRA")),
+            "{said}"
+        );
+        let accepted = e.ok(&["match", "accept", &proposal, "--case", ids[0]]);
+        assert!(
+            accepted.starts_with(&format!("accepted\t{}\tDEU\t", ids[0])),
+            "{accepted}"
+        );
+        let case = e.ok(&["case", "show", ids[0]]);
+        assert!(case.contains("process: at matched since"), "{case}");
+        assert!(case.contains("matched to DEU"), "{case}");
+        let listed = e.ok(&["match", "list", "euaa/relocation"]);
+        assert!(
+            listed.contains(&format!("{proposal}\t")) && listed.trim_end().ends_with("\t2\t2\t1"),
+            "{listed}"
+        );
+    }
+}

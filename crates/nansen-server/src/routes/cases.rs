@@ -27,7 +27,7 @@ pub struct ProgrammePath {
 }
 
 impl ProgrammePath {
-    fn name(self) -> ProgrammeName {
+    pub(super) fn name(self) -> ProgrammeName {
         ProgrammeName::new(self.org, self.slug)
     }
 }

@@ -6,6 +6,7 @@ mod cases;
 mod datasets;
 mod documents;
 mod health;
+mod matching;
 mod tokens;
 mod warning;
 
@@ -236,6 +237,12 @@ pub(crate) fn api() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(cases::accept))
         .routes(routes!(cases::decline))
         .routes(routes!(cases::specific_needs))
+        .routes(routes!(matching::proposals, matching::propose))
+        .routes(routes!(matching::proposal))
+        .routes(routes!(matching::proposed_case))
+        .routes(routes!(matching::accept))
+        .routes(routes!(matching::settings, matching::set_settings))
+        .routes(routes!(matching::set_scores, matching::clear_scores))
 }
 
 pub fn router(app: Arc<App>) -> Router {

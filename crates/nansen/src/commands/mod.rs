@@ -142,7 +142,10 @@ impl Command {
             Command::Demo(a) => return a.exec(g),
             Command::Restore(a) => return a.exec(g),
             Command::Serve(a) => return a.exec(g),
-            Command::Match(m) => return m.exec(),
+            Command::Match(m) => match m.solve() {
+                Ok(done) => return done,
+                Err(m) => Command::Match(m),
+            },
             other => other,
         };
         let app = App::open(&g.data_dir, g.database_url.as_deref()).map_err(|e| {
@@ -161,9 +164,10 @@ impl Command {
             out: &mut std::io::stdout().lock(),
         };
         match command {
-            Command::Demo(_) | Command::Restore(_) | Command::Serve(_) | Command::Match(_) => {
+            Command::Demo(_) | Command::Restore(_) | Command::Serve(_) => {
                 unreachable!("started above")
             }
+            Command::Match(c) => c.exec(ctx),
             Command::Org(c) => c.exec(ctx),
             Command::User(c) => c.exec(ctx),
             Command::Token(c) => c.exec(ctx),

@@ -10,7 +10,7 @@ use nansen_cases::{CaseFile, Consent, ConsentPurpose, ProgrammeKind, Section, Wo
 use nansen_model::ProgrammeName;
 use std::path::PathBuf;
 
-fn programme_name(name: &str) -> Result<ProgrammeName, Failure> {
+pub(super) fn programme_name(name: &str) -> Result<ProgrammeName, Failure> {
     name.parse().map_err(said)
 }
 
@@ -735,6 +735,9 @@ fn show(out: &mut dyn std::io::Write, c: &CaseView) -> Outcome {
         }
         for f in &h.family_abroad {
             writeln!(out, "  family in {}: {}", f.state, f.relationship)?;
+        }
+        if !h.preferred_states.is_empty() {
+            writeln!(out, "  would go to {}", h.preferred_states.join(", "))?;
         }
     }
     if let Some(p) = &c.process {
