@@ -693,16 +693,26 @@ impl Tx<'_> {
             was.get("persons")?,
         );
         self.shift_positions(positions)?;
-        for sql in [
-            "DELETE FROM case_keys WHERE case_id = ?",
-            "DELETE FROM case_sections WHERE case_id = ?",
-            "DELETE FROM case_documents WHERE case_id = ?",
-            "DELETE FROM case_index WHERE case_id = ?",
-            "UPDATE case_events SET note = NULL WHERE case_id = ?",
-            "UPDATE referrals SET reason = ?, decision_note = NULL WHERE case_id = ?",
-            "UPDATE proposal_cases SET explanation = ? WHERE case_id = ?",
+        // `true`: the statement blanks a sealed column first.
+        for (sql, blanks) in [
+            ("DELETE FROM case_keys WHERE case_id = ?", false),
+            ("DELETE FROM case_sections WHERE case_id = ?", false),
+            ("DELETE FROM case_documents WHERE case_id = ?", false),
+            ("DELETE FROM case_index WHERE case_id = ?", false),
+            (
+                "UPDATE case_events SET note = NULL WHERE case_id = ?",
+                false,
+            ),
+            (
+                "UPDATE referrals SET reason = ?, decision_note = NULL WHERE case_id = ?",
+                true,
+            ),
+            (
+                "UPDATE proposal_cases SET explanation = ? WHERE case_id = ?",
+                true,
+            ),
         ] {
-            let params: Vec<Value> = if sql.contains(" = ? WHERE") {
+            let params: Vec<Value> = if blanks {
                 vec![Vec::<u8>::new().into(), case.id.into()]
             } else {
                 vec![case.id.into()]

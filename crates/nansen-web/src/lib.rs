@@ -110,6 +110,16 @@ pub fn router(app: Arc<App>) -> Router {
             "/programmes/:org/:slug/pledges",
             get(pages::operations::pledges).post(pages::operations::set_pledge),
         )
+        .route(
+            "/programmes/:org/:slug/matching",
+            get(pages::matching::matching),
+        )
+        .route(
+            "/programmes/:org/:slug/matching/proposals",
+            post(pages::matching::propose),
+        )
+        .route("/proposals/:id", get(pages::matching::proposal))
+        .route("/proposals/:id/accept", post(pages::matching::accept))
         .route("/cases/:id", get(pages::operations::case))
         .route("/cases/:id/move", post(pages::operations::move_case))
         .route("/cases/:id/approval", post(pages::operations::approve))

@@ -1801,3 +1801,165 @@ fn a_returnee_s_follow_up_is_recorded_on_the_web_and_a_wrong_one_is_refused_with
         });
     }
 }
+
+#[test]
+fn a_matching_proposal_goes_from_creation_through_a_what_if_to_acceptance_and_a_decline_returns_the_case(
+) {
+    if !ready() {
+        return;
+    }
+    for site in sites() {
+        let amal = off(|| {
+            let op = Caller::operator();
+            site.app
+                .add_org_of(&op, "migrationsverket", "Migrationsverket", Some("SWE"))
+                .unwrap();
+            site.app
+                .add_user_as(
+                    &op,
+                    "officer@migrationsverket.test",
+                    "migrationsverket",
+                    (Role::Caseworker, false),
+                    PASSWORD,
+                )
+                .unwrap();
+            let admin = site.app.act_as("admin@euaa.test").unwrap();
+            let name: nansen_model::ProgrammeName = "euaa/relocation".parse().unwrap();
+            site.app
+                .add_programme(
+                    &admin,
+                    nansen_app::NewProgramme {
+                        name: name.clone(),
+                        kind: nansen_cases::ProgrammeKind::Relocation,
+                        title: "Relocation from Malta".into(),
+                        partners: vec![],
+                        receiving: vec!["migrationsverket".into()],
+                        starts_on: None,
+                        ends_on: None,
+                        retention_days: None,
+                    },
+                )
+                .unwrap();
+            site.app
+                .set_pledge(
+                    &admin,
+                    &name,
+                    nansen_app::PledgeInput {
+                        languages: vec!["sv".into(), "ar".into()],
+                        prefers: Vec::new(),
+                        excludes: Vec::new(),
+                        state: "SWE".into(),
+                        places: 4,
+                        uam_places: 0,
+                        medical_places: 0,
+                        starts_on: None,
+                        ends_on: None,
+                        note: String::new(),
+                    },
+                )
+                .unwrap();
+            let mut ids = Vec::new();
+            for (given, persons) in [("Amal", 2), ("Bruno", 5)] {
+                let members: Vec<String> = (0..persons)
+                    .map(|i| format!(r#"{{"given_name": "{given}{i}", "family_name": "{given}", "birth_date": "199{i}-02-03", "sex": "F", "nationality": "SYR", "languages": ["ar"], "relationship": "{}"}}"#, if i == 0 { "principal" } else { "sibling" }))
+                    .collect();
+                let file = nansen_cases::CaseFile::from_json(&format!(
+                    r#"{{"members": [{}], "consents": [{{"purpose": "referral", "partner": "migrationsverket"}}]}}"#,
+                    members.join(", ")
+                ))
+                .unwrap();
+                let id = site.app.add_case(&op, &name, file).unwrap().id;
+                for stage in ["assessed", "ready-for-matching"] {
+                    site.app.move_case(&op, &id, stage, None, None).unwrap();
+                }
+                ids.push(id);
+            }
+            ids.swap_remove(0)
+        });
+        rt().block_on(async {
+            let b = browser(&site).await;
+            b.sign_in("admin@euaa.test").await;
+            b.go("/programmes/euaa/relocation").await;
+            b.submit("a[href='/programmes/euaa/relocation/matching']")
+                .await;
+            b.submit("form[action$='/matching/proposals'] button[type=submit]")
+                .await;
+            let first = b.url().await;
+            assert!(first.contains("/proposals/"), "{}: {first}", b.db);
+            let body = b.body().await;
+            assert!(body.contains("Proven bound"), "{}: {body}", b.db);
+            assert!(body.contains("1 of 2 cases"), "{}", b.db);
+            assert!(
+                body.contains(
+                    "it needs 5 persons places, more than any state that may receive it has"
+                ),
+                "{}: Bruno is too large for Sweden's four places",
+                b.db
+            );
+            let row = b.text(&format!("tr:has(a[href='/cases/{amal}'])")).await;
+            assert!(row.contains("Sweden"), "{}: {row}", b.db);
+            assert!(row.contains("language 0.35"), "{}: {row}", b.db);
+            b.accessible("a matching proposal").await;
+
+            // What if Amal may not go to Sweden?
+            b.fill("#forbids", &format!("{amal}=SWE")).await;
+            b.submit("form[action$='/matching/proposals'] button[type=submit]")
+                .await;
+            let moved = b.text("#moved + ul").await;
+            assert!(
+                moved.contains(&amal) && moved.contains("Sweden (SWE) → unassigned"),
+                "{}: {moved}",
+                b.db
+            );
+
+            // Back to the first proposal: accept Amal.
+            let path = first
+                .split_once("/proposals/")
+                .map(|(_, id)| format!("/proposals/{id}"))
+                .unwrap();
+            b.go(&path).await;
+            b.submit(&format!("button[aria-label='Accept case {amal}']"))
+                .await;
+            let said = b.text("[role=status]").await;
+            assert!(
+                said.contains("1 cases matched and moved on"),
+                "{}: {said}",
+                b.db
+            );
+            b.go(&path).await;
+            let row = b.text(&format!("tr:has(a[href='/cases/{amal}'])")).await;
+            assert!(row.contains("accepted, referral"), "{}: {row}", b.db);
+            b.sign_out().await;
+
+            // Sweden declines, saying why: Amal is back at ready for matching.
+            b.sign_in("officer@migrationsverket.test").await;
+            b.go("/referrals").await;
+            assert!(
+                b.text("#incoming ~ [role=status]")
+                    .await
+                    .contains("1 waiting"),
+                "{}",
+                b.db
+            );
+            b.fill("input[name=note]", "no family housing until June")
+                .await;
+            b.submit(&format!(
+                "button[aria-label='Decline the referral of case {amal}']"
+            ))
+            .await;
+            b.accessible("the receiving state's referrals").await;
+        });
+        let case = off(|| site.app.case(&Caller::operator(), &amal).unwrap());
+        let process = case.process.unwrap();
+        assert_eq!(
+            (process.stage.as_str(), process.state),
+            ("ready-for-matching", None),
+            "{}: a declined match returns the case to matching",
+            site.t.name
+        );
+        assert_eq!(
+            process.history.last().unwrap().note.as_deref(),
+            Some("migrationsverket declined: no family housing until June")
+        );
+    }
+}

@@ -178,15 +178,16 @@ pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, S
     )?;
     let app = App::open(data_dir, None)?;
     let op = Caller::operator();
-    for (slug, name) in [
-        ("euaa", "European Union Agency for Asylum"),
-        ("iom", "International Organization for Migration"),
+    for (slug, name, country) in [
+        ("euaa", "European Union Agency for Asylum", None),
+        ("iom", "International Organization for Migration", None),
         (
             "bamf",
             "Federal Office for Migration and Refugees (Germany)",
+            Some("DEU"),
         ),
     ] {
-        app.add_org(&op, slug, name)?;
+        app.add_org_of(&op, slug, name, country)?;
     }
     let password = nansen_app::generate_password();
     for (email, org, role) in USERS {
@@ -572,22 +573,24 @@ fn operations(app: &App, files: &Path) -> Result<()> {
             retention_days: Some(730),
         },
     )?;
+    // Places, of which for unaccompanied children and medical cases, and the languages the
+    // state's reception works in (for matching).
     let pledges = [
-        ("DEU", 500, 40, 50),
-        ("FRA", 350, 20, 30),
-        ("PRT", 200, 30, 10),
-        ("IRL", 150, 10, 10),
-        ("BEL", 120, 10, 10),
-        ("FIN", 130, 20, 15),
-        ("LUX", 40, 5, 5),
-        ("NLD", 100, 10, 10),
+        ("DEU", 500, 40, 50, "de,en,ar"),
+        ("FRA", 350, 20, 30, "fr"),
+        ("PRT", 200, 30, 10, "pt,en"),
+        ("IRL", 150, 10, 10, "en"),
+        ("BEL", 120, 10, 10, "fr,nl"),
+        ("FIN", 130, 20, 15, "fi,en"),
+        ("LUX", 40, 5, 5, "fr,de"),
+        ("NLD", 100, 10, 10, "nl,en"),
     ];
-    for (state, places, uam, medical) in pledges {
+    for (state, places, uam, medical, languages) in pledges {
         app.set_pledge(
             &admin,
             &relocation,
             PledgeInput {
-                languages: Vec::new(),
+                languages: languages.split(',').map(str::to_string).collect(),
                 prefers: Vec::new(),
                 excludes: Vec::new(),
                 state: state.into(),

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod dataset;
 pub mod documents;
 pub mod explore;
+pub mod matching;
 pub mod operations;
 pub mod upload;
 pub mod warning;

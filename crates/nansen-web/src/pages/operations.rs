@@ -19,11 +19,11 @@ use nansen_cases::{Consent, ConsentPurpose, ReferralStatus};
 use nansen_model::ProgrammeName;
 use serde::Deserialize;
 
-fn programme_name(org: &str, slug: &str) -> Result<ProgrammeName, WebError> {
+pub(super) fn programme_name(org: &str, slug: &str) -> Result<ProgrammeName, WebError> {
     format!("{org}/{slug}").parse().map_err(WebError::Form)
 }
 
-fn programme_href(name: &ProgrammeName) -> String {
+pub(super) fn programme_href(name: &ProgrammeName) -> String {
     format!("/programmes/{}/{}", name.org, name.slug)
 }
 
@@ -40,9 +40,9 @@ fn days(d: Option<i64>) -> String {
     }
 }
 
-/// The tabs of a programme's pages.
-fn tabs(name: &ProgrammeName, current: &str) -> Markup {
-    let base = programme_href(name);
+/// The tabs of a programme's pages; matching for its admins.
+pub(super) fn tabs(p: &ProgrammeView, current: &str) -> Markup {
+    let base = programme_href(&p.name);
     let item = |href: String, label: &str| {
         let here = href == current;
         html! { li { a href=(href) aria-current=[here.then_some("page")] { (label) } } }
@@ -52,11 +52,12 @@ fn tabs(name: &ProgrammeName, current: &str) -> Markup {
             (item(base.clone(), "Dashboard"))
             (item(format!("{base}/cases"), "Cases"))
             (item(format!("{base}/pledges"), "Pledges"))
+            @if p.may_administer { (item(format!("{base}/matching"), "Matching")) }
         } }
     }
 }
 
-fn programme_head(p: &ProgrammeView) -> Markup {
+pub(super) fn programme_head(p: &ProgrammeView) -> Markup {
     html! {
         p { a href="/programmes" { "← Programmes" } }
         h1 { (p.title) }
@@ -128,7 +129,7 @@ pub async fn programme(
     .await?;
     let body = html! {
         (programme_head(&p))
-        (tabs(&name, &href))
+        (tabs(&p, &href))
         @match &dashboard {
             Err(why) => { p.notice role="status" { (why) "." } }
             Ok(d) => { (dashboard_body(d, &p)) }
@@ -274,7 +275,7 @@ pub struct ListFilter {
     offset: i64,
 }
 
-fn given(s: &str) -> Option<String> {
+pub(super) fn given(s: &str) -> Option<String> {
     Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
@@ -335,7 +336,7 @@ pub async fn cases(
     };
     let body = html! {
         (programme_head(&p))
-        (tabs(&name, &href))
+        (tabs(&p, &href))
         form.filters method="get" action=(href) aria-label="Filter the cases" {
             div.field { label for="f-stage" { "Stage" }
                 select #f-stage name="stage" { option value="" { "any" }
@@ -392,13 +393,13 @@ pub async fn pledges(
     let total = |f: fn(&PledgeView) -> i64| number(Some(list.iter().map(f).sum::<i64>() as f64));
     let body = html! {
         (programme_head(&p))
-        (tabs(&name, &href))
+        (tabs(&p, &href))
         @if list.is_empty() { p { "No state has pledged places yet." } } @else {
             div.table-wrap tabindex="0" role="region" aria-label="Pledges" {
                 table {
                     caption { "Places pledged by receiving state (persons)" }
                     thead { tr { th scope="col" { "State" } th scope="col" .num { "Places" } th scope="col" .num { "For unaccompanied children" }
-                        th scope="col" .num { "For medical cases" } th scope="col" { "From" } th scope="col" { "Until" } th scope="col" { "Changes" } } }
+                        th scope="col" .num { "For medical cases" } th scope="col" { "From" } th scope="col" { "Until" } th scope="col" { "For matching" } th scope="col" { "Changes" } } }
                     tbody {
                         @for pl in &list { tr {
                             th scope="row" { (place(&pl.state)) }
@@ -407,12 +408,17 @@ pub async fn pledges(
                             td.num { (number(Some(pl.medical_places as f64))) }
                             td { (pl.starts_on.as_deref().unwrap_or("–")) }
                             td { (pl.ends_on.as_deref().unwrap_or("–")) }
+                            td {
+                                @if !pl.languages.is_empty() { "languages " (pl.languages.join(", ")) }
+                                @if !pl.prefers.is_empty() { "; prefers " (pl.prefers.join(", ")) }
+                                @if !pl.excludes.is_empty() { "; does not receive " (pl.excludes.join(", ")) }
+                            }
                             td { ul { @for h in &pl.history { li {
                                 (when(&h.at)) ": " (number(Some(h.places as f64))) " (" (h.uam_places) " UAM, " (h.medical_places) " medical) by " (h.by)
                                 @if !h.note.is_empty() { " — " (h.note) }
                             } } } }
                         } }
-                        tr { th scope="row" { "All states" } td.num { (total(|p| p.places)) } td.num { (total(|p| p.uam_places)) } td.num { (total(|p| p.medical_places)) } td {} td {} td {} }
+                        tr { th scope="row" { "All states" } td.num { (total(|p| p.places)) } td.num { (total(|p| p.uam_places)) } td.num { (total(|p| p.medical_places)) } td {} td {} td {} td {} }
                     }
                 }
             }
@@ -430,6 +436,12 @@ pub async fn pledges(
                     input #pl-uam type="number" name="uam_places" min="0" value="0";
                     label for="pl-medical" { "Of which for medical cases" }
                     input #pl-medical type="number" name="medical_places" min="0" value="0";
+                    label for="pl-languages" { "Languages its reception works in (ISO 639 codes, separated by commas)" }
+                    input #pl-languages type="text" name="languages" placeholder="de, en, ar";
+                    label for="pl-prefers" { "Nationalities it prefers (codes or names, separated by commas)" }
+                    input #pl-prefers type="text" name="prefers";
+                    label for="pl-excludes" { "Nationalities it does not receive" }
+                    input #pl-excludes type="text" name="excludes";
                     label for="pl-note" { "Why (kept in its history)" }
                     input #pl-note type="text" name="note";
                     button type="submit" { "Save the pledge" }
@@ -454,7 +466,22 @@ pub struct PledgeForm {
     #[serde(default)]
     medical_places: i64,
     #[serde(default)]
+    languages: String,
+    #[serde(default)]
+    prefers: String,
+    #[serde(default)]
+    excludes: String,
+    #[serde(default)]
     note: String,
+}
+
+/// A list typed as words separated by commas.
+fn words(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 pub async fn set_pledge(
@@ -470,9 +497,9 @@ pub async fn set_pledge(
             &who,
             &name,
             PledgeInput {
-                languages: Vec::new(),
-                prefers: Vec::new(),
-                excludes: Vec::new(),
+                languages: words(&f.languages),
+                prefers: words(&f.prefers),
+                excludes: words(&f.excludes),
                 state: f.state,
                 places: f.places,
                 uam_places: f.uam_places,
