@@ -1681,6 +1681,14 @@ mod tests {
                 .unwrap();
             assert_eq!(dry.id, None);
             assert_eq!(app.proposals(&who["admin"], &programme()).unwrap().len(), 1);
+            // Erasing a case erases its explanation with it.
+            app.erase_case(&who["admin"], &c["farah"], "the person asked")
+                .unwrap();
+            let after = app
+                .proposal(&who["admin"], p.id.as_deref().unwrap())
+                .unwrap();
+            assert!(after.cases.iter().all(|x| x.case != c["farah"]));
+            assert_eq!(after.cases.len(), 2);
         }
     }
 

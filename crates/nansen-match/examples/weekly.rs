@@ -178,9 +178,13 @@ fn nansen_week(
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let path = args.get(1).expect("usage: weekly INSTANCE.json [WEEKS] [SECONDS_PER_WEEK]");
+    let path = args
+        .get(1)
+        .expect("usage: weekly INSTANCE.json [WEEKS] [SECONDS_PER_WEEK]");
     let weeks: usize = args.get(2).map_or(52, |w| w.parse().expect("WEEKS"));
-    let seconds: f64 = args.get(3).map_or(0.5, |s| s.parse().expect("SECONDS_PER_WEEK"));
+    let seconds: f64 = args
+        .get(3)
+        .map_or(0.5, |s| s.parse().expect("SECONDS_PER_WEEK"));
     let i = Instance::from_json(&std::fs::read_to_string(path).expect("the instance"))
         .expect("a valid instance");
     let mut rng = Rng(0x5EED_2026);

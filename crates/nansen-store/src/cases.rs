@@ -1365,7 +1365,6 @@ impl Store {
         Ok(rotation)
     }
 
-    /// Cases of a programme at one of `stages` since before `before`, not yet erased.
     /// The cases of a programme at the given stages: `matched` true for those matched to a
     /// state, false for those not.
     pub fn cases_at(
@@ -1374,28 +1373,33 @@ impl Store {
         stages: &[String],
         matched: bool,
     ) -> Result<Vec<CaseRecord>> {
-        if stages.is_empty() {
-            return Ok(Vec::new());
-        }
-        let marks = vec!["?"; stages.len()].join(", ");
-        let mut params: Vec<Value> = vec![programme_id.into()];
-        params.extend(stages.iter().map(Value::from));
         let state = if matched { "IS NOT NULL" } else { "IS NULL" };
-        Ok(self
-            .query(
-                &format!("SELECT {CASE_COLUMNS} {CASE_FROM} WHERE c.programme_id = ? AND c.stage IN ({marks}) AND c.state {state} AND c.erased_at IS NULL ORDER BY c.id"),
-                &params,
-            )?
-            .iter()
-            .map(case_from)
-            .collect::<Result<_, _>>()?)
+        self.cases_at_where(programme_id, stages, &format!("c.state {state}"), None)
     }
 
+    /// Cases of a programme at one of `stages` since before `before`, not yet erased.
     pub fn cases_at_since(
         &self,
         programme_id: i64,
         stages: &[String],
         before: Timestamp,
+    ) -> Result<Vec<CaseRecord>> {
+        self.cases_at_where(
+            programme_id,
+            stages,
+            "c.stage_since < ?",
+            Some(before.into()),
+        )
+    }
+
+    /// Cases of a programme at one of `stages`, not erased, meeting `condition` (with its
+    /// one parameter, if any).
+    fn cases_at_where(
+        &self,
+        programme_id: i64,
+        stages: &[String],
+        condition: &str,
+        param: Option<Value>,
     ) -> Result<Vec<CaseRecord>> {
         if stages.is_empty() {
             return Ok(Vec::new());
@@ -1403,10 +1407,10 @@ impl Store {
         let marks = vec!["?"; stages.len()].join(", ");
         let mut params: Vec<Value> = vec![programme_id.into()];
         params.extend(stages.iter().map(Value::from));
-        params.push(before.into());
+        params.extend(param);
         Ok(self
             .query(
-                &format!("SELECT {CASE_COLUMNS} {CASE_FROM} WHERE c.programme_id = ? AND c.stage IN ({marks}) AND c.stage_since < ? AND c.erased_at IS NULL ORDER BY c.id"),
+                &format!("SELECT {CASE_COLUMNS} {CASE_FROM} WHERE c.programme_id = ? AND c.stage IN ({marks}) AND {condition} AND c.erased_at IS NULL ORDER BY c.id"),
                 &params,
             )?
             .iter()
@@ -1757,30 +1761,39 @@ impl Store {
         cases: &[CaseRecord],
         section: Section,
     ) -> Result<std::collections::HashMap<i64, Vec<u8>>> {
+        self.open_each(
+            cases,
+            "SELECT k.case_id, k.generation, k.wrapped, s.sealed FROM case_keys k JOIN case_sections s ON s.case_id = k.case_id AND s.section = ? WHERE k.case_id IN ({marks})",
+            section.as_str().into(),
+            |c| sealed_as(&c.reference, section.as_str()),
+        )
+    }
+
+    /// One sealed value of each case, opened with the case's key (an erased case has none):
+    /// `sql` selects `case_id, generation, wrapped, sealed`, takes `first` and then the ids
+    /// in `{marks}`; `sealed_as` says what each value was sealed as.
+    pub(crate) fn open_each(
+        &self,
+        cases: &[CaseRecord],
+        sql: &str,
+        first: Value,
+        sealed_as: impl Fn(&CaseRecord) -> String,
+    ) -> Result<std::collections::HashMap<i64, Vec<u8>>> {
         let mut out = std::collections::HashMap::new();
         let by_id: std::collections::HashMap<i64, &CaseRecord> =
             cases.iter().map(|c| (c.id, c)).collect();
         for batch in cases.chunks(1000) {
             let marks = vec!["?"; batch.len()].join(", ");
-            let mut params: Vec<Value> = vec![section.as_str().into()];
+            let mut params: Vec<Value> = vec![first.clone()];
             params.extend(batch.iter().map(|c| Value::from(c.id)));
-            let rows = self.query(
-                &format!("SELECT k.case_id, k.generation, k.wrapped, s.sealed FROM case_keys k JOIN case_sections s ON s.case_id = k.case_id AND s.section = ? WHERE k.case_id IN ({marks})"),
-                &params,
-            )?;
-            for r in rows {
-                let id: i64 = r.get("case_id")?;
-                let c = by_id[&id];
+            for r in self.query(&sql.replace("{marks}", &marks), &params)? {
+                let c = by_id[&r.get::<i64>("case_id")?];
                 let key = self.unwrap_case_key(
                     &c.reference,
                     r.get("generation")?,
                     &r.get::<Vec<u8>>("wrapped")?,
                 )?;
-                let plain = key.open(
-                    &sealed_as(&c.reference, section.as_str()),
-                    &r.get::<Vec<u8>>("sealed")?,
-                )?;
-                out.insert(id, plain);
+                out.insert(c.id, key.open(&sealed_as(c), &r.get::<Vec<u8>>("sealed")?)?);
             }
         }
         Ok(out)

@@ -172,33 +172,12 @@ impl Store {
         proposal: &ProposalRecord,
         cases: &[CaseRecord],
     ) -> Result<std::collections::HashMap<i64, Vec<u8>>> {
-        let mut out = std::collections::HashMap::new();
-        let by_id: std::collections::HashMap<i64, &CaseRecord> =
-            cases.iter().map(|c| (c.id, c)).collect();
-        for batch in cases.chunks(500) {
-            let marks = vec!["?"; batch.len()].join(", ");
-            let mut params: Vec<Value> = vec![proposal.id.into()];
-            params.extend(batch.iter().map(|c| Value::from(c.id)));
-            let rows = self.query(
-                &format!("SELECT p.case_id, k.generation, k.wrapped, p.explanation FROM proposal_cases p JOIN case_keys k ON k.case_id = p.case_id WHERE p.proposal_id = ? AND p.case_id IN ({marks})"),
-                &params,
-            )?;
-            for r in rows {
-                let id: i64 = r.get("case_id")?;
-                let c = by_id[&id];
-                let key = self.unwrap_case_key(
-                    &c.reference,
-                    r.get("generation")?,
-                    &r.get::<Vec<u8>>("wrapped")?,
-                )?;
-                let plain = key.open(
-                    &explanation_seal(c, &proposal.reference),
-                    &r.get::<Vec<u8>>("explanation")?,
-                )?;
-                out.insert(id, plain);
-            }
-        }
-        Ok(out)
+        self.open_each(
+            cases,
+            "SELECT p.case_id, k.generation, k.wrapped, p.explanation AS sealed FROM proposal_cases p JOIN case_keys k ON k.case_id = p.case_id WHERE p.proposal_id = ? AND p.case_id IN ({marks})",
+            proposal.id.into(),
+            |c| explanation_seal(c, &proposal.reference),
+        )
     }
 
     /// The proposal and case a referral was sent for, when an accepted proposal sent it.
