@@ -490,7 +490,7 @@ fn households_csv(draw: &mut Draw, n: usize, nationalities: &[&str], needs: &[&s
         let consents = if draw.next(5) == 0 {
             "reporting"
         } else {
-            "referral:iom;reporting"
+            "referral:iom;referral:bamf;reporting"
         };
         for m in 0..size {
             let (relationship, born) = match m {
