@@ -64,6 +64,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
         &["clarabel", "serde", "serde_json", "thiserror"],
     ),
     (
+        "nansen-gathering",
+        &["serde", "thiserror", "time", "toml", "toml_edit"],
+    ),
+    (
         "nansen-extract",
         &[
             "encoding_rs",

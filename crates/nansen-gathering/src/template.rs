@@ -1,0 +1,294 @@
+//! A reporting template as its owner writes it in TOML (`docs/gathering.md`):
+//!
+//! ```toml
+//! title = "Monthly asylum applications (EPS)"
+//! frequency = "month"
+//! deadline_days = 17
+//! reporters = ["deu", "fra", "ita"]
+//! [dimensions]
+//! origin = "countries"
+//! sex = ["F", "M", "UNK"]
+//! [[indicators]]
+//! name = "asylum_applications"
+//! [[rules]]
+//! check = "asylum_applications_first_time <= asylum_applications"
+//! message = "first-time applicants cannot outnumber all applicants"
+//! ```
+//!
+//! Every problem is named by its field; the dimensions keep the order they are written in.
+
+use crate::{Frequency, Rule};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// The codes a dimension takes: listed in the template, or a code list Nansen knows (as
+/// `countries`), which the application resolves.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Codes {
+    Listed(Vec<String>),
+    Named(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dimension {
+    pub name: String,
+    pub codes: Codes,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Template {
+    pub title: String,
+    pub frequency: Frequency,
+    /// Days after a period's last day that its returns are due.
+    pub deadline_days: u16,
+    /// Organisations (slugs) that report, each for its own country.
+    pub reporters: Vec<String>,
+    pub dimensions: Vec<Dimension>,
+    pub indicators: Vec<String>,
+    pub rules: Vec<Rule>,
+}
+
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct TemplateError {
+    /// As `dimensions.sex` or `rules[1].check`.
+    pub field: String,
+    pub reason: String,
+}
+
+fn problem(field: impl Into<String>, reason: impl Into<String>) -> TemplateError {
+    TemplateError {
+        field: field.into(),
+        reason: reason.into(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawCodes {
+    Named(String),
+    Listed(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIndicator {
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    check: String,
+    message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    title: String,
+    frequency: String,
+    deadline_days: i64,
+    reporters: Vec<String>,
+    dimensions: BTreeMap<String, RawCodes>,
+    indicators: Vec<RawIndicator>,
+    #[serde(default)]
+    rules: Vec<RawRule>,
+}
+
+/// Lower-case letters, digits and `_`, starting with a letter: a name that reads the same in
+/// a CSV header, a workbook and a rule.
+fn is_name(s: &str) -> bool {
+    s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.len() <= 64
+}
+
+impl Template {
+    pub fn from_toml(text: &str) -> Result<Template, TemplateError> {
+        let raw: Raw = toml::from_str(text).map_err(|e| {
+            let field = e
+                .span()
+                .and_then(|s| text.get(..s.start))
+                .map(|before| format!("line {}", before.lines().count().max(1)))
+                .unwrap_or_else(|| "template".into());
+            problem(field, e.message().to_string())
+        })?;
+        // The order the dimensions are written in, which serde's map does not keep.
+        let order: Vec<String> = text
+            .parse::<toml_edit::DocumentMut>()
+            .ok()
+            .and_then(|d| {
+                d.get("dimensions")
+                    .and_then(|t| t.as_table_like())
+                    .map(|t| t.iter().map(|(k, _)| k.to_string()).collect())
+            })
+            .unwrap_or_default();
+        if raw.title.trim().is_empty() || raw.title.len() > 300 {
+            return Err(problem(
+                "title",
+                "a template has a title of at most 300 characters",
+            ));
+        }
+        let frequency: Frequency = raw.frequency.parse().map_err(|e| problem("frequency", e))?;
+        let deadline_days = u16::try_from(raw.deadline_days)
+            .ok()
+            .filter(|d| *d <= 366)
+            .ok_or_else(|| {
+                problem(
+                    "deadline_days",
+                    format!(
+                        "{} is not a number of days from 0 to 366",
+                        raw.deadline_days
+                    ),
+                )
+            })?;
+        if raw.reporters.is_empty() {
+            return Err(problem(
+                "reporters",
+                "a template names at least one reporter",
+            ));
+        }
+        for (i, r) in raw.reporters.iter().enumerate() {
+            if raw.reporters[..i].contains(r) {
+                return Err(problem(
+                    format!("reporters[{i}]"),
+                    format!("{r:?} is named twice"),
+                ));
+            }
+        }
+        if raw.dimensions.is_empty() {
+            return Err(problem(
+                "dimensions",
+                "a template has at least one dimension",
+            ));
+        }
+        let mut dimensions = Vec::new();
+        let mut names: Vec<&String> = raw.dimensions.keys().collect();
+        names.sort_by_key(|n| order.iter().position(|o| o == *n).unwrap_or(usize::MAX));
+        for name in names {
+            let field = format!("dimensions.{name}");
+            if !is_name(name) {
+                return Err(problem(field, "a dimension's name is lower-case letters, digits and _, starting with a letter"));
+            }
+            let codes = match &raw.dimensions[name] {
+                RawCodes::Named(list) => Codes::Named(list.clone()),
+                RawCodes::Listed(codes) => {
+                    if codes.is_empty() {
+                        return Err(problem(field, "lists no code"));
+                    }
+                    for (i, c) in codes.iter().enumerate() {
+                        if c.trim().is_empty() || c.contains(',') || c.len() > 64 {
+                            return Err(problem(
+                                format!("{field}[{i}]"),
+                                format!("{c:?} is not a code"),
+                            ));
+                        }
+                        if codes[..i].contains(c) {
+                            return Err(problem(
+                                format!("{field}[{i}]"),
+                                format!("{c:?} is listed twice"),
+                            ));
+                        }
+                    }
+                    Codes::Listed(codes.clone())
+                }
+            };
+            dimensions.push(Dimension {
+                name: name.clone(),
+                codes,
+            });
+        }
+        if raw.indicators.is_empty() {
+            return Err(problem(
+                "indicators",
+                "a template asks for at least one indicator",
+            ));
+        }
+        let mut indicators: Vec<String> = Vec::new();
+        for (i, ind) in raw.indicators.iter().enumerate() {
+            let field = format!("indicators[{i}].name");
+            if !is_name(&ind.name) {
+                return Err(problem(field, format!("{:?}: an indicator's name is lower-case letters, digits and _, starting with a letter", ind.name)));
+            }
+            if indicators.contains(&ind.name) || raw.dimensions.contains_key(&ind.name) {
+                return Err(problem(field, format!("{:?} is named twice", ind.name)));
+            }
+            indicators.push(ind.name.clone());
+        }
+        let rules = raw
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                Rule::parse(&r.check, &r.message, &indicators)
+                    .map_err(|e| problem(format!("rules[{i}].check"), e.reason))
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Template {
+            title: raw.title.trim().to_string(),
+            frequency,
+            deadline_days,
+            reporters: raw.reporters,
+            dimensions,
+            indicators,
+            rules,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EPS: &str = r#"
+title = "Monthly asylum applications (EPS)"
+frequency = "month"            # day, week, month, quarter, year
+deadline_days = 17             # after the end of the period
+reporters = ["deu", "fra", "ita"]
+[dimensions]
+origin = "countries"
+sex = ["F", "M", "UNK"]
+age = ["Y_LT14", "Y14-17", "Y18-34", "Y35-64", "Y_GE65", "UNK"]
+[[indicators]]
+name = "asylum_applications"
+[[indicators]]
+name = "asylum_applications_first_time"
+[[rules]]
+check = "asylum_applications_first_time <= asylum_applications"
+message = "first-time applicants cannot outnumber all applicants"
+"#;
+
+    #[test]
+    fn the_issue_s_example_reads_with_its_dimensions_in_the_order_written() {
+        let t = Template::from_toml(EPS).unwrap();
+        assert_eq!(t.frequency, Frequency::Month);
+        assert_eq!(t.deadline_days, 17);
+        let names: Vec<&str> = t.dimensions.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["origin", "sex", "age"]);
+        assert_eq!(t.dimensions[0].codes, Codes::Named("countries".into()));
+        assert_eq!(t.indicators.len(), 2);
+        assert_eq!(
+            t.rules[0].message,
+            "first-time applicants cannot outnumber all applicants"
+        );
+    }
+
+    #[test]
+    fn each_problem_is_named_by_its_field() {
+        for (change, field, reason) in [
+            (("\"month\"", "\"fortnight\""), "frequency", "\"fortnight\" is not a frequency (day, week, month, quarter or year)"),
+            (("deadline_days = 17", "deadline_days = -1"), "deadline_days", "-1 is not a number of days from 0 to 366"),
+            (("[\"F\", \"M\", \"UNK\"]", "[\"F\", \"F\"]"), "dimensions.sex[1]", "\"F\" is listed twice"),
+            (("asylum_applications_first_time <= asylum_applications", "asylum_applications_first_time <= refugees"), "rules[0].check", "\"refugees\" is neither a number nor one of the template's indicators (asylum_applications, asylum_applications_first_time)"),
+            (("name = \"asylum_applications\"", "name = \"Asylum applications\""), "indicators[0].name", "\"Asylum applications\": an indicator's name is lower-case letters, digits and _, starting with a letter"),
+            (("[\"deu\", \"fra\", \"ita\"]", "[\"deu\", \"deu\"]"), "reporters[1]", "\"deu\" is named twice"),
+        ] {
+            let e = Template::from_toml(&EPS.replacen(change.0, change.1, 1)).unwrap_err();
+            assert_eq!((e.field.as_str(), e.reason.as_str()), (field, reason));
+        }
+        let e = Template::from_toml("title = \"x\"\nfrequency = 3\n").unwrap_err();
+        assert_eq!(e.field, "line 2", "{e}");
+    }
+}
