@@ -11,6 +11,7 @@ mod keys;
 mod proposals;
 pub mod requests;
 mod schema;
+mod templates;
 pub mod testing;
 mod uploads;
 mod warning;
@@ -29,6 +30,7 @@ pub use documents::{
 pub use keys::{key_file, Keys};
 pub use proposals::{ProposalRecord, ProposedCase};
 pub use requests::{AccessRequestRecord, Visible};
+pub use templates::TemplateRecord;
 pub use uploads::StagedUploadRecord;
 pub use warning::{
     AlertRecord, CommentRecord, DeliveryRecord, PlanRecord, WatchRecord, WebhookRecord,

@@ -564,6 +564,26 @@ CREATE TABLE proposal_cases (
 );
 CREATE INDEX proposal_cases_referral ON proposal_cases (referral_id);
 "#,
+    // 12: data gathering (issue 17): reporting templates, each version's definition as its
+    // owner wrote it (TOML), so a return is always read against the version it answered.
+    r#"
+CREATE TABLE templates (
+    id {id},
+    org_id BIGINT NOT NULL REFERENCES orgs(id),
+    slug TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    UNIQUE (org_id, slug)
+);
+CREATE TABLE template_versions (
+    template_id BIGINT NOT NULL REFERENCES templates(id),
+    version BIGINT NOT NULL,
+    definition TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (template_id, version)
+);
+"#,
 ];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {

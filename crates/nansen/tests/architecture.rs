@@ -114,6 +114,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "nansen-extract",
             "nansen-forecast",
             "nansen-formats",
+            "nansen-gathering",
             "nansen-match",
             "nansen-model",
             "nansen-search",

@@ -1584,3 +1584,59 @@ fn a_programme_admin_proposes_explains_and_accepts_a_match_from_the_command_line
         );
     }
 }
+
+#[test]
+fn a_reporting_template_is_defined_from_toml_and_a_bad_one_is_refused_naming_its_field() {
+    for e in envs() {
+        e.ok(&["org", "add", "euaa", "--name", "EUAA"]);
+        e.ok(&[
+            "org",
+            "add",
+            "deu",
+            "--name",
+            "BAMF statistics",
+            "--country",
+            "DEU",
+        ]);
+        let good = "title = \"Monthly asylum applications (EPS)\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"deu\"]\n[dimensions]\norigin = \"countries\"\nsex = [\"F\", \"M\", \"UNK\"]\n[[indicators]]\nname = \"asylum_applications\"\n";
+        let file = e.file("eps.toml", good.as_bytes());
+        e.ok(&[
+            "template",
+            "add",
+            "euaa/eps",
+            "--file",
+            file.to_str().unwrap(),
+        ]);
+        let shown = e.ok(&["template", "show", "euaa/eps"]);
+        assert!(
+            shown.starts_with("euaa/eps version 1: Monthly asylum applications (EPS)"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("every month, due 17 days after its end, from deu"),
+            "{shown}"
+        );
+        assert!(shown.contains("dimension sex: F, M, UNK"), "{shown}");
+        let bad = e.file(
+            "bad.toml",
+            good.replace("deadline_days = 17", "deadline_days = 400")
+                .as_bytes(),
+        );
+        let o = e.run(&[
+            "template",
+            "add",
+            "euaa/eps",
+            "--file",
+            bad.to_str().unwrap(),
+        ]);
+        assert!(!o.status.success());
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            said.contains("deadline_days: 400 is not a number of days from 0 to 366"),
+            "{said}"
+        );
+        assert!(e
+            .ok(&["template", "list"])
+            .starts_with("euaa/eps\t1\tmonth\t"));
+    }
+}

@@ -14,6 +14,7 @@ mod plan;
 mod query;
 mod search;
 mod serve;
+mod template;
 mod watch;
 mod webhook;
 
@@ -115,6 +116,9 @@ pub enum Command {
     /// Matching households to the places states pledged.
     #[command(subcommand)]
     Match(matching::MatchCommand),
+    /// Reporting templates: what a regular data collection asks for, from whom, and when.
+    #[command(subcommand)]
+    Template(template::TemplateCommand),
 }
 
 impl Command {
@@ -168,6 +172,7 @@ impl Command {
                 unreachable!("started above")
             }
             Command::Match(c) => c.exec(ctx),
+            Command::Template(c) => c.exec(ctx),
             Command::Org(c) => c.exec(ctx),
             Command::User(c) => c.exec(ctx),
             Command::Token(c) => c.exec(ctx),

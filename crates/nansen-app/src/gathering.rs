@@ -1,0 +1,332 @@
+//! Data gathering (issue 17): reporting templates. A template belongs to an organisation;
+//! its admins define it (each change a new version); its editors review returns; the
+//! organisations it names as reporters see it and report for their own country. To anyone
+//! else it does not exist. Its returns land in the dataset of the same name, created with
+//! the template's first version.
+
+use crate::{App, AppError, Caller, Result};
+use nansen_gathering::{Codes, Template};
+use nansen_model::{DatasetName, Principal, Role, Timestamp};
+use nansen_store::{StoreError, TemplateRecord};
+use serde::Serialize;
+
+/// The code lists a template's dimension may name instead of listing its codes.
+pub const NAMED_CODE_LISTS: &[&str] = &["countries"];
+
+/// A dimension as a template shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DimensionView {
+    pub name: String,
+    /// The codes listed, or none when the dimension names a code list.
+    pub codes: Vec<String>,
+    pub code_list: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleView {
+    pub check: String,
+    pub message: String,
+}
+
+/// A template as a caller sees it.
+#[derive(Clone, Debug, Serialize)]
+pub struct TemplateView {
+    pub name: DatasetName,
+    pub version: i64,
+    pub title: String,
+    pub frequency: String,
+    pub deadline_days: u16,
+    pub reporters: Vec<String>,
+    pub dimensions: Vec<DimensionView>,
+    pub indicators: Vec<String>,
+    pub rules: Vec<RuleView>,
+    pub created_by: String,
+    pub created_at: Timestamp,
+    /// May change it (its owner's admins).
+    pub may_administer: bool,
+}
+
+fn read(r: &TemplateRecord) -> Result<Template> {
+    Template::from_toml(&r.definition).map_err(|e| {
+        AppError::Store(StoreError::Corrupt(format!(
+            "template {}/{} version {}: {e}",
+            r.org, r.slug, r.version
+        )))
+    })
+}
+
+impl App {
+    /// Whether the caller sees the template: its owner's members who define or review it,
+    /// and members of its reporting organisations; and whether they administer it.
+    fn template_standing(&self, who: &Caller, r: &TemplateRecord, t: &Template) -> Option<bool> {
+        if who.principal == Principal::Operator {
+            return Some(true);
+        }
+        match who.principal.role_in(&r.org) {
+            Some(Role::Admin) => return Some(true),
+            Some(Role::Editor) => return Some(false),
+            _ => {}
+        }
+        t.reporters
+            .iter()
+            .any(|o| who.principal.role_in(o).is_some())
+            .then_some(false)
+    }
+
+    fn template_view(&self, r: TemplateRecord, t: Template, administers: bool) -> TemplateView {
+        TemplateView {
+            name: DatasetName::new(r.org, r.slug),
+            version: r.version,
+            title: t.title,
+            frequency: t.frequency.as_str().to_string(),
+            deadline_days: t.deadline_days,
+            reporters: t.reporters,
+            dimensions: t
+                .dimensions
+                .into_iter()
+                .map(|d| match d.codes {
+                    Codes::Listed(codes) => DimensionView {
+                        name: d.name,
+                        codes,
+                        code_list: None,
+                    },
+                    Codes::Named(list) => DimensionView {
+                        name: d.name,
+                        codes: Vec::new(),
+                        code_list: Some(list),
+                    },
+                })
+                .collect(),
+            indicators: t.indicators,
+            rules: t
+                .rules
+                .into_iter()
+                .map(|r| RuleView {
+                    check: r.check,
+                    message: r.message,
+                })
+                .collect(),
+            created_by: r.created_by,
+            created_at: r.created_at,
+            may_administer: administers,
+        }
+    }
+
+    /// Adds a template, or its next version, from its TOML definition (its organisation's
+    /// admins). Refused whole, naming the field, when anything is wrong: the template's own
+    /// rules, a reporter that is no organisation or speaks for no country, a code list or
+    /// indicator Nansen does not know, a dataset of the same name that is not the template's.
+    pub fn add_template(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        definition: &str,
+    ) -> Result<TemplateView> {
+        let org = self
+            .store
+            .org(&name.org)?
+            .ok_or_else(|| AppError::NotFound(format!("organisation {}", name.org)))?;
+        if who.principal != Principal::Operator
+            && who.principal.role_in(&org.slug) != Some(Role::Admin)
+        {
+            return Err(AppError::Forbidden(format!(
+                "only admins of {} define its templates",
+                org.slug
+            )));
+        }
+        crate::identity::check_slug(&name.slug, "template name")?;
+        let t = Template::from_toml(definition).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        for (i, r) in t.reporters.iter().enumerate() {
+            let reporter = self.store.org(r)?.ok_or_else(|| {
+                AppError::BadRequest(format!("reporters[{i}]: no organisation {r}"))
+            })?;
+            if reporter.country.is_none() {
+                return Err(AppError::BadRequest(format!(
+                    "reporters[{i}]: {r} speaks for no country, and each reporter reports for its own (nansen org add ... --country)"
+                )));
+            }
+        }
+        let codes = nansen_codes::CodeLists::get();
+        for d in &t.dimensions {
+            if let Codes::Named(list) = &d.codes {
+                if !NAMED_CODE_LISTS.contains(&list.as_str()) {
+                    return Err(AppError::BadRequest(format!(
+                        "dimensions.{}: {list:?} is not a code list Nansen knows ({})",
+                        d.name,
+                        NAMED_CODE_LISTS.join(", ")
+                    )));
+                }
+            }
+            if ["geo", "period", "indicator", "value", "flags"].contains(&d.name.as_str()) {
+                return Err(AppError::BadRequest(format!(
+                    "dimensions.{}: Nansen fills {} itself (the reporter's country and the period)",
+                    d.name, d.name
+                )));
+            }
+        }
+        for (i, ind) in t.indicators.iter().enumerate() {
+            if codes.indicator(ind).is_none_or(|known| known.code != *ind) {
+                return Err(AppError::BadRequest(format!(
+                    "indicators[{i}].name: {ind:?} is not an indicator Nansen knows by that code (GET /api/v1/vocabularies/indicators)"
+                )));
+            }
+        }
+        let existing = self.store.template(&name.org, &name.slug)?;
+        let dataset = self.store.dataset(&name.org, &name.slug)?;
+        if existing.is_none() && dataset.is_some() {
+            return Err(AppError::Conflict(format!(
+                "a dataset {name} exists already: a template's returns land in the dataset of its name, so choose another"
+            )));
+        }
+        let record = nansen_store::DatasetRecord {
+            description: format!(
+                "Reported by {} through the template {name}, {} by {}, due {} days after each period.",
+                t.reporters.join(", "),
+                t.frequency.as_str(),
+                t.frequency.as_str(),
+                t.deadline_days
+            ),
+            ..nansen_store::DatasetRecord::new(org.id, &name.slug, &t.title)
+        };
+        self.store.write(|tx| {
+            let version = tx.add_template_version(org.id, &name.slug, definition, &who.label)?;
+            if version == 1 {
+                tx.insert_dataset(&record)?;
+                tx.audit(
+                    &who.label,
+                    "dataset.create",
+                    &name.to_string(),
+                    &serde_json::json!({ "sharing": record.sharing, "template": name.to_string() })
+                        .to_string(),
+                )?;
+            }
+            tx.audit(
+                &who.label,
+                "template.add",
+                &name.to_string(),
+                &serde_json::json!({ "version": version, "reporters": t.reporters }).to_string(),
+            )?;
+            Ok::<_, StoreError>(())
+        })?;
+        self.template(who, name)
+    }
+
+    /// A template at its latest version; not found for anyone it does not concern.
+    pub fn template(&self, who: &Caller, name: &DatasetName) -> Result<TemplateView> {
+        let not_found = || AppError::NotFound(format!("template {name}"));
+        let r = self
+            .store
+            .template(&name.org, &name.slug)?
+            .ok_or_else(not_found)?;
+        let t = read(&r)?;
+        let administers = self.template_standing(who, &r, &t).ok_or_else(not_found)?;
+        Ok(self.template_view(r, t, administers))
+    }
+
+    /// The templates the caller defines, reviews or reports to.
+    pub fn templates(&self, who: &Caller) -> Result<Vec<TemplateView>> {
+        let mut out = Vec::new();
+        for r in self.store.templates()? {
+            let t = read(&r)?;
+            if let Some(administers) = self.template_standing(who, &r, &t) {
+                out.push(self.template_view(r, t, administers));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::apps;
+    use crate::*;
+    use nansen_model::Role;
+
+    const EPS: &str = r#"
+title = "Monthly asylum applications (EPS)"
+frequency = "month"
+deadline_days = 17
+reporters = ["deu", "fra"]
+[dimensions]
+origin = "countries"
+sex = ["F", "M", "UNK"]
+[[indicators]]
+name = "asylum_applications"
+[[indicators]]
+name = "asylum_applications_first_time"
+[[rules]]
+check = "asylum_applications_first_time <= asylum_applications"
+message = "first-time applicants cannot outnumber all applicants"
+"#;
+
+    #[test]
+    fn a_template_is_defined_by_its_owner_s_admins_versioned_and_seen_only_by_those_it_concerns() {
+        for (_t, app) in apps() {
+            let op = Caller::operator();
+            for (slug, country) in [
+                ("euaa", None),
+                ("deu", Some("DEU")),
+                ("fra", Some("FRA")),
+                ("unhcr", None),
+            ] {
+                app.add_org_of(&op, slug, slug, country).unwrap();
+            }
+            let mut who = std::collections::HashMap::new();
+            for (name, email, org, role) in [
+                ("admin", "admin@euaa.eu", "euaa", Role::Admin),
+                ("editor", "editor@euaa.eu", "euaa", Role::Editor),
+                ("reporter", "stats@bamf.de", "deu", Role::Editor),
+                ("outsider", "x@unhcr.org", "unhcr", Role::Admin),
+            ] {
+                app.add_user(&op, email, org, role, "a long enough password")
+                    .unwrap();
+                who.insert(name, app.sign_in(email, "a long enough password").unwrap());
+            }
+            let name: nansen_model::DatasetName = "euaa/eps".parse().unwrap();
+            assert!(matches!(
+                app.add_template(&who["editor"], &name, EPS),
+                Err(AppError::Forbidden(_))
+            ));
+            let t = app.add_template(&who["admin"], &name, EPS).unwrap();
+            assert_eq!(
+                (t.version, t.frequency.as_str(), t.deadline_days),
+                (1, "month", 17)
+            );
+            assert_eq!(t.dimensions[0].code_list.as_deref(), Some("countries"));
+            assert!(
+                app.dataset(&who["admin"], &name).is_ok(),
+                "its returns' dataset exists"
+            );
+            let t2 = app
+                .add_template(
+                    &who["admin"],
+                    &name,
+                    &EPS.replace("deadline_days = 17", "deadline_days = 20"),
+                )
+                .unwrap();
+            assert_eq!((t2.version, t2.deadline_days), (2, 20));
+            assert!(!app.template(&who["editor"], &name).unwrap().may_administer);
+            assert!(app.template(&who["reporter"], &name).is_ok());
+            assert!(matches!(
+                app.template(&who["outsider"], &name),
+                Err(AppError::NotFound(_))
+            ));
+            assert_eq!(app.templates(&who["outsider"]).unwrap().len(), 0);
+            assert_eq!(app.templates(&who["reporter"]).unwrap().len(), 1);
+            for (bad, message) in [
+                (EPS.replace("\"deu\", \"fra\"", "\"deu\", \"unhcr\""), "reporters[1]: unhcr speaks for no country, and each reporter reports for its own (nansen org add ... --country)"),
+                (EPS.replace("\"countries\"", "\"planets\""), "dimensions.origin: \"planets\" is not a code list Nansen knows (countries)"),
+                (EPS.replace("name = \"asylum_applications\"\n", "name = \"asylum_apps\"\n").replace("<= asylum_applications\"", "<= asylum_apps\""), "indicators[0].name: \"asylum_apps\" is not an indicator Nansen knows by that code (GET /api/v1/vocabularies/indicators)"),
+                (EPS.replace("frequency = \"month\"", "frequency = \"fortnight\""), "frequency: \"fortnight\" is not a frequency (day, week, month, quarter or year)"),
+            ] {
+                let e = app.add_template(&who["admin"], &name, &bad).unwrap_err();
+                assert_eq!(e.to_string(), message);
+            }
+            assert_eq!(
+                app.template(&who["admin"], &name).unwrap().version,
+                2,
+                "a refused version changes nothing"
+            );
+        }
+    }
+}

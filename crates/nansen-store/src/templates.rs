@@ -1,0 +1,96 @@
+//! Reporting templates (issue 17): each version's definition kept as its owner wrote it.
+
+use crate::{now, Result, Row, Store, Tx};
+use nansen_model::Timestamp;
+
+/// A template at one version.
+#[derive(Clone, Debug)]
+pub struct TemplateRecord {
+    pub id: i64,
+    pub org_id: i64,
+    pub org: String,
+    pub slug: String,
+    pub version: i64,
+    /// The definition, TOML, as written.
+    pub definition: String,
+    pub created_by: String,
+    pub created_at: Timestamp,
+}
+
+const TEMPLATE: &str = "SELECT t.id, t.org_id, o.slug AS org, t.slug, v.version, v.definition, v.created_by, v.created_at \
+     FROM templates t JOIN orgs o ON o.id = t.org_id JOIN template_versions v ON v.template_id = t.id";
+
+fn template_from(r: &Row) -> Result<TemplateRecord> {
+    Ok(TemplateRecord {
+        id: r.get("id")?,
+        org_id: r.get("org_id")?,
+        org: r.get("org")?,
+        slug: r.get("slug")?,
+        version: r.get("version")?,
+        definition: r.get("definition")?,
+        created_by: r.get("created_by")?,
+        created_at: r.get("created_at")?,
+    })
+}
+
+impl Tx<'_> {
+    /// Adds a template's next version (its first creates it); answers the version's number.
+    pub fn add_template_version(
+        &mut self,
+        org_id: i64,
+        slug: &str,
+        definition: &str,
+        actor: &str,
+    ) -> Result<i64> {
+        let at = now();
+        let id: i64 = match self.conn.query_one(
+            "SELECT id FROM templates WHERE org_id = ? AND slug = ?",
+            &[org_id.into(), slug.into()],
+        )? {
+            Some(r) => r.get("id")?,
+            None => self.conn.query(
+                "INSERT INTO templates (org_id, slug, created_by, created_at) VALUES (?, ?, ?, ?) RETURNING id",
+                &[org_id.into(), slug.into(), actor.into(), at.into()],
+            )?[0]
+                .get("id")?,
+        };
+        let version: i64 = self
+            .conn
+            .query_one(
+                "SELECT COALESCE(MAX(version), 0) + 1 AS next FROM template_versions WHERE template_id = ?",
+                &[id.into()],
+            )?
+            .map(|r| r.get("next"))
+            .transpose()?
+            .unwrap_or(1);
+        self.conn.execute(
+            "INSERT INTO template_versions (template_id, version, definition, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+            &[id.into(), version.into(), definition.into(), actor.into(), at.into()],
+        )?;
+        Ok(version)
+    }
+}
+
+impl Store {
+    /// A template at its latest version.
+    pub fn template(&self, org: &str, slug: &str) -> Result<Option<TemplateRecord>> {
+        self.query(
+            &format!("{TEMPLATE} WHERE o.slug = ? AND t.slug = ? ORDER BY v.version DESC LIMIT 1"),
+            &[org.into(), slug.into()],
+        )?
+        .first()
+        .map(template_from)
+        .transpose()
+    }
+
+    /// Every template at its latest version, by organisation and name.
+    pub fn templates(&self) -> Result<Vec<TemplateRecord>> {
+        self.query(
+            &format!("{TEMPLATE} WHERE v.version = (SELECT MAX(version) FROM template_versions WHERE template_id = t.id) ORDER BY o.slug, t.slug"),
+            &[],
+        )?
+        .iter()
+        .map(template_from)
+        .collect()
+    }
+}

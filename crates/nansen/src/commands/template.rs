@@ -1,0 +1,78 @@
+//! `nansen template`: reporting templates (issue 17), defined in TOML (docs/gathering.md).
+
+use super::Ctx;
+use crate::output::{Failure, Outcome};
+use anyhow::Context;
+use clap::Subcommand;
+use nansen_model::DatasetName;
+use std::path::PathBuf;
+
+#[derive(Subcommand)]
+pub enum TemplateCommand {
+    /// Define a template, or its next version (admins of its organisation): its returns land
+    /// in the dataset of the same name.
+    Add {
+        /// ORG/SLUG
+        name: String,
+        /// The definition, TOML (docs/gathering.md)
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// A template at its latest version.
+    Show {
+        /// ORG/SLUG
+        name: String,
+    },
+    /// The templates the caller defines, reviews or reports to: name, version, frequency, title.
+    List,
+}
+
+fn template_name(name: &str) -> Result<DatasetName, Failure> {
+    name.parse()
+        .map_err(|e: String| Failure::Other(anyhow::anyhow!("{e}")))
+}
+
+impl TemplateCommand {
+    pub fn exec(self, ctx: Ctx) -> Outcome {
+        let Ctx { app, who, out } = ctx;
+        let t = match self {
+            TemplateCommand::Add { name, file } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let t = app.add_template(who, &template_name(&name)?, &text)?;
+                eprintln!("template {} is at version {}", t.name, t.version);
+                t
+            }
+            TemplateCommand::Show { name } => app.template(who, &template_name(&name)?)?,
+            TemplateCommand::List => {
+                for t in app.templates(who)? {
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}",
+                        t.name, t.version, t.frequency, t.title
+                    )?;
+                }
+                return Ok(());
+            }
+        };
+        writeln!(out, "{} version {}: {}", t.name, t.version, t.title)?;
+        writeln!(
+            out,
+            "every {}, due {} days after its end, from {}",
+            t.frequency,
+            t.deadline_days,
+            t.reporters.join(", ")
+        )?;
+        for d in &t.dimensions {
+            match &d.code_list {
+                Some(list) => writeln!(out, "dimension {}: the code list {list}", d.name)?,
+                None => writeln!(out, "dimension {}: {}", d.name, d.codes.join(", "))?,
+            }
+        }
+        writeln!(out, "indicators: {}", t.indicators.join(", "))?;
+        for r in &t.rules {
+            writeln!(out, "rule {}: {}", r.check, r.message)?;
+        }
+        Ok(())
+    }
+}
