@@ -5,11 +5,13 @@
 //! says whether a reporter reported a period on time.
 
 pub mod period;
+pub mod returns;
 pub mod rule;
 pub mod template;
 pub mod timeliness;
 
 pub use period::{Frequency, Period, PeriodError};
+pub use returns::{read_csv, Cell, Problem};
 pub use rule::{Rule, RuleError};
 pub use template::{Codes, Dimension, Template, TemplateError};
 pub use timeliness::{timeliness, Review, Timeliness, TimelinessStatus};

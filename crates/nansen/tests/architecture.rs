@@ -65,7 +65,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "nansen-gathering",
-        &["serde", "thiserror", "time", "toml", "toml_edit"],
+        &["csv", "serde", "thiserror", "time", "toml", "toml_edit"],
     ),
     (
         "nansen-extract",
