@@ -5,7 +5,7 @@
 //! the template's first version.
 
 use crate::{App, AppError, Caller, Result};
-use nansen_gathering::{Codes, Template};
+use nansen_gathering::{Codes, Period, Template};
 use nansen_model::{DatasetName, Principal, Role, Timestamp};
 use nansen_store::{StoreError, TemplateRecord};
 use serde::Serialize;
@@ -44,6 +44,37 @@ pub struct TemplateView {
     pub created_at: Timestamp,
     /// May change it (its owner's admins).
     pub may_administer: bool,
+}
+
+/// A submission as a caller sees it.
+#[derive(Clone, Debug, Serialize)]
+pub struct SubmissionView {
+    pub id: String,
+    pub template: DatasetName,
+    pub template_version: i64,
+    pub reporter: String,
+    pub period: String,
+    /// 1 for the first, one more for each resubmission.
+    pub revision: i64,
+    pub status: String,
+    pub cells: usize,
+    pub submitted_by: String,
+    pub submitted_at: Timestamp,
+}
+
+fn submission_view(name: &DatasetName, s: nansen_store::SubmissionRecord) -> SubmissionView {
+    SubmissionView {
+        id: s.reference,
+        template: name.clone(),
+        template_version: s.template_version,
+        reporter: s.reporter,
+        period: s.period,
+        revision: s.revision,
+        status: s.status,
+        cells: s.cells.lines().count().saturating_sub(1),
+        submitted_by: s.submitted_by,
+        submitted_at: s.submitted_at,
+    }
 }
 
 fn read(r: &TemplateRecord) -> Result<Template> {
@@ -233,6 +264,142 @@ impl App {
             }
         }
         Ok(out)
+    }
+}
+
+impl App {
+    /// Submits a reporter's return for a period from a CSV (the template's dimension columns
+    /// and one column per indicator), as its next revision. An editor or admin of a
+    /// reporting organisation submits for it. Refused whole, each problem named by row,
+    /// column and reason.
+    pub fn submit(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        period: &str,
+        csv: &str,
+    ) -> Result<SubmissionView> {
+        let not_found = || AppError::NotFound(format!("template {name}"));
+        let r = self
+            .store
+            .template(&name.org, &name.slug)?
+            .ok_or_else(not_found)?;
+        let t = read(&r)?;
+        self.template_standing(who, &r, &t).ok_or_else(not_found)?;
+        let reporter = t
+            .reporters
+            .iter()
+            .find(|o| {
+                who.principal
+                    .role_in(o)
+                    .is_some_and(|role| matches!(role, Role::Admin | Role::Editor))
+            })
+            .ok_or_else(|| {
+                AppError::Forbidden(format!(
+                    "only editors and admins of its reporters ({}) submit to {name}",
+                    t.reporters.join(", ")
+                ))
+            })?;
+        let reporter = self
+            .store
+            .org(reporter)?
+            .ok_or_else(|| AppError::NotFound(format!("organisation {reporter}")))?;
+        let period =
+            Period::parse(t.frequency, period).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let today = Period::parse(nansen_gathering::Frequency::Day, &Timestamp::now().date())
+            .map_err(|e| AppError::Store(StoreError::Corrupt(e.to_string())))?;
+        if period.first > today.first {
+            return Err(AppError::BadRequest(format!(
+                "period {period}: it has not begun"
+            )));
+        }
+        let codes = nansen_codes::CodeLists::get();
+        let known = |list: &str, code: &str| -> Option<String> {
+            (list == "countries")
+                .then(|| codes.country(code))
+                .flatten()
+                .filter(|c| !codes.is_aggregate(c))
+                .map(str::to_string)
+        };
+        let cells = nansen_gathering::read_csv(&t, csv, &known).map_err(|problems| {
+            AppError::BadRequest(
+                problems
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            )
+        })?;
+        let mut kept = t
+            .dimensions
+            .iter()
+            .map(|d| d.name.as_str())
+            .chain(["indicator", "value"])
+            .collect::<Vec<_>>()
+            .join(",");
+        kept.push('\n');
+        for c in &cells {
+            kept.push_str(&format!(
+                "{},{},{}\n",
+                c.key.join(","),
+                c.indicator,
+                c.value
+            ));
+        }
+        let period_text = period.to_string();
+        let (reference, _) = self.store.write(|tx| {
+            let (reference, revision) =
+                tx.insert_submission(&r, reporter.id, &period_text, &kept, &who.label)?;
+            tx.audit(
+                &who.label,
+                "submission.add",
+                &reference,
+                &serde_json::json!({ "template": name.to_string(), "reporter": reporter.slug, "period": period_text, "revision": revision, "cells": cells.len() })
+                    .to_string(),
+            )?;
+            Ok::<_, StoreError>((reference, revision))
+        })?;
+        self.submissions(who, name, Some(&period_text))?
+            .into_iter()
+            .find(|s| s.id == reference)
+            .ok_or_else(|| {
+                AppError::Store(StoreError::Corrupt(
+                    "a submission just kept vanished".into(),
+                ))
+            })
+    }
+
+    /// A template's submissions: every reporter's to its owner's admins and editors, a
+    /// reporter's own to it.
+    pub fn submissions(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        period: Option<&str>,
+    ) -> Result<Vec<SubmissionView>> {
+        let not_found = || AppError::NotFound(format!("template {name}"));
+        let r = self
+            .store
+            .template(&name.org, &name.slug)?
+            .ok_or_else(not_found)?;
+        let t = read(&r)?;
+        self.template_standing(who, &r, &t).ok_or_else(not_found)?;
+        let reviews = who.principal == Principal::Operator
+            || matches!(
+                who.principal.role_in(&r.org),
+                Some(Role::Admin | Role::Editor)
+            );
+        let period = period
+            .map(|p| Period::parse(t.frequency, p).map(|p| p.to_string()))
+            .transpose()
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        Ok(self
+            .store
+            .submissions(r.id, period.as_deref())?
+            .into_iter()
+            .filter(|s| reviews || who.principal.role_in(&s.reporter).is_some())
+            .map(|s| submission_view(name, s))
+            .collect())
     }
 }
 

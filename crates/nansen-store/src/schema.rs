@@ -565,7 +565,9 @@ CREATE TABLE proposal_cases (
 CREATE INDEX proposal_cases_referral ON proposal_cases (referral_id);
 "#,
     // 12: data gathering (issue 17): reporting templates, each version's definition as its
-    // owner wrote it (TOML), so a return is always read against the version it answered.
+    // owner wrote it (TOML), so a return is always read against the version it answered;
+    // submissions, each revision of a reporter's return for a period kept whole (its cells as
+    // CSV) with its review status.
     r#"
 CREATE TABLE templates (
     id {id},
@@ -582,6 +584,20 @@ CREATE TABLE template_versions (
     created_by TEXT NOT NULL,
     created_at TEXT NOT NULL,
     PRIMARY KEY (template_id, version)
+);
+CREATE TABLE submissions (
+    id {id},
+    ref TEXT NOT NULL UNIQUE,
+    template_id BIGINT NOT NULL REFERENCES templates(id),
+    template_version BIGINT NOT NULL,
+    reporter_id BIGINT NOT NULL REFERENCES orgs(id),
+    period TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    cells TEXT NOT NULL,
+    submitted_by TEXT NOT NULL,
+    submitted_at TEXT NOT NULL,
+    UNIQUE (template_id, reporter_id, period, revision)
 );
 "#,
 ];

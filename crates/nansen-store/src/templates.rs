@@ -94,3 +94,97 @@ impl Store {
         .collect()
     }
 }
+
+/// One revision of a reporter's return for a period.
+#[derive(Clone, Debug)]
+pub struct SubmissionRecord {
+    pub id: i64,
+    pub reference: String,
+    pub template_id: i64,
+    pub template_version: i64,
+    pub reporter: String,
+    pub period: String,
+    pub revision: i64,
+    pub status: String,
+    /// The cells, CSV: the dimensions' codes, `indicator`, `value`.
+    pub cells: String,
+    pub submitted_by: String,
+    pub submitted_at: Timestamp,
+}
+
+const SUBMISSION: &str = "SELECT s.id, s.ref, s.template_id, s.template_version, o.slug AS reporter, s.period, s.revision, s.status, s.cells, s.submitted_by, s.submitted_at \
+     FROM submissions s JOIN orgs o ON o.id = s.reporter_id";
+
+fn submission_from(r: &Row) -> Result<SubmissionRecord> {
+    Ok(SubmissionRecord {
+        id: r.get("id")?,
+        reference: r.get("ref")?,
+        template_id: r.get("template_id")?,
+        template_version: r.get("template_version")?,
+        reporter: r.get("reporter")?,
+        period: r.get("period")?,
+        revision: r.get("revision")?,
+        status: r.get("status")?,
+        cells: r.get("cells")?,
+        submitted_by: r.get("submitted_by")?,
+        submitted_at: r.get("submitted_at")?,
+    })
+}
+
+impl Tx<'_> {
+    /// Keeps a reporter's return for a period as its next revision, `submitted`; answers
+    /// `(reference, revision)`. Two reporters at once each get their own; the same reporter
+    /// twice at once, one of them a conflict (the revision is unique).
+    pub fn insert_submission(
+        &mut self,
+        template: &TemplateRecord,
+        reporter_id: i64,
+        period: &str,
+        cells: &str,
+        actor: &str,
+    ) -> Result<(String, i64)> {
+        let revision: i64 = self
+            .conn
+            .query_one(
+                "SELECT COALESCE(MAX(revision), 0) + 1 AS next FROM submissions WHERE template_id = ? AND reporter_id = ? AND period = ?",
+                &[template.id.into(), reporter_id.into(), period.into()],
+            )?
+            .map(|r| r.get("next"))
+            .transpose()?
+            .unwrap_or(1);
+        let reference = crate::cases::new_reference();
+        self.conn.execute(
+            "INSERT INTO submissions (ref, template_id, template_version, reporter_id, period, revision, status, cells, submitted_by, submitted_at) \
+             VALUES (?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?)",
+            &[(&reference).into(), template.id.into(), template.version.into(), reporter_id.into(), period.into(), revision.into(), cells.into(), actor.into(), now().into()],
+        )?;
+        Ok((reference, revision))
+    }
+}
+
+impl Store {
+    /// A template's submissions, newest revision last, of one period or all.
+    pub fn submissions(
+        &self,
+        template_id: i64,
+        period: Option<&str>,
+    ) -> Result<Vec<SubmissionRecord>> {
+        let mut params = vec![template_id.into()];
+        let only = match period {
+            Some(p) => {
+                params.push(p.into());
+                " AND s.period = ?"
+            }
+            None => "",
+        };
+        self.query(
+            &format!(
+                "{SUBMISSION} WHERE s.template_id = ?{only} ORDER BY s.period, o.slug, s.revision"
+            ),
+            &params,
+        )?
+        .iter()
+        .map(submission_from)
+        .collect()
+    }
+}

@@ -119,6 +119,12 @@ pub enum Command {
     /// Reporting templates: what a regular data collection asks for, from whom, and when.
     #[command(subcommand)]
     Template(template::TemplateCommand),
+    /// Submit a reporter's return for a period (an editor or admin of a reporting
+    /// organisation); prints the submission's id on its last line.
+    Submit(template::SubmitArgs),
+    /// Submissions to a template.
+    #[command(subcommand)]
+    Submission(template::SubmissionCommand),
 }
 
 impl Command {
@@ -173,6 +179,8 @@ impl Command {
             }
             Command::Match(c) => c.exec(ctx),
             Command::Template(c) => c.exec(ctx),
+            Command::Submit(c) => c.exec(ctx),
+            Command::Submission(c) => c.exec(ctx),
             Command::Org(c) => c.exec(ctx),
             Command::User(c) => c.exec(ctx),
             Command::Token(c) => c.exec(ctx),

@@ -76,3 +76,66 @@ impl TemplateCommand {
         Ok(())
     }
 }
+
+/// `nansen submit`: a reporter's return for a period.
+#[derive(clap::Args)]
+pub struct SubmitArgs {
+    /// The template, ORG/SLUG
+    name: String,
+    /// The period, as the template's frequency writes it (2026-03, 2026-Q1, 2026-W11, ...)
+    #[arg(long)]
+    period: String,
+    /// A CSV with the template's dimension columns and one column per indicator
+    #[arg(long)]
+    file: PathBuf,
+}
+
+impl SubmitArgs {
+    pub fn exec(self, ctx: Ctx) -> Outcome {
+        let text = std::fs::read_to_string(&self.file)
+            .with_context(|| format!("cannot read {}", self.file.display()))?;
+        let s = ctx
+            .app
+            .submit(ctx.who, &template_name(&self.name)?, &self.period, &text)?;
+        eprintln!(
+            "{} submitted {} cells for {}, revision {}",
+            s.reporter, s.cells, s.period, s.revision
+        );
+        writeln!(ctx.out, "{}", s.id)?;
+        Ok(())
+    }
+}
+
+#[derive(Subcommand)]
+pub enum SubmissionCommand {
+    /// A template's submissions (a reporter sees its own): id, reporter, period, revision,
+    /// status, cells, submitted at.
+    List {
+        /// The template, ORG/SLUG
+        name: String,
+        /// Only this period
+        #[arg(long)]
+        period: Option<String>,
+    },
+}
+
+impl SubmissionCommand {
+    pub fn exec(self, ctx: Ctx) -> Outcome {
+        let SubmissionCommand::List { name, period } = self;
+        writeln!(
+            ctx.out,
+            "id\treporter\tperiod\trevision\tstatus\tcells\tsubmitted_at"
+        )?;
+        for s in ctx
+            .app
+            .submissions(ctx.who, &template_name(&name)?, period.as_deref())?
+        {
+            writeln!(
+                ctx.out,
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                s.id, s.reporter, s.period, s.revision, s.status, s.cells, s.submitted_at
+            )?;
+        }
+        Ok(())
+    }
+}
