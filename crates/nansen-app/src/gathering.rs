@@ -5,7 +5,7 @@
 //! the template's first version.
 
 use crate::{App, AppError, Caller, Result};
-use nansen_gathering::{Codes, Period, Template};
+use nansen_gathering::{timeliness, Codes, Period, Review, Template};
 use nansen_model::{DatasetName, Principal, Role, Timestamp};
 use nansen_store::{StoreError, TemplateRecord};
 use serde::Serialize;
@@ -76,6 +76,22 @@ fn submission_view(name: &DatasetName, s: nansen_store::SubmissionRecord) -> Sub
         submitted_at: s.submitted_at,
     }
 }
+
+/// One reporter and period in the completeness matrix.
+#[derive(Clone, Debug, Serialize)]
+pub struct CompletenessRow {
+    pub reporter: String,
+    pub period: String,
+    /// `approved`, `submitted`, `has-issues`, `overdue` or `open`.
+    pub status: String,
+    /// When the first revision came.
+    pub submitted_at: Option<Timestamp>,
+    /// Days from the deadline to the first submission, 0 when on time.
+    pub days_late: Option<i64>,
+}
+
+/// Most periods one completeness matrix spans.
+pub const MAX_COMPLETENESS_PERIODS: usize = 1000;
 
 fn read(r: &TemplateRecord) -> Result<Template> {
     Template::from_toml(&r.definition).map_err(|e| {
@@ -400,6 +416,90 @@ impl App {
             .filter(|s| reviews || who.principal.role_in(&s.reporter).is_some())
             .map(|s| submission_view(name, s))
             .collect())
+    }
+}
+
+impl App {
+    /// Who reported which period on time: each reporter by each period from `from` to `to`
+    /// (by default the template's first period to the current one). Its owner's admins and
+    /// editors see every reporter; a reporter sees its own row.
+    pub fn completeness(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        range: Option<(&str, &str)>,
+    ) -> Result<Vec<CompletenessRow>> {
+        let not_found = || AppError::NotFound(format!("template {name}"));
+        let r = self
+            .store
+            .template(&name.org, &name.slug)?
+            .ok_or_else(not_found)?;
+        let t = read(&r)?;
+        self.template_standing(who, &r, &t).ok_or_else(not_found)?;
+        let day = |ts: Timestamp| {
+            Period::parse(nansen_gathering::Frequency::Day, &ts.date())
+                .map(|p| p.first)
+                .map_err(|e| AppError::Store(StoreError::Corrupt(e.to_string())))
+        };
+        let today = day(Timestamp::now())?;
+        let bad = |e: nansen_gathering::PeriodError| AppError::BadRequest(e.to_string());
+        let (from, to) = match range {
+            Some((a, b)) => (
+                Period::parse(t.frequency, a).map_err(bad)?,
+                Period::parse(t.frequency, b).map_err(bad)?,
+            ),
+            None => (
+                Period::containing(t.frequency, day(r.first_created_at)?),
+                Period::containing(t.frequency, today),
+            ),
+        };
+        let periods = from.through(to);
+        if periods.len() > MAX_COMPLETENESS_PERIODS {
+            return Err(AppError::BadRequest(format!(
+                "period: {} periods from {from} to {to}; a matrix spans at most {MAX_COMPLETENESS_PERIODS}",
+                periods.len()
+            )));
+        }
+        let reviews = who.principal == Principal::Operator
+            || matches!(
+                who.principal.role_in(&r.org),
+                Some(Role::Admin | Role::Editor)
+            );
+        let mut by: std::collections::HashMap<(String, String), (Timestamp, String)> =
+            Default::default();
+        for s in self.store.submissions(r.id, None)? {
+            // Revisions come oldest first: the first gives the day, the last the status.
+            by.entry((s.reporter.clone(), s.period.clone()))
+                .and_modify(|e| e.1 = s.status.clone())
+                .or_insert((s.submitted_at, s.status));
+        }
+        let mut out = Vec::new();
+        for reporter in t
+            .reporters
+            .iter()
+            .filter(|o| reviews || who.principal.role_in(o).is_some())
+        {
+            for p in &periods {
+                let key = (reporter.clone(), p.to_string());
+                let first = by.get(&key);
+                let latest = first.map(|(_, status)| match status.as_str() {
+                    "approved" => Review::Approved,
+                    "has-issues" => Review::HasIssues,
+                    "rejected" => Review::Rejected,
+                    _ => Review::Submitted,
+                });
+                let first_day = first.map(|(at, _)| day(*at)).transpose()?;
+                let standing = timeliness(today, p.deadline(t.deadline_days), first_day, latest);
+                out.push(CompletenessRow {
+                    reporter: reporter.clone(),
+                    period: p.to_string(),
+                    status: standing.status.as_str().to_string(),
+                    submitted_at: first.map(|(at, _)| *at),
+                    days_late: standing.days_late,
+                });
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -52,7 +52,10 @@ pub use documents::{
 };
 pub use figures::{Job, JobFigures, OperatingFigures};
 pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR, MAX_HORIZON, MAX_WINDOWS};
-pub use gathering::{DimensionView, RuleView, SubmissionView, TemplateView, NAMED_CODE_LISTS};
+pub use gathering::{
+    CompletenessRow, DimensionView, RuleView, SubmissionView, TemplateView,
+    MAX_COMPLETENESS_PERIODS, NAMED_CODE_LISTS,
+};
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
 pub use limits::{Limits, Permit, Work, WorkLimit};
 pub use matching::{

@@ -15,9 +15,11 @@ pub struct TemplateRecord {
     pub definition: String,
     pub created_by: String,
     pub created_at: Timestamp,
+    /// When its first version was made.
+    pub first_created_at: Timestamp,
 }
 
-const TEMPLATE: &str = "SELECT t.id, t.org_id, o.slug AS org, t.slug, v.version, v.definition, v.created_by, v.created_at \
+const TEMPLATE: &str = "SELECT t.id, t.org_id, o.slug AS org, t.slug, v.version, v.definition, v.created_by, v.created_at, t.created_at AS first_created_at \
      FROM templates t JOIN orgs o ON o.id = t.org_id JOIN template_versions v ON v.template_id = t.id";
 
 fn template_from(r: &Row) -> Result<TemplateRecord> {
@@ -30,6 +32,7 @@ fn template_from(r: &Row) -> Result<TemplateRecord> {
         definition: r.get("definition")?,
         created_by: r.get("created_by")?,
         created_at: r.get("created_at")?,
+        first_created_at: r.get("first_created_at")?,
     })
 }
 

@@ -125,6 +125,9 @@ pub enum Command {
     /// Submissions to a template.
     #[command(subcommand)]
     Submission(template::SubmissionCommand),
+    /// Who reported which period of a template on time: reporter, period, status
+    /// (approved, submitted, has-issues, overdue, open), submitted_at, days_late.
+    Completeness(template::CompletenessArgs),
 }
 
 impl Command {
@@ -181,6 +184,7 @@ impl Command {
             Command::Template(c) => c.exec(ctx),
             Command::Submit(c) => c.exec(ctx),
             Command::Submission(c) => c.exec(ctx),
+            Command::Completeness(c) => c.exec(ctx),
             Command::Org(c) => c.exec(ctx),
             Command::User(c) => c.exec(ctx),
             Command::Token(c) => c.exec(ctx),

@@ -139,3 +139,51 @@ impl SubmissionCommand {
         Ok(())
     }
 }
+
+/// `nansen completeness`: who reported which period on time.
+#[derive(clap::Args)]
+pub struct CompletenessArgs {
+    /// The template, ORG/SLUG
+    name: String,
+    /// FROM..TO, as the template's frequency writes periods (by default its first period to the current one)
+    #[arg(long)]
+    period: Option<String>,
+    /// How to print: text (tab-separated) or csv
+    #[arg(long, value_parser = ["text", "csv"], default_value = "text")]
+    format: String,
+}
+
+impl CompletenessArgs {
+    pub fn exec(self, ctx: Ctx) -> Outcome {
+        let range = match &self.period {
+            None => None,
+            Some(p) => Some(p.split_once("..").ok_or_else(|| {
+                Failure::Other(anyhow::anyhow!("--period: {p:?} is not FROM..TO"))
+            })?),
+        };
+        let rows = ctx
+            .app
+            .completeness(ctx.who, &template_name(&self.name)?, range)?;
+        let sep = if self.format == "csv" { "," } else { "\t" };
+        writeln!(
+            ctx.out,
+            "{}",
+            ["reporter", "period", "status", "submitted_at", "days_late"].join(sep)
+        )?;
+        for r in rows {
+            writeln!(
+                ctx.out,
+                "{}",
+                [
+                    r.reporter,
+                    r.period,
+                    r.status,
+                    r.submitted_at.map(|t| t.to_string()).unwrap_or_default(),
+                    r.days_late.map(|d| d.to_string()).unwrap_or_default(),
+                ]
+                .join(sep)
+            )?;
+        }
+        Ok(())
+    }
+}
