@@ -120,6 +120,32 @@ impl App {
             .then_some(false)
     }
 
+    /// The template at its latest version and whether the caller administers it; not found
+    /// for anyone it does not concern.
+    fn template_for(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+    ) -> Result<(TemplateRecord, Template, bool)> {
+        let not_found = || AppError::NotFound(format!("template {name}"));
+        let r = self
+            .store
+            .template(&name.org, &name.slug)?
+            .ok_or_else(not_found)?;
+        let t = read(&r)?;
+        let administers = self.template_standing(who, &r, &t).ok_or_else(not_found)?;
+        Ok((r, t, administers))
+    }
+
+    /// Whether the caller reviews the template's returns: its owner's admins and editors.
+    fn reviews(&self, who: &Caller, r: &TemplateRecord) -> bool {
+        who.principal == Principal::Operator
+            || matches!(
+                who.principal.role_in(&r.org),
+                Some(Role::Admin | Role::Editor)
+            )
+    }
+
     fn template_view(&self, r: TemplateRecord, t: Template, administers: bool) -> TemplateView {
         TemplateView {
             name: DatasetName::new(r.org, r.slug),
@@ -260,13 +286,7 @@ impl App {
 
     /// A template at its latest version; not found for anyone it does not concern.
     pub fn template(&self, who: &Caller, name: &DatasetName) -> Result<TemplateView> {
-        let not_found = || AppError::NotFound(format!("template {name}"));
-        let r = self
-            .store
-            .template(&name.org, &name.slug)?
-            .ok_or_else(not_found)?;
-        let t = read(&r)?;
-        let administers = self.template_standing(who, &r, &t).ok_or_else(not_found)?;
+        let (r, t, administers) = self.template_for(who, name)?;
         Ok(self.template_view(r, t, administers))
     }
 
@@ -295,13 +315,7 @@ impl App {
         period: &str,
         csv: &str,
     ) -> Result<SubmissionView> {
-        let not_found = || AppError::NotFound(format!("template {name}"));
-        let r = self
-            .store
-            .template(&name.org, &name.slug)?
-            .ok_or_else(not_found)?;
-        let t = read(&r)?;
-        self.template_standing(who, &r, &t).ok_or_else(not_found)?;
+        let (r, t, _) = self.template_for(who, name)?;
         let reporter = t
             .reporters
             .iter()
@@ -322,9 +336,7 @@ impl App {
             .ok_or_else(|| AppError::NotFound(format!("organisation {reporter}")))?;
         let period =
             Period::parse(t.frequency, period).map_err(|e| AppError::BadRequest(e.to_string()))?;
-        let today = Period::parse(nansen_gathering::Frequency::Day, &Timestamp::now().date())
-            .map_err(|e| AppError::Store(StoreError::Corrupt(e.to_string())))?;
-        if period.first > today.first {
+        if period.first > Timestamp::now().day() {
             return Err(AppError::BadRequest(format!(
                 "period {period}: it has not begun"
             )));
@@ -393,18 +405,8 @@ impl App {
         name: &DatasetName,
         period: Option<&str>,
     ) -> Result<Vec<SubmissionView>> {
-        let not_found = || AppError::NotFound(format!("template {name}"));
-        let r = self
-            .store
-            .template(&name.org, &name.slug)?
-            .ok_or_else(not_found)?;
-        let t = read(&r)?;
-        self.template_standing(who, &r, &t).ok_or_else(not_found)?;
-        let reviews = who.principal == Principal::Operator
-            || matches!(
-                who.principal.role_in(&r.org),
-                Some(Role::Admin | Role::Editor)
-            );
+        let (r, t, _) = self.template_for(who, name)?;
+        let reviews = self.reviews(who, &r);
         let period = period
             .map(|p| Period::parse(t.frequency, p).map(|p| p.to_string()))
             .transpose()
@@ -429,19 +431,8 @@ impl App {
         name: &DatasetName,
         range: Option<(&str, &str)>,
     ) -> Result<Vec<CompletenessRow>> {
-        let not_found = || AppError::NotFound(format!("template {name}"));
-        let r = self
-            .store
-            .template(&name.org, &name.slug)?
-            .ok_or_else(not_found)?;
-        let t = read(&r)?;
-        self.template_standing(who, &r, &t).ok_or_else(not_found)?;
-        let day = |ts: Timestamp| {
-            Period::parse(nansen_gathering::Frequency::Day, &ts.date())
-                .map(|p| p.first)
-                .map_err(|e| AppError::Store(StoreError::Corrupt(e.to_string())))
-        };
-        let today = day(Timestamp::now())?;
+        let (r, t, _) = self.template_for(who, name)?;
+        let today = Timestamp::now().day();
         let bad = |e: nansen_gathering::PeriodError| AppError::BadRequest(e.to_string());
         let (from, to) = match range {
             Some((a, b)) => (
@@ -449,7 +440,7 @@ impl App {
                 Period::parse(t.frequency, b).map_err(bad)?,
             ),
             None => (
-                Period::containing(t.frequency, day(r.first_created_at)?),
+                Period::containing(t.frequency, r.first_created_at.day()),
                 Period::containing(t.frequency, today),
             ),
         };
@@ -460,11 +451,7 @@ impl App {
                 periods.len()
             )));
         }
-        let reviews = who.principal == Principal::Operator
-            || matches!(
-                who.principal.role_in(&r.org),
-                Some(Role::Admin | Role::Editor)
-            );
+        let reviews = self.reviews(who, &r);
         let mut by: std::collections::HashMap<(String, String), (Timestamp, String)> =
             Default::default();
         for s in self.store.submissions(r.id, None)? {
@@ -488,7 +475,7 @@ impl App {
                     "rejected" => Review::Rejected,
                     _ => Review::Submitted,
                 });
-                let first_day = first.map(|(at, _)| day(*at)).transpose()?;
+                let first_day = first.map(|(at, _)| at.day());
                 let standing = timeliness(today, p.deadline(t.deadline_days), first_day, latest);
                 out.push(CompletenessRow {
                     reporter: reporter.clone(),

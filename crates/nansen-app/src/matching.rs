@@ -221,6 +221,15 @@ fn settings_of(p: &ProgrammeRecord) -> Result<MatchSettings> {
     })
 }
 
+fn summary_of(p: &ProposalRecord) -> Result<ProposalSummary> {
+    serde_json::from_str(&p.summary).map_err(|e| {
+        AppError::Store(StoreError::Corrupt(format!(
+            "proposal {}: {e}",
+            p.reference
+        )))
+    })
+}
+
 fn pair(field: &str, text: &str) -> Result<(String, String)> {
     match text.split_once('=') {
         Some((c, s)) if !c.trim().is_empty() && !s.trim().is_empty() => {
@@ -803,17 +812,34 @@ impl App {
     /// A proposal with every case's explanation and decision.
     pub fn proposal(&self, who: &Caller, id: &str) -> Result<ProposalView> {
         let (proposal, _) = self.proposal_record(who, id)?;
-        let summary: ProposalSummary = serde_json::from_str(&proposal.summary)
-            .map_err(|e| AppError::Store(StoreError::Corrupt(format!("proposal {id}: {e}"))))?;
+        let summary = summary_of(&proposal)?;
         let proposed = self.store.proposed_cases(proposal.id)?;
+        let cases = self.proposed_case_views(who, &proposal, &proposed)?;
+        Ok(ProposalView {
+            id: Some(proposal.reference),
+            created_by: proposal.created_by,
+            created_at: proposal.created_at,
+            summary,
+            cases,
+        })
+    }
+
+    /// The given cases of a proposal, each with its explanation (opened with its key) and
+    /// decision, as the caller may see them; an erased case is left out.
+    fn proposed_case_views(
+        &self,
+        who: &Caller,
+        proposal: &ProposalRecord,
+        proposed: &[nansen_store::ProposedCase],
+    ) -> Result<Vec<ProposedCaseView>> {
+        let id = &proposal.reference;
         let ids: Vec<i64> = proposed.iter().map(|c| c.case_id).collect();
         let records = self.store.cases_by_id(&ids)?;
-        let explanations = self.store.proposal_explanations(&proposal, &records)?;
-        let referrals: HashMap<i64, String> = self.referral_references(&proposed)?;
+        let explanations = self.store.proposal_explanations(proposal, &records)?;
         let decisions: HashMap<i64, &nansen_store::ProposedCase> =
             proposed.iter().map(|c| (c.case_id, c)).collect();
         let mut cases = Vec::with_capacity(records.len());
-        for (c, seen) in self.visible(who, records.clone())? {
+        for (c, seen) in self.visible(who, records)? {
             let Some(bytes) = explanations.get(&c.id) else {
                 continue; // erased since
             };
@@ -826,45 +852,31 @@ impl App {
             let d = decisions[&c.id];
             v.decision = d.decision.clone();
             v.decided_by = d.decided_by.clone();
-            v.referral = d.referral_id.and_then(|r| referrals.get(&r).cloned());
+            v.referral = d.referral.clone();
             cases.push(redact(v, &seen));
         }
-        Ok(ProposalView {
-            id: Some(proposal.reference),
-            created_by: proposal.created_by,
-            created_at: proposal.created_at,
-            summary,
-            cases,
-        })
+        Ok(cases)
     }
 
-    fn referral_references(
-        &self,
-        proposed: &[nansen_store::ProposedCase],
-    ) -> Result<HashMap<i64, String>> {
-        let mut out = HashMap::new();
-        for c in proposed.iter().filter(|c| c.referral_id.is_some()) {
-            for r in self.store.referrals_of(c.case_id)? {
-                if Some(r.id) == c.referral_id {
-                    out.insert(r.id, r.reference);
-                }
-            }
-        }
-        Ok(out)
-    }
-
-    /// One case of a proposal, explained.
+    /// One case of a proposal, explained: only its explanation is opened.
     pub fn explain_proposed_case(
         &self,
         who: &Caller,
         id: &str,
         case: &str,
     ) -> Result<ProposedCaseView> {
-        self.proposal(who, id)?
-            .cases
+        let not_found = || AppError::NotFound(format!("case {case} in proposal {id}"));
+        let (proposal, _) = self.proposal_record(who, id)?;
+        let c = self.store.case_by_reference(case)?.ok_or_else(not_found)?;
+        let proposed: Vec<_> = self
+            .store
+            .proposed_cases(proposal.id)?
             .into_iter()
-            .find(|c| c.case == case)
-            .ok_or_else(|| AppError::NotFound(format!("case {case} in proposal {id}")))
+            .filter(|p| p.case_id == c.id)
+            .collect();
+        self.proposed_case_views(who, &proposal, &proposed)?
+            .pop()
+            .ok_or_else(not_found)
     }
 
     /// A programme's proposals, newest first (the last 100).
@@ -874,12 +886,7 @@ impl App {
             .proposals_of(p.id, 100)?
             .into_iter()
             .map(|r| {
-                let s: ProposalSummary = serde_json::from_str(&r.summary).map_err(|e| {
-                    AppError::Store(StoreError::Corrupt(format!(
-                        "proposal {}: {e}",
-                        r.reference
-                    )))
-                })?;
+                let s = summary_of(&r)?;
                 let accepted = self
                     .store
                     .proposed_cases(r.id)?

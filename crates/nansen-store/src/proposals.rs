@@ -28,8 +28,8 @@ pub struct ProposedCase {
     pub decision: Option<String>,
     pub decided_by: Option<String>,
     pub decided_at: Option<Timestamp>,
-    /// The referral the acceptance sent to the receiving state.
-    pub referral_id: Option<i64>,
+    /// The referral the acceptance sent to the receiving state, by its reference.
+    pub referral: Option<String>,
 }
 
 fn proposal_from(r: &Row) -> Result<ProposalRecord> {
@@ -149,7 +149,8 @@ impl Store {
     /// The cases of a proposal with their states and decisions, in the order kept.
     pub fn proposed_cases(&self, proposal_id: i64) -> Result<Vec<ProposedCase>> {
         self.query(
-            "SELECT case_id, state, decision, decided_by, decided_at, referral_id FROM proposal_cases WHERE proposal_id = ? ORDER BY case_id",
+            "SELECT p.case_id, p.state, p.decision, p.decided_by, p.decided_at, r.ref AS referral FROM proposal_cases p \
+             LEFT JOIN referrals r ON r.id = p.referral_id WHERE p.proposal_id = ? ORDER BY p.case_id",
             &[proposal_id.into()],
         )?
         .iter()
@@ -160,7 +161,7 @@ impl Store {
                 decision: r.get("decision")?,
                 decided_by: r.get("decided_by")?,
                 decided_at: r.get("decided_at")?,
-                referral_id: r.get("referral_id")?,
+                referral: r.get("referral")?,
             })
         })
         .collect()
