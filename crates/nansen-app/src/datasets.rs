@@ -344,7 +344,7 @@ impl App {
         Ok((served.0, Some(served.1)))
     }
 
-    fn cached_content(
+    pub(crate) fn cached_content(
         &self,
         dataset_id: i64,
         versions: &[VersionRecord],
@@ -407,7 +407,7 @@ impl App {
         built.map(|c| (c, key.1))
     }
 
-    fn remember(&self, key: (i64, i64, i64), cube: Arc<Cube>) {
+    pub(crate) fn remember(&self, key: (i64, i64, i64), cube: Arc<Cube>) {
         if let Ok(mut cache) = self.cubes.lock() {
             // Keep the newest version of each dataset; older ones are rebuilt on demand.
             cache.retain(|k, _| k.0 != key.0 || k.1 >= key.1);

@@ -60,9 +60,16 @@ pub struct SubmissionView {
     pub cells: usize,
     pub submitted_by: String,
     pub submitted_at: Timestamp,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<Timestamp>,
+    /// The version of the template's dataset its approval landed as.
+    pub dataset_version: Option<i64>,
 }
 
-fn submission_view(name: &DatasetName, s: nansen_store::SubmissionRecord) -> SubmissionView {
+pub(crate) fn submission_view(
+    name: &DatasetName,
+    s: nansen_store::SubmissionRecord,
+) -> SubmissionView {
     SubmissionView {
         id: s.reference,
         template: name.clone(),
@@ -74,6 +81,9 @@ fn submission_view(name: &DatasetName, s: nansen_store::SubmissionRecord) -> Sub
         cells: s.cells.lines().count().saturating_sub(1),
         submitted_by: s.submitted_by,
         submitted_at: s.submitted_at,
+        reviewed_by: s.reviewed_by,
+        reviewed_at: s.reviewed_at,
+        dataset_version: s.dataset_version,
     }
 }
 
@@ -90,10 +100,13 @@ pub struct CompletenessRow {
     pub days_late: Option<i64>,
 }
 
+/// Largest return one submission carries (a workbook, SDMX-CSV or CSV).
+pub const MAX_RETURN_BYTES: usize = 20 << 20;
+
 /// Most periods one completeness matrix spans.
 pub const MAX_COMPLETENESS_PERIODS: usize = 1000;
 
-fn read(r: &TemplateRecord) -> Result<Template> {
+pub(crate) fn read(r: &TemplateRecord) -> Result<Template> {
     Template::from_toml(&r.definition).map_err(|e| {
         AppError::Store(StoreError::Corrupt(format!(
             "template {}/{} version {}: {e}",
@@ -122,7 +135,7 @@ impl App {
 
     /// The template at its latest version and whether the caller administers it; not found
     /// for anyone it does not concern.
-    fn template_for(
+    pub(crate) fn template_for(
         &self,
         who: &Caller,
         name: &DatasetName,
@@ -138,7 +151,7 @@ impl App {
     }
 
     /// Whether the caller reviews the template's returns: its owner's admins and editors.
-    fn reviews(&self, who: &Caller, r: &TemplateRecord) -> bool {
+    pub(crate) fn reviews(&self, who: &Caller, r: &TemplateRecord) -> bool {
         who.principal == Principal::Operator
             || matches!(
                 who.principal.role_in(&r.org),
@@ -199,13 +212,17 @@ impl App {
             .store
             .org(&name.org)?
             .ok_or_else(|| AppError::NotFound(format!("organisation {}", name.org)))?;
-        if who.principal != Principal::Operator
-            && who.principal.role_in(&org.slug) != Some(Role::Admin)
-        {
-            return Err(AppError::Forbidden(format!(
-                "only admins of {} define its templates",
-                org.slug
-            )));
+        match who.principal.role_in(&org.slug) {
+            _ if who.principal == Principal::Operator => {}
+            Some(Role::Admin) => {}
+            // To anyone outside the organisation its templates do not exist.
+            None => return Err(AppError::NotFound(format!("template {name}"))),
+            Some(_) => {
+                return Err(AppError::Forbidden(format!(
+                    "only admins of {} define its templates",
+                    org.slug
+                )))
+            }
         }
         crate::identity::check_slug(&name.slug, "template name")?;
         let t = Template::from_toml(definition).map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -304,17 +321,26 @@ impl App {
 }
 
 impl App {
-    /// Submits a reporter's return for a period from a CSV (the template's dimension columns
-    /// and one column per indicator), as its next revision. An editor or admin of a
-    /// reporting organisation submits for it. Refused whole, each problem named by row,
+    /// Submits a reporter's return for a period, as its next revision: the period's workbook
+    /// filled, an SDMX-CSV file, or a CSV with the template's dimension columns and one column
+    /// per indicator (told apart by their content). An editor or admin of a reporting
+    /// organisation submits for it. Refused whole, each problem named by sheet or row,
     /// column and reason.
     pub fn submit(
         &self,
         who: &Caller,
         name: &DatasetName,
         period: &str,
-        csv: &str,
+        file: impl AsRef<[u8]>,
     ) -> Result<SubmissionView> {
+        let file = file.as_ref();
+        if file.len() > MAX_RETURN_BYTES {
+            return Err(AppError::TooLarge(format!(
+                "a return is at most {} MB; this one is {} MB",
+                MAX_RETURN_BYTES >> 20,
+                file.len() >> 20
+            )));
+        }
         let (r, t, _) = self.template_for(who, name)?;
         let reporter = t
             .reporters
@@ -349,7 +375,7 @@ impl App {
                 .filter(|c| !codes.is_aggregate(c))
                 .map(str::to_string)
         };
-        let cells = nansen_gathering::read_csv(&t, csv, &known).map_err(|problems| {
+        let refused = |problems: Vec<nansen_gathering::Problem>| {
             AppError::BadRequest(
                 problems
                     .iter()
@@ -357,7 +383,45 @@ impl App {
                     .collect::<Vec<_>>()
                     .join("; "),
             )
-        })?;
+        };
+        let country = reporter.country.clone().unwrap_or_default();
+        let cells = if file.starts_with(b"PK\x03\x04") {
+            let heading = self.heading(&r, &t, &reporter.slug, &country, period);
+            let path = self
+                .uploads_dir()?
+                .join(format!("return-{}.xlsx", nansen_store::new_reference()));
+            std::fs::write(&path, file)
+                .map_err(|e| AppError::BadRequest(format!("cannot keep the upload: {e}")))?;
+            let sheets = nansen_formats::workbook_sheets(&path);
+            let _ = std::fs::remove_file(&path);
+            let sheets = sheets?;
+            nansen_gathering::read_workbook(&t, &heading, &self.labels(&t), &|name: &str| {
+                sheets
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .map(|(_, g)| g.clone())
+            })
+            .map_err(refused)?
+        } else {
+            let text = std::str::from_utf8(file).map_err(|_| {
+                AppError::BadRequest(
+                    "the file is neither a workbook (XLSX) nor UTF-8 text (CSV)".into(),
+                )
+            })?;
+            let text = text.trim_start_matches('\u{feff}');
+            if nansen_gathering::is_sdmx_csv(text) {
+                let dataflow = nansen_gathering::sdmx::dataflow_ref(&r.org, &r.slug);
+                let period_text = period.to_string();
+                let expect = nansen_gathering::SdmxExpect {
+                    dataflow: &dataflow,
+                    period: &period_text,
+                    country: &country,
+                };
+                nansen_gathering::read_sdmx_csv(&t, text, &expect, &known).map_err(refused)?
+            } else {
+                nansen_gathering::read_csv(&t, text, &known).map_err(refused)?
+            }
+        };
         let mut kept = t
             .dimensions
             .iter()
@@ -422,6 +486,100 @@ impl App {
 }
 
 impl App {
+    /// Each dimension's codes with their labels, and each indicator's label, for a workbook.
+    fn labels(&self, t: &Template) -> nansen_gathering::Labels {
+        let codes = nansen_codes::CodeLists::get();
+        let mut labels = nansen_gathering::workbook::listed_codes(t, &|list| match list {
+            "countries" => codes
+                .countries()
+                .into_iter()
+                .map(|(c, n)| (c.to_string(), n.to_string()))
+                .collect(),
+            _ => Vec::new(),
+        });
+        labels.indicators = t
+            .indicators
+            .iter()
+            .map(|i| {
+                codes
+                    .indicator(i)
+                    .map(|k| k.label.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        labels
+    }
+
+    fn heading(
+        &self,
+        r: &TemplateRecord,
+        t: &Template,
+        reporter: &str,
+        country: &str,
+        period: Period,
+    ) -> nansen_gathering::Heading {
+        nansen_gathering::Heading {
+            template: format!("{}/{}", r.org, r.slug),
+            version: r.version,
+            reporter: reporter.to_string(),
+            country: country.to_string(),
+            period: period.to_string(),
+            due: period.deadline(t.deadline_days).to_string(),
+        }
+    }
+
+    /// The period's workbook (XLSX) for a reporter: the caller's own reporting organisation,
+    /// or, for reviewers, the one named. Answers its file name and bytes.
+    pub fn workbook(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        period: &str,
+        reporter: Option<&str>,
+    ) -> Result<(String, Vec<u8>)> {
+        let (r, t, _) = self.template_for(who, name)?;
+        let reviews = self.reviews(who, &r);
+        let reporter = match reporter {
+            Some(o)
+                if t.reporters.iter().any(|x| x == o)
+                    && (reviews || who.principal.role_in(o).is_some()) =>
+            {
+                o.to_string()
+            }
+            Some(o) => {
+                return Err(AppError::BadRequest(format!(
+                    "reporter: {o} is not one of yours among {name}'s reporters ({})",
+                    t.reporters.join(", ")
+                )))
+            }
+            None => t
+                .reporters
+                .iter()
+                .find(|o| who.principal.role_in(o).is_some())
+                .cloned()
+                .ok_or_else(|| {
+                    AppError::BadRequest(format!(
+                        "reporter: name the reporter whose workbook this is ({})",
+                        t.reporters.join(", ")
+                    ))
+                })?,
+        };
+        let period =
+            Period::parse(t.frequency, period).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let country = self
+            .store
+            .org(&reporter)?
+            .and_then(|o| o.country)
+            .unwrap_or_default();
+        let heading = self.heading(&r, &t, &reporter, &country, period);
+        let bytes = nansen_gathering::write_workbook(&t, &heading, &self.labels(&t))
+            .map_err(|e| AppError::BadRequest(format!("the workbook cannot be made: {e}")))?;
+        Ok((
+            format!("{}-{}-{reporter}-{period}.xlsx", r.org, r.slug),
+            bytes,
+        ))
+    }
+
     /// Who reported which period on time: each reporter by each period from `from` to `to`
     /// (by default the template's first period to the current one). Its owner's admins and
     /// editors see every reporter; a reporter sees its own row.
@@ -454,11 +612,22 @@ impl App {
         let reviews = self.reviews(who, &r);
         let mut by: std::collections::HashMap<(String, String), (Timestamp, String)> =
             Default::default();
+        let mut approved = std::collections::HashSet::new();
         for s in self.store.submissions(r.id, None)? {
-            // Revisions come oldest first: the first gives the day, the last the status.
-            by.entry((s.reporter.clone(), s.period.clone()))
-                .and_modify(|e| e.1 = s.status.clone())
-                .or_insert((s.submitted_at, s.status));
+            let key = (s.reporter.clone(), s.period.clone());
+            if s.status == "approved" {
+                approved.insert(key.clone());
+            }
+            // Revisions come oldest first: the first gives the day, the last the status,
+            // except that rejecting a later revision leaves an earlier approval standing.
+            let status = if s.status == "rejected" && approved.contains(&key) {
+                "approved".to_string()
+            } else {
+                s.status
+            };
+            by.entry(key)
+                .and_modify(|e| e.1 = status.clone())
+                .or_insert((s.submitted_at, status));
         }
         let mut out = Vec::new();
         for reporter in t
@@ -491,12 +660,12 @@ impl App {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::test_support::apps;
     use crate::*;
     use nansen_model::Role;
 
-    const EPS: &str = r#"
+    pub(crate) const EPS: &str = r#"
 title = "Monthly asylum applications (EPS)"
 frequency = "month"
 deadline_days = 17
@@ -513,29 +682,37 @@ check = "asylum_applications_first_time <= asylum_applications"
 message = "first-time applicants cannot outnumber all applicants"
 "#;
 
+    /// The owner euaa (an admin and an editor), reporters deu and fra (an editor each), and
+    /// unhcr (an admin) whom no template concerns.
+    pub(crate) fn people(app: &App) -> std::collections::HashMap<&'static str, Caller> {
+        let op = Caller::operator();
+        for (slug, country) in [
+            ("euaa", None),
+            ("deu", Some("DEU")),
+            ("fra", Some("FRA")),
+            ("unhcr", None),
+        ] {
+            app.add_org_of(&op, slug, slug, country).unwrap();
+        }
+        let mut who = std::collections::HashMap::new();
+        for (name, email, org, role) in [
+            ("admin", "admin@euaa.eu", "euaa", Role::Admin),
+            ("editor", "editor@euaa.eu", "euaa", Role::Editor),
+            ("reporter", "stats@bamf.de", "deu", Role::Editor),
+            ("fra", "stats@ofpra.fr", "fra", Role::Editor),
+            ("outsider", "x@unhcr.org", "unhcr", Role::Admin),
+        ] {
+            app.add_user(&op, email, org, role, "a long enough password")
+                .unwrap();
+            who.insert(name, app.sign_in(email, "a long enough password").unwrap());
+        }
+        who
+    }
+
     #[test]
     fn a_template_is_defined_by_its_owner_s_admins_versioned_and_seen_only_by_those_it_concerns() {
         for (_t, app) in apps() {
-            let op = Caller::operator();
-            for (slug, country) in [
-                ("euaa", None),
-                ("deu", Some("DEU")),
-                ("fra", Some("FRA")),
-                ("unhcr", None),
-            ] {
-                app.add_org_of(&op, slug, slug, country).unwrap();
-            }
-            let mut who = std::collections::HashMap::new();
-            for (name, email, org, role) in [
-                ("admin", "admin@euaa.eu", "euaa", Role::Admin),
-                ("editor", "editor@euaa.eu", "euaa", Role::Editor),
-                ("reporter", "stats@bamf.de", "deu", Role::Editor),
-                ("outsider", "x@unhcr.org", "unhcr", Role::Admin),
-            ] {
-                app.add_user(&op, email, org, role, "a long enough password")
-                    .unwrap();
-                who.insert(name, app.sign_in(email, "a long enough password").unwrap());
-            }
+            let who = people(&app);
             let name: nansen_model::DatasetName = "euaa/eps".parse().unwrap();
             assert!(matches!(
                 app.add_template(&who["editor"], &name, EPS),

@@ -24,6 +24,7 @@ mod pipeline;
 mod plans;
 mod programmes;
 mod requests;
+mod review;
 mod search;
 mod tables;
 mod uploads;
@@ -54,7 +55,7 @@ pub use figures::{Job, JobFigures, OperatingFigures};
 pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR, MAX_HORIZON, MAX_WINDOWS};
 pub use gathering::{
     CompletenessRow, DimensionView, RuleView, SubmissionView, TemplateView,
-    MAX_COMPLETENESS_PERIODS, NAMED_CODE_LISTS,
+    MAX_COMPLETENESS_PERIODS, MAX_RETURN_BYTES, NAMED_CODE_LISTS,
 };
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
 pub use limits::{Limits, Permit, Work, WorkLimit};
@@ -83,6 +84,7 @@ pub use programmes::{
     NewProgramme, Partner, PartnerPart, PledgeChangeView, PledgeInput, PledgeView, ProgrammeView,
 };
 pub use requests::Subject;
+pub use review::{Approval, CellChange, Selection, SubmissionDetail};
 pub use search::{MAX_SEARCH_PAGE, MAX_SEARCH_WINDOW};
 pub use tables::{number, Tabular};
 pub use uploads::{Upload, UploadState};

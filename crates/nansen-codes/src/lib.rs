@@ -409,6 +409,18 @@ impl CodeLists {
         self.countries.get(code).map(|c| c.name.as_str())
     }
 
+    /// Every country (no aggregate) as `(code, name)`, by code.
+    pub fn countries(&self) -> Vec<(&str, &str)> {
+        let mut out: Vec<(&str, &str)> = self
+            .countries
+            .iter()
+            .filter(|(code, _)| !self.is_aggregate(code))
+            .map(|(code, c)| (code.as_str(), c.name.as_str()))
+            .collect();
+        out.sort();
+        out
+    }
+
     /// Members of an aggregate, when the aggregate is defined by its members.
     pub fn aggregate_members(&self, code: &str) -> Option<&[String]> {
         self.aggregates

@@ -18,6 +18,7 @@ mod text;
 pub use export::{row_flags, rows_csv, table_csv, table_json, ExportFormat, NEUTRALISE_MARK};
 pub use harmonise::{ImportOptions, Imported, SetAsideRow, Spilled};
 pub use mapping::Mapping;
+pub use rows::{workbook_sheets, Sheet};
 pub use spill::{Spill, CHUNK_ROWS};
 
 use nansen_model::Cube;

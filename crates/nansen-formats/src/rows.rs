@@ -213,6 +213,38 @@ impl Rows {
 
 /// A spreadsheet's sheet as a grid of text cells.
 pub fn spreadsheet(path: &Path, sheet: Option<&str>) -> Result<Rows, ImportError> {
+    let want = |names: &[String]| -> Result<Vec<String>, String> {
+        match sheet {
+            Some(s) => names
+                .iter()
+                .find(|n| *n == s)
+                .map(|n| vec![n.clone()])
+                .ok_or_else(|| {
+                    format!("no sheet named {s:?}; the sheets are {}", names.join(", "))
+                }),
+            None => names
+                .first()
+                .map(|n| vec![n.clone()])
+                .ok_or_else(|| "the workbook has no sheets".to_string()),
+        }
+    };
+    let mut sheets = read_sheets(path, &want)?;
+    Ok(Rows::Grid(sheets.pop().map(|(_, g)| g).unwrap_or_default()))
+}
+
+/// A sheet's name and its cells as text, row by row.
+pub type Sheet = (String, Vec<Vec<String>>);
+
+/// Picks sheets by name from a workbook's, or says why none fits.
+type SheetChoice<'a> = &'a dyn Fn(&[String]) -> Result<Vec<String>, String>;
+
+/// Every sheet of a workbook as a grid of text cells, by name, opened once.
+pub fn workbook_sheets(path: &Path) -> Result<Vec<Sheet>, ImportError> {
+    read_sheets(path, &|names| Ok(names.to_vec()))
+}
+
+/// The sheets `want` picks from the workbook's sheet names, each as a grid of text.
+fn read_sheets(path: &Path, want: SheetChoice<'_>) -> Result<Vec<Sheet>, ImportError> {
     use calamine::{open_workbook_auto, Data, Reader};
     let refuse = |why: String| {
         ImportError::refused(
@@ -225,44 +257,38 @@ pub fn spreadsheet(path: &Path, sheet: Option<&str>) -> Result<Rows, ImportError
     }
     let mut wb = open_workbook_auto(path)
         .map_err(|e| refuse(format!("corrupt or not a spreadsheet ({e})")))?;
-    let names = wb.sheet_names().to_vec();
-    let name = match sheet {
-        Some(s) => names.iter().find(|n| *n == s).cloned().ok_or_else(|| {
-            refuse(format!(
-                "no sheet named {s:?}; the sheets are {}",
-                names.join(", ")
-            ))
-        })?,
-        None => names
-            .first()
-            .cloned()
-            .ok_or_else(|| refuse("the workbook has no sheets".into()))?,
-    };
-    let range = wb
-        .worksheet_range(&name)
-        .map_err(|e| refuse(format!("sheet {name:?} is corrupt ({e})")))?;
-    let (first_row, _) = range.start().unwrap_or((0, 0));
-    let mut grid: Vec<Vec<String>> = vec![Vec::new(); first_row as usize];
-    for r in range.rows() {
-        grid.push(
-            r.iter()
-                .map(|c| match c {
-                    Data::Empty => String::new(),
-                    Data::String(s) => s.clone(),
-                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
-                        format!("{}", *f as i64)
-                    }
-                    Data::Float(f) => f.to_string(),
-                    Data::Int(i) => i.to_string(),
-                    Data::Bool(b) => b.to_string(),
-                    Data::DateTime(d) => excel_date(d.as_f64()),
-                    Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-                    Data::Error(e) => format!("#{e:?}"),
-                })
-                .collect(),
-        );
+    let names = want(&wb.sheet_names().to_vec()).map_err(refuse)?;
+    let mut out = Vec::new();
+    for name in names {
+        let range = wb
+            .worksheet_range(&name)
+            .map_err(|e| refuse(format!("sheet {name:?} is corrupt ({e})")))?;
+        // Rows and columns as the sheet numbers them, though the range starts at its first
+        // cell with content.
+        let (first_row, first_col) = range.start().unwrap_or((0, 0));
+        let mut grid: Vec<Vec<String>> = vec![Vec::new(); first_row as usize];
+        for r in range.rows() {
+            grid.push(
+                std::iter::repeat_n(String::new(), first_col as usize)
+                    .chain(r.iter().map(|c| match c {
+                        Data::Empty => String::new(),
+                        Data::String(s) => s.clone(),
+                        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => {
+                            format!("{}", *f as i64)
+                        }
+                        Data::Float(f) => f.to_string(),
+                        Data::Int(i) => i.to_string(),
+                        Data::Bool(b) => b.to_string(),
+                        Data::DateTime(d) => excel_date(d.as_f64()),
+                        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+                        Data::Error(e) => format!("#{e:?}"),
+                    }))
+                    .collect(),
+            );
+        }
+        out.push((name, grid));
     }
-    Ok(Rows::Grid(grid))
+    Ok(out)
 }
 
 /// Refuses a zip whose members would inflate past 1 GiB or 200 times their packed size: the

@@ -2,16 +2,22 @@
 //! names its dimensions (each a code list), its indicators, the rules a reported row must
 //! keep, its [`Frequency`] and how many days after a period's end its returns are due;
 //! [`Period`]s are the reporting periods; [`Rule`]s are checked on each row; [`timeliness`]
-//! says whether a reporter reported a period on time.
+//! says whether a reporter reported a period on time; [`write_workbook`] makes the period's
+//! workbook and [`read_workbook`] reads one back.
 
 pub mod period;
 pub mod returns;
 pub mod rule;
+pub mod sdmx;
 pub mod template;
 pub mod timeliness;
+pub mod workbook;
 
 pub use period::{Frequency, Period, PeriodError};
-pub use returns::{read_csv, Cell, Problem};
+pub use returns::{
+    is_sdmx_csv, read_csv, read_rows, read_sdmx_csv, Cell, Problem, Rows, SdmxExpect,
+};
 pub use rule::{Rule, RuleError};
 pub use template::{Codes, Dimension, Template, TemplateError};
 pub use timeliness::{timeliness, Review, Timeliness, TimelinessStatus};
+pub use workbook::{read_workbook, write_workbook, Heading, Labels};

@@ -14,9 +14,11 @@ pub struct Cell {
     pub value: u64,
 }
 
-/// What is wrong with a return, and where: `row` counts from 1 with the header.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What is wrong with a return, and where: `row` counts from 1 with the header; `sheet`
+/// names a workbook's sheet.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Problem {
+    pub sheet: Option<String>,
     pub row: usize,
     pub column: String,
     pub reason: String,
@@ -24,6 +26,9 @@ pub struct Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(sheet) = &self.sheet {
+            write!(f, "sheet {sheet}, ")?;
+        }
         write!(
             f,
             "row {}, column {}: {}",
@@ -31,6 +36,9 @@ impl std::fmt::Display for Problem {
         )
     }
 }
+
+/// Rows as read from a file, each with its own row number; the first is the header.
+pub type Rows = Vec<(usize, Vec<String>)>;
 
 /// Reads a CSV return. `known(list, code)` answers whether a code belongs to a named code
 /// list (as `countries`), which the caller knows; listed codes are checked here. Empty cells
@@ -40,7 +48,6 @@ pub fn read_csv(
     text: &str,
     known: &dyn Fn(&str, &str) -> Option<String>,
 ) -> Result<Vec<Cell>, Vec<Problem>> {
-    let mut problems = Vec::new();
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -50,24 +57,252 @@ pub fn read_csv(
     for (n, r) in reader.records().enumerate() {
         match r {
             // The file's own line, so a blank line between rows does not shift the count.
-            Ok(r) => records.push((r.position().map_or(n + 1, |p| p.line() as usize), r)),
+            Ok(r) => records.push((
+                r.position().map_or(n + 1, |p| p.line() as usize),
+                r.iter().map(str::to_string).collect(),
+            )),
             Err(e) => {
                 return Err(vec![Problem {
                     row: n + 1,
                     column: "-".into(),
                     reason: format!("the CSV cannot be read here: {e}"),
+                    ..Problem::default()
                 }])
             }
         }
     }
+    read_rows(template, None, &records, known)
+}
+
+/// SDMX attributes an SDMX-CSV file may carry beside the observation; they are not kept.
+const SDMX_ATTRIBUTES: &[&str] = &[
+    "OBS_STATUS",
+    "OBS_CONF",
+    "OBS_COMMENT",
+    "COMMENT",
+    "UNIT_MEASURE",
+    "UNIT_MULT",
+    "DECIMALS",
+];
+
+/// What an SDMX-CSV return must agree with: the dataflow it answers and the period and
+/// country it reports.
+pub struct SdmxExpect<'a> {
+    pub dataflow: &'a str,
+    pub period: &'a str,
+    pub country: &'a str,
+}
+
+/// Whether a text looks like SDMX-CSV (one observation per row, `OBS_VALUE`).
+pub fn is_sdmx_csv(text: &str) -> bool {
+    text.lines().next().is_some_and(|h| {
+        h.split(',')
+            .any(|c| c.trim().eq_ignore_ascii_case("OBS_VALUE"))
+    })
+}
+
+/// Reads an SDMX-CSV return: a column per dimension (upper case, as the template's SDMX
+/// structure names them), `INDICATOR`, `OBS_VALUE`, and optionally `DATAFLOW`,
+/// `TIME_PERIOD`, `REF_AREA` and attributes. Its observations are gathered by key into the
+/// template's rows and read as any return; a problem names the file's row.
+pub fn read_sdmx_csv(
+    template: &Template,
+    text: &str,
+    expect: &SdmxExpect<'_>,
+    known: &dyn Fn(&str, &str) -> Option<String>,
+) -> Result<Vec<Cell>, Vec<Problem>> {
+    let problem = |row: usize, column: &str, reason: String| Problem {
+        row,
+        column: column.to_string(),
+        reason,
+        ..Problem::default()
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut records = Vec::new();
+    for (n, r) in reader.records().enumerate() {
+        let r = r.map_err(|e| {
+            vec![problem(
+                n + 1,
+                "-",
+                format!("the CSV cannot be read here: {e}"),
+            )]
+        })?;
+        records.push((r.position().map_or(n + 1, |p| p.line() as usize), r));
+    }
+    let Some((_, header)) = records.first() else {
+        return Err(vec![problem(1, "-", "the file is empty".into())]);
+    };
+    let header: Vec<String> = header.iter().map(|h| h.to_ascii_uppercase()).collect();
+    let dims: Vec<String> = template
+        .dimensions
+        .iter()
+        .map(|d| d.name.to_ascii_uppercase())
+        .collect();
+    let mut problems = Vec::new();
+    let mut at = std::collections::HashMap::new();
+    for (i, h) in header.iter().enumerate() {
+        let known_column = dims.contains(h)
+            || [
+                "INDICATOR",
+                "OBS_VALUE",
+                "DATAFLOW",
+                "TIME_PERIOD",
+                "REF_AREA",
+            ]
+            .contains(&h.as_str())
+            || SDMX_ATTRIBUTES.contains(&h.as_str());
+        if !known_column {
+            problems.push(problem(
+                1,
+                h,
+                format!(
+                    "the template's structure has no such column (it has {}, INDICATOR, OBS_VALUE)",
+                    dims.join(", ")
+                ),
+            ));
+        }
+        at.insert(h.clone(), i);
+    }
+    for needed in dims
+        .iter()
+        .map(String::as_str)
+        .chain(["INDICATOR", "OBS_VALUE"])
+    {
+        if !at.contains_key(needed) {
+            problems.push(problem(
+                1,
+                needed,
+                "the template asks for this column and the file has none".into(),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut wide: Rows = vec![(
+        1,
+        template
+            .dimensions
+            .iter()
+            .map(|d| d.name.clone())
+            .chain(template.indicators.iter().cloned())
+            .collect(),
+    )];
+    let mut by_key: HashMap<Vec<String>, usize> = HashMap::new();
+    let mut seen: HashMap<(Vec<String>, String), usize> = HashMap::new();
+    for (row, r) in records.iter().skip(1) {
+        let row = *row;
+        let get = |c: &str| at.get(c).and_then(|i| r.get(*i)).unwrap_or("");
+        if r.iter().all(str::is_empty) {
+            continue;
+        }
+        for (column, expected, what) in [
+            ("TIME_PERIOD", expect.period, "period"),
+            ("REF_AREA", expect.country, "country"),
+        ] {
+            let v = get(column);
+            if at.contains_key(column) && !v.is_empty() && v != expected {
+                problems.push(problem(
+                    row,
+                    column,
+                    format!("{v:?} is not the {what} reported ({expected})"),
+                ));
+            }
+        }
+        let flow = get("DATAFLOW");
+        if at.contains_key("DATAFLOW") && !flow.is_empty() && !flow.starts_with(expect.dataflow) {
+            problems.push(problem(
+                row,
+                "DATAFLOW",
+                format!(
+                    "{flow:?} is not this template's dataflow ({})",
+                    expect.dataflow
+                ),
+            ));
+        }
+        let indicator = get("INDICATOR");
+        let Some(k) = template.indicators.iter().position(|i| i == indicator) else {
+            problems.push(problem(
+                row,
+                "INDICATOR",
+                format!(
+                    "{indicator:?} is not one of the template's indicators ({})",
+                    template.indicators.join(", ")
+                ),
+            ));
+            continue;
+        };
+        let key: Vec<String> = dims.iter().map(|d| get(d).to_string()).collect();
+        if let Some(first) = seen.insert((key.clone(), indicator.to_string()), row) {
+            problems.push(problem(
+                row,
+                "-",
+                format!(
+                    "row {first} reports the same {}.{indicator} already",
+                    key.join(".")
+                ),
+            ));
+            continue;
+        }
+        let value = get("OBS_VALUE");
+        if !value.is_empty() && value.parse::<u64>().is_err() {
+            problems.push(problem(
+                row,
+                "OBS_VALUE",
+                format!("{value:?} is not a count (a whole number from 0)"),
+            ));
+            continue;
+        }
+        let at_row = *by_key.entry(key.clone()).or_insert_with(|| {
+            let mut cells = key.clone();
+            cells.resize(dims.len() + template.indicators.len(), String::new());
+            wide.push((row, cells));
+            wide.len() - 1
+        });
+        wide[at_row].1[dims.len() + k] = value.to_string();
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    read_rows(template, None, &wide, known)
+}
+
+/// Reads a return's rows (the header first), from whatever file they came: the dimension
+/// columns and one column per indicator, in any order. Problems name `sheet` when given.
+pub fn read_rows(
+    template: &Template,
+    sheet: Option<&str>,
+    records: &Rows,
+    known: &dyn Fn(&str, &str) -> Option<String>,
+) -> Result<Vec<Cell>, Vec<Problem>> {
+    let problems = read_rows_unnamed(template, records, known);
+    problems.map_err(|mut ps| {
+        for p in &mut ps {
+            p.sheet = sheet.map(str::to_string);
+        }
+        ps
+    })
+}
+
+fn read_rows_unnamed(
+    template: &Template,
+    records: &Rows,
+    known: &dyn Fn(&str, &str) -> Option<String>,
+) -> Result<Vec<Cell>, Vec<Problem>> {
+    let mut problems = Vec::new();
     let Some((_, header)) = records.first() else {
         return Err(vec![Problem {
             row: 1,
             column: "-".into(),
             reason: "the file is empty".into(),
+            ..Problem::default()
         }]);
     };
-    let header: Vec<String> = header.iter().map(str::to_string).collect();
+    let header: Vec<String> = header.clone();
     let expected: Vec<&str> = template
         .dimensions
         .iter()
@@ -80,6 +315,7 @@ pub fn read_csv(
                 row: 1,
                 column: name.to_string(),
                 reason: "the template asks for this column and the file has none".into(),
+                ..Problem::default()
             });
         }
     }
@@ -92,6 +328,7 @@ pub fn read_csv(
                     "the template has no such column (it has {})",
                     expected.join(", ")
                 ),
+                ..Problem::default()
             });
         }
     }
@@ -107,7 +344,7 @@ pub fn read_csv(
     let mut seen: HashMap<Vec<String>, usize> = HashMap::new();
     for (row, record) in records.iter().skip(1) {
         let row = *row;
-        let values: Vec<&str> = record.iter().collect();
+        let values: Vec<&str> = record.iter().map(String::as_str).collect();
         if values.iter().all(|v| v.is_empty()) {
             continue;
         }
@@ -120,6 +357,7 @@ pub fn read_csv(
                     values.len(),
                     header.len()
                 ),
+                ..Problem::default()
             });
             continue;
         }
@@ -139,6 +377,7 @@ pub fn read_csv(
                         Codes::Listed(codes) => format!("{v:?} is not one of {}", codes.join(", ")),
                         Codes::Named(list) => format!("{v:?} is not in the code list {list}"),
                     },
+                    ..Problem::default()
                 }),
             }
         }
@@ -148,6 +387,7 @@ pub fn read_csv(
                     row,
                     column: "-".into(),
                     reason: format!("row {first} reports the same {} already", key.join(", ")),
+                    ..Problem::default()
                 });
                 continue;
             }
@@ -171,6 +411,7 @@ pub fn read_csv(
                     row,
                     column: ind.clone(),
                     reason: format!("{v:?} is not a count (a whole number from 0)"),
+                    ..Problem::default()
                 }),
             }
         }
@@ -180,6 +421,7 @@ pub fn read_csv(
                     row,
                     column: r.check.clone(),
                     reason: r.message.clone(),
+                    ..Problem::default()
                 });
             }
         }
@@ -242,6 +484,59 @@ message = "first-time applicants cannot outnumber all applicants"
                 value: 100
             }
         );
+    }
+
+    #[test]
+    fn an_sdmx_csv_return_is_gathered_by_key_and_checked_as_any_other() {
+        let expect = SdmxExpect {
+            dataflow: "EUAA:EPS",
+            period: "2026-01",
+            country: "DEU",
+        };
+        let cells = read_sdmx_csv(
+            &template(),
+            "DATAFLOW,REF_AREA,TIME_PERIOD,ORIGIN,SEX,INDICATOR,OBS_VALUE,OBS_STATUS\n\
+             EUAA:EPS(1.0),DEU,2026-01,SYR,F,asylum_applications,100,\n\
+             EUAA:EPS(1.0),DEU,2026-01,SYR,F,asylum_applications_first_time,90,P\n\
+             EUAA:EPS(1.0),DEU,2026-01,AFG,M,asylum_applications,4,\n",
+            &expect,
+            &countries,
+        )
+        .unwrap();
+        assert_eq!(cells.len(), 3);
+        let said: Vec<String> = read_sdmx_csv(
+            &template(),
+            "REF_AREA,TIME_PERIOD,ORIGIN,SEX,INDICATOR,OBS_VALUE\n\
+             FRA,2026-02,SYR,F,asylum_applications,100\n\
+             DEU,2026-01,AFG,F,asylum_applications,1.5\n\
+             DEU,2026-01,SYR,M,asylum_applications,5\n\
+             DEU,2026-01,SYR,M,asylum_applications,6\n\
+             DEU,2026-01,SYR,M,refugees,6\n",
+            &expect,
+            &countries,
+        )
+        .unwrap_err()
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+        assert_eq!(
+            said,
+            [
+                "row 2, column TIME_PERIOD: \"2026-02\" is not the period reported (2026-01)",
+                "row 2, column REF_AREA: \"FRA\" is not the country reported (DEU)",
+                "row 3, column OBS_VALUE: \"1.5\" is not a count (a whole number from 0)",
+                "row 5, column -: row 4 reports the same SYR.M.asylum_applications already",
+                "row 6, column INDICATOR: \"refugees\" is not one of the template's indicators (asylum_applications, asylum_applications_first_time)",
+            ]
+        );
+        let broken = read_sdmx_csv(
+            &template(),
+            "ORIGIN,SEX,INDICATOR,OBS_VALUE\nSYR,F,asylum_applications,10\nSYR,F,asylum_applications_first_time,20\n",
+            &expect,
+            &countries,
+        )
+        .unwrap_err();
+        assert_eq!(broken[0].to_string(), "row 2, column asylum_applications_first_time <= asylum_applications: first-time applicants cannot outnumber all applicants");
     }
 
     #[test]

@@ -152,6 +152,57 @@ impl Rule {
         };
         Some(self.compare.holds(sum(&self.left)?, sum(&self.right)?))
     }
+
+    /// The indicators the rule names.
+    pub fn indicators(&self) -> impl Iterator<Item = &str> {
+        self.left
+            .iter()
+            .chain(&self.right)
+            .filter_map(|(_, t)| match t {
+                Term::Indicator(name) => Some(name.as_str()),
+                Term::Number(_) => None,
+            })
+    }
+
+    /// The rule as an Excel formula over one row, `cell(indicator)` naming each indicator's
+    /// cell; true, as here, when a cell it names is empty.
+    pub fn excel(&self, cell: &dyn Fn(&str) -> String) -> String {
+        let side = |terms: &[(f64, Term)]| -> String {
+            let mut out = String::new();
+            for (i, (sign, t)) in terms.iter().enumerate() {
+                let term = match t {
+                    Term::Number(n) => n.to_string(),
+                    Term::Indicator(name) => cell(name),
+                };
+                match (i, *sign < 0.0) {
+                    (0, true) => out.push('-'),
+                    (0, false) => {}
+                    (_, true) => out.push('-'),
+                    (_, false) => out.push('+'),
+                }
+                out.push_str(&term);
+            }
+            out
+        };
+        let op = match self.compare {
+            Compare::Le => "<=",
+            Compare::Lt => "<",
+            Compare::Ge => ">=",
+            Compare::Gt => ">",
+            Compare::Eq => "=",
+            Compare::Ne => "<>",
+        };
+        let blanks: Vec<String> = self
+            .indicators()
+            .map(|name| format!("{}=\"\"", cell(name)))
+            .collect();
+        let comparison = format!("{}{op}{}", side(&self.left), side(&self.right));
+        if blanks.is_empty() {
+            comparison
+        } else {
+            format!("OR({},{comparison})", blanks.join(","))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -207,6 +258,17 @@ mod tests {
             minus.holds(&row(&[("positive", 3.0), ("decisions", 2.0)])),
             Some(false)
         );
+    }
+
+    #[test]
+    fn a_rule_becomes_an_excel_formula_that_lets_empty_cells_pass() {
+        let r = Rule::parse("positive + negative == decisions - 0", "m", &indicators()).unwrap();
+        let col = |name: &str| match name {
+            "positive" => "C2".to_string(),
+            "negative" => "D2".to_string(),
+            _ => "E2".to_string(),
+        };
+        assert_eq!(r.excel(&col), "OR(C2=\"\",D2=\"\",E2=\"\",C2+D2=E2-0)");
     }
 
     #[test]

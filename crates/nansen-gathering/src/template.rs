@@ -179,10 +179,17 @@ impl Template {
                         return Err(problem(field, "lists no code"));
                     }
                     for (i, c) in codes.iter().enumerate() {
-                        if c.trim().is_empty() || c.contains(',') || c.len() > 64 {
+                        // A cell is written `CODE.CODE.indicator`, and kept as CSV.
+                        if c.trim().is_empty()
+                            || c.len() > 64
+                            || c.chars()
+                                .any(|ch| matches!(ch, ',' | '.' | '"') || ch.is_control())
+                        {
                             return Err(problem(
                                 format!("{field}[{i}]"),
-                                format!("{c:?} is not a code"),
+                                format!(
+                                    "{c:?} is not a code (at most 64 characters, none of , . \" )"
+                                ),
                             ));
                         }
                         if codes[..i].contains(c) {

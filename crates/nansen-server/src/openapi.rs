@@ -24,6 +24,7 @@ use utoipa::OpenApi;
         (name = "documents", description = "Documents and search"),
         (name = "access", description = "Requests for access, the audit log and tokens"),
         (name = "operations", description = "Programmes, pledges, cases and referrals: resettlement, humanitarian admission, relocation, return and family reunification"),
+        (name = "gathering", description = "Reporting templates, the period's workbook, returns reviewed cell by cell and approved into the template's dataset, and who reported on time"),
         (name = "matching", description = "Proposals of cases to pledged places, with a proven bound and every case explained, decided by a programme's admins"),
         (name = "service", description = "Health and this document")
     )

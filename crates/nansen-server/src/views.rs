@@ -3141,3 +3141,279 @@ impl From<app::Acceptance> for Acceptance {
         }
     }
 }
+
+/// A dimension of a reporting template: its codes listed, or a code list Nansen knows.
+#[derive(Serialize, ToSchema)]
+pub struct TemplateDimension {
+    #[schema(example = "sex")]
+    pub name: String,
+    pub codes: Vec<String>,
+    #[schema(example = "countries")]
+    pub code_list: Option<String>,
+}
+
+/// A rule a reported row keeps, and what its reporter is told when it does not.
+#[derive(Serialize, ToSchema)]
+pub struct TemplateRule {
+    #[schema(example = "asylum_applications_first_time <= asylum_applications")]
+    pub check: String,
+    pub message: String,
+}
+
+/// A reporting template at its latest version.
+#[derive(Serialize, ToSchema)]
+pub struct Template {
+    #[schema(example = "euaa/eps")]
+    pub name: String,
+    pub version: i64,
+    pub title: String,
+    /// day, week, month, quarter or year
+    #[schema(example = "month")]
+    pub frequency: String,
+    /// Days after a period's end its returns are due.
+    pub deadline_days: u16,
+    /// The reporting organisations, each for its own country.
+    pub reporters: Vec<String>,
+    pub dimensions: Vec<TemplateDimension>,
+    pub indicators: Vec<String>,
+    pub rules: Vec<TemplateRule>,
+    pub created_by: String,
+    pub created_at: When,
+    /// Whether the caller may change it (its organisation's admins).
+    pub may_administer: bool,
+}
+
+impl From<app::TemplateView> for Template {
+    fn from(t: app::TemplateView) -> Self {
+        Template {
+            name: t.name.to_string(),
+            version: t.version,
+            title: t.title,
+            frequency: t.frequency,
+            deadline_days: t.deadline_days,
+            reporters: t.reporters,
+            dimensions: t
+                .dimensions
+                .into_iter()
+                .map(|d| TemplateDimension {
+                    name: d.name,
+                    codes: d.codes,
+                    code_list: d.code_list,
+                })
+                .collect(),
+            indicators: t.indicators,
+            rules: t
+                .rules
+                .into_iter()
+                .map(|r| TemplateRule {
+                    check: r.check,
+                    message: r.message,
+                })
+                .collect(),
+            created_by: t.created_by,
+            created_at: t.created_at.into(),
+            may_administer: t.may_administer,
+        }
+    }
+}
+
+/// One revision of a reporter's return for a period.
+#[derive(Serialize, ToSchema)]
+pub struct Submission {
+    #[schema(example = "4r1p6mfczyqkpt2f")]
+    pub id: String,
+    #[schema(example = "euaa/eps")]
+    pub template: String,
+    pub template_version: i64,
+    #[schema(example = "deu")]
+    pub reporter: String,
+    #[schema(example = "2026-01")]
+    pub period: String,
+    /// 1 for the first, one more for each resubmission.
+    pub revision: i64,
+    /// submitted, has-issues, approved or rejected
+    #[schema(example = "submitted")]
+    pub status: String,
+    pub cells: usize,
+    pub submitted_by: String,
+    pub submitted_at: When,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<When>,
+    /// The version of the template's dataset its approval landed as.
+    pub dataset_version: Option<i64>,
+}
+
+impl From<app::SubmissionView> for Submission {
+    fn from(s: app::SubmissionView) -> Self {
+        Submission {
+            id: s.id,
+            template: s.template.to_string(),
+            template_version: s.template_version,
+            reporter: s.reporter,
+            period: s.period,
+            revision: s.revision,
+            status: s.status,
+            cells: s.cells,
+            submitted_by: s.submitted_by,
+            submitted_at: s.submitted_at.into(),
+            reviewed_by: s.reviewed_by,
+            reviewed_at: when(s.reviewed_at),
+            dataset_version: s.dataset_version,
+        }
+    }
+}
+
+/// A comment on a return, pinned to a cell or (with an empty cell) to the whole return.
+#[derive(Serialize, ToSchema)]
+pub struct SubmissionComment {
+    /// The dimension codes in the template's order, then the indicator.
+    #[schema(example = "SYR.F.asylum_applications")]
+    pub cell: String,
+    pub text: String,
+    pub author: String,
+    /// Written by a reviewer, else by the reporter.
+    pub reviewer: bool,
+    pub created_at: When,
+}
+
+/// How one cell differs from the previous revision.
+#[derive(Serialize, ToSchema)]
+pub struct CellChange {
+    #[schema(example = "SYR.F.asylum_applications")]
+    pub cell: String,
+    pub before: Option<u64>,
+    pub after: Option<u64>,
+}
+
+/// One revision with its comments and what changed since the revision before.
+#[derive(Serialize, ToSchema)]
+pub struct SubmissionDetail {
+    #[serde(flatten)]
+    pub submission: Submission,
+    pub comments: Vec<SubmissionComment>,
+    pub previous_revision: Option<i64>,
+    pub changes: Vec<CellChange>,
+    /// A later revision of the same reporter and period supersedes it.
+    pub superseded_by: Option<i64>,
+}
+
+impl From<app::SubmissionDetail> for SubmissionDetail {
+    fn from(d: app::SubmissionDetail) -> Self {
+        SubmissionDetail {
+            submission: d.submission.into(),
+            comments: d
+                .comments
+                .into_iter()
+                .map(|c| SubmissionComment {
+                    cell: c.cell,
+                    text: c.text,
+                    author: c.author,
+                    reviewer: c.reviewer,
+                    created_at: c.created_at.into(),
+                })
+                .collect(),
+            previous_revision: d.previous_revision,
+            changes: d
+                .changes
+                .into_iter()
+                .map(|c| CellChange {
+                    cell: c.cell,
+                    before: c.before,
+                    after: c.after,
+                })
+                .collect(),
+            superseded_by: d.superseded_by,
+        }
+    }
+}
+
+/// What an approval landed in the template's dataset.
+#[derive(Serialize, ToSchema)]
+pub struct Approval {
+    #[schema(example = "euaa/eps")]
+    pub template: String,
+    /// The submissions approved.
+    pub approved: Vec<String>,
+    /// The dataset version they landed as (the latest one when no cell changed).
+    pub version: Option<i64>,
+    pub new_version: bool,
+    pub added: u64,
+    pub changed: u64,
+    pub removed: u64,
+    /// Earlier approved revisions whose cells this approval replaced.
+    pub replaced: Vec<String>,
+}
+
+impl From<app::Approval> for Approval {
+    fn from(a: app::Approval) -> Self {
+        Approval {
+            template: a.template.to_string(),
+            approved: a.approved,
+            version: a.version,
+            new_version: a.new_version,
+            added: a.added,
+            changed: a.changed,
+            removed: a.removed,
+            replaced: a.replaced,
+        }
+    }
+}
+
+/// A comment on a return.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewSubmissionComment {
+    /// The cell: its dimension codes in the template's order, then the indicator; none for
+    /// the whole return.
+    #[schema(example = "SYR.F.asylum_applications")]
+    pub cell: Option<String>,
+    #[schema(example = "Twice last month's figure: please confirm")]
+    pub text: String,
+}
+
+/// Why a return is rejected.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    #[schema(example = "The totals do not match the national release")]
+    pub reason: String,
+}
+
+/// What a bulk approval selects: the latest revisions at submitted, of a period and a
+/// reporter when named.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct BulkApproval {
+    #[schema(example = "2026-01")]
+    pub period: Option<String>,
+    #[schema(example = "deu")]
+    pub reporter: Option<String>,
+}
+
+/// A reporter and period in the completeness matrix.
+#[derive(Serialize, ToSchema)]
+pub struct Completeness {
+    #[schema(example = "deu")]
+    pub reporter: String,
+    #[schema(example = "2026-01")]
+    pub period: String,
+    /// approved, submitted, has-issues, overdue or open
+    #[schema(example = "approved")]
+    pub status: String,
+    /// When its first revision came.
+    pub submitted_at: Option<When>,
+    /// Days from the deadline to the first submission, 0 when on time.
+    pub days_late: Option<i64>,
+}
+
+impl From<app::CompletenessRow> for Completeness {
+    fn from(r: app::CompletenessRow) -> Self {
+        Completeness {
+            reporter: r.reporter,
+            period: r.period,
+            status: r.status,
+            submitted_at: when(r.submitted_at),
+            days_late: r.days_late,
+        }
+    }
+}

@@ -100,7 +100,12 @@ fn sweep_body(url: &str) -> &'static str {
         r#"{"purpose": "reporting"}"#
     } else if path.contains("/cases/") && ends("/referrals") {
         r#"{"to": "bmi", "sections": ["identity"], "reason": "x", "override_consent": true}"#
+    } else if path.contains("/submissions/") && ends("/comments") {
+        r#"{"cell": null, "text": "x"}"#
+    } else if ends("/reject") {
+        r#"{"reason": "x"}"#
     } else if ends("/approval")
+        || ends("/approvals")
         || ends("/accept")
         || ends("/decline")
         || ends("/proposals")
@@ -388,6 +393,41 @@ fn a_staged_upload_shows_its_difference_and_saves_only_when_confirmed_by_its_own
 #[test]
 fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisation_or_to_no_one() {
     for s in servers() {
+        // A reporting template of the same name first (it makes the dataset), reported to by
+        // fra, with a return.
+        let op = Caller::operator();
+        s.app.add_org_of(&op, "fra", "fra", Some("FRA")).unwrap();
+        s.app
+            .add_user(
+                &op,
+                "stats@fra.fr",
+                "fra",
+                Role::Editor,
+                "a long enough password",
+            )
+            .unwrap();
+        let fra = s
+            .app
+            .sign_in("stats@fra.fr", "a long enough password")
+            .unwrap();
+        let template: nansen_model::DatasetName = "euaa/classified".parse().unwrap();
+        s.app
+            .add_template(
+                &op,
+                &template,
+                "title = \"classified\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"fra\"]\n[dimensions]\norigin = \"countries\"\n[[indicators]]\nname = \"asylum_applications\"\n",
+            )
+            .unwrap();
+        let submission = s
+            .app
+            .submit(
+                &fra,
+                &template,
+                "2026-01",
+                "origin,asylum_applications\nSYR,7\n",
+            )
+            .unwrap()
+            .id;
         let (code, _) = call(
             "POST",
             &format!("{}/api/v1/datasets/euaa/classified/versions", s.base),
@@ -407,7 +447,6 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
         );
         assert_eq!(code, 201, "{body}");
         // A programme of the same name with a case and a referral, all EUAA's.
-        let op = Caller::operator();
         s.app
             .add_programme(
                 &op,
@@ -493,6 +532,8 @@ fn no_route_of_the_openapi_document_shows_a_private_dataset_to_another_organisat
                 referral.clone()
             } else if path.starts_with("/api/v1/proposals/") {
                 proposal.clone()
+            } else if path.starts_with("/api/v1/submissions/") {
+                submission.clone()
             } else {
                 "1".to_string()
             }
@@ -1774,5 +1815,239 @@ fn a_matching_proposal_is_made_read_and_accepted_over_http_by_the_programme_s_ad
         let v: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(v["process"]["stage"], "matched");
         assert_eq!(v["process"]["state"], "DEU");
+    }
+}
+
+/// Runs a Python script with openpyxl; None (and a note) when python3 or openpyxl is missing.
+fn openpyxl(script: &str, args: &[&str]) -> Option<String> {
+    let ready = std::process::Command::new("python3")
+        .args(["-c", "import openpyxl"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        eprintln!(
+            "skipping the workbook filled by openpyxl: python3 with openpyxl is not installed"
+        );
+        return None;
+    }
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Fills the workbook's first rows as a reporter would in Excel, saving it under a new name;
+/// `alter` changes a cell of another sheet first. Prints what the workbook holds.
+const FILL: &str = r#"
+import sys, openpyxl
+src, dst, alter = sys.argv[1], sys.argv[2], sys.argv[3]
+wb = openpyxl.load_workbook(src)
+ret = wb["Return"]
+kinds = sorted({dv.type for dv in ret.data_validations.dataValidation})
+print("validations", ",".join(kinds))
+print("protected", ret.protection.sheet, wb["About"].protection.sheet, wb["Codes"].protection.sheet)
+print("first", ret["A2"].value, ret["B2"].value)
+ret["C2"] = 120
+ret["D2"] = 100
+ret["C3"] = 30
+if alter:
+    sheet, cell, value = alter.split(":")
+    wb[sheet][cell] = value
+wb.save(dst)
+"#;
+
+#[test]
+fn a_reporter_fills_the_period_s_workbook_and_its_return_is_reviewed_and_approved_over_http() {
+    for s in servers() {
+        let op = Caller::operator();
+        s.app.add_org_of(&op, "fra", "fra", Some("FRA")).unwrap();
+        s.app
+            .add_user(
+                &op,
+                "stats@fra.fr",
+                "fra",
+                Role::Editor,
+                "a long enough password",
+            )
+            .unwrap();
+        let fra = s.app.create_token(&op, "stats@fra.fr", "t").unwrap();
+        let url = |p: &str| format!("{}/api/v1{p}", s.base);
+        let eps = "title = \"EPS\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"fra\"]\n[dimensions]\norigin = \"countries\"\nsex = [\"F\", \"M\"]\n[[indicators]]\nname = \"asylum_applications\"\n[[indicators]]\nname = \"asylum_applications_first_time\"\n[[rules]]\ncheck = \"asylum_applications_first_time <= asylum_applications\"\nmessage = \"first-time applicants cannot outnumber all applicants\"\n";
+        for (token, expected) in [(&s.bmi, 404), (&s.euaa_editor, 403), (&s.euaa_admin, 200)] {
+            let (code, body) = call(
+                "PUT",
+                &url("/templates/euaa/eps"),
+                Some(token),
+                Some(eps.as_bytes()),
+            );
+            assert_eq!(code, expected, "{body}");
+        }
+        let (code, body) = call("GET", &url("/templates/euaa/eps"), Some(&fra), None);
+        assert_eq!(code, 200, "{body}");
+        assert!(body.contains("\"reporters\":[\"fra\"]"), "{body}");
+
+        // The workbook, as the reporter downloads it.
+        let res = ureq::get(&url("/templates/euaa/eps/workbook?period=2026-01"))
+            .set("Authorization", &format!("Bearer {fra}"))
+            .call()
+            .unwrap();
+        assert!(res
+            .header("Content-Disposition")
+            .is_some_and(|d| d.contains("euaa-eps-fra-2026-01.xlsx")));
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut res.into_reader(), &mut bytes).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let blank = dir.path().join("blank.xlsx");
+        std::fs::write(&blank, &bytes).unwrap();
+        let (filled, altered) = (
+            dir.path().join("filled.xlsx"),
+            dir.path().join("altered.xlsx"),
+        );
+        let Some(seen) = openpyxl(
+            FILL,
+            &[blank.to_str().unwrap(), filled.to_str().unwrap(), ""],
+        ) else {
+            continue;
+        };
+        assert!(seen.contains("validations custom,list"), "{seen}");
+        assert!(seen.contains("protected True True True"), "{seen}");
+        // The grid starts with the first country by code, female.
+        let origin = seen
+            .lines()
+            .find_map(|l| l.strip_prefix("first "))
+            .and_then(|l| l.strip_suffix(" F"))
+            .unwrap()
+            .to_string();
+        openpyxl(
+            FILL,
+            &[
+                blank.to_str().unwrap(),
+                altered.to_str().unwrap(),
+                "About:B3:2026-02",
+            ],
+        );
+        let submit = |file: &std::path::Path, token: &str| {
+            call(
+                "POST",
+                &url("/templates/euaa/eps/submissions?period=2026-01"),
+                Some(token),
+                Some(&std::fs::read(file).unwrap()),
+            )
+        };
+        let (code, body) = submit(&altered, &fra);
+        assert_eq!(code, 400, "{body}");
+        assert!(body.contains("sheet About, row 3, column B: this workbook is for the period \\\"2026-02\\\", not 2026-01"), "{body}");
+        let (code, _) = submit(&filled, &s.bmi);
+        assert_eq!(code, 404, "an outsider does not learn of the template");
+        let (code, body) = submit(&filled, &fra);
+        assert_eq!(code, 201, "{body}");
+        let first: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (first["revision"].as_i64(), first["cells"].as_i64()),
+            (Some(1), Some(3))
+        );
+        let id = first["id"].as_str().unwrap().to_string();
+
+        // Reviewed on a cell, revised in SDMX-CSV, the difference shown, approved in bulk.
+        let (code, body) = send_json(
+            "POST",
+            &url(&format!("/submissions/{id}/comments")),
+            &s.euaa_editor,
+            serde_json::json!({"cell": format!("{origin}.F.asylum_applications"), "text": "120?"}),
+        );
+        assert_eq!(code, 200, "{body}");
+        assert!(body.contains("\"status\":\"has-issues\""), "{body}");
+        let (code, body) = call(
+            "GET",
+            &url(&format!("/submissions/{id}")),
+            Some(&s.bmi),
+            None,
+        );
+        assert_eq!(code, 404, "{body}");
+        let sdmx = "DATAFLOW,REF_AREA,TIME_PERIOD,ORIGIN,SEX,INDICATOR,OBS_VALUE\nEUAA:EPS(1.0),FRA,2026-01,SYR,F,asylum_applications,120\nEUAA:EPS(1.0),FRA,2026-01,SYR,F,asylum_applications_first_time,100\n";
+        let (code, body) = call(
+            "POST",
+            &url("/templates/euaa/eps/submissions?period=2026-01"),
+            Some(&fra),
+            Some(sdmx.as_bytes()),
+        );
+        assert_eq!(code, 201, "{body}");
+        let second: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let id2 = second["id"].as_str().unwrap().to_string();
+        let (_, body) = call(
+            "GET",
+            &url(&format!("/submissions/{id2}")),
+            Some(&fra),
+            None,
+        );
+        let detail: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(detail["previous_revision"], 1);
+        assert_eq!(
+            detail["changes"].as_array().map(Vec::len),
+            Some(5),
+            "{body}"
+        );
+        let (code, _) = send_json(
+            "POST",
+            &url("/templates/euaa/eps/approvals"),
+            &fra,
+            serde_json::json!({}),
+        );
+        assert_eq!(code, 403, "a reporter does not approve");
+        let (code, body) = send_json(
+            "POST",
+            &url("/templates/euaa/eps/approvals"),
+            &s.euaa_editor,
+            serde_json::json!({"period": "2026-01"}),
+        );
+        assert_eq!(code, 200, "{body}");
+        let approval: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(
+            (approval["version"].as_i64(), approval["added"].as_i64()),
+            (Some(1), Some(2))
+        );
+        let (code, body) = call(
+            "GET",
+            &url("/datasets/euaa/eps/observations?group_by=geo,indicator&format=csv"),
+            Some(&s.euaa_editor),
+            None,
+        );
+        assert_eq!(code, 200, "{body}");
+        assert!(
+            body.contains("FRA,"),
+            "the approved return is in the dataset: {body}"
+        );
+
+        let (code, body) = call(
+            "GET",
+            &url("/templates/euaa/eps/completeness?from=2026-01&to=2026-01"),
+            Some(&fra),
+            None,
+        );
+        assert_eq!(code, 200, "{body}");
+        assert!(body.contains("\"status\":\"approved\""), "{body}");
+        let audit: Vec<String> = s
+            .app
+            .audit_log(&op)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        for action in [
+            "template.add",
+            "submission.add",
+            "submission.comment",
+            "submission.approve",
+        ] {
+            assert!(audit.iter().any(|a| a == action), "{action} is audited");
+        }
     }
 }

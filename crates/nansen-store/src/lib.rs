@@ -30,7 +30,7 @@ pub use documents::{
 pub use keys::{key_file, Keys};
 pub use proposals::{ProposalRecord, ProposedCase};
 pub use requests::{AccessRequestRecord, Visible};
-pub use templates::{SubmissionRecord, TemplateRecord};
+pub use templates::{SubmissionComment, SubmissionRecord, TemplateRecord};
 pub use uploads::StagedUploadRecord;
 pub use warning::{
     AlertRecord, CommentRecord, DeliveryRecord, PlanRecord, WatchRecord, WebhookRecord,

@@ -600,6 +600,25 @@ CREATE TABLE submissions (
     UNIQUE (template_id, reporter_id, period, revision)
 );
 "#,
+    // 13: review of returns (issue 17): who decided a revision and when, the dataset version
+    // an approval landed as, and the reviewers' and reporters' comments, each pinned to a
+    // cell by its key (or to the whole return).
+    r#"
+ALTER TABLE submissions ADD COLUMN reviewed_by TEXT;
+ALTER TABLE submissions ADD COLUMN reviewed_at TEXT;
+ALTER TABLE submissions ADD COLUMN dataset_version BIGINT;
+CREATE INDEX submissions_of_template ON submissions (template_id, period);
+CREATE TABLE submission_comments (
+    id {id},
+    submission_id BIGINT NOT NULL REFERENCES submissions(id),
+    cell TEXT NOT NULL,
+    text TEXT NOT NULL,
+    author TEXT NOT NULL,
+    reviewer BIGINT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX submission_comments_of ON submission_comments (submission_id);
+"#,
 ];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {

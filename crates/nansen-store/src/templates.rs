@@ -105,6 +105,7 @@ pub struct SubmissionRecord {
     pub reference: String,
     pub template_id: i64,
     pub template_version: i64,
+    pub reporter_id: i64,
     pub reporter: String,
     pub period: String,
     pub revision: i64,
@@ -113,9 +114,13 @@ pub struct SubmissionRecord {
     pub cells: String,
     pub submitted_by: String,
     pub submitted_at: Timestamp,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<Timestamp>,
+    /// The version of the template's dataset its approval landed as.
+    pub dataset_version: Option<i64>,
 }
 
-const SUBMISSION: &str = "SELECT s.id, s.ref, s.template_id, s.template_version, o.slug AS reporter, s.period, s.revision, s.status, s.cells, s.submitted_by, s.submitted_at \
+const SUBMISSION: &str = "SELECT s.id, s.ref, s.template_id, s.template_version, s.reporter_id, o.slug AS reporter, s.period, s.revision, s.status, s.cells, s.submitted_by, s.submitted_at, s.reviewed_by, s.reviewed_at, s.dataset_version \
      FROM submissions s JOIN orgs o ON o.id = s.reporter_id";
 
 fn submission_from(r: &Row) -> Result<SubmissionRecord> {
@@ -124,6 +129,7 @@ fn submission_from(r: &Row) -> Result<SubmissionRecord> {
         reference: r.get("ref")?,
         template_id: r.get("template_id")?,
         template_version: r.get("template_version")?,
+        reporter_id: r.get("reporter_id")?,
         reporter: r.get("reporter")?,
         period: r.get("period")?,
         revision: r.get("revision")?,
@@ -131,6 +137,9 @@ fn submission_from(r: &Row) -> Result<SubmissionRecord> {
         cells: r.get("cells")?,
         submitted_by: r.get("submitted_by")?,
         submitted_at: r.get("submitted_at")?,
+        reviewed_by: r.get("reviewed_by")?,
+        reviewed_at: r.get("reviewed_at")?,
+        dataset_version: r.get("dataset_version")?,
     })
 }
 
@@ -188,6 +197,103 @@ impl Store {
         )?
         .iter()
         .map(submission_from)
+        .collect()
+    }
+}
+
+/// A comment on a return, pinned to a cell by its key (`SYR.F.asylum_applications`) or,
+/// with an empty cell, to the whole return.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SubmissionComment {
+    pub cell: String,
+    pub text: String,
+    pub author: String,
+    /// Written by a reviewer (else by the reporter).
+    pub reviewer: bool,
+    pub created_at: Timestamp,
+}
+
+impl Tx<'_> {
+    /// Moves a revision from one of `from` to `to`, answering whether it was in one of them
+    /// (a concurrent decision makes it false, and nothing changes).
+    pub fn set_submission_status(
+        &mut self,
+        id: i64,
+        from: &[&str],
+        to: &str,
+        actor: &str,
+        dataset_version: Option<i64>,
+    ) -> Result<bool> {
+        let marks = vec!["?"; from.len()].join(", ");
+        let mut params: Vec<crate::Value> = vec![
+            to.into(),
+            actor.into(),
+            now().into(),
+            dataset_version.into(),
+            id.into(),
+        ];
+        params.extend(from.iter().map(|s| (*s).into()));
+        Ok(self.conn.execute(
+            &format!("UPDATE submissions SET status = ?, reviewed_by = ?, reviewed_at = ?, dataset_version = COALESCE(?, dataset_version) WHERE id = ? AND status IN ({marks})"),
+            &params,
+        )? == 1)
+    }
+
+    pub fn insert_submission_comment(
+        &mut self,
+        submission_id: i64,
+        cell: &str,
+        text: &str,
+        author: &str,
+        reviewer: bool,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO submission_comments (submission_id, cell, text, author, reviewer, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            &[submission_id.into(), cell.into(), text.into(), author.into(), reviewer.into(), now().into()],
+        )?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// One revision by its reference.
+    pub fn submission(&self, reference: &str) -> Result<Option<SubmissionRecord>> {
+        self.query(
+            &format!("{SUBMISSION} WHERE s.ref = ?"),
+            &[reference.into()],
+        )?
+        .first()
+        .map(submission_from)
+        .transpose()
+    }
+
+    /// A template by its id, at the version given.
+    pub fn template_at(&self, template_id: i64, version: i64) -> Result<Option<TemplateRecord>> {
+        self.query(
+            &format!("{TEMPLATE} WHERE t.id = ? AND v.version = ?"),
+            &[template_id.into(), version.into()],
+        )?
+        .first()
+        .map(template_from)
+        .transpose()
+    }
+
+    /// A revision's comments, oldest first.
+    pub fn submission_comments(&self, submission_id: i64) -> Result<Vec<SubmissionComment>> {
+        self.query(
+            "SELECT cell, text, author, reviewer, created_at FROM submission_comments WHERE submission_id = ? ORDER BY id",
+            &[submission_id.into()],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(SubmissionComment {
+                cell: r.get("cell")?,
+                text: r.get("text")?,
+                author: r.get("author")?,
+                reviewer: r.get("reviewer")?,
+                created_at: r.get("created_at")?,
+            })
+        })
         .collect()
     }
 }

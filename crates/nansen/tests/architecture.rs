@@ -65,7 +65,15 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ),
     (
         "nansen-gathering",
-        &["csv", "serde", "thiserror", "time", "toml", "toml_edit"],
+        &[
+            "csv",
+            "rust_xlsxwriter",
+            "serde",
+            "thiserror",
+            "time",
+            "toml",
+            "toml_edit",
+        ],
     ),
     (
         "nansen-extract",

@@ -1640,3 +1640,134 @@ fn a_reporting_template_is_defined_from_toml_and_a_bad_one_is_refused_naming_its
             .starts_with("euaa/eps\t1\tmonth\t"));
     }
 }
+
+#[test]
+fn a_return_is_submitted_reviewed_on_its_cells_approved_into_the_dataset_and_counted_as_on_time_or_late(
+) {
+    for e in envs() {
+        e.ok(&["org", "add", "euaa", "--name", "EUAA"]);
+        e.ok(&["org", "add", "deu", "--name", "BAMF", "--country", "DEU"]);
+        for (email, org, role) in [
+            ("ed@euaa.eu", "euaa", "editor"),
+            ("stats@bamf.de", "deu", "editor"),
+        ] {
+            let o = e.with_stdin(
+                &["user", "add", email, "--org", org, "--role", role],
+                "a long enough password\n",
+            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+        let eps = "title = \"EPS\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"deu\"]\n[dimensions]\norigin = \"countries\"\nsex = [\"F\", \"M\"]\n[[indicators]]\nname = \"asylum_applications\"\n";
+        let file = e.file("eps.toml", eps.as_bytes());
+        e.ok(&[
+            "template",
+            "add",
+            "euaa/eps",
+            "--file",
+            file.to_str().unwrap(),
+        ]);
+        let bad = e.file(
+            "bad.csv",
+            b"origin,sex,asylum_applications\nSYR,F,12\nATL,M,-1\n",
+        );
+        let o = e.run(&[
+            "--as",
+            "stats@bamf.de",
+            "submit",
+            "euaa/eps",
+            "--period",
+            "2025-10",
+            "--file",
+            bad.to_str().unwrap(),
+        ]);
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success());
+        assert!(
+            said.contains("row 3, column origin: \"ATL\" is not in the code list countries"),
+            "{said}"
+        );
+        assert!(
+            said.contains("row 3, column asylum_applications: \"-1\" is not a count"),
+            "{said}"
+        );
+        let good = e.file(
+            "oct.csv",
+            b"origin,sex,asylum_applications\nSYR,F,12\nAFG,M,3\n",
+        );
+        let id = e.ok(&[
+            "--as",
+            "stats@bamf.de",
+            "submit",
+            "euaa/eps",
+            "--period",
+            "2025-10",
+            "--file",
+            good.to_str().unwrap(),
+        ]);
+        let id = id.lines().last().unwrap().trim().to_string();
+        // 2025-10 was due on 2025-11-17: the submission today is that many days late.
+        let due = time::Date::from_calendar_date(2025, time::Month::November, 17).unwrap();
+        let today = time::OffsetDateTime::now_utc().date();
+        let late = (today - due).whole_days();
+        let matrix = e.ok(&[
+            "--as",
+            "ed@euaa.eu",
+            "completeness",
+            "euaa/eps",
+            "--period",
+            "2025-10..2025-11",
+            "--format",
+            "csv",
+        ]);
+        let rows: Vec<&str> = matrix.lines().collect();
+        assert_eq!(rows[0], "reporter,period,status,submitted_at,days_late");
+        assert!(
+            rows[1].starts_with("deu,2025-10,submitted,") && rows[1].ends_with(&format!(",{late}")),
+            "{matrix}"
+        );
+        assert_eq!(rows[2], format!("deu,2025-11,overdue,,"), "{matrix}");
+
+        e.ok(&[
+            "--as",
+            "ed@euaa.eu",
+            "submission",
+            "comment",
+            &id,
+            "--cell",
+            "SYR.F.asylum_applications",
+            "--text",
+            "twelve?",
+        ]);
+        let shown = e.ok(&["--as", "stats@bamf.de", "submission", "show", &id]);
+        assert!(shown.contains("revision 1: has-issues"), "{shown}");
+        assert!(
+            shown.contains("comment on SYR.F.asylum_applications by operator as ed@euaa.eu"),
+            "{shown}"
+        );
+        let matrix = e.ok(&[
+            "--as",
+            "stats@bamf.de",
+            "completeness",
+            "euaa/eps",
+            "--period",
+            "2025-10..2025-10",
+            "--format",
+            "csv",
+        ]);
+        assert!(matrix.contains("deu,2025-10,has-issues,"), "{matrix}");
+        let o = e.run(&["--as", "stats@bamf.de", "submission", "approve", &id]);
+        assert!(
+            !o.status.success(),
+            "a reporter does not approve its own return"
+        );
+        let approved = e.ok(&["--as", "ed@euaa.eu", "submission", "approve", &id]);
+        assert_eq!(
+            approved.trim(),
+            "approved 1 into euaa/eps version 1: 2 added, 0 changed, 0 removed"
+        );
+        let matrix = e.ok(&["completeness", "euaa/eps", "--period", "2025-10..2025-10"]);
+        assert!(matrix.contains("deu\t2025-10\tapproved\t"), "{matrix}");
+        let versions = e.ok(&["dataset", "show", "euaa/eps"]);
+        assert!(versions.contains("deu 2025-10 revision 1"), "{versions}");
+    }
+}

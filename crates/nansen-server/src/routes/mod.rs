@@ -5,6 +5,7 @@ mod audit;
 mod cases;
 mod datasets;
 mod documents;
+mod gathering;
 mod health;
 mod matching;
 mod tokens;
@@ -243,6 +244,19 @@ pub(crate) fn api() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(matching::accept))
         .routes(routes!(matching::settings, matching::set_settings))
         .routes(routes!(matching::set_scores, matching::clear_scores))
+        .routes(routes!(gathering::templates))
+        .routes(routes!(gathering::template, gathering::put_template))
+        .routes(routes!(gathering::workbook))
+        .routes(
+            routes!(gathering::submissions, gathering::submit)
+                .layer(DefaultBodyLimit::max(gathering::MAX_RETURN_BYTES)),
+        )
+        .routes(routes!(gathering::approve_all))
+        .routes(routes!(gathering::completeness))
+        .routes(routes!(gathering::submission))
+        .routes(routes!(gathering::comment))
+        .routes(routes!(gathering::approve))
+        .routes(routes!(gathering::reject))
 }
 
 pub fn router(app: Arc<App>) -> Router {

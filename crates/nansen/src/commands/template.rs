@@ -25,6 +25,21 @@ pub enum TemplateCommand {
     },
     /// The templates the caller defines, reviews or reports to: name, version, frequency, title.
     List,
+    /// The period's workbook (XLSX) to fill: the grid with drop-downs and validation, and a
+    /// sheet explaining the template.
+    Workbook {
+        /// ORG/SLUG
+        name: String,
+        /// The period, as the template's frequency writes it
+        #[arg(long)]
+        period: String,
+        /// Whose workbook (reviewers name a reporter; a reporter gets its own)
+        #[arg(long)]
+        reporter: Option<String>,
+        /// Where to write it
+        #[arg(short, long)]
+        output: PathBuf,
+    },
 }
 
 fn template_name(name: &str) -> Result<DatasetName, Failure> {
@@ -44,6 +59,19 @@ impl TemplateCommand {
                 t
             }
             TemplateCommand::Show { name } => app.template(who, &template_name(&name)?)?,
+            TemplateCommand::Workbook {
+                name,
+                period,
+                reporter,
+                output,
+            } => {
+                let (_, bytes) =
+                    app.workbook(who, &template_name(&name)?, &period, reporter.as_deref())?;
+                std::fs::write(&output, bytes)
+                    .with_context(|| format!("cannot write {}", output.display()))?;
+                eprintln!("wrote {}", output.display());
+                return Ok(());
+            }
             TemplateCommand::List => {
                 for t in app.templates(who)? {
                     writeln!(
@@ -85,18 +113,19 @@ pub struct SubmitArgs {
     /// The period, as the template's frequency writes it (2026-03, 2026-Q1, 2026-W11, ...)
     #[arg(long)]
     period: String,
-    /// A CSV with the template's dimension columns and one column per indicator
+    /// The period's workbook filled (XLSX), an SDMX-CSV file, or a CSV with the template's
+    /// dimension columns and one column per indicator
     #[arg(long)]
     file: PathBuf,
 }
 
 impl SubmitArgs {
     pub fn exec(self, ctx: Ctx) -> Outcome {
-        let text = std::fs::read_to_string(&self.file)
+        let bytes = std::fs::read(&self.file)
             .with_context(|| format!("cannot read {}", self.file.display()))?;
         let s = ctx
             .app
-            .submit(ctx.who, &template_name(&self.name)?, &self.period, &text)?;
+            .submit(ctx.who, &template_name(&self.name)?, &self.period, bytes)?;
         eprintln!(
             "{} submitted {} cells for {}, revision {}",
             s.reporter, s.cells, s.period, s.revision
@@ -117,23 +146,155 @@ pub enum SubmissionCommand {
         #[arg(long)]
         period: Option<String>,
     },
+    /// One revision: its status, its comments, and what changed since the revision before.
+    Show {
+        /// The submission's id
+        id: String,
+    },
+    /// Comment on a return, pinned to a cell (reviewers' comments mark it has-issues).
+    Comment {
+        /// The submission's id
+        id: String,
+        /// The cell: its dimension codes in the template's order, then the indicator
+        /// (SYR.F.asylum_applications); without it, the whole return
+        #[arg(long)]
+        cell: Option<String>,
+        /// The comment
+        #[arg(long)]
+        text: String,
+    },
+    /// Approve a return into the template's dataset (its admins and editors); with --all,
+    /// every latest revision at submitted that --period and --reporter select, as one version.
+    Approve {
+        /// The submission's id
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<String>,
+        /// Approve what the filter selects in this template, ORG/SLUG
+        #[arg(long, value_name = "ORG/SLUG")]
+        all: Option<String>,
+        /// With --all: only this period
+        #[arg(long, requires = "all")]
+        period: Option<String>,
+        /// With --all: only this reporting organisation
+        #[arg(long, requires = "all")]
+        reporter: Option<String>,
+    },
+    /// Reject a return, saying why (its admins and editors).
+    Reject {
+        /// The submission's id
+        id: String,
+        /// Why, for its reporter
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 impl SubmissionCommand {
     pub fn exec(self, ctx: Ctx) -> Outcome {
-        let SubmissionCommand::List { name, period } = self;
+        let Ctx { app, who, out } = ctx;
+        let detail = match self {
+            SubmissionCommand::List { name, period } => {
+                writeln!(
+                    out,
+                    "id\treporter\tperiod\trevision\tstatus\tcells\tsubmitted_at"
+                )?;
+                for s in app.submissions(who, &template_name(&name)?, period.as_deref())? {
+                    writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        s.id, s.reporter, s.period, s.revision, s.status, s.cells, s.submitted_at
+                    )?;
+                }
+                return Ok(());
+            }
+            SubmissionCommand::Show { id } => app.submission(who, &id)?,
+            SubmissionCommand::Comment { id, cell, text } => {
+                app.comment_submission(who, &id, cell.as_deref(), &text)?
+            }
+            SubmissionCommand::Reject { id, reason } => app.reject_submission(who, &id, &reason)?,
+            SubmissionCommand::Approve {
+                id,
+                all,
+                period,
+                reporter,
+            } => {
+                let a = match (id, all) {
+                    (Some(id), _) => app.approve_submission(who, &id)?,
+                    (None, Some(name)) => app.approve_submissions(
+                        who,
+                        &template_name(&name)?,
+                        &nansen_app::Selection { period, reporter },
+                    )?,
+                    (None, None) => unreachable!("clap requires one"),
+                };
+                for r in &a.replaced {
+                    eprintln!("replaces the cells approved from {r}");
+                }
+                match (a.new_version, a.version) {
+                    (true, Some(v)) => writeln!(
+                        out,
+                        "approved {} into {} version {v}: {} added, {} changed, {} removed",
+                        a.approved.len(),
+                        a.template,
+                        a.added,
+                        a.changed,
+                        a.removed
+                    )?,
+                    _ => writeln!(
+                        out,
+                        "approved {}; no cell of {} changed, so no new version",
+                        a.approved.len(),
+                        a.template
+                    )?,
+                }
+                return Ok(());
+            }
+        };
+        let s = &detail.submission;
         writeln!(
-            ctx.out,
-            "id\treporter\tperiod\trevision\tstatus\tcells\tsubmitted_at"
+            out,
+            "{} {} {} revision {}: {} ({} cells, submitted by {} at {})",
+            s.id,
+            s.reporter,
+            s.period,
+            s.revision,
+            s.status,
+            s.cells,
+            s.submitted_by,
+            s.submitted_at
         )?;
-        for s in ctx
-            .app
-            .submissions(ctx.who, &template_name(&name)?, period.as_deref())?
-        {
+        if let (Some(by), Some(at)) = (&s.reviewed_by, &s.reviewed_at) {
+            writeln!(out, "reviewed by {by} at {at}")?;
+        }
+        if let Some(v) = s.dataset_version {
+            writeln!(out, "landed as version {v} of {}", s.template)?;
+        }
+        if let Some(n) = detail.superseded_by {
+            writeln!(out, "superseded by revision {n}")?;
+        }
+        if let Some(p) = detail.previous_revision {
+            writeln!(out, "changes since revision {p}: {}", detail.changes.len())?;
+            let shown = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+            for c in &detail.changes {
+                writeln!(
+                    out,
+                    "  {}\t{} -> {}",
+                    c.cell,
+                    shown(c.before),
+                    shown(c.after)
+                )?;
+            }
+        }
+        for c in &detail.comments {
+            let cell = if c.cell.is_empty() {
+                "the return"
+            } else {
+                &c.cell
+            };
             writeln!(
-                ctx.out,
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
-                s.id, s.reporter, s.period, s.revision, s.status, s.cells, s.submitted_at
+                out,
+                "comment on {cell} by {} at {}: {}",
+                c.author, c.created_at, c.text
             )?;
         }
         Ok(())
