@@ -78,7 +78,7 @@ pub(crate) fn submission_view(
         period: s.period,
         revision: s.revision,
         status: s.status,
-        cells: s.cells.lines().count().saturating_sub(1),
+        cells: s.cells_count.max(0) as usize,
         submitted_by: s.submitted_by,
         submitted_at: s.submitted_at,
         reviewed_by: s.reviewed_by,
@@ -98,6 +98,15 @@ pub struct CompletenessRow {
     pub submitted_at: Option<Timestamp>,
     /// Days from the deadline to the first submission, 0 when on time.
     pub days_late: Option<i64>,
+}
+
+/// What an XLSForm does not say about a template.
+#[derive(Clone, Debug)]
+pub struct XlsFormImport {
+    pub title: Option<String>,
+    pub frequency: String,
+    pub deadline_days: u16,
+    pub reporters: Vec<String>,
 }
 
 /// Largest return one submission carries (a workbook, SDMX-CSV or CSV).
@@ -252,6 +261,16 @@ impl App {
                     "dimensions.{}: Nansen fills {} itself (the reporter's country and the period)",
                     d.name, d.name
                 )));
+            }
+        }
+        for (i, rule) in t.rules.iter().enumerate() {
+            if let Some((dimension, total)) = rule.total() {
+                let nansen = nansen_codes::CodeLists::total_code(dimension);
+                if total != nansen {
+                    return Err(AppError::BadRequest(format!(
+                        "rules[{i}].check: Nansen writes the total of {dimension} {nansen}, so that a total is never added to its parts: list {nansen} in dimensions.{dimension} and check sum({dimension}) == {dimension}:{nansen}"
+                    )));
+                }
             }
         }
         for (i, ind) in t.indicators.iter().enumerate() {
@@ -441,7 +460,7 @@ impl App {
         let period_text = period.to_string();
         let (reference, _) = self.store.write(|tx| {
             let (reference, revision) =
-                tx.insert_submission(&r, reporter.id, &period_text, &kept, &who.label)?;
+                tx.insert_submission(&r, reporter.id, &period_text, &kept, cells.len(), &who.label)?;
             tx.audit(
                 &who.label,
                 "submission.add",
@@ -477,7 +496,7 @@ impl App {
             .map_err(|e| AppError::BadRequest(e.to_string()))?;
         Ok(self
             .store
-            .submissions(r.id, period.as_deref())?
+            .submissions(r.id, period.as_deref(), false)?
             .into_iter()
             .filter(|s| reviews || who.principal.role_in(&s.reporter).is_some())
             .map(|s| submission_view(name, s))
@@ -580,6 +599,114 @@ impl App {
         ))
     }
 
+    /// The template in another tool's terms: an SDMX-ML 2.1 structure message (`sdmx`) or an
+    /// XLSForm for field collection (`xlsform`). Answers a file name, its media type and bytes.
+    pub fn export_template(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        format: &str,
+    ) -> Result<(String, &'static str, Vec<u8>)> {
+        let (r, t, _) = self.template_for(who, name)?;
+        let labels = self.labels(&t);
+        match format {
+            "sdmx" => {
+                let codes = nansen_codes::CodeLists::get();
+                let mut countries = Vec::new();
+                for o in &t.reporters {
+                    if let Some(c) = self.store.org(o)?.and_then(|o| o.country) {
+                        let label = codes.country_name(&c).unwrap_or(&c).to_string();
+                        countries.push((c, label));
+                    }
+                }
+                let prepared = Timestamp::now().to_string();
+                let xml = nansen_gathering::sdmx::structure(
+                    &t,
+                    &nansen_gathering::sdmx::Structure {
+                        org: &r.org,
+                        slug: &r.slug,
+                        version: r.version,
+                        labels: &labels,
+                        countries: &countries,
+                        prepared: prepared.get(..19).unwrap_or(&prepared),
+                    },
+                );
+                Ok((
+                    format!("{}-{}-structure.xml", r.org, r.slug),
+                    "application/xml",
+                    xml.into_bytes(),
+                ))
+            }
+            "xlsform" => {
+                let bytes = nansen_gathering::xlsform::write_xlsform(
+                    &t,
+                    &format!("{}_{}", r.org, r.slug).replace('-', "_"),
+                    r.version,
+                    &labels,
+                )
+                .map_err(|e| AppError::BadRequest(format!("the XLSForm cannot be made: {e}")))?;
+                Ok((
+                    format!("{}-{}-xlsform.xlsx", r.org, r.slug),
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    bytes,
+                ))
+            }
+            other => Err(AppError::BadRequest(format!(
+                "format: {other:?} is not one Nansen exports a template as (sdmx or xlsform)"
+            ))),
+        }
+    }
+
+    /// Defines a template (or its next version) from an XLSForm: each `select_one` question is
+    /// a dimension with its list's choices as codes, each `integer` one an indicator; what a
+    /// form does not say (how often, when due, who reports) the caller gives.
+    pub fn import_xlsform(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        form: &[u8],
+        imported: &XlsFormImport,
+    ) -> Result<TemplateView> {
+        let path = self
+            .uploads_dir()?
+            .join(format!("xlsform-{}.xlsx", nansen_store::new_reference()));
+        std::fs::write(&path, form)
+            .map_err(|e| AppError::BadRequest(format!("cannot keep the upload: {e}")))?;
+        let sheets = nansen_formats::workbook_sheets(&path);
+        let _ = std::fs::remove_file(&path);
+        let sheets = sheets?;
+        let sheet = |n: &str| {
+            sheets
+                .iter()
+                .find(|(s, _)| s == n)
+                .map(|(_, g)| g.as_slice())
+        };
+        let missing = |n: &str| {
+            AppError::BadRequest(format!(
+                "sheet {n}: an XLSForm has one, and this file has none"
+            ))
+        };
+        let parts = nansen_gathering::xlsform::read_xlsform(
+            sheet("survey").ok_or_else(|| missing("survey"))?,
+            sheet("choices").ok_or_else(|| missing("choices"))?,
+            sheet("settings"),
+        )
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let title = imported
+            .title
+            .clone()
+            .or_else(|| parts.title.clone())
+            .unwrap_or_else(|| name.slug.clone());
+        let toml = nansen_gathering::xlsform::template_toml(
+            &parts,
+            &title,
+            &imported.frequency,
+            imported.deadline_days,
+            &imported.reporters,
+        );
+        self.add_template(who, name, &toml)
+    }
+
     /// Who reported which period on time: each reporter by each period from `from` to `to`
     /// (by default the template's first period to the current one). Its owner's admins and
     /// editors see every reporter; a reporter sees its own row.
@@ -613,7 +740,7 @@ impl App {
         let mut by: std::collections::HashMap<(String, String), (Timestamp, String)> =
             Default::default();
         let mut approved = std::collections::HashSet::new();
-        for s in self.store.submissions(r.id, None)? {
+        for s in self.store.submissions(r.id, None, false)? {
             let key = (s.reporter.clone(), s.period.clone());
             if s.status == "approved" {
                 approved.insert(key.clone());
@@ -749,6 +876,7 @@ message = "first-time applicants cannot outnumber all applicants"
                 (EPS.replace("\"countries\"", "\"planets\""), "dimensions.origin: \"planets\" is not a code list Nansen knows (countries)"),
                 (EPS.replace("name = \"asylum_applications\"\n", "name = \"asylum_apps\"\n").replace("<= asylum_applications\"", "<= asylum_apps\""), "indicators[0].name: \"asylum_apps\" is not an indicator Nansen knows by that code (GET /api/v1/vocabularies/indicators)"),
                 (EPS.replace("frequency = \"month\"", "frequency = \"fortnight\""), "frequency: \"fortnight\" is not a frequency (day, week, month, quarter or year)"),
+                (EPS.replace("\"UNK\"]", "\"UNK\", \"ALL\"]") + "[[rules]]\ncheck = \"sum(sex) == sex:ALL\"\nmessage = \"m\"\n", "rules[1].check: Nansen writes the total of sex T, so that a total is never added to its parts: list T in dimensions.sex and check sum(sex) == sex:T"),
             ] {
                 let e = app.add_template(&who["admin"], &name, &bad).unwrap_err();
                 assert_eq!(e.to_string(), message);
@@ -758,6 +886,63 @@ message = "first-time applicants cannot outnumber all applicants"
                 2,
                 "a refused version changes nothing"
             );
+        }
+    }
+
+    #[test]
+    fn the_completeness_matrix_says_on_time_late_overdue_open_and_has_issues_and_a_reporter_sees_its_own(
+    ) {
+        for (_t, app) in apps() {
+            let who = people(&app);
+            let name: nansen_model::DatasetName = "euaa/eps".parse().unwrap();
+            app.add_template(&who["admin"], &name, EPS).unwrap();
+            let today = nansen_model::Timestamp::now().day();
+            let this_month = format!("{}-{:02}", today.year(), today.month() as u8);
+            let csv = "origin,sex,asylum_applications,asylum_applications_first_time\nSYR,F,10,9\n";
+            // 2025-10 was due on 2025-11-17: deu reports it today, late; fra never does.
+            let late = app.submit(&who["reporter"], &name, "2025-10", csv).unwrap();
+            // The current month is not due yet: deu reports on time, fra has time left.
+            app.submit(&who["reporter"], &name, &this_month, csv)
+                .unwrap();
+            app.comment_submission(&who["editor"], &late.id, None, "please check")
+                .unwrap();
+            let rows = app
+                .completeness(&who["editor"], &name, Some(("2025-10", &this_month)))
+                .unwrap();
+            let at = |reporter: &str, period: &str| {
+                rows.iter()
+                    .find(|r| r.reporter == reporter && r.period == period)
+                    .map(|r| (r.status.clone(), r.days_late))
+                    .unwrap()
+            };
+            let due =
+                nansen_gathering::Period::parse(nansen_gathering::Frequency::Month, "2025-10")
+                    .unwrap()
+                    .deadline(17);
+            assert_eq!(
+                at("deu", "2025-10"),
+                ("has-issues".into(), Some((today - due).whole_days()))
+            );
+            assert_eq!(at("fra", "2025-10"), ("overdue".into(), None));
+            assert_eq!(at("deu", &this_month), ("submitted".into(), Some(0)));
+            assert_eq!(at("fra", &this_month), ("open".into(), None));
+            let periods = rows.len() / 2;
+            assert!(
+                periods >= 2 && rows.len() == 2 * periods,
+                "every reporter by every period"
+            );
+            let own = app
+                .completeness(&who["reporter"], &name, Some(("2025-10", &this_month)))
+                .unwrap();
+            assert!(own.iter().all(|r| r.reporter == "deu") && own.len() == periods);
+            assert!(matches!(
+                app.completeness(&who["outsider"], &name, None),
+                Err(AppError::NotFound(_))
+            ));
+            let e = app
+                .completeness(&who["editor"], &name, Some(("1900-01", &this_month)))
+                .unwrap_err();
+            assert!(e.to_string().contains("a matrix spans at most 1000"), "{e}");
         }
     }
 }

@@ -125,7 +125,9 @@ impl App {
     pub fn submission(&self, who: &Caller, id: &str) -> Result<SubmissionDetail> {
         let (s, at, _, _) = self.submission_for(who, id)?;
         let name = DatasetName::new(&at.org, &at.slug);
-        let period = self.store.submissions(s.template_id, Some(&s.period))?;
+        let period = self
+            .store
+            .submissions(s.template_id, Some(&s.period), false)?;
         let mine = period.iter().filter(|o| o.reporter_id == s.reporter_id);
         let previous = mine.clone().rfind(|o| o.revision < s.revision);
         let superseded_by = mine
@@ -137,7 +139,11 @@ impl App {
         let changes = match previous {
             None => Vec::new(),
             Some(p) => {
-                let before = cells_of(p)?;
+                let p = self
+                    .store
+                    .submission(&p.reference)?
+                    .ok_or_else(|| AppError::NotFound(format!("submission {}", p.reference)))?;
+                let before = cells_of(&p)?;
                 let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
                 keys.sort();
                 keys.dedup();
@@ -164,7 +170,7 @@ impl App {
     fn latest_for_decision(&self, s: &SubmissionRecord) -> Result<()> {
         let later = self
             .store
-            .submissions(s.template_id, Some(&s.period))?
+            .submissions(s.template_id, Some(&s.period), false)?
             .into_iter()
             .filter(|o| o.reporter_id == s.reporter_id && o.revision > s.revision)
             .map(|o| o.revision)
@@ -359,15 +365,21 @@ impl App {
             }
         }
         let mut latest: BTreeMap<(String, String), SubmissionRecord> = BTreeMap::new();
-        for s in self.store.submissions(r.id, period.as_deref())? {
+        for s in self.store.submissions(r.id, period.as_deref(), false)? {
             // Oldest revision first: the last one written is the latest.
             latest.insert((s.reporter.clone(), s.period.clone()), s);
         }
-        let chosen: Vec<SubmissionRecord> = latest
+        // Read whole (with their cells) only once chosen.
+        let chosen = latest
             .into_values()
             .filter(|s| s.status == "submitted")
             .filter(|s| selection.reporter.as_ref().is_none_or(|o| *o == s.reporter))
-            .collect();
+            .map(|s| {
+                self.store
+                    .submission(&s.reference)?
+                    .ok_or_else(|| AppError::NotFound(format!("submission {}", s.reference)))
+            })
+            .collect::<Result<Vec<SubmissionRecord>>>()?;
         if chosen.is_empty() {
             return Err(AppError::BadRequest(
                 "nothing to approve: no latest revision the selection names is submitted".into(),
@@ -458,7 +470,7 @@ impl App {
             }
             if let Some(earlier) = self
                 .store
-                .submissions(s.template_id, Some(&s.period))?
+                .submissions(s.template_id, Some(&s.period), false)?
                 .into_iter()
                 .rfind(|o| {
                     o.reporter_id == s.reporter_id
@@ -506,7 +518,7 @@ impl App {
                     file_sha256: crate::sha256_hex(sha.as_bytes()),
                     format: "return".into(),
                     mode: VersionMode::Replace,
-                    rows: chosen.iter().map(|s| s.cells.lines().count() as i64 - 1).sum(),
+                    rows: chosen.iter().map(|s| s.cells_count).sum(),
                     observations: (previous.len() as u64 + added - removed) as i64,
                     added: added as i64,
                     changed: changed as i64,
@@ -881,6 +893,69 @@ mod tests {
                 4,
                 "a rejection changes no cell"
             );
+        }
+    }
+
+    #[test]
+    fn reporters_submitting_and_reviewers_approving_at_the_same_moment_lose_nothing() {
+        for (_t, app) in apps() {
+            let who = people(&app);
+            let name: nansen_model::DatasetName = "euaa/eps".parse().unwrap();
+            app.add_template(&who["admin"], &name, EPS).unwrap();
+            let (deu, fra) = std::thread::scope(|s| {
+                let a = s.spawn(|| {
+                    app.submit(
+                        &who["reporter"],
+                        &name,
+                        "2026-01",
+                        format!("{HEADER}SYR,F,10,9\n"),
+                    )
+                });
+                let b = s.spawn(|| {
+                    app.submit(
+                        &who["fra"],
+                        &name,
+                        "2026-01",
+                        format!("{HEADER}AFG,M,4,4\n"),
+                    )
+                });
+                (a.join().unwrap().unwrap(), b.join().unwrap().unwrap())
+            });
+            let (a, b) = std::thread::scope(|s| {
+                let a = s.spawn(|| app.approve_submission(&who["editor"], &deu.id));
+                let b = s.spawn(|| app.approve_submission(&who["admin"], &fra.id));
+                (a.join().unwrap().unwrap(), b.join().unwrap().unwrap())
+            });
+            let mut versions = vec![a.version, b.version];
+            versions.sort();
+            assert_eq!(versions, [Some(1), Some(2)], "one version each, none lost");
+            assert_eq!(cells_of(&app, "DEU").len(), 2);
+            assert_eq!(cells_of(&app, "FRA").len(), 2);
+            // The same return approved twice at once: one lands, the other is told.
+            let again = app
+                .submit(
+                    &who["reporter"],
+                    &name,
+                    "2026-01",
+                    format!("{HEADER}SYR,F,11,9\n"),
+                )
+                .unwrap();
+            let results = std::thread::scope(|s| {
+                let a = s.spawn(|| app.approve_submission(&who["editor"], &again.id));
+                let b = s.spawn(|| app.approve_submission(&who["admin"], &again.id));
+                [a.join().unwrap(), b.join().unwrap()]
+            });
+            assert_eq!(
+                results.iter().filter(|r| r.is_ok()).count(),
+                1,
+                "{results:?}"
+            );
+            assert!(matches!(
+                results.iter().find(|r| r.is_err()),
+                Some(Err(AppError::Conflict(_)))
+            ));
+            let d = app.store.dataset("euaa", "eps").unwrap().unwrap();
+            assert_eq!(app.store.versions(d.id).unwrap().len(), 3);
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod sdmx;
 pub mod template;
 pub mod timeliness;
 pub mod workbook;
+pub mod xlsform;
 
 pub use period::{Frequency, Period, PeriodError};
 pub use returns::{

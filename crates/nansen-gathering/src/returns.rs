@@ -426,10 +426,60 @@ fn read_rows_unnamed(
             }
         }
     }
+    check_totals(template, &cells, &seen, &mut problems);
     if problems.is_empty() {
         Ok(cells)
     } else {
+        problems.sort_by_key(|p| p.row);
         Err(problems)
+    }
+}
+
+/// The totals checks (`sum(sex) == sex:T`): for each indicator and each combination of the
+/// other dimensions, the parts reported add up to the total reported. A total without any
+/// part reported, or parts without a total, are not checked.
+fn check_totals(
+    template: &Template,
+    cells: &[Cell],
+    rows: &HashMap<Vec<String>, usize>,
+    problems: &mut Vec<Problem>,
+) {
+    for rule in &template.rules {
+        let Some((dimension, total)) = rule.total() else {
+            continue;
+        };
+        let Some(d) = template.dimensions.iter().position(|x| x.name == dimension) else {
+            continue;
+        };
+        // (the other codes, indicator) -> (the total and its row, the parts' sum, how many)
+        type Group = (Option<(u64, usize)>, u64, usize);
+        let mut groups: std::collections::BTreeMap<(Vec<String>, &str), Group> = Default::default();
+        for c in cells {
+            let mut others = c.key.clone();
+            let code = others.remove(d);
+            let g = groups.entry((others, c.indicator.as_str())).or_default();
+            if code == total {
+                g.0 = Some((c.value, rows.get(&c.key).copied().unwrap_or(0)));
+            } else {
+                g.1 += c.value;
+                g.2 += 1;
+            }
+        }
+        for ((_, indicator), (t, sum, parts)) in groups {
+            if let Some((value, row)) = t {
+                if parts > 0 && sum != value {
+                    problems.push(Problem {
+                        row,
+                        column: indicator.to_string(),
+                        reason: format!(
+                            "{} (its parts by {dimension} add up to {sum}, the total says {value})",
+                            rule.message
+                        ),
+                        ..Problem::default()
+                    });
+                }
+            }
+        }
     }
 }
 
@@ -537,6 +587,35 @@ message = "first-time applicants cannot outnumber all applicants"
         )
         .unwrap_err();
         assert_eq!(broken[0].to_string(), "row 2, column asylum_applications_first_time <= asylum_applications: first-time applicants cannot outnumber all applicants");
+    }
+
+    #[test]
+    fn a_total_that_does_not_add_up_is_refused_on_its_row() {
+        let t = Template::from_toml(
+            r#"
+title = "EPS"
+frequency = "month"
+deadline_days = 17
+reporters = ["deu"]
+[dimensions]
+origin = "countries"
+sex = ["F", "M", "T"]
+[[indicators]]
+name = "asylum_applications"
+[[rules]]
+check = "sum(sex) == sex:T"
+message = "women and men add up to the total"
+"#,
+        )
+        .unwrap();
+        let text = "origin,sex,asylum_applications\nSYR,F,6\nSYR,M,4\nSYR,T,10\nAFG,F,1\nAFG,T,3\n";
+        let said: Vec<String> = read_csv(&t, text, &countries)
+            .unwrap_err()
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        assert_eq!(said, ["row 6, column asylum_applications: women and men add up to the total (its parts by sex add up to 1, the total says 3)"]);
+        assert!(read_csv(&t, &text.replace("AFG,T,3", "AFG,T,1"), &countries).is_ok());
     }
 
     #[test]

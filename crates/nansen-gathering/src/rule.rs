@@ -35,7 +35,8 @@ enum Term {
 }
 
 /// A rule: `left compare right`, each side a sum of signed terms, and what a reporter is told
-/// when a row breaks it.
+/// when a row breaks it; or a totals check over a dimension, `sum(sex) == sex:T`: for each
+/// indicator, the cells of the dimension's other codes add up to its total code's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rule {
     pub check: String,
@@ -43,6 +44,8 @@ pub struct Rule {
     left: Vec<(f64, Term)>,
     compare: Compare,
     right: Vec<(f64, Term)>,
+    /// The dimension and its total code, for a totals check.
+    total: Option<(String, String)>,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -104,12 +107,21 @@ fn side(
 }
 
 impl Rule {
-    /// Reads a rule over the template's `indicators`.
-    pub fn parse(check: &str, message: &str, indicators: &[String]) -> Result<Rule, RuleError> {
+    /// Reads a rule over the template's `indicators`, or a totals check over one of its
+    /// `dimensions` (each with the codes it lists; none when it names a code list).
+    pub fn parse(
+        check: &str,
+        message: &str,
+        indicators: &[String],
+        dimensions: &[(&str, &[String])],
+    ) -> Result<Rule, RuleError> {
         let bad = |reason: String| RuleError {
             check: check.to_string(),
             reason,
         };
+        if check.contains("sum(") {
+            return Rule::parse_total(check, message, dimensions);
+        }
         let operators = [
             ("<=", Compare::Le),
             (">=", Compare::Ge),
@@ -136,11 +148,82 @@ impl Rule {
             left: side(left, indicators, &bad)?,
             compare,
             right: side(right, indicators, &bad)?,
+            total: None,
         })
     }
 
-    /// Whether a row keeps the rule: None when it lacks an indicator the rule names.
+    /// `sum(DIM) == DIM:CODE` (either way round).
+    fn parse_total(
+        check: &str,
+        message: &str,
+        dimensions: &[(&str, &[String])],
+    ) -> Result<Rule, RuleError> {
+        let bad = |reason: String| RuleError {
+            check: check.to_string(),
+            reason,
+        };
+        let shape =
+            || bad("a totals check is written sum(DIMENSION) == DIMENSION:TOTAL_CODE".into());
+        let (a, b) = check.split_once("==").ok_or_else(shape)?;
+        let (a, b) = (a.trim(), b.trim());
+        let (sum, total) = if a.starts_with("sum(") {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        let summed = sum
+            .strip_prefix("sum(")
+            .and_then(|s| s.strip_suffix(')'))
+            .map(str::trim)
+            .ok_or_else(shape)?;
+        let (dimension, code) = total.split_once(':').ok_or_else(shape)?;
+        let (dimension, code) = (dimension.trim(), code.trim());
+        if dimension != summed {
+            return Err(bad(format!(
+                "it sums {summed} but compares with a code of {dimension}"
+            )));
+        }
+        let codes = dimensions
+            .iter()
+            .find(|(d, _)| *d == dimension)
+            .map(|(_, c)| *c)
+            .ok_or_else(|| {
+                bad(format!(
+                    "{dimension:?} is not one of the template's dimensions"
+                ))
+            })?;
+        if !codes.iter().any(|c| c == code) {
+            return Err(bad(format!(
+                "{code:?} is not one of the codes {dimension} lists, so it cannot be its total"
+            )));
+        }
+        if codes.len() < 2 {
+            return Err(bad(format!("{dimension} lists no code besides its total")));
+        }
+        if message.trim().is_empty() {
+            return Err(bad("it has no message to tell the reporter".into()));
+        }
+        Ok(Rule {
+            check: check.trim().to_string(),
+            message: message.trim().to_string(),
+            left: Vec::new(),
+            compare: Compare::Eq,
+            right: Vec::new(),
+            total: Some((dimension.to_string(), code.to_string())),
+        })
+    }
+
+    /// For a totals check, the dimension and its total code.
+    pub fn total(&self) -> Option<(&str, &str)> {
+        self.total.as_ref().map(|(d, c)| (d.as_str(), c.as_str()))
+    }
+
+    /// Whether a row keeps the rule: None when it lacks an indicator the rule names, or the
+    /// rule is a totals check (which looks across rows).
     pub fn holds(&self, row: &HashMap<&str, f64>) -> Option<bool> {
+        if self.total.is_some() {
+            return None;
+        }
         let sum = |terms: &[(f64, Term)]| -> Option<f64> {
             terms
                 .iter()
@@ -227,6 +310,7 @@ mod tests {
             "first_time <= applications",
             "first-time applicants cannot outnumber all applicants",
             &indicators(),
+            &[],
         )
         .unwrap();
         let row = |pairs: &[(&'static str, f64)]| pairs.iter().copied().collect::<HashMap<_, _>>();
@@ -243,6 +327,7 @@ mod tests {
             "positive + negative == decisions",
             "decisions add up",
             &indicators(),
+            &[],
         )
         .unwrap();
         assert_eq!(
@@ -253,7 +338,7 @@ mod tests {
             ])),
             Some(true)
         );
-        let minus = Rule::parse("decisions - positive >= 0", "x", &indicators()).unwrap();
+        let minus = Rule::parse("decisions - positive >= 0", "x", &indicators(), &[]).unwrap();
         assert_eq!(
             minus.holds(&row(&[("positive", 3.0), ("decisions", 2.0)])),
             Some(false)
@@ -262,7 +347,13 @@ mod tests {
 
     #[test]
     fn a_rule_becomes_an_excel_formula_that_lets_empty_cells_pass() {
-        let r = Rule::parse("positive + negative == decisions - 0", "m", &indicators()).unwrap();
+        let r = Rule::parse(
+            "positive + negative == decisions - 0",
+            "m",
+            &indicators(),
+            &[],
+        )
+        .unwrap();
         let col = |name: &str| match name {
             "positive" => "C2".to_string(),
             "negative" => "D2".to_string(),
@@ -273,7 +364,18 @@ mod tests {
 
     #[test]
     fn a_rule_that_cannot_be_read_is_refused_saying_why() {
-        let e = |check: &str| Rule::parse(check, "m", &indicators()).unwrap_err().reason;
+        let sexes = ["F", "M", "T"].map(String::from);
+        let dims: [(&str, &[String]); 1] = [("sex", &sexes)];
+        let e = |check: &str| {
+            Rule::parse(check, "m", &indicators(), &dims)
+                .unwrap_err()
+                .reason
+        };
+        assert!(e("sum(sex) == sex:X").contains("\"X\" is not one of the codes sex lists"));
+        assert!(e("sum(age) == age:T").contains("\"age\" is not one of the template's dimensions"));
+        assert!(e("sum(sex) == age:T").contains("sums sex but compares with a code of age"));
+        let total = Rule::parse("sex:T == sum(sex)", "m", &indicators(), &dims).unwrap();
+        assert_eq!(total.total(), Some(("sex", "T")));
         assert!(e("applications").contains("compares nothing"));
         assert!(e("refugees <= applications")
             .contains("\"refugees\" is neither a number nor one of the template's indicators"));
@@ -281,7 +383,7 @@ mod tests {
         assert!(e("applications + <= 5").contains("ends with + or -"));
         assert!(e("applications first_time <= 5").contains("follows a term"));
         assert_eq!(
-            Rule::parse("applications >= 0", " ", &indicators())
+            Rule::parse("applications >= 0", " ", &indicators(), &[])
                 .unwrap_err()
                 .reason,
             "it has no message to tell the reporter"

@@ -229,7 +229,14 @@ impl Template {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                Rule::parse(&r.check, &r.message, &indicators)
+                let listed: Vec<(&str, &[String])> = dimensions
+                    .iter()
+                    .map(|d: &Dimension| match &d.codes {
+                        Codes::Listed(c) => (d.name.as_str(), c.as_slice()),
+                        Codes::Named(_) => (d.name.as_str(), &[][..]),
+                    })
+                    .collect();
+                Rule::parse(&r.check, &r.message, &indicators, &listed)
                     .map_err(|e| problem(format!("rules[{i}].check"), e.reason))
             })
             .collect::<Result<_, _>>()?;

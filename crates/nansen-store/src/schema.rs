@@ -601,12 +601,16 @@ CREATE TABLE submissions (
 );
 "#,
     // 13: review of returns (issue 17): who decided a revision and when, the dataset version
-    // an approval landed as, and the reviewers' and reporters' comments, each pinned to a
-    // cell by its key (or to the whole return).
+    // an approval landed as, how many cells it holds (so lists need not read them), and the
+    // reviewers' and reporters' comments, each pinned to a cell by its key (or to the whole
+    // return).
     r#"
 ALTER TABLE submissions ADD COLUMN reviewed_by TEXT;
 ALTER TABLE submissions ADD COLUMN reviewed_at TEXT;
 ALTER TABLE submissions ADD COLUMN dataset_version BIGINT;
+ALTER TABLE submissions ADD COLUMN cells_count BIGINT NOT NULL DEFAULT 0;
+UPDATE submissions SET cells_count = LENGTH(cells) - LENGTH(REPLACE(cells, '
+', '')) - 1;
 CREATE INDEX submissions_of_template ON submissions (template_id, period);
 CREATE TABLE submission_comments (
     id {id},

@@ -110,8 +110,10 @@ pub struct SubmissionRecord {
     pub period: String,
     pub revision: i64,
     pub status: String,
-    /// The cells, CSV: the dimensions' codes, `indicator`, `value`.
+    /// The cells, CSV: the dimensions' codes, `indicator`, `value` (empty when a list was
+    /// read without them).
     pub cells: String,
+    pub cells_count: i64,
     pub submitted_by: String,
     pub submitted_at: Timestamp,
     pub reviewed_by: Option<String>,
@@ -120,8 +122,13 @@ pub struct SubmissionRecord {
     pub dataset_version: Option<i64>,
 }
 
-const SUBMISSION: &str = "SELECT s.id, s.ref, s.template_id, s.template_version, s.reporter_id, o.slug AS reporter, s.period, s.revision, s.status, s.cells, s.submitted_by, s.submitted_at, s.reviewed_by, s.reviewed_at, s.dataset_version \
+/// A submission's columns; `{cells}` is `s.cells`, or `''` for lists that need no cells.
+const SUBMISSION: &str = "SELECT s.id, s.ref, s.template_id, s.template_version, s.reporter_id, o.slug AS reporter, s.period, s.revision, s.status, {cells} AS cells, s.cells_count, s.submitted_by, s.submitted_at, s.reviewed_by, s.reviewed_at, s.dataset_version \
      FROM submissions s JOIN orgs o ON o.id = s.reporter_id";
+
+fn submission_query(with_cells: bool) -> String {
+    SUBMISSION.replace("{cells}", if with_cells { "s.cells" } else { "''" })
+}
 
 fn submission_from(r: &Row) -> Result<SubmissionRecord> {
     Ok(SubmissionRecord {
@@ -135,6 +142,7 @@ fn submission_from(r: &Row) -> Result<SubmissionRecord> {
         revision: r.get("revision")?,
         status: r.get("status")?,
         cells: r.get("cells")?,
+        cells_count: r.get("cells_count")?,
         submitted_by: r.get("submitted_by")?,
         submitted_at: r.get("submitted_at")?,
         reviewed_by: r.get("reviewed_by")?,
@@ -153,6 +161,7 @@ impl Tx<'_> {
         reporter_id: i64,
         period: &str,
         cells: &str,
+        cells_count: usize,
         actor: &str,
     ) -> Result<(String, i64)> {
         let revision: i64 = self
@@ -166,20 +175,22 @@ impl Tx<'_> {
             .unwrap_or(1);
         let reference = crate::cases::new_reference();
         self.conn.execute(
-            "INSERT INTO submissions (ref, template_id, template_version, reporter_id, period, revision, status, cells, submitted_by, submitted_at) \
-             VALUES (?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?)",
-            &[(&reference).into(), template.id.into(), template.version.into(), reporter_id.into(), period.into(), revision.into(), cells.into(), actor.into(), now().into()],
+            "INSERT INTO submissions (ref, template_id, template_version, reporter_id, period, revision, status, cells, cells_count, submitted_by, submitted_at) \
+             VALUES (?, ?, ?, ?, ?, ?, 'submitted', ?, ?, ?, ?)",
+            &[(&reference).into(), template.id.into(), template.version.into(), reporter_id.into(), period.into(), revision.into(), cells.into(), (cells_count as i64).into(), actor.into(), now().into()],
         )?;
         Ok((reference, revision))
     }
 }
 
 impl Store {
-    /// A template's submissions, newest revision last, of one period or all.
+    /// A template's submissions, newest revision last, of one period or all; their cells
+    /// only when asked for.
     pub fn submissions(
         &self,
         template_id: i64,
         period: Option<&str>,
+        with_cells: bool,
     ) -> Result<Vec<SubmissionRecord>> {
         let mut params = vec![template_id.into()];
         let only = match period {
@@ -191,7 +202,8 @@ impl Store {
         };
         self.query(
             &format!(
-                "{SUBMISSION} WHERE s.template_id = ?{only} ORDER BY s.period, o.slug, s.revision"
+                "{} WHERE s.template_id = ?{only} ORDER BY s.period, o.slug, s.revision",
+                submission_query(with_cells)
             ),
             &params,
         )?
@@ -259,7 +271,7 @@ impl Store {
     /// One revision by its reference.
     pub fn submission(&self, reference: &str) -> Result<Option<SubmissionRecord>> {
         self.query(
-            &format!("{SUBMISSION} WHERE s.ref = ?"),
+            &format!("{} WHERE s.ref = ?", submission_query(true)),
             &[reference.into()],
         )?
         .first()

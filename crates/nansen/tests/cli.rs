@@ -1771,3 +1771,235 @@ fn a_return_is_submitted_reviewed_on_its_cells_approved_into_the_dataset_and_cou
         assert!(versions.contains("deu 2025-10 revision 1"), "{versions}");
     }
 }
+
+#[test]
+fn kill_9_during_an_approval_leaves_every_return_undecided_and_no_version_or_all_of_it() {
+    use std::io::BufRead;
+    for e in envs() {
+        e.ok(&["org", "add", "euaa", "--name", "EUAA"]);
+        let reporters = [("deu", "DEU"), ("fra", "FRA"), ("ita", "ITA")];
+        for (slug, country) in reporters {
+            e.ok(&["org", "add", slug, "--name", slug, "--country", country]);
+            let email = format!("stats@{slug}.eu");
+            let o = e.with_stdin(
+                &["user", "add", &email, "--org", slug, "--role", "editor"],
+                "a long enough password\n",
+            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+        let eps = "title = \"EPS\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"deu\", \"fra\", \"ita\"]\n[dimensions]\norigin = \"countries\"\nsex = [\"F\", \"M\", \"UNK\"]\nage = [\"Y_LT14\", \"Y14-17\", \"Y18-34\", \"Y35-64\", \"Y_GE65\", \"UNK\"]\n[[indicators]]\nname = \"asylum_applications\"\n[[indicators]]\nname = \"asylum_applications_first_time\"\n";
+        let file = e.file("eps.toml", eps.as_bytes());
+        e.ok(&[
+            "template",
+            "add",
+            "euaa/eps",
+            "--file",
+            file.to_str().unwrap(),
+        ]);
+        // Every origin by sex by age: thousands of cells a return.
+        let origins = [
+            "AFG", "SYR", "IRQ", "ERI", "SOM", "NGA", "PAK", "BGD", "TUR", "VEN", "COL", "GEO",
+            "UKR", "IRN", "MAR", "TUN", "EGY", "SDN", "MLI", "GIN",
+        ];
+        let mut csv =
+            String::from("origin,sex,age,asylum_applications,asylum_applications_first_time\n");
+        for (i, o) in origins.iter().enumerate() {
+            for s in ["F", "M", "UNK"] {
+                for (j, a) in ["Y_LT14", "Y14-17", "Y18-34", "Y35-64", "Y_GE65", "UNK"]
+                    .iter()
+                    .enumerate()
+                {
+                    csv.push_str(&format!("{o},{s},{a},{},{}\n", 10 + i + j, 5 + i));
+                }
+            }
+        }
+        let file = e.file("return.csv", csv.as_bytes());
+        for (slug, _) in reporters {
+            e.ok(&[
+                "--as",
+                &format!("stats@{slug}.eu"),
+                "submit",
+                "euaa/eps",
+                "--period",
+                "2025-10",
+                "--file",
+                file.to_str().unwrap(),
+            ]);
+        }
+        let statuses = || -> Vec<String> {
+            e.ok(&["submission", "list", "euaa/eps"])
+                .lines()
+                .skip(1)
+                .map(|l| l.split('\t').nth(4).unwrap().to_string())
+                .collect()
+        };
+        let versions = || {
+            e.ok(&["dataset", "list"])
+                .lines()
+                .find(|l| l.starts_with("euaa/eps\t"))
+                .unwrap()
+                .split('\t')
+                .nth(2)
+                .unwrap()
+                .to_string()
+        };
+        let mut child = e
+            .cmd(&[
+                "submission",
+                "approve",
+                "--all",
+                "euaa/eps",
+                "--period",
+                "2025-10",
+            ])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        for line in stderr.lines() {
+            if line.unwrap().starts_with("approving ") {
+                break;
+            }
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let (after, version) = (statuses(), versions());
+        assert!(
+            (after.iter().all(|s| s == "submitted") && version == "-")
+                || (after.iter().all(|s| s == "approved") && version == "v1"),
+            "{}: half an approval after kill -9: {after:?}, {version}",
+            e.name
+        );
+        e.ok(&["audit", "verify"]);
+        if version == "-" {
+            e.ok(&[
+                "submission",
+                "approve",
+                "--all",
+                "euaa/eps",
+                "--period",
+                "2025-10",
+            ]);
+        }
+        assert_eq!(statuses(), ["approved"; 3]);
+        assert_eq!(versions(), "v1");
+    }
+}
+
+/// Reads a file with an independent Python library; None (and a note) when it is missing.
+fn python_reads(module: &str, script: &str, file: &Path) -> Option<String> {
+    let ready = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ready {
+        eprintln!("skipping the independent reader: python3 with {module} is not installed");
+        return None;
+    }
+    let o = Command::new("python3")
+        .args(["-c", script])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    Some(String::from_utf8_lossy(&o.stdout).into_owned())
+}
+
+#[test]
+fn a_template_exports_as_sdmx_structure_and_xlsform_that_independent_tools_read_and_an_xlsform_imports_back(
+) {
+    for e in envs() {
+        e.ok(&["org", "add", "euaa", "--name", "EUAA"]);
+        e.ok(&["org", "add", "deu", "--name", "BAMF", "--country", "DEU"]);
+        let eps = "title = \"Monthly asylum applications (EPS)\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"deu\"]\n[dimensions]\norigin = \"countries\"\nsex = [\"F\", \"M\", \"T\"]\n[[indicators]]\nname = \"asylum_applications\"\n[[indicators]]\nname = \"asylum_applications_first_time\"\n[[rules]]\ncheck = \"asylum_applications_first_time <= asylum_applications\"\nmessage = \"first-time applicants cannot outnumber all applicants\"\n[[rules]]\ncheck = \"sum(sex) == sex:T\"\nmessage = \"women and men add up to the total\"\n";
+        let file = e.file("eps.toml", eps.as_bytes());
+        e.ok(&[
+            "template",
+            "add",
+            "euaa/eps",
+            "--file",
+            file.to_str().unwrap(),
+        ]);
+        let xml = e.dir.path().join("eps.xml");
+        e.ok(&[
+            "template",
+            "export",
+            "euaa/eps",
+            "--file-format",
+            "sdmx",
+            "-o",
+            xml.to_str().unwrap(),
+        ]);
+        let seen = python_reads(
+            "sdmx",
+            "import sdmx, sys\nm = sdmx.read_sdmx(sys.argv[1])\nd = m.structure['DSD_EPS']\nprint('dimensions', ','.join(c.id for c in d.dimensions.components))\nprint('sex', ','.join(c.id for c in m.codelist['CL_SEX']))\nprint('areas', ','.join(c.id for c in m.codelist['CL_REF_AREA']))\nprint('origins', len(m.codelist['CL_ORIGIN']))\nprint('flow', m.dataflow['EPS'].structure.id, m.dataflow['EPS'].maintainer.id)\nprint('measure', d.measures.components[0].id)\n",
+            &xml,
+        );
+        if let Some(seen) = seen {
+            assert!(
+                seen.contains("dimensions REF_AREA,ORIGIN,SEX,INDICATOR,TIME_PERIOD"),
+                "{seen}"
+            );
+            assert!(seen.contains("sex F,M,T"), "{seen}");
+            assert!(seen.contains("areas DEU"), "{seen}");
+            assert!(seen.contains("flow DSD_EPS EUAA"), "{seen}");
+            assert!(seen.contains("measure OBS_VALUE"), "{seen}");
+            let origins: usize = seen
+                .lines()
+                .find_map(|l| l.strip_prefix("origins "))
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            assert!(origins > 190, "every country: {seen}");
+        }
+        let form = e.dir.path().join("eps-form.xlsx");
+        e.ok(&[
+            "template",
+            "export",
+            "euaa/eps",
+            "--file-format",
+            "xlsform",
+            "-o",
+            form.to_str().unwrap(),
+        ]);
+        if let Some(seen) = python_reads(
+            "pyxform",
+            "import sys\nfrom pyxform.xls2xform import convert\nr = convert(sys.argv[1])\nx = r.xform\nprint('title', 'Monthly asylum applications (EPS)' in x)\nprint('constraint', '. &gt;= 0 and (string-length(' in x)\nprint('select', 'select1 ref=\"/data/sex\"' in x)\n",
+            &form,
+        ) {
+            assert!(seen.contains("title True"), "{seen}");
+            assert!(seen.contains("constraint True"), "{seen}");
+            assert!(seen.contains("select True"), "{seen}");
+        }
+        // The form back as another template: the same dimensions and indicators.
+        e.ok(&[
+            "template",
+            "import",
+            "euaa/eps-field",
+            "--xlsform",
+            form.to_str().unwrap(),
+            "--frequency",
+            "week",
+            "--deadline-days",
+            "3",
+            "--reporters",
+            "deu",
+        ]);
+        let shown = e.ok(&["template", "show", "euaa/eps-field"]);
+        assert!(
+            shown.starts_with("euaa/eps-field version 1: Monthly asylum applications (EPS)"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("every week, due 3 days after its end, from deu"),
+            "{shown}"
+        );
+        assert!(shown.contains("dimension sex: F, M, T"), "{shown}");
+        assert!(
+            shown.contains("indicators: asylum_applications, asylum_applications_first_time"),
+            "{shown}"
+        );
+    }
+}

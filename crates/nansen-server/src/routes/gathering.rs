@@ -126,12 +126,16 @@ pub async fn workbook(
     let name = nansen_model::DatasetName::new(p.org, p.slug);
     let (file_name, bytes) =
         blocking(move || app.workbook(&who, &name, &q.period, q.reporter.as_deref())).await?;
-    Ok((
+    Ok(attachment(&file_name, XLSX, bytes))
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A file to save, under its name.
+fn attachment(file_name: &str, media: &str, bytes: Vec<u8>) -> Response {
+    (
         [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
+            (header::CONTENT_TYPE, media.to_string()),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{file_name}\""),
@@ -139,7 +143,35 @@ pub async fn workbook(
         ],
         bytes,
     )
-        .into_response())
+        .into_response()
+}
+
+/// The export format of a template.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// sdmx (an SDMX-ML 2.1 structure message) or xlsform (for KoboToolbox and ODK)
+    #[param(example = "sdmx")]
+    pub format: String,
+}
+
+/// The template in another tool's terms: an SDMX-ML 2.1 structure message (code lists,
+/// concept scheme, data structure definition and dataflow) or an XLSForm.
+#[utoipa::path(get, path = "/api/v1/templates/{org}/{slug}/export", tag = "gathering", operation_id = "exportTemplate",
+    params(DatasetPath, ExportParams),
+    responses((status = 200, description = "The structure (XML) or the form (XLSX)", body = Vec<u8>),
+        BadRequest, Unauthorized, NotFound))]
+pub async fn export(
+    state: AppState,
+    Who(who): Who,
+    Path(p): Path<DatasetPath>,
+    Query(q): Query<ExportParams>,
+) -> Result<Response, ApiError> {
+    let app = state.0.clone();
+    let name = nansen_model::DatasetName::new(p.org, p.slug);
+    let (file_name, media, bytes) =
+        blocking(move || app.export_template(&who, &name, &q.format)).await?;
+    Ok(attachment(&file_name, media, bytes))
 }
 
 /// Submit a reporter's return for a period (an editor or admin of a reporting

@@ -247,6 +247,7 @@ pub(crate) fn api() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(gathering::templates))
         .routes(routes!(gathering::template, gathering::put_template))
         .routes(routes!(gathering::workbook))
+        .routes(routes!(gathering::export))
         .routes(
             routes!(gathering::submissions, gathering::submit)
                 .layer(DefaultBodyLimit::max(gathering::MAX_RETURN_BYTES)),

@@ -25,6 +25,39 @@ pub enum TemplateCommand {
     },
     /// The templates the caller defines, reviews or reports to: name, version, frequency, title.
     List,
+    /// The template in another tool's terms: an SDMX-ML 2.1 structure message (code lists,
+    /// concepts, data structure, dataflow) or an XLSForm for field collection.
+    Export {
+        /// ORG/SLUG
+        name: String,
+        /// sdmx or xlsform
+        #[arg(long, value_parser = ["sdmx", "xlsform"])]
+        file_format: String,
+        /// Where to write it
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// Define a template (or its next version) from an XLSForm's survey and choices sheets:
+    /// each select_one question a dimension, each integer one an indicator.
+    Import {
+        /// ORG/SLUG
+        name: String,
+        /// The XLSForm (XLSX)
+        #[arg(long)]
+        xlsform: PathBuf,
+        /// day, week, month, quarter or year
+        #[arg(long)]
+        frequency: String,
+        /// Days after a period's end its returns are due
+        #[arg(long)]
+        deadline_days: u16,
+        /// The reporting organisations, comma-separated
+        #[arg(long, value_delimiter = ',', required = true)]
+        reporters: Vec<String>,
+        /// Its title (by default the form's title)
+        #[arg(long)]
+        title: Option<String>,
+    },
     /// The period's workbook (XLSX) to fill: the grid with drop-downs and validation, and a
     /// sheet explaining the template.
     Workbook {
@@ -59,6 +92,42 @@ impl TemplateCommand {
                 t
             }
             TemplateCommand::Show { name } => app.template(who, &template_name(&name)?)?,
+            TemplateCommand::Export {
+                name,
+                file_format,
+                output,
+            } => {
+                let (_, _, bytes) =
+                    app.export_template(who, &template_name(&name)?, &file_format)?;
+                std::fs::write(&output, bytes)
+                    .with_context(|| format!("cannot write {}", output.display()))?;
+                eprintln!("wrote {}", output.display());
+                return Ok(());
+            }
+            TemplateCommand::Import {
+                name,
+                xlsform,
+                frequency,
+                deadline_days,
+                reporters,
+                title,
+            } => {
+                let form = std::fs::read(&xlsform)
+                    .with_context(|| format!("cannot read {}", xlsform.display()))?;
+                let t = app.import_xlsform(
+                    who,
+                    &template_name(&name)?,
+                    &form,
+                    &nansen_app::XlsFormImport {
+                        title,
+                        frequency,
+                        deadline_days,
+                        reporters,
+                    },
+                )?;
+                eprintln!("template {} is at version {}", t.name, t.version);
+                t
+            }
             TemplateCommand::Workbook {
                 name,
                 period,
@@ -218,6 +287,11 @@ impl SubmissionCommand {
                 period,
                 reporter,
             } => {
+                // Said before the one transaction that lands the version and the decisions.
+                eprintln!(
+                    "approving {}",
+                    id.as_deref().or(all.as_deref()).unwrap_or("")
+                );
                 let a = match (id, all) {
                     (Some(id), _) => app.approve_submission(who, &id)?,
                     (None, Some(name)) => app.approve_submissions(
