@@ -116,8 +116,9 @@ fn main() {
         .collect();
     let t = Instant::now();
     let small = format!(
-        "origin,sex,age,{}\nSYR,F,Y18-34,12,,,,\n",
-        INDICATORS.join(",")
+        "origin,sex,age,{}\n{},F,Y18-34,12,,,,\n",
+        INDICATORS.join(","),
+        origins[0]
     );
     for (p, month) in months.iter().enumerate() {
         for (i, (_, who)) in reporters.iter().enumerate() {

@@ -44,6 +44,8 @@ pub struct TemplateView {
     pub created_at: Timestamp,
     /// May change it (its owner's admins).
     pub may_administer: bool,
+    /// Reviews and decides on its returns (its owner's admins and editors).
+    pub may_review: bool,
 }
 
 /// A submission as a caller sees it.
@@ -168,7 +170,14 @@ impl App {
             )
     }
 
-    fn template_view(&self, r: TemplateRecord, t: Template, administers: bool) -> TemplateView {
+    fn template_view(
+        &self,
+        who: &Caller,
+        r: TemplateRecord,
+        t: Template,
+        administers: bool,
+    ) -> TemplateView {
+        let may_review = self.reviews(who, &r);
         TemplateView {
             name: DatasetName::new(r.org, r.slug),
             version: r.version,
@@ -204,6 +213,7 @@ impl App {
             created_by: r.created_by,
             created_at: r.created_at,
             may_administer: administers,
+            may_review,
         }
     }
 
@@ -323,7 +333,7 @@ impl App {
     /// A template at its latest version; not found for anyone it does not concern.
     pub fn template(&self, who: &Caller, name: &DatasetName) -> Result<TemplateView> {
         let (r, t, administers) = self.template_for(who, name)?;
-        Ok(self.template_view(r, t, administers))
+        Ok(self.template_view(who, r, t, administers))
     }
 
     /// The templates the caller defines, reviews or reports to.
@@ -332,7 +342,7 @@ impl App {
         for r in self.store.templates()? {
             let t = read(&r)?;
             if let Some(administers) = self.template_standing(who, &r, &t) {
-                out.push(self.template_view(r, t, administers));
+                out.push(self.template_view(who, r, t, administers));
             }
         }
         Ok(out)

@@ -159,6 +159,9 @@ pub struct Definition {
 struct CountryEntry {
     name: String,
     iso2: String,
+    /// A country that no longer exists (Czechoslovakia), or a part with a code of its own
+    /// (metropolitan France): kept to read old tables, not offered to report against.
+    former: bool,
 }
 
 #[derive(Default)]
@@ -267,6 +270,7 @@ impl CodeLists {
                 CountryEntry {
                     name: r[4].into(),
                     iso2: iso2.into(),
+                    former: r[5].contains("(former)") || iso3 == "FXX",
                 },
             );
             for code in [iso3, iso2, numeric] {
@@ -296,6 +300,7 @@ impl CodeLists {
                 CountryEntry {
                     name: r[1].into(),
                     iso2: String::new(),
+                    former: false,
                 },
             );
             lists.country_alias.insert(normalise(r[0]), r[0].into());
@@ -409,12 +414,13 @@ impl CodeLists {
         self.countries.get(code).map(|c| c.name.as_str())
     }
 
-    /// Every country (no aggregate) as `(code, name)`, by code.
+    /// Every current country or territory (no aggregate, none former) as `(code, name)`, by
+    /// code: what a reporter may report against.
     pub fn countries(&self) -> Vec<(&str, &str)> {
         let mut out: Vec<(&str, &str)> = self
             .countries
             .iter()
-            .filter(|(code, _)| !self.is_aggregate(code))
+            .filter(|(code, c)| !c.former && !self.is_aggregate(code))
             .map(|(code, c)| (code.as_str(), c.name.as_str()))
             .collect();
         out.sort();

@@ -374,6 +374,11 @@ fn read_rows_unnamed(
                     row,
                     column: d.name.clone(),
                     reason: match &d.codes {
+                        Codes::Listed(codes) if codes.len() > 12 => format!(
+                            "{v:?} is not one of the {} codes of {} (the template lists them)",
+                            codes.len(),
+                            d.name
+                        ),
                         Codes::Listed(codes) => format!("{v:?} is not one of {}", codes.join(", ")),
                         Codes::Named(list) => format!("{v:?} is not in the code list {list}"),
                     },

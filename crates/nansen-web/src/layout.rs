@@ -13,6 +13,7 @@ pub enum Section {
     Upload,
     Warning,
     Operations,
+    Reporting,
     Admin,
     Account,
     None,
@@ -58,6 +59,7 @@ pub fn frame(viewer: Option<&Viewer>, title: &str, section: Section, body: Marku
                             @if viewer.signed_in() { (item(Section::Upload, "/upload", "Upload")) }
                             @if viewer.signed_in() { (item(Section::Warning, "/alerts", "Early warning")) }
                             @if viewer.signed_in() { (item(Section::Operations, "/programmes", "Operations")) }
+                            @if viewer.signed_in() { (item(Section::Reporting, "/reporting", "Reporting")) }
                             @if viewer.admin { (item(Section::Admin, "/admin", "Administration")) }
                         }
                     }

@@ -147,6 +147,26 @@ pub fn router(app: Arc<App>) -> Router {
             "/referrals/:id/decline",
             post(pages::operations::decline_referral),
         )
+        .route("/reporting", get(pages::reporting::templates))
+        .route("/templates/:org/:slug", get(pages::reporting::template))
+        .route(
+            "/templates/:org/:slug/workbook",
+            get(pages::reporting::workbook),
+        )
+        .route(
+            "/templates/:org/:slug/submissions",
+            post(pages::reporting::submit).layer(axum::extract::DefaultBodyLimit::max(
+                nansen_app::MAX_RETURN_BYTES + (1 << 20),
+            )),
+        )
+        .route(
+            "/templates/:org/:slug/approvals",
+            post(pages::reporting::approve_all),
+        )
+        .route("/submissions/:id", get(pages::reporting::submission))
+        .route("/submissions/:id/comments", post(pages::reporting::comment))
+        .route("/submissions/:id/approve", post(pages::reporting::approve))
+        .route("/submissions/:id/reject", post(pages::reporting::reject))
         .route("/search", get(pages::documents::search))
         .route(
             "/documents/new",

@@ -1963,3 +1963,124 @@ fn a_matching_proposal_goes_from_creation_through_a_what_if_to_acceptance_and_a_
         );
     }
 }
+
+#[test]
+fn a_reporter_uploads_a_return_on_the_web_a_reviewer_comments_and_approves_it_and_the_heat_map_says_approved(
+) {
+    if !ready() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("january-bad.csv");
+    std::fs::write(&bad, "origin,sex,asylum_applications\nSYR,X,120\n").unwrap();
+    let good = dir.path().join("january.csv");
+    std::fs::write(
+        &good,
+        "origin,sex,asylum_applications\nSYR,F,120\nAFG,M,40\n",
+    )
+    .unwrap();
+    for site in sites() {
+        off(|| {
+            let op = Caller::operator();
+            site.app
+                .add_org_of(&op, "destatis", "Federal Statistical Office", Some("DEU"))
+                .unwrap();
+            site.app
+                .add_user(
+                    &op,
+                    "stats@destatis.test",
+                    "destatis",
+                    Role::Editor,
+                    PASSWORD,
+                )
+                .unwrap();
+            let admin = site.app.act_as("admin@euaa.test").unwrap();
+            site.app
+                .add_template(
+                    &admin,
+                    &"euaa/eps".parse().unwrap(),
+                    "title = \"Monthly asylum applications (EPS)\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"destatis\"]\n[dimensions]\norigin = \"countries\"\nsex = [\"F\", \"M\"]\n[[indicators]]\nname = \"asylum_applications\"\n",
+                )
+                .unwrap();
+        });
+        rt().block_on(async {
+            let b = browser(&site).await;
+            b.sign_in("stats@destatis.test").await;
+            b.go("/reporting").await;
+            b.submit("a[href='/templates/euaa/eps']").await;
+            b.accessible("a template's page").await;
+            b.fill("#period", "2026-01").await;
+            b.find("#return-file")
+                .await
+                .send_keys(bad.to_str().unwrap())
+                .await
+                .unwrap();
+            b.submit("form[action$='/submissions'] button[type=submit]")
+                .await;
+            let said = b.body().await;
+            assert!(
+                said.contains("row 2, column sex: \"X\" is not one of F, M"),
+                "{}: {said}",
+                b.db
+            );
+            b.go("/templates/euaa/eps").await;
+            b.fill("#period", "2026-01").await;
+            b.find("#return-file")
+                .await
+                .send_keys(good.to_str().unwrap())
+                .await
+                .unwrap();
+            b.submit("form[action$='/submissions'] button[type=submit]")
+                .await;
+            let submission = b.url().await;
+            assert!(
+                submission.contains("/submissions/"),
+                "{}: {submission}",
+                b.db
+            );
+            let body = b.body().await;
+            assert!(body.contains("Status: submitted"), "{}: {body}", b.db);
+            assert!(
+                !body.contains("Approve into the dataset"),
+                "{}: a reporter does not decide",
+                b.db
+            );
+            b.sign_out().await;
+
+            b.sign_in("admin@euaa.test").await;
+            let path = submission
+                .split_once("/submissions/")
+                .map(|(_, id)| format!("/submissions/{id}"))
+                .unwrap();
+            b.go(&path).await;
+            b.fill("#cell", "SYR.F.asylum_applications").await;
+            b.fill("#text", "Twice December's figure?").await;
+            b.submit("form[action$='/comments'] button[type=submit]")
+                .await;
+            let body = b.body().await;
+            assert!(body.contains("Status: has-issues"), "{}: {body}", b.db);
+            assert!(
+                body.contains("On SYR.F.asylum_applications"),
+                "{}: {body}",
+                b.db
+            );
+            b.accessible("a submission's page").await;
+            b.submit("form[action$='/approve'] button[type=submit]")
+                .await;
+            let body = b.body().await;
+            assert!(
+                body.contains("landed as version 1 of the dataset"),
+                "{}: {body}",
+                b.db
+            );
+            b.go("/templates/euaa/eps?from=2026-01&to=2026-02").await;
+            let row = b.text("table.heat-map tbody tr").await;
+            assert!(
+                row.starts_with("destatis approved") && row.contains("days late overdue"),
+                "{}: {row}",
+                b.db
+            );
+            assert!(row.contains("0 of 2 on time"), "{}: {row}", b.db);
+        });
+    }
+}

@@ -8,6 +8,7 @@ pub mod documents;
 pub mod explore;
 pub mod matching;
 pub mod operations;
+pub mod reporting;
 pub mod upload;
 pub mod warning;
 
