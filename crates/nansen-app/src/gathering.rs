@@ -11,7 +11,7 @@ use nansen_store::{StoreError, TemplateRecord};
 use serde::Serialize;
 
 /// The code lists a template's dimension may name instead of listing its codes.
-pub const NAMED_CODE_LISTS: &[&str] = &["countries"];
+pub const NAMED_CODE_LISTS: &[&str] = &["countries", nansen_gathering::POINTS];
 
 /// A dimension as a template shows it.
 #[derive(Clone, Debug, Serialize)]
@@ -20,6 +20,17 @@ pub struct DimensionView {
     /// The codes listed, or none when the dimension names a code list.
     pub codes: Vec<String>,
     pub code_list: Option<String>,
+}
+
+/// A flow monitoring point of a template.
+#[derive(Clone, Debug, Serialize)]
+pub struct PointView {
+    pub code: String,
+    pub name: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub admin_area: Option<String>,
+    pub kind: String,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -40,6 +51,8 @@ pub struct TemplateView {
     pub dimensions: Vec<DimensionView>,
     pub indicators: Vec<String>,
     pub rules: Vec<RuleView>,
+    /// Its flow monitoring points, when a dimension takes them.
+    pub points: Vec<PointView>,
     pub created_by: String,
     pub created_at: Timestamp,
     /// May change it (its owner's admins).
@@ -116,6 +129,24 @@ pub const MAX_RETURN_BYTES: usize = 20 << 20;
 
 /// Most periods one completeness matrix spans.
 pub const MAX_COMPLETENESS_PERIODS: usize = 1000;
+
+/// A code of a named code list, as the template keeps it: a country by any of its names (not
+/// an aggregate), or one of the template's own flow monitoring points.
+pub(crate) fn known_code(t: &Template, list: &str, code: &str) -> Option<String> {
+    let codes = nansen_codes::CodeLists::get();
+    match list {
+        "countries" => codes
+            .country(code)
+            .filter(|c| !codes.is_aggregate(c))
+            .map(str::to_string),
+        nansen_gathering::POINTS => t
+            .points
+            .iter()
+            .find(|p| p.code == code)
+            .map(|p| p.code.clone()),
+        _ => None,
+    }
+}
 
 pub(crate) fn read(r: &TemplateRecord) -> Result<Template> {
     Template::from_toml(&r.definition).map_err(|e| {
@@ -210,6 +241,18 @@ impl App {
                     message: r.message,
                 })
                 .collect(),
+            points: t
+                .points
+                .into_iter()
+                .map(|p| PointView {
+                    code: p.code,
+                    name: p.name,
+                    latitude: p.latitude,
+                    longitude: p.longitude,
+                    admin_area: p.admin_area,
+                    kind: p.kind,
+                })
+                .collect(),
             created_by: r.created_by,
             created_at: r.created_at,
             may_administer: administers,
@@ -271,6 +314,13 @@ impl App {
                     "dimensions.{}: Nansen fills {} itself (the reporter's country and the period)",
                     d.name, d.name
                 )));
+            }
+        }
+        for (i, p) in t.points.iter().enumerate() {
+            if let Some(area) = &p.admin_area {
+                codes
+                    .admin_area(area)
+                    .map_err(|e| AppError::BadRequest(format!("points[{i}].admin_area: {e}")))?;
             }
         }
         for (i, rule) in t.rules.iter().enumerate() {
@@ -396,14 +446,7 @@ impl App {
                 "period {period}: it has not begun"
             )));
         }
-        let codes = nansen_codes::CodeLists::get();
-        let known = |list: &str, code: &str| -> Option<String> {
-            (list == "countries")
-                .then(|| codes.country(code))
-                .flatten()
-                .filter(|c| !codes.is_aggregate(c))
-                .map(str::to_string)
-        };
+        let known = |list: &str, code: &str| known_code(&t, list, code);
         let refused = |problems: Vec<nansen_gathering::Problem>| {
             AppError::BadRequest(
                 problems
@@ -523,6 +566,11 @@ impl App {
                 .countries()
                 .into_iter()
                 .map(|(c, n)| (c.to_string(), n.to_string()))
+                .collect(),
+            nansen_gathering::POINTS => t
+                .points
+                .iter()
+                .map(|p| (p.code.clone(), p.name.clone()))
                 .collect(),
             _ => Vec::new(),
         });
@@ -883,7 +931,7 @@ message = "first-time applicants cannot outnumber all applicants"
             assert_eq!(app.templates(&who["reporter"]).unwrap().len(), 1);
             for (bad, message) in [
                 (EPS.replace("\"deu\", \"fra\"", "\"deu\", \"unhcr\""), "reporters[1]: unhcr speaks for no country, and each reporter reports for its own (nansen org add ... --country)"),
-                (EPS.replace("\"countries\"", "\"planets\""), "dimensions.origin: \"planets\" is not a code list Nansen knows (countries)"),
+                (EPS.replace("\"countries\"", "\"planets\""), "dimensions.origin: \"planets\" is not a code list Nansen knows (countries, points)"),
                 (EPS.replace("name = \"asylum_applications\"\n", "name = \"asylum_apps\"\n").replace("<= asylum_applications\"", "<= asylum_apps\""), "indicators[0].name: \"asylum_apps\" is not an indicator Nansen knows by that code (GET /api/v1/vocabularies/indicators)"),
                 (EPS.replace("frequency = \"month\"", "frequency = \"fortnight\""), "frequency: \"fortnight\" is not a frequency (day, week, month, quarter or year)"),
                 (EPS.replace("\"UNK\"]", "\"UNK\", \"ALL\"]") + "[[rules]]\ncheck = \"sum(sex) == sex:ALL\"\nmessage = \"m\"\n", "rules[1].check: Nansen writes the total of sex T, so that a total is never added to its parts: list T in dimensions.sex and check sum(sex) == sex:T"),
@@ -953,6 +1001,64 @@ message = "first-time applicants cannot outnumber all applicants"
                 .completeness(&who["editor"], &name, Some(("1900-01", &this_month)))
                 .unwrap_err();
             assert!(e.to_string().contains("a matrix spans at most 1000"), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_flow_monitoring_template_takes_its_points_and_refuses_another_or_a_bad_admin_area() {
+        for (_t, app) in apps() {
+            let who = people(&app);
+            let op = Caller::operator();
+            app.add_org_of(&op, "iom-grc", "IOM Greece", Some("GRC"))
+                .unwrap();
+            app.add_user(
+                &op,
+                "dtm@iom.int",
+                "iom-grc",
+                Role::Editor,
+                "a long enough password",
+            )
+            .unwrap();
+            let dtm = app
+                .sign_in("dtm@iom.int", "a long enough password")
+                .unwrap();
+            let flows = "title = \"Daily flows\"\nfrequency = \"day\"\ndeadline_days = 2\nreporters = [\"iom-grc\"]\n[dimensions]\npoint = \"points\"\nsex = [\"F\", \"M\"]\n[[indicators]]\nname = \"arrivals_land\"\n[[points]]\ncode = \"FMP-001\"\nname = \"Kipoi border crossing\"\nlatitude = 40.98\nlongitude = 26.30\nadmin_area = \"GR51\"\ntype = \"border crossing\"\n";
+            let name: nansen_model::DatasetName = "euaa/flows".parse().unwrap();
+            let bad = app
+                .add_template(&who["admin"], &name, &flows.replace("GR51", "51GR"))
+                .unwrap_err();
+            assert!(
+                bad.to_string().starts_with("points[0].admin_area:"),
+                "{bad}"
+            );
+            let t = app.add_template(&who["admin"], &name, flows).unwrap();
+            assert_eq!(
+                (t.points.len(), t.points[0].kind.as_str()),
+                (1, "border crossing")
+            );
+            let e = app
+                .submit(
+                    &dtm,
+                    &name,
+                    "2026-11-30",
+                    "point,sex,arrivals_land\nFMP-009,F,3\n",
+                )
+                .unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "row 2, column point: \"FMP-009\" is not in the code list points"
+            );
+            let s = app
+                .submit(
+                    &dtm,
+                    &name,
+                    "2026-11-30",
+                    "point,sex,arrivals_land\nFMP-001,F,3\nFMP-001,M,5\n",
+                )
+                .unwrap();
+            assert_eq!(s.cells, 2);
+            let a = app.approve_submission(&who["editor"], &s.id).unwrap();
+            assert_eq!((a.version, a.added), (Some(1), 2));
         }
     }
 }

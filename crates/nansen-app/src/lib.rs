@@ -54,8 +54,8 @@ pub use documents::{
 pub use figures::{Job, JobFigures, OperatingFigures};
 pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR, MAX_HORIZON, MAX_WINDOWS};
 pub use gathering::{
-    CompletenessRow, DimensionView, RuleView, SubmissionView, TemplateView, XlsFormImport,
-    MAX_COMPLETENESS_PERIODS, MAX_RETURN_BYTES, NAMED_CODE_LISTS,
+    CompletenessRow, DimensionView, PointView, RuleView, SubmissionView, TemplateView,
+    XlsFormImport, MAX_COMPLETENESS_PERIODS, MAX_RETURN_BYTES, NAMED_CODE_LISTS,
 };
 pub use identity::{generate_password, Caller, SESSION_SECONDS};
 pub use limits::{Limits, Permit, Work, WorkLimit};

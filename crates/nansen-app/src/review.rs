@@ -255,11 +255,12 @@ impl App {
                 shape()
             )));
         }
-        let codes = nansen_codes::CodeLists::get();
         for (d, code) in t.dimensions.iter().zip(&parts) {
             let known = match &d.codes {
                 Codes::Listed(list) => list.iter().any(|c| c == code),
-                Codes::Named(_) => codes.country(code) == Some(*code),
+                Codes::Named(list) => {
+                    crate::gathering::known_code(t, list, code).as_deref() == Some(*code)
+                }
             };
             if !known {
                 return Err(AppError::BadRequest(format!(

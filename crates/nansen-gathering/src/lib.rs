@@ -19,6 +19,6 @@ pub use returns::{
     is_sdmx_csv, read_csv, read_rows, read_sdmx_csv, Cell, Problem, Rows, SdmxExpect,
 };
 pub use rule::{Rule, RuleError};
-pub use template::{Codes, Dimension, Template, TemplateError};
+pub use template::{Codes, Dimension, Point, Template, TemplateError, POINTS};
 pub use timeliness::{timeliness, Review, Timeliness, TimelinessStatus};
 pub use workbook::{read_workbook, write_workbook, Heading, Labels};

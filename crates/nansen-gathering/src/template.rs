@@ -35,6 +35,23 @@ pub struct Dimension {
     pub codes: Codes,
 }
 
+/// A flow monitoring point: where movements are counted. A template that lists points has a
+/// dimension naming the code list `points`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Point {
+    pub code: String,
+    pub name: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    /// The admin area it lies in, as a P-code (`GR51`).
+    pub admin_area: Option<String>,
+    /// As `border crossing`, `bus station`, `transit centre`.
+    pub kind: String,
+}
+
+/// The code list a dimension names to take the template's own points.
+pub const POINTS: &str = "points";
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Template {
     pub title: String,
@@ -46,6 +63,8 @@ pub struct Template {
     pub dimensions: Vec<Dimension>,
     pub indicators: Vec<String>,
     pub rules: Vec<Rule>,
+    /// Flow monitoring points, for a dimension that names `points`.
+    pub points: Vec<Point>,
 }
 
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -85,6 +104,18 @@ struct RawRule {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawPoint {
+    code: String,
+    name: String,
+    latitude: f64,
+    longitude: f64,
+    admin_area: Option<String>,
+    #[serde(rename = "type", default)]
+    kind: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Raw {
     title: String,
     frequency: String,
@@ -94,6 +125,17 @@ struct Raw {
     indicators: Vec<RawIndicator>,
     #[serde(default)]
     rules: Vec<RawRule>,
+    #[serde(default)]
+    points: Vec<RawPoint>,
+}
+
+/// A code as a template writes it: a cell is written `CODE.CODE.indicator` and kept as CSV.
+fn is_code(c: &str) -> bool {
+    !c.trim().is_empty()
+        && c.len() <= 64
+        && !c
+            .chars()
+            .any(|ch| matches!(ch, ',' | '.' | '"') || ch.is_control())
 }
 
 /// Lower-case letters, digits and `_`, starting with a letter: a name that reads the same in
@@ -179,12 +221,7 @@ impl Template {
                         return Err(problem(field, "lists no code"));
                     }
                     for (i, c) in codes.iter().enumerate() {
-                        // A cell is written `CODE.CODE.indicator`, and kept as CSV.
-                        if c.trim().is_empty()
-                            || c.len() > 64
-                            || c.chars()
-                                .any(|ch| matches!(ch, ',' | '.' | '"') || ch.is_control())
-                        {
+                        if !is_code(c) {
                             return Err(problem(
                                 format!("{field}[{i}]"),
                                 format!(
@@ -240,6 +277,25 @@ impl Template {
                     .map_err(|e| problem(format!("rules[{i}].check"), e.reason))
             })
             .collect::<Result<_, _>>()?;
+        let points = read_points(raw.points)?;
+        let names_points = dimensions
+            .iter()
+            .any(|d| d.codes == Codes::Named(POINTS.to_string()));
+        match (names_points, points.is_empty()) {
+            (true, true) => {
+                return Err(problem(
+                    "points",
+                    "a dimension takes the template's points, and it lists none ([[points]] with code, name, latitude, longitude)",
+                ))
+            }
+            (false, false) => {
+                return Err(problem(
+                    "points",
+                    "no dimension takes them: name the code list \"points\" for one (point = \"points\")",
+                ))
+            }
+            _ => {}
+        }
         Ok(Template {
             title: raw.title.trim().to_string(),
             frequency,
@@ -248,13 +304,108 @@ impl Template {
             dimensions,
             indicators,
             rules,
+            points,
         })
     }
+}
+
+fn read_points(raw: Vec<RawPoint>) -> Result<Vec<Point>, TemplateError> {
+    let mut points: Vec<Point> = Vec::new();
+    for (i, p) in raw.into_iter().enumerate() {
+        let field = |f: &str| format!("points[{i}].{f}");
+        if !is_code(&p.code) {
+            return Err(problem(
+                field("code"),
+                format!(
+                    "{:?} is not a code (at most 64 characters, none of , . \" )",
+                    p.code
+                ),
+            ));
+        }
+        if points.iter().any(|q| q.code == p.code) {
+            return Err(problem(
+                field("code"),
+                format!("{:?} is listed twice", p.code),
+            ));
+        }
+        if p.name.trim().is_empty() {
+            return Err(problem(field("name"), "a point has a name"));
+        }
+        if !(-90.0..=90.0).contains(&p.latitude) {
+            return Err(problem(
+                field("latitude"),
+                format!("{} is not a latitude (from -90 to 90)", p.latitude),
+            ));
+        }
+        if !(-180.0..=180.0).contains(&p.longitude) {
+            return Err(problem(
+                field("longitude"),
+                format!("{} is not a longitude (from -180 to 180)", p.longitude),
+            ));
+        }
+        points.push(Point {
+            code: p.code,
+            name: p.name.trim().to_string(),
+            latitude: p.latitude,
+            longitude: p.longitude,
+            admin_area: p
+                .admin_area
+                .map(|a| a.trim().to_string())
+                .filter(|a| !a.is_empty()),
+            kind: p.kind.trim().to_string(),
+        });
+    }
+    Ok(points)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A flow monitoring template, as docs/gathering.md shows it.
+    const FLOWS: &str = r#"
+title = "Daily flows at flow monitoring points"
+frequency = "day"
+deadline_days = 2
+reporters = ["iom-grc"]
+[dimensions]
+point = "points"
+sex = ["F", "M"]
+[[indicators]]
+name = "arrivals_land"
+[[points]]
+code = "FMP-001"
+name = "Kipoi border crossing"
+latitude = 40.98
+longitude = 26.30
+admin_area = "GR51"
+type = "border crossing"
+[[points]]
+code = "FMP-002"
+name = "Thessaloniki bus station"
+latitude = 40.65
+longitude = 22.93
+type = "bus station"
+"#;
+
+    #[test]
+    fn a_flow_monitoring_template_names_its_points_with_coordinates() {
+        let t = Template::from_toml(FLOWS).unwrap();
+        assert_eq!(t.points.len(), 2);
+        assert_eq!(t.points[0].admin_area.as_deref(), Some("GR51"));
+        assert_eq!(t.points[1].kind, "bus station");
+        let e = |text: String| Template::from_toml(&text).unwrap_err().to_string();
+        assert_eq!(
+            e(FLOWS.replace("latitude = 40.65", "latitude = 140.65")),
+            "points[1].latitude: 140.65 is not a latitude (from -90 to 90)"
+        );
+        assert_eq!(
+            e(FLOWS.replace("FMP-002", "FMP-001")),
+            "points[1].code: \"FMP-001\" is listed twice"
+        );
+        assert!(e(FLOWS.replace("point = \"points\"\n", ""))
+            .starts_with("points: no dimension takes them"));
+    }
 
     const EPS: &str = r#"
 title = "Monthly asylum applications (EPS)"

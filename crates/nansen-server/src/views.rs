@@ -3160,6 +3160,22 @@ pub struct TemplateRule {
     pub message: String,
 }
 
+/// A flow monitoring point: where movements are counted.
+#[derive(Serialize, ToSchema)]
+pub struct TemplatePoint {
+    #[schema(example = "FMP-001")]
+    pub code: String,
+    #[schema(example = "Kipoi border crossing")]
+    pub name: String,
+    pub latitude: f64,
+    pub longitude: f64,
+    /// The admin area's P-code.
+    #[schema(example = "GR51")]
+    pub admin_area: Option<String>,
+    #[schema(example = "border crossing")]
+    pub kind: String,
+}
+
 /// A reporting template at its latest version.
 #[derive(Serialize, ToSchema)]
 pub struct Template {
@@ -3177,6 +3193,8 @@ pub struct Template {
     pub dimensions: Vec<TemplateDimension>,
     pub indicators: Vec<String>,
     pub rules: Vec<TemplateRule>,
+    /// Its flow monitoring points, when a dimension takes them.
+    pub points: Vec<TemplatePoint>,
     pub created_by: String,
     pub created_at: When,
     /// Whether the caller may change it (its organisation's admins).
@@ -3208,6 +3226,18 @@ impl From<app::TemplateView> for Template {
                 .map(|r| TemplateRule {
                     check: r.check,
                     message: r.message,
+                })
+                .collect(),
+            points: t
+                .points
+                .into_iter()
+                .map(|p| TemplatePoint {
+                    code: p.code,
+                    name: p.name,
+                    latitude: p.latitude,
+                    longitude: p.longitude,
+                    admin_area: p.admin_area,
+                    kind: p.kind,
                 })
                 .collect(),
             created_by: t.created_by,

@@ -83,13 +83,17 @@ impl Env {
             ("v@iom.int", "iom", "viewer"),
             ("a@bmi.de", "bmi", "admin"),
         ] {
-            let o = self.with_stdin(
-                &["user", "add", email, "--org", org, "--role", role],
-                "a long enough password\n",
-            );
-            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-            assert!(o.stdout.is_empty(), "a password from stdin is not printed");
+            self.add_user(email, org, role);
         }
+    }
+    /// A member with the password given on stdin, which is not printed.
+    fn add_user(&self, email: &str, org: &str, role: &str) {
+        let o = self.with_stdin(
+            &["user", "add", email, "--org", org, "--role", role],
+            "a long enough password\n",
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(o.stdout.is_empty(), "a password from stdin is not printed");
     }
 }
 
@@ -1647,16 +1651,8 @@ fn a_return_is_submitted_reviewed_on_its_cells_approved_into_the_dataset_and_cou
     for e in envs() {
         e.ok(&["org", "add", "euaa", "--name", "EUAA"]);
         e.ok(&["org", "add", "deu", "--name", "BAMF", "--country", "DEU"]);
-        for (email, org, role) in [
-            ("ed@euaa.eu", "euaa", "editor"),
-            ("stats@bamf.de", "deu", "editor"),
-        ] {
-            let o = e.with_stdin(
-                &["user", "add", email, "--org", org, "--role", role],
-                "a long enough password\n",
-            );
-            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-        }
+        e.add_user("ed@euaa.eu", "euaa", "editor");
+        e.add_user("stats@bamf.de", "deu", "editor");
         let eps = "title = \"EPS\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"deu\"]\n[dimensions]\norigin = \"countries\"\nsex = [\"F\", \"M\"]\n[[indicators]]\nname = \"asylum_applications\"\n";
         let file = e.file("eps.toml", eps.as_bytes());
         e.ok(&[
@@ -1780,12 +1776,7 @@ fn kill_9_during_an_approval_leaves_every_return_undecided_and_no_version_or_all
         let reporters = [("deu", "DEU"), ("fra", "FRA"), ("ita", "ITA")];
         for (slug, country) in reporters {
             e.ok(&["org", "add", slug, "--name", slug, "--country", country]);
-            let email = format!("stats@{slug}.eu");
-            let o = e.with_stdin(
-                &["user", "add", &email, "--org", slug, "--role", "editor"],
-                "a long enough password\n",
-            );
-            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            e.add_user(&format!("stats@{slug}.eu"), slug, "editor");
         }
         let eps = "title = \"EPS\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"deu\", \"fra\", \"ita\"]\n[dimensions]\norigin = \"countries\"\nsex = [\"F\", \"M\", \"UNK\"]\nage = [\"Y_LT14\", \"Y14-17\", \"Y18-34\", \"Y35-64\", \"Y_GE65\", \"UNK\"]\n[[indicators]]\nname = \"asylum_applications\"\n[[indicators]]\nname = \"asylum_applications_first_time\"\n";
         let file = e.file("eps.toml", eps.as_bytes());

@@ -152,7 +152,14 @@ pub async fn template(
     })
     .await?;
     let href = template_href(&name);
-    let current = rows.last().map(|r| r.period.clone()).unwrap_or_default();
+    // The period a reporter most likely reports: the latest that has ended, else the current.
+    let current = rows
+        .iter()
+        .filter(|r| r.status != "open")
+        .map(|r| r.period.clone())
+        .max()
+        .or_else(|| rows.last().map(|r| r.period.clone()))
+        .unwrap_or_default();
     let body = html! {
         h1 { (t.title) }
         p.meta { (t.name) ", version " (t.version) ": every " (t.frequency) ", due " (t.deadline_days) " days after each period ends, from " (t.reporters.join(", ")) "." }

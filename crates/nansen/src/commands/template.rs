@@ -170,6 +170,25 @@ impl TemplateCommand {
         for r in &t.rules {
             writeln!(out, "rule {}: {}", r.check, r.message)?;
         }
+        for p in &t.points {
+            writeln!(
+                out,
+                "point {}: {} ({}, {}{}{})",
+                p.code,
+                p.name,
+                p.latitude,
+                p.longitude,
+                p.admin_area
+                    .as_ref()
+                    .map(|a| format!(", {a}"))
+                    .unwrap_or_default(),
+                if p.kind.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {}", p.kind)
+                }
+            )?;
+        }
         Ok(())
     }
 }
