@@ -98,8 +98,9 @@ fn cells_of(s: &SubmissionRecord) -> Result<BTreeMap<String, u64>> {
 }
 
 impl App {
-    /// A revision, the template it answered and the template's name; not found for anyone
-    /// who is neither a reviewer nor a member of its reporter.
+    /// A revision, the template at the version it answered (kept and read), and whether the
+    /// caller reviews it; not found for anyone who is neither a reviewer nor a member of its
+    /// reporter.
     fn submission_for(
         &self,
         who: &Caller,
@@ -112,7 +113,10 @@ impl App {
             .template_at(s.template_id, s.template_version)?
             .ok_or_else(not_found)?;
         let name = DatasetName::new(&at.org, &at.slug);
-        let (r, _, _) = self.template_for(who, &name).map_err(|_| not_found())?;
+        let (r, _, _) = self.template_for(who, &name).map_err(|e| match e {
+            AppError::NotFound(_) => not_found(),
+            e => e,
+        })?;
         let reviews = self.reviews(who, &r);
         if !reviews && who.principal.role_in(&s.reporter).is_none() {
             return Err(not_found());

@@ -245,6 +245,7 @@ pub fn build(data_dir: &Path, database_url: Option<&str>) -> Result<(Arc<App>, S
         app.add_user_as(&op, email, org, (*role, *supervisor), &password)?;
     }
     operations(&app, &files)?;
+    gathering(&app)?;
     std::fs::remove_dir_all(&files)?;
     let sign_ins: String = USERS
         .iter()
@@ -325,6 +326,40 @@ const DOCUMENTS: &[DemoDocument] = &[
         "public",
     ),
 ];
+
+/// A reporting template bamf reports to monthly: the last three months that have ended, the
+/// first two approved into the dataset `euaa/eps-demo`, the last waiting for review. The
+/// figures are made up for the demonstration, and the template's title says so.
+fn gathering(app: &App) -> Result<()> {
+    let admin = app.act_as("admin@euaa.demo")?;
+    let bamf = app.act_as("officer@bamf.demo")?;
+    let name = DatasetName::new("euaa", "eps-demo");
+    app.add_template(
+        &admin,
+        &name,
+        "title = \"Monthly asylum applications (EPS), demonstration returns\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"bamf\"]\n[dimensions]\norigin = \"countries\"\nsex = [\"F\", \"M\", \"UNK\"]\n[[indicators]]\nname = \"asylum_applications\"\n[[indicators]]\nname = \"asylum_applications_first_time\"\n[[rules]]\ncheck = \"asylum_applications_first_time <= asylum_applications\"\nmessage = \"first-time applicants cannot outnumber all applicants\"\n",
+    )?;
+    let today = nansen_model::Timestamp::now().day();
+    let month = today.year() * 12 + today.month() as i32 - 1;
+    for back in (1..=3).rev() {
+        let m = month - back;
+        let period = format!("{}-{:02}", m / 12, m % 12 + 1);
+        let mut csv =
+            String::from("origin,sex,asylum_applications,asylum_applications_first_time\n");
+        for (i, origin) in ["SYR", "AFG", "TUR", "IRQ"].iter().enumerate() {
+            for (j, sex) in ["F", "M"].iter().enumerate() {
+                let n = 400 / (i + 1) + 50 * j + 10 * back as usize;
+                csv.push_str(&format!("{origin},{sex},{n},{}\n", n * 9 / 10));
+            }
+        }
+        let s = app.submit(&bamf, &name, &period, &csv)?;
+        if back > 1 {
+            app.approve_submission(&admin, &s.id)?;
+        }
+    }
+    eprintln!("  euaa/eps-demo: a reporting template, three months of bamf's returns");
+    Ok(())
+}
 
 fn documents(app: &App) -> Result<()> {
     for (file, bytes, org, doc_type, countries, date, share) in DOCUMENTS {
