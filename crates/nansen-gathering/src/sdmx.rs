@@ -18,10 +18,7 @@ type Coded = (String, String, Vec<(String, String)>);
 
 /// Text made safe for XML content and attributes.
 fn xml(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    quick_xml::escape::escape(text).into_owned()
 }
 
 /// What the structure describes besides the template: its name, version and the labels of

@@ -67,6 +67,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "nansen-gathering",
         &[
             "csv",
+            "quick-xml",
             "rust_xlsxwriter",
             "serde",
             "thiserror",
