@@ -70,7 +70,7 @@ pub struct CompletenessParams {
 /// field, when anything is wrong.
 #[utoipa::path(put, path = "/api/v1/templates/{org}/{slug}", tag = "gathering", operation_id = "putTemplate",
     params(DatasetPath),
-    request_body(content = String, content_type = "application/toml", example = "title = \"Monthly asylum applications (EPS)\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"deu\"]\n[dimensions]\nsex = [\"F\", \"M\"]\n[[indicators]]\nname = \"asylum_applications\"\n"),
+    request_body(content = String, content_type = "text/plain", example = "title = \"Monthly asylum applications (EPS)\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"deu\"]\n[dimensions]\nsex = [\"F\", \"M\"]\n[[indicators]]\nname = \"asylum_applications\"\n"),
     responses((status = 200, description = "The template at its new version", body = Template),
         BadRequest, Unauthorized, Forbidden, NotFound, Conflict))]
 pub async fn put_template(
