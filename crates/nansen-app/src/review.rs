@@ -129,13 +129,10 @@ impl App {
     pub fn submission(&self, who: &Caller, id: &str) -> Result<SubmissionDetail> {
         let (s, at, _, _) = self.submission_for(who, id)?;
         let name = DatasetName::new(&at.org, &at.slug);
-        let period = self
-            .store
-            .submissions(s.template_id, Some(&s.period), false)?;
-        let mine = period.iter().filter(|o| o.reporter_id == s.reporter_id);
-        let previous = mine.clone().rfind(|o| o.revision < s.revision);
-        let superseded_by = mine
-            .clone()
+        let revisions = self.revisions_of(&s)?;
+        let previous = revisions.iter().rfind(|o| o.revision < s.revision);
+        let superseded_by = revisions
+            .iter()
             .filter(|o| o.revision > s.revision)
             .map(|o| o.revision)
             .max();
@@ -170,13 +167,23 @@ impl App {
         })
     }
 
-    /// The latest revision, for a decision on it: a superseded one is refused by name.
-    fn latest_for_decision(&self, s: &SubmissionRecord) -> Result<()> {
-        let later = self
+    /// Every revision of the same reporter's return for the same period, oldest first, without
+    /// their cells.
+    fn revisions_of(&self, s: &SubmissionRecord) -> Result<Vec<SubmissionRecord>> {
+        Ok(self
             .store
             .submissions(s.template_id, Some(&s.period), false)?
             .into_iter()
-            .filter(|o| o.reporter_id == s.reporter_id && o.revision > s.revision)
+            .filter(|o| o.reporter_id == s.reporter_id)
+            .collect())
+    }
+
+    /// The latest revision, for a decision on it: a superseded one is refused by name.
+    fn latest_for_decision(&self, s: &SubmissionRecord) -> Result<()> {
+        let later = self
+            .revisions_of(s)?
+            .into_iter()
+            .filter(|o| o.revision > s.revision)
             .map(|o| o.revision)
             .max();
         match later {
@@ -474,14 +481,9 @@ impl App {
                 }
             }
             if let Some(earlier) = self
-                .store
-                .submissions(s.template_id, Some(&s.period), false)?
+                .revisions_of(s)?
                 .into_iter()
-                .rfind(|o| {
-                    o.reporter_id == s.reporter_id
-                        && o.revision < s.revision
-                        && o.status == "approved"
-                })
+                .rfind(|o| o.revision < s.revision && o.status == "approved")
             {
                 replaced.push(format!(
                     "{} {} revision {}",
