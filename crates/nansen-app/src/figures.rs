@@ -18,14 +18,17 @@ pub enum Job {
     Search,
     /// Cases past their programme's retention period erased, owed key rotations done.
     Retention,
+    /// Reporters reminded of returns due or overdue.
+    Reminders,
 }
 
 impl Job {
-    pub const ALL: [Job; 4] = [
+    pub const ALL: [Job; 5] = [
         Job::EarlyWarning,
         Job::Webhooks,
         Job::Search,
         Job::Retention,
+        Job::Reminders,
     ];
 
     pub fn name(self) -> &'static str {
@@ -34,6 +37,7 @@ impl Job {
             Job::Webhooks => "webhooks",
             Job::Search => "search",
             Job::Retention => "retention",
+            Job::Reminders => "reminders",
         }
     }
 }

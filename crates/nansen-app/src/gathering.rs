@@ -132,6 +132,18 @@ pub const MAX_COMPLETENESS_PERIODS: usize = 1000;
 
 /// A code of a named code list, as the template keeps it: a country by any of its names (not
 /// an aggregate), or one of the template's own flow monitoring points.
+/// A period a return may be submitted for: one of the template's that has begun.
+pub(crate) fn reported_period(t: &Template, period: &str) -> Result<Period> {
+    let period =
+        Period::parse(t.frequency, period).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    if period.first > Timestamp::now().day() {
+        return Err(AppError::BadRequest(format!(
+            "period {period}: it has not begun"
+        )));
+    }
+    Ok(period)
+}
+
 pub(crate) fn known_code(t: &Template, list: &str, code: &str) -> Option<String> {
     let codes = nansen_codes::CodeLists::get();
     match list {
@@ -421,31 +433,8 @@ impl App {
             )));
         }
         let (r, t, _) = self.template_for(who, name)?;
-        let reporter = t
-            .reporters
-            .iter()
-            .find(|o| {
-                who.principal
-                    .role_in(o)
-                    .is_some_and(|role| matches!(role, Role::Admin | Role::Editor))
-            })
-            .ok_or_else(|| {
-                AppError::Forbidden(format!(
-                    "only editors and admins of its reporters ({}) submit to {name}",
-                    t.reporters.join(", ")
-                ))
-            })?;
-        let reporter = self
-            .store
-            .org(reporter)?
-            .ok_or_else(|| AppError::NotFound(format!("organisation {reporter}")))?;
-        let period =
-            Period::parse(t.frequency, period).map_err(|e| AppError::BadRequest(e.to_string()))?;
-        if period.first > Timestamp::now().day() {
-            return Err(AppError::BadRequest(format!(
-                "period {period}: it has not begun"
-            )));
-        }
+        let reporter = self.reporting_org(who, name, &t, None)?;
+        let period = reported_period(&t, period)?;
         let known = |list: &str, code: &str| known_code(&t, list, code);
         let refused = |problems: Vec<nansen_gathering::Problem>| {
             AppError::BadRequest(
@@ -494,6 +483,60 @@ impl App {
                 nansen_gathering::read_csv(&t, text, &known).map_err(refused)?
             }
         };
+        self.keep_return(who, name, &r, &t, &reporter, period, &cells)
+    }
+
+    /// The reporter a caller submits for: `reporter` when given, else the first of the
+    /// template's reporters whose editor or admin the caller is.
+    pub(crate) fn reporting_org(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        t: &Template,
+        reporter: Option<&str>,
+    ) -> Result<nansen_store::OrgRecord> {
+        let edits = |o: &str| {
+            who.principal
+                .role_in(o)
+                .is_some_and(|role| matches!(role, Role::Admin | Role::Editor))
+        };
+        let reporter = t
+            .reporters
+            .iter()
+            .find(|o| reporter.is_none_or(|r| r == o.as_str()) && edits(o))
+            .ok_or_else(|| {
+                AppError::Forbidden(match reporter {
+                    Some(r) if !t.reporters.iter().any(|o| o == r) => {
+                        format!(
+                            "{r} is not one of {name}'s reporters ({})",
+                            t.reporters.join(", ")
+                        )
+                    }
+                    Some(r) => format!("only editors and admins of {r} submit its returns"),
+                    None => format!(
+                        "only editors and admins of its reporters ({}) submit to {name}",
+                        t.reporters.join(", ")
+                    ),
+                })
+            })?;
+        self.store
+            .org(reporter)?
+            .ok_or_else(|| AppError::NotFound(format!("organisation {reporter}")))
+    }
+
+    /// Keeps checked cells as the reporter's next revision for the period; a draft of the
+    /// same return goes in the same transaction, as the return is now submitted.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn keep_return(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        r: &TemplateRecord,
+        t: &Template,
+        reporter: &nansen_store::OrgRecord,
+        period: Period,
+        cells: &[nansen_gathering::Cell],
+    ) -> Result<SubmissionView> {
         let mut kept = t
             .dimensions
             .iter()
@@ -502,7 +545,7 @@ impl App {
             .collect::<Vec<_>>()
             .join(",");
         kept.push('\n');
-        for c in &cells {
+        for c in cells {
             kept.push_str(&format!(
                 "{},{},{}\n",
                 c.key.join(","),
@@ -513,7 +556,8 @@ impl App {
         let period_text = period.to_string();
         let (reference, _) = self.store.write(|tx| {
             let (reference, revision) =
-                tx.insert_submission(&r, reporter.id, &period_text, &kept, cells.len(), &who.label)?;
+                tx.insert_submission(r, reporter.id, &period_text, &kept, cells.len(), &who.label)?;
+            tx.delete_draft(r.id, reporter.id, &period_text)?;
             tx.audit(
                 &who.label,
                 "submission.add",
@@ -559,7 +603,7 @@ impl App {
 
 impl App {
     /// Each dimension's codes with their labels, and each indicator's label, for a workbook.
-    fn labels(&self, t: &Template) -> nansen_gathering::Labels {
+    pub(crate) fn labels(&self, t: &Template) -> nansen_gathering::Labels {
         let codes = nansen_codes::CodeLists::get();
         let mut labels = nansen_gathering::workbook::listed_codes(t, &|list| match list {
             "countries" => codes

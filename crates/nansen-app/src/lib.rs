@@ -14,6 +14,7 @@ mod catalogue;
 mod dashboard;
 mod datasets;
 mod documents;
+mod drafts;
 mod figures;
 mod forecasting;
 mod gathering;
@@ -23,6 +24,7 @@ mod matching;
 mod pipeline;
 mod plans;
 mod programmes;
+mod reminders;
 mod requests;
 mod review;
 mod search;
@@ -51,6 +53,7 @@ pub use documents::{
     document_type_label, plain_file_name, DocumentFile, DocumentMetadata, DocumentText,
     DocumentView, NewDocument, MAX_DOCUMENT_BYTES,
 };
+pub use drafts::{FormOutcome, FormProblem, ReturnForm, MAX_FORM_ROWS, PREFILLED_FORM_ROWS};
 pub use figures::{Job, JobFigures, OperatingFigures};
 pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR, MAX_HORIZON, MAX_WINDOWS};
 pub use gathering::{
@@ -65,6 +68,7 @@ pub use matching::{
     MAX_MATCHING_CASES, MAX_MATCHING_SECONDS, READY,
 };
 pub use nansen_forecast::{Budget, Stopped};
+pub use nansen_mail::{Mail, MailError, Mailer};
 pub use nansen_match::score::Weights as ScoreWeights;
 pub use nansen_search::{
     FacetCount, Hit, Kind as HitKind, Request as SearchRequest, Results as SearchResults,
@@ -83,6 +87,7 @@ pub use plans::{
 pub use programmes::{
     NewProgramme, Partner, PartnerPart, PledgeChangeView, PledgeInput, PledgeView, ProgrammeView,
 };
+pub use reminders::{form_link, ReminderSettings, ReminderView, MAX_EMAIL_ATTEMPTS};
 pub use requests::Subject;
 pub use review::{Approval, CellChange, Selection, SubmissionDetail};
 pub use search::{MAX_SEARCH_PAGE, MAX_SEARCH_WINDOW};
@@ -238,6 +243,7 @@ pub struct App {
     /// What each dataset's cube covers, kept while that very cube is the one in use.
     coverages: Mutex<HashMap<i64, (std::sync::Weak<nansen_model::Cube>, Coverage)>>,
     webhook_policy: std::sync::RwLock<WebhookPolicy>,
+    reminders: std::sync::RwLock<ReminderSettings>,
     /// What the plans were last evaluated against (see `Store::early_warning_state`).
     plans_seen: Mutex<Option<String>>,
     /// This node's search index, opened on first use.
@@ -269,6 +275,7 @@ impl App {
             building: Default::default(),
             coverages: Default::default(),
             webhook_policy: Default::default(),
+            reminders: Default::default(),
             plans_seen: Default::default(),
             search: Default::default(),
             limits: Default::default(),

@@ -8,7 +8,7 @@
 use crate::dataset_name;
 use crate::{App, AppError, Caller, Need, Result};
 use nansen_model::{DatasetName, DeliveryStatus, Remedy, Role, Timestamp};
-use nansen_store::{DeliveryRecord, StoreError, WebhookRecord};
+use nansen_store::{DeliveryRecord, HookSubject, StoreError, WebhookRecord};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -42,6 +42,9 @@ pub enum HookTarget {
     Watch(i64),
     /// `ORG/SLUG`.
     Dataset(String),
+    /// A reporting template `ORG/SLUG`, whose reminders its owner and each reporter hear
+    /// (a reporter only its own).
+    Template(String),
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -50,6 +53,8 @@ pub struct WebhookView {
     pub org: String,
     pub watch: Option<i64>,
     pub dataset: Option<String>,
+    /// A reporting template, for its reminders.
+    pub template: Option<String>,
     pub url: String,
     pub created_by: String,
     pub created_at: Timestamp,
@@ -142,19 +147,28 @@ impl App {
         let url = url.trim();
         nansen_webhooks::check_target(url, self.policy().allow_private)
             .map_err(|e| AppError::BadRequest(format!("webhook target refused: {e}")))?;
-        let (watch_id, dataset_id, subject) = match target {
+        let (follows, subject) = match target {
             HookTarget::Watch(id) => {
                 self.watch(who, *id)?;
-                (Some(*id), None, format!("watch:{id}"))
+                (HookSubject::Watch(*id), format!("watch:{id}"))
             }
             HookTarget::Dataset(name) => {
                 let (d, _) = self.authorize(who, &dataset_name(name)?, Need::Metadata)?;
-                (None, Some(d.id), name.clone())
+                (HookSubject::Dataset(d.id), name.clone())
+            }
+            HookTarget::Template(name) => {
+                let (r, t, _) = self.template_for(who, &dataset_name(name)?)?;
+                if r.org != org && !t.reporters.iter().any(|o| o == org) {
+                    return Err(AppError::BadRequest(format!(
+                        "{org} neither owns template {name} nor reports to it, so it has no reminders to hear"
+                    )));
+                }
+                (HookSubject::Template(r.id), name.clone())
             }
         };
         let secret = crate::identity::random_hex(32);
         let id = self.store.write(|tx| {
-            let id = tx.insert_webhook(org_rec.id, watch_id, dataset_id, url, &secret, by)?;
+            let id = tx.insert_webhook(org_rec.id, follows, url, &secret, by)?;
             // Under the subscribing organisation, not the dataset's owner, and without what a URL
             // may carry in its user part or query (tokens): the owner's admins read their log.
             tx.audit(&who.label, "webhook.subscribe", org, &serde_json::json!({ "webhook": id, "to": subject, "url": url_without_secrets(url) }).to_string())?;
@@ -182,6 +196,13 @@ impl App {
                     .map(|d| format!("{}/{}", d.org, d.slug)),
                 None => None,
             };
+            let template = match h.template_id {
+                Some(id) => self
+                    .store
+                    .template_by_id(id)?
+                    .map(|t| format!("{}/{}", t.org, t.slug)),
+                None => None,
+            };
             let deliveries = self
                 .store
                 .deliveries(h.id)?
@@ -193,6 +214,7 @@ impl App {
                 org: h.org,
                 watch: h.watch_id,
                 dataset,
+                template,
                 url: h.url,
                 created_by: h.created_by,
                 created_at: h.created_at,
@@ -226,12 +248,18 @@ impl App {
         if who.principal.role_in(&h.org) != Some(Role::Admin) {
             return Ok(false);
         }
-        Ok(match (h.watch_id, h.dataset_id) {
-            (Some(w), _) => self.watch(&who, w).is_ok(),
-            (None, Some(d)) => match self.store.dataset_by_id(d)? {
+        Ok(match (h.watch_id, h.dataset_id, h.template_id) {
+            (Some(w), _, _) => self.watch(&who, w).is_ok(),
+            (None, Some(d), _) => match self.store.dataset_by_id(d)? {
                 Some(d) => self
                     .authorize(&who, &DatasetName::new(d.org, d.slug), Need::Metadata)
                     .is_ok(),
+                None => false,
+            },
+            (None, None, Some(t)) => match self.store.template_by_id(t)? {
+                Some(r) => self
+                    .template_for(&who, &DatasetName::new(r.org, r.slug))
+                    .is_ok_and(|(r, t, _)| r.org == h.org || t.reporters.contains(&h.org)),
                 None => false,
             },
             _ => false,

@@ -6,6 +6,7 @@
 //! workbook and [`read_workbook`] reads one back.
 
 pub mod period;
+pub mod reminders;
 pub mod returns;
 pub mod rule;
 pub mod sdmx;
@@ -15,6 +16,7 @@ pub mod workbook;
 pub mod xlsform;
 
 pub use period::{Frequency, Period, PeriodError};
+pub use reminders::{reminder_on, reminders_on, ReminderEvent};
 pub use returns::{
     is_sdmx_csv, read_csv, read_rows, read_sdmx_csv, Cell, Problem, Rows, SdmxExpect,
 };

@@ -58,6 +58,9 @@ pub struct Template {
     pub frequency: Frequency,
     /// Days after a period's last day that its returns are due.
     pub deadline_days: u16,
+    /// Days before the deadline that reporters who have sent nothing are first reminded
+    /// (0: only on the deadline and when overdue).
+    pub remind_days_before: u16,
     /// Organisations (slugs) that report, each for its own country.
     pub reporters: Vec<String>,
     pub dimensions: Vec<Dimension>,
@@ -120,6 +123,8 @@ struct Raw {
     title: String,
     frequency: String,
     deadline_days: i64,
+    #[serde(default = "default_remind_days_before")]
+    remind_days_before: i64,
     reporters: Vec<String>,
     dimensions: BTreeMap<String, RawCodes>,
     indicators: Vec<RawIndicator>,
@@ -127,6 +132,10 @@ struct Raw {
     rules: Vec<RawRule>,
     #[serde(default)]
     points: Vec<RawPoint>,
+}
+
+fn default_remind_days_before() -> i64 {
+    3
 }
 
 /// A code as a template writes it: a cell is written `CODE.CODE.indicator` and kept as CSV.
@@ -183,6 +192,18 @@ impl Template {
                     format!(
                         "{} is not a number of days from 0 to 366",
                         raw.deadline_days
+                    ),
+                )
+            })?;
+        let remind_days_before = u16::try_from(raw.remind_days_before)
+            .ok()
+            .filter(|d| *d <= 60)
+            .ok_or_else(|| {
+                problem(
+                    "remind_days_before",
+                    format!(
+                        "{} is not a number of days from 0 to 60",
+                        raw.remind_days_before
                     ),
                 )
             })?;
@@ -300,6 +321,7 @@ impl Template {
             title: raw.title.trim().to_string(),
             frequency,
             deadline_days,
+            remind_days_before,
             reporters: raw.reporters,
             dimensions,
             indicators,

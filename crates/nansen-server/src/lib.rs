@@ -120,6 +120,28 @@ pub fn spawn_retention(app: Arc<App>, every: std::time::Duration) {
     });
 }
 
+/// How often the server looks for reminders owed to reporters.
+pub const REMINDERS_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Sends the reminders owed today in a thread of its own, every `every`: what was sent is
+/// recorded before it goes, so a round repeated, failed or run by two servers sends each
+/// reminder once.
+pub fn spawn_reminders(app: Arc<App>, every: std::time::Duration) {
+    std::thread::spawn(move || loop {
+        let started = std::time::Instant::now();
+        let span = tracing::info_span!("job round", job = Job::Reminders.name()).entered();
+        let round = app.send_reminders(nansen_model::Timestamp::now().day());
+        app.count_round(Job::Reminders, started.elapsed(), round.is_ok());
+        match round {
+            Ok(sent) if !sent.is_empty() => tracing::info!(sent = sent.len(), "reminders"),
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "reminders"),
+        }
+        drop(span);
+        std::thread::sleep(every);
+    });
+}
+
 /// Serves until the process is stopped; `ready` is told the bound address.
 pub async fn serve(
     app: Arc<App>,
@@ -129,6 +151,7 @@ pub async fn serve(
     spawn_early_warning(app.clone(), EARLY_WARNING_EVERY);
     spawn_search_follower(app.clone(), SEARCH_FOLLOW_EVERY);
     spawn_retention(app.clone(), RETENTION_EVERY);
+    spawn_reminders(app.clone(), REMINDERS_EVERY);
     let listener = tokio::net::TcpListener::bind(bind).await?;
     ready(listener.local_addr()?);
     axum::serve(

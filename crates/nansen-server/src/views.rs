@@ -1017,6 +1017,8 @@ pub struct Webhook {
     pub org: String,
     pub watch: Option<i64>,
     pub dataset: Option<String>,
+    /// A reporting template, for its reminders.
+    pub template: Option<String>,
     pub url: String,
     pub created_by: String,
     pub created_at: When,
@@ -1060,6 +1062,7 @@ impl From<app::WebhookView> for Webhook {
             org: w.org,
             watch: w.watch,
             dataset: w.dataset,
+            template: w.template,
             url: w.url,
             created_by: w.created_by,
             created_at: w.created_at.into(),
@@ -3434,6 +3437,45 @@ pub struct Completeness {
     pub submitted_at: Option<When>,
     /// Days from the deadline to the first submission, 0 when on time.
     pub days_late: Option<i64>,
+}
+
+/// A reminder sent to a reporter that had sent nothing.
+#[derive(Serialize, ToSchema)]
+pub struct Reminder {
+    #[schema(example = "bamf")]
+    pub reporter: String,
+    #[schema(example = "2026-11")]
+    pub period: String,
+    /// before, due or overdue
+    #[schema(example = "before")]
+    pub event: String,
+    #[schema(example = "2026-12-17")]
+    pub deadline: String,
+    /// The reporter's editors and admins it was e-mailed to.
+    pub recipients: Vec<String>,
+    /// sent, failed, sending, pending, or none (no SMTP server or no contact)
+    #[schema(example = "sent")]
+    pub email: String,
+    pub email_error: String,
+    /// Webhook deliveries queued for it.
+    pub webhooks: i64,
+    pub created_at: When,
+}
+
+impl From<app::ReminderView> for Reminder {
+    fn from(r: app::ReminderView) -> Self {
+        Reminder {
+            reporter: r.reporter,
+            period: r.period,
+            event: r.event,
+            deadline: r.deadline,
+            recipients: r.recipients,
+            email: r.email,
+            email_error: r.email_error,
+            webhooks: r.webhooks,
+            created_at: r.created_at.into(),
+        }
+    }
 }
 
 impl From<app::CompletenessRow> for Completeness {

@@ -2051,3 +2051,86 @@ fn a_reporter_fills_the_period_s_workbook_and_its_return_is_reviewed_and_approve
         }
     }
 }
+
+#[test]
+fn a_template_s_reminders_are_listed_over_http_and_heard_by_its_owner_s_webhook() {
+    for s in servers() {
+        let op = Caller::operator();
+        s.app.add_org_of(&op, "fra", "fra", Some("FRA")).unwrap();
+        s.app
+            .add_user(
+                &op,
+                "stats@fra.fr",
+                "fra",
+                Role::Editor,
+                "a long enough password",
+            )
+            .unwrap();
+        let fra = s.app.create_token(&op, "stats@fra.fr", "t").unwrap();
+        let url = |p: &str| format!("{}/api/v1{p}", s.base);
+        let eps = "title = \"EPS\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"fra\"]\n[dimensions]\nsex = [\"F\", \"M\"]\n[[indicators]]\nname = \"asylum_applications\"\n";
+        let (code, body) = call(
+            "PUT",
+            &url("/templates/euaa/eps"),
+            Some(&s.euaa_admin),
+            Some(eps.as_bytes()),
+        );
+        assert_eq!(code, 200, "{body}");
+        s.app.set_webhook_policy(nansen_app::WebhookPolicy {
+            allow_private: true,
+            ..Default::default()
+        });
+        let (code, body) = send_json(
+            "POST",
+            &url("/webhooks"),
+            &s.euaa_admin,
+            serde_json::json!({"org": "euaa", "url": "http://127.0.0.1:9/hooks", "template": "euaa/eps"}),
+        );
+        assert_eq!(code, 201, "{body}");
+        let (code, body) = send_json(
+            "POST",
+            &url("/webhooks"),
+            &s.bmi,
+            serde_json::json!({"org": "bmi", "url": "http://127.0.0.1:9/hooks", "template": "euaa/eps"}),
+        );
+        assert_eq!(
+            code, 404,
+            "a template bmi is not concerned by does not exist: {body}"
+        );
+
+        let month = nansen_gathering::Period::containing(
+            nansen_gathering::Frequency::Month,
+            nansen_model::Timestamp::now().day(),
+        );
+        let sent = s.app.send_reminders(month.deadline(17)).unwrap();
+        assert_eq!(sent.len(), 1);
+        for token in [&s.euaa_editor, &fra] {
+            let (code, body) = call(
+                "GET",
+                &url("/templates/euaa/eps/reminders"),
+                Some(token),
+                None,
+            );
+            assert_eq!(code, 200, "{body}");
+            let list: serde_json::Value = serde_json::from_str(&body).unwrap();
+            assert_eq!(list[0]["event"], "due", "{body}");
+            assert_eq!(list[0]["reporter"], "fra");
+            assert_eq!(list[0]["email"], "none", "no SMTP server is set: {body}");
+            assert_eq!(list[0]["webhooks"], 1, "{body}");
+        }
+        let (code, _) = call(
+            "GET",
+            &url("/templates/euaa/eps/reminders"),
+            Some(&s.bmi),
+            None,
+        );
+        assert_eq!(code, 404);
+        let (code, body) = call("GET", &url("/webhooks"), Some(&s.euaa_admin), None);
+        assert_eq!(code, 200);
+        assert!(
+            body.contains("\"template\":\"euaa/eps\"")
+                && body.contains("\"event\":\"reminder.due\""),
+            "{body}"
+        );
+    }
+}

@@ -30,10 +30,12 @@ pub use documents::{
 pub use keys::{key_file, Keys};
 pub use proposals::{ProposalRecord, ProposedCase};
 pub use requests::{AccessRequestRecord, Visible};
-pub use templates::{SubmissionComment, SubmissionRecord, TemplateRecord};
+pub use templates::{
+    DraftRecord, NewReminder, ReminderRecord, SubmissionComment, SubmissionRecord, TemplateRecord,
+};
 pub use uploads::StagedUploadRecord;
 pub use warning::{
-    AlertRecord, CommentRecord, DeliveryRecord, PlanRecord, WatchRecord, WebhookRecord,
+    AlertRecord, CommentRecord, DeliveryRecord, HookSubject, PlanRecord, WatchRecord, WebhookRecord,
 };
 
 use db::{Pool, Pooled};

@@ -623,6 +623,36 @@ CREATE TABLE submission_comments (
 );
 CREATE INDEX submission_comments_of ON submission_comments (submission_id);
 "#,
+    // 14: reminders to reporters (each event once), webhooks on a template, returns' drafts.
+    r#"
+ALTER TABLE webhooks ADD COLUMN template_id BIGINT REFERENCES templates(id);
+CREATE TABLE reminders (
+    id {id},
+    template_id BIGINT NOT NULL REFERENCES templates(id),
+    reporter_id BIGINT NOT NULL REFERENCES orgs(id),
+    period TEXT NOT NULL,
+    event TEXT NOT NULL,
+    deadline TEXT NOT NULL,
+    recipients TEXT NOT NULL,
+    email TEXT NOT NULL,
+    email_error TEXT NOT NULL DEFAULT '',
+    email_attempts BIGINT NOT NULL DEFAULT 0,
+    webhooks BIGINT NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    emailed_at TEXT,
+    UNIQUE (template_id, reporter_id, period, event)
+);
+CREATE TABLE return_drafts (
+    id {id},
+    template_id BIGINT NOT NULL REFERENCES templates(id),
+    reporter_id BIGINT NOT NULL REFERENCES orgs(id),
+    period TEXT NOT NULL,
+    grid TEXT NOT NULL,
+    saved_by TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    UNIQUE (template_id, reporter_id, period)
+);
+"#,
 ];
 
 fn dialect_sql(sql: &str, d: Dialect) -> String {

@@ -86,6 +86,17 @@ impl Store {
         .transpose()
     }
 
+    /// A template at its latest version, by its id.
+    pub fn template_by_id(&self, id: i64) -> Result<Option<TemplateRecord>> {
+        self.query(
+            &format!("{TEMPLATE} WHERE t.id = ? ORDER BY v.version DESC LIMIT 1"),
+            &[id.into()],
+        )?
+        .first()
+        .map(template_from)
+        .transpose()
+    }
+
     /// Every template at its latest version, by organisation and name.
     pub fn templates(&self) -> Result<Vec<TemplateRecord>> {
         self.query(
@@ -307,5 +318,240 @@ impl Store {
             })
         })
         .collect()
+    }
+}
+
+/// A reminder to a reporter, kept so that no event is sent twice.
+#[derive(Clone, Debug)]
+pub struct ReminderRecord {
+    pub id: i64,
+    pub template_id: i64,
+    pub reporter_id: i64,
+    pub reporter: String,
+    pub period: String,
+    /// `before`, `due` or `overdue`.
+    pub event: String,
+    pub deadline: String,
+    /// The addresses it went to, comma-separated.
+    pub recipients: String,
+    /// `pending`, `sending`, `sent`, `failed`, or `none` (no SMTP server or no contact).
+    pub email: String,
+    pub email_error: String,
+    pub email_attempts: i64,
+    /// Webhook deliveries queued for it.
+    pub webhooks: i64,
+    pub created_at: Timestamp,
+    pub emailed_at: Option<Timestamp>,
+}
+
+const REMINDER: &str = "SELECT r.id, r.template_id, r.reporter_id, o.slug AS reporter, r.period, r.event, r.deadline, r.recipients, r.email, r.email_error, r.email_attempts, r.webhooks, r.created_at, r.emailed_at \
+     FROM reminders r JOIN orgs o ON o.id = r.reporter_id";
+
+fn reminder_from(r: &Row) -> Result<ReminderRecord> {
+    Ok(ReminderRecord {
+        id: r.get("id")?,
+        template_id: r.get("template_id")?,
+        reporter_id: r.get("reporter_id")?,
+        reporter: r.get("reporter")?,
+        period: r.get("period")?,
+        event: r.get("event")?,
+        deadline: r.get("deadline")?,
+        recipients: r.get("recipients")?,
+        email: r.get("email")?,
+        email_error: r.get("email_error")?,
+        email_attempts: r.get("email_attempts")?,
+        webhooks: r.get("webhooks")?,
+        created_at: r.get("created_at")?,
+        emailed_at: r.get("emailed_at")?,
+    })
+}
+
+/// What a new reminder records.
+pub struct NewReminder<'a> {
+    pub template_id: i64,
+    pub reporter_id: i64,
+    pub period: &'a str,
+    pub event: &'a str,
+    pub deadline: &'a str,
+    pub recipients: &'a str,
+    /// `pending` when it is to be e-mailed, else `none`.
+    pub email: &'a str,
+}
+
+impl Tx<'_> {
+    /// Records a reminder unless the same event was recorded before; answers its id when it
+    /// is new. The unique key makes two servers at once record it once.
+    pub fn claim_reminder(&mut self, r: &NewReminder) -> Result<Option<i64>> {
+        let rows = self.conn.query(
+            "INSERT INTO reminders (template_id, reporter_id, period, event, deadline, recipients, email, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (template_id, reporter_id, period, event) DO NOTHING RETURNING id",
+            &[r.template_id.into(), r.reporter_id.into(), r.period.into(), r.event.into(), r.deadline.into(), r.recipients.into(), r.email.into(), now().into()],
+        )?;
+        rows.first()
+            .map(|row| row.get("id"))
+            .transpose()
+            .map_err(Into::into)
+    }
+
+    pub fn set_reminder_webhooks(&mut self, id: i64, webhooks: usize) -> Result<()> {
+        self.conn.execute(
+            "UPDATE reminders SET webhooks = ? WHERE id = ?",
+            &[(webhooks as i64).into(), id.into()],
+        )?;
+        Ok(())
+    }
+
+    /// Takes a reminder's e-mail to send, answering whether this caller has it (one that
+    /// another is sending, or that went, is not taken).
+    pub fn take_reminder_email(&mut self, id: i64) -> Result<bool> {
+        Ok(self.conn.execute(
+            "UPDATE reminders SET email = 'sending', email_attempts = email_attempts + 1 WHERE id = ? AND email IN ('pending', 'failed')",
+            &[id.into()],
+        )? == 1)
+    }
+
+    /// Records how sending a reminder's e-mail went.
+    pub fn reminder_emailed(&mut self, id: i64, error: Option<&str>) -> Result<()> {
+        match error {
+            None => self.conn.execute(
+                "UPDATE reminders SET email = 'sent', email_error = '', emailed_at = ? WHERE id = ?",
+                &[now().into(), id.into()],
+            )?,
+            Some(e) => self.conn.execute(
+                "UPDATE reminders SET email = 'failed', email_error = ? WHERE id = ?",
+                &[e.into(), id.into()],
+            )?,
+        };
+        Ok(())
+    }
+
+    /// Queues `event` to the template's live webhooks of the organisations given.
+    pub fn queue_template_deliveries(
+        &mut self,
+        template_id: i64,
+        org_ids: &[i64],
+        event: &str,
+        payload: &str,
+    ) -> Result<usize> {
+        let hooks = self.conn.query(
+            "SELECT id, org_id FROM webhooks WHERE template_id = ? AND removed_at IS NULL",
+            &[template_id.into()],
+        )?;
+        let at = now();
+        let mut queued = 0;
+        for h in &hooks {
+            if !org_ids.contains(&h.get::<i64>("org_id")?) {
+                continue;
+            }
+            self.conn.execute(
+                "INSERT INTO deliveries (webhook_id, event, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?)",
+                &[h.get::<i64>("id")?.into(), event.into(), payload.into(), at.into(), at.into()],
+            )?;
+            queued += 1;
+        }
+        Ok(queued)
+    }
+}
+
+impl Store {
+    /// A template's reminders, newest first, of one reporter or all.
+    pub fn reminders(
+        &self,
+        template_id: i64,
+        reporter_id: Option<i64>,
+    ) -> Result<Vec<ReminderRecord>> {
+        let mut params = vec![template_id.into()];
+        let only = match reporter_id {
+            Some(r) => {
+                params.push(r.into());
+                " AND r.reporter_id = ?"
+            }
+            None => "",
+        };
+        self.query(
+            &format!("{REMINDER} WHERE r.template_id = ?{only} ORDER BY r.id DESC"),
+            &params,
+        )?
+        .iter()
+        .map(reminder_from)
+        .collect()
+    }
+
+    pub fn reminders_by_id(&self, id: i64) -> Result<Option<ReminderRecord>> {
+        self.query(&format!("{REMINDER} WHERE r.id = ?"), &[id.into()])?
+            .first()
+            .map(reminder_from)
+            .transpose()
+    }
+
+    /// Reminders whose e-mail failed and may be tried again.
+    pub fn reminders_to_retry(&self, max_attempts: i64) -> Result<Vec<ReminderRecord>> {
+        self.query(
+            &format!("{REMINDER} WHERE r.email = 'failed' AND r.email_attempts < ? ORDER BY r.id"),
+            &[max_attempts.into()],
+        )?
+        .iter()
+        .map(reminder_from)
+        .collect()
+    }
+}
+
+/// What a reporter typed into the web's grid form for a period, kept as typed until it is
+/// submitted.
+#[derive(Clone, Debug)]
+pub struct DraftRecord {
+    /// JSON: the grid's rows, each a list of cells as typed.
+    pub grid: String,
+    pub saved_by: String,
+    pub saved_at: Timestamp,
+}
+
+impl Tx<'_> {
+    /// Keeps a reporter's draft for a period, replacing the one before.
+    pub fn save_draft(
+        &mut self,
+        template_id: i64,
+        reporter_id: i64,
+        period: &str,
+        grid: &str,
+        by: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO return_drafts (template_id, reporter_id, period, grid, saved_by, saved_at) VALUES (?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (template_id, reporter_id, period) DO UPDATE SET grid = excluded.grid, saved_by = excluded.saved_by, saved_at = excluded.saved_at",
+            &[template_id.into(), reporter_id.into(), period.into(), grid.into(), by.into(), now().into()],
+        )?;
+        Ok(())
+    }
+
+    pub fn delete_draft(&mut self, template_id: i64, reporter_id: i64, period: &str) -> Result<()> {
+        self.conn.execute(
+            "DELETE FROM return_drafts WHERE template_id = ? AND reporter_id = ? AND period = ?",
+            &[template_id.into(), reporter_id.into(), period.into()],
+        )?;
+        Ok(())
+    }
+}
+
+impl Store {
+    pub fn draft(
+        &self,
+        template_id: i64,
+        reporter_id: i64,
+        period: &str,
+    ) -> Result<Option<DraftRecord>> {
+        self.query(
+            "SELECT grid, saved_by, saved_at FROM return_drafts WHERE template_id = ? AND reporter_id = ? AND period = ?",
+            &[template_id.into(), reporter_id.into(), period.into()],
+        )?
+        .first()
+        .map(|r| {
+            Ok(DraftRecord {
+                grid: r.get("grid")?,
+                saved_by: r.get("saved_by")?,
+                saved_at: r.get("saved_at")?,
+            })
+        })
+        .transpose()
     }
 }

@@ -60,10 +60,21 @@ pub struct WebhookRecord {
     pub org: String,
     pub watch_id: Option<i64>,
     pub dataset_id: Option<i64>,
+    /// A reporting template, whose reminders it hears.
+    pub template_id: Option<i64>,
     pub url: String,
     pub secret: String,
     pub created_by: String,
     pub created_at: Timestamp,
+}
+
+/// What a webhook follows, by id.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HookSubject {
+    Watch(i64),
+    Dataset(i64),
+    /// A reporting template's reminders.
+    Template(i64),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -100,7 +111,7 @@ pub struct PlanRecord {
 const WATCH: &str = "SELECT w.id, w.org_id, o.slug AS org, w.user_id, u.email, w.dataset_id, w.name, w.spec, w.partners, w.created_at, \
      w.checked_version, w.checked_at, w.outlook, w.problem FROM watches w JOIN orgs o ON o.id = w.org_id JOIN users u ON u.id = w.user_id";
 const ALERT: &str = "SELECT id, watch_id, series, period, rule, detail, version, status, assignee, created_at, updated_at FROM alerts";
-const WEBHOOK: &str = "SELECT h.id, h.org_id, o.slug AS org, h.watch_id, h.dataset_id, h.url, h.secret, h.created_by, h.created_at \
+const WEBHOOK: &str = "SELECT h.id, h.org_id, o.slug AS org, h.watch_id, h.dataset_id, h.template_id, h.url, h.secret, h.created_by, h.created_at \
      FROM webhooks h JOIN orgs o ON o.id = h.org_id WHERE h.removed_at IS NULL";
 const DELIVERY: &str = "SELECT id, webhook_id, event, payload, status, attempts, next_at, last_error, created_at, delivered_at FROM deliveries";
 const PLAN: &str = "SELECT p.id, p.org_id, o.slug AS org, p.title, p.scenario, p.spec, p.created_by, p.created_at, p.triggered_since, p.reason, p.checked_at \
@@ -155,6 +166,7 @@ fn webhook_from(r: &Row) -> Result<WebhookRecord, DbError> {
         org: r.get("org")?,
         watch_id: r.get("watch_id")?,
         dataset_id: r.get("dataset_id")?,
+        template_id: r.get("template_id")?,
         url: r.get("url")?,
         secret: r.get("secret")?,
         created_by: r.get("created_by")?,
@@ -289,15 +301,19 @@ impl Tx<'_> {
     pub fn insert_webhook(
         &mut self,
         org_id: i64,
-        watch_id: Option<i64>,
-        dataset_id: Option<i64>,
+        subject: HookSubject,
         url: &str,
         secret: &str,
         by: &str,
     ) -> Result<i64> {
+        let (watch_id, dataset_id, template_id) = match subject {
+            HookSubject::Watch(id) => (Some(id), None, None),
+            HookSubject::Dataset(id) => (None, Some(id), None),
+            HookSubject::Template(id) => (None, None, Some(id)),
+        };
         let r = self.conn.query(
-            "INSERT INTO webhooks (org_id, watch_id, dataset_id, url, secret, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            &[org_id.into(), watch_id.into(), dataset_id.into(), url.into(), self.keys.seal(secret).into(), by.into(), now().into()],
+            "INSERT INTO webhooks (org_id, watch_id, dataset_id, template_id, url, secret, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &[org_id.into(), watch_id.into(), dataset_id.into(), template_id.into(), url.into(), self.keys.seal(secret).into(), by.into(), now().into()],
         )?;
         Ok(r[0].get("id")?)
     }

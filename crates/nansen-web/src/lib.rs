@@ -163,6 +163,10 @@ pub fn router(app: Arc<App>) -> Router {
             "/templates/:org/:slug/approvals",
             post(pages::reporting::approve_all),
         )
+        .route(
+            "/templates/:org/:slug/form",
+            get(pages::reporting::return_form).post(pages::reporting::save_return_form),
+        )
         .route("/submissions/:id", get(pages::reporting::submission))
         .route("/submissions/:id/comments", post(pages::reporting::comment))
         .route("/submissions/:id/approve", post(pages::reporting::approve))

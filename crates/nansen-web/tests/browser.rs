@@ -2084,3 +2084,141 @@ fn a_reporter_uploads_a_return_on_the_web_a_reviewer_comments_and_approves_it_an
         });
     }
 }
+
+#[test]
+fn a_reporter_follows_the_reminder_e_mail_to_the_grid_form_and_the_approved_figure_is_in_explore() {
+    if !ready() {
+        return;
+    }
+    let smtp = nansen_mail::testing::SmtpServer::start();
+    for site in sites() {
+        let period = off(|| {
+            let op = Caller::operator();
+            site.app
+                .add_org_of(&op, "destatis", "Federal Statistical Office", Some("DEU"))
+                .unwrap();
+            site.app
+                .add_user(
+                    &op,
+                    "stats@destatis.test",
+                    "destatis",
+                    Role::Editor,
+                    PASSWORD,
+                )
+                .unwrap();
+            let admin = site.app.act_as("admin@euaa.test").unwrap();
+            site.app
+                .add_template(
+                    &admin,
+                    &"euaa/eps".parse().unwrap(),
+                    "title = \"Monthly asylum applications (EPS)\"\nfrequency = \"month\"\ndeadline_days = 17\nreporters = [\"destatis\"]\n[dimensions]\norigin = \"countries\"\nsex = [\"F\", \"M\"]\n[[indicators]]\nname = \"asylum_applications\"\n[[indicators]]\nname = \"asylum_applications_first_time\"\n[[rules]]\ncheck = \"asylum_applications_first_time <= asylum_applications\"\nmessage = \"first-time applicants cannot outnumber all applicants\"\n",
+                )
+                .unwrap();
+            site.app.set_reminders(nansen_app::ReminderSettings {
+                mailer: Some(
+                    nansen_app::Mailer::new(
+                        &smtp.url,
+                        "Nansen <nansen@euaa.test>",
+                        Duration::from_secs(5),
+                    )
+                    .unwrap(),
+                ),
+                public_url: site.base.clone(),
+            });
+            // The reminder round on the day before this month's deadline.
+            let today = nansen_model::Timestamp::now().day();
+            let month =
+                nansen_gathering::Period::containing(nansen_gathering::Frequency::Month, today);
+            let sent = site
+                .app
+                .send_reminders(month.deadline(17) - time::Duration::days(1))
+                .unwrap();
+            assert_eq!(sent.len(), 1, "{}", site.t.name);
+            month.to_string()
+        });
+        let mail = smtp
+            .received()
+            .into_iter()
+            .rev()
+            .find(|m| m.text().contains(&site.base))
+            .expect("the reminder e-mail");
+        assert_eq!(mail.to, vec!["stats@destatis.test"]);
+        let link = mail
+            .text()
+            .lines()
+            .find(|l| l.starts_with(&site.base))
+            .expect("a link in the e-mail")
+            .trim()
+            .to_string();
+        assert!(
+            link.ends_with(&format!(
+                "/templates/euaa/eps/form?period={period}&reporter=destatis"
+            )),
+            "{link}"
+        );
+        rt().block_on(async {
+            let b = browser(&site).await;
+            // Not signed in: the link goes through signing in and back to the form.
+            b.c.goto(&link).await.unwrap();
+            b.fill("#email", "stats@destatis.test").await;
+            b.fill("#password", PASSWORD).await;
+            b.submit("form[action='/sign-in'] button[type=submit]").await;
+            let at = b.url().await;
+            assert!(at.ends_with(&link[site.base.len()..]), "{}: {at}", b.db);
+            b.accessible("the grid form of a return").await;
+            let cell = |key: &str, col: &str| format!("tr[data-key='{key}'] input[data-col='{col}']");
+            b.fill(&cell("SYR.F", "asylum_applications"), "120").await;
+            b.fill(&cell("SYR.F", "asylum_applications_first_time"), "130").await;
+            b.fill(&cell("AFG.M", "asylum_applications"), "-4").await;
+            b.submit("button[value=save]").await;
+            let body = b.body().await;
+            assert!(body.contains("Draft saved by stats@destatis.test"), "{}: {body}", b.db);
+            let bad = b.text("tr[data-key='AFG.M'] td.invalid .cell-problem").await;
+            assert_eq!(bad, "\"-4\" is not a count (a whole number from 0)", "{}", b.db);
+            let rule = b.text("tr[data-key='SYR.F'] td.row-problem").await;
+            assert!(rule.contains("first-time applicants cannot outnumber all applicants"), "{}: {rule}", b.db);
+            b.shot("return-form").await;
+
+            // The draft is kept as typed, problems and all, until it is submitted.
+            b.c.goto(&link).await.unwrap();
+            let kept = b
+                .find(&cell("AFG.M", "asylum_applications"))
+                .await
+                .prop("value")
+                .await
+                .unwrap();
+            assert_eq!(kept.as_deref(), Some("-4"), "{}", b.db);
+            b.fill(&cell("SYR.F", "asylum_applications_first_time"), "100").await;
+            b.fill(&cell("AFG.M", "asylum_applications"), "40").await;
+            b.submit("button[value=submit]").await;
+            let submission = b.url().await;
+            assert!(submission.contains("/submissions/"), "{}: {submission}", b.db);
+            let body = b.body().await;
+            assert!(body.contains("Status: submitted"), "{}: {body}", b.db);
+            b.sign_out().await;
+
+            b.sign_in("admin@euaa.test").await;
+            let path = submission
+                .split_once("/submissions/")
+                .map(|(_, id)| format!("/submissions/{id}"))
+                .unwrap();
+            b.go(&path).await;
+            b.submit("form[action$='/approve'] button[type=submit]").await;
+            let body = b.body().await;
+            assert!(body.contains("landed as version 1 of the dataset"), "{}: {body}", b.db);
+            b.go("/templates/euaa/eps").await;
+            let reminders = b.text("table.reminders tbody tr").await;
+            assert!(
+                reminders.contains("destatis") && reminders.contains("before") && reminders.contains("sent to stats@destatis.test"),
+                "{}: {reminders}",
+                b.db
+            );
+            b.go(&format!(
+                "/explore?dataset=euaa/eps&indicator=asylum_applications&f.origin=SYR&f.sex=F&from={period}&to={period}"
+            ))
+            .await;
+            let body = b.body().await;
+            assert!(body.contains("120"), "{}: the approved figure is in Explore: {body}", b.db);
+        });
+    }
+}

@@ -94,6 +94,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
         "nansen-webhooks",
         &["hex", "hmac", "sha2", "thiserror", "ureq"],
     ),
+    ("nansen-mail", &["lettre", "thiserror"]),
     (
         "nansen-store",
         &[
@@ -124,6 +125,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "nansen-forecast",
             "nansen-formats",
             "nansen-gathering",
+            "nansen-mail",
             "nansen-match",
             "nansen-model",
             "nansen-search",
@@ -134,6 +136,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "serde_json",
             "sha2",
             "thiserror",
+            "time",
         ],
     ),
     (

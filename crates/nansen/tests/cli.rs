@@ -1994,3 +1994,74 @@ fn a_template_exports_as_sdmx_structure_and_xlsform_that_independent_tools_read_
         );
     }
 }
+
+#[test]
+fn remind_e_mails_each_reporter_that_sent_nothing_once_per_event_and_prints_what_it_sent() {
+    let smtp = nansen_mail::testing::SmtpServer::start();
+    for e in envs() {
+        e.ok(&["org", "add", "euaa", "--name", "EUAA"]);
+        e.ok(&["org", "add", "deu", "--name", "BAMF", "--country", "DEU"]);
+        e.add_user("ed@euaa.eu", "euaa", "editor");
+        e.add_user("stats@bamf.de", "deu", "editor");
+        // Daily, due the next day, reminded a day before.
+        let daily = "title = \"Arrivals at the border\"\nfrequency = \"day\"\ndeadline_days = 1\nremind_days_before = 1\nreporters = [\"deu\"]\n[dimensions]\nsex = [\"F\", \"M\"]\n[[indicators]]\nname = \"arrivals_land\"\n";
+        let file = e.file("daily.toml", daily.as_bytes());
+        e.ok(&[
+            "template",
+            "add",
+            "euaa/arrivals",
+            "--file",
+            file.to_str().unwrap(),
+        ]);
+        let before = smtp.received().len();
+        let out = e.ok(&[
+            "remind",
+            "--smtp-url",
+            &smtp.url,
+            "--public-url",
+            "https://nansen.example.org",
+        ]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "template\treporter\tperiod\tevent\tdeadline\temail\twebhooks\trecipients"
+        );
+        let today = time::OffsetDateTime::now_utc().date();
+        // The template was made today: only today's period is owed (before its deadline).
+        assert_eq!(
+            lines[1..],
+            [format!(
+                "euaa/arrivals\tdeu\t{today}\tbefore\t{}\tsent\t0\tstats@bamf.de",
+                today + time::Duration::days(1)
+            )],
+            "{}: {out}",
+            e.name
+        );
+        let mails = &smtp.received()[before..];
+        assert_eq!(mails.len(), 1, "{}", e.name);
+        assert!(mails[0].text().contains(&format!(
+            "https://nansen.example.org/templates/euaa/arrivals/form?period={today}&reporter=deu"
+        )));
+        let again = e.ok(&["remind", "--smtp-url", &smtp.url]);
+        assert_eq!(again.lines().count(), 1, "{}: never twice: {again}", e.name);
+        assert_eq!(smtp.received().len(), before + 1);
+        let listed = e.ok(&[
+            "--as",
+            "stats@bamf.de",
+            "template",
+            "reminders",
+            "euaa/arrivals",
+        ]);
+        assert!(
+            listed.lines().nth(1).unwrap().contains("\tbefore\t"),
+            "{listed}"
+        );
+        let o = e.run(&["--as", "ed@euaa.eu", "remind"]);
+        assert!(
+            !o.status.success(),
+            "only the operator runs the reminder round"
+        );
+        let o = e.run(&["remind", "--smtp-url", "ftp://mail.example.org"]);
+        assert!(String::from_utf8_lossy(&o.stderr).contains("--smtp-url"));
+    }
+}

@@ -6,7 +6,9 @@ use crate::error::ApiError;
 use crate::openapi::{
     BadBody, BadRequest, Conflict, Forbidden, NotFound, NotJson, TooLarge, Unauthorized,
 };
-use crate::views::{self, Approval, Completeness, Submission, SubmissionDetail, Template};
+use crate::views::{
+    self, Approval, Completeness, Reminder, Submission, SubmissionDetail, Template,
+};
 use axum::body::Bytes;
 use axum::extract::{Path, Query};
 use axum::http::{header, StatusCode};
@@ -265,6 +267,21 @@ pub async fn completeness(
         app.completeness(&who, &name, range)
     })
     .await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
+}
+
+/// The reminders sent to the template's reporters, newest first; a reporter sees its own.
+#[utoipa::path(get, path = "/api/v1/templates/{org}/{slug}/reminders", tag = "gathering", operation_id = "listReminders",
+    params(DatasetPath),
+    responses((status = 200, description = "The reminders", body = Vec<Reminder>), Unauthorized, NotFound))]
+pub async fn reminders(
+    state: AppState,
+    Who(who): Who,
+    Path(p): Path<DatasetPath>,
+) -> Result<Json<Vec<Reminder>>, ApiError> {
+    let app = state.0.clone();
+    let name = nansen_model::DatasetName::new(p.org, p.slug);
+    let rows = blocking(move || app.reminders(&who, &name)).await?;
     Ok(Json(rows.into_iter().map(Into::into).collect()))
 }
 

@@ -254,6 +254,7 @@ pub(crate) fn api() -> OpenApiRouter<Arc<App>> {
         )
         .routes(routes!(gathering::approve_all))
         .routes(routes!(gathering::completeness))
+        .routes(routes!(gathering::reminders))
         .routes(routes!(gathering::submission))
         .routes(routes!(gathering::comment))
         .routes(routes!(gathering::approve))

@@ -373,7 +373,8 @@ pub async fn comment(
     Ok((StatusCode::CREATED, Json(c.into())))
 }
 
-/// A subscription: to a watch's alerts (`watch`) or a dataset's new versions (`dataset`).
+/// A subscription: to a watch's alerts (`watch`), a dataset's new versions (`dataset`) or a
+/// reporting template's reminders (`template`).
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewWebhook {
     #[schema(example = "iom")]
@@ -384,6 +385,8 @@ pub struct NewWebhook {
     watch: Option<i64>,
     /// ORG/SLUG.
     dataset: Option<String>,
+    /// ORG/SLUG of a reporting template (its owner or one of its reporters subscribes).
+    template: Option<String>,
 }
 
 /// Webhook subscriptions of the organisations the caller administers, with their deliveries.
@@ -399,7 +402,8 @@ pub async fn webhooks(
     )))
 }
 
-/// Subscribe an organisation to a watch's alerts or a dataset's new versions; the signing
+/// Subscribe an organisation to a watch's alerts, a dataset's new versions or a reporting
+/// template's reminders; the signing
 /// secret is shown once.
 ///
 /// Loopback and private targets are refused unless the operator allows them.
@@ -412,12 +416,13 @@ pub async fn subscribe(
     SignedIn(who): SignedIn,
     Json(b): Json<NewWebhook>,
 ) -> Result<(StatusCode, Json<Subscribed>), ApiError> {
-    let target = match (b.watch, b.dataset) {
-        (Some(w), None) => HookTarget::Watch(w),
-        (None, Some(d)) => HookTarget::Dataset(d),
+    let target = match (b.watch, b.dataset, b.template) {
+        (Some(w), None, None) => HookTarget::Watch(w),
+        (None, Some(d), None) => HookTarget::Dataset(d),
+        (None, None, Some(t)) => HookTarget::Template(t),
         _ => {
             return Err(bad_request(
-                "give either watch (an id) or dataset (ORG/SLUG)",
+                "give one of watch (an id), dataset (ORG/SLUG) or template (ORG/SLUG)",
             ))
         }
     };

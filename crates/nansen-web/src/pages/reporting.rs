@@ -13,7 +13,7 @@ use axum::extract::{Multipart, Path, Query};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
-use nansen_app::{CompletenessRow, Selection, TemplateView};
+use nansen_app::{CompletenessRow, FormOutcome, ReturnForm, Selection, TemplateView};
 use nansen_model::DatasetName;
 use serde::Deserialize;
 
@@ -132,7 +132,7 @@ pub async fn template(
     viewer.require(&template_href(&name))?;
     let who = viewer.who.clone();
     let n = name.clone();
-    let (t, rows, submissions) = blocking(&web.app, move |app| {
+    let (t, rows, submissions, reminders) = blocking(&web.app, move |app| {
         let t = app.template(&who, &n)?;
         let span = match (&range.from, &range.to) {
             (Some(a), Some(b)) => Some((a.as_str(), b.as_str())),
@@ -148,7 +148,8 @@ pub async fn template(
             rows.retain(|r| keep.contains(&r.period));
         }
         let submissions = app.submissions(&who, &n, None)?;
-        Ok((t, rows, submissions))
+        let reminders = app.reminders(&who, &n)?;
+        Ok((t, rows, submissions, reminders))
     })
     .await?;
     let href = template_href(&name);
@@ -171,7 +172,12 @@ pub async fn template(
         }
         section aria-labelledby="report" {
             h2 #report { "Report a period" }
-            p { "Download the period's workbook, fill it in Excel or LibreOffice, and upload it here; or upload SDMX-CSV, or a CSV with the template's columns. A return with any problem is refused whole, saying where." }
+            p { "Fill the return in on the web (a draft is kept until you submit it); or download the period's workbook, fill it in Excel or LibreOffice, and upload it here; or upload SDMX-CSV, or a CSV with the template's columns. A return with any problem is refused whole, saying where." }
+            form.inline method="get" action=(format!("{href}/form")) {
+                label for="form-period" { "Period" }
+                input #form-period name="period" required value=(current);
+                button type="submit" { "Fill in on the web" }
+            }
             form.inline method="get" action=(format!("{href}/workbook")) {
                 label for="workbook-period" { "Period" }
                 input #workbook-period name="period" required value=(current);
@@ -195,6 +201,21 @@ pub async fn template(
                     label for="approve-period" { "Period" }
                     input #approve-period name="period" required value=(current);
                     button type="submit" { "Approve all submitted" }
+                }
+            }
+        }
+        @if !reminders.is_empty() {
+            h2 { "Reminders" }
+            div.table-wrap tabindex="0" role="region" aria-label="Reminders" {
+                table.reminders {
+                    caption { "Reminders sent to reporters that had sent nothing, newest first" }
+                    thead { tr { th scope="col" { "Reporter" } th scope="col" { "Period" } th scope="col" { "Reminder" } th scope="col" { "Due" }
+                        th scope="col" { "E-mail" } th scope="col" .num { "Webhooks" } th scope="col" { "Sent" } } }
+                    tbody { @for r in reminders.iter().take(50) { tr {
+                        td { (r.reporter) } td { (r.period) } td { (r.event) } td { (r.deadline) }
+                        td { (r.email) @if !r.recipients.is_empty() { " to " (r.recipients.join(", ")) } @if !r.email_error.is_empty() { " (" (r.email_error) ")" } }
+                        td.num { (r.webhooks) } td { (when(&r.created_at)) }
+                    } } }
                 }
             }
         }
@@ -460,4 +481,222 @@ pub async fn reject(
     })
     .await?;
     Ok(see_other(&submission_href(&id)))
+}
+
+#[derive(Deserialize)]
+pub struct FormQuery {
+    #[serde(default)]
+    period: String,
+    reporter: Option<String>,
+}
+
+fn form_href(name: &DatasetName, period: &str, reporter: &str) -> String {
+    format!(
+        "{}/form?period={period}&reporter={reporter}",
+        template_href(name)
+    )
+}
+
+/// The grid form of a reporter's return: each cell as typed, with its problem in the cell.
+fn return_form_page(viewer: &Viewer, f: &ReturnForm) -> Markup {
+    let href = template_href(&f.template);
+    let mut problems: std::collections::HashMap<(usize, &str), Vec<&str>> = Default::default();
+    let mut row_problems: std::collections::HashMap<usize, Vec<String>> = Default::default();
+    for p in &f.problems {
+        if f.columns.iter().any(|c| c == &p.column) {
+            problems
+                .entry((p.row, p.column.as_str()))
+                .or_default()
+                .push(&p.reason);
+        } else if p.column == "-" {
+            row_problems
+                .entry(p.row)
+                .or_default()
+                .push(p.reason.clone());
+        } else {
+            row_problems
+                .entry(p.row)
+                .or_default()
+                .push(format!("{}: {}", p.column, p.reason));
+        }
+    }
+    html! {
+        h1 { (f.title) ", " (f.period) }
+        p.meta { "The return of " strong { (f.reporter) } " for " (f.period) ", due on " (f.deadline) ". "
+            a href=(href) { "The template" } }
+        @if let (Some(by), Some(at)) = (&f.saved_by, &f.saved_at) {
+            p.notice role="status" { "Draft saved by " (by) " at " (when(at)) ". It is kept until you submit it." }
+        }
+        @if !f.submitted.is_empty() {
+            p { "Submitted for this period: "
+                @for s in &f.submitted { a href=(submission_href(&s.id)) { "revision " (s.revision) " (" (s.status) ")" } " " } }
+        }
+        @if !f.problems.is_empty() {
+            div.error role="alert" {
+                p { (f.problems.len()) " problem" @if f.problems.len() != 1 { "s" } " to fix before this return can be submitted; each is shown in its cell." }
+                ul { @for p in f.problems.iter().take(20) {
+                    li { a href=(format!("#row-{}", p.row)) { "Row " (p.row) } ", " (p.column) ": " (p.reason) }
+                } }
+            }
+        }
+        @for (d, codes) in f.codes.iter().enumerate() {
+            datalist id=(format!("codes-{d}")) { @for (c, label) in codes { option value=(c) { (label) } } }
+        }
+        form.grid-form method="post" action=(format!("{href}/form")) {
+            (csrf(viewer))
+            input type="hidden" name="period" value=(f.period);
+            input type="hidden" name="reporter" value=(f.reporter);
+            input type="hidden" name="rows" value=(f.rows.len());
+            div.table-wrap tabindex="0" role="region" aria-label="The return" {
+                table.return-grid {
+                    caption { "Leave a count empty when there is nothing to report; a row left empty is passed over." }
+                    thead { tr { th scope="col" { "Row" } @for c in &f.columns { th scope="col" { (c) } } th scope="col" { "Problems" } } }
+                    tbody {
+                        @for (i, row) in f.rows.iter().enumerate() {
+                            @let n = i + 1;
+                            tr id=(format!("row-{n}")) data-key=(row[..f.dimensions].join(".")) {
+                                th scope="row" { (n) }
+                                @for (j, value) in row.iter().enumerate() {
+                                    @let column = f.columns[j].as_str();
+                                    @let said = problems.get(&(n, column));
+                                    td class=[said.map(|_| "invalid")] {
+                                        @if j < f.dimensions {
+                                            input name=(format!("r{i}c{j}")) value=(value) list=(format!("codes-{j}")) size="8"
+                                                data-col=(column) aria-label=(format!("Row {n}, {column}"))
+                                                aria-invalid=[said.map(|_| "true")]
+                                                aria-describedby=[said.map(|_| format!("p{n}-{j}"))];
+                                        } @else {
+                                            input name=(format!("r{i}c{j}")) value=(value) inputmode="numeric" size="7"
+                                                data-col=(column) aria-label=(format!("Row {n}, {column}"))
+                                                aria-invalid=[said.map(|_| "true")]
+                                                aria-describedby=[said.map(|_| format!("p{n}-{j}"))];
+                                        }
+                                        @if let Some(reasons) = said {
+                                            span.cell-problem id=(format!("p{n}-{j}")) { (reasons.join("; ")) }
+                                        }
+                                    }
+                                }
+                                td.row-problem { @if let Some(r) = row_problems.get(&n) { (r.join("; ")) } }
+                            }
+                        }
+                    }
+                }
+            }
+            div.actions {
+                button type="submit" name="action" value="save" { "Save the draft" }
+                button type="submit" name="action" value="add-rows" { "Add 20 rows" }
+                button.primary type="submit" name="action" value="submit" { "Submit the return" }
+            }
+        }
+    }
+}
+
+/// The grid form for a period (from a reminder's link, or the template's page).
+pub async fn return_form(
+    web: WebState,
+    viewer: Viewer,
+    Path((org, slug)): Path<(String, String)>,
+    Query(q): Query<FormQuery>,
+) -> Result<Markup, WebError> {
+    let name = template_name(&org, &slug);
+    viewer.require(&form_href(
+        &name,
+        &q.period,
+        q.reporter.as_deref().unwrap_or(""),
+    ))?;
+    let who = viewer.who.clone();
+    let f = blocking(&web.app, move |app| {
+        app.return_form(
+            &who,
+            &name,
+            q.period.trim(),
+            q.reporter.as_deref().filter(|r| !r.is_empty()),
+        )
+    })
+    .await?;
+    Ok(layout::page(
+        &viewer,
+        &f.title,
+        Section::Reporting,
+        return_form_page(&viewer, &f),
+    ))
+}
+
+/// The grid form sent: saved as the draft, grown by blank rows, or submitted.
+pub async fn save_return_form(
+    web: WebState,
+    Path((org, slug)): Path<(String, String)>,
+    Posted { viewer, form }: Posted<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let name = template_name(&org, &slug);
+    let get = |k: &str| {
+        form.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let (period, reporter, action) = (get("period"), get("reporter"), get("action"));
+    let count: usize = get("rows").parse().unwrap_or(0);
+    if count > nansen_app::MAX_FORM_ROWS {
+        return Err(WebError::Form(format!(
+            "a form holds at most {} rows",
+            nansen_app::MAX_FORM_ROWS
+        )));
+    }
+    // Cells are named r{row}c{column}; any other name is the form's own.
+    let mut cells: std::collections::HashMap<(usize, usize), String> = Default::default();
+    let mut width = 0;
+    for (k, v) in &form {
+        let Some((r, c)) = k
+            .strip_prefix('r')
+            .and_then(|rest| rest.split_once('c'))
+            .and_then(|(r, c)| Some((r.parse::<usize>().ok()?, c.parse::<usize>().ok()?)))
+        else {
+            continue;
+        };
+        if r < count && c < 256 {
+            width = width.max(c + 1);
+            cells.insert((r, c), v.clone());
+        }
+    }
+    let mut rows: Vec<Vec<String>> = (0..count)
+        .map(|r| {
+            (0..width)
+                .map(|c| cells.remove(&(r, c)).unwrap_or_default())
+                .collect()
+        })
+        .collect();
+    if action == "add-rows" {
+        rows.extend(std::iter::repeat_n(vec![String::new(); width], 20));
+    }
+    let who = viewer.who.clone();
+    let n = name.clone();
+    let reporter_given = Some(reporter.clone()).filter(|r| !r.is_empty());
+    if action == "submit" {
+        let outcome = blocking(&web.app, move |app| {
+            app.submit_return_form(&who, &n, &period, reporter_given.as_deref(), rows)
+        })
+        .await?;
+        return Ok(match outcome {
+            FormOutcome::Submitted(s) => see_other(&submission_href(&s.id)),
+            FormOutcome::Refused(f) => layout::page(
+                &viewer,
+                &f.title,
+                Section::Reporting,
+                return_form_page(&viewer, &f),
+            )
+            .into_response(),
+        });
+    }
+    let f = blocking(&web.app, move |app| {
+        app.save_return_draft(&who, &n, &period, reporter_given.as_deref(), rows)
+    })
+    .await?;
+    Ok(layout::page(
+        &viewer,
+        &f.title,
+        Section::Reporting,
+        return_form_page(&viewer, &f),
+    )
+    .into_response())
 }

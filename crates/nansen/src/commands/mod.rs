@@ -128,6 +128,9 @@ pub enum Command {
     /// Who reported which period of a template on time: reporter, period, status
     /// (approved, submitted, has-issues, overdue, open), submitted_at, days_late.
     Completeness(template::CompletenessArgs),
+    /// Send the reminders owed today to reporters that have sent nothing (the server does
+    /// so every five minutes); each is sent once, and printed.
+    Remind(template::RemindArgs),
 }
 
 impl Command {
@@ -185,6 +188,7 @@ impl Command {
             Command::Submit(c) => c.exec(ctx),
             Command::Submission(c) => c.exec(ctx),
             Command::Completeness(c) => c.exec(ctx),
+            Command::Remind(c) => c.exec(ctx),
             Command::Org(c) => c.exec(ctx),
             Command::User(c) => c.exec(ctx),
             Command::Token(c) => c.exec(ctx),

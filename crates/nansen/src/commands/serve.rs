@@ -47,6 +47,8 @@ pub struct ServeArgs {
     /// for several. Without it only platform operators read the metrics.
     #[arg(long = "metrics-from", value_name = "ADDR")]
     metrics_from: Vec<std::net::IpAddr>,
+    #[command(flatten)]
+    mail: super::template::MailArgs,
 }
 
 impl ServeArgs {
@@ -63,6 +65,7 @@ impl ServeArgs {
         });
         app.set_trusted_proxies(self.trusted_proxies);
         app.set_metrics_readers(self.metrics_from);
+        app.set_reminders(self.mail.settings(&format!("http://{}", self.bind))?);
         serve(Arc::new(app), &self.bind, g)
     }
 }

@@ -73,6 +73,101 @@ pub enum TemplateCommand {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// The reminders sent to the template's reporters, newest first (a reporter sees its
+    /// own): reporter, period, event, deadline, e-mail, webhooks, recipients.
+    Reminders {
+        /// ORG/SLUG
+        name: String,
+    },
+}
+
+fn print_reminders(out: &mut dyn std::io::Write, rows: &[nansen_app::ReminderView]) -> Outcome {
+    writeln!(
+        out,
+        "template\treporter\tperiod\tevent\tdeadline\temail\twebhooks\trecipients"
+    )?;
+    for r in rows {
+        let email = if r.email_error.is_empty() {
+            r.email.clone()
+        } else {
+            format!("{} ({})", r.email, r.email_error)
+        };
+        writeln!(
+            out,
+            "{}\t{}\t{}\t{}\t{}\t{email}\t{}\t{}",
+            r.template,
+            r.reporter,
+            r.period,
+            r.event,
+            r.deadline,
+            r.webhooks,
+            r.recipients.join(",")
+        )?;
+    }
+    Ok(())
+}
+
+/// How reminders go out: the SMTP server, the sender, and Nansen's address for the links.
+#[derive(clap::Args, Clone)]
+pub struct MailArgs {
+    /// The SMTP server reminders are e-mailed through: smtps://USER:PASS@HOST (TLS),
+    /// smtp://HOST:587?tls=required (STARTTLS) or smtp://HOST:25 (a local relay); without it
+    /// reminders go by webhook alone
+    #[arg(long, value_name = "URL")]
+    smtp_url: Option<String>,
+    /// The address reminders come from
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        default_value = "Nansen <nansen@localhost>"
+    )]
+    smtp_from: String,
+    /// Where Nansen is reached, for the links in reminders (by default this server's address)
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+}
+
+impl MailArgs {
+    /// The settings, with `default_url` when no public address is given.
+    pub fn settings(&self, default_url: &str) -> Result<nansen_app::ReminderSettings, Failure> {
+        let mailer = match &self.smtp_url {
+            Some(url) => Some(
+                nansen_app::Mailer::new(url, &self.smtp_from, std::time::Duration::from_secs(30))
+                    .map_err(|e| Failure::Other(anyhow::anyhow!("--smtp-url: {e}")))?,
+            ),
+            None => None,
+        };
+        Ok(nansen_app::ReminderSettings {
+            mailer,
+            public_url: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| default_url.to_string()),
+        })
+    }
+}
+
+#[derive(clap::Args)]
+pub struct RemindArgs {
+    #[command(flatten)]
+    mail: MailArgs,
+}
+
+impl RemindArgs {
+    pub fn exec(self, ctx: Ctx) -> Outcome {
+        if ctx.who.principal != nansen_model::Principal::Operator {
+            return Err(Failure::Other(anyhow::anyhow!(
+                "reminders are sent by the platform's operator (without --as), as the server does"
+            )));
+        }
+        ctx.app
+            .set_reminders(self.mail.settings("http://127.0.0.1:8080")?);
+        let sent = ctx
+            .app
+            .send_reminders(nansen_model::Timestamp::now().day())?;
+        eprintln!("{} reminders sent", sent.len());
+        print_reminders(ctx.out, &sent)
+    }
 }
 
 fn template_name(name: &str) -> Result<DatasetName, Failure> {
@@ -92,6 +187,9 @@ impl TemplateCommand {
                 t
             }
             TemplateCommand::Show { name } => app.template(who, &template_name(&name)?)?,
+            TemplateCommand::Reminders { name } => {
+                return print_reminders(out, &app.reminders(who, &template_name(&name)?)?);
+            }
             TemplateCommand::Export {
                 name,
                 file_format,

@@ -6,7 +6,7 @@ use clap::Subcommand;
 
 #[derive(Subcommand)]
 pub enum WebhookCommand {
-    /// Subscribe an organisation to a watch's alerts or a dataset's new versions; prints the signing secret.
+    /// Subscribe an organisation to a watch's alerts, a dataset's new versions or a template's reminders; prints the signing secret.
     Add {
         /// Where to POST the notices (https)
         url: String,
@@ -14,11 +14,14 @@ pub enum WebhookCommand {
         #[arg(long)]
         org: String,
         /// Send this watch's alerts
-        #[arg(long, conflicts_with = "dataset", required_unless_present = "dataset")]
+        #[arg(long, conflicts_with_all = ["dataset", "template"], required_unless_present_any = ["dataset", "template"])]
         watch: Option<i64>,
         /// Send this dataset's new versions
-        #[arg(long, value_name = "ORG/SLUG")]
+        #[arg(long, value_name = "ORG/SLUG", conflicts_with = "template")]
         dataset: Option<String>,
+        /// Send this reporting template's reminders (to its owner, or to a reporter its own)
+        #[arg(long, value_name = "ORG/SLUG")]
+        template: Option<String>,
     },
     /// Subscriptions of the organisations you administer, with their deliveries.
     List,
@@ -33,11 +36,13 @@ impl WebhookCommand {
                 org,
                 watch,
                 dataset,
+                template,
             } => {
-                let target = match (watch, dataset) {
-                    (Some(w), _) => nansen_app::HookTarget::Watch(w),
-                    (None, Some(d)) => nansen_app::HookTarget::Dataset(d),
-                    (None, None) => unreachable!("clap requires one"),
+                let target = match (watch, dataset, template) {
+                    (Some(w), _, _) => nansen_app::HookTarget::Watch(w),
+                    (None, Some(d), _) => nansen_app::HookTarget::Dataset(d),
+                    (None, None, Some(t)) => nansen_app::HookTarget::Template(t),
+                    (None, None, None) => unreachable!("clap requires one"),
                 };
                 let (h, secret) = app.subscribe(who, &org, &target, &url)?;
                 writeln!(out, "{secret}")?;

@@ -1,0 +1,292 @@
+//! The web's grid form for a return: one row per combination of codes, one column per
+//! indicator. What the reporter types is kept as typed, problems and all, as the period's
+//! draft (one per reporter and period) until it is submitted; it is checked by the same
+//! rules as any return, each problem pinned to its row and column.
+
+use crate::gathering::{known_code, reported_period};
+use crate::{App, AppError, Caller, Result, SubmissionView};
+use nansen_gathering::{Period, Template};
+use nansen_model::{DatasetName, Timestamp};
+use serde::Serialize;
+
+/// The most rows a form holds; beyond it, the workbook is the tool.
+pub const MAX_FORM_ROWS: usize = 5_000;
+/// A template with at most this many combinations of codes gets them all as rows.
+pub const PREFILLED_FORM_ROWS: usize = 1_000;
+/// Blank rows offered when the combinations are too many to list.
+const BLANK_ROWS: usize = 20;
+
+/// A problem in the form, at its row (from 1) and column.
+#[derive(Clone, Debug, Serialize)]
+pub struct FormProblem {
+    pub row: usize,
+    /// A column's name, or the rule broken when it spans several.
+    pub column: String,
+    pub reason: String,
+}
+
+/// A period's return as the grid form shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReturnForm {
+    pub template: DatasetName,
+    pub title: String,
+    pub period: String,
+    pub reporter: String,
+    pub deadline: String,
+    /// The dimensions, then the indicators.
+    pub columns: Vec<String>,
+    /// How many of the columns are dimensions.
+    pub dimensions: usize,
+    /// Each dimension's codes with their labels.
+    pub codes: Vec<Vec<(String, String)>>,
+    pub rows: Vec<Vec<String>>,
+    pub problems: Vec<FormProblem>,
+    /// Who last saved the draft, and when (none: nothing saved yet).
+    pub saved_by: Option<String>,
+    pub saved_at: Option<Timestamp>,
+    /// The reporter's returns for the period so far.
+    pub submitted: Vec<SubmissionView>,
+}
+
+/// What submitting the form came to.
+#[derive(Clone, Debug)]
+pub enum FormOutcome {
+    Submitted(SubmissionView),
+    /// Refused: the form with its problems; the draft is kept.
+    Refused(ReturnForm),
+}
+
+/// The grid's rows with numbers from 1 and the header first, as returns are read.
+fn numbered(t: &Template, rows: &[Vec<String>]) -> nansen_gathering::Rows {
+    let header: Vec<String> = t
+        .dimensions
+        .iter()
+        .map(|d| d.name.clone())
+        .chain(t.indicators.iter().cloned())
+        .collect();
+    std::iter::once((0, header))
+        .chain(
+            rows.iter()
+                .enumerate()
+                .map(|(i, r)| (i + 1, r.iter().map(|c| c.trim().to_string()).collect())),
+        )
+        .collect()
+}
+
+impl App {
+    fn checked(
+        &self,
+        t: &Template,
+        rows: &[Vec<String>],
+    ) -> std::result::Result<Vec<nansen_gathering::Cell>, Vec<FormProblem>> {
+        let known = |list: &str, code: &str| known_code(t, list, code);
+        nansen_gathering::read_rows(t, None, &numbered(t, rows), &known).map_err(|ps| {
+            ps.into_iter()
+                .map(|p| FormProblem {
+                    row: p.row,
+                    column: p.column,
+                    reason: p.reason,
+                })
+                .collect()
+        })
+    }
+
+    fn form_rows(t: &Template, labels: &nansen_gathering::Labels) -> Vec<Vec<String>> {
+        let combinations = labels
+            .codes
+            .iter()
+            .try_fold(1usize, |n, c| n.checked_mul(c.len().max(1)));
+        let blank = vec![String::new(); t.dimensions.len() + t.indicators.len()];
+        match combinations {
+            Some(n) if n <= PREFILLED_FORM_ROWS => {
+                let mut rows = vec![Vec::new()];
+                for codes in &labels.codes {
+                    rows = rows
+                        .into_iter()
+                        .flat_map(|r: Vec<String>| {
+                            codes.iter().map(move |(c, _)| {
+                                let mut r = r.clone();
+                                r.push(c.clone());
+                                r
+                            })
+                        })
+                        .collect();
+                }
+                rows.into_iter()
+                    .map(|mut r| {
+                        r.extend(std::iter::repeat_n(String::new(), t.indicators.len()));
+                        r
+                    })
+                    .collect()
+            }
+            _ => vec![blank; BLANK_ROWS],
+        }
+    }
+
+    /// The grid form of a reporter's return for a period: its draft when one is kept (with
+    /// its problems), else the combinations of codes to fill. Only the reporter's editors
+    /// and admins open it.
+    pub fn return_form(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        period: &str,
+        reporter: Option<&str>,
+    ) -> Result<ReturnForm> {
+        let (r, t, _) = self.template_for(who, name)?;
+        let org = self.reporting_org(who, name, &t, reporter)?;
+        let period = reported_period(&t, period)?;
+        let labels = self.labels(&t);
+        let draft = self.store.draft(r.id, org.id, &period.to_string())?;
+        let (rows, problems, saved_by, saved_at) = match draft {
+            Some(d) => {
+                let rows: Vec<Vec<String>> = serde_json::from_str(&d.grid).map_err(|e| {
+                    AppError::Store(nansen_store::StoreError::Corrupt(format!("a draft: {e}")))
+                })?;
+                let problems = self.checked(&t, &rows).err().unwrap_or_default();
+                (rows, problems, Some(d.saved_by), Some(d.saved_at))
+            }
+            None => (Self::form_rows(&t, &labels), Vec::new(), None, None),
+        };
+        self.form_view(
+            who, name, &t, &org.slug, period, labels, rows, problems, saved_by, saved_at,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn form_view(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        t: &Template,
+        reporter: &str,
+        period: Period,
+        labels: nansen_gathering::Labels,
+        rows: Vec<Vec<String>>,
+        problems: Vec<FormProblem>,
+        saved_by: Option<String>,
+        saved_at: Option<Timestamp>,
+    ) -> Result<ReturnForm> {
+        let period_text = period.to_string();
+        Ok(ReturnForm {
+            template: name.clone(),
+            title: t.title.clone(),
+            period: period_text.clone(),
+            reporter: reporter.to_string(),
+            deadline: period.deadline(t.deadline_days).to_string(),
+            columns: t
+                .dimensions
+                .iter()
+                .map(|d| d.name.clone())
+                .chain(t.indicators.iter().cloned())
+                .collect(),
+            dimensions: t.dimensions.len(),
+            codes: labels.codes,
+            rows,
+            problems,
+            saved_by,
+            saved_at,
+            submitted: self
+                .submissions(who, name, Some(&period_text))?
+                .into_iter()
+                .filter(|s| s.reporter == reporter)
+                .collect(),
+        })
+    }
+
+    fn form_grid(t: &Template, rows: Vec<Vec<String>>) -> Result<Vec<Vec<String>>> {
+        let width = t.dimensions.len() + t.indicators.len();
+        if rows.len() > MAX_FORM_ROWS {
+            return Err(AppError::TooLarge(format!(
+                "a form holds at most {MAX_FORM_ROWS} rows; this one has {} (use the workbook)",
+                rows.len()
+            )));
+        }
+        if let Some((i, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != width) {
+            return Err(AppError::BadRequest(format!(
+                "row {}: {} cells where the template has {width} columns",
+                i + 1,
+                r.len()
+            )));
+        }
+        if let Some((i, _)) = rows
+            .iter()
+            .enumerate()
+            .find(|(_, r)| r.iter().any(|c| c.len() > 200))
+        {
+            return Err(AppError::BadRequest(format!(
+                "row {}: a cell is longer than 200 characters",
+                i + 1
+            )));
+        }
+        Ok(rows)
+    }
+
+    /// Keeps what the reporter typed as the period's draft, as typed, and answers the form
+    /// with its problems.
+    pub fn save_return_draft(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        period: &str,
+        reporter: Option<&str>,
+        rows: Vec<Vec<String>>,
+    ) -> Result<ReturnForm> {
+        let (r, t, _) = self.template_for(who, name)?;
+        let org = self.reporting_org(who, name, &t, reporter)?;
+        let period = reported_period(&t, period)?;
+        let rows = Self::form_grid(&t, rows)?;
+        let grid = serde_json::to_string(&rows).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        self.store.write(|tx| {
+            tx.save_draft(r.id, org.id, &period.to_string(), &grid, &who.label)?;
+            tx.audit(
+                &who.label,
+                "submission.draft",
+                &name.to_string(),
+                &serde_json::json!({ "reporter": org.slug, "period": period.to_string(), "rows": rows.len() }).to_string(),
+            )?;
+            Ok::<_, AppError>(())
+        })?;
+        self.return_form(who, name, &period.to_string(), Some(&org.slug))
+    }
+
+    /// Submits what the reporter typed: checked as any return, it becomes the next revision
+    /// and the draft goes; refused, it is kept as the draft and the form comes back with its
+    /// problems.
+    pub fn submit_return_form(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        period: &str,
+        reporter: Option<&str>,
+        rows: Vec<Vec<String>>,
+    ) -> Result<FormOutcome> {
+        let (r, t, _) = self.template_for(who, name)?;
+        let org = self.reporting_org(who, name, &t, reporter)?;
+        let parsed = reported_period(&t, period)?;
+        let rows = Self::form_grid(&t, rows)?;
+        match self.checked(&t, &rows) {
+            Ok(cells) if cells.is_empty() => {
+                let form = self.save_return_draft(who, name, period, Some(&org.slug), rows)?;
+                Ok(FormOutcome::Refused(ReturnForm {
+                    problems: vec![FormProblem {
+                        row: 1,
+                        column: "-".into(),
+                        reason: "nothing is filled in: a return reports at least one count".into(),
+                    }],
+                    ..form
+                }))
+            }
+            Ok(cells) => Ok(FormOutcome::Submitted(
+                self.keep_return(who, name, &r, &t, &org, parsed, &cells)?,
+            )),
+            Err(_) => Ok(FormOutcome::Refused(self.save_return_draft(
+                who,
+                name,
+                period,
+                Some(&org.slug),
+                rows,
+            )?)),
+        }
+    }
+}
