@@ -48,6 +48,17 @@ pub struct ReturnForm {
     pub submitted: Vec<SubmissionView>,
 }
 
+/// A draft kept for a period, as a reporter's list shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct DraftView {
+    pub reporter: String,
+    pub period: String,
+    /// Always `draft`: not yet submitted, seen by the reporter alone.
+    pub status: &'static str,
+    pub saved_by: String,
+    pub saved_at: Timestamp,
+}
+
 /// What submitting the form came to.
 #[derive(Clone, Debug)]
 pub enum FormOutcome {
@@ -74,6 +85,25 @@ fn numbered(t: &Template, rows: &[Vec<String>]) -> nansen_gathering::Rows {
 }
 
 impl App {
+    /// The caller's own organisations' drafts for a template: a draft is the reporter's until
+    /// it is submitted, so reviewers do not see it.
+    pub fn drafts(&self, who: &Caller, name: &DatasetName) -> Result<Vec<DraftView>> {
+        let (r, _, _) = self.template_for(who, name)?;
+        Ok(self
+            .store
+            .drafts(r.id)?
+            .into_iter()
+            .filter(|d| who.principal.role_in(&d.reporter).is_some())
+            .map(|d| DraftView {
+                reporter: d.reporter,
+                period: d.period,
+                status: "draft",
+                saved_by: d.saved_by,
+                saved_at: d.saved_at,
+            })
+            .collect())
+    }
+
     fn checked(
         &self,
         t: &Template,
@@ -287,6 +317,150 @@ impl App {
                 Some(&org.slug),
                 rows,
             )?)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::gathering::tests::people;
+    use crate::test_support::apps;
+    use crate::*;
+    use nansen_model::{DatasetName, Timestamp};
+
+    const SMALL: &str = r#"
+title = "Monthly asylum applications"
+frequency = "month"
+deadline_days = 17
+reporters = ["deu", "fra"]
+[dimensions]
+sex = ["F", "M", "UNK"]
+[[indicators]]
+name = "asylum_applications"
+[[indicators]]
+name = "asylum_applications_first_time"
+[[rules]]
+check = "asylum_applications_first_time <= asylum_applications"
+message = "first-time applicants cannot outnumber all applicants"
+"#;
+
+    fn row(cells: &[&str]) -> Vec<String> {
+        cells.iter().map(|c| c.to_string()).collect()
+    }
+
+    #[test]
+    fn a_draft_is_kept_as_typed_with_its_problems_until_it_is_submitted() {
+        for (_t, app) in apps() {
+            let who = people(&app);
+            let name: DatasetName = "euaa/eps".parse().unwrap();
+            app.add_template(&who["admin"], &name, SMALL).unwrap();
+            let period = nansen_gathering::Period::containing(
+                nansen_gathering::Frequency::Month,
+                Timestamp::now().day(),
+            )
+            .to_string();
+            let blank = app
+                .return_form(&who["reporter"], &name, &period, None)
+                .unwrap();
+            assert_eq!(blank.reporter, "deu");
+            assert_eq!(
+                blank.rows,
+                vec![
+                    row(&["F", "", ""]),
+                    row(&["M", "", ""]),
+                    row(&["UNK", "", ""])
+                ],
+                "every combination of codes, prefilled"
+            );
+            assert!(blank.saved_by.is_none());
+
+            let typed = vec![
+                row(&["F", "12", "15"]),
+                row(&["M", "-3", ""]),
+                row(&["UNK", "", ""]),
+            ];
+            let form = app
+                .save_return_draft(&who["reporter"], &name, &period, None, typed.clone())
+                .unwrap();
+            assert_eq!(form.rows, typed, "kept as typed");
+            assert_eq!(form.saved_by.as_deref(), Some("stats@bamf.de"));
+            let said: Vec<(usize, &str)> = form
+                .problems
+                .iter()
+                .map(|p| (p.row, p.column.as_str()))
+                .collect();
+            assert_eq!(
+                said,
+                vec![
+                    (1, "asylum_applications_first_time <= asylum_applications"),
+                    (2, "asylum_applications")
+                ]
+            );
+            assert_eq!(
+                app.return_form(&who["reporter"], &name, &period, None)
+                    .unwrap()
+                    .rows,
+                typed,
+                "the draft comes back"
+            );
+            assert!(
+                app.submissions(&who["admin"], &name, None)
+                    .unwrap()
+                    .is_empty(),
+                "a draft is not a submission"
+            );
+            let drafts = app.drafts(&who["reporter"], &name).unwrap();
+            assert_eq!(
+                (drafts.len(), drafts[0].status, drafts[0].period.as_str()),
+                (1, "draft", period.as_str())
+            );
+            assert!(
+                app.drafts(&who["admin"], &name).unwrap().is_empty(),
+                "a draft is the reporter's until it is submitted"
+            );
+            let refused = app
+                .submit_return_form(&who["reporter"], &name, &period, None, typed)
+                .unwrap();
+            assert!(matches!(refused, FormOutcome::Refused(f) if f.problems.len() == 2));
+
+            let fixed = vec![
+                row(&["F", "12", "10"]),
+                row(&["M", "3", ""]),
+                row(&["UNK", "", ""]),
+            ];
+            let FormOutcome::Submitted(s) = app
+                .submit_return_form(&who["reporter"], &name, &period, Some("deu"), fixed)
+                .unwrap()
+            else {
+                panic!("the fixed return is submitted")
+            };
+            assert_eq!((s.status.as_str(), s.cells), ("submitted", 3));
+            let after = app
+                .return_form(&who["reporter"], &name, &period, None)
+                .unwrap();
+            assert!(
+                after.saved_by.is_none(),
+                "the draft went with the submission"
+            );
+            assert_eq!(after.submitted.len(), 1);
+
+            // Only the reporter's editors and admins open its form.
+            assert!(matches!(
+                app.return_form(&who["reporter"], &name, &period, Some("fra")),
+                Err(AppError::Forbidden(_))
+            ));
+            assert!(matches!(
+                app.return_form(&who["editor"], &name, &period, None),
+                Err(AppError::Forbidden(_))
+            ));
+            assert!(matches!(
+                app.return_form(&who["outsider"], &name, &period, None),
+                Err(AppError::NotFound(_))
+            ));
+            assert!(matches!(
+                app.save_return_draft(&who["fra"], &name, &period, None, vec![row(&["F", "1"])]),
+                Err(AppError::BadRequest(m)) if m.contains("row 1: 2 cells where the template has 3 columns")
+            ));
         }
     }
 }

@@ -53,7 +53,9 @@ pub use documents::{
     document_type_label, plain_file_name, DocumentFile, DocumentMetadata, DocumentText,
     DocumentView, NewDocument, MAX_DOCUMENT_BYTES,
 };
-pub use drafts::{FormOutcome, FormProblem, ReturnForm, MAX_FORM_ROWS, PREFILLED_FORM_ROWS};
+pub use drafts::{
+    DraftView, FormOutcome, FormProblem, ReturnForm, MAX_FORM_ROWS, PREFILLED_FORM_ROWS,
+};
 pub use figures::{Job, JobFigures, OperatingFigures};
 pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR, MAX_HORIZON, MAX_WINDOWS};
 pub use gathering::{

@@ -46,19 +46,22 @@ pub struct ReminderView {
     pub created_at: Timestamp,
 }
 
+fn recipients(r: &ReminderRecord) -> Vec<String> {
+    r.recipients
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
 fn view(name: &DatasetName, r: ReminderRecord) -> ReminderView {
     ReminderView {
+        recipients: recipients(&r),
         template: name.clone(),
         reporter: r.reporter,
         period: r.period,
         event: r.event,
         deadline: r.deadline,
-        recipients: r
-            .recipients
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
         email: r.email,
         email_error: r.email_error,
         webhooks: r.webhooks,
@@ -111,12 +114,7 @@ fn mail(settings: &ReminderSettings, name: &DatasetName, t: &Template, r: &Remin
         owner = name.org,
     );
     Mail {
-        to: r
-            .recipients
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(String::from)
-            .collect(),
+        to: recipients(r),
         subject,
         body,
     }

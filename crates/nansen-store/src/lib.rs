@@ -31,7 +31,8 @@ pub use keys::{key_file, Keys};
 pub use proposals::{ProposalRecord, ProposedCase};
 pub use requests::{AccessRequestRecord, Visible};
 pub use templates::{
-    DraftRecord, NewReminder, ReminderRecord, SubmissionComment, SubmissionRecord, TemplateRecord,
+    DraftRecord, DraftSummary, NewReminder, ReminderRecord, SubmissionComment, SubmissionRecord,
+    TemplateRecord,
 };
 pub use uploads::StagedUploadRecord;
 pub use warning::{

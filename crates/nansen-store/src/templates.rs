@@ -533,7 +533,34 @@ impl Tx<'_> {
     }
 }
 
+/// A draft as a list shows it: whose, for which period, last saved by whom and when.
+#[derive(Clone, Debug)]
+pub struct DraftSummary {
+    pub reporter: String,
+    pub period: String,
+    pub saved_by: String,
+    pub saved_at: Timestamp,
+}
+
 impl Store {
+    /// A template's drafts, by period then reporter.
+    pub fn drafts(&self, template_id: i64) -> Result<Vec<DraftSummary>> {
+        self.query(
+            "SELECT o.slug AS reporter, d.period, d.saved_by, d.saved_at FROM return_drafts d JOIN orgs o ON o.id = d.reporter_id WHERE d.template_id = ? ORDER BY d.period, o.slug",
+            &[template_id.into()],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(DraftSummary {
+                reporter: r.get("reporter")?,
+                period: r.get("period")?,
+                saved_by: r.get("saved_by")?,
+                saved_at: r.get("saved_at")?,
+            })
+        })
+        .collect()
+    }
+
     pub fn draft(
         &self,
         template_id: i64,

@@ -2180,6 +2180,13 @@ fn a_reporter_follows_the_reminder_e_mail_to_the_grid_form_and_the_approved_figu
             b.shot("return-form").await;
 
             // The draft is kept as typed, problems and all, until it is submitted.
+            b.go("/templates/euaa/eps").await;
+            let body = b.body().await;
+            assert!(
+                body.contains(&format!("Drafts kept until submitted: {period} for destatis")),
+                "{}: {body}",
+                b.db
+            );
             b.c.goto(&link).await.unwrap();
             let kept = b
                 .find(&cell("AFG.M", "asylum_applications"))

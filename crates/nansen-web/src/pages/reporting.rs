@@ -132,7 +132,7 @@ pub async fn template(
     viewer.require(&template_href(&name))?;
     let who = viewer.who.clone();
     let n = name.clone();
-    let (t, rows, submissions, reminders) = blocking(&web.app, move |app| {
+    let (t, rows, submissions, reminders, drafts) = blocking(&web.app, move |app| {
         let t = app.template(&who, &n)?;
         let span = match (&range.from, &range.to) {
             (Some(a), Some(b)) => Some((a.as_str(), b.as_str())),
@@ -149,7 +149,8 @@ pub async fn template(
         }
         let submissions = app.submissions(&who, &n, None)?;
         let reminders = app.reminders(&who, &n)?;
-        Ok((t, rows, submissions, reminders))
+        let drafts = app.drafts(&who, &n)?;
+        Ok((t, rows, submissions, reminders, drafts))
     })
     .await?;
     let href = template_href(&name);
@@ -177,6 +178,10 @@ pub async fn template(
                 label for="form-period" { "Period" }
                 input #form-period name="period" required value=(current);
                 button type="submit" { "Fill in on the web" }
+            }
+            @if !drafts.is_empty() {
+                p { "Drafts kept until submitted: "
+                    @for d in &drafts { a href=(form_href(&t.name, &d.period, &d.reporter)) { (d.period) " for " (d.reporter) } " (saved by " (d.saved_by) " at " (when(&d.saved_at)) ") " } }
             }
             form.inline method="get" action=(format!("{href}/workbook")) {
                 label for="workbook-period" { "Period" }

@@ -27,6 +27,11 @@ impl DemoArgs {
         if self.no_serve {
             return Ok(());
         }
+        // Reminders are recorded and shown on the template's page; no e-mail leaves a demo.
+        app.set_reminders(nansen_app::ReminderSettings {
+            mailer: None,
+            public_url: format!("http://{}", self.bind),
+        });
         serve(app, &self.bind, g)
     }
 }
