@@ -67,6 +67,15 @@ pub enum FormOutcome {
     Refused(ReturnForm),
 }
 
+/// A filled form's template, reporter, period and rows.
+type FilledForm = (
+    nansen_store::TemplateRecord,
+    Template,
+    nansen_store::OrgRecord,
+    Period,
+    Vec<Vec<String>>,
+);
+
 /// The grid's rows with numbers from 1 and the header first, as returns are read.
 fn numbered(t: &Template, rows: &[Vec<String>]) -> nansen_gathering::Rows {
     let header: Vec<String> = t
@@ -252,6 +261,23 @@ impl App {
         Ok(rows)
     }
 
+    /// What both doors of a filled form start from: the template, the reporter the caller
+    /// reports for, the period, and the grid within bounds.
+    fn filled_form(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        period: &str,
+        reporter: Option<&str>,
+        rows: Vec<Vec<String>>,
+    ) -> Result<FilledForm> {
+        let (r, t, _) = self.template_for(who, name)?;
+        let org = self.reporting_org(who, name, &t, reporter)?;
+        let period = reported_period(&t, period)?;
+        let rows = Self::form_grid(&t, rows)?;
+        Ok((r, t, org, period, rows))
+    }
+
     /// Keeps what the reporter typed as the period's draft, as typed, and answers the form
     /// with its problems.
     pub fn save_return_draft(
@@ -262,10 +288,7 @@ impl App {
         reporter: Option<&str>,
         rows: Vec<Vec<String>>,
     ) -> Result<ReturnForm> {
-        let (r, t, _) = self.template_for(who, name)?;
-        let org = self.reporting_org(who, name, &t, reporter)?;
-        let period = reported_period(&t, period)?;
-        let rows = Self::form_grid(&t, rows)?;
+        let (r, _, org, period, rows) = self.filled_form(who, name, period, reporter, rows)?;
         let grid = serde_json::to_string(&rows).map_err(|e| AppError::BadRequest(e.to_string()))?;
         self.store.write(|tx| {
             tx.save_draft(r.id, org.id, &period.to_string(), &grid, &who.label)?;
@@ -291,10 +314,7 @@ impl App {
         reporter: Option<&str>,
         rows: Vec<Vec<String>>,
     ) -> Result<FormOutcome> {
-        let (r, t, _) = self.template_for(who, name)?;
-        let org = self.reporting_org(who, name, &t, reporter)?;
-        let parsed = reported_period(&t, period)?;
-        let rows = Self::form_grid(&t, rows)?;
+        let (r, t, org, parsed, rows) = self.filled_form(who, name, period, reporter, rows)?;
         match self.checked(&t, &rows) {
             Ok(cells) if cells.is_empty() => {
                 let form = self.save_return_draft(who, name, period, Some(&org.slug), rows)?;

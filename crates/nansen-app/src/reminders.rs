@@ -289,6 +289,7 @@ mod tests {
     use nansen_gathering::Period;
     use nansen_mail::testing::SmtpServer;
     use nansen_model::{DatasetName, Timestamp};
+    use std::collections::HashMap;
     use std::time::Duration;
 
     fn settings(url: &str) -> ReminderSettings {
@@ -305,6 +306,16 @@ mod tests {
         }
     }
 
+    /// The EPS template of euaa, reported by deu and fra, made this month: this month is its
+    /// first period, due 17 days after it ends.
+    fn eps(app: &App) -> (HashMap<&'static str, Caller>, DatasetName, Period) {
+        let who = people(app);
+        let name: DatasetName = "euaa/eps".parse().unwrap();
+        app.add_template(&who["admin"], &name, EPS).unwrap();
+        let period = Period::containing(nansen_gathering::Frequency::Month, Timestamp::now().day());
+        (who, name, period)
+    }
+
     fn events(sent: &[ReminderView]) -> Vec<(String, String, String)> {
         sent.iter()
             .map(|r| (r.reporter.clone(), r.period.clone(), r.event.clone()))
@@ -314,12 +325,7 @@ mod tests {
     #[test]
     fn a_reporter_that_sent_nothing_is_reminded_before_on_and_after_the_deadline_once_each() {
         for (_t, app) in apps() {
-            let who = people(&app);
-            let name: DatasetName = "euaa/eps".parse().unwrap();
-            app.add_template(&who["admin"], &name, EPS).unwrap();
-            // The template's first period is this month; its deadline is 17 days after it.
-            let period =
-                Period::containing(nansen_gathering::Frequency::Month, Timestamp::now().day());
+            let (who, name, period) = eps(&app);
             let deadline = period.deadline(17);
             let p = period.to_string();
             app.set_webhook_policy(WebhookPolicy {
@@ -441,11 +447,7 @@ mod tests {
     #[test]
     fn a_reminder_whose_e_mail_failed_is_tried_again_and_never_sent_twice() {
         for (_t, app) in apps() {
-            let who = people(&app);
-            let name: DatasetName = "euaa/eps".parse().unwrap();
-            app.add_template(&who["admin"], &name, EPS).unwrap();
-            let period =
-                Period::containing(nansen_gathering::Frequency::Month, Timestamp::now().day());
+            let (who, name, period) = eps(&app);
             let deadline = period.deadline(17);
             // Nothing listens on this port: the SMTP server is down.
             let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -476,11 +478,7 @@ mod tests {
     #[test]
     fn without_an_smtp_server_a_reminder_is_recorded_for_the_webhooks_alone() {
         for (_t, app) in apps() {
-            let who = people(&app);
-            let name: DatasetName = "euaa/eps".parse().unwrap();
-            app.add_template(&who["admin"], &name, EPS).unwrap();
-            let period =
-                Period::containing(nansen_gathering::Frequency::Month, Timestamp::now().day());
+            let (_, _, period) = eps(&app);
             let sent = app.send_reminders(period.deadline(17)).unwrap();
             assert_eq!(sent.len(), 2);
             assert!(sent.iter().all(|r| r.email == "none"));
