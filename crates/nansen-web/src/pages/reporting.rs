@@ -664,6 +664,13 @@ pub async fn save_return_form(
             cells.insert((r, c), v.clone());
         }
     }
+    // What a form of this page can hold; a crafted one asks for no more.
+    if count.saturating_mul(width) > nansen_app::MAX_FORM_ROWS * 64 {
+        return Err(WebError::Form(format!(
+            "a form holds at most {} cells",
+            nansen_app::MAX_FORM_ROWS * 64
+        )));
+    }
     let mut rows: Vec<Vec<String>> = (0..count)
         .map(|r| {
             (0..width)
