@@ -820,14 +820,23 @@ impl App {
     ) -> Result<Vec<CompletenessRow>> {
         let (r, t, _) = self.template_for(who, name)?;
         let today = Timestamp::now().day();
+        let submissions = self.store.submissions(r.id, None, false)?;
         let bad = |e: nansen_gathering::PeriodError| AppError::BadRequest(e.to_string());
         let (from, to) = match range {
             Some((a, b)) => (
                 Period::parse(t.frequency, a).map_err(bad)?,
                 Period::parse(t.frequency, b).map_err(bad)?,
             ),
+            // The template's first period: when it was made, or the earliest a return was
+            // sent for, as returns may be sent for periods before the template existed.
             None => (
-                Period::containing(t.frequency, r.first_created_at.day()),
+                submissions
+                    .iter()
+                    .filter_map(|s| Period::parse(t.frequency, &s.period).ok())
+                    .fold(
+                        Period::containing(t.frequency, r.first_created_at.day()),
+                        |first, p| if p.first < first.first { p } else { first },
+                    ),
                 Period::containing(t.frequency, today),
             ),
         };
@@ -842,7 +851,7 @@ impl App {
         let mut by: std::collections::HashMap<(String, String), (Timestamp, String)> =
             Default::default();
         let mut approved = std::collections::HashSet::new();
-        for s in self.store.submissions(r.id, None, false)? {
+        for s in submissions {
             let key = (s.reporter.clone(), s.period.clone());
             if s.status == "approved" {
                 approved.insert(key.clone());
@@ -1037,6 +1046,12 @@ message = "first-time applicants cannot outnumber all applicants"
                 .completeness(&who["reporter"], &name, Some(("2025-10", &this_month)))
                 .unwrap();
             assert!(own.iter().all(|r| r.reporter == "deu") && own.len() == periods);
+            let default = app.completeness(&who["editor"], &name, None).unwrap();
+            assert_eq!(
+                (default.first().map(|r| r.period.as_str()), default.len()),
+                (Some("2025-10"), rows.len()),
+                "by default from the earliest period a return was sent for, though the template is younger"
+            );
             assert!(matches!(
                 app.completeness(&who["outsider"], &name, None),
                 Err(AppError::NotFound(_))

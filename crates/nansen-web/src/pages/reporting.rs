@@ -495,11 +495,9 @@ pub struct FormQuery {
     reporter: Option<String>,
 }
 
+/// The form's address on this site, as a reminder's link names it.
 fn form_href(name: &DatasetName, period: &str, reporter: &str) -> String {
-    format!(
-        "{}/form?period={period}&reporter={reporter}",
-        template_href(name)
-    )
+    nansen_app::form_link("", name, period, reporter)
 }
 
 /// The grid form of a reporter's return: each cell as typed, with its problem in the cell.
