@@ -12,7 +12,7 @@ use serde::Serialize;
 /// The most rows a form holds; beyond it, the workbook is the tool.
 pub const MAX_FORM_ROWS: usize = 5_000;
 /// A template with at most this many combinations of codes gets them all as rows.
-pub const PREFILLED_FORM_ROWS: usize = 1_000;
+const PREFILLED_FORM_ROWS: usize = 1_000;
 /// Blank rows offered when the combinations are too many to list.
 const BLANK_ROWS: usize = 20;
 

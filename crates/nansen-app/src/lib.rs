@@ -53,9 +53,7 @@ pub use documents::{
     document_type_label, plain_file_name, DocumentFile, DocumentMetadata, DocumentText,
     DocumentView, NewDocument, MAX_DOCUMENT_BYTES,
 };
-pub use drafts::{
-    DraftView, FormOutcome, FormProblem, ReturnForm, MAX_FORM_ROWS, PREFILLED_FORM_ROWS,
-};
+pub use drafts::{DraftView, FormOutcome, FormProblem, ReturnForm, MAX_FORM_ROWS};
 pub use figures::{Job, JobFigures, OperatingFigures};
 pub use forecasting::{season_of, Panel, SeriesRequest, KEY_SEPARATOR, MAX_HORIZON, MAX_WINDOWS};
 pub use gathering::{
@@ -70,7 +68,7 @@ pub use matching::{
     MAX_MATCHING_CASES, MAX_MATCHING_SECONDS, READY,
 };
 pub use nansen_forecast::{Budget, Stopped};
-pub use nansen_mail::{Mail, MailError, Mailer};
+pub use nansen_mail::Mailer;
 pub use nansen_match::score::Weights as ScoreWeights;
 pub use nansen_search::{
     FacetCount, Hit, Kind as HitKind, Request as SearchRequest, Results as SearchResults,
@@ -89,7 +87,7 @@ pub use plans::{
 pub use programmes::{
     NewProgramme, Partner, PartnerPart, PledgeChangeView, PledgeInput, PledgeView, ProgrammeView,
 };
-pub use reminders::{form_link, ReminderSettings, ReminderView, MAX_EMAIL_ATTEMPTS};
+pub use reminders::{form_link, ReminderSettings, ReminderView};
 pub use requests::Subject;
 pub use review::{Approval, CellChange, Selection, SubmissionDetail};
 pub use search::{MAX_SEARCH_PAGE, MAX_SEARCH_WINDOW};

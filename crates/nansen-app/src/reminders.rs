@@ -26,7 +26,7 @@ pub struct ReminderSettings {
 }
 
 /// Tries of a reminder's e-mail before it is left as failed.
-pub const MAX_EMAIL_ATTEMPTS: i64 = 3;
+const MAX_EMAIL_ATTEMPTS: i64 = 3;
 
 /// A reminder as its template's page and `nansen remind` show it.
 #[derive(Clone, Debug, Serialize)]
