@@ -9,7 +9,7 @@ use nansen_model::{
     disclosure, Access, Cube, DatasetName, DatasetReach, Query, Remedy, Role, Sharing, Table,
     Timestamp, VersionMode,
 };
-use nansen_store::{DatasetRecord, StoreError, VersionRecord};
+use nansen_store::{DatasetRecord, HookSubject, StoreError, VersionRecord};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::Read;
@@ -909,7 +909,7 @@ impl App {
             )?;
             // Subscribers hear of it through the outbox, written with the version itself.
             let event = serde_json::json!({ "event": "version.created", "dataset": name, "version": number, "added": added, "changed": changed, "removed": removed, "created_by": who.label });
-            tx.queue_deliveries(None, Some(dataset_id), "version.created", &event.to_string())?;
+            tx.queue_deliveries(HookSubject::Dataset(dataset_id), None, "version.created", &event.to_string())?;
             Ok::<_, AppError>((dataset_id, number))
         })
         .map_err(|e| match e {

@@ -67,14 +67,14 @@ pub enum FormOutcome {
     Refused(ReturnForm),
 }
 
-/// A filled form's template, reporter, period and rows.
-type FilledForm = (
-    nansen_store::TemplateRecord,
-    Template,
-    nansen_store::OrgRecord,
-    Period,
-    Vec<Vec<String>>,
-);
+/// A filled form: its template, the reporter it is for, the period and the rows as typed.
+struct FilledForm {
+    record: nansen_store::TemplateRecord,
+    template: Template,
+    org: nansen_store::OrgRecord,
+    period: Period,
+    rows: Vec<Vec<String>>,
+}
 
 /// The grid's rows with numbers from 1 and the header first, as returns are read.
 fn numbered(t: &Template, rows: &[Vec<String>]) -> nansen_gathering::Rows {
@@ -275,7 +275,54 @@ impl App {
         let org = self.reporting_org(who, name, &t, reporter)?;
         let period = reported_period(&t, period)?;
         let rows = Self::form_grid(&t, rows)?;
-        Ok((r, t, org, period, rows))
+        Ok(FilledForm {
+            record: r,
+            template: t,
+            org,
+            period,
+            rows,
+        })
+    }
+
+    /// Keeps `rows` as the reporter's draft for the period and answers the form with them and
+    /// their `problems`.
+    fn draft_form(
+        &self,
+        who: &Caller,
+        name: &DatasetName,
+        FilledForm {
+            record: r,
+            template: t,
+            org,
+            period,
+            rows,
+        }: FilledForm,
+        problems: Vec<FormProblem>,
+    ) -> Result<ReturnForm> {
+        let grid = serde_json::to_string(&rows).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let saved_at = self.store.write(|tx| {
+            let at = tx.save_draft(r.id, org.id, &period.to_string(), &grid, &who.label)?;
+            tx.audit(
+                &who.label,
+                "submission.draft",
+                &name.to_string(),
+                &serde_json::json!({ "reporter": org.slug, "period": period.to_string(), "rows": rows.len() }).to_string(),
+            )?;
+            Ok::<_, AppError>(at)
+        })?;
+        let labels = self.labels(&t);
+        self.form_view(
+            who,
+            name,
+            &t,
+            &org.slug,
+            period,
+            labels,
+            rows,
+            problems,
+            Some(who.label.clone()),
+            Some(saved_at),
+        )
     }
 
     /// Keeps what the reporter typed as the period's draft, as typed, and answers the form
@@ -288,19 +335,12 @@ impl App {
         reporter: Option<&str>,
         rows: Vec<Vec<String>>,
     ) -> Result<ReturnForm> {
-        let (r, _, org, period, rows) = self.filled_form(who, name, period, reporter, rows)?;
-        let grid = serde_json::to_string(&rows).map_err(|e| AppError::BadRequest(e.to_string()))?;
-        self.store.write(|tx| {
-            tx.save_draft(r.id, org.id, &period.to_string(), &grid, &who.label)?;
-            tx.audit(
-                &who.label,
-                "submission.draft",
-                &name.to_string(),
-                &serde_json::json!({ "reporter": org.slug, "period": period.to_string(), "rows": rows.len() }).to_string(),
-            )?;
-            Ok::<_, AppError>(())
-        })?;
-        self.return_form(who, name, &period.to_string(), Some(&org.slug))
+        let form = self.filled_form(who, name, period, reporter, rows)?;
+        let problems = self
+            .checked(&form.template, &form.rows)
+            .err()
+            .unwrap_or_default();
+        self.draft_form(who, name, form, problems)
     }
 
     /// Submits what the reporter typed: checked as any return, it becomes the next revision
@@ -314,30 +354,27 @@ impl App {
         reporter: Option<&str>,
         rows: Vec<Vec<String>>,
     ) -> Result<FormOutcome> {
-        let (r, t, org, parsed, rows) = self.filled_form(who, name, period, reporter, rows)?;
-        match self.checked(&t, &rows) {
+        let form = self.filled_form(who, name, period, reporter, rows)?;
+        Ok(match self.checked(&form.template, &form.rows) {
             Ok(cells) if cells.is_empty() => {
-                let form = self.save_return_draft(who, name, period, Some(&org.slug), rows)?;
-                Ok(FormOutcome::Refused(ReturnForm {
-                    problems: vec![FormProblem {
-                        row: 1,
-                        column: "-".into(),
-                        reason: "nothing is filled in: a return reports at least one count".into(),
-                    }],
-                    ..form
-                }))
+                let nothing = FormProblem {
+                    row: 1,
+                    column: "-".into(),
+                    reason: "nothing is filled in: a return reports at least one count".into(),
+                };
+                FormOutcome::Refused(self.draft_form(who, name, form, vec![nothing])?)
             }
-            Ok(cells) => Ok(FormOutcome::Submitted(
-                self.keep_return(who, name, &r, &t, &org, parsed, &cells)?,
-            )),
-            Err(_) => Ok(FormOutcome::Refused(self.save_return_draft(
+            Ok(cells) => FormOutcome::Submitted(self.keep_return(
                 who,
                 name,
-                period,
-                Some(&org.slug),
-                rows,
-            )?)),
-        }
+                &form.record,
+                &form.template,
+                &form.org,
+                form.period,
+                &cells,
+            )?),
+            Err(problems) => FormOutcome::Refused(self.draft_form(who, name, form, problems)?),
+        })
     }
 }
 

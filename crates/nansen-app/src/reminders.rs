@@ -11,7 +11,7 @@ use crate::{App, Caller, Result};
 use nansen_gathering::{reminders_on, Period, ReminderEvent, Template};
 use nansen_mail::{Mail, Mailer};
 use nansen_model::{DatasetName, Role, Timestamp};
-use nansen_store::{NewReminder, ReminderRecord, TemplateRecord};
+use nansen_store::{HookSubject, NewReminder, ReminderRecord, TemplateRecord};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use time::Date;
@@ -168,6 +168,18 @@ impl App {
     ) -> Result<Vec<ReminderView>> {
         let name = DatasetName::new(r.org.clone(), r.slug.clone());
         let members = self.store.members(Some(&t.reporters))?;
+        // Each reporter that exists, with the editors and admins it is e-mailed at.
+        let mut reporters = Vec::new();
+        for reporter in &t.reporters {
+            if let Some(org) = self.store.org(reporter)? {
+                let contacts: Vec<&str> = members
+                    .iter()
+                    .filter(|m| &m.org == reporter && matches!(m.role, Role::Admin | Role::Editor))
+                    .map(|m| m.email.as_str())
+                    .collect();
+                reporters.push((reporter, org, contacts));
+            }
+        }
         let mut sent = Vec::new();
         for (p, event) in owed {
             let period = p.to_string();
@@ -177,15 +189,9 @@ impl App {
                 .into_iter()
                 .map(|s| s.reporter)
                 .collect();
-            for reporter in t.reporters.iter().filter(|o| !reported.contains(*o)) {
-                let Some(org) = self.store.org(reporter)? else {
-                    continue;
-                };
-                let contacts: Vec<&str> = members
-                    .iter()
-                    .filter(|m| &m.org == reporter && matches!(m.role, Role::Admin | Role::Editor))
-                    .map(|m| m.email.as_str())
-                    .collect();
+            for (reporter, org, contacts) in
+                reporters.iter().filter(|(o, _, _)| !reported.contains(*o))
+            {
                 let deadline = p.deadline(t.deadline_days).to_string();
                 let emailed = settings.mailer.is_some() && !contacts.is_empty();
                 let new = NewReminder {
@@ -213,7 +219,7 @@ impl App {
                         return Ok::<_, crate::AppError>(None);
                     };
                     let hooks =
-                        tx.queue_template_deliveries(r.id, &[org.id, r.org_id], &kind, &payload)?;
+                        tx.queue_deliveries(HookSubject::Template(r.id), Some(&[org.id, r.org_id]), &kind, &payload)?;
                     tx.set_reminder_webhooks(id, hooks)?;
                     tx.audit(
                         "nansen (reminders)",
@@ -227,12 +233,7 @@ impl App {
                 if emailed {
                     self.email_reminder(settings, &name, t, id)?;
                 }
-                if let Some(rec) = self
-                    .store
-                    .reminders(r.id, Some(org.id))?
-                    .into_iter()
-                    .find(|x| x.id == id)
-                {
+                if let Some(rec) = self.store.reminders_by_id(id)? {
                     sent.push(view(&name, rec));
                 }
             }
@@ -273,7 +274,7 @@ impl App {
         let all = self.reviews(who, &r);
         Ok(self
             .store
-            .reminders(r.id, None)?
+            .reminders(r.id)?
             .into_iter()
             .filter(|x| all || who.principal.role_in(&x.reporter).is_some())
             .map(|x| view(name, x))

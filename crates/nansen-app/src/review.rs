@@ -8,7 +8,7 @@ use crate::gathering::{submission_view, SubmissionView};
 use crate::{App, AppError, Caller, Result};
 use nansen_gathering::{Codes, Period, Template};
 use nansen_model::{canonical_order, Cube, DatasetName, Role, Timestamp, VersionMode};
-use nansen_store::{StoreError, SubmissionComment, SubmissionRecord, TemplateRecord};
+use nansen_store::{HookSubject, StoreError, SubmissionComment, SubmissionRecord, TemplateRecord};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -536,7 +536,7 @@ impl App {
                 tx.insert_chunks(vid, "upsert", &upserts, &mut |_| {})?;
                 tx.insert_chunks(vid, "remove", &removals, &mut |_| {})?;
                 let event = serde_json::json!({ "event": "version.created", "dataset": name.to_string(), "version": number, "added": added, "changed": changed, "removed": removed, "created_by": who.label });
-                tx.queue_deliveries(None, Some(dataset.id), "version.created", &event.to_string())?;
+                tx.queue_deliveries(HookSubject::Dataset(dataset.id), None, "version.created", &event.to_string())?;
                 Some(number)
             } else {
                 expected

@@ -10,7 +10,7 @@ use crate::{dataset_name, App, AppError, Caller, Need, Result};
 use nansen_forecast::detect::{Judgement, OneStep, Rule};
 use nansen_forecast::{Budget, Model, Options};
 use nansen_model::{Access, DatasetName, Query, Remedy, Role, Timestamp};
-use nansen_store::{AlertRecord, CommentRecord, StoreError, WatchRecord};
+use nansen_store::{AlertRecord, CommentRecord, HookSubject, StoreError, WatchRecord};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -721,7 +721,7 @@ impl App {
                         "event": "alert.raised", "alert": id, "watch": w.id, "watch_name": w.name, "series": detail.key, "period": period,
                         "rule": rule.name, "observed": detail.observed, "expected": detail.expected, "upper": detail.upper, "why": detail.why,
                     });
-                    tx.queue_deliveries(Some(w.id), None, "alert.raised", &event.to_string())?;
+                    tx.queue_deliveries(HookSubject::Watch(w.id), None, "alert.raised", &event.to_string())?;
                     raised.push(id);
                 }
             }

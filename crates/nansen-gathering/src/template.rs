@@ -134,6 +134,19 @@ struct Raw {
     points: Vec<RawPoint>,
 }
 
+/// A number of days from 0 to `most`, or the problem with `field`.
+fn days(field: &str, value: i64, most: u16) -> Result<u16, TemplateError> {
+    u16::try_from(value)
+        .ok()
+        .filter(|d| *d <= most)
+        .ok_or_else(|| {
+            problem(
+                field,
+                format!("{value} is not a number of days from 0 to {most}"),
+            )
+        })
+}
+
 fn default_remind_days_before() -> i64 {
     3
 }
@@ -183,30 +196,8 @@ impl Template {
             ));
         }
         let frequency: Frequency = raw.frequency.parse().map_err(|e| problem("frequency", e))?;
-        let deadline_days = u16::try_from(raw.deadline_days)
-            .ok()
-            .filter(|d| *d <= 366)
-            .ok_or_else(|| {
-                problem(
-                    "deadline_days",
-                    format!(
-                        "{} is not a number of days from 0 to 366",
-                        raw.deadline_days
-                    ),
-                )
-            })?;
-        let remind_days_before = u16::try_from(raw.remind_days_before)
-            .ok()
-            .filter(|d| *d <= 60)
-            .ok_or_else(|| {
-                problem(
-                    "remind_days_before",
-                    format!(
-                        "{} is not a number of days from 0 to 60",
-                        raw.remind_days_before
-                    ),
-                )
-            })?;
+        let deadline_days = days("deadline_days", raw.deadline_days, 366)?;
+        let remind_days_before = days("remind_days_before", raw.remind_days_before, 60)?;
         if raw.reporters.is_empty() {
             return Err(problem(
                 "reporters",

@@ -135,10 +135,24 @@ fn answer(method: &str, url: &str, token: Option<&str>, body: Option<(&str, &[u8
     let status = r.status();
     let kind = r.header("Content-Type").unwrap_or_default().to_string();
     let text = r.into_string().unwrap_or_default();
-    let shown = serde_json::from_str::<serde_json::Value>(&text)
+    shown(method, url, status, &kind, &text)
+}
+
+/// An answer as the snapshots keep it: the request, status and content type, then the body
+/// (JSON pretty-printed).
+fn shown(method: &str, url: &str, status: u16, kind: &str, text: &str) -> String {
+    let body = serde_json::from_str::<serde_json::Value>(text)
         .map(|v| serde_json::to_string_pretty(&v).unwrap())
-        .unwrap_or(text);
-    format!("{method} {}\n{status} {kind}\n\n{shown}\n", url_path(url))
+        .unwrap_or(text.to_string());
+    format!("{method} {}\n{status} {kind}\n\n{body}\n", url_path(url))
+}
+
+/// The value of header `name` (lower case) in an answer's head.
+fn header(head: &str, name: &str) -> Option<String> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
+    })
 }
 
 /// As [`answer`] for a body the server refuses before reading it: the body is written from a
@@ -168,11 +182,7 @@ fn early_answer(url: &str, token: &str, kind: &str, body: Vec<u8>) -> String {
         got.extend_from_slice(&buf[..n]);
         let text = String::from_utf8_lossy(&got);
         if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let length = head.lines().find_map(|l| {
-                l.to_ascii_lowercase()
-                    .strip_prefix("content-length:")
-                    .map(|v| v.trim().parse::<usize>().unwrap())
-            });
+            let length = header(head, "content-length").map(|v| v.parse::<usize>().unwrap());
             if length.is_some_and(|n| body.len() >= n) {
                 break;
             }
@@ -182,22 +192,9 @@ fn early_answer(url: &str, token: &str, kind: &str, body: Vec<u8>) -> String {
     let _ = sending.join();
     let text = String::from_utf8_lossy(&got).to_string();
     let (head, body) = text.split_once("\r\n\r\n").unwrap();
-    let status = head.split(' ').nth(1).unwrap();
-    let content_type = head
-        .lines()
-        .find_map(|l| {
-            l.to_ascii_lowercase()
-                .strip_prefix("content-type:")
-                .map(|v| v.trim().to_string())
-        })
-        .unwrap_or_default();
-    let shown = serde_json::from_str::<serde_json::Value>(body)
-        .map(|v| serde_json::to_string_pretty(&v).unwrap())
-        .unwrap_or(body.to_string());
-    format!(
-        "POST {}\n{status} {content_type}\n\n{shown}\n",
-        url_path(url)
-    )
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let kind = header(head, "content-type").unwrap_or_default();
+    shown("POST", url, status, &kind, body)
 }
 
 fn url_path(url: &str) -> &str {

@@ -424,53 +424,14 @@ impl Tx<'_> {
         };
         Ok(())
     }
-
-    /// Queues `event` to the template's live webhooks of the organisations given.
-    pub fn queue_template_deliveries(
-        &mut self,
-        template_id: i64,
-        org_ids: &[i64],
-        event: &str,
-        payload: &str,
-    ) -> Result<usize> {
-        let hooks = self.conn.query(
-            "SELECT id, org_id FROM webhooks WHERE template_id = ? AND removed_at IS NULL",
-            &[template_id.into()],
-        )?;
-        let at = now();
-        let mut queued = 0;
-        for h in &hooks {
-            if !org_ids.contains(&h.get::<i64>("org_id")?) {
-                continue;
-            }
-            self.conn.execute(
-                "INSERT INTO deliveries (webhook_id, event, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?)",
-                &[h.get::<i64>("id")?.into(), event.into(), payload.into(), at.into(), at.into()],
-            )?;
-            queued += 1;
-        }
-        Ok(queued)
-    }
 }
 
 impl Store {
-    /// A template's reminders, newest first, of one reporter or all.
-    pub fn reminders(
-        &self,
-        template_id: i64,
-        reporter_id: Option<i64>,
-    ) -> Result<Vec<ReminderRecord>> {
-        let mut params = vec![template_id.into()];
-        let only = match reporter_id {
-            Some(r) => {
-                params.push(r.into());
-                " AND r.reporter_id = ?"
-            }
-            None => "",
-        };
+    /// A template's reminders, newest first.
+    pub fn reminders(&self, template_id: i64) -> Result<Vec<ReminderRecord>> {
         self.query(
-            &format!("{REMINDER} WHERE r.template_id = ?{only} ORDER BY r.id DESC"),
-            &params,
+            &format!("{REMINDER} WHERE r.template_id = ? ORDER BY r.id DESC"),
+            &[template_id.into()],
         )?
         .iter()
         .map(reminder_from)
@@ -507,7 +468,8 @@ pub struct DraftRecord {
 }
 
 impl Tx<'_> {
-    /// Keeps a reporter's draft for a period, replacing the one before.
+    /// Keeps a reporter's draft for a period, replacing the one before; answers when it was
+    /// saved.
     pub fn save_draft(
         &mut self,
         template_id: i64,
@@ -515,13 +477,14 @@ impl Tx<'_> {
         period: &str,
         grid: &str,
         by: &str,
-    ) -> Result<()> {
+    ) -> Result<Timestamp> {
+        let at = now();
         self.conn.execute(
             "INSERT INTO return_drafts (template_id, reporter_id, period, grid, saved_by, saved_at) VALUES (?, ?, ?, ?, ?, ?) \
              ON CONFLICT (template_id, reporter_id, period) DO UPDATE SET grid = excluded.grid, saved_by = excluded.saved_by, saved_at = excluded.saved_at",
-            &[template_id.into(), reporter_id.into(), period.into(), grid.into(), by.into(), now().into()],
+            &[template_id.into(), reporter_id.into(), period.into(), grid.into(), by.into(), at.into()],
         )?;
-        Ok(())
+        Ok(at)
     }
 
     pub fn delete_draft(&mut self, template_id: i64, reporter_id: i64, period: &str) -> Result<()> {

@@ -325,31 +325,39 @@ impl Tx<'_> {
         )? == 1)
     }
 
-    /// Queues one event for every live subscription to a watch or a dataset.
+    /// Queues one event for every live subscription to `subject`; with `orgs`, only for the
+    /// subscriptions of those organisations (a reminder goes to its template's owner and to
+    /// its reporter, not to the other reporters).
     pub fn queue_deliveries(
         &mut self,
-        watch_id: Option<i64>,
-        dataset_id: Option<i64>,
+        subject: HookSubject,
+        orgs: Option<&[i64]>,
         event: &str,
         payload: &str,
     ) -> Result<usize> {
-        let (column, id) = match (watch_id, dataset_id) {
-            (Some(w), _) => ("watch_id", w),
-            (None, Some(d)) => ("dataset_id", d),
-            (None, None) => return Ok(0),
+        let (column, id) = match subject {
+            HookSubject::Watch(id) => ("watch_id", id),
+            HookSubject::Dataset(id) => ("dataset_id", id),
+            HookSubject::Template(id) => ("template_id", id),
         };
         let hooks = self.conn.query(
-            &format!("SELECT id FROM webhooks WHERE {column} = ? AND removed_at IS NULL"),
+            &format!("SELECT id, org_id FROM webhooks WHERE {column} = ? AND removed_at IS NULL"),
             &[id.into()],
         )?;
         let at = now();
+        let mut queued = 0;
         for h in &hooks {
+            let org: i64 = h.get("org_id")?;
+            if orgs.is_some_and(|o| !o.contains(&org)) {
+                continue;
+            }
             self.conn.execute(
                 "INSERT INTO deliveries (webhook_id, event, payload, next_at, created_at) VALUES (?, ?, ?, ?, ?)",
                 &[h.get::<i64>("id")?.into(), event.into(), payload.into(), at.into(), at.into()],
             )?;
+            queued += 1;
         }
-        Ok(hooks.len())
+        Ok(queued)
     }
 
     pub fn update_delivery(

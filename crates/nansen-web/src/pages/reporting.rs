@@ -502,6 +502,15 @@ fn form_href(name: &DatasetName, period: &str, reporter: &str) -> String {
 
 /// The grid form of a reporter's return: each cell as typed, with its problem in the cell.
 fn return_form_page(viewer: &Viewer, f: &ReturnForm) -> Markup {
+    layout::page(
+        viewer,
+        &f.title,
+        Section::Reporting,
+        return_form_body(viewer, f),
+    )
+}
+
+fn return_form_body(viewer: &Viewer, f: &ReturnForm) -> Markup {
     let href = template_href(&f.template);
     let mut problems: std::collections::HashMap<(usize, &str), Vec<&str>> = Default::default();
     let mut row_problems: std::collections::HashMap<usize, Vec<String>> = Default::default();
@@ -617,12 +626,7 @@ pub async fn return_form(
         )
     })
     .await?;
-    Ok(layout::page(
-        &viewer,
-        &f.title,
-        Section::Reporting,
-        return_form_page(&viewer, &f),
-    ))
+    Ok(return_form_page(&viewer, &f))
 }
 
 /// The grid form sent: saved as the draft, grown by blank rows, or submitted.
@@ -689,24 +693,12 @@ pub async fn save_return_form(
         .await?;
         return Ok(match outcome {
             FormOutcome::Submitted(s) => see_other(&submission_href(&s.id)),
-            FormOutcome::Refused(f) => layout::page(
-                &viewer,
-                &f.title,
-                Section::Reporting,
-                return_form_page(&viewer, &f),
-            )
-            .into_response(),
+            FormOutcome::Refused(f) => return_form_page(&viewer, &f).into_response(),
         });
     }
     let f = blocking(&web.app, move |app| {
         app.save_return_draft(&who, &n, &period, reporter_given.as_deref(), rows)
     })
     .await?;
-    Ok(layout::page(
-        &viewer,
-        &f.title,
-        Section::Reporting,
-        return_form_page(&viewer, &f),
-    )
-    .into_response())
+    Ok(return_form_page(&viewer, &f).into_response())
 }
